@@ -1,0 +1,178 @@
+"""The ``Evaluation``: everything a department enters for one year's self-evaluation.
+
+It is what every adapter produces (the openpyxl reader, the xlwings reader, a JSON file) and the
+only input of the core. Money is in 万元, rates in percent (100 = 100 %), all as ``Decimal``.
+The model holds what was entered, not what was computed: no score and no ratio lives here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from xlperf.quantity import Direction
+
+#: Decimals serialise as JSON strings so that no binary float ever touches money or scores.
+Dec = Annotated[Decimal, PlainSerializer(lambda v: str(v), return_type=str, when_used="json")]
+
+
+class Kind(StrEnum):
+    """定量 rows are scored by numbers, 定性 rows by a grade."""
+
+    QUANT = "定量"
+    QUAL = "定性"
+
+
+class Grade(StrEnum):
+    """Grades of a 定性 row (DOMAIN.md §1.3)."""
+
+    DONE = "完成"
+    MOSTLY = "基本完成"
+    PARTLY = "部分完成"
+    NOT_DONE = "未完成"
+
+
+class Answer(StrEnum):
+    """Answer to one checklist sub-item of a 管理效率 indicator."""
+
+    YES = "是"
+    NO = "否"
+    NA = "不适用"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Department(_Model):
+    """基本信息."""
+
+    name: str = ""
+    short_name: str = Field("", description="简称，如 区科工商信局；用于文件名")
+    self_ref: str = Field("我局", description="报告中的自称，如 我局、我委、我中心")
+    year: int | None = None
+    intro: str = Field("", description="部门职能的引言（职能列表之前的一段）")
+    duties: str = Field("", description="主要职责，每行一条")
+    subordinate_units: str = Field("", description="下属单位，每行一个")
+    staffing: str = Field("", description="编制情况，如 事业编制 13 名")
+    performance_goal: str = Field("", description="部门整体支出绩效目标")
+    performance_management: str = Field("", description="部门整体绩效管理情况")
+
+
+class KeyTask(_Model):
+    """一项重点工作任务."""
+
+    name: str = ""
+    content: str = ""
+    completion: str = ""
+
+
+class Budget(_Model):
+    """收支情况 (万元). Optional parts left empty count as 0; required ones are checked (V07)."""
+
+    total_budget: Dec | None = Field(None, description="全年预算数")
+    income_current: Dec | None = Field(None, description="本年收入")
+    carryover_prior: Dec | None = Field(None, description="上年结转")
+    executed: Dec | None = Field(None, description="全年实际执行数")
+    spend_general: Dec | None = Field(None, description="一般公共预算财政拨款支出")
+    spend_fund: Dec | None = Field(None, description="政府性基金支出")
+    spend_other: Dec | None = Field(None, description="其他资金支出")
+    spend_basic: Dec | None = Field(None, description="基本支出")
+    spend_project: Dec | None = Field(None, description="项目支出")
+    year_end_balance: Dec | None = Field(None, description="年末结转和结余")
+    stated_execution_rate: Dec | None = Field(None, description="手工填写的预算执行率（应由系统计算）")
+    opening_balance: Dec | None = Field(None, description="年初财政拨款结转和结余收入决算数")
+    final_general: Dec | None = Field(None, description="一般公共预算财政拨款决算数")
+    final_fund: Dec | None = Field(None, description="政府性基金预算财政拨款决算数")
+    final_other: Dec | None = Field(None, description="其他收入决算数")
+    closing_balance: Dec | None = Field(None, description="年末财政拨款结转和结余决算数")
+    public_funds_actual: Dec | None = Field(None, description="实际支出公用经费总额")
+    public_funds_budget: Dec | None = Field(None, description="预算安排公用经费总额")
+    three_public_actual: Dec | None = Field(None, description="“三公”经费实际支出数")
+    three_public_budget: Dec | None = Field(None, description="预算安排“三公”经费数")
+    fixed_assets_total: Dec | None = Field(None, description="固定资产总额")
+    fixed_assets_in_use: Dec | None = Field(None, description="实际在用固定资产总额")
+    unit_yi: bool = Field(False, description="报告中以亿元表述大额（否则万元）")
+    note: str = Field("", description="说明（同一数字两处不一致时的解释等）")
+
+
+class IndicatorRow(_Model):
+    """一行产出或效益指标."""
+
+    seq: int | None = None
+    name: str = ""
+    kind: Kind | None = None
+    direction: Direction | None = None
+    target_value: Dec | None = None
+    unit: str = ""
+    target_text: str = Field("", description="年度目标值（文字）")
+    approved_target_text: str = Field("", description="批复的目标值（年初）")
+    target_change_note: str = Field("", description="目标值调整说明")
+    scored_measure: str = Field("", description="多个子目标时，说明计分的是哪一个")
+    actual_value: Dec | None = None
+    actual_text: str = Field("", description="年度实际值（文字）")
+    grade: Grade | None = None
+    override_rate: Dec | None = Field(None, description="手工完成率（%），须写明理由")
+    override_reason: str = ""
+    shortfall_reason: str = Field("", description="未达标原因")
+    excess_reason: str = Field("", description="完成率在150%以上的原因")
+
+
+class ManagementEntry(_Model):
+    """一个管理效率三级指标的填报：子项答复、数量、评价说明."""
+
+    indicator: str = Field(description="框架中的指标编号，如 M01")
+    name: str = ""
+    stated_full: Dec | None = Field(None, description="表中显示的分值（须与框架一致）")
+    answers: list[Answer | None] = Field(default_factory=list)
+    count_total: Dec | None = Field(None, description="应完成数 N")
+    count_done: Dec | None = Field(None, description="按时完成数 M")
+    evidence: str = Field("", description="评价说明")
+    explanation: str = Field("", description="情况说明（如“三公”执行率偏低的原因）")
+    override_score: Dec | None = None
+    override_reason: str = ""
+
+
+class Spending(_Model):
+    """支出进度: 12 monthly 一般公共预算支出执行率 (percent) or one annual mean."""
+
+    monthly: list[Dec | None] = Field(default_factory=lambda: list[Decimal | None]([None] * 12))
+    annual_mean: Dec | None = None
+
+
+class Claims(_Model):
+    """Figures the clerk states by hand (e.g. copied from last year's report): checked, never used."""
+
+    total: Dec | None = None
+    rating: str = ""
+
+
+class Evaluation(_Model):
+    """One department's self-evaluation for one year."""
+
+    framework: str = "guangzhou-2023"
+    department: Department = Field(default_factory=Department)
+    tasks: list[KeyTask] = Field(default_factory=list)
+    budget: Budget = Field(default_factory=Budget)
+    outputs: list[IndicatorRow] = Field(default_factory=list)
+    benefits: list[IndicatorRow] = Field(default_factory=list)
+    spending: Spending = Field(default_factory=Spending)
+    management: list[ManagementEntry] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    improvements: list[str] = Field(default_factory=list)
+    claims: Claims = Field(default_factory=Claims)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Evaluation:
+        return cls.model_validate_json(text)
+
+    @classmethod
+    def load(cls, path: Path) -> Evaluation:
+        return cls.from_json(path.read_bytes())

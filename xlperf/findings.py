@@ -1,0 +1,101 @@
+"""Findings: what validation says about an evaluation, collected and reported once.
+
+A finding carries a stable code (DOMAIN.md §3, plus xlperf's own P/R codes for reading), a
+severity, a location and a Chinese message saying what to fix. The core only knows the field path
+(``outputs[2].actual_value``); the adapters fill ``sheet`` and ``cell`` from their source map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+#: Every code xlperf emits: severity and a short Chinese title (shown in 校验结果 and README).
+CODES: dict[str, tuple[Severity, str]] = {
+    "V01": (Severity.ERROR, "全年预算数应等于本年收入加上年结转"),
+    "V02": (Severity.ERROR, "执行数应等于各资金来源支出之和"),
+    "V03": (Severity.ERROR, "执行数应等于基本支出加项目支出"),
+    "V04": (Severity.ERROR, "预算执行率由系统计算，不应手工填写"),
+    "V05": (Severity.WARNING, "年初结转结余 + 本年决算收入 − 本年支出应等于年末结转结余"),
+    "V06": (Severity.WARNING, "同一数字在两处填写不一致，需说明"),
+    "V07": (Severity.ERROR, "金额不得为负，分项不得大于合计"),
+    "V10": (Severity.ERROR, "指标行缺少必填项"),
+    "V11": (Severity.ERROR, "目标值文字中的方向词与所选方向不一致"),
+    "V12": (Severity.ERROR, "完成率低于100%，须填写未达标原因"),
+    "V13": (Severity.ERROR, "完成率在150%以上，须填写原因"),
+    "V15": (Severity.WARNING, "目标值与批复目标值不同，需说明"),
+    "V16": (Severity.WARNING, "目标包含多个子目标，需说明计分口径"),
+    "V17": (Severity.WARNING, "未完全完成的指标应在“存在的主要问题”中说明"),
+    "V20": (Severity.ERROR, "须填写12个月执行率（或年度平均执行率），每个在0–100%之间"),
+    "V21": (Severity.WARNING, "执行率逐月递增，疑似填写了累计执行率"),
+    "V30": (Severity.ERROR, "管理效率须包含框架规定的全部指标及分值"),
+    "V31": (Severity.ERROR, "得分须在0与分值之间"),
+    "V32": (Severity.ERROR, "管理效率指标缺少评价说明或计算所需数据"),
+    "V33": (Severity.WARNING, "“三公”经费执行率偏低，需说明原因"),
+    "V40": (Severity.ERROR, "小计与总分应为各部分之和"),
+    "V41": (Severity.ERROR, "评价等级应由总分得出"),
+    "V42": (Severity.ERROR, "报告中的数字应与评分汇总一致"),
+    "V43": (Severity.WARNING, "手工调整的得分或完成率须保留原值并写明理由"),
+    # xlperf's own codes for reading a workbook (not in the framework's list)
+    "P01": (Severity.ERROR, "单元格内容无法识别为数值"),
+    "P02": (Severity.WARNING, "已按约定换算的输入（请核对）"),
+    "P03": (Severity.ERROR, "输入单元格含公式或错误值"),
+    "R01": (Severity.ERROR, "工作簿结构不完整（缺少工作表、名称或表格）"),
+    "R02": (Severity.WARNING, "工作簿结构与标准模板不同（已尽量读取）"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to fix (error) or look at (warning)."""
+
+    code: str
+    message: str
+    path: str = ""
+    sheet: str = ""
+    cell: str = ""
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code][0]
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    @property
+    def where(self) -> str:
+        """Where to look, as a clerk reads it: ``产出指标!M9`` or the field path for JSON input."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or self.path
+
+    def located(self, sheet: str, cell: str) -> Finding:
+        return replace(self, sheet=sheet, cell=cell)
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+def finding(code: str, message: str, path: str = "") -> Finding:
+    """Make a finding; an unknown code is a programming error caught by the tests."""
+    if code not in CODES:
+        raise KeyError(f"unknown finding code {code}")
+    return Finding(code=code, message=message, path=path)
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.is_error for f in findings)

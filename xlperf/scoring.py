@@ -1,0 +1,60 @@
+"""Scoring: computed ratios and every indicator's score, by the framework's rules (DOMAIN.md §1)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from xlperf.decimals import round2
+from xlperf.evaluation import Budget, Evaluation
+from xlperf.findings import Finding
+from xlperf.framework import Framework, RatioSpec
+from xlperf.result import IndicatorScore, Result, SectionScore
+from xlperf.rules import RULES, Context
+
+
+def ratio_inputs(budget: Budget, spec: RatioSpec) -> dict[str, Decimal | None]:
+    """The budget fields a ratio reads, by field name (optional ones marked ``?`` in the framework)."""
+    out: dict[str, Decimal | None] = {}
+    for name in (*spec.numerator, *spec.denominator):
+        field = name.lstrip("-").rstrip("?")
+        out[field] = getattr(budget, field)
+    return out
+
+
+def compute_ratio(budget: Budget, spec: RatioSpec) -> Decimal | None:
+    """numerator ÷ denominator × 100, rounded to 2 places; None when a required input is missing
+    or the denominator is 0. Optional inputs (``name?``) count as 0 when blank."""
+
+    def signed_sum(names: tuple[str, ...]) -> Decimal | None:
+        total = Decimal(0)
+        for name in names:
+            field = name.lstrip("-").rstrip("?")
+            value = getattr(budget, field)
+            if value is None:
+                if not name.endswith("?"):
+                    return None
+                value = Decimal(0)
+            total += -value if name.startswith("-") else value
+        return total
+
+    num, den = signed_sum(spec.numerator), signed_sum(spec.denominator)
+    if num is None or den is None or den == 0:
+        return None
+    return round2(num / den * 100)
+
+
+def score(evaluation: Evaluation, framework: Framework) -> tuple[Result, list[Finding]]:
+    """Score every indicator. Returns the result (without findings) and the rules' own findings."""
+    ratios = {key: compute_ratio(evaluation.budget, spec) for key, spec in framework.ratios.items()}
+    inputs = {key: ratio_inputs(evaluation.budget, spec) for key, spec in framework.ratios.items()}
+    findings: list[Finding] = []
+    sections: list[SectionScore] = []
+    for sec in framework.sections:
+        ctx = Context(evaluation, framework, sec.id, ratios, inputs)
+        scored: list[IndicatorScore] = []
+        for spec in sec.indicators:
+            ind, more = RULES[spec.rule].score(spec, ctx)
+            scored.append(ind)
+            findings.extend(more)
+        sections.append(SectionScore(sec.id, sec.name, sec.full, tuple(scored)))
+    return Result(evaluation, framework, tuple(sections), ratios), findings
