@@ -1,0 +1,329 @@
+"""``xlperf`` on the command line: short wrappers around the core, messages in Chinese.
+
+Exit codes (DESIGN.md): 0 success; 1 the workbook has error findings; 2 the input could not be
+read or the command was used wrongly. Heavy libraries (openpyxl, pandas, python-docx, xlwings)
+are imported inside the commands that need them, so ``xlperf --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from xlperf import __version__
+
+if TYPE_CHECKING:
+    from xlperf.result import Result
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def data_dir() -> Path:
+    """Where logs and the outbox live: $XLPERF_HOME, else the platform's user data folder."""
+    home = os.environ.get("XLPERF_HOME")
+    if home:
+        return Path(home)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("xlperf", appauthor=False))
+
+
+def _setup_logging(verbose: bool) -> None:
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="DEBUG" if verbose else "WARNING", format="<level>{message}</level>")
+    try:
+        log_dir = data_dir() / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        logger.add(log_dir / "xlperf.log", level="DEBUG", rotation="1 MB", retention=5, encoding="utf-8",
+                   enqueue=False, backtrace=False, diagnose=False)
+    except OSError:
+        pass  # a read-only home must not stop the work; the terminal still gets the messages
+
+
+class XlperfGroup(click.Group):
+    """Turns domain errors into one Chinese line and exit code 2 (traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from xlperf.files import OutputError
+        from xlperf.framework import FrameworkError
+        from xlperf.pipeline import InputError
+
+        try:
+            return super().invoke(ctx)
+        except (InputError, OutputError, FrameworkError) as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            _log_exception(exc)
+            click.secho(f"错误：{exc}", fg="red", err=True)
+            ctx.exit(EXIT_INPUT)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.secho("已中断；已经写出的文件都是完整的，未完成的输出没有留下。", fg="yellow", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            _log_exception(exc)
+            click.secho(
+                f"内部错误：{type(exc).__name__}: {exc}\n请加 --debug 重新运行查看详情，并把日志 "
+                f"{data_dir() / 'logs' / 'xlperf.log'} 发给维护人员。输入文件未被改动。",
+                fg="red", err=True,
+            )
+            ctx.exit(EXIT_INPUT)
+
+
+def _log_exception(exc: BaseException) -> None:
+    from loguru import logger
+
+    logger.opt(exception=exc).debug("command failed")
+
+
+@click.group(cls=XlperfGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", message="xlperf %(version)s")
+@click.option("--debug", is_flag=True, help="出错时显示完整的 Python 调用栈（向维护人员报告问题时使用）。")
+@click.option("-v", "--verbose", is_flag=True, help="在终端显示详细日志。")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, verbose: bool) -> None:
+    """xlperf：部门整体支出绩效自评的校验、计分、报告与报送。
+
+    \b
+    常用：
+      xlperf demo                 用内置示例（白云区科工商信局 2023）跑一遍全流程
+      xlperf new -o 自评表.xlsx   生成空白的标准自评表
+      xlperf run 自评表.xlsx      校验、计分，写出 评分汇总/校验结果/自评报告
+      xlperf submit 自评表.xlsx   冻结、打包并发送到财政局
+
+    退出码：0 成功；1 工作簿有错误类问题；2 文件无法读取或命令用法有误。
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    _setup_logging(verbose)
+
+
+def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--max-rows", type=int, default=100_000, show_default=True,
+                     help="单个工作表允许的最多行数（超过即拒绝打开）。")(f)
+    f = click.option("--max-expanded-mb", type=float, default=300, show_default=True,
+                     help="工作簿解压后的最大体积（MB），防止压缩炸弹。")(f)
+    f = click.option("--max-file-mb", type=float, default=50, show_default=True,
+                     help="工作簿文件的最大体积（MB）。")(f)
+    return f
+
+
+def _limits(max_file_mb: float, max_expanded_mb: float, max_rows: int) -> Any:
+    from xlperf.workbook.safety import Limits
+
+    return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows)
+
+
+def _refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} 已存在；为免覆盖已填写的内容，请换一个文件名，或加 --force 覆盖")
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("部门整体支出绩效自评表.xlsx"),
+              show_default=True, help="生成的空白自评表。")
+@click.option("--framework", "framework_id", default="guangzhou-2023", show_default=True,
+              help="评分框架编号（见 xlperf frameworks）或框架 TOML 文件路径。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def new(output: Path, framework_id: str, force: bool) -> None:
+    """生成空白的标准自评表（.xlsx，不含宏）。"""
+    from xlperf.framework import get_framework
+    from xlperf.workbook.template import build_workbook, save_workbook
+
+    _refuse_overwrite(output, force)
+    save_workbook(build_workbook(get_framework(framework_id)), output)
+    click.echo(f"已生成空白自评表：{output}")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("白云区科工商信局_2023.xlsx"),
+              show_default=True, help="生成的示例工作簿。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def example(output: Path, force: bool) -> None:
+    """生成内置示例：白云区科工商信局 2023 年自评（由公开报告逐项转录）。"""
+    from xlperf.examples import example_evaluation
+    from xlperf.framework import get_framework
+    from xlperf.workbook.template import build_workbook, save_workbook
+
+    _refuse_overwrite(output, force)
+    ev = example_evaluation()
+    save_workbook(build_workbook(get_framework(ev.framework), ev), output)
+    click.echo(f"已生成示例工作簿：{output}")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="把计分卡（含全部问题）写成 JSON。")
+@click.option("--framework", "framework_id", default=None, help="改用指定的评分框架（默认用工作簿记录的）。")
+@limits_options
+def check(workbook: Path, json_path: Path | None, framework_id: str | None, **limits: Any) -> None:
+    """只校验：列出错误和提醒，不写工作簿。WORKBOOK 可以是 .xlsx 或自评数据 JSON。"""
+    from xlperf.framework import get_framework
+    from xlperf.pipeline import assess, load_input, write_scorecard
+
+    loaded = load_input(workbook, _limits(**limits))
+    result = assess(loaded, get_framework(framework_id) if framework_id else None)
+    if json_path:
+        write_scorecard(loaded, result, json_path)
+    _print_findings(result)
+    sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="计分后的工作簿（默认：<原名>.scored.xlsx，与原文件同目录）。")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="同时写出计分卡 JSON。")
+@click.option("--docx", "docx_path", type=click.Path(path_type=Path), help="同时写出 Word 版自评报告。")
+@click.option("--framework", "framework_id", default=None, help="改用指定的评分框架（默认用工作簿记录的）。")
+@limits_options
+def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: Path | None,
+        framework_id: str | None, **limits: Any) -> None:
+    """校验并计分，写出 评分汇总、校验结果、自评报告 三张表（不改动原文件）。"""
+    from xlperf.framework import get_framework
+    from xlperf.pipeline import (
+        assess,
+        default_output,
+        load_input,
+        write_report_docx,
+        write_scorecard,
+        write_scored,
+    )
+
+    loaded = load_input(workbook, _limits(**limits))
+    result = assess(loaded, get_framework(framework_id) if framework_id else None)
+    out = output or default_output(workbook)
+    write_scored(loaded, result, out)
+    written = [out]
+    if json_path:
+        written.append(write_scorecard(loaded, result, json_path))
+    if docx_path:
+        written.append(write_report_docx(result, docx_path, loaded))
+    print_scorecard(result)
+    _print_findings(result)
+    click.echo("已写出：" + "、".join(str(p) for p in written))
+    sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Word 报告文件（.docx）。")
+@limits_options
+def report(workbook: Path, output: Path, **limits: Any) -> None:
+    """只生成 Word 版自评报告（.docx）。"""
+    from xlperf.pipeline import assess, load_input, write_report_docx
+
+    loaded = load_input(workbook, _limits(**limits))
+    result = assess(loaded)
+    write_report_docx(result, output, loaded)
+    click.echo(f"已写出报告：{output}（总分 {result.total}，{result.rating}）")
+    if result.has_errors:
+        click.secho(f"注意：工作簿仍有 {len(result.errors)} 条错误，报告中的相应内容可能不完整。", fg="yellow")
+
+
+@main.command()
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("xlperf-demo"),
+              show_default=True, help="输出文件夹。")
+def demo(out_dir: Path) -> None:
+    """全流程演示：示例工作簿 → 校验计分 → 计分卡 JSON、计分后的工作簿、Word 报告。"""
+    from xlperf.examples import example_evaluation
+    from xlperf.framework import get_framework
+    from xlperf.pipeline import assess, load_input, write_report_docx, write_scorecard, write_scored
+    from xlperf.workbook.template import build_workbook, save_workbook
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ev = example_evaluation()
+    src = save_workbook(build_workbook(get_framework(ev.framework), ev), out_dir / "白云区科工商信局_2023.xlsx")
+    loaded = load_input(src)
+    result = assess(loaded)
+    files = [
+        src,
+        write_scored(loaded, result, out_dir / "白云区科工商信局_2023.scored.xlsx"),
+        write_scorecard(loaded, result, out_dir / "scorecard.json"),
+        write_report_docx(result, out_dir / "自评报告.docx", loaded),
+    ]
+    print_scorecard(result)
+    _print_findings(result, limit=12)
+    click.echo("示例中的错误和提醒是公开报告本身的缺漏（如完成率在150%以上却未说明原因），xlperf 如实指出。")
+    click.echo("已写出：\n" + "\n".join(f"  {p}" for p in files))
+
+
+@main.command()
+def frameworks() -> None:
+    """列出内置的评分框架。"""
+    from xlperf.framework import bundled_ids, get_framework
+
+    for fid in bundled_ids():
+        fw = get_framework(fid)
+        parts = "、".join(f"{s.name} {s.full}" for s in fw.sections)
+        click.echo(f"{fid}\t{fw.name}（{parts}；{len(fw.indicators())} 个三级指标）")
+
+
+# ------------------------------------------------------------------------------ printing
+
+
+def print_scorecard(result: Result) -> None:
+    """The score card as terminal tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    dep = result.evaluation.department
+    table = Table(title=f"{dep.name or '（未填写部门）'} {dep.year or ''} 年度 部门整体支出绩效自评", show_lines=False)
+    table.add_column("指标")
+    table.add_column("分值", justify="right")
+    table.add_column("得分", justify="right")
+    for sec in result.sections:
+        table.add_row(f"[bold]{sec.name}[/bold]", f"{sec.full}", f"[bold]{sec.score:.2f}[/bold]")
+        for ind in sec.indicators:
+            if ind.spec.rule in ("completion_section", "monthly_mean"):
+                table.add_row(f"  {ind.spec.label}", f"{ind.full}", f"{ind.score:.2f}")
+    table.add_row("[bold]总分[/bold]", f"{result.framework.total}",
+                  f"[bold]{result.total:.2f}（{result.rating}）[/bold]")
+    console.print(table)
+    ratios = Table(title="计算比率")
+    ratios.add_column("比率")
+    ratios.add_column("数值", justify="right")
+    for key, spec in result.framework.ratios.items():
+        value = result.ratios.get(key)
+        ratios.add_row(spec.name, "无法计算" if value is None else f"{value:.2f}%")
+    console.print(ratios)
+
+
+def _print_findings(result: Result, limit: int = 40) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    findings = list(result.findings)
+    if not findings:
+        console.print("[green]校验通过：没有错误和提醒。[/green]")
+        return
+    table = Table(title=f"校验结果：错误 {len(result.errors)} 条，提醒 {len(result.warnings)} 条")
+    table.add_column("级别")
+    table.add_column("代码")
+    table.add_column("位置")
+    table.add_column("说明", overflow="fold")
+    for f in findings[:limit]:
+        level = "[red]错误[/red]" if f.is_error else "[yellow]提醒[/yellow]"
+        table.add_row(level, f.code, f.where, f.message)
+    console.print(table)
+    if len(findings) > limit:
+        console.print(f"……另有 {len(findings) - limit} 条，见输出工作簿的“校验结果”表或 --json。")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

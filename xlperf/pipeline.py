@@ -1,0 +1,119 @@
+"""The headless path, shared by ``xlperf run``/``check``/``demo``/``batch``/``submit``:
+load a workbook (or an Evaluation JSON) → evaluate → write the scored workbook, JSON and .docx.
+
+Inputs are never written to: outputs go to other paths, atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from xlperf.core import evaluate
+from xlperf.evaluation import Evaluation
+from xlperf.files import OutputError, atomic_path, atomic_write_text, sha256_file
+from xlperf.findings import Finding
+from xlperf.framework import Framework, get_framework
+from xlperf.result import Result
+
+
+class InputError(Exception):
+    """The input cannot be read at all (exit 2); the message is for the clerk."""
+
+
+@dataclass
+class Loaded:
+    """One input, read: the Evaluation, the reading findings and where each value came from."""
+
+    path: Path
+    sha256: str
+    evaluation: Evaluation
+    findings: list[Finding]
+    source: Any = None  # workbook.reader.SourceMap for workbooks
+    workbook: Any = None  # the openpyxl Workbook, reused for writing (one load per run)
+
+
+def load_input(path: Path, limits: Any = None) -> Loaded:
+    """Read a workbook (.xlsx/.xlsm) or an Evaluation JSON file."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        if not path.exists():
+            raise InputError(f"找不到文件 {path}；请检查路径和文件名")
+        try:
+            ev = Evaluation.from_json(path.read_bytes())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(
+                f"{path.name} 不是有效的自评数据 JSON：{where} {first['msg']}（共 {exc.error_count()} 处）；"
+                "请用 xlperf 导出的格式"
+            ) from exc
+        except OSError as exc:
+            raise InputError(f"无法读取 {path}：{exc.strerror}") from exc
+        return Loaded(path, sha256_file(path), ev, [])
+    from xlperf.workbook.reader import read_book
+    from xlperf.workbook.safety import Limits, WorkbookReadError, open_workbook
+
+    try:
+        wb, values_loader = open_workbook(path, limits or Limits())
+        ev, findings, source = read_book(wb, values_loader)
+    except WorkbookReadError as exc:
+        raise InputError(str(exc)) from exc
+    return Loaded(path, sha256_file(path), ev, findings, source, wb)
+
+
+def assess(loaded: Loaded, framework: Framework | None = None) -> Result:
+    """Evaluate, with the reading findings, every finding located on its sheet and cell."""
+    fw = framework or get_framework(loaded.evaluation.framework)
+    result = evaluate(loaded.evaluation, fw, loaded.findings)
+    if loaded.source is not None:
+        result = result.with_findings([loaded.source.locate(f) for f in result.findings])
+    return result
+
+
+def default_output(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.scored.xlsx")
+
+
+def guard_output(inp: Path, out: Path) -> None:
+    """Refuse to write onto the input file (also through a link or another spelling)."""
+    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
+        raise OutputError(f"输出文件 {out} 就是输入文件；xlperf 从不改写输入文件，请用 -o 指定另一个文件名")
+
+
+def write_scored(loaded: Loaded, result: Result, out: Path, scored_at: str | None = None) -> Path:
+    """The scored workbook: the input's sheets untouched plus 评分汇总/校验结果/自评报告."""
+    from xlperf.workbook.template import build_workbook
+    from xlperf.workbook.writer import Provenance, write_results
+
+    guard_output(loaded.path, out)
+    wb = loaded.workbook if loaded.workbook is not None else build_workbook(result.framework, result.evaluation)
+    prov = Provenance(result.framework.id, loaded.sha256, scored_at or now())
+    write_results(wb, result, loaded.source, prov)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out
+
+
+def write_scorecard(loaded: Loaded, result: Result, out: Path) -> Path:
+    guard_output(loaded.path, out)
+    card = result.scorecard(workbook=loaded.path.name, sha256=loaded.sha256)
+    return atomic_write_text(out, json.dumps(card, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_report_docx(result: Result, out: Path, loaded: Loaded | None = None) -> Path:
+    from xlperf.narrative import build_report
+    from xlperf.word import write_docx
+
+    if loaded is not None:
+        guard_output(loaded.path, out)
+    return write_docx(build_report(result), out)
+
+
+def now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")

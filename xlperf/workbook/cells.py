@@ -1,0 +1,56 @@
+"""Reading and writing single cells the way the layout means them (openpyxl adapter)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+
+MAX_CELL_TEXT = 32767  # Excel's limit per cell
+MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits; longer numbers are stored as text
+
+
+def put_text(cell: Cell, text: str) -> None:
+    """Store text as text, even when it starts with = + - @ (never as a formula)."""
+    clean = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
+    cell.value = clean
+    if clean.startswith("="):
+        cell.data_type = "s"  # openpyxl would otherwise write it as a formula
+
+
+def put(cell: Cell, value: Any) -> None:
+    """Write a model value: text as text, Decimal as an exact number (or as text past 15 digits)."""
+    if value is None:
+        cell.value = None
+    elif isinstance(value, str):
+        put_text(cell, value)
+    elif isinstance(value, Decimal):
+        digits = len(value.as_tuple().digits)
+        if digits > MAX_EXACT_DIGITS:
+            put_text(cell, format(value, "f"))
+        else:
+            cell.value = value
+    elif isinstance(value, bool):
+        cell.value = "是" if value else "否"
+    else:
+        cell.value = value
+
+
+def raw(cell: Cell) -> Any:
+    """What a cell holds for parsing: formulas come back as their text (starting with =)."""
+    value = cell.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if cell.data_type == "e":
+        return str(value)
+    return value
+
+
+def is_formula(cell: Cell) -> bool:
+    return cell.data_type == "f" or (isinstance(cell.value, str) and cell.data_type == "f")
+
+
+def is_percent(cell: Cell) -> bool:
+    return "%" in (cell.number_format or "")

@@ -1,0 +1,266 @@
+"""The one description of the standard evaluation workbook.
+
+The template builder, the openpyxl reader and writer, and the xlwings handlers all read this
+module: single fields are found by **defined names**, lists by **Excel tables** and their header
+texts, never by fixed coordinates (DESIGN.md "Workbook"). Column order inside a table and the
+position of a table on its sheet may change; the names and header texts are the contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ---------------------------------------------------------------------- sheet names
+README = "填表说明"
+BASIC = "基本信息"
+TASKS = "重点工作"
+BUDGET = "收支情况"
+OUTPUTS = "产出指标"
+BENEFITS = "效益指标"
+SPENDING = "支出进度"
+MANAGEMENT = "管理效率"
+PROBLEMS = "问题与措施"
+SUMMARY = "评分汇总"
+FINDINGS = "校验结果"
+REPORT = "自评报告"
+HIDDEN = "_xlperf"
+
+INPUT_SHEETS = (README, BASIC, TASKS, BUDGET, OUTPUTS, BENEFITS, SPENDING, MANAGEMENT, PROBLEMS)
+OUTPUT_SHEETS = (SUMMARY, FINDINGS, REPORT)
+
+INPUT_FILL = "FFF2CC"  # pale yellow: cells a clerk fills
+HEADER_FILL = "DDEBF7"
+ERROR_FILL = "F8CBAD"
+WARNING_FILL = "FFE699"
+
+
+@dataclass(frozen=True)
+class Field:
+    """A single input cell, found by its defined name."""
+
+    name: str  # defined name (xp_…)
+    path: str  # model path, e.g. "department.name"
+    label: str
+    kind: str  # text | longtext | int | amount | rate | bool | computed
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    label: str
+
+
+@dataclass(frozen=True)
+class FieldSheet:
+    title: str
+    rows: tuple[Field | Heading, ...]
+    intro: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column, found by its header text."""
+
+    header: str
+    attr: str | None  # attribute of the row model; None for display-only columns
+    kind: str  # text | longtext | int | quantity | direction | kind | grade | answer | rate | amount | fixed | formula
+    width: float = 12
+    help: str = ""
+
+    @property
+    def is_input(self) -> bool:
+        return self.kind not in ("fixed", "formula")
+
+
+@dataclass(frozen=True)
+class TableSheet:
+    title: str
+    table: str  # Excel table displayName
+    path: str  # model list: tasks | outputs | benefits | management | spending.monthly | problems | improvements
+    columns: tuple[Column, ...]
+    blank_rows: int
+    intro: str
+    protect: bool = False  # Excel cannot grow a table on a protected sheet: only fixed-size tables are protected
+    landscape: bool = False
+    first_col: int = 1  # where the builder puts the table (the reader does not care)
+
+    def column(self, attr: str) -> Column:
+        return next(c for c in self.columns if c.attr == attr)
+
+
+BASIC_SHEET = FieldSheet(
+    BASIC,
+    (
+        Heading("单位信息"),
+        Field("xp_dept_name", "department.name", "部门全称", "text", "如 广州市白云区科技工业商务和信息化局"),
+        Field("xp_dept_short", "department.short_name", "部门简称", "text", "如 区科工商信局；用于报送文件名"),
+        Field("xp_dept_self", "department.self_ref", "报告中的自称", "text", "如 我局、我委、我中心"),
+        Field("xp_year", "department.year", "评价年度", "int", "如 2023"),
+        Heading("部门职能"),
+        Field("xp_dept_intro", "department.intro", "职能概述", "longtext", "“主要职责是：”之前的一段"),
+        Field("xp_dept_duties", "department.duties", "主要职责", "longtext", "每行一条，不必编号"),
+        Field("xp_dept_units", "department.subordinate_units", "下属单位", "longtext", "每行一个单位"),
+        Field("xp_dept_staffing", "department.staffing", "编制情况", "text", "如 事业编制 13 名"),
+        Heading("绩效目标与管理"),
+        Field("xp_goal", "department.performance_goal", "部门整体支出绩效目标", "longtext"),
+        Field("xp_perf_mgmt", "department.performance_management", "部门整体绩效管理情况", "longtext"),
+        Heading("自报结果（可不填；填写后 xlperf 会核对）"),
+        Field("xp_claim_total", "claims.total", "自报总分", "amount", "如沿用手工计算的总分，xlperf 会核对（V40）"),
+        Field("xp_claim_rating", "claims.rating", "自报等级", "text", "优/良/中/差（V41）"),
+    ),
+    "填写部门的基本情况。浅黄色单元格为填写区，其余由 xlperf 生成。",
+)
+
+BUDGET_SHEET = FieldSheet(
+    BUDGET,
+    (
+        Heading("预算与执行（万元，以决算数为统计口径）"),
+        Field("xp_total_budget", "budget.total_budget", "全年预算数", "amount", "= 本年收入 + 上年结转（V01）"),
+        Field("xp_income_current", "budget.income_current", "本年收入", "amount"),
+        Field("xp_carryover_prior", "budget.carryover_prior", "上年结转", "amount"),
+        Field("xp_executed", "budget.executed", "全年实际执行数", "amount"),
+        Field("xp_exec_rate", "budget.stated_execution_rate", "预算执行率（自动计算）", "computed",
+              "由公式计算，请勿改写（V04）"),
+        Heading("按资金来源分（万元）"),
+        Field("xp_spend_general", "budget.spend_general", "一般公共预算财政拨款支出", "amount"),
+        Field("xp_spend_fund", "budget.spend_fund", "政府性基金支出", "amount", "没有填 0"),
+        Field("xp_spend_other", "budget.spend_other", "其他资金支出", "amount", "没有填 0"),
+        Heading("按支出性质分（万元）"),
+        Field("xp_spend_basic", "budget.spend_basic", "基本支出", "amount"),
+        Field("xp_spend_project", "budget.spend_project", "项目支出", "amount"),
+        Field("xp_year_end_balance", "budget.year_end_balance", "年末结转和结余", "amount"),
+        Heading("结转结余率计算数据（万元，决算口径）"),
+        Field("xp_opening_balance", "budget.opening_balance", "年初财政拨款结转和结余", "amount"),
+        Field("xp_final_general", "budget.final_general", "一般公共预算财政拨款决算数", "amount"),
+        Field("xp_final_fund", "budget.final_fund", "政府性基金预算财政拨款决算数", "amount"),
+        Field("xp_final_other", "budget.final_other", "其他收入", "amount"),
+        Field("xp_closing_balance", "budget.closing_balance", "年末财政拨款结转和结余", "amount"),
+        Heading("运行成本与资产（万元）"),
+        Field("xp_public_actual", "budget.public_funds_actual", "实际支出公用经费总额", "amount"),
+        Field("xp_public_budget", "budget.public_funds_budget", "预算安排公用经费总额", "amount"),
+        Field("xp_three_actual", "budget.three_public_actual", "“三公”经费实际支出数", "amount"),
+        Field("xp_three_budget", "budget.three_public_budget", "预算安排“三公”经费数", "amount"),
+        Field("xp_assets_total", "budget.fixed_assets_total", "固定资产总额", "amount"),
+        Field("xp_assets_in_use", "budget.fixed_assets_in_use", "实际在用固定资产总额", "amount"),
+        Heading("其他"),
+        Field("xp_unit_yi", "budget.unit_yi", "报告中大额以亿元表述", "bool", "是/否"),
+        Field("xp_budget_note", "budget.note", "说明", "longtext", "两处填写的同一数字不一致时在此说明（V06）"),
+    ),
+    "金额单位为万元，保留两位小数。预算执行率由公式计算，不需要填写。",
+)
+
+_INDICATOR_COLUMNS = (
+    Column("序号", "seq", "int", 6),
+    Column("指标名称", "name", "text", 28),
+    Column("类型", "kind", "kind", 8, "定量 / 定性"),
+    Column("方向", "direction", "direction", 7, "≥ 越大越好；≤ 越小越好；= 越接近越好"),
+    Column("目标值", "target_value", "quantity", 11, "计分用的一个数，可带单位，如 180 或 不少于180家"),
+    Column("单位", "unit", "text", 8),
+    Column("年度目标值（文字）", "target_text", "longtext", 34),
+    Column("批复目标值", "approved_target_text", "longtext", 20, "年初批复的目标；与上一列不同时须说明（V15）"),
+    Column("目标调整说明", "target_change_note", "longtext", 24),
+    Column("计分口径", "scored_measure", "longtext", 20, "目标有多个子目标时，说明按哪一个计分（V16）"),
+    Column("实际值", "actual_value", "quantity", 11),
+    Column("年度实际值（文字）", "actual_text", "longtext", 40),
+    Column("完成等级", "grade", "grade", 10, "定性指标填写：完成/基本完成/部分完成/未完成"),
+    Column("完成率", None, "formula", 10, "自动计算"),
+    Column("手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由（V43）"),
+    Column("调整理由", "override_reason", "longtext", 20),
+    Column("未达标原因", "shortfall_reason", "longtext", 28, "完成率低于100%时必填（V12）"),
+    Column("完成率在150%以上的原因", "excess_reason", "longtext", 28, "完成率在150%以上时必填（V13）"),
+)
+
+TASKS_TABLE = TableSheet(
+    TASKS, "tbl_tasks", "tasks",
+    (
+        Column("序号", None, "fixed", 6),
+        Column("重点工作任务", "name", "text", 30),
+        Column("主要内容", "content", "longtext", 50),
+        Column("实际完成情况", "completion", "longtext", 70),
+    ),
+    8, "每行一项重点工作任务。可插入或删除行（在表格内右键 → 插入 → 表格行）。", landscape=True,
+)
+OUTPUTS_TABLE = TableSheet(
+    OUTPUTS, "tbl_outputs", "outputs", _INDICATOR_COLUMNS, 30,
+    "每行一个产出指标。定量指标填写方向、目标值、单位和实际值；定性指标填写完成等级。完成率自动计算。",
+    landscape=True,
+)
+BENEFITS_TABLE = TableSheet(
+    BENEFITS, "tbl_benefits", "benefits", _INDICATOR_COLUMNS, 12,
+    "每行一个效益指标，填法同“产出指标”。增长类目标按增长数填写（目标 7%，实际 7.1%）。",
+    landscape=True,
+)
+MONTHS_TABLE = TableSheet(
+    SPENDING, "tbl_months", "spending.monthly",
+    (Column("月份", None, "fixed", 10), Column("一般公共预算支出执行率", "rate", "rate", 22,
+                                             "财政部门通报的当月执行率，如 100% 或 92.13%")),
+    12, "填写财政部门通报的各月一般公共预算支出执行率（不是累计数）。也可只填年度平均执行率。",
+    protect=True,
+)
+SPENDING_FIELDS = (
+    Field("xp_annual_mean", "spending.annual_mean", "年度平均执行率（只在没有月度数时填写）", "rate"),
+)
+
+MANAGEMENT_TABLE = TableSheet(
+    MANAGEMENT, "tbl_management", "management",
+    (
+        Column("编号", "indicator", "fixed", 7),
+        Column("二级指标", None, "fixed", 10),
+        Column("三级指标", "name", "fixed", 20),
+        Column("分值", "stated_full", "fixed", 6),
+        Column("子项1", None, "fixed", 30),
+        Column("子项1答复", "answers.0", "answer", 9),
+        Column("子项2", None, "fixed", 26),
+        Column("子项2答复", "answers.1", "answer", 9),
+        Column("子项3", None, "fixed", 26),
+        Column("子项3答复", "answers.2", "answer", 9),
+        Column("数量N", "count_total", "quantity", 8, "计数类指标：应完成的数量"),
+        Column("数量M", "count_done", "quantity", 8, "计数类指标：按时完成的数量"),
+        Column("评价说明", "evidence", "longtext", 60, "本年度的实际情况和依据，成为报告中的段落（V32）"),
+        Column("情况说明", "explanation", "longtext", 40, "如“三公”经费执行率偏低的原因（V33）"),
+        Column("手工得分", "override_score", "quantity", 9, "确需调整时填写，并写明理由（V43）"),
+        Column("调整理由", "override_reason", "longtext", 20),
+    ),
+    22, "22 个三级指标已列出。子项答复选择 是/否/不适用；计算类指标的金额在“收支情况”中填写。",
+    protect=True, landscape=True,
+)
+PROBLEMS_TABLE = TableSheet(
+    PROBLEMS, "tbl_problems", "problems",
+    (Column("序号", None, "fixed", 6), Column("存在的主要问题", "text", "longtext", 70)),
+    6, "左表填写存在的主要问题，右表填写下一步改进措施，每行一条。", landscape=True,
+)
+IMPROVEMENTS_TABLE = TableSheet(
+    PROBLEMS, "tbl_improvements", "improvements",
+    (Column("序号", None, "fixed", 6), Column("下一步改进措施", "text", "longtext", 70)),
+    6, "", landscape=True, first_col=4,
+)
+
+FIELD_SHEETS = (BASIC_SHEET, BUDGET_SHEET)
+TABLES = (TASKS_TABLE, OUTPUTS_TABLE, BENEFITS_TABLE, MONTHS_TABLE, MANAGEMENT_TABLE, PROBLEMS_TABLE, IMPROVEMENTS_TABLE)
+
+# hidden sheet: dropdown lists (named ranges) and provenance
+LISTS = {
+    "xp_list_kind": ("定量", "定性"),
+    "xp_list_direction": ("≥", "≤", "="),
+    "xp_list_grade": ("完成", "基本完成", "部分完成", "未完成"),
+    "xp_list_answer": ("是", "否", "不适用"),
+    "xp_list_bool": ("是", "否"),
+}
+LIST_FOR_KIND = {"kind": "xp_list_kind", "direction": "xp_list_direction", "grade": "xp_list_grade",
+                 "answer": "xp_list_answer", "bool": "xp_list_bool"}
+PROVENANCE = (
+    ("xp_framework", "评分框架"),
+    ("xp_tool_version", "xlperf 版本"),
+    ("xp_input_sha256", "输入文件 SHA-256"),
+    ("xp_scored_at", "计分时间"),
+    ("xp_template_version", "模板版本"),
+)
+TEMPLATE_VERSION = "1"
+
+
+def all_fields() -> list[Field]:
+    return [f for sheet in FIELD_SHEETS for f in sheet.rows if isinstance(f, Field)] + list(SPENDING_FIELDS)
+
+
+def field_by_path(path: str) -> Field | None:
+    return next((f for f in all_fields() if f.path == path), None)

@@ -1,0 +1,439 @@
+"""Read a filled workbook into an ``Evaluation`` (openpyxl adapter), keeping each value's cell.
+
+Single fields are found by defined name, lists by table name and header text, so clerks may
+insert, delete, reorder and leave blank rows, and reorder columns. Every value is parsed by
+:mod:`xlperf.quantity`; what cannot be read becomes a finding that names the sheet and cell, never
+a guessed number. A file that cannot be opened at all raises :class:`WorkbookReadError` (exit 2).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl.cell.cell import MergedCell
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlperf.evaluation import Answer, Evaluation, Grade, Kind
+from xlperf.findings import Finding, finding
+from xlperf.framework import bundled_ids, get_framework
+from xlperf.quantity import Quantity, normalise_text, parse_direction, parse_quantity, parse_rate
+from xlperf.workbook import layout as L
+from xlperf.workbook.cells import is_percent, raw
+from xlperf.workbook.safety import Limits, WorkbookReadError, open_workbook
+
+__all__ = ["Limits", "SourceMap", "WorkbookReadError", "read_book", "read_workbook"]
+
+ANSWER_ALIASES = {"是": Answer.YES, "√": Answer.YES, "✓": Answer.YES, "否": Answer.NO, "×": Answer.NO,
+                  "✗": Answer.NO, "不适用": Answer.NA}
+BOOL_ALIASES = {"是": True, "否": False, "TRUE": True, "FALSE": False, "1": True, "0": False}
+
+
+@dataclass
+class SourceMap:
+    """Field path → (sheet, cell), so a finding about ``outputs[2].actual_value`` points at 产出指标!K7."""
+
+    cells: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def add(self, path: str, sheet: str, cell: str) -> None:
+        self.cells[path] = (sheet, cell)
+
+    def locate(self, f: Finding) -> Finding:
+        if f.sheet:
+            return f
+        path = f.path
+        while path:
+            if path in self.cells:
+                sheet, cell = self.cells[path]
+                return f.located(sheet, cell)
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        head = re.split(r"[.\[]", f.path, maxsplit=1)[0]
+        if head in self.cells:
+            sheet, cell = self.cells[head]
+            return f.located(sheet, cell)
+        return f
+
+
+class _Reader:
+    def __init__(self, wb: Workbook, values_wb: Any) -> None:
+        self.wb = wb
+        self._values_loader = values_wb
+        self._values: Workbook | None = None
+        self.findings: list[Finding] = []
+        self.map = SourceMap()
+
+    # ------------------------------------------------------------------ cells
+    def _cached(self, ws: Worksheet, coord: str) -> Any:
+        if self._values is None:
+            self._values = self._values_loader()
+        assert self._values is not None
+        return self._values[ws.title][coord].value
+
+    def cell_value(self, ws: Worksheet, coord: str, path: str) -> tuple[Any, bool]:
+        """The raw input of one cell and whether it is percent-formatted. Formulas give their cached
+        result (with a warning) or a finding when Excel never computed one."""
+        cell = ws[coord]
+        if isinstance(cell, MergedCell):
+            self.findings.append(finding(
+                "P01", f"{ws.title}!{coord} 与其他单元格合并，无法读取，请取消合并后在此单元格填写", path
+            ).located(ws.title, coord))
+            return None, False
+        value = raw(cell)
+        if cell.data_type == "f":
+            cached = self._cached(ws, coord)
+            formula = str(cell.value)[:40]
+            if cached is None or (isinstance(cached, str) and cached.startswith("#")):
+                self.findings.append(finding(
+                    "P03", f"{ws.title}!{coord} 是公式“{formula}”，没有可用的计算结果；请改为直接填写数值或文字", path
+                ).located(ws.title, coord))
+                return None, is_percent(cell)
+            self.findings.append(finding(
+                "P02", f"{ws.title}!{coord} 是公式“{formula}”，已使用其计算结果 {cached}；建议改为直接填写", path
+            ).located(ws.title, coord))
+            return cached, is_percent(cell)
+        if cell.data_type == "e":
+            self.findings.append(finding(
+                "P03", f"{ws.title}!{coord} 是错误值 {value}，请改为实际数值", path
+            ).located(ws.title, coord))
+            return None, False
+        return value, is_percent(cell)
+
+    def parse(self, kind: str, value: Any, percent: bool, sheet: str, coord: str, path: str, label: str) -> Any:
+        """Turn a raw cell value into the model's type for ``kind``; problems become findings."""
+        where = f"{sheet}!{coord}"
+
+        def problem(msg: str, code: str = "P01") -> None:
+            self.findings.append(finding(code, f"{where}（{label}）：{msg}", path).located(sheet, coord))
+
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None if kind not in ("text", "longtext") else ""
+        if kind in ("text", "longtext"):
+            if isinstance(value, float) and value.is_integer():
+                return str(int(value))
+            return str(value).strip()
+        if kind in ("amount", "int", "quantity", "rate"):
+            q: Quantity = parse_rate(value, percent_cell=percent) if kind == "rate" else parse_quantity(
+                value, percent_cell=percent
+            )
+            if q.problem:
+                problem(q.problem)
+                return None
+            if q.value is None:
+                return None
+            if q.note and kind == "rate":
+                problem(q.note + "，请核对", "P02")
+            if kind == "amount":
+                if q.direction is not None or q.unit not in ("", "万元"):
+                    problem(f"金额请以万元为单位只填写数值（读到“{value}”）")
+                    return None
+                return q.value
+            if kind == "int":
+                if q.value != q.value.to_integral_value() or q.unit not in ("", "年", "个", "项"):
+                    problem(f"请填写整数（读到“{value}”）")
+                    return None
+                return int(q.value)
+            if kind == "quantity":
+                return q
+            return q.value
+        text = normalise_text(str(value))
+        if kind == "direction":
+            d = parse_direction(value)
+            if d is None:
+                problem(f"方向“{value}”无法识别，请选择 ≥、≤ 或 =")
+            return d
+        if kind == "kind":
+            if text in (k.value for k in Kind):
+                return Kind(text)
+            problem(f"类型“{value}”无法识别，请选择 定量 或 定性")
+            return None
+        if kind == "grade":
+            if text in (g.value for g in Grade):
+                return Grade(text)
+            problem(f"完成等级“{value}”无法识别，请选择 完成/基本完成/部分完成/未完成")
+            return None
+        if kind == "answer":
+            if text in ANSWER_ALIASES:
+                return ANSWER_ALIASES[text]
+            problem(f"答复“{value}”无法识别，请选择 是/否/不适用")
+            return None
+        if kind == "bool":
+            if text.upper() in BOOL_ALIASES:
+                return BOOL_ALIASES[text.upper()]
+            problem(f"“{value}”无法识别，请选择 是 或 否")
+            return None
+        raise ValueError(kind)  # pragma: no cover - layout kinds are fixed
+
+    # ------------------------------------------------------------------ names
+    def name_cell(self, name: str, label: str, path: str) -> tuple[Worksheet, str] | None:
+        defined = self.wb.defined_names.get(name)
+        if defined is None:
+            self.findings.append(finding(
+                "R01", f"工作簿缺少名称 {name}（{label}）；请使用 xlperf new 生成的标准模板，或在“公式 → 名称管理器”中恢复", path
+            ))
+            return None
+        for sheet, coord in defined.destinations:
+            if sheet in self.wb.sheetnames:
+                return self.wb[sheet], coord.replace("$", "").split(":")[0]
+            self.findings.append(finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在", path))
+            return None
+        self.findings.append(finding("R01", f"名称 {name}（{label}）没有指向单元格，请恢复标准模板", path))
+        return None
+
+    def read_fields(self, ev: dict[str, Any]) -> None:
+        for item in L.all_fields():
+            loc = self.name_cell(item.name, item.label, item.path)
+            if loc is None:
+                continue
+            ws, coord = loc
+            self.map.add(item.path, ws.title, coord)
+            if item.kind == "computed":
+                cell = ws[coord]
+                if cell.data_type != "f" and cell.value not in (None, ""):
+                    value = self.parse("rate", cell.value, is_percent(cell), ws.title, coord, item.path, item.label)
+                    _set(ev, item.path, value)
+                continue
+            value, percent = self.cell_value(ws, coord, item.path)
+            parsed = self.parse(item.kind, value, percent, ws.title, coord, item.path, item.label)
+            if parsed is not None and not (item.kind in ("text", "longtext") and parsed == ""):
+                _set(ev, item.path, parsed)
+
+    # ------------------------------------------------------------------ tables
+    def find_table(self, spec: L.TableSheet) -> tuple[Worksheet, str] | None:
+        for ws in self.wb.worksheets:
+            for name, table in ws.tables.items():
+                if name == spec.table:
+                    ref = table.ref if hasattr(table, "ref") else table
+                    return ws, str(ref)
+        hint = f"（应在“{spec.title}”工作表上）" if spec.title in self.wb.sheetnames else f"（工作表“{spec.title}”也不存在）"
+        self.findings.append(finding(
+            "R01", f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new 生成的标准模板并把数据复制进去",
+            spec.path.split(".")[0],
+        ))
+        return None
+
+    def read_table(self, spec: L.TableSheet) -> list[tuple[int, dict[str, tuple[Any, bool, str]]]]:
+        """Rows of a table as {attr: (raw value, percent?, coordinate)}, blank rows dropped."""
+        found = self.find_table(spec)
+        if found is None:
+            return []
+        ws, ref = found
+        from openpyxl.utils.cell import range_boundaries
+
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        assert min_col is not None and min_row is not None and max_col is not None and max_row is not None
+        headers: dict[str, int] = {}
+        for col in range(min_col, max_col + 1):
+            text = ws.cell(row=min_row, column=col).value
+            if text is not None:
+                headers[normalise_text(str(text))] = col
+        self.map.add(spec.path.split(".")[0], ws.title, f"{_letter(min_col)}{min_row}")
+        columns: dict[str, int] = {}
+        for c in spec.columns:
+            key = normalise_text(c.header)
+            if key in headers:
+                columns[c.header] = headers[key]
+            elif c.is_input or c.attr:
+                self.findings.append(finding(
+                    "R01", f"“{ws.title}”表格 {spec.table} 缺少列“{c.header}”（表头可能被改名）；请恢复表头文字",
+                    spec.path.split(".")[0],
+                ).located(ws.title, f"{_letter(min_col)}{min_row}"))
+        rows: list[tuple[int, dict[str, tuple[Any, bool, str]]]] = []
+        for r in range(min_row + 1, max_row + 1):
+            record: dict[str, tuple[Any, bool, str]] = {}
+            for c in spec.columns:
+                if c.header not in columns or (c.attr is None and c.kind != "fixed"):
+                    continue
+                coord = f"{_letter(columns[c.header])}{r}"
+                cell = ws[coord]
+                key = c.attr or c.header
+                record[key] = (cell, is_percent(cell), coord)
+            inputs = [v for k, v in record.items() if any(col.attr == k and col.is_input for col in spec.columns)]
+            if all(_blank(cell) for cell, _, _ in inputs):
+                continue
+            rows.append((r, record))
+        return rows
+
+    def values_for(self, ws_title: str, record: dict[str, tuple[Any, bool, str]], spec: L.TableSheet,
+                   path: str) -> dict[str, Any]:
+        ws = self.wb[ws_title]
+        out: dict[str, Any] = {}
+        for c in spec.columns:
+            if c.attr is None or c.attr not in record or not c.is_input:
+                continue
+            _, _, coord = record[c.attr]
+            p = f"{path}.{c.attr.replace('.', '[', 1) + ']' if '.' in c.attr else c.attr}"
+            self.map.add(p, ws_title, coord)
+            value, percent = self.cell_value(ws, coord, p)
+            out[c.attr] = self.parse(c.kind, value, percent, ws_title, coord, p, c.header)
+        return out
+
+
+def _blank(cell: Any) -> bool:
+    value = cell.value
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
+def _set(ev: dict[str, Any], path: str, value: Any) -> None:
+    head, _, tail = path.partition(".")
+    ev.setdefault(head, {})[tail] = value
+
+
+def _table_sheet_title(r: _Reader, spec: L.TableSheet) -> str:
+    found = next((ws.title for ws in r.wb.worksheets if spec.table in ws.tables), spec.title)
+    return found
+
+
+def _indicator_rows(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    title = _table_sheet_title(r, spec)
+    for index, (row_no, record) in enumerate(r.read_table(spec)):
+        path = f"{spec.path}[{index}]"
+        first = next(iter(record.values()))[2]
+        r.map.add(path, title, re.sub(r"\d+", str(row_no), first))
+        values = r.values_for(title, record, spec, path)
+        row: dict[str, Any] = {}
+        for attr, value in values.items():
+            if isinstance(value, Quantity):
+                continue
+            if value is not None and value != "":
+                row[attr] = value
+        unit_col = spec.column("unit").header
+        for attr in ("target_value", "actual_value", "override_rate", ):
+            q = values.get(attr)
+            if not isinstance(q, Quantity):
+                continue
+            row[attr] = q.value
+            coord = record[attr][2]
+            if attr == "override_rate":
+                continue
+            if q.unit:
+                declared = normalise_text(row.get("unit", ""))
+                if not declared:
+                    row["unit"] = q.unit
+                    if attr == "target_value":
+                        r.map.add(f"{path}.unit", title, coord)
+                elif declared != normalise_text(q.unit):
+                    r.findings.append(finding(
+                        "P01",
+                        f"{title}!{coord}：数值中的单位“{q.unit}”与“{unit_col}”列的“{row['unit']}”不一致，请统一",
+                        f"{path}.{attr}",
+                    ).located(title, coord))
+            if attr == "target_value" and q.direction is not None:
+                if row.get("direction") is None:
+                    row["direction"] = q.direction
+                elif row["direction"] is not q.direction:
+                    r.findings.append(finding(
+                        "V11", f"{title}!{coord}：目标值中写的是“{q.direction.value}”，方向列却是“{row['direction'].value}”，请统一",
+                        f"{path}.direction",
+                    ).located(title, coord))
+        out.append(row)
+    return out
+
+
+def _management(r: _Reader, framework_id: str) -> list[dict[str, Any]]:
+    try:
+        specs = {s.id: s for s in get_framework(framework_id).management()}
+    except Exception:  # the framework problem is reported elsewhere
+        specs = {}
+    spec = L.MANAGEMENT_TABLE
+    title = _table_sheet_title(r, spec)
+    out: list[dict[str, Any]] = []
+    for row_no, record in r.read_table(spec):
+        cell = record.get("indicator", (None, False, ""))[0]
+        key = str(cell.value).strip() if cell is not None and cell.value is not None else ""
+        if not key:
+            continue
+        path = f"management[{key}]"
+        coord = record["indicator"][2]
+        r.map.add(path, title, coord)
+        values = r.values_for(title, record, spec, path)
+        ind = specs.get(key)
+        n_items = len(ind.items) if ind else 3
+        answers = [values.get(f"answers.{i}") for i in range(n_items)]
+        entry: dict[str, Any] = {"indicator": key, "answers": answers}
+        for attr in ("count_total", "count_done", "override_score"):
+            q = values.get(attr)
+            if isinstance(q, Quantity):
+                entry[attr] = q.value
+        for attr in ("evidence", "explanation", "override_reason"):
+            if values.get(attr):
+                entry[attr] = values[attr]
+        full_cell = record.get("stated_full")
+        if full_cell is not None and ind is not None:
+            q = parse_quantity(full_cell[0].value)
+            r.map.add(f"{path}.stated_full", title, full_cell[2])
+            if q.value is not None and q.value != ind.full:
+                entry["stated_full"] = q.value
+        del row_no
+        out.append(entry)
+    return out
+
+
+def _simple_list(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
+    title = _table_sheet_title(r, spec)
+    out = []
+    for index, (_, record) in enumerate(r.read_table(spec)):
+        out.append(r.values_for(title, record, spec, f"{spec.path}[{index}]"))
+    return out
+
+
+def read_book(wb: Workbook, values_loader: Any = None) -> tuple[Evaluation, list[Finding], SourceMap]:
+    """Read an already opened openpyxl workbook (formulas kept). ``values_loader`` returns the same
+    workbook opened with ``data_only=True``, used only when an input cell holds a formula."""
+    r = _Reader(wb, values_loader or (lambda: None))
+    for title in L.INPUT_SHEETS:
+        if title not in wb.sheetnames and title != L.README:
+            r.findings.append(finding("R01", f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表"))
+    data: dict[str, Any] = {}
+    r.read_fields(data)
+    framework_id = "guangzhou-2023"
+    fw_name = wb.defined_names.get("xp_framework")
+    if fw_name is not None:
+        for sheet, coord in fw_name.destinations:
+            if sheet in wb.sheetnames:
+                value = wb[sheet][coord.replace("$", "")].value
+                if isinstance(value, str) and value.strip():
+                    framework_id = value.strip()
+    if framework_id not in bundled_ids() and not framework_id.endswith(".toml"):
+        r.findings.append(finding("R02", f"工作簿记录的评分框架“{framework_id}”未安装，已按 guangzhou-2023 计分"))
+        framework_id = "guangzhou-2023"
+    data["framework"] = framework_id
+    data["tasks"] = [v for v in _simple_list(r, L.TASKS_TABLE)]
+    data["outputs"] = _indicator_rows(r, L.OUTPUTS_TABLE)
+    data["benefits"] = _indicator_rows(r, L.BENEFITS_TABLE)
+    months_title = _table_sheet_title(r, L.MONTHS_TABLE)
+    monthly: list[Decimal | None] = [None] * 12
+    month_rows = r.read_table(L.MONTHS_TABLE)
+    for _, record in month_rows:
+        label = record.get("月份", (None, False, ""))[0]
+        m = re.match(r"\s*(\d{1,2})", str(label.value)) if label is not None and label.value is not None else None
+        month = int(m.group(1)) if m else 0
+        if not 1 <= month <= 12:
+            continue
+        values = r.values_for(months_title, record, L.MONTHS_TABLE, f"spending.monthly[{month - 1}]")
+        r.map.add(f"spending.monthly[{month - 1}]", months_title, record["rate"][2])
+        monthly[month - 1] = values.get("rate")
+    data.setdefault("spending", {})["monthly"] = monthly
+    data["management"] = _management(r, framework_id)
+    data["problems"] = [v["text"] for v in _simple_list(r, L.PROBLEMS_TABLE) if v.get("text")]
+    data["improvements"] = [v["text"] for v in _simple_list(r, L.IMPROVEMENTS_TABLE) if v.get("text")]
+    ev = Evaluation.model_validate(data)
+    findings = [r.map.locate(f) for f in r.findings]
+    return ev, findings, r.map
+
+
+def read_workbook(path: Path, limits: Limits | None = None) -> tuple[Evaluation, list[Finding], SourceMap]:
+    """Open and read a workbook file. Raises :class:`WorkbookReadError` when it cannot be opened."""
+    wb, values_loader = open_workbook(Path(path), limits or Limits())
+    return read_book(wb, values_loader)

@@ -1,0 +1,389 @@
+"""Build the standard evaluation workbook (blank, or filled with an ``Evaluation``) with openpyxl.
+
+``build_workbook(framework)`` is the blank 部门整体支出绩效自评表; ``build_workbook(framework, ev)``
+is the same layout with every input of ``ev`` written in (used for ``xlperf example`` and for the
+round-trip tests). Everything comes from :mod:`xlperf.workbook.layout`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlperf.evaluation import Evaluation
+from xlperf.files import atomic_path
+from xlperf.framework import Framework
+from xlperf.workbook import layout as L
+from xlperf.workbook.cells import put
+
+FIXED_TIME = datetime(2024, 1, 1)  # document properties: the same bytes of content for the same inputs
+THIN = Side(style="thin", color="BFBFBF")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+TITLE_FONT = Font(name="黑体", size=14, bold=True)
+HEADER_FONT = Font(name="宋体", size=10, bold=True)
+BODY_FONT = Font(name="宋体", size=10)
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_FILL)
+HEADER_FILL = PatternFill("solid", fgColor=L.HEADER_FILL)
+LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
+HEADER_ROW = 4  # row of table headers on table sheets; data starts below
+
+
+def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -> Workbook:
+    """The standard workbook for ``framework``, blank or holding ``evaluation``'s inputs."""
+    wb = Workbook()
+    wb.remove(wb.worksheets[0])
+    wb.properties.creator = "xlperf"
+    wb.properties.title = "部门整体支出绩效自评表"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    _hidden_sheet(wb, framework)
+    _readme_sheet(wb)
+    for sheet in L.FIELD_SHEETS:
+        _field_sheet(wb, sheet, evaluation)
+    for table in L.TABLES:
+        _table_sheet(wb, table, framework, evaluation)
+    order = [*L.INPUT_SHEETS, L.HIDDEN]
+    wb._sheets.sort(key=lambda ws: order.index(ws.title))
+    wb.active = 0
+    return wb
+
+
+def save_workbook(wb: Workbook, path: Path) -> Path:
+    """Save atomically (the previous file stays whole if anything fails)."""
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+# ---------------------------------------------------------------------------- sheets
+
+
+def _sheet(wb: Workbook, title: str) -> Worksheet:
+    ws = wb[title] if title in wb.sheetnames else wb.create_sheet(title)
+    return ws
+
+
+def _title(ws: Worksheet, text: str, intro: str, width_cols: int) -> None:
+    ws["A1"] = text
+    ws["A1"].font = TITLE_FONT
+    ws["A2"] = intro
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws["A2"].font = Font(name="宋体", size=10, color="595959")
+    if width_cols > 1 and intro:
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width_cols)
+        ws.row_dimensions[2].height = 30
+
+
+def _print_setup(ws: Worksheet, landscape: bool, title_rows: str | None = None) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _protect(ws: Worksheet) -> None:
+    """Protect without a password: formulas and labels stay put, inputs stay editable."""
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.formatCells = False
+    ws.protection.autoFilter = False
+    ws.protection.sort = False
+
+
+def _input(cell: Any) -> None:
+    cell.fill = INPUT_FILL
+    cell.protection = Protection(locked=False)
+    cell.border = BORDER
+
+
+def _hidden_sheet(wb: Workbook, fw: Framework) -> None:
+    ws = wb.create_sheet(L.HIDDEN)
+    ws["A1"] = "下拉列表与计分记录（由 xlperf 维护，请勿修改）"
+    for col, (name, values) in enumerate(L.LISTS.items(), start=1):
+        letter = get_column_letter(col)
+        ws.cell(row=2, column=col, value=name)
+        for i, v in enumerate(values, start=3):
+            ws.cell(row=i, column=col, value=v)
+        ref = f"{quote_sheetname(L.HIDDEN)}!${letter}$3:${letter}${2 + len(values)}"
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    base = len(L.LISTS) + 2
+    for i, (name, label) in enumerate(L.PROVENANCE, start=2):
+        ws.cell(row=i, column=base, value=label)
+        cell = ws.cell(row=i, column=base + 1)
+        letter = get_column_letter(base + 1)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(L.HIDDEN)}!${letter}${i}")
+        if name == "xp_framework":
+            cell.value = fw.id
+        elif name == "xp_template_version":
+            cell.value = L.TEMPLATE_VERSION
+    ws.sheet_state = "hidden"
+    _protect(ws)
+
+
+def _readme_sheet(wb: Workbook) -> None:
+    ws = wb.create_sheet(L.README)
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 100
+    ws["A1"] = "部门整体支出绩效自评表 · 填表说明"
+    ws["A1"].font = TITLE_FONT
+    lines: list[tuple[str, str]] = [
+        ("怎么填", "浅黄色单元格是填写区，其余单元格由公式或 xlperf 生成。金额单位为万元，比率填百分数（如 92.13%）。"
+                   "数字可以带单位（如 180家、不少于180家），xlperf 会识别；无法识别的会在“校验结果”中指出。"),
+        ("怎么算分", "在 Excel 中点击“绩效自评”选项卡的“计算得分”，或在命令行运行 xlperf run 本文件。"
+                     "结果写入“评分汇总”“校验结果”“自评报告”三张表；原有填写内容不会被改动。"),
+    ]
+    for sheet in L.FIELD_SHEETS:
+        lines.append((sheet.title, sheet.intro))
+    seen: set[str] = set()
+    for table in L.TABLES:
+        if table.title not in seen and table.intro:
+            lines.append((table.title, table.intro))
+            seen.add(table.title)
+    lines += [
+        (L.SUMMARY, "由 xlperf 生成：各级指标得分、每个指标的完成率和得分、计算比率和评价等级，可直接打印。"),
+        (L.FINDINGS, "由 xlperf 生成：每条问题一行，点击单元格地址可跳到需要修改的位置。红色为错误（须改正后才能报送），"
+                     "黄色为提醒。"),
+        (L.REPORT, "由 xlperf 生成：部门整体支出绩效自评报告正文，与评分汇总使用同一计算结果。"),
+        ("插入行", "“重点工作”“产出指标”“效益指标”“问题与措施”的表格可以插入或删除行（表格内右键 → 插入 → 表格行）。"
+                   "这些工作表不加保护，因为 Excel 不允许在受保护的工作表中扩展表格。"),
+    ]
+    for i, (head, text) in enumerate(lines, start=3):
+        ws.cell(row=i, column=1, value=head).font = HEADER_FONT
+        cell = ws.cell(row=i, column=2, value=text)
+        cell.alignment = WRAP
+        cell.font = BODY_FONT
+        ws.cell(row=i, column=1).alignment = Alignment(vertical="top")
+    _print_setup(ws, landscape=False)
+    _protect(ws)
+
+
+def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None) -> None:
+    ws = _sheet(wb, sheet.title)
+    _title(ws, sheet.title, sheet.intro, 3)
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 64
+    ws.column_dimensions["C"].width = 40
+    for row, item in enumerate(sheet.rows, start=4):
+        if isinstance(item, L.Heading):
+            cell = ws.cell(row=row, column=1, value=item.label)
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+            continue
+        ws.cell(row=row, column=1, value=item.label).font = BODY_FONT
+        ws.cell(row=row, column=1).alignment = WRAP
+        value_cell = ws.cell(row=row, column=2)
+        help_cell = ws.cell(row=row, column=3, value=item.help or None)
+        help_cell.font = Font(name="宋体", size=9, color="7F7F7F")
+        help_cell.alignment = WRAP
+        wb.defined_names[item.name] = DefinedName(
+            item.name, attr_text=f"{quote_sheetname(ws.title)}!$B${row}"
+        )
+        value_cell.font = BODY_FONT
+        if item.kind == "computed":
+            value_cell.value = '=IFERROR(xp_executed/xp_total_budget,"")'
+            value_cell.number_format = "0.00%"
+            value_cell.fill = LOCKED_FILL
+            value_cell.border = BORDER
+            continue
+        _input(value_cell)
+        if item.kind == "amount":
+            value_cell.number_format = "#,##0.00"
+        elif item.kind == "rate":
+            value_cell.number_format = "0.00%"
+        elif item.kind == "int":
+            value_cell.number_format = "0"
+        if item.kind == "longtext":
+            value_cell.alignment = WRAP
+            ws.row_dimensions[row].height = 60
+        if item.kind == "bool":
+            dv = DataValidation(type="list", formula1="=xp_list_bool", allow_blank=True)
+            ws.add_data_validation(dv)
+            dv.add(value_cell.coordinate)
+        if ev is not None:
+            put(value_cell, _get_path(ev, item.path, item.kind))
+    _print_setup(ws, landscape=False)
+    _protect(ws)
+
+
+def _get_path(ev: Evaluation, path: str, kind: str) -> Any:
+    obj: Any = ev
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    if kind == "rate" and obj is not None:
+        return obj / 100
+    if kind == "bool":
+        return bool(obj)
+    if hasattr(obj, "value") and not isinstance(obj, Decimal):
+        return obj.value
+    return obj
+
+
+def _rows_for(table: L.TableSheet, ev: Evaluation | None, fw: Framework) -> list[Any]:
+    if table.path == "management":
+        entries = {m.indicator: m for m in ev.management} if ev else {}
+        return [entries.get(spec.id) for spec in fw.management()]
+    if table.path == "spending.monthly":
+        return list(ev.spending.monthly) if ev else [None] * 12
+    if ev is None:
+        return []
+    return list(getattr(ev, table.path))
+
+
+def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluation | None) -> None:
+    ws = _sheet(wb, table.title)
+    first = table.first_col
+    ncols = len(table.columns)
+    if table.first_col == 1:
+        _title(ws, table.title, table.intro, ncols)
+    items = _rows_for(table, ev, fw)
+    nrows = len(items) if table.path in ("management", "spending.monthly") else max(table.blank_rows, len(items))
+    nrows = max(nrows, 1)
+    top, bottom = HEADER_ROW, HEADER_ROW + nrows
+    letters = {c.header: get_column_letter(first + i) for i, c in enumerate(table.columns)}
+    specs = fw.management()
+    for i, col in enumerate(table.columns):
+        letter = get_column_letter(first + i)
+        ws.column_dimensions[letter].width = col.width
+        head = ws.cell(row=top, column=first + i, value=col.header)
+        head.font = HEADER_FONT
+        head.alignment = CENTER
+        head.border = BORDER
+        if col.help:
+            head.comment = Comment(col.help, "xlperf")
+        for r in range(top + 1, bottom + 1):
+            cell = ws.cell(row=r, column=first + i)
+            cell.font = BODY_FONT
+            cell.border = BORDER
+            cell.alignment = WRAP if col.kind in ("longtext", "text", "fixed") else CENTER
+            if col.is_input:
+                _input(cell)
+            else:
+                cell.fill = LOCKED_FILL
+            if col.kind == "rate":
+                cell.number_format = "0.00%"
+        if col.kind in L.LIST_FOR_KIND:
+            dv = DataValidation(type="list", formula1=f"={L.LIST_FOR_KIND[col.kind]}", allow_blank=True,
+                                showErrorMessage=True, errorTitle="请从下拉列表选择",
+                                error="请选择下拉列表中的一项")
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}{top + 1}:{letter}{bottom}")
+    for offset in range(nrows):
+        r = top + 1 + offset
+        item = items[offset] if offset < len(items) else None
+        for i, col in enumerate(table.columns):
+            cell = ws.cell(row=r, column=first + i)
+            if col.kind == "formula":
+                cell.value = _completion_formula(letters, r, fw)
+                cell.number_format = "0.00%"
+            elif col.header == "序号" and col.kind == "fixed":
+                cell.value = f"=ROW()-{top}"
+            elif table.path == "spending.monthly":
+                if col.attr is None:
+                    cell.value = f"{offset + 1}月"
+                elif item is not None:
+                    put(cell, item / 100)
+            elif table.path == "management":
+                _management_cell(cell, col, specs[offset], item, fw)
+            elif item is not None and col.attr is not None:
+                put(cell, _attr(item, col.attr))
+    if table.path == "spending.monthly":
+        _spending_extras(wb, ws, bottom, ev)
+    ref = f"{get_column_letter(first)}{top}:{get_column_letter(first + ncols - 1)}{bottom}"
+    tab = Table(displayName=table.table, ref=ref)
+    tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
+    ws.add_table(tab)
+    ws.freeze_panes = ws.cell(row=top + 1, column=3 if table.path in ("outputs", "benefits") else 1)
+    _print_setup(ws, table.landscape, f"{top}:{top}")
+    if table.protect:
+        _protect(ws)
+
+
+def _attr(item: Any, attr: str) -> Any:
+    value = item if attr == "text" and isinstance(item, str) else getattr(item, attr)
+    if hasattr(value, "value") and not isinstance(value, Decimal):
+        return value.value
+    return value
+
+
+def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framework) -> None:
+    header = col.header
+    if header == "编号":
+        cell.value = spec.id
+    elif header == "二级指标":
+        cell.value = spec.group
+    elif header == "三级指标":
+        cell.value = spec.name
+    elif header == "分值":
+        cell.value = spec.full
+    elif header.startswith("子项") and col.attr is None:
+        n = int(header[2]) - 1
+        if n < len(spec.items):
+            it = spec.items[n]
+            cell.value = f"{fw.item_text(it)}（{it.points}分）"
+    elif col.attr and col.attr.startswith("answers."):
+        n = int(col.attr.split(".")[1])
+        if n >= len(spec.items):
+            cell.fill = LOCKED_FILL
+            cell.protection = Protection(locked=True)
+        elif entry is not None and n < len(entry.answers) and entry.answers[n] is not None:
+            cell.value = entry.answers[n].value
+    elif col.attr in ("count_total", "count_done") and spec.rule != "count_ratio":
+        cell.fill = LOCKED_FILL
+        cell.protection = Protection(locked=True)
+    elif entry is not None and col.attr is not None:
+        put(cell, _attr(entry, col.attr))
+    if spec.rule == "count_ratio" and col.attr in ("count_total", "count_done") and spec.count_labels:
+        label = spec.count_labels[0 if col.attr == "count_total" else 1]
+        cell.comment = Comment(label, "xlperf")
+
+
+def _spending_extras(wb: Workbook, ws: Worksheet, bottom: int, ev: Evaluation | None) -> None:
+    r = bottom + 2
+    ws.cell(row=r, column=1, value="月均执行率（自动计算）").font = HEADER_FONT
+    mean = ws.cell(row=r, column=2, value=f'=IFERROR(AVERAGE(B{HEADER_ROW + 1}:B{bottom}),"")')
+    mean.number_format = "0.00%"
+    mean.fill = LOCKED_FILL
+    field = L.SPENDING_FIELDS[0]
+    ws.cell(row=r + 1, column=1, value=field.label).font = HEADER_FONT
+    ws.cell(row=r + 1, column=1).alignment = WRAP
+    cell = ws.cell(row=r + 1, column=2)
+    _input(cell)
+    cell.number_format = "0.00%"
+    wb.defined_names[field.name] = DefinedName(field.name, attr_text=f"{quote_sheetname(ws.title)}!$B${r + 1}")
+    if ev is not None and ev.spending.annual_mean is not None:
+        put(cell, ev.spending.annual_mean / 100)
+
+
+def _completion_formula(letters: dict[str, str], r: int, fw: Framework) -> str:
+    """Live completion rate for Excel, WPS and LibreOffice (scores still come from Python)."""
+    k, d, t, a, g = (f"{letters[h]}{r}" for h in ("类型", "方向", "目标值", "实际值", "完成等级"))
+    grades = fw.completion.grades
+    graded = '""'
+    for name in reversed(list(grades)):
+        graded = f'IF({g}="{name}",{grades[name]},{graded})'
+    quant = (
+        f'IF(OR({t}="",{a}=""),"",IF({d}="≤",IF({a}=0,1,{t}/{a}),'
+        f'IF({d}="=",IF(MAX({t},{a})=0,1,MIN({t},{a})/MAX({t},{a})),IF({t}=0,1,{a}/{t}))))'
+    )
+    return f'=IFERROR(IF({k}="定性",{graded},{quant}),"")'

@@ -1,0 +1,241 @@
+"""Write the results into a copy of the workbook: 评分汇总, 校验结果, 自评报告 and provenance.
+
+Input cells keep their values; cells with findings get a fill and a comment (removed again on
+the next run). The three output sheets are rebuilt from the ``Result`` each time. The sheet
+contents are computed once as rows of values (``summary_rows``, ``finding_rows``, ``report_rows``)
+so that the xlwings handlers write exactly the same values in a few bulk writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlperf import __version__
+from xlperf.decimals import round2
+from xlperf.findings import Finding
+from xlperf.result import Result
+from xlperf.workbook import layout as L
+from xlperf.workbook.cells import put
+from xlperf.workbook.reader import SourceMap
+from xlperf.workbook.template import (
+    BODY_FONT,
+    HEADER_FILL,
+    HEADER_FONT,
+    INPUT_FILL,
+    TITLE_FONT,
+    WRAP,
+    _print_setup,
+)
+
+CHECK_AUTHOR = "xlperf校验"
+ERROR_FILL = PatternFill("solid", fgColor=L.ERROR_FILL)
+WARNING_FILL = PatternFill("solid", fgColor=L.WARNING_FILL)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    framework: str
+    input_sha256: str
+    scored_at: str
+    tool_version: str = __version__
+
+    def rows(self) -> list[tuple[str, str]]:
+        return [("xlperf 版本", self.tool_version), ("评分框架", self.framework),
+                ("输入文件 SHA-256", self.input_sha256), ("计分时间", self.scored_at)]
+
+
+Row = list[Any]
+
+# Row kinds used by the writers to style a row (first element of each tuple).
+TITLE, SUB, HEAD, SECTION, BODY, BLANK, BIG = "title", "sub", "head", "section", "body", "blank", "big"
+
+
+def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
+    """The 评分汇总 sheet as (style, values) rows: what a person prints and signs."""
+    ev, fw = result.evaluation, result.framework
+    dep = ev.department
+    rows: list[tuple[str, Row]] = [
+        (TITLE, ["部门整体支出绩效自评 · 评分汇总"]),
+        (SUB, [f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度　评分框架：{fw.name}"]),
+        (BLANK, []),
+        (BIG, ["总分", result.total, "评价等级", result.rating, "错误", len(result.errors), "提醒", len(result.warnings)]),
+        (BLANK, []),
+        (HEAD, ["一级指标", "二级指标", "三级指标", "分值", "得分", "得分率"]),
+    ]
+    for sec in result.sections:
+        rows.append((SECTION, [sec.name, "", "", sec.full, sec.score, _rate(sec.score, sec.full)]))
+        for ind in sec.indicators:
+            rows.append((BODY, ["", ind.spec.group, ind.spec.name, ind.full, ind.score, _rate(ind.score, ind.full)]))
+    rows.append((SECTION, ["合计", "", "", fw.total, result.total, _rate(result.total, fw.total)]))
+    for ind in result.indicator_scores():
+        if not ind.rows:
+            continue
+        rows += [(BLANK, []), (SUB, [f"{ind.spec.name}明细（每行权重 = {ind.full} ÷ {len(ind.rows)}；"
+                                     "扣分 = 权重 × (1 − 完成率) 四舍五入到两位；小计 = 分值 − 扣分合计）"])]
+        rows.append((HEAD, ["序号", "指标名称", "目标值", "实际值", "完成率", "权重", "扣分", "得分"]))
+        rows_src = ev.outputs if ind.spec.rows == "outputs" else ev.benefits
+        for rs, row in zip(ind.rows, rows_src, strict=True):
+            target = row.target_text or _q(row.target_value, row.unit)
+            actual = row.grade.value if row.grade else _q(row.actual_value, row.unit)
+            completion = None if rs.completion is None else rs.completion
+            if rs.source == "override":
+                completion = rs.used
+            rows.append((BODY, [rs.seq if rs.seq is not None else rs.index + 1, rs.name, target, actual,
+                                completion, rs.full_display, rs.deduction, rs.score]))
+        rows.append((SECTION, ["小计", "", "", "", "", ind.full, ind.full - ind.score, ind.score]))
+    rows += [(BLANK, []), (HEAD, ["计算比率", "", "数值（%）", "说明"])]
+    for key, spec in fw.ratios.items():
+        value = result.ratios.get(key)
+        rows.append((BODY, [spec.name, "", value if value is not None else "无法计算",
+                            "执行数 ÷ 全年预算数" if key == "budget_execution" else ""]))
+    spending = result.indicator("spending") if any(i.id == "spending" for i in result.indicator_scores()) else None
+    if spending is not None and spending.ratio is not None:
+        rows.append((BODY, ["月均一般公共预算支出执行率", "", spending.ratio, ""]))
+    rows += [(BLANK, []), (HEAD, ["计分依据", "", "", ""])]
+    rows += [(BODY, [k, "", v]) for k, v in prov.rows()]
+    return rows
+
+
+def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
+    rows: list[tuple[str, Row]] = [
+        (TITLE, ["校验结果"]),
+        (SUB, [f"错误 {sum(f.is_error for f in findings)} 条（须改正后才能报送），提醒 {sum(not f.is_error for f in findings)} 条。"
+               "点击“位置”可跳到对应单元格。"]),
+        (HEAD, ["序号", "级别", "代码", "工作表", "位置", "说明"]),
+    ]
+    for i, f in enumerate(findings, start=1):
+        rows.append(("error" if f.is_error else "warning",
+                     [i, "错误" if f.is_error else "提醒", f.code, f.sheet, f.cell or f.path, f.message]))
+    if not findings:
+        rows.append((BODY, ["", "", "", "", "", "没有发现问题。"]))
+    return rows
+
+
+def report_rows(result: Result) -> list[tuple[str, Row]]:
+    """The 自评报告 sheet: a paragraph per row, from the same Result as 评分汇总."""
+    from xlperf.narrative import build_report
+
+    report = build_report(result)
+    rows: list[tuple[str, Row]] = [(TITLE, [report.title])]
+    for p in report.paragraphs:
+        rows.append((f"h{p.level}" if p.level else BODY, [p.text]))
+    return rows
+
+
+def _rate(score: Decimal, full: Decimal) -> Decimal | None:
+    return None if not full else round2(score / full * 100) / 100
+
+
+def _q(value: Decimal | None, unit: str) -> str:
+    return "" if value is None else f"{value}{unit}"
+
+
+# ---------------------------------------------------------------------------------- openpyxl
+
+
+def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: Provenance) -> None:
+    """Rebuild the output sheets of ``wb`` and mark the flagged input cells."""
+    findings = list(result.findings)
+    _clear_marks(wb)
+    if source is not None:
+        _mark_cells(wb, findings)
+    for title in L.OUTPUT_SHEETS:
+        if title in wb.sheetnames:
+            del wb[title]
+    _fill(wb.create_sheet(L.SUMMARY), summary_rows(result, prov), widths=[14, 22, 34, 12, 12, 12, 10, 10],
+          landscape=False, percent_cols={5: "0.00%"}, detail_percent_col=4)
+    _fill(wb.create_sheet(L.FINDINGS), finding_rows(findings), widths=[6, 8, 7, 12, 12, 90],
+          landscape=True, links=True)
+    _fill(wb.create_sheet(L.REPORT), report_rows(result), widths=[110], landscape=False)
+    _provenance(wb, prov)
+
+
+def _provenance(wb: Workbook, prov: Provenance) -> None:
+    values = {"xp_framework": prov.framework, "xp_tool_version": prov.tool_version,
+              "xp_input_sha256": prov.input_sha256, "xp_scored_at": prov.scored_at}
+    for name, value in values.items():
+        defined = wb.defined_names.get(name)
+        if defined is None:
+            continue
+        for sheet, coord in defined.destinations:
+            if sheet in wb.sheetnames:
+                wb[sheet][coord.replace("$", "")].value = value
+
+
+def _clear_marks(wb: Workbook) -> None:
+    for title in L.INPUT_SHEETS:
+        if title not in wb.sheetnames:
+            continue
+        for row in wb[title].iter_rows():
+            for cell in row:
+                if cell.comment is not None and cell.comment.author == CHECK_AUTHOR:
+                    cell.comment = None
+                    cell.fill = INPUT_FILL
+
+
+def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
+    notes: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        if f.sheet in wb.sheetnames and f.cell and f.sheet in L.INPUT_SHEETS:
+            notes.setdefault((f.sheet, f.cell), []).append(f)
+    for (sheet, coord), fs in notes.items():
+        cell = wb[sheet][coord]
+        if not hasattr(cell, "comment") or type(cell).__name__ == "MergedCell":
+            continue
+        cell.fill = ERROR_FILL if any(f.is_error for f in fs) else WARNING_FILL
+        text = "\n".join(f"[{f.code}] {f.message}" for f in fs)
+        comment = Comment(text[:2000], CHECK_AUTHOR)
+        comment.width, comment.height = 320, 120
+        cell.comment = comment
+
+
+def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], landscape: bool,
+          percent_cols: dict[int, str] | None = None, links: bool = False, detail_percent_col: int | None = None) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    in_detail = False
+    for r, (style, values) in enumerate(rows, start=1):
+        if style == HEAD:
+            in_detail = values[:2] == ["序号", "指标名称"]
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=c)
+            put(cell, value)
+            cell.font = BODY_FONT
+            cell.alignment = WRAP
+            if isinstance(value, Decimal | int) and not isinstance(value, bool):
+                cell.number_format = "0.00" if isinstance(value, Decimal) else "0"
+            if percent_cols and c - 1 in percent_cols and style in (BODY, SECTION) and isinstance(value, Decimal):
+                cell.number_format = percent_cols[c - 1]
+            if in_detail and detail_percent_col is not None and c - 1 == detail_percent_col and isinstance(value, Decimal):
+                cell.number_format = "0.00%"
+        if style == TITLE:
+            ws.cell(row=r, column=1).font = TITLE_FONT
+        elif style in (HEAD, SECTION):
+            for c in range(1, max(len(values), 1) + 1):
+                ws.cell(row=r, column=c).font = HEADER_FONT
+                if style == HEAD:
+                    ws.cell(row=r, column=c).fill = HEADER_FILL
+        elif style == BIG:
+            for c in range(1, len(values) + 1):
+                ws.cell(row=r, column=c).font = Font(name="黑体", size=13, bold=c % 2 == 0)
+        elif style in ("error", "warning"):
+            ws.cell(row=r, column=2).fill = ERROR_FILL if style == "error" else WARNING_FILL
+        elif style.startswith("h"):
+            ws.cell(row=r, column=1).font = HEADER_FONT
+        if links and style in ("error", "warning"):
+            sheet, coord = values[3], values[4]
+            if sheet and coord and ws.parent is not None and sheet in ws.parent.sheetnames:
+                cell = ws.cell(row=r, column=5)
+                cell.hyperlink = f"#'{sheet}'!{coord}"
+                cell.font = Font(name="宋体", size=10, color="0563C1", underline="single")
+    _print_setup(ws, landscape, "1:1" if not links else "3:3")
+    ws.print_options.gridLines = False
