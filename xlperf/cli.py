@@ -325,5 +325,15 @@ def _print_findings(result: Result, limit: int = 40) -> None:
         console.print(f"……另有 {len(findings) - limit} 条，见输出工作簿的“校验结果”表或 --json。")
 
 
+def _register() -> None:
+    from xlperf.commands.batch import batch
+    from xlperf.commands.submit import submit
+
+    main.add_command(batch)
+    main.add_command(submit)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -387,3 +387,26 @@ def _completion_formula(letters: dict[str, str], r: int, fw: Framework) -> str:
         f'IF({d}="=",IF(MAX({t},{a})=0,1,MIN({t},{a})/MAX({t},{a})),IF({t}=0,1,{a}/{t}))))'
     )
     return f'=IFERROR(IF({k}="定性",{graded},{quant}),"")'
+
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"
+BLANK_NAME = "部门整体支出绩效自评表.xlsx"
+EXAMPLE_NAME = "examples/白云区科工商信局_2023.xlsx"
+
+
+def build_committed_templates(folder: Path = TEMPLATES_DIR) -> list[Path]:
+    """Regenerate the two workbooks committed under ``workbook_templates/`` (one command:
+    ``python -m xlperf.workbook.template``). A test fails when the committed files differ in
+    content from what this builds."""
+    from xlperf.examples import example_evaluation
+    from xlperf.framework import get_framework
+
+    fw = get_framework("guangzhou-2023")
+    blank = save_workbook(build_workbook(fw), folder / BLANK_NAME)
+    example = save_workbook(build_workbook(fw, example_evaluation()), folder / EXAMPLE_NAME)
+    return [blank, example]
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    for written in build_committed_templates():
+        print(written)

@@ -1,0 +1,1 @@
+"""Commands that live in their own module (registered in xlperf.cli); heavy imports stay inside the functions."""
