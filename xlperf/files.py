@@ -45,6 +45,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        # mkstemp creates 0600; give the output the mode an ordinary new file gets (or the old file's)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         yield tmp
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
@@ -73,6 +76,12 @@ def atomic_write_bytes(target: Path, data: bytes) -> Path:
 
 def atomic_write_text(target: Path, text: str) -> Path:
     return atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def _discard(tmp: Path) -> None:
