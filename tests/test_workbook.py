@@ -181,7 +181,7 @@ def test_inserted_reordered_blank_rows_and_text_numbers_change_no_score(tmp_path
     assert _score(changed) == baseline
     ev, findings, _ = read_workbook(changed)
     assert not [f for f in findings if f.is_error], findings
-    assert [r.name for r in ev.outputs][0] == "完成市下达的扶贫协作资金拨付任务"  # really reordered
+    assert ev.outputs[0].name == "完成市下达的扶贫协作资金拨付任务"  # really reordered
 
 
 def test_missing_sheet_name_and_table_are_findings_not_tracebacks(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_missing_sheet_name_and_table_are_findings_not_tracebacks(tmp_path: Path
     del wb[L.BENEFITS].tables["tbl_benefits"]
     broken = tmp_path / "broken.xlsx"
     wb.save(broken)
-    ev, findings, _ = read_workbook(broken)
+    _, findings, _ = read_workbook(broken)
     messages = " ".join(f.message for f in findings if f.code == "R01")
     assert "支出进度" in messages and "xp_executed" in messages and "tbl_benefits" in messages
     result = CliRunner().invoke(main, ["check", str(broken)])
