@@ -1,0 +1,191 @@
+"""The one registry of what the xlperf add-in shows in Excel: ribbon buttons and worksheet functions.
+
+The ribbon XML (``customUI14.xml``), the VBA UDF wrappers and the ribbon dispatcher are all
+generated from / checked against these tuples, so ids and names cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "BUTTONS",
+    "GROUPS",
+    "RIBBON_TAB_ID",
+    "RIBBON_TAB_LABEL",
+    "UDFS",
+    "UDF_CATEGORY",
+    "RibbonButton",
+    "RibbonGroup",
+    "Udf",
+    "UdfArg",
+    "button_by_id",
+    "udf_by_name",
+]
+
+RIBBON_TAB_ID = "xlperf_tab"
+RIBBON_TAB_LABEL = "绩效自评"
+
+
+@dataclass(frozen=True)
+class RibbonGroup:
+    """A group of buttons on the xlperf tab."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RibbonButton:
+    """One ribbon button. ``id`` is what ``xlperf.excel.on_ribbon(id)`` receives from VBA.
+
+    ``action`` is the short name of the command (the same word the CLI uses), ``group`` the id of
+    its :class:`RibbonGroup`, ``image_mso`` a built-in Office icon name.
+    """
+
+    id: str
+    action: str
+    label: str
+    help: str
+    image_mso: str
+    group: str
+
+
+GROUPS: tuple[RibbonGroup, ...] = (
+    RibbonGroup("xlperf_group_assess", "自评"),
+    RibbonGroup("xlperf_group_submit", "报送"),
+    RibbonGroup("xlperf_group_tools", "工具"),
+)
+
+# Order matters: it is the order on the ribbon.
+BUTTONS: tuple[RibbonButton, ...] = (
+    RibbonButton(
+        id="xlperf_validate",
+        action="validate",
+        label="校验",
+        help="检查自评表的填写是否完整、数值是否合规，并标出问题单元格。",
+        image_mso="DataValidation",
+        group="xlperf_group_assess",
+    ),
+    RibbonButton(
+        id="xlperf_score",
+        action="score",
+        label="计算得分",
+        help="按评分规则计算各项指标得分和总分，并写回自评表。",
+        image_mso="CalculateNow",
+        group="xlperf_group_assess",
+    ),
+    RibbonButton(
+        id="xlperf_report",
+        action="report",
+        label="生成报告",
+        help="根据自评表生成部门整体支出绩效自评报告。",
+        image_mso="CreateReport",
+        group="xlperf_group_assess",
+    ),
+    RibbonButton(
+        id="xlperf_package",
+        action="package",
+        label="导出报送包",
+        help="把自评表（公式转为数值）和报告打包成报送文件。",
+        image_mso="FileSaveAs",
+        group="xlperf_group_submit",
+    ),
+    RibbonButton(
+        id="xlperf_send",
+        action="send",
+        label="发送财政局",
+        help="通过电子邮件把报送包发送给财政局。",
+        image_mso="FileSendAsAttachment",
+        group="xlperf_group_submit",
+    ),
+    RibbonButton(
+        id="xlperf_new",
+        action="new",
+        label="新建自评表",
+        help="按所选评价框架新建一份空白自评表。",
+        image_mso="FileNew",
+        group="xlperf_group_tools",
+    ),
+    RibbonButton(
+        id="xlperf_help",
+        action="help",
+        label="帮助",
+        help="打开 xlperf 使用说明。",
+        image_mso="Help",
+        group="xlperf_group_tools",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class UdfArg:
+    """One argument of a worksheet function; ``help`` is shown in Excel's function wizard."""
+
+    name: str
+    help: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Udf:
+    """A worksheet function implemented in ``xlperf.excel.udfs`` and wrapped in VBA."""
+
+    name: str
+    args: tuple[UdfArg, ...]
+    help: str
+
+
+UDF_CATEGORY = "绩效自评"
+UDF_MODULE = "xlperf.excel.udfs"
+
+UDFS: tuple[Udf, ...] = (
+    Udf(
+        "XLPERF_COMPLETION",
+        (
+            UdfArg("target", "年度指标值（目标值）。"),
+            UdfArg("actual", "实际完成值。"),
+            UdfArg("direction", "指标方向：正向、反向或等于，省略时为正向。", optional=True),
+        ),
+        "按指标方向计算完成率（实际值相对目标值的比例）。",
+    ),
+    Udf(
+        "XLPERF_SECTION_SCORE",
+        (
+            UdfArg("targets", "一组指标的目标值区域。"),
+            UdfArg("actuals", "与目标值一一对应的实际值区域。"),
+            UdfArg("full", "每项指标的满分值区域。"),
+            UdfArg("directions", "每项指标的方向区域，省略时均为正向。", optional=True),
+        ),
+        "按完成率计算一组指标的合计得分。",
+    ),
+    Udf(
+        "XLPERF_RATING",
+        (UdfArg("total", "自评总分（0 到 100）。"),),
+        "根据总分给出评价等级（优、良、中、差）。",
+    ),
+    Udf(
+        "XLPERF_RATIO",
+        (
+            UdfArg("numerator", "分子，例如实际支出。"),
+            UdfArg("denominator", "分母，例如预算数；为 0 时返回空值。"),
+        ),
+        "计算两个数的比率（如预算执行率），分母为 0 时不报错。",
+    ),
+)
+
+
+def button_by_id(button_id: str) -> RibbonButton:
+    """Return the registered button with this id; ``KeyError`` names the known ids otherwise."""
+    for b in BUTTONS:
+        if b.id == button_id:
+            return b
+    raise KeyError(f"unknown ribbon button {button_id!r}; known: {', '.join(b.id for b in BUTTONS)}")
+
+
+def udf_by_name(name: str) -> Udf:
+    """Return the registered worksheet function with this (upper-case) name."""
+    for u in UDFS:
+        if u.name == name:
+            return u
+    raise KeyError(f"unknown worksheet function {name!r}; known: {', '.join(u.name for u in UDFS)}")
