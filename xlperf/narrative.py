@@ -1,0 +1,676 @@
+"""The 自评报告: the narrative xlperf writes from a ``Result`` (DOMAIN.md §4).
+
+Pure core: builds paragraphs of text, nothing else. ``xlperf.word`` turns a :class:`Report` into a
+.docx and the workbook writer puts one paragraph per row on the 自评报告 sheet.
+
+The text follows the published 2023 report of 白云区科工商信局 (the seed) closely; the clerk's own
+texts (duties, tasks, targets, evidence, problems, measures) are used as typed, and every number
+comes from the ``Result``, never from a figure the clerk stated by hand.
+
+Number formats (one style throughout, so that :func:`check_report` can read them back):
+
+* money: 万元 with two decimals and thousands separators, no space: ``79,776.38万元``; when the clerk
+  chose 亿元 (``Budget.unit_yi``) amounts of 1 亿元 or more are printed as ``7.98亿元``;
+* everything xlperf computed (scores, subtotals, total, rates, ratios) has two decimals: ``48.57分``,
+  ``评价得分2.00分``, ``得分率100.00%``, ``96.19%``, ``-16.56%``;
+* what the framework states (分值, thresholds) is printed as written: ``指标分值2分``, ``总分50分``;
+* counts are integers; Chinese ordinals ``一是、二是`` and ``六大重点工作任务``;
+* 产出/效益 rows are numbered ① … ㊿ and ``(51)`` onwards; 管理效率 indicators ``（1）``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from xlperf.decimals import plain, round2
+from xlperf.evaluation import Answer, Budget, Evaluation, IndicatorRow, Kind, ManagementEntry
+from xlperf.findings import Finding, finding
+from xlperf.framework import Framework
+from xlperf.result import IndicatorScore, Result, SectionScore
+
+TITLE = "部门整体支出绩效自评报告"
+MISSING = "（未填写）"
+
+#: Paragraph kinds. ``heading``: a heading line of its level; ``lead``: a paragraph that opens with
+#: a run-in heading (up to the first "。"); ``body``; ``item``: a numbered body paragraph (职责,
+#: 问题, 措施); ``field``: 年度目标值/年度实际值/未达标原因 lines; ``added``: a sentence xlperf adds
+#: because the clerk's text leaves something out (a row below 100 % not named in 存在的主要问题).
+KINDS = ("heading", "lead", "body", "item", "field", "added")
+
+SECTION_HEADINGS = ("一、部门基本情况", "二、绩效自评情况", "三、存在的主要问题", "四、下一步改进措施")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph. ``level``: 0 body, 1 一、, 2 （一）, 3 1., 4 （1）/① (see :data:`KINDS`)."""
+
+    level: int
+    text: str
+    kind: str = "body"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole 自评报告: a title and its paragraphs in order."""
+
+    title: str
+    paragraphs: tuple[Paragraph, ...]
+    department: str = ""
+    year: int | None = None
+
+    def text(self) -> str:
+        """Title and every paragraph, one per line."""
+        return "\n".join([self.title, *(p.text for p in self.paragraphs)])
+
+    def sections(self) -> dict[str, str]:
+        """Text by top heading (``一、部门基本情况`` …), each without its heading line."""
+        out: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for p in self.paragraphs:
+            if p.level == 1:
+                current = out.setdefault(p.text, [])
+            elif current is not None:
+                current.append(p.text)
+        return {k: "\n".join(v) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------------- formatting
+
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """A Chinese numeral for 0 ≤ n < 10000: 1 → 一, 10 → 十, 12 → 十二, 23 → 二十三, 105 → 一百零五."""
+    if n < 0 or n >= 10000:
+        return str(n)
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 20:
+        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    parts: list[str] = []
+    zero = False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // value % 10
+        if digit:
+            if zero and parts:
+                parts.append("零")
+            parts.append(_CN_DIGITS[digit] + unit)
+            zero = False
+        elif parts:
+            zero = True
+    return "".join(parts)
+
+
+def circled(n: int) -> str:
+    """The circled numeral of n: ① … ⑳ (U+2460), ㉑ … ㉟ (U+3251), ㊱ … ㊿ (U+32B1); ``(51)`` beyond."""
+    if 1 <= n <= 20:
+        return chr(0x2460 + n - 1)
+    if 21 <= n <= 35:
+        return chr(0x3251 + n - 21)
+    if 36 <= n <= 50:
+        return chr(0x32B1 + n - 36)
+    return f"({n})"
+
+
+def format_money(amount: Decimal | None, *, yi: bool = False) -> str:
+    """``79,776.38万元``; with ``yi`` amounts of 1 亿元 or more as ``7.98亿元``; blank → （未填写）."""
+    if amount is None:
+        return MISSING
+    if yi and abs(amount) >= 10000:
+        return f"{round2(amount / 10000):,.2f}亿元"
+    return f"{round2(amount):,.2f}万元"
+
+
+def format_score(value: Decimal) -> str:
+    """A score xlperf computed, always with two decimals: ``48.57``, ``50.00``."""
+    return f"{round2(value):.2f}"
+
+
+def format_full(value: Decimal) -> str:
+    """A 分值 or threshold the framework states, as written: ``2``, ``20``, ``2.5``."""
+    return str(plain(value))
+
+
+def format_percent(value: Decimal | None) -> str:
+    """A computed rate with two decimals and ``%``: ``96.19%``; None → 无法计算."""
+    return "无法计算" if value is None else f"{round2(value):.2f}%"
+
+
+_END = "。！？；…"
+_CLOSERS = "”’）)」』》"
+
+
+def sentence(text: str) -> str:
+    """The text ending in a full stop: adds "。" unless it already ends a sentence."""
+    text = text.strip()
+    if not text:
+        return ""
+    if text[-1] in "，,、；;：:":
+        return text[:-1] + "。"
+    if text[-1] in _END:
+        return text
+    if text[-1] in _CLOSERS and len(text) > 1 and text[-2] in _END:
+        return text
+    return text + "。"
+
+
+def _clause(text: str) -> str:
+    """The text without its final punctuation, to be continued in a longer sentence."""
+    return text.strip().rstrip("。，,；;：:、 ")
+
+
+def quoted(name: str) -> str:
+    """“name”, turning quotation marks inside into single ones: “‘三线’整治”."""
+    return "“" + name.strip().replace("“", "‘").replace("”", "’") + "”"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+_LEADING_NUMBER = re.compile(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）]\s*|^\s*[（(]\s*(?:\d+|[一二三四五六七八九十]+)\s*[)）]\s*")
+_LEADING_SHI = re.compile(r"^\s*[一二三四五六七八九十]+是\s*")
+
+
+def _unnumbered(text: str) -> str:
+    """A list item without the number the clerk may have typed in front (1. / 1、 / （1） / 一是)."""
+    return _LEADING_SHI.sub("", _LEADING_NUMBER.sub("", text, count=1), count=1)
+
+
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +(?=[-\d.%])|(?<=[\d.%]) +(?=[\u3000-\u9fff\uff00-\uffef])")
+
+
+def _tidy(text: str) -> str:
+    """Drop the half-width spaces the core's messages put between Chinese and numbers."""
+    return _CJK_SPACE.sub("", text)
+
+
+_PUNCT = re.compile(r"[\s“”\"'‘’「」『』《》〈〉（）()【】\[\]、，,。.：:；;！!？?·…\-—]")
+
+
+def _norm(text: str) -> str:
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
+
+
+# ---------------------------------------------------------------------------------- the builder
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.paragraphs: list[Paragraph] = []
+
+    def add(self, level: int, text: str, kind: str = "body") -> None:
+        if text.strip():
+            self.paragraphs.append(Paragraph(level, text.strip(), kind))
+
+    def heading(self, level: int, text: str) -> None:
+        self.add(level, text, "heading")
+
+    def body(self, text: str, kind: str = "body") -> None:
+        self.add(0, text, kind)
+
+    def texts(self, text: str, first_prefix: str = "", empty: str = MISSING) -> None:
+        """The clerk's multi-line text as paragraphs; the first one carries ``first_prefix``."""
+        lines = _lines(text) or [empty]
+        for i, line in enumerate(lines):
+            self.body((first_prefix if i == 0 else "") + line)
+
+
+def build_report(result: Result) -> Report:
+    """Write the whole 自评报告 of DOMAIN.md §4 from a scored result."""
+    ev = result.evaluation
+    dep = ev.department
+    w = _Writer()
+    w.heading(1, SECTION_HEADINGS[0])
+    _basic(w, result)
+    w.heading(1, SECTION_HEADINGS[1])
+    _conclusion(w, result)
+    for i, sec in enumerate(result.sections, start=2):
+        w.heading(2, f"（{cn_number(i)}）{sec.name}分析")
+        if _is_duty_like(sec):
+            _duty_section(w, result, sec)
+        else:
+            _management_section(w, result, sec)
+    w.heading(1, SECTION_HEADINGS[2])
+    _problems(w, result)
+    w.heading(1, SECTION_HEADINGS[3])
+    _numbered(w, ev.improvements)
+    return Report(TITLE, tuple(w.paragraphs), department=dep.name, year=dep.year)
+
+
+def _year(ev: Evaluation) -> str:
+    return str(ev.department.year) if ev.department.year else "本"
+
+
+def _me(ev: Evaluation) -> str:
+    return ev.department.self_ref.strip() or "我单位"
+
+
+def _basic(w: _Writer, result: Result) -> None:
+    ev = result.evaluation
+    dep = ev.department
+    year, me = _year(ev), _me(ev)
+
+    w.heading(2, "（一）部门职能")
+    duties = [_unnumbered(d) for d in _lines(dep.duties)]
+    intro = _clause(dep.intro)
+    if duties:
+        w.body(f"{intro}，主要职责是：" if intro else "主要职责是：")
+        for i, duty in enumerate(duties, start=1):
+            w.body(f"{i}.{duty}", "item")
+    elif intro:
+        w.body(sentence(intro))
+    else:
+        w.body(f"部门职能：{MISSING}")
+    units = [_clause(u) for u in _lines(dep.subordinate_units)]
+    staffing = sentence(dep.staffing)
+    if units:
+        w.body(f"下属单位{len(units)}个，具体包括：{'、'.join(units)}。{staffing}")
+    elif staffing:
+        w.body(staffing)
+
+    w.heading(2, "（二）年度总体工作和重点工作任务")
+    tasks = [t for t in ev.tasks if t.name.strip() or t.content.strip() or t.completion.strip()]
+    names = [_clause(t.name) or MISSING for t in tasks]
+    if len(names) > 1:
+        listed = "；".join(f"{cn_number(i)}是{n}" for i, n in enumerate(names, start=1))
+        w.body(f"{year}年度{me}有{cn_number(len(names))}大重点工作任务，{listed}。具体内容及完成情况如下：")
+    elif names:
+        w.body(f"{year}年度{me}的重点工作任务是{names[0]}。具体内容及完成情况如下：")
+    else:
+        w.body(f"重点工作任务：{MISSING}")
+    for i, (task, name) in enumerate(zip(tasks, names, strict=True), start=1):
+        w.heading(3, f"{i}.{name}")
+        w.texts(task.content, "主要内容：")
+        w.texts(task.completion, "实际完成情况：")
+
+    w.heading(2, "（三）部门整体支出绩效目标")
+    w.texts(dep.performance_goal, f"{year}年度{me}整体支出绩效目标是：")
+
+    w.heading(2, "（四）部门整体收支情况（以决算数为统计口径）")
+    w.body(_budget_paragraph(result))
+
+    w.heading(2, "（五）部门整体绩效管理情况")
+    w.texts(dep.performance_management)
+
+
+def _budget_paragraph(result: Result) -> str:
+    ev = result.evaluation
+    b = ev.budget
+    yi = b.unit_yi
+    who = ev.department.short_name.strip() or ev.department.name.strip() or _me(ev)
+    total = b.total_budget
+    if total is None and b.income_current is not None and b.carryover_prior is not None:
+        total = b.income_current + b.carryover_prior
+
+    def m(v: Decimal | None) -> str:
+        return format_money(v, yi=yi)
+
+    rate = result.ratios.get("budget_execution")
+    rate_text = f"预算执行率{format_percent(rate)}" if rate is not None else "预算执行率无法计算（缺少预算数或执行数）"
+    sources = [f"一般公共预算财政拨款支出{m(b.spend_general)}"]
+    if b.spend_fund is not None:
+        sources.append(f"政府性基金支出{m(b.spend_fund)}")
+    if b.spend_other is not None:
+        sources.append(f"其他资金支出{m(b.spend_other)}")
+    return (
+        f"{who}{_year(ev)}年全年预算数为{m(total)}，其中：本年收入为{m(b.income_current)}，"
+        f"上年结转为{m(b.carryover_prior)}。全年实际执行数{m(b.executed)}，{rate_text}。"
+        f"按资金来源分，{'，'.join(sources)}。"
+        f"按支出性质分，基本支出{m(b.spend_basic)}，项目支出{m(b.spend_project)}。"
+        f"年末结转和结余{m(b.year_end_balance)}。"
+    )
+
+
+def _conclusion(w: _Writer, result: Result) -> None:
+    ev = result.evaluation
+    w.heading(2, "（一）自评结论")
+    w.body(
+        f"经综合自评，{_me(ev)}{_year(ev)}年部门整体支出绩效自评结果为“{result.rating}”，"
+        f"自评得分为{format_score(result.total)}分。"
+    )
+
+
+def _is_duty_like(sec: SectionScore) -> bool:
+    return all(i.spec.rule in ("completion_section", "monthly_mean") for i in sec.indicators)
+
+
+def _duty_section(w: _Writer, result: Result, sec: SectionScore) -> None:
+    names = "、".join(i.spec.name for i in sec.indicators)
+    w.add(
+        0,
+        f"{sec.name}情况。主要包括{names}等{len(sec.indicators)}个三级指标，"
+        f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。",
+        "lead",
+    )
+    for k, ind in enumerate(sec.indicators, start=1):
+        if ind.spec.rule == "completion_section":
+            _rows_indicator(w, result, k, ind)
+        else:
+            _spending_indicator(w, result, k, ind)
+
+
+def _rows_indicator(w: _Writer, result: Result, k: int, ind: IndicatorScore) -> None:
+    ev, fw = result.evaluation, result.framework
+    spec = ind.spec
+    rows = ev.outputs if spec.rows == "outputs" else ev.benefits
+    what = spec.label.removesuffix("完成情况")
+    w.add(
+        4,
+        f"（{k}）{spec.name}。根据{_me(ev)}工作职能设置了{len(rows)}个{what}，"
+        f"总分{format_full(spec.full)}分，自评得分{format_score(ind.score)}分。"
+        + ("具体情况如下：" if rows else ""),
+        "lead",
+    )
+    for i, (row, scored) in enumerate(zip(rows, ind.rows, strict=True), start=1):
+        w.heading(4, f"{circled(i)}{row.name.strip() or MISSING}")
+        w.body(f"年度目标值：{sentence(_target_text(row)) or MISSING}", "field")
+        w.body(f"年度实际值：{sentence(_actual_text(row)) or MISSING}", "field")
+        if row.kind is Kind.QUAL and row.grade is not None and scored.used < 1:
+            w.body(f"完成情况：{row.grade.value}（完成率按{format_percent(scored.used * 100)}计）。", "field")
+        if scored.source == "override":
+            computed = "无法计算" if scored.computed_completion is None else format_percent(scored.computed_completion * 100)
+            w.body(
+                f"完成率：按{format_percent(scored.used * 100)}计（公式计算为{computed}），"
+                f"理由：{sentence(row.override_reason)}",
+                "field",
+            )
+        r = scored.completion if scored.source != "override" else scored.used
+        if r is None or r < 1:
+            w.body(f"未达标原因：{sentence(row.shortfall_reason) or MISSING}", "field")
+        if r is not None and _over(r, fw):
+            label = f"完成率在{format_full(fw.completion.excess_threshold)}%以上的原因"
+            w.body(f"{label}：{sentence(row.excess_reason) or MISSING}", "field")
+
+
+def _over(r: Decimal, fw: Framework) -> bool:
+    threshold = fw.completion.excess_threshold / 100
+    return r >= threshold if fw.completion.excess_inclusive else r > threshold
+
+
+def _target_text(row: IndicatorRow) -> str:
+    if row.target_text.strip():
+        return row.target_text.strip()
+    if row.target_value is not None:
+        return f"{plain(row.target_value)}{row.unit.strip()}"
+    return ""
+
+
+def _actual_text(row: IndicatorRow) -> str:
+    if row.actual_text.strip():
+        return row.actual_text.strip()
+    if row.kind is Kind.QUAL and row.grade is not None:
+        return row.grade.value
+    if row.actual_value is not None:
+        return f"{plain(row.actual_value)}{row.unit.strip()}"
+    return ""
+
+
+def _spending_indicator(w: _Writer, result: Result, k: int, ind: IndicatorScore) -> None:
+    ev = result.evaluation
+    sp = ev.spending
+    monthly = any(m is not None for m in sp.monthly)
+    method = (
+        "按财政部门通报的部门月度一般公共预算支出执行率计算年度平均执行率"
+        if monthly
+        else "按填报的一般公共预算支出年度平均执行率计算"
+    )
+    if ind.ratio is None:
+        result_text = f"未填写执行率，自评得分{format_score(ind.score)}分。"
+    else:
+        result_text = (
+            f"{_me(ev)}{_year(ev)}年度全年一般公共预算支出年度平均执行率{format_percent(ind.ratio)}，"
+            f"自评得分{format_score(ind.score)}分。"
+        )
+    w.add(4, f"（{k}）{ind.spec.name}。总分{format_full(ind.spec.full)}分。{method}，{result_text}", "lead")
+
+
+def _groups(sec: SectionScore) -> list[tuple[str, list[IndicatorScore]]]:
+    groups: dict[str, list[IndicatorScore]] = {}
+    for ind in sec.indicators:
+        groups.setdefault(ind.spec.group, []).append(ind)
+    return list(groups.items())
+
+
+def _management_section(w: _Writer, result: Result, sec: SectionScore) -> None:
+    groups = _groups(sec)
+    below = [i for i in sec.indicators if i.score < i.full]
+    overall = "总体完成情况较好。" if not below else f"其中{len(below)}个指标未得满分。"
+    w.add(
+        0,
+        f"{sec.name}情况。主要包括{'、'.join(g for g, _ in groups)}，下设{len(sec.indicators)}个三级指标，"
+        f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。{overall}具体情况如下：",
+        "lead",
+    )
+    entries = {m.indicator: m for m in result.evaluation.management}
+    for g, (group, inds) in enumerate(groups, start=1):
+        w.heading(3, f"{g}.{group}")
+        for j, ind in enumerate(inds, start=1):
+            _management_indicator(w, result, j, ind, entries.get(ind.id))
+
+
+def _management_indicator(
+    w: _Writer, result: Result, j: int, ind: IndicatorScore, entry: ManagementEntry | None
+) -> None:
+    spec = ind.spec
+    w.heading(4, f"（{j}）{spec.name}。")
+    assesses = f"该指标主要考核{_clause(spec.assesses)}。" if spec.assesses.strip() else ""
+    w.body(
+        f"{assesses}指标分值{format_full(spec.full)}分，评价得分{format_score(ind.score)}分，"
+        f"得分率{format_percent(ind.rate_pct)}。"
+    )
+    w.texts(entry.evidence if entry else "", empty="评价说明：（未填写）")
+    computed = _computed_sentence(result, ind)
+    if computed:
+        w.body(computed)
+    if spec.rule == "checklist":
+        lost = [
+            f"{result.framework.item_text(item)}（{format_full(item.points)}分，"
+            f"{'未答复' if answer is None else '答复为“否”'}）"
+            for item, answer in zip(spec.items, ind.answers, strict=False)
+            if answer not in (Answer.YES, Answer.NA)
+        ]
+        if lost:
+            w.body(f"未得分事项：{'；'.join(lost)}。", "added")
+    if ind.computed_score is not None and ind.computed_score != ind.score and entry is not None:
+        w.body(
+            f"按规则计算得分为{format_score(ind.computed_score)}分，经调整按{format_score(ind.score)}分计，"
+            f"理由：{sentence(entry.override_reason) or MISSING}",
+            "added",
+        )
+    if entry is not None:
+        w.texts(entry.explanation, empty="")
+
+
+_BUDGET_LABELS = {name: (f.description or name) for name, f in Budget.model_fields.items()}
+
+
+def _computed_sentence(result: Result, ind: IndicatorScore) -> str:
+    """For ratio and count indicators: the inputs, the ratio and the rule's outcome in one sentence."""
+    spec = ind.spec
+    yi = result.evaluation.budget.unit_yi
+    if spec.rule == "ratio_threshold":
+        parts = [f"{_BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}" for k, v in ind.inputs.items()]
+        outcome = _tidy(ind.outcome) if ind.outcome else format_percent(ind.ratio)
+        lead = "根据填报数据，" + "，".join(parts) + "，" if parts else ""
+        return f"{lead}计算得{sentence(outcome)}"
+    if spec.rule == "count_ratio":
+        labels = spec.count_labels or ("应完成数", "已完成数")
+        n, m = ind.inputs.get("N"), ind.inputs.get("M")
+        if n is not None and n == 0:
+            return f"根据填报数据，{labels[0]}为0，得满分{format_full(spec.full)}分。"
+        if n is not None:
+            done = MISSING if m is None else str(plain(m))
+            score = format_score(ind.computed_score if ind.computed_score is not None else ind.score)
+            return f"根据填报数据，{labels[0]}为{plain(n)}，{labels[1]}为{done}，按完成比例计得{score}分。"
+        if ind.outcome:
+            return f"按填报情况，{sentence(_tidy(ind.outcome))}"
+    return ""
+
+
+def _problems(w: _Writer, result: Result) -> None:
+    ev = result.evaluation
+    items = [_unnumbered(p) for p in ev.problems if p.strip()]
+    mentioned = _norm("".join(ev.problems))
+    missing = list(_not_mentioned(result, mentioned))
+    for i, text in enumerate(items, start=1):
+        w.body(f"{cn_number(i)}是{sentence(text)}", "item")
+    if missing:
+        w.body(f"{cn_number(len(items) + 1)}是部分绩效指标未完全完成。" + "；".join(missing) + "。", "added")
+    if not items and not missing:
+        w.body(MISSING)
+
+
+def _not_mentioned(result: Result, mentioned: str) -> Iterator[str]:
+    """Every row or indicator below full marks whose name the clerk's problems do not mention."""
+    fw = result.framework
+    for ind in result.indicator_scores():
+        if ind.rows:
+            what = ind.spec.label.removesuffix("完成情况")
+            for row in ind.rows:
+                if row.used < 1 and (not row.name.strip() or _norm(row.name) not in mentioned):
+                    r = row.completion if row.source != "override" else row.used
+                    rate = "无法计算" if r is None else format_percent(r * 100)
+                    yield f"{what}{quoted(row.name or MISSING)}完成率为{rate}，未达到年度目标值"
+        elif ind.score < ind.full and _norm(ind.spec.name) not in mentioned:
+            shown = f"，{fw.ratios[ind.spec.ratio].name}为{format_percent(ind.ratio)}" if ind.spec.ratio and ind.ratio is not None else ""
+            yield (
+                f"{quoted(ind.spec.name)}得分{format_score(ind.score)}分"
+                f"（分值{format_full(ind.full)}分）{shown}"
+            )
+
+
+def _numbered(w: _Writer, texts: Iterable[str]) -> None:
+    items = [_unnumbered(t) for t in texts if t.strip()]
+    for i, text in enumerate(items, start=1):
+        w.body(f"{cn_number(i)}是{sentence(text)}", "item")
+    if not items:
+        w.body(MISSING)
+
+
+# ---------------------------------------------------------------------------------- V42
+
+_NUM = r"(-?[\d,]+(?:\.\d+)?)"
+
+
+def _dec(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+class _Checker:
+    def __init__(self, report: Report) -> None:
+        self.texts = [p.text for p in report.paragraphs]
+        self.findings: list[Finding] = []
+
+    def fail(self, message: str, path: str) -> None:
+        self.findings.append(finding("V42", message, path))
+
+    def find(self, pattern: str, within: str = "") -> list[re.Match[str]]:
+        """Matches of ``pattern``, one per paragraph, in paragraphs containing ``within``."""
+        rx = re.compile(pattern)
+        return [m for t in self.texts if within in t and (m := rx.search(t))]
+
+    def number(self, what: str, pattern: str, expected: Decimal | None, path: str, within: str = "") -> None:
+        """Every paragraph matching ``pattern`` must print ``expected`` in its first group."""
+        matches = self.find(pattern, within)
+        if not matches:
+            self.fail(f"报告中找不到{what}，请重新生成报告", path)
+        for m in matches:
+            printed = _dec(m.group(1))
+            if expected is None or printed is None or printed != round2(expected):
+                shown = "无法计算" if expected is None else format_score(expected)
+                self.fail(f"报告中{what}为 {m.group(1)}，评分结果为 {shown}，请重新生成报告", path)
+
+
+def check_report(result: Result, report: Report) -> list[Finding]:
+    """V42: the total, rating, section scores, 预算执行率 and every indicator's 分值/得分/得分率
+    printed in ``report`` must equal ``result``'s. Reads them back out of the text."""
+    c = _Checker(report)
+    conclusion = c.find(r"自评结果为“([^”]*)”，自评得分为" + _NUM + "分")
+    if not conclusion:
+        c.fail("报告中找不到自评结论（评价等级和自评得分），请重新生成报告", "report.conclusion")
+    for m in conclusion:
+        if m.group(1) != result.rating:
+            c.fail(f"报告中的评价等级为“{m.group(1)}”，评分结果为“{result.rating}”，请重新生成报告", "report.conclusion")
+        if _dec(m.group(2)) != round2(result.total):
+            c.fail(f"报告中的自评得分为 {m.group(2)}，评分结果为 {format_score(result.total)}，请重新生成报告", "report.conclusion")
+
+    for sec in result.sections:
+        c.number(f"“{sec.name}”的自评得分", rf"^{re.escape(sec.name)}情况。.*?自评得分{_NUM}分", sec.score, f"report.{sec.id}")
+        if not _is_duty_like(sec):
+            continue
+        for ind in sec.indicators:
+            c.number(
+                f"“{ind.spec.name}”的自评得分", rf"^（\d+）{re.escape(ind.spec.name)}。.*?自评得分{_NUM}分",
+                ind.score, f"report.{ind.id}",
+            )
+            if ind.spec.rule == "monthly_mean" and ind.ratio is not None:
+                c.number("年度平均执行率", rf"^（\d+）{re.escape(ind.spec.name)}。.*?年度平均执行率{_NUM}%", ind.ratio, f"report.{ind.id}")
+
+    rate = result.ratios.get("budget_execution")
+    budget = "全年实际执行数"  # the (四) 收支情况 paragraph; the clerk's own texts may cite other rates
+    if rate is not None:
+        c.number("预算执行率", rf"预算执行率{_NUM}%", rate, "report.budget_execution", within=budget)
+    elif c.find(rf"预算执行率{_NUM}%", within=budget):
+        c.fail("报告中写有预算执行率，但按填报数据无法计算，请重新生成报告", "report.budget_execution")
+
+    scores = re.compile(rf"指标分值{_NUM}分，评价得分{_NUM}分，得分率{_NUM}%")
+    for ind in result.indicator_scores():
+        if ind.spec.rule in ("completion_section", "monthly_mean"):
+            continue
+        heading = re.compile(rf"^（\d+）{re.escape(ind.spec.name)}。$")
+        at = [i for i, t in enumerate(c.texts) if heading.match(t)]
+        path = f"report.{ind.id}"
+        if not at:
+            c.fail(f"报告中找不到指标“{ind.spec.name}”，请重新生成报告", path)
+            continue
+        for i in at:
+            following = c.texts[i + 1] if i + 1 < len(c.texts) else ""
+            hit = scores.search(following)
+            if hit is None:
+                c.fail(f"报告中找不到“{ind.spec.name}”的指标分值、评价得分和得分率，请重新生成报告", path)
+                continue
+            for label, printed, expected in (
+                ("指标分值", hit.group(1), ind.full),
+                ("评价得分", hit.group(2), ind.score),
+                ("得分率", hit.group(3), ind.rate_pct),
+            ):
+                if _dec(printed) != round2(expected):
+                    c.fail(
+                        f"报告中“{ind.spec.name}”的{label}为 {printed}，评分结果为 {format_score(expected)}，请重新生成报告",
+                        path,
+                    )
+            if ind.spec.rule == "ratio_threshold" and ind.ratio is not None:
+                name = result.framework.ratios[ind.spec.ratio or ""].name
+                block = "\n".join(c.texts[i + 1 : i + 8])
+                found = re.search(rf"计算得{re.escape(name)}为{_NUM}%", block)
+                if found is None or _dec(found.group(1)) != round2(ind.ratio):
+                    shown = found.group(1) if found else "（缺失）"
+                    c.fail(f"报告中{name}为 {shown}，评分结果为 {format_percent(ind.ratio)}，请重新生成报告", path)
+    return c.findings
+
+
+__all__ = [
+    "KINDS",
+    "SECTION_HEADINGS",
+    "TITLE",
+    "Paragraph",
+    "Report",
+    "build_report",
+    "check_report",
+    "circled",
+    "cn_number",
+    "format_full",
+    "format_money",
+    "format_percent",
+    "format_score",
+    "quoted",
+    "sentence",
+]
