@@ -62,17 +62,17 @@ Public Sub xlperf_RegisterUdfHelp()
     ReDim args(0 To 2)
     args(0) = ChrW(&H5E74) & ChrW(&H5EA6) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&HFF08) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&HFF09) & ChrW(&H3002)
     args(1) = ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H503C) & ChrW(&H3002)
-    args(2) = ChrW(&H6307) & ChrW(&H6807) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&HFF1A) & ChrW(&H6B63) & ChrW(&H5411) & ChrW(&H3001) & ChrW(&H53CD) & ChrW(&H5411) & ChrW(&H6216) & ChrW(&H7B49) & ChrW(&H4E8E) & ChrW(&HFF0C) & ChrW(&H7701) & ChrW(&H7565) & ChrW(&H65F6) & ChrW(&H4E3A) & ChrW(&H6B63) & ChrW(&H5411) & ChrW(&H3002)
+    args(2) = ChrW(&H6307) & ChrW(&H6807) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&HFF1A) & ChrW(&H2265) & ChrW(&HFF08) & ChrW(&H8D8A) & ChrW(&H5927) & ChrW(&H8D8A) & ChrW(&H597D) & ChrW(&HFF09) & ChrW(&H3001) & ChrW(&H2264) & ChrW(&HFF08) & ChrW(&H8D8A) & ChrW(&H5C0F) & ChrW(&H8D8A) & ChrW(&H597D) & ChrW(&HFF09) & ChrW(&H6216) & " =" & ChrW(&HFF0C) & ChrW(&H7701) & ChrW(&H7565) & ChrW(&H65F6) & ChrW(&H4E3A) & " " & ChrW(&H2265) & ChrW(&H3002)
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!XLPERF_COMPLETION", _
         Description:=ChrW(&H6309) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&H8BA1) & ChrW(&H7B97) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H7387) & ChrW(&HFF08) & ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H503C) & ChrW(&H76F8) & ChrW(&H5BF9) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&H7684) & ChrW(&H6BD4) & ChrW(&H4F8B) & ChrW(&HFF09) & ChrW(&H3002), _
         Category:=category, ArgumentDescriptions:=args
     ReDim args(0 To 3)
     args(0) = ChrW(&H4E00) & ChrW(&H7EC4) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&H533A) & ChrW(&H57DF) & ChrW(&H3002)
     args(1) = ChrW(&H4E0E) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&H4E00) & ChrW(&H4E00) & ChrW(&H5BF9) & ChrW(&H5E94) & ChrW(&H7684) & ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H503C) & ChrW(&H533A) & ChrW(&H57DF) & ChrW(&H3002)
-    args(2) = ChrW(&H6BCF) & ChrW(&H9879) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H6EE1) & ChrW(&H5206) & ChrW(&H503C) & ChrW(&H533A) & ChrW(&H57DF) & ChrW(&H3002)
-    args(3) = ChrW(&H6BCF) & ChrW(&H9879) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&H533A) & ChrW(&H57DF) & ChrW(&HFF0C) & ChrW(&H7701) & ChrW(&H7565) & ChrW(&H65F6) & ChrW(&H5747) & ChrW(&H4E3A) & ChrW(&H6B63) & ChrW(&H5411) & ChrW(&H3002)
+    args(2) = ChrW(&H8BE5) & ChrW(&H90E8) & ChrW(&H5206) & ChrW(&H7684) & ChrW(&H5206) & ChrW(&H503C) & ChrW(&HFF0C) & ChrW(&H5982) & ChrW(&H4EA7) & ChrW(&H51FA) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H4E3A) & " 20" & ChrW(&H3002)
+    args(3) = ChrW(&H6BCF) & ChrW(&H9879) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&H533A) & ChrW(&H57DF) & ChrW(&HFF08) & ChrW(&H2265) & "/" & ChrW(&H2264) & "/=" & ChrW(&HFF09) & ChrW(&HFF0C) & ChrW(&H7701) & ChrW(&H7565) & ChrW(&H65F6) & ChrW(&H5747) & ChrW(&H4E3A) & " " & ChrW(&H2265) & ChrW(&H3002)
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!XLPERF_SECTION_SCORE", _
-        Description:=ChrW(&H6309) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H7387) & ChrW(&H8BA1) & ChrW(&H7B97) & ChrW(&H4E00) & ChrW(&H7EC4) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H5408) & ChrW(&H8BA1) & ChrW(&H5F97) & ChrW(&H5206) & ChrW(&H3002), _
+        Description:=ChrW(&H6309) & ChrW(&H89C4) & ChrW(&H5219) & " R-a " & ChrW(&H8BA1) & ChrW(&H7B97) & ChrW(&H4EA7) & ChrW(&H51FA) & ChrW(&H6216) & ChrW(&H6548) & ChrW(&H76CA) & ChrW(&H90E8) & ChrW(&H5206) & ChrW(&H7684) & ChrW(&H5F97) & ChrW(&H5206) & ChrW(&HFF1A) & ChrW(&H6BCF) & ChrW(&H884C) & ChrW(&H6743) & ChrW(&H91CD) & " = " & ChrW(&H5206) & ChrW(&H503C) & " " & ChrW(&H00F7) & " " & ChrW(&H884C) & ChrW(&H6570) & ChrW(&HFF0C) & ChrW(&H6BCF) & ChrW(&H884C) & ChrW(&H6263) & ChrW(&H5206) & ChrW(&H56DB) & ChrW(&H820D) & ChrW(&H4E94) & ChrW(&H5165) & ChrW(&H5230) & ChrW(&H4E24) & ChrW(&H4F4D) & ChrW(&H3002), _
         Category:=category, ArgumentDescriptions:=args
     ReDim args(0 To 0)
     args(0) = ChrW(&H81EA) & ChrW(&H8BC4) & ChrW(&H603B) & ChrW(&H5206) & ChrW(&HFF08) & "0 " & ChrW(&H5230) & " 100" & ChrW(&HFF09) & ChrW(&H3002)

@@ -145,7 +145,7 @@ UDFS: tuple[Udf, ...] = (
         (
             UdfArg("target", "年度指标值（目标值）。"),
             UdfArg("actual", "实际完成值。"),
-            UdfArg("direction", "指标方向：正向、反向或等于，省略时为正向。", optional=True),
+            UdfArg("direction", "指标方向：≥（越大越好）、≤（越小越好）或 =，省略时为 ≥。", optional=True),
         ),
         "按指标方向计算完成率（实际值相对目标值的比例）。",
     ),
@@ -154,10 +154,10 @@ UDFS: tuple[Udf, ...] = (
         (
             UdfArg("targets", "一组指标的目标值区域。"),
             UdfArg("actuals", "与目标值一一对应的实际值区域。"),
-            UdfArg("full", "每项指标的满分值区域。"),
-            UdfArg("directions", "每项指标的方向区域，省略时均为正向。", optional=True),
+            UdfArg("full", "该部分的分值，如产出指标为 20。"),
+            UdfArg("directions", "每项指标的方向区域（≥/≤/=），省略时均为 ≥。", optional=True),
         ),
-        "按完成率计算一组指标的合计得分。",
+        "按规则 R-a 计算产出或效益部分的得分：每行权重 = 分值 ÷ 行数，每行扣分四舍五入到两位。",
     ),
     Udf(
         "XLPERF_RATING",
