@@ -1,11 +1,106 @@
-"""Placeholder: replaced by the batch feature (it is being built now)."""
+"""``xlperf batch``：批量校验计分，并生成一份汇总。
+
+模块顶层只导入 click，重的库（openpyxl、pandas、rich）在命令执行时才导入，使 ``xlperf --help`` 保持快速。
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+
+from xlperf.commands.common import limits_options, make_limits
 
 
 @click.command(name="batch")
-def batch() -> None:
-    """（开发中）"""
-    raise click.UsageError("该功能尚未完成")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="输出文件夹：每个工作簿的 <名称>.scored.xlsx 与 <名称>.scorecard.json，以及 汇总.xlsx、汇总.csv。")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="同时处理的进程数（默认：CPU 核数，最多 16）；1 表示在本进程内逐个处理。")
+@limits_options
+def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any) -> None:
+    """批量校验、计分许多工作簿，并生成一份汇总。
+
+    \b
+    PATH 可以是工作簿（.xlsx/.xlsm）、自评数据 JSON、文件夹（递归查找这些文件）或通配符，可给多个，如：
+      xlperf batch 各部门自评表/ -o 结果/
+      xlperf batch "2023/**/*.xlsx" 补报.json -o 结果/ --jobs 2
+
+    \b
+    输出文件夹中：
+      <名称>.scored.xlsx     计分后的工作簿（评分汇总、校验结果、自评报告）
+      <名称>.scorecard.json  计分卡（不同文件夹中有同名文件时，名称中会带上所在文件夹）
+      汇总.xlsx              总表、排名与总分柱状图、等级分布、问题清单
+      汇总.csv               总表（UTF-8 带 BOM，可用 Excel 直接打开）
+
+    某个文件无法读取或处理出错不会中断整批，其状态与原因记在汇总的“状态”“说明”列
+    （ok 通过；errors 有错误类问题；unreadable 无法读取；failed 处理失败）。
+
+    退出码：0 全部通过；1 有工作簿带错误、无法读取或处理失败；2 没有找到输入或用法有误。
+    """
+    from xlperf.batch import NoInputsError, run_batch
+
+    progress, task = _progress()
+
+    def on_start(total: int) -> None:
+        if progress is not None:
+            progress.start()
+            progress.update(task, total=total)
+
+    def on_done(outcome: Any) -> None:
+        if progress is not None:
+            progress.update(task, advance=1, description=Path(outcome.file).name[:40], refresh=True)
+
+    try:
+        report = run_batch(paths, out_dir, jobs, make_limits(**limits), on_start=on_start, on_done=on_done)
+    except NoInputsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        if progress is not None:
+            progress.stop()
+    _print_report(report)
+    sys.exit(report.exit_code)
+
+
+def _progress() -> tuple[Any, Any]:
+    """进度条（写到 stderr；不是终端时不显示）。不自动刷新：没有后台线程，工作进程可以安全地 fork。"""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), auto_refresh=False, transient=True)
+    return progress, progress.add_task("正在处理", total=None)
+
+
+def _print_report(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from xlperf.batch import ERRORS, FAILED, OK, UNREADABLE
+
+    console = Console()
+    bad = [o for o in report.outcomes if o.status != OK]
+    if bad:
+        table = Table(title=f"需要处理的文件（{len(bad)} 个）")
+        table.add_column("文件", overflow="fold")
+        table.add_column("状态")
+        table.add_column("说明", overflow="fold")
+        for o in bad[:30]:
+            table.add_row(Text(o.file), o.status, Text(o.message))
+        console.print(table)
+        if len(bad) > 30:
+            console.print(f"……另有 {len(bad) - 30} 个，见 {report.summary_xlsx}。")
+    for path in report.missing:
+        click.secho(f"提醒：找不到 {path}（既不是文件或文件夹，也没有匹配的文件）", fg="yellow", err=True)
+    n = len(report.outcomes)
+    click.echo(
+        f"共 {n} 个：通过 {report.count(OK)}，有错误 {report.count(ERRORS)}，无法读取 {report.count(UNREADABLE)}，"
+        f"处理失败 {report.count(FAILED)}；用时 {report.seconds:.1f} 秒。"
+    )
+    click.echo(f"已写出：{report.summary_xlsx}、{report.summary_csv}")

@@ -1,0 +1,344 @@
+"""xlperf 批量处理的基准测试：一条命令，同一次运行中测出全部指标。
+
+    python benchmarks/run.py [--n 200] [--profile]
+
+测量：
+  (a) 基线：openpyxl 直接打开并保存每个工作簿；
+  (b) xlperf 在本进程内完整处理每个工作簿（load_input + assess + write_scored + write_scorecard）；
+  (c) 子进程运行 ``xlperf batch --jobs 1`` 与 ``--jobs 2``（同样 N 个文件）；
+  以及各进程的峰值内存（RSS）和 ``xlperf --help`` 的启动时间。
+打印一张表，并写出 benchmarks/out/results.json。目标：b/a ≤ 1.5；jobs 2 比 jobs 1 快 ≥ 1.7 倍（200 个）；
+每个工作进程峰值 ≤ 200 MB；``xlperf --help`` ≤ 0.3 秒。
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+TARGETS = {"b_over_a": 1.5, "speedup_jobs2": 1.7, "peak_worker_mb": 200.0, "help_seconds": 0.3}
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _xlperf_cmd() -> list[str]:
+    exe = shutil.which("xlperf")
+    return [exe] if exe else [sys.executable, "-c", "from xlperf.cli import main; main()"]
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read().decode(errors="replace")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        kids = parents.get(pid, [])
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
+def _hwm_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class TreeWatcher(threading.Thread):
+    """Samples the peak RSS (VmHWM, monotonic) of a process and all its descendants (Linux /proc)."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peaks: dict[int, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        if not os.path.isdir("/proc"):
+            return
+        while not self.stop.is_set():
+            for pid in [self.pid, *_descendants(self.pid)]:
+                hwm = _hwm_mb(pid)
+                if hwm is not None:
+                    self.peaks[pid] = max(self.peaks.get(pid, 0.0), hwm)
+            self.stop.wait(self.interval)
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``cmd``; wall time, exit code, peak RSS of the whole tree (wait4) and per process (/proc)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    watcher = TreeWatcher(proc.pid)
+    watcher.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    watcher.stop.set()
+    watcher.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    tree_peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    workers = {pid: mb for pid, mb in watcher.peaks.items() if pid != proc.pid}
+    return {
+        "seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "exit_code": proc.returncode, "stderr": stderr[-2000:],
+        "peak_tree_mb": tree_peak,
+        "peak_parent_mb": watcher.peaks.get(proc.pid),
+        "peak_worker_mb": max(workers.values()) if workers else None,
+        "workers_seen": len(workers),
+    }
+
+
+def ensure_inputs(n: int, folder: Path, seed: int) -> list[Path]:
+    existing = sorted(folder.glob("部门_*.xlsx"))
+    stamp = folder / ".generated.json"
+    wanted = {"n": n, "seed": seed}
+    if len(existing) == n and stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        return existing
+    if folder.exists():
+        shutil.rmtree(folder)
+    sys.path.insert(0, str(HERE))
+    from generate import generate  # type: ignore[import-not-found]
+
+    t0 = time.perf_counter()
+    paths: list[Path] = generate(n, folder, seed)
+    stamp.write_text(json.dumps(wanted))
+    print(f"已生成 {n} 个合成工作簿（{time.perf_counter() - t0:.1f} 秒）", file=sys.stderr)
+    return paths
+
+
+# ------------------------------------------------------------------------------ (a) and (b), in a child
+
+
+def measure_in_process(folder: Path, result_file: Path, profile: bool) -> None:
+    """(a) bare openpyxl load+save and (b) xlperf's full processing, interleaved file by file."""
+    import openpyxl
+
+    from xlperf.pipeline import assess, load_input, write_scorecard, write_scored
+
+    paths = sorted(folder.glob("部门_*.xlsx"))
+    a: list[float] = []
+    b: list[float] = []
+    a_cpu: list[float] = []
+    b_cpu: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+
+        def full(p: Path) -> None:
+            loaded = load_input(p)
+            result = assess(loaded)
+            write_scored(loaded, result, out / "b.scored.xlsx")
+            write_scorecard(loaded, result, out / "b.scorecard.json")
+
+        full(paths[0])  # warm-up: imports, framework cache
+        for p in paths:
+            t, c = time.perf_counter(), time.process_time()
+            wb = openpyxl.load_workbook(p)
+            wb.save(out / "a.xlsx")
+            a.append(time.perf_counter() - t)
+            a_cpu.append(time.process_time() - c)
+            t, c = time.perf_counter(), time.process_time()
+            full(p)
+            b.append(time.perf_counter() - t)
+            b_cpu.append(time.process_time() - c)
+        prof_text = ""
+        if profile:
+            import cProfile
+            import io
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.enable()
+            for p in paths[:30]:
+                full(p)
+            prof.disable()
+            buf = io.StringIO()
+            stats = pstats.Stats(prof, stream=buf)
+            stats.sort_stats("cumulative").print_stats(30)
+            stats.sort_stats("tottime").print_stats(15)
+            prof_text = buf.getvalue()
+    result_file.write_text(json.dumps({"a": a, "b": b, "a_cpu": a_cpu, "b_cpu": b_cpu, "profile": prof_text}))
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="xlperf 批量处理基准测试")
+    parser.add_argument("--n", type=int, default=200, help="合成工作簿个数（默认 200）")
+    parser.add_argument("--seed", type=int, default=7, help="生成数据的随机种子")
+    parser.add_argument("--help-runs", type=int, default=9, help="测 xlperf --help 启动时间的次数")
+    parser.add_argument("--profile", action="store_true", help="另用 cProfile 剖析 (b) 的前 30 个工作簿并打印")
+    parser.add_argument("--in-process", nargs=2, metavar=("FOLDER", "RESULT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.in_process:
+        measure_in_process(Path(args.in_process[0]), Path(args.in_process[1]), args.profile)
+        return 0
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    load_before = _loadavg()
+    inputs = ensure_inputs(args.n, OUT / f"inputs-{args.n}", args.seed)
+    folder = inputs[0].parent
+    xlperf = _xlperf_cmd()
+
+    # start-up time of `xlperf --help`
+    help_times = []
+    for _ in range(args.help_runs):
+        t = time.perf_counter()
+        subprocess.run([*xlperf, "--help"], check=True, stdout=subprocess.DEVNULL)
+        help_times.append(time.perf_counter() - t)
+    py_times = []
+    for _ in range(args.help_runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        py_times.append(time.perf_counter() - t)
+
+    # (a) + (b) in a child process of their own, so that their peak RSS is theirs alone
+    with tempfile.TemporaryDirectory() as tmp:
+        result_file = Path(tmp) / "ab.json"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--in-process", str(folder), str(result_file)]
+        ab_run = run_measured([*cmd, *(["--profile"] if args.profile else [])])
+        if ab_run["exit_code"] != 0:
+            print(ab_run["stderr"], file=sys.stderr)
+            return 1
+        ab = json.loads(result_file.read_text())
+
+    # (c) xlperf batch --jobs 1 and --jobs 2 on the same files
+    batch: dict[int, dict[str, Any]] = {}
+    for jobs in (1, 2):
+        out_dir = OUT / f"batch-j{jobs}"
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        run = run_measured([*xlperf, "batch", str(folder), "-o", str(out_dir), "--jobs", str(jobs)])
+        if run["exit_code"] != 0:
+            print(f"xlperf batch --jobs {jobs} 退出码 {run['exit_code']}：\n{run['stderr']}", file=sys.stderr)
+        batch[jobs] = run
+
+    med_a, med_b = statistics.median(ab["a"]), statistics.median(ab["b"])
+    cpu_a, cpu_b = statistics.median(ab["a_cpu"]), statistics.median(ab["b_cpu"])
+    n = len(inputs)
+    figures = {
+        "median_a_openpyxl_s": med_a,
+        "median_b_xlperf_s": med_b,
+        "b_over_a": med_b / med_a,
+        "median_a_openpyxl_cpu_s": cpu_a,
+        "median_b_xlperf_cpu_s": cpu_b,
+        "b_over_a_cpu": cpu_b / cpu_a,
+        "sum_a_s": sum(ab["a"]),
+        "sum_b_s": sum(ab["b"]),
+        "batch_jobs1_s": batch[1]["seconds"],
+        "batch_jobs2_s": batch[2]["seconds"],
+        "batch_jobs1_per_workbook_s": batch[1]["seconds"] / n,
+        "batch_jobs2_per_workbook_s": batch[2]["seconds"] / n,
+        "speedup_jobs2": batch[1]["seconds"] / batch[2]["seconds"],
+        "batch_jobs1_cpu_s": batch[1]["cpu_seconds"],
+        "batch_jobs2_cpu_s": batch[2]["cpu_seconds"],
+        "loadavg_before": load_before,
+        "loadavg_after": _loadavg(),
+        "peak_in_process_ab_mb": ab_run["peak_tree_mb"],
+        "peak_jobs1_process_mb": batch[1]["peak_tree_mb"],
+        "peak_jobs2_parent_mb": batch[2]["peak_parent_mb"],
+        "peak_jobs2_worker_mb": batch[2]["peak_worker_mb"],
+        "peak_jobs2_tree_max_mb": batch[2]["peak_tree_mb"],
+        "workers_seen_jobs2": batch[2]["workers_seen"],
+        "help_median_s": statistics.median(help_times),
+        "python_bare_startup_median_s": statistics.median(py_times),
+        "exit_codes": {"jobs1": batch[1]["exit_code"], "jobs2": batch[2]["exit_code"]},
+    }
+    worker_peak = figures["peak_jobs2_worker_mb"] or figures["peak_jobs2_tree_max_mb"]
+    checks = {
+        "b_over_a": (figures["b_over_a"], figures["b_over_a"] <= TARGETS["b_over_a"], "≤"),
+        "b_over_a_cpu": (figures["b_over_a_cpu"], figures["b_over_a_cpu"] <= TARGETS["b_over_a"], "≤"),
+        "speedup_jobs2": (figures["speedup_jobs2"], figures["speedup_jobs2"] >= TARGETS["speedup_jobs2"], "≥"),
+        "peak_worker_mb": (worker_peak, max(worker_peak, figures["peak_jobs1_process_mb"]) <= TARGETS["peak_worker_mb"], "≤"),
+        "help_seconds": (figures["help_median_s"], figures["help_median_s"] <= TARGETS["help_seconds"], "≤"),
+    }
+    machine = {
+        "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
+    _print_table(n, figures, checks, machine)
+    if ab.get("profile"):
+        print("\n==== cProfile：(b) 前 30 个工作簿 ====\n" + ab["profile"])
+    results = {"n": n, "machine": machine, "figures": figures, "targets": TARGETS,
+               "met": {k: v[1] for k, v in checks.items()},
+               "per_workbook": {"a": ab["a"], "b": ab["b"]}}
+    (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\n已写出 {OUT / 'results.json'}")
+    return 0
+
+
+def _print_table(n: int, f: dict[str, Any], checks: dict[str, tuple[float, bool, str]], machine: dict[str, Any]) -> None:
+    def mb(v: float | None) -> str:
+        return "—" if v is None else f"{v:.0f} MB"
+
+    rows = [
+        ("(a) openpyxl 打开+保存，每个中位数", f"{f['median_a_openpyxl_s'] * 1000:.0f} ms", ""),
+        ("(b) xlperf 完整处理，每个中位数", f"{f['median_b_xlperf_s'] * 1000:.0f} ms", ""),
+        ("b/a（墙钟时间）", f"{f['b_over_a']:.2f}", _mark(checks["b_over_a"], TARGETS["b_over_a"])),
+        ("(a) CPU 时间，每个中位数", f"{f['median_a_openpyxl_cpu_s'] * 1000:.0f} ms", ""),
+        ("(b) CPU 时间，每个中位数", f"{f['median_b_xlperf_cpu_s'] * 1000:.0f} ms", ""),
+        ("b/a（CPU 时间，不受其他进程干扰）", f"{f['b_over_a_cpu']:.2f}", _mark(checks["b_over_a_cpu"], TARGETS["b_over_a"])),
+        (f"(c1) xlperf batch --jobs 1（{n} 个）", f"{f['batch_jobs1_s']:.1f} s", f"每个 {f['batch_jobs1_per_workbook_s'] * 1000:.0f} ms"),
+        (f"(c2) xlperf batch --jobs 2（{n} 个）", f"{f['batch_jobs2_s']:.1f} s", f"每个 {f['batch_jobs2_per_workbook_s'] * 1000:.0f} ms"),
+        ("(c1)/(c2) 全部进程 CPU 时间", f"{f['batch_jobs1_cpu_s']:.0f}/{f['batch_jobs2_cpu_s']:.0f} s", ""),
+        ("加速比 c1/c2", f"{f['speedup_jobs2']:.2f}×", _mark(checks["speedup_jobs2"], TARGETS["speedup_jobs2"])),
+        ("峰值 RSS：(a)+(b) 进程", mb(f["peak_in_process_ab_mb"]), ""),
+        ("峰值 RSS：--jobs 1 进程", mb(f["peak_jobs1_process_mb"]), ""),
+        ("峰值 RSS：--jobs 2 主进程", mb(f["peak_jobs2_parent_mb"]), ""),
+        (f"峰值 RSS：--jobs 2 每个工作进程（最大，{f['workers_seen_jobs2']} 个）", mb(f["peak_jobs2_worker_mb"]),
+         _mark(checks["peak_worker_mb"], TARGETS["peak_worker_mb"])),
+        ("xlperf --help 启动，中位数", f"{f['help_median_s'] * 1000:.0f} ms", _mark(checks["help_seconds"], TARGETS["help_seconds"])),
+        ("（对照）python -c pass 启动", f"{f['python_bare_startup_median_s'] * 1000:.0f} ms", ""),
+    ]
+    print(f"\n机器：{machine['cpus']} 核，{machine['platform']}，Python {machine['python']}；N = {n}；"
+          f"系统负载（1 分钟平均）开始 {f['loadavg_before']} / 结束 {f['loadavg_after']}")
+    width = max(_w(r[0]) for r in rows) + 2
+    for label, value, note in rows:
+        print(f"{label}{' ' * (width - _w(label))}{value:>10}   {note}")
+
+
+def _loadavg() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def _mark(check: tuple[float, bool, str], target: float) -> str:
+    return f"{'达标' if check[1] else '未达标'}（目标 {check[2]} {target:g}）"
+
+
+def _w(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
