@@ -261,6 +261,38 @@ def resolve_settings(
     return settings, []
 
 
+def draft_addresses(
+    options: Mapping[str, Any] | None,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+) -> tuple[str, list[str]]:
+    """Sender and recipients for an .eml draft, by the same precedence, with nothing required.
+
+    A draft needs no server: whatever of ``from``/``to`` is configured is used, the rest left empty.
+    """
+    env = os.environ if env is None else env
+    opts = {_OPTION_ALIASES.get(k, k): v for k, v in (options or {}).items() if v is not None and v != ""}
+    file_values = _read_config(config_path, [])
+
+    def pick(name: str) -> Any:
+        _, env_name, keys = _SOURCES[name]
+        if name in opts:
+            return opts[name]
+        if env.get(env_name, "").strip():
+            return env[env_name].strip()
+        return next((file_values[k] for k in keys if k in file_values), None)
+
+    sender = str(pick("sender") or "").strip()
+    raw = pick("to")
+    if raw is None:
+        to: list[str] = []
+    elif isinstance(raw, str):
+        to = _split_addresses(raw)
+    else:
+        to = [str(x).strip() for x in raw if str(x).strip()]
+    return sender, to
+
+
 def _read_config(config_path: Path | None, problems: list[str]) -> dict[str, Any]:
     """The ``[smtp]`` table of the config file; problems are appended, never raised."""
     explicit = config_path is not None

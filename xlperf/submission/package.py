@@ -1,0 +1,466 @@
+"""The 报送包 (submission package): frozen workbook + Word report + manifest, and its delivery.
+
+``export_package`` is the ribbon's 导出报送包 and the first half of ``xlperf submit``;
+``send_package`` is 发送财政局 and the second half. Both raise :class:`PackageError` subclasses whose
+``str()`` is a complete Chinese message for the clerk.
+
+Package folder (default ``<workbook folder>/报送包_<简称>_<年度>/``)::
+
+    <简称>_<年度>_部门整体支出绩效自评.xlsx   frozen: values only, no macros, sheets protected
+    <简称>_<年度>_自评报告.docx
+    <简称>_<年度>_manifest.json               schema "xlperf.package/1"
+
+The folder is built complete in a hidden temporary folder beside it and then renamed into place, so
+a package folder is never half-written nor a mix of two exports. An existing package folder is
+replaced only with ``overwrite=True`` (``--overwrite``), and only when it is empty or an xlperf
+package; any other existing folder is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xlperf import __version__
+from xlperf.files import OutputError, atomic_path, atomic_write_text, sha256_file
+from xlperf.findings import Finding
+
+if TYPE_CHECKING:
+    from xlperf.result import Result
+    from xlperf.submission.freeze import FreezeReport
+    from xlperf.submission.outbox import Outbox, OutboxItem
+    from xlperf.submission.settings import SmtpSettings
+
+PACKAGE_SCHEMA = "xlperf.package/1"
+WORKBOOK_SUFFIX = "_部门整体支出绩效自评.xlsx"
+REPORT_SUFFIX = "_自评报告.docx"
+MANIFEST_SUFFIX = "_manifest.json"
+FOLDER_PREFIX = "报送包_"
+
+_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+# ----------------------------------------------------------------------------------- errors
+
+
+class PackageError(Exception):
+    """Export or delivery cannot go on; ``str(error)`` is the Chinese message for the clerk."""
+
+
+class BlockingFindingsError(PackageError):
+    """The workbook still has error findings and ``force`` was not given."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        lines = [f"工作簿仍有 {len(findings)} 条错误，不能报送（须先改正）："]
+        lines += [f"  [{f.code}] {f.where}：{f.message}" for f in findings]
+        lines.append("改正后重新导出；确需带错报送时，须勾选强制报送并写明原因（命令行：--force --reason \"原因\"）。")
+        super().__init__("\n".join(lines))
+
+
+class PackageExistsError(PackageError):
+    """The package folder exists already and may not be replaced."""
+
+
+class SettingsError(PackageError):
+    """SMTP settings are missing or invalid; ``problems`` lists each one in Chinese."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("邮件发送设置不完整，无法发送：\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class DeliveryError(PackageError):
+    """Sending failed; the message stays in the outbox (``item``) for ``xlperf submit --retry``."""
+
+    def __init__(self, error: Exception, item: OutboxItem) -> None:
+        self.item = item
+        self.kind = getattr(error, "kind", "other")
+        self.reason = str(error)
+        super().__init__(
+            f"发送失败：{error}\n邮件已保存在发件箱（编号 {item.id}），没有丢失；问题解决后运行 "
+            "xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）即可重发。"
+        )
+
+
+# ---------------------------------------------------------------------------------- package
+
+
+@dataclass
+class PackageResult:
+    """One exported package: where its files are and what its manifest says."""
+
+    folder: Path
+    workbook: Path
+    report: Path
+    manifest: Path
+    manifest_data: dict[str, Any]
+    result: Result | None = field(default=None, repr=False)
+    freeze: FreezeReport | None = field(default=None, repr=False)
+
+    @property
+    def files(self) -> list[Path]:
+        """The attachments, in order: workbook, report, manifest."""
+        return [self.workbook, self.report, self.manifest]
+
+    @property
+    def department(self) -> str:
+        return str(self.manifest_data.get("department") or self.manifest_data.get("short_name") or "")
+
+    @property
+    def year(self) -> int | str:
+        year = self.manifest_data.get("year")
+        return year if isinstance(year, int) else str(year or "")
+
+    @property
+    def total(self) -> float:
+        return float(self.manifest_data["total"])
+
+    @property
+    def rating(self) -> str:
+        return str(self.manifest_data["rating"])
+
+    @property
+    def forced(self) -> bool:
+        return bool(self.manifest_data.get("forced"))
+
+    @property
+    def reason(self) -> str:
+        return str(self.manifest_data.get("reason") or "")
+
+    @classmethod
+    def load(cls, folder: Path) -> PackageResult:
+        """Open an exported package folder, checking every file against its manifest."""
+        folder = Path(folder)
+        manifests = sorted(folder.glob(f"*{MANIFEST_SUFFIX}")) if folder.is_dir() else []
+        if len(manifests) != 1:
+            raise PackageError(f"{folder} 不是报送包文件夹（应有且只有一个 *{MANIFEST_SUFFIX}）；请先导出报送包")
+        try:
+            data = json.loads(manifests[0].read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise PackageError(f"无法读取 {manifests[0].name}：{exc}；请重新导出报送包") from exc
+        if not isinstance(data, dict) or data.get("schema") != PACKAGE_SCHEMA:
+            raise PackageError(f"{manifests[0].name} 不是 xlperf 报送包清单（schema 应为 {PACKAGE_SCHEMA}）")
+        by_role = {f.get("role"): folder / str(f.get("name")) for f in data.get("files", [])}
+        if "workbook" not in by_role or "report" not in by_role:
+            raise PackageError(f"{manifests[0].name} 缺少文件记录；请重新导出报送包")
+        package = cls(folder, by_role["workbook"], by_role["report"], manifests[0], data)
+        package.verify()
+        return package
+
+    def verify(self) -> None:
+        """Every listed file exists with the recorded size and SHA-256 (nothing changed since export)."""
+        for entry in self.manifest_data.get("files", []):
+            path = self.folder / str(entry["name"])
+            if not path.is_file():
+                raise PackageError(f"报送包中缺少文件 {path.name}；请重新导出报送包")
+            if sha256_file(path) != entry["sha256"]:
+                raise PackageError(
+                    f"报送包中的 {path.name} 在导出后被改动过（与清单记录的 SHA-256 不符）；"
+                    "为保证报送内容与计分一致，请重新导出报送包"
+                )
+
+
+def safe_filename(text: str, fallback: str = "未命名") -> str:
+    """``text`` usable as a file name on Windows, macOS and Linux (Chinese kept)."""
+    clean = _ILLEGAL.sub("_", str(text)).strip().rstrip(". ")
+    clean = re.sub(r"\s+", " ", clean)
+    if not clean:
+        clean = fallback
+    if clean.split(".")[0].upper() in _RESERVED:
+        clean = f"_{clean}"
+    return clean[:80]
+
+
+def package_stem(short_name: str, year: int | str | None) -> str:
+    """``<简称>_<年度>``, sanitised."""
+    return f"{safe_filename(short_name, '未命名单位')}_{safe_filename(str(year or ''), '未填年度')}"
+
+
+def default_package_dir(workbook_path: Path, short_name: str, year: int | str | None) -> Path:
+    """``<workbook folder>/报送包_<简称>_<年度>``."""
+    return Path(workbook_path).parent / f"{FOLDER_PREFIX}{package_stem(short_name, year)}"
+
+
+def export_package(
+    workbook_path: Path | str,
+    out_dir: Path | str | None = None,
+    *,
+    force: bool = False,
+    reason: str = "",
+    operator: str = "",
+    overwrite: bool = False,
+    limits: Any = None,
+) -> PackageResult:
+    """Validate, score, freeze and package one workbook (the ribbon's 导出报送包).
+
+    Raises :class:`BlockingFindingsError` when error findings remain and ``force`` is false,
+    :class:`PackageError` when ``force`` has no ``reason``, the input cannot be read, or the folder
+    exists (:class:`PackageExistsError`). The input file is never written to.
+    """
+    from xlperf.pipeline import InputError, assess, load_input, now
+
+    reason = (reason or "").strip()
+    operator = (operator or "").strip()
+    if force and not reason:
+        raise PackageError("强制报送必须写明原因（命令行 --reason \"原因\"）；原因会记入清单、工作簿属性和邮件正文")
+    if reason and not force:
+        raise PackageError("只有强制报送（--force）时才填写原因（--reason）")
+    path = Path(workbook_path)
+    try:
+        loaded = load_input(path, limits)
+    except InputError as exc:
+        raise PackageError(str(exc)) from exc
+    result = assess(loaded)
+    errors = result.errors
+    if errors and not force:
+        raise BlockingFindingsError(errors)
+    dep = result.evaluation.department
+    short = dep.short_name or dep.name
+    folder = Path(out_dir) if out_dir is not None else default_package_dir(path, short, dep.year)
+    _check_target(folder, path, overwrite)
+    stem = package_stem(short, dep.year)
+    created = now()
+
+    tmp = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise PackageError(f"无法创建文件夹 {folder.parent}：{exc.strerror or exc}；请换一个可写的位置（-o）") from exc
+    try:
+        workbook, freeze = _write_frozen(loaded, result, tmp / f"{stem}{WORKBOOK_SUFFIX}", created, operator, reason)
+        from xlperf.pipeline import write_report_docx
+
+        report = write_report_docx(result, tmp / f"{stem}{REPORT_SUFFIX}", loaded)
+        manifest_path = tmp / f"{stem}{MANIFEST_SUFFIX}"
+        data = _manifest(loaded, result, freeze, [("workbook", workbook), ("report", report)],
+                         created=created, operator=operator, reason=reason, short=short)
+        atomic_write_text(manifest_path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        if sha256_file(path) != loaded.sha256:
+            raise PackageError(f"{path.name} 在导出期间被修改（可能正在 Excel 中保存）；请保存并关闭后重新导出")
+        _move_into_place(tmp, folder, overwrite)
+    except OutputError as exc:
+        raise PackageError(str(exc)) from exc
+    except OSError as exc:
+        raise PackageError(f"无法写入报送包 {folder}：{exc.strerror or exc}；请换一个可写的位置（-o）") from exc
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return PackageResult(folder, folder / workbook.name, folder / report.name, folder / manifest_path.name,
+                         data, result, freeze)
+
+
+def _check_target(folder: Path, source: Path, overwrite: bool) -> None:
+    with contextlib.suppress(OSError):
+        if source.resolve().is_relative_to(folder.resolve()):
+            raise PackageExistsError(f"工作簿 {source.name} 位于报送包文件夹 {folder} 中；请把工作簿移出，或用 -o 指定别的文件夹")
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise PackageExistsError(f"{folder} 已存在且不是文件夹；请用 -o 指定另一个报送包文件夹")
+    entries = list(folder.iterdir())
+    if not entries:
+        return
+    if not overwrite:
+        raise PackageExistsError(
+            f"报送包文件夹 {folder} 已存在；为免新旧文件混在一起，请删除或改名该文件夹，"
+            "或加 --overwrite 用新的报送包整体替换它（或用 -o 指定另一个文件夹）"
+        )
+    if not any(e.name.endswith(MANIFEST_SUFFIX) for e in entries):
+        raise PackageExistsError(
+            f"{folder} 不是 xlperf 报送包文件夹（没有 *{MANIFEST_SUFFIX}），--overwrite 不会替换它；请用 -o 指定另一个文件夹"
+        )
+
+
+def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
+    """Rename the finished temporary folder to ``folder`` (replacing an old package when allowed)."""
+    old: Path | None = None
+    if folder.exists():
+        if any(folder.iterdir()) and not overwrite:  # appeared while we worked
+            raise PackageExistsError(f"报送包文件夹 {folder} 在导出期间被创建；请重新导出")
+        old = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.old"
+        os.replace(folder, old)
+    try:
+        os.replace(tmp, folder)
+    except OSError as exc:
+        if old is not None:
+            os.replace(old, folder)
+        raise PackageError(f"无法写入报送包文件夹 {folder}：{exc.strerror or exc}") from exc
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_frozen(loaded: Any, result: Result, out: Path, created: str, operator: str,
+                  reason: str) -> tuple[Path, FreezeReport]:
+    from xlperf.submission.freeze import FreezeProvenance, freeze_workbook
+    from xlperf.workbook.reader import read_book
+    from xlperf.workbook.template import build_workbook
+    from xlperf.workbook.writer import Provenance, write_results
+
+    if loaded.workbook is not None:
+        wb, source = loaded.workbook, loaded.source
+    else:  # JSON input: the standard workbook holding the evaluation
+        wb = build_workbook(result.framework, result.evaluation)
+        source = read_book(wb)[2]
+    write_results(wb, result, source, Provenance(result.framework.id, loaded.sha256, created))
+
+    def cached() -> Any:
+        if loaded.workbook is None:
+            return None
+        import warnings
+
+        import openpyxl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(loaded.path, data_only=True)
+
+    prov = FreezeProvenance(result.framework.id, loaded.path.name, loaded.sha256, created, operator, reason)
+    report = freeze_workbook(wb, result, source, prov, cached=cached)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out, report
+
+
+def _file_entry(role: str, path: Path) -> dict[str, Any]:
+    return {"name": path.name, "role": role, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+
+
+def _manifest(loaded: Any, result: Result, freeze: FreezeReport, files: list[tuple[str, Path]], *,
+              created: str, operator: str, reason: str, short: str) -> dict[str, Any]:
+    dep = result.evaluation.department
+    return {
+        "schema": PACKAGE_SCHEMA,
+        "tool_version": __version__,
+        "created": created,
+        "department": dep.name,
+        "short_name": short,
+        "year": dep.year,
+        "framework": result.framework.id,
+        "total": float(result.total),
+        "rating": result.rating,
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "forced": bool(reason),
+        "reason": reason or None,
+        "operator": operator or None,
+        "input": {"name": loaded.path.name, "bytes": loaded.path.stat().st_size, "sha256": loaded.sha256},
+        "files": [_file_entry(role, path) for role, path in files],
+        "freeze": freeze.to_json(),
+        "blocking_findings": [f.to_json() for f in result.errors],
+        "scorecard": result.scorecard(workbook=loaded.path.name, sha256=loaded.sha256),
+    }
+
+
+# --------------------------------------------------------------------------------- delivery
+
+
+def _as_package(package: PackageResult | Path | str) -> PackageResult:
+    if isinstance(package, PackageResult):
+        package.verify()
+        return package
+    return PackageResult.load(Path(package))
+
+
+def package_message(package: PackageResult, sender: str, to: list[str] | tuple[str, ...]) -> EmailMessage:
+    """The 报送 email: Chinese subject, body with total/rating/attachments/forced reason, three files."""
+    from xlperf.submission.mail import body_text, build_message, subject_text
+
+    department = package.department
+    body = body_text(department, package.year, f"{package.total:.2f}", package.rating,
+                     [p.name for p in package.files], package.reason or None)
+    msg = build_message(sender=sender or "xlperf@localhost", to=list(to),
+                        subject=subject_text(department, package.year), body=body, attachments=package.files)
+    if not sender:
+        del msg["From"]  # a draft: the mail program fills in the sender
+    return msg
+
+
+def default_outbox() -> Outbox:
+    """``Outbox(<data dir>/outbox)``; the data dir honours ``$XLPERF_HOME``."""
+    from xlperf.cli import data_dir
+    from xlperf.submission.outbox import Outbox
+
+    return Outbox(data_dir() / "outbox")
+
+
+def resolve(settings_options: Mapping[str, Any] | None, env: Mapping[str, str] | None = None,
+            config_path: Path | None = None) -> SmtpSettings:
+    """SMTP settings (options > XLPERF_SMTP_* > config file) or :class:`SettingsError`."""
+    from xlperf.submission.settings import resolve_settings
+
+    settings, problems = resolve_settings(settings_options, env, config_path)
+    if settings is None:
+        raise SettingsError(problems)
+    return settings
+
+
+def send_package(
+    package: PackageResult | Path | str,
+    settings_options: Mapping[str, Any] | None = None,
+    *,
+    outbox: Outbox | None = None,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+) -> OutboxItem:
+    """Email an exported package to the finance bureau (the ribbon's 发送财政局).
+
+    ``package`` is a :class:`PackageResult` or a package folder. The message is put into the outbox
+    before the first attempt. Raises :class:`SettingsError` (nothing queued), :class:`DeliveryError`
+    (the message stays queued for ``xlperf submit --retry``) or :class:`PackageError`.
+    """
+    from xlperf.submission.mail import SendError
+
+    pkg = _as_package(package)
+    settings = resolve(settings_options, env, config_path)
+    box = outbox or default_outbox()
+    item = box.enqueue(package_message(pkg, settings.sender, settings.to))
+    try:
+        return box.send(item, settings)
+    except SendError as exc:
+        raise DeliveryError(exc, box.get(item.id) or item) from exc
+
+
+def write_package_eml(
+    package: PackageResult | Path | str,
+    path: Path | str,
+    settings_options: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+) -> Path:
+    """Write the 报送 email as an .eml draft instead of sending it (no server settings needed)."""
+    from xlperf.submission.mail import write_eml
+    from xlperf.submission.settings import draft_addresses
+
+    pkg = _as_package(package)
+    sender, to = draft_addresses(settings_options, env, config_path)
+    try:
+        return write_eml(package_message(pkg, sender, to), Path(path))
+    except OSError as exc:
+        raise PackageError(f"无法写入邮件草稿 {path}：{exc.strerror or exc}") from exc
+
+
+def retry_outbox(
+    settings_options: Mapping[str, Any] | None = None,
+    *,
+    outbox: Outbox | None = None,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+) -> list[tuple[OutboxItem, Exception | None]]:
+    """Send every pending or failed message of the outbox; one failure does not stop the others."""
+    box = outbox or default_outbox()
+    if not box.pending():
+        return []
+    settings = resolve(settings_options, env, config_path)
+    return list(box.retry_all(settings))
