@@ -1,0 +1,558 @@
+"""The ribbon handlers on xlwings' remote engine (EXCEL.md section 4).
+
+A remote Book is built from the example workbook (the payload a real Excel client would send), a
+handler runs on it, and the recorded actions are replayed onto an openpyxl copy of the workbook.
+The replayed 评分汇总 / 校验结果 / 自评报告 must hold the same values that ``xlperf run`` writes for
+the same file, and the number of actions must not depend on the number of indicator rows.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlwings as xw
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from xlperf.evaluation import Evaluation
+from xlperf.examples import example_evaluation
+from xlperf.excel import handlers, on_ribbon
+from xlperf.excel.book import EXEC_RATE_FORMULA, parse_reference, snapshot
+from xlperf.excel.registry import BUTTONS
+from xlperf.framework import get_framework
+from xlperf.pipeline import assess, load_input, write_scored
+from xlperf.workbook import layout as L
+from xlperf.workbook.template import build_workbook, save_workbook
+
+PROVENANCE_LABELS = {"输入文件 SHA-256", "计分时间"}  # differ from run to run by design
+_ROW_FORMULA = re.compile(r"^=ROW\(\)-(\d+)$")
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+def _excel_value(cell: Any, wb: Workbook) -> Any:
+    """What Excel would send for a cell of the saved file: formulas as their computed value."""
+    value = cell.value
+    if cell.data_type != "f":
+        return "" if value is None else value
+    m = _ROW_FORMULA.match(str(value))
+    if m:
+        return cell.row - int(m.group(1))
+    if value == EXEC_RATE_FORMULA:
+        ex, tot = (_named(wb, n) for n in ("xp_executed", "xp_total_budget"))
+        return float(ex) / float(tot) if isinstance(ex, int | float) and tot else ""
+    return ""  # other template formulas (完成率, 月均) are not read as inputs
+
+
+def _named(wb: Workbook, name: str) -> Any:
+    sheet, coord = next(iter(wb.defined_names[name].destinations))
+    return wb[sheet][coord.replace("$", "")].value
+
+
+def payload(path: Path) -> dict[str, Any]:
+    """The remote-engine payload for a saved workbook (shape of xlwings/pro/_xlremote.py)."""
+    wb = load_workbook(path)
+    names = []
+    for name, dn in wb.defined_names.items():
+        sheet, coord = next(iter(dn.destinations))
+        names.append({"name": name, "refers_to": f"={dn.attr_text}", "sheet_index": wb.sheetnames.index(sheet),
+                      "address": coord.replace("$", ""), "book_scope": True,
+                      "scope_sheet_name": None, "scope_sheet_index": None})
+    sheets = []
+    for ws in wb.worksheets:
+        values = [[_excel_value(c, wb) for c in row]
+                  for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ws.max_column)]
+        tables = [{"name": t.displayName, "range_address": t.ref, "header_row_range_address": None,
+                   "data_body_range_address": None, "total_row_range_address": None, "show_headers": True,
+                   "show_totals": False, "table_style": "", "show_autofilter": True} for t in ws.tables.values()]
+        sheets.append({"name": ws.title, "values": values, "pictures": [], "tables": tables})
+    return {"client": "VBA", "version": xw.__version__,
+            "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
+            "names": names, "sheets": sheets}
+
+
+def remote_book(path: Path) -> Any:
+    return xw.Book(json=payload(path))
+
+
+def save_example(path: Path, ev: Evaluation | None = None) -> Path:
+    return save_workbook(build_workbook(get_framework(), ev or example_evaluation()), path)
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    return save_example(tmp_path / "example.xlsx")
+
+
+# ------------------------------------------------------------------------------ replayer
+
+
+def _range(ws: Any, a: dict[str, Any]) -> list[list[Any]]:
+    return [[ws.cell(row=a["start_row"] + 1 + i, column=a["start_column"] + 1 + j)
+             for j in range(a["column_count"])] for i in range(a["row_count"])]
+
+
+def _put(cell: Any, value: Any) -> None:
+    if value == "" or value is None:
+        cell.value = None
+    elif isinstance(value, str) and value.startswith("'"):
+        cell.value = value[1:]
+        cell.data_type = "s"  # Excel: an apostrophe makes the rest text
+    else:
+        cell.value = value  # "=…" becomes a formula, as in Excel
+
+
+def replay(wb: Workbook, actions: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Apply recorded actions to ``wb``; return the alerts (prompt, title, mode). Unknown → fail."""
+    alerts: list[tuple[str, str, str]] = []
+    for a in actions:
+        func = a["func"]
+        ws = wb.worksheets[a["sheet_position"]] if a.get("sheet_position") is not None else None
+        args = a["args"]
+        if func == "addSheet":
+            wb.create_sheet(args[1], args[0])
+        elif func == "sheetClear":
+            assert ws is not None
+            ws._cells.clear()
+        elif func == "activateSheet":
+            wb.active = args[0]
+        elif func == "alert":
+            alerts.append((args[0], args[1], args[3]))
+        elif func == "setValues":
+            assert ws is not None
+            for i, row in enumerate(a["values"]):
+                for j, v in enumerate(row):
+                    _put(ws.cell(row=a["start_row"] + 1 + i, column=a["start_column"] + 1 + j), v)
+        elif func == "setRangeColors":
+            assert ws is not None
+            for i, row in enumerate(args[0]):
+                for j, color in enumerate(row):
+                    if color == "keep":
+                        continue
+                    cell = ws.cell(row=a["start_row"] + 1 + i, column=a["start_column"] + 1 + j)
+                    cell.fill = PatternFill() if color is None else PatternFill("solid", fgColor=color[1:].upper())
+        elif func == "setRangeColor":
+            assert ws is not None
+            for row in _range(ws, a):
+                for cell in row:
+                    cell.fill = PatternFill("solid", fgColor=args[0][1:].upper())
+        elif func == "setFontProperty":
+            assert ws is not None
+            prop, value = args
+            for row in _range(ws, a):
+                for cell in row:
+                    f = cell.font
+                    kw = {"name": f.name, "size": f.size, "bold": f.bold, "color": f.color}
+                    kw[prop] = value[1:].upper() if prop == "color" else value
+                    cell.font = Font(**kw)
+        elif func == "setNumberFormat":
+            assert ws is not None
+            for row in _range(ws, a):
+                for cell in row:
+                    cell.number_format = args[0]
+        elif func == "setWrapText":
+            assert ws is not None
+            for row in _range(ws, a):
+                for cell in row:
+                    cell.alignment = Alignment(wrap_text=args[0])
+        elif func == "setColumnWidth":
+            assert ws is not None
+            ws.column_dimensions[get_column_letter(a["start_column"] + 1)].width = args[0]
+        else:
+            raise AssertionError(f"replayer does not know action {func!r}: {a}")
+    return alerts
+
+
+def run_button(path: Path, button_id: str) -> tuple[Workbook, list[dict[str, Any]], list[tuple[str, str, str]]]:
+    """Run a ribbon button on the remote book of ``path``; return the replayed copy, actions, alerts."""
+    book = remote_book(path)
+    on_ribbon(button_id, book)
+    actions = book.json()["actions"]
+    wb = load_workbook(path)
+    alerts = replay(wb, actions)
+    return wb, actions, alerts
+
+
+def headless(path: Path, out: Path) -> Workbook:
+    """What ``xlperf run`` writes for the same file."""
+    loaded = load_input(path)
+    write_scored(loaded, assess(loaded), out)
+    return load_workbook(out)
+
+
+_LINK = re.compile(r'^=HYPERLINK\("#\'(?:[^\']|\'\')+\'!([A-Z]+\d+)","([^"]*)"\)$')
+
+
+def sheet_values(ws: Any) -> list[list[Any]]:
+    """All values of a sheet, trailing blanks dropped, HYPERLINK formulas read as their text,
+    numbers as floats and the provenance cells that differ per run blanked."""
+    rows: list[list[Any]] = []
+    for row in ws.iter_rows(min_row=1, max_row=ws.max_row):
+        values = []
+        for c in row:
+            v = c.value
+            if isinstance(v, str) and _LINK.match(v):
+                v = _LINK.match(v).group(2)  # type: ignore[union-attr]
+            if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
+                v = float(v)
+            values.append(v)
+        if values and values[0] in PROVENANCE_LABELS:
+            values = values[:2]
+        while values and values[-1] is None:
+            values.pop()
+        rows.append(values)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _fill(cell: Any) -> str | None:
+    fill = cell.fill
+    if fill is None or fill.fill_type != "solid":
+        return None
+    return str(fill.fgColor.rgb)[-6:].upper()
+
+
+# ------------------------------------------------------------------------------ tests
+
+
+def test_score_matches_xlperf_run(example: Path, tmp_path: Path) -> None:
+    wb, actions, alerts = run_button(example, "xlperf_score")
+    expected = headless(example, tmp_path / "run.xlsx")
+    for title in (L.SUMMARY, L.FINDINGS):
+        assert title in wb.sheetnames
+        assert sheet_values(wb[title]) == sheet_values(expected[title]), title
+    assert wb.active.title == L.SUMMARY
+    assert len(alerts) == 1 and "98.57" in alerts[0][0] and "优" in alerts[0][0]
+    # the same input cells are marked, with the same colours, as in the scored file
+    for title in L.INPUT_SHEETS:
+        if title not in wb.sheetnames:
+            continue
+        for row in expected[title].iter_rows():
+            for cell in row:
+                if _fill(cell) in (L.ERROR_FILL, L.WARNING_FILL):
+                    assert _fill(wb[title][cell.coordinate]) == _fill(cell), f"{title}!{cell.coordinate}"
+    # percent formats where the openpyxl writer puts them
+    summary = wb[L.SUMMARY]
+    total_row = next(r for r in summary.iter_rows() if r[0].value == "合计")
+    assert total_row[5].number_format == "0.00%"
+    assert any(a["func"] == "setNumberFormat" for a in actions)
+
+
+def test_validate_writes_findings_and_links(example: Path, tmp_path: Path) -> None:
+    wb, actions, alerts = run_button(example, "xlperf_validate")
+    expected = headless(example, tmp_path / "run.xlsx")
+    assert sheet_values(wb[L.FINDINGS]) == sheet_values(expected[L.FINDINGS])
+    assert L.SUMMARY not in wb.sheetnames  # 校验 does not score
+    assert wb.active.title == L.FINDINGS
+    links = [c.value for c in wb[L.FINDINGS]["E"] if isinstance(c.value, str) and c.value.startswith("=")]
+    assert links and all(_LINK.match(v) for v in links)
+    assert "错误" in alerts[0][0] and alerts[0][2] in ("info", "critical")
+    fills = [a for a in actions if a["func"] in ("setRangeColors", "setRangeColor")]
+    assert fills, "flagged cells are coloured"
+
+
+def test_report_sheet_matches_and_docx_skipped_on_remote(example: Path, tmp_path: Path) -> None:
+    wb, _, alerts = run_button(example, "xlperf_report")
+    expected = headless(example, tmp_path / "run.xlsx")
+    assert sheet_values(wb[L.REPORT]) == sheet_values(expected[L.REPORT])
+    assert "没有生成 Word 报告" in alerts[0][0]
+    assert not list(tmp_path.glob("*.docx"))
+
+
+def test_rerun_clears_and_rewrites(example: Path) -> None:
+    """Run 计算得分 on a book that already has the output sheets: cleared, not added twice."""
+    first, _, _ = run_button(example, "xlperf_score")
+    again_path = example.with_name("again.xlsx")
+    first.save(again_path)
+    wb, actions, _ = run_button(again_path, "xlperf_score")
+    funcs = [a["func"] for a in actions]
+    assert "addSheet" not in funcs and funcs.count("sheetClear") == 2
+    assert wb.sheetnames.count(L.SUMMARY) == 1
+
+
+def _tripled(ev: Evaluation) -> Evaluation:
+    """3× as many 产出 rows: the extra ones copies of a complete, finding-free row."""
+    from xlperf.core import evaluate
+
+    result = evaluate(ev, get_framework())
+    flagged = {f.path.split(".")[0] for f in result.findings if f.path.startswith("outputs[")}
+    complete = next(i for i, row in enumerate(ev.outputs)
+                    if f"outputs[{i}]" not in flagged and row.actual_value is not None
+                    and row.target_value is not None and row.actual_value == row.target_value)
+    extra = [ev.outputs[complete].model_copy(update={"seq": len(ev.outputs) + k + 1, "name": f"补充指标{k + 1}"})
+             for k in range(2 * len(ev.outputs))]
+    # the claimed total (V40) would no longer match: the variant claims nothing
+    return ev.model_copy(update={"outputs": [*ev.outputs, *extra], "claims": type(ev.claims)()})
+
+
+@pytest.mark.parametrize("button", ["xlperf_validate", "xlperf_score", "xlperf_report"])
+def test_action_count_does_not_grow_with_rows(button: str, tmp_path: Path) -> None:
+    ev = example_evaluation()
+    big = _tripled(ev)
+    assert len(big.outputs) == 3 * len(ev.outputs)
+    small_path = save_example(tmp_path / "small.xlsx", ev)
+    big_path = save_example(tmp_path / "big.xlsx", big)
+    small_findings = assess(load_input(small_path)).findings
+    big_findings = assess(load_input(big_path)).findings
+    assert [f.code for f in small_findings] == [f.code for f in big_findings]
+    _, small_actions, _ = run_button(small_path, button)
+    _, big_actions, _ = run_button(big_path, button)
+    assert [a["func"] for a in small_actions] == [a["func"] for a in big_actions]
+    assert len(small_actions) < 70
+
+
+def test_typed_exec_rate_fires_v04_like_the_file(tmp_path: Path) -> None:
+    """A typed 预算执行率 is kept (V04); the template's formula value is not (no V04)."""
+    ev = example_evaluation()
+    path = tmp_path / "typed.xlsx"
+    wb = build_workbook(get_framework(), ev)
+    sheet, coord = next(iter(wb.defined_names["xp_exec_rate"].destinations))
+    wb[sheet][coord.replace("$", "")].value = 0.95
+    save_workbook(wb, path)
+    replayed, _, _ = run_button(path, "xlperf_validate")
+    codes = [row[2] for row in sheet_values(replayed[L.FINDINGS])[3:] if len(row) > 2]
+    assert "V04" in codes
+    expected = headless(path, tmp_path / "run.xlsx")
+    assert sheet_values(replayed[L.FINDINGS]) == sheet_values(expected[L.FINDINGS])
+    plain, _, _ = run_button(save_example(tmp_path / "plain.xlsx"), "xlperf_validate")
+    assert "V04" not in [row[2] for row in sheet_values(plain[L.FINDINGS])[3:] if len(row) > 2]
+
+
+def test_snapshot_restores_percent_and_formula(example: Path) -> None:
+    snap = snapshot(remote_book(example))
+    sheet, coord = snap.names["xp_exec_rate"]
+    assert snap.workbook[sheet][coord].value == EXEC_RATE_FORMULA
+    months = snap.tables["tbl_months"]
+    ws = snap.workbook[months[0]]
+    assert ws["B5"].number_format == "0.00%" and ws["B5"].value == 1
+    assert snap.path is None and snap.remote
+
+
+def test_unknown_button_alerts_without_raising(example: Path) -> None:
+    book = remote_book(example)
+    on_ribbon("xlperf_nope", book)
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "未知的按钮" in actions[0]["args"][0] and actions[0]["args"][3] == "critical"
+
+
+def test_handler_error_becomes_chinese_alert(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(book: Any) -> handlers.Outcome:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(handlers.HANDLERS, "score", boom)
+    book = remote_book(example)
+    on_ribbon("xlperf_score", book)  # must not raise
+    (alert,) = book.json()["actions"]
+    assert alert["func"] == "alert" and "程序内部错误" in alert["args"][0] and "disk on fire" in alert["args"][0]
+    assert alert["args"][1] == "xlperf · 计算得分"
+
+
+def test_domain_error_message_is_shown_as_is(example: Path) -> None:
+    book = remote_book(example)
+    on_ribbon("xlperf_package", book)
+    (alert,) = book.json()["actions"]
+    assert "在线 Excel 中无法导出报送包" in alert["args"][0] and "Traceback" not in alert["args"][0]
+
+
+def test_help_and_new_on_remote(example: Path) -> None:
+    book = remote_book(example)
+    on_ribbon("xlperf_help", book)
+    on_ribbon("xlperf_new", book)
+    help_alert, new_alert = book.json()["actions"]
+    for b in BUTTONS:
+        assert b.label in help_alert["args"][0]
+    assert "XLPERF_COMPLETION" in help_alert["args"][0]
+    assert "xlperf new" in new_alert["args"][0]
+
+
+def test_every_button_has_a_handler() -> None:
+    assert {b.action for b in BUTTONS} == set(handlers.HANDLERS)
+
+
+# ------------------------------------------------------------------------------ pure helpers
+
+
+def test_cell_text_protects_text_from_excel_parsing() -> None:
+    assert handlers.cell_text("=SUM(A1)") == "'=SUM(A1)"
+    assert handlers.cell_text("180") == "'180"
+    assert handlers.cell_text("2023-01-01") == "'2023-01-01"
+    assert handlers.cell_text("TRUE") == "'TRUE"
+    assert handlers.cell_text("不少于180家") == "不少于180家"
+    assert handlers.cell_text("a\x00b") == "ab"
+
+
+def test_areas_cover_cells_exactly() -> None:
+    cells = {(r, c) for r in range(5, 40) for c in (2, 3, 4)} | {(7, 11), (9, 11), (10, 11)}
+    found = handlers.areas(cells)
+    covered = {(r, c) for r1, c1, r2, c2 in found for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+    assert covered == cells
+    assert (5, 2, 39, 4) in found and len(found) == 3
+
+
+def test_address_chunks_respect_excel_limit() -> None:
+    addresses = [f"K{r}" for r in range(5, 400, 2)]
+    chunks = handlers.address_chunks(addresses)
+    assert all(len(c) <= handlers.MAX_ADDRESS for c in chunks)
+    assert ",".join(chunks).split(",") == addresses
+    assert len(chunks) <= len(",".join(addresses)) // (handlers.MAX_ADDRESS - 5) + 1
+
+
+class _FakeRange:
+    def __init__(self, calls: list[tuple[str, str]], address: str) -> None:
+        self.calls, self.address = calls, address
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("calls", "address"):
+            object.__setattr__(self, name, value)
+        else:
+            self.calls.append((self.address, value))
+
+
+class _FakeSheet:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def range(self, address: str) -> _FakeRange:
+        return _FakeRange(self.calls, address)
+
+
+def test_desktop_paint_uses_chunked_multi_area_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(handlers, "is_remote", lambda book: False)
+    sheet = _FakeSheet()
+    colors = {(r, 11): handlers.ERROR_COLOR for r in range(5, 300, 2)}
+    colors.update({(r, c): handlers.INPUT_COLOR for r in range(5, 300) for c in (2, 3)})
+    handlers.SheetWriter(object(), sheet).paint(colors, [handlers.INPUT_COLOR, handlers.ERROR_COLOR])
+    assert sheet.calls[0] == ("B5:C299", handlers.INPUT_COLOR)
+    red = [addr for addr, color in sheet.calls if color == handlers.ERROR_COLOR]
+    assert all(len(a) <= handlers.MAX_ADDRESS for a in red)
+    assert sorted(",".join(red).split(",")) == sorted(f"K{r}" for r in range(5, 300, 2))
+    assert len(red) < 10
+
+
+def test_parse_reference() -> None:
+    assert parse_reference("=基本信息!$B$5") == ("基本信息", "B5")
+    assert parse_reference("='a b'!$A$1:$C$3") == ("a b", "A1:C3")
+    assert parse_reference("=#REF!") is None
+
+
+# ------------------------------------------------------------------------------ 导出报送包 / 发送财政局
+
+
+class _FakeApp:
+    """A desktop-like app: alert() answers from a script; no engine name (so: not remote)."""
+
+    def __init__(self, answers: list[str] | None = None) -> None:
+        self.alerts: list[tuple[str, str, str]] = []
+        self.answers = answers or []
+
+    def alert(self, prompt: str, title: str = "", buttons: str = "ok", mode: str = "info") -> str:
+        self.alerts.append((prompt, title, mode))
+        return self.answers.pop(0) if buttons != "ok" and self.answers else "ok"
+
+
+class _FakeApi:
+    def __init__(self, saved: bool) -> None:
+        self.Saved = saved
+
+
+class _FakeBook:
+    def __init__(self, fullname: str, saved: bool = True, answers: list[str] | None = None) -> None:
+        self.fullname = fullname
+        self.name = Path(fullname).name
+        self.app = _FakeApp(answers)
+        self.api = _FakeApi(saved)
+
+
+def test_package_asks_to_save_first(example: Path) -> None:
+    book = _FakeBook("工作簿1")
+    on_ribbon("xlperf_package", book)
+    assert "请先保存" in book.app.alerts[-1][0]
+    book = _FakeBook(str(example), saved=False)
+    on_ribbon("xlperf_send", book)
+    assert "未保存的修改" in book.app.alerts[-1][0]
+
+
+def test_package_refuses_a_workbook_with_errors(example: Path) -> None:
+    """The real submission module: the example still has error findings, so nothing is exported."""
+    book = _FakeBook(str(example))
+    on_ribbon("xlperf_package", book)
+    prompt, title, mode = book.app.alerts[-1]
+    assert "不能报送" in prompt and title == "xlperf · 导出报送包" and mode == "critical"
+    assert not [p for p in example.parent.iterdir() if p.is_dir()]
+
+
+def test_missing_submission_module_is_a_clear_message(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "xlperf.submission.package", None)  # import fails
+    book = _FakeBook(str(example))
+    on_ribbon("xlperf_package", book)
+    assert "报送功能尚未安装" in book.app.alerts[-1][0]
+
+
+class _Fake:
+    """Stand-in for xlperf.submission.package: records calls; the folder 'exists' once."""
+
+    class PackageError(Exception):
+        pass
+
+    class PackageExistsError(PackageError):
+        pass
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def export_package(self, workbook_path: Path, out_dir: Path | None = None, *, force: bool = False,
+                       reason: str = "", operator: str = "", overwrite: bool = False) -> Any:
+        self.calls.append(("export", {"path": workbook_path, "overwrite": overwrite}))
+        if not overwrite:
+            raise self.PackageExistsError("报送包文件夹 X 已存在")
+        from types import SimpleNamespace
+
+        return SimpleNamespace(folder=Path(workbook_path).parent / "报送包_简称_2023")
+
+    def send_package(self, package: Any, settings_options: dict[str, Any]) -> Any:
+        from types import SimpleNamespace
+
+        self.calls.append(("send", {"package": package, "settings": settings_options}))
+        return SimpleNamespace(to=["czj@example.cn"])
+
+
+@pytest.mark.parametrize(("answer", "exported"), [("yes", True), ("no", False)])
+def test_package_replaces_an_existing_folder_only_when_asked(example: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             answer: str, exported: bool) -> None:
+    fake = _Fake()
+    monkeypatch.setattr(handlers, "_submission", lambda: fake)
+    book = _FakeBook(str(example), answers=[answer])
+    on_ribbon("xlperf_package", book)
+    assert "是否用新的报送包替换" in book.app.alerts[0][0]
+    assert [c[1]["overwrite"] for c in fake.calls] == ([False, True] if exported else [False])
+    last = book.app.alerts[-1][0]
+    assert ("报送包已导出" in last and "报送包_简称_2023" in last) if exported else "保持不变" in last
+
+
+def test_send_exports_afresh_and_sends(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _Fake()
+    monkeypatch.setattr(handlers, "_submission", lambda: fake)
+    book = _FakeBook(str(example))
+    on_ribbon("xlperf_send", book)
+    assert [c[0] for c in fake.calls] == ["export", "send"]
+    assert fake.calls[0][1] == {"path": example, "overwrite": True}
+    assert "czj@example.cn" in book.app.alerts[-1][0]
+
+
+def test_report_writes_docx_beside_a_saved_book(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Desktop case: the .docx goes beside the workbook (the folder is faked on the remote engine)."""
+    out = example.with_name("example_自评报告.docx")
+    monkeypatch.setattr(handlers, "_docx_path", lambda snap: out)
+    _, _, alerts = run_button(example, "xlperf_report")
+    assert out.is_file() and out.stat().st_size > 0
+    assert str(out) in alerts[0][0]

@@ -1,0 +1,134 @@
+"""``xlperf addin build|install|uninstall|status``：生成并安装 Excel 加载项 xlperf.xlam。
+
+模块顶层只导入 click；加载项的构建与安装代码在命令执行时才导入。测试可通过
+``ctx.obj["addin_platform"]``（一个 :class:`xlperf.excel.install.Platform`）指定平台与用户目录。
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def _platform(ctx: click.Context) -> Any:
+    from xlperf.excel.install import detect_platform
+
+    obj = ctx.find_root().obj
+    injected = obj.get("addin_platform") if isinstance(obj, dict) else None
+    return injected or detect_platform()
+
+
+def _build(output: Path) -> Path:
+    from xlperf.excel.addin import build_addin
+
+    try:
+        return build_addin(output)
+    except FileNotFoundError as exc:
+        click.secho(f"错误：无法生成加载项：{exc}\n"
+                    "请在 xlperf 源代码目录中运行，或用 --addin 指定已经生成好的 xlperf.xlam。", fg="red", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@click.group(name="addin")
+def addin() -> None:
+    """Excel 加载项 xlperf.xlam：生成（build）、安装（install）、卸载（uninstall）、查看状态（status）。
+
+    \b
+    安装后 Excel 中出现“绩效自评”选项卡（校验、计算得分、生成报告、导出报送包、发送财政局）。
+    只支持 Windows 和 macOS 的 Excel；其他系统请用命令行：xlperf run 自评表.xlsx
+    """
+
+
+@addin.command(name="build")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="加载项文件或文件夹（默认：当前文件夹下的 xlperf.xlam）。")
+def build_cmd(output: Path | None) -> None:
+    """生成加载项 xlperf.xlam（不需要 Excel，任何系统都可以生成）。"""
+    target = output if output is not None else Path.cwd() / "xlperf.xlam"
+    path = _build(target)
+    click.echo(f"已生成加载项：{path}")
+
+
+@addin.command(name="install")
+@click.option("--addin", "addin_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="安装这个已经生成好的 xlperf.xlam（默认：现场生成一个）。")
+@click.option("--interpreter", default=None, metavar="PATH",
+              help="加载项调用的 Python（默认：运行本命令的 Python）。")
+@click.pass_context
+def install_cmd(ctx: click.Context, addin_file: Path | None, interpreter: str | None) -> None:
+    """把加载项复制到 Excel 的启动文件夹（XLSTART），并写入加载项要用的 Python 路径。"""
+    from xlperf.excel.install import InstallError, UnsupportedPlatform, install, unsupported_message
+
+    plat = _platform(ctx)
+    if plat.system not in ("windows", "macos"):
+        click.secho(unsupported_message(plat), fg="yellow", err=True)
+        sys.exit(EXIT_USAGE)
+    with tempfile.TemporaryDirectory(prefix="xlperf-addin-") as tmp:
+        source = addin_file if addin_file is not None else _build(Path(tmp) / "xlperf.xlam")
+        try:
+            written = install(plat, source, interpreter)
+        except UnsupportedPlatform as exc:  # pragma: no cover - checked above
+            click.secho(str(exc), fg="yellow", err=True)
+            sys.exit(EXIT_USAGE)
+        except InstallError as exc:
+            click.secho(f"错误：{exc}", fg="red", err=True)
+            sys.exit(EXIT_USAGE)
+    click.echo("已安装 xlperf 加载项：")
+    for path in written:
+        click.echo(f"  {path}")
+    click.echo("请完全退出并重新启动 Excel，“绩效自评”选项卡即会出现。")
+    if plat.system == "macos":
+        click.echo("注意：macOS 版 Excel 只支持选项卡按钮，不支持 XLPERF_ 开头的工作表函数。")
+
+
+@addin.command(name="uninstall")
+@click.pass_context
+def uninstall_cmd(ctx: click.Context) -> None:
+    """从 Excel 启动文件夹删除加载项，并删除 xlperf 的 Python 路径设置。"""
+    from xlperf.excel.install import InstallError, uninstall, unsupported_message
+
+    plat = _platform(ctx)
+    if plat.system not in ("windows", "macos"):
+        click.secho(unsupported_message(plat), fg="yellow", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        removed = uninstall(plat)
+    except InstallError as exc:
+        click.secho(f"错误：{exc}", fg="red", err=True)
+        sys.exit(EXIT_USAGE)
+    if not removed:
+        click.echo("没有找到已安装的 xlperf 加载项，无需卸载。")
+        return
+    click.echo("已卸载：")
+    for path in removed:
+        click.echo(f"  {path}")
+    click.echo("请重新启动 Excel。")
+
+
+@addin.command(name="status")
+@click.pass_context
+def status_cmd(ctx: click.Context) -> None:
+    """显示加载项是否已安装、加载项使用哪个 Python。"""
+    from xlperf.excel.install import status, unsupported_message
+
+    plat = _platform(ctx)
+    st = status(plat)
+    click.echo(f"系统：{plat.label}")
+    if st.locations is None:
+        click.echo(unsupported_message(plat))
+        return
+    mark = "已安装" if st.addin_installed else "未安装"
+    click.echo(f"加载项：{mark}（{st.locations.addin_path}）")
+    if st.conf_interpreter:
+        ok = "" if st.interpreter_exists else "（该文件不存在，请重新运行 xlperf addin install）"
+        click.echo(f"Python：{st.conf_interpreter}{ok}（设置文件 {st.locations.conf_path}）")
+    else:
+        click.echo(f"Python：未设置（设置文件 {st.locations.conf_path}）")
+    if not st.addin_installed:
+        click.echo("安装：xlperf addin install")

@@ -1,0 +1,704 @@
+"""What each ribbon button does, on a live Excel book (xlwings).
+
+Every handler reads the whole book first (:func:`xlperf.excel.book.snapshot`: one bulk read per
+sheet), runs the same core as ``xlperf run`` (``read_book`` → ``pipeline.assess``), and writes in
+a few bulk range writes: one ``range("A1").value = rows`` per output sheet plus a fixed handful of
+format calls. The rows are :func:`xlperf.workbook.writer.summary_rows` / ``finding_rows`` /
+``report_rows``, the very rows the openpyxl writer puts into the scored file, so Excel and the
+command line show the same values. The number of Excel calls does not grow with the number of
+indicator rows (tests/test_excel_handlers.py counts them on the remote engine).
+
+Each handler returns an :class:`Outcome` (the message :func:`xlperf.excel.on_ribbon` shows) or
+raises :class:`HandlerError` with a Chinese message for the clerk.
+
+Engines: on desktop Excel (Windows COM, macOS AppleScript) flagged cells are coloured through
+multi-area ranges (``"B5:B9,K7"``), each address string kept under Excel's 255-character limit, one
+colour call per chunk. The remote engine (used by the tests and by xlwings Server) has no
+multi-area ranges; there the fills of a sheet go in one ``set_colors`` call over their bounding box.
+"""
+
+from __future__ import annotations
+
+import getpass
+import inspect
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+from xlperf.excel.book import BookSnapshot, is_remote, snapshot, table_columns
+from xlperf.excel.registry import BUTTONS, UDFS
+from xlperf.workbook import layout as L
+
+__all__ = [
+    "HANDLERS",
+    "MAX_ADDRESS",
+    "HandlerError",
+    "Outcome",
+    "address_chunks",
+    "areas",
+    "cell_text",
+    "help_text",
+]
+
+MAX_ADDRESS = 255  # Excel refuses a Range("…") address string longer than this
+MAX_SET_COLORS = 10_000  # cells per Range.set_colors call (xlwings limit)
+MAX_ALERT = 900  # keep a message box readable (MsgBox shows at most ~1024 characters)
+MAX_CELL_TEXT = 32767
+_EXCEL_MAX_DIGITS = 15
+
+FONT_NAME = "宋体"
+TITLE_SIZE = 14
+LINK_COLOR = "#0563C1"
+ERROR_COLOR = f"#{L.ERROR_FILL}"
+WARNING_COLOR = f"#{L.WARNING_FILL}"
+INPUT_COLOR = f"#{L.INPUT_FILL}"
+HEADER_COLOR = f"#{L.HEADER_FILL}"
+LOCKED_COLOR = "#F2F2F2"
+
+SUMMARY_WIDTHS = [14, 22, 34, 12, 12, 12, 10, 10]
+FINDINGS_WIDTHS = [6, 8, 7, 12, 12, 90]
+REPORT_WIDTHS = [110]
+
+
+class HandlerError(Exception):
+    """The button cannot do its work; ``str()`` is a complete Chinese message for the clerk."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to tell the clerk when a button has done its work."""
+
+    message: str
+    mode: str = "info"  # "info" or "critical" (xlwings App.alert modes)
+
+
+# ------------------------------------------------------------------------------ cell values
+
+
+def cell_text(text: str) -> str:
+    """Text for ``Range.value`` that Excel stores as this very text.
+
+    Excel interprets what is written into a cell like typed input: ``=…`` becomes a formula,
+    ``180`` a number, ``2023-1-1`` a date, ``TRUE`` a boolean. A leading apostrophe makes Excel store
+    the rest as text (and hides the apostrophe), so text that Excel could read as anything else
+    gets one. Control characters Excel refuses are dropped; the length is capped at Excel's limit.
+    """
+    clean = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
+    stripped = clean.lstrip()
+    if not stripped:
+        return clean
+    first = stripped[0]
+    if (first.isdigit() or first in "=+-@.'(（$¥￥%#" or "０" <= first <= "９"
+            or stripped.upper() in ("TRUE", "FALSE")):
+        return "'" + clean[: MAX_CELL_TEXT - 1]
+    return clean
+
+
+def _excel(value: Any) -> Any:
+    """A writer row value as Excel wants it: Decimal → float, None → "", bool → 是/否."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        if len(value.as_tuple().digits) > _EXCEL_MAX_DIGITS:
+            return cell_text(format(value, "f"))  # as openpyxl's writer: exact digits stay text
+        return float(value)
+    if isinstance(value, str):
+        return cell_text(value)
+    return value
+
+
+def _matrix(rows: list[tuple[str, list[Any]]], width: int) -> list[list[Any]]:
+    return [[_excel(v) for v in values] + [""] * (width - len(values)) for _, values in rows]
+
+
+# ------------------------------------------------------------------------------ addresses
+
+
+Area = tuple[int, int, int, int]  # min_row, min_col, max_row, max_col
+
+
+def areas(cells: Iterable[tuple[int, int]]) -> list[Area]:
+    """Cover the cells exactly with few rectangles: vertical runs per column, then merged across
+    neighbouring columns with the same rows. Sorted, so the same cells give the same addresses."""
+    by_col: dict[int, list[int]] = {}
+    for r, c in set(cells):
+        by_col.setdefault(c, []).append(r)
+    runs: list[tuple[int, int, int]] = []  # (col, first row, last row)
+    for c in sorted(by_col):
+        rows = sorted(by_col[c])
+        start = prev = rows[0]
+        for r in rows[1:]:
+            if r != prev + 1:
+                runs.append((c, start, prev))
+                start = r
+            prev = r
+        runs.append((c, start, prev))
+    open_areas: dict[tuple[int, int], list[int]] = {}  # (r1, r2) -> [c1, c2]
+    done: list[Area] = []
+    for c, r1, r2 in runs:
+        key = (r1, r2)
+        span = open_areas.get(key)
+        if span is not None and span[1] == c - 1:
+            span[1] = c
+        else:
+            if span is not None:
+                done.append((r1, span[0], r2, span[1]))
+            open_areas[key] = [c, c]
+    done += [(r1, c1, r2, c2) for (r1, r2), (c1, c2) in open_areas.items()]
+    return sorted(done)
+
+
+def area_address(area: Area) -> str:
+    r1, c1, r2, c2 = area
+    first = f"{get_column_letter(c1)}{r1}"
+    return first if (r1, c1) == (r2, c2) else f"{first}:{get_column_letter(c2)}{r2}"
+
+
+def address_chunks(addresses: Iterable[str], limit: int = MAX_ADDRESS) -> list[str]:
+    """Join addresses with commas into as few strings as fit under ``limit`` characters each."""
+    chunks: list[str] = []
+    current = ""
+    for a in addresses:
+        candidate = f"{current},{a}" if current else a
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                chunks.append(current)
+            current = a
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _cell(coord: str) -> tuple[int, int]:
+    letters, row = coordinate_from_string(coord.replace("$", "").split(":")[0])
+    return row, column_index_from_string(letters)
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+class SheetWriter:
+    """The few calls that write one sheet (or colour cells) on either kind of engine."""
+
+    def __init__(self, book: Any, sheet: Any) -> None:
+        self.book = book
+        self.sheet = sheet
+        self.remote = is_remote(book)
+
+    def apply(self, area_list: list[Area], fn: Callable[[Any], None]) -> None:
+        """Call ``fn(range)`` on the areas: per multi-area chunk on desktop, per area on remote."""
+        if not area_list:
+            return
+        if self.remote:
+            for a in area_list:
+                fn(self.sheet.range((a[0], a[1]), (a[2], a[3])))
+            return
+        for chunk in address_chunks(area_address(a) for a in area_list):
+            try:
+                fn(self.sheet.range(chunk))
+            except Exception:  # an engine without multi-area ranges: one call per area instead
+                for address in chunk.split(","):
+                    fn(self.sheet.range(address))
+
+    def paint(self, colors: dict[tuple[int, int], str], layers: list[str] | None = None) -> None:
+        """Fill cells: ``colors`` maps (row, col) to ``#RRGGBB``.
+
+        Desktop: per colour (in the order of ``layers``), multi-area chunks, one call each. Remote:
+        one ``set_colors`` over the bounding box (row bands of at most 10 000 cells)."""
+        if not colors:
+            return
+        if self.remote:
+            rows = [r for r, _ in colors]
+            cols = [c for _, c in colors]
+            r1, r2, c1, c2 = min(rows), max(rows), min(cols), max(cols)
+            band = max(1, MAX_SET_COLORS // (c2 - c1 + 1))
+            for top in range(r1, r2 + 1, band):
+                bottom = min(r2, top + band - 1)
+                matrix = [[colors.get((r, c), ...) for c in range(c1, c2 + 1)] for r in range(top, bottom + 1)]
+                self.sheet.range((top, c1), (bottom, c2)).set_colors(matrix)
+            return
+        order = layers or sorted(set(colors.values()))
+        for color in order:
+            cells = [rc for rc, col in colors.items() if col == color]
+            self.apply(areas(cells), _setter("color", color))
+
+
+def _setter(attr: str, value: Any) -> Callable[[Any], None]:
+    def fn(rng: Any) -> None:
+        setattr(rng, attr, value)
+
+    return fn
+
+
+def _output_sheet(book: Any, title: str) -> Any:
+    """The output sheet, emptied (values and formats) or added after the last sheet."""
+    names = [s.name for s in book.sheets]
+    if title in names:
+        sheet = book.sheets[title]
+        sheet.clear()
+        return sheet
+    return book.sheets.add(name=title, after=book.sheets[len(names) - 1])
+
+
+def write_rows(book: Any, title: str, rows: list[tuple[str, list[Any]]], widths: Sequence[float],
+               number_formats: list[tuple[Area, str]] | None = None,
+               fills: dict[tuple[int, int], str] | None = None,
+               link_col: int | None = None) -> Any:
+    """Write one output sheet: the values in one call, then a fixed handful of format calls."""
+    from xlperf.workbook.writer import BIG, HEAD, SECTION, TITLE
+
+    sheet = _output_sheet(book, title)
+    width = max(len(widths), max((len(v) for _, v in rows), default=1))
+    n = len(rows)
+    sheet.range("A1").value = _matrix(rows, width)
+    block = sheet.range((1, 1), (n, width))
+    block.font.name = FONT_NAME
+    block.wrap_text = True
+    for i, col_width in enumerate(widths, start=1):
+        sheet.range((1, i)).column_width = col_width
+    w = SheetWriter(book, sheet)
+    if rows and rows[0][0] == TITLE:
+        title_cell = sheet.range("A1")
+        title_cell.font.bold = True
+        title_cell.font.size = TITLE_SIZE
+    # headings of levels 1-3 only: their number is fixed by the report's structure, while level 4
+    # (①②… one per indicator) grows with the rows and would cost a call each on the remote engine
+    bold_rows = [r for r, (style, _) in enumerate(rows, start=1)
+                 if style in (HEAD, SECTION, BIG, "h1", "h2", "h3")]
+    w.apply(areas((r, c) for r in bold_rows for c in range(1, width + 1)),
+            lambda rng: setattr(rng.font, "bold", True))
+    for area, fmt in number_formats or []:
+        sheet.range((area[0], area[1]), (area[2], area[3])).number_format = fmt
+    colors = dict(fills or {})
+    for r, (style, values) in enumerate(rows, start=1):
+        if style == HEAD:
+            for c in range(1, len(values) + 1):
+                colors[(r, c)] = HEADER_COLOR
+    w.paint(colors, [HEADER_COLOR, ERROR_COLOR, WARNING_COLOR])
+    if link_col is not None and n > 3:
+        sheet.range((4, link_col), (n, link_col)).font.color = LINK_COLOR
+    return sheet
+
+
+def summary_formats(rows: list[tuple[str, list[Any]]]) -> list[tuple[Area, str]]:
+    """Number formats of 评分汇总 by region, as the openpyxl writer formats its cells one by one.
+
+    The main table (一级指标 … 合计): 分值/得分 ``0.00``, 得分率 ``0.00%``; each detail table (序号 …
+    小计): 完成率 ``0.00%``, 权重/扣分/得分 ``0.00``; the ratios (计算比率): ``0.00``; the total ``0.00``.
+    One call per region: the count depends on the framework, not on the indicator rows."""
+    from xlperf.workbook.writer import BIG, BODY, HEAD, SECTION
+
+    out: list[tuple[Area, str]] = []
+    region, start = "", 0
+    for r, (style, values) in enumerate(rows, start=1):
+        first = str(values[0]) if values else ""
+        if style == BIG:
+            out.append(((r, 2, r, 2), "0.00"))
+        elif style == HEAD:
+            region, start = {"一级指标": "main", "序号": "detail", "计算比率": "ratios"}.get(first, ""), r + 1
+        elif region == "main" and style == SECTION and first == "合计":
+            out += [((start, 4, r, 5), "0.00"), ((start, 6, r, 6), "0.00%")]
+            region = ""
+        elif region == "detail" and style == SECTION and first == "小计":
+            out += [((start, 5, r - 1, 5), "0.00%"), ((start, 6, r, 8), "0.00")]
+            region = ""
+        elif region == "ratios" and style == BODY and (r == len(rows) or rows[r][0] != BODY):
+            out.append(((start, 3, r, 3), "0.00"))
+            region = ""
+    return out
+
+
+def _link_rows(rows: list[tuple[str, list[Any]]], sheet_names: list[str]) -> list[tuple[str, list[Any]]]:
+    """校验结果 with the 位置 column as HYPERLINK formulas: clickable, and no extra Excel call."""
+    out: list[tuple[str, list[Any]]] = []
+    for style, values in rows:
+        if style in ("error", "warning") and len(values) > 4 and values[3] in sheet_names and values[4]:
+            sheet, coord = str(values[3]), str(values[4])
+            target = f"#'{sheet.replace(chr(39), chr(39) * 2)}'!{coord}".replace('"', '""')
+            values = [*values[:4], f'=HYPERLINK("{target}","{coord}")', *values[5:]]
+            out.append((style, values))
+        else:
+            out.append((style, values))
+    return out
+
+
+# ------------------------------------------------------------------------------ assessment
+
+
+@dataclass
+class Assessment:
+    """One read + evaluation of a live book."""
+
+    snap: BookSnapshot
+    loaded: Any  # xlperf.pipeline.Loaded
+    result: Any  # xlperf.result.Result
+
+
+def assess_book(book: Any) -> Assessment:
+    """Read the book in bulk and evaluate it with the same calls as ``xlperf run``."""
+    from xlperf.pipeline import Loaded, assess
+    from xlperf.workbook.reader import read_book
+
+    snap = snapshot(book)
+    ev, findings, source = read_book(snap.workbook, snap.values_loader)
+    loaded = Loaded(snap.path or Path(snap.fullname), snap.sha256(), ev, findings, source, snap.workbook)
+    return Assessment(snap, loaded, assess(loaded))
+
+
+def _provenance(a: Assessment) -> Any:
+    from xlperf.pipeline import now
+    from xlperf.workbook.writer import Provenance
+
+    return Provenance(a.result.framework.id, a.loaded.sha256, now())
+
+
+def input_cells(snap: BookSnapshot, framework: Any) -> dict[str, set[tuple[int, int]]]:
+    """Every cell the template tints as an input (pale yellow), per sheet: named fields and the
+    input columns of the tables, without the 管理效率 cells the template locks for an indicator."""
+    out: dict[str, set[tuple[int, int]]] = {}
+    for f in L.all_fields():
+        if f.kind != "computed" and f.name in snap.names:
+            sheet, coord = snap.names[f.name]
+            out.setdefault(sheet, set()).add(_cell(coord))
+    specs = {s.id: s for s in framework.management()}
+    for spec in L.TABLES:
+        found = table_columns(snap, spec)
+        if found is None:
+            continue
+        sheet, _, first, last, cols = found
+        ws = snap.workbook[sheet]
+        id_col = cols.get("编号")
+        for r in range(first, last + 1):
+            ind = None
+            if spec is L.MANAGEMENT_TABLE and id_col is not None:
+                ind = specs.get(str(ws.cell(row=r, column=id_col).value or "").strip())
+            for c in spec.columns:
+                col = cols.get(c.header)
+                if col is None or not c.is_input:
+                    continue
+                if ind is not None and c.attr:
+                    if c.attr.startswith("answers.") and int(c.attr.split(".")[1]) >= len(ind.items):
+                        continue
+                    if c.attr in ("count_total", "count_done") and ind.rule != "count_ratio":
+                        continue
+                out.setdefault(sheet, set()).add((r, col))
+    return out
+
+
+def mark_cells(book: Any, a: Assessment) -> int:
+    """Colour the flagged input cells red (error) or yellow (warning) and give every other input
+    cell its pale yellow back (the marks of an earlier run go away). Returns the flagged count."""
+    findings = list(a.result.findings)
+    flagged: dict[str, dict[tuple[int, int], str]] = {}
+    for f in findings:
+        if not f.sheet or not f.cell or f.sheet not in L.INPUT_SHEETS or f.sheet not in a.snap.sheet_names:
+            continue
+        try:
+            rc = _cell(f.cell)
+        except ValueError:
+            continue
+        cells = flagged.setdefault(f.sheet, {})
+        if f.is_error or cells.get(rc) != ERROR_COLOR:
+            cells[rc] = ERROR_COLOR if f.is_error else WARNING_COLOR
+    inputs = input_cells(a.snap, a.result.framework)
+    for sheet_name in sorted(set(inputs) | set(flagged)):
+        if sheet_name not in a.snap.sheet_names:
+            continue
+        colors = dict.fromkeys(inputs.get(sheet_name, ()), INPUT_COLOR)
+        colors.update(flagged.get(sheet_name, {}))
+        SheetWriter(book, book.sheets[sheet_name]).paint(colors, [INPUT_COLOR, WARNING_COLOR, ERROR_COLOR])
+    return sum(len(v) for v in flagged.values())
+
+
+def write_findings(book: Any, a: Assessment) -> Any:
+    from xlperf.workbook.writer import finding_rows
+
+    rows = finding_rows(list(a.result.findings))
+    fills = {(r, 2): ERROR_COLOR if style == "error" else WARNING_COLOR
+             for r, (style, _) in enumerate(rows, start=1) if style in ("error", "warning")}
+    return write_rows(book, L.FINDINGS, _link_rows(rows, a.snap.sheet_names), FINDINGS_WIDTHS,
+                      fills=fills, link_col=5)
+
+
+def write_summary(book: Any, a: Assessment) -> Any:
+    from xlperf.workbook.writer import summary_rows
+
+    rows = summary_rows(a.result, _provenance(a))
+    return write_rows(book, L.SUMMARY, rows, SUMMARY_WIDTHS, number_formats=summary_formats(rows))
+
+
+def write_report(book: Any, a: Assessment) -> Any:
+    from xlperf.workbook.writer import report_rows
+
+    return write_rows(book, L.REPORT, report_rows(a.result), REPORT_WIDTHS)
+
+
+def _counts(a: Assessment) -> str:
+    return f"错误 {len(a.result.errors)} 条，提醒 {len(a.result.warnings)} 条"
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+@contextmanager
+def _quiet(book: Any) -> Iterator[None]:
+    """Desktop Excel: no screen redraw while the sheets are written (restored afterwards)."""
+    if is_remote(book):
+        yield
+        return
+    app = book.app
+    try:
+        app.screen_updating = False
+    except Exception:
+        yield
+        return
+    try:
+        yield
+    finally:
+        with suppress(Exception):
+            app.screen_updating = True
+
+
+def validate(book: Any) -> Outcome:
+    """校验: 校验结果 sheet and the flagged input cells coloured."""
+    a = assess_book(book)
+    with _quiet(book):
+        flagged = mark_cells(book, a)
+        write_findings(book, a).activate()
+    if not a.result.findings:
+        return Outcome("校验完成：没有发现问题。")
+    tail = "红色单元格是错误（须改正后才能报送），黄色是提醒。" if flagged else ""
+    return Outcome(f"校验完成：{_counts(a)}。详见“{L.FINDINGS}”工作表（点击“位置”可跳到单元格）。{tail}",
+                   "critical" if a.result.errors else "info")
+
+
+def score(book: Any) -> Outcome:
+    """计算得分: 评分汇总 and 校验结果 (and the cell marks)."""
+    a = assess_book(book)
+    with _quiet(book):
+        mark_cells(book, a)
+        write_findings(book, a)
+        write_summary(book, a).activate()
+    r = a.result
+    text = f"计算完成：总分 {r.total}，评价等级 {r.rating}。{_counts(a)}，详见“{L.FINDINGS}”。"
+    if r.errors:
+        text += "有错误时得分仅供参考，改正后请重新计算。"
+    return Outcome(text, "critical" if r.errors else "info")
+
+
+def _docx_path(snap: BookSnapshot) -> Path | None:
+    if snap.path is None:
+        return None
+    return snap.path.with_name(f"{snap.path.stem}_自评报告.docx")
+
+
+def report(book: Any) -> Outcome:
+    """生成报告: the 自评报告 sheet, and the Word report beside the saved workbook.
+
+    On the remote engine, or for a book that was never saved, there is no folder to write to: the
+    sheet is written and the message says how to get the .docx (save first, or ``xlperf report``).
+    """
+    from xlperf.pipeline import write_report_docx
+
+    a = assess_book(book)
+    with _quiet(book):
+        write_report(book, a).activate()
+    out = _docx_path(a.snap)
+    if out is None:
+        where = ("在线 Excel 中无法保存文件" if a.snap.remote
+                 else "工作簿还没有保存到本机文件夹")
+        return Outcome(f"已写入“{L.REPORT}”工作表。{where}，所以没有生成 Word 报告；"
+                       "请先保存工作簿再点击“生成报告”，或在命令行运行 xlperf report 自评表.xlsx -o 报告.docx。")
+    try:
+        write_report_docx(a.result, out)
+    except OSError as exc:
+        raise HandlerError(f"已写入“{L.REPORT}”工作表，但无法保存 Word 报告 {out}：{exc.strerror or exc}。"
+                           "如果该报告正在 Word 中打开，请关闭后重试。") from exc
+    return Outcome(f"已写入“{L.REPORT}”工作表，并生成 Word 报告：\n{out}")
+
+
+def _saved_path(book: Any, action: str) -> Path:
+    """The workbook file the submission functions read; the clerk must have saved it."""
+    if is_remote(book):
+        raise HandlerError(f"在线 Excel 中无法{action}：报送包需要本机文件。请在桌面版 Excel 中打开工作簿，"
+                           "或在命令行运行 xlperf submit 自评表.xlsx。")
+    path = Path(str(book.fullname))
+    if not path.is_absolute() or not path.is_file():
+        raise HandlerError(f"工作簿还没有保存到本机文件夹。请先保存（Ctrl+S），再点击“{action}”。")
+    saved = _saved_state(book)
+    if saved is False:
+        raise HandlerError(f"工作簿有未保存的修改。{action}使用的是磁盘上的文件：请先保存（Ctrl+S），再点击“{action}”。")
+    return path
+
+
+def _saved_state(book: Any) -> bool | None:
+    """Whether Excel says the book has no unsaved changes (Windows); None when it cannot tell."""
+    try:
+        return bool(book.api.Saved)
+    except Exception:
+        return None
+
+
+def _submission() -> Any:
+    import importlib
+
+    try:
+        package = importlib.import_module("xlperf.submission.package")
+    except ImportError as exc:
+        raise HandlerError("报送功能尚未安装（缺少 xlperf.submission.package）。请升级 xlperf 后重试，"
+                           "或在命令行运行 xlperf submit 自评表.xlsx。") from exc
+    for name in ("export_package", "send_package"):
+        if not hasattr(package, name):
+            raise HandlerError(f"报送功能尚未完成（缺少 {name}）。请升级 xlperf 后重试，"
+                               "或在命令行运行 xlperf submit 自评表.xlsx。")
+    return package
+
+
+def _export(package: Any, path: Path, *, overwrite: bool) -> Any:
+    kwargs: dict[str, Any] = {"operator": _operator()}
+    if "overwrite" in inspect.signature(package.export_package).parameters:
+        kwargs["overwrite"] = overwrite
+    return package.export_package(path, **kwargs)
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return ""
+
+
+def _package_error(package: Any) -> type[BaseException]:
+    error = getattr(package, "PackageError", None)
+    return error if isinstance(error, type) and issubclass(error, BaseException) else HandlerError
+
+
+def _package_folder(result: Any) -> str:
+    folder = getattr(result, "folder", None)
+    if folder is not None:
+        return str(folder)
+    files = getattr(result, "files", None)
+    if files:
+        return str(Path(files[0]).parent)
+    return ""
+
+
+def package_(book: Any) -> Outcome:
+    """导出报送包: freeze and package the saved workbook (xlperf.submission.package.export_package).
+
+    An existing package folder is replaced only after the clerk says yes (desktop Excel)."""
+    path = _saved_path(book, "导出报送包")
+    package = _submission()
+    error = _package_error(package)
+    exists = getattr(package, "PackageExistsError", None)
+    try:
+        result = _export(package, path, overwrite=False)
+    except error as exc:
+        if exists is None or not isinstance(exc, exists):
+            raise HandlerError(str(exc)) from exc
+        answer = book.app.alert(f"{exc}\n\n是否用新的报送包替换它？", title="xlperf · 导出报送包",
+                                buttons="yes_no", mode="info")
+        if answer != "yes":
+            return Outcome("没有导出：已有的报送包保持不变。")
+        try:
+            result = _export(package, path, overwrite=True)
+        except error as exc2:
+            raise HandlerError(str(exc2)) from exc2
+    return Outcome(f"报送包已导出：\n{_package_folder(result)}\n确认无误后可点击“发送财政局”。")
+
+
+def send(book: Any) -> Outcome:
+    """发送财政局: export the saved workbook afresh (replacing its earlier package) and email it.
+
+    Settings (server, addresses, password) come from the environment or the user's config file
+    (``xlperf submit --help``); a failed send stays in the outbox for ``xlperf submit --retry``."""
+    path = _saved_path(book, "发送财政局")
+    package = _submission()
+    error = _package_error(package)
+    try:
+        result = _export(package, path, overwrite=True)
+        item = package.send_package(result, {})
+    except error as exc:
+        raise HandlerError(str(exc)) from exc
+    to = getattr(item, "to", "") or getattr(getattr(item, "message", None), "to", "")
+    target = f"（收件人：{', '.join(to) if isinstance(to, list | tuple) else to}）" if to else ""
+    return Outcome(f"已发送到财政局{target}。\n报送包：{_package_folder(result)}")
+
+
+def new(book: Any) -> Outcome:
+    """新建自评表: the blank standard workbook, saved beside the current one (or in Documents), opened."""
+    from xlperf.framework import get_framework
+    from xlperf.workbook.template import BLANK_NAME, build_workbook, save_workbook
+
+    if is_remote(book):
+        raise HandlerError("在线 Excel 中无法新建文件。请在命令行运行 xlperf new -o 自评表.xlsx，"
+                           "或在桌面版 Excel 中点击“新建自评表”。")
+    current = Path(str(book.fullname)) if book is not None else None
+    folder = current.parent if current is not None and current.is_absolute() and current.parent.is_dir() else _documents()
+    target = _free_name(folder / BLANK_NAME)
+    try:
+        save_workbook(build_workbook(get_framework()), target)
+    except OSError as exc:
+        raise HandlerError(f"无法保存新的自评表 {target}：{exc.strerror or exc}。") from exc
+    import xlwings as xw
+
+    xw.Book(str(target))
+    return Outcome(f"已新建空白自评表并打开：\n{target}")
+
+
+def _documents() -> Path:
+    home = Path(os.path.expanduser("~"))
+    for name in ("Documents", "文档"):
+        if (home / name).is_dir():
+            return home / name
+    return home
+
+
+def _free_name(path: Path) -> Path:
+    if not path.exists():
+        return path
+    for i in range(2, 1000):
+        candidate = path.with_name(f"{path.stem}（{i}）{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise HandlerError(f"{path.parent} 中已有太多同名的自评表，请整理后重试。")
+
+
+def help_text() -> str:
+    """The 帮助 message: every button and worksheet function with its help text."""
+    lines = ["xlperf：部门整体支出绩效自评（校验、计分、报告、报送）。", "", "按钮："]
+    lines += [f"· {b.label}：{b.help}" for b in BUTTONS]
+    lines += ["", "工作表函数（仅 Windows 版 Excel）："]
+    lines += [f"· {u.name}({', '.join(('[' + x.name + ']') if x.optional else x.name for x in u.args)})：{u.help}"
+              for u in UDFS]
+    lines += ["", "没有 Excel 时（WPS、信创电脑、Linux）：在命令行运行 xlperf run 自评表.xlsx，结果相同。",
+              "详细说明：xlperf --help，或安装目录中的 README.md。"]
+    return "\n".join(lines)
+
+
+def help_(book: Any) -> Outcome:
+    """帮助."""
+    return Outcome(help_text())
+
+
+HANDLERS: dict[str, Callable[[Any], Outcome]] = {
+    "validate": validate,
+    "score": score,
+    "report": report,
+    "package": package_,
+    "send": send,
+    "new": new,
+    "help": help_,
+}
