@@ -78,6 +78,11 @@ def atomic_write_text(target: Path, text: str) -> Path:
     return atomic_write_bytes(target, text.encode("utf-8"))
 
 
+def output_error(exc: OSError, where: Path) -> OutputError:
+    """The Chinese message for an OSError met while writing ``where`` (for writers outside this module)."""
+    return OutputError(_explain(exc, where))
+
+
 def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)

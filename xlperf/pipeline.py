@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from xlperf.core import evaluate
 from xlperf.evaluation import Evaluation
-from xlperf.files import OutputError, atomic_path, atomic_write_text, sha256_file
+from xlperf.files import OutputError, atomic_path, atomic_write_text, output_error, sha256_file
 from xlperf.findings import Finding
 from xlperf.framework import Framework, get_framework
 from xlperf.result import Result
@@ -112,7 +112,11 @@ def write_report_docx(result: Result, out: Path, loaded: Loaded | None = None) -
 
     if loaded is not None:
         guard_output(loaded.path, out)
-    return write_docx(build_report(result), out)
+    report = build_report(result)
+    try:
+        return write_docx(report, out)
+    except OSError as exc:  # a full disk or a read-only folder: one Chinese line, not an internal error
+        raise output_error(exc, out) from exc
 
 
 def now() -> str:

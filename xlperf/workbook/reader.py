@@ -117,6 +117,8 @@ class _Reader:
                 return str(int(value))
             return str(value).strip()
         if kind in ("amount", "int", "quantity", "rate"):
+            # a percent number format scales stored numbers only: text "0.9213" is not 0.9213 %
+            percent = percent and not isinstance(value, str)
             q: Quantity = parse_rate(value, percent_cell=percent) if kind == "rate" else parse_quantity(
                 value, percent_cell=percent
             )
@@ -124,6 +126,11 @@ class _Reader:
                 problem(q.problem)
                 return None
             if q.value is None:
+                return None
+            if q.value and not Decimal("1e-9") <= abs(q.value) < Decimal("1e15"):
+                # past Excel's 15 significant digits no budget figure or rate is real (and the
+                # scores' decimal arithmetic would overflow): a typo, not a number to score
+                problem(f"数值 {q.value} 超出合理范围，请核对是否多输或少输了位数")
                 return None
             if q.note and kind == "rate":
                 problem(q.note + "，请核对", "P02")
@@ -253,8 +260,9 @@ class _Reader:
                 key = c.attr or c.header
                 record[key] = (cell, is_percent(cell), coord)
             inputs = [v for k, v in record.items() if any(col.attr == k and col.is_input for col in spec.columns)]
-            if all(_blank(cell) for cell, _, _ in inputs):
-                continue
+            keyed = spec.path == "management" and not _blank(record.get("indicator", (ws["A1"], False, ""))[0])
+            if all(_blank(cell) for cell, _, _ in inputs) and not keyed:
+                continue  # a blank row; a 管理效率 row is kept by its 编号 even when nothing is answered
             rows.append((r, record))
         return rows
 
@@ -329,6 +337,11 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
                         f"{title}!{coord}：数值中的单位“{q.unit}”与“{unit_col}”列的“{row['unit']}”不一致，请统一",
                         f"{path}.{attr}",
                     ).located(title, coord))
+            if attr == "actual_value" and q.direction is not None:
+                r.findings.append(finding(
+                    "P02", f"{title}!{coord}：实际值“{record[attr][0].value}”中的方向词已忽略，按 {q.value} 计算；请只填写实际数",
+                    f"{path}.{attr}",
+                ).located(title, coord))
             if attr == "target_value" and q.direction is not None:
                 if row.get("direction") is None:
                     row["direction"] = q.direction
@@ -364,8 +377,18 @@ def _management(r: _Reader, framework_id: str) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"indicator": key, "answers": answers}
         for attr in ("count_total", "count_done", "override_score"):
             q = values.get(attr)
-            if isinstance(q, Quantity):
-                entry[attr] = q.value
+            if not isinstance(q, Quantity):
+                continue
+            if attr != "override_score" and q.value is not None and (
+                q.unit == "%" or q.direction is not None or q.value < 0 or q.value != q.value.to_integral_value()
+            ):
+                coord = record[attr][2]
+                r.findings.append(finding(
+                    "P01", f"{title}!{coord}（{spec.column(attr).header}）：数量应为不小于 0 的整数（读到“{record[attr][0].value}”）",
+                    f"{path}.{attr}",
+                ).located(title, coord))
+                continue
+            entry[attr] = q.value
         for attr in ("evidence", "explanation", "override_reason"):
             if values.get(attr):
                 entry[attr] = values[attr]

@@ -3,8 +3,10 @@
 Before openpyxl sees a file we check, cheaply and with clear Chinese messages: that it exists and
 is not too large; that it is a zip and not an .xls / WPS .et / password-protected file (those are
 OLE compound files); that the zip is intact; that its expanded size and its compression ratio are
-bounded (zip bombs); that no worksheet has more rows than the limit. XML entity expansion is
-refused by defusedxml, which openpyxl uses when it is installed (a dependency of xlperf).
+bounded (zip bombs); that no worksheet has more rows or cells than the limit (counted while
+streaming the sheet, so a missing or lying ``<dimension>`` does not help), and that no table claims
+more rows. XML parts that declare a DTD (the "billion laughs" entity bomb) are refused here, and
+again by defusedxml, which openpyxl uses when it is installed (a dependency of xlperf).
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ class Limits:
 
     max_file_mb: float = 50
     max_expanded_mb: float = 300
-    max_ratio: float = 200  # uncompressed / compressed for one part: far beyond any real workbook
+    max_ratio: float = 200  # uncompressed / compressed for one part over 8 MB: far beyond any real workbook
     max_rows: int = 100_000
+    max_cells: int = 1_000_000  # one openpyxl cell costs a few hundred bytes of memory
 
 
 def _ole_kind(data: bytes) -> str:
@@ -84,7 +87,7 @@ def check_file(path: Path, limits: Limits) -> None:
             total = 0
             for info in infos:
                 total += info.file_size
-                if info.compress_size and info.file_size / info.compress_size > limits.max_ratio and info.file_size > 1 << 20:
+                if info.compress_size and info.file_size / info.compress_size > limits.max_ratio and info.file_size > 8 << 20:
                     raise WorkbookReadError(
                         f"{name} 中的 {info.filename} 压缩比异常（{info.file_size / info.compress_size:.0f} 倍），"
                         "疑似“压缩炸弹”，已拒绝打开"
@@ -94,9 +97,18 @@ def check_file(path: Path, limits: Limits) -> None:
                     f"{name} 解压后有 {total / 1048576:.0f} MB，超过上限 {limits.max_expanded_mb:g} MB，已拒绝打开"
                     "（可用 --max-expanded-mb 调整）"
                 )
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise WorkbookReadError(
+                    f"{name} 的压缩包条目设置了密码，xlperf 无法读取；请在 Excel/WPS 中打开后另存为不加密的 .xlsx"
+                )
+            sheets = _worksheet_parts(zf, names)
             for info in infos:
-                if re.match(r"xl/worksheets/sheet\d+\.xml$", info.filename):
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    _check_no_dtd(zf, info, name)
+                if info.filename in sheets:
                     _check_rows(zf, info, name, limits)
+                elif re.match(r"xl/tables/[^/]+\.xml$", info.filename):
+                    _check_table(zf, info, name, limits)
             bad = zf.testzip()
             if bad is not None:
                 raise WorkbookReadError(f"{name} 已损坏（{bad} 校验失败）；请重新获取该文件")
@@ -106,16 +118,86 @@ def check_file(path: Path, limits: Limits) -> None:
         raise WorkbookReadError(f"{name} 无法解压（{exc}）；请在 Excel 中另存为 .xlsx 后再试") from exc
 
 
-def _check_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
-    """Read the <dimension> of a sheet (in the first bytes) to refuse a million-row sheet early."""
+_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s/>]")
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROOT_TAG = re.compile(rb"<[A-Za-z_]")
+_CHUNK = 1 << 20
+
+
+def _worksheet_parts(zf: zipfile.ZipFile, names: set[str]) -> set[str]:
+    """Worksheet part names: declared in [Content_Types].xml, or under xl/worksheets/."""
+    parts = {n for n in names if re.match(r"xl/worksheets/[^/]+\.xml$", n)}
+    with zf.open("[Content_Types].xml") as fh:
+        types = fh.read(4 << 20)
+    for m in re.finditer(rb'PartName="/?([^"]+)"\s+ContentType="[^"]*spreadsheetml\.worksheet', types):
+        parts.add(m.group(1).decode("utf-8", errors="replace"))
+    return parts & names
+
+
+def _check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    """A DTD may only stand before the root element; OOXML parts never have one."""
     with zf.open(info) as fh:
-        head = fh.read(4096).decode("utf-8", errors="ignore")
-    m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"', head)
-    if m and m.group(1) and int(m.group(1)) > limits.max_rows:
+        head = fh.read(64 * 1024)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    root = _ROOT_TAG.search(head)
+    prolog = head[: root.start()] if root else head
+    if _DTD.search(prolog):
         raise WorkbookReadError(
-            f"{name} 的一个工作表有 {int(m.group(1)):,} 行，超过上限 {limits.max_rows:,} 行；"
-            "请删除多余的行（可用 --max-rows 调整上限）"
+            f"{name} 的 {info.filename} 含有 XML 实体/DTD 定义（可能是恶意构造的“实体炸弹”），已拒绝打开；"
+            "请在 Excel 或 WPS 中打开后另存为 .xlsx"
         )
+
+
+def _too_many_rows(name: str, count: int, limits: Limits, what: str = "一个工作表") -> WorkbookReadError:
+    return WorkbookReadError(
+        f"{name} 的{what}有 {count:,} 行，超过上限 {limits.max_rows:,} 行；"
+        "标准自评表只有几百行，请删除多余的行（可用 --max-rows 调整上限）"
+    )
+
+
+def _check_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
+    """Refuse a sheet with too many rows or cells: first by its <dimension> (in the first bytes), then
+    by counting <row> and <c> tags while streaming the part (stops as soon as a limit is passed)."""
+    with zf.open(info) as fh:
+        head = fh.read(4096)
+        m = re.search(rb'<(?:\w+:)?dimension ref="\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?(\d+))?"', head)
+        if m and m.group(1) and int(m.group(1)) > limits.max_rows:
+            raise _too_many_rows(name, int(m.group(1)), limits)
+        rows = cells = 0
+        carry = b""
+        block = head
+        while block:
+            data = carry + block
+            # a tag cut by the block end is counted with the next block
+            cut = max(0, len(data) - 16)
+            for tag in _ROW_OR_CELL.finditer(data, 0, cut):
+                if tag.group(1) == b"row":
+                    rows += 1
+                else:
+                    cells += 1
+            carry = data[cut:]
+            if rows > limits.max_rows:
+                raise _too_many_rows(name, rows, limits, "一个工作表至少")
+            if cells > limits.max_cells:
+                raise WorkbookReadError(
+                    f"{name} 的一个工作表至少有 {cells:,} 个单元格，超过上限 {limits.max_cells:,} 个；"
+                    "请删除多余的行和列后再试"
+                )
+            block = fh.read(_CHUNK)
+        for tag in _ROW_OR_CELL.finditer(carry):
+            rows += tag.group(1) == b"row"
+        if rows > limits.max_rows:
+            raise _too_many_rows(name, rows, limits)
+
+
+def _check_table(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
+    """A table whose range claims a million rows would make the reader walk them all."""
+    with zf.open(info) as fh:
+        head = fh.read(4096)
+    m = re.search(rb'\sref="\$?[A-Z]+\$?(\d+):\$?[A-Z]+\$?(\d+)"', head)
+    if m and int(m.group(2)) - int(m.group(1)) > limits.max_rows:
+        raise _too_many_rows(name, int(m.group(2)) - int(m.group(1)), limits, "一个表格（" + info.filename + "）")
 
 
 def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
@@ -135,10 +217,24 @@ def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
             raise
         except Exception as exc:  # openpyxl raises many kinds for malformed parts
             reason = type(exc).__name__
-            if "Entit" in reason or "DTD" in reason:
+            if _defused(exc):
                 raise WorkbookReadError(f"{path.name} 含有 XML 实体定义（可能是恶意构造的文件），已拒绝打开") from exc
             raise WorkbookReadError(
                 f"{path.name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
             ) from exc
 
     return load(False), lambda: load(True)
+
+
+def _defused(exc: BaseException) -> bool:
+    """Whether defusedxml refused a part (openpyxl wraps its exceptions in ValueError)."""
+    from defusedxml import DefusedXmlException
+
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, DefusedXmlException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
