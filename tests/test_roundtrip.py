@@ -38,6 +38,7 @@ name = text.filter(lambda s: s.strip() != "")
 amount = st.one_of(st.just(Decimal(0)), st.decimals(min_value=0, max_value=Decimal("9999999999999.99"), places=2))
 opt_amount = st.one_of(st.none(), amount)
 quantity = st.one_of(st.none(), st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e12"), places=3))
+count = st.one_of(st.none(), st.integers(0, 10_000).map(Decimal))  # counts are whole numbers
 rate = st.one_of(st.none(), st.decimals(min_value=0, max_value=100, places=2))
 
 
@@ -69,7 +70,7 @@ def evaluations(draw: st.DrawFn) -> Evaluation:
         management.append(ManagementEntry(
             indicator=spec.id,
             answers=[draw(st.one_of(st.none(), st.sampled_from(list(Answer)))) for _ in spec.items],
-            count_total=draw(opt_amount) if counted else None, count_done=draw(opt_amount) if counted else None,
+            count_total=draw(count) if counted else None, count_done=draw(count) if counted else None,
             evidence=draw(long_text), explanation=draw(text),
             override_score=draw(st.one_of(st.none(), st.decimals(min_value=0, max_value=7, places=2))),
             override_reason=draw(text),
@@ -100,6 +101,10 @@ def test_evaluation_template_reader_round_trip(ev: Evaluation) -> None:
         back, findings, _ = read_workbook(path)
     assert not [f for f in findings if f.code.startswith(("P", "R"))], findings
     for field in Evaluation.model_fields:
+        if field == "management":
+            for got, want in zip(back.management, ev.management, strict=True):
+                for attr in ManagementEntry.model_fields:
+                    assert getattr(got, attr) == getattr(want, attr), (got.indicator, attr)
         assert getattr(back, field) == getattr(ev, field), field
     assert back == ev
 
@@ -107,10 +112,13 @@ def test_evaluation_template_reader_round_trip(ev: Evaluation) -> None:
 def test_extremes_round_trip(tmp_path: Path) -> None:
     ev = Evaluation()
     ev.department.name = "=HYPERLINK(\"http://x\")"  # formula-looking text stays text
+    ev.department.staffing = "#NUM!"  # so does text that reads like an Excel error value
     ev.department.duties = "职" * 32000
     ev.budget.total_budget = Decimal("9999999999999.99")
     ev.budget.income_current = Decimal(0)
     ev.outputs = [IndicatorRow(name="+1", kind=Kind.QUANT, target_value=Decimal("0.001"), unit="%")]
+    # the template always lists the framework's 22 indicators: unanswered rows read back as empty entries
+    ev.management = [ManagementEntry(indicator=s.id, answers=[None] * len(s.items)) for s in FW.management()]
     path = save_workbook(build_workbook(FW, ev), tmp_path / "x.xlsx")
     back, _, _ = read_workbook(path)
     assert back == ev

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from xlperf import __version__
+from xlperf.commands.common import limits_options, make_limits
 
 if TYPE_CHECKING:
     from xlperf.result import Result
@@ -108,22 +108,6 @@ def main(ctx: click.Context, debug: bool, verbose: bool) -> None:
     _setup_logging(verbose)
 
 
-def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--max-rows", type=int, default=100_000, show_default=True,
-                     help="单个工作表允许的最多行数（超过即拒绝打开）。")(f)
-    f = click.option("--max-expanded-mb", type=float, default=300, show_default=True,
-                     help="工作簿解压后的最大体积（MB），防止压缩炸弹。")(f)
-    f = click.option("--max-file-mb", type=float, default=50, show_default=True,
-                     help="工作簿文件的最大体积（MB）。")(f)
-    return f
-
-
-def _limits(max_file_mb: float, max_expanded_mb: float, max_rows: int) -> Any:
-    from xlperf.workbook.safety import Limits
-
-    return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows)
-
-
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise click.UsageError(f"{path} 已存在；为免覆盖已填写的内容，请换一个文件名，或加 --force 覆盖")
@@ -174,11 +158,11 @@ def check(workbook: Path, json_path: Path | None, framework_id: str | None, **li
     from xlperf.framework import get_framework
     from xlperf.pipeline import assess, load_input, write_scorecard
 
-    loaded = load_input(workbook, _limits(**limits))
+    loaded = load_input(workbook, make_limits(**limits))
     result = assess(loaded, get_framework(framework_id) if framework_id else None)
     if json_path:
         write_scorecard(loaded, result, json_path)
-    _print_findings(result)
+    _print_findings(result, source=workbook)
     sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
 
 
@@ -203,7 +187,7 @@ def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: 
         write_scored,
     )
 
-    loaded = load_input(workbook, _limits(**limits))
+    loaded = load_input(workbook, make_limits(**limits))
     result = assess(loaded, get_framework(framework_id) if framework_id else None)
     out = output or default_output(workbook)
     write_scored(loaded, result, out)
@@ -213,7 +197,7 @@ def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: 
     if docx_path:
         written.append(write_report_docx(result, docx_path, loaded))
     print_scorecard(result)
-    _print_findings(result)
+    _print_findings(result, source=workbook)
     click.echo("已写出：" + "、".join(str(p) for p in written))
     sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
 
@@ -226,7 +210,7 @@ def report(workbook: Path, output: Path, **limits: Any) -> None:
     """只生成 Word 版自评报告（.docx）。"""
     from xlperf.pipeline import assess, load_input, write_report_docx
 
-    loaded = load_input(workbook, _limits(**limits))
+    loaded = load_input(workbook, make_limits(**limits))
     result = assess(loaded)
     write_report_docx(result, output, loaded)
     click.echo(f"已写出报告：{output}（总分 {result.total}，{result.rating}）")
@@ -303,16 +287,17 @@ def print_scorecard(result: Result) -> None:
     console.print(ratios)
 
 
-def _print_findings(result: Result, limit: int = 40) -> None:
+def _print_findings(result: Result, limit: int = 40, source: Path | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     findings = list(result.findings)
     if not findings:
-        console.print("[green]校验通过：没有错误和提醒。[/green]")
+        console.print(f"[green]{source.name + ' ' if source is not None else ''}校验通过：没有错误和提醒。[/green]")
         return
-    table = Table(title=f"校验结果：错误 {len(result.errors)} 条，提醒 {len(result.warnings)} 条")
+    named = f"{source.name} " if source is not None else ""
+    table = Table(title=f"{named}校验结果：错误 {len(result.errors)} 条，提醒 {len(result.warnings)} 条")
     table.add_column("级别")
     table.add_column("代码")
     table.add_column("位置")
@@ -326,11 +311,13 @@ def _print_findings(result: Result, limit: int = 40) -> None:
 
 
 def _register() -> None:
+    from xlperf.commands.addin import addin
     from xlperf.commands.batch import batch
     from xlperf.commands.submit import submit
 
     main.add_command(batch)
     main.add_command(submit)
+    main.add_command(addin)
 
 
 _register()

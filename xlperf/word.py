@@ -318,8 +318,9 @@ def render_docx(report: Report, *, fonts: FontSet | None = None, when: datetime 
         _add_paragraph(doc, p)
     props = doc.core_properties
     props.title = report.title
-    props.subject = " ".join(x for x in (report.department, f"{report.year}年度" if report.year else "") if x)
-    props.author = report.department or "xlperf"
+    # python-docx refuses core properties over 255 characters; a long department name is clipped here
+    props.subject = " ".join(x for x in (report.department, f"{report.year}年度" if report.year else "") if x)[:255]
+    props.author = (report.department or "xlperf")[:255]
     props.last_modified_by = "xlperf"
     props.comments = "由 xlperf 根据评分结果生成"
     props.keywords = "部门整体支出绩效自评"

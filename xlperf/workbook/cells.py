@@ -13,11 +13,11 @@ MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits; longer numbers are s
 
 
 def put_text(cell: Cell, text: str) -> None:
-    """Store text as text, even when it starts with = + - @ (never as a formula)."""
+    """Store text as text, even when it starts with = + - @ or reads like an error value."""
     clean = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
     cell.value = clean
-    if clean.startswith("="):
-        cell.data_type = "s"  # openpyxl would otherwise write it as a formula
+    # openpyxl would otherwise store "=…" as a formula and "#NUM!"-like text as an error value
+    cell.data_type = "s"
 
 
 def put(cell: Cell, value: Any) -> None:

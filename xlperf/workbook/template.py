@@ -193,7 +193,8 @@ def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None) -> No
         ws.cell(row=row, column=1, value=item.label).font = BODY_FONT
         ws.cell(row=row, column=1).alignment = WRAP
         value_cell = ws.cell(row=row, column=2)
-        help_cell = ws.cell(row=row, column=3, value=item.help or None)
+        help_cell = ws.cell(row=row, column=3)
+        put(help_cell, item.help or None)  # help such as "= 本年收入 + 上年结转" is text, not a formula
         help_cell.font = Font(name="宋体", size=9, color="7F7F7F")
         help_cell.alignment = WRAP
         wb.defined_names[item.name] = DefinedName(

@@ -1,0 +1,27 @@
+"""Options shared by several commands. Only click is imported here: ``xlperf --help`` stays fast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The bounds on what xlperf opens (see xlperf.workbook.safety.Limits)."""
+    f = click.option("--max-cells", type=int, default=1_000_000, show_default=True,
+                     help="单个工作表允许的最多单元格数（超过即拒绝打开）。")(f)
+    f = click.option("--max-rows", type=int, default=100_000, show_default=True,
+                     help="单个工作表或表格允许的最多行数（超过即拒绝打开）。")(f)
+    f = click.option("--max-expanded-mb", type=float, default=300, show_default=True,
+                     help="工作簿解压后的最大体积（MB），防止压缩炸弹。")(f)
+    f = click.option("--max-file-mb", type=float, default=50, show_default=True,
+                     help="工作簿文件的最大体积（MB）。")(f)
+    return f
+
+
+def make_limits(max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int) -> Any:
+    from xlperf.workbook.safety import Limits
+
+    return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows, max_cells=max_cells)
