@@ -18,7 +18,7 @@ def evaluate(
     """Score and validate. ``extra`` are findings an adapter made while reading (P/R codes).
 
     Findings are ordered: reading problems first, then by code, each group in input order.
-    The narrative is built once here to verify it (V42); adapters build it again when they write it.
+    The narrative is built once here, verified (V42) and kept on the result for the adapters to write.
     """
     from xlperf.narrative import build_report, check_report
 
@@ -26,6 +26,7 @@ def evaluate(
     result, rule_findings = score(evaluation, fw)
     findings = [*extra, *rule_findings, *validate(evaluation, fw, result)]
     # V42: the narrative is written from this very result; reading its numbers back guards the writer
-    findings += check_report(result, build_report(result))
+    report = build_report(result)
+    findings += check_report(result, report)
     findings.sort(key=lambda f: (f.code[0] != "R", f.code[0] != "P", f.code))
-    return result.with_findings(findings)
+    return result.with_report(report).with_findings(findings)

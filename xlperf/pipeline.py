@@ -107,12 +107,11 @@ def write_scorecard(loaded: Loaded, result: Result, out: Path) -> Path:
 
 
 def write_report_docx(result: Result, out: Path, loaded: Loaded | None = None) -> Path:
-    from xlperf.narrative import build_report
     from xlperf.word import write_docx
 
     if loaded is not None:
         guard_output(loaded.path, out)
-    report = build_report(result)
+    report = result.narrative()
     try:
         return write_docx(report, out)
     except OSError as exc:  # a full disk or a read-only folder: one Chinese line, not an internal error

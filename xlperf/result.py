@@ -91,6 +91,9 @@ class Result:
     sections: tuple[SectionScore, ...]
     ratios: dict[str, Decimal | None]
     findings: tuple[Finding, ...] = ()
+    #: the narrative built from this result by ``core.evaluate`` (a ``narrative.Report``); kept so the
+    #: adapters write the very text that was checked (V42) instead of building it again
+    report: Any = field(default=None, compare=False, repr=False)
 
     @property
     def total(self) -> Decimal:
@@ -132,7 +135,18 @@ class Result:
         return out
 
     def with_findings(self, findings: list[Finding]) -> Result:
-        return Result(self.evaluation, self.framework, self.sections, self.ratios, tuple(findings))
+        return Result(self.evaluation, self.framework, self.sections, self.ratios, tuple(findings), self.report)
+
+    def with_report(self, report: Any) -> Result:
+        return Result(self.evaluation, self.framework, self.sections, self.ratios, self.findings, report)
+
+    def narrative(self) -> Any:
+        """The report of this result: the one ``core.evaluate`` built and checked, or a new one."""
+        if self.report is not None:
+            return self.report
+        from xlperf.narrative import build_report
+
+        return build_report(self)
 
     def scorecard(self, *, workbook: str = "", sha256: str = "") -> dict[str, Any]:
         """The versioned score-card JSON (DESIGN.md): numbers rounded to 2 places, ratios in percent."""

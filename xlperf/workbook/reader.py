@@ -74,10 +74,10 @@ class _Reader:
         assert self._values is not None
         return self._values[ws.title][coord].value
 
-    def cell_value(self, ws: Worksheet, coord: str, path: str) -> tuple[Any, bool]:
+    def cell_value(self, ws: Worksheet, coord: str, path: str, cell: Any = None) -> tuple[Any, bool]:
         """The raw input of one cell and whether it is percent-formatted. Formulas give their cached
         result (with a warning) or a finding when Excel never computed one."""
-        cell = ws[coord]
+        cell = cell if cell is not None else ws[coord]
         if isinstance(cell, MergedCell):
             self.findings.append(finding(
                 "P01", f"{ws.title}!{coord} 与其他单元格合并，无法读取，请取消合并后在此单元格填写", path
@@ -250,18 +250,18 @@ class _Reader:
                     spec.path.split(".")[0],
                 ).located(ws.title, f"{_letter(min_col)}{min_row}"))
         rows: list[tuple[int, dict[str, tuple[Any, bool, str]]]] = []
+        wanted = [(c.attr or c.header, columns[c.header], _letter(columns[c.header]), c.attr is not None and c.is_input)
+                  for c in spec.columns if c.header in columns and (c.attr is not None or c.kind == "fixed")]
         for r in range(min_row + 1, max_row + 1):
             record: dict[str, tuple[Any, bool, str]] = {}
-            for c in spec.columns:
-                if c.header not in columns or (c.attr is None and c.kind != "fixed"):
-                    continue
-                coord = f"{_letter(columns[c.header])}{r}"
-                cell = ws[coord]
-                key = c.attr or c.header
-                record[key] = (cell, is_percent(cell), coord)
-            inputs = [v for k, v in record.items() if any(col.attr == k and col.is_input for col in spec.columns)]
-            keyed = spec.path == "management" and not _blank(record.get("indicator", (ws["A1"], False, ""))[0])
-            if all(_blank(cell) for cell, _, _ in inputs) and not keyed:
+            blank = True
+            for key, col, letter, is_input in wanted:
+                cell = ws.cell(row=r, column=col)
+                record[key] = (cell, is_percent(cell), f"{letter}{r}")
+                if is_input and blank and not _blank(cell):
+                    blank = False
+            keyed = spec.path == "management" and "indicator" in record and not _blank(record["indicator"][0])
+            if blank and not keyed:
                 continue  # a blank row; a 管理效率 row is kept by its 编号 even when nothing is answered
             rows.append((r, record))
         return rows
@@ -273,10 +273,10 @@ class _Reader:
         for c in spec.columns:
             if c.attr is None or c.attr not in record or not c.is_input:
                 continue
-            _, _, coord = record[c.attr]
+            cell, _, coord = record[c.attr]
             p = f"{path}.{c.attr.replace('.', '[', 1) + ']' if '.' in c.attr else c.attr}"
             self.map.add(p, ws_title, coord)
-            value, percent = self.cell_value(ws, coord, p)
+            value, percent = self.cell_value(ws, coord, p, cell)
             out[c.attr] = self.parse(c.kind, value, percent, ws_title, coord, p, c.header)
         return out
 

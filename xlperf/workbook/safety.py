@@ -109,9 +109,13 @@ def check_file(path: Path, limits: Limits) -> None:
                     _check_rows(zf, info, name, limits)
                 elif re.match(r"xl/tables/[^/]+\.xml$", info.filename):
                     _check_table(zf, info, name, limits)
-            bad = zf.testzip()
-            if bad is not None:
-                raise WorkbookReadError(f"{name} 已损坏（{bad} 校验失败）；请重新获取该文件")
+            # the sheets were just streamed to their end, which checks their CRC; the other parts are
+            # read here (what zf.testzip() does, without decompressing the big sheets a second time)
+            for info in infos:
+                if info.filename not in sheets:
+                    with zf.open(info) as fh:
+                        while fh.read(_CHUNK):
+                            pass
     except zipfile.BadZipFile as exc:
         raise WorkbookReadError(f"{name} 已损坏（{exc}）；请重新获取或另存一份") from exc
     except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
@@ -217,6 +221,8 @@ def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
             raise
         except Exception as exc:  # openpyxl raises many kinds for malformed parts
             reason = type(exc).__name__
+            if isinstance(exc, zipfile.BadZipFile):
+                raise WorkbookReadError(f"{path.name} 已损坏（{exc}）；请重新获取该文件或在 Excel 中另存一份") from exc
             if _defused(exc):
                 raise WorkbookReadError(f"{path.name} 含有 XML 实体定义（可能是恶意构造的文件），已拒绝打开") from exc
             raise WorkbookReadError(

@@ -120,9 +120,7 @@ def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
 
 def report_rows(result: Result) -> list[tuple[str, Row]]:
     """The 自评报告 sheet: a paragraph per row, from the same Result as 评分汇总."""
-    from xlperf.narrative import build_report
-
-    report = build_report(result)
+    report = result.narrative()
     rows: list[tuple[str, Row]] = [(TITLE, [report.title])]
     for p in report.paragraphs:
         rows.append((f"h{p.level}" if p.level else BODY, [p.text]))
@@ -173,11 +171,11 @@ def _clear_marks(wb: Workbook) -> None:
     for title in L.INPUT_SHEETS:
         if title not in wb.sheetnames:
             continue
-        for row in wb[title].iter_rows():
-            for cell in row:
-                if cell.comment is not None and cell.comment.author == CHECK_AUTHOR:
-                    cell.comment = None
-                    cell.fill = INPUT_FILL
+        # only cells that exist: iter_rows() would create every empty cell of the used rectangle
+        for cell in list(wb[title]._cells.values()):
+            if cell.comment is not None and cell.comment.author == CHECK_AUTHOR:
+                cell.comment = None
+                cell.fill = INPUT_FILL
 
 
 def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
@@ -198,44 +196,64 @@ def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
 
 def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], landscape: bool,
           percent_cols: dict[int, str] | None = None, links: bool = False, detail_percent_col: int | None = None) -> None:
+    """Write ``rows`` with their styles. Styles are built once per kind of cell and copied: setting
+    fonts cell by cell made openpyxl hash every style object and dominated the run time."""
+    from copy import copy
+
     from openpyxl.utils import get_column_letter
 
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
+    protos: dict[tuple[Any, ...], Any] = {}
+    link_font = Font(name="宋体", size=10, color="0563C1", underline="single")
     in_detail = False
     for r, (style, values) in enumerate(rows, start=1):
         if style == HEAD:
             in_detail = values[:2] == ["序号", "指标名称"]
-        for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c)
-            put(cell, value)
-            cell.font = BODY_FONT
-            cell.alignment = WRAP
-            if isinstance(value, Decimal | int) and not isinstance(value, bool):
-                cell.number_format = "0.00" if isinstance(value, Decimal) else "0"
-            if percent_cols and c - 1 in percent_cols and style in (BODY, SECTION) and isinstance(value, Decimal):
-                cell.number_format = percent_cols[c - 1]
-            if in_detail and detail_percent_col is not None and c - 1 == detail_percent_col and isinstance(value, Decimal):
-                cell.number_format = "0.00%"
-        if style == TITLE:
-            ws.cell(row=r, column=1).font = TITLE_FONT
-        elif style in (HEAD, SECTION):
-            for c in range(1, max(len(values), 1) + 1):
-                ws.cell(row=r, column=c).font = HEADER_FONT
-                if style == HEAD:
-                    ws.cell(row=r, column=c).fill = HEADER_FILL
-        elif style == BIG:
-            for c in range(1, len(values) + 1):
-                ws.cell(row=r, column=c).font = Font(name="黑体", size=13, bold=c % 2 == 0)
-        elif style in ("error", "warning"):
-            ws.cell(row=r, column=2).fill = ERROR_FILL if style == "error" else WARNING_FILL
-        elif style.startswith("h"):
-            ws.cell(row=r, column=1).font = HEADER_FONT
+        link_target = ""
         if links and style in ("error", "warning"):
             sheet, coord = values[3], values[4]
             if sheet and coord and ws.parent is not None and sheet in ws.parent.sheetnames:
-                cell = ws.cell(row=r, column=5)
-                cell.hyperlink = f"#'{sheet}'!{coord}"
-                cell.font = Font(name="宋体", size=10, color="0563C1", underline="single")
+                link_target = f"#'{sheet}'!{coord}"
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=c)
+            put(cell, value)
+            fmt = "General"
+            if isinstance(value, Decimal | int) and not isinstance(value, bool):
+                fmt = "0.00" if isinstance(value, Decimal) else "0"
+            if percent_cols and c - 1 in percent_cols and style in (BODY, SECTION) and isinstance(value, Decimal):
+                fmt = percent_cols[c - 1]
+            if in_detail and detail_percent_col is not None and c - 1 == detail_percent_col and isinstance(value, Decimal):
+                fmt = "0.00%"
+            is_link = bool(link_target) and c == 5
+            key = (style, c if style in (TITLE, BIG, "error", "warning") or style.startswith("h") else 0, fmt, is_link)
+            proto = protos.get(key)
+            if proto is not None:
+                cell._style = copy(proto)
+            else:
+                _style_cell(cell, style, c, fmt, link_font if is_link else None)
+                protos[key] = copy(cell._style)
+            if is_link:
+                cell.hyperlink = link_target
     _print_setup(ws, landscape, "1:1" if not links else "3:3")
     ws.print_options.gridLines = False
+
+
+def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None) -> None:
+    cell.font = BODY_FONT
+    cell.alignment = WRAP
+    cell.number_format = fmt
+    if style == TITLE and c == 1:
+        cell.font = TITLE_FONT
+    elif style in (HEAD, SECTION):
+        cell.font = HEADER_FONT
+        if style == HEAD:
+            cell.fill = HEADER_FILL
+    elif style == BIG:
+        cell.font = Font(name="黑体", size=13, bold=c % 2 == 0)
+    elif style in ("error", "warning") and c == 2:
+        cell.fill = ERROR_FILL if style == "error" else WARNING_FILL
+    elif style.startswith("h") and c == 1:
+        cell.font = HEADER_FONT
+    if link_font is not None:
+        cell.font = link_font
