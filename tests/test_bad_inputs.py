@@ -226,7 +226,7 @@ def test_entity_bomb_is_refused_before_parsing(corpus: dict[str, Case], monkeypa
 
 def test_generated_compound_files_are_valid(corpus: dict[str, Case]) -> None:
     """The hand-written CFB files are real compound files (olefile reads their directories)."""
-    olefile = pytest.importorskip("olefile")
+    import olefile
     streams = {}
     for name in ("legacy_xls", "wps_et", "encrypted"):
         assert olefile.isOleFile(str(corpus[name].path))
@@ -242,7 +242,7 @@ def test_generated_compound_files_are_valid(corpus: dict[str, Case]) -> None:
 def test_real_encrypted_workbook(corpus: dict[str, Case], tmp_path: Path) -> None:
     """A password-protected .xlsx made by msoffcrypto-tool (skipped when it is not installed)."""
     if "encrypted_real" not in corpus:
-        pytest.skip("msoffcrypto-tool is not installed")
+        pytest.fail("msoffcrypto-tool is not installed: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e \".[test]\")")
     src = isolated(corpus["encrypted_real"], tmp_path)
     result = invoke("run", str(src))
     assert result.exit_code == 2
@@ -361,7 +361,7 @@ def test_formula_texts_stay_text_in_scored_workbook(formula_outputs: dict[str, P
 
 
 def test_formula_texts_read_literally_by_calamine(formula_outputs: dict[str, Path]) -> None:
-    calamine = pytest.importorskip("python_calamine")
+    import python_calamine as calamine
     wb = calamine.CalamineWorkbook.from_path(str(formula_outputs["xlsx"]))
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
@@ -378,7 +378,7 @@ def test_formula_texts_read_literally_by_calamine(formula_outputs: dict[str, Pat
 def test_formula_texts_read_literally_by_libreoffice(formula_outputs: dict[str, Path], tmp_path: Path) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        pytest.skip("LibreOffice is not installed")
+        pytest.fail("LibreOffice is not installed: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e \".[test]\")")
     outdir = tmp_path / "lo"
     subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
                     "--convert-to", "xlsx", "--outdir", str(outdir), str(formula_outputs["xlsx"])],
