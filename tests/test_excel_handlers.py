@@ -489,64 +489,128 @@ def test_package_refuses_a_workbook_with_errors(example: Path) -> None:
     assert not [p for p in example.parent.iterdir() if p.is_dir()]
 
 
-def test_missing_submission_module_is_a_clear_message(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    monkeypatch.setitem(sys.modules, "xlperf.submission.package", None)  # import fails
-    book = _FakeBook(str(example))
-    on_ribbon("xlperf_package", book)
-    assert "报送功能尚未安装" in book.app.alerts[-1][0]
-
-
-class _Fake:
-    """Stand-in for xlperf.submission.package: records calls; the folder 'exists' once."""
-
-    class PackageError(Exception):
-        pass
-
-    class PackageExistsError(PackageError):
-        pass
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def export_package(self, workbook_path: Path, out_dir: Path | None = None, *, force: bool = False,
-                       reason: str = "", operator: str = "", overwrite: bool = False) -> Any:
-        self.calls.append(("export", {"path": workbook_path, "overwrite": overwrite}))
-        if not overwrite:
-            raise self.PackageExistsError("报送包文件夹 X 已存在")
-        from types import SimpleNamespace
-
-        return SimpleNamespace(folder=Path(workbook_path).parent / "报送包_简称_2023")
-
-    def send_package(self, package: Any, settings_options: dict[str, Any]) -> Any:
-        from types import SimpleNamespace
-
-        self.calls.append(("send", {"package": package, "settings": settings_options}))
-        return SimpleNamespace(to=["czj@example.cn"])
+def _clean_example(folder: Path) -> Path:
+    """The example with the reasons the published report left out, so it has no error findings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ev = example_evaluation()
+    ev.outputs[21].shortfall_reason = "涉及多个部门，协调周期较长"
+    for i in (7, 16, 20):
+        ev.outputs[i].excess_reason = "年初目标设置偏保守"
+    return save_workbook(build_workbook(get_framework(), ev), folder / "clean.xlsx")
 
 
-@pytest.mark.parametrize(("answer", "exported"), [("yes", True), ("no", False)])
-def test_package_replaces_an_existing_folder_only_when_asked(example: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             answer: str, exported: bool) -> None:
-    fake = _Fake()
-    monkeypatch.setattr(handlers, "_submission", lambda: fake)
-    book = _FakeBook(str(example), answers=[answer])
+@pytest.mark.parametrize(("answer", "replaced"), [("yes", True), ("no", False)])
+def test_package_replaces_an_existing_folder_only_when_asked(tmp_path: Path, answer: str, replaced: bool) -> None:
+    src = _clean_example(tmp_path / "wb")
+    on_ribbon("xlperf_package", _FakeBook(str(src)))
+    folders = [p for p in src.parent.iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    manifest = next(folders[0].glob("*manifest.json"))
+    before = manifest.stat().st_ino
+    book = _FakeBook(str(src), answers=[answer])
     on_ribbon("xlperf_package", book)
     assert "是否用新的报送包替换" in book.app.alerts[0][0]
-    assert [c[1]["overwrite"] for c in fake.calls] == ([False, True] if exported else [False])
-    last = book.app.alerts[-1][0]
-    assert ("报送包已导出" in last and "报送包_简称_2023" in last) if exported else "保持不变" in last
+    manifest = next(folders[0].glob("*manifest.json"))
+    assert (manifest.stat().st_ino != before) is replaced
+    assert ("报送包已导出" in book.app.alerts[-1][0]) is replaced
 
 
-def test_send_exports_afresh_and_sends(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = _Fake()
-    monkeypatch.setattr(handlers, "_submission", lambda: fake)
-    book = _FakeBook(str(example))
+@pytest.fixture
+def mail_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = {"XLPERF_SMTP_SECURITY": "none", "XLPERF_SMTP_FROM": "bgs@example.cn",
+           "XLPERF_SUBMIT_TO": "czj@example.cn", "XLPERF_HOME": str(tmp_path / "home"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def test_send_exports_afresh_and_sends_through_a_real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            mail_env: dict[str, str]) -> None:
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.raw: list[bytes] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.raw.append(envelope.content)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("XLPERF_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("XLPERF_SMTP_PORT", str(port))
+        src = _clean_example(tmp_path / "wb")
+        book = _FakeBook(str(src))
+        on_ribbon("xlperf_send", book)
+    finally:
+        controller.stop()
+    assert "已发送到财政局" in book.app.alerts[-1][0] and "czj@example.cn" in book.app.alerts[-1][0]
+    assert len(inbox.raw) == 1
+    msg = email.message_from_bytes(inbox.raw[0], policy=email.policy.default)
+    names = sorted(str(part.get_filename()) for part in msg.iter_attachments())
+    assert any(n.endswith("_部门整体支出绩效自评.xlsx") for n in names) and len(names) == 3
+
+
+def test_send_via_outlook_opens_a_draft(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        mail_env: dict[str, str]) -> None:
+    """Outlook cannot run here: a stand-in for its COM object records what xlperf asks of it."""
+    import xlperf.submission.outlook as outlook
+
+    monkeypatch.setenv("XLPERF_SEND_VIA", "outlook")
+    made: dict[str, Any] = {}
+
+    class Attachments:
+        def __init__(self) -> None:
+            self.paths: list[str] = []
+
+        def Add(self, path: str) -> None:
+            self.paths.append(path)
+
+    class Mail:
+        def __init__(self) -> None:
+            self.Attachments = Attachments()
+            self.To = self.Subject = self.Body = ""
+            self.shown: bool | None = None
+
+        def Display(self, modal: bool) -> None:
+            self.shown = modal
+
+    class Outlook:
+        def CreateItem(self, kind: int) -> Mail:
+            made["kind"] = kind
+            made["mail"] = Mail()
+            return made["mail"]
+
+    real = outlook.open_outlook_draft
+    monkeypatch.setattr(outlook, "open_outlook_draft",
+                        lambda package, to, dispatch=None: real(package, to, dispatch=lambda name: Outlook()))
+    src = _clean_example(tmp_path / "wb")
+    book = _FakeBook(str(src))
     on_ribbon("xlperf_send", book)
-    assert [c[0] for c in fake.calls] == ["export", "send"]
-    assert fake.calls[0][1] == {"path": example, "overwrite": True}
-    assert "czj@example.cn" in book.app.alerts[-1][0]
+    mail = made["mail"]
+    assert made["kind"] == 0 and mail.shown is False
+    assert mail.To == "czj@example.cn" and "部门整体支出绩效自评" in mail.Subject and "98.57" in mail.Body
+    assert len(mail.Attachments.paths) == 3 and all(Path(p).is_file() for p in mail.Attachments.paths)
+    assert "Outlook" in book.app.alerts[-1][0]
+
+
+def test_outlook_without_windows_says_what_to_do(tmp_path: Path, mail_env: dict[str, str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XLPERF_SEND_VIA", "outlook")
+    book = _FakeBook(str(_clean_example(tmp_path / "wb")))
+    on_ribbon("xlperf_send", book)
+    assert "只适用于 Windows" in book.app.alerts[-1][0]
 
 
 def test_report_writes_docx_beside_a_saved_book(example: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,6 @@ are imported inside the commands that need them, so ``xlperf --help`` starts fas
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,21 +15,12 @@ import click
 
 from xlperf import __version__
 from xlperf.commands.common import limits_options, make_limits
+from xlperf.paths import data_dir
 
 if TYPE_CHECKING:
     from xlperf.result import Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
-
-
-def data_dir() -> Path:
-    """Where logs and the outbox live: $XLPERF_HOME, else the platform's user data folder."""
-    home = os.environ.get("XLPERF_HOME")
-    if home:
-        return Path(home)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("xlperf", appauthor=False))
 
 
 def _setup_logging(verbose: bool) -> None:

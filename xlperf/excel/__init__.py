@@ -16,7 +16,7 @@ _LOG_READY = False
 
 
 def _log_file() -> Any:
-    from xlperf.cli import data_dir
+    from xlperf.paths import data_dir
 
     return data_dir() / "logs" / "xlperf-excel.log"
 

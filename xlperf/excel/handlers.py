@@ -20,7 +20,6 @@ multi-area ranges; there the fills of a sheet go in one ``set_colors`` call over
 from __future__ import annotations
 
 import getpass
-import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -551,26 +550,10 @@ def _saved_state(book: Any) -> bool | None:
         return None
 
 
-def _submission() -> Any:
-    import importlib
+def _export(path: Path, *, overwrite: bool) -> Any:
+    from xlperf.submission.package import export_package
 
-    try:
-        package = importlib.import_module("xlperf.submission.package")
-    except ImportError as exc:
-        raise HandlerError("报送功能尚未安装（缺少 xlperf.submission.package）。请升级 xlperf 后重试，"
-                           "或在命令行运行 xlperf submit 自评表.xlsx。") from exc
-    for name in ("export_package", "send_package"):
-        if not hasattr(package, name):
-            raise HandlerError(f"报送功能尚未完成（缺少 {name}）。请升级 xlperf 后重试，"
-                               "或在命令行运行 xlperf submit 自评表.xlsx。")
-    return package
-
-
-def _export(package: Any, path: Path, *, overwrite: bool) -> Any:
-    kwargs: dict[str, Any] = {"operator": _operator()}
-    if "overwrite" in inspect.signature(package.export_package).parameters:
-        kwargs["overwrite"] = overwrite
-    return package.export_package(path, **kwargs)
+    return export_package(path, operator=_operator(), overwrite=overwrite)
 
 
 def _operator() -> str:
@@ -580,42 +563,30 @@ def _operator() -> str:
         return ""
 
 
-def _package_error(package: Any) -> type[BaseException]:
-    error = getattr(package, "PackageError", None)
-    return error if isinstance(error, type) and issubclass(error, BaseException) else HandlerError
-
-
 def _package_folder(result: Any) -> str:
-    folder = getattr(result, "folder", None)
-    if folder is not None:
-        return str(folder)
-    files = getattr(result, "files", None)
-    if files:
-        return str(Path(files[0]).parent)
-    return ""
+    return str(result.folder)
 
 
 def package_(book: Any) -> Outcome:
     """导出报送包: freeze and package the saved workbook (xlperf.submission.package.export_package).
 
     An existing package folder is replaced only after the clerk says yes (desktop Excel)."""
+    from xlperf.submission.package import PackageError, PackageExistsError
+
     path = _saved_path(book, "导出报送包")
-    package = _submission()
-    error = _package_error(package)
-    exists = getattr(package, "PackageExistsError", None)
     try:
-        result = _export(package, path, overwrite=False)
-    except error as exc:
-        if exists is None or not isinstance(exc, exists):
-            raise HandlerError(str(exc)) from exc
+        result = _export(path, overwrite=False)
+    except PackageExistsError as exc:
         answer = book.app.alert(f"{exc}\n\n是否用新的报送包替换它？", title="xlperf · 导出报送包",
                                 buttons="yes_no", mode="info")
         if answer != "yes":
             return Outcome("没有导出：已有的报送包保持不变。")
         try:
-            result = _export(package, path, overwrite=True)
-        except error as exc2:
+            result = _export(path, overwrite=True)
+        except PackageError as exc2:
             raise HandlerError(str(exc2)) from exc2
+    except PackageError as exc:
+        raise HandlerError(str(exc)) from exc
     return Outcome(f"报送包已导出：\n{_package_folder(result)}\n确认无误后可点击“发送财政局”。")
 
 
@@ -623,14 +594,22 @@ def send(book: Any) -> Outcome:
     """发送财政局: export the saved workbook afresh (replacing its earlier package) and email it.
 
     Settings (server, addresses, password) come from the environment or the user's config file
-    (``xlperf submit --help``); a failed send stays in the outbox for ``xlperf submit --retry``."""
+    (``xlperf submit --help``); a failed send stays in the outbox for ``xlperf submit --retry``.
+    With ``XLPERF_SEND_VIA=outlook`` (or ``[submit] via = "outlook"``) the clerk's Outlook opens a
+    draft with the same message instead (Windows)."""
+    from xlperf.submission.outlook import open_outlook_draft, outlook_preferred
+    from xlperf.submission.package import PackageError, send_package
+    from xlperf.submission.settings import draft_addresses
+
     path = _saved_path(book, "发送财政局")
-    package = _submission()
-    error = _package_error(package)
     try:
-        result = _export(package, path, overwrite=True)
-        item = package.send_package(result, {})
-    except error as exc:
+        result = _export(path, overwrite=True)
+        if outlook_preferred():
+            _, to_list = draft_addresses({})
+            open_outlook_draft(result, to_list)
+            return Outcome(f"已在 Outlook 中打开报送邮件草稿，请核对收件人和附件后发送。\n报送包：{_package_folder(result)}")
+        item = send_package(result, {})
+    except PackageError as exc:
         raise HandlerError(str(exc)) from exc
     to = getattr(item, "to", "") or getattr(getattr(item, "message", None), "to", "")
     target = f"（收件人：{', '.join(to) if isinstance(to, list | tuple) else to}）" if to else ""

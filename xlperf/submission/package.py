@@ -388,7 +388,7 @@ def package_message(package: PackageResult, sender: str, to: list[str] | tuple[s
 
 def default_outbox() -> Outbox:
     """``Outbox(<data dir>/outbox)``; the data dir honours ``$XLPERF_HOME``."""
-    from xlperf.cli import data_dir
+    from xlperf.paths import data_dir
     from xlperf.submission.outbox import Outbox
 
     return Outbox(data_dir() / "outbox")
