@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +32,27 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 @pytest.fixture
 def seed() -> Evaluation:
     return Evaluation.load(EXAMPLE_JSON)
+
+
+# ---------------------------------------------------------------- real SMTP servers (tests/smtp_servers.py)
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from smtp_servers import make_tls
+
+    return make_tls(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def plain_server() -> Iterator[Any]:
+    from smtp_servers import run_controller
+
+    yield from run_controller()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    from smtp_servers import silent_listener
+
+    yield from silent_listener()

@@ -526,38 +526,14 @@ def mail_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def test_send_exports_afresh_and_sends_through_a_real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            mail_env: dict[str, str]) -> None:
-    import email
-    import email.policy
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self) -> None:
-            self.raw: list[bytes] = []
-
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            self.raw.append(envelope.content)
-            return "250 OK"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        monkeypatch.setenv("XLPERF_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("XLPERF_SMTP_PORT", str(port))
-        src = _clean_example(tmp_path / "wb")
-        book = _FakeBook(str(src))
-        on_ribbon("xlperf_send", book)
-    finally:
-        controller.stop()
+                                                            mail_env: dict[str, str], plain_server: Any) -> None:
+    monkeypatch.setenv("XLPERF_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("XLPERF_SMTP_PORT", str(plain_server.port))
+    src = _clean_example(tmp_path / "wb")
+    book = _FakeBook(str(src))
+    on_ribbon("xlperf_send", book)
     assert "已发送到财政局" in book.app.alerts[-1][0] and "czj@example.cn" in book.app.alerts[-1][0]
-    assert len(inbox.raw) == 1
-    msg = email.message_from_bytes(inbox.raw[0], policy=email.policy.default)
+    [msg] = plain_server.recorder.parsed()
     names = sorted(str(part.get_filename()) for part in msg.iter_attachments())
     assert any(n.endswith("_部门整体支出绩效自评.xlsx") for n in names) and len(names) == 3
 

@@ -10,12 +10,9 @@ import email
 import email.policy
 import hashlib
 import json
-import socket
-import ssl
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,10 +22,8 @@ import keyring
 import keyring.backend
 import keyring.backends.fail
 import pytest
-import trustme
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from loguru import logger
+from smtp_servers import Received, Server, Tls, free_port, make_authenticator, run_controller
 
 from xlperf.submission.mail import (
     SendError,
@@ -60,90 +55,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # -- helpers and fixtures ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 with nothing listening (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Received:
-    content: bytes
-    mail_from: str
-    rcpt_tos: list[str]
-    login: str | None
-
-    def parsed(self) -> EmailMessage:
-        msg = email.message_from_bytes(self.content, policy=email.policy.default)
-        assert isinstance(msg, EmailMessage)
-        return msg
-
-
-@dataclass
-class Recorder:
-    """aiosmtpd handler that keeps every message it accepts."""
-
-    messages: list[Received] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        auth = session.auth_data
-        login = auth.login.decode() if isinstance(auth, LoginPassword) else None
-        content = envelope.original_content or envelope.content
-        self.messages.append(Received(bytes(content), envelope.mail_from, list(envelope.rcpt_tos), login))
-        return "250 OK"
-
-    def message_ids(self) -> list[str]:
-        return [str(m.parsed()["Message-ID"]) for m in self.messages]
-
-
-def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-    """Accept exactly USER / PASSWORD (LOGIN or PLAIN)."""
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login == USER.encode()
-        and auth_data.password == PASSWORD.encode()
-    )
-    return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
-
-
-@dataclass
-class Server:
-    port: int
-    recorder: Recorder
-
-
-@dataclass
-class Tls:
-    server_context: ssl.SSLContext
-    cafile: Path
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
-    cafile = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(cafile))
-    return Tls(context, cafile)
-
-
-def run_controller(**kwargs: Any) -> Iterator[Server]:
-    recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    try:
-        yield Server(port, recorder)
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def plain_server() -> Iterator[Server]:
-    yield from run_controller()
+authenticator = make_authenticator(USER, PASSWORD)
 
 
 @pytest.fixture
@@ -162,36 +74,6 @@ def ssl_server(tls: Tls) -> Iterator[Server]:
     yield from run_controller(
         ssl_context=tls.server_context, authenticator=authenticator, auth_require_tls=False
     )
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A server that accepts connections and never says a word."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.1)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-                held.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(2)
-        for conn in held:
-            conn.close()
-        listener.close()
 
 
 @pytest.fixture

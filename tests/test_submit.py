@@ -14,13 +14,9 @@ import hashlib
 import json
 import re
 import shutil
-import socket
-import ssl
 import subprocess
-import threading
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,11 +24,9 @@ from typing import Any
 
 import openpyxl
 import pytest
-import trustme
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner, Result
 from conftest import SEED_TOTAL
+from smtp_servers import Server, Tls, free_port, make_authenticator, run_controller
 
 from xlperf.cli import main
 from xlperf.examples import example_evaluation
@@ -68,112 +62,17 @@ SMTP_ENV = ("XLPERF_SMTP_HOST", "XLPERF_SMTP_PORT", "XLPERF_SMTP_SECURITY", "XLP
 # -- servers ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Recorder:
-    messages: list[tuple[bytes, str | None]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        auth = session.auth_data
-        login = auth.login.decode() if isinstance(auth, LoginPassword) else None
-        self.messages.append((bytes(envelope.original_content or envelope.content), login))
-        return "250 OK"
-
-    def parsed(self) -> list[EmailMessage]:
-        out = []
-        for raw, _ in self.messages:
-            msg = email.message_from_bytes(raw, policy=email.policy.default)
-            assert isinstance(msg, EmailMessage)
-            out.append(msg)
-        return out
-
-
-def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
-          and auth_data.password == PASSWORD.encode())
-    return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
-
-
-@dataclass
-class Server:
-    port: int
-    recorder: Recorder
-
-
-@dataclass
-class Tls:
-    context: ssl.SSLContext
-    cafile: Path
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
-    ca = trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    cafile = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(cafile))
-    return Tls(context, cafile)
-
-
-def run_controller(port: int | None = None, **kwargs: Any) -> Iterator[Server]:
-    recorder = Recorder()
-    port = port or free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    try:
-        yield Server(port, recorder)
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def plain_server() -> Iterator[Server]:
-    yield from run_controller()
+authenticator = make_authenticator(USER, PASSWORD)
 
 
 def starttls_kwargs(tls: Tls) -> dict[str, Any]:
-    return {"tls_context": tls.context, "require_starttls": True, "authenticator": authenticator,
+    return {"tls_context": tls.server_context, "require_starttls": True, "authenticator": authenticator,
             "auth_require_tls": True}
 
 
 @pytest.fixture
 def starttls_server(tls: Tls) -> Iterator[Server]:
     yield from run_controller(**starttls_kwargs(tls))
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """Accepts connections and never says a word."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.1)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(2)
-        for conn in held:
-            conn.close()
-        listener.close()
 
 
 # -- workbooks and environment --------------------------------------------------------------------
@@ -309,7 +208,8 @@ def test_starttls_with_login_and_options(starttls_server: Server, tls: Tls, clea
         env={"XLPERF_SMTP_PASSWORD": PASSWORD},
     )
     assert result.exit_code == 0, result.output
-    [(raw, login)] = starttls_server.recorder.messages
+    [received] = starttls_server.recorder.messages
+    raw, login = received.content, received.login
     assert login == USER
     assert PASSWORD.encode() not in raw
     assert_submission(starttls_server.recorder.parsed()[0], clean_wb.parent / FOLDER)
