@@ -244,3 +244,18 @@ def test_core_result_equals_headless_result(tmp_path: Path, seed: Evaluation) ->
     assert via_json.total == via_workbook.total == Decimal("98.57")
     assert via_json.section_scores() == via_workbook.section_scores()
     assert [f.code for f in via_json.findings] == [f.code for f in via_workbook.findings]
+
+
+def test_summary_sheet_prints_numbers_as_numbers(tmp_path: Path) -> None:
+    """评分汇总 is printed and signed: completion rates are numbers shown as percents, weights are not."""
+    out = tmp_path / "scored.xlsx"
+    CliRunner().invoke(main, ["run", str(_example(tmp_path)), "-o", str(out)])
+    ws = openpyxl.load_workbook(out)[L.SUMMARY]
+    rows = list(ws.iter_rows())
+    header = next(i for i, r in enumerate(rows) if r[0].value == "序号" and r[1].value == "指标名称")
+    first = rows[header + 1]
+    completion, weight = first[4], first[5]
+    assert isinstance(completion.value, int | float) and completion.number_format == "0.00%"
+    assert isinstance(weight.value, int | float) and "%" not in weight.number_format
+    assert weight.value == pytest.approx(0.87)  # 20 / 23 rounded, DOMAIN.md §1.1
+    assert rows[0][0].alignment.wrap_text is not True  # the title runs across the page

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -84,9 +84,9 @@ def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
         for rs, row in zip(ind.rows, rows_src, strict=True):
             target = row.target_text or _q(row.target_value, row.unit)
             actual = row.grade.value if row.grade else _q(row.actual_value, row.unit)
-            completion = None if rs.completion is None else rs.completion
-            if rs.source == "override":
-                completion = rs.used
+            completion = rs.used if rs.source == "override" else rs.completion
+            if completion is not None:
+                completion = completion.quantize(Decimal("0.0001"))  # shown as a percent with 2 decimals
             rows.append((BODY, [rs.seq if rs.seq is not None else rs.index + 1, rs.name, target, actual,
                                 completion, rs.full_display, rs.deduction, rs.score]))
         rows.append((SECTION, ["小计", "", "", "", "", ind.full, ind.full - ind.score, ind.score]))
@@ -221,7 +221,8 @@ def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], lands
             fmt = "General"
             if isinstance(value, Decimal | int) and not isinstance(value, bool):
                 fmt = "0.00" if isinstance(value, Decimal) else "0"
-            if percent_cols and c - 1 in percent_cols and style in (BODY, SECTION) and isinstance(value, Decimal):
+            if (percent_cols and not in_detail and c - 1 in percent_cols and style in (BODY, SECTION)
+                    and isinstance(value, Decimal)):
                 fmt = percent_cols[c - 1]
             if in_detail and detail_percent_col is not None and c - 1 == detail_percent_col and isinstance(value, Decimal):
                 fmt = "0.00%"
@@ -241,7 +242,8 @@ def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], lands
 
 def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None) -> None:
     cell.font = BODY_FONT
-    cell.alignment = WRAP
+    # titles and the total line run across the page; everything else wraps inside its column
+    cell.alignment = Alignment(vertical="center") if style in (TITLE, SUB, BIG) else WRAP
     cell.number_format = fmt
     if style == TITLE and c == 1:
         cell.font = TITLE_FONT
