@@ -259,3 +259,14 @@ def test_summary_sheet_prints_numbers_as_numbers(tmp_path: Path) -> None:
     assert isinstance(weight.value, int | float) and "%" not in weight.number_format
     assert weight.value == pytest.approx(0.87)  # 20 / 23 rounded, DOMAIN.md §1.1
     assert rows[0][0].alignment.wrap_text is not True  # the title runs across the page
+
+
+def test_workbook_cannot_point_xlperf_at_a_framework_file(tmp_path: Path) -> None:
+    path = _example(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    wb[L.HIDDEN]["H2"].value = "/etc/passwd.toml"
+    assert wb.defined_names["xp_framework"].attr_text.endswith("$H$2")
+    wb.save(path)
+    ev, findings, _ = read_workbook(path)
+    assert ev.framework == "guangzhou-2023"
+    assert any(f.code == "R02" and "--framework" in f.message for f in findings)

@@ -428,8 +428,11 @@ def read_book(wb: Workbook, values_loader: Any = None) -> tuple[Evaluation, list
                 value = wb[sheet][coord.replace("$", "")].value
                 if isinstance(value, str) and value.strip():
                     framework_id = value.strip()
-    if framework_id not in bundled_ids() and not framework_id.endswith(".toml"):
-        r.findings.append(finding("R02", f"工作簿记录的评分框架“{framework_id}”未安装，已按 guangzhou-2023 计分"))
+    # a workbook names a bundled framework only: it must not make xlperf read a file path it carries
+    if framework_id not in bundled_ids():
+        r.findings.append(finding(
+            "R02", f"工作簿记录的评分框架“{framework_id[:60]}”不是内置框架，已按 guangzhou-2023 计分；"
+            "使用自定义框架文件请在命令行加 --framework 文件.toml"))
         framework_id = "guangzhou-2023"
     data["framework"] = framework_id
     data["tasks"] = [v for v in _simple_list(r, L.TASKS_TABLE)]
