@@ -196,6 +196,13 @@ def test_checklist_missing_answer_is_v32(seed: Evaluation) -> None:
     assert evaluate(seed).indicator("M04").score == D(1)
 
 
+def test_identity_is_required(seed: Evaluation) -> None:
+    assert "I01" not in codes(seed)
+    seed.department.name = ""
+    seed.department.year = 23
+    assert paths(seed, "I01") == {"department.name", "department.year"}
+
+
 def test_every_code_has_severity_and_title() -> None:
     for sev, title in CODES.values():
         assert isinstance(sev, Severity) and title

@@ -42,7 +42,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "V41": (Severity.ERROR, "评价等级应由总分得出"),
     "V42": (Severity.ERROR, "报告中的数字应与评分汇总一致"),
     "V43": (Severity.WARNING, "手工调整的得分或完成率须保留原值并写明理由"),
-    # xlperf's own codes for reading a workbook (not in the framework's list)
+    # xlperf's own codes (not in DOMAIN.md's list): identity, and reading a workbook
+    "I01": (Severity.ERROR, "基本信息缺少部门名称或评价年度"),
     "P01": (Severity.ERROR, "单元格内容无法识别为数值"),
     "P02": (Severity.WARNING, "已按约定换算的输入（请核对）"),
     "P03": (Severity.ERROR, "输入单元格含公式或错误值"),

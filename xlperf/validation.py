@@ -25,6 +25,7 @@ _PUNCT = re.compile(r"[\s“”\"'‘’「」『』《》〈〉（）()【】\[
 def validate(evaluation: Evaluation, framework: Framework, result: Result) -> list[Finding]:
     """All findings about the inputs, given the scores already computed."""
     out: list[Finding] = []
+    _department(evaluation, out)
     _budget(evaluation.budget, framework, out)
     for ind in result.indicator_scores():
         if ind.rows:
@@ -36,6 +37,17 @@ def validate(evaluation: Evaluation, framework: Framework, result: Result) -> li
     _management(evaluation, framework, result, out)
     _claims(evaluation, result, out)
     return out
+
+
+def _department(ev: Evaluation, out: list[Finding]) -> None:
+    """The name and year head the report, the file names of the package and the 财政局's tables."""
+    dep = ev.department
+    if not dep.name.strip():
+        out.append(finding("I01", "请在“基本信息”中填写部门全称（报告标题、报送文件名都要用到）", "department.name"))
+    if dep.year is None:
+        out.append(finding("I01", "请在“基本信息”中填写评价年度，如 2023", "department.year"))
+    elif not 2000 <= dep.year <= 2100:
+        out.append(finding("I01", f"评价年度 {dep.year} 不合理，请填写四位年份，如 2023", "department.year"))
 
 
 def _label(field: str) -> str:
