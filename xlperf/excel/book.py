@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -284,17 +284,22 @@ def table_columns(snap: BookSnapshot, spec: L.TableSheet) -> tuple[str, int, int
     return sheet, min_row, min_row + 1, max_row, by_header
 
 
+def found_tables(snap: BookSnapshot) -> Iterator[tuple[L.TableSheet, str, int, int, dict[str, int]]]:
+    """Every layout table present in the snapshot: (spec, sheet, first data row, last row, columns by header)."""
+    for spec in L.TABLES:
+        found = table_columns(snap, spec)
+        if found is not None:
+            sheet, _, first, last, cols = found
+            yield spec, sheet, first, last, cols
+
+
 def _apply_percent_formats(snap: BookSnapshot, book: Any) -> None:
     for f in L.all_fields():
         if f.kind in ("rate", "computed") and f.name in snap.names:
             sheet, coord = snap.names[f.name]
             if sheet in snap.workbook.sheetnames:
                 snap.workbook[sheet][coord.split(":")[0]].number_format = PERCENT_FORMAT
-    for spec in L.TABLES:
-        found = table_columns(snap, spec)
-        if found is None:
-            continue
-        sheet, _, first, last, cols = found
+    for spec, sheet, first, last, cols in found_tables(snap):
         ws = snap.workbook[sheet]
         for c in spec.columns:
             col = cols.get(c.header)

@@ -32,7 +32,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from xlperf.excel.book import BookSnapshot, is_remote, snapshot, table_columns
+from xlperf.excel.book import BookSnapshot, found_tables, is_remote, snapshot
 from xlperf.excel.registry import BUTTONS, UDFS
 from xlperf.workbook import layout as L
 
@@ -372,11 +372,7 @@ def input_cells(snap: BookSnapshot, framework: Any) -> dict[str, set[tuple[int, 
             sheet, coord = snap.names[f.name]
             out.setdefault(sheet, set()).add(_cell(coord))
     specs = {s.id: s for s in framework.management()}
-    for spec in L.TABLES:
-        found = table_columns(snap, spec)
-        if found is None:
-            continue
-        sheet, _, first, last, cols = found
+    for spec, sheet, first, last, cols in found_tables(snap):
         ws = snap.workbook[sheet]
         id_col = cols.get("编号")
         for r in range(first, last + 1):
@@ -387,11 +383,8 @@ def input_cells(snap: BookSnapshot, framework: Any) -> dict[str, set[tuple[int, 
                 col = cols.get(c.header)
                 if col is None or not c.is_input:
                     continue
-                if ind is not None and c.attr:
-                    if c.attr.startswith("answers.") and int(c.attr.split(".")[1]) >= len(ind.items):
-                        continue
-                    if c.attr in ("count_total", "count_done") and ind.rule != "count_ratio":
-                        continue
+                if ind is not None and not L.management_input(c.attr, ind):
+                    continue
                 out.setdefault(sheet, set()).add((r, col))
     return out
 

@@ -9,6 +9,7 @@ position of a table on its sheet may change; the names and header texts are the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # ---------------------------------------------------------------------- sheet names
 README = "填表说明"
@@ -256,6 +257,16 @@ PROVENANCE = (
     ("xp_template_version", "模板版本"),
 )
 TEMPLATE_VERSION = "1"
+
+
+def management_input(attr: str | None, spec: Any) -> bool:
+    """Whether a 管理效率 column is an input for one indicator ``spec`` (a framework IndicatorSpec):
+    answers past its sub-items and counts of a non-count indicator are locked in the template."""
+    if attr and attr.startswith("answers."):
+        return int(attr.split(".")[1]) < len(spec.items)
+    if attr in ("count_total", "count_done"):
+        return bool(spec.rule == "count_ratio")
+    return True
 
 
 def all_fields() -> list[Field]:

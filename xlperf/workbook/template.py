@@ -342,16 +342,13 @@ def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framew
         if n < len(spec.items):
             it = spec.items[n]
             cell.value = f"{fw.item_text(it)}（{it.points}分）"
-    elif col.attr and col.attr.startswith("answers."):
-        n = int(col.attr.split(".")[1])
-        if n >= len(spec.items):
-            cell.fill = LOCKED_FILL
-            cell.protection = Protection(locked=True)
-        elif entry is not None and n < len(entry.answers) and entry.answers[n] is not None:
-            cell.value = entry.answers[n].value
-    elif col.attr in ("count_total", "count_done") and spec.rule != "count_ratio":
+    elif not L.management_input(col.attr, spec):
         cell.fill = LOCKED_FILL
         cell.protection = Protection(locked=True)
+    elif col.attr and col.attr.startswith("answers."):
+        n = int(col.attr.split(".")[1])
+        if entry is not None and n < len(entry.answers) and entry.answers[n] is not None:
+            cell.value = entry.answers[n].value
     elif entry is not None and col.attr is not None:
         put(cell, _attr(entry, col.attr))
     if spec.rule == "count_ratio" and col.attr in ("count_total", "count_done") and spec.count_labels:
