@@ -152,7 +152,7 @@ def check(workbook: Path, json_path: Path | None, framework_id: str | None, **li
     result = assess(loaded, get_framework(framework_id) if framework_id else None)
     if json_path:
         write_scorecard(loaded, result, json_path)
-    _print_findings(result, source=workbook)
+    _print_findings(result, limit=None, source=workbook)  # check exists to list every finding
     sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
 
 
@@ -205,7 +205,9 @@ def report(workbook: Path, output: Path, **limits: Any) -> None:
     write_report_docx(result, output, loaded)
     click.echo(f"已写出报告：{output}（总分 {result.total}，{result.rating}）")
     if result.has_errors:
-        click.secho(f"注意：工作簿仍有 {len(result.errors)} 条错误，报告中的相应内容可能不完整。", fg="yellow")
+        click.secho(f"注意：工作簿仍有 {len(result.errors)} 条错误，报告中的相应内容可能不完整"
+                    f"（xlperf check {workbook.name} 列出全部问题）。", fg="yellow")
+    sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
 
 
 @main.command()
@@ -277,7 +279,7 @@ def print_scorecard(result: Result) -> None:
     console.print(ratios)
 
 
-def _print_findings(result: Result, limit: int = 40, source: Path | None = None) -> None:
+def _print_findings(result: Result, limit: int | None = 40, source: Path | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -292,12 +294,13 @@ def _print_findings(result: Result, limit: int = 40, source: Path | None = None)
     table.add_column("代码")
     table.add_column("位置")
     table.add_column("说明", overflow="fold")
-    for f in findings[:limit]:
+    for f in findings if limit is None else findings[:limit]:
         level = "[red]错误[/red]" if f.is_error else "[yellow]提醒[/yellow]"
         table.add_row(level, f.code, f.where, f.message)
     console.print(table)
-    if len(findings) > limit:
-        console.print(f"……另有 {len(findings) - limit} 条，见输出工作簿的“校验结果”表或 --json。")
+    if limit is not None and len(findings) > limit:
+        hint = f"xlperf check {source.name}" if source is not None else "xlperf check"
+        console.print(f"……另有 {len(findings) - limit} 条；{hint} 列出全部，或见计分后工作簿的“校验结果”表。")
 
 
 def _register() -> None:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from xlperf.core import evaluate
 from xlperf.evaluation import Evaluation
 from xlperf.files import OutputError, atomic_path, atomic_write_text, output_error, sha256_file
-from xlperf.findings import Finding
+from xlperf.findings import Finding, one_per_field, ordered
 from xlperf.framework import Framework, get_framework
 from xlperf.result import Result
 
@@ -72,7 +72,10 @@ def assess(loaded: Loaded, framework: Framework | None = None) -> Result:
     fw = framework or get_framework(loaded.evaluation.framework)
     result = evaluate(loaded.evaluation, fw, loaded.findings)
     if loaded.source is not None:
-        result = result.with_findings([loaded.source.locate(f) for f in result.findings])
+        from xlperf.workbook.layout import ALL_SHEETS
+
+        located = one_per_field([loaded.source.locate(f) for f in result.findings])
+        result = result.with_findings(list(ordered(located, ALL_SHEETS)))
     return result
 
 
