@@ -87,10 +87,12 @@ class DeliveryError(PackageError):
         self.item = item
         self.kind = getattr(error, "kind", "other")
         self.reason = str(error)
-        super().__init__(
-            f"发送失败：{error}\n邮件已保存在发件箱（编号 {item.id}），没有丢失；问题解决后运行 "
-            "xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）即可重发。"
-        )
+        if self.kind in ("uncertain", "already_sent", "locked"):
+            text = f"未发送：{error}"  # the message says it all; "retry" would be the wrong advice
+        else:
+            text = (f"发送失败：{error}\n邮件已保存在发件箱（编号 {item.id}），没有丢失；问题解决后运行 "
+                    "xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）即可重发。")
+        super().__init__(text)
 
 
 # ---------------------------------------------------------------------------------- package
@@ -380,10 +382,24 @@ def package_message(package: PackageResult, sender: str, to: list[str] | tuple[s
     body = body_text(department, package.year, f"{package.total:.2f}", package.rating,
                      [p.name for p in package.files], package.reason or None)
     msg = build_message(sender=sender or "xlperf@localhost", to=list(to),
-                        subject=subject_text(department, package.year), body=body, attachments=package.files)
+                        subject=subject_text(department, package.year), body=body, attachments=package.files,
+                        message_id=package_message_id(package, sender))
     if not sender:
         del msg["From"]  # a draft: the mail program fills in the sender
     return msg
+
+
+def package_message_id(package: PackageResult, sender: str = "") -> str:
+    """One Message-ID per package, forever: derived from its manifest (which holds every file's SHA-256).
+
+    Sending, retrying, re-sending an uncertain mail or writing a draft of the same package always
+    uses the same id, so a bureau mailbox can drop duplicates; a re-exported package is a new mail.
+    """
+    from email.utils import parseaddr
+
+    digest = sha256_file(package.manifest)[:32]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "xlperf.invalid"
+    return f"<xlperf.{digest}@{domain}>"
 
 
 def default_outbox() -> Outbox:
@@ -412,21 +428,32 @@ def send_package(
     outbox: Outbox | None = None,
     env: Mapping[str, str] | None = None,
     config_path: Path | None = None,
+    resend_uncertain: bool = False,
 ) -> OutboxItem:
     """Email an exported package to the finance bureau (the ribbon's 发送财政局).
 
     ``package`` is a :class:`PackageResult` or a package folder. The message is put into the outbox
-    before the first attempt. Raises :class:`SettingsError` (nothing queued), :class:`DeliveryError`
-    (the message stays queued for ``xlperf submit --retry``) or :class:`PackageError`.
+    before the first attempt. The same package is one mail (:func:`package_message_id`): if the
+    outbox already holds it, that item is sent instead of a new copy — or refused when it was
+    sent already, or when its delivery is uncertain and ``resend_uncertain`` is not given.
+    Raises :class:`SettingsError` (nothing queued), :class:`DeliveryError` (the message stays
+    queued for ``xlperf submit --retry``) or :class:`PackageError`.
     """
     from xlperf.submission.mail import SendError
 
     pkg = _as_package(package)
     settings = resolve(settings_options, env, config_path)
     box = outbox or default_outbox()
-    item = box.enqueue(package_message(pkg, settings.sender, settings.to))
+    msg = package_message(pkg, settings.sender, settings.to)
+    item = box.find(str(msg["Message-ID"]))
+    if item is not None and item.status == "sent":
+        raise DeliveryError(SendError(
+            f"这个报送包已于 {item.sent_at} 发送过（发件箱编号 {item.id}，Message-ID {item.message_id}），"
+            "不再重复发送。如财政局确认没有收到，请重新导出报送包（--overwrite）后再发送。", "already_sent"), item)
+    if item is None:
+        item = box.enqueue(msg)
     try:
-        return box.send(item, settings)
+        return box.send(item, settings, resend_uncertain=resend_uncertain)
     except SendError as exc:
         raise DeliveryError(exc, box.get(item.id) or item) from exc
 
@@ -457,10 +484,14 @@ def retry_outbox(
     outbox: Outbox | None = None,
     env: Mapping[str, str] | None = None,
     config_path: Path | None = None,
+    resend_uncertain: bool = False,
 ) -> list[tuple[OutboxItem, Exception | None]]:
-    """Send every pending or failed message of the outbox; one failure does not stop the others."""
+    """Send every pending or failed message of the outbox; one failure does not stop the others.
+
+    Messages whose delivery is uncertain are reported, not sent, unless ``resend_uncertain``.
+    """
     box = outbox or default_outbox()
     if not box.pending():
         return []
     settings = resolve(settings_options, env, config_path)
-    return list(box.retry_all(settings))
+    return list(box.retry_all(settings, resend_uncertain=resend_uncertain))
