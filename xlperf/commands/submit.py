@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import limits_options, make_limits
+from xlperf.commands.common import guard_outputs, limits_options, make_limits
 
 # the same values as xlperf.cli (not imported here: cli imports this module while it loads)
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -102,6 +102,7 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
     if reason and not force:
         raise click.UsageError("--reason 只与 --force 一起使用")
 
+    guard_outputs([workbook, smtp.get("smtp_cafile"), config_path], [("--eml", eml_path), ("-o", out_dir)])
     from xlperf.submission.package import (
         BlockingFindingsError,
         PackageError,
