@@ -24,14 +24,25 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from loguru import logger
+
 from xlperf import __version__
-from xlperf.files import OutputError, atomic_path, atomic_write_text, sha256_file
+from xlperf.files import (
+    OutputError,
+    atomic_path,
+    atomic_write_text,
+    fsync_dir,
+    glob_escape,
+    remove_stale_temps,
+    sha256_bytes,
+    sha256_file,
+)
 from xlperf.findings import Finding
 
 if TYPE_CHECKING:
@@ -142,8 +153,14 @@ class PackageResult:
 
     @classmethod
     def load(cls, folder: Path) -> PackageResult:
-        """Open an exported package folder, checking every file against its manifest."""
+        """Open an exported package folder, checking every file against its manifest.
+
+        A package left hidden by an export killed in the middle of ``--overwrite`` is restored first.
+        """
         folder = Path(folder)
+        if not folder.exists():
+            with _package_lock(folder):
+                recover_swap(folder)
         manifests = sorted(folder.glob(f"*{MANIFEST_SUFFIX}")) if folder.is_dir() else []
         if len(manifests) != 1:
             raise PackageError(f"{folder} 不是报送包文件夹（应有且只有一个 *{MANIFEST_SUFFIX}）；请先导出报送包")
@@ -210,7 +227,7 @@ def export_package(
     :class:`PackageError` when ``force`` has no ``reason``, the input cannot be read, or the folder
     exists (:class:`PackageExistsError`). The input file is never written to.
     """
-    from xlperf.pipeline import InputError, assess, load_input, now
+    from xlperf.pipeline import InputError, assess, load_input
 
     reason = (reason or "").strip()
     operator = (operator or "").strip()
@@ -230,6 +247,16 @@ def export_package(
     dep = result.evaluation.department
     short = dep.short_name or dep.name
     folder = Path(out_dir) if out_dir is not None else default_package_dir(path, short, dep.year)
+    with _package_lock(folder):
+        recover_swap(folder)
+        return _export_locked(loaded, result, path, folder, short, overwrite, operator, reason)
+
+
+def _export_locked(loaded: Any, result: Result, path: Path, folder: Path, short: str, overwrite: bool,
+                   operator: str, reason: str) -> PackageResult:
+    from xlperf.pipeline import now
+
+    dep = result.evaluation.department
     _check_target(folder, path, overwrite)
     stem = package_stem(short, dep.year)
     created = now()
@@ -262,6 +289,61 @@ def export_package(
                          data, result, freeze)
 
 
+@contextlib.contextmanager
+def _package_lock(folder: Path) -> Iterator[None]:
+    """One export (or recovery) of a package folder at a time, across processes.
+
+    The lock file lives in the data folder (``locks/``), not beside the clerk's files; it is an OS
+    lock, so a killed export never blocks the next one.
+    """
+    from xlperf.files import LockBusy, hold_lock
+    from xlperf.paths import data_dir
+
+    try:
+        key = str(Path(folder).resolve())
+    except OSError:
+        key = os.path.abspath(folder)
+    lock = data_dir() / "locks" / f"package-{sha256_bytes(os.path.normcase(key).encode('utf-8'))[:24]}.lock"
+    try:
+        with hold_lock(lock, wait=30):
+            yield
+    except LockBusy:
+        raise PackageError(f"另一个 xlperf 正在导出报送包 {folder}；请等它结束后再试") from None
+    except OSError as exc:
+        raise PackageError(f"无法在 {lock.parent} 中加锁：{exc.strerror or exc}；请检查数据文件夹是否可写") from exc
+
+
+def recover_swap(folder: Path) -> None:
+    """Finish or undo what a killed export left beside ``folder`` (call under :func:`_package_lock`).
+
+    ``--overwrite`` swaps with two renames (old package → hidden ``.<name>.<id>.old``, new → name).
+    Killed between them, the package folder is missing and the old one hidden: it is restored.
+    Killed after them, the hidden old one is removed. Hidden ``.<name>.<id>.tmp`` folders are
+    unfinished exports of killed runs (none can be running: we hold the lock) and are removed.
+    """
+    parent = folder.parent if str(folder.parent) else Path(".")
+    olds = sorted(parent.glob(f".{glob_escape(folder.name)}.*.old"), key=_mtime, reverse=True)
+    if olds and not folder.exists():
+        newest = olds.pop(0)
+        if any(newest.glob(f"*{MANIFEST_SUFFIX}")):
+            os.replace(newest, folder)
+            fsync_dir(parent)
+            logger.warning("上次导出在替换报送包时中断：已恢复原来的报送包 {}", folder)
+        else:
+            olds.insert(0, newest)
+    for old in olds:
+        shutil.rmtree(old, ignore_errors=True)
+    for tmp in remove_stale_temps(parent, folder.name, older_than=0):
+        logger.info("已删除上次中断的导出留下的临时文件夹 {}", tmp)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _check_target(folder: Path, source: Path, overwrite: bool) -> None:
     with contextlib.suppress(OSError):
         if source.resolve().is_relative_to(folder.resolve()):
@@ -291,13 +373,14 @@ def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
         if any(folder.iterdir()) and not overwrite:  # appeared while we worked
             raise PackageExistsError(f"报送包文件夹 {folder} 在导出期间被创建；请重新导出")
         old = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.old"
-        os.replace(folder, old)
+        os.replace(folder, old)  # a kill from here to the next rename is undone by recover_swap
     try:
         os.replace(tmp, folder)
     except OSError as exc:
         if old is not None:
             os.replace(old, folder)
         raise PackageError(f"无法写入报送包文件夹 {folder}：{exc.strerror or exc}") from exc
+    fsync_dir(folder.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
