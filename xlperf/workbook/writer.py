@@ -24,7 +24,7 @@ from xlperf.findings import Finding, detail
 from xlperf.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put
-from xlperf.workbook.printing import fit_row_heights, setup_print
+from xlperf.workbook.printing import fit_row_heights, set_page_header, setup_print
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.template import (
     BODY_FONT,
@@ -154,7 +154,7 @@ def _q(value: Decimal | None, unit: str) -> str:
 
 SUMMARY_WIDTHS: list[float] = [14, 22, 34, 12, 12, 12, 10, 10]
 FINDINGS_WIDTHS: list[float] = [6, 8, 7, 12, 12, 90]
-REPORT_WIDTHS: list[float] = [78]  # LibreOffice does not shrink a one-column sheet to the page: it must fit A4 as it is
+REPORT_WIDTHS: list[float] = [88]  # LibreOffice does not shrink a one-column sheet to the page: it must fit A4 as it is
 
 
 def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: Provenance) -> None:
@@ -179,6 +179,9 @@ def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: 
           header=f"{who}　{L.FINDINGS}", merges=[(2, 1, len(FINDINGS_WIDTHS))], links=True)
     _fill(wb.create_sheet(L.REPORT, 2), report_rows(result), widths=REPORT_WIDTHS, landscape=False,
           header=f"{who}　{L.REPORT}")
+    for title in L.INPUT_SHEETS:  # the clerk's pages print under the department's name too
+        if title in wb.sheetnames:
+            set_page_header(wb[title], f"{who}　{title}")
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = False  # one selected tab: several would open as a group
     wb.active = wb.sheetnames.index(L.SUMMARY)
