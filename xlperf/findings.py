@@ -7,6 +7,7 @@ severity, a location and a Chinese message saying what to fix. The core only kno
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -154,3 +155,25 @@ def ordered(findings: list[Finding], sheets: tuple[str, ...] = ()) -> tuple[Find
         return (1 if sheets else 0, rank, index, 0, path, f.code)
 
     return tuple(sorted(findings, key=key))
+
+
+_ROW_PREFIX = re.compile(r"^第\d+行(?=“)")
+
+
+def detail(f: Finding) -> str:
+    """The message without the location a table already shows in its 位置 column.
+
+    Messages name their place for readers that have nothing else (JSON, mail text): ``产出指标!R12
+    （实际值）：…`` or ``第8行“…”``. Next to a 工作表/位置 column that is said twice, and the 序号
+    "第8行" reads like a different row than the sheet row R12; so it is dropped there."""
+    if not (f.sheet and f.cell):
+        return f.message
+    text = f.message
+    where = f"{f.sheet}!{f.cell}"
+    if text.startswith(where):
+        text = text[len(where):]
+        label = re.match(r"^（([^）]*)）[：:]\s*", text)
+        if label:
+            text = f"{label.group(1)}：{text[label.end():]}"
+        return text.lstrip("：: ") or f.message
+    return _ROW_PREFIX.sub("", text)
