@@ -18,11 +18,11 @@ from office import convert
 from python_calamine import CalamineWorkbook
 
 from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, Outcome, collect_inputs, output_stems
-from xlperf.summary import COLUMNS, SHEET_ORDER, rank
 from xlperf.cli import main
 from xlperf.evaluation import Evaluation
 from xlperf.examples import example_evaluation
 from xlperf.framework import get_framework
+from xlperf.summary import COLUMNS, SHEET_ORDER, rank
 from xlperf.workbook.template import build_workbook, save_workbook
 
 EVIL = "=cmd|' /C calc'!A0"

@@ -303,7 +303,7 @@ def _format_sheet(ws: Any, frame: Any) -> None:
         put_text(head, str(name))
         head.font, head.fill = head_font, head_fill
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        numeric = name in NUMBER_COLUMNS or ws.title == "管理效率" and c > 3
+        numeric = name in NUMBER_COLUMNS or (ws.title == "管理效率" and c > 3)
         width = max(8, min(14, _display_width(str(name)) + 2))
         for r, value in enumerate(frame[name].tolist(), start=2):
             cell = ws.cell(row=r, column=c)
