@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -15,13 +16,14 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from office import convert
 from test_batch import records, save, table_openpyxl, valid_evaluation
 
 from xlperf.batch import SUMMARY_XLSX
 from xlperf.cli import main
 from xlperf.evaluation import Answer
 from xlperf.framework import get_framework
-from xlperf.summary import RANKING_COLUMNS, RATIO_COLUMNS, axis_minimum
+from xlperf.summary import PRINT_TITLE, RANKING_COLUMNS, RATIO_COLUMNS, SHEET_ORDER, axis_minimum
 from xlperf.workbook.safety import OLE_MAGIC
 from xlperf.workbook.template import build_workbook, save_workbook
 
@@ -213,3 +215,47 @@ def test_rerun_on_copy_is_identical_in_table(review: tuple[Path, Path], tmp_path
     res = CliRunner().invoke(main, ["batch", str(tmp_path / "收件"), "-o", str(tmp_path / "o"), "--jobs", "1"])
     assert res.exit_code == 1
     assert table_openpyxl(tmp_path / "o" / SUMMARY_XLSX, "问题统计") == table_openpyxl(out / SUMMARY_XLSX, "问题统计")
+
+
+# ------------------------------------------------------------------------------ printing (issue 14)
+
+
+def _pages(pdf: Path) -> list[str]:
+    n = int(next(line.split()[-1] for line in subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                               text=True, check=True).stdout.splitlines()
+                 if line.startswith("Pages:")))
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout for i in range(1, n + 1)]
+
+
+@pytest.mark.slow
+def test_summary_prints_as_a_reviewer_needs(review: tuple[Path, Path], tmp_path: Path) -> None:
+    _, out = review
+    pdf = convert(out / SUMMARY_XLSX, "pdf", tmp_path / "pdf", tmp_path / "profile")
+    pages = _pages(pdf)
+    by_sheet: dict[str, list[str]] = {}
+    for text in pages:
+        sheet = next(s for s in reversed(SHEET_ORDER) if f"{PRINT_TITLE} · {s}" in text)
+        by_sheet.setdefault(sheet, []).append(text)
+    assert set(by_sheet) == set(SHEET_ORDER)
+    # 15 files (10 departments): 汇总 and 排名 at most 3 pages each, 部门 on every page
+    for sheet in ("汇总", "排名", "管理效率"):
+        assert len(by_sheet[sheet]) <= 3, sheet
+        for text in by_sheet[sheet]:
+            assert "部门" in text or "第一测试局" in text, sheet
+    assert len(by_sheet["总分图"]) == 1  # the chart alone on its page
+    for i, text in enumerate(pages, start=1):
+        assert f"第 {i} 页，共 {len(pages)} 页" in text
+    summary = "\n".join(by_sheet["汇总"])
+    for status in ("通过", "有错误", "未填写", "重复", "无法读取"):
+        assert status in summary
+    for english in ("unreadable", "errors", " ok "):
+        assert english not in summary
+    for dep in DEPARTMENTS:  # every department's row printed, none cut at a page edge
+        assert dep in summary and dep in "\n".join(by_sheet["排名"])
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", str(len(pages)), str(pdf)], capture_output=True,
+                          text=True, check=True).stdout
+    for line in info.splitlines():
+        if line.startswith("Page") and "size:" in line:
+            w, h = (float(x) for x in line.split("size:")[1].split("pts")[0].split("x"))
+            assert sorted((round(w), round(h))) == [595, 842], line  # A4, either way round

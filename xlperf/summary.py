@@ -115,6 +115,8 @@ def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
 def finding_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     rows = []
     for o in outcomes:
+        if o.status == BLANK:  # a blank template's dozens of "missing" findings say nothing more than 未填写
+            continue
         for f in o.findings:
             rows.append({
                 "文件": _label(o), "部门": o.department or None, "代码": f.get("code"),
@@ -286,6 +288,8 @@ def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome]) -> None:
         _chart(chart_ws, book["排名"], ranking_data)
         book._sheets.sort(key=lambda ws: SHEET_ORDER.index(ws.title))
         book.active = 0
+        for ws in book.worksheets:
+            _print_setup(ws)
 
 
 def _format_sheet(ws: Any, frame: Any) -> None:
@@ -307,15 +311,17 @@ def _format_sheet(ws: Any, frame: Any) -> None:
         width = max(8, min(14, _display_width(str(name)) + 2))
         for r, value in enumerate(frame[name].tolist(), start=2):
             cell = ws.cell(row=r, column=c)
+            cell.alignment = wrap
             if isinstance(value, str):
                 put_text(cell, value)
                 width = max(width, min(60, _display_width(value) + 2))
-                cell.alignment = wrap
             elif numeric and cell.value is not None:
                 cell.number_format = "0.00"
         if name in ("说明", "涉及部门", "指标"):
             width = min(width, 40)
-        elif name in ("文件", "部门", "计分工作簿"):
+        elif name in ("文件", "计分工作簿"):
+            width = min(width, 36)
+        elif name == "部门":
             width = min(width, 30)
         elif name == "sha256":
             width = 20
@@ -326,7 +332,39 @@ def _format_sheet(ws: Any, frame: Any) -> None:
 
 
 def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text[:80])
+    from xlperf.workbook.printing import text_width
+
+    return text_width(text[:80])
+
+
+PRINT_TITLE = "部门整体支出绩效自评汇总"
+#: a sheet whose columns add up to more than this (in character widths) prints landscape
+PORTRAIT_WIDTH = 95
+#: 汇总 prints without its sha256 column (kept in the sheet and in 汇总.csv)
+UNPRINTED = {"汇总": ("sha256",)}
+
+
+def _print_setup(ws: Any) -> None:
+    """A4, one page wide, the heading row on every page, the sheet's name in the header and
+    "第 N 页，共 M 页" at the foot; landscape when wide; row heights from the wrapped text.
+    总分图 prints alone on one landscape page."""
+    from openpyxl.utils import get_column_letter
+
+    from xlperf.workbook.printing import column_widths, fit_row_heights, setup_print
+
+    header = f"{PRINT_TITLE} · {ws.title}"
+    if ws.title == "总分图":
+        setup_print(ws, landscape=True, header=header)
+        ws.page_setup.fitToHeight = 1
+        return
+    heads = [c.value for c in ws[1]]
+    shown = [i for i, h in enumerate(heads, start=1) if h not in UNPRINTED.get(ws.title, ())]
+    widths = column_widths(ws)
+    wide = sum(widths.get(c, 8.43) for c in shown) > PORTRAIT_WIDTH
+    fit_row_heights(ws)
+    setup_print(ws, title_rows="1:1", landscape=wide, header=header)
+    if shown and len(shown) < len(heads):
+        ws.print_area = f"A1:{get_column_letter(max(shown))}{ws.max_row}"
 
 
 def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
@@ -391,6 +429,9 @@ def _chart(ws: Any, data_ws: Any, rows: list[dict[str, Any]]) -> None:
     chart.legend = None
     chart.dataLabels = DataLabelList()
     chart.dataLabels.showVal = True
+    chart.dataLabels.showSerName = chart.dataLabels.showCatName = chart.dataLabels.showLegendKey = False
+    chart.y_axis.number_format = "0"
+    chart.y_axis.majorGridlines = None
     data = Reference(data_ws, min_col=total_col, min_row=1, max_row=n + 1)
     cats = Reference(data_ws, min_col=dep_col, min_row=2, max_row=n + 1)
     chart.add_data(data, titles_from_data=True)
