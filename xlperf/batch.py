@@ -35,7 +35,9 @@ MAX_DEFAULT_JOBS = 16
 #: statuses as the reviewer reads them in 汇总 (and on screen)
 OK, ERRORS, BLANK, DUPLICATE, UNREADABLE, FAILED = "通过", "有错误", "未填写", "重复", "无法读取", "处理失败"
 STATUSES = (OK, ERRORS, BLANK, DUPLICATE, UNREADABLE, FAILED)
-RANKED_STATUSES = (OK, ERRORS)
+#: ``xlperf intake``'s status of a verified submission (its other statuses are in xlperf.intake.verify)
+VALID = "有效"
+RANKED_STATUSES = (OK, ERRORS, VALID)
 RATINGS = ("优", "良", "中", "差")
 
 

@@ -233,14 +233,16 @@ def main_frame(outcomes: Sequence[Outcome]) -> Any:
     return df
 
 
-def write_summary(outcomes: Sequence[Outcome], out_dir: Path) -> tuple[Path, Path]:
-    """写出 汇总.xlsx 与 汇总.csv（原子写入），返回两者的路径。"""
+def write_summary(outcomes: Sequence[Outcome], out_dir: Path,
+                  extra: dict[str, Any] | None = None) -> tuple[Path, Path]:
+    """写出 汇总.xlsx 与 汇总.csv（原子写入），返回两者的路径。``extra``：放在 汇总 之后的其他表
+    （表名 → DataFrame，如 intake 的 收件记录）。"""
     from xlperf.files import atomic_path, atomic_write_bytes
 
     df = main_frame(outcomes)
     xlsx, csv = out_dir / SUMMARY_XLSX, out_dir / SUMMARY_CSV
     with atomic_path(xlsx) as tmp:
-        _write_xlsx(tmp, df, outcomes)
+        _write_xlsx(tmp, df, outcomes, extra or {})
     atomic_write_bytes(csv, csv_bytes(df))
     return xlsx, csv
 
@@ -261,7 +263,7 @@ def _csv_text(value: Any) -> Any:
     return value
 
 
-def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome]) -> None:
+def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome], extra: dict[str, Any]) -> None:
     import pandas as pd
 
     ranking_data = ranking_rows(outcomes)
@@ -269,6 +271,7 @@ def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome]) -> None:
     management = management_frame(outcomes)
     sheets: dict[str, Any] = {
         "汇总": df,
+        **extra,
         "排名": ranking,
         "管理效率": management,
         "问题统计": finding_stats(outcomes),
@@ -286,7 +289,8 @@ def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome]) -> None:
         _mark_below_full(book["管理效率"], management)
         chart_ws = book.create_sheet("总分图")
         _chart(chart_ws, book["排名"], ranking_data)
-        book._sheets.sort(key=lambda ws: SHEET_ORDER.index(ws.title))
+        order = [SHEET_ORDER[0], *extra, *SHEET_ORDER[1:]]
+        book._sheets.sort(key=lambda ws: order.index(ws.title))
         book.active = 0
         for ws in book.worksheets:
             _print_setup(ws)
