@@ -315,9 +315,11 @@ def _print_findings(result: Result, limit: int | None = 40, source: Path | None 
 def _register() -> None:
     from xlperf.commands.addin import addin
     from xlperf.commands.batch import batch
+    from xlperf.commands.intake import intake
     from xlperf.commands.submit import submit
 
     main.add_command(batch)
+    main.add_command(intake)
     main.add_command(submit)
     main.add_command(addin)
 

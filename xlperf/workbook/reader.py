@@ -232,6 +232,9 @@ class _Reader:
         return None
 
     def read_fields(self, ev: dict[str, Any]) -> None:
+        # A frozen (报送) workbook holds the core's own values where the template has formulas: those
+        # are not hand-entered figures (V04), so its computed cells are not read back.
+        frozen = self.wb.defined_names.get("xp_frozen_at") is not None
         for item in L.all_fields():
             loc = self.name_cell(item.name, item.label, item.path)
             if loc is None:
@@ -240,7 +243,7 @@ class _Reader:
             self.map.add(item.path, ws.title, coord)
             if item.kind == "computed":
                 cell = ws[coord]
-                if cell.data_type != "f" and cell.value not in (None, ""):
+                if not frozen and cell.data_type != "f" and cell.value not in (None, ""):
                     value = self.parse("rate", cell.value, is_percent(cell), ws.title, coord, item.path, item.label)
                     _set(ev, item.path, value)
                 continue
