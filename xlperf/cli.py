@@ -303,11 +303,13 @@ def _print_findings(result: Result, limit: int = 40, source: Path | None = None)
 def _register() -> None:
     from xlperf.commands.addin import addin
     from xlperf.commands.batch import batch
+    from xlperf.commands.serve import serve
     from xlperf.commands.submit import submit
 
     main.add_command(batch)
     main.add_command(submit)
     main.add_command(addin)
+    main.add_command(serve)
 
 
 _register()
