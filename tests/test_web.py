@@ -615,3 +615,42 @@ def test_reviewer_matrix_statistics_and_files(page: Any, review_server: Serve, b
     assert got.read_bytes() == (batch_dir / "汇总.csv").read_bytes()
     # the page is read-only: nothing in the folder changed
     assert sorted(p.name for p in batch_dir.iterdir() if p.is_file()) == on_disk
+
+
+def test_a_failed_send_stays_in_the_outbox_and_is_resent_once(
+        page: Any, books: dict[str, Path], tmp_path: Path) -> None:
+    port = free_port()  # nothing listens yet: the first attempt is refused
+    env = {"XLPERF_SMTP_HOST": "127.0.0.1", "XLPERF_SMTP_PORT": str(port), "XLPERF_SMTP_SECURITY": "none",
+           "XLPERF_SMTP_FROM": SENDER, "XLPERF_SUBMIT_TO": TO, "XLPERF_SMTP_TIMEOUT": "3"}
+    s = start_serve(tmp_path, env=env)
+    try:
+        upload_one(page, s, books["clean"])
+        page.click("#send")
+        page.wait_for_selector("#progress.failed", timeout=60_000)
+        text = page.inner_text("#progress")
+        assert "发送失败" in text and "发件箱" in text and "没有丢失" in text
+        assert page.inner_text("#send") == "重新发送"
+        shot(page, "09_clerk_send_failed")
+        pending = list((tmp_path / "home" / "outbox").glob("*.eml"))
+        assert len(pending) == 1
+        queued_id = email_id(pending[0])
+        servers = run_controller(port)
+        smtp = next(servers)
+        try:
+            page.click("#send")
+            page.wait_for_selector("#progress.sent", timeout=60_000)
+            time.sleep(0.5)
+            assert len(smtp.recorder.messages) == 1
+            assert smtp.recorder.message_ids() == [queued_id], "the queued message itself, not a new one"
+            assert not pending[0].exists() and (tmp_path / "home" / "outbox" / "sent" / pending[0].name).exists()
+        finally:
+            servers.close()
+    finally:
+        s.stop()
+
+
+def email_id(eml: Path) -> str:
+    import email
+    import email.policy
+
+    return str(email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["Message-ID"])

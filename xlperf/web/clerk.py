@@ -362,8 +362,8 @@ class Workspace:
             state.step, state.state = "已发送", "sent"
         except DeliveryError as exc:
             state.outbox_id = exc.item.id
-            state.message = str(exc).replace("xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）",
-                                             "本页的“重新发送”（或 xlperf submit --retry）")
+            state.message = str(exc).replace("运行 xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）",
+                                             "点击本页的“重新发送”（或运行 xlperf submit --retry）")
             state.step, state.state = "发送失败", "failed"
         except PackageError as exc:
             state.message = str(exc)
