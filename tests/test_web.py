@@ -654,3 +654,20 @@ def email_id(eml: Path) -> str:
     import email.policy
 
     return str(email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["Message-ID"])
+
+
+def test_a_dropped_workbook_is_scored(page: Any, clerk_server: Serve, books: dict[str, Path]) -> None:
+    import base64
+
+    open_home(page, clerk_server)
+    data = base64.b64encode(books["example"].read_bytes()).decode()
+    transfer = page.evaluate_handle("""(data) => {
+        const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], "拖入的自评表.xlsx", {type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}));
+        return dt; }""", data)
+    page.dispatch_event("#drop", "dragenter", {"dataTransfer": transfer})
+    assert "over" in (page.get_attribute("#drop", "class") or "")
+    with page.expect_navigation(url=lambda u: "/job/" in u, timeout=60_000):
+        page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    assert page.inner_text("#total") == "98.57" and "拖入的自评表.xlsx" in page.inner_text(".summary")
