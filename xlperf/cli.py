@@ -316,12 +316,14 @@ def _register() -> None:
     from xlperf.commands.addin import addin
     from xlperf.commands.batch import batch
     from xlperf.commands.intake import intake
+    from xlperf.commands.serve import serve
     from xlperf.commands.submit import submit
 
     main.add_command(batch)
     main.add_command(intake)
     main.add_command(submit)
     main.add_command(addin)
+    main.add_command(serve)
 
 
 _register()
