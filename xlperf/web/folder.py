@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlperf.batch import CARD_SUFFIX, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome, rank
+from xlperf.batch import CARD_SUFFIX, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
+from xlperf.summary import rank
 from xlperf.findings import CODES, Finding
 from xlperf.result import SCORECARD_SCHEMA
 
