@@ -274,7 +274,7 @@ def print_scorecard(result: Result) -> None:
     for sec in result.sections:
         table.add_row(f"[bold]{sec.name}[/bold]", f"{sec.full}", f"[bold]{sec.score:.2f}[/bold]")
         for ind in sec.indicators:
-            if ind.spec.rule in ("completion_section", "monthly_mean"):
+            if ind.spec.kind.subtotal:
                 table.add_row(f"  {ind.spec.label}", f"{ind.full}", f"{ind.score:.2f}")
     table.add_row("[bold]总分[/bold]", f"{result.framework.total}",
                   f"[bold]{result.total:.2f}（{result.rating}）[/bold]")

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from xlperf.evaluation import Evaluation
 from xlperf.findings import Finding, one_per_field, ordered
 from xlperf.framework import Framework, get_framework
+from xlperf.narrative import build_report, check_report
 from xlperf.result import Result
 from xlperf.scoring import score
 from xlperf.validation import validate
@@ -22,8 +23,6 @@ def evaluate(
     (:func:`findings.ordered`).
     The narrative is built once here, verified (V42) and kept on the result for the adapters to write.
     """
-    from xlperf.narrative import build_report, check_report
-
     fw = framework or get_framework(evaluation.framework)
     result, rule_findings = score(evaluation, fw)
     findings = one_per_field([*extra, *rule_findings, *validate(evaluation, fw, result)])

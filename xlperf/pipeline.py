@@ -115,7 +115,7 @@ def write_report_docx(result: Result, out: Path, loaded: Loaded | None = None) -
 
     if loaded is not None:
         guard_output(loaded.path, out)
-    report = result.narrative()
+    report = result.report
     try:
         return write_docx(report, out)
     except OSError as exc:  # a full disk or a read-only folder: one Chinese line, not an internal error

@@ -93,6 +93,14 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_PUNCT = re.compile(r"[\s“”\"'‘’「」『』《》〈〉（）()【】\[\]、，,。.：:；;！!？?·…\-—]")
+
+
+def normalised_words(text: str) -> str:
+    """The text as words only (NFKC, no spaces or punctuation), to compare names and mentions."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
+
+
 def parse_direction(text: object) -> Direction | None:
     """Read a direction typed in the 方向 column; None when blank or not understood."""
     if text is None:

@@ -7,20 +7,16 @@ adapter can point at the cell.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
-from itertools import pairwise
 
-from xlperf.decimals import ZERO, plain, round2
-from xlperf.evaluation import Answer, Budget, Evaluation, IndicatorRow, Kind
+from xlperf.decimals import ZERO, round2
+from xlperf.evaluation import Budget, Evaluation
 from xlperf.findings import Finding, finding
 from xlperf.framework import Framework
-from xlperf.quantity import Direction, direction_in_text, normalise_text
-from xlperf.result import Result, RowScore
-from xlperf.rules import row_label
+from xlperf.quantity import Direction
+from xlperf.result import Result
 
 _FIELD_LABELS = {name: (f.description or name) for name, f in Budget.model_fields.items()}
-_PUNCT = re.compile(r"[\s“”\"'‘’「」『』《》〈〉（）()【】\[\]、，,。.：:；;！!？?·…\-—]")
 
 
 def validate(evaluation: Evaluation, framework: Framework, result: Result) -> list[Finding]:
@@ -28,14 +24,9 @@ def validate(evaluation: Evaluation, framework: Framework, result: Result) -> li
     out: list[Finding] = []
     _department(evaluation, out)
     _budget(evaluation.budget, framework, out)
-    for ind in result.indicator_scores():
-        if ind.rows:
-            rows = evaluation.outputs if ind.spec.rows == "outputs" else evaluation.benefits
-            for row, scored in zip(rows, ind.rows, strict=True):
-                _indicator_row(ind.spec.rows or "", row, scored, framework, evaluation, out)
-    if any(ind.rule == "monthly_mean" for ind in framework.indicators()):
-        _spending(evaluation, out)
-    _management(evaluation, framework, result, out)
+    for ind in result.indicator_scores():  # each rule kind owns the checks of its inputs
+        out.extend(ind.spec.kind.validate(ind.spec, evaluation, ind, framework))
+    _management(evaluation, framework, out)
     _claims(evaluation, result, out)
     return out
 
@@ -149,149 +140,8 @@ def _budget(b: Budget, fw: Framework, out: list[Finding]) -> None:
             out.append(finding("V07", f"{_label(part)} {vp} 不能大于{_label(whole)} {vw}，请核对", f"budget.{part}"))
 
 
-def _norm(text: str) -> str:
-    return _PUNCT.sub("", text)
-
-
-def _indicator_row(
-    rows: str, row: IndicatorRow, scored: RowScore, fw: Framework, ev: Evaluation, out: list[Finding]
-) -> None:
-    i = scored.index
-    where = row_label(i, row)
-    path = f"{rows}[{i}]"
-    missing: list[tuple[str, str]] = []
-    if not row.name.strip():
-        missing.append(("name", "指标名称"))
-    if row.kind is None:
-        missing.append(("kind", "指标类型（定量/定性）"))
-    if row.kind is Kind.QUAL:
-        if row.grade is None and row.override_rate is None:
-            missing.append(("grade", "完成等级"))
-        if not row.target_text.strip():
-            missing.append(("target_text", "年度目标值（文字）"))
-    elif row.kind is Kind.QUANT:
-        if row.direction is None:
-            missing.append(("direction", "方向（≥/≤/=）"))
-        if row.target_value is None:
-            missing.append(("target_value", "目标值"))
-        if not row.unit.strip():
-            missing.append(("unit", "单位"))
-        if row.actual_value is None and row.override_rate is None:
-            missing.append(("actual_value", "实际值"))
-    for field, label in missing:
-        out.append(finding("V10", f"{where}缺少{label}，请填写", f"{path}.{field}"))
-
-    if row.kind is Kind.QUANT and row.direction is not None:
-        stated = direction_in_text(row.target_text)
-        if stated is not None and stated is not row.direction:
-            out.append(finding(
-                "V11",
-                f"{where}的目标值文字“{row.target_text[:30]}”表示“{stated.value}”，但方向选择了“{row.direction.value}”，"
-                "请改正其中之一",
-                f"{path}.direction",
-            ))
-    r = scored.completion if scored.source != "override" else scored.used
-    if r is not None:
-        if r < 1 and not row.shortfall_reason.strip():
-            out.append(finding(
-                "V12", f"{where}完成率 {round2(r * 100)}%，未达 100%，请填写未达标原因", f"{path}.shortfall_reason"
-            ))
-        threshold = fw.completion.excess_threshold / 100
-        over = r >= threshold if fw.completion.excess_inclusive else r > threshold
-        if over and not row.excess_reason.strip():
-            out.append(finding(
-                "V13",
-                f"{where}完成率 {round2(r * 100)}%，在 {fw.completion.excess_threshold}% 以上，"
-                "请填写“完成率在150%以上的原因”（如目标设置偏低）",
-                f"{path}.excess_reason",
-            ))
-    if (
-        row.approved_target_text.strip()
-        and _norm(row.approved_target_text) != _norm(row.target_text)
-        and not row.target_change_note.strip()
-    ):
-        out.append(finding(
-            "V15",
-            f"{where}的目标值“{row.target_text[:30]}”与批复目标值“{row.approved_target_text[:30]}”不同，"
-            "请在“目标调整说明”中说明原因",
-            f"{path}.target_change_note",
-        ))
-    if len(re.findall(r"\d+(?:\.\d+)?", row.target_text)) >= 2 and not row.scored_measure.strip():
-        out.append(finding(
-            "V16",
-            f"{where}的目标包含多个子目标，请在“计分口径”中说明按哪一个计分",
-            f"{path}.scored_measure",
-        ))
-    if r is not None and scored.source == "value":
-        _plausible(where, row, r, fw, path, out)
-    if row.seq != i + 1:
-        typed = "为空" if row.seq is None else f"填的是 {row.seq}，与它在表中的位置不一致（或重复）"
-        out.append(finding(
-            "V19", f"{where}的“序号”列{typed}；评分汇总、报告和提示都按表中顺序编为序号{i + 1}，"
-            f"请把序号改为 {i + 1}",
-            f"{path}.seq",
-        ))
-    if scored.used < 1 and row.name.strip() and r is not None:
-        text = _norm("".join(ev.problems))
-        if _norm(row.name) not in text:
-            out.append(finding(
-                "V17",
-                f"{where}未完全完成（完成率 {round2(scored.used * 100)}%），“存在的主要问题”中未提及，请补充",
-                "problems",
-            ))
-
-
-_NUMBER_IN_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def _plausible(where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: str, out: list[Finding]) -> None:
-    """V18: an actual value that its own text or the completion rate says is probably mistyped."""
-    assert row.actual_value is not None and row.target_value is not None
-    unit = row.unit.strip()
-    typed = f"实际值 {plain(row.actual_value)}{unit}、目标值 {plain(row.target_value)}{unit}"
-    rate = r * 100
-    low, high = fw.completion.plausible_min, fw.completion.plausible_max
-    if not low <= rate <= high:
-        out.append(finding(
-            "V18", f"{where}{typed}，完成率 {round2(rate)}% {'低于' if rate < low else '高于'} "
-            f"{plain(low if rate < low else high)}%，很可能是输入有误（如多输或少输了位数、百分数写成了小数），请核对",
-            f"{path}.actual_value",
-        ))
-        return
-    # only numbers written with the row's own unit (“满意度95%”, “6场”) state the actual value
-    text = normalise_text(row.actual_text).replace(",", "")
-    numbers = {Decimal(m.group(0)) for m in _NUMBER_IN_TEXT.finditer(text)
-               if unit and text[m.end():].startswith(normalise_text(unit))}
-    if numbers and row.actual_value not in numbers:
-        out.append(finding(
-            "V18", f"{where}的“年度实际值（文字）”写的是“{row.actual_text.strip()[:30]}”，与计分用的实际值 "
-            f"{plain(row.actual_value)}{unit} 不一致，请核对两处",
-            f"{path}.actual_value",
-        ))
-
-
-def _spending(ev: Evaluation, out: list[Finding]) -> None:
-    sp = ev.spending
-    entered = [(i, m) for i, m in enumerate(sp.monthly) if m is not None]
-    if not entered and sp.annual_mean is None:
-        out.append(finding("V20", "请填写12个月的一般公共预算支出执行率，或填写年度平均执行率", "spending.monthly[0]"))
-    elif entered and len(entered) < 12 and sp.annual_mean is None:
-        absent = [str(i + 1) for i, m in enumerate(sp.monthly) if m is None]
-        out.append(finding(
-            "V20", f"缺少 {'、'.join(absent)} 月的执行率，请补齐12个月或改填年度平均执行率",
-            f"spending.monthly[{int(absent[0]) - 1}]" if absent else "spending.monthly[0]",
-        ))
-    # the 0–100 % range of each rate is checked by the monthly_mean rule, which refuses to score it
-    values = [m for _, m in entered]
-    if len(values) == 12 and all(a < b for a, b in pairwise(values)) and values[0] < 50:
-        out.append(finding(
-            "V21",
-            "执行率逐月递增，像是累计执行率；评分按各月执行率的平均值计算，请填写财政部门通报的各月执行率",
-            "spending.monthly[0]",
-        ))
-
-
-def _management(ev: Evaluation, fw: Framework, result: Result, out: list[Finding]) -> None:
+def _management(ev: Evaluation, fw: Framework, out: list[Finding]) -> None:
+    """The checks every 管理效率 row shares: known indicator, its 分值, its 评价说明 (V30, V32)."""
     specs = {s.id: s for s in fw.management()}
     entries = {m.indicator: m for m in ev.management}
     for key in entries:
@@ -309,47 +159,6 @@ def _management(ev: Evaluation, fw: Framework, result: Result, out: list[Finding
             ))
         if not entry.evidence.strip():
             out.append(finding("V32", f"“{spec.name}”缺少评价说明，请写明本年度的实际情况和依据", f"{p}.evidence"))
-        ind = result.indicator(key)
-        if spec.rule == "checklist":
-            for j, item in enumerate(spec.items):
-                answer = entry.answers[j] if j < len(entry.answers) else None
-                if answer is None:
-                    out.append(finding(
-                        "V32", f"“{spec.name}”的子项“{fw.item_text(item)}”未答复，请选择 是/否/不适用", f"{p}.answers[{j}]"
-                    ))
-        elif spec.rule == "count_ratio":
-            n, m = entry.count_total, entry.count_done
-            first = entry.answers[0] if entry.answers else None
-            labels = spec.count_labels or ("N", "M")
-            if n is None and first not in (Answer.YES, Answer.NA):
-                out.append(finding(
-                    "V32", f"“{spec.name}”请填写{labels[0]}和{labels[1]}，或在子项中选择“是”（全部按时）/“不适用”",
-                    f"{p}.count_total",
-                ))
-            if n is not None and m is None and n != 0:
-                out.append(finding("V32", f"“{spec.name}”请填写{labels[1]}", f"{p}.count_done"))
-            if n is not None and m is not None and (m > n or m < 0 or n < 0):
-                out.append(finding("V07", f"“{spec.name}”的{labels[1]} {m} 不能大于{labels[0]} {n}，也不能为负", f"{p}.count_done"))
-        elif spec.rule == "ratio_threshold" and ind.ratio is None and not any(
-            v is not None and v < 0 for v in ind.inputs.values()  # negative amounts: V07 says so
-        ):
-            blanks = [f for f, v in ind.inputs.items() if v is None]
-            assert spec.ratio is not None
-            ratio_spec = fw.ratios[spec.ratio]
-            optional = {n.lstrip("-").rstrip("?") for n in (*ratio_spec.numerator, *ratio_spec.denominator) if n.endswith("?")}
-            needed = [f for f in blanks if f not in optional]
-            what = "、".join(_label(f) for f in needed) if needed else "分母不能为 0 的数据"
-            out.append(finding(
-                "V32", f"“{spec.name}”无法计算：请在“收支情况”中填写{what}",
-                f"budget.{needed[0]}" if needed else f"{p}.evidence",
-            ))
-        low = spec.explain_below is not None and ind.ratio is not None and ind.ratio < spec.explain_below
-        if low and not entry.explanation.strip():
-            out.append(finding(
-                "V33",
-                f"{fw.ratios[spec.ratio or ''].name}为 {ind.ratio}%，低于 {spec.explain_below}%，请在“情况说明”中说明原因",
-                f"{p}.explanation",
-            ))
 
 
 def _claims(ev: Evaluation, result: Result, out: list[Finding]) -> None:

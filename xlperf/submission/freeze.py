@@ -291,7 +291,7 @@ def core_values(wb: Workbook, result: Result, source: Any) -> dict[tuple[str, st
     if exec_rate is not None:
         ratio = result.ratios.get("budget_execution")
         out[exec_rate] = (None if ratio is None else float(ratio / 100), "预算执行率（xlperf 计算）")
-    spending = next((i for i in result.indicator_scores() if i.spec.rule == "monthly_mean"), None)
+    spending = next((i for i in result.indicator_scores() if i.spec.kind.monthly_rates), None)
     mean = spending.inputs.get("mean") if spending is not None else None
     mean_cell = _mean_cell(wb)
     if mean_cell is not None:

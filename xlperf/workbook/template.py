@@ -416,7 +416,7 @@ def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framew
             cell.value = entry.answers[n].value
     elif entry is not None and col.attr is not None:
         put(cell, _attr(entry, col.attr))
-    if spec.rule == "count_ratio" and col.attr in ("count_total", "count_done") and spec.count_labels:
+    if spec.kind.counts and col.attr in ("count_total", "count_done") and spec.count_labels:
         label = spec.count_labels[0 if col.attr == "count_total" else 1]
         cell.comment = Comment(label, "xlperf")
 

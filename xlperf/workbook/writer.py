@@ -134,7 +134,7 @@ def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
 
 def report_rows(result: Result) -> list[tuple[str, Row]]:
     """The 自评报告 sheet: a paragraph per row, from the same Result as 评分汇总."""
-    report = result.narrative()
+    report = result.report
     rows: list[tuple[str, Row]] = [(TITLE, [report.title])]
     for p in report.paragraphs:
         rows.append((f"h{p.level}" if p.level else BODY, [p.text]))
