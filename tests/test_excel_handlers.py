@@ -19,12 +19,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
 from xlperf.excel import handlers, on_ribbon
 from xlperf.excel.book import EXEC_RATE_FORMULA, parse_reference, snapshot
 from xlperf.excel.registry import BUTTONS
-from xlperf.framework import get_framework
 from xlperf.pipeline import assess, load_input, write_scored
 from xlperf.workbook import layout as L
 from xlperf.workbook.template import build_workbook, save_workbook

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from xlperf.core import evaluate
-from xlperf.decimals import ZERO
-from xlperf.evaluation import Evaluation
+from xlperf.core.decimals import ZERO
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.findings import Finding, finding
+from xlperf.core.framework import Framework, IndicatorSpec, parse_framework
+from xlperf.core.narrative import Writer, format_full, format_score
+from xlperf.core.result import IndicatorScore, Result
+from xlperf.core.rules import RULES, Context, RuleKind, register
 from xlperf.examples import example_evaluation
-from xlperf.findings import Finding, finding
-from xlperf.framework import Framework, IndicatorSpec, parse_framework
-from xlperf.narrative import Writer, format_full, format_score
-from xlperf.result import IndicatorScore, Result
-from xlperf.rules import RULES, Context, RuleKind, register
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from xlperf.core import evaluate
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.findings import Finding, one_per_field, ordered
+from xlperf.core.framework import Framework, get_framework
+from xlperf.core.result import Result
 from xlperf.files import atomic_path, atomic_write_text, output_error, sha256_file
-from xlperf.findings import Finding, one_per_field, ordered
-from xlperf.framework import Framework, get_framework
-from xlperf.result import Result
 
 
 class InputError(Exception):

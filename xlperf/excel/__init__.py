@@ -40,9 +40,9 @@ def _setup_logging() -> None:
 
 def _domain_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message is already a complete Chinese sentence for the clerk."""
+    from xlperf.core.framework import FrameworkError
     from xlperf.excel.handlers import HandlerError
     from xlperf.files import OutputError
-    from xlperf.framework import FrameworkError
     from xlperf.pipeline import InputError
     from xlperf.workbook.safety import WorkbookReadError
 

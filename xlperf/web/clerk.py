@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from xlperf.findings import CODES, Finding
+from xlperf.core.findings import CODES, Finding
 
 if TYPE_CHECKING:
-    from xlperf.result import Result
+    from xlperf.core.result import Result
     from xlperf.submission.package import PackageResult
 
 ACCEPTED_SUFFIXES = (".xlsx", ".xlsm")
@@ -77,7 +77,7 @@ def two(value: Decimal | float | None) -> str:
 
 def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
     """What the clerk's page shows of one result: score table, ratios, findings, report paragraphs."""
-    from xlperf.narrative import format_full
+    from xlperf.core.narrative import format_full
 
     rows: list[dict[str, Any]] = []
     management: list[dict[str, Any]] = []

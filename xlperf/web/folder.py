@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from xlperf.batch import CARD_SUFFIX, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
-from xlperf.findings import CODES, Finding
-from xlperf.result import SCORECARD_SCHEMA
+from xlperf.core.findings import CODES, Finding
+from xlperf.core.result import SCORECARD_SCHEMA
 from xlperf.summary import rank
 
 MAX_FILES = 5000  # what one listing shows; a bureau folder holds a few hundred

@@ -19,9 +19,9 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf import __version__
-from xlperf.decimals import round2
-from xlperf.findings import Finding, detail
-from xlperf.result import Result
+from xlperf.core.decimals import round2
+from xlperf.core.findings import Finding, detail
+from xlperf.core.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put
 from xlperf.workbook.printing import fit_row_heights, set_page_header, setup_print

@@ -10,11 +10,11 @@ import re
 from itertools import pairwise
 from typing import Any
 
-from xlperf.decimals import ONE, ZERO, round2
-from xlperf.evaluation import Evaluation
-from xlperf.findings import Finding, finding
-from xlperf.framework import Framework, IndicatorSpec
-from xlperf.narrative import (
+from xlperf.core.decimals import ONE, ZERO, round2
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.findings import Finding, finding
+from xlperf.core.framework import Framework, IndicatorSpec
+from xlperf.core.narrative import (
     NUM,
     Checker,
     Writer,
@@ -25,8 +25,8 @@ from xlperf.narrative import (
     self_ref,
     year_text,
 )
-from xlperf.result import IndicatorScore, Result
-from xlperf.rules import Context, RuleKind, register
+from xlperf.core.result import IndicatorScore, Result
+from xlperf.core.rules import Context, RuleKind, register
 
 
 @register

@@ -25,12 +25,12 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 
-from xlperf.decimals import fmt2, plain, round2
-from xlperf.evaluation import Budget, Evaluation
-from xlperf.findings import Finding, finding
-from xlperf.quantity import normalised_words
-from xlperf.report import Paragraph, Report
-from xlperf.result import IndicatorScore, Result, SectionScore
+from xlperf.core.decimals import fmt2, plain, round2
+from xlperf.core.evaluation import Budget, Evaluation
+from xlperf.core.findings import Finding, finding
+from xlperf.core.quantity import normalised_words
+from xlperf.core.report import Paragraph, Report
+from xlperf.core.result import IndicatorScore, Result, SectionScore
 
 TITLE = "部门整体支出绩效自评报告"
 MISSING = "（未填写）"

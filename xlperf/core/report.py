@@ -1,4 +1,4 @@
-"""The 自评报告 as data: a title and its paragraphs (built by :mod:`xlperf.narrative`, written by the
+"""The 自评报告 as data: a title and its paragraphs (built by :mod:`xlperf.core.narrative`, written by the
 .docx and workbook adapters). Kept apart from the builder so that ``Result.report`` can be typed."""
 
 from __future__ import annotations

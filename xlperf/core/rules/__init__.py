@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from xlperf.evaluation import Evaluation, IndicatorRow, Kind, ManagementEntry
-from xlperf.findings import Finding
-from xlperf.framework import Framework, IndicatorSpec
-from xlperf.quantity import Direction, completion_ratio, direction_in_text
+from xlperf.core.evaluation import Evaluation, IndicatorRow, Kind, ManagementEntry
+from xlperf.core.findings import Finding
+from xlperf.core.framework import Framework, IndicatorSpec
+from xlperf.core.quantity import Direction, completion_ratio, direction_in_text
+from xlperf.core.registry import RULES, register
 
 if TYPE_CHECKING:
-    from xlperf.narrative import Checker, Writer
-    from xlperf.result import IndicatorScore, Result
+    from xlperf.core.narrative import Checker, Writer
+    from xlperf.core.result import IndicatorScore, Result
 
 
 @dataclass
@@ -65,7 +66,7 @@ class RuleKind:
 
     def narrate(self, w: Writer, result: Result, k: int, ind: IndicatorScore) -> None:
         """Write this indicator's part of the 自评报告 (``k`` is its number in its group)."""
-        from xlperf.narrative import management_indicator
+        from xlperf.core.narrative import management_indicator
 
         management_indicator(w, result, k, ind, self.computed_sentence, self.lost_items)
 
@@ -87,16 +88,6 @@ class RuleKind:
             "full": float(ind.full), "score": float(ind.score),
             "ratio": None if ind.ratio is None else float(ind.ratio),
         }]
-
-
-#: the registered kinds, by name
-RULES: dict[str, RuleKind] = {}
-
-
-def register(cls: type[RuleKind]) -> type[RuleKind]:
-    """Class decorator: make a rule kind available to frameworks under its ``name``."""
-    RULES[cls.name] = cls()
-    return cls
 
 
 def completion(row: IndicatorRow, fw: Framework) -> tuple[Decimal | None, str]:
@@ -130,7 +121,7 @@ def row_path(rows: str, index: int, field: str) -> str:
 
 
 # the bundled kinds register themselves on import
-from xlperf.rules import management, rows, spending  # noqa: E402
+from xlperf.core.rules import management, rows, spending  # noqa: E402
 
 __all__ = ["RULES", "Context", "RuleKind", "completion", "management", "register", "row_label", "row_path",
            "rows", "spending"]

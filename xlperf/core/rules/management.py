@@ -3,7 +3,7 @@ ratio with threshold (a computed ratio against a limit, per-point deduction, flo
 
 Each kind owns its own input checks (V32/V07/V33), the computed sentence of its paragraph and the
 V42 read-back of its ratio; the paragraph's common parts are written by
-:func:`xlperf.narrative.management_indicator`.
+:func:`xlperf.core.narrative.management_indicator`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from xlperf.decimals import ZERO, fmt2, round2
-from xlperf.evaluation import Answer, Evaluation, ManagementEntry
-from xlperf.findings import Finding, finding
-from xlperf.framework import Framework, IndicatorSpec
-from xlperf.narrative import (
+from xlperf.core.decimals import ZERO, fmt2, round2
+from xlperf.core.evaluation import Answer, Evaluation, ManagementEntry
+from xlperf.core.findings import Finding, finding
+from xlperf.core.framework import Framework, IndicatorSpec
+from xlperf.core.narrative import (
     BUDGET_LABELS,
     MISSING,
     NUM,
@@ -29,8 +29,8 @@ from xlperf.narrative import (
     sentence,
     tidy,
 )
-from xlperf.result import IndicatorScore, Result
-from xlperf.rules import Context, RuleKind, register
+from xlperf.core.result import IndicatorScore, Result
+from xlperf.core.rules import Context, RuleKind, register
 
 
 def _entry(ev: Evaluation, spec: IndicatorSpec) -> ManagementEntry | None:

@@ -1,7 +1,7 @@
 """Frameworks as data: the scoring rules of one finance bureau and year, read from TOML.
 
 Numbers (分值, thresholds, deductions, grade rates, rating bands) live in the TOML file; the rule
-*kinds* are code registered by name in :mod:`xlperf.rules`. Loading validates the file and
+*kinds* are code registered by name in :mod:`xlperf.core.rules`. Loading validates the file and
 reports every problem at once, in Chinese, naming the key at fault.
 """
 
@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from xlperf.evaluation import Budget
+from xlperf.core.evaluation import Budget
+from xlperf.core.registry import RULES
 
 if TYPE_CHECKING:
-    from xlperf.rules import RuleKind
+    from xlperf.core.rules import RuleKind
 
 
 class FrameworkError(Exception):
@@ -64,9 +65,7 @@ class IndicatorSpec(_Spec):
 
     @property
     def kind(self) -> RuleKind:
-        """The rule kind that scores, checks and narrates this indicator (:mod:`xlperf.rules`)."""
-        from xlperf.rules import RULES
-
+        """The rule kind that scores, checks and narrates this indicator (:mod:`xlperf.core.rules`)."""
         return RULES[self.rule]
 
 
@@ -154,7 +153,6 @@ BUDGET_FIELDS = frozenset(Budget.model_fields)
 
 def parse_framework(text: str, source: str) -> Framework:
     """Parse and check a framework TOML text; raise :class:`FrameworkError` with every problem."""
-    from xlperf.rules import RULES  # the registry of rule kinds
 
     try:
         data = tomllib.loads(text, parse_float=Decimal)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from xlperf.decimals import plain, to_decimal
+from xlperf.core.decimals import plain, to_decimal
 
 
 class Direction(StrEnum):

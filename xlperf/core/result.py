@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xlperf.decimals import round2
-from xlperf.evaluation import Answer, Evaluation
-from xlperf.findings import Finding, has_errors
-from xlperf.framework import Framework, IndicatorSpec
-from xlperf.report import EMPTY_REPORT, Report
+from xlperf.core.decimals import round2
+from xlperf.core.evaluation import Answer, Evaluation
+from xlperf.core.findings import Finding, has_errors
+from xlperf.core.framework import Framework, IndicatorSpec
+from xlperf.core.report import EMPTY_REPORT, Report
 
 SCORECARD_SCHEMA = "xlperf.scorecard/1"
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from xlperf.decimals import ZERO, round2
-from xlperf.evaluation import Budget, Evaluation
-from xlperf.findings import Finding, finding
-from xlperf.framework import Framework
-from xlperf.quantity import Direction
-from xlperf.result import Result
+from xlperf.core.decimals import ZERO, round2
+from xlperf.core.evaluation import Budget, Evaluation
+from xlperf.core.findings import Finding, finding
+from xlperf.core.framework import Framework
+from xlperf.core.quantity import Direction
+from xlperf.core.result import Result
 
 _FIELD_LABELS = {name: (f.description or name) for name, f in Budget.model_fields.items()}
 

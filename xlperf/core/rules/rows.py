@@ -10,11 +10,11 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from xlperf.decimals import ONE, ZERO, fmt2, plain, round2
-from xlperf.evaluation import Evaluation, IndicatorRow, Kind
-from xlperf.findings import Finding, finding
-from xlperf.framework import Framework, IndicatorSpec
-from xlperf.narrative import (
+from xlperf.core.decimals import ONE, ZERO, fmt2, plain, round2
+from xlperf.core.evaluation import Evaluation, IndicatorRow, Kind
+from xlperf.core.findings import Finding, finding
+from xlperf.core.framework import Framework, IndicatorSpec
+from xlperf.core.narrative import (
     MISSING,
     Writer,
     circled,
@@ -24,9 +24,9 @@ from xlperf.narrative import (
     self_ref,
     sentence,
 )
-from xlperf.quantity import direction_in_text, normalise_text, normalised_words
-from xlperf.result import IndicatorScore, Result, RowScore
-from xlperf.rules import Context, RuleKind, completion, register, row_label, row_path
+from xlperf.core.quantity import direction_in_text, normalise_text, normalised_words
+from xlperf.core.result import IndicatorScore, Result, RowScore
+from xlperf.core.rules import Context, RuleKind, completion, register, row_label, row_path
 
 
 @register
