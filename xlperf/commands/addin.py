@@ -115,21 +115,42 @@ def uninstall_cmd(ctx: click.Context) -> None:
 @addin.command(name="status")
 @click.pass_context
 def status_cmd(ctx: click.Context) -> None:
-    """显示加载项是否已安装、加载项使用哪个 Python。"""
+    """检查这台电脑上的 Excel 能否使用加载项：是否已安装、用哪个 Python、工作表函数的 DLL、签名策略与受信任位置。
+
+    \b
+    每一项给出结论；有问题时说明请 IT 做什么。只读，不改动任何设置。
+    """
     from xlperf.excel.install import status, unsupported_message
 
     plat = _platform(ctx)
-    st = status(plat)
+    obj = ctx.find_root().obj
+    injected = obj if isinstance(obj, dict) else {}
+    st = status(plat, injected.get("addin_registry"), injected.get("addin_environ"))
     click.echo(f"系统：{plat.label}")
     if st.locations is None:
         click.echo(unsupported_message(plat))
         return
-    mark = "已安装" if st.addin_installed else "未安装"
-    click.echo(f"加载项：{mark}（{st.locations.addin_path}）")
+    if st.addin_installed:
+        version = {True: "，与当前 xlperf 生成的一致", False: "，但不是当前 xlperf 生成的版本：请重新运行 xlperf addin install",
+                   None: ""}[st.addin_current]
+        click.echo(f"加载项：已安装（{st.locations.addin_path}）{version}")
+    else:
+        click.echo(f"加载项：未安装（{st.locations.addin_path}）")
     if st.conf_interpreter:
         ok = "" if st.interpreter_exists else "（该文件不存在，请重新运行 xlperf addin install）"
         click.echo(f"Python：{st.conf_interpreter}{ok}（设置文件 {st.locations.conf_path}）")
     else:
         click.echo(f"Python：未设置（设置文件 {st.locations.conf_path}）")
+    problems = 0
+    for check in st.checks:
+        mark = {True: "[正常]", False: "[问题]", None: "[提示]"}[check.ok]
+        problems += check.ok is False
+        click.echo(f"{mark} {check.title}：{check.detail}")
+        if check.ask_it:
+            click.echo(f"       处理：{check.ask_it}")
+    if plat.system == "windows" and not st.checks:
+        click.echo("（无法读取 Windows 注册表：签名策略、受信任位置和 DLL 未检查。）")
     if not st.addin_installed:
         click.echo("安装：xlperf addin install")
+    elif problems:
+        click.echo(f"发现 {problems} 个问题：加载项在这台电脑上可能无法正常使用，请按上面的“处理”办理。")

@@ -40,7 +40,9 @@ class RibbonButton:
     """One ribbon button. ``id`` is what ``xlperf.excel.on_ribbon(id)`` receives from VBA.
 
     ``action`` is the short name of the command (the same word the CLI uses), ``group`` the id of
-    its :class:`RibbonGroup`, ``image_mso`` a built-in Office icon name.
+    its :class:`RibbonGroup`, ``image_mso`` a built-in Excel image name. ``needs_workbook=False``
+    marks the buttons that also work with no workbook open (the VBA ``OnRibbon`` lets only these
+    through when ``ActiveWorkbook Is Nothing``; the others say 请先打开自评表).
     """
 
     id: str
@@ -49,6 +51,7 @@ class RibbonButton:
     help: str
     image_mso: str
     group: str
+    needs_workbook: bool = True
 
 
 GROUPS: tuple[RibbonGroup, ...] = (
@@ -106,6 +109,7 @@ BUTTONS: tuple[RibbonButton, ...] = (
         help="按所选评价框架新建一份空白自评表。",
         image_mso="FileNew",
         group="xlperf_group_tools",
+        needs_workbook=False,
     ),
     RibbonButton(
         id="xlperf_help",
@@ -114,6 +118,7 @@ BUTTONS: tuple[RibbonButton, ...] = (
         help="打开 xlperf 使用说明。",
         image_mso="Help",
         group="xlperf_group_tools",
+        needs_workbook=False,
     ),
 )
 

