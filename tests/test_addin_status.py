@@ -10,6 +10,7 @@ them into its data folder (``xlwings-<v>.data/data/``: the environment's root, o
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +59,19 @@ def clerk_pc(**extra: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     return data
 
 
+def python_exe(path: Path, real: str = sys.executable) -> Path:
+    """A ``python.exe`` at ``path`` that runs the real interpreter ``real`` (a shell script: Linux)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\nexec "{real}" "$@"\n', encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
 @pytest.fixture
 def pc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Python in ``tmp/Python311`` with the xlwings DLLs beside it (a normal per-user install)."""
     home = tmp_path / "home"
-    python = tmp_path / "Python311" / "python.exe"
-    python.parent.mkdir(parents=True)
-    python.write_bytes(b"")
+    python = python_exe(tmp_path / "Python311" / "python.exe")
     dlls = {}
     for bits in (64, 32):
         dll = python.parent / diagnose.dll_name(bits)
@@ -95,6 +102,7 @@ def test_a_clean_pc_reports_no_problem(pc: dict[str, Any]) -> None:
     assert code == 0, output
     assert "已安装" in output and "与当前 xlperf 生成的一致" in output
     assert f"[正常] 工作表函数所需的 xlwings DLL：64 位 Excel 用的 {diagnose.dll_name(64)}" in output
+    assert f"[正常] 加载项使用的 Python：{pc['python']} 能加载 xlperf 和 xlwings" in output
     assert "[正常] Office 16.0 加载项签名策略" in output
     assert "[正常] Office 16.0 启动文件夹是否受信任" in output
     assert "[问题]" not in output and "发现" not in output
@@ -159,9 +167,7 @@ def test_disabled_items_and_no_office(pc: dict[str, Any]) -> None:
 
 def test_dll_after_pip_install_user_is_copied_where_the_vba_looks(pc: dict[str, Any]) -> None:
     """pip install --user: the DLL is in %APPDATA%\\Python, python.exe elsewhere; install copies it."""
-    python = pc["tmp"] / "Programs" / "Python311" / "python.exe"
-    python.parent.mkdir(parents=True)
-    python.write_bytes(b"")
+    python = python_exe(pc["tmp"] / "Programs" / "Python311" / "python.exe")
     userbase = pc["tmp"] / "home" / APPDATA_REL / "Python"
     userbase.mkdir(parents=True)
     for bits, dll in list(pc["dlls"].items()):
@@ -200,3 +206,30 @@ def test_dll_search_dirs_are_the_vbas() -> None:
 def test_linux_status_explains_and_exits_0(tmp_path: Path) -> None:
     result = CliRunner().invoke(addin, ["status"], obj={"addin_platform": inst.Platform("linux", tmp_path)})
     assert result.exit_code == 0 and "Windows 或 macOS" in result.output
+
+
+# ------------------------------------------------------------------------------ the interpreter
+
+
+def test_an_interpreter_without_xlperf_is_reported(pc: dict[str, Any]) -> None:
+    """The system Python (no xlperf, no xlwings) named in the config, as when IT installed elsewhere."""
+    system = python_exe(pc["tmp"] / "other" / "python.exe", "/usr/bin/python3")
+    install(pc, system)
+    _, output = status_output(pc, FakeRegistry(clerk_pc()))
+    assert f"[问题] 加载项使用的 Python：{system} 无法加载 xlperf" in output
+    assert "ModuleNotFoundError" in output and "-m pip install" in output
+
+
+def test_a_missing_interpreter_is_reported(pc: dict[str, Any]) -> None:
+    install(pc, pc["python"])
+    pc["python"].unlink()
+    _, output = status_output(pc, FakeRegistry(clerk_pc()))
+    assert "[问题] 加载项使用的 Python：" in output and "不存在" in output
+
+
+def test_the_microsoft_store_python_is_reported(pc: dict[str, Any]) -> None:
+    store = python_exe(pc["tmp"] / "home" / "AppData" / "Local" / "Microsoft" / "WindowsApps"
+                       / "PythonSoftwareFoundation.Python.3.11_qbz5n2kfra8p0" / "python.exe")
+    checks = diagnose.interpreter_checks(str(store))
+    assert checks[0].ok is False and "Microsoft Store" in checks[0].detail and "python.org" in checks[0].ask_it
+    assert checks[1].ok is True

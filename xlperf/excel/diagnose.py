@@ -42,6 +42,7 @@ __all__ = [
     "dll_name",
     "dll_search_dirs",
     "excel_bitness",
+    "interpreter_checks",
     "office_versions",
     "place_dll",
     "policy_checks",
@@ -178,6 +179,43 @@ def office_versions(reg: Registry) -> list[str]:
     found = {k for k in reg.subkeys(HKCU, OFFICE_ROOT) if re.fullmatch(r"\d+\.\d", k)}
     found |= {k for k in reg.subkeys(HKCU, POLICY_ROOT) if re.fullmatch(r"\d+\.\d", k)}
     return sorted(found, key=lambda v: float(v), reverse=True)
+
+
+def interpreter_checks(interpreter: str | None, timeout: float = 120) -> list[Check]:
+    """Can the add-in's Python import xlperf and xlwings? Is it the Microsoft Store Python?
+
+    The import is run for real (``<python> -c "import xlperf.excel, xlwings"``): the usual failure is
+    xlperf installed into another Python than the one in the config file.
+    """
+    import subprocess
+
+    title = "加载项使用的 Python"
+    if not interpreter:
+        return [Check(title, False, "未设置。", "请运行 xlperf addin install。")]
+    if not os.path.exists(interpreter):
+        return [Check(title, False, f"{interpreter} 不存在（Python 被卸载或移动了？）。",
+                      "请用现在的 Python 重新运行 xlperf addin install。")]
+    out: list[Check] = []
+    parts = {p.lower() for p in PureWindowsPath(interpreter).parts}
+    if "windowsapps" in parts:
+        out.append(Check(title, False,
+                         "这是 Microsoft Store 版 Python：它为自己写入 AppData 的文件可能被重定向到应用的私有目录，"
+                         "Excel 看不到（加载项、设置文件、DLL）。",
+                         "请 IT 安装 python.org 的 Windows 版 Python，用它安装 xlperf 后重新运行 xlperf addin install。"))
+    try:
+        # In the interpreter's folder, as xlwings' RunPython runs it (not in whatever folder we are in).
+        run = subprocess.run([interpreter, "-c", "import xlperf.excel, xlwings"], capture_output=True,
+                             text=True, timeout=timeout, cwd=os.path.dirname(interpreter) or None)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [*out, Check(title, False, f"无法运行 {interpreter}：{exc}", "请用现在的 Python 重新运行 xlperf addin install。")]
+    if run.returncode != 0:
+        last = (run.stderr.strip().splitlines() or ["?"])[-1]
+        out.append(Check(title, False, f"{interpreter} 无法加载 xlperf（{last}）。",
+                         f"请用这个 Python 安装 xlperf：\"{interpreter}\" -m pip install xlperf-….whl，"
+                         "或用装有 xlperf 的 Python 重新运行 xlperf addin install。"))
+    else:
+        out.append(Check(title, True, f"{interpreter} 能加载 xlperf 和 xlwings。"))
+    return out
 
 
 def dll_check(interpreter: str | None, reg: Registry, exists: Callable[[str], bool] = os.path.exists,

@@ -274,7 +274,7 @@ def status(plat: Platform, registry: Any = None, environ: dict[str, str] | None 
         if registry is None and sys.platform.startswith("win"):
             registry = diagnose.WinRegistry()
         if registry is not None:
-            checks = (diagnose.dll_check(interpreter, registry),
+            checks = (*diagnose.interpreter_checks(interpreter), diagnose.dll_check(interpreter, registry),
                       *diagnose.policy_checks(registry, str(loc.startup_dir), environ))
     return Status(plat, loc, installed, interpreter, bool(interpreter) and Path(str(interpreter)).exists(),
                   current, checks)
