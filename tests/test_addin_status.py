@@ -191,6 +191,20 @@ def test_dll_in_an_unwritable_folder_tells_what_to_ask_it(pc: dict[str, Any]) ->
     assert "请 IT 把" in check.ask_it and diagnose.dll_name(64) in check.ask_it
 
 
+def test_install_warns_when_the_dll_cannot_be_placed(pc: dict[str, Any]) -> None:
+    """Neither folder beside python.exe can be written (here: they do not exist; on a PC:
+    C:\\Program Files, which root-run tests cannot imitate with permissions): install says what IT
+    has to copy where."""
+    python = pc["tmp"] / "elsewhere" / "Python311" / "python.exe"
+    for bits, dll in list(pc["dlls"].items()):  # the DLLs live elsewhere (pip install --user)
+        pc["dlls"][bits] = dll.rename(pc["tmp"] / dll.name)
+    result = CliRunner().invoke(addin, ["install", "--interpreter", str(python)],
+                                obj={"addin_platform": pc["plat"], "addin_registry": FakeRegistry(clerk_pc())})
+    assert result.exit_code == 0
+    assert "注意：加载项只在" in result.output and "请 IT 把 xlwings64-" in result.output
+    assert not python.parent.exists()
+
+
 def test_dll_lookup_follows_excels_bitness(pc: dict[str, Any]) -> None:
     (pc["python"].parent / diagnose.dll_name(64)).unlink()
     x86 = FakeRegistry(clerk_pc(**{f"HKLM:{diagnose.C2R_CONFIG}": {"Platform": "x86"}}))

@@ -83,9 +83,26 @@ def install_cmd(ctx: click.Context, addin_file: Path | None, interpreter: str | 
     click.echo("已安装 xlperf 加载项：")
     for path in written:
         click.echo(f"  {path}")
+    if plat.system == "windows":
+        _warn_dll(ctx, interpreter or sys.executable)
     click.echo("请完全退出并重新启动 Excel，“绩效自评”选项卡即会出现。")
     if plat.system == "macos":
         click.echo("注意：macOS 版 Excel 只支持选项卡按钮，不支持 XLPERF_ 开头的工作表函数。")
+
+
+def _warn_dll(ctx: click.Context, interpreter: str) -> None:
+    """Say so when the worksheet functions' DLL is still not where the add-in's VBA looks."""
+    from xlperf.excel import diagnose
+
+    obj = ctx.find_root().obj
+    registry = obj.get("addin_registry") if isinstance(obj, dict) else None
+    if registry is None:
+        if not sys.platform.startswith("win"):
+            return
+        registry = diagnose.WinRegistry()
+    check = diagnose.dll_check(interpreter, registry)
+    if check.ok is False:
+        click.secho(f"注意：{check.detail}\n处理：{check.ask_it}", fg="yellow", err=True)
 
 
 @addin.command(name="uninstall")
