@@ -35,12 +35,13 @@ from typing import Any
 import pytest
 
 from xlperf.excel import NO_WORKBOOK_MESSAGE
-from xlperf.excel.registry import BUTTONS, UDF_MODULE, UDFS
+from xlperf.excel.registry import BUTTONS, PROTECTED_VIEW_MESSAGE, UDF_MODULE, UDFS
 from xlperf.excel.vba.ovba import ModuleKind
 from xlperf.excel.vba.sources import (
     RIBBON_MODULE,
     UDF_VBA_MODULE,
     addin_modules,
+    chrw_function_text,
     default_macros_dir,
     ribbon_module,
     udf_wrapper_source,
@@ -293,18 +294,38 @@ def test_on_ribbon_checks_for_a_workbook_before_run_python() -> None:
     assert not any("ActiveWorkbook" in ln for ln in lines[:guard])  # nothing touches it before
     assert sum(ln.startswith("RunPython ") for ln in lines) == 1
     inner = lines[guard:run]
-    assert "Exit Sub" in inner and inner.index("Exit Sub") > next(
-        i for i, ln in enumerate(inner) if ln.startswith("MsgBox ")
-    )
+    # Both messages are shown before Exit Sub, inside the "not a no-workbook button" branch.
+    assert inner[1] == 'If InStr(NO_WORKBOOK_BUTTONS, "|" & control.Id & "|") = 0 Then'
+    exit_at = inner.index("Exit Sub")
+    shown = [ln for ln in inner[:exit_at] if ln.startswith("MsgBox ")]
+    assert shown == ['MsgBox ProtectedViewMessage(), vbExclamation, "xlperf"',
+                     'MsgBox NoWorkbookMessage(), vbExclamation, "xlperf"']
+    assert "Workbooks.Add" in inner[exit_at:]
 
 
-def test_on_ribbon_message_is_the_chinese_text() -> None:
+def test_on_ribbon_messages_are_the_chinese_texts() -> None:
     source = ribbon_module().source
-    call = re.search(r"MsgBox (.*?), vbExclamation", source.replace(" _\r\n", " "), re.DOTALL)
-    assert call
-    text = "".join(chr(int(h, 16)) for h in re.findall(r"ChrW\(&H([0-9A-F]{4})\)", call.group(1)))
-    assert re.fullmatch(r"(ChrW\(&H[0-9A-F]{4}\)( & )?\s*)+", call.group(1))
-    assert text == NO_WORKBOOK_MESSAGE == "请先打开自评表，再点击此按钮。"
+    assert chrw_function_text(source, "NoWorkbookMessage") == NO_WORKBOOK_MESSAGE == "请先打开自评表，再点击此按钮。"
+    assert chrw_function_text(source, "ProtectedViewMessage") == PROTECTED_VIEW_MESSAGE
+    assert "启用编辑" in PROTECTED_VIEW_MESSAGE
+    assert "InProtectedView = Not (Application.ActiveProtectedViewWindow Is Nothing)" in source
+    assert source.split("Private Function InProtectedView() As Boolean", 1)[1].lstrip().split("\r\n")[1].strip() == (
+        "On Error Resume Next")  # Mac Excel has no ActiveProtectedViewWindow
+
+
+def _macros_with(tmp_path: Path, old: str, new: str) -> Path:
+    for f in default_macros_dir().iterdir():
+        text = f.read_text(encoding="ascii")
+        if f.name == "xlperf_ribbon.bas":
+            assert old in text
+            text = text.replace(old, new, 1)
+        (tmp_path / f.name).write_text(text, encoding="ascii")
+    return tmp_path
+
+
+def test_a_misspelt_message_stops_the_build(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="NoWorkbookMessage"):
+        ribbon_module(_macros_with(tmp_path, "ChrW(&H8BF7) & ChrW(&H5148)", "ChrW(&H8BF7) & ChrW(&H5149)"))
 
 
 def test_the_buttons_without_a_workbook_come_from_the_registry(tmp_path: Path) -> None:
@@ -313,11 +334,8 @@ def test_the_buttons_without_a_workbook_come_from_the_registry(tmp_path: Path) -
     m = re.search(r'NO_WORKBOOK_BUTTONS As String = "([^"]*)"', ribbon_module().source)
     assert m and set(m.group(1).strip("|").split("|")) == without
     # Drift between the VBA list and the registry stops the build.
-    for f in default_macros_dir().iterdir():
-        text = f.read_text(encoding="ascii")
-        (tmp_path / f.name).write_text(text.replace("|xlperf_help|", "|xlperf_help|xlperf_send|"), encoding="ascii")
     with pytest.raises(ValueError, match="NO_WORKBOOK_BUTTONS"):
-        ribbon_module(tmp_path)
+        ribbon_module(_macros_with(tmp_path, "|xlperf_help|", "|xlperf_help|xlperf_send|"))
 
 
 def test_run_python_command_reaches_on_ribbon() -> None:

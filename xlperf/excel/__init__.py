@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["NO_WORKBOOK_MESSAGE", "on_ribbon"]
+from xlperf.excel.registry import NO_WORKBOOK_MESSAGE
 
-# The same text as the VBA OnRibbon's MsgBox (xlperf/excel/macros/xlperf_ribbon.bas, in ChrW form).
-NO_WORKBOOK_MESSAGE = "请先打开自评表，再点击此按钮。"
+__all__ = ["NO_WORKBOOK_MESSAGE", "on_ribbon"]
 
 _LOG_READY = False
 

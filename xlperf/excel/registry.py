@@ -11,6 +11,8 @@ from dataclasses import dataclass
 __all__ = [
     "BUTTONS",
     "GROUPS",
+    "NO_WORKBOOK_MESSAGE",
+    "PROTECTED_VIEW_MESSAGE",
     "RIBBON_TAB_ID",
     "RIBBON_TAB_LABEL",
     "UDFS",
@@ -24,6 +26,12 @@ __all__ = [
 ]
 
 RIBBON_TAB_ID = "xlperf_tab"
+
+# What the VBA OnRibbon says when a button needs a workbook and there is none (ActiveWorkbook Is
+# Nothing), or the workbook is open in Protected View. xlperf_ribbon.bas spells them in ChrW form;
+# the add-in builder checks that it spells exactly these.
+NO_WORKBOOK_MESSAGE = "请先打开自评表，再点击此按钮。"
+PROTECTED_VIEW_MESSAGE = "自评表在受保护的视图中打开：请先点击提示栏上的“启用编辑”，再点击此按钮。"
 RIBBON_TAB_LABEL = "绩效自评"
 
 

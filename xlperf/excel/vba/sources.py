@@ -16,7 +16,15 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from xlperf.excel.registry import BUTTONS, UDF_CATEGORY, UDF_MODULE, UDFS, Udf
+from xlperf.excel.registry import (
+    BUTTONS,
+    NO_WORKBOOK_MESSAGE,
+    PROTECTED_VIEW_MESSAGE,
+    UDF_CATEGORY,
+    UDF_MODULE,
+    UDFS,
+    Udf,
+)
 from xlperf.excel.vba.ovba import WORKBOOK_BASE, WORKSHEET_BASE, Module, ModuleKind, module_source
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "SELFTEST_MODULE",
     "UDF_VBA_MODULE",
     "addin_modules",
+    "chrw_function_text",
     "default_macros_dir",
     "dictionary_module",
     "read_macro",
@@ -81,7 +90,23 @@ def ribbon_module(macros_dir: Path | None = None) -> Module:
     expected = "|" + "".join(f"{b.id}|" for b in BUTTONS if not b.needs_workbook)
     if found != [expected]:
         raise ValueError(f"xlperf_ribbon.bas: NO_WORKBOOK_BUTTONS is {found}, the registry says {expected!r}")
+    for function, text in (("NoWorkbookMessage", NO_WORKBOOK_MESSAGE), ("ProtectedViewMessage", PROTECTED_VIEW_MESSAGE)):
+        spelled = chrw_function_text(source, function)
+        if spelled != text:
+            raise ValueError(f"xlperf_ribbon.bas: {function} spells {spelled!r}, the registry says {text!r}")
     return Module(RIBBON_MODULE, source)
+
+
+def chrw_function_text(source: str, function: str) -> str | None:
+    """The text a ``Private Function <function>() As String`` made only of ChrW(&H....) returns."""
+    m = re.search(rf"^Private Function {function}\(\) As String\r\n    {function} = (.*?)\r\nEnd Function",
+                  source, re.MULTILINE | re.DOTALL)
+    if m is None:
+        return None
+    expr = m.group(1).replace(" _\r\n", " ")
+    if not re.fullmatch(r"ChrW\(&H[0-9A-F]{4}\)( +& +ChrW\(&H[0-9A-F]{4}\))*", expr.strip()):
+        return None
+    return "".join(chr(int(h, 16)) for h in re.findall(r"&H([0-9A-F]{4})", expr))
 
 
 def _xlwings_dir() -> Path:
