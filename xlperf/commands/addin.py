@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def _platform(ctx: click.Context) -> Any:
@@ -136,6 +136,7 @@ def status_cmd(ctx: click.Context) -> None:
 
     \b
     每一项给出结论；有问题时说明请 IT 做什么。只读，不改动任何设置。
+    退出码：0 没有发现问题（或不是 Windows/macOS），1 发现问题。
     """
     from xlperf.excel.install import status, unsupported_message
 
@@ -171,3 +172,4 @@ def status_cmd(ctx: click.Context) -> None:
         click.echo("安装：xlperf addin install")
     elif problems:
         click.echo(f"发现 {problems} 个问题：加载项在这台电脑上可能无法正常使用，请按上面的“处理”办理。")
+        sys.exit(EXIT_FINDINGS)
