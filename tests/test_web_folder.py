@@ -35,6 +35,18 @@ def test_score_cards_are_read_and_ranked(batch_out: Path) -> None:
     assert [(s["code"], s["times"]) for s in f.finding_statistics()][:2] == [("V13", 3), ("V16", 2)]
 
 
+def test_a_finding_code_of_a_newer_xlperf_is_kept(batch_out: Path, tmp_path: Path) -> None:
+    card = json.loads((batch_out / "example.scorecard.json").read_text(encoding="utf-8"))
+    card["findings"].insert(0, {"code": "X99", "severity": "error", "sheet": "问题与措施", "cell": "B9",
+                                "path": "", "message": "新规则"})
+    (tmp_path / "new.scorecard.json").write_text(json.dumps(card, ensure_ascii=False), encoding="utf-8")
+    f = Folder.scan(tmp_path)
+    rows = f.entries[0].finding_rows()
+    assert rows[-1] == {"code": "X99", "level": "错误", "severity": "error", "where": "问题与措施!B9",
+                        "message": "新规则", "title": ""}
+    assert {"code": "X99", "level": "错误", "title": "", "times": 1, "departments": 1} in f.finding_statistics()
+
+
 def test_unreadable_cards_are_reported_and_outside_files_never_listed(batch_out: Path, tmp_path: Path) -> None:
     folder = tmp_path / "dir"
     folder.mkdir()
@@ -54,8 +66,25 @@ def test_unreadable_cards_are_reported_and_outside_files_never_listed(batch_out:
     names = [x.relative for x in f.files]
     assert "link.csv" not in names and ".hidden/x.csv" not in names and "汇总.csv" in names
     assert f.file(-1) is None and f.file(len(f.files)) is None
+    rows = f.entries[0].finding_rows()
+    assert [r["where"] for r in rows][:3] == ["产出指标!J9", "产出指标!J10", "产出指标!R12"]  # sheet, then row
     # a listed file replaced afterwards by a link to the outside is refused when asked for
     index = names.index("汇总.csv")
     (folder / "汇总.csv").unlink()
     os.symlink(secret, folder / "汇总.csv")
     assert f.file(index) is None
+
+
+def test_serve_usage_errors_are_chinese_and_exit_2(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "xlperf.cli", "serve", "--port", str(port)],
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and f"端口 {port} 已被占用" in run.stderr and "--port 0" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "xlperf.cli", "serve", "--port", "0", "--dir", str(tmp_path / "无")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "找不到该文件夹" in run.stderr

@@ -229,15 +229,12 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         return e
 
     async def review_dept(request: Request) -> Response:
-        from xlperf.web.clerk import finding_row, sort_findings
-
         if (missing := needs_dir(request)) is not None:
             return missing
         e = entry_or_404(request)
         if isinstance(e, Response):
             return e
-        findings = [finding_row(x) for x in sort_findings(e.findings(), [])]
-        return page(request, "review_dept.html", f=folder(), e=e, findings=findings)
+        return page(request, "review_dept.html", f=folder(), e=e, findings=e.finding_rows())
 
     async def review_matrix(request: Request) -> Response:
         if (missing := needs_dir(request)) is not None:

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from xlperf.batch import CARD_SUFFIX, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome, rank
-from xlperf.findings import CODES, Finding
+from xlperf.findings import CODES
 from xlperf.result import SCORECARD_SCHEMA
+from xlperf.web.view import card_finding_rows
 
 MAX_FILES = 5000  # what one listing shows; a bureau folder holds a few hundred
 MAX_CARD_BYTES = 20 * 1024 * 1024
@@ -90,13 +91,9 @@ class Entry:
         items = self.card.get("indicators")
         return [i for i in items if isinstance(i, dict) and i.get("section") == section] if isinstance(items, list) else []
 
-    def findings(self) -> list[Finding]:
-        out = []
-        for f in self.card.get("findings") or []:
-            if isinstance(f, dict) and str(f.get("code")) in CODES:
-                out.append(Finding(code=str(f["code"]), message=str(f.get("message") or ""), path=str(f.get("path") or ""),
-                                   sheet=str(f.get("sheet") or ""), cell=str(f.get("cell") or "")))
-        return out
+    def finding_rows(self) -> list[dict[str, str]]:
+        """The card's findings as table rows, in sheet-and-row order."""
+        return card_finding_rows(self.card.get("findings"))
 
 
 @dataclass
@@ -184,14 +181,16 @@ class Folder:
         """Per code: level, title, how often, in how many departments."""
         times: Counter[str] = Counter()
         departments: dict[str, set[int]] = {}
+        about: dict[str, dict[str, str]] = {}
         for e in self.entries:
-            for f in e.findings():
-                times[f.code] += 1
-                departments.setdefault(f.code, set()).add(e.key)
-        order = list(CODES)
-        return [{"code": code, "level": "错误" if CODES[code][0].value == "error" else "提醒", "title": CODES[code][1],
+            for f in e.finding_rows():
+                times[f["code"]] += 1
+                departments.setdefault(f["code"], set()).add(e.key)
+                about.setdefault(f["code"], f)
+        order = {code: i for i, code in enumerate(CODES)}
+        return [{"code": code, "level": about[code]["level"], "title": about[code]["title"],
                  "times": n, "departments": len(departments[code])}
-                for code, n in sorted(times.items(), key=lambda kv: (-kv[1], order.index(kv[0])))]
+                for code, n in sorted(times.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))]
 
 
 def _walk(root: Path) -> list[Path]:
