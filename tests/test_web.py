@@ -268,8 +268,13 @@ def test_example_upload_shows_the_score_card_and_the_findings_of_check(
 
 
 def test_downloads_read_back_with_openpyxl_and_python_docx(
-        page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path) -> None:
+        page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path, check_card: dict[str, Any]) -> None:
     upload_one(page, clerk_server, books["example"])
+    with page.expect_download() as info:
+        page.click("#dl-card")
+    card = tmp_path / "card.json"
+    info.value.save_as(card)
+    assert json.loads(card.read_text(encoding="utf-8")) == check_card, "the page's score card is xlperf check's"
     with page.expect_download() as info:
         page.click("#dl-scored")
     scored = tmp_path / "scored.xlsx"
@@ -392,7 +397,8 @@ def test_four_uploads_at_once_all_succeed(page: Any, clerk_server: Serve, books:
         assert page.inner_text("#total") == "98.57"
 
 
-def test_workbook_text_is_shown_as_text_never_as_html(page: Any, clerk_server: Serve, books: dict[str, Path]) -> None:
+def test_workbook_text_is_shown_as_text_never_as_html(
+        page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path) -> None:
     upload_one(page, clerk_server, books["hostile"])
     heading = page.inner_text("h1")
     assert '<script>alert("x")</script>=HYPERLINK("http://evil.example","点我")' in heading
@@ -400,6 +406,15 @@ def test_workbook_text_is_shown_as_text_never_as_html(page: Any, clerk_server: S
     assert page.dialogs == []
     assert "=1+2 <b>粗体</b> &amp;" in page.inner_text("#s-rows")
     shot(page, "08_clerk_escaped")
+    # and in the scored workbook the page offers, the formula-looking texts are text cells, not formulas
+    with page.expect_download() as info:
+        page.click("#dl-scored")
+    scored = tmp_path / "hostile.scored.xlsx"
+    info.value.save_as(scored)
+    wb = openpyxl.load_workbook(scored)
+    found = [c for ws in wb for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and ("HYPERLINK" in c.value or c.value.startswith("=1+2"))]
+    assert found and all(c.data_type == "s" for c in found), [(c.coordinate, c.data_type) for c in found]
 
 
 # ------------------------------------------------------------------------------ security (raw HTTP)
