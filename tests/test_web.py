@@ -329,6 +329,14 @@ def test_send_to_the_bureau_delivers_exactly_one_message(
     assert page.inner_text("#n-errors") == "0"
     assert "czj@example.gov.cn" in page.inner_text(".actions")
     page.click("#send")
+    # a double click, a second tab, a script: three more requests at once start nothing new
+    states = page.evaluate("""async () => {
+        const csrf = document.querySelector('meta[name="csrf-token"]').content;
+        const url = document.getElementById('send').dataset.url;
+        const one = () => fetch(url, {method: 'POST', headers: {'X-CSRF-Token': csrf, 'Content-Type': 'application/json'},
+                                      body: '{}'}).then(r => r.json());
+        return await Promise.all([one(), one(), one()]); }""")
+    assert {s["state"] for s in states} <= {"sending", "sent"} and {s["attempts"] for s in states} == {1}
     page.wait_for_selector("#progress.sent", timeout=60_000)
     assert "已发送给" in page.inner_text("#progress") and page.is_disabled("#send")
     shot(page, "05_clerk_sent")

@@ -179,7 +179,7 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
             return JSONResponse({"error": "找不到这份工作簿的结果；请重新上传。"}, status_code=404)
         if request.method == "POST":
             force, reason = await options(request)
-            state = workspace.start_send(job, force, reason)
+            state = await run_in_threadpool(workspace.start_send, job, force, reason)  # may wait for an export
         else:
             state = job.send
         return JSONResponse(state.to_json())
