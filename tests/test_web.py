@@ -403,6 +403,11 @@ def test_four_uploads_at_once_all_succeed(page: Any, clerk_server: Serve, books:
     for link in links:
         page.goto(f"{clerk_server.base}{link}")
         assert page.inner_text("#total") == "98.57"
+    # the home page lists what this session has processed
+    page.goto(f"{clerk_server.base}/")
+    recent = cells(page, "#recent tbody td:first-child")
+    assert {f"自评表{i}.xlsx" for i in range(1, 5)} <= set(recent)
+    shot(page, "07b_clerk_recent", full_page=True)
 
 
 def test_workbook_text_is_shown_as_text_never_as_html(

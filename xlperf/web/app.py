@@ -81,7 +81,8 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
     # -- clerk ------------------------------------------------------------------------------------
     async def home(request: Request) -> Response:
         max_mb = workspace.limits.max_file_mb
-        return page(request, "clerk.html", max_bytes=workspace.max_upload_bytes, max_mb=f"{max_mb:g}")
+        recent = sorted(workspace.jobs(), key=lambda j: j.created, reverse=True)
+        return page(request, "clerk.html", max_bytes=workspace.max_upload_bytes, max_mb=f"{max_mb:g}", recent=recent)
 
     async def upload(request: Request) -> Response:
         name = unquote(request.headers.get("x-filename", "")).strip() or "自评表.xlsx"

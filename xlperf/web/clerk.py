@@ -70,14 +70,20 @@ class Job:
     scorecard: Path
     docx: Path
     touched: float = field(default_factory=time.monotonic)
+    created: float = field(default_factory=time.time)
     package: PackageResult | None = None
     package_zip: Path | None = None
     package_forced: bool = False
     send: SendState = field(default_factory=SendState)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    _view: dict[str, Any] | None = field(default=None, repr=False)
+
     def view(self) -> dict[str, Any]:
-        return result_view(self.result, self.sheet_order)
+        """The page's values (computed once: the result does not change)."""
+        if self._view is None:
+            self._view = result_view(self.result, self.sheet_order)
+        return self._view
 
 
 def _operator() -> str:
