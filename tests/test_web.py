@@ -227,6 +227,9 @@ def cells(page: Any, selector: str) -> list[str]:
 
 def test_example_upload_shows_the_score_card_and_the_findings_of_check(
         page: Any, clerk_server: Serve, books: dict[str, Path], check_card: dict[str, Any]) -> None:
+    response = page.goto(f"{clerk_server.base}/")  # the address without its token
+    assert response is not None and response.status == 403 and "访问令牌" in page.inner_text("body")
+    shot(page, "00_forbidden_without_token")
     open_home(page, clerk_server)
     shot(page, "01_clerk_home")
     with page.expect_navigation(url=lambda u: "/job/" in u, timeout=60_000):
