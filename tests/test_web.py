@@ -702,3 +702,31 @@ def test_a_dropped_workbook_is_scored(page: Any, clerk_server: Serve, books: dic
     with page.expect_navigation(url=lambda u: "/job/" in u, timeout=60_000):
         page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
     assert page.inner_text("#total") == "98.57" and "拖入的自评表.xlsx" in page.inner_text(".summary")
+
+
+def test_reviewer_pages_on_an_intake_folder(page: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from test_web_folder import make_intake_dir
+
+    out = make_intake_dir(tmp_path_factory.mktemp("intake-src"))
+    s = start_serve(tmp_path_factory.mktemp("intake-serve"), "--dir", str(out))
+    try:
+        page.goto(s.url.replace("/?", "/review?"))
+        rows = page.locator("#ranking tbody tr")
+        assert rows.count() == 2
+        assert cells(page, "#ranking tbody td.intake-status")[0].startswith("有效")
+        shot(page, "15_review_intake_ranking")
+        page.check("input[name=all]")
+        page.click("form.filters button")
+        assert page.locator("#ranking tbody tr").count() == 3
+        assert page.locator("#ranking tbody tr.superseded").count() == 1
+        assert "已被取代" in page.locator("#ranking tbody tr.superseded").inner_text()
+        shot(page, "16_review_intake_all")
+        page.locator("#ranking tbody tr.superseded a").first.click()
+        page.wait_for_selector("#intake")
+        assert "已被同一部门同一年度后收到的报送取代" in page.inner_text("#intake")
+        with page.expect_download() as info:
+            page.click("text=下载计分后的工作簿")
+        assert info.value.suggested_filename.endswith("_部门整体支出绩效自评.xlsx")
+        shot(page, "17_review_intake_superseded")
+    finally:
+        s.stop()

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,66 @@ def test_serve_usage_errors_are_chinese_and_exit_2(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "xlperf.cli", "serve", "--port", "0", "--dir", str(tmp_path / "无")],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "找不到该文件夹" in run.stderr
+
+
+# ------------------------------------------------------------------------------ an intake folder
+
+
+def make_intake_dir(root: Path) -> Path:
+    """A real `xlperf intake` output: the clean seed submitted twice (the second, with one reason
+    reworded, supersedes the first) and a second department's forced submission, as .eml drafts."""
+    from xlperf.examples import example_evaluation
+    from xlperf.framework import get_framework
+    from xlperf.workbook.template import build_workbook, save_workbook
+
+    def clean(reason: str) -> object:
+        ev = example_evaluation()
+        ev.outputs[21].shortfall_reason = reason
+        for i in (7, 16, 20):
+            ev.outputs[i].excess_reason = "年初目标设置偏保守，实际需求超出预期"
+        return ev
+
+    other = example_evaluation()
+    other.department.name, other.department.short_name = "广州市白云区示例局", "示例局"
+    other.outputs[1].actual_value = type(other.outputs[1].target_value)("2")  # a lower total
+    mails = root / "mails"
+    mails.mkdir()
+    env = {**os.environ, "XLPERF_HOME": str(root / "home"), "XDG_CONFIG_HOME": str(root / "config"),
+           "XLPERF_SMTP_FROM": "kgs@example.cn", "XLPERF_SUBMIT_TO": "czj@example.gov.cn"}
+    fw = get_framework("guangzhou-2023")
+    for i, (ev, extra) in enumerate([(clean("受征拆进度影响"), []), (clean("受征拆进度影响，顺延至次年"), []),
+                                     (other, ["--force", "--reason", "待财政确认"])]):
+        folder = root / f"wb{i}"
+        folder.mkdir()
+        wb = save_workbook(build_workbook(fw, ev), folder / "自评表.xlsx")  # type: ignore[arg-type]
+        run = subprocess.run([sys.executable, "-m", "xlperf.cli", "submit", str(wb), "--eml", str(mails / f"{i}.eml"),
+                              *extra], capture_output=True, text=True, env=env)
+        assert run.returncode == 0, run.stdout + run.stderr
+        time.sleep(1.1)  # Date headers a second apart: the later submission is the current one
+    out = root / "intake"
+    run = subprocess.run([sys.executable, "-m", "xlperf.cli", "intake", str(mails), "-o", str(out)],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode in (0, 1), run.stdout + run.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def intake_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_intake_dir(tmp_path_factory.mktemp("intake"))
+
+
+def test_an_intake_folder_ranks_the_current_submission_of_each_department(intake_out: Path) -> None:
+    f = Folder.scan(intake_out)
+    assert len(f.entries) == 3 and len(f.current) == 2, [(e.card_file.relative, e.status) for e in f.entries]
+    superseded = [e for e in f.entries if not e.current]
+    assert len(superseded) == 1 and superseded[0].rank is None
+    clean_current = next(e for e in f.current if "科技工业" in e.department)
+    assert superseded[0].received < clean_current.received and superseded[0].department == clean_current.department
+    assert clean_current.status == "有效" and clean_current.total == SEED_TOTAL and clean_current.rank == 1
+    other = next(e for e in f.current if e.department == "广州市白云区示例局")
+    assert other.rank == 2 and other.total < SEED_TOTAL and other.errors > 0
+    assert clean_current.scored_file is not None
+    assert clean_current.scored_file.path.name.endswith("_部门整体支出绩效自评.xlsx")
+    assert clean_current.scored_file.path.parent == clean_current.card_file.path.parent
+    assert sum(n for _, n in f.distribution()) == 2
+    assert any(x.path.name == "汇总.xlsx" for x in f.summaries)

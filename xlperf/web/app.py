@@ -212,12 +212,13 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         f = await run_in_threadpool(folder, True)
         q = request.query_params
         rating, year, errors, text = q.get("rating", ""), q.get("year", ""), q.get("errors", ""), q.get("q", "").strip()
-        rows = [e for e in f.ranking()
+        everything = q.get("all", "") == "1"
+        rows = [e for e in f.ranking(everything)
                 if (not rating or e.rating == rating) and (not year or e.year == year)
                 and (errors != "yes" or e.errors) and (errors != "no" or not e.errors)
                 and (not text or text.casefold() in e.department.casefold() or text.casefold() in e.workbook.casefold())]
         return page(request, "review.html", f=f, rows=rows, ratings=RATING_FILTERS,
-                    filters={"rating": rating, "year": year, "errors": errors, "q": text})
+                    filters={"rating": rating, "year": year, "errors": errors, "q": text, "all": everything})
 
     def entry_or_404(request: Request) -> Any:
         try:
