@@ -29,8 +29,8 @@ from conftest import SEED_TOTAL
 from smtp_servers import Server, Tls, free_port, make_authenticator, run_controller
 
 from xlperf.cli import main
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.pipeline import assess, load_input
 from xlperf.submission.freeze import Evaluator, looks_like_text, parse
 from xlperf.submission.outbox import Outbox
@@ -415,7 +415,7 @@ def test_frozen_workbook_values_only_no_macros_core_values(clean_wb: Path) -> No
     # provenance: document properties, custom properties and the hidden sheet
     props = {p.name: p.value for p in wb.custom_doc_props}
     assert props["xlperf.input_sha256"] == before
-    assert props["xlperf.framework"] == "guangzhou-2023"
+    assert props["xlperf.core.framework"] == "guangzhou-2023"
     assert props["xlperf.operator"] == "张三"
     assert props["xlperf.forced"] is False
     assert props["xlperf.total"] == "98.57"

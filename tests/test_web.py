@@ -34,8 +34,8 @@ from bad_inputs.make_corpus import biff8_workbook_stream, cfb, example_bytes, zi
 from conftest import ROOT, SEED_RATING, SEED_RATIOS, SEED_SECTIONS, SEED_TOTAL
 from smtp_servers import Server, free_port, run_controller
 
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.workbook.template import build_workbook, save_workbook
 
 playwright_sync = pytest.importorskip("playwright.sync_api")

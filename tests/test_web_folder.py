@@ -97,8 +97,8 @@ def test_serve_usage_errors_are_chinese_and_exit_2(tmp_path: Path) -> None:
 def make_intake_dir(root: Path) -> Path:
     """A real `xlperf intake` output: the clean seed submitted twice (the second, with one reason
     reworded, supersedes the first) and a second department's forced submission, as .eml drafts."""
+    from xlperf.core.framework import get_framework
     from xlperf.examples import example_evaluation
-    from xlperf.framework import get_framework
     from xlperf.workbook.template import build_workbook, save_workbook
 
     def clean(reason: str) -> object:

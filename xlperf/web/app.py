@@ -186,7 +186,7 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         return JSONResponse(state.to_json())
 
     async def new_workbook(request: Request) -> Response:
-        from xlperf.framework import get_framework
+        from xlperf.core.framework import get_framework
         from xlperf.workbook.template import build_workbook, save_workbook
 
         target = workspace.root / "blank" / "部门整体支出绩效自评表.xlsx"

@@ -29,7 +29,7 @@ from loguru import logger
 from xlperf.web.view import result_view
 
 if TYPE_CHECKING:
-    from xlperf.result import Result
+    from xlperf.core.result import Result
     from xlperf.submission.package import PackageResult
 
 

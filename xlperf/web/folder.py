@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from xlperf.batch import CARD_SUFFIX, OK, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
-from xlperf.findings import CODES
-from xlperf.result import SCORECARD_SCHEMA
+from xlperf.core.findings import CODES
+from xlperf.core.result import SCORECARD_SCHEMA
 from xlperf.summary import rank
 from xlperf.web.view import card_finding_rows
 

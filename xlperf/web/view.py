@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from xlperf.findings import CODES, Finding
+from xlperf.core.findings import CODES, Finding
 from xlperf.workbook.layout import INPUT_SHEETS, OUTPUT_SHEETS
 
 if TYPE_CHECKING:
-    from xlperf.result import Result
+    from xlperf.core.result import Result
 
 #: the standard workbook's sheet order, for findings whose workbook is not at hand (score cards)
 STANDARD_SHEETS = (*INPUT_SHEETS, *OUTPUT_SHEETS)
@@ -71,7 +71,7 @@ def card_finding_rows(findings: Any) -> list[dict[str, str]]:
 
 def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
     """What the clerk's page shows of one result: score table, ratios, findings, report paragraphs."""
-    from xlperf.narrative import format_full
+    from xlperf.core.narrative import format_full
 
     rows: list[dict[str, Any]] = []
     management: list[dict[str, Any]] = []
@@ -97,7 +97,7 @@ def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
          "deduction": two(row.deduction), "score": two(row.score), "short": row.deduction > 0}
         for sec in result.sections for ind in sec.indicators for row in ind.rows
     ]
-    report = result.narrative()
+    report = result.report
     dep = result.evaluation.department
     return {
         "department": dep.name or "（未填写部门）",

@@ -276,7 +276,7 @@ def management_input(attr: str | None, spec: Any) -> bool:
     if attr and attr.startswith("answers."):
         return int(attr.split(".")[1]) < len(spec.items)
     if attr in ("count_total", "count_done"):
-        return bool(spec.rule == "count_ratio")
+        return bool(spec.kind.counts)
     return True
 
 

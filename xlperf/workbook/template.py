@@ -21,11 +21,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlperf.decimals import plain
-from xlperf.evaluation import Evaluation, IndicatorRow
-from xlperf.files import atomic_path
-from xlperf.framework import Framework
-from xlperf.quantity import (
+from xlperf.core.decimals import plain
+from xlperf.core.evaluation import Evaluation, IndicatorRow
+from xlperf.core.framework import Framework
+from xlperf.core.quantity import (
     Direction,
     Quantity,
     direction_in_text,
@@ -33,6 +32,7 @@ from xlperf.quantity import (
     normalise_text,
     resolve_percent_row,
 )
+from xlperf.files import atomic_path
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put, put_text
 from xlperf.workbook.printing import (
@@ -416,7 +416,7 @@ def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framew
             cell.value = entry.answers[n].value
     elif entry is not None and col.attr is not None:
         put(cell, _attr(entry, col.attr))
-    if spec.rule == "count_ratio" and col.attr in ("count_total", "count_done") and spec.count_labels:
+    if spec.kind.counts and col.attr in ("count_total", "count_done") and spec.count_labels:
         label = spec.count_labels[0 if col.attr == "count_total" else 1]
         cell.comment = Comment(label, "xlperf")
 
@@ -461,8 +461,8 @@ def build_committed_templates(folder: Path = TEMPLATES_DIR) -> list[Path]:
     """Regenerate the two workbooks committed under ``workbook_templates/`` (one command:
     ``python -m xlperf.workbook.template``). A test fails when the committed files differ in
     content from what this builds."""
+    from xlperf.core.framework import get_framework
     from xlperf.examples import example_evaluation
-    from xlperf.framework import get_framework
 
     fw = get_framework("guangzhou-2023")
     blank = save_workbook(build_workbook(fw), folder / BLANK_NAME)
