@@ -129,8 +129,10 @@ def clerk_server(tmp_path_factory: pytest.TempPathFactory, smtp: Server) -> Iter
     env = {"XLPERF_SMTP_HOST": "127.0.0.1", "XLPERF_SMTP_PORT": str(smtp.port), "XLPERF_SMTP_SECURITY": "none",
            "XLPERF_SMTP_FROM": SENDER, "XLPERF_SUBMIT_TO": TO, "XLPERF_SMTP_TIMEOUT": "5"}
     server = start_serve(tmp_path_factory.mktemp("serve"), "--max-file-mb", str(MAX_MB), env=env)
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # ------------------------------------------------------------------------------ the browser
@@ -558,9 +560,11 @@ def batch_dir(books: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def review_server(batch_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     server = start_serve(tmp_path_factory.mktemp("review"), "--dir", str(batch_dir))
-    assert any("/review?token=" in line for line in server.output)
-    yield server
-    server.stop()
+    try:
+        assert any("/review?token=" in line for line in server.output)
+        yield server
+    finally:
+        server.stop()
 
 
 def cards(batch_dir: Path) -> list[dict[str, Any]]:
