@@ -233,6 +233,7 @@ class _Reader:
 
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         assert min_col is not None and min_row is not None and max_col is not None and max_row is not None
+        max_row = min(max_row, ws.max_row)  # bounded by the cells that exist, not by what the ref claims
         headers: dict[str, int] = {}
         for col in range(min_col, max_col + 1):
             text = ws.cell(row=min_row, column=col).value
