@@ -215,6 +215,23 @@ def hold_lock(path: Path, *, wait: float = 0.0) -> Iterator[Path]:
         fh.close()  # releases the lock
 
 
+@contextlib.contextmanager
+def output_folder_lock(folder: Path) -> Iterator[None]:
+    """One xlperf run at a time writes into ``folder`` (``xlperf batch -o``): a second one is refused
+    with :class:`OutputError` instead of mixing its files and its 汇总 with the first one's."""
+    lock = Path(folder) / ".xlperf.lock"
+    try:
+        with hold_lock(lock):
+            yield
+    except LockBusy:
+        raise OutputError(
+            f"另一个 xlperf 正在向输出文件夹 {folder} 写结果（锁文件 {lock.name}）；"
+            "请等它结束后再运行，或用 -o 指定另一个输出文件夹"
+        ) from None
+    except OSError as exc:
+        raise OutputError(_explain(exc, Path(folder))) from exc
+
+
 def _try_lock(fh: IO[bytes]) -> bool:
     if os.name == "nt":
         import msvcrt
