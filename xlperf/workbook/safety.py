@@ -341,7 +341,88 @@ def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
                 f"{path.name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
             ) from exc
 
-    return load(False), lambda: load(True)
+    wb = load(False)
+    _check_drawings(path, wb)
+    return wb, lambda: load(True)
+
+
+_DRAWN = re.compile(rb"<(?:\w+:)?(pic|sp|cxnSp|grpSp|graphicFrame)[\s>]")
+_CHART_REF = re.compile(rb"<(?:\w+:)?chart\s[^>]*(?:r|\w+):id=")
+
+
+def _check_drawings(path: Path, wb: Any) -> None:
+    """Pictures (a scanned seal) and charts must reach the scored copy and the 报送 workbook.
+
+    openpyxl keeps pictures (with Pillow, a dependency) and charts, and drops every other drawing
+    object (shapes, text boxes, SmartArt, pictures in formats Pillow cannot open). Whatever it
+    would drop is refused here with the sheet named, never lost silently.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            titles = _sheet_titles(zf, names)
+            found: dict[str, tuple[int, int, int]] = {}
+            for part, title in titles.items():
+                rels = part.rsplit("/", 1)
+                rels_name = f"{rels[0]}/_rels/{rels[1]}.rels"
+                if rels_name not in names:
+                    continue
+                rels_xml = zf.read(rels_name)
+                pics = charts = others = 0
+                for m in re.finditer(rb'<(?:\w+:)?Relationship\b[^>]*Type="[^"]*/drawing"[^>]*>', rels_xml):
+                    target = re.search(rb'\sTarget="([^"]+)"', m.group(0))
+                    if target is None:
+                        continue
+                    drawing = _resolve(rels[0], target.group(1).decode("utf-8", "replace"))
+                    if drawing not in names:
+                        continue
+                    xml = zf.read(drawing)
+                    for tag in _DRAWN.finditer(xml):
+                        kind = tag.group(1)
+                        if kind == b"pic":
+                            pics += 1
+                        elif kind == b"graphicFrame":
+                            end = xml.find(b"graphicFrame>", tag.end())
+                            if _CHART_REF.search(xml, tag.end(), end if end > 0 else len(xml)):
+                                charts += 1
+                            else:
+                                others += 1
+                        elif kind in (b"sp", b"cxnSp", b"grpSp"):
+                            others += 1
+                found[title] = (pics, charts, others)
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return  # check_file has vouched for the zip; nothing to compare against
+    for title, (pics, charts, others) in found.items():
+        if title not in wb.sheetnames:
+            continue
+        ws = wb[title]
+        kept_pics, kept_charts = len(getattr(ws, "_images", [])), len(getattr(ws, "_charts", []))
+        lost = []
+        if others:
+            lost.append(f"{others} 个形状/文本框/SmartArt")
+        if pics > kept_pics:
+            lost.append(f"{pics - kept_pics} 张无法读取格式的图片（如 EMF/WMF）")
+        if charts > kept_charts:
+            lost.append(f"{charts - kept_charts} 个图表")
+        if lost:
+            raise WorkbookReadError(
+                f"{path.name} 的“{title}”表中有{'、'.join(lost)}，xlperf 无法把它们保留到计分后的工作簿和报送工作簿中；"
+                "为免丢失，已拒绝处理。请把它们删除，或改成 PNG/JPEG 图片（复制 → 选择性粘贴 → 图片）后保存再试"
+            )
+
+
+def _resolve(folder: str, target: str) -> str:
+    """A relationship target relative to ``folder`` (``../drawings/drawing1.xml``) as a zip part name."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = folder.split("/")
+    for piece in target.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
 
 
 def _defused(exc: BaseException) -> bool:
