@@ -328,7 +328,9 @@ def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return openpyxl.load_workbook(path, data_only=data_only, rich_text=False)
+                book = openpyxl.load_workbook(path, data_only=data_only, rich_text=False)
+            unescape_texts(book)
+            return book
         except WorkbookReadError:
             raise
         except Exception as exc:  # openpyxl raises many kinds for malformed parts
@@ -423,6 +425,36 @@ def _resolve(folder: str, target: str) -> str:
         elif piece and piece != ".":
             parts.append(piece)
     return "/".join(parts)
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_ooxml(text: str) -> str:
+    """Excel's ``_xHHHH_`` escapes as the characters they stand for (``_x000D_`` is the carriage
+    return of a pasted line break; ``_x005F_`` escapes a literal underscore), line breaks as ``\n``.
+
+    An escape of a character XML cannot hold (other control characters) stays as written.
+    """
+    if "_x" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        code = int(m.group(1), 16)
+        if code in (0x09, 0x0A, 0x0D) or 0x20 <= code < 0xD800 or 0xE000 <= code < 0xFFFE:
+            return chr(code)
+        return m.group(0)
+
+    return _ESCAPE.sub(one, text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def unescape_texts(wb: Any) -> None:
+    """Apply :func:`unescape_ooxml` to every text cell that exists (openpyxl leaves the escapes in)."""
+    for ws in wb.worksheets:
+        for cell in getattr(ws, "_cells", {}).values():
+            value = cell.value
+            if cell.data_type in ("s", "inlineStr") and isinstance(value, str) and "_x" in value:
+                cell._value = unescape_ooxml(value)  # not .value: a text starting with "=" stays text
 
 
 def _defused(exc: BaseException) -> bool:
