@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class OutputError(Exception):
@@ -71,6 +71,26 @@ def atomic_write(target: Path, writer: Callable[[IO[bytes]], None]) -> Path:
     """Write bytes through ``writer(fh)`` atomically to ``target``."""
     with atomic_path(target) as tmp, tmp.open("wb") as fh:
         writer(fh)
+    return target
+
+
+def save_workbook_atomic(wb: Any, target: Path) -> Path:
+    """Save an openpyxl workbook atomically. On a failure (a full disk) the half-written zip is
+    abandoned without the second failure ``ZipFile.__del__`` would print when collected."""
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    with atomic_path(target) as tmp:
+        archive = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        try:
+            ExcelWriter(wb, archive).save()  # closes the archive when all went well
+        except BaseException:
+            fp, archive.fp = archive.fp, None  # ZipFile.close() (and __del__) now do nothing
+            if fp is not None:
+                with contextlib.suppress(OSError):
+                    fp.close()
+            raise
     return target
 
 

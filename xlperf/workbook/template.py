@@ -22,7 +22,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf.evaluation import Evaluation
-from xlperf.files import atomic_path
+from xlperf.files import save_workbook_atomic
 from xlperf.framework import Framework
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put
@@ -63,9 +63,7 @@ def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -
 
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Save atomically (the previous file stays whole if anything fails)."""
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return path
+    return save_workbook_atomic(wb, path)
 
 
 # ---------------------------------------------------------------------------- sheets
