@@ -416,11 +416,7 @@ def _translate(exc: Exception, phase: str, settings: SmtpSettings) -> SendError:
     chain = _chain(exc)
     error: SendError
     if phase == "data":
-        error = SendError(
-            f"邮件内容已全部发给服务器 {where}，但没有收到服务器的确认（{type(exc).__name__}：{exc}）。"
-            "服务器可能已经收下了这封邮件，也可能没有。",
-            "uncertain",
-        )
+        error = SendError(f"邮件内容已发给服务器 {where}，但没有收到确认（{type(exc).__name__}）", "uncertain")
     elif any(isinstance(e, TimeoutError) for e in chain):
         error = SendError(
             f"连接邮件服务器 {where} 超时（{settings.timeout:g} 秒内无响应，阶段：{_PHASES[phase]}）。"
