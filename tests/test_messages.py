@@ -176,6 +176,18 @@ def test_defined_name_pointing_at_ref_error_is_a_finding(tmp_path: Path) -> None
     assert result.exit_code == 1 and "department.name" in result.output
 
 
+def test_defined_name_pointing_at_a_range_is_a_finding(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    path = workbook(tmp_path)
+    wb = load_workbook(path)
+    wb.defined_names["xp_dept_name"].attr_text = "'基本信息'!$B$5:$B$6"
+    wb.save(path)
+    result = invoke("check", path)
+    no_internal_error(result)
+    assert result.exit_code == 1 and "xp_dept_name" in result.output and "B5:B6" in result.output
+
+
 # -- the data folder -------------------------------------------------------------------------------------------
 
 
