@@ -202,3 +202,35 @@ def test_unusable_data_folder_is_a_message_and_nothing_is_sent(plain_server: Ser
     shutil.rmtree(tmp_path / "work" / "报送包_区科工商信局_2023")
     result = invoke("submit", workbook(tmp_path), "--eml", tmp_path / "草稿.eml", env={"XLPERF_HOME": str(home)})
     assert result.exit_code == 0, result.output
+
+
+def test_full_data_folder_is_one_line_and_nothing_is_sent(plain_server: Server, tmp_path: Path) -> None:
+    """A real full file system as the data folder (logs, outbox, locks): one Chinese line, no
+    "Logging error" traceback for each log message, no ZipFile traceback, nothing sent."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "full"
+    home.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(home)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root on Linux)")
+    try:
+        (home / "logs").mkdir()
+        with open(home / "filler", "wb", buffering=0) as fh, pytest.raises(OSError):
+            while True:
+                fh.write(b"\0" * 4096)
+        wb = workbook(tmp_path)
+        env = {**os.environ, **smtp(plain_server.port), "XLPERF_HOME": str(home), "PYTHONIOENCODING": "utf-8"}
+        xlperf = Path(sys.executable).with_name("xlperf")
+        done = subprocess.run([str(xlperf), "submit", str(wb)], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith("错误："), done.stderr
+        assert "磁盘空间不足" in done.stderr and "未发送" in done.stderr
+        assert plain_server.recorder.messages == []
+        done = subprocess.run([str(xlperf), "run", str(wb), "-o", str(tmp_path / "out.xlsx")], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and done.stderr == "", done.stderr  # logging quietly stops
+    finally:
+        subprocess.run(["umount", "-l", str(home)], capture_output=True)

@@ -216,7 +216,7 @@ def hold_lock(path: Path, *, wait: float = 0.0) -> Iterator[Path]:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+b")  # noqa: SIM115 - closed in finally
+    fh = open(path, "a+b", buffering=0)  # noqa: SIM115 - closed in finally; unbuffered: close never writes
     try:
         deadline = time.monotonic() + wait
         while not _try_lock(fh):
@@ -227,12 +227,12 @@ def hold_lock(path: Path, *, wait: float = 0.0) -> Iterator[Path]:
             fh.seek(0)
             fh.truncate()
             fh.write(f"{os.getpid()}\n".encode())
-            fh.flush()
         except OSError:
-            pass  # the lock itself is what counts, the pid is only for people reading the file
+            pass  # the lock itself is what counts (a full disk is fine), the pid is only for people
         yield path
     finally:
-        fh.close()  # releases the lock
+        with contextlib.suppress(OSError):
+            fh.close()  # releases the lock
 
 
 @contextlib.contextmanager
