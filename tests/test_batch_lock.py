@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from xlperf.files import LockBusy, hold_lock
+from xlperf.files import LockBusy, folder_lock_path, hold_lock
 from xlperf.framework import get_framework
 from xlperf.workbook.template import build_workbook, save_workbook
 
@@ -34,6 +34,11 @@ def inputs(tmp_path: Path) -> tuple[Path, Path]:
         shutil.copy(src, first / f"部门{i:02d}.xlsx")
     shutil.copy(src, second / "另一批.xlsx")
     return first, second
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XLPERF_HOME", str(tmp_path / "home"))  # where the lock lives, here and in the children
 
 
 def env(tmp_path: Path) -> dict[str, str]:
@@ -66,7 +71,7 @@ def test_second_batch_into_the_same_folder_is_refused(inputs: tuple[Path, Path],
     out = tmp_path / "结果"
     proc = subprocess.Popen([str(XLPERF), "batch", str(first), "-o", str(out), "-j", "1"], env=env(tmp_path),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_until_locked(out / ".xlperf.lock", proc)
+    wait_until_locked(folder_lock_path("output", out), proc)
     done = subprocess.run([str(XLPERF), "batch", str(second), "-o", str(out)], env=env(tmp_path),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -76,6 +81,7 @@ def test_second_batch_into_the_same_folder_is_refused(inputs: tuple[Path, Path],
     assert proc.returncode in (0, 1)
     assert summary_files(out) == [f"部门{i:02d}.xlsx" for i in range(1, 9)]
     assert not (out / "另一批.scored.xlsx").exists()
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no lock file in the clerk's folder
 
 
 def test_a_killed_batch_does_not_block_the_next(inputs: tuple[Path, Path], tmp_path: Path) -> None:
@@ -83,7 +89,7 @@ def test_a_killed_batch_does_not_block_the_next(inputs: tuple[Path, Path], tmp_p
     out = tmp_path / "结果"
     proc = subprocess.Popen([str(XLPERF), "batch", str(first), "-o", str(out), "-j", "1"], env=env(tmp_path),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_until_locked(out / ".xlperf.lock", proc)
+    wait_until_locked(folder_lock_path("output", out), proc)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     done = subprocess.run([str(XLPERF), "batch", str(second), "-o", str(out)], env=env(tmp_path),

@@ -235,21 +235,41 @@ def hold_lock(path: Path, *, wait: float = 0.0) -> Iterator[Path]:
             fh.close()  # releases the lock
 
 
+def folder_lock_path(kind: str, folder: Path) -> Path:
+    """Where the lock of ``folder`` lives: ``<data dir>/locks/<kind>-<hash of the resolved path>.lock``,
+    so the clerk's folders get no lock files."""
+    from xlperf.paths import data_dir
+
+    try:
+        key = str(Path(folder).resolve())
+    except OSError:
+        key = os.path.abspath(folder)
+    return data_dir() / "locks" / f"{kind}-{sha256_bytes(os.path.normcase(key).encode('utf-8'))[:24]}.lock"
+
+
 @contextlib.contextmanager
 def output_folder_lock(folder: Path) -> Iterator[None]:
     """One xlperf run at a time writes into ``folder`` (``xlperf batch -o``): a second one is refused
     with :class:`OutputError` instead of mixing its files and its 汇总 with the first one's."""
-    lock = Path(folder) / ".xlperf.lock"
+    lock = folder_lock_path("output", folder)
     try:
-        with hold_lock(lock):
-            yield
+        held = hold_lock(lock)
+        held.__enter__()
     except LockBusy:
         raise OutputError(
-            f"另一个 xlperf 正在向输出文件夹 {folder} 写结果（锁文件 {lock.name}）；"
+            f"另一个 xlperf 正在向输出文件夹 {folder} 写结果；"
             "请等它结束后再运行，或用 -o 指定另一个输出文件夹"
         ) from None
-    except OSError as exc:
-        raise OutputError(_explain(exc, Path(folder))) from exc
+    except OSError as exc:  # an unusable data folder must not stop the work itself
+        from loguru import logger
+
+        logger.warning("无法在 {} 中加锁（{}），本次不加锁", lock.parent, exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        held.__exit__(None, None, None)
 
 
 def _try_lock(fh: IO[bytes]) -> bool:

@@ -41,7 +41,6 @@ from xlperf.files import (
     glob_escape,
     remove_stale_temps,
     save_workbook_atomic,
-    sha256_bytes,
     sha256_file,
 )
 from xlperf.findings import Finding
@@ -309,14 +308,9 @@ def _package_lock(folder: Path) -> Iterator[None]:
     The lock file lives in the data folder (``locks/``), not beside the clerk's files; it is an OS
     lock, so a killed export never blocks the next one.
     """
-    from xlperf.files import LockBusy, hold_lock
-    from xlperf.paths import data_dir
+    from xlperf.files import LockBusy, folder_lock_path, hold_lock
 
-    try:
-        key = str(Path(folder).resolve())
-    except OSError:
-        key = os.path.abspath(folder)
-    lock = data_dir() / "locks" / f"package-{sha256_bytes(os.path.normcase(key).encode('utf-8'))[:24]}.lock"
+    lock = folder_lock_path("package", folder)
     try:
         held = hold_lock(lock, wait=30)
         held.__enter__()
