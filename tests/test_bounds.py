@@ -196,7 +196,10 @@ def test_stray_cell_in_the_last_cell_freezes_in_bounded_memory(base: bytes, tmp_
     assert seconds < SECONDS
     [frozen] = (tmp_path / "报送包_区科工商信局_2023").glob("*.xlsx")
     wb = openpyxl.load_workbook(frozen, read_only=True)
-    assert [c.value for row in wb["附表一"].iter_rows(min_row=1048576, min_col=16384) for c in row] == ["x"]
+    try:
+        assert [c.value for row in wb["附表一"].iter_rows(min_row=1048576, min_col=16384) for c in row] == ["x"]
+    finally:
+        wb.close()
 
 
 # -- 11. the workbook as a whole ---------------------------------------------------------------------------
