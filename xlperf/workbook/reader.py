@@ -310,7 +310,10 @@ class _Reader:
                 record[key] = (cell, is_percent(cell), f"{letter}{r}")
                 if is_input and blank and not _blank(cell):
                     blank = False
-            keyed = spec.path == "management" and "indicator" in record and not _blank(record["indicator"][0])
+            # a 管理效率 row is kept by its 编号 and a month by its 月份 even when nothing is entered,
+            # so that "请填写…" points at the row's own cell
+            keyed = (spec.path == "management" and "indicator" in record and not _blank(record["indicator"][0])) or (
+                spec.path == "spending.monthly" and "月份" in record and not _blank(record["月份"][0]))
             if blank and not keyed:
                 continue  # a blank row; a 管理效率 row is kept by its 编号 even when nothing is answered
             rows.append((r, record))
