@@ -79,7 +79,7 @@ def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
         rows.append({"key": sec.id, "name": sec.name, "full": format_full(sec.full), "score": two(sec.score),
                      "level": 1})
         for ind in sec.indicators:
-            if ind.spec.rule in ("completion_section", "monthly_mean"):
+            if ind.spec.kind.subtotal:
                 rows.append({"key": ind.id, "name": ind.spec.label, "full": format_full(ind.full),
                              "score": two(ind.score), "level": 2})
             elif sec.id == "management":
