@@ -81,7 +81,9 @@ class IntakeReport:
 
 
 def _received(parsed: Parsed, raw: RawMessage) -> datetime:
-    when = parsed.date or raw.received or datetime.now().astimezone()
+    """When the bureau got the message: the IMAP server's INTERNALDATE (the sender cannot set it), else
+    the message's Date: header (.eml and mbox files keep nothing better), else now."""
+    when = raw.received or parsed.date or datetime.now().astimezone()
     return when.astimezone()
 
 

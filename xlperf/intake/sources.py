@@ -82,10 +82,9 @@ class EmlFolder(Source):
             try:
                 size = path.stat().st_size
                 data = b"" if size > MAX_MESSAGE_MB * 1024 * 1024 else path.read_bytes()  # b"": 无法读取
-                mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
             except OSError as exc:
                 raise SourceError(f"无法读取邮件文件 {path}：{exc.strerror or exc}") from exc
-            yield RawMessage(str(path), data, mtime)
+            yield RawMessage(str(path), data, None)  # a copied file's time says nothing: the Date: header counts
 
 
 class MboxFile(Source):
