@@ -323,6 +323,8 @@ def _format_sheet(ws: Any, frame: Any) -> None:
                 cell.number_format = "0.00"
         if name in ("说明", "涉及部门", "指标"):
             width = min(width, 40)
+        elif name in ("主题", "文件夹", "来源"):
+            width = min(width, 28)
         elif name in ("文件", "计分工作簿"):
             width = min(width, 36)
         elif name == "部门":
@@ -344,8 +346,8 @@ def _display_width(text: str) -> int:
 PRINT_TITLE = "部门整体支出绩效自评汇总"
 #: a sheet whose columns add up to more than this (in character widths) prints landscape
 PORTRAIT_WIDTH = 95
-#: 汇总 prints without its sha256 column (kept in the sheet and in 汇总.csv)
-UNPRINTED = {"汇总": ("sha256",)}
+#: columns left off the print (kept in the sheet, and 汇总's in 汇总.csv): they must be the last ones
+UNPRINTED = {"汇总": ("sha256",), "收件记录": ("来源",)}
 
 
 def _print_setup(ws: Any) -> None:

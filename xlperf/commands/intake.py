@@ -48,32 +48,35 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
 
     \b
     SOURCE 可以是（可给多个）：
-      imaps://用户名@服务器[:端口]/INBOX   IMAP 邮箱（只读：不删除、不移动、不标记任何邮件）；
-                                          密码来自环境变量 XLPERF_IMAP_PASSWORD 或系统钥匙串
-                                          （keyring set xlperf-imap 用户名）
-      文件夹                               其中（含子文件夹）所有 .eml 邮件
-      .eml 文件或 mbox 文件
+      imaps://用户名@服务器[:端口]/INBOX
+          IMAP 邮箱，只读：不删除、不移动、不标记任何邮件。密码来自环境变量
+          XLPERF_IMAP_PASSWORD 或系统钥匙串（keyring set xlperf-imap 用户名）
+      文件夹              其中（含子文件夹）所有 .eml 邮件
+      .eml 或 mbox 文件
 
     \b
     每封邮件的状态：
       有效             附件与清单（SHA-256）一致，重算得分与清单一致
       文件与清单不符   缺少附件，或附件在导出后被改动过
       得分与重算不符   清单中的总分、等级或各部分得分与重算结果不同
-      无法读取         清单或工作簿无法读取（含压缩炸弹、XML 实体炸弹等，打开前即拒绝）
+      无法读取         清单或工作簿无法读取（压缩炸弹等在打开前即拒绝）
       不是报送邮件     没有 xlperf 报送包清单的普通邮件
 
     \b
-    归档：DIR/<年度>/<部门>/<收到时间>_<编号>/（原邮件 message.eml、附件、重算计分卡）；
-    同一部门同一年度后收到的有效报送取代先前的（两份都保留）。收件台账 DIR/收件台账.sqlite
-    记下已收的邮件（按 Message-ID 与报送包），再次运行不会重复收取。
-    然后对每个部门当前的报送生成 DIR/汇总.xlsx（与 xlperf batch 相同，另有“收件记录”表）和 汇总.csv。
+    归档到 DIR/<年度>/<部门>/<收到时间>_<编号>/（原邮件、附件、重算计分卡）。
+    同一部门同一年度后收到的有效报送取代先前的（两份都保留）。
+    收件台账 DIR/收件台账.sqlite 记下已收的邮件（按 Message-ID 与报送包），
+    再次运行不会重复收取。最后对每个部门当前的报送生成 DIR/汇总.xlsx
+    （与 xlperf batch 相同，另有“收件记录”表）和 汇总.csv。
 
     \b
     例：
-      XLPERF_IMAP_PASSWORD=… xlperf intake imaps://czj@mail.example.gov.cn/INBOX -o 2023报送/
+      xlperf intake imaps://czj@mail.example.gov.cn/INBOX -o 2023报送/
       xlperf intake 导出的邮件/ 归档.mbox -o 2023报送/ --receipt
 
-    退出码：0 新收的邮件都有效（或没有新邮件）；1 有不是有效报送的邮件；2 邮箱无法连接或登录、用法有误。
+    \b
+    退出码：0 新收的邮件都有效（或没有新邮件）；1 有不是有效报送的邮件；
+            2 邮箱无法连接或登录、用法有误。
     """
     from xlperf.files import OutputError
     from xlperf.intake.ledger import LedgerError
