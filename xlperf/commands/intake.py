@@ -105,10 +105,11 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     progress, task = _progress()
 
     def on_start(source: Any) -> None:
-        if progress is not None:
-            progress.start()
+        if progress is not None:  # the mailbox is open: its count is the total before the first frame
             progress.update(task, total=(progress.tasks[0].total or 0) + (source.count or 0),
                             description=source.name[-40:])
+            progress.start()
+            progress.refresh()
 
     def on_done(taken: Any) -> None:
         if progress is not None:
