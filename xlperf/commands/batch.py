@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import limits_options, make_limits
+from xlperf.commands.common import guard_outputs, limits_options, make_limits
 
 
 @click.command(name="batch")
@@ -48,7 +48,9 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
     退出码：0 全部通过；1 有工作簿带错误、未填写、无法读取或处理失败；
             2 没有找到输入或用法有误。
     """
-    from xlperf.batch import NoInputsError, run_batch
+    from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, NoInputsError, run_batch
+
+    guard_outputs([Path(p) for p in paths], [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)])
 
     progress, task = _progress()
 

@@ -85,7 +85,7 @@ def fit_row_heights(ws: Worksheet, *, min_height: float | None = None) -> None:
         size = _size(cell)
         columns = _columns_in(width, size)
         wraps = bool(cell.alignment is not None and cell.alignment.wrap_text)
-        lines = wrapped_lines(_shown(cell.value), columns) if wraps else 1
+        lines = wrapped_lines(_shown(cell), columns) if wraps else 1
         height = lines * size * LINE_FACTOR + ROW_PADDING
         heights[r] = max(heights.get(r, 0.0), height)
     for r, height in heights.items():
@@ -114,10 +114,23 @@ def setup_print(ws: Worksheet, *, title_rows: str | None = None, landscape: bool
     if title_rows:
         ws.print_title_rows = title_rows
     if header:
-        ws.oddHeader.center.text = header.replace("&", "&&")
-        ws.oddHeader.center.size = 9
+        set_page_header(ws, header)
     ws.oddFooter.center.text = FOOTER
     ws.oddFooter.center.size = 9
+
+
+def set_page_header(ws: Worksheet, text: str) -> None:
+    """The text at the top of every printed page (``&`` kept as text, not a header code)."""
+    ws.oddHeader.center.text = text.replace("&", "&&")
+    ws.oddHeader.center.size = 9
+
+
+def printable_columns(ws: Worksheet) -> float:
+    """How many column-width units fit across the printable width of the page at 100 %."""
+    portrait_in, landscape_in = 8.27, 11.69  # A4
+    paper = landscape_in if ws.page_setup.orientation == "landscape" else portrait_in
+    inches = paper - float(ws.page_margins.left or 0) - float(ws.page_margins.right or 0)
+    return inches * 96 / UNIT_PX
 
 
 def fit_column_widths(ws: Worksheet, columns: Iterable[int], *, rows: Iterable[int] | None = None,
@@ -131,7 +144,7 @@ def fit_column_widths(ws: Worksheet, columns: Iterable[int], *, rows: Iterable[i
         if c not in wanted or cell.value is None or (allowed is not None and r not in allowed):
             continue
         size = _size(cell)
-        longest = max(text_width(line) for line in _shown(cell.value).split("\n"))
+        longest = max(text_width(line) for line in _shown(cell).split("\n"))
         need[c] = max(need.get(c, 0.0), (longest + 1) * _half_em_px(size) / UNIT_PX + CELL_PADDING_PX / UNIT_PX)
     current = column_widths(ws)
     for c, width in need.items():
@@ -154,8 +167,12 @@ def _size(cell: Any) -> float:
     return float(cell.font.sz or DEFAULT_FONT_SIZE) if cell.font is not None else DEFAULT_FONT_SIZE
 
 
-def _shown(value: Any) -> str:
-    """Roughly the text a cell shows (numbers with two decimals, as xlperf formats them)."""
+def _shown(cell: Any) -> str:
+    """Roughly the text a cell shows (numbers with two decimals, as xlperf formats them; a
+    formula shows its result, a number or a short text, not its own text)."""
+    value = cell.value
+    if cell.data_type == "f":
+        return "100.00%"
     if isinstance(value, str):
         return value
     if isinstance(value, Decimal | float):

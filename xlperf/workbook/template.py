@@ -26,6 +26,13 @@ from xlperf.files import atomic_path
 from xlperf.framework import Framework
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put
+from xlperf.workbook.printing import (
+    fit_column_widths,
+    fit_row_heights,
+    printable_columns,
+    set_page_header,
+    setup_print,
+)
 
 FIXED_TIME = datetime(2024, 1, 1)  # document properties: the same bytes of content for the same inputs
 THIN = Side(style="thin", color="BFBFBF")
@@ -58,7 +65,48 @@ def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -
     order = [*L.INPUT_SHEETS, L.HIDDEN]
     wb._sheets.sort(key=lambda ws: order.index(ws.title))
     wb.active = 0
+    _fit_for_print(wb, evaluation.department.name if evaluation is not None else "")
     return wb
+
+
+def _fit_for_print(wb: Workbook, department: str) -> None:
+    """The last pass over every visible sheet: label columns wide enough for their labels, rows
+    as tall as their wrapped text (never lower than the writing room set for long answers), the
+    department (or the form's name) in the page header, and the indicator tables' print split."""
+    for ws in wb.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        if ws.title == L.SPENDING:  # the labels under the month table sit in the narrow 月份 column
+            fit_column_widths(ws, [1])
+        room = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+        fit_row_heights(ws)
+        for r, height in room.items():
+            dim = ws.row_dimensions[r]
+            dim.height = max(dim.height or 0, height)
+        set_page_header(ws, f"{department or '部门整体支出绩效自评表'}　{ws.title}")
+    for table, at, keys in ((L.OUTPUTS_TABLE, "actual_value", 2), (L.BENEFITS_TABLE, "actual_value", 2),
+                            (L.MANAGEMENT_TABLE, "evidence", 3)):
+        _split_print(wb[table.title], table, at, keys)
+
+
+def _split_print(ws: Worksheet, table: L.TableSheet, at: str, keys: int) -> None:
+    """产出指标/效益指标 (18 columns) and 管理效率 (16): shrunk onto one A4 page nobody could read
+    them. They print in two bands instead, split before column ``at`` (where the targets end and
+    the results begin; where the answers end and the explanations begin), the first ``keys``
+    columns (序号 and 指标名称; 编号 to 三级指标) repeated on both, at one scale that fits the wider
+    band on the page (Excel ignores manual breaks under "fit to page", so the scale is set here)."""
+    from openpyxl.worksheet.pagebreak import Break, ColBreak
+
+    first = table.first_col
+    actual = next(i for i, c in enumerate(table.columns) if c.attr == at)
+    widths = [c.width for c in table.columns]
+    titles = sum(widths[:keys])
+    band = max(sum(widths[:actual]), titles + sum(widths[actual:]))
+    ws.col_breaks = ColBreak()
+    ws.col_breaks.append(Break(id=first - 1 + actual))  # left of the 实际值 column (0-based id)
+    ws.print_title_cols = f"{get_column_letter(first)}:{get_column_letter(first + keys - 1)}"
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.page_setup.scale = min(100, int(printable_columns(ws) / band * 100 * 0.92))
 
 
 def save_workbook(wb: Workbook, path: Path) -> Path:
@@ -88,16 +136,7 @@ def _title(ws: Worksheet, text: str, intro: str, width_cols: int) -> None:
 
 
 def _print_setup(ws: Worksheet, landscape: bool, title_rows: str | None = None) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    setup_print(ws, title_rows=title_rows, landscape=landscape, header=ws.title)
 
 
 def _protect(ws: Worksheet) -> None:

@@ -9,6 +9,7 @@ so that the xlwings handlers write exactly the same values in a few bulk writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +20,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf import __version__
 from xlperf.decimals import round2
-from xlperf.findings import Finding
+from xlperf.findings import Finding, detail
 from xlperf.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put
+from xlperf.workbook.printing import fit_row_heights, set_page_header, setup_print
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.template import (
     BODY_FONT,
@@ -31,7 +33,6 @@ from xlperf.workbook.template import (
     INPUT_FILL,
     TITLE_FONT,
     WRAP,
-    _print_setup,
 )
 
 CHECK_AUTHOR = "xlperf校验"
@@ -48,13 +49,25 @@ class Provenance:
 
     def rows(self) -> list[tuple[str, str]]:
         return [("xlperf 版本", self.tool_version), ("评分框架", self.framework),
-                ("输入文件 SHA-256", self.input_sha256), ("计分时间", self.scored_at)]
+                ("计分时间", local_time(self.scored_at)), ("输入文件 SHA-256", self.input_sha256)]
+
+
+def local_time(stamp: str) -> str:
+    """An ISO time stamp as a clerk reads it: local time to the minute (``2026-12-01 17:05``)."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 Row = list[Any]
 
 # Row kinds used by the writers to style a row (first element of each tuple).
 TITLE, SUB, HEAD, SECTION, BODY, BLANK, BIG = "title", "sub", "head", "section", "body", "blank", "big"
+PAIR = "pair"  # label/value pairs under the total: 错误 n 条, 提醒 n 条
 
 
 def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
@@ -65,7 +78,8 @@ def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
         (TITLE, ["部门整体支出绩效自评 · 评分汇总"]),
         (SUB, [f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度　评分框架：{fw.name}"]),
         (BLANK, []),
-        (BIG, ["总分", result.total, "评价等级", result.rating, "错误", len(result.errors), "提醒", len(result.warnings)]),
+        (BIG, ["总分", result.total, "评价等级", result.rating]),
+        (PAIR, ["错误", f"{len(result.errors)} 条", "提醒", f"{len(result.warnings)} 条"]),
         (BLANK, []),
         (HEAD, ["一级指标", "二级指标", "三级指标", "分值", "得分", "得分率"]),
     ]
@@ -99,7 +113,7 @@ def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
     if spending is not None and spending.ratio is not None:
         rows.append((BODY, ["月均一般公共预算支出执行率", "", spending.ratio, ""]))
     rows += [(BLANK, []), (HEAD, ["计分依据", "", "", ""])]
-    rows += [(BODY, [k, "", v]) for k, v in prov.rows()]
+    rows += [(BODY, [k, "", v]) for k, v in prov.rows()]  # values over C:H: the hash fits on one line
     return rows
 
 
@@ -112,7 +126,7 @@ def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
     ]
     for i, f in enumerate(findings, start=1):
         rows.append(("error" if f.is_error else "warning",
-                     [i, "错误" if f.is_error else "提醒", f.code, f.sheet, f.cell or f.path, f.message]))
+                     [i, "错误" if f.is_error else "提醒", f.code, f.sheet, f.cell or f.path, detail(f)]))
     if not findings:
         rows.append((BODY, ["", "", "", "", "", "没有发现问题。"]))
     return rows
@@ -138,8 +152,15 @@ def _q(value: Decimal | None, unit: str) -> str:
 # ---------------------------------------------------------------------------------- openpyxl
 
 
+SUMMARY_WIDTHS: list[float] = [14, 22, 34, 12, 12, 12, 10, 10]
+FINDINGS_WIDTHS: list[float] = [6, 8, 7, 12, 12, 90]
+REPORT_WIDTHS: list[float] = [88]  # LibreOffice does not shrink a one-column sheet to the page: it must fit A4 as it is
+
+
 def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: Provenance) -> None:
-    """Rebuild the output sheets of ``wb`` and mark the flagged input cells."""
+    """Rebuild the output sheets of ``wb`` and mark the flagged input cells.
+
+    The three output sheets come first, 评分汇总 active: the scored workbook opens on the result."""
     findings = list(result.findings)
     _clear_marks(wb)
     if source is not None:
@@ -147,12 +168,45 @@ def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: 
     for title in L.OUTPUT_SHEETS:
         if title in wb.sheetnames:
             del wb[title]
-    _fill(wb.create_sheet(L.SUMMARY), summary_rows(result, prov), widths=[14, 22, 34, 12, 12, 12, 10, 10],
-          landscape=False, percent_cols={5: "0.00%"}, detail_percent_col=4)
-    _fill(wb.create_sheet(L.FINDINGS), finding_rows(findings), widths=[6, 8, 7, 12, 12, 90],
-          landscape=True, links=True)
-    _fill(wb.create_sheet(L.REPORT), report_rows(result), widths=[110], landscape=False)
+    dep = result.evaluation.department
+    who = f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度"
+    summary = summary_rows(result, prov)
+    _fill(wb.create_sheet(L.SUMMARY, 0), summary, widths=SUMMARY_WIDTHS, landscape=False,
+          header=f"{who}　{L.SUMMARY}", merges=_summary_merges(summary, len(SUMMARY_WIDTHS)),
+          percent_cols={5: "0.00%"}, detail_percent_col=4)
+    listing = finding_rows(findings)
+    _fill(wb.create_sheet(L.FINDINGS, 1), listing, widths=FINDINGS_WIDTHS, landscape=True,
+          header=f"{who}　{L.FINDINGS}", merges=[(2, 1, len(FINDINGS_WIDTHS))], links=True)
+    _fill(wb.create_sheet(L.REPORT, 2), report_rows(result), widths=REPORT_WIDTHS, landscape=False,
+          header=f"{who}　{L.REPORT}")
+    for title in L.INPUT_SHEETS:  # the clerk's pages print under the department's name too
+        if title in wb.sheetnames:
+            set_page_header(wb[title], f"{who}　{title}")
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = False  # one selected tab: several would open as a group
+    wb.active = wb.sheetnames.index(L.SUMMARY)
+    wb[L.SUMMARY].sheet_view.tabSelected = True
     _provenance(wb, prov)
+
+
+def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
+    """(row, first column, last column) of 评分汇总's cells that run across several columns: the
+    explanatory lines across the page, the ratio and provenance labels over A:B,
+    their values and notes over the rest, so that no label is cut at a column edge."""
+    merges: list[tuple[int, int, int]] = []
+    region = ""
+    for r, (style, values) in enumerate(rows, start=1):
+        if style == HEAD:
+            region = str(values[0])
+        if style == SUB:
+            merges.append((r, 1, ncols))
+        elif region in ("计算比率", "计分依据") and style in (HEAD, BODY):
+            merges.append((r, 1, 2))
+            if region == "计算比率":
+                merges.append((r, 4, ncols))
+            else:
+                merges.append((r, 3, ncols))
+    return merges
 
 
 def _provenance(wb: Workbook, prov: Provenance) -> None:
@@ -194,9 +248,11 @@ def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
         cell.comment = comment
 
 
-def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], landscape: bool,
-          percent_cols: dict[int, str] | None = None, links: bool = False, detail_percent_col: int | None = None) -> None:
-    """Write ``rows`` with their styles. Styles are built once per kind of cell and copied: setting
+def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], landscape: bool, header: str,
+          merges: list[tuple[int, int, int]] | None = None, percent_cols: dict[int, str] | None = None,
+          links: bool = False, detail_percent_col: int | None = None) -> None:
+    """Write ``rows`` with their styles, merge the runs in ``merges``, size the rows to their
+    wrapped text and set up the page. Styles are built once per kind of cell and copied: setting
     fonts cell by cell made openpyxl hash every style object and dominated the run time."""
     from copy import copy
 
@@ -207,6 +263,7 @@ def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], lands
     protos: dict[tuple[Any, ...], Any] = {}
     link_font = Font(name="宋体", size=10, color="0563C1", underline="single")
     in_detail = False
+    indented = {(r, first) for r, first, _ in merges or [] if first > 1}
     for r, (style, values) in enumerate(rows, start=1):
         if style == HEAD:
             in_detail = values[:2] == ["序号", "指标名称"]
@@ -227,24 +284,41 @@ def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], lands
             if in_detail and detail_percent_col is not None and c - 1 == detail_percent_col and isinstance(value, Decimal):
                 fmt = "0.00%"
             is_link = bool(link_target) and c == 5
-            key = (style, c if style in (TITLE, BIG, "error", "warning") or style.startswith("h") else 0, fmt, is_link)
+            # headings and sequence numbers centred; a note after a number kept apart from it
+            align = ("center" if style == HEAD or (c == 1 and isinstance(value, int) and style != PAIR)
+                     else "indent" if (r, c) in indented else "")
+            key = (style, c if style in (TITLE, BIG, PAIR, "error", "warning") or style.startswith("h") else 0,
+                   fmt, is_link, align)
             proto = protos.get(key)
             if proto is not None:
                 cell._style = copy(proto)
             else:
-                _style_cell(cell, style, c, fmt, link_font if is_link else None)
+                _style_cell(cell, style, c, fmt, link_font if is_link else None, align)
                 protos[key] = copy(cell._style)
             if is_link:
                 cell.hyperlink = link_target
-    _print_setup(ws, landscape, "1:1" if not links else "3:3")
+    for r, first, last in merges or []:
+        ws.merge_cells(start_row=r, start_column=first, end_row=r, end_column=last)
+    fit_row_heights(ws)
+    setup_print(ws, title_rows="3:3" if links else None, landscape=landscape, header=header)
     ws.print_options.gridLines = False
 
 
-def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None) -> None:
+def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None, align: str = "") -> None:
     cell.font = BODY_FONT
-    # titles and the total line run across the page; everything else wraps inside its column
-    cell.alignment = Alignment(vertical="center") if style in (TITLE, SUB, BIG) else WRAP
     cell.number_format = fmt
+    if style == TITLE:
+        cell.alignment = Alignment(vertical="center")  # the title runs across the page
+    elif style in (BIG, PAIR):
+        # label/value pairs: a value sits against its label, the next label apart from it
+        cell.alignment = Alignment(horizontal="right" if c % 2 and c > 1 else "left", vertical="center",
+                                   indent=1 if c % 2 == 0 else 0)
+    elif align == "center":
+        cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
+    elif align == "indent":
+        cell.alignment = Alignment(vertical="top", wrap_text=True, indent=1)
+    else:
+        cell.alignment = WRAP  # everything else wraps inside its column (or its merged run)
     if style == TITLE and c == 1:
         cell.font = TITLE_FONT
     elif style in (HEAD, SECTION):
@@ -253,6 +327,8 @@ def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None)
             cell.fill = HEADER_FILL
     elif style == BIG:
         cell.font = Font(name="黑体", size=13, bold=c % 2 == 0)
+    elif style == PAIR:
+        cell.font = Font(name="黑体", size=11, bold=c % 2 == 0)
     elif style in ("error", "warning") and c == 2:
         cell.fill = ERROR_FILL if style == "error" else WARNING_FILL
     elif style.startswith("h") and c == 1:
