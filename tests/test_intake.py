@@ -507,3 +507,32 @@ def test_imap_utf7_names() -> None:
 
     assert imap_utf7("~peter/mail/台北/日本語") == "~peter/mail/&U,BTFw-/&ZeVnLIqe-"  # RFC 3501 §5.1.3
     assert imap_utf7("INBOX") == "INBOX" and imap_utf7("A&B") == "A&-B"
+
+
+def test_oversized_message_is_not_fetched(dovecot: Imap, mail: dict[str, bytes], home: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the size limit only the header is read (IMAP: BODY.PEEK[HEADER]; files: the first bytes)."""
+    import xlperf.intake.sources as sources
+    from xlperf.intake.sources import imap_utf7
+
+    monkeypatch.setattr(sources, "MAX_BYTES", len(mail["乙"]) - 1)
+    conn = dovecot.client()
+    conn.create(imap_utf7("大邮件"))
+    conn.logout()
+    dovecot.append(mail["乙"], mail["普通邮件"], mailbox=imap_utf7("大邮件"))
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "big.eml").write_bytes(mail["乙"])
+    (tmp_path / "eml" / "plain.eml").write_bytes(mail["普通邮件"])
+    url = f"imaps://{dovecot.user}@127.0.0.1:{dovecot.port}/大邮件"
+    for name, source in (("imap", url), ("eml", str(tmp_path / "eml"))):
+        out = tmp_path / name
+        res = invoke(["intake", source, "-o", out, "--imap-cafile", dovecot.cafile],
+                     env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+        assert res.exit_code == 1, res.output
+        rows = {r["subject"]: r for r in ledger(out)}
+        big = rows[str(parse(mail["乙"])["Subject"])]
+        assert big["status"] == "无法读取" and "超过上限" in big["reason"], name
+        assert big["message_id"] == str(parse(mail["乙"])["Message-ID"])  # the header was read
+        filed = out / big["folder"] / "message.eml"
+        assert filed.stat().st_size < 20_000 and not list((out / big["folder"]).glob("*.xlsx"))
+        assert rows["请问报送截止时间？"]["status"] == "不是报送邮件"

@@ -31,7 +31,7 @@ from typing import Any
 from xlperf.batch import Outcome, fill_scored
 from xlperf.files import OutputError, atomic_write_bytes, atomic_write_text
 from xlperf.intake.ledger import Entry, Ledger
-from xlperf.intake.sources import RawMessage, Source, SourceError
+from xlperf.intake.sources import MAX_MESSAGE_MB, RawMessage, Source, SourceError
 from xlperf.intake.verify import (
     MESSAGE_FILE,
     NOT_SUBMISSION,
@@ -112,8 +112,11 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) 
             target = tmp / att.name
             assert target.resolve().parent == tmp.resolve()  # safe_name() leaves no separators
             atomic_write_bytes(target, att.data)
-        if not raw.data:
-            checked = Checked(UNREADABLE, "邮件文件为空或过大，无法读取")
+        if raw.too_large:
+            checked = Checked(UNREADABLE, f"邮件有 {raw.too_large / 1048576:.0f} MB，超过上限 {MAX_MESSAGE_MB} MB，"
+                                          "只读取了邮件头、未读取附件；报送包通常不到 1 MB，请与发件单位核实")
+        elif not raw.data.strip():
+            checked = Checked(UNREADABLE, "邮件是空的（0 字节）")
         else:
             from xlperf.intake.verify import check_package
 
