@@ -536,3 +536,26 @@ def test_oversized_message_is_not_fetched(dovecot: Imap, mail: dict[str, bytes],
         filed = out / big["folder"] / "message.eml"
         assert filed.stat().st_size < 20_000 and not list((out / big["folder"]).glob("*.xlsx"))
         assert rows["请问报送截止时间？"]["status"] == "不是报送邮件"
+
+
+def test_unexpected_error_in_one_message_is_recorded_not_fatal(mail: dict[str, bytes], home: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlperf.pipeline
+
+    real = xlperf.pipeline.assess
+
+    def flaky(loaded: Any, framework: Any = None) -> Any:
+        if loaded.evaluation.department.short_name == "乙局":
+            raise RuntimeError("模拟的意外")
+        return real(loaded, framework)
+
+    monkeypatch.setattr(xlperf.pipeline, "assess", flaky)
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "1.eml").write_bytes(mail["乙"])
+    (tmp_path / "eml" / "2.eml").write_bytes(mail["丙"])
+    res = invoke(["intake", tmp_path / "eml", "-o", tmp_path / "o"], env_for(home))
+    assert res.exit_code == 1, res.output
+    rows = {r["status"]: r for r in ledger(tmp_path / "o")}
+    assert set(rows) == {"无法读取", "有效"}
+    assert "模拟的意外" in rows["无法读取"]["reason"] and "message.eml" in rows["无法读取"]["reason"]
+    assert (tmp_path / "o" / rows["无法读取"]["folder"] / "message.eml").read_bytes() == mail["乙"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlperf.batch import CARD_SUFFIX, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
+from xlperf.batch import CARD_SUFFIX, OK, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
 from xlperf.findings import CODES, Finding
 from xlperf.result import SCORECARD_SCHEMA
 from xlperf.summary import rank
@@ -135,7 +135,7 @@ class Folder:
                 continue
             scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
             folder.entries.append(Entry(len(folder.entries), card, link, scored))
-        ranks = rank([Outcome(index=e.key, file=e.card_file.relative, status="ok", message="", total=e.total)
+        ranks = rank([Outcome(index=e.key, file=e.card_file.relative, status=OK, message="", total=e.total)
                       for e in folder.entries])
         for e in folder.entries:
             e.rank = ranks.get(e.key)
