@@ -28,8 +28,8 @@ import pytest
 from click.testing import CliRunner
 
 from xlperf.cli import main
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.workbook.template import build_workbook, save_workbook
 
 CHILD = """

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from xlperf.quantity import Direction, parse_direction, parse_quantity, parse_rate
+from xlperf.core.quantity import Direction, parse_direction, parse_quantity, parse_rate
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from xlperf.commands.common import guard_outputs, limits_options, make_limits
 from xlperf.paths import data_dir
 
 if TYPE_CHECKING:
-    from xlperf.result import Result
+    from xlperf.core.result import Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -41,8 +41,8 @@ class XlperfGroup(click.Group):
     """Turns domain errors into one Chinese line and exit code 2 (traceback only with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from xlperf.core.framework import FrameworkError
         from xlperf.files import OutputError
-        from xlperf.framework import FrameworkError
         from xlperf.pipeline import InputError
 
         try:
@@ -119,7 +119,7 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def new(output: Path, framework_id: str, force: bool) -> None:
     """生成空白的标准自评表（.xlsx，不含宏）。"""
-    from xlperf.framework import get_framework
+    from xlperf.core.framework import get_framework
     from xlperf.workbook.template import build_workbook, save_workbook
 
     guard_outputs([_path_option(framework_id)], [("-o", output)])
@@ -134,8 +134,8 @@ def new(output: Path, framework_id: str, force: bool) -> None:
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def example(output: Path, force: bool) -> None:
     """生成内置示例：白云区科工商信局 2023 年自评（由公开报告逐项转录）。"""
+    from xlperf.core.framework import get_framework
     from xlperf.examples import example_evaluation
-    from xlperf.framework import get_framework
     from xlperf.workbook.template import build_workbook, save_workbook
 
     _refuse_overwrite(output, force)
@@ -151,7 +151,7 @@ def example(output: Path, force: bool) -> None:
 @limits_options
 def check(workbook: Path, json_path: Path | None, framework_id: str | None, **limits: Any) -> None:
     """只校验：列出错误和提醒，不写工作簿。WORKBOOK 可以是 .xlsx 或自评数据 JSON。"""
-    from xlperf.framework import get_framework
+    from xlperf.core.framework import get_framework
     from xlperf.pipeline import assess, load_input, write_scorecard
 
     guard_outputs([workbook, _path_option(framework_id)], [("--json", json_path)])
@@ -174,7 +174,7 @@ def check(workbook: Path, json_path: Path | None, framework_id: str | None, **li
 def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: Path | None,
         framework_id: str | None, **limits: Any) -> None:
     """校验并计分，写出 评分汇总、校验结果、自评报告 三张表（不改动原文件）。"""
-    from xlperf.framework import get_framework
+    from xlperf.core.framework import get_framework
     from xlperf.pipeline import (
         assess,
         default_output,
@@ -224,8 +224,8 @@ def report(workbook: Path, output: Path, **limits: Any) -> None:
               show_default=True, help="输出文件夹。")
 def demo(out_dir: Path) -> None:
     """全流程演示：示例工作簿 → 校验计分 → 计分卡 JSON、计分后的工作簿、Word 报告。"""
+    from xlperf.core.framework import get_framework
     from xlperf.examples import example_evaluation
-    from xlperf.framework import get_framework
     from xlperf.pipeline import assess, load_input, write_report_docx, write_scorecard, write_scored
     from xlperf.workbook.template import build_workbook, save_workbook
 
@@ -249,7 +249,7 @@ def demo(out_dir: Path) -> None:
 @main.command()
 def frameworks() -> None:
     """列出内置的评分框架。"""
-    from xlperf.framework import bundled_ids, get_framework
+    from xlperf.core.framework import bundled_ids, get_framework
 
     for fid in bundled_ids():
         fw = get_framework(fid)
@@ -274,7 +274,7 @@ def print_scorecard(result: Result) -> None:
     for sec in result.sections:
         table.add_row(f"[bold]{sec.name}[/bold]", f"{sec.full}", f"[bold]{sec.score:.2f}[/bold]")
         for ind in sec.indicators:
-            if ind.spec.rule in ("completion_section", "monthly_mean"):
+            if ind.spec.kind.subtotal:
                 table.add_row(f"  {ind.spec.label}", f"{ind.full}", f"{ind.score:.2f}")
     table.add_row("[bold]总分[/bold]", f"{result.framework.total}",
                   f"[bold]{result.total:.2f}（{result.rating}）[/bold]")

@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from xlperf.core import evaluate
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.findings import Finding, one_per_field, ordered
+from xlperf.core.framework import Framework, get_framework
+from xlperf.core.result import Result
 from xlperf.files import atomic_path, atomic_write_text, output_error, sha256_file
-from xlperf.findings import Finding, one_per_field, ordered
-from xlperf.framework import Framework, get_framework
-from xlperf.result import Result
 
 
 class InputError(Exception):
@@ -115,7 +115,7 @@ def write_report_docx(result: Result, out: Path, loaded: Loaded | None = None) -
 
     if loaded is not None:
         guard_output(loaded.path, out)
-    report = result.narrative()
+    report = result.report
     try:
         return write_docx(report, out)
     except OSError as exc:  # a full disk or a read-only folder: one Chinese line, not an internal error

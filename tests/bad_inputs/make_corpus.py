@@ -22,8 +22,8 @@ from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
 
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put_text
 from xlperf.workbook.template import build_workbook, save_workbook

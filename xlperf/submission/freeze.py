@@ -39,10 +39,10 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf import __version__
-from xlperf.decimals import round2
-from xlperf.framework import Framework
-from xlperf.quantity import normalise_text
-from xlperf.result import Result
+from xlperf.core.decimals import round2
+from xlperf.core.framework import Framework
+from xlperf.core.quantity import normalise_text
+from xlperf.core.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put_text
 
@@ -291,7 +291,7 @@ def core_values(wb: Workbook, result: Result, source: Any) -> dict[tuple[str, st
     if exec_rate is not None:
         ratio = result.ratios.get("budget_execution")
         out[exec_rate] = (None if ratio is None else float(ratio / 100), "预算执行率（xlperf 计算）")
-    spending = next((i for i in result.indicator_scores() if i.spec.rule == "monthly_mean"), None)
+    spending = next((i for i in result.indicator_scores() if i.spec.kind.monthly_rates), None)
     mean = spending.inputs.get("mean") if spending is not None else None
     mean_cell = _mean_cell(wb)
     if mean_cell is not None:
@@ -399,7 +399,7 @@ def _write_provenance(wb: Workbook, result: Result, prov: FreezeProvenance) -> N
 
     custom: list[Any] = [
         StringProperty(name="xlperf.tool_version", value=prov.tool_version),
-        StringProperty(name="xlperf.framework", value=prov.framework),
+        StringProperty(name="xlperf.core.framework", value=prov.framework),
         StringProperty(name="xlperf.input_name", value=prov.input_name),
         StringProperty(name="xlperf.input_sha256", value=prov.input_sha256),
         StringProperty(name="xlperf.frozen_at", value=prov.frozen_at),

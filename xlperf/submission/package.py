@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from xlperf import __version__
+from xlperf.core.findings import Finding
 from xlperf.files import (
     OutputError,
     atomic_path,
@@ -43,10 +44,9 @@ from xlperf.files import (
     sha256_bytes,
     sha256_file,
 )
-from xlperf.findings import Finding
 
 if TYPE_CHECKING:
-    from xlperf.result import Result
+    from xlperf.core.result import Result
     from xlperf.submission.freeze import FreezeReport
     from xlperf.submission.outbox import Outbox, OutboxItem
     from xlperf.submission.settings import SmtpSettings

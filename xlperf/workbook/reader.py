@@ -2,7 +2,7 @@
 
 Single fields are found by defined name, lists by table name and header text, so clerks may
 insert, delete, reorder and leave blank rows, and reorder columns. Every value is parsed by
-:mod:`xlperf.quantity`; what cannot be read becomes a finding that names the sheet and cell, never
+:mod:`xlperf.core.quantity`; what cannot be read becomes a finding that names the sheet and cell, never
 a guessed number. A file that cannot be opened at all raises :class:`WorkbookReadError` (exit 2).
 """
 
@@ -18,11 +18,11 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlperf.decimals import plain
-from xlperf.evaluation import Answer, Evaluation, Grade, Kind
-from xlperf.findings import Finding, finding
-from xlperf.framework import bundled_ids, get_framework
-from xlperf.quantity import (
+from xlperf.core.decimals import plain
+from xlperf.core.evaluation import Answer, Evaluation, Grade, Kind
+from xlperf.core.findings import Finding, finding
+from xlperf.core.framework import bundled_ids, get_framework
+from xlperf.core.quantity import (
     Quantity,
     normalise_text,
     parse_direction,
@@ -414,7 +414,7 @@ def _percent_convention(r: _Reader, title: str, record: dict[str, tuple[Any, boo
         return
     if normalise_text(row.get("unit", "")) != "%" or row.get("target_value") is None or row.get("actual_value") is None:
         return
-    from xlperf.quantity import Direction, direction_in_text
+    from xlperf.core.quantity import Direction, direction_in_text
 
     direction = row.get("direction") or direction_in_text(str(row.get("target_text", ""))) or Direction.GE
     choice = resolve_percent_row(target, actual, direction, *band)
