@@ -353,3 +353,110 @@ def test_any_typed_form_gives_the_clean_score_or_an_error_on_that_cell(tmp_path:
     errors_on_cell = [f for f in result.findings if f.sheet == sheet and f.cell == cell.coordinate and f.is_error]
     assert result.section_scores() == clean.section_scores() or errors_on_cell, (
         f"{form} in {sheet}!{cell.coordinate} (unit {unit}) changed the score without an error")
+
+
+# ------------------------------------------------------------------ found by an independent review
+# (a tester typing as a clerk would; each case gave a silently wrong score or a contradicting report)
+
+
+def _assess_edit(tmp_path: Path, edit: Callable[[Workbook], None], name: str = "edit") -> Result:
+    wb = example_book()
+    edit(wb)
+    return assess(load_input(save_workbook(wb, tmp_path / f"{name}.xlsx")))
+
+
+def _on_cell(result: Result, wb_cell: Any) -> list[Any]:
+    return [f for f in result.findings if f.sheet == wb_cell.parent.title and f.cell == wb_cell.coordinate]
+
+
+def test_a_target_of_zero_is_not_full_marks(tmp_path: Path) -> None:
+    cell = _cell(example_book(), L.OUTPUTS, "目标值", 2)  # ③ 出台科技创新政策, ≥ 2 个
+    result = _assess_edit(tmp_path, lambda wb: setattr(_cell(wb, L.OUTPUTS, "目标值", 2), "value", 0))
+    row = result.indicator_scores()[0].rows[2]
+    assert row.completion is None and row.score == 0
+    assert [f.code for f in _on_cell(result, cell)] == ["V10"]
+
+
+def test_a_target_typo_is_compared_with_the_target_text(tmp_path: Path) -> None:
+    cell = _cell(example_book(), L.OUTPUTS, "目标值", 2)  # text says 2 个
+    result = _assess_edit(tmp_path, lambda wb: setattr(_cell(wb, L.OUTPUTS, "目标值", 2), "value", 1))
+    assert [f.code for f in _on_cell(result, cell)] == ["V18"]
+    assert "2" in _on_cell(result, cell)[0].message
+
+
+@pytest.mark.parametrize("typed", ["九十六", None])
+def test_a_month_unreadable_or_blank_is_not_averaged_away(tmp_path: Path, typed: str | None) -> None:
+    cell = _cell(example_book(), L.SPENDING, "一般公共预算支出执行率", 5)
+    result = _assess_edit(tmp_path, lambda wb: setattr(_cell(wb, L.SPENDING, "一般公共预算支出执行率", 5),
+                                                       "value", typed))
+    spending = next(i for i in result.indicator_scores() if i.spec.kind.monthly_rates)
+    assert spending.score == 0
+    assert [f.code for f in _on_cell(result, cell)] == (["P01"] if typed else ["V20"])
+    assert "年度平均执行率100%" not in _report(result)
+
+
+def test_an_unreadable_amount_is_not_reported_as_blank_or_missing(tmp_path: Path) -> None:
+    result = _assess_edit(tmp_path, lambda wb: _text(_named(wb, "xp_three_actual"), "(17.45)"))
+    text = _report(result)
+    block = text.split("（2）“三公”经费控制情况。")[1].split("三、存在的主要问题")[0]
+    assert "（未填写）" not in block and "缺少计算所需数据" not in block
+    assert "填写有误" in block
+
+
+def test_a_contradicting_evidence_ratio_is_named_honestly(tmp_path: Path) -> None:
+    result = _assess_edit(tmp_path, lambda wb: _text(_named(wb, "xp_assets_in_use"), "-"))
+    v42 = [f for f in result.findings if f.code == "V42"]
+    assert v42 and all("报告不采用" not in f.message for f in v42)
+    assert "照录评价说明" in v42[0].message
+
+
+@pytest.mark.parametrize(("typed", "hint"), [("部份完成", "部分完成"), ("沒有完成", "未完成"), ("完成率50%", None)])
+def test_a_suggested_grade_never_reverses_the_meaning(tmp_path: Path, typed: str, hint: str | None) -> None:
+    cell = _cell(example_book(), L.OUTPUTS, "完成等级", 21)
+    result = _assess_edit(tmp_path, _grade(typed))
+    (only,) = _on_cell(result, cell)
+    assert (f"是否应为“{hint}”" in only.message) if hint else "是否应为" not in only.message
+
+
+def test_counts_rule_their_indicator(tmp_path: Path) -> None:
+    answer = _cell(example_book(), L.MANAGEMENT, "子项1答复", 11)  # M12 采购合同签订时效性
+
+    def contradict(wb: Workbook) -> None:
+        _cell(wb, L.MANAGEMENT, "数量N", 11).value = 5
+        _cell(wb, L.MANAGEMENT, "数量M", 11).value = 5
+        _text(_cell(wb, L.MANAGEMENT, "子项1答复", 11), "否")
+
+    assert [f.code for f in _on_cell(_assess_edit(tmp_path, contradict, "c1"), answer)] == ["V06"]
+
+    def unreadable(wb: Workbook) -> None:
+        _text(_cell(wb, L.MANAGEMENT, "数量N", 11), "3/5")
+
+    result = _assess_edit(tmp_path, unreadable, "c2")
+    assert result.indicator("M12").score == 0  # not full marks from the 是 answer
+
+
+def test_one_finding_per_cell_even_when_a_conversion_leads_to_an_error(tmp_path: Path) -> None:
+    cell = _cell(example_book(), L.SPENDING, "一般公共预算支出执行率", 5)
+    result = _assess_edit(tmp_path, _month_general(1.2))
+    (only,) = _on_cell(result, cell)
+    assert only.code == "V20" and "按小数理解" in only.message  # the conversion said inside the error
+    v17 = [f for f in result.findings if f.code == "V17"]
+    assert len({(f.sheet, f.cell) for f in v17}) == len(v17)
+
+
+def _month_general(value: float) -> Callable[[Workbook], None]:
+    def edit(wb: Workbook) -> None:
+        c = _cell(wb, L.SPENDING, "一般公共预算支出执行率", 5)
+        c.value = value
+        c.number_format = "General"
+    return edit
+
+
+def test_a_date_in_a_number_cell_says_it_is_a_date(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    cell = _cell(example_book(), L.OUTPUTS, "实际值", 0)
+    result = _assess_edit(tmp_path, lambda wb: setattr(_cell(wb, L.OUTPUTS, "实际值", 0), "value",
+                                                       datetime(2023, 12, 31)))
+    (only,) = _on_cell(result, cell)
+    assert only.code == "P01" and "日期" in only.message

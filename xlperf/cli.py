@@ -15,7 +15,7 @@ import click
 
 from xlperf import __version__
 from xlperf.commands.common import guard_outputs, limits_options, make_limits
-from xlperf.paths import data_dir
+from xlperf.paths import LogFile, data_dir
 
 if TYPE_CHECKING:
     from xlperf.core.result import Result
@@ -31,8 +31,7 @@ def _setup_logging(verbose: bool) -> None:
     try:
         log_dir = data_dir() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        logger.add(log_dir / "xlperf.log", level="DEBUG", rotation="1 MB", retention=5, encoding="utf-8",
-                   enqueue=False, backtrace=False, diagnose=False)
+        logger.add(LogFile(log_dir / "xlperf.log"), level="DEBUG", enqueue=False, backtrace=False, diagnose=False)
     except OSError:
         pass  # a read-only home must not stop the work; the terminal still gets the messages
 

@@ -24,7 +24,9 @@ def evaluate(
     The narrative is built once here, verified (V42) and kept on the result for the adapters to write.
     """
     fw = framework or get_framework(evaluation.framework)
-    result, rule_findings = score(evaluation, fw)
+    extra = list(extra)
+    unreadable = frozenset(f.path for f in extra if f.code in ("P01", "P03") and f.path)
+    result, rule_findings = score(evaluation, fw, unreadable)
     findings = one_per_field([*extra, *rule_findings, *validate(evaluation, fw, result)])
     result = result.with_findings(ordered(findings))
     # V42: the narrative is written from this very result; reading its numbers back guards the writer

@@ -114,11 +114,28 @@ def one_per_field(findings: list[Finding]) -> list[Finding]:
     """
     read_paths = {f.path for f in findings if f.code[0] in "PR" and f.path and f.is_error}
     read_cells = {(f.sheet, f.cell) for f in findings if f.code[0] in "PR" and f.sheet and f.cell and f.is_error}
+    error_cells = {(f.sheet, f.cell) for f in findings if f.sheet and f.cell and f.is_error}
     out: list[Finding] = []
+    merged: dict[tuple[str, str, str], int] = {}
+    notes: dict[tuple[str, str], list[str]] = {}
     for f in findings:
         if f.code[0] not in "PR" and (f.path in read_paths or (f.sheet, f.cell) in read_cells):
             continue
+        located = bool(f.sheet and f.cell)
+        if located and not f.is_error and (f.sheet, f.cell) in error_cells:
+            notes.setdefault((f.sheet, f.cell), []).append(f.message)  # said inside the cell's error
+            continue
+        key = (f.code, f.sheet, f.cell)
+        if located and key in merged:  # e.g. one V17 naming every row missing from 存在的主要问题
+            i = merged[key]
+            out[i] = replace(out[i], message=f"{out[i].message}；{f.message}")
+            continue
+        if located:
+            merged[key] = len(out)
         out.append(f)
+    for i, f in enumerate(out):  # the first error of a cell carries that cell's warnings as notes
+        if f.is_error and (f.sheet, f.cell) in notes:
+            out[i] = replace(f, message=f"{f.message}（另：{'；'.join(notes.pop((f.sheet, f.cell)))}）")
     return out
 
 

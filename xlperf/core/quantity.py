@@ -57,6 +57,8 @@ _QUALIFIERS = ("每届", "每年", "每月", "每季度", "每季", "累计", "�
 _NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _NUMBER_RE = re.compile(_NUMBER)
 _ANY_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_DATE_RE = re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:T\d{2}:\d{2}:\d{2})?")
+_SCIENTIFIC_RE = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d{1,4}")
 _UNIT_RE = re.compile(r"^[A-Za-z\u4e00-\u9fff㎡²³/·（）()]*$")
 
 
@@ -148,6 +150,13 @@ def parse_quantity(raw: object, *, percent_cell: bool = False) -> Quantity:
     norm = normalise_text(stripped)
     if norm in NONE_WORDS:
         return Quantity(blank=False, none_word=True)
+    if _DATE_RE.fullmatch(norm):
+        return Quantity(blank=False, problem=f"单元格内容是日期 {norm[:10]}（单元格可能被设成了日期格式），"
+                                             "请把格式改为“常规”或“数值”后重新填写数值")
+    if _SCIENTIFIC_RE.fullmatch(norm):
+        value = Decimal(norm)
+        return Quantity(value=value, blank=False, note=f"已将“{_clip(stripped)}”识别为 {plain(value)}",
+                        alternative=fraction_alternative(value))
     numbers = _ANY_NUMBER_RE.findall(norm)
     if not numbers:
         return Quantity(blank=False, problem=f"“{_clip(stripped)}”中没有数值，请填写数字（可带单位）")
@@ -363,16 +372,25 @@ _SYNONYMS = {
 }
 
 
+#: traditional and variant characters clerks type, to their simplified form in the dropdown values
+_VARIANTS = str.maketrans({"份": "分", "沒": "没", "適": "适", "實": "实", "無": "无", "對": "对",
+                           "達": "达", "標": "标", "項": "项", "盡": "尽"})
+#: words around a dropdown value that do not change its meaning (已完成, 完成了, 均已完成。)
+_FILLER = set("已了的均都全部按时期。，.,！!")
+
+
 def suggest(text: str, options: tuple[str, ...]) -> str | None:
-    """The valid dropdown value a clerk most likely meant by ``text`` (``已完成`` → ``完成``), or None."""
-    key = normalise_text(text).upper()
+    """The valid dropdown value a clerk most likely meant by ``text`` (``已完成`` → ``完成``), or None.
+
+    Only a sure guess: a known synonym, the value written in traditional characters, or the value with
+    filler words around it. ``部份完成`` suggests 部分完成, ``完成率50%`` nothing (never a reversed meaning).
+    """
+    key = normalise_text(text).upper().translate(_VARIANTS)
+    if key in options:
+        return key
     if key in _SYNONYMS and _SYNONYMS[key] in options:
         return _SYNONYMS[key]
-    # the longest option contained in the text, unless the text negates it (没/未/不 before it)
-    inside = [o for o in options if o in key]
-    if inside:
-        best = max(inside, key=len)
-        before = key[: key.index(best)]
-        if not before.endswith(("没", "未", "不", "没有")):
-            return best
+    for option in sorted(options, key=len, reverse=True):
+        if option in key and set(key.replace(option, "", 1)) <= _FILLER:
+            return option
     return None

@@ -45,14 +45,16 @@ def compute_ratio(budget: Budget, spec: RatioSpec) -> Decimal | None:
     return round2(num / den * 100)
 
 
-def score(evaluation: Evaluation, framework: Framework) -> tuple[Result, list[Finding]]:
-    """Score every indicator. Returns the result (without findings) and the rules' own findings."""
+def score(evaluation: Evaluation, framework: Framework,
+          unreadable: frozenset[str] = frozenset()) -> tuple[Result, list[Finding]]:
+    """Score every indicator. Returns the result (without findings) and the rules' own findings.
+    ``unreadable``: paths of filled cells the reader could not read (a rule must not read them as blank)."""
     ratios = {key: compute_ratio(evaluation.budget, spec) for key, spec in framework.ratios.items()}
     inputs = {key: ratio_inputs(evaluation.budget, spec) for key, spec in framework.ratios.items()}
     findings: list[Finding] = []
     sections: list[SectionScore] = []
     for sec in framework.sections:
-        ctx = Context(evaluation, framework, sec.id, ratios, inputs)
+        ctx = Context(evaluation, framework, sec.id, ratios, inputs, unreadable)
         scored: list[IndicatorScore] = []
         for spec in sec.indicators:
             ind, more = spec.kind.score(spec, ctx)

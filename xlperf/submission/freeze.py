@@ -170,7 +170,7 @@ def freeze_workbook(
 
     writes: list[tuple[Cell, Any, FrozenCell]] = []
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
+        for row in existing_rows(ws):
             for cell in row:
                 if isinstance(cell, MergedCell):
                     continue
@@ -317,11 +317,21 @@ def _name_cell(wb: Workbook, name: str) -> tuple[str, str] | None:
     return None
 
 
+def existing_rows(ws: Any) -> list[list[Cell]]:
+    """The cells that exist, row by row, in order. ``ws.iter_rows()`` would create every empty cell
+    of the used rectangle: one stray value in XFD1048576 makes that 17 billion cells. The work is
+    bounded by what is really in the sheet (at most ``Limits.max_cells``, checked before opening)."""
+    rows: dict[int, list[Cell]] = {}
+    for (r, _c), cell in sorted(ws._cells.items()):
+        rows.setdefault(r, []).append(cell)
+    return list(rows.values())
+
+
 def _mean_cell(wb: Workbook) -> tuple[str, str] | None:
     found = _table(wb, L.MONTHS_TABLE.table)
     sheets = [found[0]] if found else [wb[L.SPENDING]] if L.SPENDING in wb.sheetnames else []
     for ws in sheets:
-        for row in ws.iter_rows():
+        for row in existing_rows(ws):
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.strip().startswith(MEAN_LABEL):
                     target = ws.cell(row=cell.row, column=cell.column + 1)
@@ -365,7 +375,7 @@ def _protect_all(wb: Workbook) -> None:
     """Protect every sheet without a password and lock every cell: the 报送 version is read-only."""
     locked = Protection(locked=True)
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
+        for row in existing_rows(ws):
             for cell in row:
                 if not isinstance(cell, MergedCell) and cell.protection is not None and not cell.protection.locked:
                     cell.protection = locked

@@ -224,8 +224,14 @@ class _Reader:
             ))
             return None
         for sheet, coord in defined.destinations:
+            if sheet in self.wb.sheetnames and ":" in coord:  # a range: which cell is meant is a guess
+                self.findings.append(finding(
+                    "R01", f"名称 {name}（{label}）指向区域 {sheet}!{coord.replace('$', '')}，而不是一个单元格；"
+                    "请在“公式 → 名称管理器”中把它改为只指向填写该项的单元格", path,
+                ).located(sheet, coord.replace("$", "").split(":")[0]))
+                return None
             if sheet in self.wb.sheetnames:
-                return self.wb[sheet], coord.replace("$", "").split(":")[0]
+                return self.wb[sheet], coord.replace("$", "")
             self.findings.append(finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在", path))
             return None
         self.findings.append(finding("R01", f"名称 {name}（{label}）没有指向单元格，请恢复标准模板", path))
@@ -276,6 +282,7 @@ class _Reader:
 
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         assert min_col is not None and min_row is not None and max_col is not None and max_row is not None
+        max_row = min(max_row, ws.max_row)  # bounded by the cells that exist, not by what the ref claims
         headers: dict[str, int] = {}
         for col in range(min_col, max_col + 1):
             text = ws.cell(row=min_row, column=col).value
@@ -303,7 +310,10 @@ class _Reader:
                 record[key] = (cell, is_percent(cell), f"{letter}{r}")
                 if is_input and blank and not _blank(cell):
                     blank = False
-            keyed = spec.path == "management" and "indicator" in record and not _blank(record["indicator"][0])
+            # a 管理效率 row is kept by its 编号 and a month by its 月份 even when nothing is entered,
+            # so that "请填写…" points at the row's own cell
+            keyed = (spec.path == "management" and "indicator" in record and not _blank(record["indicator"][0])) or (
+                spec.path == "spending.monthly" and "月份" in record and not _blank(record["月份"][0]))
             if blank and not keyed:
                 continue  # a blank row; a 管理效率 row is kept by its 编号 even when nothing is answered
             rows.append((r, record))

@@ -32,7 +32,7 @@ from xlperf.core.quantity import (
     normalise_text,
     resolve_percent_row,
 )
-from xlperf.files import atomic_path
+from xlperf.files import save_workbook_atomic
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put, put_text
 from xlperf.workbook.printing import (
@@ -120,9 +120,7 @@ def _split_print(ws: Worksheet, table: L.TableSheet, at: str, keys: int) -> None
 
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Save atomically (the previous file stays whole if anything fails)."""
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return path
+    return save_workbook_atomic(wb, path)
 
 
 # ---------------------------------------------------------------------------- sheets

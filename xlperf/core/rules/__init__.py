@@ -35,6 +35,8 @@ class Context:
     section: str
     ratios: dict[str, Decimal | None]
     ratio_inputs: dict[str, dict[str, Decimal | None]]
+    #: field paths of cells that were filled but could not be read (P01/P03): never scored as blank
+    unreadable: frozenset[str] = frozenset()
 
     def entry(self, indicator_id: str) -> ManagementEntry | None:
         return next((m for m in self.evaluation.management if m.indicator == indicator_id), None)
@@ -94,7 +96,8 @@ def completion(row: IndicatorRow, fw: Framework) -> tuple[Decimal | None, str]:
     """Completion rate r of one row (DOMAIN.md §1.3), uncapped; None when it cannot be computed.
 
     ``source`` says why: "grade" / "value"; "missing" (an input is blank or unreadable) and
-    "conflict" (the target text's direction word contradicts the 方向 column, V11) are not scored.
+    "conflict" (the target text's direction word contradicts the 方向 column, V11) and "bad_target"
+    (a target of 0 for ≥/=, or below 0, V10) are not scored.
     """
     if row.kind is Kind.QUAL:
         if row.grade is None:
@@ -106,7 +109,10 @@ def completion(row: IndicatorRow, fw: Framework) -> tuple[Decimal | None, str]:
     stated = direction_in_text(row.target_text)
     if row.direction is not None and stated is not None and stated is not row.direction:
         return None, "conflict"
-    return completion_ratio(target, actual, row.direction or stated or Direction.GE), "value"
+    direction = row.direction or stated or Direction.GE
+    if target < 0 or (target == 0 and direction is not Direction.LE):
+        return None, "bad_target"  # "≥ 0" or a negative target: every actual value would complete it
+    return completion_ratio(target, actual, direction), "value"
 
 
 def row_label(index: int, row: IndicatorRow) -> str:

@@ -114,7 +114,10 @@ class CountRatio(RuleKind):
         answers: tuple[Answer | None, ...] = tuple((entry.answers if entry else [])[:1]) or (None,)
         inputs: dict[str, Decimal | None] = {"N": n, "M": m}
         labels = spec.count_labels or ("N", "M")
-        if n is not None:
+        unreadable = {f"management[{spec.id}].{a}" for a in ("count_total", "count_done")} & ctx.unreadable
+        if unreadable:  # a count was typed but not understood: not scored from the answer instead (P01)
+            computed, outcome = ZERO, "数量填写有误，未计分"
+        elif n is not None:
             if n == 0:
                 computed, outcome = spec.full, f"{labels[0]}为 0，得满分"
             elif m is None:
@@ -153,6 +156,13 @@ class CountRatio(RuleKind):
             out.append(finding("V32", f"“{spec.name}”请填写{labels[1]}", f"{p}.count_done"))
         if n is not None and m is not None and (m > n or m < 0 or n < 0):
             out.append(finding("V07", f"“{spec.name}”的{labels[1]} {m} 不能大于{labels[0]} {n}，也不能为负", f"{p}.count_done"))
+        elif n is not None and m is not None and first in (Answer.YES, Answer.NO) and (first is Answer.YES) != (m == n):
+            said = "是（全部按时）" if first is Answer.YES else "否"
+            out.append(finding(
+                "V06", f"“{spec.name}”子项答复为“{said}”，但{labels[1]} {fmt2(m)} / {labels[0]} {fmt2(n)}"
+                f"{'并非全部' if first is Answer.YES else '已全部'}完成；按数量计分，请核对答复或数量",
+                f"{p}.answers[0]",
+            ))
         return out
 
     def computed_sentence(self, result: Result, ind: IndicatorScore, evidence: str) -> str:
@@ -240,6 +250,19 @@ class RatioThreshold(RuleKind):
         return out
 
     def computed_sentence(self, result: Result, ind: IndicatorScore, evidence: str) -> str:
+        name = result.framework.ratios[ind.spec.ratio or ""].name
+        if ind.ratio is None:  # never an impossible amount beside a wrong reason: say what to fix
+            spec = result.framework.ratios[ind.spec.ratio or ""]
+            optional = {n.lstrip("-").rstrip("?") for n in (*spec.numerator, *spec.denominator) if n.endswith("?")}
+            unreadable = {f.path for f in result.findings if f.code in ("P01", "P03")}
+            label = BUDGET_LABELS.get
+            wrong = [label(k, k) for k, v in ind.inputs.items()
+                     if (v is not None and v < 0) or f"budget.{k}" in unreadable]
+            missing = [label(k, k) for k, v in ind.inputs.items()
+                       if v is None and k not in optional and f"budget.{k}" not in unreadable]
+            why = (f"{'、'.join(wrong)}填写有误" if wrong else f"缺少{'、'.join(missing)}" if missing
+                   else "分母为 0")
+            return f"{name}无法计算（{why}，见校验结果），本指标暂按0分计。"
         if mentions(evidence, ind.ratio, "%"):
             return ""
         yi = result.evaluation.budget.unit_yi
@@ -261,6 +284,6 @@ class RatioThreshold(RuleKind):
             if read_decimal(found.group(1)) != round2(ind.ratio):
                 c.fail(
                     f"“{ind.spec.name}”的评价说明中写的{name}为 {found.group(1)}%，按填报数据计算为 "
-                    f"{format_percent(ind.ratio)}，请改正评价说明（报告不采用与数据矛盾的数字）",
+                    f"{format_percent(ind.ratio)}，两者矛盾；报告照录评价说明，请改正评价说明或收支情况中的数据",
                     f"management[{ind.id}].evidence",
                 )

@@ -124,6 +124,11 @@ def _validate_row(
             missing.append(("actual_value", "实际值"))
     for field, label in missing:
         out.append(finding("V10", f"{where}缺少{label}，请填写", f"{path}.{field}"))
+    if scored.source == "bad_target" and row.target_value is not None:
+        out.append(finding(
+            "V10", f"{where}的目标值为 {plain(row.target_value)}，无法计算完成率（任何实际值都算完成）；"
+            "请填写计分用的年度目标数，本指标暂未计分", f"{path}.target_value",
+        ))
 
     if row.kind is Kind.QUANT and row.direction is not None:
         stated = direction_in_text(row.target_text)
@@ -178,7 +183,7 @@ def _validate_row(
         if normalised_words(row.name) not in text:
             out.append(finding(
                 "V17",
-                f"{where}未完全完成（完成率 {round2(scored.used * 100)}%），“存在的主要问题”中未提及，请补充",
+                f"{where}未完全完成（完成率 {round2(r * 100)}%），“存在的主要问题”中未提及，请补充",
                 "problems",
             ))
 
@@ -200,16 +205,24 @@ def _plausible(where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: s
             f"{path}.actual_value",
         ))
         return
-    # only numbers written with the row's own unit (“满意度95%”, “6场”) state the actual value
-    text = normalise_text(row.actual_text).replace(",", "")
-    numbers = {Decimal(m.group(0)) for m in _NUMBER_IN_TEXT.finditer(text)
-               if unit and text[m.end():].startswith(normalise_text(unit))}
-    if numbers and row.actual_value not in numbers:
-        out.append(finding(
-            "V18", f"{where}的“年度实际值（文字）”写的是“{row.actual_text.strip()[:30]}”，与计分用的实际值 "
-            f"{plain(row.actual_value)}{unit} 不一致，请核对两处",
-            f"{path}.actual_value",
-        ))
+    # only numbers written with the row's own unit (“满意度95%”, “6场”) state a value
+    for field, label, value, text in (
+        ("actual_value", "年度实际值（文字）", row.actual_value, row.actual_text),
+        ("target_value", "年度目标值（文字）", row.target_value, row.target_text),
+    ):
+        if value not in _numbers_with_unit(text, unit) and _numbers_with_unit(text, unit):
+            what = "实际值" if field == "actual_value" else "目标值"
+            out.append(finding(
+                "V18", f"{where}的“{label}”写的是“{text.strip()[:30]}”，与计分用的{what} "
+                f"{plain(value)}{unit} 不一致，请核对两处",
+                f"{path}.{field}",
+            ))
+
+
+def _numbers_with_unit(text: str, unit: str) -> set[Decimal]:
+    flat = normalise_text(text).replace(",", "")
+    return {Decimal(m.group(0)) for m in _NUMBER_IN_TEXT.finditer(flat)
+            if unit and flat[m.end():].startswith(normalise_text(unit))}
 
 
 def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> None:
@@ -254,6 +267,8 @@ def unscored_reason(w: Writer, row: IndicatorRow, scored: RowScore, at: str) -> 
     """Why a row could not be scored, in the clerk's terms (never an impossible number)."""
     if scored.source == "conflict":
         return "目标值文字中的方向词与“方向”列不一致"
+    if scored.source == "bad_target":
+        return f"目标值 {plain(row.target_value or ZERO)} 无法计算完成率"
     fields = (("kind", "指标类型"), ("grade", "完成等级")) if row.kind is Kind.QUAL else (
         ("kind", "指标类型"), ("target_value", "目标值"), ("actual_value", "实际值"))
     for field, label in fields:

@@ -49,6 +49,10 @@ class MonthlyMean(RuleKind):
                                "spending.annual_mean"))
         if bad:
             return IndicatorScore(spec, ctx.section, ZERO, outcome="执行率填写有误（不在0–100%之间），未计分"), bad
+        if entered and len(entered) < 12 and sp.annual_mean is None:
+            # V20: twelve rates or an annual mean; a mean of the months that happen to be there is not scored
+            absent = "、".join(str(i + 1) for i, m in enumerate(sp.monthly) if m is None)
+            return IndicatorScore(spec, ctx.section, ZERO, outcome=f"缺少{absent}月执行率，未计分"), []
         months = [m for _, m in entered]
         if months:
             mean = sum(months, ZERO) / len(months)
