@@ -559,3 +559,19 @@ def test_unexpected_error_in_one_message_is_recorded_not_fatal(mail: dict[str, b
     assert set(rows) == {"无法读取", "有效"}
     assert "模拟的意外" in rows["无法读取"]["reason"] and "message.eml" in rows["无法读取"]["reason"]
     assert (tmp_path / "o" / rows["无法读取"]["folder"] / "message.eml").read_bytes() == mail["乙"]
+
+
+def test_second_intake_into_the_same_folder_is_refused(mail: dict[str, bytes], home: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlperf.files import folder_lock_path, hold_lock
+
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "乙.eml").write_bytes(mail["乙"])
+    out = tmp_path / "o"
+    env = env_for(home)
+    monkeypatch.setenv("XLPERF_HOME", str(env["XLPERF_HOME"]))  # the lock lives in the data folder
+    with hold_lock(folder_lock_path("output", out)):  # as a running intake holds it
+        res = invoke(["intake", tmp_path / "eml", "-o", out], env)
+    assert res.exit_code == 2
+    assert "另一个 xlperf 正在向输出文件夹" in one_chinese_line(res)
+    assert not (out / "收件台账.sqlite").exists()

@@ -42,8 +42,7 @@ EXIT_INPUT = 2
               help="邮件设置的 TOML 配置文件（[smtp] 表）。")
 @limits_options
 def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: Path | None, imap_timeout: float,
-           batch_size: int, config_path: Path | None, max_file_mb: float, max_expanded_mb: float, max_rows: int,
-           max_cells: int, **smtp: Any) -> None:
+           batch_size: int, config_path: Path | None, **options: Any) -> None:
     """收取各部门的报送邮件：核验报送包、重算得分、归档，并生成汇总。
 
     \b
@@ -78,7 +77,7 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     退出码：0 新收的邮件都有效（或没有新邮件）；1 有不是有效报送的邮件；
             2 邮箱无法连接或登录、用法有误。
     """
-    from xlperf.files import OutputError
+    from xlperf.files import OutputError, output_folder_lock
     from xlperf.intake.ledger import LedgerError
     from xlperf.intake.receipt import ReceiptSettingsError, receipt_settings, send_receipts
     from xlperf.intake.run import open_sources, run_intake
@@ -88,6 +87,9 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
         click.secho(f"错误：{message}", fg="red", err=True)
         sys.exit(EXIT_INPUT)
 
+    limit_names = ("max_file_mb", "max_expanded_mb", "max_rows", "max_cells", "max_workbook_cells")
+    limits = make_limits(**{k: options.pop(k) for k in limit_names if k in options})
+    smtp = options
     settings = None
     if receipt:
         options = {"host": smtp.get("smtp_host"), "port": smtp.get("smtp_port"),
@@ -119,8 +121,9 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
         return send_receipts(ledger, settings) if settings is not None else []
 
     try:
-        report = run_intake(opened, out_dir, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells),
-                            on_start=on_start, on_done=on_done, receipts=receipts if receipt else None)
+        with output_folder_lock(out_dir):  # one run at a time files into DIR and writes its 汇总
+            report = run_intake(opened, out_dir, limits=limits, on_start=on_start, on_done=on_done,
+                                receipts=receipts if receipt else None)
     except (SourceError, LedgerError, OutputError) as exc:
         if progress is not None:
             progress.stop()
