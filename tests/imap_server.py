@@ -49,11 +49,13 @@ class Imap:
         conn.authenticate("PLAIN", lambda _: plain)
         return conn
 
-    def append(self, raw: bytes, mailbox: str = "INBOX") -> None:
+    def append(self, *raws: bytes, mailbox: str = "INBOX") -> None:
+        """IMAP APPEND each message, in order, over one connection."""
         conn = self.client()
         try:
-            typ, data = conn.append(mailbox, "", imaplib.Time2Internaldate(time.time()), raw)
-            assert typ == "OK", data
+            for raw in raws:
+                typ, data = conn.append(mailbox, "", imaplib.Time2Internaldate(time.time()), raw)
+                assert typ == "OK", data
         finally:
             conn.logout()
 

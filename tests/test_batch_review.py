@@ -83,7 +83,7 @@ def test_every_workbook_looking_file_is_listed_with_a_chinese_reason(review: tup
     _, out = review
     rows = by_name(out)
     assert len(rows) == 10 + 1 + 1 + 3
-    assert rows["旧格式.xls"]["状态"] == "无法读取" and "Excel 97-2003 工作簿（.xls）" in rows["旧格式.xls"]["说明"]
+    assert rows["旧格式.xls"]["状态"] == "无法读取" and "旧版 .xls 格式（Excel 97-2003 工作簿）" in rows["旧格式.xls"]["说明"]
     assert "只是扩展名" not in rows["旧格式.xls"]["说明"]
     assert rows["金山.et"]["状态"] == "无法读取" and "WPS 表格文件（.et）" in rows["金山.et"]["说明"]
     assert rows["开放格式.ods"]["状态"] == "无法读取" and "OpenDocument" in rows["开放格式.ods"]["说明"]

@@ -225,8 +225,7 @@ def sheet(path: Path, name: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def imap_run(dovecot: Imap, mail: dict[str, bytes], home: Path,
              tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result, list[tuple[int, bytes]]]:
-    for raw in mail.values():
-        dovecot.append(raw)
+    dovecot.append(*mail.values())
     before = dovecot.state()
     out = tmp_path_factory.mktemp("bureau") / "2023报送"
     res = invoke(["intake", dovecot.url, "-o", out, "--imap-cafile", dovecot.cafile, "--batch-size", "4"],
@@ -411,3 +410,168 @@ def test_missing_password_and_bad_sources(dovecot: Imap, home: Path, tmp_path: P
     assert res.exit_code == 2 and "不能写密码" in one_chinese_line(res) and "pw" not in res.output.split("不能")[0]
     res = invoke(["intake", str(tmp_path / "没有这个"), "-o", tmp_path / "o"], env_for(home))
     assert res.exit_code == 2 and "找不到" in one_chinese_line(res)
+
+
+# ------------------------------------------------------------------------------ batches, folders, receipts failing
+
+
+def test_mailbox_is_read_in_batches(dovecot: Imap, mail: dict[str, bytes]) -> None:
+    """60 messages, batches of 25: three FETCH commands of at most 25 messages, each made only when needed."""
+    from xlperf.intake.sources import ImapMailbox, imap_utf7
+
+    conn = dovecot.client()
+    conn.create(imap_utf7("批量"))
+    conn.logout()
+    bulk = []
+    for n in range(60):
+        msg = EmailMessage(policy=MAIL_POLICY)
+        msg["From"], msg["Subject"], msg["Message-ID"] = "a@example.cn", f"第 {n} 封", f"<bulk-{n}@example.cn>"
+        msg.set_content("x" * 2000)
+        bulk.append(message_bytes(msg))
+    dovecot.append(*bulk, mailbox=imap_utf7("批量"))
+    source = ImapMailbox(f"imaps://{dovecot.user}@127.0.0.1:{dovecot.port}/批量", cafile=dovecot.cafile,
+                         env={"XLPERF_IMAP_PASSWORD": dovecot.password}, batch_size=25)
+    source.open()
+    assert source.count == 60
+    assert source.conn is not None
+    real_uid = source.conn.uid
+    fetches: list[int] = []
+
+    def spy(command: str, *args: Any) -> Any:
+        if command == "FETCH":
+            fetches.append(len(str(args[0]).split(",")))
+        return real_uid(command, *args)
+
+    source.conn.uid = spy  # type: ignore[method-assign]
+    messages = iter(source)
+    first = next(messages)
+    assert fetches == [25] and b"bulk-0@" in first.data  # lazily: one batch fetched for the first message
+    rest = list(messages)
+    source.close()
+    assert fetches == [25, 25, 10] and len(rest) == 59
+    assert [parse(m.data)["Subject"] for m in [first, *rest]] == [f"第 {n} 封" for n in range(60)]
+
+
+def test_chinese_mailbox_folder_through_the_command(dovecot: Imap, mail: dict[str, bytes], home: Path,
+                                                   tmp_path: Path) -> None:
+    from xlperf.intake.sources import imap_utf7
+
+    conn = dovecot.client()
+    conn.create(imap_utf7("报送邮件"))
+    conn.logout()
+    dovecot.append(mail["乙"], mailbox=imap_utf7("报送邮件"))
+    url = f"imaps://{dovecot.user}@127.0.0.1:{dovecot.port}/报送邮件"
+    res = invoke(["intake", url, "-o", tmp_path / "o", "--imap-cafile", dovecot.cafile],
+                 env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+    assert res.exit_code == 0, res.output
+    assert [r["status"] for r in ledger(tmp_path / "o")] == ["有效"]
+    res = invoke(["intake", url + "不存在", "-o", tmp_path / "o", "--imap-cafile", dovecot.cafile],
+                 env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+    assert res.exit_code == 2 and "无法打开邮箱文件夹" in one_chinese_line(res)
+
+
+def test_failed_receipt_stays_in_the_outbox_and_is_not_queued_again(mail: dict[str, bytes], home: Path,
+                                                                    tmp_path: Path) -> None:
+    from smtp_servers import free_port
+
+    from xlperf.submission.outbox import Outbox
+
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "乙.eml").write_bytes(mail["乙"])
+    box_home = tmp_path / "h"
+    env = env_for(box_home, XLPERF_SMTP_HOST="127.0.0.1", XLPERF_SMTP_PORT=str(free_port()),
+                  XLPERF_SMTP_SECURITY="none", XLPERF_SMTP_FROM=BUREAU, XLPERF_SMTP_TIMEOUT="2")
+    res = invoke(["intake", tmp_path / "eml", "-o", tmp_path / "o", "--receipt"], env)
+    assert res.exit_code == 0, res.output  # the submission is valid; the receipt is queued
+    assert "回执发送失败" in res.output and "xlperf submit --retry" in res.output
+    box = Outbox(box_home / "xlperf" / "outbox")
+    assert len(box.pending()) == 1
+    res = invoke(["intake", tmp_path / "eml", "-o", tmp_path / "o", "--receipt"], env)
+    assert res.exit_code == 0 and len(box.pending()) == 1  # not queued a second time
+    [row] = ledger(tmp_path / "o")
+    assert row["receipt"] == box.pending()[0].id
+
+
+def test_receipt_needs_smtp_settings_before_anything_is_taken_in(mail: dict[str, bytes], home: Path,
+                                                                 tmp_path: Path) -> None:
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "乙.eml").write_bytes(mail["乙"])
+    res = invoke(["intake", tmp_path / "eml", "-o", tmp_path / "o", "--receipt"], env_for(home))
+    assert res.exit_code == 2
+    assert "邮件设置不完整" in one_chinese_line(res)
+    assert not (tmp_path / "o").exists()
+
+
+def test_imap_utf7_names() -> None:
+    from xlperf.intake.sources import imap_utf7
+
+    assert imap_utf7("~peter/mail/台北/日本語") == "~peter/mail/&U,BTFw-/&ZeVnLIqe-"  # RFC 3501 §5.1.3
+    assert imap_utf7("INBOX") == "INBOX" and imap_utf7("A&B") == "A&-B"
+
+
+def test_oversized_message_is_not_fetched(dovecot: Imap, mail: dict[str, bytes], home: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the size limit only the header is read (IMAP: BODY.PEEK[HEADER]; files: the first bytes)."""
+    import xlperf.intake.sources as sources
+    from xlperf.intake.sources import imap_utf7
+
+    monkeypatch.setattr(sources, "MAX_BYTES", len(mail["乙"]) - 1)
+    conn = dovecot.client()
+    conn.create(imap_utf7("大邮件"))
+    conn.logout()
+    dovecot.append(mail["乙"], mail["普通邮件"], mailbox=imap_utf7("大邮件"))
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "big.eml").write_bytes(mail["乙"])
+    (tmp_path / "eml" / "plain.eml").write_bytes(mail["普通邮件"])
+    url = f"imaps://{dovecot.user}@127.0.0.1:{dovecot.port}/大邮件"
+    for name, source in (("imap", url), ("eml", str(tmp_path / "eml"))):
+        out = tmp_path / name
+        res = invoke(["intake", source, "-o", out, "--imap-cafile", dovecot.cafile],
+                     env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+        assert res.exit_code == 1, res.output
+        rows = {r["subject"]: r for r in ledger(out)}
+        big = rows[str(parse(mail["乙"])["Subject"])]
+        assert big["status"] == "无法读取" and "超过上限" in big["reason"], name
+        assert big["message_id"] == str(parse(mail["乙"])["Message-ID"])  # the header was read
+        filed = out / big["folder"] / "message.eml"
+        assert filed.stat().st_size < 20_000 and not list((out / big["folder"]).glob("*.xlsx"))
+        assert rows["请问报送截止时间？"]["status"] == "不是报送邮件"
+
+
+def test_unexpected_error_in_one_message_is_recorded_not_fatal(mail: dict[str, bytes], home: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlperf.pipeline
+
+    real = xlperf.pipeline.assess
+
+    def flaky(loaded: Any, framework: Any = None) -> Any:
+        if loaded.evaluation.department.short_name == "乙局":
+            raise RuntimeError("模拟的意外")
+        return real(loaded, framework)
+
+    monkeypatch.setattr(xlperf.pipeline, "assess", flaky)
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "1.eml").write_bytes(mail["乙"])
+    (tmp_path / "eml" / "2.eml").write_bytes(mail["丙"])
+    res = invoke(["intake", tmp_path / "eml", "-o", tmp_path / "o"], env_for(home))
+    assert res.exit_code == 1, res.output
+    rows = {r["status"]: r for r in ledger(tmp_path / "o")}
+    assert set(rows) == {"无法读取", "有效"}
+    assert "模拟的意外" in rows["无法读取"]["reason"] and "message.eml" in rows["无法读取"]["reason"]
+    assert (tmp_path / "o" / rows["无法读取"]["folder"] / "message.eml").read_bytes() == mail["乙"]
+
+
+def test_second_intake_into_the_same_folder_is_refused(mail: dict[str, bytes], home: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlperf.files import folder_lock_path, hold_lock
+
+    (tmp_path / "eml").mkdir()
+    (tmp_path / "eml" / "乙.eml").write_bytes(mail["乙"])
+    out = tmp_path / "o"
+    env = env_for(home)
+    monkeypatch.setenv("XLPERF_HOME", str(env["XLPERF_HOME"]))  # the lock lives in the data folder
+    with hold_lock(folder_lock_path("output", out)):  # as a running intake holds it
+        res = invoke(["intake", tmp_path / "eml", "-o", out], env)
+    assert res.exit_code == 2
+    assert "另一个 xlperf 正在向输出文件夹" in one_chinese_line(res)
+    assert not (out / "收件台账.sqlite").exists()

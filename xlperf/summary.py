@@ -304,7 +304,7 @@ def _format_sheet(ws: Any, frame: Any) -> None:
     from xlperf.workbook.cells import put_text
 
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    wrap = Alignment(vertical="top", wrap_text=True)
+    wrap, top = Alignment(vertical="top", wrap_text=True), Alignment(vertical="top")
     columns = list(frame.columns)
     for c, name in enumerate(columns, start=1):
         head = ws.cell(row=1, column=c)
@@ -313,9 +313,11 @@ def _format_sheet(ws: Any, frame: Any) -> None:
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         numeric = name in NUMBER_COLUMNS or (ws.title == "管理效率" and c > 3)
         width = max(8, min(14, _display_width(str(name)) + 2))
+        # a column left off the print does not wrap: its text must not make the printed rows taller
+        align = top if name in UNPRINTED.get(ws.title, ()) else wrap
         for r, value in enumerate(frame[name].tolist(), start=2):
             cell = ws.cell(row=r, column=c)
-            cell.alignment = wrap
+            cell.alignment = align
             if isinstance(value, str):
                 put_text(cell, value)
                 width = max(width, min(60, _display_width(value) + 2))
@@ -323,6 +325,8 @@ def _format_sheet(ws: Any, frame: Any) -> None:
                 cell.number_format = "0.00"
         if name in ("说明", "涉及部门", "指标"):
             width = min(width, 40)
+        elif name in ("主题", "文件夹", "来源"):
+            width = min(width, 28)
         elif name in ("文件", "计分工作簿"):
             width = min(width, 36)
         elif name == "部门":
@@ -344,8 +348,8 @@ def _display_width(text: str) -> int:
 PRINT_TITLE = "部门整体支出绩效自评汇总"
 #: a sheet whose columns add up to more than this (in character widths) prints landscape
 PORTRAIT_WIDTH = 95
-#: 汇总 prints without its sha256 column (kept in the sheet and in 汇总.csv)
-UNPRINTED = {"汇总": ("sha256",)}
+#: columns left off the print (kept in the sheet, and 汇总's in 汇总.csv): they must be the last ones
+UNPRINTED = {"汇总": ("sha256",), "收件记录": ("来源",)}
 
 
 def _print_setup(ws: Any) -> None:

@@ -25,24 +25,28 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
     """批量校验、计分许多工作簿，并生成一份汇总。
 
     \b
-    PATH 可以是工作簿（.xlsx/.xlsm）、自评数据 JSON、文件夹或通配符，可给多个。文件夹中看起来是表格的
-    文件（.xlsx .xlsm .xls .et .ods）和 .json 都会列入汇总；.xls/.et/.ods 记为“无法读取”并说明如何另存。例：
+    PATH 可以是工作簿（.xlsx/.xlsm）、自评数据 JSON、文件夹或通配符，可给多个。
+    文件夹中看起来是表格的文件（.xlsx .xlsm .xls .et .ods）和 .json 都列入汇总；
+    .xls/.et/.ods 记为“无法读取”，并说明如何另存为 .xlsx。例：
       xlperf batch 各部门自评表/ -o 结果/
       xlperf batch "2023/**/*.xlsx" 补报.json -o 结果/ --jobs 2
 
     \b
     输出文件夹中：
       <名称>.scored.xlsx     计分后的工作簿（评分汇总、校验结果、自评报告）
-      <名称>.scorecard.json  计分卡（不同文件夹中有同名文件时，名称中会带上所在文件夹）
-      汇总.xlsx              汇总、排名（含链接）、总分图、管理效率、问题统计、自报对比、等级分布、问题清单
+      <名称>.scorecard.json  计分卡（重名时名称中带上所在文件夹）
+      汇总.xlsx              汇总、排名（含链接）、总分图、管理效率、问题统计、
+                             自报对比、等级分布、问题清单
       汇总.csv               汇总表（UTF-8 带 BOM，可用 Excel 直接打开）
 
     \b
-    某个文件无法读取或处理出错不会中断整批，其状态与原因记在汇总的“状态”“说明”列：
+    某个文件无法读取或处理出错不会中断整批；状态与原因记在汇总的“状态”“说明”列：
       通过 / 有错误（有错误类问题，得分仅供参考）/ 未填写（空白模板，不排名）/
       重复（同一部门同一年度的另一份，只排名一份）/ 无法读取 / 处理失败
 
-    退出码：0 全部通过；1 有工作簿带错误、未填写、无法读取或处理失败；2 没有找到输入或用法有误。
+    \b
+    退出码：0 全部通过；1 有工作簿带错误、未填写、无法读取或处理失败；
+            2 没有找到输入或用法有误。
     """
     from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, NoInputsError, run_batch
     from xlperf.files import output_folder_lock
@@ -53,8 +57,9 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
 
     def on_start(total: int) -> None:
         if progress is not None:
+            progress.update(task, total=total)  # the total before the first frame: never "0/?"
             progress.start()
-            progress.update(task, total=total)
+            progress.refresh()
 
     def on_done(outcome: Any) -> None:
         if progress is not None:

@@ -42,40 +42,42 @@ EXIT_INPUT = 2
               help="邮件设置的 TOML 配置文件（[smtp] 表）。")
 @limits_options
 def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: Path | None, imap_timeout: float,
-           batch_size: int, config_path: Path | None, max_file_mb: float, max_expanded_mb: float, max_rows: int,
-           max_cells: int, **smtp: Any) -> None:
+           batch_size: int, config_path: Path | None, **options: Any) -> None:
     """收取各部门的报送邮件：核验报送包、重算得分、归档，并生成汇总。
 
     \b
     SOURCE 可以是（可给多个）：
-      imaps://用户名@服务器[:端口]/INBOX   IMAP 邮箱（只读：不删除、不移动、不标记任何邮件）；
-                                          密码来自环境变量 XLPERF_IMAP_PASSWORD 或系统钥匙串
-                                          （keyring set xlperf-imap 用户名）
-      文件夹                               其中（含子文件夹）所有 .eml 邮件
-      .eml 文件或 mbox 文件
+      imaps://用户名@服务器[:端口]/INBOX
+          IMAP 邮箱，只读：不删除、不移动、不标记任何邮件。密码来自环境变量
+          XLPERF_IMAP_PASSWORD 或系统钥匙串（keyring set xlperf-imap 用户名）
+      文件夹              其中（含子文件夹）所有 .eml 邮件
+      .eml 或 mbox 文件
 
     \b
     每封邮件的状态：
       有效             附件与清单（SHA-256）一致，重算得分与清单一致
       文件与清单不符   缺少附件，或附件在导出后被改动过
       得分与重算不符   清单中的总分、等级或各部分得分与重算结果不同
-      无法读取         清单或工作簿无法读取（含压缩炸弹、XML 实体炸弹等，打开前即拒绝）
+      无法读取         清单或工作簿无法读取（压缩炸弹等在打开前即拒绝）
       不是报送邮件     没有 xlperf 报送包清单的普通邮件
 
     \b
-    归档：DIR/<年度>/<部门>/<收到时间>_<编号>/（原邮件 message.eml、附件、重算计分卡）；
-    同一部门同一年度后收到的有效报送取代先前的（两份都保留）。收件台账 DIR/收件台账.sqlite
-    记下已收的邮件（按 Message-ID 与报送包），再次运行不会重复收取。
-    然后对每个部门当前的报送生成 DIR/汇总.xlsx（与 xlperf batch 相同，另有“收件记录”表）和 汇总.csv。
+    归档到 DIR/<年度>/<部门>/<收到时间>_<编号>/（原邮件、附件、重算计分卡）。
+    同一部门同一年度后收到的有效报送取代先前的（两份都保留）。
+    收件台账 DIR/收件台账.sqlite 记下已收的邮件（按 Message-ID 与报送包），
+    再次运行不会重复收取。最后对每个部门当前的报送生成 DIR/汇总.xlsx
+    （与 xlperf batch 相同，另有“收件记录”表）和 汇总.csv。
 
     \b
     例：
-      XLPERF_IMAP_PASSWORD=… xlperf intake imaps://czj@mail.example.gov.cn/INBOX -o 2023报送/
+      xlperf intake imaps://czj@mail.example.gov.cn/INBOX -o 2023报送/
       xlperf intake 导出的邮件/ 归档.mbox -o 2023报送/ --receipt
 
-    退出码：0 新收的邮件都有效（或没有新邮件）；1 有不是有效报送的邮件；2 邮箱无法连接或登录、用法有误。
+    \b
+    退出码：0 新收的邮件都有效（或没有新邮件）；1 有不是有效报送的邮件；
+            2 邮箱无法连接或登录、用法有误。
     """
-    from xlperf.files import OutputError
+    from xlperf.files import OutputError, output_folder_lock
     from xlperf.intake.ledger import LedgerError
     from xlperf.intake.receipt import ReceiptSettingsError, receipt_settings, send_receipts
     from xlperf.intake.run import open_sources, run_intake
@@ -85,6 +87,9 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
         click.secho(f"错误：{message}", fg="red", err=True)
         sys.exit(EXIT_INPUT)
 
+    limit_names = ("max_file_mb", "max_expanded_mb", "max_rows", "max_cells", "max_workbook_cells")
+    limits = make_limits(**{k: options.pop(k) for k in limit_names if k in options})
+    smtp = options
     settings = None
     if receipt:
         options = {"host": smtp.get("smtp_host"), "port": smtp.get("smtp_port"),
@@ -102,10 +107,11 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     progress, task = _progress()
 
     def on_start(source: Any) -> None:
-        if progress is not None:
-            progress.start()
+        if progress is not None:  # the mailbox is open: its count is the total before the first frame
             progress.update(task, total=(progress.tasks[0].total or 0) + (source.count or 0),
                             description=source.name[-40:])
+            progress.start()
+            progress.refresh()
 
     def on_done(taken: Any) -> None:
         if progress is not None:
@@ -115,8 +121,9 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
         return send_receipts(ledger, settings) if settings is not None else []
 
     try:
-        report = run_intake(opened, out_dir, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells),
-                            on_start=on_start, on_done=on_done, receipts=receipts if receipt else None)
+        with output_folder_lock(out_dir):  # one run at a time files into DIR and writes its 汇总
+            report = run_intake(opened, out_dir, limits=limits, on_start=on_start, on_done=on_done,
+                                receipts=receipts if receipt else None)
     except (SourceError, LedgerError, OutputError) as exc:
         if progress is not None:
             progress.stop()

@@ -103,7 +103,7 @@ class Ledger:
             return
         rows = self.db.execute(
             "SELECT key FROM submissions WHERE department = ? AND year IS ? AND status = '有效' "
-            "ORDER BY received, taken_at, key", (department, year)).fetchall()
+            "ORDER BY received, rowid", (department, year)).fetchall()
         if not rows:
             return
         latest = rows[-1][0]
@@ -122,7 +122,7 @@ class Ledger:
         self.db.execute("UPDATE submissions SET receipt = ? WHERE key = ?", (receipt, key))
 
     def entries(self) -> list[Entry]:
-        return list(self._rows("SELECT * FROM submissions ORDER BY received, taken_at, key"))
+        return list(self._rows("SELECT * FROM submissions ORDER BY received, rowid"))
 
     def get(self, key: str) -> Entry | None:
         found = list(self._rows("SELECT * FROM submissions WHERE key = ?", (key,)))

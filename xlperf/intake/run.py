@@ -23,7 +23,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 from xlperf.batch import Outcome, fill_scored
 from xlperf.files import OutputError, atomic_write_bytes, atomic_write_text
 from xlperf.intake.ledger import Entry, Ledger
-from xlperf.intake.sources import RawMessage, Source, SourceError
+from xlperf.intake.sources import MAX_MESSAGE_MB, RawMessage, Source, SourceError
 from xlperf.intake.verify import (
     MESSAGE_FILE,
     NOT_SUBMISSION,
@@ -81,7 +81,9 @@ class IntakeReport:
 
 
 def _received(parsed: Parsed, raw: RawMessage) -> datetime:
-    when = parsed.date or raw.received or datetime.now().astimezone()
+    """When the bureau got the message: the IMAP server's INTERNALDATE (the sender cannot set it), else
+    the message's Date: header (.eml and mbox files keep nothing better), else now."""
+    when = raw.received or parsed.date or datetime.now().astimezone()
     return when.astimezone()
 
 
@@ -104,18 +106,19 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) 
     tmp.mkdir(parents=True)
     try:
         atomic_write_bytes(tmp / MESSAGE_FILE, raw.data)
-        for att in parsed.attachments:
-            if att.name == MESSAGE_FILE:
+        for n, att in enumerate(parsed.attachments, start=1):
+            if att.name in (MESSAGE_FILE, "scorecard.json", "intake.json"):
                 att.name = safe_name("附件_" + att.name)
-            target = tmp / att.name
-            assert target.resolve().parent == tmp.resolve()  # safe_name() leaves no separators
-            atomic_write_bytes(target, att.data)
-        if not raw.data:
-            checked = Checked(UNREADABLE, "邮件文件为空或过大，无法读取")
+            if (tmp / att.name).resolve().parent != tmp.resolve():  # safe_name() leaves no separators
+                att.name = f"附件{n}"
+            atomic_write_bytes(tmp / att.name, att.data)
+        if raw.too_large:
+            checked = Checked(UNREADABLE, f"邮件有 {raw.too_large / 1048576:.0f} MB，超过上限 {MAX_MESSAGE_MB} MB，"
+                                          "只读取了邮件头、未读取附件；报送包通常不到 1 MB，请与发件单位核实")
+        elif not raw.data.strip():
+            checked = Checked(UNREADABLE, "邮件是空的（0 字节）")
         else:
-            from xlperf.intake.verify import check_package
-
-            checked = check_package(parsed, tmp, limits)
+            checked = _check(parsed, tmp, limits)
         department = checked.department
         if department:
             rel = Path(safe_filename(str(checked.year or "未填年度"))) / safe_filename(department) / stamp
@@ -141,6 +144,19 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) 
                      datetime.now().astimezone().isoformat(timespec="seconds"), parsed.sender, parsed.subject,
                      checked.status, checked.reason, department, checked.year, rel.as_posix(), outcome))
     return Taken(raw.source, checked.status, checked.reason, department, checked.year, rel.as_posix(), key)
+
+
+def _check(parsed: Parsed, folder: Path, limits: Any) -> Checked:
+    """check_package, with anything unexpected recorded for this message instead of stopping the run."""
+    from xlperf.intake.verify import check_package
+
+    try:
+        return check_package(parsed, folder, limits)
+    except OutputError:
+        raise
+    except Exception as exc:  # one strange message never stops the intake
+        return Checked(UNREADABLE, f"处理这封邮件时发生意外错误（{type(exc).__name__}: {str(exc)[:200]}）；"
+                                   "邮件已原样保存为 message.eml，请发给维护人员")
 
 
 def _outcome(checked: Checked, rel: Path, received: datetime) -> dict[str, Any]:
@@ -228,7 +244,8 @@ def write_intake_summary(ledger: Ledger, out_dir: Path) -> tuple[Path, Path]:
     outcomes: list[Outcome] = []
     for i, e in enumerate(ledger.current()):
         if e.outcome is not None:
-            data = dict(e.outcome)
+            known = {f.name for f in fields(Outcome)}
+            data = {k: v for k, v in e.outcome.items() if k in known}  # a ledger from another version
             data["index"] = i
             outcomes.append(Outcome(**data))
         else:

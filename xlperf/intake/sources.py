@@ -26,7 +26,16 @@ ENV_IMAP_PASSWORD = "XLPERF_IMAP_PASSWORD"
 ENV_IMAP_CAFILE = "XLPERF_IMAP_CAFILE"
 KEYRING_IMAP = "xlperf-imap"
 DEFAULT_BATCH = 25
-MAX_MESSAGE_MB = 60
+MAX_MESSAGE_MB = 60  # a 报送 mail is a few hundred KB; past this only the header is read
+MAX_BYTES = MAX_MESSAGE_MB * 1024 * 1024
+
+
+def header_only(head: bytes) -> bytes:
+    """The header block of a message (up to the first empty line)."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        if sep in head:
+            return head.split(sep, 1)[0] + sep
+    return head
 
 
 class SourceError(Exception):
@@ -40,6 +49,8 @@ class RawMessage:
     source: str
     data: bytes
     received: datetime | None = None
+    #: the size of a message over MAX_MESSAGE_MB: ``data`` then holds only its header (never the body)
+    too_large: int = 0
 
 
 class Source:
@@ -81,11 +92,14 @@ class EmlFolder(Source):
         for path in self.files:
             try:
                 size = path.stat().st_size
-                data = b"" if size > MAX_MESSAGE_MB * 1024 * 1024 else path.read_bytes()  # b"": 无法读取
-                mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+                if size > MAX_BYTES:
+                    with path.open("rb") as fh:
+                        yield RawMessage(str(path), header_only(fh.read(256 * 1024)), None, too_large=size)
+                    continue
+                data = path.read_bytes()
             except OSError as exc:
                 raise SourceError(f"无法读取邮件文件 {path}：{exc.strerror or exc}") from exc
-            yield RawMessage(str(path), data, mtime)
+            yield RawMessage(str(path), data, None)  # a copied file's time says nothing: the Date: header counts
 
 
 class MboxFile(Source):
@@ -160,6 +174,7 @@ def imap_password(user: str, env: Mapping[str, str]) -> str | None:
 
 _FETCH_HEAD = re.compile(rb"UID (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 class ImapMailbox(Source):
@@ -242,32 +257,59 @@ class ImapMailbox(Source):
             raise SourceError(f"无法打开邮箱文件夹 {self.mailbox}（{_reply(exc)}）；请检查地址中的文件夹名") from exc
         self.uids = (data[0] or b"").split()
         self.count = len(self.uids)
+        self.sizes: dict[bytes, int] = {}
+        if self.uids:  # one small answer for the whole mailbox: which messages are too large to fetch
+            try:
+                typ, data = conn.uid("FETCH", "1:*", "(UID RFC822.SIZE)")
+            except (imaplib.IMAP4.error, OSError) as exc:
+                self.close()
+                raise SourceError(f"读取邮箱 {self.name} 失败（{_reply(exc)}）") from exc
+            for line in data:
+                if isinstance(line, bytes) and (m := _SIZE.search(line)) and (u := _FETCH_HEAD.search(line)):
+                    self.sizes[u.group(1)] = int(m.group(1))
 
     def __iter__(self) -> Iterator[RawMessage]:
         assert self.conn is not None
         for start in range(0, len(self.uids), self.batch_size):
             batch = self.uids[start:start + self.batch_size]
-            try:
-                typ, data = self.conn.uid("FETCH", b",".join(batch).decode(), "(UID INTERNALDATE BODY.PEEK[])")
-            except (imaplib.IMAP4.error, OSError) as exc:
-                raise SourceError(f"读取邮箱 {self.name} 时连接中断（{_reply(exc)}）；已收下的邮件不受影响，"
-                                  "请重新运行（已收过的不会重复收）") from exc
-            if typ != "OK":
-                raise SourceError(f"读取邮箱 {self.name} 失败：{_text(data)}")
-            for item in data:
-                if not isinstance(item, tuple):
-                    continue
-                head, body = item[0], item[1]
-                uid = m.group(1).decode() if (m := _FETCH_HEAD.search(head)) else "?"
-                received = None
-                if (d := _INTERNALDATE.search(head)) is not None:
-                    with contextlib.suppress(ValueError, OverflowError):
-                        parsed = imaplib.Internaldate2tuple(b'INTERNALDATE "' + d.group(1) + b'"')
-                        if parsed is not None:
-                            import time
+            small = [u for u in batch if self.sizes.get(u, 0) <= MAX_BYTES]
+            large = [u for u in batch if self.sizes.get(u, 0) > MAX_BYTES]
+            got: dict[bytes, RawMessage] = {}
+            for uids, part in ((small, "BODY.PEEK[]"), (large, "BODY.PEEK[HEADER]")):
+                if uids:
+                    got.update(self._fetch(uids, part))
+            for uid in batch:
+                if uid in got:
+                    yield got[uid]
 
-                            received = datetime.fromtimestamp(time.mktime(parsed), tz=UTC)
-                yield RawMessage(f"{self.name};UIDVALIDITY={self.validity};UID={uid}", bytes(body), received)
+    def _fetch(self, uids: list[bytes], part: str) -> dict[bytes, RawMessage]:
+        assert self.conn is not None
+        try:
+            typ, data = self.conn.uid("FETCH", b",".join(uids).decode(), f"(UID INTERNALDATE {part})")
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise SourceError(f"读取邮箱 {self.name} 时连接中断（{_reply(exc)}）；已收下的邮件不受影响，"
+                              "请重新运行（已收过的不会重复收）") from exc
+        if typ != "OK":
+            raise SourceError(f"读取邮箱 {self.name} 失败：{_text(data)}")
+        found: dict[bytes, RawMessage] = {}
+        for item in data:
+            if not isinstance(item, tuple):
+                continue
+            head, body = item[0], item[1]
+            m = _FETCH_HEAD.search(head)
+            uid = m.group(1) if m else b"?"
+            received = None
+            if (d := _INTERNALDATE.search(head)) is not None:
+                with contextlib.suppress(ValueError, OverflowError):
+                    stamp = imaplib.Internaldate2tuple(b'INTERNALDATE "' + d.group(1) + b'"')
+                    if stamp is not None:
+                        import time
+
+                        received = datetime.fromtimestamp(time.mktime(stamp), tz=UTC)
+            where = f"{self.name};UIDVALIDITY={self.validity};UID={uid.decode()}"
+            found[uid] = RawMessage(where, bytes(body), received, too_large=self.sizes.get(uid, 0) if
+                                    part.endswith("[HEADER]") else 0)
+        return found
 
     def close(self) -> None:
         if self.conn is not None:

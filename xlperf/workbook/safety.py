@@ -63,7 +63,7 @@ def _legacy_kind(path: Path) -> str:
     """What an OLE (non-encrypted) spreadsheet is, in words that fit its file name."""
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        return "是旧版 Excel 97-2003 工作簿（.xls），xlperf 只读 .xlsx"
+        return "是旧版 .xls 格式（Excel 97-2003 工作簿），xlperf 只读 .xlsx"
     if suffix == ".et":
         return "是 WPS 表格文件（.et），xlperf 只读 .xlsx"
     return f"实际是旧版 .xls 或 WPS .et 格式（只是扩展名为 {suffix or '空'}）"
