@@ -22,6 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xlperf.core.errors import XlperfError
+
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".json")
 #: files that look like spreadsheets but that xlperf does not read: listed as 无法读取 with the reason
 FOREIGN_SUFFIXES = (".xls", ".et", ".ods")
@@ -41,7 +43,7 @@ RANKED_STATUSES = (OK, ERRORS, VALID)
 RATINGS = ("优", "良", "中", "差")
 
 
-class NoInputsError(Exception):
+class NoInputsError(XlperfError):
     """没有找到任何可处理的输入（命令行用法错误，退出码 2）。"""
 
 

@@ -40,18 +40,18 @@ class XlperfGroup(click.Group):
     """Turns domain errors into one Chinese line and exit code 2 (traceback only with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from xlperf.core.framework import FrameworkError
-        from xlperf.files import OutputError
-        from xlperf.pipeline import InputError
+        from xlperf.core.errors import XlperfError
 
         try:
             return super().invoke(ctx)
-        except (InputError, OutputError, FrameworkError) as exc:
+        except XlperfError as exc:  # the one place a command's expected errors are shown
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             _log_exception(exc)
-            click.secho(f"错误：{exc}", fg="red", err=True)
-            ctx.exit(EXIT_INPUT)
+            click.secho(f"{exc.prefix}{exc}", fg="red", err=True)
+            if exc.note:
+                click.echo(exc.note, err=True)
+            ctx.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except KeyboardInterrupt:

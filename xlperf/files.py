@@ -21,8 +21,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from xlperf.core.errors import XlperfError
 
-class OutputError(Exception):
+
+class OutputError(XlperfError):
     """An output could not be written; the message says, in Chinese, where and what to do."""
 
 
@@ -200,7 +202,7 @@ def guard_outputs(inputs: Iterable[Path | None], outputs: Iterable[tuple[str, Pa
 # -------------------------------------------------------------------------------- locks
 
 
-class LockBusy(Exception):
+class LockBusy(XlperfError):
     """Another live process holds the lock."""
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from xlperf.core import evaluate
+from xlperf.core.errors import XlperfError
 from xlperf.core.evaluation import Evaluation
 from xlperf.core.findings import Finding, one_per_field, ordered
 from xlperf.core.framework import Framework, get_framework
@@ -23,7 +24,7 @@ from xlperf.core.result import Result
 from xlperf.files import atomic_write_text, output_error, save_workbook_atomic, sha256_file
 
 
-class InputError(Exception):
+class InputError(XlperfError):
     """The input cannot be read at all (exit 2); the message is for the clerk."""
 
 

@@ -26,14 +26,13 @@ def _platform(ctx: click.Context) -> Any:
 
 def _build(output: Path) -> Path:
     from xlperf.excel.addin import build_addin
+    from xlperf.excel.install import InstallError
 
     try:
         return build_addin(output)
-    except FileNotFoundError as exc:
-        click.secho(f"错误：无法生成加载项：{exc}\n"
-                    "xlperf 的安装不完整：请重新安装（pip install --force-reinstall xlperf），"
-                    "或用 --addin 指定已经生成好的 xlperf.xlam。", fg="red", err=True)
-        sys.exit(EXIT_USAGE)
+    except FileNotFoundError as exc:  # the package's VBA sources are missing: an incomplete install
+        raise InstallError(f"无法生成加载项：{exc}\nxlperf 的安装不完整：请重新安装（pip install --force-reinstall "
+                           "xlperf），或用 --addin 指定已经生成好的 xlperf.xlam。") from exc
 
 
 @click.group(name="addin")
@@ -64,7 +63,7 @@ def build_cmd(output: Path | None) -> None:
 @click.pass_context
 def install_cmd(ctx: click.Context, addin_file: Path | None, interpreter: str | None) -> None:
     """把加载项复制到 Excel 的启动文件夹（XLSTART），并写入加载项要用的 Python 路径。"""
-    from xlperf.excel.install import InstallError, UnsupportedPlatform, install, unsupported_message
+    from xlperf.excel.install import install, unsupported_message
 
     plat = _platform(ctx)
     if plat.system not in ("windows", "macos"):
@@ -72,14 +71,7 @@ def install_cmd(ctx: click.Context, addin_file: Path | None, interpreter: str | 
         sys.exit(EXIT_USAGE)
     with tempfile.TemporaryDirectory(prefix="xlperf-addin-") as tmp:
         source = addin_file if addin_file is not None else _build(Path(tmp) / "xlperf.xlam")
-        try:
-            written = install(plat, source, interpreter)
-        except UnsupportedPlatform as exc:  # pragma: no cover - checked above
-            click.secho(str(exc), fg="yellow", err=True)
-            sys.exit(EXIT_USAGE)
-        except InstallError as exc:
-            click.secho(f"错误：{exc}", fg="red", err=True)
-            sys.exit(EXIT_USAGE)
+        written = install(plat, source, interpreter)  # an InstallError is shown by the command line
     click.echo("已安装 xlperf 加载项：")
     for path in written:
         click.echo(f"  {path}")
@@ -109,17 +101,13 @@ def _warn_dll(ctx: click.Context, interpreter: str) -> None:
 @click.pass_context
 def uninstall_cmd(ctx: click.Context) -> None:
     """从 Excel 启动文件夹删除加载项，并删除 xlperf 的 Python 路径设置。"""
-    from xlperf.excel.install import InstallError, uninstall, unsupported_message
+    from xlperf.excel.install import uninstall, unsupported_message
 
     plat = _platform(ctx)
     if plat.system not in ("windows", "macos"):
         click.secho(unsupported_message(plat), fg="yellow", err=True)
         sys.exit(EXIT_USAGE)
-    try:
-        removed = uninstall(plat)
-    except InstallError as exc:
-        click.secho(f"错误：{exc}", fg="red", err=True)
-        sys.exit(EXIT_USAGE)
+    removed = uninstall(plat)
     if not removed:
         click.echo("没有找到已安装的 xlperf 加载项，无需卸载。")
         return

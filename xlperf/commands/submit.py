@@ -105,30 +105,21 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
 
     guard_outputs([workbook, smtp.get("smtp_cafile"), config_path], [("--eml", eml_path), ("-o", out_dir)])
     from xlperf.submission.package import (
-        BlockingFindingsError,
-        PackageError,
         PackageResult,
         export_package,
     )
 
-    try:
-        if workbook.is_dir():
-            package = PackageResult.load(workbook)
-            click.echo(f"使用已导出的报送包：{package.folder}")
-        else:
-            package = export_package(
-                workbook, out_dir, force=force, reason=reason or "", operator=_operator(operator),
-                overwrite=overwrite, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells,
-                                                              max_workbook_cells),
-            )
-            _print_package(package)
-    except BlockingFindingsError as exc:
-        click.secho(f"拒绝报送：{exc}", fg="red", err=True)
-        click.echo("未生成报送包，未发送任何邮件。", err=True)
-        sys.exit(EXIT_FINDINGS)
-    except PackageError as exc:
-        click.secho(f"错误：{exc}", fg="red", err=True)
-        sys.exit(EXIT_INPUT)
+    # a refused or failed package raises an XlperfError, shown by the command line's one handler
+    if workbook.is_dir():
+        package = PackageResult.load(workbook)
+        click.echo(f"使用已导出的报送包：{package.folder}")
+    else:
+        package = export_package(
+            workbook, out_dir, force=force, reason=reason or "", operator=_operator(operator),
+            overwrite=overwrite, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells,
+                                                          max_workbook_cells),
+        )
+        _print_package(package)
 
     if eml_path is not None:
         sys.exit(_draft(package, eml_path, options, config_path))
@@ -172,33 +163,22 @@ def _print_package(package: Any) -> None:
 
 
 def _draft(package: Any, eml_path: Path, options: dict[str, Any], config_path: Path | None) -> int:
-    from xlperf.submission.package import PackageError, write_package_eml
+    from xlperf.submission.package import write_package_eml
 
-    try:
-        path = write_package_eml(package, eml_path, options, config_path=config_path)
-    except PackageError as exc:
-        click.secho(f"错误：{exc}", fg="red", err=True)
-        return EXIT_INPUT
+    path = write_package_eml(package, eml_path, options, config_path=config_path)
     click.echo(f"已写出邮件草稿（未发送）：{path}")
     return EXIT_OK
 
 
 def _send(package: Any, options: dict[str, Any], config_path: Path | None, resend_uncertain: bool) -> int:
-    from xlperf.submission.package import DeliveryError, PackageError, SettingsError, send_package
+    from xlperf.submission.package import SettingsError, send_package
 
     try:
         item = send_package(package, options, config_path=config_path, resend_uncertain=resend_uncertain)
-    except SettingsError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        click.echo(f"报送包已生成（{package.folder}），但因缺少上述设置未能发送。补全设置后运行 "
+    except SettingsError:  # say what became of the package before the handler shows the settings
+        click.echo(f"报送包已生成（{package.folder}），但因缺少下列设置未能发送。补全设置后运行 "
                    f"xlperf submit \"{package.folder}\" 发送，或加 --eml 文件名 写出邮件草稿。", err=True)
-        return EXIT_INPUT
-    except DeliveryError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        return EXIT_FINDINGS
-    except PackageError as exc:
-        click.secho(f"错误：{exc}", fg="red", err=True)
-        return EXIT_INPUT
+        raise
     click.echo(f"已发送给 {', '.join(item.to)}（发件箱编号 {item.id}，Message-ID {item.message_id}）。")
     if item.warning:
         click.secho(f"注意：{item.warning}", fg="yellow", err=True)
@@ -206,13 +186,9 @@ def _send(package: Any, options: dict[str, Any], config_path: Path | None, resen
 
 
 def _retry(options: dict[str, Any], config_path: Path | None, resend_uncertain: bool) -> int:
-    from xlperf.submission.package import SettingsError, retry_outbox
+    from xlperf.submission.package import retry_outbox
 
-    try:
-        results = retry_outbox(options, config_path=config_path, resend_uncertain=resend_uncertain)
-    except SettingsError as exc:
-        click.secho(str(exc), fg="red", err=True)
-        return EXIT_INPUT
+    results = retry_outbox(options, config_path=config_path, resend_uncertain=resend_uncertain)
     if not results:
         click.echo("发件箱中没有待发送的邮件。")
         return EXIT_OK

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xlperf.core.errors import XlperfError
 from xlperf.core.evaluation import Budget
 from xlperf.core.registry import RULES
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from xlperf.core.rules import RuleKind
 
 
-class FrameworkError(Exception):
+class FrameworkError(XlperfError):
     """The framework file is missing or inconsistent; ``problems`` lists every reason."""
 
     def __init__(self, source: str, problems: list[str]) -> None:

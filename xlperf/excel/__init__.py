@@ -42,20 +42,9 @@ def _setup_logging() -> None:
 
 def _domain_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message is already a complete Chinese sentence for the clerk."""
-    from xlperf.core.framework import FrameworkError
-    from xlperf.excel.handlers import HandlerError
-    from xlperf.files import OutputError
-    from xlperf.pipeline import InputError
-    from xlperf.workbook.safety import WorkbookReadError
+    from xlperf.core.errors import XlperfError
 
-    errors: list[type[BaseException]] = [HandlerError, InputError, OutputError, FrameworkError, WorkbookReadError]
-    try:
-        from xlperf.submission.package import PackageError
-
-        errors.append(PackageError)
-    except ImportError:
-        pass
-    return tuple(errors)
+    return (XlperfError,)
 
 
 def _alert(book: Any, prompt: str, title: str, mode: str = "info") -> None:

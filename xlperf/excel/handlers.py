@@ -32,6 +32,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
+from xlperf.core.errors import XlperfError
 from xlperf.excel.book import BookSnapshot, found_tables, is_remote, snapshot
 from xlperf.excel.registry import BUTTONS, UDFS
 from xlperf.workbook import layout as L
@@ -67,7 +68,7 @@ FINDINGS_WIDTHS = [6, 8, 7, 12, 12, 90]
 REPORT_WIDTHS = [110]
 
 
-class HandlerError(Exception):
+class HandlerError(XlperfError):
     """The button cannot do its work; ``str()`` is a complete Chinese message for the clerk."""
 
 

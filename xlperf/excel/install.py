@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlperf.core.errors import XlperfError
+
 __all__ = [
     "CONF_NAME",
     "InstallError",
@@ -49,7 +51,7 @@ HEADLESS_HINT = "xlperf run 自评表.xlsx"
 MAC_OFFICE_GROUP = "UBF8T346G9.Office"
 
 
-class InstallError(Exception):
+class InstallError(XlperfError):
     """Installing or removing failed; ``str()`` is a Chinese message for the user."""
 
 

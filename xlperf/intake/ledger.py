@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlperf.core.errors import XlperfError
+
 LEDGER_NAME = "收件台账.sqlite"
 SCHEMA_VERSION = 1
 
@@ -61,7 +63,7 @@ class Entry:
     receipt: str | None = None
 
 
-class LedgerError(Exception):
+class LedgerError(XlperfError):
     """The ledger cannot be opened (exit 2); the message is for the clerk."""
 
 

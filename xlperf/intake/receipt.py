@@ -9,13 +9,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from xlperf.core.errors import XlperfError
 from xlperf.intake.ledger import Entry, Ledger
 from xlperf.intake.verify import NOT_SUBMISSION, VALID
 
 CLAIM = "正在放入发件箱"
 
 
-class ReceiptSettingsError(Exception):
+class ReceiptSettingsError(XlperfError):
     """The SMTP settings for 回执 are incomplete (exit 2, before anything is taken in)."""
 
 

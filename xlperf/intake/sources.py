@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from xlperf.core.errors import XlperfError
+
 ENV_IMAP_PASSWORD = "XLPERF_IMAP_PASSWORD"
 ENV_IMAP_CAFILE = "XLPERF_IMAP_CAFILE"
 KEYRING_IMAP = "xlperf-imap"
@@ -38,7 +40,7 @@ def header_only(head: bytes) -> bytes:
     return head
 
 
-class SourceError(Exception):
+class SourceError(XlperfError):
     """A source cannot be read at all (exit 2); ``str(error)`` is one Chinese line for the clerk."""
 
 

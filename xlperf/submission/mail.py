@@ -32,6 +32,7 @@ from typing import Literal
 
 from loguru import logger
 
+from xlperf.core.errors import XlperfError
 from xlperf.files import atomic_write_bytes
 from xlperf.submission.settings import ENV_HOST, ENV_PASSWORD, ENV_PORT, ENV_SECURITY, ENV_USER, SmtpSettings
 
@@ -60,7 +61,7 @@ MIME_TYPES: dict[str, str] = {
 _WORD_BYTES = 39  # 39 UTF-8 bytes -> 52 base64 chars -> a 64-character encoded word
 
 
-class SendError(Exception):
+class SendError(XlperfError):
     """Delivery failed. ``str(error)`` is a complete Chinese message for the user; ``kind`` says why."""
 
     def __init__(self, message: str, kind: SendErrorKind = "other") -> None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from xlperf import __version__
+from xlperf.core.errors import XlperfError
 from xlperf.core.findings import Finding
 from xlperf.files import (
     OutputError,
@@ -64,12 +65,16 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 # ----------------------------------------------------------------------------------- errors
 
 
-class PackageError(Exception):
+class PackageError(XlperfError):
     """Export or delivery cannot go on; ``str(error)`` is the Chinese message for the clerk."""
 
 
 class BlockingFindingsError(PackageError):
     """The workbook still has error findings and ``force`` was not given."""
+
+    exit_code = 1
+    prefix = "拒绝报送："
+    note = "未生成报送包，未发送任何邮件。"
 
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
@@ -86,6 +91,8 @@ class PackageExistsError(PackageError):
 class SettingsError(PackageError):
     """SMTP settings are missing or invalid; ``problems`` lists each one in Chinese."""
 
+    prefix = ""
+
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("邮件发送设置不完整，无法发送：\n" + "\n".join(f"  - {p}" for p in problems))
@@ -93,6 +100,9 @@ class SettingsError(PackageError):
 
 class DeliveryError(PackageError):
     """Sending failed; the message stays in the outbox (``item``) for ``xlperf submit --retry``."""
+
+    exit_code = 1
+    prefix = ""
 
     def __init__(self, error: Exception, item: OutboxItem) -> None:
         self.item = item

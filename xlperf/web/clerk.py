@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
+from xlperf.core.errors import XlperfError
 from xlperf.web.view import result_view
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 
 
-class UploadError(Exception):
+class UploadError(XlperfError):
     """The upload cannot be processed; ``str()`` is the Chinese message shown on the page."""
 
 

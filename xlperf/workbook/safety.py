@@ -30,10 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlperf.core.errors import XlperfError
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-class WorkbookReadError(Exception):
+class WorkbookReadError(XlperfError):
     """The file cannot be read as a workbook at all (exit code 2). The message is for the clerk."""
 
 
