@@ -42,6 +42,12 @@ def test_row_height_grows_with_wrapped_cjk_text() -> None:
     assert latin.active.row_dimensions[1].height < h2
 
 
+def test_row_height_stays_within_excels_limit() -> None:
+    wb = _sheet(20, "很长" * 16000)  # 32,000 characters: thousands of lines
+    fit_row_heights(wb.active)
+    assert wb.active.row_dimensions[1].height == 409
+
+
 def test_row_height_counts_line_breaks_and_ignores_unwrapped_cells() -> None:
     wb = _sheet(80, "一\n二\n三\n四")
     fit_row_heights(wb.active)
