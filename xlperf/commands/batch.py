@@ -47,8 +47,9 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
 
     def on_start(total: int) -> None:
         if progress is not None:
+            progress.update(task, total=total)  # before the first draw: "0/N" at once, never "0/?"
             progress.start()
-            progress.update(task, total=total)
+            progress.refresh()
 
     def on_done(outcome: Any) -> None:
         if progress is not None:
