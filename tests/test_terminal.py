@@ -68,6 +68,8 @@ def test_wrap_keeps_numbers_percent_signs_and_quoted_terms_whole() -> None:
         if width >= cell_len("“完成率在150%以上的原因”（"):
             assert any("“完成率在150%以上的原因”" in line for line in lines), (width, lines)
     assert wrap("公用经费控制率 -16.56%，", 14) == ["公用经费控制率", "-16.56%，"]
+    assert wrap("已写出：白云区科工商信局_2023.scored.xlsx、自评报告.docx", 40) == [
+        "已写出：", "白云区科工商信局_2023.scored.xlsx、", "自评报告.docx"]  # file names whole
 
 
 def test_demo_at_80_columns_shows_the_table_then_a_few_findings(tmp_path: Path) -> None:

@@ -322,10 +322,11 @@ def _print_findings(result: Result, limit: int | None = None, source: Path | Non
         echo_wrapped(f"{rest}；列出全部：{more}" if more else f"{rest}，见输出工作簿的“校验结果”表或 --json。")
 
 
-# a number with its sign, thousands separators, decimals and percent sign; a “quoted term”; a Latin
-# word or cell address; blanks; any other single character (CJK breaks between any two)
+# a file name; a “quoted term”; a number with its sign, thousands separators, decimals and percent
+# sign; a Latin word or cell address; blanks; any other single character (CJK breaks between any two)
 _INNER = r"[-−+]?\d[\d,]*(?:\.\d+)?%?|[A-Za-z_][\w.!:/-]*|\s+|."
-_TOKEN = re.compile(r"“[^“”]*”|" + _INNER, re.S)
+_FILE = r"[^\s、，。；：“”（）]+\.(?:xlsx|xlsm|json|docx|csv|pdf)\b"  # a file name or path, whole
+_TOKEN = re.compile(_FILE + r"|“[^“”]*”|" + _INNER, re.S)
 _INNER_TOKEN = re.compile(_INNER, re.S)
 _NO_LINE_START = set("，。、；：？！）》」』】”’%…·—～")
 _NO_LINE_END = set("（《「『【“‘")
