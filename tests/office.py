@@ -44,3 +44,17 @@ def error_cells(sheets: dict[str, list[list[Any]]]) -> list[tuple[str, int, int,
                 if isinstance(value, str) and value.startswith(ERROR_VALUES):
                     bad.append((name, r + 1, c + 1, value))
     return bad
+
+
+def convert_many(srcs: list[Path], fmt: str, outdir: Path, profile: Path, timeout: int = 600) -> dict[Path, Path]:
+    """One LibreOffice run converts every file in ``srcs`` (a start of soffice costs seconds)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+         "--convert-to", fmt, "--outdir", str(outdir), *map(str, srcs)],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    out = {src: outdir / f"{src.stem}.{fmt.split(':')[0]}" for src in srcs}
+    missing = [str(s) for s, o in out.items() if not o.exists()]
+    assert not missing, f"LibreOffice did not convert {missing}: {done.stdout} {done.stderr}"
+    return out

@@ -3,6 +3,7 @@ submission and ribbon tests. Fixtures built on these live in conftest.py."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -59,6 +60,44 @@ class Recorder:
         return [str(m.parsed()["Message-ID"]) for m in self.messages]
 
 
+@dataclass
+class Misbehaving(Recorder):
+    """A recorder that misbehaves on purpose after (or instead of) storing the message.
+
+    ``mode``: ``"ok"``; ``"slow_quit"`` (250 to the message, then QUIT waits ``delay`` seconds);
+    ``"drop_after_data"`` (stores the message, then drops the connection without a reply);
+    ``"hold_reply"`` (stores the message, then waits ``delay`` seconds before its 250);
+    ``"451"`` / ``"554"`` (refuses the message with that code, stores nothing).
+    ``stored`` is set once a message is stored, ``quitting`` once a QUIT arrives; ``on_stored``
+    runs (in the server thread) right after storing, before any reply.
+    """
+
+    mode: str = "ok"
+    delay: float = 30.0
+    on_stored: Callable[[], None] | None = None
+    stored: threading.Event = field(default_factory=threading.Event)
+    quitting: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.mode in ("451", "554"):
+            return f"{self.mode} 5.7.1 refused on purpose" if self.mode == "554" else "451 4.3.0 try again later"
+        status = await super().handle_DATA(server, session, envelope)
+        if self.on_stored is not None:
+            self.on_stored()
+        self.stored.set()
+        if self.mode == "drop_after_data":
+            server.transport.abort()
+        elif self.mode == "hold_reply":
+            await asyncio.sleep(self.delay)
+        return status
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.quitting.set()
+        if self.mode == "slow_quit":
+            await asyncio.sleep(self.delay)
+        return "221 Bye"
+
+
 def make_authenticator(user: str, password: str) -> Callable[..., AuthResult]:
     """An authenticator accepting exactly ``user`` / ``password`` (LOGIN or PLAIN)."""
 
@@ -92,9 +131,9 @@ def make_tls(folder: Path) -> Tls:
     return Tls(context, cafile)
 
 
-def run_controller(port: int | None = None, **kwargs: Any) -> Iterator[Server]:
+def run_controller(port: int | None = None, recorder: Recorder | None = None, **kwargs: Any) -> Iterator[Server]:
     """Start an aiosmtpd server (kwargs go to its Controller); stop it when the generator closes."""
-    recorder = Recorder()
+    recorder = recorder if recorder is not None else Recorder()
     port = port or free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()

@@ -106,8 +106,47 @@ def test_directory_trees_are_valid(built: dict[str, Path]) -> None:
     assert all(e.createTime == 0 and e.modifyTime == 0 for e in ole.direntries if e is not None)
 
 
+def _compoundfiles_streams(data: bytes, tmp_path: Path) -> dict[str, bytes]:
+    """Every stream as the second CFB reader, ``compoundfiles``, reads it, with its warnings as errors."""
+    import warnings
+
+    import compoundfiles
+
+    path = tmp_path / "cfb.bin"
+    path.write_bytes(data)  # a real file: from a BytesIO it warns about an emulated mmap
+    out: dict[str, bytes] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with path.open("rb") as fh, compoundfiles.CompoundFileReader(fh) as doc:
+
+            def walk(entry: object, prefix: str) -> None:
+                for child in entry:  # type: ignore[attr-defined]
+                    name = prefix + child.name
+                    if child.isdir:
+                        assert child.size == 0
+                        walk(child, name + "/")
+                    else:
+                        with doc.open(child) as stream:
+                            out[name] = stream.read()
+
+            walk(doc.root, "")
+    return out
+
+
+def test_compoundfiles_reads_the_project_without_warnings(built: dict[str, Path], tmp_path: Path) -> None:
+    for key in ("xlam", "xlsm"):
+        data = _vba_bin(built[key])
+        streams = _compoundfiles_streams(data, tmp_path)
+        ole = olefile.OleFileIO(data)
+        assert streams == {"/".join(e): ole.openstream(e).read() for e in ole.listdir()}
+        # MS-CFB 2.6.3: storages have Starting Sector Location 0 and Stream Size 0.
+        storages = [e for e in ole.direntries if e is not None and e.entry_type == olefile.STGTY_STORAGE]
+        assert [e.name for e in storages] == ["VBA"]
+        assert all(e.isectStart == 0 and e.size == 0 for e in storages)
+
+
 @pytest.mark.parametrize("n_streams", [1, 2, 3, 5, 8, 13])
-def test_cfb_round_trips_streams_of_all_sizes(n_streams: int) -> None:
+def test_cfb_round_trips_streams_of_all_sizes(n_streams: int, tmp_path: Path) -> None:
     rnd = random.Random(n_streams)
     sizes = [0, 1, 63, 64, 65, 511, 512, 4095, 4096, 4097, 70000]
     streams = {
@@ -121,6 +160,7 @@ def test_cfb_round_trips_streams_of_all_sizes(n_streams: int) -> None:
     for path, content in streams.items():
         assert ole.openstream(path).read() == content
     _check_rb_tree(ole, 0)
+    assert _compoundfiles_streams(data, tmp_path) == streams
 
 
 # --- MS-OVBA ------------------------------------------------------------------------------------

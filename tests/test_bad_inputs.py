@@ -276,6 +276,8 @@ KINDS: dict[str, tuple[str, str, Any, dict[str, str]]] = {
 }
 for _spec in KINDS.values():
     _spec[3].update({"blank": "empty", "dash": "empty", "slash": "empty", "none_word": "empty"})
+# in an amount cell "-", "/" and "无" are the accountant's zero (README "Percentages and amounts")
+KINDS["amount"][3].update({"dash": "0", "slash": "0", "none_word": "0"})
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -17,19 +17,12 @@ from click.testing import CliRunner
 from office import convert
 from python_calamine import CalamineWorkbook
 
-from xlperf.batch import (
-    COLUMNS,
-    SUMMARY_CSV,
-    SUMMARY_XLSX,
-    Outcome,
-    collect_inputs,
-    output_stems,
-    rank,
-)
+from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, Outcome, collect_inputs, output_stems
 from xlperf.cli import main
 from xlperf.evaluation import Evaluation
 from xlperf.examples import example_evaluation
 from xlperf.framework import get_framework
+from xlperf.summary import COLUMNS, SHEET_ORDER, rank
 from xlperf.workbook.template import build_workbook, save_workbook
 
 EVIL = "=cmd|' /C calc'!A0"
@@ -59,15 +52,15 @@ def save(ev: Evaluation, path: Path) -> Path:
 
 # What each input must come out as: status, and whether it is scored.
 EXPECTED = {
-    "a/部门.xlsx": "ok",
-    "b/部门.xlsx": "ok",
-    "b/部门.json": "ok",
-    "c/公式名.xlsx": "ok",
-    "有错误.xlsx": "errors",
-    "缺工作表.xlsx": "errors",
-    "截断.xlsx": "unreadable",
-    "乱码.xlsx": "unreadable",
-    "坏数据.json": "unreadable",
+    "a/部门.xlsx": "通过",
+    "b/部门.xlsx": "通过",
+    "b/部门.json": "通过",
+    "c/公式名.xlsx": "通过",
+    "有错误.xlsx": "有错误",
+    "缺工作表.xlsx": "有错误",
+    "截断.xlsx": "无法读取",
+    "乱码.xlsx": "无法读取",
+    "坏数据.json": "无法读取",
 }
 
 
@@ -137,7 +130,7 @@ def test_statuses_rows_and_counts(runs: dict[int, Path], inputs: Path) -> None:
     assert tuple(head) == COLUMNS
     for key, row in rows.items():
         assert row["说明"], key
-        if EXPECTED[key] in ("ok", "errors"):
+        if EXPECTED[key] in ("通过", "有错误"):
             assert isinstance(row["总分"], float) and row["等级"] in "优良中差"
             assert row["sha256"] and len(row["sha256"]) == 64
         else:
@@ -166,7 +159,7 @@ def test_rank_and_distribution(runs: dict[int, Path], inputs: Path) -> None:
     ranking = table_openpyxl(runs[1] / SUMMARY_XLSX, "排名")
     assert [r[0] for r in ranking[1:]] == sorted(r["排名"] for r in scored.values())
     wb = openpyxl.load_workbook(runs[1] / SUMMARY_XLSX)
-    assert len(wb["排名"]._charts) == 1  # the bar chart of totals
+    assert len(wb["总分图"]._charts) == 1  # the bar chart of totals, on its own sheet
 
 
 def test_findings_sheet(runs: dict[int, Path], inputs: Path) -> None:
@@ -220,7 +213,9 @@ def _norm(v: Any) -> Any:
 
 def test_calamine_openpyxl_and_csv_agree(runs: dict[int, Path]) -> None:
     path = runs[1] / SUMMARY_XLSX
-    for sheet in ("汇总", "排名", "等级分布", "问题清单"):
+    for sheet in SHEET_ORDER:
+        if sheet == "总分图":
+            continue
         a = [[_norm(v) for v in row] for row in table_openpyxl(path, sheet)]
         b = [[_norm(v) for v in row] for row in table_calamine(path, sheet)]
         assert a == b, sheet
@@ -242,7 +237,7 @@ def test_calamine_openpyxl_and_csv_agree(runs: dict[int, Path]) -> None:
 
 
 def test_jobs_1_and_2_identical(runs: dict[int, Path]) -> None:
-    for sheet in ("汇总", "排名", "等级分布", "问题清单"):
+    for sheet in SHEET_ORDER:
         assert table_openpyxl(runs[1] / SUMMARY_XLSX, sheet) == table_openpyxl(runs[2] / SUMMARY_XLSX, sheet)
     assert (runs[1] / SUMMARY_CSV).read_bytes() == (runs[2] / SUMMARY_CSV).read_bytes()
     names1 = sorted(p.name for p in runs[1].iterdir())
@@ -272,7 +267,7 @@ def test_formula_looking_name_stays_text(runs: dict[int, Path], inputs: Path) ->
 def test_libreoffice_opens_without_error_values(runs: dict[int, Path], tmp_path: Path) -> None:
     converted = convert(runs[1] / SUMMARY_XLSX, "xlsx", tmp_path / "lo", tmp_path / "profile")
     book = CalamineWorkbook.from_path(str(converted))
-    assert book.sheet_names == ["汇总", "排名", "等级分布", "问题清单"]
+    assert book.sheet_names == list(SHEET_ORDER)
     n = 0
     for sheet in book.sheet_names:
         for row in book.get_sheet_by_name(sheet).to_python():
@@ -339,14 +334,14 @@ def test_unexpected_exception_is_recorded_as_failed(inputs: Path, tmp_path: Path
     res = run_batch_cli([str(inputs / "a"), str(inputs / "b"), "-o", str(tmp_path), "--jobs", "1"])
     assert res.exit_code == 1
     rows = by_file(tmp_path, inputs)
-    assert rows["b/部门.xlsx"]["状态"] == "failed" and "模拟的内部错误" in rows["b/部门.xlsx"]["说明"]
-    assert rows["a/部门.xlsx"]["状态"] == "ok" and rows["b/部门.json"]["状态"] == "ok"
+    assert rows["b/部门.xlsx"]["状态"] == "处理失败" and "模拟的内部错误" in rows["b/部门.xlsx"]["说明"]
+    assert rows["a/部门.xlsx"]["状态"] == "通过" and rows["b/部门.json"]["状态"] == "通过"
 
 
 def test_rank_ties_share() -> None:
     outs = [Outcome(i, f"{i}.xlsx", s, "", total=t)
-            for i, (s, t) in enumerate([("ok", 90.0), ("errors", 95.5), ("ok", 90.0), ("unreadable", None),
-                                         ("ok", 80.0)])]
+            for i, (s, t) in enumerate([("通过", 90.0), ("有错误", 95.5), ("通过", 90.0), ("无法读取", None),
+                                         ("通过", 80.0), ("未填写", 99.0), ("重复", 99.0)])]
     assert rank(outs) == {1: 1, 0: 2, 2: 2, 4: 4}
 
 

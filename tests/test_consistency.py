@@ -48,7 +48,7 @@ def test_one_actual_value_moves_table_summary_and_report_together(tmp_path: Path
     report_before = "\n".join(str(r[0]) for r in before[L.REPORT].iter_rows(values_only=True) if r[0])
     report_after = "\n".join(str(r[0]) for r in after[L.REPORT].iter_rows(values_only=True) if r[0])
     assert "98.57" in report_before and "19.78" in report_before
-    assert "98.79" in report_after and "20.00" in report_after
+    assert "98.79" in report_after and "自评得分20分" in report_after
     assert "98.57" not in report_after and "19.78" not in report_after
     analysis = report_after.split("二、绩效自评情况")[1].split("三、存在的主要问题")[0]
     assert "102.59" not in analysis  # the clerk's own problem text (三) may still quote the old figure

@@ -10,6 +10,8 @@ import email
 import email.policy
 import hashlib
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -322,13 +324,28 @@ def test_g_retry_delivers_each_failed_message_exactly_once(
 
 
 def test_locked_item_is_not_sent(plain_server: Server, attachments: list[Path], outbox: Outbox) -> None:
+    """A live process holding the item's lock keeps others off it; once that process is killed its
+    lock dies with it (a lock file left behind blocks nobody) and the item goes exactly once."""
     item = outbox.enqueue(make_message(attachments))
-    (outbox.root / f"{item.id}.lock").write_text("12345")
-    with pytest.raises(SendError) as info:
-        outbox.send(item, settings_for(plain_server.port))
-    assert info.value.kind == "locked"
-    assert plain_server.recorder.messages == []
-    assert outbox.get(item.id) == item  # untouched
+    lock = outbox.root / f"{item.id}.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from xlperf.files import hold_lock\n"
+         "with hold_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)", str(lock)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(SendError) as info:
+            outbox.send(item, settings_for(plain_server.port))
+        assert info.value.kind == "locked" and "另一个 xlperf 进程" in str(info.value)
+        assert plain_server.recorder.messages == []
+        assert outbox.get(item.id) == item  # untouched
+    finally:
+        holder.kill()
+        holder.wait()
+    assert lock.exists()  # the killed process left its lock file ...
+    assert outbox.send(item, settings_for(plain_server.port)).status == "sent"  # ... which blocks nobody
+    assert len(plain_server.recorder.messages) == 1
 
 
 # -- (h) size limit --------------------------------------------------------------------------------

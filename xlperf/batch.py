@@ -1,10 +1,11 @@
 """``xlperf batch``：一次处理许多工作簿，写出每个的计分工作簿和计分卡，以及一份 汇总.xlsx / 汇总.csv。
 
-- 输入可以是文件、文件夹（递归查找 .xlsx/.xlsm/.json）或通配符；结果按输入路径排序，与并行数无关。
+- 输入可以是文件、文件夹（递归查找 .xlsx/.xlsm/.json，以及看起来是表格的 .xls/.et/.ods）或通配符；
+  结果按输入路径排序，与并行数无关。
 - 每个工作簿在工作进程中独立处理（``process_one``）：一个文件无法读取或处理出错，只记录它的
-  状态（ok / errors / unreadable / failed）和中文说明，绝不中断整批。
-- 汇总由 pandas（openpyxl 引擎）生成：总表、排名（并列同名次）与总分柱状图、等级分布、问题清单；
-  同一张总表另存为带 BOM 的 UTF-8 CSV。来自填表人的文字一律按文本写入，决不成为公式。
+  状态（通过 / 有错误 / 未填写 / 无法读取 / 处理失败）和中文说明，绝不中断整批。
+- 处理完后整批判断重复（``mark_duplicates``）：同一部门、同一年度的多份只排名一份，其余记为“重复”。
+- 汇总见 :mod:`xlperf.summary`（batch 与 intake 共用）。
 - 所有输出都是原子写入：要么完整出现，要么不出现。
 """
 
@@ -17,28 +18,27 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".json")
+#: files that look like spreadsheets but that xlperf does not read: listed as 无法读取 with the reason
+FOREIGN_SUFFIXES = (".xls", ".et", ".ods")
+CANDIDATE_SUFFIXES = INPUT_SUFFIXES + FOREIGN_SUFFIXES
 SUMMARY_XLSX = "汇总.xlsx"
 SUMMARY_CSV = "汇总.csv"
 SCORED_SUFFIX = ".scored.xlsx"
 CARD_SUFFIX = ".scorecard.json"
 MAX_DEFAULT_JOBS = 16
 
-OK, ERRORS, UNREADABLE, FAILED = "ok", "errors", "unreadable", "failed"
-STATUSES = (OK, ERRORS, UNREADABLE, FAILED)
+#: statuses as the reviewer reads them in 汇总 (and on screen)
+OK, ERRORS, BLANK, DUPLICATE, UNREADABLE, FAILED = "通过", "有错误", "未填写", "重复", "无法读取", "处理失败"
+STATUSES = (OK, ERRORS, BLANK, DUPLICATE, UNREADABLE, FAILED)
+#: ``xlperf intake``'s status of a verified submission (its other statuses are in xlperf.intake.verify)
+VALID = "有效"
+RANKED_STATUSES = (OK, ERRORS, VALID)
 RATINGS = ("优", "良", "中", "差")
-
-#: 总表的列（汇总.xlsx 第一张表与 汇总.csv 相同）
-COLUMNS = ("部门", "年度", "产出", "效益", "支出率", "履职效能", "管理效率", "总分", "排名", "等级",
-           "错误数", "提醒数", "状态", "说明", "文件", "计分工作簿", "sha256")
-SECTION_COLUMNS = {"output": "产出", "benefit": "效益", "spending": "支出率", "duty": "履职效能",
-                   "management": "管理效率"}
-TEXT_COLUMNS = ("部门", "等级", "状态", "说明", "文件", "计分工作簿", "sha256")
-FINDING_COLUMNS = ("文件", "部门", "代码", "级别", "工作表", "单元格", "说明")
-SEVERITY_LABELS = {"error": "错误", "warning": "提醒"}
 
 
 class NoInputsError(Exception):
@@ -60,7 +60,7 @@ class Job:
 def _is_candidate(path: Path, skip_dir: Path | None) -> bool:
     """文件夹中的文件是否应当处理：跳过 Excel 锁文件、隐藏/临时文件和本工具自己的输出。"""
     name = path.name
-    if name.startswith(("~$", ".")) or path.suffix.lower() not in INPUT_SUFFIXES:
+    if name.startswith(("~$", ".")) or path.suffix.lower() not in CANDIDATE_SUFFIXES:
         return False
     if skip_dir is not None and path.parent.resolve() == skip_dir:
         lower = name.lower()
@@ -167,7 +167,7 @@ def default_jobs(n_inputs: int | None = None) -> int:
 
 @dataclass
 class Outcome:
-    """处理一个输入的结果（可在进程间传递）。"""
+    """处理一个输入的结果（可在进程间传递）。分数是计分卡中已按两位小数舍入的值。"""
 
     index: int
     file: str
@@ -187,10 +187,66 @@ class Outcome:
     seconds: float = 0.0
     pid: int = 0
     peak_rss_mb: float = 0.0
+    ratios: dict[str, float | None] = field(default_factory=dict)
+    #: the 管理效率 indicators of the score card: {"id", "name", "full", "score"}
+    management: list[dict[str, Any]] = field(default_factory=list)
+    #: what the workbook itself states (填报人自报的总分与等级), as text so that no float enters
+    claimed_total: str | None = None
+    claimed_rating: str = ""
+    modified: float = 0.0
+    #: link targets relative to the 汇总 folder: the scored workbook, and the workbook holding 校验结果
+    link: str = ""
+    label: str = ""  # 文件 column: the path as the reviewer should see it (default: ``file``)
 
     @property
     def is_scored(self) -> bool:
-        return self.status in (OK, ERRORS) and self.total is not None
+        """Ranked: scored, and neither blank nor a duplicate."""
+        return self.status in RANKED_STATUSES and self.total is not None
+
+    @property
+    def has_score(self) -> bool:
+        return self.total is not None
+
+
+def is_blank(ev: Any) -> bool:
+    """未填写：收支情况没有一个数、产出/效益指标没有一行、管理效率没有一个回答或数据、支出进度没有一个月。
+
+    部门名称与年度不算（空白模板常常只填了这两项）。"""
+    b = ev.budget
+    budget = any(isinstance(v, Decimal) for v in (getattr(b, name) for name in type(b).model_fields))
+    rows = any(r.target_value is not None or r.actual_value is not None or r.name.strip()
+               or r.target_text.strip() or r.actual_text.strip() for r in (*ev.outputs, *ev.benefits))
+    management = any(any(a is not None for a in m.answers) or m.count_total is not None or m.count_done is not None
+                     or m.evidence.strip() or m.override_score is not None for m in ev.management)
+    spending = any(v is not None for v in ev.spending.monthly) or ev.spending.annual_mean is not None
+    return not (budget or rows or management or spending)
+
+
+def fill_scored(out: Outcome, loaded: Any, result: Any, card: dict[str, Any]) -> Outcome:
+    """Copy what 汇总 needs from a score card (and the workbook's own claims) into ``out``."""
+    out.department = str(card.get("department") or "")
+    out.year = card.get("year")
+    out.sections = {k: float(v) for k, v in card["sections"].items()}
+    out.total = float(card["total"])
+    out.rating = str(card["rating"])
+    out.errors, out.warnings = int(card["errors"]), int(card["warnings"])
+    out.findings = list(card["findings"])
+    out.ratios = dict(card.get("ratios") or {})
+    out.management = [{"id": i.get("id"), "name": i.get("name"), "full": i.get("full"), "score": i.get("score")}
+                      for i in card["indicators"] if i.get("section") == "management" and i.get("id")]
+    claims = loaded.evaluation.claims
+    out.claimed_total = None if claims.total is None else format(claims.total, "f")
+    out.claimed_rating = (claims.rating or "").strip()
+    if is_blank(loaded.evaluation):
+        out.status = BLANK
+        out.message = "未填写：收支情况、指标、管理效率和支出进度都是空的（空白模板或尚未填写），不参加排名"
+    elif out.errors:
+        out.status = ERRORS
+        out.message = f"有 {out.errors} 条错误、{out.warnings} 条提醒，得分仅供参考；请按“问题清单”修改后重新计分"
+    else:
+        out.status = OK
+        out.message = "通过校验" + (f"（有 {out.warnings} 条提醒，请核对）" if out.warnings else "")
+    return out
 
 
 def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | None = None) -> Outcome:
@@ -203,6 +259,8 @@ def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | No
 
     start = time.perf_counter()
     out = Outcome(index=job.index, file=str(job.path), status=FAILED, message="")
+    with contextlib.suppress(OSError):
+        out.modified = job.path.stat().st_mtime
     try:
         loaded = load_input(job.path, limits)
         out.sha256 = loaded.sha256
@@ -212,20 +270,8 @@ def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | No
         card_path = out_dir / f"{job.stem}{CARD_SUFFIX}"
         write_scored(loaded, result, scored, scored_at)
         write_scorecard(loaded, result, card_path)
-        out.scored, out.scorecard = scored.name, card_path.name
-        out.department = str(card.get("department") or "")
-        out.year = card.get("year")
-        out.sections = {k: float(v) for k, v in card["sections"].items()}
-        out.total = float(card["total"])
-        out.rating = str(card["rating"])
-        out.errors, out.warnings = int(card["errors"]), int(card["warnings"])
-        out.findings = list(card["findings"])
-        if out.errors:
-            out.status = ERRORS
-            out.message = f"有 {out.errors} 条错误、{out.warnings} 条提醒，得分仅供参考；请按“问题清单”修改后重新计分"
-        else:
-            out.status = OK
-            out.message = "通过校验" + (f"（有 {out.warnings} 条提醒，请核对）" if out.warnings else "")
+        out.scored, out.scorecard, out.link = scored.name, card_path.name, scored.name
+        fill_scored(out, loaded, result, card)
     except InputError as exc:
         out.status, out.message = UNREADABLE, f"无法读取：{exc}"
     except OutputError as exc:
@@ -333,204 +379,33 @@ def _run_isolated(job: Job, out_dir: Path, limits: Any, stamp: str) -> Outcome:
             return _crashed(job, exc)
 
 
-# ------------------------------------------------------------------------------ summary
-
-
-def rank(outcomes: Sequence[Outcome]) -> dict[int, int]:
-    """按总分排名（只排已计分的；并列者名次相同，下一名次跳过，如 1、2、2、4）。"""
-    scored = [o for o in outcomes if o.is_scored]
-    totals = sorted((round(o.total or 0.0, 2) for o in scored), reverse=True)
-    first: dict[float, int] = {}
-    for i, t in enumerate(totals, start=1):
-        first.setdefault(t, i)
-    return {o.index: first[round(o.total or 0.0, 2)] for o in scored}
-
-
-def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """总表：每个输入一行，列见 ``COLUMNS``。"""
-    ranks = rank(outcomes)
-    rows = []
-    for o in outcomes:
-        row: dict[str, Any] = {
-            "部门": o.department or None,
-            "年度": o.year,
-            **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
-            "总分": o.total,
-            "排名": ranks.get(o.index),
-            "等级": o.rating or None,
-            "错误数": o.errors if o.is_scored else None,
-            "提醒数": o.warnings if o.is_scored else None,
-            "状态": o.status,
-            "说明": o.message,
-            "文件": o.file,
-            "计分工作簿": o.scored or None,
-            "sha256": o.sha256 or None,
-        }
-        rows.append(row)
-    return rows
-
-
-def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
-    """等级分布：优/良/中/差 的个数（已计分者），以及无法读取、处理失败的个数。"""
-    counts = dict.fromkeys(RATINGS, 0)
-    for o in outcomes:
-        if o.is_scored:
-            counts[o.rating] = counts.get(o.rating, 0) + 1
-    rows = list(counts.items())
-    rows.append(("其中有错误", sum(o.status == ERRORS for o in outcomes)))
-    rows.append(("无法读取", sum(o.status == UNREADABLE for o in outcomes)))
-    rows.append(("处理失败", sum(o.status == FAILED for o in outcomes)))
-    rows.append(("合计", len(outcomes)))
-    return rows
-
-
-def finding_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-    rows = []
-    for o in outcomes:
-        for f in o.findings:
-            rows.append({
-                "文件": o.file, "部门": o.department or None, "代码": f.get("code"),
-                "级别": SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")),
-                "工作表": f.get("sheet") or None, "单元格": f.get("cell") or None, "说明": f.get("message"),
-            })
-    return rows
-
-
-def _clean(value: Any) -> Any:
-    """文本去掉 Excel 不允许的控制字符并截断到单元格上限（openpyxl 否则会拒绝写入）。"""
-    if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        return ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
-    return value
-
-
-def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> Any:
-    import pandas as pd
-
-    df = pd.DataFrame([{c: _clean(r.get(c)) for c in columns} for r in rows], columns=list(columns))
-    return df
-
-
-def main_frame(outcomes: Sequence[Outcome]) -> Any:
-    """总表的 DataFrame（数值列为数字，空值为 NA）。"""
-    import pandas as pd
-
-    df = _frame(summary_rows(outcomes), COLUMNS)
-    for col in ("年度", "排名", "错误数", "提醒数"):
-        df[col] = df[col].astype("Int64")
-    for col in (*SECTION_COLUMNS.values(), "总分"):
-        df[col] = pd.to_numeric(df[col]).astype("Float64")
-    return df
-
-
-def write_summary(outcomes: Sequence[Outcome], out_dir: Path) -> tuple[Path, Path]:
-    """写出 汇总.xlsx 与 汇总.csv（原子写入），返回两者的路径。"""
-    from xlperf.files import atomic_path, atomic_write_bytes
-
-    df = main_frame(outcomes)
-    xlsx, csv = out_dir / SUMMARY_XLSX, out_dir / SUMMARY_CSV
-    with atomic_path(xlsx) as tmp:
-        _write_xlsx(tmp, df, outcomes)
-    atomic_write_bytes(csv, csv_bytes(df))
-    return xlsx, csv
-
-
-def csv_bytes(df: Any) -> bytes:
-    """总表的 CSV：UTF-8 带 BOM（Excel 直接打开不乱码），CRLF 换行；以 = + - @ 开头的文字前加 '
-    （OWASP 建议的 CSV 公式注入防护），使 Excel 把它显示为文字而不是执行公式。"""
-    safe = df.copy()
-    for col in TEXT_COLUMNS:
-        safe[col] = safe[col].map(_csv_text, na_action="ignore")
-    text: str = safe.to_csv(index=False, lineterminator="\r\n")
-    return ("\ufeff" + text).encode("utf-8")
-
-
-def _csv_text(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome]) -> None:
-    import pandas as pd
-
-    ranked = df[df["排名"].notna()].sort_values(["排名", "文件"], kind="stable")
-    ranking = ranked[["排名", "部门", "总分", "等级", "状态", "文件"]].copy()
-    dist = pd.DataFrame(distribution(outcomes), columns=["等级", "个数"])
-    findings = _frame(finding_rows(outcomes), FINDING_COLUMNS)
-    sheets = {"汇总": df, "排名": ranking, "等级分布": dist, "问题清单": findings}
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, frame in sheets.items():
-            frame.to_excel(xw, sheet_name=name, index=False)
-        book = xw.book
-        for name, frame in sheets.items():
-            _format_sheet(book[name], frame)
-        _chart(book["排名"], len(ranking))
-
-
-def _format_sheet(ws: Any, frame: Any) -> None:
-    """文字按文本写（以 = 开头也不成为公式）；表头加粗、冻结首行、自动筛选、合适的列宽与数字格式。"""
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    from xlperf.workbook.cells import put_text
-
-    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    columns = list(frame.columns)
-    for c, name in enumerate(columns, start=1):
-        head = ws.cell(row=1, column=c)
-        put_text(head, str(name))
-        head.font, head.fill = head_font, head_fill
-        head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        numeric = name in (*SECTION_COLUMNS.values(), "总分")
-        width = 10
-        for r, value in enumerate(frame[name].tolist(), start=2):
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, str):
-                put_text(cell, value)
-                width = max(width, min(60, _display_width(value) + 2))
-            elif numeric and cell.value is not None:
-                cell.number_format = "0.00"
-        if name in ("说明", "文件"):
-            width = min(width, 60)
-        elif name == "sha256":
-            width = 20
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.freeze_panes = "A2"
-    if ws.max_row > 1:
-        ws.auto_filter.ref = ws.dimensions
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text[:80])
-
-
-def _chart(ws: Any, n: int) -> None:
-    """排名表旁边的总分柱状图（已计分的工作簿，按名次）。"""
-    if n == 0:
-        return
-    from openpyxl.chart import BarChart, Reference
-
-    chart = BarChart()
-    chart.type = "bar" if n > 25 else "col"
-    chart.title = "各部门总分"
-    chart.y_axis.title = "总分"
-    chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = 100
-    chart.legend = None
-    data = Reference(ws, min_col=3, min_row=1, max_row=n + 1)  # 总分, with its header as the series name
-    cats = Reference(ws, min_col=2, min_row=2, max_row=n + 1)  # 部门
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(cats)
-    if chart.type == "bar":
-        chart.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top
-    chart.width = 24
-    chart.height = max(8.0, min(0.5 * n + 3, 200.0)) if chart.type == "bar" else 10.0
-    ws.add_chart(chart, "H2")
-
-
 # ------------------------------------------------------------------------------ whole batch
+
+
+def _preference(o: Outcome) -> tuple[int, float, int]:
+    """Which of several workbooks of one department and year is ranked: fewest errors, then the newest file."""
+    return (o.errors, -o.modified, o.index)
+
+
+def mark_duplicates(outcomes: Sequence[Outcome]) -> None:
+    """同一部门、同一年度有多份已计分的工作簿时，只排名一份（错误最少的；一样多时取修改时间最新的），
+    其余的状态改为“重复”，说明写明与哪一份重复、为什么排名采用那一份。"""
+    groups: dict[tuple[str, int | None], list[Outcome]] = {}
+    for o in outcomes:
+        if o.is_scored and o.department.strip():
+            groups.setdefault((o.department.strip(), o.year), []).append(o)
+    for (dep, year), group in groups.items():
+        if len(group) < 2:
+            continue
+        kept, *others = sorted(group, key=_preference)
+        why = ("错误最少" if any(o.errors != kept.errors for o in others)
+               else "错误数相同，文件修改时间最新" if any(o.modified != kept.modified for o in others)
+               else "各方面相同，按文件路径取第一份")
+        for o in others:
+            o.status = DUPLICATE
+            o.message = (f"重复：与 {kept.file} 同为 {dep} {year or ''} 年度的自评表；排名采用那一份（{why}），"
+                         f"本份不参加排名（本份得分 {o.total:.2f}，{o.errors} 条错误）")
+        kept.message += f"；另有 {len(others)} 份同部门同年度的重复文件（{'、'.join(o.file for o in others)}），排名采用本份（{why}）"
 
 
 @dataclass
@@ -546,19 +421,23 @@ class BatchReport:
 
     @property
     def exit_code(self) -> int:
-        """0：全部通过；1：有工作簿带错误、无法读取、处理失败，或有路径找不到。"""
-        return 0 if self.count(OK) == len(self.outcomes) and not self.missing else 1
+        """0：全部通过（重复的多余份数不算问题）；1：有工作簿带错误、未填写、无法读取、处理失败，或有路径找不到。"""
+        good = self.count(OK) + self.count(DUPLICATE)
+        return 0 if good == len(self.outcomes) and not self.missing else 1
 
 
 def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = None, limits: Any = None,
               on_start: Callable[[int], None] | None = None, on_done: Progress | None = None) -> BatchReport:
-    """整批处理：查找输入 → 逐个（或并行）处理 → 写出汇总。没有任何输入时抛出 :class:`NoInputsError`。"""
+    """整批处理：查找输入 → 逐个（或并行）处理 → 标出重复 → 写出汇总。没有任何输入时抛出 :class:`NoInputsError`。"""
+    from xlperf.summary import write_summary
+
     start = time.perf_counter()
     inputs, missing = collect_inputs(paths, out_dir)
     if not inputs:
         named = "、".join(str(p) for p in paths) or "（未给出）"
         raise NoInputsError(
-            f"在 {named} 中没有找到可处理的工作簿（.xlsx / .xlsm）或自评数据 JSON；请检查路径、文件夹或通配符"
+            f"在 {named} 中没有找到可处理的工作簿（.xlsx / .xlsm / .xls / .et / .ods）或自评数据 JSON；"
+            "请检查路径、文件夹或通配符"
         )
     from xlperf.files import OutputError
 
@@ -571,5 +450,6 @@ def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = 
     if on_start is not None:
         on_start(len(jobs))
     outcomes = run_jobs(jobs, out_dir, limits, n_workers, on_done)
+    mark_duplicates(outcomes)
     xlsx, csv = write_summary(outcomes, out_dir)
     return BatchReport(outcomes, missing, xlsx, csv, time.perf_counter() - start)

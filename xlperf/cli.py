@@ -17,7 +17,7 @@ import click
 
 from xlperf import __version__
 from xlperf.commands import zh
-from xlperf.commands.common import limits_options, make_limits
+from xlperf.commands.common import guard_outputs, limits_options, make_limits
 from xlperf.paths import data_dir
 
 if TYPE_CHECKING:
@@ -104,6 +104,11 @@ def main(ctx: click.Context, debug: bool, verbose: bool) -> None:
     _setup_logging(verbose)
 
 
+def _path_option(value: str | None) -> Path | None:
+    """An option that may name a file (``--framework``): the path when it looks like one."""
+    return Path(value) if value and (value.endswith(".toml") or "/" in value or "\\" in value) else None
+
+
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise click.UsageError(f"{path} 已存在；为免覆盖已填写的内容，请换一个文件名，或加 --force 覆盖")
@@ -123,6 +128,7 @@ def new(output: Path, framework_id: str, force: bool) -> None:
     from xlperf.framework import get_framework
     from xlperf.workbook.template import build_workbook, save_workbook
 
+    guard_outputs([_path_option(framework_id)], [("-o", output)])
     _refuse_overwrite(output, force)
     save_workbook(build_workbook(get_framework(framework_id)), output)
     click.echo(f"已生成空白自评表：{output}")
@@ -154,11 +160,12 @@ def check(workbook: Path, json_path: Path | None, framework_id: str | None, **li
     from xlperf.framework import get_framework
     from xlperf.pipeline import assess, load_input, write_scorecard
 
+    guard_outputs([workbook, _path_option(framework_id)], [("--json", json_path)])
     loaded = load_input(workbook, make_limits(**limits))
     result = assess(loaded, get_framework(framework_id) if framework_id else None)
     if json_path:
         write_scorecard(loaded, result, json_path)
-    _print_findings(result, source=workbook)
+    _print_findings(result, limit=None, source=workbook)  # check exists to list every finding
     sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
 
 
@@ -183,9 +190,10 @@ def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: 
         write_scored,
     )
 
+    out = output or default_output(workbook)
+    guard_outputs([workbook, _path_option(framework_id)], [("-o", out), ("--json", json_path), ("--docx", docx_path)])
     loaded = load_input(workbook, make_limits(**limits))
     result = assess(loaded, get_framework(framework_id) if framework_id else None)
-    out = output or default_output(workbook)
     write_scored(loaded, result, out)
     written = [out]
     if json_path:
@@ -206,12 +214,15 @@ def report(workbook: Path, output: Path, **limits: Any) -> None:
     """只生成 Word 版自评报告（.docx）。"""
     from xlperf.pipeline import assess, load_input, write_report_docx
 
+    guard_outputs([workbook], [("-o", output)])
     loaded = load_input(workbook, make_limits(**limits))
     result = assess(loaded)
     write_report_docx(result, output, loaded)
     click.echo(f"已写出报告：{output}（总分 {result.total}，{result.rating}）")
     if result.has_errors:
-        click.secho(f"注意：工作簿仍有 {len(result.errors)} 条错误，报告中的相应内容可能不完整。", fg="yellow")
+        click.secho(f"注意：工作簿仍有 {len(result.errors)} 条错误，报告中的相应内容可能不完整"
+                    f"（xlperf check {workbook.name} 列出全部问题）。", fg="yellow")
+    sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
 
 
 @main.command()
@@ -378,11 +389,15 @@ def echo_wrapped(text: str) -> None:
 def _register() -> None:
     from xlperf.commands.addin import addin
     from xlperf.commands.batch import batch
+    from xlperf.commands.intake import intake
+    from xlperf.commands.serve import serve
     from xlperf.commands.submit import submit
 
     main.add_command(batch)
+    main.add_command(intake)
     main.add_command(submit)
     main.add_command(addin)
+    main.add_command(serve)
 
 
 _register()

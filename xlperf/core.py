@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from xlperf.evaluation import Evaluation
-from xlperf.findings import Finding
+from xlperf.findings import Finding, one_per_field, ordered
 from xlperf.framework import Framework, get_framework
 from xlperf.result import Result
 from xlperf.scoring import score
@@ -17,16 +17,18 @@ def evaluate(
 ) -> Result:
     """Score and validate. ``extra`` are findings an adapter made while reading (P/R codes).
 
-    Findings are ordered: reading problems first, then by code, each group in input order.
+    One finding per field: a cell the reader could not read gets that finding only, not also
+    "请填写…" from the checks that saw it empty. Findings are ordered by where they point
+    (:func:`findings.ordered`).
     The narrative is built once here, verified (V42) and kept on the result for the adapters to write.
     """
     from xlperf.narrative import build_report, check_report
 
     fw = framework or get_framework(evaluation.framework)
     result, rule_findings = score(evaluation, fw)
-    findings = [*extra, *rule_findings, *validate(evaluation, fw, result)]
+    findings = one_per_field([*extra, *rule_findings, *validate(evaluation, fw, result)])
+    result = result.with_findings(ordered(findings))
     # V42: the narrative is written from this very result; reading its numbers back guards the writer
     report = build_report(result)
-    findings += check_report(result, report)
-    findings.sort(key=lambda f: (f.code[0] != "R", f.code[0] != "P", f.code))
-    return result.with_report(report).with_findings(findings)
+    v42 = check_report(result, report)
+    return result.with_report(report).with_findings(ordered([*result.findings, *v42]))

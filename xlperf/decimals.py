@@ -47,3 +47,8 @@ def plain(value: Decimal) -> Decimal:
     if value == value.to_integral_value():
         return value.quantize(ONE)
     return value.normalize()
+
+
+def fmt2(value: Decimal) -> str:
+    """Rounded to 2 places, trailing zeros dropped, as Chinese reports write: 48.57, 3, 3247.7, -16.56."""
+    return format(plain(round2(value)), "f")

@@ -61,6 +61,15 @@ class Department(_Model):
     staffing: str = Field("", description="编制情况，如 事业编制 13 名")
     performance_goal: str = Field("", description="部门整体支出绩效目标")
     performance_management: str = Field("", description="部门整体绩效管理情况")
+    # the header a bureau expects on the report and the package (all optional)
+    subordinate_count: int | None = Field(None, description="下属单位数量（与下属单位名单核对）")
+    staff_quota: int | None = Field(None, description="编制人数")
+    staff_actual: int | None = Field(None, description="实有在职人数")
+    evaluator: str = Field("", description="评价单位（公章位置），默认为部门全称")
+    preparer: str = Field("", description="填报人")
+    phone: str = Field("", description="联系电话")
+    fill_date: str = Field("", description="填报日期")
+    notice_no: str = Field("", description="评价通知文号，如 X财绩〔2025〕5号")
 
 
 class KeyTask(_Model):

@@ -1,8 +1,13 @@
 """Safe file output: every file xlperf writes appears complete or not at all.
 
-``atomic_write`` writes into a temporary file in the destination folder, fsyncs it and renames it
-over the destination (``os.replace`` is atomic on POSIX and Windows). A crash, a full disk or an
-exception while writing leaves the previous file (if any) untouched and removes the temporary.
+``atomic_write`` writes into a temporary file in the destination folder, fsyncs it, renames it
+over the destination (``os.replace`` is atomic on POSIX and Windows) and fsyncs the folder so the
+rename survives a power cut. A crash, a full disk or an exception while writing leaves the previous
+file (if any) untouched and removes the temporary.
+
+Also here, one of each: :func:`guard_outputs` (no output may be an input or another output, through
+links, case or ``./``), :func:`hold_lock` (an OS lock that dies with its process, for the outbox
+and the batch output folder) and :func:`remove_stale_temps` (temporaries left by killed runs).
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -52,6 +58,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+        fsync_dir(folder)
     except OSError as exc:
         _discard(tmp)
         raise OutputError(_explain(exc, target)) from exc
@@ -81,6 +88,188 @@ def atomic_write_text(target: Path, text: str) -> Path:
 def output_error(exc: OSError, where: Path) -> OutputError:
     """The Chinese message for an OSError met while writing ``where`` (for writers outside this module)."""
     return OutputError(_explain(exc, where))
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable on POSIX; Windows cannot open a folder and does not need it."""
+    if os.name == "nt":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------------- output guard
+
+
+def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
+    """A comparable identity: the resolved, case-folded path (on case-insensitive systems) and the
+    (device, inode) of the file when it exists (catches hard links and symbolic links)."""
+    path = Path(path)
+    try:
+        resolved = path.resolve()
+    except OSError:
+        resolved = Path(os.path.abspath(path))
+    key = os.path.normcase(str(resolved))
+    if _case_insensitive(resolved.parent):
+        key = key.casefold()
+    try:
+        st = os.stat(resolved)
+        inode: tuple[int, int] | None = (st.st_dev, st.st_ino) if st.st_ino else None
+    except OSError:
+        inode = None
+    return key, inode
+
+
+def _case_insensitive(folder: Path) -> bool:
+    """Whether ``folder``'s file system ignores case (Windows, default macOS), tested on the folder."""
+    if os.name == "nt":
+        return True
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    name = folder.name
+    if not name or name.swapcase() == name:
+        return sys.platform == "darwin"
+    try:
+        other = folder.parent / name.swapcase()
+        return other.exists() and os.path.samefile(other, folder)
+    except OSError:
+        return False
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` name the same file (same path after links, ``./`` and case, or same inode)."""
+    ka, ia = _identity(a)
+    kb, ib = _identity(b)
+    return ka == kb or (ia is not None and ia == ib)
+
+
+def guard_outputs(inputs: Iterable[Path | None], outputs: Iterable[tuple[str, Path | None]]) -> None:
+    """Raise :class:`OutputError` (exit 2) when an output is an input or the same file as another output.
+
+    ``outputs`` are ``(option, path)`` pairs such as ``("--eml", path)``; ``None`` paths are skipped.
+    Every command calls this once with all its inputs and output options before writing anything.
+    """
+    ins = [Path(p) for p in inputs if p is not None]
+    seen: list[tuple[str, Path]] = []
+    for option, path in outputs:
+        if path is None:
+            continue
+        path = Path(path)
+        for src in ins:
+            if same_file(src, path):
+                raise OutputError(
+                    f"{option} {path} 就是输入文件 {src}（同一文件）；xlperf 从不写入输入文件，"
+                    f"请为 {option} 换一个文件名"
+                )
+        for other_option, other in seen:
+            if same_file(other, path):
+                raise OutputError(
+                    f"{option} {path} 与 {other_option} {other} 是同一个文件，后写的会覆盖先写的；请换一个文件名"
+                )
+        seen.append((option, path))
+
+
+# -------------------------------------------------------------------------------- locks
+
+
+class LockBusy(Exception):
+    """Another live process holds the lock."""
+
+
+@contextlib.contextmanager
+def hold_lock(path: Path, *, wait: float = 0.0) -> Iterator[Path]:
+    """Hold an exclusive OS lock on ``path`` (created if missing) while the block runs.
+
+    The operating system drops the lock when the process ends, however it ends (SIGKILL, power
+    loss), so a lock file left behind never blocks anyone. Raises :class:`LockBusy` when another
+    process holds it for longer than ``wait`` seconds.
+    """
+    import time
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+b")  # noqa: SIM115 - closed in finally
+    try:
+        deadline = time.monotonic() + wait
+        while not _try_lock(fh):
+            if time.monotonic() >= deadline:
+                raise LockBusy(str(path))
+            time.sleep(0.1)
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n".encode())
+            fh.flush()
+        except OSError:
+            pass  # the lock itself is what counts, the pid is only for people reading the file
+        yield path
+    finally:
+        fh.close()  # releases the lock
+
+
+def _try_lock(fh: IO[bytes]) -> bool:
+    if os.name == "nt":
+        import msvcrt
+
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------ stale temporaries
+
+
+def remove_stale_temps(folder: Path, name: str, *, older_than: float = 3600.0) -> list[Path]:
+    """Remove hidden ``.<name>.*.tmp`` files or folders in ``folder`` left by killed runs.
+
+    Only entries older than ``older_than`` seconds go, so a run still writing beside us is left alone.
+    """
+    import shutil
+    import time
+
+    removed: list[Path] = []
+    try:
+        entries = list(Path(folder).glob(f".{glob_escape(name)}.*.tmp"))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        try:
+            if now - entry.lstat().st_mtime < older_than:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except OSError:
+            continue
+        removed.append(entry)
+    return removed
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with glob metacharacters escaped (file names may contain ``[``)."""
+    import glob
+
+    return glob.escape(text)
 
 
 def _umask() -> int:

@@ -33,6 +33,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "V15": (Severity.WARNING, "目标值与批复目标值不同，需说明"),
     "V16": (Severity.WARNING, "目标包含多个子目标，需说明计分口径"),
     "V17": (Severity.WARNING, "未完全完成的指标应在“存在的主要问题”中说明"),
+    "V18": (Severity.WARNING, "实际值与其文字说明不符，或完成率明显不合理（xlperf 增设）"),
+    "V19": (Severity.WARNING, "序号缺失、重复或与表中顺序不一致（xlperf 增设）"),
     "V20": (Severity.ERROR, "须填写12个月执行率（或年度平均执行率），每个在0–100%之间"),
     "V21": (Severity.WARNING, "执行率逐月递增，疑似填写了累计执行率"),
     "V30": (Severity.ERROR, "管理效率须包含框架规定的全部指标及分值"),
@@ -62,6 +64,7 @@ class Finding:
     path: str = ""
     sheet: str = ""
     cell: str = ""
+    typed: str = ""  # what the cell held, when the finding is about an unreadable entry
 
     @property
     def severity(self) -> Severity:
@@ -92,15 +95,66 @@ class Finding:
         }
 
 
-def finding(code: str, message: str, path: str = "") -> Finding:
+def finding(code: str, message: str, path: str = "", *, typed: str = "") -> Finding:
     """Make a finding; an unknown code is a programming error caught by the tests."""
     if code not in CODES:
         raise KeyError(f"unknown finding code {code}")
-    return Finding(code=code, message=message, path=path)
+    return Finding(code=code, message=message, path=path, typed=typed)
 
 
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.is_error for f in findings)
+
+
+def one_per_field(findings: list[Finding]) -> list[Finding]:
+    """Drop a finding about a field (or cell) that an earlier reading finding (P/R) already names.
+
+    A cell the clerk filled but xlperf could not read is reported once, as the reading problem;
+    the checks that then see the field empty ("请填写…") would only contradict the clerk.
+    """
+    read_paths = {f.path for f in findings if f.code[0] in "PR" and f.path and f.is_error}
+    read_cells = {(f.sheet, f.cell) for f in findings if f.code[0] in "PR" and f.sheet and f.cell and f.is_error}
+    out: list[Finding] = []
+    for f in findings:
+        if f.code[0] not in "PR" and (f.path in read_paths or (f.sheet, f.cell) in read_cells):
+            continue
+        out.append(f)
+    return out
+
+
+#: the order of the model's parts, as the workbook's sheets come (基本信息 … 问题与措施, then checks)
+_PATH_ORDER = ("department", "claims", "tasks", "budget", "outputs", "benefits", "spending", "management",
+               "problems", "improvements", "report")
+
+
+def _cell_key(cell: str) -> tuple[int, int]:
+    letters = "".join(ch for ch in cell if ch.isalpha()).upper()
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return (int(digits) if digits else 0, col)
+
+
+def _path_key(path: str) -> tuple[int, int, str]:
+    head = path.split(".")[0].split("[")[0]
+    rank = _PATH_ORDER.index(head) if head in _PATH_ORDER else len(_PATH_ORDER)
+    index = path.split("[")[1].split("]")[0] if "[" in path else ""
+    return (rank, int(index) if index.isdigit() else 0, path)
+
+
+def ordered(findings: list[Finding], sheets: tuple[str, ...] = ()) -> tuple[Finding, ...]:
+    """Findings in reading order: by sheet (in ``sheets`` order), then row and column; findings without
+    a cell (JSON input, whole-workbook problems) by the part of the model they name. Stable."""
+
+    def key(f: Finding) -> tuple[int, int, int, int, str, str]:
+        if f.sheet and f.sheet in sheets:
+            row, col = _cell_key(f.cell)
+            return (0, sheets.index(f.sheet), row, col, "", f.code)
+        rank, index, path = _path_key(f.path)
+        return (1 if sheets else 0, rank, index, 0, path, f.code)
+
+    return tuple(sorted(findings, key=key))
 
 
 _ROW_PREFIX = re.compile(r"^第\d+行(?=“)")

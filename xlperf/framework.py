@@ -86,6 +86,9 @@ class CompletionSpec(_Spec):
     cap: Decimal = Decimal(1)
     excess_threshold: Decimal = Decimal(150)
     excess_inclusive: bool = True
+    #: V18 and the percent convention: a completion rate outside this range (percent) is implausible
+    plausible_min: Decimal = Decimal(5)
+    plausible_max: Decimal = Decimal(1000)
     grades: dict[str, Decimal]
 
 

@@ -9,10 +9,10 @@ comes from the ``Result``, never from a figure the clerk stated by hand.
 
 Number formats (one style throughout, so that :func:`check_report` can read them back):
 
-* money: 万元 with two decimals and thousands separators, no space: ``79,776.38万元``; when the clerk
-  chose 亿元 (``Budget.unit_yi``) amounts of 1 亿元 or more are printed as ``7.98亿元``;
-* everything xlperf computed (scores, subtotals, total, rates, ratios) has two decimals: ``48.57分``,
-  ``评价得分2.00分``, ``得分率100.00%``, ``96.19%``, ``-16.56%``;
+* numbers are written as the seed writes them: at most two decimals, no trailing zeros, no
+  thousands separators: ``79776.38万元``, ``3247.7万元``, ``48.57分``, ``评价得分3分``, ``得分率100%``,
+  ``96.19%``, ``-16.56%``; when the clerk chose 亿元 (``Budget.unit_yi``) amounts of 1 亿元 or more
+  are printed as ``7.98亿元``;
 * what the framework states (分值, thresholds) is printed as written: ``指标分值2分``, ``总分50分``;
 * counts are integers; Chinese ordinals ``一是、二是`` and ``六大重点工作任务``;
 * 产出/效益 rows are numbered ① … ㊿ and ``(51)`` onwards; 管理效率 indicators ``（1）``.
@@ -26,20 +26,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from xlperf.decimals import plain, round2
+from xlperf.decimals import fmt2, plain, round2
 from xlperf.evaluation import Answer, Budget, Evaluation, IndicatorRow, Kind, ManagementEntry
 from xlperf.findings import Finding, finding
 from xlperf.framework import Framework
-from xlperf.result import IndicatorScore, Result, SectionScore
+from xlperf.result import IndicatorScore, Result, RowScore, SectionScore
 
 TITLE = "部门整体支出绩效自评报告"
 MISSING = "（未填写）"
 
-#: Paragraph kinds. ``heading``: a heading line of its level; ``lead``: a paragraph that opens with
+#: Paragraph kinds. ``meta``: a header line above 一、 (评价单位, 填报人, 联系电话, 填报日期, 文号); ``heading``: a heading line of its level; ``lead``: a paragraph that opens with
 #: a run-in heading (up to the first "。"); ``body``; ``item``: a numbered body paragraph (职责,
 #: 问题, 措施); ``field``: 年度目标值/年度实际值/未达标原因 lines; ``added``: a sentence xlperf adds
 #: because the clerk's text leaves something out (a row below 100 % not named in 存在的主要问题).
-KINDS = ("heading", "lead", "body", "item", "field", "added")
+KINDS = ("meta", "heading", "lead", "body", "item", "field", "added")
 
 SECTION_HEADINGS = ("一、部门基本情况", "二、绩效自评情况", "三、存在的主要问题", "四、下一步改进措施")
 
@@ -116,18 +116,23 @@ def circled(n: int) -> str:
     return f"({n})"
 
 
-def format_money(amount: Decimal | None, *, yi: bool = False) -> str:
-    """``79,776.38万元``; with ``yi`` amounts of 1 亿元 or more as ``7.98亿元``; blank → （未填写）."""
+def format_number(value: Decimal) -> str:
+    """Rounded to 2 places, trailing zeros dropped, as the seed writes: ``48.57``, ``3``, ``3247.7``."""
+    return fmt2(value)
+
+
+def format_money(amount: Decimal | None, *, yi: bool = False, blank: str = MISSING) -> str:
+    """``79776.38万元``; with ``yi`` amounts of 1 亿元 or more as ``7.98亿元``; none → ``blank``."""
     if amount is None:
-        return MISSING
+        return blank
     if yi and abs(amount) >= 10000:
-        return f"{round2(amount / 10000):,.2f}亿元"
-    return f"{round2(amount):,.2f}万元"
+        return f"{format_number(amount / 10000)}亿元"
+    return f"{format_number(amount)}万元"
 
 
 def format_score(value: Decimal) -> str:
-    """A score xlperf computed, always with two decimals: ``48.57``, ``50.00``."""
-    return f"{round2(value):.2f}"
+    """A score xlperf computed: ``48.57``, ``50``, ``18.8``."""
+    return format_number(value)
 
 
 def format_full(value: Decimal) -> str:
@@ -136,8 +141,8 @@ def format_full(value: Decimal) -> str:
 
 
 def format_percent(value: Decimal | None) -> str:
-    """A computed rate with two decimals and ``%``: ``96.19%``; None → 无法计算."""
-    return "无法计算" if value is None else f"{round2(value):.2f}%"
+    """A computed rate and ``%``: ``96.19%``, ``100%``, ``-16.56%``; None → 无法计算."""
+    return "无法计算" if value is None else f"{format_number(value)}%"
 
 
 _END = "。！？；…"
@@ -200,8 +205,19 @@ def _norm(text: str) -> str:
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, result: Result | None = None) -> None:
         self.paragraphs: list[Paragraph] = []
+        #: field path → what the clerk typed, for every cell xlperf could not read (P01/P03)
+        self.unreadable: dict[str, str] = {
+            f.path: f.typed for f in (result.findings if result else ()) if f.code in ("P01", "P03") and f.path
+        }
+
+    def blank(self, path: str) -> str:
+        """What the report says for an empty field: （未填写）, or what was typed and could not be read."""
+        if path in self.unreadable:
+            typed = self.unreadable[path]
+            return f"（所填“{typed}”无法识别，见校验结果）" if typed else "（所填内容无法识别，见校验结果）"
+        return MISSING
 
     def add(self, level: int, text: str, kind: str = "body") -> None:
         if text.strip():
@@ -224,7 +240,8 @@ def build_report(result: Result) -> Report:
     """Write the whole 自评报告 of DOMAIN.md §4 from a scored result."""
     ev = result.evaluation
     dep = ev.department
-    w = _Writer()
+    w = _Writer(result)
+    _header(w, result)
     w.heading(1, SECTION_HEADINGS[0])
     _basic(w, result)
     w.heading(1, SECTION_HEADINGS[1])
@@ -257,7 +274,7 @@ def _basic(w: _Writer, result: Result) -> None:
 
     w.heading(2, "（一）部门职能")
     duties = [_unnumbered(d) for d in _lines(dep.duties)]
-    intro = _clause(dep.intro)
+    intro = _INTRO_TAIL.sub("", _clause(dep.intro))  # the clerk may end with the phrase we add
     if duties:
         w.body(f"{intro}，主要职责是：" if intro else "主要职责是：")
         for i, duty in enumerate(duties, start=1):
@@ -268,8 +285,15 @@ def _basic(w: _Writer, result: Result) -> None:
         w.body(f"部门职能：{MISSING}")
     units = [_clause(u) for u in _lines(dep.subordinate_units)]
     staffing = sentence(dep.staffing)
+    if not staffing and (dep.staff_quota is not None or dep.staff_actual is not None):
+        parts = [f"编制{dep.staff_quota}名" if dep.staff_quota is not None else "",
+                 f"实有在职人员{dep.staff_actual}名" if dep.staff_actual is not None else ""]
+        staffing = sentence("，".join(p for p in parts if p))
+    count = dep.subordinate_count if dep.subordinate_count is not None else len(units)
     if units:
-        w.body(f"下属单位{len(units)}个，具体包括：{'、'.join(units)}。{staffing}")
+        w.body(f"下属单位{count}个，具体包括：{'、'.join(units)}。{staffing}")
+    elif count:
+        w.body(f"下属单位{count}个。{staffing}")
     elif staffing:
         w.body(staffing)
 
@@ -292,13 +316,32 @@ def _basic(w: _Writer, result: Result) -> None:
     w.texts(dep.performance_goal, f"{year}年度{me}整体支出绩效目标是：")
 
     w.heading(2, "（四）部门整体收支情况（以决算数为统计口径）")
-    w.body(_budget_paragraph(result))
+    w.body(_budget_paragraph(w, result))
 
     w.heading(2, "（五）部门整体绩效管理情况")
     w.texts(dep.performance_management)
 
 
-def _budget_paragraph(result: Result) -> str:
+_INTRO_TAIL = re.compile(r"[，,；;、]?\s*(?:其|本局|我局)?主要(?:职责|职能)(?:是|为|如下|包括)?[：:，,]?\s*$")
+
+
+def _header(w: _Writer, result: Result) -> None:
+    """The lines a bureau expects above the report: who evaluated, who filled it in, when, 文号."""
+    dep = result.evaluation.department
+    pairs = (
+        ("评价单位（盖章）", dep.evaluator.strip() or dep.name.strip()),
+        ("填报人", dep.preparer.strip()),
+        ("联系电话", dep.phone.strip()),
+        ("填报日期", dep.fill_date.strip()),
+        ("评价通知文号", dep.notice_no.strip()),
+    )
+    shown = [f"{label}：{value}" for label, value in pairs if value]
+    if len(shown) > 1 or dep.preparer.strip() or dep.notice_no.strip():
+        for line in shown:
+            w.add(0, line, "meta")
+
+
+def _budget_paragraph(w: _Writer, result: Result) -> str:
     ev = result.evaluation
     b = ev.budget
     yi = b.unit_yi
@@ -307,22 +350,22 @@ def _budget_paragraph(result: Result) -> str:
     if total is None and b.income_current is not None and b.carryover_prior is not None:
         total = b.income_current + b.carryover_prior
 
-    def m(v: Decimal | None) -> str:
-        return format_money(v, yi=yi)
+    def m(v: Decimal | None, field: str = "") -> str:
+        return format_money(v, yi=yi, blank=w.blank(f"budget.{field}"))
 
     rate = result.ratios.get("budget_execution")
     rate_text = f"预算执行率{format_percent(rate)}" if rate is not None else "预算执行率无法计算（缺少预算数或执行数）"
-    sources = [f"一般公共预算财政拨款支出{m(b.spend_general)}"]
-    if b.spend_fund is not None:
+    sources = [f"一般公共预算财政拨款支出{m(b.spend_general, 'spend_general')}"]
+    if b.spend_fund is not None and b.spend_fund != 0:
         sources.append(f"政府性基金支出{m(b.spend_fund)}")
-    if b.spend_other is not None:
+    if b.spend_other is not None and b.spend_other != 0:
         sources.append(f"其他资金支出{m(b.spend_other)}")
     return (
-        f"{who}{_year(ev)}年全年预算数为{m(total)}，其中：本年收入为{m(b.income_current)}，"
-        f"上年结转为{m(b.carryover_prior)}。全年实际执行数{m(b.executed)}，{rate_text}。"
+        f"{who}{_year(ev)}年全年预算数为{m(total, 'total_budget')}，其中：本年收入为{m(b.income_current, 'income_current')}，"
+        f"上年结转为{m(b.carryover_prior, 'carryover_prior')}。全年实际执行数{m(b.executed, 'executed')}，{rate_text}。"
         f"按资金来源分，{'，'.join(sources)}。"
-        f"按支出性质分，基本支出{m(b.spend_basic)}，项目支出{m(b.spend_project)}。"
-        f"年末结转和结余{m(b.year_end_balance)}。"
+        f"按支出性质分，基本支出{m(b.spend_basic, 'spend_basic')}，项目支出{m(b.spend_project, 'spend_project')}。"
+        f"年末结转和结余{m(b.year_end_balance, 'year_end_balance')}。"
     )
 
 
@@ -367,9 +410,14 @@ def _rows_indicator(w: _Writer, result: Result, k: int, ind: IndicatorScore) -> 
         "lead",
     )
     for i, (row, scored) in enumerate(zip(rows, ind.rows, strict=True), start=1):
+        at = f"{spec.rows}[{i - 1}]"
         w.heading(4, f"{circled(i)}{row.name.strip() or MISSING}")
-        w.body(f"年度目标值：{sentence(_target_text(row)) or MISSING}", "field")
-        w.body(f"年度实际值：{sentence(_actual_text(row)) or MISSING}", "field")
+        w.body(f"年度目标值：{sentence(_target_text(row)) or w.blank(at + '.target_value')}", "field")
+        actual_field = "grade" if row.kind is Kind.QUAL else "actual_value"
+        w.body(f"年度实际值：{sentence(_actual_text(row)) or w.blank(f'{at}.{actual_field}')}", "field")
+        if scored.completion is None and scored.source != "override":
+            w.body(f"完成情况：{_unscored_reason(w, row, scored, at)}，本指标暂未计分。", "field")
+            continue
         if row.kind is Kind.QUAL and row.grade is not None and scored.used < 1:
             w.body(f"完成情况：{row.grade.value}（完成率按{format_percent(scored.used * 100)}计）。", "field")
         if scored.source == "override":
@@ -385,6 +433,20 @@ def _rows_indicator(w: _Writer, result: Result, k: int, ind: IndicatorScore) -> 
         if r is not None and _over(r, fw):
             label = f"完成率在{format_full(fw.completion.excess_threshold)}%以上的原因"
             w.body(f"{label}：{sentence(row.excess_reason) or MISSING}", "field")
+
+
+def _unscored_reason(w: _Writer, row: IndicatorRow, scored: RowScore, at: str) -> str:
+    """Why a row could not be scored, in the clerk's terms (never an impossible number)."""
+    if scored.source == "conflict":
+        return "目标值文字中的方向词与“方向”列不一致"
+    fields = (("kind", "指标类型"), ("grade", "完成等级")) if row.kind is Kind.QUAL else (
+        ("kind", "指标类型"), ("target_value", "目标值"), ("actual_value", "实际值"))
+    for field, label in fields:
+        path = f"{at}.{field}"
+        if path in w.unreadable:
+            return f"{label}{w.blank(path).strip('（）')}"
+    missing = [label for field, label in fields if getattr(row, field) is None]
+    return f"缺少{'、'.join(missing)}" if missing else "数据不全"
 
 
 def _over(r: Decimal, fw: Framework) -> bool:
@@ -420,7 +482,7 @@ def _spending_indicator(w: _Writer, result: Result, k: int, ind: IndicatorScore)
         else "按填报的一般公共预算支出年度平均执行率计算"
     )
     if ind.ratio is None:
-        result_text = f"未填写执行率，自评得分{format_score(ind.score)}分。"
+        result_text = f"{_clause(ind.outcome) or '未填写执行率'}，自评得分{format_score(ind.score)}分。"
     else:
         result_text = (
             f"{_me(ev)}{_year(ev)}年度全年一般公共预算支出年度平均执行率{format_percent(ind.ratio)}，"
@@ -463,10 +525,16 @@ def _management_indicator(
         f"{assesses}指标分值{format_full(spec.full)}分，评价得分{format_score(ind.score)}分，"
         f"得分率{format_percent(ind.rate_pct)}。"
     )
-    w.texts(entry.evidence if entry else "", empty="评价说明：（未填写）")
-    computed = _computed_sentence(result, ind)
-    if computed:
-        w.body(computed)
+    evidence = _lines(entry.evidence if entry else "")
+    # one paragraph per indicator, as the seed writes: the clerk's evidence, completed by the
+    # computation only where the evidence does not already state it
+    computed = _computed_sentence(result, ind, " ".join(evidence))
+    if evidence:
+        for line in evidence[:-1]:
+            w.body(line)
+        w.body(sentence(evidence[-1]) + computed if computed else evidence[-1])
+    else:
+        w.body(f"评价说明：{w.blank(f'management[{ind.id}].evidence')}" + (f"。{computed}" if computed else ""))
     if spec.rule == "checklist":
         lost = [
             f"{result.framework.item_text(item)}（{format_full(item.points)}分，"
@@ -489,24 +557,39 @@ def _management_indicator(
 _BUDGET_LABELS = {name: (f.description or name) for name, f in Budget.model_fields.items()}
 
 
-def _computed_sentence(result: Result, ind: IndicatorScore) -> str:
-    """For ratio and count indicators: the inputs, the ratio and the rule's outcome in one sentence."""
+def _mentions(text: str, value: Decimal | None, suffix: str = "") -> bool:
+    """Whether the clerk's text already states ``value`` (as 100, 100.00, 1,957 …) followed by ``suffix``."""
+    if value is None:
+        return False
+    flat = re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", text))
+    forms = {fmt2(value), f"{round2(value):.2f}"}
+    return any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d]){re.escape(suffix)}", flat) for f in forms)
+
+
+def _computed_sentence(result: Result, ind: IndicatorScore, evidence: str = "") -> str:
+    """For ratio and count indicators: the inputs, the ratio and the rule's outcome in one sentence,
+    leaving out what the clerk's ``evidence`` already states."""
     spec = ind.spec
     yi = result.evaluation.budget.unit_yi
     if spec.rule == "ratio_threshold":
-        parts = [f"{_BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}" for k, v in ind.inputs.items()]
+        if _mentions(evidence, ind.ratio, "%"):
+            return ""
+        parts = [f"{_BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}" for k, v in ind.inputs.items()
+                 if not _mentions(evidence, v)]
         outcome = _tidy(ind.outcome) if ind.outcome else format_percent(ind.ratio)
         lead = "根据填报数据，" + "，".join(parts) + "，" if parts else ""
         return f"{lead}计算得{sentence(outcome)}"
     if spec.rule == "count_ratio":
         labels = spec.count_labels or ("应完成数", "已完成数")
         n, m = ind.inputs.get("N"), ind.inputs.get("M")
+        if n is not None and _mentions(evidence, n) and (n == 0 or _mentions(evidence, m)):
+            return ""
         if n is not None and n == 0:
             return f"根据填报数据，{labels[0]}为0，得满分{format_full(spec.full)}分。"
         if n is not None:
-            done = MISSING if m is None else str(plain(m))
+            done = MISSING if m is None else fmt2(m)
             score = format_score(ind.computed_score if ind.computed_score is not None else ind.score)
-            return f"根据填报数据，{labels[0]}为{plain(n)}，{labels[1]}为{done}，按完成比例计得{score}分。"
+            return f"根据填报数据，{labels[0]}为{fmt2(n)}，{labels[1]}为{done}，按完成比例计得{score}分。"
         if ind.outcome:
             return f"按填报情况，{sentence(_tidy(ind.outcome))}"
     return ""
@@ -534,8 +617,10 @@ def _not_mentioned(result: Result, mentioned: str) -> Iterator[str]:
             for row in ind.rows:
                 if row.used < 1 and (not row.name.strip() or _norm(row.name) not in mentioned):
                     r = row.completion if row.source != "override" else row.used
-                    rate = "无法计算" if r is None else format_percent(r * 100)
-                    yield f"{what}{quoted(row.name or MISSING)}完成率为{rate}，未达到年度目标值"
+                    if r is None:
+                        yield f"{what}{quoted(row.name or MISSING)}填报数据不全或有误，暂未计分"
+                    else:
+                        yield f"{what}{quoted(row.name or MISSING)}完成率为{format_percent(r * 100)}，未达到年度目标值"
         elif ind.score < ind.full and _norm(ind.spec.name) not in mentioned:
             shown = f"，{fw.ratios[ind.spec.ratio].name}为{format_percent(ind.ratio)}" if ind.spec.ratio and ind.ratio is not None else ""
             yield (
@@ -650,10 +735,16 @@ def check_report(result: Result, report: Report) -> list[Finding]:
             if ind.spec.rule == "ratio_threshold" and ind.ratio is not None:
                 name = result.framework.ratios[ind.spec.ratio or ""].name
                 block = "\n".join(c.texts[i + 1 : i + 8])
-                found = re.search(rf"计算得{re.escape(name)}为{_NUM}%", block)
-                if found is None or _dec(found.group(1)) != round2(ind.ratio):
-                    shown = found.group(1) if found else "（缺失）"
-                    c.fail(f"报告中{name}为 {shown}，评分结果为 {format_percent(ind.ratio)}，请重新生成报告", path)
+                stated = list(re.finditer(rf"{re.escape(name)}(?:为|是)?{_NUM}%", block.replace(" ", "")))
+                if not stated and not _mentions(block, ind.ratio, "%"):
+                    c.fail(f"报告中找不到{name}，评分结果为 {format_percent(ind.ratio)}，请重新生成报告", path)
+                for found in stated:
+                    if _dec(found.group(1)) != round2(ind.ratio):
+                        c.fail(
+                            f"“{ind.spec.name}”的评价说明中写的{name}为 {found.group(1)}%，按填报数据计算为 "
+                            f"{format_percent(ind.ratio)}，请改正评价说明（报告不采用与数据矛盾的数字）",
+                            f"management[{ind.id}].evidence",
+                        )
     return c.findings
 
 

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from xlperf.core import evaluate
 from xlperf.evaluation import Evaluation
-from xlperf.files import OutputError, atomic_path, atomic_write_text, output_error, sha256_file
-from xlperf.findings import Finding
+from xlperf.files import atomic_path, atomic_write_text, output_error, sha256_file
+from xlperf.findings import Finding, one_per_field, ordered
 from xlperf.framework import Framework, get_framework
 from xlperf.result import Result
 
@@ -72,7 +72,10 @@ def assess(loaded: Loaded, framework: Framework | None = None) -> Result:
     fw = framework or get_framework(loaded.evaluation.framework)
     result = evaluate(loaded.evaluation, fw, loaded.findings)
     if loaded.source is not None:
-        result = result.with_findings([loaded.source.locate(f) for f in result.findings])
+        from xlperf.workbook.layout import ALL_SHEETS
+
+        located = one_per_field([loaded.source.locate(f) for f in result.findings])
+        result = result.with_findings(list(ordered(located, ALL_SHEETS)))
     return result
 
 
@@ -81,9 +84,10 @@ def default_output(path: Path) -> Path:
 
 
 def guard_output(inp: Path, out: Path) -> None:
-    """Refuse to write onto the input file (also through a link or another spelling)."""
-    if out.exists() and inp.exists() and out.resolve() == inp.resolve():
-        raise OutputError(f"输出文件 {out} 就是输入文件；xlperf 从不改写输入文件，请用 -o 指定另一个文件名")
+    """Refuse to write onto the input file (also through a link, case or another spelling)."""
+    from xlperf.files import guard_outputs
+
+    guard_outputs([inp], [("输出文件", out)])
 
 
 def write_scored(loaded: Loaded, result: Result, out: Path, scored_at: str | None = None) -> Path:

@@ -76,6 +76,10 @@ class Quantity:
     none_word: bool = False
     problem: str | None = None
     note: str | None = None
+    #: the other way the same keystrokes may have been meant, in percent contexts only: a bare
+    #: 0 < x ≤ 1.5 may be a fraction (×100), a percent-formatted cell may hold a number typed as
+    #: percent points (÷100). None when the input is explicit ("95%" typed as text, or any unit).
+    alternative: Decimal | None = None
 
     @property
     def ok(self) -> bool:
@@ -123,8 +127,8 @@ def parse_quantity(raw: object, *, percent_cell: bool = False) -> Quantity:
         if value is None:
             return Quantity(blank=False, problem="数值无法识别（非有限数），请重新填写")
         if percent_cell:
-            return Quantity(value=plain(value * 100), unit="%", blank=False)
-        return Quantity(value=value, blank=False)
+            return Quantity(value=plain(value * 100), unit="%", blank=False, alternative=value)
+        return Quantity(value=value, blank=False, alternative=fraction_alternative(value))
     text = str(raw)
     stripped = text.strip()
     if not stripped:
@@ -208,26 +212,54 @@ def parse_quantity(raw: object, *, percent_cell: bool = False) -> Quantity:
         qualifier="".join(qualifier_parts),
         blank=False,
         note=note,
+        alternative=None if unit else fraction_alternative(value),
     )
 
 
-def parse_rate(raw: object, *, percent_cell: bool = False) -> Quantity:
-    """Parse a rate in percent (支出执行率). A bare number between 0 and 1.5 is read as a fraction.
+#: a bare number at most this large, typed where a percent is meant, may be a fraction (0.95 = 95 %)
+FRACTION_LIMIT = Decimal("1.5")
 
-    ``0.9213`` typed without a percent sign almost always means 92.13 %; a rate of 0.9 % in a
-    monthly execution table is not plausible. The conversion is reported in ``note`` so the
-    adapters can show it: the clerk sees what was understood.
+
+def fraction_alternative(value: Decimal) -> Decimal | None:
+    """The ×100 reading of a bare number that may be a fraction typed for a percent."""
+    return plain(value * 100) if Decimal(0) < abs(value) <= FRACTION_LIMIT else None
+
+
+def parse_rate(raw: object, *, percent_cell: bool = False, maximum: Decimal = Decimal(100)) -> Quantity:
+    """Parse a rate in percent (支出执行率, 手工完成率): see :func:`rate_reading`."""
+    return rate_reading(parse_quantity(raw, percent_cell=percent_cell), maximum=maximum)
+
+
+def rate_reading(q: Quantity, *, maximum: Decimal = Decimal(100)) -> Quantity:
+    """The one reading convention for a cell that holds a rate (README "Percentages").
+
+    * ``95%`` typed as text, or a percent-formatted cell showing 95 % (stored 0.95): 95.
+    * A bare number ``95``: 95 (percent points).
+    * A bare number 0 < x ≤ 1.5 (``0.95``): a fraction, 95, reported in ``note`` (P02) — a rate of
+      0.95 % is not what anyone types; ``0.95%`` typed with its sign stays 0.95.
+    * A percent-formatted cell whose stored number was typed as percent points (LibreOffice and WPS
+      store ``96`` typed into a % cell as 9600 %): when the shown value is above ``maximum`` and the
+      stored number is a plausible rate, the stored number is used, reported in ``note``.
     """
-    q = parse_quantity(raw, percent_cell=percent_cell)
-    if q.value is None or q.unit == "%" or percent_cell:
-        if q.unit not in ("", "%"):
-            return Quantity(blank=False, problem=f"执行率应为百分数，单位“{q.unit}”无法识别")
+    if q.value is None or q.problem:
         return q
-    if q.unit:
-        return Quantity(blank=False, problem=f"执行率应为百分数，单位“{q.unit}”无法识别")
-    if Decimal(0) < q.value <= Decimal("1.5"):
-        value = plain(q.value * 100)
-        return Quantity(value=value, unit="%", blank=False, note=f"{q.value} 按小数理解为 {value}%")
+    if q.unit not in ("", "%"):
+        return Quantity(blank=False, problem=f"应填写百分数，单位“{q.unit}”无法识别")
+    alt = q.alternative
+    if q.unit == "%" and alt is not None:  # a percent-formatted number
+        if q.value > maximum and FRACTION_LIMIT < alt <= maximum:
+            return Quantity(
+                value=alt, unit="%", blank=False,
+                note=f"单元格为百分比格式，显示为 {q.value}%，按 {alt}% 理解（若确为 {q.value}% 请核对）",
+            )
+        return Quantity(value=q.value, unit="%", blank=False)
+    if q.unit == "%":
+        return q
+    if alt is not None:
+        return Quantity(
+            value=alt, unit="%", blank=False,
+            note=f"{q.value} 按小数理解为 {alt}%（若确为 {q.value}%，请填写“{q.value}%”）",
+        )
     return Quantity(value=q.value, unit="%", blank=False, note=q.note)
 
 
@@ -245,3 +277,94 @@ def _take_direction(text: str) -> tuple[str, Direction] | None:
 
 def _clip(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def completion_ratio(target: Decimal, actual: Decimal, direction: Direction) -> Decimal:
+    """Completion r of a 定量 row (DOMAIN.md §1.3), uncapped."""
+    if direction is Direction.GE:
+        if target == 0:
+            return Decimal(1) if actual >= 0 else Decimal(0)
+        return actual / target
+    if direction is Direction.LE:
+        return Decimal(1) if actual == 0 else target / actual
+    hi, lo = max(actual, target), min(actual, target)
+    return Decimal(1) if hi == 0 else lo / hi
+
+
+@dataclass(frozen=True)
+class PercentChoice:
+    """How a row's target and actual were read under the percent convention."""
+
+    target: Decimal
+    actual: Decimal
+    #: the fields read the other way: (field, as typed reading, used reading)
+    changed: tuple[tuple[str, Decimal, Decimal], ...] = ()
+    typed_rate: Decimal | None = None  # r (percent) of the as-typed readings, when they were replaced
+    used_rate: Decimal | None = None  # r (percent) of the readings used
+
+
+def resolve_percent_row(
+    target: Quantity, actual: Quantity, direction: Direction, low: Decimal, high: Decimal
+) -> PercentChoice | None:
+    """A row whose unit is % and whose target and actual disagree by a factor of 100.
+
+    Each value has its reading and, when the keystrokes allow it, an :attr:`Quantity.alternative`
+    (a bare 0.95 that may be 95 %; a percent-formatted 9600 % that may be 96). When the readings as
+    typed give a completion rate outside ``low``–``high`` percent and another combination of
+    readings falls inside it, that combination is used (closest to 100 %); the caller reports it
+    (P02). Returns None when both values are not numbers.
+    """
+    if target.value is None or actual.value is None:
+        return None
+    t0, a0 = target.value, actual.value
+
+    def rate(t: Decimal, a: Decimal) -> Decimal:
+        return completion_ratio(t, a, direction) * 100
+
+    first = rate(t0, a0)
+    if low <= first <= high:
+        return PercentChoice(t0, a0)
+    options = []
+    for t in {t0, target.alternative or t0}:
+        for a in {a0, actual.alternative or a0}:
+            if (t, a) == (t0, a0):
+                continue
+            r = rate(t, a)
+            if low <= r <= high:
+                options.append((abs(r - 100), t, a, r))
+    if not options:
+        return PercentChoice(t0, a0)
+    _, t, a, r = min(options, key=lambda o: o[0])
+    changed = tuple(
+        (field, old, new) for field, old, new in (("target_value", t0, t), ("actual_value", a0, a)) if old != new
+    )
+    return PercentChoice(t, a, changed, first, r)
+
+
+#: what clerks type for a dropdown value, when it is not one of the values
+_SYNONYMS = {
+    "已完成": "完成", "全部完成": "完成", "完成了": "完成", "已全部完成": "完成", "按时完成": "完成", "达标": "完成",
+    "大部分完成": "基本完成", "基本完成了": "基本完成", "大体完成": "基本完成",
+    "部分完成了": "部分完成", "完成部分": "部分完成", "一半": "部分完成",
+    "没完成": "未完成", "没有完成": "未完成", "未能完成": "未完成", "不达标": "未完成", "未达标": "未完成",
+    "是的": "是", "对": "是", "有": "是", "已": "是", "√": "是", "Y": "是", "YES": "是",
+    "不是": "否", "没有": "否", "N": "否", "NO": "否", "未": "否",
+    "无": "不适用", "不涉及": "不适用", "无此项": "不适用", "N/A": "不适用", "NA": "不适用",
+    "定量指标": "定量", "数量": "定量", "定性指标": "定性",
+    ">": "≥", "大于": "≥", "<": "≤", "小于": "≤", "＝": "=",
+}
+
+
+def suggest(text: str, options: tuple[str, ...]) -> str | None:
+    """The valid dropdown value a clerk most likely meant by ``text`` (``已完成`` → ``完成``), or None."""
+    key = normalise_text(text).upper()
+    if key in _SYNONYMS and _SYNONYMS[key] in options:
+        return _SYNONYMS[key]
+    # the longest option contained in the text, unless the text negates it (没/未/不 before it)
+    inside = [o for o in options if o in key]
+    if inside:
+        best = max(inside, key=len)
+        before = key[: key.index(best)]
+        if not before.endswith(("没", "未", "不", "没有")):
+            return best
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -134,7 +135,7 @@ class Result:
             out[sec.id] = sec.score
         return out
 
-    def with_findings(self, findings: list[Finding]) -> Result:
+    def with_findings(self, findings: Sequence[Finding]) -> Result:
         return Result(self.evaluation, self.framework, self.sections, self.ratios, tuple(findings), self.report)
 
     def with_report(self, report: Any) -> Result:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
-from xlperf.decimals import ONE, ZERO, round2
+from xlperf.decimals import ONE, ZERO, fmt2, round2
 from xlperf.evaluation import Answer, Evaluation, IndicatorRow, Kind, ManagementEntry
 from xlperf.findings import Finding, finding
 from xlperf.framework import Framework, IndicatorSpec
-from xlperf.quantity import Direction, direction_in_text
+from xlperf.quantity import Direction, completion_ratio, direction_in_text
 from xlperf.result import IndicatorScore, RowScore
 
 
@@ -50,7 +50,11 @@ def register(cls: type[Any]) -> type[Any]:
 
 
 def completion(row: IndicatorRow, fw: Framework) -> tuple[Decimal | None, str]:
-    """Completion rate r of one row (DOMAIN.md §1.3), uncapped; None when it cannot be computed."""
+    """Completion rate r of one row (DOMAIN.md §1.3), uncapped; None when it cannot be computed.
+
+    ``source`` says why: "grade" / "value"; "missing" (an input is blank or unreadable) and
+    "conflict" (the target text's direction word contradicts the 方向 column, V11) are not scored.
+    """
     if row.kind is Kind.QUAL:
         if row.grade is None:
             return None, "missing"
@@ -58,19 +62,16 @@ def completion(row: IndicatorRow, fw: Framework) -> tuple[Decimal | None, str]:
     target, actual = row.target_value, row.actual_value
     if target is None or actual is None:
         return None, "missing"
-    direction = row.direction or direction_in_text(row.target_text) or Direction.GE
-    if direction is Direction.GE:
-        if target == 0:
-            return (ONE if actual >= 0 else ZERO), "value"
-        return actual / target, "value"
-    if direction is Direction.LE:
-        if actual == 0:
-            return ONE, "value"
-        return target / actual, "value"
-    hi, lo = max(actual, target), min(actual, target)
-    if hi == 0:
-        return ONE, "value"
-    return lo / hi, "value"
+    stated = direction_in_text(row.target_text)
+    if row.direction is not None and stated is not None and stated is not row.direction:
+        return None, "conflict"
+    return completion_ratio(target, actual, row.direction or stated or Direction.GE), "value"
+
+
+def row_label(index: int, row: IndicatorRow) -> str:
+    """How every message, the report and 评分汇总 name a row: its place in the table (序号N)."""
+    name = row.name.strip().replace("“", "‘").replace("”", "’") or "（未命名）"
+    return f"序号{index + 1}“{name}”"
 
 
 def row_path(rows: str, index: int, field: str) -> str:
@@ -105,20 +106,20 @@ class CompletionSection:
                     shown = "无法计算" if computed is None else f"{round2(computed * 100)}%"
                     findings.append(finding(
                         "V43",
-                        f"第{row.seq or index + 1}行“{row.name}”使用手工完成率 {row.override_rate}%"
+                        f"{row_label(index, row)}使用手工完成率 {row.override_rate}%"
                         f"（公式计算为 {shown}），理由：{row.override_reason.strip()}",
                         path,
                     ))
                 else:
                     findings.append(finding(
                         "V43",
-                        f"第{row.seq or index + 1}行“{row.name}”填写了手工完成率但没有理由，已忽略，"
+                        f"{row_label(index, row)}填写了手工完成率但没有理由，已忽略，"
                         "按公式计分；如需调整请在“调整理由”列写明理由",
                         path,
                     ))
             used = ZERO if r is None else min(max(r, ZERO), fw.completion.cap)
             deduction = round2(weight * (ONE - used))
-            scored.append(RowScore(spec.id, index, row.seq, row.name, weight, r, computed, used, deduction, source))
+            scored.append(RowScore(spec.id, index, index + 1, row.name, weight, r, computed, used, deduction, source))
         # a framework may cap r above 1: a bonus can offset other rows, never lift the section past full
         total = min(spec.full, max(ZERO, spec.full - sum((s.deduction for s in scored), ZERO)))
         if n == 0:
@@ -138,7 +139,16 @@ class MonthlyMean:
 
     def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
         sp = ctx.evaluation.spending
-        months = [m for m in sp.monthly if m is not None]
+        entered = [(i, m) for i, m in enumerate(sp.monthly) if m is not None]
+        # V20 owns the range: a rate outside 0–100 % is never averaged, scored or printed
+        bad = [finding("V20", f"{i + 1}月执行率 {m}% 应在 0–100% 之间，请按财政部门通报的数填写；该项暂按 0 分计",
+                       f"spending.monthly[{i}]") for i, m in entered if not ZERO <= m <= 100]
+        if not entered and sp.annual_mean is not None and not ZERO <= sp.annual_mean <= 100:
+            bad.append(finding("V20", f"年度平均执行率 {sp.annual_mean}% 应在 0–100% 之间；该项暂按 0 分计",
+                               "spending.annual_mean"))
+        if bad:
+            return IndicatorScore(spec, ctx.section, ZERO, outcome="执行率填写有误（不在0–100%之间），未计分"), bad
+        months = [m for _, m in entered]
         if months:
             mean = sum(months, ZERO) / len(months)
         elif sp.annual_mean is not None:
@@ -213,10 +223,11 @@ class CountRatio:
                 computed, outcome = spec.full, f"{labels[0]}为 0，得满分"
             elif m is None:
                 computed, outcome = ZERO, f"未填写{labels[1]}"
+            elif n < 0 or not ZERO <= m <= n:  # V07 says these counts are wrong: they are not scored
+                computed, outcome = ZERO, f"{labels[1]} {m} 与{labels[0]} {n} 不合理，未计分"
             else:
-                done = min(max(m, ZERO), n)
-                computed = round2(spec.full * done / n)
-                outcome = f"{labels[1]} {m} / {labels[0]} {n}，得 {computed} 分"
+                computed = round2(spec.full * m / n)
+                outcome = f"{labels[1]} {fmt2(m)} / {labels[0]} {fmt2(n)}，得 {fmt2(computed)} 分"
         elif _answered_full(answers[0]):
             computed = spec.full
             outcome = "全部按时完成" if answers[0] is Answer.YES else "本年度无此类事项"
@@ -258,12 +269,12 @@ class RatioThreshold:
         word = "不高于" if spec.limit == "max" else "不低于"
         if beyond <= 0:
             computed = spec.full
-            outcome = f"{name}为 {ratio:.2f}%，{word} {spec.threshold}%，得满分 {spec.full} 分"
+            outcome = f"{name}为 {fmt2(ratio)}%，{word} {fmt2(spec.threshold)}%，得满分 {fmt2(spec.full)} 分"
         else:
             computed = max(spec.floor, round2(spec.full - spec.per_point * beyond))
             outcome = (
-                f"{name}为 {ratio:.2f}%，{'超出' if spec.limit == 'max' else '低于'}标准 {beyond:.2f} 个百分点，"
-                f"每个百分点扣 {spec.per_point} 分，得 {computed} 分"
+                f"{name}为 {fmt2(ratio)}%，{'超出' if spec.limit == 'max' else '低于'}标准 {fmt2(beyond)} 个百分点，"
+                f"每个百分点扣 {fmt2(spec.per_point)} 分，得 {fmt2(computed)} 分"
             )
         score, findings = _override(spec, entry, computed)
         return IndicatorScore(

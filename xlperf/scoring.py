@@ -34,6 +34,8 @@ def compute_ratio(budget: Budget, spec: RatioSpec) -> Decimal | None:
                 if not name.endswith("?"):
                     return None
                 value = Decimal(0)
+            if value < 0:  # V07 calls a negative amount wrong: no ratio is computed from it
+                return None
             total += -value if name.startswith("-") else value
         return total
 

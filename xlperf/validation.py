@@ -11,12 +11,13 @@ import re
 from decimal import Decimal
 from itertools import pairwise
 
-from xlperf.decimals import ZERO, round2
+from xlperf.decimals import ZERO, plain, round2
 from xlperf.evaluation import Answer, Budget, Evaluation, IndicatorRow, Kind
 from xlperf.findings import Finding, finding
 from xlperf.framework import Framework
-from xlperf.quantity import Direction, direction_in_text
+from xlperf.quantity import Direction, direction_in_text, normalise_text
 from xlperf.result import Result, RowScore
+from xlperf.rules import row_label
 
 _FIELD_LABELS = {name: (f.description or name) for name, f in Budget.model_fields.items()}
 _PUNCT = re.compile(r"[\s“”\"'‘’「」『』《》〈〉（）()【】\[\]、，,。.：:；;！!？?·…\-—]")
@@ -48,6 +49,12 @@ def _department(ev: Evaluation, out: list[Finding]) -> None:
         out.append(finding("I01", "请在“基本信息”中填写评价年度，如 2023", "department.year"))
     elif not 2000 <= dep.year <= 2100:
         out.append(finding("I01", f"评价年度 {dep.year} 不合理，请填写四位年份，如 2023", "department.year"))
+    listed = len([u for u in dep.subordinate_units.splitlines() if u.strip()])
+    if dep.subordinate_count is not None and listed and dep.subordinate_count != listed:
+        out.append(finding(
+            "V06", f"下属单位数量填的是 {dep.subordinate_count} 个，下属单位名单列了 {listed} 个，请核对；报告采用所填数量",
+            "department.subordinate_count",
+        ))
 
 
 def _label(field: str) -> str:
@@ -150,7 +157,7 @@ def _indicator_row(
     rows: str, row: IndicatorRow, scored: RowScore, fw: Framework, ev: Evaluation, out: list[Finding]
 ) -> None:
     i = scored.index
-    where = f"第{row.seq if row.seq is not None else i + 1}行“{row.name or '（未命名）'}”"
+    where = row_label(i, row)
     path = f"{rows}[{i}]"
     missing: list[tuple[str, str]] = []
     if not row.name.strip():
@@ -215,7 +222,16 @@ def _indicator_row(
             f"{where}的目标包含多个子目标，请在“计分口径”中说明按哪一个计分",
             f"{path}.scored_measure",
         ))
-    if scored.used < 1 and row.name.strip():
+    if r is not None and scored.source == "value":
+        _plausible(where, row, r, fw, path, out)
+    if row.seq != i + 1:
+        typed = "为空" if row.seq is None else f"填的是 {row.seq}，与它在表中的位置不一致（或重复）"
+        out.append(finding(
+            "V19", f"{where}的“序号”列{typed}；评分汇总、报告和提示都按表中顺序编为序号{i + 1}，"
+            f"请把序号改为 {i + 1}",
+            f"{path}.seq",
+        ))
+    if scored.used < 1 and row.name.strip() and r is not None:
         text = _norm("".join(ev.problems))
         if _norm(row.name) not in text:
             out.append(finding(
@@ -223,6 +239,35 @@ def _indicator_row(
                 f"{where}未完全完成（完成率 {round2(scored.used * 100)}%），“存在的主要问题”中未提及，请补充",
                 "problems",
             ))
+
+
+_NUMBER_IN_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _plausible(where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: str, out: list[Finding]) -> None:
+    """V18: an actual value that its own text or the completion rate says is probably mistyped."""
+    assert row.actual_value is not None and row.target_value is not None
+    unit = row.unit.strip()
+    typed = f"实际值 {plain(row.actual_value)}{unit}、目标值 {plain(row.target_value)}{unit}"
+    rate = r * 100
+    low, high = fw.completion.plausible_min, fw.completion.plausible_max
+    if not low <= rate <= high:
+        out.append(finding(
+            "V18", f"{where}{typed}，完成率 {round2(rate)}% {'低于' if rate < low else '高于'} "
+            f"{plain(low if rate < low else high)}%，很可能是输入有误（如多输或少输了位数、百分数写成了小数），请核对",
+            f"{path}.actual_value",
+        ))
+        return
+    # only numbers written with the row's own unit (“满意度95%”, “6场”) state the actual value
+    text = normalise_text(row.actual_text).replace(",", "")
+    numbers = {Decimal(m.group(0)) for m in _NUMBER_IN_TEXT.finditer(text)
+               if unit and text[m.end():].startswith(normalise_text(unit))}
+    if numbers and row.actual_value not in numbers:
+        out.append(finding(
+            "V18", f"{where}的“年度实际值（文字）”写的是“{row.actual_text.strip()[:30]}”，与计分用的实际值 "
+            f"{plain(row.actual_value)}{unit} 不一致，请核对两处",
+            f"{path}.actual_value",
+        ))
 
 
 def _spending(ev: Evaluation, out: list[Finding]) -> None:
@@ -236,11 +281,7 @@ def _spending(ev: Evaluation, out: list[Finding]) -> None:
             "V20", f"缺少 {'、'.join(absent)} 月的执行率，请补齐12个月或改填年度平均执行率",
             f"spending.monthly[{int(absent[0]) - 1}]" if absent else "spending.monthly[0]",
         ))
-    for i, m in entered:
-        if not (ZERO <= m <= 100):
-            out.append(finding("V20", f"{i + 1}月执行率 {m}% 应在 0–100% 之间", f"spending.monthly[{i}]"))
-    if sp.annual_mean is not None and not (ZERO <= sp.annual_mean <= 100):
-        out.append(finding("V20", f"年度平均执行率 {sp.annual_mean}% 应在 0–100% 之间", "spending.annual_mean"))
+    # the 0–100 % range of each rate is checked by the monthly_mean rule, which refuses to score it
     values = [m for _, m in entered]
     if len(values) == 12 and all(a < b for a, b in pairwise(values)) and values[0] < 50:
         out.append(finding(
@@ -289,7 +330,9 @@ def _management(ev: Evaluation, fw: Framework, result: Result, out: list[Finding
                 out.append(finding("V32", f"“{spec.name}”请填写{labels[1]}", f"{p}.count_done"))
             if n is not None and m is not None and (m > n or m < 0 or n < 0):
                 out.append(finding("V07", f"“{spec.name}”的{labels[1]} {m} 不能大于{labels[0]} {n}，也不能为负", f"{p}.count_done"))
-        elif spec.rule == "ratio_threshold" and ind.ratio is None:
+        elif spec.rule == "ratio_threshold" and ind.ratio is None and not any(
+            v is not None and v < 0 for v in ind.inputs.values()  # negative amounts: V07 says so
+        ):
             blanks = [f for f, v in ind.inputs.items() if v is None]
             assert spec.ratio is not None
             ratio_spec = fw.ratios[spec.ratio]

@@ -31,7 +31,8 @@ def _build(output: Path) -> Path:
         return build_addin(output)
     except FileNotFoundError as exc:
         click.secho(f"错误：无法生成加载项：{exc}\n"
-                    "请在 xlperf 源代码目录中运行，或用 --addin 指定已经生成好的 xlperf.xlam。", fg="red", err=True)
+                    "xlperf 的安装不完整：请重新安装（pip install --force-reinstall xlperf），"
+                    "或用 --addin 指定已经生成好的 xlperf.xlam。", fg="red", err=True)
         sys.exit(EXIT_USAGE)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import limits_options, make_limits
+from xlperf.commands.common import guard_outputs, limits_options, make_limits
 
 
 @click.command(name="batch")
@@ -25,7 +25,8 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
     """批量校验、计分许多工作簿，并生成一份汇总。
 
     \b
-    PATH 可以是工作簿（.xlsx/.xlsm）、自评数据 JSON、文件夹（递归查找这些文件）或通配符，可给多个，如：
+    PATH 可以是工作簿（.xlsx/.xlsm）、自评数据 JSON、文件夹或通配符，可给多个。文件夹中看起来是表格的
+    文件（.xlsx .xlsm .xls .et .ods）和 .json 都会列入汇总；.xls/.et/.ods 记为“无法读取”并说明如何另存。例：
       xlperf batch 各部门自评表/ -o 结果/
       xlperf batch "2023/**/*.xlsx" 补报.json -o 结果/ --jobs 2
 
@@ -33,15 +34,19 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
     输出文件夹中：
       <名称>.scored.xlsx     计分后的工作簿（评分汇总、校验结果、自评报告）
       <名称>.scorecard.json  计分卡（不同文件夹中有同名文件时，名称中会带上所在文件夹）
-      汇总.xlsx              总表、排名与总分柱状图、等级分布、问题清单
-      汇总.csv               总表（UTF-8 带 BOM，可用 Excel 直接打开）
+      汇总.xlsx              汇总、排名（含链接）、总分图、管理效率、问题统计、自报对比、等级分布、问题清单
+      汇总.csv               汇总表（UTF-8 带 BOM，可用 Excel 直接打开）
 
-    某个文件无法读取或处理出错不会中断整批，其状态与原因记在汇总的“状态”“说明”列
-    （ok 通过；errors 有错误类问题；unreadable 无法读取；failed 处理失败）。
+    \b
+    某个文件无法读取或处理出错不会中断整批，其状态与原因记在汇总的“状态”“说明”列：
+      通过 / 有错误（有错误类问题，得分仅供参考）/ 未填写（空白模板，不排名）/
+      重复（同一部门同一年度的另一份，只排名一份）/ 无法读取 / 处理失败
 
-    退出码：0 全部通过；1 有工作簿带错误、无法读取或处理失败；2 没有找到输入或用法有误。
+    退出码：0 全部通过；1 有工作簿带错误、未填写、无法读取或处理失败；2 没有找到输入或用法有误。
     """
-    from xlperf.batch import NoInputsError, run_batch
+    from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, NoInputsError, run_batch
+
+    guard_outputs([Path(p) for p in paths], [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)])
 
     progress, task = _progress()
 
@@ -83,7 +88,7 @@ def _print_report(report: Any) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from xlperf.batch import ERRORS, FAILED, OK, UNREADABLE
+    from xlperf.batch import BLANK, DUPLICATE, ERRORS, FAILED, OK, UNREADABLE
 
     console = Console()
     bad = [o for o in report.outcomes if o.status != OK]
@@ -101,7 +106,8 @@ def _print_report(report: Any) -> None:
         click.secho(f"提醒：找不到 {path}（既不是文件或文件夹，也没有匹配的文件）", fg="yellow", err=True)
     n = len(report.outcomes)
     click.echo(
-        f"共 {n} 个：通过 {report.count(OK)}，有错误 {report.count(ERRORS)}，无法读取 {report.count(UNREADABLE)}，"
-        f"处理失败 {report.count(FAILED)}；用时 {report.seconds:.1f} 秒。"
+        f"共 {n} 个：通过 {report.count(OK)}，有错误 {report.count(ERRORS)}，未填写 {report.count(BLANK)}，"
+        f"重复 {report.count(DUPLICATE)}，无法读取 {report.count(UNREADABLE)}，处理失败 {report.count(FAILED)}；"
+        f"用时 {report.seconds:.1f} 秒。"
     )
     click.echo(f"已写出：{report.summary_xlsx}、{report.summary_csv}")

@@ -21,6 +21,13 @@ def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def guard_outputs(inputs: Any, outputs: Any) -> None:
+    """Every command's output options go through :func:`xlperf.files.guard_outputs` (imported late)."""
+    from xlperf.files import guard_outputs as guard
+
+    guard(inputs, outputs)
+
+
 def make_limits(max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int) -> Any:
     from xlperf.workbook.safety import Limits
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import limits_options, make_limits
+from xlperf.commands.common import guard_outputs, limits_options, make_limits
 
 # the same values as xlperf.cli (not imported here: cli imports this module while it loads)
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -31,6 +31,9 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 @click.option("--eml", "eml_path", type=click.Path(dir_okay=False, path_type=Path),
               help="不发送，只把邮件写成 .eml 草稿（可用 Outlook 等打开后手动发送；不需要邮件服务器设置）。")
 @click.option("--retry", is_flag=True, help="重发发件箱中所有未发送或发送失败的邮件，并逐封报告结果（不需要 WORKBOOK）。")
+@click.option("--resend-uncertain", is_flag=True,
+              help="也重发“状态不确定”的邮件（已发给服务器但没有收到确认，财政局可能已收到）；"
+                   "只在向财政局核实未收到后使用。")
 @click.option("--to", "to", default=None, metavar="ADDR",
               help="收件人（财政局）地址，多个用逗号或分号分隔；也可用环境变量 XLPERF_SUBMIT_TO 或配置文件。")
 @click.option("--from", "sender", default=None, metavar="ADDR",
@@ -54,7 +57,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
               help="邮件设置的 TOML 配置文件（[smtp] 表；默认为用户配置文件夹中的 xlperf/config.toml）。")
 @limits_options
 def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: bool, reason: str | None,
-           operator: str | None, eml_path: Path | None, retry: bool, config_path: Path | None,
+           operator: str | None, eml_path: Path | None, retry: bool, resend_uncertain: bool,
+           config_path: Path | None,
            max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int, **smtp: Any) -> None:
     """冻结工作簿、打包并发送到财政局（或存为 .eml 草稿）。
 
@@ -67,6 +71,8 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
       3. 打包到 报送包_<简称>_<年度>/：<简称>_<年度>_部门整体支出绩效自评.xlsx、
          <简称>_<年度>_自评报告.docx、<简称>_<年度>_manifest.json（每个文件的大小与 SHA-256、完整计分卡）；
       4. 发送：邮件先存入发件箱再发送；发送失败时邮件保留在发件箱，之后用 xlperf submit --retry 重发。
+         每封邮件至多发送一次：已发给服务器却没有收到确认的邮件记为“状态不确定”，--retry 不会重发它，
+         须先向财政局核实（按 Message-ID），确认未收到后再加 --resend-uncertain。
 
     \b
     邮件设置的优先级：命令行选项 > 环境变量 XLPERF_SMTP_* / XLPERF_SUBMIT_TO > 配置文件 [smtp]。
@@ -88,7 +94,7 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
     if retry:
         if workbook is not None or eml_path is not None or force:
             raise click.UsageError("--retry 只重发发件箱中的邮件，不能同时指定工作簿、--eml 或 --force")
-        sys.exit(_retry(options, config_path))
+        sys.exit(_retry(options, config_path, resend_uncertain))
     if workbook is None:
         raise click.UsageError("请指定要报送的工作簿（或报送包文件夹），或用 --retry 重发发件箱中的邮件")
     if force and not (reason or "").strip():
@@ -96,6 +102,7 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
     if reason and not force:
         raise click.UsageError("--reason 只与 --force 一起使用")
 
+    guard_outputs([workbook, smtp.get("smtp_cafile"), config_path], [("--eml", eml_path), ("-o", out_dir)])
     from xlperf.submission.package import (
         BlockingFindingsError,
         PackageError,
@@ -123,7 +130,7 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
 
     if eml_path is not None:
         sys.exit(_draft(package, eml_path, options, config_path))
-    sys.exit(_send(package, options, config_path))
+    sys.exit(_send(package, options, config_path, resend_uncertain))
 
 
 def _smtp_options(smtp: dict[str, Any]) -> dict[str, Any]:
@@ -174,11 +181,11 @@ def _draft(package: Any, eml_path: Path, options: dict[str, Any], config_path: P
     return EXIT_OK
 
 
-def _send(package: Any, options: dict[str, Any], config_path: Path | None) -> int:
+def _send(package: Any, options: dict[str, Any], config_path: Path | None, resend_uncertain: bool) -> int:
     from xlperf.submission.package import DeliveryError, PackageError, SettingsError, send_package
 
     try:
-        item = send_package(package, options, config_path=config_path)
+        item = send_package(package, options, config_path=config_path, resend_uncertain=resend_uncertain)
     except SettingsError as exc:
         click.secho(str(exc), fg="red", err=True)
         click.echo(f"报送包已生成（{package.folder}），但因缺少上述设置未能发送。补全设置后运行 "
@@ -190,28 +197,38 @@ def _send(package: Any, options: dict[str, Any], config_path: Path | None) -> in
     except PackageError as exc:
         click.secho(f"错误：{exc}", fg="red", err=True)
         return EXIT_INPUT
-    click.echo(f"已发送给 {', '.join(item.to)}（发件箱编号 {item.id}）。")
+    click.echo(f"已发送给 {', '.join(item.to)}（发件箱编号 {item.id}，Message-ID {item.message_id}）。")
+    if item.warning:
+        click.secho(f"注意：{item.warning}", fg="yellow", err=True)
     return EXIT_OK
 
 
-def _retry(options: dict[str, Any], config_path: Path | None) -> int:
+def _retry(options: dict[str, Any], config_path: Path | None, resend_uncertain: bool) -> int:
     from xlperf.submission.package import SettingsError, retry_outbox
 
     try:
-        results = retry_outbox(options, config_path=config_path)
+        results = retry_outbox(options, config_path=config_path, resend_uncertain=resend_uncertain)
     except SettingsError as exc:
         click.secho(str(exc), fg="red", err=True)
         return EXIT_INPUT
     if not results:
         click.echo("发件箱中没有待发送的邮件。")
         return EXIT_OK
-    failed = 0
+    failed = uncertain = 0
     for item, error in results:
         if error is None:
             click.echo(f"已发送：{item.subject}（编号 {item.id}，收件人 {', '.join(item.to)}）")
+            if item.warning:
+                click.secho(f"注意：{item.warning}", fg="yellow", err=True)
+        elif getattr(error, "kind", "") == "uncertain":
+            uncertain += 1
+            click.secho(f"未重发：{error}", fg="yellow", err=True)
         else:
             failed += 1
             click.secho(f"仍未发送：{item.subject}（编号 {item.id}）：{error}", fg="red", err=True)
+    if uncertain and not failed:
+        click.secho(f"{uncertain} 封邮件状态不确定，未重发（见上）。", fg="yellow", err=True)
+        return EXIT_FINDINGS
     if failed:
         click.secho(f"{failed} 封邮件仍保留在发件箱中；问题解决后再次运行 xlperf submit --retry。", fg="red", err=True)
         return EXIT_FINDINGS

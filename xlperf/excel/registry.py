@@ -80,7 +80,7 @@ BUTTONS: tuple[RibbonButton, ...] = (
         action="report",
         label="生成报告",
         help="根据自评表生成部门整体支出绩效自评报告。",
-        image_mso="CreateReport",
+        image_mso="FileProperties",
         group="xlperf_group_assess",
     ),
     RibbonButton(

@@ -15,14 +15,13 @@ bytes that are sent: :func:`send_bytes` never re-generates the message.
 from __future__ import annotations
 
 import base64
+import contextlib
 import mimetypes
-import os
 import re
 import smtplib
 import socket
 import ssl
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from email import policy
 from email.message import EmailMessage
@@ -32,13 +31,16 @@ from typing import Literal
 
 from loguru import logger
 
+from xlperf.files import atomic_write_bytes
 from xlperf.submission.settings import ENV_HOST, ENV_PASSWORD, ENV_PORT, ENV_SECURITY, ENV_USER, SmtpSettings
 
 #: ``policy.SMTP`` (CRLF, 78-column folding of the headers the stdlib builds) that leaves the
 #: hand-folded attachment ``Content-Type`` headers alone.
 MAIL_POLICY = policy.SMTP.clone(refold_source="none")
 
-SendErrorKind = Literal["refused", "auth", "timeout", "tls", "rejected", "too_large", "locked", "other"]
+SendErrorKind = Literal[
+    "refused", "auth", "timeout", "tls", "rejected", "too_large", "locked", "uncertain", "already_sent", "other"
+]
 
 #: Office and report types that ``mimetypes`` does not know everywhere (Windows reads the registry).
 MIME_TYPES: dict[str, str] = {
@@ -86,11 +88,13 @@ def build_message(
     subject: str,
     body: str,
     attachments: Sequence[Path],
+    message_id: str | None = None,
 ) -> EmailMessage:
     """A complete ``EmailMessage`` (policy :data:`MAIL_POLICY`) with Message-ID, Date and attachments.
 
     ``sender`` and ``to`` may carry Chinese display names (``"白云区科工商信局 <kgs@example.cn>"``).
     Attachment file names keep their Chinese characters in both RFC 2231 and RFC 2047 form.
+    ``message_id`` (``<…@…>``) is used as given, so that the same mail always has the same id.
     """
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = sender
@@ -98,7 +102,7 @@ def build_message(
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=True)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "xlperf.invalid"
-    msg["Message-ID"] = make_msgid(idstring="xlperf", domain=domain)
+    msg["Message-ID"] = message_id or make_msgid(idstring="xlperf", domain=domain)
     msg.set_content(body, subtype="plain", charset="utf-8", cte="base64")
     for path in attachments:
         path = Path(path)
@@ -162,38 +166,9 @@ def write_eml(msg: EmailMessage, path: Path, *, draft: bool = True) -> Path:
     data = message_bytes(msg)
     if draft:
         data = b"X-Unsent: 1\r\n" + data
-    atomic_write(Path(path), data)
+    atomic_write_bytes(Path(path), data)
     logger.info("邮件草稿已写入 {}", path)
     return Path(path)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, fsync, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable on POSIX; Windows cannot open a folder and does not need it."""
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _format_number(value: Decimal | float | int | str) -> str:
@@ -280,8 +255,32 @@ def local_hostname() -> str:
     return name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}", name) else "localhost"
 
 
-def send_bytes(data: bytes, *, sender: str, recipients: Sequence[str], settings: SmtpSettings) -> None:
-    """Deliver already-generated message bytes (CRLF) unchanged; raise :class:`SendError` on failure."""
+class _HookFailed(Exception):
+    """A ``before_data`` / ``on_accepted`` callback raised: re-raised as is, never translated."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def send_bytes(
+    data: bytes,
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    settings: SmtpSettings,
+    before_data: Callable[[], None] | None = None,
+    on_accepted: Callable[[str], None] | None = None,
+) -> None:
+    """Deliver already-generated message bytes (CRLF) unchanged; raise :class:`SendError` on failure.
+
+    ``before_data`` runs once the server has accepted sender and recipients, just before the DATA
+    command (the outbox records "sending" there); ``on_accepted`` runs with the server's reply as
+    soon as it answers 250 to the message, before QUIT (the outbox records "sent"). Exceptions of
+    the callbacks propagate unchanged. A lost reply after the message was transmitted raises a
+    :class:`SendError` of kind ``"uncertain"`` (the server may have stored it); a 4xx/5xx reply is
+    a definite refusal. Trouble during QUIT after a 250 is only logged: the mail was delivered.
+    """
     phase = "connect"
     where = settings.address
     logger.info(
@@ -290,8 +289,9 @@ def send_bytes(data: bytes, *, sender: str, recipients: Sequence[str], settings:
         settings.security,
         f"，用户 {settings.user}" if settings.user else "",
     )
+    client: smtplib.SMTP | None = None
+    reply = ""
     try:
-        client: smtplib.SMTP
         if settings.security == "ssl":
             client = smtplib.SMTP_SSL(
                 settings.host,
@@ -304,24 +304,83 @@ def send_bytes(data: bytes, *, sender: str, recipients: Sequence[str], settings:
             client = smtplib.SMTP(
                 settings.host, settings.port, local_hostname=local_hostname(), timeout=settings.timeout
             )
-        with client:
+        client.ehlo()
+        if settings.security == "starttls":
+            phase = "starttls"
+            client.starttls(context=tls_context(settings))
             client.ehlo()
-            if settings.security == "starttls":
-                phase = "starttls"
-                client.starttls(context=tls_context(settings))
-                client.ehlo()
-            if settings.user:
-                phase = "login"
-                if settings.security == "none":
-                    logger.warning("在未加密的连接上登录 {}", where)
-                client.login(settings.user, settings.password or "")
-            phase = "send"
-            client.sendmail(sender, list(recipients), data)
+        if settings.user:
+            phase = "login"
+            if settings.security == "none":
+                logger.warning("在未加密的连接上登录 {}", where)
+            client.login(settings.user, settings.password or "")
+        phase = "send"
+        _envelope_commands(client, sender, recipients, len(data))
+        if before_data is not None:
+            try:
+                before_data()
+            except BaseException as exc:
+                raise _HookFailed(exc) from exc
+        code, text = client.docmd("DATA")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, text)
+        phase = "data"  # from here on the server may store the message even if its reply is lost
+        body = re.sub(rb"(?m)^\.", b"..", data)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        client.send(body + b".\r\n")
+        code, text = client.getreply()
+        if code != 250:
+            phase = "send"  # a definite refusal: the server did not take the message
+            raise smtplib.SMTPDataError(code, text)
+        reply = f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
+        phase = "done"
+        if on_accepted is not None:
+            try:
+                on_accepted(reply)
+            except BaseException as exc:
+                raise _HookFailed(exc) from exc
+    except _HookFailed as hook:
+        _close(client, quit_=phase == "done")
+        raise hook.error from None
     except Exception as exc:
+        _close(client, quit_=False)
         error = _translate(exc, phase, settings)
         logger.warning("发送失败（{}）：{}", error.kind, error.message)
         raise error from None
-    logger.info("邮件已发送到 {}（{} 字节）", ", ".join(recipients), len(data))
+    _close(client, quit_=True)
+    logger.info("邮件已发送到 {}（{} 字节，服务器答复 {}）", ", ".join(recipients), len(data), reply)
+
+
+def _envelope_commands(client: smtplib.SMTP, sender: str, recipients: Sequence[str], size: int) -> None:
+    """MAIL FROM and RCPT TO as ``smtplib.SMTP.sendmail`` sends them (SIZE when offered)."""
+    options = [f"size={size}"] if client.does_esmtp and client.has_extn("size") else []
+    code, text = client.mail(sender, options)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, text, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for rcpt in recipients:
+        code, text = client.rcpt(rcpt)
+        if code not in (250, 251):
+            refused[rcpt] = (code, text)
+    if len(refused) == len(recipients):
+        raise smtplib.SMTPRecipientsRefused(refused)
+    for rcpt, (code, text) in refused.items():
+        logger.warning("服务器拒绝了收件人 {}（{} {}），其余收件人照常发送", rcpt, code, text)
+
+
+def _close(client: smtplib.SMTP | None, *, quit_: bool) -> None:
+    """QUIT (after a delivery) and close; nothing that happens here changes the outcome."""
+    if client is None:
+        return
+    try:
+        if quit_:
+            client.quit()
+    except Exception as exc:  # slow or dropped QUIT after a 250: the mail is delivered
+        logger.info("发送后 QUIT 未正常完成（{}），不影响已发送的邮件", exc)
+    finally:
+        with contextlib.suppress(Exception):  # closing a dead socket
+            client.close()
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -344,7 +403,13 @@ def _translate(exc: Exception, phase: str, settings: SmtpSettings) -> SendError:
     where = settings.address
     chain = _chain(exc)
     error: SendError
-    if any(isinstance(e, TimeoutError) for e in chain):
+    if phase == "data":
+        error = SendError(
+            f"邮件内容已全部发给服务器 {where}，但没有收到服务器的确认（{type(exc).__name__}：{exc}）。"
+            "服务器可能已经收下了这封邮件，也可能没有。",
+            "uncertain",
+        )
+    elif any(isinstance(e, TimeoutError) for e in chain):
         error = SendError(
             f"连接邮件服务器 {where} 超时（{settings.timeout:g} 秒内无响应，阶段：{_PHASES[phase]}）。"
             "请检查网络、防火墙，以及端口与加密方式是否匹配"
@@ -439,4 +504,5 @@ def _translate(exc: Exception, phase: str, settings: SmtpSettings) -> SendError:
     return error
 
 
-_PHASES = {"connect": "连接", "starttls": "STARTTLS", "login": "登录", "send": "发送"}
+_PHASES = {"connect": "连接", "starttls": "STARTTLS", "login": "登录", "send": "发送", "data": "发送邮件内容",
+           "done": "结束会话"}

@@ -2,17 +2,27 @@
 
 Layout of the outbox folder (default ``platformdirs.user_data_dir("xlperf")/outbox``)::
 
-    <id>.eml        the exact bytes that are (re)sent
+    <id>.eml        the exact bytes that are (re)sent (one Message-ID per mail, forever)
     <id>.json       {id, created, status, attempts, last_error, last_error_kind, to, sender,
-                     subject, sent_at, attachments, attachment_bytes}
-    <id>.lock       present only while a process is sending <id>
+                     subject, sent_at, attachments, attachment_bytes, message_id}
+    <id>.lock       an OS lock (flock / msvcrt) held while a process sends <id>
     sent/<id>.eml   delivered messages are kept here, with their final .json
 
-``status`` is ``pending`` (never tried), ``failed`` (tried, ``last_error`` says why) or ``sent``.
-Every write is atomic (temporary file, fsync, ``os.replace``). A message marked sent is never sent
-again, and the lock file keeps two processes (``xlperf submit`` and ``xlperf submit --retry``) from
-sending the same message at once. If a process dies while sending, the lock stays and the message
-is not retried automatically — whether it left cannot be known; the error says what to check.
+At most once, as the trusted mail systems do it. ``status`` is
+
+* ``pending`` – never tried; ``failed`` – tried and certainly not delivered (refused connection,
+  login, a 4xx/5xx reply): ``--retry`` sends these again;
+* ``sending`` – written durably (fsync) just before the DATA command. Found on disk with nobody
+  holding the lock, it means the process died while the message was on the wire: it is turned into
+* ``uncertain`` – the message was transmitted but its reply never came (dropped connection,
+  timeout, Ctrl-C, SIGKILL, a full disk before "sent" was written). The server may have stored
+  it, so ``--retry`` does **not** resend it without ``resend_uncertain`` (``--resend-uncertain``)
+  and says so with the Message-ID for the clerk to ask the bureau;
+* ``sent`` – the server answered 250 (recorded before QUIT; a slow or dropped QUIT changes nothing).
+
+Every write is atomic (temporary file, fsync, ``os.replace``, folder fsync). The lock is an OS lock
+that dies with its process, so a lock file left by a killed run never blocks a later one, while two
+live processes (``xlperf submit`` and ``xlperf submit --retry``) never send the same message at once.
 """
 
 from __future__ import annotations
@@ -30,10 +40,11 @@ from typing import Any, Literal
 import platformdirs
 from loguru import logger
 
-from xlperf.submission.mail import SendError, atomic_write, envelope, message_bytes, send_bytes
+from xlperf.files import LockBusy, OutputError, atomic_write_bytes, hold_lock
+from xlperf.submission.mail import SendError, envelope, message_bytes, send_bytes
 from xlperf.submission.settings import MIB, SmtpSettings
 
-Status = Literal["pending", "sent", "failed"]
+Status = Literal["pending", "sent", "failed", "sending", "uncertain"]
 
 
 def default_outbox_dir() -> Path:
@@ -57,7 +68,10 @@ class OutboxItem:
     sent_at: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     attachment_bytes: int = 0
+    message_id: str = ""
     root: Path = field(default=Path("."), compare=False)
+    #: set (never stored) when the mail left but its new status could not be recorded
+    warning: str | None = field(default=None, compare=False)
 
     @property
     def eml_path(self) -> Path:
@@ -72,7 +86,7 @@ class OutboxItem:
     def to_json(self) -> dict[str, Any]:
         """The status record as written to disk (without ``root``)."""
         data = asdict(self)
-        del data["root"]
+        del data["root"], data["warning"]
         return data
 
 
@@ -104,9 +118,10 @@ class Outbox:
             subject=str(msg.get("Subject", "")),
             attachments=attachments,
             attachment_bytes=sum(int(a["bytes"]) for a in attachments),
+            message_id=str(msg.get("Message-ID", "")),
             root=self.root,
         )
-        atomic_write(item.eml_path, message_bytes(msg))
+        atomic_write_bytes(item.eml_path, message_bytes(msg))
         self._write_status(item)
         logger.info("邮件已放入发件箱 {}（{}）", item.id, self.root)
         return item
@@ -135,14 +150,23 @@ class Outbox:
         return sorted(found, key=lambda i: (i.created, i.id))
 
     def pending(self) -> list[OutboxItem]:
-        """Items still to send (``pending`` or ``failed``), oldest first."""
+        """Items not known to be delivered (``pending``, ``failed``, ``sending``, ``uncertain``), oldest first."""
         return [item for item in self.items() if item.status != "sent"]
 
+    def find(self, message_id: str) -> OutboxItem | None:
+        """The item (in the outbox or in ``sent/``) holding the mail with this Message-ID."""
+        if not message_id:
+            return None
+        for item in [*self.items(), *self.sent()]:
+            if item.message_id == message_id:
+                return item
+        return None
+
     def sent(self) -> list[OutboxItem]:
-        """Delivered items (in ``sent/``), oldest first."""
-        if not self.sent_dir.is_dir():
-            return []
-        items = [i for p in self.sent_dir.glob("*.json") if (i := self._load(p)) is not None]
+        """Delivered items (in ``sent/``, or left in place when archiving failed), oldest first."""
+        items = [i for i in self.items() if i.status == "sent"]
+        if self.sent_dir.is_dir():
+            items += [i for p in self.sent_dir.glob("*.json") if (i := self._load(p)) is not None]
         return sorted(items, key=lambda i: (i.created, i.id))
 
     def get(self, item_id: str) -> OutboxItem | None:
@@ -161,37 +185,69 @@ class Outbox:
         return parsed
 
     # -- sending -------------------------------------------------------------------------------
-    def send(self, item: OutboxItem, settings: SmtpSettings) -> OutboxItem:
+    def send(self, item: OutboxItem, settings: SmtpSettings, *, resend_uncertain: bool = False) -> OutboxItem:
         """Send one item; return its new record. Raise :class:`SendError` after recording a failure.
 
         The attachment-size limit is checked before connecting. An item already sent is not sent
-        again (its record is returned as is).
+        again (its record is returned as is); an ``uncertain`` one only with ``resend_uncertain``.
         """
         lock = self.root / f"{item.id}.lock"
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
+            with hold_lock(lock):
+                result = self._send_held(item, settings, resend_uncertain)
+        except LockBusy:
             raise SendError(
-                f"发件箱中的邮件 {item.id} 正在由另一个 xlperf 进程发送，或上次发送时程序中断"
-                f"（锁文件 {lock}）。若确认没有其他 xlperf 在运行，请先到发件邮箱“已发送”中核对是否已发出："
-                "已发出则删除该邮件的 .eml、.json 与 .lock 文件；未发出则只删除 .lock 文件后重试。",
+                f"发件箱中的邮件 {item.id} 正在由另一个 xlperf 进程发送（锁文件 {lock}）。"
+                "请等它结束后再运行 xlperf submit --retry。",
                 "locked",
             ) from None
-        try:
-            os.write(fd, f"{os.getpid()} {datetime.now().astimezone().isoformat()}\n".encode())
-            os.close(fd)
-            current = self.get(item.id)
-            if current is None:
-                raise SendError(f"发件箱中找不到邮件 {item.id}（{self.root}）。", "other")
-            if current.status == "sent":
-                logger.info("邮件 {} 已于 {} 发送，不再重复发送", item.id, current.sent_at)
-                return current
-            return self._send_locked(current, settings)
-        finally:
+        except OSError as exc:
+            raise SendError(
+                f"无法在发件箱 {self.root} 中加锁（{exc.strerror or exc}）；为免重复发送，未发送。"
+                "请检查该文件夹是否可写、磁盘是否已满。",
+                "other",
+            ) from None
+        if result.status == "sent" and result.root == self.sent_dir:
             lock.unlink(missing_ok=True)
+        return result
+
+    def _send_held(self, item: OutboxItem, settings: SmtpSettings, resend_uncertain: bool) -> OutboxItem:
+        current = self.get(item.id)
+        if current is None:
+            raise SendError(f"发件箱中找不到邮件 {item.id}（{self.root}）。", "other")
+        if current.status == "sent":
+            logger.info("邮件 {} 已于 {} 发送，不再重复发送", item.id, current.sent_at)
+            return current
+        if current.status == "sending":  # the process sending it died: the lock was free
+            current = replace(current, status="uncertain", last_error_kind="uncertain",
+                              last_error="上次发送时程序在邮件发出过程中中断（被终止或断电）。")
+            self._record(current)
+        if current.status == "uncertain" and not resend_uncertain:
+            raise SendError(uncertain_message(current), "uncertain")
+        return self._send_locked(current, settings)
 
     def _send_locked(self, item: OutboxItem, settings: SmtpSettings) -> OutboxItem:
         attempts = item.attempts + 1
+        sending = replace(item, status="sending", attempts=attempts)
+        recorded: list[str] = []  # "sending", then "sent" as each is durably on disk
+
+        def before_data() -> None:
+            try:
+                self._write_status(sending)
+            except OutputError as exc:
+                raise SendError(f"无法在发件箱中记下“正在发送”：{exc}。为免重复发送，本次未发送邮件内容。",
+                                "other") from None
+            recorded.append("sending")
+
+        sent = replace(item, status="sent", attempts=attempts, last_error=None, last_error_kind=None)
+
+        def on_accepted(reply: str) -> None:
+            nonlocal sent
+            sent = replace(sent, sent_at=datetime.now().astimezone().isoformat())
+            self._write_status(sent)  # from here on the item is never sent again
+            recorded.append("sent")
+            self._archive(item)
+
         try:
             if item.attachment_bytes > settings.max_attachment_bytes:
                 raise SendError(
@@ -202,35 +258,64 @@ class Outbox:
                 )
             data = item.eml_path.read_bytes()
             logger.info("发送发件箱邮件 {}（第 {} 次）", item.id, attempts)
-            send_bytes(data, sender=item.sender, recipients=item.to, settings=settings)
+            send_bytes(data, sender=item.sender, recipients=item.to, settings=settings,
+                       before_data=before_data, on_accepted=on_accepted)
         except SendError as exc:
-            failed = replace(
-                item, status="failed", attempts=attempts, last_error=exc.message, last_error_kind=exc.kind
-            )
-            self._write_status(failed)
-            logger.warning("邮件 {} 仍在发件箱中：{}", item.id, exc.message)
+            status: Status = "uncertain" if exc.kind == "uncertain" else "failed"
+            failed = replace(item, status=status, attempts=attempts, last_error=exc.message,
+                             last_error_kind=exc.kind)
+            self._record(failed)
+            logger.warning("邮件 {} 仍在发件箱中（{}）：{}", item.id, status, exc.message)
+            if status == "uncertain":
+                raise SendError(uncertain_message(failed), "uncertain") from None
             raise
-        sent = replace(
-            item,
-            status="sent",
-            attempts=attempts,
-            last_error=None,
-            last_error_kind=None,
-            sent_at=datetime.now().astimezone().isoformat(),
-        )
-        self._write_status(sent)  # from here on the item is never sent again
-        self.sent_dir.mkdir(parents=True, exist_ok=True)
-        os.replace(item.eml_path, self.sent_dir / item.eml_path.name)
-        os.replace(item.status_path, self.sent_dir / item.status_path.name)
-        logger.info("邮件 {} 已发送，归档到 {}", item.id, self.sent_dir)
-        return replace(sent, root=self.sent_dir)
+        except (OSError, OutputError) as exc:  # e.g. the status write after the 250 met a full disk
+            if "sending" not in recorded:
+                raise SendError(f"无法读取发件箱中的邮件 {item.eml_path}：{exc}；未发送。", "other") from None
+            if "sent" in recorded:
+                raise
+            where = self.root
+            logger.warning("邮件 {} 已发出，但无法记录状态：{}", item.id, exc)
+            return replace(sent, warning=(
+                f"邮件已由服务器接收（Message-ID {item.message_id}），但无法在发件箱 {where} 中记下“已发送”"
+                f"（{getattr(exc, 'strerror', None) or exc}）。它在发件箱中显示为“状态不确定”，"
+                "xlperf submit --retry 不会重发它；请清理磁盘空间。"))
+        except BaseException:  # Ctrl-C and the like: the mail may be on its way
+            if "sending" in recorded and "sent" not in recorded:
+                self._record(replace(sending, status="uncertain", last_error_kind="uncertain",
+                                     last_error="发送过程中程序被中断（Ctrl-C）。"))
+            raise
+        archived = not item.status_path.exists()
+        return replace(sent, root=self.sent_dir if archived else self.root)
 
-    def retry_all(self, settings: SmtpSettings) -> list[tuple[OutboxItem, SendError | None]]:
-        """Send every pending or failed item, oldest first; one failure does not stop the others."""
+    def _archive(self, item: OutboxItem) -> None:
+        """Move a sent item into ``sent/`` (best effort: a sent item left in place is never resent)."""
+        try:
+            self.sent_dir.mkdir(parents=True, exist_ok=True)
+            os.replace(item.eml_path, self.sent_dir / item.eml_path.name)
+            os.replace(item.status_path, self.sent_dir / item.status_path.name)
+        except OSError as exc:
+            logger.warning("邮件 {} 已发送，但未能归档到 {}：{}", item.id, self.sent_dir, exc)
+            return
+        logger.info("邮件 {} 已发送，归档到 {}", item.id, self.sent_dir)
+
+    def _record(self, item: OutboxItem) -> None:
+        """Best-effort status write: if it fails, what is on disk still errs on the safe side."""
+        try:
+            self._write_status(item)
+        except (OSError, OutputError) as exc:
+            logger.warning("无法更新发件箱记录 {}：{}", item.status_path, exc)
+
+    def retry_all(self, settings: SmtpSettings, *, resend_uncertain: bool = False,
+                  ) -> list[tuple[OutboxItem, SendError | None]]:
+        """Send every pending or failed item, oldest first; one failure does not stop the others.
+
+        ``uncertain`` items are reported, not sent, unless ``resend_uncertain``.
+        """
         results: list[tuple[OutboxItem, SendError | None]] = []
         for item in self.pending():
             try:
-                results.append((self.send(item, settings), None))
+                results.append((self.send(item, settings, resend_uncertain=resend_uncertain), None))
             except SendError as exc:
                 results.append((self.get(item.id) or item, exc))
         return results
@@ -238,7 +323,7 @@ class Outbox:
     # -- storage -------------------------------------------------------------------------------
     def _write_status(self, item: OutboxItem) -> None:
         data = json.dumps(item.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
-        atomic_write(item.status_path, data)
+        atomic_write_bytes(item.status_path, data)
 
     def _load(self, status_path: Path) -> OutboxItem | None:
         try:
@@ -247,3 +332,14 @@ class Outbox:
         except (OSError, ValueError, TypeError) as exc:
             logger.warning("无法读取发件箱记录 {}：{}", status_path, exc)
             return None
+
+
+def uncertain_message(item: OutboxItem) -> str:
+    """The Chinese explanation for a mail that may or may not have reached the bureau."""
+    why = f"（{item.last_error}）" if item.last_error else ""
+    return (
+        f"邮件“{item.subject}”（发件箱编号 {item.id}）状态不确定：已发给邮件服务器，但没有收到确认{why}，"
+        f"财政局可能已经收到。为免重复报送，xlperf 不会自动重发。请向财政局核实是否收到 Message-ID 为 "
+        f"{item.message_id or '（未记录）'} 的邮件：已收到则无需处理；确认未收到时运行 "
+        "xlperf submit --retry --resend-uncertain 重发（重发的邮件 Message-ID 相同，财政局邮箱可据此去重）。"
+    )

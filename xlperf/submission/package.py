@@ -24,14 +24,25 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from loguru import logger
+
 from xlperf import __version__
-from xlperf.files import OutputError, atomic_path, atomic_write_text, sha256_file
+from xlperf.files import (
+    OutputError,
+    atomic_path,
+    atomic_write_text,
+    fsync_dir,
+    glob_escape,
+    remove_stale_temps,
+    sha256_bytes,
+    sha256_file,
+)
 from xlperf.findings import Finding
 
 if TYPE_CHECKING:
@@ -87,10 +98,12 @@ class DeliveryError(PackageError):
         self.item = item
         self.kind = getattr(error, "kind", "other")
         self.reason = str(error)
-        super().__init__(
-            f"发送失败：{error}\n邮件已保存在发件箱（编号 {item.id}），没有丢失；问题解决后运行 "
-            "xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）即可重发。"
-        )
+        if self.kind in ("uncertain", "already_sent", "locked"):
+            text = f"未发送：{error}"  # the message says it all; "retry" would be the wrong advice
+        else:
+            text = (f"发送失败：{error}\n邮件已保存在发件箱（编号 {item.id}），没有丢失；问题解决后运行 "
+                    "xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）即可重发。")
+        super().__init__(text)
 
 
 # ---------------------------------------------------------------------------------- package
@@ -140,8 +153,14 @@ class PackageResult:
 
     @classmethod
     def load(cls, folder: Path) -> PackageResult:
-        """Open an exported package folder, checking every file against its manifest."""
+        """Open an exported package folder, checking every file against its manifest.
+
+        A package left hidden by an export killed in the middle of ``--overwrite`` is restored first.
+        """
         folder = Path(folder)
+        if not folder.exists():
+            with _package_lock(folder):
+                recover_swap(folder)
         manifests = sorted(folder.glob(f"*{MANIFEST_SUFFIX}")) if folder.is_dir() else []
         if len(manifests) != 1:
             raise PackageError(f"{folder} 不是报送包文件夹（应有且只有一个 *{MANIFEST_SUFFIX}）；请先导出报送包")
@@ -208,7 +227,7 @@ def export_package(
     :class:`PackageError` when ``force`` has no ``reason``, the input cannot be read, or the folder
     exists (:class:`PackageExistsError`). The input file is never written to.
     """
-    from xlperf.pipeline import InputError, assess, load_input, now
+    from xlperf.pipeline import InputError, assess, load_input
 
     reason = (reason or "").strip()
     operator = (operator or "").strip()
@@ -228,6 +247,16 @@ def export_package(
     dep = result.evaluation.department
     short = dep.short_name or dep.name
     folder = Path(out_dir) if out_dir is not None else default_package_dir(path, short, dep.year)
+    with _package_lock(folder):
+        recover_swap(folder)
+        return _export_locked(loaded, result, path, folder, short, overwrite, operator, reason)
+
+
+def _export_locked(loaded: Any, result: Result, path: Path, folder: Path, short: str, overwrite: bool,
+                   operator: str, reason: str) -> PackageResult:
+    from xlperf.pipeline import now
+
+    dep = result.evaluation.department
     _check_target(folder, path, overwrite)
     stem = package_stem(short, dep.year)
     created = now()
@@ -260,6 +289,61 @@ def export_package(
                          data, result, freeze)
 
 
+@contextlib.contextmanager
+def _package_lock(folder: Path) -> Iterator[None]:
+    """One export (or recovery) of a package folder at a time, across processes.
+
+    The lock file lives in the data folder (``locks/``), not beside the clerk's files; it is an OS
+    lock, so a killed export never blocks the next one.
+    """
+    from xlperf.files import LockBusy, hold_lock
+    from xlperf.paths import data_dir
+
+    try:
+        key = str(Path(folder).resolve())
+    except OSError:
+        key = os.path.abspath(folder)
+    lock = data_dir() / "locks" / f"package-{sha256_bytes(os.path.normcase(key).encode('utf-8'))[:24]}.lock"
+    try:
+        with hold_lock(lock, wait=30):
+            yield
+    except LockBusy:
+        raise PackageError(f"另一个 xlperf 正在导出报送包 {folder}；请等它结束后再试") from None
+    except OSError as exc:
+        raise PackageError(f"无法在 {lock.parent} 中加锁：{exc.strerror or exc}；请检查数据文件夹是否可写") from exc
+
+
+def recover_swap(folder: Path) -> None:
+    """Finish or undo what a killed export left beside ``folder`` (call under :func:`_package_lock`).
+
+    ``--overwrite`` swaps with two renames (old package → hidden ``.<name>.<id>.old``, new → name).
+    Killed between them, the package folder is missing and the old one hidden: it is restored.
+    Killed after them, the hidden old one is removed. Hidden ``.<name>.<id>.tmp`` folders are
+    unfinished exports of killed runs (none can be running: we hold the lock) and are removed.
+    """
+    parent = folder.parent if str(folder.parent) else Path(".")
+    olds = sorted(parent.glob(f".{glob_escape(folder.name)}.*.old"), key=_mtime, reverse=True)
+    if olds and not folder.exists():
+        newest = olds.pop(0)
+        if any(newest.glob(f"*{MANIFEST_SUFFIX}")):
+            os.replace(newest, folder)
+            fsync_dir(parent)
+            logger.warning("上次导出在替换报送包时中断：已恢复原来的报送包 {}", folder)
+        else:
+            olds.insert(0, newest)
+    for old in olds:
+        shutil.rmtree(old, ignore_errors=True)
+    for tmp in remove_stale_temps(parent, folder.name, older_than=0):
+        logger.info("已删除上次中断的导出留下的临时文件夹 {}", tmp)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _check_target(folder: Path, source: Path, overwrite: bool) -> None:
     with contextlib.suppress(OSError):
         if source.resolve().is_relative_to(folder.resolve()):
@@ -289,13 +373,14 @@ def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
         if any(folder.iterdir()) and not overwrite:  # appeared while we worked
             raise PackageExistsError(f"报送包文件夹 {folder} 在导出期间被创建；请重新导出")
         old = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.old"
-        os.replace(folder, old)
+        os.replace(folder, old)  # a kill from here to the next rename is undone by recover_swap
     try:
         os.replace(tmp, folder)
     except OSError as exc:
         if old is not None:
             os.replace(old, folder)
         raise PackageError(f"无法写入报送包文件夹 {folder}：{exc.strerror or exc}") from exc
+    fsync_dir(folder.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -380,10 +465,24 @@ def package_message(package: PackageResult, sender: str, to: list[str] | tuple[s
     body = body_text(department, package.year, f"{package.total:.2f}", package.rating,
                      [p.name for p in package.files], package.reason or None)
     msg = build_message(sender=sender or "xlperf@localhost", to=list(to),
-                        subject=subject_text(department, package.year), body=body, attachments=package.files)
+                        subject=subject_text(department, package.year), body=body, attachments=package.files,
+                        message_id=package_message_id(package, sender))
     if not sender:
         del msg["From"]  # a draft: the mail program fills in the sender
     return msg
+
+
+def package_message_id(package: PackageResult, sender: str = "") -> str:
+    """One Message-ID per package, forever: derived from its manifest (which holds every file's SHA-256).
+
+    Sending, retrying, re-sending an uncertain mail or writing a draft of the same package always
+    uses the same id, so a bureau mailbox can drop duplicates; a re-exported package is a new mail.
+    """
+    from email.utils import parseaddr
+
+    digest = sha256_file(package.manifest)[:32]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "xlperf.invalid"
+    return f"<xlperf.{digest}@{domain}>"
 
 
 def default_outbox() -> Outbox:
@@ -412,21 +511,32 @@ def send_package(
     outbox: Outbox | None = None,
     env: Mapping[str, str] | None = None,
     config_path: Path | None = None,
+    resend_uncertain: bool = False,
 ) -> OutboxItem:
     """Email an exported package to the finance bureau (the ribbon's 发送财政局).
 
     ``package`` is a :class:`PackageResult` or a package folder. The message is put into the outbox
-    before the first attempt. Raises :class:`SettingsError` (nothing queued), :class:`DeliveryError`
-    (the message stays queued for ``xlperf submit --retry``) or :class:`PackageError`.
+    before the first attempt. The same package is one mail (:func:`package_message_id`): if the
+    outbox already holds it, that item is sent instead of a new copy — or refused when it was
+    sent already, or when its delivery is uncertain and ``resend_uncertain`` is not given.
+    Raises :class:`SettingsError` (nothing queued), :class:`DeliveryError` (the message stays
+    queued for ``xlperf submit --retry``) or :class:`PackageError`.
     """
     from xlperf.submission.mail import SendError
 
     pkg = _as_package(package)
     settings = resolve(settings_options, env, config_path)
     box = outbox or default_outbox()
-    item = box.enqueue(package_message(pkg, settings.sender, settings.to))
+    msg = package_message(pkg, settings.sender, settings.to)
+    item = box.find(str(msg["Message-ID"]))
+    if item is not None and item.status == "sent":
+        raise DeliveryError(SendError(
+            f"这个报送包已于 {item.sent_at} 发送过（发件箱编号 {item.id}，Message-ID {item.message_id}），"
+            "不再重复发送。如财政局确认没有收到，请重新导出报送包（--overwrite）后再发送。", "already_sent"), item)
+    if item is None:
+        item = box.enqueue(msg)
     try:
-        return box.send(item, settings)
+        return box.send(item, settings, resend_uncertain=resend_uncertain)
     except SendError as exc:
         raise DeliveryError(exc, box.get(item.id) or item) from exc
 
@@ -457,10 +567,14 @@ def retry_outbox(
     outbox: Outbox | None = None,
     env: Mapping[str, str] | None = None,
     config_path: Path | None = None,
+    resend_uncertain: bool = False,
 ) -> list[tuple[OutboxItem, Exception | None]]:
-    """Send every pending or failed message of the outbox; one failure does not stop the others."""
+    """Send every pending or failed message of the outbox; one failure does not stop the others.
+
+    Messages whose delivery is uncertain are reported, not sent, unless ``resend_uncertain``.
+    """
     box = outbox or default_outbox()
     if not box.pending():
         return []
     settings = resolve(settings_options, env, config_path)
-    return list(box.retry_all(settings))
+    return list(box.retry_all(settings, resend_uncertain=resend_uncertain))

@@ -28,6 +28,7 @@ HIDDEN = "_xlperf"
 
 INPUT_SHEETS = (README, BASIC, TASKS, BUDGET, OUTPUTS, BENEFITS, SPENDING, MANAGEMENT, PROBLEMS)
 OUTPUT_SHEETS = (SUMMARY, FINDINGS, REPORT)
+ALL_SHEETS = (*INPUT_SHEETS, *OUTPUT_SHEETS)
 
 INPUT_FILL = "FFF2CC"  # pale yellow: cells a clerk fills
 HEADER_FILL = "DDEBF7"
@@ -102,9 +103,18 @@ BASIC_SHEET = FieldSheet(
         Field("xp_dept_duties", "department.duties", "主要职责", "longtext", "每行一条，不必编号"),
         Field("xp_dept_units", "department.subordinate_units", "下属单位", "longtext", "每行一个单位"),
         Field("xp_dept_staffing", "department.staffing", "编制情况", "text", "如 事业编制 13 名"),
+        Field("xp_dept_unit_count", "department.subordinate_count", "下属单位数量", "int", "可不填；填写后与上面的名单核对"),
+        Field("xp_staff_quota", "department.staff_quota", "编制人数", "int", "可不填"),
+        Field("xp_staff_actual", "department.staff_actual", "实有在职人数", "int", "可不填"),
         Heading("绩效目标与管理"),
         Field("xp_goal", "department.performance_goal", "部门整体支出绩效目标", "longtext"),
         Field("xp_perf_mgmt", "department.performance_management", "部门整体绩效管理情况", "longtext"),
+        Heading("填报信息（可不填；用于报告和报送包的表头）"),
+        Field("xp_evaluator", "department.evaluator", "评价单位（公章位置）", "text", "不填则为部门全称"),
+        Field("xp_preparer", "department.preparer", "填报人", "text"),
+        Field("xp_phone", "department.phone", "联系电话", "text"),
+        Field("xp_fill_date", "department.fill_date", "填报日期", "text", "如 2024年3月15日"),
+        Field("xp_notice_no", "department.notice_no", "评价通知文号", "text", "如 X财绩〔2025〕5号"),
         Heading("自报结果（可不填；填写后 xlperf 会核对）"),
         Field("xp_claim_total", "claims.total", "自报总分", "amount", "如沿用手工计算的总分，xlperf 会核对（V40）"),
         Field("xp_claim_rating", "claims.rating", "自报等级", "text", "优/良/中/差（V41）"),

@@ -18,10 +18,20 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xlperf.decimals import plain
 from xlperf.evaluation import Answer, Evaluation, Grade, Kind
 from xlperf.findings import Finding, finding
 from xlperf.framework import bundled_ids, get_framework
-from xlperf.quantity import Quantity, normalise_text, parse_direction, parse_quantity, parse_rate
+from xlperf.quantity import (
+    Quantity,
+    normalise_text,
+    parse_direction,
+    parse_quantity,
+    parse_rate,
+    rate_reading,
+    resolve_percent_row,
+    suggest,
+)
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import is_percent, raw
 from xlperf.workbook.safety import Limits, WorkbookReadError, open_workbook
@@ -31,6 +41,22 @@ __all__ = ["Limits", "SourceMap", "WorkbookReadError", "read_book", "read_workbo
 ANSWER_ALIASES = {"是": Answer.YES, "√": Answer.YES, "✓": Answer.YES, "否": Answer.NO, "×": Answer.NO,
                   "✗": Answer.NO, "不适用": Answer.NA}
 BOOL_ALIASES = {"是": True, "否": False, "TRUE": True, "FALSE": False, "1": True, "0": False}
+#: units an amount may carry, as factors to 万元 (a converted amount is reported with P02)
+AMOUNT_UNITS = {"": Decimal(1), "万元": Decimal(1), "万": Decimal(1), "亿元": Decimal(10000),
+                "亿": Decimal(10000), "元": Decimal("0.0001")}
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T00:00:00)?")
+
+
+def _typed(value: Any) -> str:
+    """What the clerk typed, as text for the report and the findings (clipped)."""
+    return "" if value is None else _clip(value, 40)
+
+
+def _clip(value: Any, limit: int = 30) -> str:
+    text = str(value).strip()
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass
@@ -105,17 +131,18 @@ class _Reader:
 
     def parse(self, kind: str, value: Any, percent: bool, sheet: str, coord: str, path: str, label: str) -> Any:
         """Turn a raw cell value into the model's type for ``kind``; problems become findings."""
-        where = f"{sheet}!{coord}"
-
+        # the message names the field; the finding's sheet and cell say where (no address repeated)
         def problem(msg: str, code: str = "P01") -> None:
-            self.findings.append(finding(code, f"{where}（{label}）：{msg}", path).located(sheet, coord))
+            self.findings.append(finding(code, f"{label}：{msg}", path, typed=_typed(value)).located(sheet, coord))
 
         if value is None or (isinstance(value, str) and not value.strip()):
             return None if kind not in ("text", "longtext") else ""
         if kind in ("text", "longtext"):
             if isinstance(value, float) and value.is_integer():
                 return str(int(value))
-            return str(value).strip()
+            text = str(value).strip()
+            date = _ISO_DATE.fullmatch(text)  # a date cell (e.g. 填报日期), as cells.raw gives it
+            return f"{int(date[1])}年{int(date[2])}月{int(date[3])}日" if date else text
         if kind in ("amount", "int", "quantity", "rate"):
             # a percent number format scales stored numbers only: text "0.9213" is not 0.9213 %
             percent = percent and not isinstance(value, str)
@@ -125,6 +152,8 @@ class _Reader:
             if q.problem:
                 problem(q.problem)
                 return None
+            if kind == "amount" and q.none_word:
+                return Decimal(0)  # "-", "/", "无" in an amount cell is the accountant's zero
             if q.value is None:
                 return None
             if q.value and not Decimal("1e-9") <= abs(q.value) < Decimal("1e15"):
@@ -135,9 +164,14 @@ class _Reader:
             if q.note and kind == "rate":
                 problem(q.note + "，请核对", "P02")
             if kind == "amount":
-                if q.direction is not None or q.unit not in ("", "万元"):
-                    problem(f"金额请以万元为单位只填写数值（读到“{value}”）")
+                factor = AMOUNT_UNITS.get(q.unit) if q.direction is None else None
+                if factor is None:
+                    problem(f"金额请以万元为单位只填写数值（读到“{_clip(value)}”）")
                     return None
+                if factor != 1:
+                    converted = plain(q.value * factor)
+                    problem(f"“{_clip(value)}”已换算为 {converted} 万元，请核对", "P02")
+                    return converted
                 return q.value
             if kind == "int":
                 if q.value != q.value.to_integral_value() or q.unit not in ("", "年", "个", "项"):
@@ -148,30 +182,36 @@ class _Reader:
                 return q
             return q.value
         text = normalise_text(str(value))
+
+        def unknown(what: str, options: tuple[str, ...]) -> None:
+            hint = suggest(text, options)
+            guess = f"是否应为“{hint}”？" if hint else ""
+            problem(f"{what}“{_clip(value)}”无法识别，{guess}请从下拉列表选择 {'/'.join(options)}")
+
         if kind == "direction":
             d = parse_direction(value)
             if d is None:
-                problem(f"方向“{value}”无法识别，请选择 ≥、≤ 或 =")
+                unknown("方向", ("≥", "≤", "="))
             return d
         if kind == "kind":
             if text in (k.value for k in Kind):
                 return Kind(text)
-            problem(f"类型“{value}”无法识别，请选择 定量 或 定性")
+            unknown("类型", tuple(k.value for k in Kind))
             return None
         if kind == "grade":
             if text in (g.value for g in Grade):
                 return Grade(text)
-            problem(f"完成等级“{value}”无法识别，请选择 完成/基本完成/部分完成/未完成")
+            unknown("完成等级", tuple(g.value for g in Grade))
             return None
         if kind == "answer":
             if text in ANSWER_ALIASES:
                 return ANSWER_ALIASES[text]
-            problem(f"答复“{value}”无法识别，请选择 是/否/不适用")
+            unknown("答复", tuple(a.value for a in Answer))
             return None
         if kind == "bool":
             if text.upper() in BOOL_ALIASES:
                 return BOOL_ALIASES[text.upper()]
-            problem(f"“{value}”无法识别，请选择 是 或 否")
+            unknown("填写内容", ("是", "否"))
             return None
         raise ValueError(kind)  # pragma: no cover - layout kinds are fixed
 
@@ -192,6 +232,9 @@ class _Reader:
         return None
 
     def read_fields(self, ev: dict[str, Any]) -> None:
+        # A frozen (报送) workbook holds the core's own values where the template has formulas: those
+        # are not hand-entered figures (V04), so its computed cells are not read back.
+        frozen = self.wb.defined_names.get("xp_frozen_at") is not None
         for item in L.all_fields():
             loc = self.name_cell(item.name, item.label, item.path)
             if loc is None:
@@ -200,7 +243,7 @@ class _Reader:
             self.map.add(item.path, ws.title, coord)
             if item.kind == "computed":
                 cell = ws[coord]
-                if cell.data_type != "f" and cell.value not in (None, ""):
+                if not frozen and cell.data_type != "f" and cell.value not in (None, ""):
                     value = self.parse("rate", cell.value, is_percent(cell), ws.title, coord, item.path, item.label)
                     _set(ev, item.path, value)
                 continue
@@ -302,7 +345,7 @@ def _table_sheet_title(r: _Reader, spec: L.TableSheet) -> str:
     return found
 
 
-def _indicator_rows(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
+def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     title = _table_sheet_title(r, spec)
     for index, (row_no, record) in enumerate(r.read_table(spec)):
@@ -317,14 +360,12 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
             if value is not None and value != "":
                 row[attr] = value
         unit_col = spec.column("unit").header
-        for attr in ("target_value", "actual_value", "override_rate", ):
+        for attr in ("target_value", "actual_value"):
             q = values.get(attr)
             if not isinstance(q, Quantity):
                 continue
             row[attr] = q.value
             coord = record[attr][2]
-            if attr == "override_rate":
-                continue
             if q.unit:
                 declared = normalise_text(row.get("unit", ""))
                 if not declared:
@@ -333,13 +374,13 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
                         r.map.add(f"{path}.unit", title, coord)
                 elif declared != normalise_text(q.unit):
                     r.findings.append(finding(
-                        "P01",
-                        f"{title}!{coord}：数值中的单位“{q.unit}”与“{unit_col}”列的“{row['unit']}”不一致，请统一",
-                        f"{path}.{attr}",
+                        "P01", f"{spec.column(attr).header}：数值中的单位“{q.unit}”与“{unit_col}”列的“{row['unit']}”不一致，请统一",
+                        f"{path}.{attr}", typed=_typed(record[attr][0].value),
                     ).located(title, coord))
+                    row[attr] = None  # which unit is meant is unknown: not scored
             if attr == "actual_value" and q.direction is not None:
                 r.findings.append(finding(
-                    "P02", f"{title}!{coord}：实际值“{record[attr][0].value}”中的方向词已忽略，按 {q.value} 计算；请只填写实际数",
+                    "P02", f"实际值“{_clip(record[attr][0].value)}”中的方向词已忽略，按 {q.value} 计算；请只填写实际数",
                     f"{path}.{attr}",
                 ).located(title, coord))
             if attr == "target_value" and q.direction is not None:
@@ -347,11 +388,51 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
                     row["direction"] = q.direction
                 elif row["direction"] is not q.direction:
                     r.findings.append(finding(
-                        "V11", f"{title}!{coord}：目标值中写的是“{q.direction.value}”，方向列却是“{row['direction'].value}”，请统一",
+                        "V11", f"目标值中写的是“{q.direction.value}”，方向列却是“{row['direction'].value}”，请统一",
                         f"{path}.direction",
                     ).located(title, coord))
+        _percent_convention(r, title, record, values, row, path, band)
         out.append(row)
     return out
+
+
+def _percent_convention(r: _Reader, title: str, record: dict[str, tuple[Any, bool, str]], values: dict[str, Any],
+                        row: dict[str, Any], path: str, band: tuple[Decimal, Decimal]) -> None:
+    """Read a % row's target and actual, and its 手工完成率, by the one percent convention (README)."""
+    target, actual = values.get("target_value"), values.get("actual_value")
+    override = values.get("override_rate")
+    if isinstance(override, Quantity) and override.value is not None:
+        q = rate_reading(override, maximum=band[1])
+        coord = record["override_rate"][2]
+        if q.problem:
+            r.findings.append(finding("P01", f"手工完成率(%)：{q.problem}", f"{path}.override_rate",
+                                      typed=_typed(record["override_rate"][0].value)).located(title, coord))
+        elif q.note:
+            r.findings.append(finding("P02", f"手工完成率(%)：{q.note}", f"{path}.override_rate").located(title, coord))
+        row["override_rate"] = q.value
+    if not (isinstance(target, Quantity) and isinstance(actual, Quantity)):
+        return
+    if normalise_text(row.get("unit", "")) != "%" or row.get("target_value") is None or row.get("actual_value") is None:
+        return
+    from xlperf.quantity import Direction, direction_in_text
+
+    direction = row.get("direction") or direction_in_text(str(row.get("target_text", ""))) or Direction.GE
+    choice = resolve_percent_row(target, actual, direction, *band)
+    if choice is None or not choice.changed:
+        return
+    row["target_value"], row["actual_value"] = choice.target, choice.actual
+    labels = {"target_value": "目标值", "actual_value": "实际值"}
+    for attr, typed, used in choice.changed:
+        r.findings.append(finding(
+            "P02",
+            f"{labels[attr]}按 {used}% 计算（所填内容读作 {typed}% 时完成率为 {_pct(choice.typed_rate)}，"
+            f"明显不合理）；如确为 {typed}%，请直接填写“{typed}%”",
+            f"{path}.{attr}",
+        ).located(title, record[attr][2]))
+
+
+def _pct(value: Decimal | None) -> str:
+    return "无法计算" if value is None else f"{value.quantize(Decimal('0.01'))}%"
 
 
 def _management(r: _Reader, framework_id: str) -> list[dict[str, Any]]:
@@ -436,8 +517,10 @@ def read_book(wb: Workbook, values_loader: Any = None) -> tuple[Evaluation, list
         framework_id = "guangzhou-2023"
     data["framework"] = framework_id
     data["tasks"] = [v for v in _simple_list(r, L.TASKS_TABLE)]
-    data["outputs"] = _indicator_rows(r, L.OUTPUTS_TABLE)
-    data["benefits"] = _indicator_rows(r, L.BENEFITS_TABLE)
+    completion = get_framework(framework_id).completion
+    band = (completion.plausible_min, completion.plausible_max)
+    data["outputs"] = _indicator_rows(r, L.OUTPUTS_TABLE, band)
+    data["benefits"] = _indicator_rows(r, L.BENEFITS_TABLE, band)
     months_title = _table_sheet_title(r, L.MONTHS_TABLE)
     monthly: list[Decimal | None] = [None] * 12
     month_rows = r.read_table(L.MONTHS_TABLE)

@@ -45,6 +45,16 @@ def _ole_kind(data: bytes) -> str:
     return "legacy"
 
 
+def _legacy_kind(path: Path) -> str:
+    """What an OLE (non-encrypted) spreadsheet is, in words that fit its file name."""
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        return "是旧版 Excel 97-2003 工作簿（.xls），xlperf 只读 .xlsx"
+    if suffix == ".et":
+        return "是 WPS 表格文件（.et），xlperf 只读 .xlsx"
+    return f"实际是旧版 .xls 或 WPS .et 格式（只是扩展名为 {suffix or '空'}）"
+
+
 def check_file(path: Path, limits: Limits) -> None:
     """Refuse, with a message naming the file, anything that is not a sane .xlsx."""
     name = path.name
@@ -70,10 +80,7 @@ def check_file(path: Path, limits: Limits) -> None:
                     f"{name} 设置了打开密码（已加密），xlperf 无法读取；请在 Excel/WPS 中取消密码"
                     "（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后另存为 .xlsx"
                 )
-            raise WorkbookReadError(
-                f"{name} 是旧版 .xls 或 WPS .et 格式（只是扩展名为 .xlsx）；"
-                "请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
-            )
+            raise WorkbookReadError(f"{name} {_legacy_kind(path)}；请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试")
     if not zipfile.is_zipfile(path):
         raise WorkbookReadError(
             f"{name} 不是有效的 .xlsx 文件（文件已损坏或被截断，或根本不是表格文件）；请重新获取或另存一份"
@@ -82,6 +89,11 @@ def check_file(path: Path, limits: Limits) -> None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
+            if "mimetype" in names and zf.read("mimetype")[:64].startswith(b"application/vnd.oasis.opendocument"):
+                raise WorkbookReadError(
+                    f"{name} 是 OpenDocument 表格（.ods，LibreOffice/WPS 的格式），xlperf 只读 .xlsx；"
+                    "请在 LibreOffice、WPS 或 Excel 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
+                )
             if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
                 raise WorkbookReadError(f"{name} 是 zip 文件但不是 Excel 工作簿；请确认选择了正确的文件")
             total = 0

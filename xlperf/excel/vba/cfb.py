@@ -71,7 +71,8 @@ def _build_tree(streams: Mapping[str, bytes]) -> _Node:
         for part in parts[:-1]:
             nxt = node.children.get(part)
             if nxt is None:
-                nxt = node.children[part] = _Node(part, TYPE_STORAGE)
+                # 2.6.3: a storage's Starting Sector Location and Stream Size MUST be zero.
+                nxt = node.children[part] = _Node(part, TYPE_STORAGE, start=0, size=0)
             elif nxt.kind != TYPE_STORAGE:
                 raise ValueError(f"{path!r}: {part!r} is a stream, not a storage")
             node = nxt

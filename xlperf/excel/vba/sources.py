@@ -2,7 +2,8 @@
 
 * ``xlwings`` and ``Dictionary``: taken from the installed (pinned) xlwings wheel,
   ``xlwings_custom_addin.bas`` with ``PROJECT_NAME`` set, and ``addin/Dictionary.cls`` (needed on Mac).
-* ``xlperf_Ribbon``, ``ThisWorkbook``, ``xlperf_Test``: hand-written sources in ``macros/``.
+* ``xlperf_Ribbon``, ``ThisWorkbook``, ``xlperf_Test``: hand-written sources in ``xlperf/excel/macros/``
+  (package data: they travel in the wheel, so ``xlperf addin build`` works from a plain ``pip install``).
 * ``xlperf_udfs``: generated from :data:`xlperf.excel.registry.UDFS` in the shape of xlwings'
   ``generate_vba_wrapper`` (xlwings/udfs.py), plus a sub that registers the Chinese help texts.
 """
@@ -44,8 +45,8 @@ _XLWINGS_VERSION_RE = re.compile(r'^Public Const XLWINGS_VERSION As String = "([
 
 
 def default_macros_dir() -> Path:
-    """``macros/`` at the root of the xlperf source tree (it is not part of the installed wheel)."""
-    return Path(__file__).resolve().parents[3] / "macros"
+    """``xlperf/excel/macros/``: the hand-written VBA sources, installed with the package."""
+    return Path(__file__).resolve().parents[1] / "macros"
 
 
 def _crlf(text: str) -> str:
@@ -53,13 +54,10 @@ def _crlf(text: str) -> str:
 
 
 def read_macro(name: str, macros_dir: Path | None = None) -> str:
-    """Read one VBA source from ``macros/`` as ASCII text with CRLF line endings."""
+    """Read one VBA source from the macros folder as ASCII text with CRLF line endings."""
     path = (macros_dir or default_macros_dir()) / name
     if not path.is_file():
-        raise FileNotFoundError(
-            f"VBA source {path} not found: build the add-in from an xlperf source checkout "
-            "(macros/ is not installed with the package) or pass macros_dir"
-        )
+        raise FileNotFoundError(f"VBA source {path} not found: the xlperf installation is incomplete (reinstall it)")
     raw = path.read_bytes()
     try:
         text = raw.decode("ascii")

@@ -1,0 +1,169 @@
+"""``xlperf intake``：财政局收取报送邮件、核验、归档并生成汇总。
+
+模块顶层只导入 click；邮件、SQLite、openpyxl、pandas 在命令执行时才导入。
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xlperf.commands.common import limits_options, make_limits
+
+EXIT_INPUT = 2
+
+
+@click.command(name="intake")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="归档文件夹：<年度>/<部门>/<收到时间>_<编号>/、收件台账.sqlite、汇总.xlsx、汇总.csv。")
+@click.option("--receipt", is_flag=True,
+              help="给每份报送的发件人发回执（经发件箱发送，每份最多一次）；邮件设置同 xlperf submit。")
+@click.option("--imap-cafile", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="邮箱服务器使用内网自签名证书时的 CA 证书文件（PEM）；也可用 XLPERF_IMAP_CAFILE。")
+@click.option("--imap-timeout", type=float, default=30, show_default=True, metavar="SECONDS",
+              help="连接邮箱服务器与每步等待的超时秒数。")
+@click.option("--batch-size", type=click.IntRange(1, 500), default=25, show_default=True,
+              help="每次从邮箱取回的邮件封数（邮件多时分批读取，不会一次全部读入内存）。")
+@click.option("--from", "sender", default=None, metavar="ADDR", help="回执的发件人地址；也可用 XLPERF_SMTP_FROM。")
+@click.option("--smtp-host", default=None, metavar="HOST", help="发回执的邮件服务器；也可用 XLPERF_SMTP_HOST。")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+              help="邮件服务器端口；也可用 XLPERF_SMTP_PORT。")
+@click.option("--smtp-security", type=click.Choice(["none", "starttls", "ssl"]), default=None,
+              help="加密方式；也可用 XLPERF_SMTP_SECURITY。")
+@click.option("--smtp-user", default=None, metavar="USER",
+              help="登录用户名；密码只从 XLPERF_SMTP_PASSWORD 或系统钥匙串读取。")
+@click.option("--smtp-cafile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="邮件服务器的 CA 证书文件（PEM）；也可用 XLPERF_SMTP_CAFILE。")
+@click.option("--smtp-config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="邮件设置的 TOML 配置文件（[smtp] 表）。")
+@limits_options
+def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: Path | None, imap_timeout: float,
+           batch_size: int, config_path: Path | None, max_file_mb: float, max_expanded_mb: float, max_rows: int,
+           max_cells: int, **smtp: Any) -> None:
+    """收取各部门的报送邮件：核验报送包、重算得分、归档，并生成汇总。
+
+    \b
+    SOURCE 可以是（可给多个）：
+      imaps://用户名@服务器[:端口]/INBOX   IMAP 邮箱（只读：不删除、不移动、不标记任何邮件）；
+                                          密码来自环境变量 XLPERF_IMAP_PASSWORD 或系统钥匙串
+                                          （keyring set xlperf-imap 用户名）
+      文件夹                               其中（含子文件夹）所有 .eml 邮件
+      .eml 文件或 mbox 文件
+
+    \b
+    每封邮件的状态：
+      有效             附件与清单（SHA-256）一致，重算得分与清单一致
+      文件与清单不符   缺少附件，或附件在导出后被改动过
+      得分与重算不符   清单中的总分、等级或各部分得分与重算结果不同
+      无法读取         清单或工作簿无法读取（含压缩炸弹、XML 实体炸弹等，打开前即拒绝）
+      不是报送邮件     没有 xlperf 报送包清单的普通邮件
+
+    \b
+    归档：DIR/<年度>/<部门>/<收到时间>_<编号>/（原邮件 message.eml、附件、重算计分卡）；
+    同一部门同一年度后收到的有效报送取代先前的（两份都保留）。收件台账 DIR/收件台账.sqlite
+    记下已收的邮件（按 Message-ID 与报送包），再次运行不会重复收取。
+    然后对每个部门当前的报送生成 DIR/汇总.xlsx（与 xlperf batch 相同，另有“收件记录”表）和 汇总.csv。
+
+    \b
+    例：
+      XLPERF_IMAP_PASSWORD=… xlperf intake imaps://czj@mail.example.gov.cn/INBOX -o 2023报送/
+      xlperf intake 导出的邮件/ 归档.mbox -o 2023报送/ --receipt
+
+    退出码：0 新收的邮件都有效（或没有新邮件）；1 有不是有效报送的邮件；2 邮箱无法连接或登录、用法有误。
+    """
+    from xlperf.files import OutputError
+    from xlperf.intake.ledger import LedgerError
+    from xlperf.intake.receipt import ReceiptSettingsError, receipt_settings, send_receipts
+    from xlperf.intake.run import open_sources, run_intake
+    from xlperf.intake.sources import SourceError
+
+    def fail(message: str) -> None:
+        click.secho(f"错误：{message}", fg="red", err=True)
+        sys.exit(EXIT_INPUT)
+
+    settings = None
+    if receipt:
+        options = {"host": smtp.get("smtp_host"), "port": smtp.get("smtp_port"),
+                   "security": smtp.get("smtp_security"), "user": smtp.get("smtp_user"),
+                   "sender": smtp.get("sender"), "cafile": smtp.get("smtp_cafile")}
+        try:
+            settings = receipt_settings(options, None, config_path)
+        except ReceiptSettingsError as exc:
+            fail(str(exc))
+    try:
+        opened = open_sources(list(sources), cafile=imap_cafile, timeout=imap_timeout, batch_size=batch_size)
+    except SourceError as exc:
+        fail(str(exc))
+        return
+    progress, task = _progress()
+
+    def on_start(source: Any) -> None:
+        if progress is not None:
+            progress.start()
+            progress.update(task, total=(progress.tasks[0].total or 0) + (source.count or 0),
+                            description=source.name[-40:])
+
+    def on_done(taken: Any) -> None:
+        if progress is not None:
+            progress.update(task, advance=1, description=(taken.department or taken.status)[:30], refresh=True)
+
+    def receipts(ledger: Any, taken: Any) -> list[tuple[str, str]]:
+        return send_receipts(ledger, settings) if settings is not None else []
+
+    try:
+        report = run_intake(opened, out_dir, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells),
+                            on_start=on_start, on_done=on_done, receipts=receipts if receipt else None)
+    except (SourceError, LedgerError, OutputError) as exc:
+        if progress is not None:
+            progress.stop()
+        fail(str(exc))
+        return
+    if progress is not None:
+        progress.stop()
+    _print_report(report)
+    sys.exit(report.exit_code)
+
+
+def _progress() -> tuple[Any, Any]:
+    """进度条（写到 stderr；不是终端时不显示）。"""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), auto_refresh=False, transient=True)
+    return progress, progress.add_task("正在收取", total=0)
+
+
+def _print_report(report: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from xlperf.intake.run import SKIPPED
+    from xlperf.intake.verify import INTAKE_STATUSES, VALID
+
+    console = Console()
+    new = [t for t in report.taken if t.status != SKIPPED]
+    bad = [t for t in new if t.status != VALID]
+    if bad:
+        table = Table(title=f"需要处理的邮件（{len(bad)} 封）")
+        table.add_column("部门", overflow="fold")
+        table.add_column("状态")
+        table.add_column("说明", overflow="fold")
+        for t in bad[:30]:
+            table.add_row(Text(t.department or "—"), t.status, Text(t.reason))
+        console.print(table)
+        if len(bad) > 30:
+            console.print(f"……另有 {len(bad) - 30} 封，见 {report.summary_xlsx} 的“收件记录”表。")
+    for who, what in report.receipts:
+        click.echo(f"{who}：{what}")
+    counts = "，".join(f"{s} {report.count(s)}" for s in INTAKE_STATUSES)
+    click.echo(f"共 {len(report.taken)} 封：新收 {len(new)}（{counts}），已收过 {report.count(SKIPPED)}；"
+               f"用时 {report.seconds:.1f} 秒。")
+    click.echo(f"已写出：{report.summary_xlsx}、{report.summary_csv}")

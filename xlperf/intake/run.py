@@ -1,0 +1,247 @@
+"""``xlperf intake``: take the mailed submissions in, check them, file them, and write 汇总.
+
+Output folder layout::
+
+    DIR/收件台账.sqlite                       the ledger (idempotent re-runs, supersession, 回执)
+    DIR/<年度>/<部门>/<received>_<id>/         one submission: message.eml, the attachments as sent,
+                                              scorecard.json (re-scored), intake.json (status, reason)
+    DIR/未识别/<received>_<id>/                messages that are not an xlperf submission (kept as sent)
+    DIR/汇总.xlsx, DIR/汇总.csv               the batch 汇总 over the current submission of each
+                                              department and year, plus a 收件记录 sheet of every message
+
+A submission folder is written complete in a hidden temporary folder and renamed into place; its
+ledger row is written after that, so an interrupted run leaves nothing half-filed and the next run
+takes the message in again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from xlperf.batch import Outcome, fill_scored
+from xlperf.files import OutputError, atomic_write_bytes, atomic_write_text
+from xlperf.intake.ledger import Entry, Ledger
+from xlperf.intake.sources import RawMessage, Source, SourceError
+from xlperf.intake.verify import (
+    MESSAGE_FILE,
+    NOT_SUBMISSION,
+    UNREADABLE,
+    VALID,
+    Checked,
+    Parsed,
+    package_hash,
+    parse_message,
+    safe_name,
+)
+from xlperf.submission.package import safe_filename
+
+UNKNOWN_FOLDER = "未识别"
+SKIPPED = "已收过"
+
+
+@dataclass
+class Taken:
+    """What happened to one message in this run."""
+
+    source: str
+    status: str  # an intake status, or SKIPPED
+    reason: str
+    department: str = ""
+    year: int | None = None
+    folder: str = ""
+    key: str = ""
+
+
+@dataclass
+class IntakeReport:
+    taken: list[Taken] = field(default_factory=list)
+    summary_xlsx: Path | None = None
+    summary_csv: Path | None = None
+    receipts: list[tuple[str, str]] = field(default_factory=list)  # (department, what happened)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(t.status == status for t in self.taken)
+
+    @property
+    def exit_code(self) -> int:
+        """0: every new message was a 有效 submission (or nothing new); 1: some were not."""
+        new = [t for t in self.taken if t.status != SKIPPED]
+        return 0 if all(t.status == VALID for t in new) else 1
+
+
+def _received(parsed: Parsed, raw: RawMessage) -> datetime:
+    when = parsed.date or raw.received or datetime.now().astimezone()
+    return when.astimezone()
+
+
+def _message_id(parsed: Parsed, data: bytes) -> str:
+    return parsed.message_id or f"<无 Message-ID:{hashlib.sha256(data).hexdigest()[:32]}>"
+
+
+def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) -> Taken:
+    """Check and file one message (or skip it when the ledger has it already)."""
+    parsed = parse_message(raw.data)
+    mid = _message_id(parsed, raw.data)
+    phash = package_hash(parsed, raw.data)
+    key = Ledger.make_key(mid, phash)
+    if ledger.has(key):
+        return Taken(raw.source, SKIPPED, "此前已收下（同一 Message-ID 与报送包），未重复收取", key=key)
+    received = _received(parsed, raw)
+    ident = hashlib.sha256(key.encode()).hexdigest()[:8]
+    stamp = f"{received:%Y%m%d-%H%M%S}_{ident}"
+    tmp = out_dir / f".收件-{ident}-{uuid.uuid4().hex[:6]}.tmp"
+    tmp.mkdir(parents=True)
+    try:
+        atomic_write_bytes(tmp / MESSAGE_FILE, raw.data)
+        for att in parsed.attachments:
+            if att.name == MESSAGE_FILE:
+                att.name = safe_name("附件_" + att.name)
+            target = tmp / att.name
+            assert target.resolve().parent == tmp.resolve()  # safe_name() leaves no separators
+            atomic_write_bytes(target, att.data)
+        if not raw.data:
+            checked = Checked(UNREADABLE, "邮件文件为空或过大，无法读取")
+        else:
+            from xlperf.intake.verify import check_package
+
+            checked = check_package(parsed, tmp, limits)
+        department = checked.department
+        if department:
+            rel = Path(safe_filename(str(checked.year or "未填年度"))) / safe_filename(department) / stamp
+        else:
+            rel = Path(UNKNOWN_FOLDER) / stamp
+        outcome = _outcome(checked, rel, received) if checked.card is not None else None
+        if checked.card is not None:
+            atomic_write_text(tmp / "scorecard.json", json.dumps(checked.card, ensure_ascii=False, indent=2) + "\n")
+        record = {"status": checked.status, "reason": checked.reason, "message_id": mid, "package_hash": phash,
+                  "source": raw.source, "received": received.isoformat(timespec="seconds"),
+                  "sender": parsed.sender, "subject": parsed.subject, "department": department,
+                  "year": checked.year}
+        atomic_write_text(tmp / "intake.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        final = out_dir / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # left by a run that stopped before its ledger row: replace it
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    ledger.add(Entry(key, mid, phash, raw.source, received.isoformat(timespec="seconds"),
+                     datetime.now().astimezone().isoformat(timespec="seconds"), parsed.sender, parsed.subject,
+                     checked.status, checked.reason, department, checked.year, rel.as_posix(), outcome))
+    return Taken(raw.source, checked.status, checked.reason, department, checked.year, rel.as_posix(), key)
+
+
+def _outcome(checked: Checked, rel: Path, received: datetime) -> dict[str, Any]:
+    """The batch Outcome of a re-scored submission (links relative to the output folder)."""
+    out = Outcome(index=0, file=(rel / checked.workbook).as_posix(), status="", message="")
+    fill_scored(out, checked.loaded, checked.result, checked.card or {})
+    scoring = out.message
+    out.status = checked.status
+    out.message = f"{checked.reason}；{scoring}"
+    out.sha256 = checked.loaded.sha256
+    out.scored = checked.workbook
+    out.link = (rel / checked.workbook).as_posix()
+    out.label = rel.as_posix()
+    out.modified = received.timestamp()
+    data = asdict(out)
+    data["findings"] = out.findings
+    return data
+
+
+# ------------------------------------------------------------------------------ whole run
+
+
+def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None,
+               on_start: Callable[[Source], None] | None = None,
+               on_done: Callable[[Taken], None] | None = None,
+               receipts: Callable[[Ledger, list[Taken]], list[tuple[str, str]]] | None = None) -> IntakeReport:
+    """Take in every message of every source, then write 汇总 over the current submissions.
+
+    Raises :class:`SourceError` when a source cannot be opened (nothing of it is taken in then;
+    what earlier sources gave stays filed and recorded)."""
+    start = time.perf_counter()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"无法创建输出文件夹 {out_dir}：{exc.strerror or exc}；请换一个可写的位置") from exc
+    report = IntakeReport()
+    ledger = Ledger(out_dir)
+    try:
+        for source in sources:
+            source.open()
+            try:
+                if on_start is not None:
+                    on_start(source)
+                for raw in source:
+                    taken = take_in(raw, out_dir, ledger, limits)
+                    report.taken.append(taken)
+                    if on_done is not None:
+                        on_done(taken)
+            finally:
+                source.close()
+        if receipts is not None:
+            report.receipts = receipts(ledger, report.taken)
+        report.summary_xlsx, report.summary_csv = write_intake_summary(ledger, out_dir)
+    finally:
+        ledger.close()
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+LEDGER_COLUMNS = ("收到时间", "发件人", "主题", "部门", "年度", "状态", "说明", "当前", "回执", "文件夹", "来源")
+
+
+def ledger_rows(ledger: Ledger) -> list[dict[str, Any]]:
+    current = {e.key for e in ledger.current()}
+    rows = []
+    for e in ledger.entries():
+        if e.status == NOT_SUBMISSION or not e.department:
+            state = "—"
+        elif e.key in current:
+            state = "当前"
+        elif e.superseded_by:
+            state = "已被后来的有效报送取代"
+        else:
+            state = "未采用（该部门另有有效报送）" if e.status != VALID else "—"
+        rows.append({"收到时间": e.received.replace("T", " ")[:16], "发件人": e.sender, "主题": e.subject,
+                     "部门": e.department or None, "年度": e.year, "状态": e.status, "说明": e.reason, "当前": state,
+                     "回执": e.receipt or None, "文件夹": e.folder, "来源": e.source})
+    return rows
+
+
+def write_intake_summary(ledger: Ledger, out_dir: Path) -> tuple[Path, Path]:
+    """汇总 over the current submission of each department and year (the same sheets as batch)."""
+    from xlperf.summary import _frame, write_summary
+
+    outcomes: list[Outcome] = []
+    for i, e in enumerate(ledger.current()):
+        if e.outcome is not None:
+            data = dict(e.outcome)
+            data["index"] = i
+            outcomes.append(Outcome(**data))
+        else:
+            outcomes.append(Outcome(index=i, file=e.folder, status=e.status, message=e.reason,
+                                    department=e.department, year=e.year, label=e.folder))
+    extra = {"收件记录": _frame(ledger_rows(ledger), LEDGER_COLUMNS)}
+    return write_summary(outcomes, out_dir, extra=extra)
+
+
+def open_sources(texts: Sequence[str], **kwargs: Any) -> list[Source]:
+    from xlperf.intake.sources import open_source
+
+    return [open_source(t, **kwargs) for t in texts]
+
+
+__all__ = ["IntakeReport", "SourceError", "Taken", "open_sources", "run_intake", "take_in"]

@@ -1,0 +1,274 @@
+"""One received message → one checked submission.
+
+1. Parse the message (anything at all: a message that is not MIME is simply "not a submission").
+2. Collect its attachments; names are decoded (RFC 2231 ``filename*=`` and RFC 2047 ``name="=?…?="``,
+   as xlperf's mail writes them) and reduced to a bare, safe file name, so ``../`` or ``C:\\`` in a
+   name can never place a file outside the submission folder.
+3. Find the xlperf package manifest (schema ``xlperf.package/1``, what ``xlperf submit`` writes); check
+   every listed file's size and SHA-256 against the attachment of that name.
+4. Only then run the workbook through the same pre-open checks as everywhere
+   (:func:`xlperf.workbook.safety.open_workbook`, via :func:`xlperf.pipeline.load_input`), re-score it
+   with the framework the manifest names, and compare with the manifest's total, rating, sections
+   and error count.
+
+Statuses: 有效 · 文件与清单不符 · 得分与重算不符 · 无法读取 · 不是报送邮件.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from email.message import Message
+from email.utils import parseaddr, parsedate_to_datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from xlperf.submission.package import MANIFEST_SUFFIX, PACKAGE_SCHEMA, safe_filename
+
+VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION = "有效", "文件与清单不符", "得分与重算不符", "无法读取", "不是报送邮件"
+INTAKE_STATUSES = (VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION)
+MAX_MANIFEST_BYTES = 5 * 1024 * 1024
+MESSAGE_FILE = "message.eml"
+
+
+@dataclass
+class Attachment:
+    name: str  # safe, bare file name used on disk
+    original: str  # the name as the message gave it (decoded)
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class Parsed:
+    """What the message says about itself, before any checking."""
+
+    message_id: str
+    sender: str  # addr-spec of From (or Reply-To)
+    sender_display: str
+    subject: str
+    date: datetime | None
+    attachments: list[Attachment] = field(default_factory=list)
+    manifest: Attachment | None = None
+    problem: str = ""  # why it could not be parsed as mail at all
+
+
+def safe_name(name: str, fallback: str = "附件") -> str:
+    """The last path component of ``name`` (``/`` and ``\\`` both separate), made a safe file name."""
+    bare = PurePosixPath(name.replace("\\", "/")).name.strip()
+    if bare in ("", ".", ".."):
+        bare = fallback
+    return safe_filename(bare, fallback)
+
+
+def parse_message(data: bytes) -> Parsed:
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+    except Exception as exc:  # the stdlib parser is lenient; this is a safety net
+        return Parsed("", "", "", "", None, problem=f"无法解析邮件（{type(exc).__name__}）")
+    mid = str(msg.get("Message-ID", "") or "").strip()
+    reply = str(msg.get("Reply-To", "") or "") or str(msg.get("From", "") or "")
+    display, addr = parseaddr(reply)
+    date = None
+    if msg.get("Date"):
+        try:
+            date = parsedate_to_datetime(str(msg["Date"]))
+        except (TypeError, ValueError, IndexError):
+            date = None
+        if date is not None and date.tzinfo is None:
+            date = date.astimezone()
+    parsed = Parsed(mid, addr, display, str(msg.get("Subject", "") or ""), date)
+    used: set[str] = set()
+    for part in _parts(msg):
+        filename = _filename(part)
+        if filename is None:
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        name = safe_name(filename)
+        stem, dot, suffix = name.rpartition(".")
+        n = 2
+        while name.casefold() in used:
+            name = f"{stem}-{n}.{suffix}" if dot else f"{name}-{n}"
+            n += 1
+        used.add(name.casefold())
+        att = Attachment(name, filename, payload)
+        parsed.attachments.append(att)
+        if parsed.manifest is None and _is_manifest(att):
+            parsed.manifest = att
+    return parsed
+
+
+def _parts(msg: Message) -> list[Message]:
+    if not msg.is_multipart():
+        return []
+    return [p for p in msg.walk() if not p.is_multipart()]
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:  # a malformed parameter
+        name = None
+    if name:
+        return str(name)
+    if part.get_content_disposition() == "attachment":
+        return "附件"
+    return None
+
+
+def _is_manifest(att: Attachment) -> bool:
+    if att.name.endswith(MANIFEST_SUFFIX):
+        return True
+    if att.name.lower().endswith(".json") and len(att.data) <= MAX_MANIFEST_BYTES:
+        return f'"{PACKAGE_SCHEMA}"'.encode() in att.data[:4096]
+    return False
+
+
+def package_hash(parsed: Parsed, raw: bytes) -> str:
+    """The identity of what was sent: the manifest's SHA-256 (or the whole message's, for other mail)."""
+    return parsed.manifest.sha256 if parsed.manifest is not None else hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one message's package."""
+
+    status: str
+    reason: str
+    manifest: dict[str, Any] = field(default_factory=dict)
+    workbook: str = ""  # attachment name of the frozen workbook
+    loaded: Any = None
+    result: Any = None
+    card: dict[str, Any] | None = None
+
+    @property
+    def department(self) -> str:
+        return str(self.manifest.get("department") or self.manifest.get("short_name") or "")
+
+    @property
+    def year(self) -> int | None:
+        year = self.manifest.get("year")
+        return year if isinstance(year, int) else None
+
+
+def read_manifest(parsed: Parsed) -> tuple[dict[str, Any] | None, str]:
+    """The manifest as a dict, or why it cannot be read."""
+    att = parsed.manifest
+    if att is None:
+        if parsed.problem:
+            return None, parsed.problem
+        names = "、".join(a.name for a in parsed.attachments) or "没有附件"
+        return None, f"邮件中没有 xlperf 报送包清单（*{MANIFEST_SUFFIX}）；附件：{names}"
+    if len(att.data) > MAX_MANIFEST_BYTES:
+        return None, f"清单 {att.name} 过大（{len(att.data) // 1024} KB），不是 xlperf 生成的清单"
+    try:
+        data = json.loads(att.data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, f"清单 {att.name} 不是有效的 JSON（{exc}）；请该部门重新导出报送包后再发"
+    if not isinstance(data, dict) or data.get("schema") != PACKAGE_SCHEMA:
+        return None, f"清单 {att.name} 不是 xlperf 报送包清单（schema 应为 {PACKAGE_SCHEMA}）"
+    return data, ""
+
+
+def check_files(parsed: Parsed, manifest: dict[str, Any]) -> tuple[str, str]:
+    """Every file the manifest lists is attached, with its size and SHA-256; returns (workbook name, problem)."""
+    by_name = {a.name.casefold(): a for a in parsed.attachments}
+    problems: list[str] = []
+    workbook = ""
+    files = manifest.get("files")
+    if not isinstance(files, list) or not files:
+        return "", "清单中没有文件记录（files）"
+    for entry in files:
+        if not isinstance(entry, dict):
+            problems.append("清单中的文件记录格式不对")
+            continue
+        listed = str(entry.get("name") or "")
+        name = safe_name(listed)
+        att = by_name.get(name.casefold())
+        if att is None:
+            problems.append(f"清单列出的 {listed} 不在附件中")
+            continue
+        if entry.get("role") == "workbook":
+            workbook = att.name
+        if str(entry.get("sha256") or "").lower() != att.sha256:
+            problems.append(f"附件 {att.name} 的 SHA-256 与清单记录不符（导出后被改动过，或传输中损坏）")
+        elif entry.get("bytes") is not None and entry.get("bytes") != len(att.data):
+            problems.append(f"附件 {att.name} 的大小 {len(att.data)} 字节与清单记录的 {entry.get('bytes')} 不符")
+    if not problems and not workbook:
+        problems.append("清单中没有工作簿（role 为 workbook 的文件）")
+    return workbook, "；".join(problems)
+
+
+def _money(value: Any) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
+    """Differences between the manifest's score card and the recomputed one, in Chinese (empty: equal)."""
+    diffs: list[str] = []
+    claimed, computed = _money(manifest.get("total")), _money(card["total"])
+    if claimed != computed:
+        diffs.append(f"清单总分 {manifest.get('total')}，重算 {card['total']:.2f}")
+    if str(manifest.get("rating") or "") != card["rating"]:
+        diffs.append(f"清单等级 {manifest.get('rating') or '（空）'}，重算 {card['rating']}")
+    found = manifest.get("scorecard")
+    stated: dict[str, Any] = found if isinstance(found, dict) else {}
+    found = stated.get("sections")
+    sections: dict[str, Any] = found if isinstance(found, dict) else {}
+    names = {"output": "产出", "benefit": "效益", "spending": "支出率", "duty": "履职效能", "management": "管理效率"}
+    for key, value in card["sections"].items():
+        if key in sections and _money(sections[key]) != _money(value):
+            diffs.append(f"清单{names.get(key, key)} {sections[key]}，重算 {value:.2f}")
+    if isinstance(stated.get("total"), int | float) and _money(stated["total"]) != computed:
+        diffs.append(f"清单计分卡总分 {stated['total']}，重算 {card['total']:.2f}")
+    if manifest.get("errors") is not None and manifest.get("errors") != card["errors"]:
+        diffs.append(f"清单错误数 {manifest.get('errors')}，重算 {card['errors']}")
+    return diffs
+
+
+def check_package(parsed: Parsed, folder: Path, limits: Any = None) -> Checked:
+    """Steps 3–4 for a message whose attachments are already written to ``folder``."""
+    from xlperf.framework import FrameworkError, get_framework
+    from xlperf.pipeline import InputError, assess, load_input
+
+    manifest, problem = read_manifest(parsed)
+    if manifest is None:
+        status = NOT_SUBMISSION if parsed.manifest is None else UNREADABLE
+        return Checked(status, problem)
+    workbook, problem = check_files(parsed, manifest)
+    if problem:
+        return Checked(MISMATCH, problem, manifest, workbook)
+    framework_id = str(manifest.get("framework") or "")
+    if not framework_id or framework_id.lower().endswith(".toml") or any(c in framework_id for c in "/\\:"):
+        # only a bundled framework: a path in a mailed manifest must never make us read a file here
+        return Checked(UNREADABLE, f"清单中的计分框架 {framework_id or '（空）'} 不是 xlperf 自带的框架", manifest, workbook)
+    try:
+        framework = get_framework(framework_id)
+    except (FrameworkError, KeyError, ValueError, OSError) as exc:
+        return Checked(UNREADABLE, f"清单中的计分框架 {framework_id or '（空）'} 无法使用：{exc}", manifest, workbook)
+    try:
+        loaded = load_input(folder / workbook, limits)  # the pre-open checks run first, inside
+    except InputError as exc:
+        return Checked(UNREADABLE, f"附件工作簿无法读取：{exc}", manifest, workbook)
+    result = assess(loaded, framework)
+    card = result.scorecard(workbook=workbook, sha256=loaded.sha256)
+    diffs = compare_scores(manifest, card)
+    if diffs:
+        return Checked(RESCORED, "重算得分与清单不符：" + "；".join(diffs), manifest, workbook, loaded, result, card)
+    reason = f"文件与清单一致，重算得分 {card['total']:.2f}（{card['rating']}）与清单一致"
+    if manifest.get("forced"):
+        reason += f"；强制报送，原因：{manifest.get('reason') or '（未写）'}"
+    return Checked(VALID, reason, manifest, workbook, loaded, result, card)

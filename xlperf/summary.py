@@ -1,0 +1,446 @@
+"""汇总.xlsx / 汇总.csv: what the finance bureau's reviewer reads, for ``xlperf batch`` and ``xlperf intake``.
+
+Sheets (pandas builds the tables, the openpyxl engine writes them):
+
+- 汇总      every file found, with its status and the reason in Chinese (also saved as 汇总.csv)
+- 排名      the ranked departments (neither 未填写 nor 重复): total, rating, the five sections, the five
+            ratios, error/warning counts, links to the scored workbook and to its 校验结果 sheet
+- 总分图    a bar chart of the totals, its axis starting just below the lowest total, alone on its page
+- 管理效率  the 22 indicators × departments (a pivot), cells below full marks shaded
+- 问题统计  each finding code: how many departments have it, which ones, how many findings
+- 自报对比  the total and rating a workbook states (合计/等级 it claims) against the recomputed ones
+- 等级分布, 问题清单
+
+Scores travel as the score card's two-decimal values; nothing is summed in floating point (ranking
+and the claimed/recomputed difference use :class:`~decimal.Decimal`; the pivots only place values).
+Text from the workbooks is always written as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from xlperf.batch import (
+    BLANK,
+    DUPLICATE,
+    ERRORS,
+    FAILED,
+    RATINGS,
+    SUMMARY_CSV,
+    SUMMARY_XLSX,
+    UNREADABLE,
+    Outcome,
+)
+
+#: 汇总 (first sheet) and 汇总.csv columns
+COLUMNS = ("部门", "年度", "产出", "效益", "支出率", "履职效能", "管理效率", "总分", "排名", "等级",
+           "错误数", "提醒数", "状态", "说明", "文件", "计分工作簿", "sha256")
+SECTION_COLUMNS = {"output": "产出", "benefit": "效益", "spending": "支出率", "duty": "履职效能",
+                   "management": "管理效率"}
+RATIO_COLUMNS = {"budget_execution": "预算执行率(%)", "carryover": "结转结余率(%)",
+                 "public_funds_control": "公用经费控制率(%)", "three_public_execution": "“三公”经费执行率(%)",
+                 "fixed_asset_utilization": "固定资产利用率(%)"}
+RANKING_COLUMNS = ("排名", "部门", "年度", "总分", "等级", *SECTION_COLUMNS.values(), *RATIO_COLUMNS.values(),
+                   "错误数", "提醒数", "计分工作簿", "校验结果")
+TEXT_COLUMNS = ("部门", "等级", "状态", "说明", "文件", "计分工作簿", "sha256")
+FINDING_COLUMNS = ("文件", "部门", "代码", "级别", "工作表", "单元格", "说明")
+STATS_COLUMNS = ("代码", "级别", "问题", "部门数", "条数", "涉及部门")
+CLAIM_COLUMNS = ("部门", "年度", "自报总分", "重算总分", "差额", "自报等级", "重算等级", "是否一致")
+SEVERITY_LABELS = {"error": "错误", "warning": "提醒"}
+NUMBER_COLUMNS = (*SECTION_COLUMNS.values(), "总分", *RATIO_COLUMNS.values(), "自报总分", "重算总分", "差额")
+CHECKS_SHEET = "校验结果"
+SHEET_ORDER = ("汇总", "排名", "总分图", "管理效率", "问题统计", "自报对比", "等级分布", "问题清单")
+
+
+def _dec(value: float | str | None) -> Decimal | None:
+    """A two-decimal score card value as the Decimal it was (``str`` of the float is exact for these)."""
+    return None if value is None else Decimal(str(value))
+
+
+def rank(outcomes: Sequence[Outcome]) -> dict[int, int]:
+    """按总分排名（只排参加排名的；并列者名次相同，下一名次跳过，如 1、2、2、4）。"""
+    scored = [o for o in outcomes if o.is_scored]
+    totals = sorted((_dec(o.total) or Decimal(0) for o in scored), reverse=True)
+    first: dict[Decimal, int] = {}
+    for i, t in enumerate(totals, start=1):
+        first.setdefault(t, i)
+    return {o.index: first[_dec(o.total) or Decimal(0)] for o in scored}
+
+
+def _label(o: Outcome) -> str:
+    return o.label or o.file
+
+
+def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    """汇总：每个文件一行，列见 ``COLUMNS``。"""
+    ranks = rank(outcomes)
+    rows = []
+    for o in outcomes:
+        rows.append({
+            "部门": o.department or None,
+            "年度": o.year,
+            **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
+            "总分": o.total,
+            "排名": ranks.get(o.index),
+            "等级": o.rating or None,
+            "错误数": o.errors if o.has_score else None,
+            "提醒数": o.warnings if o.has_score else None,
+            "状态": o.status,
+            "说明": o.message,
+            "文件": _label(o),
+            "计分工作簿": o.scored or None,
+            "sha256": o.sha256 or None,
+        })
+    return rows
+
+
+def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
+    """等级分布：参加排名者的 优/良/中/差 个数，以及其中有错误、未填写、重复、无法读取、处理失败的个数。"""
+    counts = dict.fromkeys(RATINGS, 0)
+    for o in outcomes:
+        if o.is_scored:
+            counts[o.rating] = counts.get(o.rating, 0) + 1
+    rows = list(counts.items())
+    rows.append(("其中有错误", sum(o.status == ERRORS for o in outcomes)))
+    for status in (BLANK, DUPLICATE, UNREADABLE, FAILED):
+        rows.append((status, sum(o.status == status for o in outcomes)))
+    rows.append(("合计", len(outcomes)))
+    return rows
+
+
+def finding_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    rows = []
+    for o in outcomes:
+        if o.status == BLANK:  # a blank template's dozens of "missing" findings say nothing more than 未填写
+            continue
+        for f in o.findings:
+            rows.append({
+                "文件": _label(o), "部门": o.department or None, "代码": f.get("code"),
+                "级别": SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")),
+                "工作表": f.get("sheet") or None, "单元格": f.get("cell") or None, "说明": f.get("message"),
+            })
+    return rows
+
+
+def _department_label(o: Outcome, several_years: bool) -> str:
+    name = o.department or Path(o.file).stem
+    return f"{name}（{o.year}）" if several_years and o.year else name
+
+
+def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    """排名：参加排名者按名次（并列时按文件）排列。"""
+    ranks = rank(outcomes)
+    ranked = sorted((o for o in outcomes if o.is_scored), key=lambda o: (ranks[o.index], _label(o)))
+    return [{
+        "排名": ranks[o.index], "部门": o.department or None, "年度": o.year, "总分": o.total,
+        "等级": o.rating or None,
+        **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
+        **{label: o.ratios.get(key) for key, label in RATIO_COLUMNS.items()},
+        "错误数": o.errors, "提醒数": o.warnings,
+        "计分工作簿": "打开" if o.link else None, "校验结果": "查看" if o.link else None,
+        "_link": o.link,
+    } for o in ranked]
+
+
+def management_frame(outcomes: Sequence[Outcome]) -> Any:
+    """管理效率：行是指标（编号、名称、分值），列是参加排名的部门（按名次），值是得分（透视，不求和）。"""
+    import pandas as pd
+
+    ranks = rank(outcomes)
+    ranked = sorted((o for o in outcomes if o.is_scored), key=lambda o: (ranks[o.index], _label(o)))
+    several_years = len({o.year for o in ranked}) > 1
+    long = [{"编号": m["id"], "指标": m["name"], "分值": m["full"], "部门": _department_label(o, several_years),
+             "order": n, "得分": m["score"]}
+            for n, o in enumerate(ranked) for m in o.management]
+    if not long:
+        return pd.DataFrame(columns=["编号", "指标", "分值"])
+    df = pd.DataFrame(long)
+    columns = list(dict.fromkeys(df.sort_values("order", kind="stable")["部门"]))
+    pivot = df.pivot_table(index=["编号", "指标", "分值"], columns="部门", values="得分", aggfunc="first", sort=False)
+    return pivot.reindex(columns=columns).reset_index().rename_axis(columns=None)
+
+
+def finding_stats(outcomes: Sequence[Outcome]) -> Any:
+    """问题统计：每个问题代码出现在几个部门（参加排名者）、是哪些部门、共几条；按部门数从多到少。"""
+    import pandas as pd
+
+    from xlperf.findings import CODES
+
+    ranked = [o for o in outcomes if o.is_scored]
+    several_years = len({o.year for o in ranked}) > 1
+    long = [{"代码": f.get("code"), "部门": _department_label(o, several_years), "级别": f.get("severity")}
+            for o in ranked for f in o.findings]
+    if not long:
+        return pd.DataFrame(columns=list(STATS_COLUMNS))
+    df = pd.DataFrame(long)
+    grouped = df.groupby("代码", sort=False).agg(
+        部门数=("部门", "nunique"), 条数=("部门", "size"), 涉及部门=("部门", lambda s: "、".join(dict.fromkeys(s))),
+        级别=("级别", "first"),
+    ).reset_index()
+    grouped["级别"] = grouped["级别"].map(lambda v: SEVERITY_LABELS.get(str(v), v))
+    grouped["问题"] = grouped["代码"].map(lambda c: CODES[c][1] if c in CODES else "")
+    grouped = grouped.sort_values(["部门数", "条数", "代码"], ascending=[False, False, True], kind="stable")
+    return grouped[list(STATS_COLUMNS)].reset_index(drop=True)
+
+
+def claim_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    """自报对比：工作簿自己写了总分或等级的，列出自报值与重算值（差额用 Decimal 计算）。"""
+    rows = []
+    for o in outcomes:
+        if not o.has_score or (o.claimed_total is None and not o.claimed_rating):
+            continue
+        claimed = None if o.claimed_total is None else Decimal(o.claimed_total)
+        computed = _dec(o.total)
+        diff = None if claimed is None or computed is None else claimed - computed
+        same_total = diff is None or abs(diff) < Decimal("0.005")
+        same_rating = not o.claimed_rating or o.claimed_rating == o.rating
+        rows.append({
+            "部门": o.department or _label(o), "年度": o.year, "自报总分": claimed, "重算总分": computed,
+            "差额": diff, "自报等级": o.claimed_rating or None, "重算等级": o.rating or None,
+            "是否一致": "一致" if same_total and same_rating else "不一致",
+        })
+    return rows
+
+
+def _clean(value: Any) -> Any:
+    """文本去掉 Excel 不允许的控制字符并截断到单元格上限（openpyxl 否则会拒绝写入）。"""
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
+    return value
+
+
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame([{c: _clean(r.get(c)) for c in columns} for r in rows], columns=list(columns))
+
+
+def main_frame(outcomes: Sequence[Outcome]) -> Any:
+    """汇总的 DataFrame（数值列为数字，空值为 NA）。"""
+    import pandas as pd
+
+    df = _frame(summary_rows(outcomes), COLUMNS)
+    for col in ("年度", "排名", "错误数", "提醒数"):
+        df[col] = df[col].astype("Int64")
+    for col in (*SECTION_COLUMNS.values(), "总分"):
+        df[col] = pd.to_numeric(df[col]).astype("Float64")
+    return df
+
+
+def write_summary(outcomes: Sequence[Outcome], out_dir: Path,
+                  extra: dict[str, Any] | None = None) -> tuple[Path, Path]:
+    """写出 汇总.xlsx 与 汇总.csv（原子写入），返回两者的路径。``extra``：放在 汇总 之后的其他表
+    （表名 → DataFrame，如 intake 的 收件记录）。"""
+    from xlperf.files import atomic_path, atomic_write_bytes
+
+    df = main_frame(outcomes)
+    xlsx, csv = out_dir / SUMMARY_XLSX, out_dir / SUMMARY_CSV
+    with atomic_path(xlsx) as tmp:
+        _write_xlsx(tmp, df, outcomes, extra or {})
+    atomic_write_bytes(csv, csv_bytes(df))
+    return xlsx, csv
+
+
+def csv_bytes(df: Any) -> bytes:
+    """汇总的 CSV：UTF-8 带 BOM（Excel 直接打开不乱码），CRLF 换行；以 = + - @ 开头的文字前加 '
+    （OWASP 建议的 CSV 公式注入防护），使 Excel 把它显示为文字而不是执行公式。"""
+    safe = df.copy()
+    for col in TEXT_COLUMNS:
+        safe[col] = safe[col].map(_csv_text, na_action="ignore")
+    text: str = safe.to_csv(index=False, lineterminator="\r\n")
+    return ("\ufeff" + text).encode("utf-8")
+
+
+def _csv_text(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome], extra: dict[str, Any]) -> None:
+    import pandas as pd
+
+    ranking_data = ranking_rows(outcomes)
+    ranking = _frame(ranking_data, RANKING_COLUMNS)
+    management = management_frame(outcomes)
+    sheets: dict[str, Any] = {
+        "汇总": df,
+        **extra,
+        "排名": ranking,
+        "管理效率": management,
+        "问题统计": finding_stats(outcomes),
+        "自报对比": _frame(claim_rows(outcomes), CLAIM_COLUMNS),
+        "等级分布": pd.DataFrame(distribution(outcomes), columns=["等级", "个数"]),
+        "问题清单": _frame(finding_rows(outcomes), FINDING_COLUMNS),
+    }
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, frame in sheets.items():
+            frame.to_excel(xw, sheet_name=name, index=False)
+        book = xw.book
+        for name, frame in sheets.items():
+            _format_sheet(book[name], frame)
+        _links(book["排名"], ranking_data)
+        _mark_below_full(book["管理效率"], management)
+        chart_ws = book.create_sheet("总分图")
+        _chart(chart_ws, book["排名"], ranking_data)
+        order = [SHEET_ORDER[0], *extra, *SHEET_ORDER[1:]]
+        book._sheets.sort(key=lambda ws: order.index(ws.title))
+        book.active = 0
+        for ws in book.worksheets:
+            _print_setup(ws)
+
+
+def _format_sheet(ws: Any, frame: Any) -> None:
+    """文字按文本写（以 = 开头也不成为公式）；表头加粗、冻结首行、自动筛选、合适的列宽与数字格式。"""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from xlperf.workbook.cells import put_text
+
+    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    wrap = Alignment(vertical="top", wrap_text=True)
+    columns = list(frame.columns)
+    for c, name in enumerate(columns, start=1):
+        head = ws.cell(row=1, column=c)
+        put_text(head, str(name))
+        head.font, head.fill = head_font, head_fill
+        head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        numeric = name in NUMBER_COLUMNS or (ws.title == "管理效率" and c > 3)
+        width = max(8, min(14, _display_width(str(name)) + 2))
+        for r, value in enumerate(frame[name].tolist(), start=2):
+            cell = ws.cell(row=r, column=c)
+            cell.alignment = wrap
+            if isinstance(value, str):
+                put_text(cell, value)
+                width = max(width, min(60, _display_width(value) + 2))
+            elif numeric and cell.value is not None:
+                cell.number_format = "0.00"
+        if name in ("说明", "涉及部门", "指标"):
+            width = min(width, 40)
+        elif name in ("文件", "计分工作簿"):
+            width = min(width, 36)
+        elif name == "部门":
+            width = min(width, 30)
+        elif name == "sha256":
+            width = 20
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "A2"
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+
+
+def _display_width(text: str) -> int:
+    from xlperf.workbook.printing import text_width
+
+    return text_width(text[:80])
+
+
+PRINT_TITLE = "部门整体支出绩效自评汇总"
+#: a sheet whose columns add up to more than this (in character widths) prints landscape
+PORTRAIT_WIDTH = 95
+#: 汇总 prints without its sha256 column (kept in the sheet and in 汇总.csv)
+UNPRINTED = {"汇总": ("sha256",)}
+
+
+def _print_setup(ws: Any) -> None:
+    """A4, one page wide, the heading row on every page, the sheet's name in the header and
+    "第 N 页，共 M 页" at the foot; landscape when wide; row heights from the wrapped text.
+    总分图 prints alone on one landscape page."""
+    from openpyxl.utils import get_column_letter
+
+    from xlperf.workbook.printing import column_widths, fit_row_heights, setup_print
+
+    header = f"{PRINT_TITLE} · {ws.title}"
+    if ws.title == "总分图":
+        setup_print(ws, landscape=True, header=header)
+        ws.page_setup.fitToHeight = 1
+        return
+    heads = [c.value for c in ws[1]]
+    shown = [i for i, h in enumerate(heads, start=1) if h not in UNPRINTED.get(ws.title, ())]
+    widths = column_widths(ws)
+    wide = sum(widths.get(c, 8.43) for c in shown) > PORTRAIT_WIDTH
+    fit_row_heights(ws)
+    setup_print(ws, title_rows="1:1", landscape=wide, header=header)
+    if shown and len(shown) < len(heads):
+        ws.print_area = f"A1:{get_column_letter(max(shown))}{ws.max_row}"
+
+
+def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
+    """排名表的“计分工作簿”“校验结果”两列：指向计分工作簿（相对于 汇总.xlsx 的路径）及其 校验结果 表。"""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    book_col = RANKING_COLUMNS.index("计分工作簿") + 1
+    checks_col = RANKING_COLUMNS.index("校验结果") + 1
+    for r, row in enumerate(rows, start=2):
+        link = row.get("_link")
+        if not link:
+            continue
+        for col, location in ((book_col, None), (checks_col, f"'{CHECKS_SHEET}'!A1")):
+            cell = ws.cell(row=r, column=col)
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, target=link, location=location)
+            cell.style = "Hyperlink"
+
+
+def _mark_below_full(ws: Any, frame: Any) -> None:
+    """管理效率：得分低于分值的单元格用浅红底色标出。"""
+    from openpyxl.styles import Font, PatternFill
+
+    fill, font = PatternFill("solid", fgColor="F8CBAD"), Font(color="9C0006")
+    for r, full in enumerate(frame["分值"].tolist(), start=2) if len(frame) else []:
+        for c in range(4, len(frame.columns) + 1):
+            cell = ws.cell(row=r, column=c)
+            if cell.value is not None and full is not None and _dec(cell.value) < _dec(full):  # type: ignore[operator]
+                cell.fill, cell.font = fill, font
+
+
+def axis_minimum(totals: Sequence[float]) -> float:
+    """总分轴的起点：最低总分之下的整 5 分（93.85 → 90，60 → 55），不低于 0。"""
+    if not totals:
+        return 0.0
+    low = min(totals)
+    return float(max(0, (math.ceil(low) - 1) // 5 * 5))
+
+
+def _chart(ws: Any, data_ws: Any, rows: list[dict[str, Any]]) -> None:
+    """单独一页的总分柱状图（参加排名者，按名次）；纵轴从最低总分之下开始，差别看得出来。"""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.label import DataLabelList
+
+    from xlperf.workbook.cells import put_text
+
+    n = len(rows)
+    put_text(ws["A1"], "各部门总分（按名次）" if n else "没有参加排名的部门")
+    if n == 0:
+        return
+    total_col = RANKING_COLUMNS.index("总分") + 1
+    dep_col = RANKING_COLUMNS.index("部门") + 1
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "各部门总分"
+    chart.y_axis.title = "总分"
+    chart.y_axis.scaling.min = axis_minimum([float(r["总分"]) for r in rows])
+    chart.y_axis.scaling.max = 100
+    chart.y_axis.majorUnit = 5 if chart.y_axis.scaling.min >= 50 else 10
+    chart.y_axis.delete = False
+    chart.x_axis.delete = False
+    chart.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top
+    chart.legend = None
+    chart.dataLabels = DataLabelList()
+    chart.dataLabels.showVal = True
+    chart.dataLabels.showSerName = chart.dataLabels.showCatName = chart.dataLabels.showLegendKey = False
+    chart.y_axis.number_format = "0"
+    chart.y_axis.majorGridlines = None
+    data = Reference(data_ws, min_col=total_col, min_row=1, max_row=n + 1)
+    cats = Reference(data_ws, min_col=dep_col, min_row=2, max_row=n + 1)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(cats)
+    # one A4 landscape page holds ~25 cm × 16 cm; long lists get a taller chart (and more pages)
+    chart.width = 25
+    chart.height = max(15.0, min(0.6 * n + 3, 200.0))
+    ws.add_chart(chart, "A2")

@@ -1,0 +1,374 @@
+"""The clerk's side of ``xlperf serve``: one uploaded workbook = one :class:`Job`.
+
+A job runs the same pipeline as ``xlperf run`` (``load_input`` with the pre-open checks of
+``xlperf.workbook.safety`` → ``assess`` → ``write_scored`` / ``write_scorecard`` /
+``write_report_docx``), so the page shows the very figures of the score card. The 报送包 and
+发送财政局 go through ``xlperf.submission.package`` and the outbox, exactly as ``xlperf submit``.
+
+Every upload lives in its own folder inside one private temporary folder (mode 0700, made by
+``tempfile.mkdtemp``). A failed upload's folder is removed at once; a job's folder is removed when
+the job is dropped (more than ``max_jobs`` jobs, or idle longer than ``ttl`` seconds) and the whole
+temporary folder when the server stops.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+
+from xlperf.findings import CODES, Finding
+
+if TYPE_CHECKING:
+    from xlperf.result import Result
+    from xlperf.submission.package import PackageResult
+
+ACCEPTED_SUFFIXES = (".xlsx", ".xlsm")
+_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+class UploadError(Exception):
+    """The upload cannot be processed; ``str()`` is the Chinese message shown on the page."""
+
+
+# ------------------------------------------------------------------------------ view helpers
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def sort_findings(findings: list[Finding], sheet_order: list[str]) -> list[Finding]:
+    """By sheet (in the workbook's order; unknown sheets and field paths last), then row, then column."""
+    rank = {name: i for i, name in enumerate(sheet_order)}
+
+    def key(f: Finding) -> tuple[int, str, int, int, str]:
+        m = _CELL.match(f.cell or "")
+        row, col = (int(m.group(2)), _column_number(m.group(1))) if m else (0, 0)
+        sheet_rank = rank.get(f.sheet, len(rank)) if f.sheet else len(rank) + 1
+        return (sheet_rank, f.sheet, row, col, f.path)
+
+    return sorted(findings, key=key)
+
+
+def finding_row(f: Finding) -> dict[str, str]:
+    return {"code": f.code, "level": "错误" if f.is_error else "提醒", "severity": f.severity.value,
+            "where": f.where, "message": f.message, "title": CODES[f.code][1]}
+
+
+def two(value: Decimal | float | None) -> str:
+    """A computed score or percent with two decimals (as the score card and 评分汇总 show it)."""
+    return "—" if value is None else f"{Decimal(str(value)):.2f}"
+
+
+def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
+    """What the clerk's page shows of one result: score table, ratios, findings, report paragraphs."""
+    from xlperf.narrative import format_full
+
+    rows: list[dict[str, Any]] = []
+    management: list[dict[str, Any]] = []
+    for sec in result.sections:
+        rows.append({"key": sec.id, "name": sec.name, "full": format_full(sec.full), "score": two(sec.score),
+                     "level": 1})
+        for ind in sec.indicators:
+            if ind.spec.rule in ("completion_section", "monthly_mean"):
+                rows.append({"key": ind.id, "name": ind.spec.label, "full": format_full(ind.full),
+                             "score": two(ind.score), "level": 2})
+            elif sec.id == "management":
+                management.append({"id": ind.id, "group": ind.spec.group, "name": ind.spec.name,
+                                   "full": format_full(ind.full), "score": two(ind.score),
+                                   "ratio": None if ind.ratio is None else f"{two(ind.ratio)}%",
+                                   "short": ind.score < ind.full})
+    ratios = [{"key": key, "name": spec.name,
+               "value": "无法计算" if result.ratios.get(key) is None else f"{two(result.ratios[key])}%"}
+              for key, spec in result.framework.ratios.items()]
+    indicator_rows = [
+        {"section": "产出" if row.section == "output" else "效益", "seq": row.seq, "name": row.name,
+         "full": two(row.full_display), "completion": "无法计算" if row.completion_pct is None else f"{row.completion_pct:.2f}%",
+         "deduction": two(row.deduction), "score": two(row.score), "short": row.deduction > 0}
+        for sec in result.sections for ind in sec.indicators for row in ind.rows
+    ]
+    report = result.narrative()
+    dep = result.evaluation.department
+    return {
+        "department": dep.name or "（未填写部门）",
+        "year": dep.year or "",
+        "total": two(result.total),
+        "rating": result.rating,
+        "full_total": format_full(result.framework.total),
+        "rows": rows,
+        "management": management,
+        "ratios": ratios,
+        "indicator_rows": indicator_rows,
+        "findings": [finding_row(f) for f in sort_findings(list(result.findings), sheet_order)],
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "report_title": report.title,
+        "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in report.paragraphs],
+    }
+
+
+# ------------------------------------------------------------------------------ jobs
+
+
+@dataclass
+class SendState:
+    """发送财政局 for one job: idle → sending → sent | failed (a failed send can be retried once more
+    at a time, always with the same outbox message, so the bureau never gets two)."""
+
+    state: str = "idle"
+    step: str = ""
+    message: str = ""
+    to: list[str] = field(default_factory=list)
+    outbox_id: str = ""
+    attempts: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state, "step": self.step, "message": self.message, "to": self.to,
+                "outbox_id": self.outbox_id, "attempts": self.attempts}
+
+
+@dataclass
+class Job:
+    id: str
+    name: str  # the name the clerk's file had (shown, never used as a path)
+    folder: Path
+    input: Path
+    result: Result
+    sheet_order: list[str]
+    scored: Path
+    scorecard: Path
+    docx: Path
+    touched: float = field(default_factory=time.monotonic)
+    package: PackageResult | None = None
+    package_zip: Path | None = None
+    package_forced: bool = False
+    send: SendState = field(default_factory=SendState)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def view(self) -> dict[str, Any]:
+        return result_view(self.result, self.sheet_order)
+
+
+def _operator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name on some locked-down machines: not a reason to stop
+        return ""
+
+
+class Workspace:
+    """The private temporary folder and the jobs in it (thread-safe)."""
+
+    def __init__(self, limits: Any = None, max_jobs: int = 20, ttl: float = 4 * 3600,
+                 settings_options: dict[str, Any] | None = None, config_path: Path | None = None) -> None:
+        from xlperf.workbook.safety import Limits
+
+        self.limits = limits or Limits()
+        self.max_jobs = max_jobs
+        self.ttl = ttl
+        self.settings_options = settings_options or {}
+        self.config_path = config_path
+        self.root = Path(tempfile.mkdtemp(prefix="xlperf-serve-"))
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.limits.max_file_mb * 1024 * 1024)
+
+    def close(self) -> None:
+        with self._lock:
+            self._jobs.clear()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- uploads ---------------------------------------------------------------------------
+    def reserve(self, filename: str) -> tuple[str, Path]:
+        """A new job id and the path its upload is written to (the name sanitised, inside the job folder)."""
+        from xlperf.submission.package import safe_filename
+
+        name = Path(filename.replace("\\", "/")).name
+        suffix = Path(name).suffix.lower()
+        if suffix == ".json":
+            raise UploadError(f"{name} 是数据文件；网页只接受填好的自评表（Excel 工作簿 .xlsx）。请选择工作簿文件。")
+        job_id = secrets.token_hex(8)
+        folder = self.root / job_id
+        (folder / "input").mkdir(parents=True)
+        safe = safe_filename(name, "自评表.xlsx")
+        if Path(safe).suffix.lower() == ".json":  # cannot happen after the check above; keep the pipeline on workbooks
+            safe += ".xlsx"
+        return job_id, folder / "input" / safe
+
+    def discard(self, job_id: str) -> None:
+        shutil.rmtree(self.root / job_id, ignore_errors=True)
+
+    def process(self, job_id: str, path: Path, display_name: str) -> Job:
+        """Score the uploaded workbook (in a worker thread). Raises :class:`UploadError`."""
+        from xlperf.files import OutputError
+        from xlperf.pipeline import (
+            InputError,
+            assess,
+            load_input,
+            write_report_docx,
+            write_scorecard,
+            write_scored,
+        )
+
+        folder = self.root / job_id
+        try:
+            loaded = load_input(path, self.limits)
+            result = assess(loaded)
+            sheet_order = list(loaded.workbook.sheetnames) if loaded.workbook is not None else []
+            out = folder / "out"
+            stem = path.stem
+            scored = write_scored(loaded, result, out / f"{stem}.scored.xlsx")
+            card = write_scorecard(loaded, result, out / f"{stem}.scorecard.json")
+            docx = write_report_docx(result, out / f"{stem}_自评报告.docx", loaded)
+        except InputError as exc:
+            self.discard(job_id)
+            raise UploadError(str(exc)) from exc
+        except OutputError as exc:
+            self.discard(job_id)
+            raise UploadError(f"无法写出结果：{exc}") from exc
+        except BaseException:
+            self.discard(job_id)
+            raise
+        job = Job(job_id, display_name, folder, path, result, sheet_order, scored, card, docx)
+        with self._lock:
+            self._jobs[job_id] = job
+        self._expire()
+        logger.info("web: scored {} as job {}", display_name, job_id)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            job.touched = time.monotonic()
+        return job
+
+    def jobs(self) -> Iterator[Job]:
+        with self._lock:
+            yield from list(self._jobs.values())
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            jobs = sorted(self._jobs.values(), key=lambda j: j.touched)
+            drop = [j for j in jobs if now - j.touched > self.ttl and j.send.state != "sending"]
+            keep = [j for j in jobs if j not in drop]
+            while len(keep) > self.max_jobs and keep[0].send.state != "sending":
+                drop.append(keep.pop(0))
+            for j in drop:
+                self._jobs.pop(j.id, None)
+        for j in drop:
+            shutil.rmtree(j.folder, ignore_errors=True)
+
+    # -- 报送包 and 发送财政局 -----------------------------------------------------------------
+    def export(self, job: Job, force: bool = False, reason: str = "") -> PackageResult:
+        """Export (once per force/reason) the 报送包 of ``job``; raises ``PackageError`` subclasses."""
+        from xlperf.submission.package import export_package
+
+        reason = reason.strip() if force else ""
+        if job.package is not None and (job.package.reason or "") == reason:
+            return job.package
+        job.package = export_package(job.input, None, force=force, reason=reason, operator=_operator(),
+                                     overwrite=True, limits=self.limits)
+        job.package_zip = None
+        job.package_forced = force
+        return job.package
+
+    def package_zip(self, job: Job, force: bool = False, reason: str = "") -> Path:
+        """The 报送包 folder as one zip (``报送包_<简称>_<年度>.zip``, the folder inside it)."""
+        from xlperf.files import atomic_path
+
+        with job.lock:
+            package = self.export(job, force, reason)
+            if job.package_zip is not None and job.package_zip.exists():
+                return job.package_zip
+            target = job.folder / "out" / f"{package.folder.name}.zip"
+            with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                for path in package.files:
+                    zf.write(path, f"{package.folder.name}/{path.name}")
+            job.package_zip = target
+            return target
+
+    def recipients(self) -> tuple[list[str], list[str]]:
+        """(the bureau's addresses, problems) from the SMTP settings, as ``xlperf submit`` resolves them."""
+        from xlperf.submission.settings import resolve_settings
+
+        try:
+            settings, problems = resolve_settings(self.settings_options, None, self.config_path)
+        except Exception as exc:  # a broken config file must not break the page
+            return [], [str(exc)]
+        return (list(settings.to) if settings is not None else []), problems
+
+    def start_send(self, job: Job, force: bool = False, reason: str = "") -> SendState:
+        """Start 发送财政局 in a thread unless a send is under way or done (at most once)."""
+        with job.lock:
+            if job.send.state in ("sending", "sent"):
+                return job.send
+            job.send = SendState("sending", "正在导出报送包……", outbox_id=job.send.outbox_id,
+                                 attempts=job.send.attempts + 1)
+            state = job.send
+        threading.Thread(target=self._send, args=(job, force, reason), name=f"send-{job.id}", daemon=True).start()
+        return state
+
+    def _send(self, job: Job, force: bool, reason: str) -> None:
+        from xlperf.submission.mail import SendError
+        from xlperf.submission.package import (
+            DeliveryError,
+            PackageError,
+            default_outbox,
+            resolve,
+            send_package,
+        )
+
+        state = job.send
+        try:
+            with job.lock:
+                package = self.export(job, force, reason)
+            state.step = "报送包已导出，正在放入发件箱并连接邮件服务器……"
+            if state.outbox_id:  # a retry: the same message again, never a second one
+                box = default_outbox()
+                item = box.get(state.outbox_id)
+                if item is None:
+                    raise PackageError(f"发件箱中找不到邮件 {state.outbox_id}；请重新上传工作簿后再发送")
+                settings = resolve(self.settings_options, None, self.config_path)
+                try:
+                    item = box.send(item, settings)
+                except SendError as exc:
+                    raise DeliveryError(exc, box.get(item.id) or item) from exc
+            else:
+                item = send_package(package, self.settings_options, config_path=self.config_path)
+            state.to, state.outbox_id = list(item.to), item.id
+            state.message = f"已发送给 {'、'.join(item.to)}（发件箱编号 {item.id}）。"
+            state.step, state.state = "已发送", "sent"
+        except DeliveryError as exc:
+            state.outbox_id = exc.item.id
+            state.message = str(exc).replace("运行 xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）",
+                                             "点击本页的“重新发送”（或运行 xlperf submit --retry）")
+            state.step, state.state = "发送失败", "failed"
+        except PackageError as exc:
+            state.message = str(exc)
+            state.step, state.state = "未发送", "failed"
+        except Exception as exc:  # pragma: no cover - a bug; said so, and logged
+            logger.opt(exception=exc).error("web: send of job {} failed", job.id)
+            state.message = f"内部错误：{type(exc).__name__}: {exc}。邮件可能未发送；请把日志发给维护人员。"
+            state.step, state.state = "未发送", "failed"

@@ -1,0 +1,226 @@
+"""Reading a bureau folder for the reviewer page (``xlperf serve --dir DIR``). Read-only.
+
+All knowledge of what such a folder holds is in this module, so that the page follows when the
+folder's layout changes. Today it reads what ``xlperf batch -o DIR`` writes: one
+``<stem>.scorecard.json`` (schema ``xlperf.scorecard/1``) per scored workbook, the
+``<stem>.scored.xlsx`` beside it, and ``汇总.xlsx`` / ``汇总.csv``. Score cards are found anywhere
+below DIR (hidden folders skipped); a card that cannot be read is listed as a problem, never fatal.
+
+Files are offered for download only from the list made by :meth:`Folder.scan` — a request names a
+file by its position in that list, so no path from a request ever reaches the file system.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlperf.batch import CARD_SUFFIX, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
+from xlperf.findings import CODES, Finding
+from xlperf.result import SCORECARD_SCHEMA
+from xlperf.summary import rank
+
+MAX_FILES = 5000  # what one listing shows; a bureau folder holds a few hundred
+MAX_CARD_BYTES = 20 * 1024 * 1024
+LISTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json", ".docx", ".zip", ".eml", ".pdf")
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """A file below DIR that the page may offer (``index`` is its id in URLs)."""
+
+    index: int
+    relative: str  # as shown, with "/" separators
+    path: Path
+    bytes: int
+
+
+@dataclass
+class Entry:
+    """One department's score card."""
+
+    key: int
+    card: dict[str, Any]
+    card_file: FileLink
+    scored_file: FileLink | None = None
+    rank: int | None = None
+
+    @property
+    def department(self) -> str:
+        return str(self.card.get("department") or "（未填写部门）")
+
+    @property
+    def year(self) -> str:
+        return str(self.card.get("year") or "")
+
+    @property
+    def total(self) -> float:
+        return float(self.card.get("total") or 0)
+
+    @property
+    def rating(self) -> str:
+        return str(self.card.get("rating") or "")
+
+    @property
+    def errors(self) -> int:
+        return int(self.card.get("errors") or 0)
+
+    @property
+    def warnings(self) -> int:
+        return int(self.card.get("warnings") or 0)
+
+    @property
+    def sections(self) -> dict[str, float]:
+        value = self.card.get("sections")
+        return {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    @property
+    def ratios(self) -> dict[str, float | None]:
+        value = self.card.get("ratios")
+        return {str(k): (None if v is None else float(v)) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    @property
+    def workbook(self) -> str:
+        return str(self.card.get("workbook") or "")
+
+    def indicators(self, section: str) -> list[dict[str, Any]]:
+        items = self.card.get("indicators")
+        return [i for i in items if isinstance(i, dict) and i.get("section") == section] if isinstance(items, list) else []
+
+    def findings(self) -> list[Finding]:
+        out = []
+        for f in self.card.get("findings") or []:
+            if isinstance(f, dict) and str(f.get("code")) in CODES:
+                out.append(Finding(code=str(f["code"]), message=str(f.get("message") or ""), path=str(f.get("path") or ""),
+                                   sheet=str(f.get("sheet") or ""), cell=str(f.get("cell") or "")))
+        return out
+
+
+@dataclass
+class Folder:
+    """What DIR holds: the score cards, every listed file, and the cards that could not be read."""
+
+    root: Path
+    entries: list[Entry] = field(default_factory=list)
+    files: list[FileLink] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    @classmethod
+    def scan(cls, root: Path) -> Folder:
+        root = Path(root).resolve()
+        folder = cls(root)
+        by_path: dict[Path, FileLink] = {}
+        for path in _walk(root):
+            if len(folder.files) >= MAX_FILES:
+                folder.truncated = True
+                break
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+            link = FileLink(len(folder.files), path.relative_to(root).as_posix(), path, size)
+            folder.files.append(link)
+            by_path[path] = link
+        for path, link in by_path.items():
+            if not path.name.lower().endswith(CARD_SUFFIX):
+                continue
+            card, problem = _read_card(path, link)
+            if card is None:
+                folder.problems.append(problem)
+                continue
+            scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
+            folder.entries.append(Entry(len(folder.entries), card, link, scored))
+        ranks = rank([Outcome(index=e.key, file=e.card_file.relative, status="ok", message="", total=e.total)
+                      for e in folder.entries])
+        for e in folder.entries:
+            e.rank = ranks.get(e.key)
+        return folder
+
+    def file(self, index: int) -> FileLink | None:
+        """The listed file number ``index`` — re-checked to be a regular file inside DIR."""
+        if not 0 <= index < len(self.files):
+            return None
+        link = self.files[index]
+        try:
+            real = link.path.resolve(strict=True)
+        except OSError:
+            return None
+        if not real.is_relative_to(self.root) or not real.is_file():
+            return None
+        return link
+
+    def entry(self, key: int) -> Entry | None:
+        return self.entries[key] if 0 <= key < len(self.entries) else None
+
+    @property
+    def summaries(self) -> list[FileLink]:
+        return [f for f in self.files if f.path.name in (SUMMARY_XLSX, SUMMARY_CSV)]
+
+    def ranking(self) -> list[Entry]:
+        return sorted(self.entries, key=lambda e: (e.rank or 10**9, e.department, e.card_file.relative))
+
+    def years(self) -> list[str]:
+        return sorted({e.year for e in self.entries if e.year}, reverse=True)
+
+    def distribution(self) -> list[tuple[str, int]]:
+        counts = Counter(e.rating for e in self.entries)
+        return [(r, counts.get(r, 0)) for r in ("优", "良", "中", "差")]
+
+    def management_columns(self) -> list[dict[str, Any]]:
+        """The 管理效率 indicators, in the order of the first card that lists them."""
+        seen: dict[str, dict[str, Any]] = {}
+        for e in self.entries:
+            for ind in e.indicators("management"):
+                key = str(ind.get("id") or ind.get("name"))
+                seen.setdefault(key, {"id": key, "name": str(ind.get("name") or key),
+                                      "group": str(ind.get("group") or ""), "full": ind.get("full")})
+        return list(seen.values())
+
+    def finding_statistics(self) -> list[dict[str, Any]]:
+        """Per code: level, title, how often, in how many departments."""
+        times: Counter[str] = Counter()
+        departments: dict[str, set[int]] = {}
+        for e in self.entries:
+            for f in e.findings():
+                times[f.code] += 1
+                departments.setdefault(f.code, set()).add(e.key)
+        order = list(CODES)
+        return [{"code": code, "level": "错误" if CODES[code][0].value == "error" else "提醒", "title": CODES[code][1],
+                 "times": n, "departments": len(departments[code])}
+                for code, n in sorted(times.items(), key=lambda kv: (-kv[1], order.index(kv[0])))]
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for current, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith((".", "~$")) or not name.lower().endswith(LISTED_SUFFIXES):
+                continue
+            path = Path(current) / name
+            try:
+                if path.is_symlink() and not path.resolve().is_relative_to(root):
+                    continue
+            except OSError:
+                continue
+            found.append(path)
+        if len(found) > MAX_FILES:
+            break
+    return found
+
+
+def _read_card(path: Path, link: FileLink) -> tuple[dict[str, Any] | None, str]:
+    if link.bytes > MAX_CARD_BYTES:
+        return None, f"{link.relative}：文件过大（{link.bytes / 1048576:.1f} MB），不是计分卡"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"{link.relative}：无法读取（{exc}）；请重新运行 xlperf batch"
+    if not isinstance(data, dict) or data.get("schema") != SCORECARD_SCHEMA:
+        return None, f"{link.relative}：不是 xlperf 计分卡（schema 应为 {SCORECARD_SCHEMA}）"
+    return data, ""
