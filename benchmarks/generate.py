@@ -18,9 +18,9 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from xlperf.evaluation import Evaluation, Grade, IndicatorRow, Kind
+from xlperf.core.evaluation import Evaluation, Grade, IndicatorRow, Kind
+from xlperf.core.quantity import Direction
 from xlperf.examples import example_evaluation
-from xlperf.quantity import Direction
 
 DISTRICTS = ("白云区", "天河区", "越秀区", "海珠区", "荔湾区", "黄埔区", "番禺区", "花都区", "南沙区", "从化区", "增城区")
 AGENCIES = (
@@ -115,7 +115,7 @@ def synthetic_evaluation(i: int, seed: int = 7) -> Evaluation:
 
 def generate(n: int, out_dir: Path, seed: int = 7) -> list[Path]:
     """Write ``n`` workbooks into ``out_dir`` (部门_0001.xlsx …) and return their paths."""
-    from xlperf.framework import get_framework
+    from xlperf.core.framework import get_framework
     from xlperf.workbook.template import build_workbook, save_workbook
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@
 import re
 from pathlib import Path
 
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
 
 HERE = Path(__file__).resolve().parent
 seed = (HERE.parents[1] / 'shared/seed/000_418889d02e89c928.txt').read_text(encoding='utf-8')

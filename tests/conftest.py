@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_JSON = ROOT / "xlperf" / "data" / "example_baiyun_2023.json"

@@ -26,7 +26,7 @@ from click.testing import CliRunner, Result
 from smtp_servers import Misbehaving, Server, run_controller
 
 from xlperf.cli import main
-from xlperf.framework import get_framework
+from xlperf.core.framework import get_framework
 from xlperf.submission.mail import SendError
 from xlperf.submission.outbox import Outbox
 from xlperf.submission.package import PackageResult, export_package, package_message, send_package

@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -28,8 +29,8 @@ import pytest
 from click.testing import CliRunner
 
 from xlperf.cli import main
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.workbook.template import build_workbook, save_workbook
 
 CHILD = """
@@ -197,8 +198,7 @@ def test_read_only_output_folder_simulated(workbook: Path, tmp_path: Path, monke
     assert not out.exists()
 
 
-# openpyxl's ZipFile, abandoned after ENOSPC, fails once more when garbage-collected: expected here
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")  # no ZipFile.__del__ traceback
 def test_full_disk_real_tmpfs(workbook: Path, tmp_path: Path) -> None:
     src_hash = hashlib.sha256(workbook.read_bytes()).hexdigest()
     folder = tmp_path / "tiny"
@@ -221,9 +221,8 @@ def test_full_disk_simulated(workbook: Path, tmp_path: Path, monkeypatch: pytest
     def no_space(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    def half_written(self: Any, filename: Any) -> None:
-        with open(filename, "wb") as fh:
-            fh.write(b"PK\x03\x04" + b"\0" * 4096)
+    def half_written(self: Any) -> None:  # openpyxl's writer, half-way through the zip
+        self._archive.writestr("xl/workbook.xml", b"\0" * 4096)
         no_space()
 
     src_hash = hashlib.sha256(workbook.read_bytes()).hexdigest()
@@ -234,7 +233,9 @@ def test_full_disk_simulated(workbook: Path, tmp_path: Path, monkeypatch: pytest
     if where == "fsync":
         monkeypatch.setattr(xlperf.files.os, "fsync", no_space)
     else:
-        monkeypatch.setattr(openpyxl.Workbook, "save", half_written)
+        from openpyxl.writer.excel import ExcelWriter
+
+        monkeypatch.setattr(ExcelWriter, "save", half_written)
     result = run("run", str(workbook), "-o", str(out), "--json", str(folder / "card.json"))
     check_refused(result, workbook, src_hash, folder, "磁盘空间不足")
     assert hashlib.sha256(out.read_bytes()).hexdigest() == old
@@ -247,9 +248,9 @@ def test_docx_write_is_atomic_too(workbook: Path, tmp_path: Path, monkeypatch: p
     calls = {"n": 0}
     real_fsync = os.fsync
 
-    def fail_on_third(fd: int) -> None:  # scored workbook, JSON, then the report
-        calls["n"] += 1
-        if calls["n"] == 3:
+    def fail_on_third(fd: int) -> None:  # scored workbook, JSON, then the report (files only, not folders)
+        calls["n"] += stat.S_ISREG(os.fstat(fd).st_mode)
+        if calls["n"] == 3 and stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 

@@ -19,9 +19,9 @@ from python_calamine import CalamineWorkbook
 
 from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, Outcome, collect_inputs, output_stems
 from xlperf.cli import main
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.summary import COLUMNS, SHEET_ORDER, rank
 from xlperf.workbook.template import build_workbook, save_workbook
 

@@ -21,8 +21,8 @@ from test_batch import records, save, table_openpyxl, valid_evaluation
 
 from xlperf.batch import SUMMARY_XLSX
 from xlperf.cli import main
-from xlperf.evaluation import Answer
-from xlperf.framework import get_framework
+from xlperf.core.evaluation import Answer
+from xlperf.core.framework import get_framework
 from xlperf.summary import PRINT_TITLE, RANKING_COLUMNS, RATIO_COLUMNS, SHEET_ORDER, axis_minimum
 from xlperf.workbook.safety import OLE_MAGIC
 from xlperf.workbook.template import build_workbook, save_workbook

@@ -23,8 +23,8 @@ from openpyxl.workbook.workbook import Workbook
 from tests.bad_inputs.make_corpus import example_book
 from tests.office import convert_many
 from xlperf.cli import main
+from xlperf.core.result import Result
 from xlperf.pipeline import Loaded, assess, load_input
-from xlperf.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put_text
 from xlperf.workbook.template import save_workbook

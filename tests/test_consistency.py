@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from office import calamine_sheets, convert
 
 from xlperf.cli import main
-from xlperf.evaluation import Evaluation
-from xlperf.framework import get_framework
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.framework import get_framework
 from xlperf.workbook import layout as L
 from xlperf.workbook.template import build_workbook, save_workbook
 

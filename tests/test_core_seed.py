@@ -10,7 +10,7 @@ from decimal import Decimal
 from conftest import SEED_RATING, SEED_RATIOS, SEED_SECTIONS, SEED_TOTAL
 
 from xlperf.core import evaluate
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
 
 
 def test_seed_scores_exactly(seed: Evaluation) -> None:
@@ -53,7 +53,7 @@ def test_json_round_trip(seed: Evaluation) -> None:
 
 def test_core_imports_neither_xlwings_nor_openpyxl() -> None:
     code = (
-        "import sys; import xlperf.core, xlperf.narrative, xlperf.validation, xlperf.scoring;"
+        "import sys; import xlperf.core, xlperf.core.narrative, xlperf.core.validation, xlperf.core.scoring;"
         "bad = [m for m in ('xlwings', 'openpyxl') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -19,12 +19,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
 from xlperf.excel import handlers, on_ribbon
 from xlperf.excel.book import EXEC_RATE_FORMULA, parse_reference, snapshot
 from xlperf.excel.registry import BUTTONS
-from xlperf.framework import get_framework
 from xlperf.pipeline import assess, load_input, write_scored
 from xlperf.workbook import layout as L
 from xlperf.workbook.template import build_workbook, save_workbook
@@ -469,6 +469,50 @@ class _FakeBook:
         self.name = Path(fullname).name
         self.app = _FakeApp(answers)
         self.api = _FakeApi(saved)
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+# ------------------------------------------------------------------------------ no workbook open
+# The VBA OnRibbon adds a blank workbook and passes blank=True when ActiveWorkbook Is Nothing
+# (tests/test_addin_vba.py checks that side). _FakeBook stands in for that desktop workbook.
+
+
+def test_help_with_no_workbook_open_closes_the_blank_book() -> None:
+    blank = _FakeBook("工作簿1")
+    on_ribbon("xlperf_help", blank, blank=True)
+    ((prompt, title, _),) = blank.app.alerts
+    assert title == "xlperf · 帮助" and "XLPERF_COMPLETION" in prompt
+    assert blank.closed
+
+
+def test_new_with_no_workbook_open_writes_into_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(handlers, "_documents", lambda: tmp_path)
+    monkeypatch.setattr(xw, "Book", lambda path: opened.append(path))  # no Excel here: record the open
+    seen: list[Any] = []
+    real_new = handlers.HANDLERS["new"]
+    monkeypatch.setitem(handlers.HANDLERS, "new", lambda book: seen.append(book) or real_new(book))
+    blank = _FakeBook("工作簿1")
+    on_ribbon("xlperf_new", blank, blank=True)
+    assert seen == [None]  # the handler runs as with no workbook, not on the blank one
+    (created,) = tmp_path.glob("*.xlsx")
+    assert opened == [str(created)]
+    assert "已新建空白自评表" in blank.app.alerts[-1][0] and blank.closed
+    assert load_workbook(created).sheetnames[0] == "填表说明"
+
+
+@pytest.mark.parametrize("button_id", [b.id for b in BUTTONS if b.needs_workbook])
+def test_workbook_buttons_with_no_workbook_say_open_one_first(button_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlperf.excel import NO_WORKBOOK_MESSAGE
+
+    action = next(b.action for b in BUTTONS if b.id == button_id)
+    monkeypatch.setitem(handlers.HANDLERS, action, lambda book: pytest.fail("handler must not run"))
+    blank = _FakeBook("工作簿1")
+    on_ribbon(button_id, blank, blank=True)
+    assert [a[0] for a in blank.app.alerts] == [NO_WORKBOOK_MESSAGE] and blank.closed
 
 
 def test_package_asks_to_save_first(example: Path) -> None:

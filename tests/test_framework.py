@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from xlperf.core import evaluate
-from xlperf.evaluation import Answer, Evaluation, IndicatorRow, Kind, ManagementEntry
-from xlperf.framework import FrameworkError, bundled_ids, get_framework, load_framework, parse_framework
-from xlperf.quantity import Direction
+from xlperf.core.evaluation import Answer, Evaluation, IndicatorRow, Kind, ManagementEntry
+from xlperf.core.framework import FrameworkError, bundled_ids, get_framework, load_framework, parse_framework
+from xlperf.core.quantity import Direction
 
 SMALL = """
 id = "tiny-2025"

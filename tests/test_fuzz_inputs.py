@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
+from xlperf.core.framework import get_framework
+from xlperf.core.result import Result
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.pipeline import Loaded, assess, load_input
-from xlperf.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.reader import read_book
 from xlperf.workbook.template import build_workbook, save_workbook

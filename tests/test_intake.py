@@ -32,7 +32,7 @@ from smtp_servers import Server, run_controller
 from test_submit import clean_evaluation
 
 from xlperf.cli import main
-from xlperf.framework import get_framework
+from xlperf.core.framework import get_framework
 from xlperf.submission.mail import MAIL_POLICY, build_message, message_bytes
 from xlperf.workbook.template import build_workbook, save_workbook
 

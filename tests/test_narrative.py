@@ -12,9 +12,9 @@ import pytest
 from conftest import ROOT, SEED_RATING, SEED_RATIOS, SEED_SECTIONS, SEED_TOTAL
 
 from xlperf.core import evaluate
-from xlperf.decimals import fmt2
-from xlperf.evaluation import Evaluation, Grade, IndicatorRow, Kind
-from xlperf.narrative import (
+from xlperf.core.decimals import fmt2
+from xlperf.core.evaluation import Evaluation, Grade, IndicatorRow, Kind
+from xlperf.core.narrative import (
     SECTION_HEADINGS,
     TITLE,
     Paragraph,
@@ -28,7 +28,7 @@ from xlperf.narrative import (
     format_score,
     sentence,
 )
-from xlperf.result import Result
+from xlperf.core.result import Result
 
 # a copy of ../shared/seed/000_418889d02e89c928.txt, so the comparison runs on any clone
 SEED_TEXT = ROOT / "tests" / "golden" / "seed_2023_baiyun.txt"

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from xlperf.cli import main
-from xlperf.framework import get_framework
+from xlperf.core.framework import get_framework
 from xlperf.workbook.template import build_workbook, save_workbook
 
 # (command, output option); submit needs a workbook without error findings to get as far as writing

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from xlperf.cli import main
-from xlperf.framework import get_framework
+from xlperf.core.framework import get_framework
 from xlperf.submission.package import MANIFEST_SUFFIX, PackageResult, export_package
 from xlperf.workbook.template import build_workbook, save_workbook
 

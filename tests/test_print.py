@@ -16,7 +16,7 @@ from office import convert
 from openpyxl.styles import Alignment, Font
 
 from xlperf.cli import main
-from xlperf.framework import get_framework
+from xlperf.core.framework import get_framework
 from xlperf.workbook import layout as L
 from xlperf.workbook.printing import fit_column_widths, fit_row_heights, setup_print, text_width
 from xlperf.workbook.template import BLANK_NAME

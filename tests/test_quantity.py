@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from xlperf.quantity import Direction, parse_direction, parse_quantity, parse_rate
+from xlperf.core.quantity import Direction, parse_direction, parse_quantity, parse_rate
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,11 @@ def test_percent_cell_and_rates() -> None:
                                                 ("不超过", Direction.LE), ("=", Direction.EQ), ("", None), ("乱写", None)])
 def test_direction_column(raw: str, direction: Direction | None) -> None:
     assert parse_direction(raw) is direction
+
+
+def test_a_huge_number_in_a_percent_cell_is_read_without_crashing() -> None:
+    """Found by test_fuzz_inputs: 1e26 in a percent-formatted 支出进度 cell raised InvalidOperation."""
+    from xlperf.core.quantity import parse_rate
+
+    q = parse_rate(1e26, percent_cell=True)
+    assert q.value is not None and q.value > 10**27  # the reader then rejects it as 超出合理范围

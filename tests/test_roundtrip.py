@@ -9,7 +9,7 @@ from tempfile import TemporaryDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlperf.evaluation import (
+from xlperf.core.evaluation import (
     Answer,
     Budget,
     Claims,
@@ -22,8 +22,8 @@ from xlperf.evaluation import (
     ManagementEntry,
     Spending,
 )
-from xlperf.framework import get_framework
-from xlperf.quantity import Direction
+from xlperf.core.framework import get_framework
+from xlperf.core.quantity import Direction
 from xlperf.workbook.reader import read_workbook
 from xlperf.workbook.template import build_workbook, save_workbook
 

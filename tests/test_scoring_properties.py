@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlperf.core import evaluate
-from xlperf.evaluation import Evaluation, IndicatorRow, Kind
-from xlperf.framework import get_framework
-from xlperf.quantity import Direction
-from xlperf.rules import completion
+from xlperf.core.evaluation import Evaluation, IndicatorRow, Kind
+from xlperf.core.framework import get_framework
+from xlperf.core.quantity import Direction
+from xlperf.core.rules import completion
 
 FW = get_framework()
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2)
@@ -115,7 +115,7 @@ def test_ratio_threshold_deductions() -> None:
 
 def test_count_ratio() -> None:
     e = Evaluation()
-    from xlperf.evaluation import ManagementEntry
+    from xlperf.core.evaluation import ManagementEntry
 
     e.management = [ManagementEntry(indicator="M12", count_total=Decimal(3), count_done=Decimal(2))]
     assert evaluate(e).indicator("M12").score == Decimal("2.00")

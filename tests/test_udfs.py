@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from xlperf.core.framework import get_framework
+from xlperf.core.scoring import score
 from xlperf.excel import udfs
 from xlperf.excel.registry import UDFS
-from xlperf.framework import get_framework
-from xlperf.scoring import score
 
 # DOMAIN.md §2: 23 产出 rows, ③ target 2 actual 1, ⑤ 10 → 6, ㉒ 定性 部分完成, all others complete
 SEED_OUTPUT_TARGETS: list[object] = [100] * 23
@@ -31,7 +31,7 @@ def test_section_score_reproduces_the_seed() -> None:
 
 
 def test_section_score_agrees_with_the_core_on_the_example(seed: object) -> None:
-    from xlperf.evaluation import Evaluation, Kind
+    from xlperf.core.evaluation import Evaluation, Kind
 
     assert isinstance(seed, Evaluation)
     result, _ = score(seed, get_framework())

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 
 from xlperf.core import evaluate
-from xlperf.evaluation import Answer, Evaluation, Grade, Kind, ManagementEntry
-from xlperf.findings import CODES, Severity
-from xlperf.quantity import Direction
+from xlperf.core.evaluation import Answer, Evaluation, Grade, Kind, ManagementEntry
+from xlperf.core.findings import CODES, Severity
+from xlperf.core.quantity import Direction
 
 D = Decimal
 
@@ -172,7 +172,7 @@ def test_override_without_reason_is_ignored(seed: Evaluation) -> None:
 def test_v13_inclusive_threshold() -> None:
     e = Evaluation()
     e.outputs = []
-    from xlperf.evaluation import IndicatorRow
+    from xlperf.core.evaluation import IndicatorRow
 
     e.outputs.append(IndicatorRow(name="a", kind=Kind.QUANT, direction=Direction.GE, target_value=D(2), unit="场",
                                   actual_value=D(3)))
@@ -182,7 +182,7 @@ def test_v13_inclusive_threshold() -> None:
 
 
 def test_qualitative_missing_grade_is_v10() -> None:
-    from xlperf.evaluation import IndicatorRow
+    from xlperf.core.evaluation import IndicatorRow
 
     e = Evaluation(outputs=[IndicatorRow(name="q", kind=Kind.QUAL, target_text="推进")])
     assert "outputs[0].grade" in paths(e, "V10")

@@ -34,8 +34,8 @@ from bad_inputs.make_corpus import biff8_workbook_stream, cfb, example_bytes, zi
 from conftest import ROOT, SEED_RATING, SEED_RATIOS, SEED_SECTIONS, SEED_TOTAL
 from smtp_servers import Server, free_port, run_controller
 
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.workbook.template import build_workbook, save_workbook
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -129,8 +129,10 @@ def clerk_server(tmp_path_factory: pytest.TempPathFactory, smtp: Server) -> Iter
     env = {"XLPERF_SMTP_HOST": "127.0.0.1", "XLPERF_SMTP_PORT": str(smtp.port), "XLPERF_SMTP_SECURITY": "none",
            "XLPERF_SMTP_FROM": SENDER, "XLPERF_SUBMIT_TO": TO, "XLPERF_SMTP_TIMEOUT": "5"}
     server = start_serve(tmp_path_factory.mktemp("serve"), "--max-file-mb", str(MAX_MB), env=env)
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # ------------------------------------------------------------------------------ the browser
@@ -227,6 +229,9 @@ def cells(page: Any, selector: str) -> list[str]:
 
 def test_example_upload_shows_the_score_card_and_the_findings_of_check(
         page: Any, clerk_server: Serve, books: dict[str, Path], check_card: dict[str, Any]) -> None:
+    response = page.goto(f"{clerk_server.base}/")  # the address without its token
+    assert response is not None and response.status == 403 and "访问令牌" in page.inner_text("body")
+    shot(page, "00_forbidden_without_token")
     open_home(page, clerk_server)
     shot(page, "01_clerk_home")
     with page.expect_navigation(url=lambda u: "/job/" in u, timeout=60_000):
@@ -268,8 +273,13 @@ def test_example_upload_shows_the_score_card_and_the_findings_of_check(
 
 
 def test_downloads_read_back_with_openpyxl_and_python_docx(
-        page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path) -> None:
+        page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path, check_card: dict[str, Any]) -> None:
     upload_one(page, clerk_server, books["example"])
+    with page.expect_download() as info:
+        page.click("#dl-card")
+    card = tmp_path / "card.json"
+    info.value.save_as(card)
+    assert json.loads(card.read_text(encoding="utf-8")) == check_card, "the page's score card is xlperf check's"
     with page.expect_download() as info:
         page.click("#dl-scored")
     scored = tmp_path / "scored.xlsx"
@@ -324,6 +334,14 @@ def test_send_to_the_bureau_delivers_exactly_one_message(
     assert page.inner_text("#n-errors") == "0"
     assert "czj@example.gov.cn" in page.inner_text(".actions")
     page.click("#send")
+    # a double click, a second tab, a script: three more requests at once start nothing new
+    states = page.evaluate("""async () => {
+        const csrf = document.querySelector('meta[name="csrf-token"]').content;
+        const url = document.getElementById('send').dataset.url;
+        const one = () => fetch(url, {method: 'POST', headers: {'X-CSRF-Token': csrf, 'Content-Type': 'application/json'},
+                                      body: '{}'}).then(r => r.json());
+        return await Promise.all([one(), one(), one()]); }""")
+    assert {s["state"] for s in states} <= {"sending", "sent"} and {s["attempts"] for s in states} == {1}
     page.wait_for_selector("#progress.sent", timeout=60_000)
     assert "已发送给" in page.inner_text("#progress") and page.is_disabled("#send")
     shot(page, "05_clerk_sent")
@@ -362,7 +380,7 @@ def test_bad_uploads_each_get_a_chinese_message(page: Any, clerk_server: Serve, 
     texts = {page.locator("#uploads li").nth(i).locator("b").inner_text(): page.locator("#uploads li").nth(i).locator(".state").inner_text()
              for i in range(3)}
     assert "压缩炸弹" in texts["bomb.xlsx"]
-    assert "旧版 .xls" in texts["旧表.xls"] and "另存为" in texts["旧表.xls"]
+    assert "旧版" in texts["旧表.xls"] and ".xls" in texts["旧表.xls"] and "另存为" in texts["旧表.xls"]
     assert f"超过网页上传上限 {MAX_MB} MB" in texts["大文件.xlsx"]
     assert page.locator("#uploads li.done").count() == 0
     shot(page, "06_clerk_bad_uploads")
@@ -390,9 +408,15 @@ def test_four_uploads_at_once_all_succeed(page: Any, clerk_server: Serve, books:
     for link in links:
         page.goto(f"{clerk_server.base}{link}")
         assert page.inner_text("#total") == "98.57"
+    # the home page lists what this session has processed
+    page.goto(f"{clerk_server.base}/")
+    recent = cells(page, "#recent tbody td:first-child")
+    assert {f"自评表{i}.xlsx" for i in range(1, 5)} <= set(recent)
+    shot(page, "07b_clerk_recent", full_page=True)
 
 
-def test_workbook_text_is_shown_as_text_never_as_html(page: Any, clerk_server: Serve, books: dict[str, Path]) -> None:
+def test_workbook_text_is_shown_as_text_never_as_html(
+        page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path) -> None:
     upload_one(page, clerk_server, books["hostile"])
     heading = page.inner_text("h1")
     assert '<script>alert("x")</script>=HYPERLINK("http://evil.example","点我")' in heading
@@ -400,6 +424,15 @@ def test_workbook_text_is_shown_as_text_never_as_html(page: Any, clerk_server: S
     assert page.dialogs == []
     assert "=1+2 <b>粗体</b> &amp;" in page.inner_text("#s-rows")
     shot(page, "08_clerk_escaped")
+    # and in the scored workbook the page offers, the formula-looking texts are text cells, not formulas
+    with page.expect_download() as info:
+        page.click("#dl-scored")
+    scored = tmp_path / "hostile.scored.xlsx"
+    info.value.save_as(scored)
+    wb = openpyxl.load_workbook(scored)
+    found = [c for ws in wb for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and ("HYPERLINK" in c.value or c.value.startswith("=1+2"))]
+    assert found and all(c.data_type == "s" for c in found), [(c.coordinate, c.data_type) for c in found]
 
 
 # ------------------------------------------------------------------------------ security (raw HTTP)
@@ -527,9 +560,11 @@ def batch_dir(books: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="module")
 def review_server(batch_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     server = start_serve(tmp_path_factory.mktemp("review"), "--dir", str(batch_dir))
-    assert any("/review?token=" in line for line in server.output)
-    yield server
-    server.stop()
+    try:
+        assert any("/review?token=" in line for line in server.output)
+        yield server
+    finally:
+        server.stop()
 
 
 def cards(batch_dir: Path) -> list[dict[str, Any]]:
@@ -671,3 +706,31 @@ def test_a_dropped_workbook_is_scored(page: Any, clerk_server: Serve, books: dic
     with page.expect_navigation(url=lambda u: "/job/" in u, timeout=60_000):
         page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
     assert page.inner_text("#total") == "98.57" and "拖入的自评表.xlsx" in page.inner_text(".summary")
+
+
+def test_reviewer_pages_on_an_intake_folder(page: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from test_web_folder import make_intake_dir
+
+    out = make_intake_dir(tmp_path_factory.mktemp("intake-src"))
+    s = start_serve(tmp_path_factory.mktemp("intake-serve"), "--dir", str(out))
+    try:
+        page.goto(s.url.replace("/?", "/review?"))
+        rows = page.locator("#ranking tbody tr")
+        assert rows.count() == 2
+        assert cells(page, "#ranking tbody td.intake-status")[0].startswith("有效")
+        shot(page, "15_review_intake_ranking")
+        page.check("input[name=all]")
+        page.click("form.filters button")
+        assert page.locator("#ranking tbody tr").count() == 3
+        assert page.locator("#ranking tbody tr.superseded").count() == 1
+        assert "已被取代" in page.locator("#ranking tbody tr.superseded").inner_text()
+        shot(page, "16_review_intake_all")
+        page.locator("#ranking tbody tr.superseded a").first.click()
+        page.wait_for_selector("#intake")
+        assert "已被同一部门同一年度后收到的报送取代" in page.inner_text("#intake")
+        with page.expect_download() as info:
+            page.click("text=下载计分后的工作簿")
+        assert info.value.suggested_filename.endswith("_部门整体支出绩效自评.xlsx")
+        shot(page, "17_review_intake_superseded")
+    finally:
+        s.stop()

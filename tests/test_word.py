@@ -17,8 +17,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from xlperf.core import evaluate
-from xlperf.evaluation import Evaluation
-from xlperf.narrative import SECTION_HEADINGS, Report, build_report
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.narrative import SECTION_HEADINGS, Report, build_report
 from xlperf.word import CIRCLED, OFFICIAL, FontSet, choose_fonts, render_docx, typeset, write_docx
 
 WHEN = datetime(2024, 3, 31, 9, 0, tzinfo=UTC)

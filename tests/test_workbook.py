@@ -17,9 +17,9 @@ from office import calamine_sheets, convert, error_cells
 
 from xlperf.cli import main
 from xlperf.core import evaluate
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.framework import get_framework
 from xlperf.files import sha256_file
-from xlperf.framework import get_framework
 from xlperf.pipeline import assess, load_input
 from xlperf.workbook import layout as L
 from xlperf.workbook.reader import read_workbook

@@ -18,10 +18,10 @@ import click
 from xlperf import __version__
 from xlperf.commands import zh
 from xlperf.commands.common import guard_outputs, limits_options, make_limits
-from xlperf.paths import data_dir
+from xlperf.paths import LogFile, data_dir
 
 if TYPE_CHECKING:
-    from xlperf.result import Result
+    from xlperf.core.result import Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 DEMO_FINDINGS = 3  # the demo shows the score table, then this many findings and how to list them all
@@ -37,8 +37,7 @@ def _setup_logging(verbose: bool) -> None:
     try:
         log_dir = data_dir() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        logger.add(log_dir / "xlperf.log", level="DEBUG", rotation="1 MB", retention=5, encoding="utf-8",
-                   enqueue=False, backtrace=False, diagnose=False)
+        logger.add(LogFile(log_dir / "xlperf.log"), level="DEBUG", enqueue=False, backtrace=False, diagnose=False)
     except OSError:
         pass  # a read-only home must not stop the work; the terminal still gets the messages
 
@@ -47,8 +46,8 @@ class XlperfGroup(click.Group):
     """Turns domain errors into one Chinese line and exit code 2 (traceback only with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from xlperf.core.framework import FrameworkError
         from xlperf.files import OutputError
-        from xlperf.framework import FrameworkError
         from xlperf.pipeline import InputError
 
         try:
@@ -125,7 +124,7 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def new(output: Path, framework_id: str, force: bool) -> None:
     """生成空白的标准自评表（.xlsx，不含宏）。"""
-    from xlperf.framework import get_framework
+    from xlperf.core.framework import get_framework
     from xlperf.workbook.template import build_workbook, save_workbook
 
     guard_outputs([_path_option(framework_id)], [("-o", output)])
@@ -140,8 +139,8 @@ def new(output: Path, framework_id: str, force: bool) -> None:
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def example(output: Path, force: bool) -> None:
     """生成内置示例：白云区科工商信局 2023 年自评（由公开报告逐项转录）。"""
+    from xlperf.core.framework import get_framework
     from xlperf.examples import example_evaluation
-    from xlperf.framework import get_framework
     from xlperf.workbook.template import build_workbook, save_workbook
 
     _refuse_overwrite(output, force)
@@ -157,7 +156,7 @@ def example(output: Path, force: bool) -> None:
 @limits_options
 def check(workbook: Path, json_path: Path | None, framework_id: str | None, **limits: Any) -> None:
     """只校验：列出错误和提醒，不写工作簿。WORKBOOK 可以是 .xlsx 或自评数据 JSON。"""
-    from xlperf.framework import get_framework
+    from xlperf.core.framework import get_framework
     from xlperf.pipeline import assess, load_input, write_scorecard
 
     guard_outputs([workbook, _path_option(framework_id)], [("--json", json_path)])
@@ -180,7 +179,7 @@ def check(workbook: Path, json_path: Path | None, framework_id: str | None, **li
 def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: Path | None,
         framework_id: str | None, **limits: Any) -> None:
     """校验并计分，写出 评分汇总、校验结果、自评报告 三张表（不改动原文件）。"""
-    from xlperf.framework import get_framework
+    from xlperf.core.framework import get_framework
     from xlperf.pipeline import (
         assess,
         default_output,
@@ -230,8 +229,8 @@ def report(workbook: Path, output: Path, **limits: Any) -> None:
               show_default=True, help="输出文件夹。")
 def demo(out_dir: Path) -> None:
     """全流程演示：示例工作簿 → 校验计分 → 计分卡 JSON、计分后的工作簿、Word 报告。"""
+    from xlperf.core.framework import get_framework
     from xlperf.examples import example_evaluation
-    from xlperf.framework import get_framework
     from xlperf.pipeline import assess, load_input, write_report_docx, write_scorecard, write_scored
     from xlperf.workbook.template import build_workbook, save_workbook
 
@@ -255,7 +254,7 @@ def demo(out_dir: Path) -> None:
 @main.command()
 def frameworks() -> None:
     """列出内置的评分框架。"""
-    from xlperf.framework import bundled_ids, get_framework
+    from xlperf.core.framework import bundled_ids, get_framework
 
     for fid in bundled_ids():
         fw = get_framework(fid)
@@ -280,7 +279,7 @@ def print_scorecard(result: Result) -> None:
     for sec in result.sections:
         table.add_row(f"[bold]{sec.name}[/bold]", f"{sec.full}", f"[bold]{sec.score:.2f}[/bold]")
         for ind in sec.indicators:
-            if ind.spec.rule in ("completion_section", "monthly_mean"):
+            if ind.spec.kind.subtotal:
                 table.add_row(f"  {ind.spec.label}", f"{ind.full}", f"{ind.score:.2f}")
     table.add_row("[bold]总分[/bold]", f"{result.framework.total}",
                   f"[bold]{result.total:.2f}（{result.rating}）[/bold]")
@@ -303,7 +302,7 @@ def _print_findings(result: Result, limit: int | None = None, source: Path | Non
     from rich.console import Console
     from rich.table import Table
 
-    from xlperf.findings import detail
+    from xlperf.core.findings import detail
 
     console = Console()
     findings = list(result.findings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from xlperf.evaluation import Evaluation
+from xlperf.core.evaluation import Evaluation
 
 EXAMPLE_RESOURCE = "example_baiyun_2023.json"
 

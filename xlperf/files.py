@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class OutputError(Exception):
@@ -71,6 +71,26 @@ def atomic_write(target: Path, writer: Callable[[IO[bytes]], None]) -> Path:
     """Write bytes through ``writer(fh)`` atomically to ``target``."""
     with atomic_path(target) as tmp, tmp.open("wb") as fh:
         writer(fh)
+    return target
+
+
+def save_workbook_atomic(wb: Any, target: Path) -> Path:
+    """Save an openpyxl workbook atomically. On a failure (a full disk) the half-written zip is
+    abandoned without the second failure ``ZipFile.__del__`` would print when collected."""
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    with atomic_path(target) as tmp:
+        archive = zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        try:
+            ExcelWriter(wb, archive).save()  # closes the archive when all went well
+        except BaseException:
+            fp, archive.fp = archive.fp, None  # ZipFile.close() (and __del__) now do nothing
+            if fp is not None:
+                with contextlib.suppress(OSError):
+                    fp.close()
+            raise
     return target
 
 
@@ -196,7 +216,7 @@ def hold_lock(path: Path, *, wait: float = 0.0) -> Iterator[Path]:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+b")  # noqa: SIM115 - closed in finally
+    fh = open(path, "a+b", buffering=0)  # noqa: SIM115 - closed in finally; unbuffered: close never writes
     try:
         deadline = time.monotonic() + wait
         while not _try_lock(fh):
@@ -207,12 +227,49 @@ def hold_lock(path: Path, *, wait: float = 0.0) -> Iterator[Path]:
             fh.seek(0)
             fh.truncate()
             fh.write(f"{os.getpid()}\n".encode())
-            fh.flush()
         except OSError:
-            pass  # the lock itself is what counts, the pid is only for people reading the file
+            pass  # the lock itself is what counts (a full disk is fine), the pid is only for people
         yield path
     finally:
-        fh.close()  # releases the lock
+        with contextlib.suppress(OSError):
+            fh.close()  # releases the lock
+
+
+def folder_lock_path(kind: str, folder: Path) -> Path:
+    """Where the lock of ``folder`` lives: ``<data dir>/locks/<kind>-<hash of the resolved path>.lock``,
+    so the clerk's folders get no lock files."""
+    from xlperf.paths import data_dir
+
+    try:
+        key = str(Path(folder).resolve())
+    except OSError:
+        key = os.path.abspath(folder)
+    return data_dir() / "locks" / f"{kind}-{sha256_bytes(os.path.normcase(key).encode('utf-8'))[:24]}.lock"
+
+
+@contextlib.contextmanager
+def output_folder_lock(folder: Path) -> Iterator[None]:
+    """One xlperf run at a time writes into ``folder`` (``xlperf batch -o``): a second one is refused
+    with :class:`OutputError` instead of mixing its files and its 汇总 with the first one's."""
+    lock = folder_lock_path("output", folder)
+    try:
+        held = hold_lock(lock)
+        held.__enter__()
+    except LockBusy:
+        raise OutputError(
+            f"另一个 xlperf 正在向输出文件夹 {folder} 写结果；"
+            "请等它结束后再运行，或用 -o 指定另一个输出文件夹"
+        ) from None
+    except OSError as exc:  # an unusable data folder must not stop the work itself
+        from loguru import logger
+
+        logger.warning("无法在 {} 中加锁（{}），本次不加锁", lock.parent, exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        held.__exit__(None, None, None)
 
 
 def _try_lock(fh: IO[bytes]) -> bool:

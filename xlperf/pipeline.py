@@ -7,6 +7,7 @@ Inputs are never written to: outputs go to other paths, atomically.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,11 +16,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from xlperf.core import evaluate
-from xlperf.evaluation import Evaluation
-from xlperf.files import atomic_path, atomic_write_text, output_error, sha256_file
-from xlperf.findings import Finding, one_per_field, ordered
-from xlperf.framework import Framework, get_framework
-from xlperf.result import Result
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.findings import Finding, one_per_field, ordered
+from xlperf.core.framework import Framework, get_framework
+from xlperf.core.result import Result
+from xlperf.files import atomic_write_text, output_error, save_workbook_atomic, sha256_file
 
 
 class InputError(Exception):
@@ -45,7 +46,9 @@ def load_input(path: Path, limits: Any = None) -> Loaded:
         if not path.exists():
             raise InputError(f"找不到文件 {path}；请检查路径和文件名")
         try:
-            ev = Evaluation.from_json(path.read_bytes())
+            data = path.read_bytes()
+            ev = Evaluation.from_json(data.removeprefix(b"\xef\xbb\xbf"))  # Notepad's UTF-8 BOM
+            _refuse_invisible(path, ev)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -79,6 +82,31 @@ def assess(loaded: Loaded, framework: Framework | None = None) -> Result:
     return result
 
 
+#: control characters XML cannot hold, non-characters, and the bidirectional overrides that can make a
+#: name read differently from what it is (U+202E turns "gpj.exe" into "exe.jpg" on screen)
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+
+
+def _refuse_invisible(path: Path, ev: Evaluation) -> None:
+    """A JSON text with such characters is refused, naming the field (a workbook cannot hold them)."""
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, str):
+            m = _INVISIBLE.search(value)
+            if m:
+                raise InputError(
+                    f"{path.name} 的 {where} 含有不可见的控制字符 U+{ord(m.group(0)):04X}；"
+                    "请删除该字符（可在记事本中重新输入这段文字）后再试"
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else str(key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{where}[{i}]")
+
+    walk(ev.model_dump(mode="json"), "")
+
+
 def default_output(path: Path) -> Path:
     return path.with_name(f"{path.stem}.scored.xlsx")
 
@@ -99,9 +127,7 @@ def write_scored(loaded: Loaded, result: Result, out: Path, scored_at: str | Non
     wb = loaded.workbook if loaded.workbook is not None else build_workbook(result.framework, result.evaluation)
     prov = Provenance(result.framework.id, loaded.sha256, scored_at or now())
     write_results(wb, result, loaded.source, prov)
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
-    return out
+    return save_workbook_atomic(wb, out)
 
 
 def write_scorecard(loaded: Loaded, result: Result, out: Path) -> Path:
@@ -115,7 +141,7 @@ def write_report_docx(result: Result, out: Path, loaded: Loaded | None = None) -
 
     if loaded is not None:
         guard_output(loaded.path, out)
-    report = result.narrative()
+    report = result.report
     try:
         return write_docx(report, out)
     except OSError as exc:  # a full disk or a read-only folder: one Chinese line, not an internal error

@@ -168,7 +168,7 @@ def finding_stats(outcomes: Sequence[Outcome]) -> Any:
     """问题统计：每个问题代码出现在几个部门（参加排名者）、是哪些部门、共几条；按部门数从多到少。"""
     import pandas as pd
 
-    from xlperf.findings import CODES
+    from xlperf.core.findings import CODES
 
     ranked = [o for o in outcomes if o.is_scored]
     several_years = len({o.year for o in ranked}) > 1

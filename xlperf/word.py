@@ -1,4 +1,4 @@
-"""Write a :class:`~xlperf.narrative.Report` as a Word document (.docx) with python-docx.
+"""Write a :class:`~xlperf.core.narrative.Report` as a Word document (.docx) with python-docx.
 
 Layout after the usual Chinese official-document practice (GB/T 9704): A4, margins top 37 mm,
 bottom 35 mm, left 28 mm, right 26 mm; title 二号 (22 pt) centred; 一、 in 黑体, （一） in 楷体,
@@ -49,7 +49,7 @@ from docx.shared import Length, Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
-from xlperf.narrative import Paragraph, Report
+from xlperf.core.narrative import Paragraph, Report
 
 BODY_SIZE = Pt(16)  # 三号
 TITLE_SIZE = Pt(22)  # 二号

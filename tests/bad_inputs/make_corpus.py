@@ -22,8 +22,8 @@ from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
 
+from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
-from xlperf.framework import get_framework
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put_text
 from xlperf.workbook.template import build_workbook, save_workbook
@@ -483,8 +483,9 @@ def make_corpus(folder: Path, *, big: bool = True) -> dict[str, Case]:
     assert tables
     rewrite_zip(src, case("huge_table_ref", 2, "a table claiming a million rows", words=("表格", "行")), replace=tables)
     if big:
-        million_rows(src, case("million_rows", 2, "a sheet of 1,000,000 rows", words=("1,000,000 行",), big=True),
-                     dimension=True)
+        # the declared <dimension> is not trusted (issue 12): the rows really there are counted
+        million_rows(src, case("million_rows", 2, "a sheet of 1,000,000 rows", words=("填表说明", "超过上限 100,000 行"),
+                               big=True), dimension=True)
         million_rows(src, case("million_rows_no_dimension", 2, "1,000,000 rows, no <dimension>",
                                words=("超过上限",), big=True), dimension=False)
         zip_bomb(src, case("zip_bomb", 2, "a part that expands a thousand times", words=("压缩炸弹",), big=True))

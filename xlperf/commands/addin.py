@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def _platform(ctx: click.Context) -> Any:
@@ -83,9 +83,26 @@ def install_cmd(ctx: click.Context, addin_file: Path | None, interpreter: str | 
     click.echo("已安装 xlperf 加载项：")
     for path in written:
         click.echo(f"  {path}")
+    if plat.system == "windows":
+        _warn_dll(ctx, interpreter or sys.executable)
     click.echo("请完全退出并重新启动 Excel，“绩效自评”选项卡即会出现。")
     if plat.system == "macos":
         click.echo("注意：macOS 版 Excel 只支持选项卡按钮，不支持 XLPERF_ 开头的工作表函数。")
+
+
+def _warn_dll(ctx: click.Context, interpreter: str) -> None:
+    """Say so when the worksheet functions' DLL is still not where the add-in's VBA looks."""
+    from xlperf.excel import diagnose
+
+    obj = ctx.find_root().obj
+    registry = obj.get("addin_registry") if isinstance(obj, dict) else None
+    if registry is None:
+        if not sys.platform.startswith("win"):
+            return
+        registry = diagnose.WinRegistry()
+    check = diagnose.dll_check(interpreter, registry)
+    if check.ok is False:
+        click.secho(f"注意：{check.detail}\n处理：{check.ask_it}", fg="yellow", err=True)
 
 
 @addin.command(name="uninstall")
@@ -115,21 +132,44 @@ def uninstall_cmd(ctx: click.Context) -> None:
 @addin.command(name="status")
 @click.pass_context
 def status_cmd(ctx: click.Context) -> None:
-    """显示加载项是否已安装、加载项使用哪个 Python。"""
+    """检查这台电脑上的 Excel 能否使用加载项：是否已安装、用哪个 Python、工作表函数的 DLL、签名策略与受信任位置。
+
+    \b
+    每一项给出结论；有问题时说明请 IT 做什么。只读，不改动任何设置。
+    退出码：0 没有发现问题（或不是 Windows/macOS），1 发现问题。
+    """
     from xlperf.excel.install import status, unsupported_message
 
     plat = _platform(ctx)
-    st = status(plat)
+    obj = ctx.find_root().obj
+    injected = obj if isinstance(obj, dict) else {}
+    st = status(plat, injected.get("addin_registry"), injected.get("addin_environ"))
     click.echo(f"系统：{plat.label}")
     if st.locations is None:
         click.echo(unsupported_message(plat))
         return
-    mark = "已安装" if st.addin_installed else "未安装"
-    click.echo(f"加载项：{mark}（{st.locations.addin_path}）")
+    if st.addin_installed:
+        version = {True: "，与当前 xlperf 生成的一致", False: "，但不是当前 xlperf 生成的版本：请重新运行 xlperf addin install",
+                   None: ""}[st.addin_current]
+        click.echo(f"加载项：已安装（{st.locations.addin_path}）{version}")
+    else:
+        click.echo(f"加载项：未安装（{st.locations.addin_path}）")
     if st.conf_interpreter:
         ok = "" if st.interpreter_exists else "（该文件不存在，请重新运行 xlperf addin install）"
         click.echo(f"Python：{st.conf_interpreter}{ok}（设置文件 {st.locations.conf_path}）")
     else:
         click.echo(f"Python：未设置（设置文件 {st.locations.conf_path}）")
+    problems = 0
+    for check in st.checks:
+        mark = {True: "[正常]", False: "[问题]", None: "[提示]"}[check.ok]
+        problems += check.ok is False
+        click.echo(f"{mark} {check.title}：{check.detail}")
+        if check.ask_it:
+            click.echo(f"       处理：{check.ask_it}")
+    if plat.system == "windows" and not st.checks:
+        click.echo("（无法读取 Windows 注册表：签名策略、受信任位置和 DLL 未检查。）")
     if not st.addin_installed:
         click.echo("安装：xlperf addin install")
+    elif problems:
+        click.echo(f"发现 {problems} 个问题：加载项在这台电脑上可能无法正常使用，请按上面的“处理”办理。")
+        sys.exit(EXIT_FINDINGS)

@@ -45,6 +45,7 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
     退出码：0 全部通过；1 有工作簿带错误、未填写、无法读取或处理失败；2 没有找到输入或用法有误。
     """
     from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, NoInputsError, run_batch
+    from xlperf.files import output_folder_lock
 
     guard_outputs([Path(p) for p in paths], [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)])
 
@@ -61,7 +62,8 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
             progress.update(task, advance=1, description=Path(outcome.file).name[:40], refresh=True)
 
     try:
-        report = run_batch(paths, out_dir, jobs, make_limits(**limits), on_start=on_start, on_done=on_done)
+        with output_folder_lock(out_dir):
+            report = run_batch(paths, out_dir, jobs, make_limits(**limits), on_start=on_start, on_done=on_done)
     except NoInputsError as exc:
         raise click.UsageError(str(exc)) from exc
     finally:

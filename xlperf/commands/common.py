@@ -10,6 +10,8 @@ import click
 
 def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The bounds on what xlperf opens (see xlperf.workbook.safety.Limits)."""
+    f = click.option("--max-workbook-cells", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+                     help="整个工作簿（各工作表合计，含合并单元格与超链接覆盖的单元格）允许的最多单元格数。")(f)
     f = click.option("--max-cells", type=int, default=1_000_000, show_default=True,
                      help="单个工作表允许的最多单元格数（超过即拒绝打开）。")(f)
     f = click.option("--max-rows", type=int, default=100_000, show_default=True,
@@ -28,7 +30,9 @@ def guard_outputs(inputs: Any, outputs: Any) -> None:
     guard(inputs, outputs)
 
 
-def make_limits(max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int) -> Any:
+def make_limits(max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int,
+                max_workbook_cells: int = 1_000_000) -> Any:
     from xlperf.workbook.safety import Limits
 
-    return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows, max_cells=max_cells)
+    return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows, max_cells=max_cells,
+                  max_workbook_cells=max_workbook_cells)

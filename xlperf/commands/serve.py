@@ -42,7 +42,7 @@ def bind(port: int) -> socket.socket:
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
               help="本机端口（0 表示自动选择空闲端口）。服务只监听 127.0.0.1，其他电脑无法访问。")
 @click.option("--open", "open_browser", is_flag=True, help="启动后用默认浏览器打开页面。")
-@click.option("--dir", "review_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+@click.option("--dir", "review_dir", type=click.Path(path_type=Path), default=None,
               help="审阅模式：财政局的批量计分（xlperf batch -o）输出文件夹；只读。")
 @click.option("--smtp-config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="发送财政局所用的邮件设置 TOML 文件（默认与 xlperf submit 相同）。")
@@ -65,6 +65,9 @@ def serve(port: int, open_browser: bool, review_dir: Path | None, config_path: P
     from xlperf.web.clerk import Workspace
     from xlperf.web.security import Secrets
 
+    if review_dir is not None and not review_dir.is_dir():
+        raise click.UsageError(f"--dir {review_dir}：{'不是文件夹' if review_dir.exists() else '找不到该文件夹'}；"
+                               "请指定 xlperf batch -o 的输出文件夹")
     sock = bind(port)
     actual = int(sock.getsockname()[1])
     keys = Secrets(port=actual, host=HOST)

@@ -59,7 +59,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: bool, reason: str | None,
            operator: str | None, eml_path: Path | None, retry: bool, resend_uncertain: bool,
            config_path: Path | None,
-           max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int, **smtp: Any) -> None:
+           max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int, max_workbook_cells: int,
+           **smtp: Any) -> None:
     """冻结工作簿、打包并发送到财政局（或存为 .eml 草稿）。
 
     \b
@@ -117,7 +118,8 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
         else:
             package = export_package(
                 workbook, out_dir, force=force, reason=reason or "", operator=_operator(operator),
-                overwrite=overwrite, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells),
+                overwrite=overwrite, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells,
+                                                              max_workbook_cells),
             )
             _print_package(package)
     except BlockingFindingsError as exc:

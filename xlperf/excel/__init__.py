@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["on_ribbon"]
+from xlperf.excel.registry import NO_WORKBOOK_MESSAGE
+
+__all__ = ["NO_WORKBOOK_MESSAGE", "on_ribbon"]
 
 _LOG_READY = False
 
@@ -40,9 +42,9 @@ def _setup_logging() -> None:
 
 def _domain_errors() -> tuple[type[BaseException], ...]:
     """Errors whose message is already a complete Chinese sentence for the clerk."""
+    from xlperf.core.framework import FrameworkError
     from xlperf.excel.handlers import HandlerError
     from xlperf.files import OutputError
-    from xlperf.framework import FrameworkError
     from xlperf.pipeline import InputError
     from xlperf.workbook.safety import WorkbookReadError
 
@@ -70,12 +72,40 @@ def _alert(book: Any, prompt: str, title: str, mode: str = "info") -> None:
         logger.opt(exception=exc).warning("could not show the message in Excel: {}", prompt)
 
 
-def on_ribbon(button_id: str, book: Any = None) -> None:
+def on_ribbon(button_id: str, book: Any = None, blank: bool = False) -> None:
     """Run the ribbon button ``button_id`` on ``book`` (default: ``xlwings.Book.caller()``).
 
     Never raises into Excel: a problem the clerk can fix is shown as its Chinese message, anything
     else as a short internal-error message naming the log file, which gets the traceback.
+
+    ``blank=True`` comes from the VBA ``OnRibbon`` when no workbook was open: it added a blank
+    workbook for xlwings' ``RunPython`` to run on, and only for a button with
+    ``needs_workbook=False``. The button then runs as if no workbook were open (``book=None``) and the
+    blank workbook is closed, unsaved, at the end.
     """
+    if not blank:
+        _run_button(button_id, book)
+        return
+    if book is None:
+        try:
+            import xlwings as xw
+
+            book = xw.Book.caller()
+        except Exception:
+            book = None
+    try:
+        _run_button(button_id, book, no_workbook=True)
+    finally:
+        if book is not None:
+            try:
+                book.close()
+            except Exception as exc:  # the clerk can close it by hand; nothing is lost
+                from loguru import logger
+
+                logger.opt(exception=exc).warning("could not close the blank workbook")
+
+
+def _run_button(button_id: str, book: Any, no_workbook: bool = False) -> None:
     _setup_logging()
     from loguru import logger
 
@@ -101,8 +131,12 @@ def on_ribbon(button_id: str, book: Any = None) -> None:
         from xlperf.excel.handlers import HANDLERS
 
         handler = HANDLERS[button.action]
-        logger.info("ribbon {} ({}) on {}", button.id, button.action, getattr(book, "name", "?"))
-        outcome = handler(book)
+        if no_workbook and button.needs_workbook:
+            _alert(book, NO_WORKBOOK_MESSAGE, title, "info")
+            return
+        logger.info("ribbon {} ({}) on {}", button.id, button.action,
+                    "no workbook" if no_workbook else getattr(book, "name", "?"))
+        outcome = handler(None if no_workbook else book)
     except Exception as exc:
         try:
             known = isinstance(exc, _domain_errors())

@@ -38,7 +38,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
-from xlperf.quantity import normalise_text
+from xlperf.core.quantity import normalise_text
 from xlperf.workbook import layout as L
 
 __all__ = [

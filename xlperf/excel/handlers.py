@@ -342,7 +342,7 @@ class Assessment:
 
     snap: BookSnapshot
     loaded: Any  # xlperf.pipeline.Loaded
-    result: Any  # xlperf.result.Result
+    result: Any  # xlperf.core.result.Result
 
 
 def assess_book(book: Any) -> Assessment:
@@ -611,7 +611,7 @@ def send(book: Any) -> Outcome:
 
 def new(book: Any) -> Outcome:
     """新建自评表: the blank standard workbook, saved beside the current one (or in Documents), opened."""
-    from xlperf.framework import get_framework
+    from xlperf.core.framework import get_framework
     from xlperf.workbook.template import BLANK_NAME, build_workbook, save_workbook
 
     if is_remote(book):

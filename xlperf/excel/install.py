@@ -26,6 +26,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CONF_NAME",
@@ -86,13 +87,15 @@ class Locations:
 
 @dataclass(frozen=True)
 class Status:
-    """What ``xlperf addin status`` reports."""
+    """What ``xlperf addin status`` reports; ``checks`` are the Windows diagnostics (xlperf.excel.diagnose)."""
 
     platform: Platform
     locations: Locations | None
     addin_installed: bool
     conf_interpreter: str | None
     interpreter_exists: bool
+    addin_current: bool | None = None  # the installed add-in is byte for byte what this xlperf builds
+    checks: tuple[Any, ...] = ()
 
 
 def detect_platform() -> Platform:
@@ -203,6 +206,12 @@ def install(plat: Platform, addin: Path, interpreter: str | None = None) -> list
         _write_conf(loc.conf_path, conf_lines(existing, loc.conf_key, interpreter), plat.conf_encoding,
                     "\r\n" if plat.system == "windows" else "\n")
         written.append(loc.conf_path)
+        if plat.system == "windows":
+            # The worksheet functions' DLL must sit where the add-in's VBA looks for it (issue: after
+            # pip install --user it lies in %APPDATA%\Python, not beside python.exe).
+            from xlperf.excel.diagnose import place_dll
+
+            written += place_dll(interpreter)
         if loc.applescript_dir is not None:
             script = _xlwings_applescript()
             if script.is_file():
@@ -243,8 +252,10 @@ def uninstall(plat: Platform) -> list[Path]:
     return removed
 
 
-def status(plat: Platform) -> Status:
-    """Whether the add-in and the interpreter setting are in place (never raises on Linux)."""
+def status(plat: Platform, registry: Any = None, environ: dict[str, str] | None = None) -> Status:
+    """Whether the add-in and the interpreter setting are in place, and on Windows what Excel will
+    make of them (:mod:`xlperf.excel.diagnose`; ``registry`` defaults to the real one). Never raises
+    on Linux."""
     try:
         loc = locations(plat)
     except UnsupportedPlatform:
@@ -254,5 +265,27 @@ def status(plat: Platform) -> Status:
         parts = [p.strip().strip('"') for p in line.split(",", 1)]
         if len(parts) == 2 and parts[0].lower() == loc.conf_key.lower():
             interpreter = parts[1]
-    return Status(plat, loc, loc.addin_path.is_file(), interpreter,
-                  bool(interpreter) and Path(str(interpreter)).exists())
+    installed = loc.addin_path.is_file()
+    current = _is_current(loc.addin_path) if installed else None
+    checks: tuple[Any, ...] = ()
+    if plat.system == "windows":
+        from xlperf.excel import diagnose
+
+        if registry is None and sys.platform.startswith("win"):
+            registry = diagnose.WinRegistry()
+        if registry is not None:
+            checks = (*diagnose.interpreter_checks(interpreter), diagnose.dll_check(interpreter, registry),
+                      *diagnose.policy_checks(registry, str(loc.startup_dir), environ))
+    return Status(plat, loc, installed, interpreter, bool(interpreter) and Path(str(interpreter)).exists(),
+                  current, checks)
+
+
+def _is_current(path: Path) -> bool | None:
+    """True when ``path`` is byte for byte the add-in this xlperf builds (builds are reproducible)."""
+    from xlperf.excel.addin import build_addin
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="xlperf-status-") as tmp:
+            return build_addin(Path(tmp) / ADDIN_NAME).read_bytes() == path.read_bytes()
+    except (OSError, ValueError, RuntimeError):
+        return None

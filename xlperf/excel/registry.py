@@ -11,6 +11,8 @@ from dataclasses import dataclass
 __all__ = [
     "BUTTONS",
     "GROUPS",
+    "NO_WORKBOOK_MESSAGE",
+    "PROTECTED_VIEW_MESSAGE",
     "RIBBON_TAB_ID",
     "RIBBON_TAB_LABEL",
     "UDFS",
@@ -24,6 +26,12 @@ __all__ = [
 ]
 
 RIBBON_TAB_ID = "xlperf_tab"
+
+# What the VBA OnRibbon says when a button needs a workbook and there is none (ActiveWorkbook Is
+# Nothing), or the workbook is open in Protected View. xlperf_ribbon.bas spells them in ChrW form;
+# the add-in builder checks that it spells exactly these.
+NO_WORKBOOK_MESSAGE = "请先打开自评表，再点击此按钮。"
+PROTECTED_VIEW_MESSAGE = "自评表在受保护的视图中打开：请先点击提示栏上的“启用编辑”，再点击此按钮。"
 RIBBON_TAB_LABEL = "绩效自评"
 
 
@@ -40,7 +48,9 @@ class RibbonButton:
     """One ribbon button. ``id`` is what ``xlperf.excel.on_ribbon(id)`` receives from VBA.
 
     ``action`` is the short name of the command (the same word the CLI uses), ``group`` the id of
-    its :class:`RibbonGroup`, ``image_mso`` a built-in Office icon name.
+    its :class:`RibbonGroup`, ``image_mso`` a built-in Excel image name. ``needs_workbook=False``
+    marks the buttons that also work with no workbook open (the VBA ``OnRibbon`` lets only these
+    through when ``ActiveWorkbook Is Nothing``; the others say 请先打开自评表).
     """
 
     id: str
@@ -49,6 +59,7 @@ class RibbonButton:
     help: str
     image_mso: str
     group: str
+    needs_workbook: bool = True
 
 
 GROUPS: tuple[RibbonGroup, ...] = (
@@ -106,6 +117,7 @@ BUTTONS: tuple[RibbonButton, ...] = (
         help="按所选评价框架新建一份空白自评表。",
         image_mso="FileNew",
         group="xlperf_group_tools",
+        needs_workbook=False,
     ),
     RibbonButton(
         id="xlperf_help",
@@ -114,6 +126,7 @@ BUTTONS: tuple[RibbonButton, ...] = (
         help="打开 xlperf 使用说明。",
         image_mso="Help",
         group="xlperf_group_tools",
+        needs_workbook=False,
     ),
 )
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import xlwings as xw
 
-from xlperf.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
-from xlperf.evaluation import Grade, IndicatorRow, Kind
+from xlperf.core.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
+from xlperf.core.evaluation import Grade, IndicatorRow, Kind
+from xlperf.core.framework import Framework, get_framework
+from xlperf.core.quantity import Direction, direction_in_text, parse_direction, parse_quantity
+from xlperf.core.rules import completion
 from xlperf.excel.registry import UDF_CATEGORY, udf_by_name
-from xlperf.framework import Framework, get_framework
-from xlperf.quantity import Direction, direction_in_text, parse_direction, parse_quantity
-from xlperf.rules import completion
 
 __all__ = [
     "XLPERF_COMPLETION",

@@ -241,7 +241,7 @@ def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
 
 def check_package(parsed: Parsed, folder: Path, limits: Any = None) -> Checked:
     """Steps 3–4 for a message whose attachments are already written to ``folder``."""
-    from xlperf.framework import FrameworkError, get_framework
+    from xlperf.core.framework import FrameworkError, get_framework
     from xlperf.pipeline import InputError, assess, load_input
 
     manifest, problem = read_manifest(parsed)

@@ -39,10 +39,10 @@ from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf import __version__
-from xlperf.decimals import round2
-from xlperf.framework import Framework
-from xlperf.quantity import normalise_text
-from xlperf.result import Result
+from xlperf.core.decimals import round2
+from xlperf.core.framework import Framework
+from xlperf.core.quantity import normalise_text
+from xlperf.core.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put_text
 
@@ -170,7 +170,7 @@ def freeze_workbook(
 
     writes: list[tuple[Cell, Any, FrozenCell]] = []
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
+        for row in existing_rows(ws):
             for cell in row:
                 if isinstance(cell, MergedCell):
                     continue
@@ -291,7 +291,7 @@ def core_values(wb: Workbook, result: Result, source: Any) -> dict[tuple[str, st
     if exec_rate is not None:
         ratio = result.ratios.get("budget_execution")
         out[exec_rate] = (None if ratio is None else float(ratio / 100), "预算执行率（xlperf 计算）")
-    spending = next((i for i in result.indicator_scores() if i.spec.rule == "monthly_mean"), None)
+    spending = next((i for i in result.indicator_scores() if i.spec.kind.monthly_rates), None)
     mean = spending.inputs.get("mean") if spending is not None else None
     mean_cell = _mean_cell(wb)
     if mean_cell is not None:
@@ -317,11 +317,21 @@ def _name_cell(wb: Workbook, name: str) -> tuple[str, str] | None:
     return None
 
 
+def existing_rows(ws: Any) -> list[list[Cell]]:
+    """The cells that exist, row by row, in order. ``ws.iter_rows()`` would create every empty cell
+    of the used rectangle: one stray value in XFD1048576 makes that 17 billion cells. The work is
+    bounded by what is really in the sheet (at most ``Limits.max_cells``, checked before opening)."""
+    rows: dict[int, list[Cell]] = {}
+    for (r, _c), cell in sorted(ws._cells.items()):
+        rows.setdefault(r, []).append(cell)
+    return list(rows.values())
+
+
 def _mean_cell(wb: Workbook) -> tuple[str, str] | None:
     found = _table(wb, L.MONTHS_TABLE.table)
     sheets = [found[0]] if found else [wb[L.SPENDING]] if L.SPENDING in wb.sheetnames else []
     for ws in sheets:
-        for row in ws.iter_rows():
+        for row in existing_rows(ws):
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.strip().startswith(MEAN_LABEL):
                     target = ws.cell(row=cell.row, column=cell.column + 1)
@@ -365,7 +375,7 @@ def _protect_all(wb: Workbook) -> None:
     """Protect every sheet without a password and lock every cell: the 报送 version is read-only."""
     locked = Protection(locked=True)
     for ws in wb.worksheets:
-        for row in ws.iter_rows():
+        for row in existing_rows(ws):
             for cell in row:
                 if not isinstance(cell, MergedCell) and cell.protection is not None and not cell.protection.locked:
                     cell.protection = locked
@@ -399,7 +409,7 @@ def _write_provenance(wb: Workbook, result: Result, prov: FreezeProvenance) -> N
 
     custom: list[Any] = [
         StringProperty(name="xlperf.tool_version", value=prov.tool_version),
-        StringProperty(name="xlperf.framework", value=prov.framework),
+        StringProperty(name="xlperf.core.framework", value=prov.framework),
         StringProperty(name="xlperf.input_name", value=prov.input_name),
         StringProperty(name="xlperf.input_sha256", value=prov.input_sha256),
         StringProperty(name="xlperf.frozen_at", value=prov.frozen_at),

@@ -21,6 +21,7 @@ import re
 import smtplib
 import socket
 import ssl
+import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from email import policy
@@ -180,8 +181,19 @@ def _format_number(value: Decimal | float | int | str) -> str:
 
 
 def subject_text(department: str, year: int | str) -> str:
-    """The subject line: ``【绩效自评报送】白云区科工商信局 2023 年度部门整体支出绩效自评``."""
-    return f"【绩效自评报送】{department} {year} 年度部门整体支出绩效自评"
+    """The subject line: ``【绩效自评报送】白云区科工商信局 2023 年度部门整体支出绩效自评``.
+
+    One line (a mail header cannot hold a line break), without invisible format characters.
+    """
+    return one_line(f"【绩效自评报送】{department} {year} 年度部门整体支出绩效自评")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (line breaks included) as one space, and no control or
+    invisible format characters (U+202E and the like): fit for a mail header or a display name."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn")
+                      or ch in "\t\n\r")
+    return re.sub(r"\s+", " ", visible).strip()
 
 
 def body_text(
@@ -404,11 +416,7 @@ def _translate(exc: Exception, phase: str, settings: SmtpSettings) -> SendError:
     chain = _chain(exc)
     error: SendError
     if phase == "data":
-        error = SendError(
-            f"邮件内容已全部发给服务器 {where}，但没有收到服务器的确认（{type(exc).__name__}：{exc}）。"
-            "服务器可能已经收下了这封邮件，也可能没有。",
-            "uncertain",
-        )
+        error = SendError(f"邮件内容已发给服务器 {where}，但没有收到确认（{type(exc).__name__}）", "uncertain")
     elif any(isinstance(e, TimeoutError) for e in chain):
         error = SendError(
             f"连接邮件服务器 {where} 超时（{settings.timeout:g} 秒内无响应，阶段：{_PHASES[phase]}）。"

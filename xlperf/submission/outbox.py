@@ -220,7 +220,7 @@ class Outbox:
             return current
         if current.status == "sending":  # the process sending it died: the lock was free
             current = replace(current, status="uncertain", last_error_kind="uncertain",
-                              last_error="上次发送时程序在邮件发出过程中中断（被终止或断电）。")
+                              last_error="上次发送邮件内容时程序中断（被终止或断电）")
             self._record(current)
         if current.status == "uncertain" and not resend_uncertain:
             raise SendError(uncertain_message(current), "uncertain")
@@ -283,7 +283,7 @@ class Outbox:
         except BaseException:  # Ctrl-C and the like: the mail may be on its way
             if "sending" in recorded and "sent" not in recorded:
                 self._record(replace(sending, status="uncertain", last_error_kind="uncertain",
-                                     last_error="发送过程中程序被中断（Ctrl-C）。"))
+                                     last_error="发送邮件内容时程序被中断（Ctrl-C）"))
             raise
         archived = not item.status_path.exists()
         return replace(sent, root=self.sent_dir if archived else self.root)
@@ -336,10 +336,10 @@ class Outbox:
 
 def uncertain_message(item: OutboxItem) -> str:
     """The Chinese explanation for a mail that may or may not have reached the bureau."""
-    why = f"（{item.last_error}）" if item.last_error else ""
+    why = (item.last_error or "已发给邮件服务器，但没有收到确认").rstrip("。")
     return (
-        f"邮件“{item.subject}”（发件箱编号 {item.id}）状态不确定：已发给邮件服务器，但没有收到确认{why}，"
-        f"财政局可能已经收到。为免重复报送，xlperf 不会自动重发。请向财政局核实是否收到 Message-ID 为 "
-        f"{item.message_id or '（未记录）'} 的邮件：已收到则无需处理；确认未收到时运行 "
-        "xlperf submit --retry --resend-uncertain 重发（重发的邮件 Message-ID 相同，财政局邮箱可据此去重）。"
+        f"邮件“{item.subject}”（发件箱编号 {item.id}）状态不确定：{why}。财政局可能已经收到，"
+        "为免重复报送，xlperf 不会自动重发。请向财政局核实是否收到 Message-ID 为 "
+        f"{item.message_id or '（未记录）'} 的邮件；确认未收到后再运行 "
+        "xlperf submit --retry --resend-uncertain（Message-ID 不变，财政局邮箱可据此去重）。"
     )

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import unicodedata
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -33,20 +34,19 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from xlperf import __version__
+from xlperf.core.findings import Finding
 from xlperf.files import (
     OutputError,
-    atomic_path,
     atomic_write_text,
     fsync_dir,
     glob_escape,
     remove_stale_temps,
-    sha256_bytes,
+    save_workbook_atomic,
     sha256_file,
 )
-from xlperf.findings import Finding
 
 if TYPE_CHECKING:
-    from xlperf.result import Result
+    from xlperf.core.result import Result
     from xlperf.submission.freeze import FreezeReport
     from xlperf.submission.outbox import Outbox, OutboxItem
     from xlperf.submission.settings import SmtpSettings
@@ -190,15 +190,27 @@ class PackageResult:
                 )
 
 
+#: bytes of UTF-8 one name part may take: file systems limit a name to 255 bytes (not characters),
+#: and ``<简称>_<年度>_部门整体支出绩效自评.xlsx`` adds about 40 more
+NAME_BYTES = 150
+
+
 def safe_filename(text: str, fallback: str = "未命名") -> str:
-    """``text`` usable as a file name on Windows, macOS and Linux (Chinese kept)."""
-    clean = _ILLEGAL.sub("_", str(text)).strip().rstrip(". ")
-    clean = re.sub(r"\s+", " ", clean)
+    """``text`` usable as a file name on Windows, macOS and Linux (Chinese kept).
+
+    Line breaks become spaces; invisible format characters (the U+202E right-to-left override that
+    makes ``gpj.exe`` show as ``exe.jpg``, zero-width spaces) are dropped; the result is cut to
+    :data:`NAME_BYTES` bytes of UTF-8 without splitting a character.
+    """
+    visible = "".join(ch for ch in str(text) if unicodedata.category(ch) not in ("Cf", "Co", "Cs", "Cn"))
+    clean = _ILLEGAL.sub("_", re.sub(r"\s+", " ", visible)).strip().rstrip(". ")
     if not clean:
         clean = fallback
     if clean.split(".")[0].upper() in _RESERVED:
         clean = f"_{clean}"
-    return clean[:80]
+    while len(clean.encode("utf-8")) > NAME_BYTES:
+        clean = clean[:-1]
+    return clean.rstrip(". ") or fallback
 
 
 def package_stem(short_name: str, year: int | str | None) -> str:
@@ -296,21 +308,22 @@ def _package_lock(folder: Path) -> Iterator[None]:
     The lock file lives in the data folder (``locks/``), not beside the clerk's files; it is an OS
     lock, so a killed export never blocks the next one.
     """
-    from xlperf.files import LockBusy, hold_lock
-    from xlperf.paths import data_dir
+    from xlperf.files import LockBusy, folder_lock_path, hold_lock
 
+    lock = folder_lock_path("package", folder)
     try:
-        key = str(Path(folder).resolve())
-    except OSError:
-        key = os.path.abspath(folder)
-    lock = data_dir() / "locks" / f"package-{sha256_bytes(os.path.normcase(key).encode('utf-8'))[:24]}.lock"
-    try:
-        with hold_lock(lock, wait=30):
-            yield
+        held = hold_lock(lock, wait=30)
+        held.__enter__()
     except LockBusy:
         raise PackageError(f"另一个 xlperf 正在导出报送包 {folder}；请等它结束后再试") from None
-    except OSError as exc:
-        raise PackageError(f"无法在 {lock.parent} 中加锁：{exc.strerror or exc}；请检查数据文件夹是否可写") from exc
+    except OSError as exc:  # an unusable data folder must not stop an export (or an .eml draft)
+        logger.warning("无法在 {} 中加锁（{}），本次导出不加锁", lock.parent, exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        held.__exit__(None, None, None)
 
 
 def recover_swap(folder: Path) -> None:
@@ -412,8 +425,7 @@ def _write_frozen(loaded: Any, result: Result, out: Path, created: str, operator
 
     prov = FreezeProvenance(result.framework.id, loaded.path.name, loaded.sha256, created, operator, reason)
     report = freeze_workbook(wb, result, source, prov, cached=cached)
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
+    save_workbook_atomic(wb, out)
     return out, report
 
 
@@ -534,7 +546,13 @@ def send_package(
             f"这个报送包已于 {item.sent_at} 发送过（发件箱编号 {item.id}，Message-ID {item.message_id}），"
             "不再重复发送。如财政局确认没有收到，请重新导出报送包（--overwrite）后再发送。", "already_sent"), item)
     if item is None:
-        item = box.enqueue(msg)
+        try:
+            item = box.enqueue(msg)
+        except (OutputError, OSError) as exc:
+            raise PackageError(
+                f"无法把邮件存入发件箱 {box.root}（{exc}）；未发送。请检查数据文件夹是否可写、磁盘是否已满"
+                "（可用环境变量 XLPERF_HOME 指定另一个数据文件夹）"
+            ) from exc
     try:
         return box.send(item, settings, resend_uncertain=resend_uncertain)
     except SendError as exc:

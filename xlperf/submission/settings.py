@@ -20,6 +20,7 @@ Problems are collected, not raised one by one, so that the user sees everything 
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -354,8 +355,8 @@ def _as_float(found: tuple[Any, str], problems: list[str]) -> float | None:
     except ValueError:
         problems.append(f"{origin} 的值 {value!r} 不是数字。")
         return None
-    if number <= 0:
-        problems.append(f"{origin} 的值必须大于 0。")
+    if not math.isfinite(number) or number <= 0:
+        problems.append(f"{origin} 的值 {value!r} 必须是大于 0 的有限数字。")
         return None
     return number
 

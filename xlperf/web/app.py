@@ -81,7 +81,8 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
     # -- clerk ------------------------------------------------------------------------------------
     async def home(request: Request) -> Response:
         max_mb = workspace.limits.max_file_mb
-        return page(request, "clerk.html", max_bytes=workspace.max_upload_bytes, max_mb=f"{max_mb:g}")
+        recent = sorted(workspace.jobs(), key=lambda j: j.created, reverse=True)
+        return page(request, "clerk.html", max_bytes=workspace.max_upload_bytes, max_mb=f"{max_mb:g}", recent=recent)
 
     async def upload(request: Request) -> Response:
         name = unquote(request.headers.get("x-filename", "")).strip() or "自评表.xlsx"
@@ -179,13 +180,13 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
             return JSONResponse({"error": "找不到这份工作簿的结果；请重新上传。"}, status_code=404)
         if request.method == "POST":
             force, reason = await options(request)
-            state = workspace.start_send(job, force, reason)
+            state = await run_in_threadpool(workspace.start_send, job, force, reason)  # may wait for an export
         else:
             state = job.send
         return JSONResponse(state.to_json())
 
     async def new_workbook(request: Request) -> Response:
-        from xlperf.framework import get_framework
+        from xlperf.core.framework import get_framework
         from xlperf.workbook.template import build_workbook, save_workbook
 
         target = workspace.root / "blank" / "部门整体支出绩效自评表.xlsx"
@@ -211,12 +212,13 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         f = await run_in_threadpool(folder, True)
         q = request.query_params
         rating, year, errors, text = q.get("rating", ""), q.get("year", ""), q.get("errors", ""), q.get("q", "").strip()
-        rows = [e for e in f.ranking()
+        everything = q.get("all", "") == "1"
+        rows = [e for e in f.ranking(everything)
                 if (not rating or e.rating == rating) and (not year or e.year == year)
                 and (errors != "yes" or e.errors) and (errors != "no" or not e.errors)
                 and (not text or text.casefold() in e.department.casefold() or text.casefold() in e.workbook.casefold())]
         return page(request, "review.html", f=f, rows=rows, ratings=RATING_FILTERS,
-                    filters={"rating": rating, "year": year, "errors": errors, "q": text})
+                    filters={"rating": rating, "year": year, "errors": errors, "q": text, "all": everything})
 
     def entry_or_404(request: Request) -> Any:
         try:
@@ -229,15 +231,12 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         return e
 
     async def review_dept(request: Request) -> Response:
-        from xlperf.web.clerk import finding_row, sort_findings
-
         if (missing := needs_dir(request)) is not None:
             return missing
         e = entry_or_404(request)
         if isinstance(e, Response):
             return e
-        findings = [finding_row(x) for x in sort_findings(e.findings(), [])]
-        return page(request, "review_dept.html", f=folder(), e=e, findings=findings)
+        return page(request, "review_dept.html", f=folder(), e=e, findings=e.finding_rows())
 
     async def review_matrix(request: Request) -> Response:
         if (missing := needs_dir(request)) is not None:

@@ -13,7 +13,6 @@ temporary folder when the server stops.
 
 from __future__ import annotations
 
-import re
 import secrets
 import shutil
 import tempfile
@@ -22,104 +21,21 @@ import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from xlperf.findings import CODES, Finding
+from xlperf.web.view import result_view
 
 if TYPE_CHECKING:
-    from xlperf.result import Result
+    from xlperf.core.result import Result
     from xlperf.submission.package import PackageResult
 
-ACCEPTED_SUFFIXES = (".xlsx", ".xlsm")
-_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
 class UploadError(Exception):
     """The upload cannot be processed; ``str()`` is the Chinese message shown on the page."""
-
-
-# ------------------------------------------------------------------------------ view helpers
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def sort_findings(findings: list[Finding], sheet_order: list[str]) -> list[Finding]:
-    """By sheet (in the workbook's order; unknown sheets and field paths last), then row, then column."""
-    rank = {name: i for i, name in enumerate(sheet_order)}
-
-    def key(f: Finding) -> tuple[int, str, int, int, str]:
-        m = _CELL.match(f.cell or "")
-        row, col = (int(m.group(2)), _column_number(m.group(1))) if m else (0, 0)
-        sheet_rank = rank.get(f.sheet, len(rank)) if f.sheet else len(rank) + 1
-        return (sheet_rank, f.sheet, row, col, f.path)
-
-    return sorted(findings, key=key)
-
-
-def finding_row(f: Finding) -> dict[str, str]:
-    return {"code": f.code, "level": "错误" if f.is_error else "提醒", "severity": f.severity.value,
-            "where": f.where, "message": f.message, "title": CODES[f.code][1]}
-
-
-def two(value: Decimal | float | None) -> str:
-    """A computed score or percent with two decimals (as the score card and 评分汇总 show it)."""
-    return "—" if value is None else f"{Decimal(str(value)):.2f}"
-
-
-def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
-    """What the clerk's page shows of one result: score table, ratios, findings, report paragraphs."""
-    from xlperf.narrative import format_full
-
-    rows: list[dict[str, Any]] = []
-    management: list[dict[str, Any]] = []
-    for sec in result.sections:
-        rows.append({"key": sec.id, "name": sec.name, "full": format_full(sec.full), "score": two(sec.score),
-                     "level": 1})
-        for ind in sec.indicators:
-            if ind.spec.rule in ("completion_section", "monthly_mean"):
-                rows.append({"key": ind.id, "name": ind.spec.label, "full": format_full(ind.full),
-                             "score": two(ind.score), "level": 2})
-            elif sec.id == "management":
-                management.append({"id": ind.id, "group": ind.spec.group, "name": ind.spec.name,
-                                   "full": format_full(ind.full), "score": two(ind.score),
-                                   "ratio": None if ind.ratio is None else f"{two(ind.ratio)}%",
-                                   "short": ind.score < ind.full})
-    ratios = [{"key": key, "name": spec.name,
-               "value": "无法计算" if result.ratios.get(key) is None else f"{two(result.ratios[key])}%"}
-              for key, spec in result.framework.ratios.items()]
-    indicator_rows = [
-        {"section": "产出" if row.section == "output" else "效益", "seq": row.seq, "name": row.name,
-         "full": two(row.full_display), "completion": "无法计算" if row.completion_pct is None else f"{row.completion_pct:.2f}%",
-         "deduction": two(row.deduction), "score": two(row.score), "short": row.deduction > 0}
-        for sec in result.sections for ind in sec.indicators for row in ind.rows
-    ]
-    report = result.narrative()
-    dep = result.evaluation.department
-    return {
-        "department": dep.name or "（未填写部门）",
-        "year": dep.year or "",
-        "total": two(result.total),
-        "rating": result.rating,
-        "full_total": format_full(result.framework.total),
-        "rows": rows,
-        "management": management,
-        "ratios": ratios,
-        "indicator_rows": indicator_rows,
-        "findings": [finding_row(f) for f in sort_findings(list(result.findings), sheet_order)],
-        "errors": len(result.errors),
-        "warnings": len(result.warnings),
-        "report_title": report.title,
-        "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in report.paragraphs],
-    }
 
 
 # ------------------------------------------------------------------------------ jobs
@@ -154,14 +70,20 @@ class Job:
     scorecard: Path
     docx: Path
     touched: float = field(default_factory=time.monotonic)
+    created: float = field(default_factory=time.time)
     package: PackageResult | None = None
     package_zip: Path | None = None
     package_forced: bool = False
     send: SendState = field(default_factory=SendState)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    _view: dict[str, Any] | None = field(default=None, repr=False)
+
     def view(self) -> dict[str, Any]:
-        return result_view(self.result, self.sheet_order)
+        """The page's values (computed once: the result does not change)."""
+        if self._view is None:
+            self._view = result_view(self.result, self.sheet_order)
+        return self._view
 
 
 def _operator() -> str:

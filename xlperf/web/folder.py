@@ -1,10 +1,19 @@
 """Reading a bureau folder for the reviewer page (``xlperf serve --dir DIR``). Read-only.
 
 All knowledge of what such a folder holds is in this module, so that the page follows when the
-folder's layout changes. Today it reads what ``xlperf batch -o DIR`` writes: one
-``<stem>.scorecard.json`` (schema ``xlperf.scorecard/1``) per scored workbook, the
-``<stem>.scored.xlsx`` beside it, and ``汇总.xlsx`` / ``汇总.csv``. Score cards are found anywhere
-below DIR (hidden folders skipped); a card that cannot be read is listed as a problem, never fatal.
+folder's layout changes. It reads
+
+- what ``xlperf batch -o DIR`` writes: one ``<stem>.scorecard.json`` (schema ``xlperf.scorecard/1``)
+  per scored workbook, the ``<stem>.scored.xlsx`` beside it, and ``汇总.xlsx`` / ``汇总.csv``;
+- what ``xlperf intake -o DIR`` writes: one folder per received submission holding
+  ``scorecard.json`` (re-scored), ``intake.json`` (status, reason, received) and the attachments.
+  Within one department and year only the current submission is ranked — the latest 有效 one, else
+  the latest of any status, the rule of the intake ledger (``Ledger.current``); the page does not
+  open the ledger itself (it is read-only, and SQLite may write to a database it opens). Earlier
+  submissions are listed as 已被取代.
+
+Score cards are found anywhere below DIR (hidden folders skipped); a card that cannot be read is
+listed as a problem, never fatal.
 
 Files are offered for download only from the list made by :meth:`Folder.scan` — a request names a
 file by its position in that list, so no path from a request ever reaches the file system.
@@ -19,11 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlperf.batch import CARD_SUFFIX, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
-from xlperf.findings import CODES, Finding
-from xlperf.result import SCORECARD_SCHEMA
+from xlperf.batch import CARD_SUFFIX, OK, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
+from xlperf.core.findings import CODES
+from xlperf.core.result import SCORECARD_SCHEMA
 from xlperf.summary import rank
+from xlperf.web.view import card_finding_rows
 
+INTAKE_CARD, INTAKE_RECORD, INTAKE_VALID = "scorecard.json", "intake.json", "有效"
 MAX_FILES = 5000  # what one listing shows; a bureau folder holds a few hundred
 MAX_CARD_BYTES = 20 * 1024 * 1024
 LISTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json", ".docx", ".zip", ".eml", ".pdf")
@@ -48,6 +59,22 @@ class Entry:
     card_file: FileLink
     scored_file: FileLink | None = None
     rank: int | None = None
+    intake: dict[str, Any] | None = None  # intake.json of an intake submission (None for batch output)
+    current: bool = True  # False: an intake submission replaced by a later one of the same department and year
+
+    @property
+    def status(self) -> str:
+        """The intake status (有效, 文件与清单不符, …), or "" for batch output."""
+        return str(self.intake.get("status") or "") if self.intake else ""
+
+    @property
+    def received(self) -> str:
+        return str(self.intake.get("received") or "") if self.intake else ""
+
+    @property
+    def received_display(self) -> str:
+        """``2026-12-01 20:07`` (the ISO time as a reader reads it)."""
+        return self.received[:16].replace("T", " ")
 
     @property
     def department(self) -> str:
@@ -91,13 +118,9 @@ class Entry:
         items = self.card.get("indicators")
         return [i for i in items if isinstance(i, dict) and i.get("section") == section] if isinstance(items, list) else []
 
-    def findings(self) -> list[Finding]:
-        out = []
-        for f in self.card.get("findings") or []:
-            if isinstance(f, dict) and str(f.get("code")) in CODES:
-                out.append(Finding(code=str(f["code"]), message=str(f.get("message") or ""), path=str(f.get("path") or ""),
-                                   sheet=str(f.get("sheet") or ""), cell=str(f.get("cell") or "")))
-        return out
+    def finding_rows(self) -> list[dict[str, str]]:
+        """The card's findings as table rows, in sheet-and-row order."""
+        return card_finding_rows(self.card.get("findings"))
 
 
 @dataclass
@@ -127,19 +150,36 @@ class Folder:
             folder.files.append(link)
             by_path[path] = link
         for path, link in by_path.items():
-            if not path.name.lower().endswith(CARD_SUFFIX):
+            intake = path.name == INTAKE_CARD and (path.parent / INTAKE_RECORD) in by_path
+            if not (intake or path.name.lower().endswith(CARD_SUFFIX)):
                 continue
             card, problem = _read_card(path, link)
-            if card is None:
+            record: dict[str, Any] | None = None
+            if card is not None and intake:
+                record, problem = _read_record(path.parent / INTAKE_RECORD, by_path[path.parent / INTAKE_RECORD])
+            if card is None or (intake and record is None):
                 folder.problems.append(problem)
                 continue
-            scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
-            folder.entries.append(Entry(len(folder.entries), card, link, scored))
-        ranks = rank([Outcome(index=e.key, file=e.card_file.relative, status="ok", message="", total=e.total)
-                      for e in folder.entries])
+            if intake:
+                scored = by_path.get(path.parent / Path(str(card.get("workbook") or "")).name)
+            else:
+                scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
+            folder.entries.append(Entry(len(folder.entries), card, link, scored, intake=record))
+        _mark_current(folder.entries)
+        ranks = rank([Outcome(index=e.key, file=e.card_file.relative, status=OK, message="", total=e.total)
+                      for e in folder.entries if e.current])
         for e in folder.entries:
             e.rank = ranks.get(e.key)
         return folder
+
+    @property
+    def has_intake(self) -> bool:
+        return any(e.intake is not None for e in self.entries)
+
+    @property
+    def current(self) -> list[Entry]:
+        """The entries that are ranked and counted (all of a batch folder; an intake folder's current ones)."""
+        return [e for e in self.entries if e.current]
 
     def file(self, index: int) -> FileLink | None:
         """The listed file number ``index`` — re-checked to be a regular file inside DIR."""
@@ -161,20 +201,22 @@ class Folder:
     def summaries(self) -> list[FileLink]:
         return [f for f in self.files if f.path.name in (SUMMARY_XLSX, SUMMARY_CSV)]
 
-    def ranking(self) -> list[Entry]:
-        return sorted(self.entries, key=lambda e: (e.rank or 10**9, e.department, e.card_file.relative))
+    def ranking(self, everything: bool = False) -> list[Entry]:
+        """Ranked entries by rank; with ``everything`` also the superseded intake submissions (last)."""
+        chosen = self.entries if everything else self.current
+        return sorted(chosen, key=lambda e: (e.rank or 10**9, e.department, e.received, e.card_file.relative))
 
     def years(self) -> list[str]:
         return sorted({e.year for e in self.entries if e.year}, reverse=True)
 
     def distribution(self) -> list[tuple[str, int]]:
-        counts = Counter(e.rating for e in self.entries)
+        counts = Counter(e.rating for e in self.current)
         return [(r, counts.get(r, 0)) for r in ("优", "良", "中", "差")]
 
     def management_columns(self) -> list[dict[str, Any]]:
         """The 管理效率 indicators, in the order of the first card that lists them."""
         seen: dict[str, dict[str, Any]] = {}
-        for e in self.entries:
+        for e in self.current:
             for ind in e.indicators("management"):
                 key = str(ind.get("id") or ind.get("name"))
                 seen.setdefault(key, {"id": key, "name": str(ind.get("name") or key),
@@ -185,14 +227,16 @@ class Folder:
         """Per code: level, title, how often, in how many departments."""
         times: Counter[str] = Counter()
         departments: dict[str, set[int]] = {}
-        for e in self.entries:
-            for f in e.findings():
-                times[f.code] += 1
-                departments.setdefault(f.code, set()).add(e.key)
-        order = list(CODES)
-        return [{"code": code, "level": "错误" if CODES[code][0].value == "error" else "提醒", "title": CODES[code][1],
+        about: dict[str, dict[str, str]] = {}
+        for e in self.current:
+            for f in e.finding_rows():
+                times[f["code"]] += 1
+                departments.setdefault(f["code"], set()).add(e.key)
+                about.setdefault(f["code"], f)
+        order = {code: i for i, code in enumerate(CODES)}
+        return [{"code": code, "level": about[code]["level"], "title": about[code]["title"],
                  "times": n, "departments": len(departments[code])}
-                for code, n in sorted(times.items(), key=lambda kv: (-kv[1], order.index(kv[0])))]
+                for code, n in sorted(times.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))]
 
 
 def _walk(root: Path) -> list[Path]:
@@ -212,6 +256,32 @@ def _walk(root: Path) -> list[Path]:
         if len(found) > MAX_FILES:
             break
     return found
+
+
+def _mark_current(entries: list[Entry]) -> None:
+    """Per department and year of an intake folder: the latest 有效 submission, else the latest of any
+    status, is current (the intake ledger's rule, ``Ledger.current``); batch entries are all current."""
+    best: dict[tuple[str, str], Entry] = {}
+    for e in sorted((e for e in entries if e.intake is not None), key=lambda e: (e.received, e.card_file.relative)):
+        key = (e.department, e.year)
+        held = best.get(key)
+        if held is None or (e.status == INTAKE_VALID) >= (held.status == INTAKE_VALID):
+            best[key] = e
+    chosen = {id(e) for e in best.values()}
+    for e in entries:
+        e.current = e.intake is None or id(e) in chosen
+
+
+def _read_record(path: Path, link: FileLink) -> tuple[dict[str, Any] | None, str]:
+    if link.bytes > MAX_CARD_BYTES:
+        return None, f"{link.relative}：文件过大（{link.bytes / 1048576:.1f} MB），不是收件记录"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"{link.relative}：无法读取（{exc}）；请重新运行 xlperf intake"
+    if not isinstance(data, dict):
+        return None, f"{link.relative}：不是 xlperf 收件记录"
+    return data, ""
 
 
 def _read_card(path: Path, link: FileLink) -> tuple[dict[str, Any] | None, str]:

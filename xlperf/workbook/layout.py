@@ -68,6 +68,7 @@ class Column:
     kind: str  # text | longtext | int | quantity | direction | kind | grade | answer | rate | amount | fixed | formula
     width: float = 12
     help: str = ""
+    percent: bool = False  # a rate in percent: stored as a fraction in a percent-formatted cell
 
     @property
     def is_input(self) -> bool:
@@ -175,7 +176,7 @@ _INDICATOR_COLUMNS = (
     Column("年度实际值（文字）", "actual_text", "longtext", 40),
     Column("完成等级", "grade", "grade", 10, "定性指标填写：完成/基本完成/部分完成/未完成"),
     Column("完成率", None, "formula", 10, "自动计算"),
-    Column("手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由（V43）"),
+    Column("手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由（V43）", percent=True),
     Column("调整理由", "override_reason", "longtext", 20),
     Column("未达标原因", "shortfall_reason", "longtext", 28, "完成率低于100%时必填（V12）"),
     Column("完成率在150%以上的原因", "excess_reason", "longtext", 28, "完成率在150%以上时必填（V13）"),
@@ -275,7 +276,7 @@ def management_input(attr: str | None, spec: Any) -> bool:
     if attr and attr.startswith("answers."):
         return int(attr.split(".")[1]) < len(spec.items)
     if attr in ("count_total", "count_done"):
-        return bool(spec.rule == "count_ratio")
+        return bool(spec.kind.counts)
     return True
 
 

@@ -2,7 +2,7 @@
 
 Single fields are found by defined name, lists by table name and header text, so clerks may
 insert, delete, reorder and leave blank rows, and reorder columns. Every value is parsed by
-:mod:`xlperf.quantity`; what cannot be read becomes a finding that names the sheet and cell, never
+:mod:`xlperf.core.quantity`; what cannot be read becomes a finding that names the sheet and cell, never
 a guessed number. A file that cannot be opened at all raises :class:`WorkbookReadError` (exit 2).
 """
 
@@ -18,11 +18,11 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlperf.decimals import plain
-from xlperf.evaluation import Answer, Evaluation, Grade, Kind
-from xlperf.findings import Finding, finding
-from xlperf.framework import bundled_ids, get_framework
-from xlperf.quantity import (
+from xlperf.core.decimals import plain
+from xlperf.core.evaluation import Answer, Evaluation, Grade, Kind
+from xlperf.core.findings import Finding, finding
+from xlperf.core.framework import bundled_ids, get_framework
+from xlperf.core.quantity import (
     Quantity,
     normalise_text,
     parse_direction,
@@ -224,8 +224,14 @@ class _Reader:
             ))
             return None
         for sheet, coord in defined.destinations:
+            if sheet in self.wb.sheetnames and ":" in coord:  # a range: which cell is meant is a guess
+                self.findings.append(finding(
+                    "R01", f"名称 {name}（{label}）指向区域 {sheet}!{coord.replace('$', '')}，而不是一个单元格；"
+                    "请在“公式 → 名称管理器”中把它改为只指向填写该项的单元格", path,
+                ).located(sheet, coord.replace("$", "").split(":")[0]))
+                return None
             if sheet in self.wb.sheetnames:
-                return self.wb[sheet], coord.replace("$", "").split(":")[0]
+                return self.wb[sheet], coord.replace("$", "")
             self.findings.append(finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在", path))
             return None
         self.findings.append(finding("R01", f"名称 {name}（{label}）没有指向单元格，请恢复标准模板", path))
@@ -276,6 +282,7 @@ class _Reader:
 
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         assert min_col is not None and min_row is not None and max_col is not None and max_row is not None
+        max_row = min(max_row, ws.max_row)  # bounded by the cells that exist, not by what the ref claims
         headers: dict[str, int] = {}
         for col in range(min_col, max_col + 1):
             text = ws.cell(row=min_row, column=col).value
@@ -414,7 +421,7 @@ def _percent_convention(r: _Reader, title: str, record: dict[str, tuple[Any, boo
         return
     if normalise_text(row.get("unit", "")) != "%" or row.get("target_value") is None or row.get("actual_value") is None:
         return
-    from xlperf.quantity import Direction, direction_in_text
+    from xlperf.core.quantity import Direction, direction_in_text
 
     direction = row.get("direction") or direction_in_text(str(row.get("target_text", ""))) or Direction.GE
     choice = resolve_percent_row(target, actual, direction, *band)

@@ -3,10 +3,21 @@
 Before openpyxl sees a file we check, cheaply and with clear Chinese messages: that it exists and
 is not too large; that it is a zip and not an .xls / WPS .et / password-protected file (those are
 OLE compound files); that the zip is intact; that its expanded size and its compression ratio are
-bounded (zip bombs); that no worksheet has more rows or cells than the limit (counted while
-streaming the sheet, so a missing or lying ``<dimension>`` does not help), and that no table claims
-more rows. XML parts that declare a DTD (the "billion laughs" entity bomb) are refused here, and
-again by defusedxml, which openpyxl uses when it is installed (a dependency of xlperf).
+bounded (zip bombs); that the work openpyxl would do is bounded by what is really in the file.
+
+"Really there" is counted while streaming each sheet — the declared ``<dimension>`` is ignored (a
+sheet saved by LibreOffice after deleting a row declares 1,048,576 rows and has a few hundred):
+
+* rows with cells, per sheet: ``max_rows``;
+* cells, per sheet (``max_cells``) and for the whole workbook (``max_workbook_cells``) — written
+  cells, empty rows that carry attributes, and every cell covered by a merged range or a hyperlink
+  (openpyxl creates an object for each of those);
+* cells covered by merged ranges (``max_merged_cells``) and by hyperlinks (``max_hyperlink_cells``),
+  per sheet, so one ``D1:XFD1048576`` is named in the message rather than exhausting memory;
+* rows claimed by a table's ``ref`` (in any letter case): ``max_rows``.
+
+XML parts that declare a DTD (the "billion laughs" entity bomb) are refused here, and again by
+defusedxml, which openpyxl uses when it is installed (a dependency of xlperf).
 """
 
 from __future__ import annotations
@@ -35,6 +46,9 @@ class Limits:
     max_ratio: float = 200  # uncompressed / compressed for one part over 8 MB: far beyond any real workbook
     max_rows: int = 100_000
     max_cells: int = 1_000_000  # one openpyxl cell costs a few hundred bytes of memory
+    max_workbook_cells: int = 1_000_000  # all sheets together (one full sheet's worth)
+    max_merged_cells: int = 100_000  # cells covered by merged ranges, per sheet
+    max_hyperlink_cells: int = 100_000  # cells covered by hyperlinks, per sheet
 
 
 def _ole_kind(data: bytes) -> str:
@@ -55,8 +69,11 @@ def _legacy_kind(path: Path) -> str:
     return f"实际是旧版 .xls 或 WPS .et 格式（只是扩展名为 {suffix or '空'}）"
 
 
-def check_file(path: Path, limits: Limits) -> None:
-    """Refuse, with a message naming the file, anything that is not a sane .xlsx."""
+def check_file(path: Path, limits: Limits) -> int:
+    """Refuse, with a message naming the file, anything that is not a sane .xlsx.
+
+    Returns the cells counted in all sheets (what ``max_workbook_cells`` bounds).
+    """
     name = path.name
     if not path.exists():
         raise WorkbookReadError(f"找不到文件 {path}；请检查路径和文件名")
@@ -114,11 +131,14 @@ def check_file(path: Path, limits: Limits) -> None:
                     f"{name} 的压缩包条目设置了密码，xlperf 无法读取；请在 Excel/WPS 中打开后另存为不加密的 .xlsx"
                 )
             sheets = _worksheet_parts(zf, names)
+            titles = _sheet_titles(zf, names)
+            held = 0  # cells of the sheets checked so far
             for info in infos:
                 if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                     _check_no_dtd(zf, info, name)
                 if info.filename in sheets:
-                    _check_rows(zf, info, name, limits)
+                    title = titles.get(info.filename, info.filename)
+                    held += _check_rows(zf, info, name, limits, title, limits.max_workbook_cells - held)
                 elif re.match(r"xl/tables/[^/]+\.xml$", info.filename):
                     _check_table(zf, info, name, limits)
             # the sheets were just streamed to their end, which checks their CRC; the other parts are
@@ -132,9 +152,15 @@ def check_file(path: Path, limits: Limits) -> None:
         raise WorkbookReadError(f"{name} 已损坏（{exc}）；请重新获取或另存一份") from exc
     except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
         raise WorkbookReadError(f"{name} 无法解压（{exc}）；请在 Excel 中另存为 .xlsx 后再试") from exc
+    return held
 
 
-_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s/>]")
+_TAG = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|mergeCell|hyperlink)(?=[\s/>])([^>]{0,8192}?)(/?)>"
+)
+_REF = re.compile(rb'\sref="([^"]*)"')
+_AREA = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?")
+_OVERLAP = 8400  # longer than any tag _TAG matches: a tag cut by a block end is counted with the next
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROOT_TAG = re.compile(rb"<[A-Za-z_]")
 _CHUNK = 1 << 20
@@ -165,6 +191,26 @@ def _check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None
         )
 
 
+def _column(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def area(ref: str) -> int:
+    """Cells covered by ``ref`` (``A1``, ``a4:r1000000``, several ranges separated by spaces)."""
+    total = 0
+    for part in ref.split():
+        m = _AREA.fullmatch(part)
+        if m is None:
+            continue
+        c1, r1 = _column(m.group(1)), int(m.group(2))
+        c2, r2 = (_column(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+        total += (abs(c2 - c1) + 1) * (abs(r2 - r1) + 1)
+    return total
+
+
 def _too_many_rows(name: str, count: int, limits: Limits, what: str = "一个工作表") -> WorkbookReadError:
     return WorkbookReadError(
         f"{name} 的{what}有 {count:,} 行，超过上限 {limits.max_rows:,} 行；"
@@ -172,48 +218,114 @@ def _too_many_rows(name: str, count: int, limits: Limits, what: str = "一个工
     )
 
 
-def _check_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
-    """Refuse a sheet with too many rows or cells: first by its <dimension> (in the first bytes), then
-    by counting <row> and <c> tags while streaming the part (stops as soon as a limit is passed)."""
+def _check_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits, title: str,
+                room: int) -> int:
+    """Count what the sheet really holds while streaming it, stop as soon as a limit is passed, and
+    return its cells (written cells, attribute-only rows, cells under merged ranges and hyperlinks).
+
+    ``room`` is what the workbook limit leaves for this sheet. The ``<dimension>`` is not trusted.
+    """
+    where = f"“{title}”表"
+    rows = cells = merged = linked = 0
+
+    def count(tag: re.Match[bytes]) -> None:
+        nonlocal rows, cells, merged, linked
+        kind, attrs, empty = tag.group(1), tag.group(2), tag.group(3)
+        if kind == b"c":
+            cells += 1
+        elif kind == b"row":
+            if empty:
+                cells += 1 if attrs.strip().count(b"=") > 1 else 0  # openpyxl keeps its row attributes
+            else:
+                rows += 1
+        else:
+            ref = _REF.search(attrs)
+            covered = area(ref.group(1).decode("ascii", "replace")) if ref else 0
+            if kind == b"mergeCell":
+                merged += covered
+                if merged > limits.max_merged_cells:
+                    raise WorkbookReadError(
+                        f"{name} 的{where}中合并单元格 {ref.group(1).decode('ascii', 'replace') if ref else ''} "
+                        f"等共覆盖 {merged:,} 个单元格，超过上限 {limits.max_merged_cells:,} 个；"
+                        "请在该表中选中这片区域，取消单元格合并后保存再试"
+                    )
+            else:
+                linked += covered
+                if linked > limits.max_hyperlink_cells:
+                    raise WorkbookReadError(
+                        f"{name} 的{where}中超链接 {ref.group(1).decode('ascii', 'replace') if ref else ''} "
+                        f"等共覆盖 {linked:,} 个单元格，超过上限 {limits.max_hyperlink_cells:,} 个；"
+                        "请在该表中删除这个超链接（右键 → 取消超链接）后保存再试"
+                    )
+
+    def check() -> None:
+        if rows > limits.max_rows:
+            raise _too_many_rows(name, rows, limits, f"{where}至少")
+        held = cells + merged + linked
+        if held > limits.max_cells:
+            raise WorkbookReadError(
+                f"{name} 的{where}至少有 {held:,} 个单元格（含合并单元格与超链接覆盖的单元格），"
+                f"超过上限 {limits.max_cells:,} 个；请删除多余的行和列后再试（可用 --max-cells 调整上限）"
+            )
+        if held > room:
+            raise WorkbookReadError(
+                f"{name} 的各工作表合计至少有 {limits.max_workbook_cells - room + held:,} 个单元格（到{where}为止），"
+                f"超过整个工作簿的上限 {limits.max_workbook_cells:,} 个；标准自评表只有几千个单元格，"
+                "请删除多余的工作表、行和列后再试（可用 --max-workbook-cells 调整上限）"
+            )
+
     with zf.open(info) as fh:
-        head = fh.read(4096)
-        m = re.search(rb'<(?:\w+:)?dimension ref="\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?(\d+))?"', head)
-        if m and m.group(1) and int(m.group(1)) > limits.max_rows:
-            raise _too_many_rows(name, int(m.group(1)), limits)
-        rows = cells = 0
         carry = b""
-        block = head
+        block = fh.read(_CHUNK)
         while block:
             data = carry + block
-            # a tag cut by the block end is counted with the next block
-            cut = max(0, len(data) - 16)
-            for tag in _ROW_OR_CELL.finditer(data, 0, cut):
-                if tag.group(1) == b"row":
-                    rows += 1
-                else:
-                    cells += 1
+            cut = max(0, len(data) - _OVERLAP)
+            for tag in _TAG.finditer(data):
+                if tag.start() >= cut:
+                    break
+                count(tag)
             carry = data[cut:]
-            if rows > limits.max_rows:
-                raise _too_many_rows(name, rows, limits, "一个工作表至少")
-            if cells > limits.max_cells:
-                raise WorkbookReadError(
-                    f"{name} 的一个工作表至少有 {cells:,} 个单元格，超过上限 {limits.max_cells:,} 个；"
-                    "请删除多余的行和列后再试"
-                )
+            check()
             block = fh.read(_CHUNK)
-        for tag in _ROW_OR_CELL.finditer(carry):
-            rows += tag.group(1) == b"row"
-        if rows > limits.max_rows:
-            raise _too_many_rows(name, rows, limits)
+        for tag in _TAG.finditer(carry):
+            count(tag)
+        check()
+    return cells + merged + linked
 
 
 def _check_table(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
-    """A table whose range claims a million rows would make the reader walk them all."""
+    """A table whose range claims a million rows would make the reader walk them all (any letter case)."""
     with zf.open(info) as fh:
         head = fh.read(4096)
-    m = re.search(rb'\sref="\$?[A-Z]+\$?(\d+):\$?[A-Z]+\$?(\d+)"', head)
+    m = re.search(rb'\sref="\$?[A-Za-z]{1,3}\$?(\d+):\$?[A-Za-z]{1,3}\$?(\d+)"', head)
     if m and int(m.group(2)) - int(m.group(1)) > limits.max_rows:
         raise _too_many_rows(name, int(m.group(2)) - int(m.group(1)), limits, "一个表格（" + info.filename + "）")
+
+
+def _sheet_titles(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Worksheet part name → sheet title (from xl/workbook.xml and its relationships), for messages."""
+    from xml.sax.saxutils import unescape
+
+    try:
+        with zf.open("xl/workbook.xml") as fh:
+            wb_xml = fh.read(4 << 20)
+        with zf.open("xl/_rels/workbook.xml.rels") as fh:
+            rels = fh.read(4 << 20)
+    except KeyError:
+        return {}
+    targets: dict[bytes, str] = {}
+    for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        rid, target = re.search(rb'\sId="([^"]+)"', rel.group(0)), re.search(rb'\sTarget="([^"]+)"', rel.group(0))
+        if rid and target:
+            path = target.group(1).decode("utf-8", "replace").lstrip("/")
+            targets[rid.group(1)] = path if path.startswith("xl/") else f"xl/{path}"
+    titles: dict[str, str] = {}
+    for sheet in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", wb_xml):
+        title = re.search(rb'\sname="([^"]*)"', sheet.group(0))
+        rid = re.search(rb'\s[\w]+:id="([^"]+)"', sheet.group(0))
+        if title and rid and rid.group(1) in targets:
+            titles[targets[rid.group(1)]] = unescape(title.group(1).decode("utf-8", "replace"), {"&quot;": '"'})
+    return titles
 
 
 def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
@@ -228,7 +340,9 @@ def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return openpyxl.load_workbook(path, data_only=data_only, rich_text=False)
+                book = openpyxl.load_workbook(path, data_only=data_only, rich_text=False)
+            unescape_texts(book)
+            return book
         except WorkbookReadError:
             raise
         except Exception as exc:  # openpyxl raises many kinds for malformed parts
@@ -241,7 +355,118 @@ def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
                 f"{path.name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
             ) from exc
 
-    return load(False), lambda: load(True)
+    wb = load(False)
+    _check_drawings(path, wb)
+    return wb, lambda: load(True)
+
+
+_DRAWN = re.compile(rb"<(?:\w+:)?(pic|sp|cxnSp|grpSp|graphicFrame)[\s>]")
+_CHART_REF = re.compile(rb"<(?:\w+:)?chart\s[^>]*(?:r|\w+):id=")
+
+
+def _check_drawings(path: Path, wb: Any) -> None:
+    """Pictures (a scanned seal) and charts must reach the scored copy and the 报送 workbook.
+
+    openpyxl keeps pictures (with Pillow, a dependency) and charts, and drops every other drawing
+    object (shapes, text boxes, SmartArt, pictures in formats Pillow cannot open). Whatever it
+    would drop is refused here with the sheet named, never lost silently.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            titles = _sheet_titles(zf, names)
+            found: dict[str, tuple[int, int, int]] = {}
+            for part, title in titles.items():
+                rels = part.rsplit("/", 1)
+                rels_name = f"{rels[0]}/_rels/{rels[1]}.rels"
+                if rels_name not in names:
+                    continue
+                rels_xml = zf.read(rels_name)
+                pics = charts = others = 0
+                for m in re.finditer(rb'<(?:\w+:)?Relationship\b[^>]*Type="[^"]*/drawing"[^>]*>', rels_xml):
+                    target = re.search(rb'\sTarget="([^"]+)"', m.group(0))
+                    if target is None:
+                        continue
+                    drawing = _resolve(rels[0], target.group(1).decode("utf-8", "replace"))
+                    if drawing not in names:
+                        continue
+                    xml = zf.read(drawing)
+                    for tag in _DRAWN.finditer(xml):
+                        kind = tag.group(1)
+                        if kind == b"pic":
+                            pics += 1
+                        elif kind == b"graphicFrame":
+                            end = xml.find(b"graphicFrame>", tag.end())
+                            if _CHART_REF.search(xml, tag.end(), end if end > 0 else len(xml)):
+                                charts += 1
+                            else:
+                                others += 1
+                        elif kind in (b"sp", b"cxnSp", b"grpSp"):
+                            others += 1
+                found[title] = (pics, charts, others)
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return  # check_file has vouched for the zip; nothing to compare against
+    for title, (pics, charts, others) in found.items():
+        if title not in wb.sheetnames:
+            continue
+        ws = wb[title]
+        kept_pics, kept_charts = len(getattr(ws, "_images", [])), len(getattr(ws, "_charts", []))
+        lost = []
+        if others:
+            lost.append(f"{others} 个形状/文本框/SmartArt")
+        if pics > kept_pics:
+            lost.append(f"{pics - kept_pics} 张无法读取格式的图片（如 EMF/WMF）")
+        if charts > kept_charts:
+            lost.append(f"{charts - kept_charts} 个图表")
+        if lost:
+            raise WorkbookReadError(
+                f"{path.name} 的“{title}”表中有{'、'.join(lost)}，xlperf 无法把它们保留到计分后的工作簿和报送工作簿中；"
+                "为免丢失，已拒绝处理。请把它们删除，或改成 PNG/JPEG 图片（复制 → 选择性粘贴 → 图片）后保存再试"
+            )
+
+
+def _resolve(folder: str, target: str) -> str:
+    """A relationship target relative to ``folder`` (``../drawings/drawing1.xml``) as a zip part name."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = folder.split("/")
+    for piece in target.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_ooxml(text: str) -> str:
+    """Excel's ``_xHHHH_`` escapes as the characters they stand for (``_x000D_`` is the carriage
+    return of a pasted line break; ``_x005F_`` escapes a literal underscore), line breaks as ``\n``.
+
+    An escape of a character XML cannot hold (other control characters) stays as written.
+    """
+    if "_x" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        code = int(m.group(1), 16)
+        if code in (0x09, 0x0A, 0x0D) or 0x20 <= code < 0xD800 or 0xE000 <= code < 0xFFFE:
+            return chr(code)
+        return m.group(0)
+
+    return _ESCAPE.sub(one, text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def unescape_texts(wb: Any) -> None:
+    """Apply :func:`unescape_ooxml` to every text cell that exists (openpyxl leaves the escapes in)."""
+    for ws in wb.worksheets:
+        for cell in getattr(ws, "_cells", {}).values():
+            value = cell.value
+            if cell.data_type in ("s", "inlineStr") and isinstance(value, str) and "_x" in value:
+                cell._value = unescape_ooxml(value)  # not .value: a text starting with "=" stays text
 
 
 def _defused(exc: BaseException) -> bool:

@@ -21,11 +21,20 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlperf.evaluation import Evaluation
-from xlperf.files import atomic_path
-from xlperf.framework import Framework
+from xlperf.core.decimals import plain
+from xlperf.core.evaluation import Evaluation, IndicatorRow
+from xlperf.core.framework import Framework
+from xlperf.core.quantity import (
+    Direction,
+    Quantity,
+    direction_in_text,
+    fraction_alternative,
+    normalise_text,
+    resolve_percent_row,
+)
+from xlperf.files import save_workbook_atomic
 from xlperf.workbook import layout as L
-from xlperf.workbook.cells import put
+from xlperf.workbook.cells import put, put_text
 from xlperf.workbook.printing import (
     fit_column_widths,
     fit_row_heights,
@@ -111,9 +120,7 @@ def _split_print(ws: Worksheet, table: L.TableSheet, at: str, keys: int) -> None
 
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Save atomically (the previous file stays whole if anything fails)."""
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return path
+    return save_workbook_atomic(wb, path)
 
 
 # ---------------------------------------------------------------------------- sheets
@@ -320,7 +327,7 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
                 _input(cell)
             else:
                 cell.fill = LOCKED_FILL
-            if col.kind == "rate":
+            if col.kind == "rate" or col.percent:
                 cell.number_format = "0.00%"
         if col.kind in L.LIST_FOR_KIND:
             dv = DataValidation(type="list", formula1=f"={L.LIST_FOR_KIND[col.kind]}", allow_blank=True,
@@ -331,6 +338,7 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
     for offset in range(nrows):
         r = top + 1 + offset
         item = items[offset] if offset < len(items) else None
+        explicit = _explicit_percent(item, fw) if isinstance(item, IndicatorRow) else set()
         for i, col in enumerate(table.columns):
             cell = ws.cell(row=r, column=first + i)
             if col.kind == "formula":
@@ -346,7 +354,11 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
             elif table.path == "management":
                 _management_cell(cell, col, specs[offset], item, fw)
             elif item is not None and col.attr is not None:
-                put(cell, _attr(item, col.attr))
+                value = _attr(item, col.attr)
+                if col.attr in explicit:  # would be re-read as a ×100/÷100 slip: say "%" in the cell
+                    put_text(cell, f"{plain(value)}%")
+                else:
+                    put(cell, value / 100 if col.percent and value is not None else value)
     if table.path == "spending.monthly":
         _spending_extras(wb, ws, bottom, ev)
     ref = f"{get_column_letter(first)}{top}:{get_column_letter(first + ncols - 1)}{bottom}"
@@ -357,6 +369,18 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
     _print_setup(ws, table.landscape, f"{top}:{top}")
     if table.protect:
         _protect(ws)
+
+
+def _explicit_percent(row: IndicatorRow, fw: Framework) -> set[str]:
+    """The values of a % row that the reader's percent convention would take for a ×100/÷100 slip
+    if written as bare numbers (an implausible row from JSON): they are written as text with "%"."""
+    if normalise_text(row.unit) != "%" or row.target_value is None or row.actual_value is None:
+        return set()
+    direction = row.direction or direction_in_text(row.target_text) or Direction.GE
+    target, actual = (Quantity(value=v, blank=False, alternative=fraction_alternative(v))
+                      for v in (row.target_value, row.actual_value))
+    choice = resolve_percent_row(target, actual, direction, fw.completion.plausible_min, fw.completion.plausible_max)
+    return {field for field, _, _ in choice.changed} if choice else set()
 
 
 def _attr(item: Any, attr: str) -> Any:
@@ -390,7 +414,7 @@ def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framew
             cell.value = entry.answers[n].value
     elif entry is not None and col.attr is not None:
         put(cell, _attr(entry, col.attr))
-    if spec.rule == "count_ratio" and col.attr in ("count_total", "count_done") and spec.count_labels:
+    if spec.kind.counts and col.attr in ("count_total", "count_done") and spec.count_labels:
         label = spec.count_labels[0 if col.attr == "count_total" else 1]
         cell.comment = Comment(label, "xlperf")
 
@@ -435,8 +459,8 @@ def build_committed_templates(folder: Path = TEMPLATES_DIR) -> list[Path]:
     """Regenerate the two workbooks committed under ``workbook_templates/`` (one command:
     ``python -m xlperf.workbook.template``). A test fails when the committed files differ in
     content from what this builds."""
+    from xlperf.core.framework import get_framework
     from xlperf.examples import example_evaluation
-    from xlperf.framework import get_framework
 
     fw = get_framework("guangzhou-2023")
     blank = save_workbook(build_workbook(fw), folder / BLANK_NAME)

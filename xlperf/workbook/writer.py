@@ -19,9 +19,9 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf import __version__
-from xlperf.decimals import round2
-from xlperf.findings import Finding, detail
-from xlperf.result import Result
+from xlperf.core.decimals import round2
+from xlperf.core.findings import Finding, detail
+from xlperf.core.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put
 from xlperf.workbook.printing import fit_row_heights, set_page_header, setup_print
@@ -134,7 +134,7 @@ def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
 
 def report_rows(result: Result) -> list[tuple[str, Row]]:
     """The 自评报告 sheet: a paragraph per row, from the same Result as 评分汇总."""
-    report = result.narrative()
+    report = result.report
     rows: list[tuple[str, Row]] = [(TITLE, [report.title])]
     for p in report.paragraphs:
         rows.append((f"h{p.level}" if p.level else BODY, [p.text]))

@@ -16,7 +16,15 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from xlperf.excel.registry import UDF_CATEGORY, UDF_MODULE, UDFS, Udf
+from xlperf.excel.registry import (
+    BUTTONS,
+    NO_WORKBOOK_MESSAGE,
+    PROTECTED_VIEW_MESSAGE,
+    UDF_CATEGORY,
+    UDF_MODULE,
+    UDFS,
+    Udf,
+)
 from xlperf.excel.vba.ovba import WORKBOOK_BASE, WORKSHEET_BASE, Module, ModuleKind, module_source
 
 __all__ = [
@@ -26,9 +34,11 @@ __all__ = [
     "SELFTEST_MODULE",
     "UDF_VBA_MODULE",
     "addin_modules",
+    "chrw_function_text",
     "default_macros_dir",
     "dictionary_module",
     "read_macro",
+    "ribbon_module",
     "udf_wrapper_source",
     "vba_string_expr",
     "xlwings_module",
@@ -64,6 +74,39 @@ def read_macro(name: str, macros_dir: Path | None = None) -> str:
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} must be ASCII (write Chinese text as ChrW(&H....)): {exc}") from exc
     return _crlf(text)
+
+
+_NO_WORKBOOK_RE = re.compile(r'^Private Const NO_WORKBOOK_BUTTONS As String = "([^"]*)"\r$', re.MULTILINE)
+
+
+def ribbon_module(macros_dir: Path | None = None) -> Module:
+    """``xlperf_Ribbon`` from ``xlperf_ribbon.bas``, checked against the registry.
+
+    Its ``NO_WORKBOOK_BUTTONS`` constant (the buttons ``OnRibbon`` runs when no workbook is open)
+    must list exactly the registry's buttons with ``needs_workbook=False``.
+    """
+    source = read_macro("xlperf_ribbon.bas", macros_dir)
+    found = _NO_WORKBOOK_RE.findall(source)
+    expected = "|" + "".join(f"{b.id}|" for b in BUTTONS if not b.needs_workbook)
+    if found != [expected]:
+        raise ValueError(f"xlperf_ribbon.bas: NO_WORKBOOK_BUTTONS is {found}, the registry says {expected!r}")
+    for function, text in (("NoWorkbookMessage", NO_WORKBOOK_MESSAGE), ("ProtectedViewMessage", PROTECTED_VIEW_MESSAGE)):
+        spelled = chrw_function_text(source, function)
+        if spelled != text:
+            raise ValueError(f"xlperf_ribbon.bas: {function} spells {spelled!r}, the registry says {text!r}")
+    return Module(RIBBON_MODULE, source)
+
+
+def chrw_function_text(source: str, function: str) -> str | None:
+    """The text a ``Private Function <function>() As String`` made only of ChrW(&H....) returns."""
+    m = re.search(rf"^Private Function {function}\(\) As String\r\n    {function} = (.*?)\r\nEnd Function",
+                  source, re.MULTILINE | re.DOTALL)
+    if m is None:
+        return None
+    expr = m.group(1).replace(" _\r\n", " ")
+    if not re.fullmatch(r"ChrW\(&H[0-9A-F]{4}\)( +& +ChrW\(&H[0-9A-F]{4}\))*", expr.strip()):
+        return None
+    return "".join(chr(int(h, 16)) for h in re.findall(r"&H([0-9A-F]{4})", expr))
 
 
 def _xlwings_dir() -> Path:
@@ -231,7 +274,7 @@ def addin_modules(
             ModuleKind.DOCUMENT,
         ),
         *([xlwings_module(), dictionary_module()] if include_xlwings else []),
-        Module(RIBBON_MODULE, read_macro("xlperf_ribbon.bas", macros_dir)),
+        ribbon_module(macros_dir),
         Module(UDF_VBA_MODULE, udf_wrapper_source()),
     ]
     if selftest:

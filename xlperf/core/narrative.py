@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 
-from xlperf.decimals import fmt2, plain, round2
-from xlperf.evaluation import Answer, Budget, Evaluation, IndicatorRow, Kind, ManagementEntry
-from xlperf.findings import Finding, finding
-from xlperf.framework import Framework
-from xlperf.result import IndicatorScore, Result, RowScore, SectionScore
+from xlperf.core.decimals import fmt2, plain, round2
+from xlperf.core.evaluation import Budget, Evaluation
+from xlperf.core.findings import Finding, finding
+from xlperf.core.quantity import normalised_words
+from xlperf.core.report import Paragraph, Report
+from xlperf.core.result import IndicatorScore, Result, SectionScore
 
 TITLE = "部门整体支出绩效自评报告"
 MISSING = "（未填写）"
@@ -42,40 +42,6 @@ MISSING = "（未填写）"
 KINDS = ("meta", "heading", "lead", "body", "item", "field", "added")
 
 SECTION_HEADINGS = ("一、部门基本情况", "二、绩效自评情况", "三、存在的主要问题", "四、下一步改进措施")
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    """One paragraph. ``level``: 0 body, 1 一、, 2 （一）, 3 1., 4 （1）/① (see :data:`KINDS`)."""
-
-    level: int
-    text: str
-    kind: str = "body"
-
-
-@dataclass(frozen=True)
-class Report:
-    """The whole 自评报告: a title and its paragraphs in order."""
-
-    title: str
-    paragraphs: tuple[Paragraph, ...]
-    department: str = ""
-    year: int | None = None
-
-    def text(self) -> str:
-        """Title and every paragraph, one per line."""
-        return "\n".join([self.title, *(p.text for p in self.paragraphs)])
-
-    def sections(self) -> dict[str, str]:
-        """Text by top heading (``一、部门基本情况`` …), each without its heading line."""
-        out: dict[str, list[str]] = {}
-        current: list[str] | None = None
-        for p in self.paragraphs:
-            if p.level == 1:
-                current = out.setdefault(p.text, [])
-            elif current is not None:
-                current.append(p.text)
-        return {k: "\n".join(v) for k, v in out.items()}
 
 
 # ---------------------------------------------------------------------------------- formatting
@@ -163,7 +129,7 @@ def sentence(text: str) -> str:
     return text + "。"
 
 
-def _clause(text: str) -> str:
+def clause(text: str) -> str:
     """The text without its final punctuation, to be continued in a longer sentence."""
     return text.strip().rstrip("。，,；;：:、 ")
 
@@ -173,7 +139,7 @@ def quoted(name: str) -> str:
     return "“" + name.strip().replace("“", "‘").replace("”", "’") + "”"
 
 
-def _lines(text: str) -> list[str]:
+def lines_of(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -189,22 +155,17 @@ def _unnumbered(text: str) -> str:
 _CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +(?=[-\d.%])|(?<=[\d.%]) +(?=[\u3000-\u9fff\uff00-\uffef])")
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     """Drop the half-width spaces the core's messages put between Chinese and numbers."""
     return _CJK_SPACE.sub("", text)
 
 
-_PUNCT = re.compile(r"[\s“”\"'‘’「」『』《》〈〉（）()【】\[\]、，,。.：:；;！!？?·…\-—]")
-
-
-def _norm(text: str) -> str:
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
 
 
 # ---------------------------------------------------------------------------------- the builder
 
 
-class _Writer:
+class Writer:
     def __init__(self, result: Result | None = None) -> None:
         self.paragraphs: list[Paragraph] = []
         #: field path → what the clerk typed, for every cell xlperf could not read (P01/P03)
@@ -231,7 +192,7 @@ class _Writer:
 
     def texts(self, text: str, first_prefix: str = "", empty: str = MISSING) -> None:
         """The clerk's multi-line text as paragraphs; the first one carries ``first_prefix``."""
-        lines = _lines(text) or [empty]
+        lines = lines_of(text) or [empty]
         for i, line in enumerate(lines):
             self.body((first_prefix if i == 0 else "") + line)
 
@@ -240,7 +201,7 @@ def build_report(result: Result) -> Report:
     """Write the whole 自评报告 of DOMAIN.md §4 from a scored result."""
     ev = result.evaluation
     dep = ev.department
-    w = _Writer(result)
+    w = Writer(result)
     _header(w, result)
     w.heading(1, SECTION_HEADINGS[0])
     _basic(w, result)
@@ -259,22 +220,22 @@ def build_report(result: Result) -> Report:
     return Report(TITLE, tuple(w.paragraphs), department=dep.name, year=dep.year)
 
 
-def _year(ev: Evaluation) -> str:
+def year_text(ev: Evaluation) -> str:
     return str(ev.department.year) if ev.department.year else "本"
 
 
-def _me(ev: Evaluation) -> str:
+def self_ref(ev: Evaluation) -> str:
     return ev.department.self_ref.strip() or "我单位"
 
 
-def _basic(w: _Writer, result: Result) -> None:
+def _basic(w: Writer, result: Result) -> None:
     ev = result.evaluation
     dep = ev.department
-    year, me = _year(ev), _me(ev)
+    year, me = year_text(ev), self_ref(ev)
 
     w.heading(2, "（一）部门职能")
-    duties = [_unnumbered(d) for d in _lines(dep.duties)]
-    intro = _INTRO_TAIL.sub("", _clause(dep.intro))  # the clerk may end with the phrase we add
+    duties = [_unnumbered(d) for d in lines_of(dep.duties)]
+    intro = _INTRO_TAIL.sub("", clause(dep.intro))  # the clerk may end with the phrase we add
     if duties:
         w.body(f"{intro}，主要职责是：" if intro else "主要职责是：")
         for i, duty in enumerate(duties, start=1):
@@ -283,7 +244,7 @@ def _basic(w: _Writer, result: Result) -> None:
         w.body(sentence(intro))
     else:
         w.body(f"部门职能：{MISSING}")
-    units = [_clause(u) for u in _lines(dep.subordinate_units)]
+    units = [clause(u) for u in lines_of(dep.subordinate_units)]
     staffing = sentence(dep.staffing)
     if not staffing and (dep.staff_quota is not None or dep.staff_actual is not None):
         parts = [f"编制{dep.staff_quota}名" if dep.staff_quota is not None else "",
@@ -299,7 +260,7 @@ def _basic(w: _Writer, result: Result) -> None:
 
     w.heading(2, "（二）年度总体工作和重点工作任务")
     tasks = [t for t in ev.tasks if t.name.strip() or t.content.strip() or t.completion.strip()]
-    names = [_clause(t.name) or MISSING for t in tasks]
+    names = [clause(t.name) or MISSING for t in tasks]
     if len(names) > 1:
         listed = "；".join(f"{cn_number(i)}是{n}" for i, n in enumerate(names, start=1))
         w.body(f"{year}年度{me}有{cn_number(len(names))}大重点工作任务，{listed}。具体内容及完成情况如下：")
@@ -325,7 +286,7 @@ def _basic(w: _Writer, result: Result) -> None:
 _INTRO_TAIL = re.compile(r"[，,；;、]?\s*(?:其|本局|我局)?主要(?:职责|职能)(?:是|为|如下|包括)?[：:，,]?\s*$")
 
 
-def _header(w: _Writer, result: Result) -> None:
+def _header(w: Writer, result: Result) -> None:
     """The lines a bureau expects above the report: who evaluated, who filled it in, when, 文号."""
     dep = result.evaluation.department
     pairs = (
@@ -341,11 +302,11 @@ def _header(w: _Writer, result: Result) -> None:
             w.add(0, line, "meta")
 
 
-def _budget_paragraph(w: _Writer, result: Result) -> str:
+def _budget_paragraph(w: Writer, result: Result) -> str:
     ev = result.evaluation
     b = ev.budget
     yi = b.unit_yi
-    who = ev.department.short_name.strip() or ev.department.name.strip() or _me(ev)
+    who = ev.department.short_name.strip() or ev.department.name.strip() or self_ref(ev)
     total = b.total_budget
     if total is None and b.income_current is not None and b.carryover_prior is not None:
         total = b.income_current + b.carryover_prior
@@ -361,7 +322,7 @@ def _budget_paragraph(w: _Writer, result: Result) -> str:
     if b.spend_other is not None and b.spend_other != 0:
         sources.append(f"其他资金支出{m(b.spend_other)}")
     return (
-        f"{who}{_year(ev)}年全年预算数为{m(total, 'total_budget')}，其中：本年收入为{m(b.income_current, 'income_current')}，"
+        f"{who}{year_text(ev)}年全年预算数为{m(total, 'total_budget')}，其中：本年收入为{m(b.income_current, 'income_current')}，"
         f"上年结转为{m(b.carryover_prior, 'carryover_prior')}。全年实际执行数{m(b.executed, 'executed')}，{rate_text}。"
         f"按资金来源分，{'，'.join(sources)}。"
         f"按支出性质分，基本支出{m(b.spend_basic, 'spend_basic')}，项目支出{m(b.spend_project, 'spend_project')}。"
@@ -369,20 +330,20 @@ def _budget_paragraph(w: _Writer, result: Result) -> str:
     )
 
 
-def _conclusion(w: _Writer, result: Result) -> None:
+def _conclusion(w: Writer, result: Result) -> None:
     ev = result.evaluation
     w.heading(2, "（一）自评结论")
     w.body(
-        f"经综合自评，{_me(ev)}{_year(ev)}年部门整体支出绩效自评结果为“{result.rating}”，"
+        f"经综合自评，{self_ref(ev)}{year_text(ev)}年部门整体支出绩效自评结果为“{result.rating}”，"
         f"自评得分为{format_score(result.total)}分。"
     )
 
 
 def _is_duty_like(sec: SectionScore) -> bool:
-    return all(i.spec.rule in ("completion_section", "monthly_mean") for i in sec.indicators)
+    return all(i.spec.kind.subtotal for i in sec.indicators)
 
 
-def _duty_section(w: _Writer, result: Result, sec: SectionScore) -> None:
+def _duty_section(w: Writer, result: Result, sec: SectionScore) -> None:
     names = "、".join(i.spec.name for i in sec.indicators)
     w.add(
         0,
@@ -391,104 +352,7 @@ def _duty_section(w: _Writer, result: Result, sec: SectionScore) -> None:
         "lead",
     )
     for k, ind in enumerate(sec.indicators, start=1):
-        if ind.spec.rule == "completion_section":
-            _rows_indicator(w, result, k, ind)
-        else:
-            _spending_indicator(w, result, k, ind)
-
-
-def _rows_indicator(w: _Writer, result: Result, k: int, ind: IndicatorScore) -> None:
-    ev, fw = result.evaluation, result.framework
-    spec = ind.spec
-    rows = ev.outputs if spec.rows == "outputs" else ev.benefits
-    what = spec.label.removesuffix("完成情况")
-    w.add(
-        4,
-        f"（{k}）{spec.name}。根据{_me(ev)}工作职能设置了{len(rows)}个{what}，"
-        f"总分{format_full(spec.full)}分，自评得分{format_score(ind.score)}分。"
-        + ("具体情况如下：" if rows else ""),
-        "lead",
-    )
-    for i, (row, scored) in enumerate(zip(rows, ind.rows, strict=True), start=1):
-        at = f"{spec.rows}[{i - 1}]"
-        w.heading(4, f"{circled(i)}{row.name.strip() or MISSING}")
-        w.body(f"年度目标值：{sentence(_target_text(row)) or w.blank(at + '.target_value')}", "field")
-        actual_field = "grade" if row.kind is Kind.QUAL else "actual_value"
-        w.body(f"年度实际值：{sentence(_actual_text(row)) or w.blank(f'{at}.{actual_field}')}", "field")
-        if scored.completion is None and scored.source != "override":
-            w.body(f"完成情况：{_unscored_reason(w, row, scored, at)}，本指标暂未计分。", "field")
-            continue
-        if row.kind is Kind.QUAL and row.grade is not None and scored.used < 1:
-            w.body(f"完成情况：{row.grade.value}（完成率按{format_percent(scored.used * 100)}计）。", "field")
-        if scored.source == "override":
-            computed = "无法计算" if scored.computed_completion is None else format_percent(scored.computed_completion * 100)
-            w.body(
-                f"完成率：按{format_percent(scored.used * 100)}计（公式计算为{computed}），"
-                f"理由：{sentence(row.override_reason)}",
-                "field",
-            )
-        r = scored.completion if scored.source != "override" else scored.used
-        if r is None or r < 1:
-            w.body(f"未达标原因：{sentence(row.shortfall_reason) or MISSING}", "field")
-        if r is not None and _over(r, fw):
-            label = f"完成率在{format_full(fw.completion.excess_threshold)}%以上的原因"
-            w.body(f"{label}：{sentence(row.excess_reason) or MISSING}", "field")
-
-
-def _unscored_reason(w: _Writer, row: IndicatorRow, scored: RowScore, at: str) -> str:
-    """Why a row could not be scored, in the clerk's terms (never an impossible number)."""
-    if scored.source == "conflict":
-        return "目标值文字中的方向词与“方向”列不一致"
-    fields = (("kind", "指标类型"), ("grade", "完成等级")) if row.kind is Kind.QUAL else (
-        ("kind", "指标类型"), ("target_value", "目标值"), ("actual_value", "实际值"))
-    for field, label in fields:
-        path = f"{at}.{field}"
-        if path in w.unreadable:
-            return f"{label}{w.blank(path).strip('（）')}"
-    missing = [label for field, label in fields if getattr(row, field) is None]
-    return f"缺少{'、'.join(missing)}" if missing else "数据不全"
-
-
-def _over(r: Decimal, fw: Framework) -> bool:
-    threshold = fw.completion.excess_threshold / 100
-    return r >= threshold if fw.completion.excess_inclusive else r > threshold
-
-
-def _target_text(row: IndicatorRow) -> str:
-    if row.target_text.strip():
-        return row.target_text.strip()
-    if row.target_value is not None:
-        return f"{plain(row.target_value)}{row.unit.strip()}"
-    return ""
-
-
-def _actual_text(row: IndicatorRow) -> str:
-    if row.actual_text.strip():
-        return row.actual_text.strip()
-    if row.kind is Kind.QUAL and row.grade is not None:
-        return row.grade.value
-    if row.actual_value is not None:
-        return f"{plain(row.actual_value)}{row.unit.strip()}"
-    return ""
-
-
-def _spending_indicator(w: _Writer, result: Result, k: int, ind: IndicatorScore) -> None:
-    ev = result.evaluation
-    sp = ev.spending
-    monthly = any(m is not None for m in sp.monthly)
-    method = (
-        "按财政部门通报的部门月度一般公共预算支出执行率计算年度平均执行率"
-        if monthly
-        else "按填报的一般公共预算支出年度平均执行率计算"
-    )
-    if ind.ratio is None:
-        result_text = f"{_clause(ind.outcome) or '未填写执行率'}，自评得分{format_score(ind.score)}分。"
-    else:
-        result_text = (
-            f"{_me(ev)}{_year(ev)}年度全年一般公共预算支出年度平均执行率{format_percent(ind.ratio)}，"
-            f"自评得分{format_score(ind.score)}分。"
-        )
-    w.add(4, f"（{k}）{ind.spec.name}。总分{format_full(ind.spec.full)}分。{method}，{result_text}", "lead")
+        ind.spec.kind.narrate(w, result, k, ind)
 
 
 def _groups(sec: SectionScore) -> list[tuple[str, list[IndicatorScore]]]:
@@ -498,7 +362,7 @@ def _groups(sec: SectionScore) -> list[tuple[str, list[IndicatorScore]]]:
     return list(groups.items())
 
 
-def _management_section(w: _Writer, result: Result, sec: SectionScore) -> None:
+def _management_section(w: Writer, result: Result, sec: SectionScore) -> None:
     groups = _groups(sec)
     below = [i for i in sec.indicators if i.score < i.full]
     overall = "总体完成情况较好。" if not below else f"其中{len(below)}个指标未得满分。"
@@ -508,42 +372,39 @@ def _management_section(w: _Writer, result: Result, sec: SectionScore) -> None:
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。{overall}具体情况如下：",
         "lead",
     )
-    entries = {m.indicator: m for m in result.evaluation.management}
     for g, (group, inds) in enumerate(groups, start=1):
         w.heading(3, f"{g}.{group}")
         for j, ind in enumerate(inds, start=1):
-            _management_indicator(w, result, j, ind, entries.get(ind.id))
+            ind.spec.kind.narrate(w, result, j, ind)
 
 
-def _management_indicator(
-    w: _Writer, result: Result, j: int, ind: IndicatorScore, entry: ManagementEntry | None
+def management_indicator(
+    w: Writer, result: Result, j: int, ind: IndicatorScore,
+    computed_sentence: Callable[[Result, IndicatorScore, str], str],
+    lost_items: Callable[[Result, IndicatorScore], list[str]],
 ) -> None:
+    """The paragraphs of one 管理效率 indicator; its kind supplies the computed sentence and lost items."""
     spec = ind.spec
+    entry = next((m for m in result.evaluation.management if m.indicator == ind.id), None)
     w.heading(4, f"（{j}）{spec.name}。")
-    assesses = f"该指标主要考核{_clause(spec.assesses)}。" if spec.assesses.strip() else ""
+    assesses = f"该指标主要考核{clause(spec.assesses)}。" if spec.assesses.strip() else ""
     w.body(
         f"{assesses}指标分值{format_full(spec.full)}分，评价得分{format_score(ind.score)}分，"
         f"得分率{format_percent(ind.rate_pct)}。"
     )
-    evidence = _lines(entry.evidence if entry else "")
+    evidence = lines_of(entry.evidence if entry else "")
     # one paragraph per indicator, as the seed writes: the clerk's evidence, completed by the
     # computation only where the evidence does not already state it
-    computed = _computed_sentence(result, ind, " ".join(evidence))
+    computed = computed_sentence(result, ind, " ".join(evidence))
     if evidence:
         for line in evidence[:-1]:
             w.body(line)
         w.body(sentence(evidence[-1]) + computed if computed else evidence[-1])
     else:
         w.body(f"评价说明：{w.blank(f'management[{ind.id}].evidence')}" + (f"。{computed}" if computed else ""))
-    if spec.rule == "checklist":
-        lost = [
-            f"{result.framework.item_text(item)}（{format_full(item.points)}分，"
-            f"{'未答复' if answer is None else '答复为“否”'}）"
-            for item, answer in zip(spec.items, ind.answers, strict=False)
-            if answer not in (Answer.YES, Answer.NA)
-        ]
-        if lost:
-            w.body(f"未得分事项：{'；'.join(lost)}。", "added")
+    lost = lost_items(result, ind)
+    if lost:
+        w.body(f"未得分事项：{'；'.join(lost)}。", "added")
     if ind.computed_score is not None and ind.computed_score != ind.score and entry is not None:
         w.body(
             f"按规则计算得分为{format_score(ind.computed_score)}分，经调整按{format_score(ind.score)}分计，"
@@ -554,10 +415,10 @@ def _management_indicator(
         w.texts(entry.explanation, empty="")
 
 
-_BUDGET_LABELS = {name: (f.description or name) for name, f in Budget.model_fields.items()}
+BUDGET_LABELS = {name: (f.description or name) for name, f in Budget.model_fields.items()}
 
 
-def _mentions(text: str, value: Decimal | None, suffix: str = "") -> bool:
+def mentions(text: str, value: Decimal | None, suffix: str = "") -> bool:
     """Whether the clerk's text already states ``value`` (as 100, 100.00, 1,957 …) followed by ``suffix``."""
     if value is None:
         return False
@@ -566,39 +427,10 @@ def _mentions(text: str, value: Decimal | None, suffix: str = "") -> bool:
     return any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d]){re.escape(suffix)}", flat) for f in forms)
 
 
-def _computed_sentence(result: Result, ind: IndicatorScore, evidence: str = "") -> str:
-    """For ratio and count indicators: the inputs, the ratio and the rule's outcome in one sentence,
-    leaving out what the clerk's ``evidence`` already states."""
-    spec = ind.spec
-    yi = result.evaluation.budget.unit_yi
-    if spec.rule == "ratio_threshold":
-        if _mentions(evidence, ind.ratio, "%"):
-            return ""
-        parts = [f"{_BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}" for k, v in ind.inputs.items()
-                 if not _mentions(evidence, v)]
-        outcome = _tidy(ind.outcome) if ind.outcome else format_percent(ind.ratio)
-        lead = "根据填报数据，" + "，".join(parts) + "，" if parts else ""
-        return f"{lead}计算得{sentence(outcome)}"
-    if spec.rule == "count_ratio":
-        labels = spec.count_labels or ("应完成数", "已完成数")
-        n, m = ind.inputs.get("N"), ind.inputs.get("M")
-        if n is not None and _mentions(evidence, n) and (n == 0 or _mentions(evidence, m)):
-            return ""
-        if n is not None and n == 0:
-            return f"根据填报数据，{labels[0]}为0，得满分{format_full(spec.full)}分。"
-        if n is not None:
-            done = MISSING if m is None else fmt2(m)
-            score = format_score(ind.computed_score if ind.computed_score is not None else ind.score)
-            return f"根据填报数据，{labels[0]}为{fmt2(n)}，{labels[1]}为{done}，按完成比例计得{score}分。"
-        if ind.outcome:
-            return f"按填报情况，{sentence(_tidy(ind.outcome))}"
-    return ""
-
-
-def _problems(w: _Writer, result: Result) -> None:
+def _problems(w: Writer, result: Result) -> None:
     ev = result.evaluation
     items = [_unnumbered(p) for p in ev.problems if p.strip()]
-    mentioned = _norm("".join(ev.problems))
+    mentioned = normalised_words("".join(ev.problems))
     missing = list(_not_mentioned(result, mentioned))
     for i, text in enumerate(items, start=1):
         w.body(f"{cn_number(i)}是{sentence(text)}", "item")
@@ -615,13 +447,13 @@ def _not_mentioned(result: Result, mentioned: str) -> Iterator[str]:
         if ind.rows:
             what = ind.spec.label.removesuffix("完成情况")
             for row in ind.rows:
-                if row.used < 1 and (not row.name.strip() or _norm(row.name) not in mentioned):
+                if row.used < 1 and (not row.name.strip() or normalised_words(row.name) not in mentioned):
                     r = row.completion if row.source != "override" else row.used
                     if r is None:
                         yield f"{what}{quoted(row.name or MISSING)}填报数据不全或有误，暂未计分"
                     else:
                         yield f"{what}{quoted(row.name or MISSING)}完成率为{format_percent(r * 100)}，未达到年度目标值"
-        elif ind.score < ind.full and _norm(ind.spec.name) not in mentioned:
+        elif ind.score < ind.full and normalised_words(ind.spec.name) not in mentioned:
             shown = f"，{fw.ratios[ind.spec.ratio].name}为{format_percent(ind.ratio)}" if ind.spec.ratio and ind.ratio is not None else ""
             yield (
                 f"{quoted(ind.spec.name)}得分{format_score(ind.score)}分"
@@ -629,7 +461,7 @@ def _not_mentioned(result: Result, mentioned: str) -> Iterator[str]:
             )
 
 
-def _numbered(w: _Writer, texts: Iterable[str]) -> None:
+def _numbered(w: Writer, texts: Iterable[str]) -> None:
     items = [_unnumbered(t) for t in texts if t.strip()]
     for i, text in enumerate(items, start=1):
         w.body(f"{cn_number(i)}是{sentence(text)}", "item")
@@ -639,17 +471,17 @@ def _numbered(w: _Writer, texts: Iterable[str]) -> None:
 
 # ---------------------------------------------------------------------------------- V42
 
-_NUM = r"(-?[\d,]+(?:\.\d+)?)"
+NUM = r"(-?[\d,]+(?:\.\d+)?)"
 
 
-def _dec(text: str) -> Decimal | None:
+def read_decimal(text: str) -> Decimal | None:
     try:
         return Decimal(text.replace(",", ""))
     except InvalidOperation:
         return None
 
 
-class _Checker:
+class Checker:
     def __init__(self, report: Report) -> None:
         self.texts = [p.text for p in report.paragraphs]
         self.findings: list[Finding] = []
@@ -668,7 +500,7 @@ class _Checker:
         if not matches:
             self.fail(f"报告中找不到{what}，请重新生成报告", path)
         for m in matches:
-            printed = _dec(m.group(1))
+            printed = read_decimal(m.group(1))
             if expected is None or printed is None or printed != round2(expected):
                 shown = "无法计算" if expected is None else format_score(expected)
                 self.fail(f"报告中{what}为 {m.group(1)}，评分结果为 {shown}，请重新生成报告", path)
@@ -677,38 +509,37 @@ class _Checker:
 def check_report(result: Result, report: Report) -> list[Finding]:
     """V42: the total, rating, section scores, 预算执行率 and every indicator's 分值/得分/得分率
     printed in ``report`` must equal ``result``'s. Reads them back out of the text."""
-    c = _Checker(report)
-    conclusion = c.find(r"自评结果为“([^”]*)”，自评得分为" + _NUM + "分")
+    c = Checker(report)
+    conclusion = c.find(r"自评结果为“([^”]*)”，自评得分为" + NUM + "分")
     if not conclusion:
         c.fail("报告中找不到自评结论（评价等级和自评得分），请重新生成报告", "report.conclusion")
     for m in conclusion:
         if m.group(1) != result.rating:
             c.fail(f"报告中的评价等级为“{m.group(1)}”，评分结果为“{result.rating}”，请重新生成报告", "report.conclusion")
-        if _dec(m.group(2)) != round2(result.total):
+        if read_decimal(m.group(2)) != round2(result.total):
             c.fail(f"报告中的自评得分为 {m.group(2)}，评分结果为 {format_score(result.total)}，请重新生成报告", "report.conclusion")
 
     for sec in result.sections:
-        c.number(f"“{sec.name}”的自评得分", rf"^{re.escape(sec.name)}情况。.*?自评得分{_NUM}分", sec.score, f"report.{sec.id}")
+        c.number(f"“{sec.name}”的自评得分", rf"^{re.escape(sec.name)}情况。.*?自评得分{NUM}分", sec.score, f"report.{sec.id}")
         if not _is_duty_like(sec):
             continue
         for ind in sec.indicators:
             c.number(
-                f"“{ind.spec.name}”的自评得分", rf"^（\d+）{re.escape(ind.spec.name)}。.*?自评得分{_NUM}分",
+                f"“{ind.spec.name}”的自评得分", rf"^（\d+）{re.escape(ind.spec.name)}。.*?自评得分{NUM}分",
                 ind.score, f"report.{ind.id}",
             )
-            if ind.spec.rule == "monthly_mean" and ind.ratio is not None:
-                c.number("年度平均执行率", rf"^（\d+）{re.escape(ind.spec.name)}。.*?年度平均执行率{_NUM}%", ind.ratio, f"report.{ind.id}")
+            ind.spec.kind.verify(c, result, ind, "")
 
     rate = result.ratios.get("budget_execution")
     budget = "全年实际执行数"  # the (四) 收支情况 paragraph; the clerk's own texts may cite other rates
     if rate is not None:
-        c.number("预算执行率", rf"预算执行率{_NUM}%", rate, "report.budget_execution", within=budget)
-    elif c.find(rf"预算执行率{_NUM}%", within=budget):
+        c.number("预算执行率", rf"预算执行率{NUM}%", rate, "report.budget_execution", within=budget)
+    elif c.find(rf"预算执行率{NUM}%", within=budget):
         c.fail("报告中写有预算执行率，但按填报数据无法计算，请重新生成报告", "report.budget_execution")
 
-    scores = re.compile(rf"指标分值{_NUM}分，评价得分{_NUM}分，得分率{_NUM}%")
+    scores = re.compile(rf"指标分值{NUM}分，评价得分{NUM}分，得分率{NUM}%")
     for ind in result.indicator_scores():
-        if ind.spec.rule in ("completion_section", "monthly_mean"):
+        if ind.spec.kind.subtotal:
             continue
         heading = re.compile(rf"^（\d+）{re.escape(ind.spec.name)}。$")
         at = [i for i, t in enumerate(c.texts) if heading.match(t)]
@@ -727,24 +558,12 @@ def check_report(result: Result, report: Report) -> list[Finding]:
                 ("评价得分", hit.group(2), ind.score),
                 ("得分率", hit.group(3), ind.rate_pct),
             ):
-                if _dec(printed) != round2(expected):
+                if read_decimal(printed) != round2(expected):
                     c.fail(
                         f"报告中“{ind.spec.name}”的{label}为 {printed}，评分结果为 {format_score(expected)}，请重新生成报告",
                         path,
                     )
-            if ind.spec.rule == "ratio_threshold" and ind.ratio is not None:
-                name = result.framework.ratios[ind.spec.ratio or ""].name
-                block = "\n".join(c.texts[i + 1 : i + 8])
-                stated = list(re.finditer(rf"{re.escape(name)}(?:为|是)?{_NUM}%", block.replace(" ", "")))
-                if not stated and not _mentions(block, ind.ratio, "%"):
-                    c.fail(f"报告中找不到{name}，评分结果为 {format_percent(ind.ratio)}，请重新生成报告", path)
-                for found in stated:
-                    if _dec(found.group(1)) != round2(ind.ratio):
-                        c.fail(
-                            f"“{ind.spec.name}”的评价说明中写的{name}为 {found.group(1)}%，按填报数据计算为 "
-                            f"{format_percent(ind.ratio)}，请改正评价说明（报告不采用与数据矛盾的数字）",
-                            f"management[{ind.id}].evidence",
-                        )
+            ind.spec.kind.verify(c, result, ind, "\n".join(c.texts[i + 1 : i + 8]))
     return c.findings
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xlperf.evaluation import Evaluation
-from xlperf.findings import Finding, one_per_field, ordered
-from xlperf.framework import Framework, get_framework
-from xlperf.result import Result
-from xlperf.scoring import score
-from xlperf.validation import validate
+from xlperf.core.evaluation import Evaluation
+from xlperf.core.findings import Finding, one_per_field, ordered
+from xlperf.core.framework import Framework, get_framework
+from xlperf.core.narrative import build_report, check_report
+from xlperf.core.result import Result
+from xlperf.core.scoring import score
+from xlperf.core.validation import validate
 
 
 def evaluate(
@@ -22,8 +23,6 @@ def evaluate(
     (:func:`findings.ordered`).
     The narrative is built once here, verified (V42) and kept on the result for the adapters to write.
     """
-    from xlperf.narrative import build_report, check_report
-
     fw = framework or get_framework(evaluation.framework)
     result, rule_findings = score(evaluation, fw)
     findings = one_per_field([*extra, *rule_findings, *validate(evaluation, fw, result)])

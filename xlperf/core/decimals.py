@@ -45,7 +45,10 @@ def pct(value: Decimal) -> str:
 def plain(value: Decimal) -> Decimal:
     """Drop trailing zeros without switching to exponent notation (92.1300 → 92.13, 100 → 100)."""
     if value == value.to_integral_value():
-        return value.quantize(ONE)
+        try:
+            return value.quantize(ONE)
+        except InvalidOperation:  # more digits than the context holds (1e28): a typo the reader rejects
+            return value
     return value.normalize()
 
 

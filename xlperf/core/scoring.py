@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from xlperf.decimals import round2
-from xlperf.evaluation import Budget, Evaluation
-from xlperf.findings import Finding
-from xlperf.framework import Framework, RatioSpec
-from xlperf.result import IndicatorScore, Result, SectionScore
-from xlperf.rules import RULES, Context
+from xlperf.core.decimals import round2
+from xlperf.core.evaluation import Budget, Evaluation
+from xlperf.core.findings import Finding
+from xlperf.core.framework import Framework, RatioSpec
+from xlperf.core.result import IndicatorScore, Result, SectionScore
+from xlperf.core.rules import Context
 
 
 def ratio_inputs(budget: Budget, spec: RatioSpec) -> dict[str, Decimal | None]:
@@ -55,7 +55,7 @@ def score(evaluation: Evaluation, framework: Framework) -> tuple[Result, list[Fi
         ctx = Context(evaluation, framework, sec.id, ratios, inputs)
         scored: list[IndicatorScore] = []
         for spec in sec.indicators:
-            ind, more = RULES[spec.rule].score(spec, ctx)
+            ind, more = spec.kind.score(spec, ctx)
             scored.append(ind)
             findings.extend(more)
         sections.append(SectionScore(sec.id, sec.name, sec.full, tuple(scored)))

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from xlperf.quantity import Direction
+from xlperf.core.quantity import Direction
 
 #: Decimals serialise as JSON strings so that no binary float ever touches money or scores.
 Dec = Annotated[Decimal, PlainSerializer(lambda v: str(v), return_type=str, when_used="json")]

@@ -1,7 +1,7 @@
 """Frameworks as data: the scoring rules of one finance bureau and year, read from TOML.
 
 Numbers (分值, thresholds, deductions, grade rates, rating bands) live in the TOML file; the rule
-*kinds* are code registered by name in :mod:`xlperf.rules`. Loading validates the file and
+*kinds* are code registered by name in :mod:`xlperf.core.rules`. Loading validates the file and
 reports every problem at once, in Chinese, naming the key at fault.
 """
 
@@ -12,11 +12,15 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from xlperf.evaluation import Budget
+from xlperf.core.evaluation import Budget
+from xlperf.core.registry import RULES
+
+if TYPE_CHECKING:
+    from xlperf.core.rules import RuleKind
 
 
 class FrameworkError(Exception):
@@ -59,6 +63,11 @@ class IndicatorSpec(_Spec):
     def label(self) -> str:
         return self.short or self.name
 
+    @property
+    def kind(self) -> RuleKind:
+        """The rule kind that scores, checks and narrates this indicator (:mod:`xlperf.core.rules`)."""
+        return RULES[self.rule]
+
 
 class SectionSpec(_Spec):
     id: str
@@ -91,6 +100,11 @@ class CompletionSpec(_Spec):
     plausible_max: Decimal = Decimal(1000)
     grades: dict[str, Decimal]
 
+    def is_excess(self, r: Decimal) -> bool:
+        """Whether a completion rate r (1 = 100 %) needs the V13 reason ("以上" includes the number)."""
+        threshold = self.excess_threshold / 100
+        return r >= threshold if self.excess_inclusive else r > threshold
+
 
 class Framework(_Spec):
     """A scoring framework. Use :func:`load_framework` or :func:`get_framework` to obtain one."""
@@ -121,7 +135,7 @@ class Framework(_Spec):
 
     def management(self) -> list[IndicatorSpec]:
         """Indicators entered on the 管理效率 sheet: every one that is not row- or month-based."""
-        return [ind for ind in self.indicators() if ind.rule not in ("completion_section", "monthly_mean")]
+        return [ind for ind in self.indicators() if ind.kind.management_entry]
 
     def item_text(self, item: Item) -> str:
         """An item's text with per-year settings (e.g. {contract_signing_days}) filled in."""
@@ -139,7 +153,6 @@ BUDGET_FIELDS = frozenset(Budget.model_fields)
 
 def parse_framework(text: str, source: str) -> Framework:
     """Parse and check a framework TOML text; raise :class:`FrameworkError` with every problem."""
-    from xlperf.rules import RULES  # the registry of rule kinds
 
     try:
         data = tomllib.loads(text, parse_float=Decimal)

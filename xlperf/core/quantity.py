@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from xlperf.decimals import plain, to_decimal
+from xlperf.core.decimals import plain, to_decimal
 
 
 class Direction(StrEnum):
@@ -91,6 +91,14 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2212", "-").replace("\u2013", "-").replace("\uff0d", "-")
     return re.sub(r"\s+", "", text)
+
+
+_PUNCT = re.compile(r"[\s“”\"'‘’「」『』《》〈〉（）()【】\[\]、，,。.：:；;！!？?·…\-—]")
+
+
+def normalised_words(text: str) -> str:
+    """The text as words only (NFKC, no spaces or punctuation), to compare names and mentions."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text))
 
 
 def parse_direction(text: object) -> Direction | None:

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xlperf.decimals import round2
-from xlperf.evaluation import Answer, Evaluation
-from xlperf.findings import Finding, has_errors
-from xlperf.framework import Framework, IndicatorSpec
+from xlperf.core.decimals import round2
+from xlperf.core.evaluation import Answer, Evaluation
+from xlperf.core.findings import Finding, has_errors
+from xlperf.core.framework import Framework, IndicatorSpec
+from xlperf.core.report import EMPTY_REPORT, Report
 
 SCORECARD_SCHEMA = "xlperf.scorecard/1"
 
@@ -92,9 +93,9 @@ class Result:
     sections: tuple[SectionScore, ...]
     ratios: dict[str, Decimal | None]
     findings: tuple[Finding, ...] = ()
-    #: the narrative built from this result by ``core.evaluate`` (a ``narrative.Report``); kept so the
-    #: adapters write the very text that was checked (V42) instead of building it again
-    report: Any = field(default=None, compare=False, repr=False)
+    #: the narrative built from this result by ``core.evaluate``, checked there (V42); the adapters
+    #: write this very text instead of building it again
+    report: Report = field(default=EMPTY_REPORT, compare=False, repr=False)
 
     @property
     def total(self) -> Decimal:
@@ -130,7 +131,7 @@ class Result:
         out: dict[str, Decimal] = {}
         for sec in self.sections:
             for ind in sec.indicators:
-                if ind.spec.rule in ("completion_section", "monthly_mean"):
+                if ind.spec.kind.subtotal:
                     out[ind.id] = ind.score
             out[sec.id] = sec.score
         return out
@@ -138,50 +139,14 @@ class Result:
     def with_findings(self, findings: Sequence[Finding]) -> Result:
         return Result(self.evaluation, self.framework, self.sections, self.ratios, tuple(findings), self.report)
 
-    def with_report(self, report: Any) -> Result:
+    def with_report(self, report: Report) -> Result:
         return Result(self.evaluation, self.framework, self.sections, self.ratios, self.findings, report)
-
-    def narrative(self) -> Any:
-        """The report of this result: the one ``core.evaluate`` built and checked, or a new one."""
-        if self.report is not None:
-            return self.report
-        from xlperf.narrative import build_report
-
-        return build_report(self)
 
     def scorecard(self, *, workbook: str = "", sha256: str = "") -> dict[str, Any]:
         """The versioned score-card JSON (DESIGN.md): numbers rounded to 2 places, ratios in percent."""
         dep = self.evaluation.department
-        indicators: list[dict[str, Any]] = []
-        for sec in self.sections:
-            for ind in sec.indicators:
-                if ind.rows:
-                    for row in ind.rows:
-                        indicators.append(
-                            {
-                                "section": row.section,
-                                "seq": row.seq,
-                                "name": row.name,
-                                "full": float(row.full_display),
-                                "completion": None if row.completion is None else float(
-                                    row.completion.quantize(Decimal("0.0001"))
-                                ),
-                                "deduction": float(row.deduction),
-                                "score": float(row.score),
-                            }
-                        )
-                elif ind.spec.rule != "monthly_mean":
-                    indicators.append(
-                        {
-                            "section": sec.id,
-                            "id": ind.id,
-                            "group": ind.spec.group,
-                            "name": ind.spec.name,
-                            "full": float(ind.full),
-                            "score": float(ind.score),
-                            "ratio": None if ind.ratio is None else float(ind.ratio),
-                        }
-                    )
+        indicators = [entry for sec in self.sections for ind in sec.indicators
+                      for entry in ind.spec.kind.card(ind, sec.id)]
         return {
             "schema": SCORECARD_SCHEMA,
             "framework": self.framework.id,

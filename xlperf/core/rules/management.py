@@ -1,0 +1,266 @@
+"""管理效率 kinds: checklist (Σ points of sub-items answered 是/不适用), count ratio (full × M / N) and
+ratio with threshold (a computed ratio against a limit, per-point deduction, floored).
+
+Each kind owns its own input checks (V32/V07/V33), the computed sentence of its paragraph and the
+V42 read-back of its ratio; the paragraph's common parts are written by
+:func:`xlperf.core.narrative.management_indicator`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from xlperf.core.decimals import ZERO, fmt2, round2
+from xlperf.core.evaluation import Answer, Evaluation, ManagementEntry
+from xlperf.core.findings import Finding, finding
+from xlperf.core.framework import Framework, IndicatorSpec
+from xlperf.core.narrative import (
+    BUDGET_LABELS,
+    MISSING,
+    NUM,
+    Checker,
+    format_full,
+    format_money,
+    format_percent,
+    format_score,
+    mentions,
+    read_decimal,
+    sentence,
+    tidy,
+)
+from xlperf.core.result import IndicatorScore, Result
+from xlperf.core.rules import Context, RuleKind, register
+
+
+def _entry(ev: Evaluation, spec: IndicatorSpec) -> ManagementEntry | None:
+    return next((m for m in ev.management if m.indicator == spec.id), None)
+
+
+def _answered_full(answer: Answer | None) -> bool:
+    return answer in (Answer.YES, Answer.NA)
+
+
+def _override(spec: IndicatorSpec, entry: ManagementEntry | None, computed: Decimal) -> tuple[Decimal, list[Finding]]:
+    """Apply a clerk's score override (V31 range, V43 reason); return the score to use."""
+    if entry is None or entry.override_score is None:
+        return computed, []
+    path = f"management[{spec.id}].override_score"
+    if not (ZERO <= entry.override_score <= spec.full):
+        return computed, [finding(
+            "V31", f"“{spec.name}”的手工得分 {entry.override_score} 不在 0 与分值 {spec.full} 之间，已按计算得分 {computed} 计", path
+        )]
+    if not entry.override_reason.strip():
+        return computed, [finding(
+            "V43", f"“{spec.name}”填写了手工得分但没有理由，已忽略，按计算得分 {computed} 计", path
+        )]
+    return entry.override_score, [finding(
+        "V43", f"“{spec.name}”使用手工得分 {entry.override_score}（计算得分 {computed}），理由：{entry.override_reason.strip()}", path
+    )]
+
+
+@register
+class Checklist(RuleKind):
+    """Σ points of the sub-items answered 是 or 不适用."""
+
+    name = "checklist"
+
+    def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
+        return [] if spec.items else ["checklist 规则须列出 items"]
+
+    def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
+        entry = ctx.entry(spec.id)
+        answers = tuple((entry.answers if entry else [])[: len(spec.items)])
+        answers = answers + (None,) * (len(spec.items) - len(answers))
+        computed = sum((it.points for it, a in zip(spec.items, answers, strict=True) if _answered_full(a)), ZERO)
+        score, findings = _override(spec, entry, computed)
+        return IndicatorScore(spec, ctx.section, score, answers=answers, computed_score=computed), findings
+
+    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+        entry = _entry(ev, spec)
+        if entry is None:
+            return []
+        return [
+            finding("V32", f"“{spec.name}”的子项“{fw.item_text(item)}”未答复，请选择 是/否/不适用",
+                    f"management[{spec.id}].answers[{j}]")
+            for j, item in enumerate(spec.items)
+            if (entry.answers[j] if j < len(entry.answers) else None) is None
+        ]
+
+    def lost_items(self, result: Result, ind: IndicatorScore) -> list[str]:
+        return [
+            f"{result.framework.item_text(item)}（{format_full(item.points)}分，"
+            f"{'未答复' if answer is None else '答复为“否”'}）"
+            for item, answer in zip(ind.spec.items, ind.answers, strict=False)
+            if answer not in (Answer.YES, Answer.NA)
+        ]
+
+
+@register
+class CountRatio(RuleKind):
+    """full × M / N (N = 0 → full). Without counts, the one sub-item answer 是/不适用 attests "all"."""
+
+    name = "count_ratio"
+    counts = True
+
+    def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
+        return [] if spec.count_labels else ["count_ratio 规则须给出 count_labels"]
+
+    def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
+        entry = ctx.entry(spec.id)
+        findings: list[Finding] = []
+        n = entry.count_total if entry else None
+        m = entry.count_done if entry else None
+        answers: tuple[Answer | None, ...] = tuple((entry.answers if entry else [])[:1]) or (None,)
+        inputs: dict[str, Decimal | None] = {"N": n, "M": m}
+        labels = spec.count_labels or ("N", "M")
+        if n is not None:
+            if n == 0:
+                computed, outcome = spec.full, f"{labels[0]}为 0，得满分"
+            elif m is None:
+                computed, outcome = ZERO, f"未填写{labels[1]}"
+            elif n < 0 or not ZERO <= m <= n:  # V07 says these counts are wrong: they are not scored
+                computed, outcome = ZERO, f"{labels[1]} {m} 与{labels[0]} {n} 不合理，未计分"
+            else:
+                computed = round2(spec.full * m / n)
+                outcome = f"{labels[1]} {fmt2(m)} / {labels[0]} {fmt2(n)}，得 {fmt2(computed)} 分"
+        elif _answered_full(answers[0]):
+            computed = spec.full
+            outcome = "全部按时完成" if answers[0] is Answer.YES else "本年度无此类事项"
+        else:
+            computed, outcome = ZERO, "未填写数量"
+        score, more = _override(spec, entry, computed)
+        findings.extend(more)
+        return IndicatorScore(
+            spec, ctx.section, score, answers=answers, inputs=inputs, outcome=outcome, computed_score=computed
+        ), findings
+
+    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+        entry = _entry(ev, spec)
+        if entry is None:
+            return []
+        out: list[Finding] = []
+        p = f"management[{spec.id}]"
+        n, m = entry.count_total, entry.count_done
+        first = entry.answers[0] if entry.answers else None
+        labels = spec.count_labels or ("N", "M")
+        if n is None and first not in (Answer.YES, Answer.NA):
+            out.append(finding(
+                "V32", f"“{spec.name}”请填写{labels[0]}和{labels[1]}，或在子项中选择“是”（全部按时）/“不适用”",
+                f"{p}.count_total",
+            ))
+        if n is not None and m is None and n != 0:
+            out.append(finding("V32", f"“{spec.name}”请填写{labels[1]}", f"{p}.count_done"))
+        if n is not None and m is not None and (m > n or m < 0 or n < 0):
+            out.append(finding("V07", f"“{spec.name}”的{labels[1]} {m} 不能大于{labels[0]} {n}，也不能为负", f"{p}.count_done"))
+        return out
+
+    def computed_sentence(self, result: Result, ind: IndicatorScore, evidence: str) -> str:
+        spec = ind.spec
+        labels = spec.count_labels or ("应完成数", "已完成数")
+        n, m = ind.inputs.get("N"), ind.inputs.get("M")
+        if n is not None and mentions(evidence, n) and (n == 0 or mentions(evidence, m)):
+            return ""
+        if n is not None and n == 0:
+            return f"根据填报数据，{labels[0]}为0，得满分{format_full(spec.full)}分。"
+        if n is not None:
+            done = MISSING if m is None else fmt2(m)
+            score = format_score(ind.computed_score if ind.computed_score is not None else ind.score)
+            return f"根据填报数据，{labels[0]}为{fmt2(n)}，{labels[1]}为{done}，按完成比例计得{score}分。"
+        if ind.outcome:
+            return f"按填报情况，{sentence(tidy(ind.outcome))}"
+        return ""
+
+
+@register
+class RatioThreshold(RuleKind):
+    """A computed ratio against a threshold; per-point deduction beyond it; floored."""
+
+    name = "ratio_threshold"
+
+    def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
+        problems = []
+        if spec.ratio not in fw.ratios:
+            problems.append(f"ratio_threshold 规则引用了未定义的比率 {spec.ratio}")
+        if spec.limit is None or spec.threshold is None or spec.per_point is None:
+            problems.append("ratio_threshold 规则须给出 limit、threshold 和 per_point")
+        return problems
+
+    def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
+        assert spec.ratio and spec.threshold is not None and spec.per_point is not None
+        ratio = ctx.ratios.get(spec.ratio)
+        inputs = ctx.ratio_inputs.get(spec.ratio, {})
+        entry = ctx.entry(spec.id)
+        if ratio is None:
+            score, findings = _override(spec, entry, ZERO)
+            return IndicatorScore(
+                spec, ctx.section, score, inputs=inputs, outcome="缺少计算所需数据，无法计算", computed_score=ZERO
+            ), findings
+        beyond = ratio - spec.threshold if spec.limit == "max" else spec.threshold - ratio
+        name = ctx.framework.ratios[spec.ratio].name
+        word = "不高于" if spec.limit == "max" else "不低于"
+        if beyond <= 0:
+            computed = spec.full
+            outcome = f"{name}为 {fmt2(ratio)}%，{word} {fmt2(spec.threshold)}%，得满分 {fmt2(spec.full)} 分"
+        else:
+            computed = max(spec.floor, round2(spec.full - spec.per_point * beyond))
+            outcome = (
+                f"{name}为 {fmt2(ratio)}%，{'超出' if spec.limit == 'max' else '低于'}标准 {fmt2(beyond)} 个百分点，"
+                f"每个百分点扣 {fmt2(spec.per_point)} 分，得 {fmt2(computed)} 分"
+            )
+        score, findings = _override(spec, entry, computed)
+        return IndicatorScore(
+            spec, ctx.section, score, inputs=inputs, ratio=ratio, outcome=outcome, computed_score=computed
+        ), findings
+
+    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+        entry = _entry(ev, spec)
+        if entry is None:
+            return []
+        out: list[Finding] = []
+        p = f"management[{spec.id}]"
+        assert spec.ratio is not None
+        ratio_spec = fw.ratios[spec.ratio]
+        if ind.ratio is None and not any(v is not None and v < 0 for v in ind.inputs.values()):  # negative: V07
+            blanks = [f for f, v in ind.inputs.items() if v is None]
+            optional = {n.lstrip("-").rstrip("?") for n in (*ratio_spec.numerator, *ratio_spec.denominator) if n.endswith("?")}
+            needed = [f for f in blanks if f not in optional]
+            what = "、".join(BUDGET_LABELS.get(f, f) for f in needed) if needed else "分母不能为 0 的数据"
+            out.append(finding(
+                "V32", f"“{spec.name}”无法计算：请在“收支情况”中填写{what}",
+                f"budget.{needed[0]}" if needed else f"{p}.evidence",
+            ))
+        low = spec.explain_below is not None and ind.ratio is not None and ind.ratio < spec.explain_below
+        if low and not entry.explanation.strip():
+            out.append(finding(
+                "V33",
+                f"{ratio_spec.name}为 {fmt2(ind.ratio or ZERO)}%，低于 {fmt2(spec.explain_below or ZERO)}%，请在“情况说明”中说明原因",
+                f"{p}.explanation",
+            ))
+        return out
+
+    def computed_sentence(self, result: Result, ind: IndicatorScore, evidence: str) -> str:
+        if mentions(evidence, ind.ratio, "%"):
+            return ""
+        yi = result.evaluation.budget.unit_yi
+        parts = [f"{BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}" for k, v in ind.inputs.items()
+                 if not mentions(evidence, v)]
+        outcome = tidy(ind.outcome) if ind.outcome else format_percent(ind.ratio)
+        lead = "根据填报数据，" + "，".join(parts) + "，" if parts else ""
+        return f"{lead}计算得{sentence(outcome)}"
+
+    def verify(self, c: Checker, result: Result, ind: IndicatorScore, block: str) -> None:
+        """The ratio as printed — by xlperf or in the clerk's 评价说明 — must be the computed one."""
+        if ind.ratio is None:
+            return
+        name = result.framework.ratios[ind.spec.ratio or ""].name
+        stated = list(re.finditer(rf"{re.escape(name)}(?:为|是)?{NUM}%", block.replace(" ", "")))
+        if not stated and not mentions(block, ind.ratio, "%"):
+            c.fail(f"报告中找不到{name}，评分结果为 {format_percent(ind.ratio)}，请重新生成报告", f"report.{ind.id}")
+        for found in stated:
+            if read_decimal(found.group(1)) != round2(ind.ratio):
+                c.fail(
+                    f"“{ind.spec.name}”的评价说明中写的{name}为 {found.group(1)}%，按填报数据计算为 "
+                    f"{format_percent(ind.ratio)}，请改正评价说明（报告不采用与数据矛盾的数字）",
+                    f"management[{ind.id}].evidence",
+                )

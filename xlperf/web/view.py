@@ -1,0 +1,117 @@
+"""What the pages show, as plain values for the templates: one place for the ordering of findings
+and the formatting of figures, used by the clerk's page (a ``Result``) and the reviewer's pages (a
+score card's JSON)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from xlperf.core.findings import CODES, Finding
+from xlperf.workbook.layout import INPUT_SHEETS, OUTPUT_SHEETS
+
+if TYPE_CHECKING:
+    from xlperf.core.result import Result
+
+#: the standard workbook's sheet order, for findings whose workbook is not at hand (score cards)
+STANDARD_SHEETS = (*INPUT_SHEETS, *OUTPUT_SHEETS)
+_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)")
+LEVELS = {"error": "错误", "warning": "提醒"}
+
+
+def two(value: Decimal | float | None) -> str:
+    """A computed score or percent with two decimals (as the score card and 评分汇总 show it)."""
+    return "—" if value is None else f"{Decimal(str(value)):.2f}"
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def location_key(sheet: str, cell: str, path: str, sheet_order: tuple[str, ...] | list[str]) -> tuple[int, str, int, int, str]:
+    """Sort key: sheet (in ``sheet_order``; other sheets after, field paths last), then row, then column."""
+    rank = {name: i for i, name in enumerate(sheet_order)}
+    m = _CELL.match(cell or "")
+    row, col = (int(m.group(2)), _column_number(m.group(1))) if m else (0, 0)
+    sheet_rank = rank.get(sheet, len(rank)) if sheet else len(rank) + 1
+    return (sheet_rank, sheet, row, col, path)
+
+
+def sort_findings(findings: list[Finding], sheet_order: tuple[str, ...] | list[str]) -> list[Finding]:
+    return sorted(findings, key=lambda f: location_key(f.sheet, f.cell, f.path, sheet_order))
+
+
+def finding_row(f: Finding) -> dict[str, str]:
+    return {"code": f.code, "level": LEVELS[f.severity.value], "severity": f.severity.value,
+            "where": f.where, "message": f.message, "title": CODES[f.code][1]}
+
+
+def card_finding_rows(findings: Any) -> list[dict[str, str]]:
+    """The findings of a score card's JSON, as rows, in the standard sheet order. Codes this version of
+    xlperf does not know (a newer producer) are kept with the severity the card states."""
+    rows: list[tuple[tuple[int, str, int, int, str], dict[str, str]]] = []
+    for f in findings if isinstance(findings, list) else []:
+        if not isinstance(f, Mapping):
+            continue
+        code = str(f.get("code") or "")
+        known = CODES.get(code)
+        severity = known[0].value if known else ("error" if f.get("severity") == "error" else "warning")
+        sheet, cell, path = str(f.get("sheet") or ""), str(f.get("cell") or ""), str(f.get("path") or "")
+        where = f"{sheet}!{cell}" if sheet and cell else (sheet or path)
+        row = {"code": code, "level": LEVELS[severity], "severity": severity, "where": where,
+               "message": str(f.get("message") or ""), "title": known[1] if known else ""}
+        rows.append((location_key(sheet, cell, path, STANDARD_SHEETS), row))
+    return [r for _, r in sorted(rows, key=lambda kv: kv[0])]
+
+
+def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
+    """What the clerk's page shows of one result: score table, ratios, findings, report paragraphs."""
+    from xlperf.core.narrative import format_full
+
+    rows: list[dict[str, Any]] = []
+    management: list[dict[str, Any]] = []
+    for sec in result.sections:
+        rows.append({"key": sec.id, "name": sec.name, "full": format_full(sec.full), "score": two(sec.score),
+                     "level": 1})
+        for ind in sec.indicators:
+            if ind.spec.rule in ("completion_section", "monthly_mean"):
+                rows.append({"key": ind.id, "name": ind.spec.label, "full": format_full(ind.full),
+                             "score": two(ind.score), "level": 2})
+            elif sec.id == "management":
+                management.append({"id": ind.id, "group": ind.spec.group, "name": ind.spec.name,
+                                   "full": format_full(ind.full), "score": two(ind.score),
+                                   "ratio": None if ind.ratio is None else f"{two(ind.ratio)}%",
+                                   "short": ind.score < ind.full})
+    ratios = [{"key": key, "name": spec.name,
+               "value": "无法计算" if result.ratios.get(key) is None else f"{two(result.ratios[key])}%"}
+              for key, spec in result.framework.ratios.items()]
+    indicator_rows = [
+        {"section": "产出" if row.section == "output" else "效益", "seq": row.seq, "name": row.name,
+         "full": two(row.full_display),
+         "completion": "无法计算" if row.completion_pct is None else f"{row.completion_pct:.2f}%",
+         "deduction": two(row.deduction), "score": two(row.score), "short": row.deduction > 0}
+        for sec in result.sections for ind in sec.indicators for row in ind.rows
+    ]
+    report = result.report
+    dep = result.evaluation.department
+    return {
+        "department": dep.name or "（未填写部门）",
+        "year": dep.year or "",
+        "total": two(result.total),
+        "rating": result.rating,
+        "full_total": format_full(result.framework.total),
+        "rows": rows,
+        "management": management,
+        "ratios": ratios,
+        "indicator_rows": indicator_rows,
+        "findings": [finding_row(f) for f in sort_findings(list(result.findings), sheet_order or STANDARD_SHEETS)],
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "report_title": report.title,
+        "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in report.paragraphs],
+    }
