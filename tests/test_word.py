@@ -19,7 +19,7 @@ from docx.shared import Pt
 from xlperf.core import evaluate
 from xlperf.core.evaluation import Evaluation
 from xlperf.core.narrative import SECTION_HEADINGS, Report, build_report
-from xlperf.word import OFFICIAL, FontSet, choose_fonts, render_docx, write_docx
+from xlperf.word import CIRCLED, OFFICIAL, FontSet, choose_fonts, render_docx, typeset, write_docx
 
 WHEN = datetime(2024, 3, 31, 9, 0, tzinfo=UTC)
 
@@ -42,8 +42,8 @@ def test_document_text_and_headings(report: Report, written: Path) -> None:
     assert paras[0].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER or (
         paras[0].style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
     )
-    # every report paragraph, in order, one Word paragraph each
-    assert [p.text for p in paras[1:]] == [p.text for p in report.paragraphs]
+    # every report paragraph, in order, one Word paragraph each (minus signs typeset)
+    assert [p.text for p in paras[1:]] == [typeset(p.text) for p in report.paragraphs]
     by_style: dict[str, list[str]] = {}
     for p in paras:
         by_style.setdefault(p.style.name if p.style is not None else "", []).append(p.text)
@@ -149,8 +149,37 @@ def test_libreoffice_converts_to_pdf(written: Path, tmp_path: Path) -> None:
     assert "自评结果为“优”，自评得分为98.57分。" in flat
     assert "预算执行率96.19%" in flat and "㉓完成市下达的扶贫协作资金拨付任务" in flat
     assert "—2—" in flat  # the page-number field was evaluated on page 2
+    layout = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                            text=True, timeout=60, check=True).stdout
+    assert "\u221216.56%" in layout.replace("\u2060", "")
+    for line in layout.splitlines():  # no line ends in a sign whose number went to the next line
+        assert not re.search(r"[-\u2212]\s*$", line), line
     assert shutil.which("pdftoppm"), "poppler-utils is required (.ci/run installs it)"
     subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
                    capture_output=True, timeout=60, check=True)
     pngs = list(tmp_path.glob("page*.png"))
     assert pngs and pngs[0].stat().st_size > 1000
+
+
+def test_negative_numbers_cannot_break_after_their_sign(report: Report, written: Path) -> None:
+    """"控制率为-" / "10.00%" on the next line reads as a hyphen: the sign is U+2212 joined by U+2060."""
+    assert typeset("控制率为-16.56%，（2022-2024年）") == "控制率为\u2212\u206016.56%，（2022-2024年）"
+    text = "\n".join(p.text for p in docx.Document(str(written)).paragraphs)
+    assert "\u2212\u206016.56%" in text
+    assert not re.search(r"(?<![0-9A-Za-z.])-[0-9]", text)  # no hyphen-minus left as a sign
+
+
+def test_every_circled_numeral_has_one_font(written: Path) -> None:
+    """①–⑳ and ㉑–㉓ in runs of one font that has them all (the body fonts stop at ⑳)."""
+    fonts = choose_fonts()
+    assert fonts.numeral, "no installed font has every circled numeral (fonts-noto-cjk does)"
+    used: dict[str, set[str]] = {}
+    for p in docx.Document(str(written)).paragraphs:
+        for run in p.runs:
+            if re.search(f"[{CIRCLED}]", run.text):
+                assert re.fullmatch(f"[{CIRCLED}]+", run.text), run.text  # a run of its own
+                rfonts = run._r.rPr.find(qn("w:rFonts"))
+                names = {rfonts.get(qn(k)) for k in ("w:eastAsia", "w:ascii", "w:hAnsi")}
+                used[run.text] = names
+    assert {"①", "⑳", "㉑", "㉓"} <= set(used)
+    assert {n for names in used.values() for n in names} == {fonts.numeral}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -270,3 +271,29 @@ def test_workbook_cannot_point_xlperf_at_a_framework_file(tmp_path: Path) -> Non
     ev, findings, _ = read_workbook(path)
     assert ev.framework == "guangzhou-2023"
     assert any(f.code == "R02" and "--framework" in f.message for f in findings)
+
+
+def test_scored_workbook_opens_on_the_summary_and_every_sheet_is_set_up_to_print(tmp_path: Path) -> None:
+    out = tmp_path / "scored.xlsx"
+    CliRunner().invoke(main, ["run", str(_example(tmp_path)), "-o", str(out)])
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[:3] == list(L.OUTPUT_SHEETS) and wb.active is not None and wb.active.title == L.SUMMARY
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [L.SUMMARY]
+    for ws in wb.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        assert int(ws.page_setup.paperSize) == 9, ws.title
+        assert ws.oddHeader.center.text.startswith("广州市白云区科技工业商务和信息化局"), ws.title
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页", ws.title
+        # every cell that wraps more text than one line of its column has a row tall enough for it
+        for row in ws.iter_rows():
+            for cell in row:
+                if (isinstance(cell.value, str) and cell.data_type != "f" and cell.alignment.wrap_text
+                        and len(cell.value) > 120):
+                    height = ws.row_dimensions[cell.row].height
+                    assert height is not None and height > 30, (ws.title, cell.coordinate)
+    summary = {row[0]: row for row in wb[L.SUMMARY].iter_rows(values_only=True) if row and row[0]}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", summary["计分时间"][2])  # local time, to the minute
+    assert re.fullmatch(r"[0-9a-f]{64}", summary["输入文件 SHA-256"][2])
+    assert summary["总分"][:4] == ("总分", pytest.approx(SEED_TOTAL), "评价等级", SEED_RATING)
+    assert summary["错误"][:4] == ("错误", "4 条", "提醒", "3 条")

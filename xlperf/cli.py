@@ -7,6 +7,8 @@ are imported inside the commands that need them, so ``xlperf --help`` starts fas
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from xlperf import __version__
+from xlperf.commands import zh
 from xlperf.commands.common import guard_outputs, limits_options, make_limits
 from xlperf.paths import LogFile, data_dir
 
@@ -21,6 +24,9 @@ if TYPE_CHECKING:
     from xlperf.core.result import Result
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+DEMO_FINDINGS = 3  # the demo shows the score table, then this many findings and how to list them all
+
+zh.install()  # click's own usage and error texts in Chinese; before the decorators below read them
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -194,8 +200,8 @@ def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: 
     if docx_path:
         written.append(write_report_docx(result, docx_path, loaded))
     print_scorecard(result)
-    _print_findings(result, source=workbook)
-    click.echo("已写出：" + "、".join(str(p) for p in written))
+    _print_findings(result, limit=40, source=workbook, more=f"xlperf check {workbook}")
+    echo_wrapped("已写出：" + "、".join(str(p) for p in written))
     sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)
 
 
@@ -240,9 +246,9 @@ def demo(out_dir: Path) -> None:
         write_report_docx(result, out_dir / "自评报告.docx", loaded),
     ]
     print_scorecard(result)
-    _print_findings(result, limit=12)
-    click.echo("示例中的错误和提醒是公开报告本身的缺漏（如完成率在150%以上却未说明原因），xlperf 如实指出。")
-    click.echo("已写出：\n" + "\n".join(f"  {p}" for p in files))
+    _print_findings(result, limit=DEMO_FINDINGS, more=f"xlperf check {src}")
+    echo_wrapped("示例中的问题是公开报告本身的缺漏（如完成率在150%以上却未说明原因）。")
+    echo_wrapped(f"已写出到 {out_dir}{os.sep}：" + "、".join(p.name for p in files))
 
 
 @main.command()
@@ -287,9 +293,16 @@ def print_scorecard(result: Result) -> None:
     console.print(ratios)
 
 
-def _print_findings(result: Result, limit: int | None = 40, source: Path | None = None) -> None:
+def _print_findings(result: Result, limit: int | None = None, source: Path | None = None,
+                    more: str | None = None) -> None:
+    """The findings as a table that fits the terminal: 说明 wrapped by :func:`wrap` (never inside a
+    number or a quoted term) and without the place already shown in 位置. With ``limit`` only
+    the first ones, then a line saying how many there are and ``more``, the command listing all."""
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
+
+    from xlperf.core.findings import detail
 
     console = Console()
     findings = list(result.findings)
@@ -297,18 +310,79 @@ def _print_findings(result: Result, limit: int | None = 40, source: Path | None 
         console.print(f"[green]{source.name + ' ' if source is not None else ''}校验通过：没有错误和提醒。[/green]")
         return
     named = f"{source.name} " if source is not None else ""
-    table = Table(title=f"{named}校验结果：错误 {len(result.errors)} 条，提醒 {len(result.warnings)} 条")
-    table.add_column("级别")
-    table.add_column("代码")
-    table.add_column("位置")
-    table.add_column("说明", overflow="fold")
-    for f in findings if limit is None else findings[:limit]:
+    shown = findings if limit is None else findings[:limit]
+    title = f"{named}校验结果：错误 {len(result.errors)} 条，提醒 {len(result.warnings)} 条"
+    if len(shown) < len(findings):
+        title += f"（前 {len(shown)} 条）"
+    table = Table(title=title, title_justify="left")
+    code_w = max(4, *(cell_len(f.code) for f in shown))
+    where_w = min(max(max(cell_len(f.where) for f in shown), 4), 24)
+    # rich's box: a border before every column and after the last, one space either side of each cell
+    text_w = max(console.width - (5 + 2 * 4) - 4 - code_w - where_w, 16)
+    table.add_column("级别", width=4, no_wrap=True)
+    table.add_column("代码", width=code_w, no_wrap=True)
+    table.add_column("位置", width=where_w, overflow="fold")
+    table.add_column("说明", width=text_w, overflow="fold")
+    for f in shown:
         level = "[red]错误[/red]" if f.is_error else "[yellow]提醒[/yellow]"
-        table.add_row(level, f.code, f.where, f.message)
+        table.add_row(level, f.code, f.where, "\n".join(wrap(detail(f), text_w)))
     console.print(table)
-    if limit is not None and len(findings) > limit:
-        hint = f"xlperf check {source.name}" if source is not None else "xlperf check"
-        console.print(f"……另有 {len(findings) - limit} 条；{hint} 列出全部，或见计分后工作簿的“校验结果”表。")
+    if len(shown) < len(findings):
+        rest = f"另有 {len(findings) - len(shown)} 条"
+        echo_wrapped(f"{rest}；列出全部：{more}" if more else f"{rest}，见输出工作簿的“校验结果”表或 --json。")
+
+
+# a file name; a “quoted term”; a number with its sign, thousands separators, decimals and percent
+# sign; a Latin word or cell address; blanks; any other single character (CJK breaks between any two)
+_INNER = r"[-−+]?\d[\d,]*(?:\.\d+)?%?|[A-Za-z_][\w.!:/-]*|\s+|."
+_FILE = r"[^\s、，。；：“”（）]+\.(?:xlsx|xlsm|json|docx|csv|pdf)\b"  # a file name or path, whole
+_TOKEN = re.compile(_FILE + r"|“[^“”]*”|" + _INNER, re.S)
+_INNER_TOKEN = re.compile(_INNER, re.S)
+_NO_LINE_START = set("，。、；：？！）》」』】”’%…·—～")
+_NO_LINE_END = set("（《「『【“‘")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns, broken between CJK characters or at
+    blanks, never inside a number (``150.00%``, ``-16.56%``), a quoted term (``“三线”整治``
+    stays whole when it fits a line) or a word, and without a line starting with closing punctuation."""
+    from rich.cells import cell_len
+
+    tokens: list[str] = []
+    for token in _TOKEN.findall(text):  # a quoted term longer than a line is broken like plain text
+        tokens += _INNER_TOKEN.findall(token) if cell_len(token) > width else [token]
+    units: list[str] = []
+    for token in tokens:
+        if units and (token[0] in _NO_LINE_START or units[-1][-1] in _NO_LINE_END):
+            units[-1] += token
+        else:
+            units.append(token)
+    lines: list[str] = []
+    line = ""
+    for unit in units:
+        if cell_len(line + unit) <= width or not line.strip():
+            line = (line + unit) if line.strip() else unit.lstrip()
+        else:
+            lines.append(line.rstrip())
+            line = unit.lstrip()
+        while cell_len(line) > width:  # a unit longer than a whole line: cut it where it must
+            cut = width
+            while cell_len(line[:cut]) > width:
+                cut -= 1
+            while cut > 1 and line[cut] in _NO_LINE_START:  # a closing mark stays with what it closes
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
+def echo_wrapped(text: str) -> None:
+    """One paragraph to the terminal, wrapped by :func:`wrap` at the terminal's width."""
+    from rich.console import Console
+
+    click.echo("\n".join(wrap(text, Console().width)))
 
 
 def _register() -> None:

@@ -11,6 +11,12 @@ the first installed font of a list (仿宋 → FangSong → 仿宋_GB2312 → �
 Linux server without the Windows fonts writes a document that still renders; pass
 ``fonts=OFFICIAL`` to always name the Windows fonts.
 
+Numbers and numerals: a minus sign is written as U+2212 MINUS SIGN joined to its number by U+2060
+WORD JOINER, so "−10.00%" never breaks after the sign (a hyphen-minus is a break opportunity for
+Word and LibreOffice, and a lone "-" at a line end reads as a hyphen). Circled numerals ① … ㊿ get a
+run of their own in one font that has all of them (``FontSet.numeral``): the Chinese body fonts
+cover ①–⑳ but not ㉑ onwards, which Word and LibreOffice would then draw in some other font.
+
 The file is written atomically (a temporary file in the same folder, then ``os.replace``) and is
 byte-for-byte reproducible: core properties and zip entry times come from ``when`` (a naive
 datetime is local time; default: the ``SOURCE_DATE_EPOCH`` environment variable, else 2000-01-01
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +71,7 @@ class FontSet:
     page_number: str
     latin: str | None = None
     title_bold: bool = False
+    numeral: str | None = None  # circled numerals ① … ㊿; None: the role's own font
 
 
 #: The fonts Chinese official documents name (Windows ships all but 方正小标宋简体).
@@ -79,7 +87,12 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "body": ("仿宋", "FangSong", "仿宋_GB2312", "FangSong_GB2312", "STFangsong", "宋体", "SimSun", "Noto Serif CJK SC",
              "Source Han Serif SC", "AR PL UMing CN", "Noto Sans CJK SC"),
     "page_number": ("宋体", "SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "Noto Sans CJK SC"),
+    # fonts with every circled numeral ① … ㊿ (U+2460–2473, U+3251–325F, U+32B1–32BF)
+    "numeral": ("Noto Serif CJK SC", "Source Han Serif SC", "Noto Sans CJK SC", "Source Han Sans SC",
+                "Yu Mincho", "MS Mincho", "Arial Unicode MS"),
 }
+CIRCLED = "\u2460-\u2473\u3251-\u325f\u32b1-\u32bf"
+_NUMERAL_CHARSET = "2460-2473 3251-325f 32b1-32bf"  # the same, as fontconfig writes a charset
 
 # Windows font files of the families above (the Fonts folder holds files, not family names).
 _WINDOWS_FILES = {
@@ -87,23 +100,28 @@ _WINDOWS_FILES = {
     "仿宋": "simfang.ttf", "FangSong": "simfang.ttf", "宋体": "simsun.ttc", "SimSun": "simsun.ttc",
     "方正小标宋简体": "FZXBSJW.TTF", "方正小标宋_GBK": "FZXBSK.TTF", "华文中宋": "STZHONGS.TTF",
     "仿宋_GB2312": "FS_GB2312.ttf", "楷体_GB2312": "KT_GB2312.ttf",
+    "Yu Mincho": "yumin.ttf", "MS Mincho": "msmincho.ttc", "Arial Unicode MS": "ARIALUNI.TTF",
 }
 
 
-def installed_font_families() -> frozenset[str] | None:
-    """Font family names installed here, or None when this machine cannot tell (no fc-list)."""
+def installed_font_families(charset: str = "") -> frozenset[str] | None:
+    """Font family names installed here (with ``charset``: only those having all of it, as
+    fontconfig ranges), or None when this machine cannot tell (no fc-list)."""
     if sys.platform == "win32":
         folders = [Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"]
         local = os.environ.get("LOCALAPPDATA")
         if local:
             folders.append(Path(local) / "Microsoft" / "Windows" / "Fonts")
         files = {p.name.lower() for folder in folders if folder.is_dir() for p in folder.iterdir()}
-        return frozenset(name for name, file in _WINDOWS_FILES.items() if file.lower() in files)
+        names = frozenset(name for name, file in _WINDOWS_FILES.items() if file.lower() in files)
+        # coverage unknown on Windows: only the numeral candidates are known to have all numerals
+        return names & frozenset(CANDIDATES["numeral"]) if charset else names
     fc_list = shutil.which("fc-list")
     if fc_list is None:
         return None
     try:
-        done = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, timeout=30, check=False)
+        pattern = f":charset={charset}" if charset else ":"
+        done = subprocess.run([fc_list, pattern, "family"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return frozenset(name.strip() for line in done.stdout.splitlines() for name in line.split(",") if name.strip())
@@ -119,10 +137,12 @@ def choose_fonts() -> FontSet:
     def pick(role: str) -> str:
         return next((f for f in CANDIDATES[role] if f in families), CANDIDATES[role][0])
 
-    title = pick("title")
+    title, body = pick("title"), pick("body")
+    covering = installed_font_families(_NUMERAL_CHARSET) or frozenset()
+    numeral = body if body in covering else next((f for f in CANDIDATES["numeral"] if f in covering), None)
     return FontSet(
-        title=title, heading1=pick("heading1"), heading2=pick("heading2"), body=pick("body"),
-        page_number=pick("page_number"), title_bold=not title.startswith("方正小标宋"),
+        title=title, heading1=pick("heading1"), heading2=pick("heading2"), body=body,
+        page_number=pick("page_number"), title_bold=not title.startswith("方正小标宋"), numeral=numeral,
     )
 
 
@@ -265,20 +285,42 @@ def _page_number_footer(doc: DocumentObject, fonts: FontSet) -> None:
         _set_fonts(run._r, fonts.page_number, fonts.page_number)
 
 
-def _add_paragraph(doc: DocumentObject, p: Paragraph) -> None:
+def _add_paragraph(doc: DocumentObject, p: Paragraph, fonts: FontSet) -> None:
     add = doc.add_paragraph
     if p.kind == "heading" and p.level in _STYLE_OF_LEVEL:
-        add(p.text, style=_STYLE_OF_LEVEL[p.level])
+        _add_text(add(style=_STYLE_OF_LEVEL[p.level]), p.text, fonts)
         return
     para = add(style="Normal")
     if p.kind == "lead" and "。" in p.text:
         head, rest = p.text.split("。", 1)
-        lead = para.add_run(head + "。")
-        lead.bold = p.level in (0, 3)
+        for run in _add_text(para, head + "。", fonts):
+            run.bold = p.level in (0, 3)
         if rest:
-            para.add_run(rest)
+            _add_text(para, rest, fonts)
     else:
-        para.add_run(p.text)
+        _add_text(para, p.text, fonts)
+
+
+_MINUS = re.compile(r"(?<![0-9A-Za-z.])-(?=[0-9])")  # a minus sign, not the hyphen of 2022-2024
+_NUMERALS = re.compile(f"([{CIRCLED}]+)")
+
+
+def typeset(text: str) -> str:
+    """Text as printed: a negative number's sign as U+2212 bound to its digits by U+2060."""
+    return _MINUS.sub("\u2212\u2060", text)
+
+
+def _add_text(para: DocxParagraph, text: str, fonts: FontSet) -> list[Run]:
+    """``text`` as runs of ``para``: circled numerals in runs of their own font, minus signs bound."""
+    runs = []
+    for i, part in enumerate(_NUMERALS.split(typeset(text))):
+        if not part:
+            continue
+        run = para.add_run(part)
+        if i % 2 and fonts.numeral:
+            _set_fonts(run._r, fonts.numeral, fonts.numeral)
+        runs.append(run)
+    return runs
 
 
 def _normalised_zip(data: bytes, when: datetime) -> bytes:
@@ -315,7 +357,7 @@ def render_docx(report: Report, *, fonts: FontSet | None = None, when: datetime 
             body.remove(child)
     doc.add_paragraph(report.title, style="Title")
     for p in report.paragraphs:
-        _add_paragraph(doc, p)
+        _add_paragraph(doc, p, fonts)
     props = doc.core_properties
     props.title = report.title
     # python-docx refuses core properties over 255 characters; a long department name is clipped here
@@ -352,4 +394,5 @@ def write_docx(report: Report, path: Path, *, fonts: FontSet | None = None, when
     return path
 
 
-__all__ = ["CANDIDATES", "OFFICIAL", "FontSet", "choose_fonts", "installed_font_families", "render_docx", "write_docx"]
+__all__ = ["CANDIDATES", "OFFICIAL", "FontSet", "choose_fonts", "installed_font_families", "render_docx", "typeset",
+           "write_docx"]

@@ -23,6 +23,7 @@ UNIT_PX = 7.0  # a column width unit is one digit of Calibri 11: 7 pixels at 96 
 CELL_PADDING_PX = 4.0  # the cell margins inside a column
 LINE_FACTOR = 1.45  # a line of CJK text is about 1.45 × the font size (Noto CJK, as LibreOffice prints)
 ROW_PADDING = 3.0  # points above and below the text of a row
+MAX_ROW_HEIGHT = 409.0  # Excel's limit: a taller row is refused (and longer text scrolls in the cell)
 FOOTER = "第 &P 页，共 &N 页"
 
 
@@ -94,7 +95,7 @@ def fit_row_heights(ws: Worksheet, *, min_height: float | None = None) -> None:
             continue
         if min_height is not None:
             height = max(height, min_height)
-        dim.height = round(height, 1)
+        dim.height = round(min(height, MAX_ROW_HEIGHT), 1)
 
 
 def setup_print(ws: Worksheet, *, title_rows: str | None = None, landscape: bool = False,

@@ -316,7 +316,7 @@ def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None,
     elif align == "center":
         cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
     elif align == "indent":
-        cell.alignment = Alignment(vertical="top", wrap_text=True, indent=1)
+        cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)
     else:
         cell.alignment = WRAP  # everything else wraps inside its column (or its merged run)
     if style == TITLE and c == 1:

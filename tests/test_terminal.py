@@ -1,0 +1,167 @@
+"""What xlperf prints to an 80-column terminal: nothing split inside a number or a quoted term,
+the demo's score table before a few findings, click's own texts in Chinese, batch progress totals."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+from rich.cells import cell_len
+
+from xlperf.cli import DEMO_FINDINGS, main, wrap
+
+NUMBER_END = re.compile(r"[-−+]?\d[\d,]*\.?$|[-−+.]$")  # a line (or cell) ending in a number or a sign
+NUMBER_START = re.compile(r"^(\d|%|\.\d)")  # … continued on the next line
+
+
+def run_cli(*args: str, cwd: Path, columns: int = 80) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns), "LINES": "40", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "xlperf.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def cells_by_line(text: str) -> list[list[str]]:
+    """Each output line as its table cells (a line outside a table is one cell)."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("│"):
+            out.append([c.strip() for c in line.strip("│").split("│")])
+        else:
+            out.append([line.strip()])
+    return out
+
+
+def splits(text: str) -> list[tuple[str, str]]:
+    """(end, start) pairs where a number, or a number and its %, continues on the next line."""
+    found = []
+    rows = cells_by_line(text)
+    for above, below in itertools.pairwise(rows):
+        # a table row goes on when the next line's first cell is empty; plain lines run on
+        if len(above) != len(below) or (len(below) > 1 and below[0]):
+            continue
+        for a, b in zip(above, below, strict=True):
+            if a and b and NUMBER_END.search(a) and NUMBER_START.search(b):
+                found.append((a, b))
+    return found
+
+
+def test_wrap_keeps_numbers_percent_signs_and_quoted_terms_whole() -> None:
+    text = "“开展主题促消费活动场次”完成率 150.00%，在 150% 以上，请填写“完成率在150%以上的原因”（如目标设置偏低）"
+    for width in range(12, 60):
+        lines = wrap(text, width)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost
+        assert all(cell_len(line) <= width for line in lines), (width, lines)
+        for a, b in itertools.pairwise(lines):
+            assert not (NUMBER_END.search(a) and NUMBER_START.search(b)), (width, a, b)
+            assert not b.startswith(("，", "。", "）", "”", "%")), (width, b)  # no closing mark opens a line
+        if width >= cell_len("“完成率在150%以上的原因”（"):
+            assert any("“完成率在150%以上的原因”" in line for line in lines), (width, lines)
+    assert wrap("公用经费控制率 -16.56%，", 14) == ["公用经费控制率", "-16.56%，"]
+    assert wrap("已写出：白云区科工商信局_2023.scored.xlsx、自评报告.docx", 40) == [
+        "已写出：", "白云区科工商信局_2023.scored.xlsx、", "自评报告.docx"]  # file names whole
+
+
+def test_demo_at_80_columns_shows_the_table_then_a_few_findings(tmp_path: Path) -> None:
+    done = run_cli("demo", "-o", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    lines = out.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80, [line for line in lines if cell_len(line) > 80]
+    assert len(lines) <= 40, f"{len(lines)} lines: the score table scrolls off a 40-row terminal"
+    assert splits(out) == []
+    total = next(i for i, line in enumerate(lines) if "总分" in line)
+    findings = next(i for i, line in enumerate(lines) if "校验结果：错误 4 条，提醒 3 条" in line)
+    assert total < findings
+    rows = [line for line in lines if line.startswith("│") and ("错误" in line or "提醒" in line)]
+    assert len(rows) == DEMO_FINDINGS
+    assert f"另有 {7 - DEMO_FINDINGS} 条；列出全部：xlperf check out" in out  # the command listing all
+    # 说明 does not repeat the place 位置 shows (the address, or a "第22行" that reads like a sheet row)
+    assert not re.search(r"第\d+行“", out)
+    for line in rows:
+        where, text = [c.strip() for c in line.strip("│").split("│")][2:4]
+        assert "!" in where and where not in text and where.split("!")[1] not in text, line
+
+
+def test_check_at_80_columns_splits_no_number(tmp_path: Path) -> None:
+    example = ROOT / "workbook_templates" / "examples" / "白云区科工商信局_2023.xlsx"
+    done = run_cli("check", str(example), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr  # the example has error findings
+    lines = done.stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    assert splits(done.stdout) == []
+    assert sum(1 for line in lines if line.startswith("│") and re.search(r"│ (错误|提醒) │", line)) == 7
+    narrow = run_cli("check", str(example), cwd=tmp_path, columns=60)
+    assert splits(narrow.stdout) == [] and max(cell_len(line) for line in narrow.stdout.splitlines()) <= 60
+
+
+def test_the_splits_check_can_fail() -> None:
+    """The detector finds the breaks rich made before (a control for the two tests above)."""
+    broken = "│ 错误 │ 完成率 150.00%，在 150 │\n│      │ % 以上，请填写     │\n"
+    assert splits(broken) == [("完成率 150.00%，在 150", "% 以上，请填写")]
+    assert splits("公用经费控制率为 -\n16.56%") == [("公用经费控制率为 -", "16.56%")]
+    table = "│ 履职效能 │ 50 │\n│ 管理效率 │ 50 │\n"  # two rows of a column, not a split
+    assert splits(table) == []
+
+
+def test_click_usage_and_errors_are_chinese() -> None:
+    runner = CliRunner()
+    missing = runner.invoke(main, ["report", "x.xlsx"])
+    assert missing.exit_code == 2
+    assert "错误：缺少选项 '-o' / '--output'" in missing.output and "Missing" not in missing.output
+    assert "用法:" in missing.output and "查看用法" in missing.output
+    helped = runner.invoke(main, ["report", "-h"])
+    assert "显示本帮助并退出。" in helped.output and "Show this message" not in helped.output
+    assert "选项:" in helped.output and "[必填]" in helped.output
+    # options stay aligned although a Chinese metavar is two columns a character
+    starts = set()
+    for line in helped.output.splitlines():
+        m = re.match(r"  -\S.*?\s{2,}(\S)", line)
+        if m:
+            starts.add(cell_len(line[:m.start(1)]))
+    assert len(starts) == 1, helped.output
+    bad = runner.invoke(main, ["check", "--max-rows", "abc", "x.xlsx"])
+    assert "不是有效的整数" in bad.output
+    assert "没有命令 'nosuch'" in runner.invoke(main, ["nosuch"]).output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_batch_progress_shows_its_total_before_the_first_file_is_done(tmp_path: Path) -> None:
+    """The bar said 0/? until a file finished: the total is known as soon as the inputs are found."""
+    example = ROOT / "workbook_templates" / "examples" / "白云区科工商信局_2023.xlsx"
+    for i in range(3):
+        (tmp_path / f"d{i}.xlsx").write_bytes(example.read_bytes())
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
+    proc = subprocess.Popen([sys.executable, "-m", "xlperf.cli", "batch", str(tmp_path), "-o", str(tmp_path / "out"),
+                             "--jobs", "1"], stdin=slave, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=60)
+    os.close(master)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode("utf-8", "replace"))
+    assert "0/3" in text, text[-2000:]
+    assert "/?" not in text
