@@ -8,10 +8,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from xlperf.core.evaluation import Evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Hypothesis profiles: "ci" (CI=true, as .ci/run runs) draws every example a test asks for; "dev"
+# (the default at a desk) a fifth of them, so the fast lane stays fast. HYPOTHESIS_PROFILE overrides.
+for _name in ("ci", "dev"):
+    settings.register_profile(_name, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(PROFILE)
+
+
+def examples(n: int) -> int:
+    """How many examples a property test draws under the loaded profile."""
+    return n if PROFILE == "ci" else max(3, n // 5)
+
 EXAMPLE_JSON = ROOT / "xlperf" / "data" / "example_baiyun_2023.json"
 
 # DOMAIN.md §2: the figures the seed must reproduce.

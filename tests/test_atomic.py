@@ -98,6 +98,7 @@ def test_sigkill_while_saving_keeps_the_previous_file(tmp_path: Path) -> None:
     assert sorted(tmp_path.glob("*.xlsx")) == [target]
 
 
+@pytest.mark.slow
 def test_sigkill_at_any_moment_leaves_old_or_new_complete(tmp_path: Path) -> None:
     seen = set()
     for i, delay in enumerate((0.0, 0.3, 0.8, 1.5, 30.0)):

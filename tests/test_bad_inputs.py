@@ -85,7 +85,8 @@ def test_corpus_names_are_all_tested(corpus: dict[str, Case]) -> None:
 
 
 @pytest.mark.parametrize("command", ["check", "run"])
-@pytest.mark.parametrize("name", CASE_NAMES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "long_texts" else n
+                                  for n in CASE_NAMES])
 def test_case(corpus: dict[str, Case], tmp_path: Path, name: str, command: str) -> None:
     case = corpus[name]
     src = isolated(case, tmp_path)
@@ -413,6 +414,7 @@ def test_formula_texts_literal_in_docx(formula_outputs: dict[str, Path]) -> None
 # ------------------------------------------------------------------------- 32,767-character texts
 
 
+@pytest.mark.slow
 def test_long_texts_are_kept_whole(corpus: dict[str, Case], tmp_path: Path) -> None:
     loaded = load_input(corpus["long_texts"].path)
     assert len(loaded.evaluation.department.intro) == LONG_TEXT
@@ -432,6 +434,7 @@ def test_long_texts_are_kept_whole(corpus: dict[str, Case], tmp_path: Path) -> N
     assert len(wb[sheet][coord.replace("$", "")].value) == LONG_TEXT
 
 
+@pytest.mark.slow
 def test_long_texts_report_docx(corpus: dict[str, Case], tmp_path: Path) -> None:
     import docx
 

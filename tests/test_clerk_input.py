@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.workbook.workbook import Workbook
@@ -333,7 +334,8 @@ def _percent_forms(value: Decimal) -> dict[str, Callable[[Any], None]]:
 _EXAMPLE_ROWS = [(L.OUTPUTS, i) for i in range(23) if i != 21] + [(L.BENEFITS, i) for i in range(4)]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(row=st.sampled_from(_EXAMPLE_ROWS), form=st.sampled_from(["plain", "percent_text", "percent_format", "fraction"]))
 def test_any_typed_form_gives_the_clean_score_or_an_error_on_that_cell(tmp_path: Path, row: tuple[str, int],
                                                                        form: str) -> None:

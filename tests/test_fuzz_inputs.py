@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
@@ -73,7 +74,7 @@ def check_bounds(result: Result) -> None:
     assert result.rating
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EDITS)
 def test_random_cell_values_never_crash(edits: dict[tuple[str, str], Any]) -> None:
     saved = {key: (WB[key[0]][key[1]].value, WB[key[0]][key[1]].data_type) for key in edits}
@@ -91,7 +92,7 @@ def test_random_cell_values_never_crash(edits: dict[tuple[str, str], Any]) -> No
             WB[sheet][coord].data_type = data_type
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(EDITS)
 def test_random_values_through_a_saved_file(tmp_path: Path, edits: dict[tuple[str, str], Any]) -> None:

@@ -36,6 +36,9 @@ from xlperf.core.framework import get_framework
 from xlperf.submission.mail import MAIL_POLICY, build_message, message_bytes
 from xlperf.workbook.template import build_workbook, save_workbook
 
+# a real Dovecot (and aiosmtpd) per test: an external program, so in the slow lane
+pytestmark = pytest.mark.slow
+
 SENDERS = {"甲局": "jia@example.cn", "乙局": "yi@example.cn", "丙局": "bing@example.cn"}
 BUREAU = "财政局绩效科 <czj@example.gov.cn>"
 ENV_CLEAN = ("XLPERF_SMTP_HOST", "XLPERF_SMTP_PORT", "XLPERF_SMTP_SECURITY", "XLPERF_SMTP_USER",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ def ev(outputs: list[IndicatorRow], benefits: list[IndicatorRow] | None = None) 
     return Evaluation(outputs=outputs, benefits=benefits if benefits is not None else outputs[:1])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.tuples(money, st.decimals(min_value=0, max_value=200000, places=2),
                           st.sampled_from(list(Direction))), min_size=1, max_size=60))
 def test_sections_stay_within_zero_and_full(rows: list[tuple[Decimal, Decimal, Direction]]) -> None:
