@@ -462,3 +462,27 @@ def test_a_date_in_a_number_cell_says_it_is_a_date(tmp_path: Path) -> None:
                                                        datetime(2023, 12, 31)))
     (only,) = _on_cell(result, cell)
     assert only.code == "P01" and "日期" in only.message
+
+
+def test_the_bureau_header_reaches_the_report_and_the_manifest(tmp_path: Path) -> None:
+    import json
+
+    from xlperf.submission.package import export_package
+
+    def header(wb: Workbook) -> None:
+        _text(_named(wb, "xp_preparer"), "张三")
+        _text(_named(wb, "xp_phone"), "020-12345678")
+        _text(_named(wb, "xp_notice_no"), "白财绩〔2024〕5号")
+        _named(wb, "xp_dept_unit_count").value = 2
+
+    wb = example_book()
+    header(wb)
+    src = save_workbook(wb, tmp_path / "header.xlsx")
+    result = assess(load_input(src))
+    text = _report(result)
+    assert "填报人：张三" in text and "联系电话：020-12345678" in text and "评价通知文号：白财绩〔2024〕5号" in text
+    assert text.index("填报人：张三") < text.index("一、部门基本情况")
+    package = export_package(src, tmp_path / "out", force=True, reason="测试表头", operator="test")
+    manifest = json.loads(next(p for p in package.files if p.name.endswith("manifest.json")).read_text("utf-8"))
+    assert manifest["header"]["preparer"] == "张三" and manifest["header"]["subordinate_count"] == 2
+    assert manifest["header"]["evaluator"] == result.evaluation.department.name

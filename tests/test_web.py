@@ -12,11 +12,11 @@ import http.client
 import json
 import os
 import random
-import select
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections import Counter
@@ -72,7 +72,8 @@ class Serve:
     url: str  # the start URL with the token
     token: str
     tmp: Path  # the server's TMPDIR: its private upload folder lives here
-    output: list[str]
+    output: list[str]  # filled by the reader thread until the server exits
+    reader: threading.Thread | None = None
 
     @property
     def base(self) -> str:
@@ -86,8 +87,8 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        rest = self.proc.stdout.read() if self.proc.stdout else ""
-        self.output.append(rest)
+        if self.reader is not None:
+            self.reader.join(10)  # the last lines ("已删除") arrive before the pipe closes
         return int(self.proc.returncode)
 
 
@@ -100,23 +101,27 @@ def start_serve(tmp: Path, *args: str, env: dict[str, str] | None = None) -> Ser
     proc = subprocess.Popen([sys.executable, "-m", "xlperf.cli", "serve", "--port", str(port), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
     lines: list[str] = []
-    deadline = time.monotonic() + 30
-    url = ""
-    assert proc.stdout is not None
-    while time.monotonic() < deadline and not (url and "Ctrl+C" in lines[-1]):
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
-                break
+    # a reader thread, not select() on the pipe: readline() buffers every line already sent, so
+    # select() would then wait for more output that never comes (flaky when the lines arrive at once)
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
             lines.append(line)
-            if "token=" in line and not url:
-                url = line.split("：", 1)[1].strip()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 90  # a loaded CI machine starts Python slowly
+    url = ""
+    while time.monotonic() < deadline and proc.poll() is None:
+        url = next((line.split("：", 1)[1].strip() for line in lines if "token=" in line), "")
+        if url and any("Ctrl+C" in line for line in lines):
+            break
+        time.sleep(0.1)
     if not url:
         proc.kill()
-        raise AssertionError("xlperf serve did not start:\n" + "".join(lines) + (proc.stdout.read() or ""))
+        raise AssertionError("xlperf serve did not start:\n" + "".join(lines))
     assert url.startswith(f"http://127.0.0.1:{port}/?token=")
-    return Serve(proc, port, url, url.split("token=", 1)[1], tmp / "tmp", lines)
+    return Serve(proc, port, url, url.split("token=", 1)[1], tmp / "tmp", lines, reader)
 
 
 @pytest.fixture(scope="module")
@@ -561,7 +566,7 @@ def batch_dir(books: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
 def review_server(batch_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     server = start_serve(tmp_path_factory.mktemp("review"), "--dir", str(batch_dir))
     try:
-        assert any("/review?token=" in line for line in server.output)
+        assert any("/review?token=" in line for line in server.output), server.output
         yield server
     finally:
         server.stop()

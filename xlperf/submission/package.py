@@ -453,6 +453,12 @@ def _manifest(loaded: Any, result: Result, freeze: FreezeReport, files: list[tup
         "department": dep.name,
         "short_name": short,
         "year": dep.year,
+        # the header a bureau expects on a submission (基本信息, optional; empty when not filled in)
+        "header": {
+            "evaluator": dep.evaluator or dep.name, "preparer": dep.preparer, "phone": dep.phone,
+            "fill_date": dep.fill_date, "notice_no": dep.notice_no, "subordinate_count": dep.subordinate_count,
+            "staff_quota": dep.staff_quota, "staff_actual": dep.staff_actual,
+        },
         "framework": result.framework.id,
         "total": float(result.total),
         "rating": result.rating,
