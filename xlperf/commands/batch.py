@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import guard_outputs, limits_options, make_limits
+from xlperf.commands.common import guard_outputs, limits_options, make_limits, progress_bar
 
 
 @click.command(name="batch")
@@ -53,7 +53,7 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
 
     guard_outputs([Path(p) for p in paths], [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)])
 
-    progress, task = _progress()
+    progress, task = progress_bar("正在处理")
 
     def on_start(total: int) -> None:
         if progress is not None:
@@ -75,18 +75,6 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
             progress.stop()
     _print_report(report)
     sys.exit(report.exit_code)
-
-
-def _progress() -> tuple[Any, Any]:
-    """进度条（写到 stderr；不是终端时不显示）。不自动刷新：没有后台线程，工作进程可以安全地 fork。"""
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), auto_refresh=False, transient=True)
-    return progress, progress.add_task("正在处理", total=None)
 
 
 def _print_report(report: Any) -> None:

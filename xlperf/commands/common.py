@@ -36,3 +36,21 @@ def make_limits(max_file_mb: float, max_expanded_mb: float, max_rows: int, max_c
 
     return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows, max_cells=max_cells,
                   max_workbook_cells=max_workbook_cells)
+
+
+def progress_bar(label: str) -> tuple[Any, Any]:
+    """A progress bar on stderr (none when stderr is not a terminal), and its one task.
+
+    Not auto-refreshed: no background thread, so batch's worker processes can fork safely. The
+    caller sets the total as soon as it is known, so the bar never shows "0/?".
+    """
+    import sys
+
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(stderr=True), auto_refresh=False, transient=True)
+    return progress, progress.add_task(label, total=None)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import limits_options, make_limits
+from xlperf.commands.common import limits_options, make_limits, progress_bar
 
 EXIT_INPUT = 2
 
@@ -104,7 +104,7 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     except SourceError as exc:
         fail(str(exc))
         return
-    progress, task = _progress()
+    progress, task = progress_bar("正在收取")
 
     def on_start(source: Any) -> None:
         if progress is not None:  # the mailbox is open: its count is the total before the first frame
@@ -133,18 +133,6 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
         progress.stop()
     _print_report(report)
     sys.exit(report.exit_code)
-
-
-def _progress() -> tuple[Any, Any]:
-    """进度条（写到 stderr；不是终端时不显示）。"""
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), auto_refresh=False, transient=True)
-    return progress, progress.add_task("正在收取", total=0)
 
 
 def _print_report(report: Any) -> None:
