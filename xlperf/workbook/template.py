@@ -123,6 +123,15 @@ def save_workbook(wb: Workbook, path: Path) -> Path:
     return save_workbook_atomic(wb, path)
 
 
+def workbook_bytes(wb: Workbook) -> bytes:
+    """The package openpyxl writes for ``wb``, in memory."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
 # ---------------------------------------------------------------------------- sheets
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from io import BytesIO
 from typing import Any
 
 from openpyxl.comments import Comment
@@ -24,6 +25,21 @@ from xlperf.core.findings import Finding, detail
 from xlperf.core.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put
+from xlperf.workbook.ooxml import (
+    WORKSHEET_CT,
+    Book,
+    Comments,
+    Package,
+    SheetRef,
+    SheetXml,
+    Styles,
+    fill_element,
+    graft_styles,
+    local,
+    make_plain_workbook,
+    parse,
+    style_key,
+)
 from xlperf.workbook.printing import fit_row_heights, set_page_header, setup_print
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.template import (
@@ -158,7 +174,8 @@ REPORT_WIDTHS: list[float] = [88]  # LibreOffice does not shrink a one-column sh
 
 
 def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: Provenance) -> None:
-    """Rebuild the output sheets of ``wb`` and mark the flagged input cells.
+    """Rebuild the output sheets of ``wb`` and mark the flagged input cells (openpyxl model; the
+    headless path writes the package directly with :func:`scored_package`).
 
     The three output sheets come first, 评分汇总 active: the scored workbook opens on the result."""
     findings = list(result.findings)
@@ -168,20 +185,10 @@ def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: 
     for title in L.OUTPUT_SHEETS:
         if title in wb.sheetnames:
             del wb[title]
-    dep = result.evaluation.department
-    who = f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度"
-    summary = summary_rows(result, prov)
-    _fill(wb.create_sheet(L.SUMMARY, 0), summary, widths=SUMMARY_WIDTHS, landscape=False,
-          header=f"{who}　{L.SUMMARY}", merges=_summary_merges(summary, len(SUMMARY_WIDTHS)),
-          percent_cols={5: "0.00%"}, detail_percent_col=4)
-    listing = finding_rows(findings)
-    _fill(wb.create_sheet(L.FINDINGS, 1), listing, widths=FINDINGS_WIDTHS, landscape=True,
-          header=f"{who}　{L.FINDINGS}", merges=[(2, 1, len(FINDINGS_WIDTHS))], links=True)
-    _fill(wb.create_sheet(L.REPORT, 2), report_rows(result), widths=REPORT_WIDTHS, landscape=False,
-          header=f"{who}　{L.REPORT}")
+    output_sheets(wb, result, prov, set(wb.sheetnames))
     for title in L.INPUT_SHEETS:  # the clerk's pages print under the department's name too
         if title in wb.sheetnames:
-            set_page_header(wb[title], f"{who}　{title}")
+            set_page_header(wb[title], page_header(result, title))
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = False  # one selected tab: several would open as a group
     wb.active = wb.sheetnames.index(L.SUMMARY)
@@ -189,6 +196,23 @@ def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: 
     _provenance(wb, prov)
 
 
+def page_header(result: Result, title: str) -> str:
+    dep = result.evaluation.department
+    return f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度　{title}"
+
+
+def output_sheets(wb: Workbook, result: Result, prov: Provenance, known_sheets: set[str]) -> None:
+    """Create 评分汇总, 校验结果 and 自评报告 as the first three sheets of ``wb``; the links of
+    校验结果 go to cells of ``known_sheets``."""
+    summary = summary_rows(result, prov)
+    _fill(wb.create_sheet(L.SUMMARY, 0), summary, widths=SUMMARY_WIDTHS, landscape=False,
+          header=page_header(result, L.SUMMARY), merges=_summary_merges(summary, len(SUMMARY_WIDTHS)),
+          percent_cols={5: "0.00%"}, detail_percent_col=4)
+    listing = finding_rows(list(result.findings))
+    _fill(wb.create_sheet(L.FINDINGS, 1), listing, widths=FINDINGS_WIDTHS, landscape=True,
+          header=page_header(result, L.FINDINGS), merges=[(2, 1, len(FINDINGS_WIDTHS))], links=known_sheets)
+    _fill(wb.create_sheet(L.REPORT, 2), report_rows(result), widths=REPORT_WIDTHS, landscape=False,
+          header=page_header(result, L.REPORT))
 def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
     """(row, first column, last column) of 评分汇总's cells that run across several columns: the
     explanatory lines across the page, the ratio and provenance labels over A:B,
@@ -250,7 +274,7 @@ def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
 
 def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], landscape: bool, header: str,
           merges: list[tuple[int, int, int]] | None = None, percent_cols: dict[int, str] | None = None,
-          links: bool = False, detail_percent_col: int | None = None) -> None:
+          links: set[str] | None = None, detail_percent_col: int | None = None) -> None:
     """Write ``rows`` with their styles, merge the runs in ``merges``, size the rows to their
     wrapped text and set up the page. Styles are built once per kind of cell and copied: setting
     fonts cell by cell made openpyxl hash every style object and dominated the run time."""
@@ -268,9 +292,9 @@ def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], lands
         if style == HEAD:
             in_detail = values[:2] == ["序号", "指标名称"]
         link_target = ""
-        if links and style in ("error", "warning"):
+        if links is not None and style in ("error", "warning"):
             sheet, coord = values[3], values[4]
-            if sheet and coord and ws.parent is not None and sheet in ws.parent.sheetnames:
+            if sheet and coord and sheet in links:
                 link_target = f"#'{sheet}'!{coord}"
         for c, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
@@ -300,7 +324,7 @@ def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], lands
     for r, first, last in merges or []:
         ws.merge_cells(start_row=r, start_column=first, end_row=r, end_column=last)
     fit_row_heights(ws)
-    setup_print(ws, title_rows="3:3" if links else None, landscape=landscape, header=header)
+    setup_print(ws, title_rows="3:3" if links is not None else None, landscape=landscape, header=header)
     ws.print_options.gridLines = False
 
 
@@ -335,3 +359,154 @@ def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None,
         cell.font = HEADER_FONT
     if link_font is not None:
         cell.font = link_font
+
+
+# ---------------------------------------------------------------------------------- package
+
+
+def scored_package(data: bytes, result: Result, prov: Provenance, *, mark: bool = True) -> Package:
+    """The clerk's workbook (``data``, an .xlsx/.xlsm package) with the output sheets: every part
+    xlperf does not change is kept byte for byte (pictures, charts, extensions, cached results).
+
+    Changed are: ``workbook.xml`` (the three sheets first, 评分汇总 active, their print titles),
+    ``styles.xml`` (the output sheets' formats appended once, equal ones reused), content types and
+    relationships, the input sheets whose cells are marked (fill, and a note by ``CHECK_AUTHOR``;
+    the marks of an earlier run removed) or whose page header or tab selection changes, and the
+    hidden sheet's provenance cells. Output sheets of an earlier run are replaced with their parts.
+    The result is a macro-free workbook (the VBA project is not carried into a ``.xlsx``)."""
+    from openpyxl import Workbook as NewWorkbook
+
+    pkg = Package(data)
+    book = Book(pkg)
+    book.remove_sheets(L.OUTPUT_SHEETS)
+    make_plain_workbook(book)
+    known = {s.name for s in book.sheets()}
+
+    fresh_wb = NewWorkbook()
+    fresh_wb.remove(fresh_wb.active)
+    output_sheets(fresh_wb, result, prov, known)
+    fresh_wb.active = 0
+    fresh_wb[L.SUMMARY].sheet_view.tabSelected = True
+    buffer = BytesIO()
+    fresh_wb.save(buffer)
+    fresh = Package(buffer.getvalue())
+    fresh_book = Book(fresh)
+
+    styles = Styles(pkg, _styles_part(pkg, book))
+    xf_map = graft_styles(styles, Styles(fresh, _styles_part(fresh, fresh_book)))
+    for position, ref in enumerate(fresh_book.sheets()):
+        root = fresh.xml(ref.part)
+        _restyle(root, xf_map)
+        part = pkg.free_name("xl/worksheets/sheet{n}.xml")
+        pkg.put(part, root, WORKSHEET_CT)
+        for rel in fresh.rels(ref.part):
+            assert rel.external, rel  # the output sheets link only into the workbook (#'sheet'!A1)
+            pkg.add_external_rel(part, rel)
+        book.insert_sheet(position, ref.name, part)
+    for name in fresh_book.defined_names():
+        local_id = name.get("localSheetId")
+        book.add_defined_name(name.get("name", ""), name.text or "",
+                              int(local_id) if local_id is not None else None)
+    book.activate(0)
+
+    findings = list(result.findings) if mark else []
+    notes: dict[str, dict[str, list[Finding]]] = {}
+    for f in findings:
+        if f.cell and f.sheet in L.INPUT_SHEETS:
+            notes.setdefault(f.sheet, {}).setdefault(f.cell, []).append(f)
+    error_fill = styles.add("fills", fill_element(ERROR_FILL))
+    warning_fill = styles.add("fills", fill_element(WARNING_FILL))
+    input_fill = styles.add("fills", fill_element(INPUT_FILL))
+    for ref in book.sheets()[len(L.OUTPUT_SHEETS):]:
+        _input_sheet(pkg, ref, notes.get(ref.name, {}), styles, (error_fill, warning_fill, input_fill),
+                     page_header(result, ref.name) if ref.name in L.INPUT_SHEETS else None)
+    values = {"xp_framework": prov.framework, "xp_tool_version": prov.tool_version,
+              "xp_input_sha256": prov.input_sha256, "xp_scored_at": prov.scored_at}
+    for name, value in values.items():
+        at = book.name_cell(name)
+        target = book.sheet(at[0]) if at is not None else None
+        if at is not None and target is not None:
+            SheetXml(pkg.xml(target.part)).set_text(at[1], value)
+    return pkg
+
+
+def _styles_part(pkg: Package, book: Book) -> str:
+    rel = next(r for r in pkg.rels(book.part) if r.type.endswith("/styles"))
+    return pkg.target(book.part, rel)
+
+
+def _restyle(root: Any, xf_map: dict[int, int]) -> None:
+    for el in root.iter():
+        attr = "style" if local(el) == "col" else "s" if local(el) in ("c", "row") else None
+        if attr and el.get(attr) is not None:
+            el.set(attr, str(xf_map.get(int(el.get(attr)), 0)))
+
+
+def _input_sheet(pkg: Package, ref: SheetRef, marks: dict[str, list[Finding]], styles: Styles,
+                 fills: tuple[int, int, int], header: str | None) -> None:
+    """Mark one of the clerk's sheets, touching its part only when something changes."""
+    raw = pkg.raw.get(ref.part, b"")
+    comments_before = Comments(pkg, ref.part, None).authored() if pkg.rels(ref.part) else {}
+    old = {c for c, author in comments_before.items() if author == CHECK_AUTHOR}
+    # a cell with a note of its own (the template's help, the clerk's) keeps it: its fill marks it
+    wanted = {c: fs for c, fs in marks.items() if comments_before.get(c, CHECK_AUTHOR) == CHECK_AUTHOR}
+    selected = b"tabSelected=" in raw
+    if not old and not marks and not selected and header is None:
+        return
+    sheet = SheetXml(pkg.peek(ref.part))
+    new_header = _header_element(sheet, header) if header is not None else None
+    if not old and not marks and not selected and new_header is None:
+        return
+    sheet = SheetXml(pkg.xml(ref.part))
+    if new_header is not None:
+        sheet.put_child(new_header)
+    for view in sheet.root.iter(f"{{{sheet.ns}}}sheetView"):
+        view.attrib.pop("tabSelected", None)
+    followers = _merge_followers(sheet)
+    error_fill, warning_fill, input_fill = fills
+    for coord in old - set(wanted):
+        cell = sheet.cell(coord)
+        if cell is not None:
+            cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=input_fill)))
+    for coord, fs in marks.items():
+        cell = sheet.cell(coord, create=coord not in followers)
+        if cell is None:
+            continue
+        fill = error_fill if any(f.is_error for f in fs) else warning_fill
+        cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=fill)))
+    if old or wanted:
+        notes = {c: "\n".join(f"[{f.code}] {f.message}" for f in fs)[:2000]
+                 for c, fs in wanted.items() if c not in followers}
+        Comments(pkg, ref.part, sheet).replace(CHECK_AUTHOR, notes)
+
+
+def _header_element(sheet: SheetXml, text: str) -> Any:
+    """The sheet's headerFooter with ``text`` as the centre header, or None when it already is."""
+    from openpyxl.worksheet.header_footer import HeaderFooter
+    from openpyxl.xml.functions import tostring
+
+    old = sheet.child("headerFooter")
+    hf = HeaderFooter.from_tree(old) if old is not None else HeaderFooter()
+    hf.oddHeader.center.text = text.replace("&", "&&")
+    hf.oddHeader.center.size = 9
+    new = parse(tostring(hf.to_tree()))
+    for el in new.iter():
+        el.tag = f"{{{sheet.ns}}}{local(el)}"
+    if old is not None and style_key(old) == style_key(new):
+        return None
+    return new
+
+
+def _merge_followers(sheet: SheetXml) -> set[str]:
+    """The cells of merged ranges other than their first (they cannot hold a value or a note)."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    out: set[str] = set()
+    merges = sheet.child("mergeCells")
+    for el in merges if merges is not None else []:
+        min_col, min_row, max_col, max_row = range_boundaries(el.get("ref", "A1"))
+        if (max_row - min_row + 1) * (max_col - min_col + 1) > 10_000:
+            continue  # a huge merge: no input cell of the layout lies inside one
+        out |= {f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1)
+                for c in range(min_col, max_col + 1)} - {f"{get_column_letter(min_col)}{min_row}"}
+    return out
