@@ -315,10 +315,10 @@ class Book:
         """Remove sheets with their parts, renumbering ``localSheetId`` and dropping the names
         that belong to or point into a removed sheet."""
         gone = set(names)
-        sheets = self.sheets()
-        if not any(s.name in gone for s in sheets):
+        if not any(s.name in gone for s in self.sheets()):
             return
         root = self.edit()
+        sheets = self.sheets()
         keep = {s.part for s in sheets if s.name not in gone}
         index = {}
         for i, s in enumerate(sheets):

@@ -220,9 +220,11 @@ def _plausible(where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: s
 
 
 def _numbers_with_unit(text: str, unit: str) -> set[Decimal]:
-    flat = normalise_text(text).replace(",", "")
-    return {Decimal(m.group(0)) for m in _NUMBER_IN_TEXT.finditer(flat)
-            if unit and flat[m.end():].startswith(normalise_text(unit))}
+    """The numbers in ``text`` followed by ``unit`` (linear in the text: a pasted report is long)."""
+    if not unit:
+        return set()
+    flat, tail = normalise_text(text).replace(",", ""), normalise_text(unit)
+    return {Decimal(m.group(0)) for m in _NUMBER_IN_TEXT.finditer(flat) if flat.startswith(tail, m.end())}
 
 
 def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> None:
