@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -54,3 +55,19 @@ def progress_bar(label: str) -> tuple[Any, Any]:
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=Console(stderr=True), auto_refresh=False, transient=True)
     return progress, progress.add_task(label, total=None)
+
+
+# Exit codes (DESIGN.md): 0 success; 1 the workbook has error findings; 2 the input could not be read
+# or the command was used wrongly. XlperfError subclasses carry theirs (xlperf.core.errors).
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def path_option(value: str | None) -> Path | None:
+    """An option that may name a file (``--framework``): the path when it looks like one."""
+    return Path(value) if value and (value.endswith(".toml") or "/" in value or "\\" in value) else None
+
+
+def refuse_overwrite(path: Path, force: bool) -> None:
+    """A usage error when ``path`` exists and ``--force`` was not given (a filled-in workbook is not replaced)."""
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} 已存在；为免覆盖已填写的内容，请换一个文件名，或加 --force 覆盖")

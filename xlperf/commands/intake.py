@@ -11,9 +11,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import limits_options, make_limits, progress_bar
-
-EXIT_INPUT = 2
+from xlperf.commands.common import EXIT_INPUT, limits_options, make_limits, progress_bar
 
 
 @click.command(name="intake")

@@ -11,10 +11,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import guard_outputs, limits_options, make_limits
-
-# the same values as xlperf.cli (not imported here: cli imports this module while it loads)
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+from xlperf.commands.common import EXIT_FINDINGS, EXIT_OK, guard_outputs, limits_options, make_limits
 
 
 @click.command(name="submit")
