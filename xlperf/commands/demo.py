@@ -35,5 +35,6 @@ def demo(out_dir: Path) -> None:
     ]
     print_scorecard(result)
     print_findings(result, limit=DEMO_FINDINGS, more=f"xlperf check {src}")
-    echo_wrapped("示例中的问题是公开报告本身的缺漏（如完成率在150%以上却未说明原因）。")
+    above = result.framework.completion.excess_label.removesuffix("的原因")  # 完成率在150%以上
+    echo_wrapped(f"示例中的问题是公开报告本身的缺漏（如{above}却未说明原因）。")
     echo_wrapped(f"已写出到 {out_dir}{os.sep}：" + "、".join(p.name for p in files))

@@ -128,7 +128,7 @@ class IndicatorRow(_Model):
     override_rate: Dec | None = Field(None, description="手工完成率（%），须写明理由")
     override_reason: str = ""
     shortfall_reason: str = Field("", description="未达标原因")
-    excess_reason: str = Field("", description="完成率在150%以上的原因")
+    excess_reason: str = Field("", description="完成率在评分框架规定的比例（completion.excess_threshold）以上的原因")
 
 
 class ManagementEntry(_Model):

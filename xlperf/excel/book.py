@@ -38,7 +38,6 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
-from xlperf.core.quantity import normalise_text
 from xlperf.workbook import layout as L
 
 __all__ = [
@@ -273,14 +272,13 @@ def table_columns(snap: BookSnapshot, spec: L.TableSheet) -> tuple[str, int, int
         return None
     ws = snap.workbook[sheet]
     by_header: dict[str, int] = {}
-    wanted = {normalise_text(c.header): c.header for c in spec.columns}
     for col in range(min_col, max_col + 1):
         text = ws.cell(row=min_row, column=col).value
         if text is None:
             continue
-        key = normalise_text(str(text))
-        if key in wanted:
-            by_header.setdefault(wanted[key], col)
+        named = spec.column_named(str(text))  # the V13 column spelled with any framework's threshold
+        if named is not None:
+            by_header.setdefault(named.header, col)
     return sheet, min_row, min_row + 1, max_row, by_header
 
 
