@@ -11,13 +11,16 @@ starts fast (tests/test_imports.py).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from xlperf import __version__
 from xlperf.commands.common import EXIT_INPUT
 from xlperf.paths import LogFile, data_dir
+
+if TYPE_CHECKING:
+    from xlperf.core.errors import XlperfError
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -37,11 +40,11 @@ class XlperfGroup(click.Group):
     """Turns domain errors into one Chinese line and exit code 2 (traceback only with --debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from xlperf.core.errors import XlperfError
-
         try:
             return super().invoke(ctx)
-        except XlperfError as exc:  # the one place a command's expected errors are shown
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except _xlperf_error() as exc:  # the one place a command's expected errors are shown
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             _log_exception(exc)
@@ -49,8 +52,6 @@ class XlperfGroup(click.Group):
             if exc.note:
                 click.echo(exc.note, err=True)
             ctx.exit(exc.exit_code)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
-            raise
         except KeyboardInterrupt:
             click.secho("已中断；已经写出的文件都是完整的，未完成的输出没有留下。", fg="yellow", err=True)
             ctx.exit(130)
@@ -64,6 +65,14 @@ class XlperfGroup(click.Group):
                 fg="red", err=True,
             )
             ctx.exit(EXIT_INPUT)
+
+
+def _xlperf_error() -> type[XlperfError]:
+    """The base of the expected errors, imported only when an exception reaches the handler: it lives
+    in the core package, whose import builds the models, and ``xlperf --help`` needs none of it."""
+    from xlperf.core.errors import XlperfError
+
+    return XlperfError
 
 
 def _log_exception(exc: BaseException) -> None:
