@@ -1,8 +1,4 @@
-"""``xlperf addin build|install|uninstall|status``：生成并安装 Excel 加载项 xlperf.xlam。
-
-模块顶层只导入 click；加载项的构建与安装代码在命令执行时才导入。测试可通过
-``ctx.obj["addin_platform"]``（一个 :class:`xlperf.excel.install.Platform`）指定平台与用户目录。
-"""
+"""``xlperf addin build|install|uninstall|status``: build and install the Excel add-in xlperf.xlam."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""``xlperf submit``：冻结、打包并发送到财政局（或存为邮件草稿），以及 ``--retry`` 重发发件箱。
-
-模块顶层只导入 click，重的库（openpyxl、python-docx、smtplib 相关）在命令执行时才导入。
-"""
+"""``xlperf submit``: freeze, package and send to the finance bureau (or save a mail draft), and ``--retry`` to resend the outbox."""
 
 from __future__ import annotations
 

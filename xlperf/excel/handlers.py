@@ -662,7 +662,7 @@ def help_text() -> str:
 
 
 def help_(book: Any) -> Outcome:
-    """帮助."""
+    """The 帮助 button: every button and worksheet function with its help text."""
     return Outcome(help_text())
 
 

@@ -357,7 +357,7 @@ def recover_swap(folder: Path) -> None:
     for old in olds:
         shutil.rmtree(old, ignore_errors=True)
     for tmp in remove_stale_temps(parent, folder.name, older_than=0):
-        logger.info("已删除上次中断的导出留下的临时文件夹 {}", tmp)
+        logger.info("removed the temporary folder {} left by an interrupted export", tmp)
 
 
 def _mtime(path: Path) -> float:
