@@ -219,9 +219,9 @@ def _clean(value: Any) -> Any:
     to write it otherwise).
     """
     if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from xlperf.workbook.cells import excel_text
 
-        return ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
+        return excel_text(value)
     return value
 
 

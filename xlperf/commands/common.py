@@ -8,18 +8,23 @@ from typing import Any
 
 import click
 
+from xlperf.workbook.limits import Limits
+
+_LIMITS = Limits()  # the defaults
+
 
 def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The bounds on what xlperf opens (see xlperf.workbook.safety.Limits)."""
-    f = click.option("--max-workbook-cells", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+    """The bounds on what xlperf opens; their defaults are :class:`xlperf.workbook.limits.Limits`'s."""
+    f = click.option("--max-workbook-cells", type=click.IntRange(min=1), default=_LIMITS.max_workbook_cells,
+                     show_default=True,
                      help="整个工作簿（各工作表合计，含合并单元格与超链接覆盖的单元格）允许的最多单元格数。")(f)
-    f = click.option("--max-cells", type=int, default=1_000_000, show_default=True,
+    f = click.option("--max-cells", type=int, default=_LIMITS.max_cells, show_default=True,
                      help="单个工作表允许的最多单元格数（超过即拒绝打开）。")(f)
-    f = click.option("--max-rows", type=int, default=100_000, show_default=True,
+    f = click.option("--max-rows", type=int, default=_LIMITS.max_rows, show_default=True,
                      help="单个工作表或表格允许的最多行数（超过即拒绝打开）。")(f)
-    f = click.option("--max-expanded-mb", type=float, default=300, show_default=True,
+    f = click.option("--max-expanded-mb", type=float, default=_LIMITS.max_expanded_mb, show_default=True,
                      help="工作簿解压后的最大体积（MB），防止压缩炸弹。")(f)
-    f = click.option("--max-file-mb", type=float, default=50, show_default=True,
+    f = click.option("--max-file-mb", type=float, default=_LIMITS.max_file_mb, show_default=True,
                      help="工作簿文件的最大体积（MB）。")(f)
     return f
 
@@ -32,9 +37,7 @@ def guard_outputs(inputs: Any, outputs: Any) -> None:
 
 
 def make_limits(max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int,
-                max_workbook_cells: int = 1_000_000) -> Any:
-    from xlperf.workbook.safety import Limits
-
+                max_workbook_cells: int = _LIMITS.max_workbook_cells) -> Limits:
     return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows, max_cells=max_cells,
                   max_workbook_cells=max_workbook_cells)
 

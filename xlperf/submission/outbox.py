@@ -1,6 +1,6 @@
 """The outbox: every message is written to disk before any attempt to send it.
 
-Layout of the outbox folder (default ``platformdirs.user_data_dir("xlperf")/outbox``)::
+Layout of the outbox folder (default ``xlperf.paths.data_dir()/outbox``, which honours ``$XLPERF_HOME``)::
 
     <id>.eml        the exact bytes that are (re)sent (one Message-ID per mail, forever)
     <id>.json       {id, created, status, attempts, last_error, last_error_kind, to, sender,
@@ -37,7 +37,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from loguru import logger
 
 from xlperf.files import LockBusy, OutputError, atomic_write_bytes, hold_lock
@@ -48,8 +47,10 @@ Status = Literal["pending", "sent", "failed", "sending", "uncertain"]
 
 
 def default_outbox_dir() -> Path:
-    """``platformdirs.user_data_dir("xlperf")/outbox``."""
-    return Path(platformdirs.user_data_dir("xlperf", appauthor=False)) / "outbox"
+    """``data_dir()/outbox``: the one data folder (:mod:`xlperf.paths`, ``$XLPERF_HOME`` when set)."""
+    from xlperf.paths import data_dir
+
+    return data_dir() / "outbox"
 
 
 @dataclass(frozen=True)

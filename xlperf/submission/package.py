@@ -515,10 +515,9 @@ def package_message_id(package: PackageResult, sender: str = "") -> str:
 
 def default_outbox() -> Outbox:
     """``Outbox(<data dir>/outbox)``; the data dir honours ``$XLPERF_HOME``."""
-    from xlperf.paths import data_dir
-    from xlperf.submission.outbox import Outbox
+    from xlperf.submission.outbox import Outbox, default_outbox_dir
 
-    return Outbox(data_dir() / "outbox")
+    return Outbox(default_outbox_dir())
 
 
 def resolve(settings_options: Mapping[str, Any] | None, env: Mapping[str, str] | None = None,
