@@ -357,7 +357,7 @@ def recover_swap(folder: Path) -> None:
     for old in olds:
         shutil.rmtree(old, ignore_errors=True)
     for tmp in remove_stale_temps(parent, folder.name, older_than=0):
-        logger.info("已删除上次中断的导出留下的临时文件夹 {}", tmp)
+        logger.info("removed the temporary folder {} left by an interrupted export", tmp)
 
 
 def _mtime(path: Path) -> float:
@@ -515,10 +515,9 @@ def package_message_id(package: PackageResult, sender: str = "") -> str:
 
 def default_outbox() -> Outbox:
     """``Outbox(<data dir>/outbox)``; the data dir honours ``$XLPERF_HOME``."""
-    from xlperf.paths import data_dir
-    from xlperf.submission.outbox import Outbox
+    from xlperf.submission.outbox import Outbox, default_outbox_dir
 
-    return Outbox(data_dir() / "outbox")
+    return Outbox(default_outbox_dir())
 
 
 def resolve(settings_options: Mapping[str, Any] | None, env: Mapping[str, str] | None = None,

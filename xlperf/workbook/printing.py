@@ -17,13 +17,14 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xlperf.workbook.cells import MAX_ROW_HEIGHT
+
 DEFAULT_COLUMN_WIDTH = 8.43  # Excel's width of a column nobody sized, in "0" widths of the default font
 DEFAULT_FONT_SIZE = 11.0
 UNIT_PX = 7.0  # a column width unit is one digit of Calibri 11: 7 pixels at 96 dpi
 CELL_PADDING_PX = 4.0  # the cell margins inside a column
 LINE_FACTOR = 1.45  # a line of CJK text is about 1.45 × the font size (Noto CJK, as LibreOffice prints)
 ROW_PADDING = 3.0  # points above and below the text of a row
-MAX_ROW_HEIGHT = 409.0  # Excel's limit: a taller row is refused (and longer text scrolls in the cell)
 FOOTER = "第 &P 页，共 &N 页"
 
 

@@ -149,7 +149,7 @@ def _validate_row(
             limit = fmt2(fw.completion.excess_threshold)
             out.append(finding(
                 "V13",
-                f"{where}完成率 {round2(r * 100)}%，在 {limit}% 以上，请填写“完成率在{limit}%以上的原因”（如目标设置偏低）",
+                f"{where}完成率 {round2(r * 100)}%，在 {limit}% 以上，请填写“{fw.completion.excess_label}”（如目标设置偏低）",
                 f"{path}.excess_reason",
             ))
     if (
@@ -261,8 +261,7 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
         if r is None or r < 1:
             w.body(f"未达标原因：{sentence(row.shortfall_reason) or MISSING}", "field")
         if r is not None and fw.completion.is_excess(r):
-            label = f"完成率在{format_full(fw.completion.excess_threshold)}%以上的原因"
-            w.body(f"{label}：{sentence(row.excess_reason) or MISSING}", "field")
+            w.body(f"{fw.completion.excess_label}：{sentence(row.excess_reason) or MISSING}", "field")
 
 
 def unscored_reason(w: Writer, row: IndicatorRow, scored: RowScore, at: str) -> str:
