@@ -262,3 +262,30 @@ def test_scored_copy_of_a_macro_workbook_is_a_plain_xlsx(tmp_path: Path) -> None
     assert b"macroEnabled" not in parts["[Content_Types].xml"]
     _check_package(out)
     assert re.search(rb"spreadsheetml\.sheet\.main\+xml", parts["[Content_Types].xml"])
+
+
+def test_submission_workbook_keeps_picture_and_extension_and_freezes_the_formula(tmp_path: Path) -> None:
+    """The 报送 workbook is written by the same package writer: the seal and the extLst validation
+    byte for byte, the formula replaced by its value, every sheet protected, no calculation chain."""
+    from xlperf.submission.package import export_package
+
+    src = _with_extras(tmp_path)
+    package = export_package(src, tmp_path / "报送包", force=True, reason="测试：示例含提醒与错误")
+    frozen = package.workbook
+    before, after = _parts(src), _parts(frozen)
+    media = [n for n in before if n.startswith("xl/media/")]
+    assert media and all(after[n] == before[n] for n in media)
+    ext_before = _sheet_root(src, L.BASIC).find(f"{{{L_MAIN}}}extLst")
+    ext_after = _sheet_root(frozen, L.BASIC).find(f"{{{L_MAIN}}}extLst")
+    assert ext_after is not None and etree.tostring(ext_after) == etree.tostring(ext_before)
+    cell = _sheet_root(frozen, L.BASIC).find(f".//{{{L_MAIN}}}c[@r='F40']")
+    assert cell is not None and cell.find(f"{{{L_MAIN}}}f") is None and float(cell.findtext(f"{{{L_MAIN}}}v") or "nan") == 2
+    assert not any(n.endswith("calcChain.xml") for n in after)
+    _check_package(frozen)
+    pkg = Package(frozen.read_bytes())
+    for ref in Book(pkg).sheets():
+        assert pkg.peek(ref.part).find(f"{{{L_MAIN}}}sheetProtection") is not None, ref.name
+        assert pkg.peek(ref.part).find(f".//{{{L_MAIN}}}f") is None, ref.name
+    wb = openpyxl.load_workbook(frozen)
+    assert wb.properties.contentStatus == "强制报送" and wb[L.HIDDEN].sheet_state == "hidden"
+    assert "xp_frozen_at" in wb.defined_names

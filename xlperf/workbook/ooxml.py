@@ -18,7 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO, Any, ClassVar
@@ -320,7 +320,7 @@ class Book:
         root = self.edit()
         sheets = self.sheets()
         keep = {s.part for s in sheets if s.name not in gone}
-        index = {}
+        index: dict[int, int] = {}
         for i, s in enumerate(sheets):
             if s.name in gone:
                 self.pkg.remove_rel(self.part, s.element.get(q("id", R), ""))
@@ -428,10 +428,14 @@ class Styles:
         holder = self.root.find(q(kind))
         return [] if holder is None else [c for c in holder if local(c) == self.LISTS[kind]]
 
-    def _holder(self, kind: str) -> etree._Element:
-        if not self.edited:  # the same content, now saved with the package
+    def edit(self) -> None:
+        """From now on changes are saved with the package (the same content, parsed for editing)."""
+        if not self.edited:
             self.root = self.pkg.xml(self.part)
             self.edited = True
+
+    def _holder(self, kind: str) -> etree._Element:
+        self.edit()
         holder = self.root.find(q(kind))
         if holder is None:
             holder = etree.Element(q(kind))
@@ -485,6 +489,11 @@ class Styles:
             copy.set(attr, str(value))
             copy.set(apply[attr], "1")
         return self.add("cellXfs", copy)
+
+
+def styles_part(pkg: Package, book: Book) -> str:
+    rel = next(r for r in pkg.rels(book.part) if r.type.endswith("/styles"))
+    return pkg.target(book.part, rel)
 
 
 def _ns(el: etree._Element) -> str:
@@ -604,9 +613,26 @@ class SheetXml:
         if text != text.strip():
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
 
-    def styled_cells(self) -> Iterator[etree._Element]:
-        for row in self.rows().values():
-            yield from row
+    def refresh_dimension(self) -> None:
+        """Set ``<dimension>`` to the cells really present: readers that trust it (openpyxl's
+        read-only mode) would otherwise miss cells beyond a stale one."""
+        from openpyxl.utils.cell import get_column_letter
+
+        cols: list[int] = []
+        rows = [r for r, row in self.rows().items() if len(row)]
+        for r in rows:
+            for c in self.rows()[r]:
+                m = _COORD.fullmatch(c.get("r", ""))
+                if m:
+                    cols.append(column_number(m.group(1)))
+        if not rows or not cols:
+            return
+        ref = f"{get_column_letter(min(cols))}{min(rows)}:{get_column_letter(max(cols))}{max(rows)}"
+        el = self.child("dimension")
+        if el is None:
+            el = etree.Element(f"{{{self.ns}}}dimension")
+            insert_in_order(self.root, el, SHEET_ORDER)
+        el.set("ref", ref)
 
 
 # ----------------------------------------------------------------------------------- comments
@@ -720,6 +746,7 @@ class Comments:
 MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 TEMPLATE_WORKBOOKS = ("application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
                       "application/vnd.ms-excel.template.macroEnabled.main+xml")
+PRINTER_SETTINGS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"
 PLAIN_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 
 
@@ -733,6 +760,16 @@ def make_plain_workbook(book: Book) -> None:
             pkg.remove_tree(pkg.target(book.part, rel), set())
     if pkg.content_type(book.part) in (MACRO_WORKBOOK, *TEMPLATE_WORKBOOKS):
         pkg.set_override(book.part, PLAIN_WORKBOOK)
+    types = pkg.peek(CONTENT_TYPES)
+    vba = [el for el in types.iter(q("Default", CT)) if "vbaProject" in (el.get("ContentType") or "")]
+    if vba:
+        root = pkg.xml(CONTENT_TYPES)
+        for el in list(root.iter(q("Default", CT))):
+            if "vbaProject" in (el.get("ContentType") or ""):
+                root.remove(el)
+        for name in pkg.order:  # printer settings that relied on that default keep a type of their own
+            if name.startswith("xl/printerSettings/") and not pkg.content_type(name):
+                pkg.set_override(name, PRINTER_SETTINGS_CT)
 
 
 def fill_element(fill: Any) -> etree._Element:

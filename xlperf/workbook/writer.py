@@ -39,6 +39,7 @@ from xlperf.workbook.ooxml import (
     make_plain_workbook,
     parse,
     style_key,
+    styles_part,
 )
 from xlperf.workbook.printing import fit_row_heights, set_page_header, setup_print
 from xlperf.workbook.reader import SourceMap
@@ -392,8 +393,8 @@ def scored_package(data: bytes, result: Result, prov: Provenance, *, mark: bool 
     fresh = Package(buffer.getvalue())
     fresh_book = Book(fresh)
 
-    styles = Styles(pkg, _styles_part(pkg, book))
-    xf_map = graft_styles(styles, Styles(fresh, _styles_part(fresh, fresh_book)))
+    styles = Styles(pkg, styles_part(pkg, book))
+    xf_map = graft_styles(styles, Styles(fresh, styles_part(fresh, fresh_book)))
     for position, ref in enumerate(fresh_book.sheets()):
         root = fresh.xml(ref.part)
         _restyle(root, xf_map)
@@ -428,11 +429,6 @@ def scored_package(data: bytes, result: Result, prov: Provenance, *, mark: bool 
         if at is not None and target is not None:
             SheetXml(pkg.xml(target.part)).set_text(at[1], value)
     return pkg
-
-
-def _styles_part(pkg: Package, book: Book) -> str:
-    rel = next(r for r in pkg.rels(book.part) if r.type.endswith("/styles"))
-    return pkg.target(book.part, rel)
 
 
 def _restyle(root: Any, xf_map: dict[int, int]) -> None:
