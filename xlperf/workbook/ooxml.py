@@ -442,13 +442,14 @@ class Styles:
             insert_in_order(self.root, holder, self.ORDER)
         return holder
 
-    def add(self, kind: str, el: etree._Element) -> int:
-        """The index of an element equal to ``el`` in ``kind``, appending a copy when there is none."""
+    def add(self, kind: str, el: etree._Element, k: tuple[Any, ...] | None = None) -> int:
+        """The index of an element equal to ``el`` in ``kind`` (``k``: its style_key, when known),
+        appending a copy when there is none."""
         if kind not in self._keys:
             self._keys[kind] = {}
             for i, item in enumerate(self.items(kind)):
                 self._keys[kind].setdefault(style_key(item), i)
-        k = style_key(el)
+        k = style_key(el) if k is None else k
         if k in self._keys[kind]:
             return self._keys[kind][k]
         holder = self._holder(kind)

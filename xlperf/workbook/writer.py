@@ -8,6 +8,7 @@ so that the xlwings handlers write exactly the same values in a few bulk writes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,9 +41,7 @@ from xlperf.workbook.ooxml import (
     SheetXml,
     Styles,
     fill_element,
-    local,
     make_plain_workbook,
-    parse,
     style_key,
     styles_part,
 )
@@ -473,14 +472,14 @@ class _Formats:
     would style the cell (``_style_cell``), and added to a package's styles only when no equal
     format is there."""
 
-    _parts: ClassVar[dict[tuple[Any, ...], tuple[list[tuple[str, Any]], str, Any, float, bool]]] = {}
+    _parts: ClassVar[dict[tuple[Any, ...], tuple[list[tuple[str, Any, Any]], str, Any, float, bool]]] = {}
 
     def __init__(self, styles: Styles) -> None:
         self.styles = styles
         self.known: dict[tuple[Any, ...], tuple[int, float, bool]] = {}
 
     @classmethod
-    def _made(cls, key: tuple[Any, ...], column: int) -> tuple[list[tuple[str, Any]], str, Any, float, bool]:
+    def _made(cls, key: tuple[Any, ...], column: int) -> tuple[list[tuple[str, Any, Any]], str, Any, float, bool]:
         made = cls._parts.get((key, column))
         if made is None:
             from openpyxl import Workbook as Scratch
@@ -489,8 +488,9 @@ class _Formats:
             style, _, fmt, is_link, align = key
             _style_cell(cell, style, column, fmt, LINK_FONT if is_link else None, align)
             alignment = fill_element(cell.alignment)
-            made = ([("fonts", fill_element(cell.font)), ("fills", fill_element(cell.fill)),
-                     ("borders", fill_element(cell.border))], cell.number_format,
+            elements = [("fonts", fill_element(cell.font)), ("fills", fill_element(cell.fill)),
+                        ("borders", fill_element(cell.border))]
+            made = ([(kind, el, style_key(el)) for kind, el in elements], cell.number_format,
                     alignment if alignment.attrib else None, float(cell.font.sz or DEFAULT_FONT_SIZE),
                     bool(cell.alignment.wrap_text))
             cls._parts[(key, column)] = made
@@ -500,7 +500,7 @@ class _Formats:
         found = self.known.get(key)
         if found is None:
             parts, number_format, alignment, size, wraps = self._made(key, column)
-            font, fill, border = (str(self.styles.add(kind, el)) for kind, el in parts)
+            font, fill, border = (str(self.styles.add(kind, el, k)) for kind, el, k in parts)
             xf = etree.Element("xf", numFmtId=str(self.styles.number_format_id(number_format)), fontId=font,
                                fillId=fill, borderId=border, xfId="0", applyNumberFormat="1", applyFont="1",
                                applyFill="1", applyAlignment="1")
@@ -635,25 +635,36 @@ def _input_sheet(pkg: Package, ref: SheetRef, marks: dict[str, list[Finding]], s
 
 
 def _has_header(raw: bytes, text: str) -> bool:
+    """Whether the page header already centres ``text`` (a workbook scored before): no parse needed."""
     start, end = raw.find(b"<oddHeader>"), raw.find(b"</oddHeader>")
-    wanted = escape(text.replace("&", "&&")).encode("utf-8")
+    wanted = escape("&9 " + text.replace("&", "&&")).encode("utf-8")
     return 0 <= start < end and wanted in raw[start:end]
 
 
-def _header_element(sheet: SheetXml, text: str) -> Any:
-    """The sheet's headerFooter with ``text`` as the centre header, or None when it already is."""
-    from openpyxl.worksheet.header_footer import HeaderFooter
-    from openpyxl.xml.functions import tostring
+_SECTION = re.compile(r"&([LCR])")
 
+
+def _header_element(sheet: SheetXml, text: str) -> Any:
+    """The sheet's headerFooter with ``text`` (9 pt) as the centre of the page header, its left
+    and right parts and the footers kept; None when it already says that."""
     old = sheet.child("headerFooter")
-    hf = HeaderFooter.from_tree(old) if old is not None else HeaderFooter()
-    hf.oddHeader.center.text = text.replace("&", "&&")
-    hf.oddHeader.center.size = 9
-    new = parse(tostring(hf.to_tree()))
-    for el in new.iter():
-        el.tag = f"{{{sheet.ns}}}{local(el)}"
-    if old is not None and style_key(old) == style_key(new):
+    odd = old.find(f"{{{sheet.ns}}}oddHeader") if old is not None else None
+    current = (odd.text or "") if odd is not None else ""
+    parts = {"L": "", "C": "", "R": ""}
+    pieces = _SECTION.split(current)
+    parts["C"] = pieces[0]  # text before any section code is centred
+    for code, part in zip(pieces[1::2], pieces[2::2], strict=True):
+        parts[code] = part
+    parts["C"] = "&9 " + text.replace("&", "&&")
+    wanted = "".join(f"&{code}{part}" for code, part in parts.items() if part)
+    if wanted == current:
         return None
+    new = etree.fromstring(etree.tostring(old)) if old is not None else etree.Element(f"{{{sheet.ns}}}headerFooter")
+    odd = new.find(f"{{{sheet.ns}}}oddHeader")
+    if odd is None:
+        odd = etree.Element(f"{{{sheet.ns}}}oddHeader")
+        new.insert(0, odd)
+    odd.text = wanted
     return new
 
 
