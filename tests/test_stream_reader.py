@@ -279,8 +279,14 @@ def test_the_edits_reach_the_reader(edited: dict[str, Path]) -> None:
     assert not any("PHONETIC" in s for s in book._strings)
     _, book = read_package(edited["merged"], Limits())
     assert book[L.OUTPUTS].cell(7, 12).merged and not book[L.OUTPUTS].cell(7, 11).merged
-    _, book = read_package(edited["date1904"], Limits())
-    assert book.date1904
+    for name, shown in (("dates", "2023-03-15"), ("date1904", "2027-03-16")):  # serial 45000 on either calendar
+        _, book = read_package(edited[name], Limits())
+        ev, findings, _ = read_book(book)
+        assert book.date1904 == (name == "date1904")
+        assert ev.department.fill_date == "2024年3月15日"
+        assert any(shown in f.message for f in findings), [f.message for f in findings]
+    _, book = read_package(edited["hyperlinks"], Limits())
+    assert any("http://example.invalid/evidenc" in f.message for f in read_book(book)[1])  # the link text, as openpyxl
 
 
 def test_benchmark_workbooks(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from xlperf.workbook.book import bounds, coordinate
+from xlperf.workbook.book import bounds, column_index, coordinate
 from xlperf.workbook.safety import (
     Limits,
     WorkbookReadError,
@@ -73,6 +73,9 @@ WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
 MAC_EPOCH = dt.datetime(1904, 1, 1)
 _SIMPLE_REF = re.compile(r"(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^\W\d][\w.]*))!"
                          r"(?P<cells>\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)")
+
+
+_CELL_REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})$")
 
 
 def is_date_format(fmt: str | None) -> bool:
@@ -463,7 +466,7 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
     c_tag, row_tag, v_tag, f_tag, is_tag = f"{MAIN}c", f"{MAIN}row", f"{MAIN}v", f"{MAIN}f", f"{MAIN}is"
     tags = (c_tag, row_tag, f"{MAIN}mergeCell", f"{MAIN}hyperlink", f"{MAIN}tablePart")
 
-    def cast(t: str, v: str | None, el: Any, style: int | None, coord: str) -> tuple[Any, str]:
+    def cast(t: str, v: str | None, el: Any, style: int | None) -> tuple[Any, str]:
         if t == "inlineStr":
             node = el.find(is_tag)
             return (unescape_ooxml(_text(node)), "s") if node is not None else (None, t)
@@ -489,41 +492,52 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
             return from_ISO8601(v), t
         return v, t
 
+    columns: dict[str, int] = {}
+    last_parent: Any = None
     with book._zip.open(part) as fh:
-        for event, el in _iterparse(fh, ("start", "end"), tags):
+        for _, el in _iterparse(fh, ("end",), tags):
             tag = el.tag
             if tag == row_tag:
-                if event == "start":
-                    r = el.get("r")
-                    row_no = (int(r) if r.isdigit() else int(float(r))) if r else row_no + 1
-                    col_no = 0
-                else:
-                    el.clear()
-                    while el.getprevious() is not None:
-                        del el.getparent()[0]
-                continue
-            if event == "start":
+                r = el.get("r")
+                row_no = (int(r) if r.isdigit() else int(float(r))) if r else row_no + 1
+                el.clear()
+                while el.getprevious() is not None:
+                    del el.getparent()[0]
                 continue
             if tag == c_tag:
+                parent = el.getparent()
+                if parent is not last_parent:
+                    last_parent, col_no = parent, 0
                 ref = el.get("r")
-                if ref:
-                    row, col = coordinate(ref)
-                    col_no = col
+                m = _CELL_REF.match(ref) if ref else None
+                if m is not None:
+                    letters = m.group(1)
+                    col = columns.get(letters) or columns.setdefault(letters, column_index(letters))
+                    row = int(m.group(2))
+                elif ref:
+                    row, col = coordinate(ref)  # raises ValueError, as openpyxl does
                 else:
-                    col_no += 1
-                    row, col = row_no, col_no
+                    r = parent.get("r") if parent is not None else None
+                    row, col = ((int(r) if r.isdigit() else int(float(r))) if r else row_no + 1), col_no + 1
+                col_no = col
                 if keep:
                     t = el.get("t", "n")
                     s = el.get("s")
                     style = int(s) if s else 0
-                    v = None if t == "inlineStr" else (el.findtext(v_tag) or None)
-                    f = el.find(f_tag)
-                    coord = ref or f"{_letter(col)}{row}"
+                    v = f = None
+                    for child in el:
+                        if child.tag == v_tag:
+                            v = child.text
+                        elif child.tag == f_tag:
+                            f = child
+                    if t == "inlineStr" or not v:
+                        v = None
                     if f is not None:
-                        cached[(row, col)] = cast(t, v, el, style, coord)[0]
+                        coord = ref or f"{_letter(col)}{row}"
+                        cached[(row, col)] = cast(t, v, el, style)[0]
                         cells[(row, col)] = (_formula(f, coord, shared), "f", style)
                     else:
-                        value, data_type = cast(t, v, el, style, coord)
+                        value, data_type = cast(t, v, el, style)
                         cells[(row, col)] = (value, data_type, style)
                 el.clear()
             elif tag.endswith("mergeCell"):
@@ -531,10 +545,10 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                     merges.append(el.get("ref"))
             elif tag.endswith("hyperlink"):
                 rid = el.get(f"{REL}id")
-                target = rels[rid][1] if rid else None
                 if rid and rid not in rels:
                     raise WorkbookReadError(f"{book.name} 的“{sheet.title}”表中超链接 {el.get('ref')} 的关系 {rid} 不存在；"
                                             "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试")
+                target = rels[rid][1] if rid else None
                 links.append((el.get("ref", ""), target or el.get("location")))
             elif tag.endswith("tablePart"):
                 table_ids.append(el.get(f"{REL}id", ""))
