@@ -137,6 +137,13 @@ def _formulas(wb: Workbook) -> None:
     _named(wb, "xp_dept_short").value = "=1/0"
 
 
+def _array_formula(wb: Workbook) -> None:
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    cell = _table_cell(wb, L.OUTPUTS, "实际值", 2)
+    cell.value = ArrayFormula(cell.coordinate, "=SUM(1*1)")
+
+
 def _escapes(wb: Workbook) -> None:
     _named(wb, "xp_dept_intro").value = "PLACE1"
     _table_cell(wb, L.TASKS, "主要内容", 0).value = "PLACE2"
@@ -150,7 +157,7 @@ def _number_formats(wb: Workbook) -> None:
 
 EDITS: dict[str, Callable[[Workbook], None]] = {
     "rich_text": _rich, "dates": _dates, "date1904": _date1904, "hyperlinks": _hyperlinks,
-    "merged": _merged, "formulas_no_cache": _formulas, "escapes": _escapes, "number_formats": _number_formats,
+    "merged": _merged, "formulas_no_cache": _formulas, "array_formula": _array_formula, "escapes": _escapes, "number_formats": _number_formats,
 }
 
 
@@ -285,6 +292,8 @@ def test_the_edits_reach_the_reader(edited: dict[str, Path]) -> None:
         assert book.date1904 == (name == "date1904")
         assert ev.department.fill_date == "2024年3月15日"
         assert any(shown in f.message for f in findings), [f.message for f in findings]
+    _, book = read_package(edited["array_formula"], Limits())
+    assert any("“=SUM(1*1)”" in f.message for f in read_book(book)[1])  # its text, not an object's repr
     _, book = read_package(edited["hyperlinks"], Limits())
     assert any("http://example.invalid/evidenc" in f.message for f in read_book(book)[1])  # the link text, as openpyxl
 

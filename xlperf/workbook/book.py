@@ -100,7 +100,10 @@ class _OpenpyxlCell:
 
     @property
     def value(self) -> Any:
-        return self._cell.value
+        value = self._cell.value
+        if self._cell.data_type == "f" and not isinstance(value, str):  # array / data-table formula objects
+            return str(getattr(value, "text", None) or "=")
+        return value
 
     @property
     def data_type(self) -> str:
