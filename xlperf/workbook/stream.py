@@ -309,14 +309,17 @@ def _read_rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str, bool
 
 def _text(node: Any) -> str:
     """A string item (``<si>`` or ``<is>``): its plain text and its rich-text runs, joined."""
-    parts = []
     plain = node.find(f"{MAIN}t")
-    if plain is not None and plain.text is not None:
-        parts.append(plain.text)
-    for run in node.iterfind(f"{MAIN}r"):
+    text = plain.text if plain is not None else None  # .text decodes anew on each access: once
+    runs = node.findall(f"{MAIN}r")
+    if not runs:
+        return text or ""
+    parts = [text] if text is not None else []
+    for run in runs:
         t = run.find(f"{MAIN}t")
-        if t is not None and t.text is not None:
-            parts.append(t.text)
+        piece = t.text if t is not None else None
+        if piece is not None:
+            parts.append(piece)
     return "".join(parts)
 
 
