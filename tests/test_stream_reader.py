@@ -447,3 +447,13 @@ def test_bad_xml_is_a_chinese_message_naming_the_part(tmp_path: Path, name: str)
     result: Any = CliRunner().invoke(main, ["check", str(bad)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and "内部错误" not in result.output
+
+
+@pytest.mark.parametrize(("name", "part"), [("billion_laughs", "xl/sharedStrings.xml"), ("doctype_in_sheet", "xl/worksheets/")])
+def test_the_stream_reader_refuses_a_dtd_by_itself(corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch, name: str,
+                                                   part: str) -> None:
+    """Even without the pre-open checks, no part with a DTD reaches the parser (and libxml2 expands nothing)."""
+    monkeypatch.setattr(stream, "check_package", lambda data, path, limits: 0)
+    with pytest.raises(WorkbookReadError, match="DTD") as info:
+        read_package(corpus[name].path, Limits())
+    assert part in str(info.value)

@@ -156,7 +156,7 @@ def check_package(data: bytes, path: Path, limits: Limits) -> int:
             held = 0  # cells of the sheets checked so far
             for info in infos:
                 if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                    _check_no_dtd(zf, info, name)
+                    check_no_dtd(zf, info, name)
                 if info.filename in sheets:
                     title = titles.get(info.filename, info.filename)
                     held += _check_rows(zf, info, name, limits, title, limits.max_workbook_cells - held)
@@ -197,7 +197,7 @@ def _worksheet_parts(zf: zipfile.ZipFile, names: set[str]) -> set[str]:
     return parts & names
 
 
-def _check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+def check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
     """A DTD may only stand before the root element; OOXML parts never have one."""
     with zf.open(info) as fh:
         head = fh.read(64 * 1024)

@@ -33,6 +33,7 @@ from xlperf.workbook.safety import (
     Limits,
     WorkbookReadError,
     check_drawings,
+    check_no_dtd,
     check_package,
     read_input,
     unescape_ooxml,
@@ -284,18 +285,29 @@ def _parse(data: bytes) -> Any:
     return etree.fromstring(data, parser)
 
 
+def _read(zf: zipfile.ZipFile, part: str, name: str) -> bytes:
+    """A part's bytes, refused when it declares a DTD (also checked by ``check_package``; here again
+    so that this reader never depends on having been called after it)."""
+    check_no_dtd(zf, zf.getinfo(part), name)
+    return zf.read(part)
+
+
+def _open(zf: zipfile.ZipFile, part: str, name: str) -> IO[bytes]:
+    check_no_dtd(zf, zf.getinfo(part), name)
+    return zf.open(part)
+
+
 def _rels_path(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", f"{name}.rels")
 
 
-def _read_rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str, bool]]:
+def _read_rels(zf: zipfile.ZipFile, part: str, name: str) -> dict[str, tuple[str, str, bool]]:
     """Relationship id → (type, target part or URL, external?) of ``part`` (none when it has no rels)."""
     path = _rels_path(part)
-    try:
-        data = zf.read(path)
-    except KeyError:
+    if path not in zf.NameToInfo:
         return {}
+    data = _read(zf, path, name)
     folder = posixpath.dirname(part)
     out: dict[str, tuple[str, str, bool]] = {}
     for rel in _parse(data).iter(f"{PKG}Relationship"):
@@ -334,7 +346,7 @@ def open_stream(data: bytes, name: str) -> StreamBook:
         zf = zipfile.ZipFile(io.BytesIO(data))
         book._zip = zf
         names = set(zf.namelist())
-        types = _parse(zf.read(part))
+        types = _parse(_read(zf, part, name))
         overrides = [(o.get("PartName", "").lstrip("/"), o.get("ContentType", "")) for o in types.iter(f"{CT}Override")]
         defaults = {d.get("ContentType", "") for d in types.iter(f"{CT}Default")}
         wb_part = next((p for ct in WORKBOOK_TYPES for p, t in overrides if t == ct), None)
@@ -344,17 +356,17 @@ def open_stream(data: bytes, name: str) -> StreamBook:
             raise WorkbookReadError(f"{name} 的 [Content_Types].xml 中没有工作簿部件；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试")
         part = "xl/styles.xml"
         if part in names:
-            _read_styles(book, zf.read(part))
+            _read_styles(book, _read(zf, part, name))
         part = next((p for p, t in overrides if t == SHARED_STRINGS), "")
         if part and part in names:
-            with zf.open(part) as fh:
+            with _open(zf, part, name) as fh:
                 for _, si in _iterparse(fh, ("end",), f"{MAIN}si"):
                     book._strings.append(unescape_ooxml(_text(si).replace("x005F_", "")))
                     si.clear()
         part = _rels_path(wb_part)
-        rels = _read_rels(zf, wb_part)
+        rels = _read_rels(zf, wb_part, name)
         part = wb_part
-        root = _parse(zf.read(wb_part))
+        root = _parse(_read(zf, wb_part, name))
         pr = root.find(f"{MAIN}workbookPr")
         book.date1904 = pr is not None and pr.get("date1904", "").lower() in ("1", "true")
         local: list[StreamName] = []
@@ -390,7 +402,7 @@ def open_stream(data: bytes, name: str) -> StreamBook:
         wanted = _wanted_sheets(book)
         for title, sheet in book._sheets.items():
             part = book._parts[title]
-            book._rels[title] = _read_rels(zf, part)
+            book._rels[title] = _read_rels(zf, part, name)
             _load_sheet(book, sheet, keep=title in wanted or any(k.endswith(TABLE_REL) for k, _, _ in
                                                                    book._rels[title].values()))
     except WorkbookReadError:
@@ -497,7 +509,7 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
 
     columns: dict[str, int] = {}
     last_parent: Any = None
-    with book._zip.open(part) as fh:
+    with _open(book._zip, part, book.name) as fh:
         for _, el in _iterparse(fh, ("end",), tags):
             tag = el.tag
             if tag == row_tag:
@@ -573,7 +585,7 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
         _link(sheet, ref, target)
     for rid in table_ids:
         table_part = rels[rid][1]
-        root = _parse(book._zip.read(table_part))
+        root = _parse(_read(book._zip, table_part, book.name))
         sheet.tables[root.get("name", "")] = root.get("ref", "")
 
 
