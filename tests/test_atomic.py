@@ -222,8 +222,8 @@ def test_full_disk_simulated(workbook: Path, tmp_path: Path, monkeypatch: pytest
     def no_space(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    def half_written(self: Any) -> None:  # openpyxl's writer, half-way through the zip
-        self._archive.writestr("xl/workbook.xml", b"\0" * 4096)
+    def half_written(self: Any, fh: Any) -> None:  # the package writer, half-way through the zip
+        fh.write(b"PK\3\4" + b"\0" * 4096)
         no_space()
 
     src_hash = hashlib.sha256(workbook.read_bytes()).hexdigest()
@@ -234,9 +234,9 @@ def test_full_disk_simulated(workbook: Path, tmp_path: Path, monkeypatch: pytest
     if where == "fsync":
         monkeypatch.setattr(xlperf.files.os, "fsync", no_space)
     else:
-        from openpyxl.writer.excel import ExcelWriter
+        from xlperf.workbook.ooxml import Package
 
-        monkeypatch.setattr(ExcelWriter, "save", half_written)
+        monkeypatch.setattr(Package, "write_to", half_written)
     result = run("run", str(workbook), "-o", str(out), "--json", str(folder / "card.json"))
     check_refused(result, workbook, src_hash, folder, "磁盘空间不足")
     assert hashlib.sha256(out.read_bytes()).hexdigest() == old

@@ -255,3 +255,24 @@ def test_real_rows_just_under_and_just_over(base: bytes, tmp_path: Path) -> None
                    edit=lambda name, text: re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A9"/>', text))
     assert_read(tmp_path, path, args=("--max-rows", "3000"))
     assert_refused(tmp_path, path, "附表一", "3,000 行", "2,999 行", args=("--max-rows", "2999"))
+
+
+def test_numbers_in_a_long_text_are_found_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pasted report of thousands of figures in 年度实际值（文字） took minutes (the unit was
+    normalised again and the rest of the text copied for every number): now one pass."""
+    from decimal import Decimal
+
+    import xlperf.core.rules.rows as rows
+
+    calls = {"n": 0}
+    real = rows.normalise_text
+
+    def counting(text: str) -> str:
+        calls["n"] += 1
+        return real(text)
+
+    monkeypatch.setattr(rows, "normalise_text", counting)
+    text = "完成 " + "，".join(f"{i}家" for i in range(20_000))
+    found = rows._numbers_with_unit(text, "家")
+    assert Decimal(19_999) in found and len(found) == 20_000
+    assert calls["n"] <= 2

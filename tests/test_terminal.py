@@ -18,7 +18,9 @@ from click.testing import CliRunner
 from conftest import ROOT
 from rich.cells import cell_len
 
-from xlperf.cli import DEMO_FINDINGS, main, wrap
+from xlperf.cli import main
+from xlperf.commands.demo import DEMO_FINDINGS
+from xlperf.commands.terminal import wrap
 
 NUMBER_END = re.compile(r"[-−+]?\d[\d,]*\.?$|[-−+.]$")  # a line (or cell) ending in a number or a sign
 NUMBER_START = re.compile(r"^(\d|%|\.\d)")  # … continued on the next line

@@ -1,12 +1,15 @@
-"""``xlperf batch``：一次处理许多工作簿，写出每个的计分工作簿和计分卡，以及一份 汇总.xlsx / 汇总.csv。
+"""``xlperf batch``: process many workbooks, writing each one's scored workbook and score card, and one 汇总.xlsx / 汇总.csv.
 
-- 输入可以是文件、文件夹（递归查找 .xlsx/.xlsm/.json，以及看起来是表格的 .xls/.et/.ods）或通配符；
-  结果按输入路径排序，与并行数无关。
-- 每个工作簿在工作进程中独立处理（``process_one``）：一个文件无法读取或处理出错，只记录它的
-  状态（通过 / 有错误 / 未填写 / 无法读取 / 处理失败）和中文说明，绝不中断整批。
-- 处理完后整批判断重复（``mark_duplicates``）：同一部门、同一年度的多份只排名一份，其余记为“重复”。
-- 汇总见 :mod:`xlperf.summary`（batch 与 intake 共用）。
-- 所有输出都是原子写入：要么完整出现，要么不出现。
+- Inputs may be files, folders (searched recursively for .xlsx/.xlsm/.json, and for .xls/.et/.ods
+  that look like spreadsheets) or glob patterns; results are sorted by input path, whatever the
+  number of workers.
+- Each workbook is processed on its own in a worker process (``process_one``): a file that cannot be
+  read, or whose processing fails, only records its status (通过 / 有错误 / 未填写 / 无法读取 /
+  处理失败) and a Chinese explanation; it never stops the batch.
+- After processing, duplicates are judged over the whole batch (``mark_duplicates``): of several
+  workbooks of one department and year only one is ranked, the others are marked 重复.
+- The summary is :mod:`xlperf.summary` (shared by batch and intake).
+- Every output is written atomically: it appears whole or not at all.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ RATINGS = ("优", "良", "中", "差")
 
 
 class NoInputsError(XlperfError):
-    """没有找到任何可处理的输入（命令行用法错误，退出码 2）。"""
+    """No input to process was found (a usage error, exit code 2)."""
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -52,7 +55,7 @@ class NoInputsError(XlperfError):
 
 @dataclass(frozen=True)
 class Job:
-    """一个要处理的输入：在结果中的位置、路径和输出文件的基本名（不含后缀）。"""
+    """One input to process: its place in the results, its path and the stem of its output files (no suffix)."""
 
     index: int
     path: Path
@@ -60,7 +63,7 @@ class Job:
 
 
 def _is_candidate(path: Path, skip_dir: Path | None) -> bool:
-    """文件夹中的文件是否应当处理：跳过 Excel 锁文件、隐藏/临时文件和本工具自己的输出。"""
+    """Whether a file found in a folder is processed: Excel lock files, hidden/temporary files and xlperf's own outputs are skipped."""
     name = path.name
     if name.startswith(("~$", ".")) or path.suffix.lower() not in CANDIDATE_SUFFIXES:
         return False
@@ -80,9 +83,11 @@ def _walk(folder: Path, skip_dir: Path | None) -> list[Path]:
 
 
 def collect_inputs(paths: Sequence[str | Path], out_dir: Path | None = None) -> tuple[list[Path], list[str]]:
-    """展开命令行给出的路径：文件原样收下，文件夹递归查找，其余按通配符匹配。
+    """Expand the paths given on the command line: a file is taken as is, a folder is searched
+    recursively, anything else is matched as a glob pattern.
 
-    返回（按路径排序、去重后的输入文件，找不到的路径）。``out_dir`` 中本工具写出的文件不会被当作输入。
+    Returns (the input files, sorted and without duplicates; the paths that matched nothing). Files
+    xlperf wrote into ``out_dir`` are never taken as inputs.
     """
     skip_dir = out_dir.resolve() if out_dir is not None else None
     found: list[Path] = []
@@ -120,8 +125,10 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
 def output_stems(inputs: Sequence[Path]) -> list[str]:
-    """每个输入的输出基本名：通常就是文件名（不含扩展名）；重名时（不分大小写）改用相对于
-    共同上级文件夹的路径（连同扩展名），仍重复则按排序加序号。结果唯一且只取决于输入路径。"""
+    """Each input's output stem: usually its file name without the suffix; when names clash (ignoring
+    case), the path relative to the common parent folder (with the suffix), and if they still clash a
+    number in sorted order. Stems are unique and depend only on the input paths.
+    """
     stems = [_UNSAFE.sub("_", p.stem) or "工作簿" for p in inputs]
     clashes = _duplicates(stems)
     if clashes:
@@ -155,7 +162,7 @@ def _duplicates(stems: Iterable[str]) -> set[str]:
 
 
 def default_jobs(n_inputs: int | None = None) -> int:
-    """默认并行数：可用的 CPU 核数，最多 16，且不多于输入个数。"""
+    """The default number of workers: the usable CPU cores, at most 16 and no more than the inputs."""
     try:
         cpus = len(os.sched_getaffinity(0))  # type: ignore[attr-defined,unused-ignore]
     except (AttributeError, OSError):
@@ -169,7 +176,9 @@ def default_jobs(n_inputs: int | None = None) -> int:
 
 @dataclass
 class Outcome:
-    """处理一个输入的结果（可在进程间传递）。分数是计分卡中已按两位小数舍入的值。"""
+    """What processing one input gave (picklable, passed between processes). Scores are the score card's
+    values, already rounded to two decimals.
+    """
 
     index: int
     file: str
@@ -211,9 +220,11 @@ class Outcome:
 
 
 def is_blank(ev: Any) -> bool:
-    """未填写：收支情况没有一个数、产出/效益指标没有一行、管理效率没有一个回答或数据、支出进度没有一个月。
+    """Not filled in: 收支情况 has no number, 产出/效益指标 no row, 管理效率 no answer or count, and
+    支出进度 no month.
 
-    部门名称与年度不算（空白模板常常只填了这两项）。"""
+    The department name and year do not count (a blank template often has only these two).
+    """
     b = ev.budget
     budget = any(isinstance(v, Decimal) for v in (getattr(b, name) for name in type(b).model_fields))
     rows = any(r.target_value is not None or r.actual_value is not None or r.name.strip()
@@ -252,9 +263,10 @@ def fill_scored(out: Outcome, loaded: Any, result: Any, card: dict[str, Any]) ->
 
 
 def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | None = None) -> Outcome:
-    """读取、校验、计分一个输入，写出 ``<stem>.scored.xlsx`` 与 ``<stem>.scorecard.json``。
+    """Read, validate and score one input; write ``<stem>.scored.xlsx`` and ``<stem>.scorecard.json``.
 
-    从不抛出异常：无法读取记为 unreadable，意外错误记为 failed，说明写在 ``message`` 中。
+    Never raises: an unreadable input is recorded as unreadable, an unexpected error as failed, with
+    the explanation in ``message``.
     """
     from xlperf.files import OutputError, sha256_file
     from xlperf.pipeline import InputError, assess, load_input, write_scorecard, write_scored
@@ -316,7 +328,7 @@ Progress = Callable[[Outcome], None]
 
 def run_jobs(jobs: Sequence[Job], out_dir: Path, limits: Any = None, workers: int = 1,
              on_done: Progress | None = None, scored_at: str | None = None) -> list[Outcome]:
-    """处理全部输入，返回按 ``Job.index`` 排序的结果。``workers == 1`` 时在本进程内逐个处理。"""
+    """Process every input; the outcomes sorted by ``Job.index``. With ``workers == 1`` one by one in this process."""
     from xlperf.pipeline import now
 
     stamp = scored_at or now()
@@ -390,8 +402,10 @@ def _preference(o: Outcome) -> tuple[int, float, int]:
 
 
 def mark_duplicates(outcomes: Sequence[Outcome]) -> None:
-    """同一部门、同一年度有多份已计分的工作簿时，只排名一份（错误最少的；一样多时取修改时间最新的），
-    其余的状态改为“重复”，说明写明与哪一份重复、为什么排名采用那一份。"""
+    """When one department and year has several scored workbooks, rank only one (the one with the
+    fewest errors; on a tie the most recently modified) and mark the others 重复, their message saying
+    which file they duplicate and why that one is ranked.
+    """
     groups: dict[tuple[str, int | None], list[Outcome]] = {}
     for o in outcomes:
         if o.is_scored and o.department.strip():
@@ -423,14 +437,18 @@ class BatchReport:
 
     @property
     def exit_code(self) -> int:
-        """0：全部通过（重复的多余份数不算问题）；1：有工作簿带错误、未填写、无法读取、处理失败，或有路径找不到。"""
+        """0: everything passed (the extra copies of a duplicate are no problem); 1: a workbook has errors, is
+        blank, unreadable or failed, or a path matched nothing.
+        """
         good = self.count(OK) + self.count(DUPLICATE)
         return 0 if good == len(self.outcomes) and not self.missing else 1
 
 
 def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = None, limits: Any = None,
               on_start: Callable[[int], None] | None = None, on_done: Progress | None = None) -> BatchReport:
-    """整批处理：查找输入 → 逐个（或并行）处理 → 标出重复 → 写出汇总。没有任何输入时抛出 :class:`NoInputsError`。"""
+    """The whole batch: find the inputs → process them one by one (or in parallel) → mark duplicates →
+    write the summary. Raises :class:`NoInputsError` when there is no input at all.
+    """
     from xlperf.summary import write_summary
 
     start = time.perf_counter()

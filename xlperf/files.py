@@ -41,14 +41,21 @@ def sha256_bytes(data: bytes) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically."""
+def atomic_path(target: Path, *, plain_errors: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically.
+
+    An OSError becomes an :class:`OutputError` with the Chinese explanation; with ``plain_errors``
+    it propagates as itself, for a caller that explains it in its own words (the add-in installer
+    names Excel holding the file open).
+    """
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
+        if plain_errors:
+            raise
         raise OutputError(_explain(exc, folder)) from exc
     os.close(fd)
     tmp = Path(tmp_name)
@@ -63,15 +70,17 @@ def atomic_path(target: Path) -> Iterator[Path]:
         fsync_dir(folder)
     except OSError as exc:
         _discard(tmp)
+        if plain_errors:
+            raise
         raise OutputError(_explain(exc, target)) from exc
     except BaseException:
         _discard(tmp)
         raise
 
 
-def atomic_write(target: Path, writer: Callable[[IO[bytes]], None]) -> Path:
-    """Write bytes through ``writer(fh)`` atomically to ``target``."""
-    with atomic_path(target) as tmp, tmp.open("wb") as fh:
+def atomic_write(target: Path, writer: Callable[[IO[bytes]], None], *, plain_errors: bool = False) -> Path:
+    """Write bytes through ``writer(fh)`` atomically to ``target`` (``plain_errors`` as :func:`atomic_path`)."""
+    with atomic_path(target, plain_errors=plain_errors) as tmp, tmp.open("wb") as fh:
         writer(fh)
     return target
 
@@ -96,11 +105,11 @@ def save_workbook_atomic(wb: Any, target: Path) -> Path:
     return target
 
 
-def atomic_write_bytes(target: Path, data: bytes) -> Path:
+def atomic_write_bytes(target: Path, data: bytes, *, plain_errors: bool = False) -> Path:
     def write(fh: IO[bytes]) -> None:
         fh.write(data)
 
-    return atomic_write(target, write)
+    return atomic_write(target, write, plain_errors=plain_errors)
 
 
 def atomic_write_text(target: Path, text: str) -> Path:

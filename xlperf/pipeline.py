@@ -20,7 +20,7 @@ from xlperf.core.evaluation import Evaluation
 from xlperf.core.findings import Finding, one_per_field, ordered
 from xlperf.core.framework import Framework, get_framework
 from xlperf.core.result import Result
-from xlperf.files import atomic_write_text, output_error, save_workbook_atomic, sha256_bytes, sha256_file
+from xlperf.files import atomic_write, atomic_write_text, output_error, sha256_bytes, sha256_file
 
 
 class InputError(XlperfError):
@@ -146,14 +146,22 @@ def guard_output(inp: Path, out: Path) -> None:
 
 def write_scored(loaded: Loaded, result: Result, out: Path, scored_at: str | None = None) -> Path:
     """The scored workbook: the input's sheets untouched plus 评分汇总/校验结果/自评报告."""
-    from xlperf.workbook.template import build_workbook
-    from xlperf.workbook.writer import Provenance, write_results
+    from xlperf.workbook.writer import Provenance, scored_package
 
     guard_output(loaded.path, out)
-    wb = loaded.workbook if loaded.workbook is not None else build_workbook(result.framework, result.evaluation)
     prov = Provenance(result.framework.id, loaded.sha256, scored_at or now())
-    write_results(wb, result, loaded.source, prov)
-    return save_workbook_atomic(wb, out)
+    pkg = scored_package(input_package(loaded, result), result, prov, mark=loaded.source is not None)
+    return atomic_write(out, pkg.write_to)
+
+
+def input_package(loaded: Loaded, result: Result) -> bytes:
+    """The bytes of the input workbook (for JSON input, the standard workbook holding it)."""
+    if loaded.source is None:
+        from xlperf.workbook.template import build_workbook, workbook_bytes
+
+        return workbook_bytes(build_workbook(result.framework, result.evaluation))
+    data = getattr(loaded, "data", None)
+    return data if data is not None else loaded.path.read_bytes()
 
 
 def write_scorecard(loaded: Loaded, result: Result, out: Path) -> Path:

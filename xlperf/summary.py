@@ -62,7 +62,7 @@ def _dec(value: float | str | None) -> Decimal | None:
 
 
 def rank(outcomes: Sequence[Outcome]) -> dict[int, int]:
-    """按总分排名（只排参加排名的；并列者名次相同，下一名次跳过，如 1、2、2、4）。"""
+    """Rank by total (only the ranked outcomes); ties share a place and the next place is skipped (1, 2, 2, 4)."""
     scored = [o for o in outcomes if o.is_scored]
     totals = sorted((_dec(o.total) or Decimal(0) for o in scored), reverse=True)
     first: dict[Decimal, int] = {}
@@ -76,7 +76,7 @@ def _label(o: Outcome) -> str:
 
 
 def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """汇总：每个文件一行，列见 ``COLUMNS``。"""
+    """汇总: one row per file, the columns as ``COLUMNS``."""
     ranks = rank(outcomes)
     rows = []
     for o in outcomes:
@@ -99,7 +99,9 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
 
 
 def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
-    """等级分布：参加排名者的 优/良/中/差 个数，以及其中有错误、未填写、重复、无法读取、处理失败的个数。"""
+    """等级分布: how many ranked departments are 优/良/中/差, and how many outcomes have errors, are blank,
+    duplicates, unreadable or failed.
+    """
     counts = dict.fromkeys(RATINGS, 0)
     for o in outcomes:
         if o.is_scored:
@@ -132,7 +134,7 @@ def _department_label(o: Outcome, several_years: bool) -> str:
 
 
 def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """排名：参加排名者按名次（并列时按文件）排列。"""
+    """排名: the ranked departments by place (on a tie by file)."""
     ranks = rank(outcomes)
     ranked = sorted((o for o in outcomes if o.is_scored), key=lambda o: (ranks[o.index], _label(o)))
     return [{
@@ -147,7 +149,9 @@ def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
 
 
 def management_frame(outcomes: Sequence[Outcome]) -> Any:
-    """管理效率：行是指标（编号、名称、分值），列是参加排名的部门（按名次），值是得分（透视，不求和）。"""
+    """管理效率: rows are the indicators (编号, name, 分值), columns the ranked departments (by place),
+    values their scores (a pivot, nothing summed).
+    """
     import pandas as pd
 
     ranks = rank(outcomes)
@@ -165,7 +169,9 @@ def management_frame(outcomes: Sequence[Outcome]) -> Any:
 
 
 def finding_stats(outcomes: Sequence[Outcome]) -> Any:
-    """问题统计：每个问题代码出现在几个部门（参加排名者）、是哪些部门、共几条；按部门数从多到少。"""
+    """问题统计: for each finding code, in how many (ranked) departments it occurs, which ones, and how many
+    findings in all; most departments first.
+    """
     import pandas as pd
 
     from xlperf.core.findings import CODES
@@ -188,7 +194,9 @@ def finding_stats(outcomes: Sequence[Outcome]) -> Any:
 
 
 def claim_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """自报对比：工作簿自己写了总分或等级的，列出自报值与重算值（差额用 Decimal 计算）。"""
+    """自报对比: the workbooks that state their own total or rating, with the stated and the recomputed
+    value (the difference computed in Decimal).
+    """
     rows = []
     for o in outcomes:
         if not o.has_score or (o.claimed_total is None and not o.claimed_rating):
@@ -207,11 +215,13 @@ def claim_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
 
 
 def _clean(value: Any) -> Any:
-    """文本去掉 Excel 不允许的控制字符并截断到单元格上限（openpyxl 否则会拒绝写入）。"""
+    """Text without the control characters Excel does not allow, cut to the cell limit (openpyxl refuses
+    to write it otherwise).
+    """
     if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from xlperf.workbook.cells import excel_text
 
-        return ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]
+        return excel_text(value)
     return value
 
 
@@ -222,7 +232,7 @@ def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> Any:
 
 
 def main_frame(outcomes: Sequence[Outcome]) -> Any:
-    """汇总的 DataFrame（数值列为数字，空值为 NA）。"""
+    """The 汇总 DataFrame (number columns as numbers, empty values as NA)."""
     import pandas as pd
 
     df = _frame(summary_rows(outcomes), COLUMNS)
@@ -235,8 +245,9 @@ def main_frame(outcomes: Sequence[Outcome]) -> Any:
 
 def write_summary(outcomes: Sequence[Outcome], out_dir: Path,
                   extra: dict[str, Any] | None = None) -> tuple[Path, Path]:
-    """写出 汇总.xlsx 与 汇总.csv（原子写入），返回两者的路径。``extra``：放在 汇总 之后的其他表
-    （表名 → DataFrame，如 intake 的 收件记录）。"""
+    """Write 汇总.xlsx and 汇总.csv (atomically) and return both paths. ``extra``: further sheets after
+    汇总 (sheet name → DataFrame, such as intake's 收件记录).
+    """
     from xlperf.files import atomic_path, atomic_write_bytes
 
     df = main_frame(outcomes)
@@ -248,8 +259,10 @@ def write_summary(outcomes: Sequence[Outcome], out_dir: Path,
 
 
 def csv_bytes(df: Any) -> bytes:
-    """汇总的 CSV：UTF-8 带 BOM（Excel 直接打开不乱码），CRLF 换行；以 = + - @ 开头的文字前加 '
-    （OWASP 建议的 CSV 公式注入防护），使 Excel 把它显示为文字而不是执行公式。"""
+    """The 汇总 CSV: UTF-8 with a BOM (Excel opens it without mojibake), CRLF line ends; text starting
+    with = + - @ gets a leading ' (OWASP's guard against CSV formula injection), so Excel shows it as
+    text instead of running it as a formula.
+    """
     safe = df.copy()
     for col in TEXT_COLUMNS:
         safe[col] = safe[col].map(_csv_text, na_action="ignore")
@@ -297,7 +310,9 @@ def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome], extra: dict[st
 
 
 def _format_sheet(ws: Any, frame: Any) -> None:
-    """文字按文本写（以 = 开头也不成为公式）；表头加粗、冻结首行、自动筛选、合适的列宽与数字格式。"""
+    """Text written as text (a leading = does not make a formula); bold header, first row frozen,
+    autofilter, fitting column widths and number formats.
+    """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -376,7 +391,9 @@ def _print_setup(ws: Any) -> None:
 
 
 def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
-    """排名表的“计分工作簿”“校验结果”两列：指向计分工作簿（相对于 汇总.xlsx 的路径）及其 校验结果 表。"""
+    """排名's 计分工作簿 and 校验结果 columns: links to the scored workbook (its path relative to
+    汇总.xlsx) and to its 校验结果 sheet.
+    """
     from openpyxl.worksheet.hyperlink import Hyperlink
 
     book_col = RANKING_COLUMNS.index("计分工作簿") + 1
@@ -392,7 +409,7 @@ def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _mark_below_full(ws: Any, frame: Any) -> None:
-    """管理效率：得分低于分值的单元格用浅红底色标出。"""
+    """管理效率: cells scoring below full marks shaded pale red."""
     from openpyxl.styles import Font, PatternFill
 
     fill, font = PatternFill("solid", fgColor="F8CBAD"), Font(color="9C0006")
@@ -404,7 +421,7 @@ def _mark_below_full(ws: Any, frame: Any) -> None:
 
 
 def axis_minimum(totals: Sequence[float]) -> float:
-    """总分轴的起点：最低总分之下的整 5 分（93.85 → 90，60 → 55），不低于 0。"""
+    """Where the total axis starts: the multiple of 5 below the lowest total (93.85 → 90, 60 → 55), not below 0."""
     if not totals:
         return 0.0
     low = min(totals)
@@ -412,7 +429,9 @@ def axis_minimum(totals: Sequence[float]) -> float:
 
 
 def _chart(ws: Any, data_ws: Any, rows: list[dict[str, Any]]) -> None:
-    """单独一页的总分柱状图（参加排名者，按名次）；纵轴从最低总分之下开始，差别看得出来。"""
+    """The bar chart of totals alone on its page (ranked departments, by place); the axis starts below
+    the lowest total, so the differences show.
+    """
     from openpyxl.chart import BarChart, Reference
     from openpyxl.chart.label import DataLabelList
 

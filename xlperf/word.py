@@ -17,7 +17,7 @@ Word and LibreOffice, and a lone "-" at a line end reads as a hyphen). Circled n
 run of their own in one font that has all of them (``FontSet.numeral``): the Chinese body fonts
 cover ①–⑳ but not ㉑ onwards, which Word and LibreOffice would then draw in some other font.
 
-The file is written atomically (a temporary file in the same folder, then ``os.replace``) and is
+The file is written atomically (:mod:`xlperf.files`: a temporary file in the same folder, then ``os.replace``) and is
 byte-for-byte reproducible: core properties and zip entry times come from ``when`` (a naive
 datetime is local time; default: the ``SOURCE_DATE_EPOCH`` environment variable, else 2000-01-01
 00:00 UTC).
@@ -31,7 +31,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -375,22 +374,13 @@ def render_docx(report: Report, *, fonts: FontSet | None = None, when: datetime 
 
 
 def write_docx(report: Report, path: Path, *, fonts: FontSet | None = None, when: datetime | None = None) -> Path:
-    """Write ``report`` to ``path`` atomically (temporary file beside it, then ``os.replace``)."""
+    """Write ``report`` to ``path`` atomically (:func:`xlperf.files.atomic_write_bytes`; an OSError
+    propagates for the caller to explain)."""
+    from xlperf.files import atomic_write_bytes
+
     path = Path(path)
     data = render_docx(report, fonts=fonts, when=when)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".docx.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes the file private (0600); give it the mode a normal save would have
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data, plain_errors=True)
     return path
 
 

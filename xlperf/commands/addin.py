@@ -1,8 +1,4 @@
-"""``xlperf addin build|install|uninstall|status``：生成并安装 Excel 加载项 xlperf.xlam。
-
-模块顶层只导入 click；加载项的构建与安装代码在命令执行时才导入。测试可通过
-``ctx.obj["addin_platform"]``（一个 :class:`xlperf.excel.install.Platform`）指定平台与用户目录。
-"""
+"""``xlperf addin build|install|uninstall|status``: build and install the Excel add-in xlperf.xlam."""
 
 from __future__ import annotations
 
@@ -13,7 +9,7 @@ from typing import Any
 
 import click
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from xlperf.commands.common import EXIT_FINDINGS, EXIT_INPUT
 
 
 def _platform(ctx: click.Context) -> Any:
@@ -68,7 +64,7 @@ def install_cmd(ctx: click.Context, addin_file: Path | None, interpreter: str | 
     plat = _platform(ctx)
     if plat.system not in ("windows", "macos"):
         click.secho(unsupported_message(plat), fg="yellow", err=True)
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_INPUT)
     with tempfile.TemporaryDirectory(prefix="xlperf-addin-") as tmp:
         source = addin_file if addin_file is not None else _build(Path(tmp) / "xlperf.xlam")
         written = install(plat, source, interpreter)  # an InstallError is shown by the command line
@@ -106,7 +102,7 @@ def uninstall_cmd(ctx: click.Context) -> None:
     plat = _platform(ctx)
     if plat.system not in ("windows", "macos"):
         click.secho(unsupported_message(plat), fg="yellow", err=True)
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_INPUT)
     removed = uninstall(plat)
     if not removed:
         click.echo("没有找到已安装的 xlperf 加载项，无需卸载。")

@@ -1,6 +1,7 @@
-"""``xlperf batch``：批量校验计分，并生成一份汇总。
+"""``xlperf batch``: validate and score many workbooks, and write one summary.
 
-模块顶层只导入 click，重的库（openpyxl、pandas、rich）在命令执行时才导入，使 ``xlperf --help`` 保持快速。
+Only click is imported at the top; the heavy libraries (openpyxl, pandas, rich) are imported when
+the command runs, so ``xlperf --help`` stays fast.
 """
 
 from __future__ import annotations

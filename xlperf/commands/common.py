@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
+from xlperf.workbook.limits import Limits
+
+_LIMITS = Limits()  # the defaults
+
 
 def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The bounds on what xlperf opens (see xlperf.workbook.safety.Limits)."""
-    f = click.option("--max-workbook-cells", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+    """The bounds on what xlperf opens; their defaults are :class:`xlperf.workbook.limits.Limits`'s."""
+    f = click.option("--max-workbook-cells", type=click.IntRange(min=1), default=_LIMITS.max_workbook_cells,
+                     show_default=True,
                      help="整个工作簿（各工作表合计，含合并单元格与超链接覆盖的单元格）允许的最多单元格数。")(f)
-    f = click.option("--max-cells", type=int, default=1_000_000, show_default=True,
+    f = click.option("--max-cells", type=int, default=_LIMITS.max_cells, show_default=True,
                      help="单个工作表允许的最多单元格数（超过即拒绝打开）。")(f)
-    f = click.option("--max-rows", type=int, default=100_000, show_default=True,
+    f = click.option("--max-rows", type=int, default=_LIMITS.max_rows, show_default=True,
                      help="单个工作表或表格允许的最多行数（超过即拒绝打开）。")(f)
-    f = click.option("--max-expanded-mb", type=float, default=300, show_default=True,
+    f = click.option("--max-expanded-mb", type=float, default=_LIMITS.max_expanded_mb, show_default=True,
                      help="工作簿解压后的最大体积（MB），防止压缩炸弹。")(f)
-    f = click.option("--max-file-mb", type=float, default=50, show_default=True,
+    f = click.option("--max-file-mb", type=float, default=_LIMITS.max_file_mb, show_default=True,
                      help="工作簿文件的最大体积（MB）。")(f)
     return f
 
@@ -31,9 +37,7 @@ def guard_outputs(inputs: Any, outputs: Any) -> None:
 
 
 def make_limits(max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int,
-                max_workbook_cells: int = 1_000_000) -> Any:
-    from xlperf.workbook.safety import Limits
-
+                max_workbook_cells: int = _LIMITS.max_workbook_cells) -> Limits:
     return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows, max_cells=max_cells,
                   max_workbook_cells=max_workbook_cells)
 
@@ -54,3 +58,19 @@ def progress_bar(label: str) -> tuple[Any, Any]:
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=Console(stderr=True), auto_refresh=False, transient=True)
     return progress, progress.add_task(label, total=None)
+
+
+# Exit codes (DESIGN.md): 0 success; 1 the workbook has error findings; 2 the input could not be read
+# or the command was used wrongly. XlperfError subclasses carry theirs (xlperf.core.errors).
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def path_option(value: str | None) -> Path | None:
+    """An option that may name a file (``--framework``): the path when it looks like one."""
+    return Path(value) if value and (value.endswith(".toml") or "/" in value or "\\" in value) else None
+
+
+def refuse_overwrite(path: Path, force: bool) -> None:
+    """A usage error when ``path`` exists and ``--force`` was not given (a filled-in workbook is not replaced)."""
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} 已存在；为免覆盖已填写的内容，请换一个文件名，或加 --force 覆盖")

@@ -1,7 +1,4 @@
-"""``xlperf intake``：财政局收取报送邮件、核验、归档并生成汇总。
-
-模块顶层只导入 click；邮件、SQLite、openpyxl、pandas 在命令执行时才导入。
-"""
+"""``xlperf intake``: the finance bureau collects the submission mails, verifies, files and summarises them."""
 
 from __future__ import annotations
 
@@ -11,9 +8,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import limits_options, make_limits, progress_bar
-
-EXIT_INPUT = 2
+from xlperf.commands.common import EXIT_INPUT, limits_options, make_limits, progress_bar
 
 
 @click.command(name="intake")

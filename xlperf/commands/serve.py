@@ -1,7 +1,4 @@
-"""``xlperf serve``：本机网页（无需 Excel 自动化）：填表人上传自评表，财政局审阅批量结果。
-
-模块顶层只导入 click；Starlette、uvicorn 在命令执行时才导入。
-"""
+"""``xlperf serve``: the local web page (no Excel automation needed): a clerk uploads a workbook, the bureau reviews batch results."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""``xlperf submit``：冻结、打包并发送到财政局（或存为邮件草稿），以及 ``--retry`` 重发发件箱。
-
-模块顶层只导入 click，重的库（openpyxl、python-docx、smtplib 相关）在命令执行时才导入。
-"""
+"""``xlperf submit``: freeze, package and send to the finance bureau (or save a mail draft), and ``--retry`` to resend the outbox."""
 
 from __future__ import annotations
 
@@ -11,10 +8,7 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import guard_outputs, limits_options, make_limits
-
-# the same values as xlperf.cli (not imported here: cli imports this module while it loads)
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+from xlperf.commands.common import EXIT_FINDINGS, EXIT_OK, guard_outputs, limits_options, make_limits
 
 
 @click.command(name="submit")

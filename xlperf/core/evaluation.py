@@ -45,11 +45,11 @@ class Answer(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=True, defer_build=True)
 
 
 class Department(_Model):
-    """基本信息."""
+    """基本信息: who the department is, its duties and the report's header fields."""
 
     name: str = ""
     short_name: str = Field("", description="简称，如 区科工商信局；用于文件名")
@@ -73,7 +73,7 @@ class Department(_Model):
 
 
 class KeyTask(_Model):
-    """一项重点工作任务."""
+    """One 重点工作 task."""
 
     name: str = ""
     content: str = ""
@@ -110,7 +110,7 @@ class Budget(_Model):
 
 
 class IndicatorRow(_Model):
-    """一行产出或效益指标."""
+    """One row of 产出指标 or 效益指标."""
 
     seq: int | None = None
     name: str = ""
@@ -128,11 +128,11 @@ class IndicatorRow(_Model):
     override_rate: Dec | None = Field(None, description="手工完成率（%），须写明理由")
     override_reason: str = ""
     shortfall_reason: str = Field("", description="未达标原因")
-    excess_reason: str = Field("", description="完成率在150%以上的原因")
+    excess_reason: str = Field("", description="完成率在评分框架规定的比例（completion.excess_threshold）以上的原因")
 
 
 class ManagementEntry(_Model):
-    """一个管理效率三级指标的填报：子项答复、数量、评价说明."""
+    """One 管理效率 indicator as entered: sub-item answers, counts, the evidence text."""
 
     indicator: str = Field(description="框架中的指标编号，如 M01")
     name: str = ""
@@ -147,7 +147,7 @@ class ManagementEntry(_Model):
 
 
 class Spending(_Model):
-    """支出进度: 12 monthly 一般公共预算支出执行率 (percent) or one annual mean."""
+    """支出进度: the 12 monthly 一般公共预算支出执行率 (percent) or one annual mean."""
 
     monthly: list[Dec | None] = Field(default_factory=lambda: list[Decimal | None]([None] * 12))
     annual_mean: Dec | None = None

@@ -29,7 +29,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "V10": (Severity.ERROR, "指标行缺少必填项"),
     "V11": (Severity.ERROR, "目标值文字中的方向词与所选方向不一致"),
     "V12": (Severity.ERROR, "完成率低于100%，须填写未达标原因"),
-    "V13": (Severity.ERROR, "完成率在150%以上，须填写原因"),
+    "V13": (Severity.ERROR, "完成率在评分框架规定的比例以上，须填写原因"),
     "V15": (Severity.WARNING, "目标值与批复目标值不同，需说明"),
     "V16": (Severity.WARNING, "目标包含多个子目标，需说明计分口径"),
     "V17": (Severity.WARNING, "未完全完成的指标应在“存在的主要问题”中说明"),

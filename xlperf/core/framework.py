@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xlperf.core.decimals import plain
 from xlperf.core.errors import XlperfError
 from xlperf.core.evaluation import Budget
 from xlperf.core.registry import RULES
@@ -34,7 +35,7 @@ class FrameworkError(XlperfError):
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Item(_Spec):
@@ -92,6 +93,16 @@ class RatingSpec(_Spec):
     bands: tuple[Band, ...]
 
 
+#: The 产出指标/效益指标 column, the V13 message and the report line for a completion rate at or above
+#: the framework's ``excess_threshold`` (percent); ``{}`` is the threshold as :func:`excess_label` writes it.
+EXCESS_LABEL = "完成率在{}%以上的原因"
+
+
+def excess_label(threshold: Decimal) -> str:
+    """The V13 reason's label for ``threshold`` percent: 150 → 完成率在150%以上的原因, 137.5 → …137.5%…."""
+    return EXCESS_LABEL.format(format(plain(threshold), "f"))
+
+
 class CompletionSpec(_Spec):
     cap: Decimal = Decimal(1)
     excess_threshold: Decimal = Decimal(150)
@@ -100,6 +111,11 @@ class CompletionSpec(_Spec):
     plausible_min: Decimal = Decimal(5)
     plausible_max: Decimal = Decimal(1000)
     grades: dict[str, Decimal]
+
+    @property
+    def excess_label(self) -> str:
+        """This framework's V13 label, e.g. 完成率在150%以上的原因 (the table header the template writes)."""
+        return excess_label(self.excess_threshold)
 
     def is_excess(self, r: Decimal) -> bool:
         """Whether a completion rate r (1 = 100 %) needs the V13 reason ("以上" includes the number)."""

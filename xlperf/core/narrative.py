@@ -21,14 +21,13 @@ Number formats (one style throughout, so that :func:`check_report` can read them
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 
 from xlperf.core.decimals import fmt2, plain, round2
 from xlperf.core.evaluation import Budget, Evaluation
 from xlperf.core.findings import Finding, finding
-from xlperf.core.quantity import normalised_words
+from xlperf.core.quantity import normalise_text, normalised_words
 from xlperf.core.report import Paragraph, Report
 from xlperf.core.result import IndicatorScore, Result, SectionScore
 
@@ -422,7 +421,7 @@ def mentions(text: str, value: Decimal | None, suffix: str = "") -> bool:
     """Whether the clerk's text already states ``value`` (as 100, 100.00, 1,957 …) followed by ``suffix``."""
     if value is None:
         return False
-    flat = re.sub(r"[\s,]", "", unicodedata.normalize("NFKC", text))
+    flat = normalise_text(text).replace(",", "")  # the one normaliser: NFKC, one minus sign, no blanks
     forms = {fmt2(value), f"{round2(value):.2f}"}
     return any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d]){re.escape(suffix)}", flat) for f in forms)
 

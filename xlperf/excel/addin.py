@@ -11,9 +11,7 @@ Run ``python -m xlperf.excel.addin OUTPUT_DIR`` to build both files.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -228,25 +226,16 @@ def _rels(rels: list[tuple[str, str, str]]) -> str:
 
 
 def _write_zip_atomic(output: Path, parts: Mapping[str, bytes]) -> Path:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w") as zf:
-                # Sorted names ("[Content_Types].xml" sorts first) and fixed metadata: reproducible bytes.
-                for name in sorted(parts):
-                    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.create_system = 0
-                    info.external_attr = 0
-                    zf.writestr(info, parts[name], compresslevel=9)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from xlperf.files import atomic_path
+
+    with atomic_path(output, plain_errors=True) as tmp, tmp.open("wb") as fh, zipfile.ZipFile(fh, "w") as zf:
+        # Sorted names ("[Content_Types].xml" sorts first) and fixed metadata: reproducible bytes.
+        for name in sorted(parts):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0
+            zf.writestr(info, parts[name], compresslevel=9)
     return output
 
 

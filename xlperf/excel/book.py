@@ -22,7 +22,6 @@ What xlwings does not return is restored from the layout:
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -32,14 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
-from xlperf.core.quantity import normalise_text
 from xlperf.workbook import layout as L
+from xlperf.workbook.cells import excel_text
 
 __all__ = [
     "EXEC_RATE_FORMULA",
@@ -85,11 +83,9 @@ class BookSnapshot:
         """SHA-256 of the saved file (what 导出报送包 would read); a note when there is none."""
         if self.path is None:
             return "（未保存的工作簿）"
-        h = hashlib.sha256()
-        with self.path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
+        from xlperf.files import sha256_file
+
+        return sha256_file(self.path)
 
 
 def is_remote(book: Any) -> bool:
@@ -141,7 +137,7 @@ def _to_2d(value: Any) -> list[list[Any]]:
 def _store(cell: Any, value: Any) -> None:
     """Put a value into an openpyxl cell as data, never as a formula."""
     if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = excel_text(value)
         if cell.value.startswith("="):
             cell.data_type = "s"
     elif isinstance(value, datetime | date | int | float | bool):
@@ -273,14 +269,13 @@ def table_columns(snap: BookSnapshot, spec: L.TableSheet) -> tuple[str, int, int
         return None
     ws = snap.workbook[sheet]
     by_header: dict[str, int] = {}
-    wanted = {normalise_text(c.header): c.header for c in spec.columns}
     for col in range(min_col, max_col + 1):
         text = ws.cell(row=min_row, column=col).value
         if text is None:
             continue
-        key = normalise_text(str(text))
-        if key in wanted:
-            by_header.setdefault(wanted[key], col)
+        named = spec.column_named(str(text))  # the V13 column spelled with any framework's threshold
+        if named is not None:
+            by_header.setdefault(named.header, col)
     return sheet, min_row, min_row + 1, max_row, by_header
 
 

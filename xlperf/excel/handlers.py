@@ -28,7 +28,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
@@ -36,6 +35,7 @@ from xlperf.core.errors import XlperfError
 from xlperf.excel.book import BookSnapshot, found_tables, is_remote, snapshot
 from xlperf.excel.registry import BUTTONS, UDFS
 from xlperf.workbook import layout as L
+from xlperf.workbook.cells import MAX_CELL_TEXT, MAX_EXACT_DIGITS, excel_text
 
 __all__ = [
     "HANDLERS",
@@ -51,8 +51,6 @@ __all__ = [
 MAX_ADDRESS = 255  # Excel refuses a Range("…") address string longer than this
 MAX_SET_COLORS = 10_000  # cells per Range.set_colors call (xlwings limit)
 MAX_ALERT = 900  # keep a message box readable (MsgBox shows at most ~1024 characters)
-MAX_CELL_TEXT = 32767
-_EXCEL_MAX_DIGITS = 15
 
 FONT_NAME = "宋体"
 TITLE_SIZE = 14
@@ -91,7 +89,7 @@ def cell_text(text: str) -> str:
     the rest as text (and hides the apostrophe), so text that Excel could read as anything else
     gets one. Control characters Excel refuses are dropped; the length is capped at Excel's limit.
     """
-    clean = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
+    clean = excel_text(text)
     stripped = clean.lstrip()
     if not stripped:
         return clean
@@ -109,7 +107,7 @@ def _excel(value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Decimal):
-        if len(value.as_tuple().digits) > _EXCEL_MAX_DIGITS:
+        if len(value.as_tuple().digits) > MAX_EXACT_DIGITS:
             return cell_text(format(value, "f"))  # as openpyxl's writer: exact digits stay text
         return float(value)
     if isinstance(value, str):
@@ -662,7 +660,7 @@ def help_text() -> str:
 
 
 def help_(book: Any) -> Outcome:
-    """帮助."""
+    """The 帮助 button: every button and worksheet function with its help text."""
     return Outcome(help_text())
 
 

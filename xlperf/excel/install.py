@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from xlperf.core.errors import XlperfError
+from xlperf.files import atomic_path, atomic_write_bytes
 
 __all__ = [
     "CONF_NAME",
@@ -165,26 +166,12 @@ def _write_conf(path: Path, lines: list[str], encoding: str, newline: str) -> No
 
 
 def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data, plain_errors=True)  # install() explains an OSError (Excel holding the file)
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_path(target, plain_errors=True) as tmp:
         shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _xlwings_applescript() -> Path:

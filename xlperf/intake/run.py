@@ -16,7 +16,6 @@ takes the message in again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from xlperf.batch import Outcome, fill_scored
-from xlperf.files import OutputError, atomic_write_bytes, atomic_write_text
+from xlperf.files import OutputError, atomic_write_bytes, atomic_write_text, sha256_bytes
 from xlperf.intake.ledger import Entry, Ledger
 from xlperf.intake.sources import MAX_MESSAGE_MB, RawMessage, Source, SourceError
 from xlperf.intake.verify import (
@@ -88,7 +87,7 @@ def _received(parsed: Parsed, raw: RawMessage) -> datetime:
 
 
 def _message_id(parsed: Parsed, data: bytes) -> str:
-    return parsed.message_id or f"<无 Message-ID:{hashlib.sha256(data).hexdigest()[:32]}>"
+    return parsed.message_id or f"<无 Message-ID:{sha256_bytes(data)[:32]}>"
 
 
 def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) -> Taken:
@@ -100,7 +99,7 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) 
     if ledger.has(key):
         return Taken(raw.source, SKIPPED, "此前已收下（同一 Message-ID 与报送包），未重复收取", key=key)
     received = _received(parsed, raw)
-    ident = hashlib.sha256(key.encode()).hexdigest()[:8]
+    ident = sha256_bytes(key.encode())[:8]
     stamp = f"{received:%Y%m%d-%H%M%S}_{ident}"
     tmp = out_dir / f".收件-{ident}-{uuid.uuid4().hex[:6]}.tmp"
     tmp.mkdir(parents=True)

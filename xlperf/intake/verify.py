@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +27,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from xlperf.files import sha256_bytes
 from xlperf.submission.package import MANIFEST_SUFFIX, PACKAGE_SCHEMA, safe_filename
 
 VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION = "有效", "文件与清单不符", "得分与重算不符", "无法读取", "不是报送邮件"
@@ -44,7 +44,7 @@ class Attachment:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return sha256_bytes(self.data)
 
 
 @dataclass
@@ -136,7 +136,7 @@ def _is_manifest(att: Attachment) -> bool:
 
 def package_hash(parsed: Parsed, raw: bytes) -> str:
     """The identity of what was sent: the manifest's SHA-256 (or the whole message's, for other mail)."""
-    return parsed.manifest.sha256 if parsed.manifest is not None else hashlib.sha256(raw).hexdigest()
+    return parsed.manifest.sha256 if parsed.manifest is not None else sha256_bytes(raw)
 
 
 @dataclass

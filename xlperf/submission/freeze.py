@@ -23,19 +23,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from lxml import etree
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.formula import Tokenizer
 from openpyxl.formula.tokenizer import Token
 from openpyxl.packaging.custom import BoolProperty, StringProperty
-from openpyxl.styles import Protection
-from openpyxl.utils.cell import coordinate_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.cell import coordinate_from_string, get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.protection import SheetProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf import __version__
@@ -44,7 +43,7 @@ from xlperf.core.framework import Framework
 from xlperf.core.quantity import normalise_text
 from xlperf.core.result import Result
 from xlperf.workbook import layout as L
-from xlperf.workbook.cells import put_text
+from xlperf.workbook.ooxml import Book, Package, SheetXml, Styles, local, make_plain_workbook, q, styles_part
 
 ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")
 UDF_PREFIX = "XLPERF_"
@@ -142,15 +141,15 @@ class FreezeProvenance:
 # ------------------------------------------------------------------------------------- freeze
 
 
-def freeze_workbook(
+def plan_freeze(
     wb: Workbook,
     result: Result,
     source: Any,
-    provenance: FreezeProvenance,
     *,
     cached: Callable[[], Workbook | None] | None = None,
-) -> FreezeReport:
-    """Turn ``wb`` (already holding 评分汇总/校验结果/自评报告) into the 报送 version, in place.
+) -> tuple[FreezeReport, list[tuple[str, str, Any]]]:
+    """What freezing changes, computed on the clerk's workbook ``wb`` (openpyxl, read only): every
+    formula or error cell with its new value, and the defined names to drop.
 
     ``source`` is the reader's ``SourceMap`` (evaluation row → sheet row); ``cached`` returns the
     same workbook opened with ``data_only=True`` (asked for only when a formula cannot be computed).
@@ -168,8 +167,15 @@ def freeze_workbook(
             return None
         return book[sheet][coord].value
 
-    writes: list[tuple[Cell, Any, FrozenCell]] = []
+    writes: list[tuple[str, str, Any]] = []
+
+    def write(ws: Worksheet, cell: Cell, value: Any, frozen: FrozenCell) -> None:
+        writes.append((ws.title, cell.coordinate, value))
+        report.cells.append(frozen)
+
     for ws in wb.worksheets:
+        if ws.title in L.OUTPUT_SHEETS:
+            continue  # rebuilt from the result: values only
         for row in existing_rows(ws):
             for cell in row:
                 if isinstance(cell, MergedCell):
@@ -179,25 +185,101 @@ def freeze_workbook(
                     text = formula_text(cell.value)
                     if key in fixed:
                         value, note = fixed[key]
-                        writes.append((cell, value, FrozenCell(ws.title, cell.coordinate, text, "core", value, note)))
+                        write(ws, cell, value, FrozenCell(ws.title, cell.coordinate, text, "core", value, note))
                         continue
-                    writes.append((cell, *_freeze_one(evaluator, ws, cell, text, cached_value)))
+                    write(ws, cell, *_freeze_one(evaluator, ws, cell, text, cached_value))
                 elif cell.data_type == "e" or (isinstance(cell.value, str) and cell.value in ERROR_CODES
                                                and cell.data_type != "s"):
-                    writes.append((cell, None, FrozenCell(ws.title, cell.coordinate, "", "blanked", None,
-                                                          f"错误值 {cell.value} 已清空")))
+                    write(ws, cell, None, FrozenCell(ws.title, cell.coordinate, "", "blanked", None,
+                                                     f"错误值 {cell.value} 已清空"))
                 elif key in fixed and fixed[key][1] == NOTE_COMPLETION and fixed[key][0] != cell.value:
                     value, note = fixed[key]  # the 完成率 column is the core's, whatever a clerk typed there
-                    writes.append((cell, value, FrozenCell(ws.title, cell.coordinate, "", "core", value, note)))
-    # write only after everything was computed: evaluation reads the original cells
-    for cell, value, frozen in writes:
-        _store(cell, value)
-        report.cells.append(frozen)
-    report.removed_names = _clean_defined_names(wb)
-    _strip_active_content(wb)
-    _protect_all(wb)
-    _write_provenance(wb, result, provenance)
-    return report
+                    write(ws, cell, value, FrozenCell(ws.title, cell.coordinate, "", "core", value, note))
+    report.removed_names = _names_to_remove(wb)
+    return report, writes
+
+
+def freeze_package(pkg: Package, writes: list[tuple[str, str, Any]], report: FreezeReport, result: Result,
+                   prov: FreezeProvenance) -> None:
+    """Turn a scored package into the 报送 version: the planned values instead of formulas, no
+    calculation chain, no macros or links to other files, every sheet protected and every cell
+    locked, the provenance in the document properties and on the hidden sheet. Parts freezing
+    does not concern (pictures, charts, extensions) stay byte for byte."""
+    book = Book(pkg)
+    refs = {s.name: s for s in book.sheets()}
+    sheets: dict[str, SheetXml] = {}
+
+    def sheet(name: str) -> SheetXml:
+        if name not in sheets:
+            sheets[name] = SheetXml(pkg.xml(refs[name].part))
+        return sheets[name]
+
+    for name, coord, value in writes:
+        if name in refs:
+            store_value(sheet(name), coord, value)
+    make_plain_workbook(book)
+    for rel in pkg.rels(book.part):
+        if rel.type.endswith(("/calcChain", "/externalLink")):
+            pkg.remove_rel(book.part, rel.id)
+            pkg.remove_tree(pkg.target(book.part, rel), set())
+    root = book.edit()
+    for el in root.findall(q("externalReferences")):
+        root.remove(el)
+    order = [s.name for s in book.sheets()]
+    for el in book.defined_names():
+        local_id = el.get("localSheetId")
+        label = el.get("name", "") if local_id is None else f"{order[int(local_id)]}!{el.get('name', '')}"
+        if label in report.removed_names:
+            el.getparent().remove(el)
+    for name in order:
+        protection = etree.Element(q("sheetProtection", sheet(name).ns), sheet="1", formatColumns="0",
+                                   formatRows="0", autoFilter="0", sort="0")
+        sheet(name).put_child(protection)  # a fresh record: any password of the input is dropped
+        sheet(name).refresh_dimension()
+    styles = Styles(pkg, styles_part(pkg, book))
+    unlocked = [lock for xf in styles.items("cellXfs") for lock in xf
+                if local(lock) == "protection" and lock.get("locked") in ("0", "false")]
+    if unlocked:
+        styles.edit()
+        for xf in styles.items("cellXfs"):
+            for lock in xf:
+                if local(lock) == "protection":
+                    lock.attrib.pop("locked", None)  # locked is the default
+    _document_properties(pkg, result, prov)
+    _hidden_provenance(pkg, book, sheet, prov)
+
+
+def store_value(sheet: SheetXml, coord: str, value: Any) -> None:
+    """A frozen value in a cell: numbers as numbers, text always as text (never a formula)."""
+    from openpyxl.utils.datetime import to_excel
+
+    cell = sheet.cell(coord, create=True)
+    assert cell is not None
+    for child in list(cell):
+        if local(child) in ("f", "v", "is"):
+            cell.remove(child)
+    cell.attrib.pop("t", None)
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
+        sheet.set_text(coord, value)
+        return
+    v = etree.SubElement(cell, q("v", sheet.ns))
+    if isinstance(value, bool):
+        cell.set("t", "b")
+        v.text = "1" if value else "0"
+    elif isinstance(value, datetime | date | time):
+        v.text = repr(float(to_excel(value)))
+    else:
+        v.text = _number_text(value)
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and not (value.is_integer() and abs(value) < 1e15):
+        return repr(value)
+    return str(int(value))
 
 
 def formula_text(value: Any) -> str:
@@ -239,22 +321,6 @@ def looks_like_text(formula: str) -> bool:
     """
     outside = re.sub(r'"(?:[^"]|"")*"', "", formula)
     return any(ch in outside for ch in "（）：，；。、“”")
-
-
-def _store(cell: Cell, value: Any) -> None:
-    """Write a frozen value: numbers as numbers, text always as text (never a formula)."""
-    cell.value = None
-    cell.data_type = "n"
-    if value is None or value == "":
-        return
-    if isinstance(value, str):
-        put_text(cell, value)
-    elif isinstance(value, bool):
-        cell.value = value
-    elif isinstance(value, Decimal):
-        cell.value = float(value)
-    else:
-        cell.value = value
 
 
 # --------------------------------------------------------------------- values from the core
@@ -342,51 +408,38 @@ def _mean_cell(wb: Workbook) -> tuple[str, str] | None:
 # ---------------------------------------------------------------------- workbook-level parts
 
 
-def _clean_defined_names(wb: Workbook) -> list[str]:
-    """Drop names whose definition calls a function (an xlperf UDF would be #NAME? elsewhere)."""
-    removed: list[str] = []
-
+def _names_to_remove(wb: Workbook) -> list[str]:
+    """Names whose definition calls a function (an xlperf UDF would be #NAME? elsewhere), as
+    ``name`` or ``sheet!name`` for a sheet's own names."""
     def bad(defn: DefinedName) -> bool:
         text = str(defn.attr_text or "")
         return "(" in text and (UDF_PREFIX in text.upper() or "[" in text)
 
-    for name, defn in list(wb.defined_names.items()):
-        if bad(defn):
-            del wb.defined_names[name]
-            removed.append(name)
+    removed = [name for name, defn in wb.defined_names.items() if bad(defn)]
     for ws in wb.worksheets:
-        for name, defn in list(ws.defined_names.items()):
-            if bad(defn):
-                del ws.defined_names[name]
-                removed.append(f"{ws.title}!{name}")
+        removed += [f"{ws.title}!{name}" for name, defn in ws.defined_names.items() if bad(defn)]
     return removed
 
 
-def _strip_active_content(wb: Workbook) -> None:
-    """No macros, no links to other files: a plain .xlsx."""
-    wb.vba_archive = None
-    wb.is_template = False
-    wb.template = False
-    if hasattr(wb, "_external_links"):
-        wb._external_links = []
+CORE_PART = "docProps/core.xml"
+CUSTOM_PART = "docProps/custom.xml"
+CORE_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
+CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+CORE_CT = "application/vnd.openxmlformats-package.core-properties+xml"
+CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 
 
-def _protect_all(wb: Workbook) -> None:
-    """Protect every sheet without a password and lock every cell: the 报送 version is read-only."""
-    locked = Protection(locked=True)
-    for ws in wb.worksheets:
-        for row in existing_rows(ws):
-            for cell in row:
-                if not isinstance(cell, MergedCell) and cell.protection is not None and not cell.protection.locked:
-                    cell.protection = locked
-        # a fresh protection record: any password (legacy or SHA-512 hash) of the input is dropped
-        ws.protection = SheetProtection(sheet=True, formatColumns=False, formatRows=False,
-                                        autoFilter=False, sort=False)
+def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -> None:
+    """Title, status and provenance in docProps/core.xml and docProps/custom.xml (openpyxl's
+    models serialise them; the parts are created when the input had none)."""
+    from openpyxl.packaging.core import DocumentProperties
+    from openpyxl.packaging.custom import CustomPropertyList
+    from openpyxl.xml.functions import fromstring, tostring
 
-
-def _write_provenance(wb: Workbook, result: Result, prov: FreezeProvenance) -> None:
+    core_rel = next((r for r in pkg.rels("") if r.type == CORE_REL), None)
+    core_part = pkg.target("", core_rel) if core_rel else CORE_PART
+    props = DocumentProperties.from_tree(fromstring(pkg.raw[core_part])) if core_part in pkg.raw else DocumentProperties()
     dep = result.evaluation.department
-    props = wb.properties
     props.title = f"{dep.name} {dep.year or ''} 年度部门整体支出绩效自评（报送版）"
     props.subject = "部门整体支出绩效自评"
     props.category = "部门整体支出绩效自评"
@@ -406,8 +459,15 @@ def _write_provenance(wb: Workbook, result: Result, prov: FreezeProvenance) -> N
     if prov.forced:
         lines.append(f"强制报送原因：{prov.forced_reason}")
     props.description = "\n".join(lines)
+    pkg.put(core_part, tostring(props.to_tree()), CORE_CT)
+    if core_rel is None:
+        pkg.add_rel("", CORE_REL, core_part)
 
-    custom: list[Any] = [
+    custom_rel = next((r for r in pkg.rels("") if r.type == CUSTOM_REL), None)
+    custom_part = pkg.target("", custom_rel) if custom_rel else CUSTOM_PART
+    custom = (CustomPropertyList.from_tree(fromstring(pkg.raw[custom_part])) if custom_part in pkg.raw
+              else CustomPropertyList())
+    values: list[Any] = [
         StringProperty(name="xlperf.tool_version", value=prov.tool_version),
         StringProperty(name="xlperf.core.framework", value=prov.framework),
         StringProperty(name="xlperf.input_name", value=prov.input_name),
@@ -419,27 +479,42 @@ def _write_provenance(wb: Workbook, result: Result, prov: FreezeProvenance) -> N
         StringProperty(name="xlperf.total", value=f"{result.total}"),
         StringProperty(name="xlperf.rating", value=result.rating),
     ]
-    for prop in custom:
-        if prop.name in wb.custom_doc_props.names:
-            del wb.custom_doc_props[prop.name]
-        wb.custom_doc_props.append(prop)
+    for prop in values:
+        if prop.name in custom.names:
+            del custom[prop.name]
+        custom.append(prop)
+    pkg.put(custom_part, tostring(custom.to_tree()), CUSTOM_CT)
+    if custom_rel is None:
+        pkg.add_rel("", CUSTOM_REL, custom_part)
 
-    ws = wb[L.HIDDEN] if L.HIDDEN in wb.sheetnames else wb.create_sheet(L.HIDDEN)
-    anchor = _name_cell(wb, "xp_framework")
-    value_col = ws[anchor[1]].column if anchor is not None and anchor[0] == ws.title else 2
+
+def _hidden_provenance(pkg: Package, book: Book, sheet: Callable[[str], SheetXml], prov: FreezeProvenance) -> None:
+    """The freeze rows under the scoring provenance on the hidden sheet, each with its name."""
+    from openpyxl.utils.cell import column_index_from_string
+
+    if book.sheet(L.HIDDEN) is None:
+        return
+    anchor = book.name_cell("xp_framework")
+    value_col = column_index_from_string(re.sub(r"\d", "", anchor[1])) if anchor and anchor[0] == L.HIDDEN else 2
     label_col = max(1, value_col - 1)
-    last = max((c.row for col in ws.iter_cols(min_col=label_col, max_col=value_col) for c in col
-                if c.value is not None), default=1)
-    rows = prov.rows()
-    for offset, (name, label, value) in enumerate(rows, start=1):
+    hidden = sheet(L.HIDDEN)
+    last = 1
+    for r, row in hidden.rows().items():
+        for c in row:
+            ref = re.sub(r"\d", "", c.get("r", ""))
+            if ref and column_index_from_string(ref) in (label_col, value_col) and len(c):
+                last = max(last, r)
+    for offset, (name, label, value) in enumerate(prov.rows(), start=1):
         r = last + offset
-        if (existing := _name_cell(wb, name)) is not None and existing[0] == ws.title:
-            r = ws[existing[1]].row
-        ws.cell(row=r, column=label_col, value=label)
-        put_text(ws.cell(row=r, column=value_col), value)
-        ref = f"'{ws.title}'!${get_column_letter(value_col)}${r}"
-        wb.defined_names[name] = DefinedName(name, attr_text=ref)
-    ws.sheet_state = "hidden"
+        existing = book.name_cell(name)
+        if existing is not None and existing[0] == L.HIDDEN:
+            r = int(re.sub(r"\D", "", existing[1]))
+        hidden.set_text(f"{get_column_letter(label_col)}{r}", label)
+        hidden.set_text(f"{get_column_letter(value_col)}{r}", value)
+        book.add_defined_name(name, f"{quote_sheetname(L.HIDDEN)}!${get_column_letter(value_col)}${r}")
+    hidden_ref = book.sheet(L.HIDDEN)
+    assert hidden_ref is not None
+    hidden_ref.element.set("state", "hidden")
 
 
 # ------------------------------------------------------------------------------- evaluation

@@ -169,7 +169,7 @@ def write_eml(msg: EmailMessage, path: Path, *, draft: bool = True) -> Path:
     if draft:
         data = b"X-Unsent: 1\r\n" + data
     atomic_write_bytes(Path(path), data)
-    logger.info("邮件草稿已写入 {}", path)
+    logger.info("mail draft written to {}", path)
     return Path(path)
 
 
@@ -297,10 +297,10 @@ def send_bytes(
     phase = "connect"
     where = settings.address
     logger.info(
-        "连接邮件服务器 {}（{}{}）",
+        "connecting to mail server {} ({}{})",
         where,
         settings.security,
-        f"，用户 {settings.user}" if settings.user else "",
+        f", user {settings.user}" if settings.user else "",
     )
     client: smtplib.SMTP | None = None
     reply = ""
@@ -362,7 +362,7 @@ def send_bytes(
         logger.warning("发送失败（{}）：{}", error.kind, error.message)
         raise error from None
     _close(client, quit_=True)
-    logger.info("邮件已发送到 {}（{} 字节，服务器答复 {}）", ", ".join(recipients), len(data), reply)
+    logger.info("mail sent to {} ({} bytes, server replied {})", ", ".join(recipients), len(data), reply)
 
 
 def _envelope_commands(client: smtplib.SMTP, sender: str, recipients: Sequence[str], size: int) -> None:
@@ -390,7 +390,7 @@ def _close(client: smtplib.SMTP | None, *, quit_: bool) -> None:
         if quit_:
             client.quit()
     except Exception as exc:  # slow or dropped QUIT after a 250: the mail is delivered
-        logger.info("发送后 QUIT 未正常完成（{}），不影响已发送的邮件", exc)
+        logger.info("QUIT after sending did not complete ({}); the mail was already accepted", exc)
     finally:
         with contextlib.suppress(Exception):  # closing a dead socket
             client.close()

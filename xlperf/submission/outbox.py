@@ -1,6 +1,6 @@
 """The outbox: every message is written to disk before any attempt to send it.
 
-Layout of the outbox folder (default ``platformdirs.user_data_dir("xlperf")/outbox``)::
+Layout of the outbox folder (default ``xlperf.paths.data_dir()/outbox``, which honours ``$XLPERF_HOME``)::
 
     <id>.eml        the exact bytes that are (re)sent (one Message-ID per mail, forever)
     <id>.json       {id, created, status, attempts, last_error, last_error_kind, to, sender,
@@ -37,7 +37,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from loguru import logger
 
 from xlperf.files import LockBusy, OutputError, atomic_write_bytes, hold_lock
@@ -48,8 +47,10 @@ Status = Literal["pending", "sent", "failed", "sending", "uncertain"]
 
 
 def default_outbox_dir() -> Path:
-    """``platformdirs.user_data_dir("xlperf")/outbox``."""
-    return Path(platformdirs.user_data_dir("xlperf", appauthor=False)) / "outbox"
+    """``data_dir()/outbox``: the one data folder (:mod:`xlperf.paths`, ``$XLPERF_HOME`` when set)."""
+    from xlperf.paths import data_dir
+
+    return data_dir() / "outbox"
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Outbox:
         )
         atomic_write_bytes(item.eml_path, message_bytes(msg))
         self._write_status(item)
-        logger.info("邮件已放入发件箱 {}（{}）", item.id, self.root)
+        logger.info("mail {} queued in the outbox ({})", item.id, self.root)
         return item
 
     def submit(self, msg: EmailMessage, settings: SmtpSettings) -> OutboxItem:
@@ -216,7 +217,7 @@ class Outbox:
         if current is None:
             raise SendError(f"发件箱中找不到邮件 {item.id}（{self.root}）。", "other")
         if current.status == "sent":
-            logger.info("邮件 {} 已于 {} 发送，不再重复发送", item.id, current.sent_at)
+            logger.info("mail {} was sent at {}; not sending it again", item.id, current.sent_at)
             return current
         if current.status == "sending":  # the process sending it died: the lock was free
             current = replace(current, status="uncertain", last_error_kind="uncertain",
@@ -257,7 +258,7 @@ class Outbox:
                     "too_large",
                 )
             data = item.eml_path.read_bytes()
-            logger.info("发送发件箱邮件 {}（第 {} 次）", item.id, attempts)
+            logger.info("sending outbox mail {} (attempt {})", item.id, attempts)
             send_bytes(data, sender=item.sender, recipients=item.to, settings=settings,
                        before_data=before_data, on_accepted=on_accepted)
         except SendError as exc:
@@ -297,7 +298,7 @@ class Outbox:
         except OSError as exc:
             logger.warning("邮件 {} 已发送，但未能归档到 {}：{}", item.id, self.sent_dir, exc)
             return
-        logger.info("邮件 {} 已发送，归档到 {}", item.id, self.sent_dir)
+        logger.info("mail {} sent, filed in {}", item.id, self.sent_dir)
 
     def _record(self, item: OutboxItem) -> None:
         """Best-effort status write: if it fails, what is on disk still errs on the safe side."""

@@ -38,11 +38,11 @@ from xlperf.core.errors import XlperfError
 from xlperf.core.findings import Finding
 from xlperf.files import (
     OutputError,
+    atomic_write,
     atomic_write_text,
     fsync_dir,
     glob_escape,
     remove_stale_temps,
-    save_workbook_atomic,
     sha256_file,
 )
 
@@ -357,7 +357,7 @@ def recover_swap(folder: Path) -> None:
     for old in olds:
         shutil.rmtree(old, ignore_errors=True)
     for tmp in remove_stale_temps(parent, folder.name, older_than=0):
-        logger.info("已删除上次中断的导出留下的临时文件夹 {}", tmp)
+        logger.info("removed the temporary folder {} left by an interrupted export", tmp)
 
 
 def _mtime(path: Path) -> float:
@@ -410,32 +410,38 @@ def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
 
 def _write_frozen(loaded: Any, result: Result, out: Path, created: str, operator: str,
                   reason: str) -> tuple[Path, FreezeReport]:
-    from xlperf.submission.freeze import FreezeProvenance, freeze_workbook
+    """The 报送 workbook: the scored package (the clerk's parts kept byte for byte), frozen. The
+    formulas are evaluated on the clerk's workbook as openpyxl reads it; only the package is written."""
+    from xlperf.submission.freeze import FreezeProvenance, freeze_package, plan_freeze
     from xlperf.workbook.reader import read_book
-    from xlperf.workbook.template import build_workbook
-    from xlperf.workbook.writer import Provenance, write_results
+    from xlperf.workbook.template import build_workbook, workbook_bytes
+    from xlperf.workbook.writer import Provenance, scored_package
 
-    if loaded.workbook is not None:
+    if loaded.source is not None:
         wb, source = loaded.workbook, loaded.source
+        data = getattr(loaded, "data", None) or loaded.path.read_bytes()
     else:  # JSON input: the standard workbook holding the evaluation
         wb = build_workbook(result.framework, result.evaluation)
         source = read_book(wb)[2]
-    write_results(wb, result, source, Provenance(result.framework.id, loaded.sha256, created))
+        data = workbook_bytes(wb)
+    pkg = scored_package(data, result, Provenance(result.framework.id, loaded.sha256, created))
 
     def cached() -> Any:
-        if loaded.workbook is None:
+        if loaded.source is None:
             return None
         import warnings
+        from io import BytesIO
 
         import openpyxl
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(loaded.path, data_only=True)
+            return openpyxl.load_workbook(BytesIO(data), data_only=True)
 
     prov = FreezeProvenance(result.framework.id, loaded.path.name, loaded.sha256, created, operator, reason)
-    report = freeze_workbook(wb, result, source, prov, cached=cached)
-    save_workbook_atomic(wb, out)
+    report, writes = plan_freeze(wb, result, source, cached=cached)
+    freeze_package(pkg, writes, report, result, prov)
+    atomic_write(out, pkg.write_to)
     return out, report
 
 
@@ -515,10 +521,9 @@ def package_message_id(package: PackageResult, sender: str = "") -> str:
 
 def default_outbox() -> Outbox:
     """``Outbox(<data dir>/outbox)``; the data dir honours ``$XLPERF_HOME``."""
-    from xlperf.paths import data_dir
-    from xlperf.submission.outbox import Outbox
+    from xlperf.submission.outbox import Outbox, default_outbox_dir
 
-    return Outbox(data_dir() / "outbox")
+    return Outbox(default_outbox_dir())
 
 
 def resolve(settings_options: Mapping[str, Any] | None, env: Mapping[str, str] | None = None,

@@ -128,7 +128,7 @@ def keyring_password(user: str) -> str | None:
 
         return cast(str | None, keyring.get_password(KEYRING_SERVICE, user))
     except Exception as exc:  # keyring.errors.KeyringError, backend import errors, D-Bus errors …
-        logger.debug("系统钥匙串不可用（{}）", type(exc).__name__)
+        logger.debug("system keyring unavailable ({})", type(exc).__name__)
         return None
 
 
@@ -258,7 +258,7 @@ def resolve_settings(
         verify_tls=verify_tls,
         cafile=cafile,
     )
-    logger.debug("SMTP 设置：{}", settings)
+    logger.debug("SMTP settings: {}", settings)
     return settings, []
 
 

@@ -8,13 +8,20 @@ from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
-MAX_CELL_TEXT = 32767  # Excel's limit per cell
+# Excel's own limits: the one place xlperf writes them (the writer, the add-in, the summary, printing)
+MAX_CELL_TEXT = 32767  # characters per cell
 MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits; longer numbers are stored as text
+MAX_ROW_HEIGHT = 409.0  # points: a taller row is refused (and longer text scrolls in the cell)
+
+
+def excel_text(text: str) -> str:
+    """``text`` as a cell can hold it: without the control characters Excel refuses, cut to ``MAX_CELL_TEXT``."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
 
 
 def put_text(cell: Cell, text: str) -> None:
     """Store text as text, even when it starts with = + - @ or reads like an error value."""
-    clean = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
+    clean = excel_text(text)
     cell.value = clean
     # openpyxl would otherwise store "=…" as a formula and "#NUM!"-like text as an error value
     cell.data_type = "s"

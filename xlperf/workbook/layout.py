@@ -8,8 +8,16 @@ position of a table on its sheet may change; the names and header texts are the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from xlperf.core.framework import EXCESS_LABEL, CompletionSpec, excess_label
+from xlperf.core.quantity import normalise_text
+
+if TYPE_CHECKING:
+    from xlperf.core.framework import Framework
 
 # ---------------------------------------------------------------------- sheet names
 README = "填表说明"
@@ -69,10 +77,17 @@ class Column:
     width: float = 12
     help: str = ""
     percent: bool = False  # a rate in percent: stored as a fraction in a percent-formatted cell
+    #: other header texts (normalised) that name this column: the V13 column as any framework spells it
+    spelled: re.Pattern[str] | None = None
 
     @property
     def is_input(self) -> bool:
         return self.kind not in ("fixed", "formula")
+
+    def matches(self, text: str) -> bool:
+        """Whether a header cell's text names this column (compared as :func:`normalise_text` leaves it)."""
+        key = normalise_text(text)
+        return key == normalise_text(self.header) or (self.spelled is not None and bool(self.spelled.fullmatch(key)))
 
 
 @dataclass(frozen=True)
@@ -89,6 +104,10 @@ class TableSheet:
 
     def column(self, attr: str) -> Column:
         return next(c for c in self.columns if c.attr == attr)
+
+    def column_named(self, text: str) -> Column | None:
+        """The column a header cell's text names, if any."""
+        return next((c for c in self.columns if c.matches(text)), None)
 
 
 BASIC_SHEET = FieldSheet(
@@ -179,8 +198,26 @@ _INDICATOR_COLUMNS = (
     Column("手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由（V43）", percent=True),
     Column("调整理由", "override_reason", "longtext", 20),
     Column("未达标原因", "shortfall_reason", "longtext", 28, "完成率低于100%时必填（V12）"),
-    Column("完成率在150%以上的原因", "excess_reason", "longtext", 28, "完成率在150%以上时必填（V13）"),
 )
+
+# The V13 column's header is framework data (completion.excess_threshold): the template writes the
+# framework's own spelling; a reader accepts it spelled with any threshold, so a workbook made for
+# another framework (or before the framework changed) still reads. The static tables below carry the
+# framework model's default threshold; :func:`table_for` gives a framework's own.
+_EXCESS_SPELLED = re.compile(re.escape(normalise_text(EXCESS_LABEL)).replace(re.escape("{}"), r"\d+(?:\.\d+)?"))
+
+
+def _excess_column(threshold: Decimal) -> Column:
+    label = excess_label(threshold)
+    return Column(label, "excess_reason", "longtext", 28, f"{label.removesuffix('的原因')}时必填（V13）",
+                  spelled=_EXCESS_SPELLED)
+
+
+def _indicator_columns(threshold: Decimal) -> tuple[Column, ...]:
+    return (*_INDICATOR_COLUMNS, _excess_column(threshold))
+
+
+_DEFAULT_EXCESS: Decimal = CompletionSpec.model_fields["excess_threshold"].default
 
 TASKS_TABLE = TableSheet(
     TASKS, "tbl_tasks", "tasks",
@@ -193,12 +230,12 @@ TASKS_TABLE = TableSheet(
     8, "每行一项重点工作任务。可插入或删除行（在表格内右键 → 插入 → 表格行）。", landscape=True,
 )
 OUTPUTS_TABLE = TableSheet(
-    OUTPUTS, "tbl_outputs", "outputs", _INDICATOR_COLUMNS, 30,
+    OUTPUTS, "tbl_outputs", "outputs", _indicator_columns(_DEFAULT_EXCESS), 30,
     "每行一个产出指标。定量指标填写方向、目标值、单位和实际值；定性指标填写完成等级。完成率自动计算。",
     landscape=True,
 )
 BENEFITS_TABLE = TableSheet(
-    BENEFITS, "tbl_benefits", "benefits", _INDICATOR_COLUMNS, 12,
+    BENEFITS, "tbl_benefits", "benefits", _indicator_columns(_DEFAULT_EXCESS), 12,
     "每行一个效益指标，填法同“产出指标”。增长类目标按增长数填写（目标 7%，实际 7.1%）。",
     landscape=True,
 )
@@ -249,6 +286,18 @@ IMPROVEMENTS_TABLE = TableSheet(
 
 FIELD_SHEETS = (BASIC_SHEET, BUDGET_SHEET)
 TABLES = (TASKS_TABLE, OUTPUTS_TABLE, BENEFITS_TABLE, MONTHS_TABLE, MANAGEMENT_TABLE, PROBLEMS_TABLE, IMPROVEMENTS_TABLE)
+
+
+def table_for(table: TableSheet, fw: Framework) -> TableSheet:
+    """``table`` with its header texts as ``fw`` spells them (the V13 column of the indicator tables)."""
+    if table.path not in ("outputs", "benefits"):
+        return table
+    return replace(table, columns=_indicator_columns(fw.completion.excess_threshold))
+
+
+def tables_for(fw: Framework) -> tuple[TableSheet, ...]:
+    """Every table as the template builds it for ``fw``."""
+    return tuple(table_for(t, fw) for t in TABLES)
 
 # hidden sheet: dropdown lists (named ranges) and provenance
 LISTS = {

@@ -8,6 +8,7 @@ CJK (full-width) character as two columns the way both programs lay it out.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from collections.abc import Iterable
@@ -17,13 +18,14 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xlperf.workbook.cells import MAX_ROW_HEIGHT
+
 DEFAULT_COLUMN_WIDTH = 8.43  # Excel's width of a column nobody sized, in "0" widths of the default font
 DEFAULT_FONT_SIZE = 11.0
 UNIT_PX = 7.0  # a column width unit is one digit of Calibri 11: 7 pixels at 96 dpi
 CELL_PADDING_PX = 4.0  # the cell margins inside a column
 LINE_FACTOR = 1.45  # a line of CJK text is about 1.45 × the font size (Noto CJK, as LibreOffice prints)
 ROW_PADDING = 3.0  # points above and below the text of a row
-MAX_ROW_HEIGHT = 409.0  # Excel's limit: a taller row is refused (and longer text scrolls in the cell)
 FOOTER = "第 &P 页，共 &N 页"
 
 
@@ -32,13 +34,20 @@ def text_width(s: str, *, ambiguous_wide: bool = True) -> int:
 
     Characters of ambiguous width (① “ ” × ÷ …) are full-width in the CJK fonts a sheet prints
     with, so they count 2 too unless ``ambiguous_wide`` is false (a terminal shows them narrow)."""
-    wide = ("W", "F", "A") if ambiguous_wide else ("W", "F")
-    width = 0
-    for ch in s:
-        if unicodedata.combining(ch):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in wide else 1
-    return width
+    if s.isascii():
+        return len(s)
+    width = _char_width_wide if ambiguous_wide else _char_width_narrow
+    return sum(map(width, s))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width_wide(ch: str) -> int:
+    return 0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width_narrow(ch: str) -> int:
+    return 0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 def wrapped_lines(text: str, columns: float) -> int:
@@ -84,7 +93,7 @@ def fit_row_heights(ws: Worksheet, *, min_height: float | None = None) -> None:
         last = spans.get((r, c), c)
         width = sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, last + 1))
         size = _size(cell)
-        columns = _columns_in(width, size)
+        columns = columns_in(width, size)
         wraps = bool(cell.alignment is not None and cell.alignment.wrap_text)
         lines = wrapped_lines(_shown(cell), columns) if wraps else 1
         height = lines * size * LINE_FACTOR + ROW_PADDING
@@ -159,7 +168,7 @@ def _half_em_px(size: float) -> float:
     return size * 96 / 72 / 2
 
 
-def _columns_in(width: float, size: float) -> float:
+def columns_in(width: float, size: float) -> float:
     """Display columns of a ``size``-point font that fit in a column ``width`` units wide."""
     return (width * UNIT_PX - CELL_PADDING_PX) / _half_em_px(size)
 

@@ -281,8 +281,8 @@ class _Reader:
         self.map.add(spec.path.split(".")[0], ws.title, f"{_letter(min_col)}{min_row}")
         columns: dict[str, int] = {}
         for c in spec.columns:
-            key = normalise_text(c.header)
-            if key in headers:
+            key = next((h for h in headers if c.matches(h)), None)  # the V13 column with any threshold
+            if key is not None:
                 columns[c.header] = headers[key]
             elif c.is_input or c.attr:
                 self.findings.append(finding(
@@ -519,8 +519,8 @@ def read_book(book: Any, values_loader: Any = None) -> tuple[Evaluation, list[Fi
     data["tasks"] = [v for v in _simple_list(r, L.TASKS_TABLE)]
     completion = get_framework(framework_id).completion
     band = (completion.plausible_min, completion.plausible_max)
-    data["outputs"] = _indicator_rows(r, L.OUTPUTS_TABLE, band)
-    data["benefits"] = _indicator_rows(r, L.BENEFITS_TABLE, band)
+    data["outputs"] = _indicator_rows(r, L.table_for(L.OUTPUTS_TABLE, get_framework(framework_id)), band)
+    data["benefits"] = _indicator_rows(r, L.table_for(L.BENEFITS_TABLE, get_framework(framework_id)), band)
     months_title = _table_sheet_title(r, L.MONTHS_TABLE)
     monthly: list[Decimal | None] = [None] * 12
     month_rows = r.read_table(L.MONTHS_TABLE)

@@ -27,31 +27,17 @@ import re
 import warnings
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xlperf.core.errors import XlperfError
+from xlperf.workbook.limits import Limits  # the one definition; imported from here by the adapters
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class WorkbookReadError(XlperfError):
     """The file cannot be read as a workbook at all (exit code 2). The message is for the clerk."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what xlperf will open; each is an option of the command line."""
-
-    max_file_mb: float = 50
-    max_expanded_mb: float = 300
-    max_ratio: float = 200  # uncompressed / compressed for one part over 8 MB: far beyond any real workbook
-    max_rows: int = 100_000
-    max_cells: int = 1_000_000  # one openpyxl cell costs a few hundred bytes of memory
-    max_workbook_cells: int = 1_000_000  # all sheets together (one full sheet's worth)
-    max_merged_cells: int = 100_000  # cells covered by merged ranges, per sheet
-    max_hyperlink_cells: int = 100_000  # cells covered by hyperlinks, per sheet
 
 
 def _ole_kind(data: bytes) -> str:

@@ -69,7 +69,7 @@ def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -
     _readme_sheet(wb)
     for sheet in L.FIELD_SHEETS:
         _field_sheet(wb, sheet, evaluation)
-    for table in L.TABLES:
+    for table in L.tables_for(framework):  # header texts as this framework spells them (the V13 column)
         _table_sheet(wb, table, framework, evaluation)
     order = [*L.INPUT_SHEETS, L.HIDDEN]
     wb._sheets.sort(key=lambda ws: order.index(ws.title))
@@ -121,6 +121,15 @@ def _split_print(ws: Worksheet, table: L.TableSheet, at: str, keys: int) -> None
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Save atomically (the previous file stays whole if anything fails)."""
     return save_workbook_atomic(wb, path)
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """The package openpyxl writes for ``wb``, in memory."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------------- sheets

@@ -8,11 +8,14 @@ so that the xlwings handlers write exactly the same values in a few bulk writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
+from xml.sax.saxutils import escape
 
+from lxml import etree
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.workbook import Workbook
@@ -23,8 +26,38 @@ from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding, detail
 from xlperf.core.result import Result
 from xlperf.workbook import layout as L
-from xlperf.workbook.cells import put
-from xlperf.workbook.printing import fit_row_heights, set_page_header, setup_print
+from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
+from xlperf.workbook.ooxml import (
+    MAIN,
+    REL_TYPE,
+    WORKSHEET_CT,
+    Book,
+    Comments,
+    Package,
+    R,
+    Rel,
+    SheetRef,
+    SheetXml,
+    Styles,
+    fill_element,
+    local,
+    make_plain_workbook,
+    parse,
+    style_key,
+    styles_part,
+)
+from xlperf.workbook.printing import (
+    DEFAULT_COLUMN_WIDTH,
+    DEFAULT_FONT_SIZE,
+    FOOTER,
+    LINE_FACTOR,
+    ROW_PADDING,
+    columns_in,
+    fit_row_heights,
+    set_page_header,
+    setup_print,
+    wrapped_lines,
+)
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.template import (
     BODY_FONT,
@@ -158,7 +191,8 @@ REPORT_WIDTHS: list[float] = [88]  # LibreOffice does not shrink a one-column sh
 
 
 def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: Provenance) -> None:
-    """Rebuild the output sheets of ``wb`` and mark the flagged input cells.
+    """Rebuild the output sheets of ``wb`` and mark the flagged input cells (openpyxl model; the
+    headless path writes the package directly with :func:`scored_package`).
 
     The three output sheets come first, 评分汇总 active: the scored workbook opens on the result."""
     findings = list(result.findings)
@@ -168,25 +202,38 @@ def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: 
     for title in L.OUTPUT_SHEETS:
         if title in wb.sheetnames:
             del wb[title]
-    dep = result.evaluation.department
-    who = f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度"
-    summary = summary_rows(result, prov)
-    _fill(wb.create_sheet(L.SUMMARY, 0), summary, widths=SUMMARY_WIDTHS, landscape=False,
-          header=f"{who}　{L.SUMMARY}", merges=_summary_merges(summary, len(SUMMARY_WIDTHS)),
-          percent_cols={5: "0.00%"}, detail_percent_col=4)
-    listing = finding_rows(findings)
-    _fill(wb.create_sheet(L.FINDINGS, 1), listing, widths=FINDINGS_WIDTHS, landscape=True,
-          header=f"{who}　{L.FINDINGS}", merges=[(2, 1, len(FINDINGS_WIDTHS))], links=True)
-    _fill(wb.create_sheet(L.REPORT, 2), report_rows(result), widths=REPORT_WIDTHS, landscape=False,
-          header=f"{who}　{L.REPORT}")
+    output_sheets(wb, result, prov, set(wb.sheetnames))
     for title in L.INPUT_SHEETS:  # the clerk's pages print under the department's name too
         if title in wb.sheetnames:
-            set_page_header(wb[title], f"{who}　{title}")
+            set_page_header(wb[title], page_header(result, title))
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = False  # one selected tab: several would open as a group
     wb.active = wb.sheetnames.index(L.SUMMARY)
     wb[L.SUMMARY].sheet_view.tabSelected = True
     _provenance(wb, prov)
+
+
+def page_header(result: Result, title: str) -> str:
+    dep = result.evaluation.department
+    return f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度　{title}"
+
+
+def output_sheets(wb: Workbook, result: Result, prov: Provenance, known_sheets: set[str]) -> None:
+    """Create 评分汇总, 校验结果 and 自评报告 as the first three sheets of ``wb`` (openpyxl model)."""
+    for i, layout in enumerate(output_layouts(result, prov, known_sheets)):
+        _fill(wb.create_sheet(layout.title, i), layout)
+
+
+def output_layouts(result: Result, prov: Provenance, known_sheets: set[str]) -> list[SheetLayout]:
+    """评分汇总, 校验结果 and 自评报告, laid out; the links of 校验结果 go to cells of ``known_sheets``."""
+    summary = summary_rows(result, prov)
+    return [
+        SheetLayout(L.SUMMARY, summary, SUMMARY_WIDTHS, False, page_header(result, L.SUMMARY),
+                    _summary_merges(summary, len(SUMMARY_WIDTHS)), percent_cols={5: "0.00%"}, detail_percent_col=4),
+        SheetLayout(L.FINDINGS, finding_rows(list(result.findings)), FINDINGS_WIDTHS, True,
+                    page_header(result, L.FINDINGS), [(2, 1, len(FINDINGS_WIDTHS))], links=known_sheets),
+        SheetLayout(L.REPORT, report_rows(result), REPORT_WIDTHS, False, page_header(result, L.REPORT), []),
+    ]
 
 
 def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
@@ -248,59 +295,86 @@ def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
         cell.comment = comment
 
 
-def _fill(ws: Worksheet, rows: list[tuple[str, Row]], widths: list[float], landscape: bool, header: str,
-          merges: list[tuple[int, int, int]] | None = None, percent_cols: dict[int, str] | None = None,
-          links: bool = False, detail_percent_col: int | None = None) -> None:
-    """Write ``rows`` with their styles, merge the runs in ``merges``, size the rows to their
-    wrapped text and set up the page. Styles are built once per kind of cell and copied: setting
-    fonts cell by cell made openpyxl hash every style object and dominated the run time."""
+@dataclass(frozen=True)
+class SheetLayout:
+    """One output sheet as both writers lay it out (openpyxl model and package XML)."""
+
+    title: str
+    rows: list[tuple[str, Row]]
+    widths: list[float]
+    landscape: bool
+    header: str
+    merges: list[tuple[int, int, int]]
+    percent_cols: dict[int, str] | None = None
+    links: set[str] | None = None  # sheets the 位置 column may link to (校验结果 only)
+    detail_percent_col: int | None = None
+
+    @property
+    def title_rows(self) -> str | None:
+        return "3:3" if self.links is not None else None
+
+    def cells(self) -> Iterator[tuple[int, int, Any, tuple[Any, ...], str]]:
+        """(row, column, value, style key, link target) of every cell, in order."""
+        in_detail = False
+        indented = {(r, first) for r, first, _ in self.merges if first > 1}
+        percent_cols = self.percent_cols
+        for r, (style, values) in enumerate(self.rows, start=1):
+            if style == HEAD:
+                in_detail = values[:2] == ["序号", "指标名称"]
+            link_target = ""
+            if self.links is not None and style in ("error", "warning"):
+                sheet, coord = values[3], values[4]
+                if sheet and coord and sheet in self.links:
+                    link_target = f"#'{sheet}'!{coord}"
+            for c, value in enumerate(values, start=1):
+                fmt = "General"
+                if isinstance(value, Decimal | int) and not isinstance(value, bool):
+                    fmt = "0.00" if isinstance(value, Decimal) else "0"
+                if (percent_cols and not in_detail and c - 1 in percent_cols and style in (BODY, SECTION)
+                        and isinstance(value, Decimal)):
+                    fmt = percent_cols[c - 1]
+                if (in_detail and self.detail_percent_col is not None and c - 1 == self.detail_percent_col
+                        and isinstance(value, Decimal)):
+                    fmt = "0.00%"
+                is_link = bool(link_target) and c == 5
+                # headings and sequence numbers centred; a note after a number kept apart from it
+                align = ("center" if style == HEAD or (c == 1 and isinstance(value, int) and style != PAIR)
+                         else "indent" if (r, c) in indented else "")
+                key = (style, c if style in (TITLE, BIG, PAIR, "error", "warning") or style.startswith("h") else 0,
+                       fmt, is_link, align)
+                yield r, c, value, key, link_target if is_link else ""
+
+
+LINK_FONT = Font(name="宋体", size=10, color="0563C1", underline="single")
+
+
+def _fill(ws: Worksheet, layout: SheetLayout) -> None:
+    """Write the layout into an openpyxl sheet: styles built once per kind of cell and copied
+    (setting fonts cell by cell made openpyxl hash every style object), rows sized to their
+    wrapped text, the page set up."""
     from copy import copy
 
     from openpyxl.utils import get_column_letter
 
-    for i, w in enumerate(widths, start=1):
+    for i, w in enumerate(layout.widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     protos: dict[tuple[Any, ...], Any] = {}
-    link_font = Font(name="宋体", size=10, color="0563C1", underline="single")
-    in_detail = False
-    indented = {(r, first) for r, first, _ in merges or [] if first > 1}
-    for r, (style, values) in enumerate(rows, start=1):
-        if style == HEAD:
-            in_detail = values[:2] == ["序号", "指标名称"]
-        link_target = ""
-        if links and style in ("error", "warning"):
-            sheet, coord = values[3], values[4]
-            if sheet and coord and ws.parent is not None and sheet in ws.parent.sheetnames:
-                link_target = f"#'{sheet}'!{coord}"
-        for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c)
-            put(cell, value)
-            fmt = "General"
-            if isinstance(value, Decimal | int) and not isinstance(value, bool):
-                fmt = "0.00" if isinstance(value, Decimal) else "0"
-            if (percent_cols and not in_detail and c - 1 in percent_cols and style in (BODY, SECTION)
-                    and isinstance(value, Decimal)):
-                fmt = percent_cols[c - 1]
-            if in_detail and detail_percent_col is not None and c - 1 == detail_percent_col and isinstance(value, Decimal):
-                fmt = "0.00%"
-            is_link = bool(link_target) and c == 5
-            # headings and sequence numbers centred; a note after a number kept apart from it
-            align = ("center" if style == HEAD or (c == 1 and isinstance(value, int) and style != PAIR)
-                     else "indent" if (r, c) in indented else "")
-            key = (style, c if style in (TITLE, BIG, PAIR, "error", "warning") or style.startswith("h") else 0,
-                   fmt, is_link, align)
-            proto = protos.get(key)
-            if proto is not None:
-                cell._style = copy(proto)
-            else:
-                _style_cell(cell, style, c, fmt, link_font if is_link else None, align)
-                protos[key] = copy(cell._style)
-            if is_link:
-                cell.hyperlink = link_target
-    for r, first, last in merges or []:
+    for r, c, value, key, link in layout.cells():
+        cell = ws.cell(row=r, column=c)
+        put(cell, value)
+        proto = protos.get(key)
+        if proto is not None:
+            cell._style = copy(proto)
+        else:
+            style, _, fmt, is_link, align = key
+            _style_cell(cell, style, c, fmt, LINK_FONT if is_link else None, align)
+            protos[key] = copy(cell._style)
+        if link:
+            cell.hyperlink = link
+    for r, first, last in layout.merges:
         ws.merge_cells(start_row=r, start_column=first, end_row=r, end_column=last)
     fit_row_heights(ws)
-    setup_print(ws, title_rows="3:3" if links else None, landscape=landscape, header=header)
+    setup_print(ws, title_rows=layout.title_rows, landscape=layout.landscape, header=layout.header)
     ws.print_options.gridLines = False
 
 
@@ -335,3 +409,264 @@ def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None,
         cell.font = HEADER_FONT
     if link_font is not None:
         cell.font = link_font
+
+
+# ---------------------------------------------------------------------------------- package
+
+
+def scored_package(data: bytes, result: Result, prov: Provenance, *, mark: bool = True) -> Package:
+    """The clerk's workbook (``data``, an .xlsx/.xlsm package) with the output sheets: every part
+    xlperf does not change is kept byte for byte (pictures, charts, extensions, cached results).
+
+    Changed are: ``workbook.xml`` (the three sheets first, 评分汇总 active, their print titles),
+    ``styles.xml`` (the output sheets' formats appended once, equal ones reused), content types and
+    relationships, the input sheets whose cells are marked (fill, and a note by ``CHECK_AUTHOR``;
+    the marks of an earlier run removed) or whose page header or tab selection changes, and the
+    hidden sheet's provenance cells. Output sheets of an earlier run are replaced with their parts.
+    The result is a macro-free workbook (the VBA project is not carried into a ``.xlsx``)."""
+    from openpyxl.utils.cell import quote_sheetname
+
+    pkg = Package(data)
+    book = Book(pkg)
+    book.remove_sheets(L.OUTPUT_SHEETS)
+    make_plain_workbook(book)
+    known = {s.name for s in book.sheets()}
+
+    styles = Styles(pkg, styles_part(pkg, book))
+    formats = _Formats(styles)
+    for position, layout in enumerate(output_layouts(result, prov, known)):
+        part = pkg.free_name("xl/worksheets/sheet{n}.xml")
+        data, links = sheet_xml(layout, formats, selected=position == 0)
+        pkg.put(part, data, WORKSHEET_CT)
+        for rel_id, link in links:
+            pkg.add_external_rel(part, Rel(rel_id, REL_TYPE + "/hyperlink", link, True))
+        book.insert_sheet(position, layout.title, part)
+        if layout.title_rows:
+            first, last = layout.title_rows.split(":")
+            book.add_defined_name("_xlnm.Print_Titles", f"{quote_sheetname(layout.title)}!${first}:${last}", position)
+    book.activate(0)
+
+    findings = list(result.findings) if mark else []
+    notes: dict[str, dict[str, list[Finding]]] = {}
+    for f in findings:
+        if f.cell and f.sheet in L.INPUT_SHEETS:
+            notes.setdefault(f.sheet, {}).setdefault(f.cell, []).append(f)
+    error_fill = styles.add("fills", fill_element(ERROR_FILL))
+    warning_fill = styles.add("fills", fill_element(WARNING_FILL))
+    input_fill = styles.add("fills", fill_element(INPUT_FILL))
+    for ref in book.sheets()[len(L.OUTPUT_SHEETS):]:
+        _input_sheet(pkg, ref, notes.get(ref.name, {}), styles, (error_fill, warning_fill, input_fill),
+                     page_header(result, ref.name) if ref.name in L.INPUT_SHEETS else None)
+    values = {"xp_framework": prov.framework, "xp_tool_version": prov.tool_version,
+              "xp_input_sha256": prov.input_sha256, "xp_scored_at": prov.scored_at}
+    for name, value in values.items():
+        at = book.name_cell(name)
+        target = book.sheet(at[0]) if at is not None else None
+        if at is not None and target is not None:
+            SheetXml(pkg.xml(target.part)).set_text(at[1], value)
+    return pkg
+
+
+class _Formats:
+    """The cell format (index in the package's styles) of each kind of output cell, with its font
+    size and wrapping for the row heights. A kind's parts are made once per process, as openpyxl
+    would style the cell (``_style_cell``), and added to a package's styles only when no equal
+    format is there."""
+
+    _parts: ClassVar[dict[tuple[Any, ...], tuple[list[tuple[str, Any]], str, Any, float, bool]]] = {}
+
+    def __init__(self, styles: Styles) -> None:
+        self.styles = styles
+        self.known: dict[tuple[Any, ...], tuple[int, float, bool]] = {}
+
+    @classmethod
+    def _made(cls, key: tuple[Any, ...], column: int) -> tuple[list[tuple[str, Any]], str, Any, float, bool]:
+        made = cls._parts.get((key, column))
+        if made is None:
+            from openpyxl import Workbook as Scratch
+
+            cell = Scratch().active.cell(row=1, column=1)
+            style, _, fmt, is_link, align = key
+            _style_cell(cell, style, column, fmt, LINK_FONT if is_link else None, align)
+            alignment = fill_element(cell.alignment)
+            made = ([("fonts", fill_element(cell.font)), ("fills", fill_element(cell.fill)),
+                     ("borders", fill_element(cell.border))], cell.number_format,
+                    alignment if alignment.attrib else None, float(cell.font.sz or DEFAULT_FONT_SIZE),
+                    bool(cell.alignment.wrap_text))
+            cls._parts[(key, column)] = made
+        return made
+
+    def get(self, key: tuple[Any, ...], column: int) -> tuple[int, float, bool]:
+        found = self.known.get(key)
+        if found is None:
+            parts, number_format, alignment, size, wraps = self._made(key, column)
+            font, fill, border = (str(self.styles.add(kind, el)) for kind, el in parts)
+            xf = etree.Element("xf", numFmtId=str(self.styles.number_format_id(number_format)), fontId=font,
+                               fillId=fill, borderId=border, xfId="0", applyNumberFormat="1", applyFont="1",
+                               applyFill="1", applyAlignment="1")
+            if alignment is not None:
+                xf.append(alignment)
+            found = (self.styles.add("cellXfs", xf), size, wraps)
+            self.known[key] = found
+        return found
+
+
+def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool) -> tuple[bytes, list[tuple[str, str]]]:
+    """The worksheet part of one output sheet, written directly (no object model), and its
+    hyperlinks as (relationship id, target)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.header_footer import HeaderFooter
+    from openpyxl.xml.functions import tostring
+
+    widths = {i: w for i, w in enumerate(layout.widths, start=1)}
+    spans = {(r, first): last for r, first, last in layout.merges}
+    covered = {(r, c) for r, first, last in layout.merges for c in range(first + 1, last + 1)}
+    rows: dict[int, list[str]] = {}
+    heights: dict[int, float] = {}
+    links: list[tuple[str, str]] = []
+    last_col = 1
+    for r, c, value, key, link in layout.cells():
+        index, size, wraps = formats.get(key, c)
+        coord = f"{get_column_letter(c)}{r}"
+        cell, shown = _cell(coord, index, value)
+        rows.setdefault(r, []).append(cell)
+        last_col = max(last_col, c)
+        if shown is not None and (r, c) not in covered:
+            width = sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, spans.get((r, c), c) + 1))
+            lines = wrapped_lines(shown, columns_in(width, size)) if wraps else 1
+            heights[r] = max(heights.get(r, 0.0), lines * size * LINE_FACTOR + ROW_PADDING)
+        if link:
+            links.append((f"rId{len(links) + 1}", link))
+            links_at = links[-1]
+            rows.setdefault(-r, []).append(f'<hyperlink ref="{coord}" r:id="{links_at[0]}"/>')
+    out = [f'<worksheet xmlns="{MAIN}" xmlns:r="{R}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
+           f'<dimension ref="A1:{get_column_letter(last_col)}{max(len(layout.rows), 1)}"/>',
+           f"<sheetViews><sheetView{TAB_SELECTED if selected else ''} workbookViewId=\"0\"/></sheetViews>",
+           '<sheetFormatPr defaultRowHeight="15"/><cols>']
+    out += [f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in widths.items()]
+    out.append("</cols><sheetData>")
+    for r in sorted(k for k in rows if k > 0):
+        height = heights.get(r)
+        attrs = f' ht="{round(min(height, MAX_ROW_HEIGHT), 1)}" customHeight="1"' if height else ""
+        out.append(f'<row r="{r}"{attrs}>{"".join(rows[r])}</row>')
+    out.append("</sheetData>")
+    if layout.merges:
+        out.append(f'<mergeCells count="{len(layout.merges)}">')
+        out += [f'<mergeCell ref="{get_column_letter(first)}{r}:{get_column_letter(last)}{r}"/>'
+                for r, first, last in layout.merges]
+        out.append("</mergeCells>")
+    if links:
+        out.append("<hyperlinks>" + "".join(x for k in sorted(k for k in rows if k < 0) for x in rows[k])
+                   + "</hyperlinks>")
+    hf = HeaderFooter()
+    hf.oddHeader.center.text = layout.header.replace("&", "&&")
+    hf.oddHeader.center.size = 9
+    hf.oddFooter.center.text = FOOTER
+    hf.oddFooter.center.size = 9
+    out += ['<printOptions horizontalCentered="1"/>',
+            '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
+            f'<pageSetup paperSize="9" orientation="{"landscape" if layout.landscape else "portrait"}" '
+            'fitToWidth="1" fitToHeight="0"/>', tostring(hf.to_tree()).decode(), "</worksheet>"]
+    return "".join(out).encode("utf-8"), links
+
+
+TAB_SELECTED = ' tabSelected="1"'
+
+
+def _cell(coord: str, style: int, value: Any) -> tuple[str, str | None]:
+    """One cell as XML, stored as ``cells.put`` stores it, and the text it shows (None when empty)."""
+    if isinstance(value, bool):
+        value = "是" if value else "否"
+    if isinstance(value, Decimal) and len(value.as_tuple().digits) > MAX_EXACT_DIGITS:
+        value = format(value, "f")
+    if value is None:
+        return f'<c r="{coord}" s="{style}"/>', None
+    if isinstance(value, str):
+        text = excel_text(value)
+        if not text:  # as openpyxl stores an empty text: a styled cell without a value
+            return f'<c r="{coord}" s="{style}"/>', ""
+        return (f'<c r="{coord}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>',
+                text)
+    if isinstance(value, Decimal | float):
+        return f'<c r="{coord}" s="{style}" t="n"><v>{value if isinstance(value, Decimal) else repr(value)}</v></c>', \
+            f"{value:,.2f}"
+    return f'<c r="{coord}" s="{style}" t="n"><v>{int(value)}</v></c>', str(value)
+
+
+def _input_sheet(pkg: Package, ref: SheetRef, marks: dict[str, list[Finding]], styles: Styles,
+                 fills: tuple[int, int, int], header: str | None) -> None:
+    """Mark one of the clerk's sheets, touching its part only when something changes."""
+    raw = pkg.raw.get(ref.part, b"")
+    comments_before = Comments(pkg, ref.part, None).authored() if pkg.rels(ref.part) else {}
+    old = {c for c, author in comments_before.items() if author == CHECK_AUTHOR}
+    # a cell with a note of its own (the template's help, the clerk's) keeps it: its fill marks it
+    wanted = {c: fs for c, fs in marks.items() if comments_before.get(c, CHECK_AUTHOR) == CHECK_AUTHOR}
+    selected = b"tabSelected=" in raw
+    if not old and not marks and not selected and header is None:
+        return
+    # the header already there (a scored workbook scored again): nothing to parse for it
+    same = header is not None and _has_header(raw, header)
+    new_header = None
+    if header is not None and not same:
+        new_header = _header_element(SheetXml(pkg.peek(ref.part)), header)
+    if not old and not marks and not selected and new_header is None:
+        return
+    sheet = SheetXml(pkg.xml(ref.part))
+    if new_header is not None:
+        sheet.put_child(new_header)
+    for view in sheet.root.iter(f"{{{sheet.ns}}}sheetView"):
+        view.attrib.pop("tabSelected", None)
+    followers = _merge_followers(sheet)
+    error_fill, warning_fill, input_fill = fills
+    for coord in old - set(wanted):
+        cell = sheet.cell(coord)
+        if cell is not None:
+            cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=input_fill)))
+    for coord, fs in marks.items():
+        cell = sheet.cell(coord, create=coord not in followers)
+        if cell is None:
+            continue
+        fill = error_fill if any(f.is_error for f in fs) else warning_fill
+        cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=fill)))
+    if old or wanted:
+        notes = {c: "\n".join(f"[{f.code}] {f.message}" for f in fs)[:2000]
+                 for c, fs in wanted.items() if c not in followers}
+        Comments(pkg, ref.part, sheet).replace(CHECK_AUTHOR, notes)
+
+
+def _has_header(raw: bytes, text: str) -> bool:
+    start, end = raw.find(b"<oddHeader>"), raw.find(b"</oddHeader>")
+    wanted = escape(text.replace("&", "&&")).encode("utf-8")
+    return 0 <= start < end and wanted in raw[start:end]
+
+
+def _header_element(sheet: SheetXml, text: str) -> Any:
+    """The sheet's headerFooter with ``text`` as the centre header, or None when it already is."""
+    from openpyxl.worksheet.header_footer import HeaderFooter
+    from openpyxl.xml.functions import tostring
+
+    old = sheet.child("headerFooter")
+    hf = HeaderFooter.from_tree(old) if old is not None else HeaderFooter()
+    hf.oddHeader.center.text = text.replace("&", "&&")
+    hf.oddHeader.center.size = 9
+    new = parse(tostring(hf.to_tree()))
+    for el in new.iter():
+        el.tag = f"{{{sheet.ns}}}{local(el)}"
+    if old is not None and style_key(old) == style_key(new):
+        return None
+    return new
+
+
+def _merge_followers(sheet: SheetXml) -> set[str]:
+    """The cells of merged ranges other than their first (they cannot hold a value or a note)."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    out: set[str] = set()
+    merges = sheet.child("mergeCells")
+    for el in merges if merges is not None else []:
+        min_col, min_row, max_col, max_row = range_boundaries(el.get("ref", "A1"))
+        if (max_row - min_row + 1) * (max_col - min_col + 1) > 10_000:
+            continue  # a huge merge: no input cell of the layout lies inside one
+        out |= {f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1)
+                for c in range(min_col, max_col + 1)} - {f"{get_column_letter(min_col)}{min_row}"}
+    return out

@@ -149,7 +149,7 @@ def _validate_row(
             limit = fmt2(fw.completion.excess_threshold)
             out.append(finding(
                 "V13",
-                f"{where}完成率 {round2(r * 100)}%，在 {limit}% 以上，请填写“完成率在{limit}%以上的原因”（如目标设置偏低）",
+                f"{where}完成率 {round2(r * 100)}%，在 {limit}% 以上，请填写“{fw.completion.excess_label}”（如目标设置偏低）",
                 f"{path}.excess_reason",
             ))
     if (
@@ -220,9 +220,11 @@ def _plausible(where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: s
 
 
 def _numbers_with_unit(text: str, unit: str) -> set[Decimal]:
-    flat = normalise_text(text).replace(",", "")
-    return {Decimal(m.group(0)) for m in _NUMBER_IN_TEXT.finditer(flat)
-            if unit and flat[m.end():].startswith(normalise_text(unit))}
+    """The numbers in ``text`` followed by ``unit`` (linear in the text: a pasted report is long)."""
+    if not unit:
+        return set()
+    flat, tail = normalise_text(text).replace(",", ""), normalise_text(unit)
+    return {Decimal(m.group(0)) for m in _NUMBER_IN_TEXT.finditer(flat) if flat.startswith(tail, m.end())}
 
 
 def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> None:
@@ -259,8 +261,7 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
         if r is None or r < 1:
             w.body(f"未达标原因：{sentence(row.shortfall_reason) or MISSING}", "field")
         if r is not None and fw.completion.is_excess(r):
-            label = f"完成率在{format_full(fw.completion.excess_threshold)}%以上的原因"
-            w.body(f"{label}：{sentence(row.excess_reason) or MISSING}", "field")
+            w.body(f"{fw.completion.excess_label}：{sentence(row.excess_reason) or MISSING}", "field")
 
 
 def unscored_reason(w: Writer, row: IndicatorRow, scored: RowScore, at: str) -> str:

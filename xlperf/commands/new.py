@@ -1,0 +1,42 @@
+"""``xlperf new`` and ``xlperf example``: a blank standard workbook, or the built-in example filled in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from xlperf.commands.common import guard_outputs, path_option, refuse_overwrite
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("部门整体支出绩效自评表.xlsx"),
+              show_default=True, help="生成的空白自评表。")
+@click.option("--framework", "framework_id", default="guangzhou-2023", show_default=True,
+              help="评分框架编号（见 xlperf frameworks）或框架 TOML 文件路径。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def new(output: Path, framework_id: str, force: bool) -> None:
+    """生成空白的标准自评表（.xlsx，不含宏）。"""
+    from xlperf.core.framework import get_framework
+    from xlperf.workbook.template import build_workbook, save_workbook
+
+    guard_outputs([path_option(framework_id)], [("-o", output)])
+    refuse_overwrite(output, force)
+    save_workbook(build_workbook(get_framework(framework_id)), output)
+    click.echo(f"已生成空白自评表：{output}")
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("白云区科工商信局_2023.xlsx"),
+              show_default=True, help="生成的示例工作簿。")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件。")
+def example(output: Path, force: bool) -> None:
+    """生成内置示例：白云区科工商信局 2023 年自评（由公开报告逐项转录）。"""
+    from xlperf.core.framework import get_framework
+    from xlperf.examples import example_evaluation
+    from xlperf.workbook.template import build_workbook, save_workbook
+
+    refuse_overwrite(output, force)
+    ev = example_evaluation()
+    save_workbook(build_workbook(get_framework(ev.framework), ev), output)
+    click.echo(f"已生成示例工作簿：{output}")
