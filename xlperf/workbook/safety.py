@@ -339,8 +339,6 @@ def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
     """Check then open with openpyxl; return the workbook and a loader of its cached values."""
     check_file(path, limits)
     wb = load_openpyxl(path, path.name)
-    with zipfile.ZipFile(path) as zf:
-        check_drawings(zf, path.name)
     return wb, lambda: load_openpyxl(path, path.name, data_only=True)
 
 
@@ -371,110 +369,6 @@ def load_openpyxl(source: Path | bytes, name: str, *, data_only: bool = False) -
         raise WorkbookReadError(
             f"{name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
         ) from exc
-
-
-_DRAWN = re.compile(rb"<(?:\w+:)?(pic|sp|cxnSp|grpSp|graphicFrame)[\s>]")
-_CHART_REF = re.compile(rb"<(?:\w+:)?chart\s[^>]*(?:r|\w+):id=")
-_BLIP = re.compile(rb"<(?:\w+:)?blip\s[^>]*?(?:r|\w+):embed=\"([^\"]+)\"")
-
-
-def check_drawings(zf: zipfile.ZipFile, name: str) -> None:
-    """Pictures (a scanned seal) and charts must reach the scored copy and the 报送 workbook.
-
-    While those are re-saved by openpyxl, which keeps pictures Pillow can open (except WMF) and
-    charts, and drops every other drawing object (shapes, text boxes, SmartArt), whatever it would
-    drop is refused here with the sheet named, never lost silently. The rule is openpyxl's, applied
-    to the package itself, so no openpyxl load is needed.
-    """
-    try:
-        names = set(zf.namelist())
-        titles = _sheet_titles(zf, names)
-        found: dict[str, tuple[int, int, int]] = {}
-        for part, title in titles.items():
-            rels = part.rsplit("/", 1)
-            rels_name = f"{rels[0]}/_rels/{rels[1]}.rels"
-            if rels_name not in names:
-                continue
-            rels_xml = zf.read(rels_name)
-            unreadable = charts = others = 0
-            for m in re.finditer(rb'<(?:\w+:)?Relationship\b[^>]*Type="[^"]*/drawing"[^>]*>', rels_xml):
-                target = re.search(rb'\sTarget="([^"]+)"', m.group(0))
-                if target is None:
-                    continue
-                drawing = _resolve(rels[0], target.group(1).decode("utf-8", "replace"))
-                if drawing not in names:
-                    continue
-                xml = zf.read(drawing)
-                media = _targets(zf, drawing, names)
-                for tag in _DRAWN.finditer(xml):
-                    kind = tag.group(1)
-                    if kind == b"pic":
-                        end = xml.find(b"pic>", tag.end())
-                        blip = _BLIP.search(xml, tag.end(), end if end > 0 else len(xml))
-                        image = media.get(blip.group(1).decode("utf-8", "replace")) if blip else None
-                        if image is None or not _pillow_keeps(zf.read(image)):
-                            unreadable += 1
-                    elif kind == b"graphicFrame":
-                        end = xml.find(b"graphicFrame>", tag.end())
-                        if _CHART_REF.search(xml, tag.end(), end if end > 0 else len(xml)):
-                            charts += 1
-                        else:
-                            others += 1
-                    elif kind in (b"sp", b"cxnSp", b"grpSp"):
-                        others += 1
-            found[title] = (unreadable, charts, others)
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return  # check_file has vouched for the zip; nothing to compare against
-    for title, (unreadable, _charts, others) in found.items():
-        lost = []
-        if others:
-            lost.append(f"{others} 个形状/文本框/SmartArt")
-        if unreadable:
-            lost.append(f"{unreadable} 张无法读取格式的图片（如 EMF/WMF）")
-        if lost:
-            raise WorkbookReadError(
-                f"{name} 的“{title}”表中有{'、'.join(lost)}，xlperf 无法把它们保留到计分后的工作簿和报送工作簿中；"
-                "为免丢失，已拒绝处理。请把它们删除，或改成 PNG/JPEG 图片（复制 → 选择性粘贴 → 图片）后保存再试"
-            )
-
-
-def _targets(zf: zipfile.ZipFile, part: str, names: set[str]) -> dict[str, str]:
-    """Relationship id → target part of ``part`` (a drawing's pictures)."""
-    folder, base = part.rsplit("/", 1)
-    rels_name = f"{folder}/_rels/{base}.rels"
-    if rels_name not in names:
-        return {}
-    out: dict[str, str] = {}
-    for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", zf.read(rels_name)):
-        rid, target = re.search(rb'\sId="([^"]+)"', rel.group(0)), re.search(rb'\sTarget="([^"]+)"', rel.group(0))
-        if rid and target:
-            out[rid.group(1).decode("utf-8", "replace")] = _resolve(folder, target.group(1).decode("utf-8", "replace"))
-    return {k: v for k, v in out.items() if v in names}
-
-
-def _pillow_keeps(data: bytes) -> bool:
-    """Whether openpyxl keeps this picture: Pillow identifies it and it is not WMF (openpyxl cannot save those)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return (image.format or "").upper() != "WMF"
-    except (UnidentifiedImageError, OSError, ValueError):
-        return False
-
-
-def _resolve(folder: str, target: str) -> str:
-    """A relationship target relative to ``folder`` (``../drawings/drawing1.xml``) as a zip part name."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    parts = folder.split("/")
-    for piece in target.split("/"):
-        if piece == "..":
-            if parts:
-                parts.pop()
-        elif piece and piece != ".":
-            parts.append(piece)
-    return "/".join(parts)
 
 
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
