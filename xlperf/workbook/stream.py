@@ -504,21 +504,18 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
         return v, t
 
     columns: dict[str, int] = {}
-    last_parent: Any = None
     with _open(book._zip, part, book.name) as fh:
         for _, el in _iterparse(fh, ("end",), tags):
             tag = el.tag
-            if tag == row_tag:
+            if tag == row_tag:  # its cells are done: drop them with it
                 r = el.get("r")
                 row_no = (int(r) if r.isdigit() else int(float(r))) if r else row_no + 1
+                col_no = 0
                 el.clear()
                 while el.getprevious() is not None:
                     del el.getparent()[0]
                 continue
             if tag == c_tag:
-                parent = el.getparent()
-                if parent is not last_parent:
-                    last_parent, col_no = parent, 0
                 ref = el.get("r")
                 m = _CELL_REF.match(ref) if ref else None
                 if m is not None:
@@ -528,6 +525,7 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                 elif ref:
                     row, col = coordinate(ref)  # raises ValueError, as openpyxl does
                 else:
+                    parent = el.getparent()
                     r = parent.get("r") if parent is not None else None
                     row, col = ((int(r) if r.isdigit() else int(float(r))) if r else row_no + 1), col_no + 1
                 col_no = col
@@ -550,7 +548,6 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                     else:
                         value, data_type = cast(t, v, el, style)
                         cells[(row, col)] = (value, data_type, style)
-                el.clear()
             elif tag.endswith("mergeCell"):
                 if el.get("ref"):
                     merges.append(el.get("ref"))
