@@ -1,10 +1,10 @@
-"""Pictures and charts in an input sheet reach the scored copy and the 报送 workbook, or the file is
-refused with a message — never dropped silently (issue 12, case 5).
+"""Pictures, charts and every other drawing in an input sheet reach the scored copy and the 报送
+workbook (issue 12, case 5; issue 17).
 
-openpyxl keeps pictures only when Pillow is installed (now a dependency) and keeps charts; it drops
-shapes, text boxes and pictures Pillow cannot read, which xlperf therefore refuses. What is kept is
-checked byte for byte in the zip, by openpyxl, and by LibreOffice (PDF export, then poppler's
-``pdfimages``), a reader that is not openpyxl.
+Both are written by the package writer, which copies the clerk's parts byte for byte, so nothing is
+refused any more: shapes, text boxes and pictures Pillow cannot read (which an openpyxl re-save
+dropped, so xlperf refused them) are kept too. What is kept is checked byte for byte in the zip, by
+openpyxl, and by LibreOffice (PDF export, then poppler's ``pdfimages``), a reader that is not openpyxl.
 """
 
 from __future__ import annotations
@@ -113,8 +113,13 @@ def rewrite(src: Path, dest: Path, change: Any) -> Path:
     return dest
 
 
+def drawing_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n.startswith(("xl/drawings/drawing", "xl/media/"))}
+
+
 @pytest.mark.parametrize("what", ["text box", "unreadable picture"])
-def test_what_cannot_be_kept_is_refused_naming_the_sheet(with_pictures: Path, tmp_path: Path, what: str) -> None:
+def test_what_openpyxl_would_drop_is_kept_byte_for_byte(with_pictures: Path, tmp_path: Path, what: str) -> None:
     def change(name: str, data: bytes) -> bytes:
         if what == "text box" and re.fullmatch(r"xl/drawings/drawing\d+\.xml", name):
             assert data.endswith(b"</wsDr>")
@@ -124,14 +129,19 @@ def test_what_cannot_be_kept_is_refused_naming_the_sheet(with_pictures: Path, tm
         return data
 
     (tmp_path / "bad").mkdir()
-    bad = rewrite(with_pictures, tmp_path / "bad" / "wb.xlsx", change)
-    for command in ("check", "run", "submit"):
-        result: Any = CliRunner().invoke(main, [command, str(bad)])
-        assert result.exit_code == 2, result.output
-        assert f"“{L.README}”表" in result.output and "拒绝" in result.output
-        assert ("形状" if what == "text box" else "图片") in result.output
-        assert "Traceback" not in result.output
-    assert [p.name for p in bad.parent.iterdir()] == ["wb.xlsx"]
+    src = rewrite(with_pictures, tmp_path / "bad" / "wb.xlsx", change)
+    before = drawing_parts(src)
+    assert (SHAPE in b"".join(before.values())) == (what == "text box")
+    result: Any = CliRunner().invoke(main, ["check", str(src)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["run", str(src)])
+    assert result.exit_code == 0, result.output
+    assert drawing_parts(src.with_name(f"{src.stem}.scored.xlsx")) == before
+    result = CliRunner().invoke(main, ["submit", str(src), "--eml", str(tmp_path / "草稿.eml")])
+    assert result.exit_code == 0, result.output
+    [frozen] = (src.parent / "报送包_区科工商信局_2023").glob("*.xlsx")
+    assert drawing_parts(frozen) == before
+    assert "Traceback" not in result.output
 
 
 def test_pdfimages_is_there() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,23 +20,48 @@ from xlperf.core.evaluation import Evaluation
 from xlperf.core.findings import Finding, one_per_field, ordered
 from xlperf.core.framework import Framework, get_framework
 from xlperf.core.result import Result
-from xlperf.files import atomic_write, atomic_write_text, output_error, sha256_file
+from xlperf.files import atomic_write, atomic_write_text, output_error, sha256_bytes, sha256_file
 
 
 class InputError(XlperfError):
     """The input cannot be read at all (exit 2); the message is for the clerk."""
 
 
-@dataclass
 class Loaded:
-    """One input, read: the Evaluation, the reading findings and where each value came from."""
+    """One input, read: the Evaluation, the reading findings and where each value came from.
 
-    path: Path
-    sha256: str
-    evaluation: Evaluation
-    findings: list[Finding]
-    source: Any = None  # workbook.reader.SourceMap for workbooks
-    workbook: Any = None  # the openpyxl Workbook, reused for writing (one load per run)
+    ``data`` is the input file's bytes, read once (its sha256 and the book come from them; the
+    package writer copies it); ``book`` the stream reader's book (``.sheetnames``). ``workbook`` is
+    an openpyxl Workbook of the same bytes, loaded only when asked for (for what still edits one);
+    a caller that already has one (the Excel add-in's snapshot) passes it.
+    """
+
+    def __init__(self, path: Path, sha256: str, evaluation: Evaluation, findings: list[Finding],
+                 source: Any = None, workbook: Any = None, *, data: bytes | None = None, book: Any = None) -> None:
+        self.path = path
+        self.sha256 = sha256
+        self.evaluation = evaluation
+        self.findings = findings
+        self.source = source  # workbook.reader.SourceMap for workbooks
+        self.data = data
+        self.book = book
+        self._workbook = workbook
+
+    @property
+    def workbook(self) -> Any:
+        """The openpyxl Workbook (one load per run, on first use; None for a JSON input)."""
+        if self._workbook is None and self.data is not None:
+            from xlperf.workbook.safety import WorkbookReadError, load_openpyxl
+
+            try:
+                self._workbook = load_openpyxl(self.data, self.path.name)
+            except WorkbookReadError as exc:
+                raise InputError(str(exc)) from exc
+        return self._workbook
+
+    @workbook.setter
+    def workbook(self, value: Any) -> None:
+        self._workbook = value
 
 
 def load_input(path: Path, limits: Any = None) -> Loaded:
@@ -61,14 +85,15 @@ def load_input(path: Path, limits: Any = None) -> Loaded:
             raise InputError(f"无法读取 {path}：{exc.strerror}") from exc
         return Loaded(path, sha256_file(path), ev, [])
     from xlperf.workbook.reader import read_book
-    from xlperf.workbook.safety import Limits, WorkbookReadError, open_workbook
+    from xlperf.workbook.safety import Limits, WorkbookReadError
+    from xlperf.workbook.stream import read_package
 
     try:
-        wb, values_loader = open_workbook(path, limits or Limits())
-        ev, findings, source = read_book(wb, values_loader)
+        data, book = read_package(path, limits or Limits())
+        ev, findings, source = read_book(book)
     except WorkbookReadError as exc:
         raise InputError(str(exc)) from exc
-    return Loaded(path, sha256_file(path), ev, findings, source, wb)
+    return Loaded(path, sha256_bytes(data), ev, findings, source, data=data, book=book)
 
 
 def assess(loaded: Loaded, framework: Framework | None = None) -> Result:

@@ -157,7 +157,7 @@ class Workspace:
         try:
             loaded = load_input(path, self.limits)
             result = assess(loaded)
-            sheet_order = list(loaded.workbook.sheetnames) if loaded.workbook is not None else []
+            sheet_order = list(loaded.book.sheetnames) if loaded.book is not None else []
             out = folder / "out"
             stem = path.stem
             scored = write_scored(loaded, result, out / f"{stem}.scored.xlsx")

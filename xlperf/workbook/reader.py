@@ -1,4 +1,4 @@
-"""Read a filled workbook into an ``Evaluation`` (openpyxl adapter), keeping each value's cell.
+"""Read a filled workbook into an ``Evaluation`` (from a ``book.Book``), keeping each value's cell.
 
 Single fields are found by defined name, lists by table name and header text, so clerks may
 insert, delete, reorder and leave blank rows, and reorder columns. Every value is parsed by
@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from openpyxl.cell.cell import MergedCell
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf.core.decimals import plain
 from xlperf.core.evaluation import Answer, Evaluation, Grade, Kind
@@ -33,8 +29,10 @@ from xlperf.core.quantity import (
     suggest,
 )
 from xlperf.workbook import layout as L
+from xlperf.workbook.book import Book, as_book, bounds, column_letter
+from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
-from xlperf.workbook.safety import Limits, WorkbookReadError, open_workbook
+from xlperf.workbook.safety import Limits, WorkbookReadError
 
 __all__ = ["Limits", "SourceMap", "WorkbookReadError", "read_book", "read_workbook"]
 
@@ -86,25 +84,20 @@ class SourceMap:
 
 
 class _Reader:
-    def __init__(self, wb: Workbook, values_wb: Any) -> None:
+    def __init__(self, wb: Book) -> None:
         self.wb = wb
-        self._values_loader = values_wb
-        self._values: Workbook | None = None
         self.findings: list[Finding] = []
         self.map = SourceMap()
 
     # ------------------------------------------------------------------ cells
     def _cached(self, ws: Worksheet, coord: str) -> Any:
-        if self._values is None:
-            self._values = self._values_loader()
-        assert self._values is not None
-        return self._values[ws.title][coord].value
+        return self.wb.cached(ws.title, coord)
 
     def cell_value(self, ws: Worksheet, coord: str, path: str, cell: Any = None) -> tuple[Any, bool]:
         """The raw input of one cell and whether it is percent-formatted. Formulas give their cached
         result (with a warning) or a finding when Excel never computed one."""
         cell = cell if cell is not None else ws[coord]
-        if isinstance(cell, MergedCell):
+        if cell.merged:
             self.findings.append(finding(
                 "P01", f"{ws.title}!{coord} 与其他单元格合并，无法读取，请取消合并后在此单元格填写", path
             ).located(ws.title, coord))
@@ -278,10 +271,7 @@ class _Reader:
         if found is None:
             return []
         ws, ref = found
-        from openpyxl.utils.cell import range_boundaries
-
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        assert min_col is not None and min_row is not None and max_col is not None and max_row is not None
+        min_col, min_row, max_col, max_row = bounds(ref)
         max_row = min(max_row, ws.max_row)  # bounded by the cells that exist, not by what the ref claims
         headers: dict[str, int] = {}
         for col in range(min_col, max_col + 1):
@@ -340,9 +330,7 @@ def _blank(cell: Any) -> bool:
 
 
 def _letter(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(col)
+    return column_letter(col)
 
 
 def _set(ev: dict[str, Any], path: str, value: Any) -> None:
@@ -502,10 +490,12 @@ def _simple_list(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
     return out
 
 
-def read_book(wb: Workbook, values_loader: Any = None) -> tuple[Evaluation, list[Finding], SourceMap]:
-    """Read an already opened openpyxl workbook (formulas kept). ``values_loader`` returns the same
-    workbook opened with ``data_only=True``, used only when an input cell holds a formula."""
-    r = _Reader(wb, values_loader or (lambda: None))
+def read_book(book: Any, values_loader: Any = None) -> tuple[Evaluation, list[Finding], SourceMap]:
+    """Read a :class:`~xlperf.workbook.book.Book` (the stream reader's), or an openpyxl workbook
+    (formulas kept) with ``values_loader`` returning it opened with ``data_only=True``, used only
+    when an input cell holds a formula."""
+    wb = as_book(book, values_loader)
+    r = _Reader(wb)
     for title in L.INPUT_SHEETS:
         if title not in wb.sheetnames and title != L.README:
             r.findings.append(finding("R01", f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表"))
@@ -554,5 +544,7 @@ def read_book(wb: Workbook, values_loader: Any = None) -> tuple[Evaluation, list
 
 def read_workbook(path: Path, limits: Limits | None = None) -> tuple[Evaluation, list[Finding], SourceMap]:
     """Open and read a workbook file. Raises :class:`WorkbookReadError` when it cannot be opened."""
-    wb, values_loader = open_workbook(Path(path), limits or Limits())
-    return read_book(wb, values_loader)
+    from xlperf.workbook.stream import read_package
+
+    _, book = read_package(Path(path), limits or Limits())
+    return read_book(book)

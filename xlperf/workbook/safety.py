@@ -22,6 +22,7 @@ defusedxml, which openpyxl uses when it is installed (a dependency of xlperf).
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 import zipfile
@@ -62,36 +63,54 @@ def check_file(path: Path, limits: Limits) -> int:
 
     Returns the cells counted in all sheets (what ``max_workbook_cells`` bounds).
     """
+    return check_package(read_input(path, limits), path, limits)
+
+
+def read_input(path: Path, limits: Limits) -> bytes:
+    """The input file's bytes, read once, after the checks that need no reading (exists, size)."""
     name = path.name
     if not path.exists():
         raise WorkbookReadError(f"找不到文件 {path}；请检查路径和文件名")
     if path.is_dir():
         raise WorkbookReadError(f"{path} 是文件夹，不是工作簿；处理多个文件请用 xlperf batch")
     size = path.stat().st_size
+    limit = int(limits.max_file_mb * 1024 * 1024)
+    data = b""
+    if 0 < size <= limit:
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(limit + 1)  # the file may have grown since stat(): still bounded
+        except OSError as exc:
+            raise WorkbookReadError(f"无法读取 {path}：{exc.strerror or exc}；请检查文件是否被其他程序占用") from exc
+        size = len(data)
     if size == 0:
         raise WorkbookReadError(f"{name} 是空文件（0 字节），可能复制或下载不完整；请重新获取该文件")
-    if size > limits.max_file_mb * 1024 * 1024:
+    if size > limit:
         raise WorkbookReadError(
             f"{name} 有 {size / 1048576:.1f} MB，超过上限 {limits.max_file_mb:g} MB；"
             "标准自评表通常小于 1 MB，请检查是否粘贴了大量无关数据（可用 --max-file-mb 调整上限）"
         )
-    with path.open("rb") as fh:
-        head = fh.read(8)
-        if head == OLE_MAGIC:
-            fh.seek(0)
-            kind = _ole_kind(fh.read(min(size, 1 << 20)))
-            if kind == "encrypted":
-                raise WorkbookReadError(
-                    f"{name} 设置了打开密码（已加密），xlperf 无法读取；请在 Excel/WPS 中取消密码"
-                    "（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后另存为 .xlsx"
-                )
-            raise WorkbookReadError(f"{name} {_legacy_kind(path)}；请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试")
-    if not zipfile.is_zipfile(path):
+    return data
+
+
+def check_package(data: bytes, path: Path, limits: Limits) -> int:
+    """The checks of :func:`check_file` on the file's bytes (``path`` names it in the messages)."""
+    name = path.name
+    head = data[:8]
+    if head == OLE_MAGIC:
+        kind = _ole_kind(data[: 1 << 20])
+        if kind == "encrypted":
+            raise WorkbookReadError(
+                f"{name} 设置了打开密码（已加密），xlperf 无法读取；请在 Excel/WPS 中取消密码"
+                "（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后另存为 .xlsx"
+            )
+        raise WorkbookReadError(f"{name} {_legacy_kind(path)}；请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
         raise WorkbookReadError(
             f"{name} 不是有效的 .xlsx 文件（文件已损坏或被截断，或根本不是表格文件）；请重新获取或另存一份"
         )
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
             if "mimetype" in names and zf.read("mimetype")[:64].startswith(b"application/vnd.oasis.opendocument"):
@@ -123,7 +142,7 @@ def check_file(path: Path, limits: Limits) -> int:
             held = 0  # cells of the sheets checked so far
             for info in infos:
                 if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                    _check_no_dtd(zf, info, name)
+                    check_no_dtd(zf, info, name)
                 if info.filename in sheets:
                     title = titles.get(info.filename, info.filename)
                     held += _check_rows(zf, info, name, limits, title, limits.max_workbook_cells - held)
@@ -164,7 +183,7 @@ def _worksheet_parts(zf: zipfile.ZipFile, names: set[str]) -> set[str]:
     return parts & names
 
 
-def _check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+def check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
     """A DTD may only stand before the root element; OOXML parts never have one."""
     with zf.open(info) as fh:
         head = fh.read(64 * 1024)
@@ -318,113 +337,38 @@ def _sheet_titles(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
 
 def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
     """Check then open with openpyxl; return the workbook and a loader of its cached values."""
+    check_file(path, limits)
+    wb = load_openpyxl(path, path.name)
+    return wb, lambda: load_openpyxl(path, path.name, data_only=True)
+
+
+def load_openpyxl(source: Path | bytes, name: str, *, data_only: bool = False) -> Any:
+    """An openpyxl Workbook of a checked file or its bytes, ``_xHHHH_`` escapes decoded.
+
+    Raises :class:`WorkbookReadError` (naming the file) for whatever openpyxl cannot parse.
+    """
     import openpyxl
 
-    check_file(path, limits)
     if not openpyxl.DEFUSEDXML:  # pragma: no cover - defusedxml is a declared dependency
         raise WorkbookReadError("缺少 defusedxml，出于安全原因拒绝解析工作簿；请重新安装 xlperf")
-
-    def load(data_only: bool) -> Any:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                book = openpyxl.load_workbook(path, data_only=data_only, rich_text=False)
-            unescape_texts(book)
-            return book
-        except WorkbookReadError:
-            raise
-        except Exception as exc:  # openpyxl raises many kinds for malformed parts
-            reason = type(exc).__name__
-            if isinstance(exc, zipfile.BadZipFile):
-                raise WorkbookReadError(f"{path.name} 已损坏（{exc}）；请重新获取该文件或在 Excel 中另存一份") from exc
-            if _defused(exc):
-                raise WorkbookReadError(f"{path.name} 含有 XML 实体定义（可能是恶意构造的文件），已拒绝打开") from exc
-            raise WorkbookReadError(
-                f"{path.name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
-            ) from exc
-
-    wb = load(False)
-    _check_drawings(path, wb)
-    return wb, lambda: load(True)
-
-
-_DRAWN = re.compile(rb"<(?:\w+:)?(pic|sp|cxnSp|grpSp|graphicFrame)[\s>]")
-_CHART_REF = re.compile(rb"<(?:\w+:)?chart\s[^>]*(?:r|\w+):id=")
-
-
-def _check_drawings(path: Path, wb: Any) -> None:
-    """Pictures (a scanned seal) and charts must reach the scored copy and the 报送 workbook.
-
-    openpyxl keeps pictures (with Pillow, a dependency) and charts, and drops every other drawing
-    object (shapes, text boxes, SmartArt, pictures in formats Pillow cannot open). Whatever it
-    would drop is refused here with the sheet named, never lost silently.
-    """
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            titles = _sheet_titles(zf, names)
-            found: dict[str, tuple[int, int, int]] = {}
-            for part, title in titles.items():
-                rels = part.rsplit("/", 1)
-                rels_name = f"{rels[0]}/_rels/{rels[1]}.rels"
-                if rels_name not in names:
-                    continue
-                rels_xml = zf.read(rels_name)
-                pics = charts = others = 0
-                for m in re.finditer(rb'<(?:\w+:)?Relationship\b[^>]*Type="[^"]*/drawing"[^>]*>', rels_xml):
-                    target = re.search(rb'\sTarget="([^"]+)"', m.group(0))
-                    if target is None:
-                        continue
-                    drawing = _resolve(rels[0], target.group(1).decode("utf-8", "replace"))
-                    if drawing not in names:
-                        continue
-                    xml = zf.read(drawing)
-                    for tag in _DRAWN.finditer(xml):
-                        kind = tag.group(1)
-                        if kind == b"pic":
-                            pics += 1
-                        elif kind == b"graphicFrame":
-                            end = xml.find(b"graphicFrame>", tag.end())
-                            if _CHART_REF.search(xml, tag.end(), end if end > 0 else len(xml)):
-                                charts += 1
-                            else:
-                                others += 1
-                        elif kind in (b"sp", b"cxnSp", b"grpSp"):
-                            others += 1
-                found[title] = (pics, charts, others)
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return  # check_file has vouched for the zip; nothing to compare against
-    for title, (pics, charts, others) in found.items():
-        if title not in wb.sheetnames:
-            continue
-        ws = wb[title]
-        kept_pics, kept_charts = len(getattr(ws, "_images", [])), len(getattr(ws, "_charts", []))
-        lost = []
-        if others:
-            lost.append(f"{others} 个形状/文本框/SmartArt")
-        if pics > kept_pics:
-            lost.append(f"{pics - kept_pics} 张无法读取格式的图片（如 EMF/WMF）")
-        if charts > kept_charts:
-            lost.append(f"{charts - kept_charts} 个图表")
-        if lost:
-            raise WorkbookReadError(
-                f"{path.name} 的“{title}”表中有{'、'.join(lost)}，xlperf 无法把它们保留到计分后的工作簿和报送工作簿中；"
-                "为免丢失，已拒绝处理。请把它们删除，或改成 PNG/JPEG 图片（复制 → 选择性粘贴 → 图片）后保存再试"
-            )
-
-
-def _resolve(folder: str, target: str) -> str:
-    """A relationship target relative to ``folder`` (``../drawings/drawing1.xml``) as a zip part name."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    parts = folder.split("/")
-    for piece in target.split("/"):
-        if piece == "..":
-            if parts:
-                parts.pop()
-        elif piece and piece != ".":
-            parts.append(piece)
-    return "/".join(parts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(source) if isinstance(source, bytes) else source,
+                                          data_only=data_only, rich_text=False)
+        unescape_texts(book)
+        return book
+    except WorkbookReadError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for malformed parts
+        reason = type(exc).__name__
+        if isinstance(exc, zipfile.BadZipFile):
+            raise WorkbookReadError(f"{name} 已损坏（{exc}）；请重新获取该文件或在 Excel 中另存一份") from exc
+        if _defused(exc):
+            raise WorkbookReadError(f"{name} 含有 XML 实体定义（可能是恶意构造的文件），已拒绝打开") from exc
+        raise WorkbookReadError(
+            f"{name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
+        ) from exc
 
 
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
