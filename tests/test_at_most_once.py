@@ -101,8 +101,11 @@ def message_id(package: Path) -> str:
 def start_submit(package: Path, port: int, tmp_path: Path, timeout: float = 60) -> subprocess.Popen[str]:
     """A real ``xlperf submit <package>`` process."""
     env = {**os.environ, **smtp_env(port, timeout), "XLPERF_HOME": str(tmp_path / "home")}
+    # SIGINT as a terminal delivers it: a test run started in the background (a shell's `&`)
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt in the child
     return subprocess.Popen([str(XLPERF), "submit", str(package)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for(flag: Any, proc: subprocess.Popen[str], what: str) -> None:
