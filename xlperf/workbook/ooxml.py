@@ -3,8 +3,9 @@
 xlperf's outputs are the clerk's own file plus what xlperf adds: every part xlperf does not change
 is copied byte for byte (pictures, charts, data-validation extensions, cached formula results,
 printer settings, whatever a later Excel adds), and the parts it changes are edited element by
-element, never rebuilt from a model. openpyxl is used only to *write new* parts (the three output
-sheets come from a small openpyxl workbook whose parts are grafted in, see :mod:`writer`).
+element, never rebuilt from a model. New parts are written as SpreadsheetML directly (the three
+output sheets, :func:`xlperf.workbook.writer.sheet_xml`); openpyxl's style and document-property
+classes only serialise the elements they model (a font, a fill, ``docProps/core.xml``).
 
 The pieces, one of each: :class:`Package` (parts, content types, relationships), :class:`Book`
 (``xl/workbook.xml``: sheets, defined names, views), :class:`Styles` (``xl/styles.xml``: fonts,
@@ -125,11 +126,6 @@ class Package:
         while pattern.format(n=n) in self:
             n += 1
         return pattern.format(n=n)
-
-    def to_bytes(self) -> bytes:
-        out = BytesIO()
-        self.write_to(out)
-        return out.getvalue()
 
     def write_to(self, fh: IO[bytes]) -> None:
         """Write the package as a zip into ``fh``: changed parts serialised, the others as they were."""
@@ -499,26 +495,6 @@ def styles_part(pkg: Package, book: Book) -> str:
 
 def _ns(el: etree._Element) -> str:
     return el.tag[1:].split("}", 1)[0] if el.tag.startswith("{") else MAIN
-
-
-def graft_styles(target: Styles, source: Styles) -> dict[int, int]:
-    """Cell-format index in ``source`` → an equal cell format in ``target`` (added when missing)."""
-    formats = {el.get("numFmtId"): el.get("formatCode", "") for el in source.items("numFmts")}
-    fonts, fills, borders = source.items("fonts"), source.items("fills"), source.items("borders")
-    mapping: dict[int, int] = {}
-    for i, xf in enumerate(source.items("cellXfs")):
-        copy = etree.fromstring(etree.tostring(xf))
-        num = xf.get("numFmtId", "0")
-        if num in formats:
-            copy.set("numFmtId", str(target.number_format_id(formats[num])))
-        for attr, items, kind in (("fontId", fonts, "fonts"), ("fillId", fills, "fills"),
-                                  ("borderId", borders, "borders")):
-            at = int(xf.get(attr, "0"))
-            if at < len(items):
-                copy.set(attr, str(target.add(kind, items[at])))
-        copy.set("xfId", "0")
-        mapping[i] = target.add("cellXfs", copy)
-    return mapping
 
 
 # ------------------------------------------------------------------------------------- sheets
