@@ -304,6 +304,7 @@ def test_the_grammar_rejects_a_broken_module(grammar: JavaGrammar) -> None:
     assert all(errors.values()), errors
 
 
+@pytest.mark.slow
 def test_python_and_java_runtimes_agree_on_the_ribbon_module() -> None:
     """antlr4-vba's generated Python parser gives the same verdicts as the ATN run in Java."""
     source = ribbon_module().source

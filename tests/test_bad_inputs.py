@@ -120,6 +120,7 @@ def test_case(corpus: dict[str, Case], tmp_path: Path, name: str, command: str) 
         assert left == [src.name]  # nothing written, no temp file left
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["million_rows", "million_rows_no_dimension", "zip_bomb", "zip_bomb_lying"])
 def test_big_case_is_refused_quickly(corpus: dict[str, Case], tmp_path: Path, name: str) -> None:
     """A real process, timed: refusing must not mean reading the whole thing first."""
@@ -143,6 +144,7 @@ def test_big_case_is_refused_quickly(corpus: dict[str, Case], tmp_path: Path, na
     assert [p.name for p in src.parent.iterdir()] == [src.name]
 
 
+@pytest.mark.slow
 def test_big_cases_bounded_memory(corpus: dict[str, Case], tmp_path: Path) -> None:
     """Peak resident memory of xlperf refusing a million-row sheet and a zip bomb stays small."""
     script = (

@@ -143,6 +143,7 @@ def assert_read(tmp_path: Path, path: Path, args: tuple[str, ...] = ()) -> str:
 # -- 8. merged ranges and hyperlinks ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["merged", "hyperlink"])
 def test_one_huge_range_is_refused_with_its_sheet_and_range(base: bytes, tmp_path: Path, kind: str) -> None:
     after = merged(HUGE) if kind == "merged" else linked(HUGE)
@@ -152,6 +153,7 @@ def test_one_huge_range_is_refused_with_its_sheet_and_range(base: bytes, tmp_pat
     assert_refused(tmp_path, path, L.README, word, HUGE, "100,000", commands=("check", "run", "submit"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["merged", "hyperlink"])
 def test_ranges_just_under_and_just_over_the_limit(base: bytes, tmp_path: Path, kind: str) -> None:
     wrap = merged if kind == "merged" else linked
@@ -171,6 +173,7 @@ def test_merged_range_within_the_row_limit_is_refused_quickly(base: bytes, tmp_p
 # -- 9. a table ref in lower case ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ref", ["a4:r1000000", "A4:r1000000", "$a$4:$r$1000000"])
 def test_table_ref_in_any_case_is_bounded(base: bytes, tmp_path: Path, ref: str) -> None:
     def edit(name: str, text: str) -> str:
@@ -185,6 +188,7 @@ def test_table_ref_in_any_case_is_bounded(base: bytes, tmp_path: Path, ref: str)
 # -- 10. one stray value in XFD1048576 -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stray_cell_in_the_last_cell_freezes_in_bounded_memory(base: bytes, tmp_path: Path) -> None:
     def stray(fh: IO[bytes]) -> None:
         fh.write(b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>')
@@ -205,6 +209,7 @@ def test_stray_cell_in_the_last_cell_freezes_in_bounded_memory(base: bytes, tmp_
 # -- 11. the workbook as a whole ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sheets_each_under_the_sheet_limit_but_too_many_together(base: bytes, tmp_path: Path) -> None:
     """Two sheets of 600,000 cells each: under the per-sheet limit, over the workbook's (defaults)."""
     path = rewrite(base, tmp_path / "wb.xlsx", {"附表一": (rows_of_cells(60_000, 10), ""),
@@ -212,6 +217,7 @@ def test_sheets_each_under_the_sheet_limit_but_too_many_together(base: bytes, tm
     assert_refused(tmp_path, path, "各工作表合计", "1,000,000", "附表二", "--max-workbook-cells")
 
 
+@pytest.mark.slow
 def test_workbook_limit_just_under_and_just_over(base: bytes, tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     path = rewrite(base, tmp_path / "a" / "wb.xlsx", {"附表一": (rows_of_cells(1500, 10), ""),
@@ -227,6 +233,7 @@ def test_workbook_limit_just_under_and_just_over(base: bytes, tmp_path: Path) ->
 # -- 12. rows really there, not the declared dimension ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_libreoffice_style_dimension_to_the_last_row_is_read(base: bytes, tmp_path: Path) -> None:
     """What LibreOffice saves after deleting a row of 效益指标: a <dimension> to row 1,048,576 and
     an empty, formatted last row."""
@@ -249,6 +256,7 @@ def test_libreoffice_style_dimension_to_the_last_row_is_read(base: bytes, tmp_pa
     assert code == 0 and seconds < SECONDS, out
 
 
+@pytest.mark.slow
 def test_real_rows_just_under_and_just_over(base: bytes, tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     path = rewrite(base, tmp_path / "a" / "wb.xlsx", {"附表一": (rows_of_cells(3000, 1), "")},

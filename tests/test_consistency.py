@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from office import calamine_sheets, convert
 
@@ -32,6 +33,7 @@ def _summary_value(wb: openpyxl.Workbook, label: str) -> object:
     raise AssertionError(label)
 
 
+@pytest.mark.slow
 def test_one_actual_value_moves_table_summary_and_report_together(tmp_path: Path, seed: Evaluation) -> None:
     before = openpyxl.load_workbook(_run(seed, tmp_path / "a"))
     # 效益 ② 工业投资: 102.59 → 110 (target 110). DOMAIN.md §2: its 0.22 deduction is the only one in

@@ -81,6 +81,7 @@ def pdf_images(path: Path, tmp_path: Path) -> list[str]:
     return [line for line in listing.splitlines()[2:] if line.strip()]
 
 
+@pytest.mark.slow
 def test_pictures_and_charts_reach_the_scored_copy(with_pictures: Path, tmp_path: Path) -> None:
     result: Any = CliRunner().invoke(main, ["run", str(with_pictures)])
     assert result.exit_code == 0, result.output
@@ -89,6 +90,7 @@ def test_pictures_and_charts_reach_the_scored_copy(with_pictures: Path, tmp_path
     assert len(pdf_images(scored, tmp_path)) >= 1  # LibreOffice finds the picture too
 
 
+@pytest.mark.slow
 def test_pictures_and_charts_reach_the_submitted_workbook(with_pictures: Path, tmp_path: Path) -> None:
     result: Any = CliRunner().invoke(main, ["submit", str(with_pictures), "--eml", str(tmp_path / "草稿.eml")])
     assert result.exit_code == 0, result.output

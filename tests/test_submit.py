@@ -516,6 +516,7 @@ def lo_csv(workbook: Path, tmp_path: Path) -> dict[str, str]:
     return sheets
 
 
+@pytest.mark.slow
 def test_frozen_workbook_opens_in_libreoffice_without_error_values(clean_wb: Path, tmp_path: Path) -> None:
     source = inject_formulas(clean_wb, clean_wb.with_name("udf.xlsx"))
     package = export_package(source)

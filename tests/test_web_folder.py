@@ -137,6 +137,7 @@ def intake_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_intake_dir(tmp_path_factory.mktemp("intake"))
 
 
+@pytest.mark.slow
 def test_an_intake_folder_ranks_the_current_submission_of_each_department(intake_out: Path) -> None:
     f = Folder.scan(intake_out)
     assert len(f.entries) == 3 and len(f.current) == 2, [(e.card_file.relative, e.status) for e in f.entries]
