@@ -84,6 +84,7 @@ class Package:
             self.raw: dict[str, bytes] = {name: zf.read(name) for name in self.infos}
         self.order = list(self.raw)
         self._xml: dict[str, etree._Element] = {}
+        self._read: dict[str, etree._Element] = {}  # parsed for reading only; never changed in place
 
     # parts
     def __contains__(self, name: str) -> bool:
@@ -92,16 +93,22 @@ class Package:
     def xml(self, name: str, *, vml: bool = False) -> etree._Element:
         """The parsed part; changes to it are saved (the part is then no longer copied as it was)."""
         if name not in self._xml:
-            self._xml[name] = parse(self.raw[name], vml=vml)
+            read = self._read.pop(name, None)
+            self._xml[name] = read if read is not None and not vml else parse(self.raw[name], vml=vml)
         return self._xml[name]
 
     def peek(self, name: str) -> etree._Element:
         """The parsed part for reading only (its bytes stay as they are)."""
-        return self._xml[name] if name in self._xml else parse(self.raw[name])
+        if name in self._xml:
+            return self._xml[name]
+        if name not in self._read:
+            self._read[name] = parse(self.raw[name])
+        return self._read[name]
 
     def put(self, name: str, data: bytes | etree._Element, content_type: str | None = None) -> None:
         if name not in self.order:
             self.order.append(name)
+        self._read.pop(name, None)
         if isinstance(data, bytes):
             self._xml.pop(name, None)
             self.raw[name] = data
@@ -111,7 +118,7 @@ class Package:
             self.set_override(name, content_type)
 
     def remove(self, name: str) -> None:
-        for store in (self.raw, self._xml):
+        for store in (self.raw, self._xml, self._read):
             store.pop(name, None)
         if name in self.order:
             self.order.remove(name)

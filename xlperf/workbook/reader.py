@@ -281,7 +281,9 @@ class _Reader:
         self.map.add(spec.path.split(".")[0], ws.title, f"{_letter(min_col)}{min_row}")
         columns: dict[str, int] = {}
         for c in spec.columns:
-            key = next((h for h in headers if c.matches(h)), None)  # the V13 column with any threshold
+            key: str | None = normalise_text(c.header)  # header texts are compared normalised
+            if key not in headers:  # the V13 column with any threshold
+                key = next((h for h in headers if c.spelled is not None and c.spelled.fullmatch(h)), None)
             if key is not None:
                 columns[c.header] = headers[key]
             elif c.is_input or c.attr:

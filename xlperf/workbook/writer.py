@@ -602,15 +602,11 @@ def _input_sheet(pkg: Package, ref: SheetRef, marks: dict[str, list[Finding]], s
     # a cell with a note of its own (the template's help, the clerk's) keeps it: its fill marks it
     wanted = {c: fs for c, fs in marks.items() if comments_before.get(c, CHECK_AUTHOR) == CHECK_AUTHOR}
     selected = b"tabSelected=" in raw
-    if not old and not marks and not selected and header is None:
+    if not old and not marks and not selected:
+        if header is not None:
+            _retitle(pkg, ref, raw, header)
         return
-    # the header already there (a scored workbook scored again): nothing to parse for it
-    same = header is not None and _has_header(raw, header)
-    new_header = None
-    if header is not None and not same:
-        new_header = _header_element(SheetXml(pkg.peek(ref.part)), header)
-    if not old and not marks and not selected and new_header is None:
-        return
+    new_header = _header_element(SheetXml(pkg.peek(ref.part)), header) if header is not None else None
     sheet = SheetXml(pkg.xml(ref.part))
     if new_header is not None:
         sheet.put_child(new_header)
@@ -634,29 +630,44 @@ def _input_sheet(pkg: Package, ref: SheetRef, marks: dict[str, list[Finding]], s
         Comments(pkg, ref.part, sheet).replace(CHECK_AUTHOR, notes)
 
 
-def _has_header(raw: bytes, text: str) -> bool:
-    """Whether the page header already centres ``text`` (a workbook scored before): no parse needed."""
+def _retitle(pkg: Package, ref: SheetRef, raw: bytes, text: str) -> None:
+    """Centre ``text`` in the page header of a sheet that needs nothing else: an edit of the bytes
+    of ``<oddHeader>`` alone, the rest of the part kept as it was (parsed only when the sheet has
+    no header element to edit)."""
     start, end = raw.find(b"<oddHeader>"), raw.find(b"</oddHeader>")
-    wanted = escape("&9 " + text.replace("&", "&&")).encode("utf-8")
-    return 0 <= start < end and wanted in raw[start:end]
+    if not 0 <= start < end or raw.count(b"<oddHeader>") != 1:
+        new_header = _header_element(SheetXml(pkg.peek(ref.part)), text)
+        if new_header is not None:
+            SheetXml(pkg.xml(ref.part)).put_child(new_header)
+        return
+    inner = raw[start + len(b"<oddHeader>"):end]
+    current = etree.fromstring(b"<h>" + inner + b"</h>").text or ""
+    wanted = _centred(current, text)
+    if wanted != current:
+        pkg.put(ref.part, raw[:start] + b"<oddHeader>" + escape(wanted).encode("utf-8") + raw[end:])
 
 
 _SECTION = re.compile(r"&([LCR])")
 
 
-def _header_element(sheet: SheetXml, text: str) -> Any:
-    """The sheet's headerFooter with ``text`` (9 pt) as the centre of the page header, its left
-    and right parts and the footers kept; None when it already says that."""
-    old = sheet.child("headerFooter")
-    odd = old.find(f"{{{sheet.ns}}}oddHeader") if old is not None else None
-    current = (odd.text or "") if odd is not None else ""
+def _centred(current: str, text: str) -> str:
+    """A header string (``&L…&C…&R…``) with ``text`` (9 pt) as its centre, the other parts kept."""
     parts = {"L": "", "C": "", "R": ""}
     pieces = _SECTION.split(current)
     parts["C"] = pieces[0]  # text before any section code is centred
     for code, part in zip(pieces[1::2], pieces[2::2], strict=True):
         parts[code] = part
     parts["C"] = "&9 " + text.replace("&", "&&")
-    wanted = "".join(f"&{code}{part}" for code, part in parts.items() if part)
+    return "".join(f"&{code}{part}" for code, part in parts.items() if part)
+
+
+def _header_element(sheet: SheetXml, text: str) -> Any:
+    """The sheet's headerFooter with ``text`` as the centre of the page header, its left and
+    right parts and the footers kept; None when it already says that."""
+    old = sheet.child("headerFooter")
+    odd = old.find(f"{{{sheet.ns}}}oddHeader") if old is not None else None
+    current = (odd.text or "") if odd is not None else ""
+    wanted = _centred(current, text)
     if wanted == current:
         return None
     new = etree.fromstring(etree.tostring(old)) if old is not None else etree.Element(f"{{{sheet.ns}}}headerFooter")
