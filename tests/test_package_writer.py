@@ -289,3 +289,16 @@ def test_submission_workbook_keeps_picture_and_extension_and_freezes_the_formula
     wb = openpyxl.load_workbook(frozen)
     assert wb.properties.contentStatus == "强制报送" and wb[L.HIDDEN].sheet_state == "hidden"
     assert "xp_frozen_at" in wb.defined_names
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_a_non_finite_frozen_value_leaves_the_cell_empty(value: float) -> None:
+    """A value no spreadsheet can read as a number never reaches the sheet XML as "nan"/"inf"."""
+    from xlperf.submission.freeze import store_value
+    from xlperf.workbook.ooxml import SheetXml
+
+    sheet = SheetXml(etree.fromstring(f'<worksheet xmlns="{L_MAIN}"><sheetData><row r="1"><c r="A1"><f>1/0</f>'
+                                      "<v>1</v></c></row></sheetData></worksheet>".encode()))
+    store_value(sheet, "A1", value)
+    cell = sheet.cell("A1")
+    assert cell is not None and len(cell) == 0 and cell.get("t") is None

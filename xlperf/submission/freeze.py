@@ -20,6 +20,7 @@ error value reaches the bureau. No formula remains in any cell.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -259,6 +260,8 @@ def store_value(sheet: SheetXml, coord: str, value: Any) -> None:
         if local(child) in ("f", "v", "is"):
             cell.remove(child)
     cell.attrib.pop("t", None)
+    if isinstance(value, float) and not math.isfinite(value):
+        value = None  # "nan" or "inf" in <v> is not a number any spreadsheet reads: the cell is emptied
     if value is None or value == "":
         return
     if isinstance(value, str):
