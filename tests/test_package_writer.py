@@ -302,3 +302,62 @@ def test_a_non_finite_frozen_value_leaves_the_cell_empty(value: float) -> None:
     store_value(sheet, "A1", value)
     cell = sheet.cell("A1")
     assert cell is not None and len(cell) == 0 and cell.get("t") is None
+
+
+def _compressed(path: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Each part's (CRC, method, compressed bytes) as stored in the zip."""
+    data = path.read_bytes()
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            start = info.header_offset
+            name_len, extra_len = int.from_bytes(data[start + 26:start + 28], "little"), \
+                int.from_bytes(data[start + 28:start + 30], "little")
+            begin = start + 30 + name_len + extra_len
+            out[info.filename] = (info.CRC, info.compress_type, data[begin:begin + info.compress_size])
+    return out
+
+
+def test_unchanged_parts_are_copied_compressed_and_every_part_is_decompressed_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part xlperf leaves alone is written as its compressed bytes were (no second compression),
+    and reading, checking and writing share one decompression of each part."""
+    src = _with_extras(tmp_path)
+    opened: dict[str, int] = {}
+    real_open = zipfile.ZipFile.open
+
+    def counting(self: zipfile.ZipFile, name: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if mode == "r":
+            key = name.filename if isinstance(name, zipfile.ZipInfo) else name
+            opened[key] = opened.get(key, 0) + 1
+        return real_open(self, name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting)
+    out = _score(src, tmp_path / "scored.xlsx")
+    monkeypatch.undo()
+    assert opened and max(opened.values()) == 1, {k: v for k, v in opened.items() if v > 1}
+    before, after = _compressed(src), _compressed(out)
+    untouched = [n for n in before if n.startswith(("xl/media/", "xl/theme/", "xl/drawings/drawing", "docProps/"))]
+    assert len(untouched) >= 4 and all(after[n] == before[n] for n in untouched)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None  # every CRC matches its part
+    assert calamine_sheets(out)  # a second reader opens it
+
+
+def test_styles_are_the_same_whatever_was_scored_before_in_the_process(tmp_path: Path) -> None:
+    """The formats added to styles.xml are taken from a memo when an equal styles part got the same
+    kinds before; the result must not depend on what the process scored earlier."""
+    from xlperf.workbook import writer
+
+    src = _with_extras(tmp_path)
+    writer._Formats._memo.clear()
+    first = _parts(_score(src, tmp_path / "alone.xlsx"))["xl/styles.xml"]
+    assert writer._Formats._memo  # remembered …
+    other = tmp_path / "other.xlsx"
+    other.write_bytes(example_bytes())
+    _score(other, tmp_path / "other.scored.xlsx")  # … another workbook, other findings, in between
+    again = _parts(_score(src, tmp_path / "again.xlsx"))["xl/styles.xml"]
+    assert again == first
+    writer._Formats._memo.clear()
+    fresh = _parts(_score(src, tmp_path / "fresh.xlsx"))["xl/styles.xml"]
+    assert fresh == first

@@ -249,3 +249,23 @@ def test_blank_template_prints_its_labels_whole_and_readable(tmp_path: Path) -> 
     for i in outputs:  # and at a size a reviewer can read (18 columns on one page made it about 4 pt)
         heights = sorted(w[3] - w[1] for w in r.words[i] if w[4] in ("序号", "指标名称", "实际值", "类型"))
         assert heights and heights[0] >= 6.5, heights
+
+
+def test_the_fast_path_of_text_width_counts_as_unicodedata_does() -> None:
+    """text_width counts the common wide ranges without looking at each character: every code point
+    there must be wide or full-width and not combining, and mixed text must count as char by char."""
+    import unicodedata
+
+    from xlperf.workbook.printing import ALWAYS_WIDE_RANGES, text_width
+
+    for first, last in ALWAYS_WIDE_RANGES:
+        for code in range(first, last + 1):
+            ch = chr(code)
+            assert unicodedata.east_asian_width(ch) in ("W", "F") and not unicodedata.combining(ch), hex(code)
+
+    def slow(s: str, wide: tuple[str, ...]) -> int:
+        return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in wide else 1 for ch in s)
+
+    for text in ("预算执行率 96.19%", "①“项目”×÷…é\u0301한국어", "ｱｲｳ全角ＡＢＣ　〇〻", "abc", ""):
+        assert text_width(text) == slow(text, ("W", "F", "A")), text
+        assert text_width(text, ambiguous_wide=False) == slow(text, ("W", "F")), text

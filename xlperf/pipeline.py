@@ -154,12 +154,16 @@ def write_scored(loaded: Loaded, result: Result, out: Path, scored_at: str | Non
     return atomic_write(out, pkg.write_to)
 
 
-def input_package(loaded: Loaded, result: Result) -> bytes:
-    """The bytes of the input workbook (for JSON input, the standard workbook holding it)."""
+def input_package(loaded: Loaded, result: Result) -> Any:
+    """The input workbook's package: the parts the reader decompressed (``safety.Parts``) or its
+    bytes (for JSON input, the standard workbook holding it)."""
     if loaded.source is None:
         from xlperf.workbook.template import build_workbook, workbook_bytes
 
         return workbook_bytes(build_workbook(result.framework, result.evaluation))
+    parts = getattr(loaded.book, "package", None)
+    if parts is not None:
+        return parts
     data = getattr(loaded, "data", None)
     return data if data is not None else loaded.path.read_bytes()
 

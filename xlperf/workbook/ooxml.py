@@ -19,12 +19,13 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
-from io import BytesIO
 from typing import IO, Any, ClassVar
 
 from lxml import etree
+
+from xlperf.workbook.safety import Parts
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -75,14 +76,59 @@ class Rel:
     external: bool = False
 
 
-class Package:
-    """The zip's parts in their order; XML parts are parsed on demand and written back on save."""
+class _RawParts(MutableMapping[str, bytes]):
+    """Part name → bytes: the source package's parts, decompressed when first asked for (the reader
+    has usually done it already), and the parts put or replaced since."""
 
-    def __init__(self, data: bytes) -> None:
-        with zipfile.ZipFile(BytesIO(data)) as zf:
-            self.infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
-            self.raw: dict[str, bytes] = {name: zf.read(name) for name in self.infos}
-        self.order = list(self.raw)
+    def __init__(self, source: Parts) -> None:
+        self.source = source
+        self.own: dict[str, bytes] = {}
+        self.gone: set[str] = set()
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self.own:
+            return self.own[name]
+        if name in self.gone or name not in self.source:
+            raise KeyError(name)
+        return self.source.read(name)
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self.own[name] = data
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self.own.pop(name, None)
+        if name in self.source:
+            self.gone.add(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.own or (isinstance(name, str) and name in self.source and name not in self.gone)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (n for n in self.source.infos if n not in self.gone)
+        yield from (n for n in self.own if n not in self.source.infos or n in self.gone)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def unchanged(self, name: str) -> bool:
+        """Still the source's part, as it was (its compressed bytes can be copied)."""
+        return name not in self.own and name not in self.gone and name in self.source
+
+
+class Package:
+    """The zip's parts in their order; XML parts are parsed on demand and written back on save.
+
+    Built on the input's :class:`~xlperf.workbook.safety.Parts` (or its bytes): a part is
+    decompressed only when xlperf reads it, and a part it leaves alone is written back as its
+    compressed bytes were."""
+
+    def __init__(self, data: bytes | Parts) -> None:
+        source = data if isinstance(data, Parts) else Parts(data, "")
+        self.infos = dict(source.infos)
+        self.raw = _RawParts(source)
+        self.order = list(self.infos)
         self._xml: dict[str, etree._Element] = {}
         self._read: dict[str, etree._Element] = {}  # parsed for reading only; never changed in place
 
@@ -139,11 +185,14 @@ class Package:
         zf = zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
         try:
             for name in self.order:
-                data = serialise(self._xml[name]) if name in self._xml else self.raw[name]
                 old = self.infos.get(name)
                 info = zipfile.ZipInfo(name, date_time=old.date_time if old else (1980, 1, 1, 0, 0, 0))
                 info.compress_type = old.compress_type if old is not None else zipfile.ZIP_DEFLATED
                 info.external_attr = old.external_attr if old is not None else 0o600 << 16
+                if name not in self._xml and self.raw.unchanged(name):
+                    self.raw.source.copy_raw(name, zf, info)
+                    continue
+                data = serialise(self._xml[name]) if name in self._xml else self.raw[name]
                 zf.writestr(info, data, compresslevel=6)
             zf.close()
         except BaseException:
@@ -436,6 +485,17 @@ class Styles:
         if not self.edited:
             self.root = self.pkg.xml(self.part)
             self.edited = True
+
+    def snapshot(self) -> tuple[bytes, dict[str, dict[tuple[Any, ...], int]]]:
+        """The part as it stands and the keys of its items, for :meth:`restore` into another package."""
+        return serialise(self.root), {kind: dict(keys) for kind, keys in self._keys.items()}
+
+    def restore(self, data: bytes, keys: dict[str, dict[tuple[Any, ...], int]]) -> None:
+        """Make the part ``data`` (a :meth:`snapshot` of an equal part with formats added)."""
+        self.pkg.put(self.part, parse(data))
+        self.root = self.pkg.xml(self.part)
+        self.edited = True
+        self._keys = {kind: dict(k) for kind, k in keys.items()}
 
     def _holder(self, kind: str) -> etree._Element:
         self.edit()

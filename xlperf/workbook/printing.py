@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
@@ -36,8 +37,20 @@ def text_width(s: str, *, ambiguous_wide: bool = True) -> int:
     with, so they count 2 too unless ``ambiguous_wide`` is false (a terminal shows them narrow)."""
     if s.isascii():
         return len(s)
+    rest = _ALWAYS_WIDE.sub("", s)  # most of a Chinese text: counted in C, not char by char
+    wide = 2 * (len(s) - len(rest))
+    if rest.isascii():
+        return wide + len(rest)
     width = _char_width_wide if ambiguous_wide else _char_width_narrow
-    return sum(map(width, s))
+    return wide + sum(map(width, rest))
+
+
+#: code points that are wide ("W") or full-width ("F") and not combining, under either rule of
+#: text_width: CJK punctuation, kana, ideographs (with extension A) and the full-width forms
+#: (tests/test_printing.py checks every one against unicodedata)
+ALWAYS_WIDE_RANGES = ((0x3000, 0x3029), (0x3031, 0x303E), (0x3041, 0x3096), (0x30A1, 0x30FA),
+                      (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xFF01, 0xFF60), (0xFFE0, 0xFFE6))
+_ALWAYS_WIDE = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in ALWAYS_WIDE_RANGES) + "]")
 
 
 @functools.lru_cache(maxsize=4096)

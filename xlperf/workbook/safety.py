@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from xlperf.core.errors import XlperfError
 from xlperf.workbook.limits import Limits  # the one definition; imported from here by the adapters
@@ -66,6 +68,11 @@ def check_file(path: Path, limits: Limits) -> int:
     return check_package(read_input(path, limits), path, limits)
 
 
+def check_package(data: bytes, path: Path, limits: Limits) -> int:
+    """The checks of :func:`check_file` on the file's bytes (``path`` names it in the messages)."""
+    return vet_package(data, path, limits).cells
+
+
 def read_input(path: Path, limits: Limits) -> bytes:
     """The input file's bytes, read once, after the checks that need no reading (exists, size)."""
     name = path.name
@@ -93,8 +100,101 @@ def read_input(path: Path, limits: Limits) -> bytes:
     return data
 
 
-def check_package(data: bytes, path: Path, limits: Limits) -> int:
-    """The checks of :func:`check_file` on the file's bytes (``path`` names it in the messages)."""
+#: decompressed parts kept in memory for the reader and the writer, in all (beyond it a part is
+#: decompressed again where it is needed, streamed); a standard workbook expands to well under 1 MB
+KEEP_BYTES = 64 << 20
+
+
+class Parts:
+    """An input package's parts, each decompressed once and kept (up to :data:`KEEP_BYTES`) for the
+    pre-open checks, the stream reader and the package writer, which so share one decompression.
+
+    Every XML part handed out by :meth:`xml` and :meth:`open_xml` has been checked for a DTD first,
+    whoever asks (the reader does not depend on having been called after :func:`vet_package`).
+    ``copy_raw`` writes a part's compressed bytes as they are into another zip (the writer's
+    unchanged parts: no second compression).
+    """
+
+    def __init__(self, data: bytes, name: str) -> None:
+        self.data, self.name = data, name
+        self.zip = zipfile.ZipFile(io.BytesIO(data))
+        self.infos: dict[str, zipfile.ZipInfo] = {i.filename: i for i in self.zip.infolist() if not i.is_dir()}
+        self.cells = 0  # counted by vet_package: what max_workbook_cells bounds
+        self._kept: dict[str, bytes] = {}
+        self._room = KEEP_BYTES
+        self._vetted: set[str] = set()
+
+    def __contains__(self, part: str) -> bool:
+        return part in self.infos
+
+    def read(self, part: str) -> bytes:
+        """The part's bytes (``KeyError`` when it is missing); its CRC is checked on the way."""
+        kept = self._kept.get(part)
+        if kept is not None:
+            return kept
+        data = self.zip.read(self.infos[part])
+        if len(data) <= self._room:
+            self._kept[part] = data
+            self._room -= len(data)
+        return data
+
+    def open(self, part: str) -> IO[bytes]:
+        """The part as a file: from memory when it is (or can be) kept, else streamed from the zip."""
+        info = self.infos[part]
+        if part in self._kept or info.file_size <= self._room:
+            return io.BytesIO(self.read(part))
+        return self.zip.open(info)
+
+    def head(self, part: str, size: int) -> bytes:
+        """The part's first ``size`` bytes (all of it, decompressed once and kept, when it fits)."""
+        kept = self._kept.get(part)
+        if kept is not None:
+            return kept[:size]
+        if self.infos[part].file_size <= self._room:
+            return self.read(part)[:size]
+        with self.zip.open(self.infos[part]) as fh:
+            return fh.read(size)
+
+    def xml(self, part: str) -> bytes:
+        self.vet(part)
+        return self.read(part)
+
+    def open_xml(self, part: str) -> IO[bytes]:
+        self.vet(part)
+        return self.open(part)
+
+    def vet(self, part: str) -> None:
+        """Refuse the part if it declares a DTD (once per part)."""
+        if part not in self._vetted:
+            check_no_dtd(self.head(part, 64 * 1024), part, self.name)
+            self._vetted.add(part)
+
+    def copy_raw(self, part: str, out: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        """Write the part's compressed bytes unchanged into ``out`` (being written), under ``info``'s
+        name, date and attributes. Its CRC was checked when the part was read."""
+        src = self.infos[part]
+        start = src.header_offset
+        fields = struct.unpack("<4s5H3L2H", self.data[start:start + 30])
+        if fields[0] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header of {part}")
+        begin = start + 30 + fields[9] + fields[10]
+        raw = self.data[begin:begin + src.compress_size]
+        info.compress_type, info.CRC = src.compress_type, src.CRC
+        info.compress_size, info.file_size = src.compress_size, src.file_size
+        info.flag_bits = src.flag_bits & 0x800  # UTF-8 names; sizes are in the local header, no data descriptor
+        assert out.fp is not None
+        info.header_offset = out.fp.tell()
+        out.fp.write(info.FileHeader())
+        out.fp.write(raw)
+        out.filelist.append(info)
+        out.NameToInfo[info.filename] = info
+        out.start_dir = out.fp.tell()
+        out._didModify = True  # type: ignore[attr-defined]
+
+
+def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
+    """The checks of :func:`check_file` on the file's bytes (``path`` names it in the messages); the
+    package's parts, decompressed while checking, for the reader and the writer."""
     name = path.name
     head = data[:8]
     if head == OLE_MAGIC:
@@ -110,90 +210,95 @@ def check_package(data: bytes, path: Path, limits: Limits) -> int:
             f"{name} 不是有效的 .xlsx 文件（文件已损坏或被截断，或根本不是表格文件）；请重新获取或另存一份"
         )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            if "mimetype" in names and zf.read("mimetype")[:64].startswith(b"application/vnd.oasis.opendocument"):
+        parts = Parts(data, name)
+        infos = parts.zip.infolist()
+        names = {i.filename for i in infos}
+        if "mimetype" in names and parts.head("mimetype", 64).startswith(b"application/vnd.oasis.opendocument"):
+            raise WorkbookReadError(
+                f"{name} 是 OpenDocument 表格（.ods，LibreOffice/WPS 的格式），xlperf 只读 .xlsx；"
+                "请在 LibreOffice、WPS 或 Excel 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
+            )
+        if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+            raise WorkbookReadError(f"{name} 是 zip 文件但不是 Excel 工作簿；请确认选择了正确的文件")
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.compress_size and info.file_size / info.compress_size > limits.max_ratio and info.file_size > 8 << 20:
                 raise WorkbookReadError(
-                    f"{name} 是 OpenDocument 表格（.ods，LibreOffice/WPS 的格式），xlperf 只读 .xlsx；"
-                    "请在 LibreOffice、WPS 或 Excel 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
+                    f"{name} 中的 {info.filename} 压缩比异常（{info.file_size / info.compress_size:.0f} 倍），"
+                    "疑似“压缩炸弹”，已拒绝打开"
                 )
-            if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
-                raise WorkbookReadError(f"{name} 是 zip 文件但不是 Excel 工作簿；请确认选择了正确的文件")
-            total = 0
-            for info in infos:
-                total += info.file_size
-                if info.compress_size and info.file_size / info.compress_size > limits.max_ratio and info.file_size > 8 << 20:
-                    raise WorkbookReadError(
-                        f"{name} 中的 {info.filename} 压缩比异常（{info.file_size / info.compress_size:.0f} 倍），"
-                        "疑似“压缩炸弹”，已拒绝打开"
-                    )
-            if total > limits.max_expanded_mb * 1024 * 1024:
-                raise WorkbookReadError(
-                    f"{name} 解压后有 {total / 1048576:.0f} MB，超过上限 {limits.max_expanded_mb:g} MB，已拒绝打开"
-                    "（可用 --max-expanded-mb 调整）"
-                )
-            if any(i.flag_bits & 0x1 for i in infos):
-                raise WorkbookReadError(
-                    f"{name} 的压缩包条目设置了密码，xlperf 无法读取；请在 Excel/WPS 中打开后另存为不加密的 .xlsx"
-                )
-            sheets = _worksheet_parts(zf, names)
-            titles = _sheet_titles(zf, names)
-            held = 0  # cells of the sheets checked so far
-            for info in infos:
-                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                    check_no_dtd(zf, info, name)
-                if info.filename in sheets:
-                    title = titles.get(info.filename, info.filename)
-                    held += _check_rows(zf, info, name, limits, title, limits.max_workbook_cells - held)
-                elif re.match(r"xl/tables/[^/]+\.xml$", info.filename):
-                    _check_table(zf, info, name, limits)
-            # the sheets were just streamed to their end, which checks their CRC; the other parts are
-            # read here (what zf.testzip() does, without decompressing the big sheets a second time)
-            for info in infos:
-                if info.filename not in sheets:
-                    with zf.open(info) as fh:
+        if total > limits.max_expanded_mb * 1024 * 1024:
+            raise WorkbookReadError(
+                f"{name} 解压后有 {total / 1048576:.0f} MB，超过上限 {limits.max_expanded_mb:g} MB，已拒绝打开"
+                "（可用 --max-expanded-mb 调整）"
+            )
+        if any(i.flag_bits & 0x1 for i in infos):
+            raise WorkbookReadError(
+                f"{name} 的压缩包条目设置了密码，xlperf 无法读取；请在 Excel/WPS 中打开后另存为不加密的 .xlsx"
+            )
+        sheets = _worksheet_parts(parts, names)
+        titles = _sheet_titles(parts, names)
+        held = 0  # cells of the sheets checked so far
+        for info in infos:
+            part = info.filename
+            if info.is_dir():
+                continue
+            if part.lower().endswith((".xml", ".rels", ".vml")):
+                parts.vet(part)
+            if part in sheets:
+                title = titles.get(part, part)
+                held += _check_rows(parts, part, name, limits, title, limits.max_workbook_cells - held)
+            elif re.match(r"xl/tables/[^/]+\.xml$", part):
+                _check_table(parts, part, name, limits)
+        # every part is decompressed to its end here, which checks its CRC (what zf.testzip() does);
+        # the sheets were just streamed to their end, the other parts are read (and kept) now
+        for info in infos:
+            if info.filename not in sheets and not info.is_dir():
+                if parts.infos.get(info.filename) is info and info.file_size <= parts._room:
+                    parts.read(info.filename)
+                else:
+                    with parts.zip.open(info) as fh:
                         while fh.read(_CHUNK):
                             pass
     except zipfile.BadZipFile as exc:
         raise WorkbookReadError(f"{name} 已损坏（{exc}）；请重新获取或另存一份") from exc
-    except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+    except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, zlib.error) as exc:
         raise WorkbookReadError(f"{name} 无法解压（{exc}）；请在 Excel 中另存为 .xlsx 后再试") from exc
-    return held
+    parts.cells = held
+    return parts
 
 
-_TAG = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|mergeCell|hyperlink)(?=[\s/>])([^>]{0,8192}?)(/?)>"
-)
+_PREFIX = rb"<(?:[A-Za-z_][\w.-]*:)?"
+_CELL_OR_ROW = re.compile(_PREFIX + rb"(c|row)(?=[\s/>])")
+#: an empty row (with its attributes), a merged range or a hyperlink
+_RARE_TAG = re.compile(_PREFIX + rb"(?:(row)(?=[\s/>])([^>]{0,8192}?)/>|(mergeCell|hyperlink)(?=[\s/>])([^>]{0,8192}?)/?>)")
 _REF = re.compile(rb'\sref="([^"]*)"')
 _AREA = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?")
-_OVERLAP = 8400  # longer than any tag _TAG matches: a tag cut by a block end is counted with the next
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROOT_TAG = re.compile(rb"<[A-Za-z_]")
 _CHUNK = 1 << 20
 
 
-def _worksheet_parts(zf: zipfile.ZipFile, names: set[str]) -> set[str]:
+def _worksheet_parts(parts: Parts, names: set[str]) -> set[str]:
     """Worksheet part names: declared in [Content_Types].xml, or under xl/worksheets/."""
-    parts = {n for n in names if re.match(r"xl/worksheets/[^/]+\.xml$", n)}
-    with zf.open("[Content_Types].xml") as fh:
-        types = fh.read(4 << 20)
+    found = {n for n in names if re.match(r"xl/worksheets/[^/]+\.xml$", n)}
+    types = parts.head("[Content_Types].xml", 4 << 20)
     for m in re.finditer(rb'PartName="/?([^"]+)"\s+ContentType="[^"]*spreadsheetml\.worksheet', types):
-        parts.add(m.group(1).decode("utf-8", errors="replace"))
-    return parts & names
+        found.add(m.group(1).decode("utf-8", errors="replace"))
+    return found & names
 
 
-def check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
-    """A DTD may only stand before the root element; OOXML parts never have one."""
-    with zf.open(info) as fh:
-        head = fh.read(64 * 1024)
+def check_no_dtd(head: bytes, part: str, name: str) -> None:
+    """A DTD may only stand before the root element (``head``: the part's first bytes); OOXML parts
+    never have one."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head.decode("utf-16", errors="ignore").encode("utf-8")
     root = _ROOT_TAG.search(head)
     prolog = head[: root.start()] if root else head
     if _DTD.search(prolog):
         raise WorkbookReadError(
-            f"{name} 的 {info.filename} 含有 XML 实体/DTD 定义（可能是恶意构造的“实体炸弹”），已拒绝打开；"
+            f"{name} 的 {part} 含有 XML 实体/DTD 定义（可能是恶意构造的“实体炸弹”），已拒绝打开；"
             "请在 Excel 或 WPS 中打开后另存为 .xlsx"
         )
 
@@ -225,27 +330,30 @@ def _too_many_rows(name: str, count: int, limits: Limits, what: str = "一个工
     )
 
 
-def _check_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits, title: str,
+def _check_rows(parts: Parts, part: str, name: str, limits: Limits, title: str,
                 room: int) -> int:
     """Count what the sheet really holds while streaming it, stop as soon as a limit is passed, and
     return its cells (written cells, attribute-only rows, cells under merged ranges and hyperlinks).
 
     ``room`` is what the workbook limit leaves for this sheet. The ``<dimension>`` is not trusted.
+    Cells and rows are counted by the regular expression engine; only the rare tags (an empty row,
+    a merged range, a hyperlink) are looked at one by one.
     """
     where = f"“{title}”表"
     rows = cells = merged = linked = 0
 
-    def count(tag: re.Match[bytes]) -> None:
+    def count(text: bytes) -> None:
         nonlocal rows, cells, merged, linked
-        kind, attrs, empty = tag.group(1), tag.group(2), tag.group(3)
-        if kind == b"c":
-            cells += 1
-        elif kind == b"row":
-            if empty:
-                cells += 1 if attrs.strip().count(b"=") > 1 else 0  # openpyxl keeps its row attributes
-            else:
-                rows += 1
-        else:
+        tags = _CELL_OR_ROW.findall(text)
+        cells += tags.count(b"c")
+        rows += len(tags)
+        rows -= tags.count(b"c")
+        for tag in _RARE_TAG.finditer(text):
+            if tag.group(1):  # an empty row: openpyxl keeps its attributes as a cell
+                rows -= 1
+                cells += 1 if tag.group(2).strip().count(b"=") > 1 else 0
+                continue
+            kind, attrs = tag.group(3), tag.group(4)
             ref = _REF.search(attrs)
             covered = area(ref.group(1).decode("ascii", "replace")) if ref else 0
             if kind == b"mergeCell":
@@ -281,43 +389,39 @@ def _check_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: L
                 "请删除多余的工作表、行和列后再试（可用 --max-workbook-cells 调整上限）"
             )
 
-    with zf.open(info) as fh:
+    with parts.open(part) as fh:
         carry = b""
         block = fh.read(_CHUNK)
         while block:
             data = carry + block
-            cut = max(0, len(data) - _OVERLAP)
-            for tag in _TAG.finditer(data):
-                if tag.start() >= cut:
-                    break
-                count(tag)
+            # a block ends before its last "<": every tag that starts in it also ends in it
+            cut = data.rfind(b"<")
+            if cut <= 0:
+                cut = len(data) if len(data) > _CHUNK else 0  # no tag at all: nothing to count
+            count(data[:cut])
             carry = data[cut:]
             check()
             block = fh.read(_CHUNK)
-        for tag in _TAG.finditer(carry):
-            count(tag)
+        count(carry)
         check()
     return cells + merged + linked
 
 
-def _check_table(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
+def _check_table(parts: Parts, part: str, name: str, limits: Limits) -> None:
     """A table whose range claims a million rows would make the reader walk them all (any letter case)."""
-    with zf.open(info) as fh:
-        head = fh.read(4096)
+    head = parts.head(part, 4096)
     m = re.search(rb'\sref="\$?[A-Za-z]{1,3}\$?(\d+):\$?[A-Za-z]{1,3}\$?(\d+)"', head)
     if m and int(m.group(2)) - int(m.group(1)) > limits.max_rows:
-        raise _too_many_rows(name, int(m.group(2)) - int(m.group(1)), limits, "一个表格（" + info.filename + "）")
+        raise _too_many_rows(name, int(m.group(2)) - int(m.group(1)), limits, "一个表格（" + part + "）")
 
 
-def _sheet_titles(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+def _sheet_titles(parts: Parts, names: set[str]) -> dict[str, str]:
     """Worksheet part name → sheet title (from xl/workbook.xml and its relationships), for messages."""
     from xml.sax.saxutils import unescape
 
     try:
-        with zf.open("xl/workbook.xml") as fh:
-            wb_xml = fh.read(4 << 20)
-        with zf.open("xl/_rels/workbook.xml.rels") as fh:
-            rels = fh.read(4 << 20)
+        wb_xml = parts.head("xl/workbook.xml", 4 << 20)
+        rels = parts.head("xl/_rels/workbook.xml.rels", 4 << 20)
     except KeyError:
         return {}
     targets: dict[bytes, str] = {}

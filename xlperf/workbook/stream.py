@@ -19,7 +19,6 @@ Chinese message naming the part.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import posixpath
 import re
 import zipfile
@@ -31,11 +30,11 @@ from typing import IO, Any
 from xlperf.workbook.book import bounds, column_index, coordinate
 from xlperf.workbook.safety import (
     Limits,
+    Parts,
     WorkbookReadError,
-    check_no_dtd,
-    check_package,
     read_input,
     unescape_ooxml,
+    vet_package,
 )
 
 __all__ = ["StreamBook", "StreamCell", "StreamSheet", "is_date_format", "open_stream", "read_package"]
@@ -76,6 +75,10 @@ _SIMPLE_REF = re.compile(r"(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^\W\d][\w.]*
 
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})$")
+_T = f"{MAIN}t"
+_DIGITS, _NONZERO = "0123456789", "123456789"
+#: column letters → index, every entry checked by _CELL_REF (shared by all sheets and workbooks)
+_COLUMNS: dict[str, int] = {}
 
 
 def is_date_format(fmt: str | None) -> bool:
@@ -224,7 +227,7 @@ class StreamBook:
         self._dates: set[int] = set()
         self._timedeltas: set[int] = set()
         self._strings: list[str] = []
-        self._zip: zipfile.ZipFile | None = None
+        self._zip: Parts | None = None  # the package's parts, shared with the writer
 
     # -- the Book protocol -------------------------------------------------------------------
     @property
@@ -242,6 +245,11 @@ class StreamBook:
     def cached(self, title: str, coord: str) -> Any:
         return self[title].cached(coord)
 
+    @property
+    def package(self) -> Parts | None:
+        """The package's parts as read (decompressed once; the writer copies them)."""
+        return self._zip
+
     # -- styles ------------------------------------------------------------------------------
     def _format(self, style: int | None) -> str:
         if style is None or style >= len(self._formats):
@@ -257,10 +265,10 @@ class StreamBook:
 
 
 def read_package(path: Path, limits: Limits) -> tuple[bytes, StreamBook]:
-    """Read the file once, check it (``safety``), and stream it: its bytes and its book."""
+    """Read the file once, check it (``safety``), and stream it: its bytes and its book (whose
+    ``parts`` are the parts the checks decompressed, for the writer)."""
     data = read_input(path, limits)
-    check_package(data, path, limits)
-    return data, open_stream(data, path.name)
+    return data, open_stream(vet_package(data, path, limits))
 
 
 # ------------------------------------------------------------------------------------------ parsing
@@ -281,16 +289,6 @@ def _parse(data: bytes) -> Any:
     return etree.fromstring(data, parser)
 
 
-def _read(zf: zipfile.ZipFile, part: str, name: str) -> bytes:
-    """A part's bytes, refused when it declares a DTD (also checked by ``check_package``; here again
-    so that this reader never depends on having been called after it)."""
-    check_no_dtd(zf, zf.getinfo(part), name)
-    return zf.read(part)
-
-
-def _open(zf: zipfile.ZipFile, part: str, name: str) -> IO[bytes]:
-    check_no_dtd(zf, zf.getinfo(part), name)
-    return zf.open(part)
 
 
 def _rels_path(part: str) -> str:
@@ -298,12 +296,12 @@ def _rels_path(part: str) -> str:
     return posixpath.join(folder, "_rels", f"{name}.rels")
 
 
-def _read_rels(zf: zipfile.ZipFile, part: str, name: str) -> dict[str, tuple[str, str, bool]]:
+def _read_rels(zf: Parts, part: str) -> dict[str, tuple[str, str, bool]]:
     """Relationship id → (type, target part or URL, external?) of ``part`` (none when it has no rels)."""
     path = _rels_path(part)
-    if path not in zf.NameToInfo:
+    if path not in zf:
         return {}
-    data = _read(zf, path, name)
+    data = zf.xml(path)
     folder = posixpath.dirname(part)
     out: dict[str, tuple[str, str, bool]] = {}
     for rel in _parse(data).iter(f"{PKG}Relationship"):
@@ -317,6 +315,8 @@ def _read_rels(zf: zipfile.ZipFile, part: str, name: str) -> dict[str, tuple[str
 
 def _text(node: Any) -> str:
     """A string item (``<si>`` or ``<is>``): its plain text and its rich-text runs, joined."""
+    if len(node) == 1 and node[0].tag == _T:  # the usual case: one <t>, no runs
+        return node[0].text or ""
     plain = node.find(f"{MAIN}t")
     text = plain.text if plain is not None else None  # .text decodes anew on each access: once
     runs = node.findall(f"{MAIN}r")
@@ -331,18 +331,19 @@ def _text(node: Any) -> str:
     return "".join(parts)
 
 
-def open_stream(data: bytes, name: str) -> StreamBook:
-    """Read the package in ``data`` (already vetted by ``safety.check_package``).
+def open_stream(data: bytes | Parts, name: str = "") -> StreamBook:
+    """Read the package in ``data`` (its bytes, or its parts as ``safety.vet_package`` checked them).
 
     Raises :class:`WorkbookReadError` naming the part that cannot be read.
     """
+    name = name or (data.name if isinstance(data, Parts) else "")
     book = StreamBook(name)
     part = "[Content_Types].xml"
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = data if isinstance(data, Parts) else Parts(data, name)
         book._zip = zf
-        names = set(zf.namelist())
-        types = _parse(_read(zf, part, name))
+        names = zf.infos
+        types = _parse(zf.xml(part))
         overrides = [(o.get("PartName", "").lstrip("/"), o.get("ContentType", "")) for o in types.iter(f"{CT}Override")]
         defaults = {d.get("ContentType", "") for d in types.iter(f"{CT}Default")}
         wb_part = next((p for ct in WORKBOOK_TYPES for p, t in overrides if t == ct), None)
@@ -352,17 +353,17 @@ def open_stream(data: bytes, name: str) -> StreamBook:
             raise WorkbookReadError(f"{name} 的 [Content_Types].xml 中没有工作簿部件；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试")
         part = "xl/styles.xml"
         if part in names:
-            _read_styles(book, _read(zf, part, name))
+            _read_styles(book, zf.xml(part))
         part = next((p for p, t in overrides if t == SHARED_STRINGS), "")
         if part and part in names:
-            with _open(zf, part, name) as fh:
+            with zf.open_xml(part) as fh:
                 for _, si in _iterparse(fh, ("end",), f"{MAIN}si"):
                     book._strings.append(unescape_ooxml(_text(si).replace("x005F_", "")))
                     si.clear()
         part = _rels_path(wb_part)
-        rels = _read_rels(zf, wb_part, name)
+        rels = _read_rels(zf, wb_part)
         part = wb_part
-        root = _parse(_read(zf, wb_part, name))
+        root = _parse(zf.xml(wb_part))
         pr = root.find(f"{MAIN}workbookPr")
         book.date1904 = pr is not None and pr.get("date1904", "").lower() in ("1", "true")
         local: list[StreamName] = []
@@ -398,7 +399,7 @@ def open_stream(data: bytes, name: str) -> StreamBook:
         wanted = _wanted_sheets(book)
         for title, sheet in book._sheets.items():
             part = book._parts[title]
-            book._rels[title] = _read_rels(zf, part, name)
+            book._rels[title] = _read_rels(zf, part)
             _load_sheet(book, sheet, keep=title in wanted or any(k.endswith(TABLE_REL) for k, _, _ in
                                                                    book._rels[title].values()))
     except WorkbookReadError:
@@ -475,7 +476,9 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
     table_ids: list[str] = []
     row_no = col_no = 0
     c_tag, row_tag, v_tag, f_tag, is_tag = f"{MAIN}c", f"{MAIN}row", f"{MAIN}v", f"{MAIN}f", f"{MAIN}is"
-    tags = (c_tag, row_tag, f"{MAIN}mergeCell", f"{MAIN}hyperlink", f"{MAIN}tablePart")
+    t_tag = f"{MAIN}t"
+    merge_tag, link_tag, table_tag = f"{MAIN}mergeCell", f"{MAIN}hyperlink", f"{MAIN}tablePart"
+    tags = (row_tag, merge_tag, link_tag, table_tag)
 
     def cast(t: str, v: str | None, el: Any, style: int | None) -> tuple[Any, str]:
         if t == "inlineStr":
@@ -503,62 +506,83 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
             return from_ISO8601(v), t
         return v, t
 
-    columns: dict[str, int] = {}
-    with _open(book._zip, part, book.name) as fh:
+    columns = _COLUMNS
+    dates = book._dates
+    with book._zip.open_xml(part) as fh:
+        # one event per row (its cells are read as its children), not per cell: the parser's events
+        # cost more than the cells' own reading
         for _, el in _iterparse(fh, ("end",), tags):
             tag = el.tag
-            if tag == row_tag:  # its cells are done: drop them with it
+            if tag == row_tag:
                 r = el.get("r")
                 row_no = (int(r) if r.isdigit() else int(float(r))) if r else row_no + 1
-                col_no = 0
+                if keep:
+                    col_no = 0
+                    for c in el:
+                        if c.tag != c_tag:
+                            continue
+                        ref = c.get("r")
+                        if ref:
+                            letters = ref.rstrip(_DIGITS)
+                            col = columns.get(letters)
+                            digits = ref[len(letters):]
+                            if col is not None and digits[:1] in _NONZERO and digits.isdigit() and len(digits) <= 7:
+                                row = int(digits)
+                            else:
+                                m = _CELL_REF.match(ref)
+                                if m is not None:
+                                    letters = m.group(1)
+                                    col = columns.get(letters) or columns.setdefault(letters, column_index(letters))
+                                    row = int(m.group(2))
+                                else:
+                                    row, col = coordinate(ref)  # raises ValueError, as openpyxl does
+                        else:
+                            row, col = row_no, col_no + 1
+                        col_no = col
+                        t = c.get("t", "n")
+                        st = c.get("s")
+                        style = int(st) if st else 0
+                        v = f = inline = None
+                        for child in c:
+                            ctag = child.tag
+                            if ctag == v_tag:
+                                v = child.text
+                            elif ctag == f_tag:
+                                f = child
+                            elif ctag == is_tag:
+                                inline = child
+                        if t == "inlineStr" or not v:
+                            v = None
+                        if f is not None:
+                            cached[(row, col)] = cast(t, v, c, style)[0]
+                            cells[(row, col)] = (_formula(f, ref or f"{_letter(col)}{row}", shared), "f", style)
+                        elif v is None and t != "inlineStr":
+                            cells[(row, col)] = (None, t, style)
+                        elif t == "s":
+                            cells[(row, col)] = (strings[int(v)], t, style)  # type: ignore[arg-type]
+                        elif t == "n" and style not in dates:
+                            cells[(row, col)] = (_number(v), t, style)  # type: ignore[arg-type]
+                        elif inline is not None:  # an inline string: mostly one <t>, no runs
+                            only = inline[0] if len(inline) == 1 else None
+                            text = (only.text or "") if only is not None and only.tag == t_tag else _text(inline)
+                            cells[(row, col)] = (unescape_ooxml(text), "s", style)
+                        else:
+                            value, data_type = cast(t, v, c, style)
+                            cells[(row, col)] = (value, data_type, style)
                 el.clear()
                 while el.getprevious() is not None:
                     del el.getparent()[0]
-                continue
-            if tag == c_tag:
-                ref = el.get("r")
-                m = _CELL_REF.match(ref) if ref else None
-                if m is not None:
-                    letters = m.group(1)
-                    col = columns.get(letters) or columns.setdefault(letters, column_index(letters))
-                    row = int(m.group(2))
-                elif ref:
-                    row, col = coordinate(ref)  # raises ValueError, as openpyxl does
-                else:
-                    parent = el.getparent()
-                    r = parent.get("r") if parent is not None else None
-                    row, col = ((int(r) if r.isdigit() else int(float(r))) if r else row_no + 1), col_no + 1
-                col_no = col
-                if keep:
-                    t = el.get("t", "n")
-                    s = el.get("s")
-                    style = int(s) if s else 0
-                    v = f = None
-                    for child in el:
-                        if child.tag == v_tag:
-                            v = child.text
-                        elif child.tag == f_tag:
-                            f = child
-                    if t == "inlineStr" or not v:
-                        v = None
-                    if f is not None:
-                        coord = ref or f"{_letter(col)}{row}"
-                        cached[(row, col)] = cast(t, v, el, style)[0]
-                        cells[(row, col)] = (_formula(f, coord, shared), "f", style)
-                    else:
-                        value, data_type = cast(t, v, el, style)
-                        cells[(row, col)] = (value, data_type, style)
-            elif tag.endswith("mergeCell"):
+            elif tag == merge_tag:
                 if el.get("ref"):
                     merges.append(el.get("ref"))
-            elif tag.endswith("hyperlink"):
+            elif tag == link_tag:
                 rid = el.get(f"{REL}id")
                 if rid and rid not in rels:
                     raise WorkbookReadError(f"{book.name} 的“{sheet.title}”表中超链接 {el.get('ref')} 的关系 {rid} 不存在；"
                                             "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试")
                 target = rels[rid][1] if rid else None
                 links.append((el.get("ref", ""), target or el.get("location")))
-            elif tag.endswith("tablePart"):
+            elif tag == table_tag:
                 table_ids.append(el.get(f"{REL}id", ""))
     if not keep:
         return
@@ -578,7 +602,7 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
         _link(sheet, ref, target)
     for rid in table_ids:
         table_part = rels[rid][1]
-        root = _parse(_read(book._zip, table_part, book.name))
+        root = _parse(book._zip.xml(table_part))
         sheet.tables[root.get("name", "")] = root.get("ref", "")
 
 

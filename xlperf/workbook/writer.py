@@ -58,6 +58,7 @@ from xlperf.workbook.printing import (
     wrapped_lines,
 )
 from xlperf.workbook.reader import SourceMap
+from xlperf.workbook.safety import Parts
 from xlperf.workbook.template import (
     BODY_FONT,
     HEADER_FILL,
@@ -413,7 +414,7 @@ def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None,
 # ---------------------------------------------------------------------------------- package
 
 
-def scored_package(data: bytes, result: Result, prov: Provenance, *, mark: bool = True) -> Package:
+def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mark: bool = True) -> Package:
     """The clerk's workbook (``data``, an .xlsx/.xlsm package) with the output sheets: every part
     xlperf does not change is kept byte for byte (pictures, charts, extensions, cached results).
 
@@ -433,9 +434,12 @@ def scored_package(data: bytes, result: Result, prov: Provenance, *, mark: bool 
 
     styles = Styles(pkg, styles_part(pkg, book))
     formats = _Formats(styles)
-    for position, layout in enumerate(output_layouts(result, prov, known)):
+    layouts = list(output_layouts(result, prov, known))
+    cells = [list(layout.cells()) for layout in layouts]
+    formats.prepare([(key, c) for sheet in cells for _, c, _, key, _ in sheet])
+    for position, layout in enumerate(layouts):
         part = pkg.free_name("xl/worksheets/sheet{n}.xml")
-        data, links = sheet_xml(layout, formats, selected=position == 0)
+        data, links = sheet_xml(layout, formats, selected=position == 0, cells=cells[position])
         pkg.put(part, data, WORKSHEET_CT)
         for rel_id, link in links:
             pkg.add_external_rel(part, Rel(rel_id, REL_TYPE + "/hyperlink", link, True))
@@ -473,10 +477,40 @@ class _Formats:
     format is there."""
 
     _parts: ClassVar[dict[tuple[Any, ...], tuple[list[tuple[str, Any, Any]], str, Any, float, bool]]] = {}
+    #: (the input's styles part, the kinds in the order they are first used) → the styles part with
+    #: them added and their formats: a batch of workbooks made from one template adds them once
+    _memo: ClassVar[dict[tuple[bytes, tuple[Any, ...]], tuple[bytes, dict[str, dict[tuple[Any, ...], int]],
+                                                              dict[tuple[Any, ...], tuple[int, float, bool]]]]] = {}
+    MEMO_SIZE = 16
 
     def __init__(self, styles: Styles) -> None:
         self.styles = styles
         self.known: dict[tuple[Any, ...], tuple[int, float, bool]] = {}
+
+    def prepare(self, uses: list[tuple[tuple[Any, ...], int]]) -> None:
+        """Add the formats of ``uses`` ((kind, column) of every cell, in order) as :meth:`get` would
+        one by one, or take the result from the memo when the same styles part got the same kinds
+        before: the same bytes either way, whatever was scored earlier in the process."""
+        order: dict[tuple[Any, ...], int] = {}
+        for key, column in uses:
+            order.setdefault(key, column)
+        source = None if self.styles.edited else self.styles.pkg.raw.get(self.styles.part)
+        if source is None:
+            for key, column in order.items():
+                self.get(key, column)
+            return
+        memo_key = (source, tuple(order.items()))
+        hit = self._memo.get(memo_key)
+        if hit is not None:
+            data, keys, known = hit
+            self.styles.restore(data, keys)
+            self.known = dict(known)
+            return
+        for key, column in order.items():
+            self.get(key, column)
+        if len(self._memo) >= self.MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[memo_key] = (*self.styles.snapshot(), dict(self.known))
 
     @classmethod
     def _made(cls, key: tuple[Any, ...], column: int) -> tuple[list[tuple[str, Any, Any]], str, Any, float, bool]:
@@ -511,9 +545,10 @@ class _Formats:
         return found
 
 
-def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool) -> tuple[bytes, list[tuple[str, str]]]:
+def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
+              cells: list[tuple[int, int, Any, tuple[Any, ...], str]] | None = None) -> tuple[bytes, list[tuple[str, str]]]:
     """The worksheet part of one output sheet, written directly (no object model), and its
-    hyperlinks as (relationship id, target)."""
+    hyperlinks as (relationship id, target). ``cells``: ``layout.cells()``, when already listed."""
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.header_footer import HeaderFooter
     from openpyxl.xml.functions import tostring
@@ -525,7 +560,7 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool) -> tupl
     heights: dict[int, float] = {}
     links: list[tuple[str, str]] = []
     last_col = 1
-    for r, c, value, key, link in layout.cells():
+    for r, c, value, key, link in (layout.cells() if cells is None else cells):
         index, size, wraps = formats.get(key, c)
         coord = f"{get_column_letter(c)}{r}"
         cell, shown = _cell(coord, index, value)
