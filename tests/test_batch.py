@@ -348,3 +348,22 @@ def test_rank_ties_share() -> None:
 def test_decimal_example_total_is_float_in_table(runs: dict[int, Path], inputs: Path) -> None:
     row = by_file(runs[1], inputs)["a/部门.xlsx"]
     assert Decimal(str(row["总分"])) == Decimal("98.57")
+
+
+def test_every_summary_cell_has_its_columns_format(runs: dict[int, Path]) -> None:
+    """Each body cell of a column carries the column's format (formats are made once per column and
+    copied): numbers two decimals, text top-aligned and wrapped, the unprinted sha256 column unwrapped."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(runs[1] / SUMMARY_XLSX)
+    ws = wb["汇总"]
+    heads = [c.value for c in ws[1]]
+    total, note, digest = (heads.index(h) + 1 for h in ("总分", "说明", "sha256"))
+    body = range(2, ws.max_row + 1)
+    assert len(body) >= 3
+    numbers = [ws.cell(r, total) for r in body if ws.cell(r, total).value is not None]
+    assert numbers and all(c.number_format == "0.00" and c.alignment.wrap_text for c in numbers)
+    assert all(ws.cell(r, note).alignment.wrap_text and ws.cell(r, note).alignment.vertical == "top" for r in body)
+    assert all(not ws.cell(r, digest).alignment.wrap_text and ws.cell(r, digest).alignment.vertical == "top"
+               for r in body)
+    assert ws.cell(1, total).font.bold  # the heading keeps its own format

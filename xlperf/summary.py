@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from copy import copy
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -330,14 +331,23 @@ def _format_sheet(ws: Any, frame: Any) -> None:
         width = max(8, min(14, _display_width(str(name)) + 2))
         # a column left off the print does not wrap: its text must not make the printed rows taller
         align = top if name in UNPRINTED.get(ws.title, ()) else wrap
+        # a column's cells share one or two formats: made on its first cell of each kind and copied
+        # (openpyxl looks a format up in the workbook's list on every assignment)
+        formats: dict[bool, Any] = {}
         for r, value in enumerate(frame[name].tolist(), start=2):
             cell = ws.cell(row=r, column=c)
-            cell.alignment = align
             if isinstance(value, str):
                 put_text(cell, value)
                 width = max(width, min(60, _display_width(value) + 2))
-            elif numeric and cell.value is not None:
-                cell.number_format = "0.00"
+            number = not isinstance(value, str) and numeric and cell.value is not None
+            made = formats.get(number)
+            if made is None:
+                cell.alignment = align
+                if number:
+                    cell.number_format = "0.00"
+                formats[number] = copy(cell._style)
+            else:
+                cell._style = copy(made)
         if name in ("说明", "涉及部门", "指标"):
             width = min(width, 40)
         elif name in ("主题", "文件夹", "来源"):

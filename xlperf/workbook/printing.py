@@ -100,14 +100,17 @@ def fit_row_heights(ws: Worksheet, *, min_height: float | None = None) -> None:
                 if (r, c) != (rng.min_row, rng.min_col) or rng.min_row != rng.max_row:
                     covered.add((r, c))
     heights: dict[int, float] = {}
+    looks: dict[tuple[int, ...], tuple[float, bool]] = {}
     for (r, c), cell in ws._cells.items():
         if cell.value is None or (r, c) in covered:
             continue
         last = spans.get((r, c), c)
         width = sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, last + 1))
-        size = _size(cell)
+        look = looks.get(key := tuple(cell._style))  # font size and wrapping, once per format
+        if look is None:
+            look = looks[key] = (_size(cell), bool(cell.alignment is not None and cell.alignment.wrap_text))
+        size, wraps = look
         columns = columns_in(width, size)
-        wraps = bool(cell.alignment is not None and cell.alignment.wrap_text)
         lines = wrapped_lines(_shown(cell), columns) if wraps else 1
         height = lines * size * LINE_FACTOR + ROW_PADDING
         heights[r] = max(heights.get(r, 0.0), height)
