@@ -79,15 +79,15 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
 
 
 def _print_report(report: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
     from xlperf.batch import BLANK, DUPLICATE, ERRORS, FAILED, OK, UNREADABLE
 
-    console = Console()
     bad = [o for o in report.outcomes if o.status != OK]
-    if bad:
+    if bad:  # rich only for the table (its import is a start-up cost of every run otherwise)
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        console = Console()
         table = Table(title=f"需要处理的文件（{len(bad)} 个）")
         table.add_column("文件", overflow="fold")
         table.add_column("状态")

@@ -480,10 +480,19 @@ def read_decimal(text: str) -> Decimal | None:
         return None
 
 
+_HEADING = re.compile(r"（\d+）(.*)。")
+
+
 class Checker:
     def __init__(self, report: Report) -> None:
         self.texts = [p.text for p in report.paragraphs]
         self.findings: list[Finding] = []
+        #: an indicator's name → the paragraphs that are its heading "（N）name。" (read once)
+        self.headings: dict[str, list[int]] = {}
+        for i, text in enumerate(self.texts):
+            m = _HEADING.fullmatch(text)
+            if m is not None:
+                self.headings.setdefault(m.group(1), []).append(i)
 
     def fail(self, message: str, path: str) -> None:
         self.findings.append(finding("V42", message, path))
@@ -540,8 +549,7 @@ def check_report(result: Result, report: Report) -> list[Finding]:
     for ind in result.indicator_scores():
         if ind.spec.kind.subtotal:
             continue
-        heading = re.compile(rf"^（\d+）{re.escape(ind.spec.name)}。$")
-        at = [i for i, t in enumerate(c.texts) if heading.match(t)]
+        at = c.headings.get(ind.spec.name, [])
         path = f"report.{ind.id}"
         if not at:
             c.fail(f"报告中找不到指标“{ind.spec.name}”，请重新生成报告", path)

@@ -193,7 +193,9 @@ class Package:
                     self.raw.source.copy_raw(name, zf, info)
                     continue
                 data = serialise(self._xml[name]) if name in self._xml else self.raw[name]
-                zf.writestr(info, data, compresslevel=6)
+                # deflate's fastest level: half the time of the default 6 for ~14 % larger parts
+                # (a scored workbook of 75 KB becomes 86 KB); the parts left alone keep their bytes
+                zf.writestr(info, data, compresslevel=1)
             zf.close()
         except BaseException:
             zf.fp = None  # a half-written zip is abandoned: close() (and __del__) must not write more

@@ -482,6 +482,7 @@ class _Formats:
     _memo: ClassVar[dict[tuple[bytes, tuple[Any, ...]], tuple[bytes, dict[str, dict[tuple[Any, ...], int]],
                                                               dict[tuple[Any, ...], tuple[int, float, bool]]]]] = {}
     MEMO_SIZE = 16
+    _scratch: ClassVar[Any] = None
 
     def __init__(self, styles: Styles) -> None:
         self.styles = styles
@@ -516,9 +517,11 @@ class _Formats:
     def _made(cls, key: tuple[Any, ...], column: int) -> tuple[list[tuple[str, Any, Any]], str, Any, float, bool]:
         made = cls._parts.get((key, column))
         if made is None:
-            from openpyxl import Workbook as Scratch
+            if cls._scratch is None:  # one scratch sheet per process: a new cell of it for each kind
+                from openpyxl import Workbook as Scratch
 
-            cell = Scratch().active.cell(row=1, column=1)
+                cls._scratch = Scratch().active
+            cell = cls._scratch.cell(row=len(cls._parts) + 1, column=1)
             style, _, fmt, is_link, align = key
             _style_cell(cell, style, column, fmt, LINK_FONT if is_link else None, align)
             alignment = fill_element(cell.alignment)
