@@ -28,7 +28,15 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.utils.datetime import from_excel as openpyxl_from_excel
 from openpyxl.workbook.workbook import Workbook
 
-from tests.bad_inputs.make_corpus import SST_REL, SST_TYPE, Case, example_book, make_corpus, sheet_part
+from tests.bad_inputs.make_corpus import (
+    SST_REL,
+    SST_TYPE,
+    Case,
+    example_book,
+    example_bytes,
+    make_corpus,
+    sheet_part,
+)
 from xlperf.cli import main
 from xlperf.pipeline import load_input
 from xlperf.workbook import layout as L
@@ -457,3 +465,24 @@ def test_the_stream_reader_refuses_a_dtd_by_itself(corpus: dict[str, Case], monk
     with pytest.raises(WorkbookReadError, match="DTD") as info:
         read_package(corpus[name].path, Limits())
     assert part in str(info.value)
+
+
+def test_a_read_book_is_freed_without_the_garbage_collector(tmp_path: Path) -> None:
+    """No reference cycle between the book and its sheets: a batch frees each workbook's cells as it
+    moves on (with cycles they waited for the collector's passes, which cost time and memory)."""
+    import gc
+    import weakref
+
+    path = tmp_path / "example.xlsx"
+    path.write_bytes(example_bytes())
+    gc.collect()
+    gc.disable()
+    try:
+        loaded = load_input(path)
+        book = weakref.ref(loaded.book)
+        sheet = weakref.ref(loaded.book.worksheets[1])
+        assert loaded.book.worksheets[1].max_row > 1
+        del loaded
+        assert book() is None and sheet() is None
+    finally:
+        gc.enable()

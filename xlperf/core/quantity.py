@@ -8,6 +8,7 @@ exactly (two numbers, a range, a formula, an Excel error value) is a problem, no
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -90,9 +91,21 @@ class Quantity:
 
 def normalise_text(text: str) -> str:
     """NFKC (full-width digits and signs to ASCII), unify minus signs, drop spaces."""
+    return _normalise_short(text) if len(text) <= 256 else _normalise(text)
+
+
+@functools.lru_cache(maxsize=4096)  # the same headers and labels come back in every workbook
+def _normalise_short(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2212", "-").replace("\u2013", "-").replace("\uff0d", "-")
-    return re.sub(r"\s+", "", text)
+    return _SPACES.sub("", text)
+
+
+_SPACES = re.compile(r"\s+")
 
 
 _PUNCT = re.compile(r"[\s“”\"'‘’「」『』《》〈〉（）()【】\[\]、，,。.：:；;！!？?·…\-—]")

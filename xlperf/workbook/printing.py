@@ -65,6 +65,15 @@ def _char_width_narrow(ch: str) -> int:
 
 def wrapped_lines(text: str, columns: float) -> int:
     """How many lines ``text`` takes wrapped in ``columns`` display columns (each paragraph apart)."""
+    return _wrapped_short(text, columns) if len(text) <= 512 else _wrapped(text, columns)
+
+
+@functools.lru_cache(maxsize=4096)  # labels and messages repeat from workbook to workbook
+def _wrapped_short(text: str, columns: float) -> int:
+    return _wrapped(text, columns)
+
+
+def _wrapped(text: str, columns: float) -> int:
     room = max(columns, 1.0)
     return sum(max(1, math.ceil(text_width(part) / room)) for part in text.split("\n"))
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+import weakref
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -152,7 +153,9 @@ class StreamSheet:
     """A worksheet: its cells (value, type, style index), cached results, tables and merged ranges."""
 
     def __init__(self, book: StreamBook, title: str) -> None:
-        self._book = book
+        # a weak reference: no book ↔ sheet cycle, so a book and its cells go as soon as the last
+        # reference to the book does (not at the garbage collector's next full pass)
+        self._book = weakref.proxy(book)
         self.title = title
         self.tables: dict[str, str] = {}
         self.merged_ranges: list[str] = []
