@@ -247,8 +247,17 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 COMMITTED = sorted(TEMPLATES_DIR.rglob("*.xlsx"))
 
 
+@pytest.fixture(params=["whole", "streamed"])
+def part_reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A sheet part is parsed whole up to ``stream.WHOLE_PART`` bytes and streamed beyond: both ways
+    must read the same (the tests' sheets are small, so "streamed" lowers the bound to 0)."""
+    if request.param == "streamed":
+        monkeypatch.setattr(stream, "WHOLE_PART", 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.name)
-def test_committed_template_and_example(path: Path) -> None:
+def test_committed_template_and_example(path: Path, part_reading: str) -> None:
     assert_same(path)
 
 
@@ -261,7 +270,7 @@ CONTENT_CASES = ("missing_sheet", "renamed_sheet", "deleted_name", "removed_tabl
 
 
 @pytest.mark.parametrize("name", CONTENT_CASES)
-def test_bad_input_corpus_workbooks(corpus: dict[str, Case], name: str) -> None:
+def test_bad_input_corpus_workbooks(corpus: dict[str, Case], name: str, part_reading: str) -> None:
     assert_same(corpus[name].path)
 
 
@@ -271,7 +280,7 @@ def test_every_readable_corpus_case_is_compared(corpus: dict[str, Case]) -> None
 
 
 @pytest.mark.parametrize("name", [*EDITS, "formulas_cached", "shared_strings", "shared_escapes"])
-def test_edited_workbooks(edited: dict[str, Path], name: str) -> None:
+def test_edited_workbooks(edited: dict[str, Path], name: str, part_reading: str) -> None:
     assert_same(edited[name])
 
 

@@ -283,7 +283,7 @@ def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | No
         scored = out_dir / f"{job.stem}{SCORED_SUFFIX}"
         card_path = out_dir / f"{job.stem}{CARD_SUFFIX}"
         write_scored(loaded, result, scored, scored_at)
-        write_scorecard(loaded, result, card_path)
+        write_scorecard(loaded, result, card_path, card)
         out.scored, out.scorecard, out.link = scored.name, card_path.name, scored.name
         fill_scored(out, loaded, result, card)
     except InputError as exc:

@@ -168,9 +168,10 @@ def input_package(loaded: Loaded, result: Result) -> Any:
     return data if data is not None else loaded.path.read_bytes()
 
 
-def write_scorecard(loaded: Loaded, result: Result, out: Path) -> Path:
+def write_scorecard(loaded: Loaded, result: Result, out: Path, card: dict[str, Any] | None = None) -> Path:
+    """The score card JSON (``card``: ``result.scorecard(...)`` when the caller has made it already)."""
     guard_output(loaded.path, out)
-    card = result.scorecard(workbook=loaded.path.name, sha256=loaded.sha256)
+    card = card if card is not None else result.scorecard(workbook=loaded.path.name, sha256=loaded.sha256)
     return atomic_write_text(out, json.dumps(card, ensure_ascii=False, indent=2) + "\n")
 
 

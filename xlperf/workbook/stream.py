@@ -77,6 +77,8 @@ _SIMPLE_REF = re.compile(r"(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^\W\d][\w.]*
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})$")
 _T = f"{MAIN}t"
+#: a worksheet part up to this size is parsed whole, a larger one streamed (its tree would be ~10× it)
+WHOLE_PART = 4 << 20
 _DIGITS, _NONZERO = "0123456789", "123456789"
 #: column letters → index, every entry checked by _CELL_REF (shared by all sheets and workbooks)
 _COLUMNS: dict[str, int] = {}
@@ -512,9 +514,16 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
     columns = _COLUMNS
     dates = book._dates
     with book._zip.open_xml(part) as fh:
-        # one event per row (its cells are read as its children), not per cell: the parser's events
-        # cost more than the cells' own reading
-        for _, el in _iterparse(fh, ("end",), tags):
+        # one element per row (its cells are read as its children), not per cell: the parser's
+        # events cost more than the cells' own reading. A part of up to WHOLE_PART bytes is parsed
+        # whole (faster, and no parser object left in a reference cycle); a larger one is streamed,
+        # each row cleared once read. Either way the elements come in document order.
+        streamed = book._zip.infos[part].file_size > WHOLE_PART
+        if streamed:
+            elements = (el for _, el in _iterparse(fh, ("end",), tags))
+        else:
+            elements = _parse(fh.read()).iter(*tags)
+        for el in elements:
             tag = el.tag
             if tag == row_tag:
                 r = el.get("r")
@@ -572,9 +581,10 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                         else:
                             value, data_type = cast(t, v, c, style)
                             cells[(row, col)] = (value, data_type, style)
-                el.clear()
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
+                if streamed:
+                    el.clear()
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
             elif tag == merge_tag:
                 if el.get("ref"):
                     merges.append(el.get("ref"))
