@@ -19,6 +19,7 @@ Chinese message naming the part.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 import re
 import weakref
@@ -174,13 +175,16 @@ class StreamSheet:
         return max(self._max_row, 1)
 
     def cell(self, row: int, column: int) -> StreamCell:
-        self._book._ensure(self)
+        if not self.loaded:
+            self._book._ensure(self)
         if row > self._max_row:
             self._max_row = row  # openpyxl creates the cell it is asked for
-        if (row, column) in self._merged:
+        key = (row, column)
+        if key in self._merged:
             return StreamCell(None, "n", "General", True)
-        value, data_type, style = self._cells.get((row, column), _EMPTY)
-        return StreamCell(value, data_type, self._book._format(style))
+        value, data_type, style = self._cells.get(key, _EMPTY)
+        formats = self._book._names
+        return StreamCell(value, data_type, formats[style] if style is not None and style < len(formats) else "General")
 
     def __getitem__(self, coord: str) -> StreamCell:
         row, column = coordinate(coord)
@@ -263,6 +267,11 @@ class StreamBook:
         if fid in self._custom:
             return self._custom[fid]
         return BUILTIN_FORMATS.get(fid, "General")
+
+    @functools.cached_property
+    def _names(self) -> list[str]:
+        """The number format of each cell format index (read once, after the styles)."""
+        return [self._format(i) for i in range(len(self._formats))]
 
     def _ensure(self, sheet: StreamSheet) -> None:
         if not sheet.loaded:
