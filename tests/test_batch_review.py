@@ -141,6 +141,7 @@ def test_ranking_sheet_has_ratios_counts_and_links(review: tuple[Path, Path]) ->
         assert book.hyperlink.target == checks.hyperlink.target
         assert (out / book.hyperlink.target).is_file()
         assert checks.hyperlink.location == "'校验结果'!A1"
+        assert book.alignment.vertical == checks.alignment.vertical == "top"  # level with the row's text
         assert "校验结果" in openpyxl.load_workbook(out / checks.hyperlink.target, read_only=True).sheetnames
         totals.append(Decimal(str(card["total"])))
     assert totals == sorted(totals, reverse=True)

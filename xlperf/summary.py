@@ -404,8 +404,10 @@ def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
     """排名's 计分工作簿 and 校验结果 columns: links to the scored workbook (its path relative to
     汇总.xlsx) and to its 校验结果 sheet.
     """
+    from openpyxl.styles import Alignment
     from openpyxl.worksheet.hyperlink import Hyperlink
 
+    top = Alignment(vertical="top")
     book_col = RANKING_COLUMNS.index("计分工作簿") + 1
     checks_col = RANKING_COLUMNS.index("校验结果") + 1
     for r, row in enumerate(rows, start=2):
@@ -416,6 +418,7 @@ def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
             cell = ws.cell(row=r, column=col)
             cell.hyperlink = Hyperlink(ref=cell.coordinate, target=link, location=location)
             cell.style = "Hyperlink"
+            cell.alignment = top  # the named style would put the link at the foot of a two-line row
 
 
 def _mark_below_full(ws: Any, frame: Any) -> None:
