@@ -361,3 +361,21 @@ def test_styles_are_the_same_whatever_was_scored_before_in_the_process(tmp_path:
     writer._Formats._memo.clear()
     fresh = _parts(_score(src, tmp_path / "fresh.xlsx"))["xl/styles.xml"]
     assert fresh == first
+
+
+@pytest.mark.parametrize("text", ["广州市白云区科工商信局 · 2023 年度 · 评分汇总", "A&B <x> \"q\" 'y'", "&&P", ""])
+def test_output_sheet_header_is_what_openpyxl_writes(text: str) -> None:
+    """The <headerFooter> of an output sheet is made from a template (openpyxl's, made once):
+    any header text gives what openpyxl itself would write."""
+    from openpyxl.worksheet.header_footer import HeaderFooter
+    from openpyxl.xml.functions import tostring
+
+    from xlperf.workbook.printing import FOOTER
+    from xlperf.workbook.writer import _header_footer
+
+    hf = HeaderFooter()
+    hf.oddHeader.center.text = text.replace("&", "&&")
+    hf.oddHeader.center.size = 9
+    hf.oddFooter.center.text = FOOTER
+    hf.oddFooter.center.size = 9
+    assert _header_footer(text) == tostring(hf.to_tree()).decode()

@@ -8,6 +8,7 @@ so that the xlwings handlers write exactly the same values in a few bulk writes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -553,8 +554,6 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
     """The worksheet part of one output sheet, written directly (no object model), and its
     hyperlinks as (relationship id, target). ``cells``: ``layout.cells()``, when already listed."""
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.header_footer import HeaderFooter
-    from openpyxl.xml.functions import tostring
 
     widths = {i: w for i, w in enumerate(layout.widths, start=1)}
     spans = {(r, first): last for r, first, last in layout.merges}
@@ -596,19 +595,34 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
     if links:
         out.append("<hyperlinks>" + "".join(x for k in sorted(k for k in rows if k < 0) for x in rows[k])
                    + "</hyperlinks>")
-    hf = HeaderFooter()
-    hf.oddHeader.center.text = layout.header.replace("&", "&&")
-    hf.oddHeader.center.size = 9
-    hf.oddFooter.center.text = FOOTER
-    hf.oddFooter.center.size = 9
     out += ['<printOptions horizontalCentered="1"/>',
             '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
             f'<pageSetup paperSize="9" orientation="{"landscape" if layout.landscape else "portrait"}" '
-            'fitToWidth="1" fitToHeight="0"/>', tostring(hf.to_tree()).decode(), "</worksheet>"]
+            'fitToWidth="1" fitToHeight="0"/>', _header_footer(layout.header), "</worksheet>"]
     return "".join(out).encode("utf-8"), links
 
 
 TAB_SELECTED = ' tabSelected="1"'
+_HEADER_SLOT = "@@header@@"
+
+
+@functools.cache
+def _header_footer_template() -> str:
+    """An output sheet's ``<headerFooter>`` as openpyxl writes it (9 pt, centred, the page footer),
+    with a slot for the header text: made once, filled per sheet."""
+    from openpyxl.worksheet.header_footer import HeaderFooter
+    from openpyxl.xml.functions import tostring
+
+    hf = HeaderFooter()
+    hf.oddHeader.center.text = _HEADER_SLOT
+    hf.oddHeader.center.size = 9
+    hf.oddFooter.center.text = FOOTER
+    hf.oddFooter.center.size = 9
+    return str(tostring(hf.to_tree()).decode())
+
+
+def _header_footer(header: str) -> str:
+    return _header_footer_template().replace(_HEADER_SLOT, escape(header.replace("&", "&&")))
 
 
 def _cell(coord: str, style: int, value: Any) -> tuple[str, str | None]:
