@@ -562,16 +562,22 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
     heights: dict[int, float] = {}
     links: list[tuple[str, str]] = []
     last_col = 1
+    known = formats.known
     for r, c, value, key, link in (layout.cells() if cells is None else cells):
-        index, size, wraps = formats.get(key, c)
+        index, size, wraps = known.get(key) or formats.get(key, c)
         coord = f"{get_column_letter(c)}{r}"
         cell, shown = _cell(coord, index, value)
         rows.setdefault(r, []).append(cell)
-        last_col = max(last_col, c)
+        if c > last_col:
+            last_col = c
         if shown is not None and (r, c) not in covered:
-            width = sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, spans.get((r, c), c) + 1))
+            last = spans.get((r, c))
+            width = widths.get(c, DEFAULT_COLUMN_WIDTH) if last is None else \
+                sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, last + 1))
             lines = wrapped_lines(shown, columns_in(width, size)) if wraps else 1
-            heights[r] = max(heights.get(r, 0.0), lines * size * LINE_FACTOR + ROW_PADDING)
+            height = lines * size * LINE_FACTOR + ROW_PADDING
+            if height > heights.get(r, 0.0):
+                heights[r] = height
         if link:
             links.append((f"rId{len(links) + 1}", link))
             links_at = links[-1]
