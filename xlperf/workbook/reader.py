@@ -8,6 +8,7 @@ a guessed number. A file that cannot be opened at all raises :class:`WorkbookRea
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -315,15 +316,22 @@ class _Reader:
                    path: str) -> dict[str, Any]:
         ws = self.wb[ws_title]
         out: dict[str, Any] = {}
-        for c in spec.columns:
-            if c.attr is None or c.attr not in record or not c.is_input:
+        for attr, kind, header, suffix in _input_columns(spec):
+            if attr not in record:
                 continue
-            cell, _, coord = record[c.attr]
-            p = f"{path}.{c.attr.replace('.', '[', 1) + ']' if '.' in c.attr else c.attr}"
+            cell, _, coord = record[attr]
+            p = path + suffix
             self.map.add(p, ws_title, coord)
             value, percent = self.cell_value(ws, coord, p, cell)
-            out[c.attr] = self.parse(c.kind, value, percent, ws_title, coord, p, c.header)
+            out[attr] = self.parse(kind, value, percent, ws_title, coord, p, header)
         return out
+
+
+@functools.cache
+def _input_columns(spec: L.TableSheet) -> list[tuple[str, str, str, str]]:
+    """(attr, kind, header, path suffix) of the columns a clerk fills in (the layout is fixed: once)."""
+    return [(c.attr, c.kind, c.header, "." + (c.attr.replace(".", "[", 1) + "]" if "." in c.attr else c.attr))
+            for c in spec.columns if c.attr is not None and c.is_input]
 
 
 def _blank(cell: Any) -> bool:

@@ -587,6 +587,8 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                             only = inline[0] if len(inline) == 1 else None
                             text = (only.text or "") if only is not None and only.tag == t_tag else _text(inline)
                             cells[(row, col)] = (unescape_ooxml(text), "s", style)
+                        elif t == "inlineStr":  # <c t="inlineStr"></c>: an empty text, as cast gives it
+                            cells[(row, col)] = (None, t, style)
                         else:
                             value, data_type = cast(t, v, c, style)
                             cells[(row, col)] = (value, data_type, style)
