@@ -327,8 +327,13 @@ Progress = Callable[[Outcome], None]
 
 
 def run_jobs(jobs: Sequence[Job], out_dir: Path, limits: Any = None, workers: int = 1,
-             on_done: Progress | None = None, scored_at: str | None = None) -> list[Outcome]:
-    """Process every input; the outcomes sorted by ``Job.index``. With ``workers == 1`` one by one in this process."""
+             on_done: Progress | None = None, scored_at: str | None = None,
+             meanwhile: Callable[[], None] | None = None) -> list[Outcome]:
+    """Process every input; the outcomes sorted by ``Job.index``. With ``workers == 1`` one by one in this process.
+
+    ``meanwhile``: work for this process while the workers score (it would wait idle otherwise), such
+    as the summary's imports; whatever it raises is left for the caller to meet again later.
+    """
     from xlperf.pipeline import now
 
     stamp = scored_at or now()
@@ -344,7 +349,7 @@ def run_jobs(jobs: Sequence[Job], out_dir: Path, limits: Any = None, workers: in
         for job in jobs:
             record(process_one(job, out_dir, limits, stamp))
     else:
-        lost = _run_pool(jobs, out_dir, limits, workers, stamp, record)
+        lost = _run_pool(jobs, out_dir, limits, workers, stamp, record, meanwhile)
         for job in lost:  # a worker died: retry each alone so that only the culprit fails
             record(_run_isolated(job, out_dir, limits, stamp))
     return [done[j.index] for j in sorted(jobs, key=lambda j: j.index)]
@@ -374,7 +379,7 @@ def _prepare_process() -> None:
 
 
 def _run_pool(jobs: Sequence[Job], out_dir: Path, limits: Any, workers: int, stamp: str,
-              record: Callable[[Outcome], None]) -> list[Job]:
+              record: Callable[[Outcome], None], meanwhile: Callable[[], None] | None = None) -> list[Job]:
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -384,6 +389,9 @@ def _run_pool(jobs: Sequence[Job], out_dir: Path, limits: Any, workers: int, sta
         pending: dict[Future[Outcome], Job] = {
             pool.submit(process_one, job, out_dir, limits, stamp): job for job in jobs
         }
+        if meanwhile is not None:  # the workers are forked by now: they do not carry what it loads
+            with contextlib.suppress(Exception):
+                meanwhile()
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
@@ -487,7 +495,9 @@ def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = 
     n_workers = max(1, min(workers or default_jobs(), len(jobs)))
     if on_start is not None:
         on_start(len(jobs))
-    outcomes = run_jobs(jobs, out_dir, limits, n_workers, on_done)
+    from xlperf.summary import prepare_summary
+
+    outcomes = run_jobs(jobs, out_dir, limits, n_workers, on_done, meanwhile=prepare_summary)
     mark_duplicates(outcomes)
     xlsx, csv = write_summary(outcomes, out_dir)
     return BatchReport(outcomes, missing, xlsx, csv, time.perf_counter() - start)

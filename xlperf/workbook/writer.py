@@ -575,9 +575,9 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
             width = widths.get(c, DEFAULT_COLUMN_WIDTH) if last is None else \
                 sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, last + 1))
             lines = wrapped_lines(shown, columns_in(width, size)) if wraps else 1
-            height = lines * size * LINE_FACTOR + ROW_PADDING
-            if height > heights.get(r, 0.0):
-                heights[r] = height
+            tall = lines * size * LINE_FACTOR + ROW_PADDING
+            if tall > heights.get(r, 0.0):
+                heights[r] = tall
         if link:
             links.append((f"rId{len(links) + 1}", link))
             links_at = links[-1]
