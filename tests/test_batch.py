@@ -293,6 +293,11 @@ def test_all_ok_exits_0_and_rerun_ignores_own_outputs(inputs: Path, tmp_path: Pa
         assert res.exit_code == 0, res.output
         assert len(records(folder)) == 2
     assert "通过 2" in res.output
+    from xlperf.workbook.printing import text_width
+
+    counts = next(line for line in res.output.splitlines() if line.startswith("共 "))
+    assert text_width(counts, ambiguous_wide=False) <= 80, counts  # one line of an 80-column terminal
+    assert "用时" in res.output
 
 
 def test_globs_and_files(inputs: Path, tmp_path: Path) -> None:

@@ -246,6 +246,10 @@ def test_imap_intake_statuses(imap_run: tuple[Path, Result, Any], mail: dict[str
     assert {k: r["status"] for k, r in rows.items()} == EXPECTED
     assert len(ledger(out)) == len(EXPECTED)  # the duplicate delivery was not taken in twice
     assert "已收过 1" in res.output
+    from xlperf.workbook.printing import text_width
+
+    lines = [line for line in res.output.splitlines() if line.startswith(("共 ", "新收的："))]
+    assert len(lines) == 2 and all(text_width(line, ambiguous_wide=False) <= 80 for line in lines), lines
     assert "SHA-256" in rows["乙改工作簿"]["reason"] and "部门整体支出绩效自评.xlsx" in rows["乙改工作簿"]["reason"]
     assert "清单总分 99.99" in rows["丙改清单总分"]["reason"]
     assert "压缩炸弹" in rows["压缩炸弹"]["reason"]

@@ -154,6 +154,7 @@ def _print_report(report: Any) -> None:
     for who, what in report.receipts:
         click.echo(f"{who}：{what}")
     counts = "，".join(f"{s} {report.count(s)}" for s in INTAKE_STATUSES)
-    click.echo(f"共 {len(report.taken)} 封：新收 {len(new)}（{counts}），已收过 {report.count(SKIPPED)}；"
-               f"用时 {report.seconds:.1f} 秒。")
-    click.echo(f"已写出：{report.summary_xlsx}、{report.summary_csv}")
+    # three short lines, each within an 80-column terminal (one line of all this was 103 columns)
+    click.echo(f"共 {len(report.taken)} 封：新收 {len(new)}，已收过 {report.count(SKIPPED)}。")
+    click.echo(f"新收的：{counts}。")
+    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{report.summary_xlsx}、{report.summary_csv}")
