@@ -379,3 +379,40 @@ def test_output_sheet_header_is_what_openpyxl_writes(text: str) -> None:
     hf.oddFooter.center.text = FOOTER
     hf.oddFooter.center.size = 9
     assert _header_footer(text) == tostring(hf.to_tree()).decode()
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream zipfile cannot seek in: it then puts each part's sizes and CRC in a data
+    descriptor after the data (as some Java and streaming writers do)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.buf += bytes(b)
+        return len(b)
+
+
+def test_an_input_with_data_descriptors_is_copied_compressed_and_stays_valid(tmp_path: Path) -> None:
+    """A part copied as its compressed bytes gets a local header with its sizes (the source's data
+    descriptor is not carried over): every reader still opens the output."""
+    sink = _Unseekable()
+    with zipfile.ZipFile(io.BytesIO(example_bytes())) as zin, zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info.filename))
+    src = tmp_path / "descriptors.xlsx"
+    src.write_bytes(bytes(sink.buf))
+    with zipfile.ZipFile(src) as zf:
+        assert all(i.flag_bits & 0x08 for i in zf.infolist())  # the input really has descriptors
+    out = _score(src, tmp_path / "scored.xlsx")
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        assert not any(i.flag_bits & 0x08 for i in zf.infolist())
+    before, after = _parts(src), _parts(out)
+    theme = [n for n in before if n.startswith("xl/theme/")]
+    assert theme and all(after[n] == before[n] for n in theme)
+    assert _compressed(out)[theme[0]][2] == _compressed(src)[theme[0]][2]
+    assert calamine_sheets(out) and openpyxl.load_workbook(out).sheetnames[0] == L.OUTPUT_SHEETS[0]
