@@ -80,9 +80,12 @@ _CELL_REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})$")
 _T = f"{MAIN}t"
 #: a worksheet part up to this size is parsed whole, a larger one streamed (its tree would be ~10× it)
 WHOLE_PART = 4 << 20
-_DIGITS, _NONZERO = "0123456789", "123456789"
 #: column letters → index, every entry checked by _CELL_REF (shared by all sheets and workbooks)
 _COLUMNS: dict[str, int] = {}
+#: cell reference → (row, column), checked by _CELL_REF: the same references come back in every sheet
+#: and workbook of a batch (bounded: a sheet of a million cells does not fill it past this)
+_REFS: dict[str, tuple[int, int]] = {}
+_REFS_KEPT = 100_000
 
 
 def is_date_format(fmt: str | None) -> bool:
@@ -520,7 +523,7 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
             return from_ISO8601(v), t
         return v, t
 
-    columns = _COLUMNS
+    columns, refs = _COLUMNS, _REFS
     dates = book._dates
     with book._zip.open_xml(part) as fh:
         # one element per row (its cells are read as its children), not per cell: the parser's
@@ -544,17 +547,17 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                             continue
                         ref = c.get("r")
                         if ref:
-                            letters = ref.rstrip(_DIGITS)
-                            col = columns.get(letters)
-                            digits = ref[len(letters):]
-                            if col is not None and digits[:1] in _NONZERO and digits.isdigit() and len(digits) <= 7:
-                                row = int(digits)
+                            known = refs.get(ref)
+                            if known is not None:
+                                row, col = known
                             else:
                                 m = _CELL_REF.match(ref)
                                 if m is not None:
                                     letters = m.group(1)
                                     col = columns.get(letters) or columns.setdefault(letters, column_index(letters))
                                     row = int(m.group(2))
+                                    if len(refs) < _REFS_KEPT:
+                                        refs[ref] = (row, col)
                                 else:
                                     row, col = coordinate(ref)  # raises ValueError, as openpyxl does
                         else:
