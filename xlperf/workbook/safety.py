@@ -171,7 +171,8 @@ class Parts:
 
     def copy_raw(self, part: str, out: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         """Write the part's compressed bytes unchanged into ``out`` (being written), under ``info``'s
-        name, date and attributes. Its CRC was checked when the part was read."""
+        name, date and attributes. The bytes are not decompressed here: an input's parts were all
+        read to their end, CRC checked, by :func:`vet_package`; other packages are xlperf's own."""
         src = self.infos[part]
         start = src.header_offset
         fields = struct.unpack("<4s5H3L2H", self.data[start:start + 30])
