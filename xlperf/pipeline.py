@@ -161,11 +161,10 @@ def input_package(loaded: Loaded, result: Result) -> Any:
         from xlperf.workbook.template import build_workbook, workbook_bytes
 
         return workbook_bytes(build_workbook(result.framework, result.evaluation))
-    parts = getattr(loaded.book, "package", None)
+    parts = getattr(loaded.book, "package", None)  # the stream reader's book has them; openpyxl's not
     if parts is not None:
         return parts
-    data = getattr(loaded, "data", None)
-    return data if data is not None else loaded.path.read_bytes()
+    return loaded.data if loaded.data is not None else loaded.path.read_bytes()
 
 
 def write_scorecard(loaded: Loaded, result: Result, out: Path, card: dict[str, Any] | None = None) -> Path:

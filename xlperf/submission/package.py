@@ -412,6 +412,7 @@ def _write_frozen(loaded: Any, result: Result, out: Path, created: str, operator
                   reason: str) -> tuple[Path, FreezeReport]:
     """The 报送 workbook: the scored package (the clerk's parts kept byte for byte), frozen. The
     formulas are evaluated on the clerk's workbook as openpyxl reads it; only the package is written."""
+    from xlperf.pipeline import input_package
     from xlperf.submission.freeze import FreezeProvenance, freeze_package, plan_freeze
     from xlperf.workbook.reader import read_book
     from xlperf.workbook.template import build_workbook, workbook_bytes
@@ -419,12 +420,13 @@ def _write_frozen(loaded: Any, result: Result, out: Path, created: str, operator
 
     if loaded.source is not None:
         wb, source = loaded.workbook, loaded.source
-        data = getattr(loaded, "data", None) or loaded.path.read_bytes()
+        data = loaded.data or loaded.path.read_bytes()
+        package = input_package(loaded, result)  # the parts the reader decompressed, not again
     else:  # JSON input: the standard workbook holding the evaluation
         wb = build_workbook(result.framework, result.evaluation)
         source = read_book(wb)[2]
-        data = workbook_bytes(wb)
-    pkg = scored_package(data, result, Provenance(result.framework.id, loaded.sha256, created))
+        package = data = workbook_bytes(wb)
+    pkg = scored_package(package, result, Provenance(result.framework.id, loaded.sha256, created))
 
     def cached() -> Any:
         if loaded.source is None:

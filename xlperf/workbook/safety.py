@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from xlperf.core.errors import XlperfError
+from xlperf.workbook.book import column_index
 from xlperf.workbook.limits import Limits  # the one definition; imported from here by the adapters
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -304,13 +305,6 @@ def check_no_dtd(head: bytes, part: str, name: str) -> None:
         )
 
 
-def _column(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def area(ref: str) -> int:
     """Cells covered by ``ref`` (``A1``, ``a4:r1000000``, several ranges separated by spaces)."""
     total = 0
@@ -318,8 +312,8 @@ def area(ref: str) -> int:
         m = _AREA.fullmatch(part)
         if m is None:
             continue
-        c1, r1 = _column(m.group(1)), int(m.group(2))
-        c2, r2 = (_column(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+        c1, r1 = column_index(m.group(1)), int(m.group(2))
+        c2, r2 = (column_index(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
         total += (abs(c2 - c1) + 1) * (abs(r2 - r1) + 1)
     return total
 

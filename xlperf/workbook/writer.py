@@ -440,8 +440,8 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
     formats.prepare([(key, c) for sheet in cells for _, c, _, key, _ in sheet])
     for position, layout in enumerate(layouts):
         part = pkg.free_name("xl/worksheets/sheet{n}.xml")
-        data, links = sheet_xml(layout, formats, selected=position == 0, cells=cells[position])
-        pkg.put(part, data, WORKSHEET_CT)
+        xml, links = sheet_xml(layout, formats, selected=position == 0, cells=cells[position])
+        pkg.put(part, xml, WORKSHEET_CT)
         for rel_id, link in links:
             pkg.add_external_rel(part, Rel(rel_id, REL_TYPE + "/hyperlink", link, True))
         book.insert_sheet(position, layout.title, part)
