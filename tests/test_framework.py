@@ -36,13 +36,6 @@ name = "产出"
 full = 6
 rule = "completion_section"
 rows = "outputs"
-[[sections.indicators]]
-id = "benefit"
-group = "绩效"
-name = "效益"
-full = 0
-rule = "completion_section"
-rows = "benefits"
 [[sections]]
 id = "mgmt"
 name = "管理"

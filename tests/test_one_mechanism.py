@@ -18,7 +18,7 @@ SOURCES = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p i
 
 #: mechanism: (pattern, the one module allowed to contain it)
 HOMES = {
-    "SHA-256": (r"hashlib\.sha256\(", "xlperf/files.py"),
+    "SHA-256": (r"hashlib\.sha256\(", "xlperf/core/digest.py"),
     "atomic write (temporary file)": (r"mkstemp\(|NamedTemporaryFile\(", "xlperf/files.py"),
     "Excel's cell text limit": (r"\b32767\b|\b32_767\b", "xlperf/workbook/cells.py"),
     "Excel's control-character filter": (r"ILLEGAL_CHARACTERS_RE\.sub", "xlperf/workbook/cells.py"),

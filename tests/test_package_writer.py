@@ -287,7 +287,7 @@ def test_submission_workbook_keeps_picture_and_extension_and_freezes_the_formula
         assert pkg.peek(ref.part).find(f"{{{L_MAIN}}}sheetProtection") is not None, ref.name
         assert pkg.peek(ref.part).find(f".//{{{L_MAIN}}}f") is None, ref.name
     wb = openpyxl.load_workbook(frozen)
-    assert wb.properties.contentStatus == "强制报送" and wb[L.HIDDEN].sheet_state == "hidden"
+    assert wb.properties.contentStatus == "强制报送" and wb[L.HIDDEN].sheet_state == "veryHidden"
     assert "xp_frozen_at" in wb.defined_names
 
 

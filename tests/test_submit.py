@@ -385,7 +385,7 @@ def test_frozen_workbook_values_only_no_macros_core_values(clean_wb: Path) -> No
         assert wb[title].protection.sheet is True
         assert not wb[title].protection.password
     assert {"评分汇总", "校验结果", "自评报告", "_xlperf"} <= set(wb.sheetnames)
-    assert wb["_xlperf"].sheet_state == "hidden"
+    assert wb["_xlperf"].sheet_state == "veryHidden"
 
     # the core's numbers, not stale cached ones (an openpyxl-built input has no cached values at all)
     result = assess(load_input(clean_wb))

@@ -18,7 +18,7 @@ from office import calamine_sheets, convert, error_cells
 from xlperf.cli import main
 from xlperf.core import evaluate
 from xlperf.core.evaluation import Evaluation
-from xlperf.core.framework import get_framework
+from xlperf.core.framework import FrameworkError, get_framework
 from xlperf.files import sha256_file
 from xlperf.pipeline import assess, load_input
 from xlperf.workbook import layout as L
@@ -67,7 +67,7 @@ def test_template_has_the_designed_sheets_names_and_tables(tmp_path: Path) -> No
     path = save_workbook(build_workbook(FW), tmp_path / "t.xlsx")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [*L.INPUT_SHEETS, L.HIDDEN]
-    assert wb[L.HIDDEN].sheet_state == "hidden"
+    assert wb[L.HIDDEN].sheet_state == "veryHidden"
     for f in L.all_fields():
         assert f.name in wb.defined_names, f.name
     tables = {t for ws in wb.worksheets for t in ws.tables}
@@ -268,9 +268,16 @@ def test_workbook_cannot_point_xlperf_at_a_framework_file(tmp_path: Path) -> Non
     wb[L.HIDDEN]["H2"].value = "/etc/passwd.toml"
     assert wb.defined_names["xp_framework"].attr_text.endswith("$H$2")
     wb.save(path)
+    # the embedded rules score it; the edited id is a finding, and no file is opened
     ev, findings, _ = read_workbook(path)
     assert ev.framework == "guangzhou-2023"
-    assert any(f.code == "R02" and "--framework" in f.message for f in findings)
+    assert any(f.code == "F02" and "/etc/passwd.toml" in f.message for f in findings)
+    # a workbook without embedded rules (made before they were embedded) that names a path is refused
+    for name in L.DEF_NAMES:
+        wb.defined_names.pop(name, None)
+    wb.save(path)
+    with pytest.raises(FrameworkError, match="--framework"):
+        read_workbook(path)
 
 
 def test_scored_workbook_opens_on_the_summary_and_every_sheet_is_set_up_to_print(tmp_path: Path) -> None:

@@ -60,6 +60,8 @@ class Job:
     index: int
     path: Path
     stem: str
+    #: ``--framework``: the rules every input is scored by (None: each workbook's own)
+    framework: Any = None
 
 
 def _is_candidate(path: Path, skip_dir: Path | None) -> bool:
@@ -208,6 +210,12 @@ class Outcome:
     #: link targets relative to the 汇总 folder: the scored workbook, and the workbook holding 校验结果
     link: str = ""
     label: str = ""  # 文件 column: the path as the reviewer should see it (default: ``file``)
+    #: the rules that scored it: shown as 评分框架; outcomes are ranked only against the same rules
+    framework: str = ""
+    framework_sha256: str = ""
+    #: the framework's rating names, highest first, and its section names by id (for 汇总's columns)
+    ratings: list[str] = field(default_factory=list)
+    section_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_scored(self) -> bool:
@@ -245,8 +253,14 @@ def fill_scored(out: Outcome, loaded: Any, result: Any, card: dict[str, Any]) ->
     out.errors, out.warnings = int(card["errors"]), int(card["warnings"])
     out.findings = list(card["findings"])
     out.ratios = dict(card.get("ratios") or {})
+    fw = result.framework
+    entries = {s.id for s in fw.management()}
     out.management = [{"id": i.get("id"), "name": i.get("name"), "full": i.get("full"), "score": i.get("score")}
-                      for i in card["indicators"] if i.get("section") == "management" and i.get("id")]
+                      for i in card["indicators"] if i.get("id") in entries]
+    out.framework, out.framework_sha256 = fw.label, fw.sha256
+    out.ratings = fw.rating_names()
+    out.section_names = {sec.id: sec.name for sec in fw.sections}
+    out.section_names.update({ind.id: ind.label for ind in fw.indicators() if ind.kind.subtotal})
     claims = loaded.evaluation.claims
     out.claimed_total = None if claims.total is None else format(claims.total, "f")
     out.claimed_rating = (claims.rating or "").strip()
@@ -276,7 +290,7 @@ def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | No
     with contextlib.suppress(OSError):
         out.modified = job.path.stat().st_mtime
     try:
-        loaded = load_input(job.path, limits)
+        loaded = load_input(job.path, limits, job.framework)
         out.sha256 = loaded.sha256
         result = assess(loaded)
         card = result.scorecard(workbook=job.path.name, sha256=loaded.sha256)
@@ -471,7 +485,8 @@ class BatchReport:
 
 
 def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = None, limits: Any = None,
-              on_start: Callable[[int], None] | None = None, on_done: Progress | None = None) -> BatchReport:
+              on_start: Callable[[int], None] | None = None, on_done: Progress | None = None,
+              framework: Any = None) -> BatchReport:
     """The whole batch: find the inputs → process them one by one (or in parallel) → mark duplicates →
     write the summary. Raises :class:`NoInputsError` when there is no input at all.
     """
@@ -491,7 +506,7 @@ def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = 
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"无法创建输出文件夹 {out_dir}：{exc.strerror or exc}；请换一个可写的位置") from exc
-    jobs = [Job(i, p, s) for i, (p, s) in enumerate(zip(inputs, output_stems(inputs), strict=True))]
+    jobs = [Job(i, p, s, framework) for i, (p, s) in enumerate(zip(inputs, output_stems(inputs), strict=True))]
     n_workers = max(1, min(workers or default_jobs(), len(jobs)))
     if on_start is not None:
         on_start(len(jobs))

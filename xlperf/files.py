@@ -13,7 +13,6 @@ and the batch output folder) and :func:`remove_stale_temps` (temporaries left by
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
 import tempfile
@@ -21,7 +20,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from xlperf.core.digest import new_sha256, sha256_bytes
 from xlperf.core.errors import XlperfError
+
+__all__ = ["OutputError", "atomic_write", "sha256_bytes", "sha256_file"]
 
 
 class OutputError(XlperfError):
@@ -29,15 +31,11 @@ class OutputError(XlperfError):
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+    digest = new_sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @contextlib.contextmanager

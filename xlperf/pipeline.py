@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from xlperf.core import evaluate
 from xlperf.core.errors import XlperfError
 from xlperf.core.evaluation import Evaluation
-from xlperf.core.findings import Finding, one_per_field, ordered
-from xlperf.core.framework import Framework, get_framework
+from xlperf.core.findings import Finding, finding, one_per_field, ordered
+from xlperf.core.framework import Framework, FrameworkError, get_framework
 from xlperf.core.result import Result
 from xlperf.files import atomic_write, atomic_write_text, output_error, sha256_bytes, sha256_file
 
@@ -37,7 +37,8 @@ class Loaded:
     """
 
     def __init__(self, path: Path, sha256: str, evaluation: Evaluation, findings: list[Finding],
-                 source: Any = None, workbook: Any = None, *, data: bytes | None = None, book: Any = None) -> None:
+                 source: Any = None, workbook: Any = None, *, data: bytes | None = None, book: Any = None,
+                 framework: Framework | None = None) -> None:
         self.path = path
         self.sha256 = sha256
         self.evaluation = evaluation
@@ -46,6 +47,8 @@ class Loaded:
         self.data = data
         self.book = book
         self._workbook = workbook
+        #: the rules that score this input: the workbook's own, the JSON's id, or ``--framework``
+        self.framework = framework or getattr(source, "framework", None) or get_framework(evaluation.framework)
 
     @property
     def workbook(self) -> Any:
@@ -64,8 +67,12 @@ class Loaded:
         self._workbook = value
 
 
-def load_input(path: Path, limits: Any = None) -> Loaded:
-    """Read a workbook (.xlsx/.xlsm) or an Evaluation JSON file."""
+def load_input(path: Path, limits: Any = None, framework: Framework | None = None) -> Loaded:
+    """Read a workbook (.xlsx/.xlsm) or an Evaluation JSON file, with the rules that score it: the
+    workbook's own (``catalog.for_workbook``), the framework a JSON names by id, or ``framework``
+    (``--framework``) when given, a difference being a finding (F01)."""
+    from xlperf.catalog import by_id
+
     path = Path(path)
     if path.suffix.lower() == ".json":
         if not path.exists():
@@ -83,23 +90,41 @@ def load_input(path: Path, limits: Any = None) -> Loaded:
             ) from exc
         except OSError as exc:
             raise InputError(f"无法读取 {path}：{exc.strerror}") from exc
-        return Loaded(path, sha256_file(path), ev, [])
+        findings: list[Finding] = []
+        try:
+            # a JSON names its framework by id only: never a file path it carries
+            named = by_id(ev.framework) if framework is None or ev.framework != framework.id else framework
+        except FrameworkError as exc:
+            if framework is None:
+                raise InputError(f"{path.name} 的 framework 字段：{'；'.join(exc.problems)}") from exc
+            named = None
+        fw = framework or named
+        assert fw is not None
+        if framework is not None and (named is None or named.sha256 != framework.sha256):
+            findings.append(finding("F01", f"数据按评分框架 {ev.framework[:40]} 填写，本次按指定的 {framework.label} 计分",
+                                    "framework"))
+        ev = ev.model_copy(update={"framework": fw.id})
+        return Loaded(path, sha256_file(path), ev, findings, framework=fw)
     from xlperf.workbook.reader import read_book
     from xlperf.workbook.safety import Limits, WorkbookReadError
     from xlperf.workbook.stream import read_package
 
     try:
         data, book = read_package(path, limits or Limits())
-        ev, findings, source = read_book(book)
+        ev, findings, source = read_book(book, framework=framework)
     except WorkbookReadError as exc:
         raise InputError(str(exc)) from exc
+    except FrameworkError as exc:
+        raise InputError(f"{path.name}：{exc}") from exc
     return Loaded(path, sha256_bytes(data), ev, findings, source, data=data, book=book)
 
 
 def assess(loaded: Loaded, framework: Framework | None = None) -> Result:
     """Evaluate, with the reading findings, every finding located on its sheet and cell."""
-    fw = framework or get_framework(loaded.evaluation.framework)
-    result = evaluate(loaded.evaluation, fw, loaded.findings)
+    from xlperf.catalog import year_findings
+
+    fw = framework or loaded.framework
+    result = evaluate(loaded.evaluation, fw, [*loaded.findings, *year_findings(fw, loaded.evaluation.department.year)])
     if loaded.source is not None:
         from xlperf.workbook.layout import ALL_SHEETS
 
@@ -149,7 +174,7 @@ def write_scored(loaded: Loaded, result: Result, out: Path, scored_at: str | Non
     from xlperf.workbook.writer import Provenance, scored_package
 
     guard_output(loaded.path, out)
-    prov = Provenance(result.framework.id, loaded.sha256, scored_at or now())
+    prov = Provenance(result.framework, loaded.sha256, scored_at or now())
     pkg = scored_package(input_package(loaded, result), result, prov, mark=loaded.source is not None)
     return atomic_write(out, pkg.write_to)
 

@@ -63,13 +63,47 @@ def _dec(value: float | str | None) -> Decimal | None:
 
 
 def rank(outcomes: Sequence[Outcome]) -> dict[int, int]:
-    """Rank by total (only the ranked outcomes); ties share a place and the next place is skipped (1, 2, 2, 4)."""
-    scored = [o for o in outcomes if o.is_scored]
-    totals = sorted((_dec(o.total) or Decimal(0) for o in scored), reverse=True)
-    first: dict[Decimal, int] = {}
-    for i, t in enumerate(totals, start=1):
-        first.setdefault(t, i)
-    return {o.index: first[_dec(o.total) or Decimal(0)] for o in scored}
+    """Rank by total (only the ranked outcomes); ties share a place and the next place is skipped (1, 2, 2, 4).
+    Workbooks scored by different rules (framework hashes) are never ranked against each other: each
+    group has its own places."""
+    places: dict[int, int] = {}
+    groups: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        if o.is_scored:
+            groups.setdefault(o.framework_sha256, []).append(o)
+    for scored in groups.values():
+        totals = sorted((_dec(o.total) or Decimal(0) for o in scored), reverse=True)
+        first: dict[Decimal, int] = {}
+        for i, t in enumerate(totals, start=1):
+            first.setdefault(t, i)
+        places.update({o.index: first[_dec(o.total) or Decimal(0)] for o in scored})
+    return places
+
+
+def several_frameworks(outcomes: Sequence[Outcome]) -> bool:
+    return len({o.framework_sha256 for o in outcomes if o.has_score}) > 1
+
+
+def extra_sections(outcomes: Sequence[Outcome]) -> dict[str, str]:
+    """Sections and subtotals of the scoring frameworks that 汇总's fixed columns do not hold: id → name."""
+    out: dict[str, str] = {}
+    for o in outcomes:
+        for key, name in o.section_names.items():
+            if key not in SECTION_COLUMNS and key in o.sections:
+                out.setdefault(key, name)
+    return out
+
+
+def summary_columns(outcomes: Sequence[Outcome]) -> tuple[str, ...]:
+    """汇总's columns: ``COLUMNS``, with a column per further section after 管理效率, and 评分框架
+    when the workbooks were scored by more than one framework."""
+    extra = tuple(f"{name}（{key}）" if name in COLUMNS else name for key, name in extra_sections(outcomes).items())
+    columns = list(COLUMNS)
+    at = columns.index("管理效率") + 1
+    columns[at:at] = extra
+    if several_frameworks(outcomes):
+        columns.insert(columns.index("状态"), "评分框架")
+    return tuple(columns)
 
 
 def _label(o: Outcome) -> str:
@@ -85,8 +119,11 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
             "部门": o.department or None,
             "年度": o.year,
             **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
+            **{(f"{name}（{key}）" if name in COLUMNS else name): o.sections.get(key)
+               for key, name in extra_sections(outcomes).items()},
             "总分": o.total,
             "排名": ranks.get(o.index),
+            "评分框架": o.framework or None,
             "等级": o.rating or None,
             "错误数": o.errors if o.has_score else None,
             "提醒数": o.warnings if o.has_score else None,
@@ -103,7 +140,8 @@ def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
     """等级分布: how many ranked departments are 优/良/中/差, and how many outcomes have errors, are blank,
     duplicates, unreadable or failed.
     """
-    counts = dict.fromkeys(RATINGS, 0)
+    names = [r for o in outcomes for r in o.ratings] or list(RATINGS)
+    counts = dict.fromkeys(names, 0)
     for o in outcomes:
         if o.is_scored:
             counts[o.rating] = counts.get(o.rating, 0) + 1
@@ -135,11 +173,20 @@ def _department_label(o: Outcome, several_years: bool) -> str:
 
 
 def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """排名: the ranked departments by place (on a tie by file)."""
+    """排名: the ranked departments by place (on a tie by file). Workbooks scored by different
+    frameworks are listed framework by framework, each department named with its framework."""
     ranks = rank(outcomes)
-    ranked = sorted((o for o in outcomes if o.is_scored), key=lambda o: (ranks[o.index], _label(o)))
+    mixed = several_frameworks(outcomes)
+    ranked = sorted((o for o in outcomes if o.is_scored),
+                    key=lambda o: (o.framework if mixed else "", ranks[o.index], _label(o)))
+
+    def name(o: Outcome) -> str | None:
+        if mixed:
+            return f"{o.department or _label(o)}（{o.framework}）"
+        return o.department or None
+
     return [{
-        "排名": ranks[o.index], "部门": o.department or None, "年度": o.year, "总分": o.total,
+        "排名": ranks[o.index], "部门": name(o), "年度": o.year, "总分": o.total,
         "等级": o.rating or None,
         **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
         **{label: o.ratios.get(key) for key, label in RATIO_COLUMNS.items()},
@@ -236,10 +283,12 @@ def main_frame(outcomes: Sequence[Outcome]) -> Any:
     """The 汇总 DataFrame (number columns as numbers, empty values as NA)."""
     import pandas as pd
 
-    df = _frame(summary_rows(outcomes), COLUMNS)
+    columns = summary_columns(outcomes)
+    df = _frame(summary_rows(outcomes), columns)
     for col in ("年度", "排名", "错误数", "提醒数"):
         df[col] = df[col].astype("Int64")
-    for col in (*SECTION_COLUMNS.values(), "总分"):
+    numbers = [c for c in columns[columns.index("产出"):columns.index("排名")] if c != "排名"]
+    for col in numbers:
         df[col] = pd.to_numeric(df[col]).astype("Float64")
     return df
 
@@ -437,7 +486,9 @@ def _mark_below_full(ws: Any, frame: Any) -> None:
     for r, full in enumerate(frame["分值"].tolist(), start=2) if len(frame) else []:
         for c in range(4, len(frame.columns) + 1):
             cell = ws.cell(row=r, column=c)
-            if cell.value is not None and full is not None and _dec(cell.value) < _dec(full):  # type: ignore[operator]
+            if not isinstance(cell.value, int | float) or full is None or cell.value != cell.value:
+                continue  # an indicator another framework has not: no score, nothing to shade
+            if _dec(cell.value) < _dec(full):  # type: ignore[operator]
                 cell.fill, cell.font = fill, font
 
 

@@ -12,7 +12,15 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import guard_outputs, limits_options, make_limits, progress_bar
+from xlperf.commands.common import (
+    chosen_framework,
+    framework_option,
+    guard_outputs,
+    limits_options,
+    make_limits,
+    path_option,
+    progress_bar,
+)
 
 
 @click.command(name="batch")
@@ -21,8 +29,9 @@ from xlperf.commands.common import guard_outputs, limits_options, make_limits, p
               help="输出文件夹：每个工作簿的 <名称>.scored.xlsx 与 <名称>.scorecard.json，以及 汇总.xlsx、汇总.csv。")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="同时处理的进程数（默认：CPU 核数，最多 16）；1 表示在本进程内逐个处理。")
+@framework_option()
 @limits_options
-def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any) -> None:
+def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, framework_id: str | None, **limits: Any) -> None:
     """批量校验、计分许多工作簿，并生成一份汇总。
 
     \b
@@ -52,7 +61,9 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
     from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, NoInputsError, run_batch
     from xlperf.files import output_folder_lock
 
-    guard_outputs([Path(p) for p in paths], [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)])
+    guard_outputs([*(Path(p) for p in paths), path_option(framework_id)],
+                  [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)])
+    framework = chosen_framework(framework_id)
 
     progress, task = progress_bar("正在处理")
 
@@ -68,7 +79,8 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, **limits: Any
 
     try:
         with output_folder_lock(out_dir):
-            report = run_batch(paths, out_dir, jobs, make_limits(**limits), on_start=on_start, on_done=on_done)
+            report = run_batch(paths, out_dir, jobs, make_limits(**limits), on_start=on_start, on_done=on_done,
+                               framework=framework)
     except NoInputsError as exc:
         raise click.UsageError(str(exc)) from exc
     finally:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from xlperf.workbook.limits import Limits
 
+if TYPE_CHECKING:
+    from xlperf.core.framework import Framework
+
+F = TypeVar("F", bound=Callable[..., Any])
 _LIMITS = Limits()  # the defaults
 
 
@@ -63,6 +67,20 @@ def progress_bar(label: str) -> tuple[Any, Any]:
 # Exit codes (DESIGN.md): 0 success; 1 the workbook has error findings; 2 the input could not be read
 # or the command was used wrongly. XlperfError subclasses carry theirs (xlperf.core.errors).
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def framework_option(default: str | None = None) -> Callable[[F], F]:
+    """``--framework ID|FILE``, the same on every command that scores (default: the workbook's own rules)."""
+    help_text = ("评分框架：编号（见 xlperf frameworks）或框架 TOML 文件路径"
+                 + ("。" if default else "；默认用工作簿内嵌的规则，指定后按指定的计分，不同处会列为提醒（F01）。"))
+    return click.option("--framework", "framework_id", default=default, show_default=bool(default), help=help_text)
+
+
+def chosen_framework(value: str | None) -> Framework | None:
+    """The framework ``--framework`` names (an id, or a file the user typed), or None."""
+    from xlperf.catalog import from_option
+
+    return from_option(value) if value else None
 
 
 def path_option(value: str | None) -> Path | None:

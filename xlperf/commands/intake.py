@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import EXIT_INPUT, limits_options, make_limits, progress_bar
+from xlperf.commands.common import (
+    EXIT_INPUT,
+    chosen_framework,
+    framework_option,
+    limits_options,
+    make_limits,
+    progress_bar,
+)
 
 
 @click.command(name="intake")
@@ -35,9 +42,10 @@ from xlperf.commands.common import EXIT_INPUT, limits_options, make_limits, prog
               help="邮件服务器的 CA 证书文件（PEM）；也可用 XLPERF_SMTP_CAFILE。")
 @click.option("--smtp-config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="邮件设置的 TOML 配置文件（[smtp] 表）。")
+@framework_option()
 @limits_options
 def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: Path | None, imap_timeout: float,
-           batch_size: int, config_path: Path | None, **options: Any) -> None:
+           batch_size: int, config_path: Path | None, framework_id: str | None, **options: Any) -> None:
     """收取各部门的报送邮件：核验报送包、重算得分、归档，并生成汇总。
 
     \b
@@ -82,6 +90,7 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
         click.secho(f"错误：{message}", fg="red", err=True)
         sys.exit(EXIT_INPUT)
 
+    framework = chosen_framework(framework_id)  # 本局的规则：指定后按它重算，不按工作簿内嵌的
     limit_names = ("max_file_mb", "max_expanded_mb", "max_rows", "max_cells", "max_workbook_cells")
     limits = make_limits(**{k: options.pop(k) for k in limit_names if k in options})
     smtp = options
@@ -117,7 +126,7 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
 
     try:
         with output_folder_lock(out_dir):  # one run at a time files into DIR and writes its 汇总
-            report = run_intake(opened, out_dir, limits=limits, on_start=on_start, on_done=on_done,
+            report = run_intake(opened, out_dir, limits=limits, framework=framework, on_start=on_start, on_done=on_done,
                                 receipts=receipts if receipt else None)
     except (SourceError, LedgerError, OutputError) as exc:
         if progress is not None:

@@ -6,24 +6,30 @@ from pathlib import Path
 
 import click
 
-from xlperf.commands.common import guard_outputs, path_option, refuse_overwrite
+from xlperf.commands.common import (
+    chosen_framework,
+    framework_option,
+    guard_outputs,
+    path_option,
+    refuse_overwrite,
+)
 
 
 @click.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("部门整体支出绩效自评表.xlsx"),
               show_default=True, help="生成的空白自评表。")
-@click.option("--framework", "framework_id", default="guangzhou-2023", show_default=True,
-              help="评分框架编号（见 xlperf frameworks）或框架 TOML 文件路径。")
+@framework_option(default="guangzhou-2023")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def new(output: Path, framework_id: str, force: bool) -> None:
-    """生成空白的标准自评表（.xlsx，不含宏）。"""
-    from xlperf.core.framework import get_framework
+    """生成空白的标准自评表（.xlsx，不含宏），内嵌所选评分框架的规则。"""
     from xlperf.workbook.template import build_workbook, save_workbook
 
     guard_outputs([path_option(framework_id)], [("-o", output)])
     refuse_overwrite(output, force)
-    save_workbook(build_workbook(get_framework(framework_id)), output)
-    click.echo(f"已生成空白自评表：{output}")
+    fw = chosen_framework(framework_id)
+    assert fw is not None
+    save_workbook(build_workbook(fw), output)
+    click.echo(f"已生成空白自评表：{output}（评分框架 {fw.name}，{fw.label}；规则已写入工作簿）")
 
 
 @click.command()

@@ -11,6 +11,8 @@ import click
 from xlperf.commands.common import (
     EXIT_FINDINGS,
     EXIT_OK,
+    chosen_framework,
+    framework_option,
     guard_outputs,
     limits_options,
     make_limits,
@@ -22,16 +24,15 @@ from xlperf.commands.terminal import echo_wrapped, print_findings, print_scoreca
 @click.command()
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="把计分卡（含全部问题）写成 JSON。")
-@click.option("--framework", "framework_id", default=None, help="改用指定的评分框架（默认用工作簿记录的）。")
+@framework_option()
 @limits_options
 def check(workbook: Path, json_path: Path | None, framework_id: str | None, **limits: Any) -> None:
     """只校验：列出错误和提醒，不写工作簿。WORKBOOK 可以是 .xlsx 或自评数据 JSON。"""
-    from xlperf.core.framework import get_framework
     from xlperf.pipeline import assess, load_input, write_scorecard
 
     guard_outputs([workbook, path_option(framework_id)], [("--json", json_path)])
-    loaded = load_input(workbook, make_limits(**limits))
-    result = assess(loaded, get_framework(framework_id) if framework_id else None)
+    loaded = load_input(workbook, make_limits(**limits), chosen_framework(framework_id))
+    result = assess(loaded)
     if json_path:
         write_scorecard(loaded, result, json_path)
     print_findings(result, limit=None, source=workbook)  # check exists to list every finding
@@ -44,12 +45,11 @@ def check(workbook: Path, json_path: Path | None, framework_id: str | None, **li
               help="计分后的工作簿（默认：<原名>.scored.xlsx，与原文件同目录）。")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="同时写出计分卡 JSON。")
 @click.option("--docx", "docx_path", type=click.Path(path_type=Path), help="同时写出 Word 版自评报告。")
-@click.option("--framework", "framework_id", default=None, help="改用指定的评分框架（默认用工作簿记录的）。")
+@framework_option()
 @limits_options
 def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: Path | None,
         framework_id: str | None, **limits: Any) -> None:
     """校验并计分，写出 评分汇总、校验结果、自评报告 三张表（不改动原文件）。"""
-    from xlperf.core.framework import get_framework
     from xlperf.pipeline import (
         assess,
         default_output,
@@ -61,8 +61,8 @@ def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: 
 
     out = output or default_output(workbook)
     guard_outputs([workbook, path_option(framework_id)], [("-o", out), ("--json", json_path), ("--docx", docx_path)])
-    loaded = load_input(workbook, make_limits(**limits))
-    result = assess(loaded, get_framework(framework_id) if framework_id else None)
+    loaded = load_input(workbook, make_limits(**limits), chosen_framework(framework_id))
+    result = assess(loaded)
     write_scored(loaded, result, out)
     written = [out]
     if json_path:
@@ -78,13 +78,14 @@ def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: 
 @click.command()
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Word 报告文件（.docx）。")
+@framework_option()
 @limits_options
-def report(workbook: Path, output: Path, **limits: Any) -> None:
+def report(workbook: Path, output: Path, framework_id: str | None, **limits: Any) -> None:
     """只生成 Word 版自评报告（.docx）。"""
     from xlperf.pipeline import assess, load_input, write_report_docx
 
-    guard_outputs([workbook], [("-o", output)])
-    loaded = load_input(workbook, make_limits(**limits))
+    guard_outputs([workbook, path_option(framework_id)], [("-o", output)])
+    loaded = load_input(workbook, make_limits(**limits), chosen_framework(framework_id))
     result = assess(loaded)
     write_report_docx(result, output, loaded)
     click.echo(f"已写出报告：{output}（总分 {result.total}，{result.rating}）")

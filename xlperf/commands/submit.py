@@ -8,7 +8,16 @@ from typing import Any
 
 import click
 
-from xlperf.commands.common import EXIT_FINDINGS, EXIT_OK, guard_outputs, limits_options, make_limits
+from xlperf.commands.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    chosen_framework,
+    framework_option,
+    guard_outputs,
+    limits_options,
+    make_limits,
+    path_option,
+)
 
 
 @click.command(name="submit")
@@ -49,10 +58,11 @@ from xlperf.commands.common import EXIT_FINDINGS, EXIT_OK, guard_outputs, limits
               help="附件总大小上限（MB，默认 20），超过时不连接服务器、直接报错；也可用 XLPERF_SMTP_MAX_ATTACHMENT_MB。")
 @click.option("--smtp-config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="邮件设置的 TOML 配置文件（[smtp] 表；默认为用户配置文件夹中的 xlperf/config.toml）。")
+@framework_option()
 @limits_options
 def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: bool, reason: str | None,
            operator: str | None, eml_path: Path | None, retry: bool, resend_uncertain: bool,
-           config_path: Path | None,
+           config_path: Path | None, framework_id: str | None,
            max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int, max_workbook_cells: int,
            **smtp: Any) -> None:
     """冻结工作簿、打包并发送到财政局（或存为 .eml 草稿）。
@@ -97,7 +107,8 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
     if reason and not force:
         raise click.UsageError("--reason 只与 --force 一起使用")
 
-    guard_outputs([workbook, smtp.get("smtp_cafile"), config_path], [("--eml", eml_path), ("-o", out_dir)])
+    guard_outputs([workbook, smtp.get("smtp_cafile"), config_path, path_option(framework_id)],
+                  [("--eml", eml_path), ("-o", out_dir)])
     from xlperf.submission.package import (
         PackageResult,
         export_package,
@@ -112,6 +123,7 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
             workbook, out_dir, force=force, reason=reason or "", operator=_operator(operator),
             overwrite=overwrite, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells,
                                                           max_workbook_cells),
+            framework=chosen_framework(framework_id),
         )
         _print_package(package)
 

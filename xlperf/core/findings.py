@@ -52,6 +52,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "P03": (Severity.ERROR, "输入单元格含公式或错误值"),
     "R01": (Severity.ERROR, "工作簿结构不完整（缺少工作表、名称或表格）"),
     "R02": (Severity.WARNING, "工作簿结构与标准模板不同（已尽量读取）"),
+    # the rules themselves: which framework scored the workbook
+    "F01": (Severity.WARNING, "计分所用的评分框架与工作簿制作时的不同"),
+    "F02": (Severity.ERROR, "工作簿内嵌的评分规则无法使用或被改动"),
+    "F03": (Severity.WARNING, "评价年度不在评分框架的适用年度内"),
 }
 
 

@@ -150,6 +150,8 @@ class Result:
         return {
             "schema": SCORECARD_SCHEMA,
             "framework": self.framework.id,
+            "framework_name": self.framework.name,
+            "framework_sha256": self.framework.sha256,
             "workbook": workbook,
             "sha256": sha256,
             "department": dep.name,

@@ -279,9 +279,11 @@ def table_columns(snap: BookSnapshot, spec: L.TableSheet) -> tuple[str, int, int
     return sheet, min_row, min_row + 1, max_row, by_header
 
 
-def found_tables(snap: BookSnapshot) -> Iterator[tuple[L.TableSheet, str, int, int, dict[str, int]]]:
-    """Every layout table present in the snapshot: (spec, sheet, first data row, last row, columns by header)."""
-    for spec in L.TABLES:
+def found_tables(snap: BookSnapshot, framework: Any = None,
+                 ) -> Iterator[tuple[L.TableSheet, str, int, int, dict[str, int]]]:
+    """Every layout table present in the snapshot: (spec, sheet, first data row, last row, columns by
+    header), shaped by ``framework`` when given (its 管理效率 answer columns)."""
+    for spec in (L.tables_for(framework) if framework is not None else L.TABLES):
         found = table_columns(snap, spec)
         if found is not None:
             sheet, _, first, last, cols = found

@@ -359,7 +359,7 @@ def _provenance(a: Assessment) -> Any:
     from xlperf.pipeline import now
     from xlperf.workbook.writer import Provenance
 
-    return Provenance(a.result.framework.id, a.loaded.sha256, now())
+    return Provenance(a.result.framework, a.loaded.sha256, now())
 
 
 def input_cells(snap: BookSnapshot, framework: Any) -> dict[str, set[tuple[int, int]]]:
@@ -371,12 +371,12 @@ def input_cells(snap: BookSnapshot, framework: Any) -> dict[str, set[tuple[int, 
             sheet, coord = snap.names[f.name]
             out.setdefault(sheet, set()).add(_cell(coord))
     specs = {s.id: s for s in framework.management()}
-    for spec, sheet, first, last, cols in found_tables(snap):
+    for spec, sheet, first, last, cols in found_tables(snap, framework):
         ws = snap.workbook[sheet]
         id_col = cols.get("编号")
         for r in range(first, last + 1):
             ind = None
-            if spec is L.MANAGEMENT_TABLE and id_col is not None:
+            if spec.path == "management" and id_col is not None:
                 ind = specs.get(str(ws.cell(row=r, column=id_col).value or "").strip())
             for c in spec.columns:
                 col = cols.get(c.header)

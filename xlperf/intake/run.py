@@ -90,7 +90,7 @@ def _message_id(parsed: Parsed, data: bytes) -> str:
     return parsed.message_id or f"<无 Message-ID:{sha256_bytes(data)[:32]}>"
 
 
-def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) -> Taken:
+def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None, framework: Any = None) -> Taken:
     """Check and file one message (or skip it when the ledger has it already)."""
     parsed = parse_message(raw.data)
     mid = _message_id(parsed, raw.data)
@@ -117,7 +117,7 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) 
         elif not raw.data.strip():
             checked = Checked(UNREADABLE, "邮件是空的（0 字节）")
         else:
-            checked = _check(parsed, tmp, limits)
+            checked = _check(parsed, tmp, limits, framework)
         department = checked.department
         if department:
             rel = Path(safe_filename(str(checked.year or "未填年度"))) / safe_filename(department) / stamp
@@ -145,12 +145,12 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None) 
     return Taken(raw.source, checked.status, checked.reason, department, checked.year, rel.as_posix(), key)
 
 
-def _check(parsed: Parsed, folder: Path, limits: Any) -> Checked:
+def _check(parsed: Parsed, folder: Path, limits: Any, framework: Any = None) -> Checked:
     """check_package, with anything unexpected recorded for this message instead of stopping the run."""
     from xlperf.intake.verify import check_package
 
     try:
-        return check_package(parsed, folder, limits)
+        return check_package(parsed, folder, limits, framework)
     except OutputError:
         raise
     except Exception as exc:  # one strange message never stops the intake
@@ -178,7 +178,7 @@ def _outcome(checked: Checked, rel: Path, received: datetime) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ whole run
 
 
-def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None,
+def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, framework: Any = None,
                on_start: Callable[[Source], None] | None = None,
                on_done: Callable[[Taken], None] | None = None,
                receipts: Callable[[Ledger, list[Taken]], list[tuple[str, str]]] | None = None) -> IntakeReport:
@@ -200,7 +200,7 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None,
                 if on_start is not None:
                     on_start(source)
                 for raw in source:
-                    taken = take_in(raw, out_dir, ledger, limits)
+                    taken = take_in(raw, out_dir, ledger, limits, framework)
                     report.taken.append(taken)
                     if on_done is not None:
                         on_done(taken)

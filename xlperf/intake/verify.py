@@ -239,9 +239,12 @@ def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
     return diffs
 
 
-def check_package(parsed: Parsed, folder: Path, limits: Any = None) -> Checked:
-    """Steps 3–4 for a message whose attachments are already written to ``folder``."""
-    from xlperf.core.framework import FrameworkError, get_framework
+def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: Any = None) -> Checked:
+    """Steps 3–4 for a message whose attachments are already written to ``folder``.
+
+    The workbook is re-scored by the rules it embeds, or by ``framework`` (``intake --framework``:
+    the bureau's copy is binding). A manifest naming other rules than the workbook carries is a
+    mismatch; rules differing from the bureau's copy of the same id are said in the reason (F01)."""
     from xlperf.pipeline import InputError, assess, load_input
 
     manifest, problem = read_manifest(parsed)
@@ -256,19 +259,23 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None) -> Checked:
         # only a bundled framework: a path in a mailed manifest must never make us read a file here
         return Checked(UNREADABLE, f"清单中的计分框架 {framework_id or '（空）'} 不是 xlperf 自带的框架", manifest, workbook)
     try:
-        framework = get_framework(framework_id)
-    except (FrameworkError, KeyError, ValueError, OSError) as exc:
-        return Checked(UNREADABLE, f"清单中的计分框架 {framework_id or '（空）'} 无法使用：{exc}", manifest, workbook)
-    try:
-        loaded = load_input(folder / workbook, limits)  # the pre-open checks run first, inside
+        loaded = load_input(folder / workbook, limits, framework)  # the pre-open checks run first, inside
     except InputError as exc:
         return Checked(UNREADABLE, f"附件工作簿无法读取：{exc}", manifest, workbook)
-    result = assess(loaded, framework)
+    embedded = loaded.source.framework if loaded.source is not None else None
+    named_sha = str(manifest.get("framework_sha256") or "")
+    if embedded is not None and (framework_id != embedded.id or (named_sha and named_sha != embedded.sha256)):
+        return Checked(MISMATCH, f"清单所称的评分框架 {framework_id[:40]}（{named_sha[:8] or '无校验值'}）与工作簿内嵌的 "
+                       f"{embedded.label} 不符", manifest, workbook)
+    result = assess(loaded)
     card = result.scorecard(workbook=workbook, sha256=loaded.sha256)
     diffs = compare_scores(manifest, card)
     if diffs:
         return Checked(RESCORED, "重算得分与清单不符：" + "；".join(diffs), manifest, workbook, loaded, result, card)
     reason = f"文件与清单一致，重算得分 {card['total']:.2f}（{card['rating']}）与清单一致"
+    rules = [f.message for f in result.findings if f.code == "F01"]
+    if rules:
+        reason += "；" + rules[0]
     if manifest.get("forced"):
         reason += f"；强制报送，原因：{manifest.get('reason') or '（未写）'}"
     return Checked(VALID, reason, manifest, workbook, loaded, result, card)

@@ -33,7 +33,7 @@ from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.formula import Tokenizer
 from openpyxl.formula.tokenizer import Token
 from openpyxl.packaging.custom import BoolProperty, StringProperty
-from openpyxl.utils.cell import coordinate_from_string, get_column_letter, quote_sheetname, range_boundaries
+from openpyxl.utils.cell import coordinate_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -493,31 +493,14 @@ def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -
 
 def _hidden_provenance(pkg: Package, book: Book, sheet: Callable[[str], SheetXml], prov: FreezeProvenance) -> None:
     """The freeze rows under the scoring provenance on the hidden sheet, each with its name."""
-    from openpyxl.utils.cell import column_index_from_string
+    from xlperf.workbook.writer import write_hidden_rows
 
     if book.sheet(L.HIDDEN) is None:
         return
-    anchor = book.name_cell("xp_framework")
-    value_col = column_index_from_string(re.sub(r"\d", "", anchor[1])) if anchor and anchor[0] == L.HIDDEN else 2
-    label_col = max(1, value_col - 1)
-    hidden = sheet(L.HIDDEN)
-    last = 1
-    for r, row in hidden.rows().items():
-        for c in row:
-            ref = re.sub(r"\d", "", c.get("r", ""))
-            if ref and column_index_from_string(ref) in (label_col, value_col) and len(c):
-                last = max(last, r)
-    for offset, (name, label, value) in enumerate(prov.rows(), start=1):
-        r = last + offset
-        existing = book.name_cell(name)
-        if existing is not None and existing[0] == L.HIDDEN:
-            r = int(re.sub(r"\D", "", existing[1]))
-        hidden.set_text(f"{get_column_letter(label_col)}{r}", label)
-        hidden.set_text(f"{get_column_letter(value_col)}{r}", value)
-        book.add_defined_name(name, f"{quote_sheetname(L.HIDDEN)}!${get_column_letter(value_col)}${r}")
+    write_hidden_rows(pkg, book, sheet, prov.rows())
     hidden_ref = book.sheet(L.HIDDEN)
     assert hidden_ref is not None
-    hidden_ref.element.set("state", "hidden")
+    hidden_ref.element.set("state", "veryHidden")
 
 
 # ------------------------------------------------------------------------------- evaluation

@@ -242,6 +242,7 @@ def export_package(
     operator: str = "",
     overwrite: bool = False,
     limits: Any = None,
+    framework: Any = None,
 ) -> PackageResult:
     """Validate, score, freeze and package one workbook (the ribbon's 导出报送包).
 
@@ -259,7 +260,7 @@ def export_package(
         raise PackageError("只有强制报送（--force）时才填写原因（--reason）")
     path = Path(workbook_path)
     try:
-        loaded = load_input(path, limits)
+        loaded = load_input(path, limits, framework)
     except InputError as exc:
         raise PackageError(str(exc)) from exc
     result = assess(loaded)
@@ -426,7 +427,7 @@ def _write_frozen(loaded: Any, result: Result, out: Path, created: str, operator
         wb = build_workbook(result.framework, result.evaluation)
         source = read_book(wb)[2]
         package = data = workbook_bytes(wb)
-    pkg = scored_package(package, result, Provenance(result.framework.id, loaded.sha256, created))
+    pkg = scored_package(package, result, Provenance(result.framework, loaded.sha256, created))
 
     def cached() -> Any:
         if loaded.source is None:
@@ -468,6 +469,8 @@ def _manifest(loaded: Any, result: Result, freeze: FreezeReport, files: list[tup
             "staff_quota": dep.staff_quota, "staff_actual": dep.staff_actual,
         },
         "framework": result.framework.id,
+        "framework_name": result.framework.name,
+        "framework_sha256": result.framework.sha256,
         "total": float(result.total),
         "rating": result.rating,
         "errors": len(result.errors),

@@ -82,7 +82,11 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
     async def home(request: Request) -> Response:
         max_mb = workspace.limits.max_file_mb
         recent = sorted(workspace.jobs(), key=lambda j: j.created, reverse=True)
-        return page(request, "clerk.html", max_bytes=workspace.max_upload_bytes, max_mb=f"{max_mb:g}", recent=recent)
+        from xlperf.catalog import listing
+
+        frameworks = [(e.framework.id, e.framework.name) for e in listing()]
+        return page(request, "clerk.html", max_bytes=workspace.max_upload_bytes, max_mb=f"{max_mb:g}", recent=recent,
+                    frameworks=frameworks)
 
     async def upload(request: Request) -> Response:
         name = unquote(request.headers.get("x-filename", "")).strip() or "自评表.xlsx"
@@ -186,12 +190,18 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         return JSONResponse(state.to_json())
 
     async def new_workbook(request: Request) -> Response:
-        from xlperf.core.framework import get_framework
+        from xlperf.catalog import by_id
+        from xlperf.core.framework import DEFAULT_ID, FrameworkError
         from xlperf.workbook.template import build_workbook, save_workbook
 
-        target = workspace.root / "blank" / "部门整体支出绩效自评表.xlsx"
+        # a framework by id only (bundled or added on this machine): never a path from the request
+        try:
+            fw = by_id(request.query_params.get("framework") or DEFAULT_ID)
+        except FrameworkError as exc:
+            return JSONResponse({"error": "；".join(exc.problems)}, status_code=404)
+        target = workspace.root / "blank" / fw.sha256[:16] / "部门整体支出绩效自评表.xlsx"
         if not target.exists():
-            await run_in_threadpool(lambda: save_workbook(build_workbook(get_framework("guangzhou-2023")), target))
+            await run_in_threadpool(lambda: save_workbook(build_workbook(fw), target))
         return download(target, target.name, XLSX)
 
     # -- reviewer ---------------------------------------------------------------------------------

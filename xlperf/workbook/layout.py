@@ -250,29 +250,45 @@ SPENDING_FIELDS = (
     Field("xp_annual_mean", "spending.annual_mean", "年度平均执行率（只在没有月度数时填写）", "rate"),
 )
 
-MANAGEMENT_TABLE = TableSheet(
-    MANAGEMENT, "tbl_management", "management",
-    (
+#: answer columns the 管理效率 table has at least (a framework with more sub-items gets more)
+MIN_ANSWER_COLUMNS = 3
+
+
+def _management_columns(answers: int) -> tuple[Column, ...]:
+    items: list[Column] = []
+    for i in range(answers):
+        items += [Column(f"子项{i + 1}", None, "fixed", 30 if i == 0 else 26),
+                  Column(f"子项{i + 1}答复", f"answers.{i}", "answer", 9)]
+    return (
         Column("编号", "indicator", "fixed", 7),
         Column("二级指标", None, "fixed", 10),
         Column("三级指标", "name", "fixed", 20),
         Column("分值", "stated_full", "fixed", 6),
-        Column("子项1", None, "fixed", 30),
-        Column("子项1答复", "answers.0", "answer", 9),
-        Column("子项2", None, "fixed", 26),
-        Column("子项2答复", "answers.1", "answer", 9),
-        Column("子项3", None, "fixed", 26),
-        Column("子项3答复", "answers.2", "answer", 9),
+        *items,
         Column("数量N", "count_total", "quantity", 8, "计数类指标：应完成的数量"),
         Column("数量M", "count_done", "quantity", 8, "计数类指标：按时完成的数量"),
         Column("评价说明", "evidence", "longtext", 60, "本年度的实际情况和依据，成为报告中的段落（V32）"),
         Column("情况说明", "explanation", "longtext", 40, "如“三公”经费执行率偏低的原因（V33）"),
         Column("手工得分", "override_score", "quantity", 9, "确需调整时填写，并写明理由（V43）"),
         Column("调整理由", "override_reason", "longtext", 20),
-    ),
-    22, "22 个三级指标已列出。子项答复选择 是/否/不适用；计算类指标的金额在“收支情况”中填写。",
-    protect=True, landscape=True,
+    )
+
+
+def _management_intro(count: int) -> str:
+    return f"{count} 个三级指标已列出。子项答复选择 是/否/不适用；计算类指标的金额在“收支情况”中填写。"
+
+
+MANAGEMENT_TABLE = TableSheet(
+    MANAGEMENT, "tbl_management", "management", _management_columns(MIN_ANSWER_COLUMNS),
+    22, _management_intro(22), protect=True, landscape=True,
 )
+
+
+def answer_columns(fw: Framework) -> int:
+    """Answer columns of ``fw``'s 管理效率 table: its largest sub-item count, at least three."""
+    return max([MIN_ANSWER_COLUMNS, *(len(s.items) for s in fw.management())])
+
+
 PROBLEMS_TABLE = TableSheet(
     PROBLEMS, "tbl_problems", "problems",
     (Column("序号", None, "fixed", 6), Column("存在的主要问题", "text", "longtext", 70)),
@@ -289,7 +305,12 @@ TABLES = (TASKS_TABLE, OUTPUTS_TABLE, BENEFITS_TABLE, MONTHS_TABLE, MANAGEMENT_T
 
 
 def table_for(table: TableSheet, fw: Framework) -> TableSheet:
-    """``table`` with its header texts as ``fw`` spells them (the V13 column of the indicator tables)."""
+    """``table`` as ``fw`` shapes it: the V13 column's header of the indicator tables, the 管理效率
+    table's rows, answer columns and intro."""
+    if table.path == "management":
+        count = len(fw.management())
+        return replace(table, columns=_management_columns(answer_columns(fw)), blank_rows=count,
+                       intro=_management_intro(count))
     if table.path not in ("outputs", "benefits"):
         return table
     return replace(table, columns=_indicator_columns(fw.completion.excess_threshold))
@@ -315,8 +336,22 @@ PROVENANCE = (
     ("xp_input_sha256", "输入文件 SHA-256"),
     ("xp_scored_at", "计分时间"),
     ("xp_template_version", "模板版本"),
+    ("xp_framework_sha256", "评分规则校验值"),
+    ("xp_framework_def", "评分规则（内嵌，勿改）"),
 )
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"  # 2: the rules embedded (xp_framework_sha256, xp_framework_def)
+#: the embedded rules (``Framework.canonical()``) in cells of at most this many characters, under the
+#: names xp_framework_def, xp_framework_def2, … (a cell holds 32,767 characters)
+DEF_CHUNK = 30000
+DEF_NAMES = ("xp_framework_def", *(f"xp_framework_def{i}" for i in range(2, 9)))
+
+
+def framework_chunks(canonical: str) -> list[str]:
+    """The embedded rules cut into cells (:data:`DEF_CHUNK`), at most :data:`DEF_NAMES` of them."""
+    chunks = [canonical[i:i + DEF_CHUNK] for i in range(0, len(canonical), DEF_CHUNK)] or [""]
+    if len(chunks) > len(DEF_NAMES):
+        raise ValueError("framework too large to embed")
+    return chunks
 
 
 def management_input(attr: str | None, spec: Any) -> bool:

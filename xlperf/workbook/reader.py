@@ -15,10 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xlperf.catalog import Recorded, for_workbook
 from xlperf.core.decimals import plain
 from xlperf.core.evaluation import Answer, Evaluation, Grade, Kind
 from xlperf.core.findings import Finding, finding
-from xlperf.core.framework import bundled_ids, get_framework
+from xlperf.core.framework import Framework
 from xlperf.core.quantity import (
     Quantity,
     normalise_text,
@@ -63,6 +64,8 @@ class SourceMap:
     """Field path → (sheet, cell), so a finding about ``outputs[2].actual_value`` points at 产出指标!K7."""
 
     cells: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: the rules the reader read the workbook by (embedded, named by id, or ``--framework``)
+    framework: Framework | None = None
 
     def add(self, path: str, sheet: str, cell: str) -> None:
         self.cells[path] = (sheet, cell)
@@ -443,12 +446,9 @@ def _pct(value: Decimal | None) -> str:
     return "无法计算" if value is None else f"{value.quantize(Decimal('0.01'))}%"
 
 
-def _management(r: _Reader, framework_id: str) -> list[dict[str, Any]]:
-    try:
-        specs = {s.id: s for s in get_framework(framework_id).management()}
-    except Exception:  # the framework problem is reported elsewhere
-        specs = {}
-    spec = L.MANAGEMENT_TABLE
+def _management(r: _Reader, fw: Framework) -> list[dict[str, Any]]:
+    specs = {s.id: s for s in fw.management()}
+    spec = L.table_for(L.MANAGEMENT_TABLE, fw)
     title = _table_sheet_title(r, spec)
     out: list[dict[str, Any]] = []
     for row_no, record in r.read_table(spec):
@@ -461,7 +461,7 @@ def _management(r: _Reader, framework_id: str) -> list[dict[str, Any]]:
         r.map.add(path, title, coord)
         values = r.values_for(title, record, spec, path)
         ind = specs.get(key)
-        n_items = len(ind.items) if ind else 3
+        n_items = len(ind.items) if ind else L.answer_columns(fw)
         answers = [values.get(f"answers.{i}") for i in range(n_items)]
         entry: dict[str, Any] = {"indicator": key, "answers": answers}
         for attr in ("count_total", "count_done", "override_score"):
@@ -500,10 +500,46 @@ def _simple_list(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
     return out
 
 
-def read_book(book: Any, values_loader: Any = None) -> tuple[Evaluation, list[Finding], SourceMap]:
+def _named_text(wb: Book, name: str) -> tuple[str, str, str] | None:
+    """(text, sheet, cell) of the one cell a defined name points at, when it exists."""
+    defined = wb.defined_names.get(name)
+    if defined is None:
+        return None
+    for sheet, coord in defined.destinations:
+        coord = coord.replace("$", "")
+        if sheet in wb.sheetnames and re.fullmatch(r"[A-Z]{1,3}\d{1,7}", coord):
+            value = wb[sheet][coord].value
+            return ("" if value is None else str(value).strip()), sheet, coord
+    return None
+
+
+def _recorded(r: _Reader) -> Recorded:
+    """What the workbook says of its rules: id, hash and the embedded copy (``_xlperf``)."""
+    values = {}
+    for name in ("xp_framework", "xp_framework_sha256"):
+        found = _named_text(r.wb, name)
+        if found is not None:
+            values[name] = found[0]
+            if name == "xp_framework":
+                r.map.add("framework", found[1], found[2])
+    chunks = []
+    for name in L.DEF_NAMES:
+        found = _named_text(r.wb, name)
+        if found is None:
+            break
+        chunks.append(str(r.wb[found[1]][found[2]].value or ""))
+    return Recorded(values.get("xp_framework", ""), values.get("xp_framework_sha256", ""), "".join(chunks))
+
+
+def read_book(book: Any, values_loader: Any = None, framework: Framework | None = None,
+              ) -> tuple[Evaluation, list[Finding], SourceMap]:
     """Read a :class:`~xlperf.workbook.book.Book` (the stream reader's), or an openpyxl workbook
     (formulas kept) with ``values_loader`` returning it opened with ``data_only=True``, used only
-    when an input cell holds a formula."""
+    when an input cell holds a formula.
+
+    The rules are the workbook's own (:func:`xlperf.catalog.for_workbook`), or ``framework`` (the
+    ``--framework`` option), which the source map keeps as ``.framework``; a workbook whose rules
+    cannot be found raises :class:`~xlperf.core.framework.FrameworkError`."""
     wb = as_book(book, values_loader)
     r = _Reader(wb)
     for title in L.INPUT_SHEETS:
@@ -511,26 +547,14 @@ def read_book(book: Any, values_loader: Any = None) -> tuple[Evaluation, list[Fi
             r.findings.append(finding("R01", f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表"))
     data: dict[str, Any] = {}
     r.read_fields(data)
-    framework_id = "guangzhou-2023"
-    fw_name = wb.defined_names.get("xp_framework")
-    if fw_name is not None:
-        for sheet, coord in fw_name.destinations:
-            if sheet in wb.sheetnames:
-                value = wb[sheet][coord.replace("$", "")].value
-                if isinstance(value, str) and value.strip():
-                    framework_id = value.strip()
-    # a workbook names a bundled framework only: it must not make xlperf read a file path it carries
-    if framework_id not in bundled_ids():
-        r.findings.append(finding(
-            "R02", f"工作簿记录的评分框架“{framework_id[:60]}”不是内置框架，已按 guangzhou-2023 计分；"
-            "使用自定义框架文件请在命令行加 --framework 文件.toml"))
-        framework_id = "guangzhou-2023"
-    data["framework"] = framework_id
+    fw, notes = for_workbook(_recorded(r), framework)
+    r.findings.extend(notes)
+    r.map.framework = fw
+    data["framework"] = fw.id
     data["tasks"] = [v for v in _simple_list(r, L.TASKS_TABLE)]
-    completion = get_framework(framework_id).completion
-    band = (completion.plausible_min, completion.plausible_max)
-    data["outputs"] = _indicator_rows(r, L.table_for(L.OUTPUTS_TABLE, get_framework(framework_id)), band)
-    data["benefits"] = _indicator_rows(r, L.table_for(L.BENEFITS_TABLE, get_framework(framework_id)), band)
+    band = (fw.completion.plausible_min, fw.completion.plausible_max)
+    data["outputs"] = _indicator_rows(r, L.table_for(L.OUTPUTS_TABLE, fw), band)
+    data["benefits"] = _indicator_rows(r, L.table_for(L.BENEFITS_TABLE, fw), band)
     months_title = _table_sheet_title(r, L.MONTHS_TABLE)
     monthly: list[Decimal | None] = [None] * 12
     month_rows = r.read_table(L.MONTHS_TABLE)
@@ -544,7 +568,7 @@ def read_book(book: Any, values_loader: Any = None) -> tuple[Evaluation, list[Fi
         r.map.add(f"spending.monthly[{month - 1}]", months_title, record["rate"][2])
         monthly[month - 1] = values.get("rate")
     data.setdefault("spending", {})["monthly"] = monthly
-    data["management"] = _management(r, framework_id)
+    data["management"] = _management(r, fw)
     data["problems"] = [v["text"] for v in _simple_list(r, L.PROBLEMS_TABLE) if v.get("text")]
     data["improvements"] = [v["text"] for v in _simple_list(r, L.IMPROVEMENTS_TABLE) if v.get("text")]
     ev = Evaluation.model_validate(data)
@@ -552,9 +576,10 @@ def read_book(book: Any, values_loader: Any = None) -> tuple[Evaluation, list[Fi
     return ev, findings, r.map
 
 
-def read_workbook(path: Path, limits: Limits | None = None) -> tuple[Evaluation, list[Finding], SourceMap]:
+def read_workbook(path: Path, limits: Limits | None = None, framework: Framework | None = None,
+                  ) -> tuple[Evaluation, list[Finding], SourceMap]:
     """Open and read a workbook file. Raises :class:`WorkbookReadError` when it cannot be opened."""
     from xlperf.workbook.stream import read_package
 
     _, book = read_package(Path(path), limits or Limits())
-    return read_book(book)
+    return read_book(book, framework=framework)

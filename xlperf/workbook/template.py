@@ -74,11 +74,11 @@ def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -
     order = [*L.INPUT_SHEETS, L.HIDDEN]
     wb._sheets.sort(key=lambda ws: order.index(ws.title))
     wb.active = 0
-    _fit_for_print(wb, evaluation.department.name if evaluation is not None else "")
+    _fit_for_print(wb, framework, evaluation.department.name if evaluation is not None else "")
     return wb
 
 
-def _fit_for_print(wb: Workbook, department: str) -> None:
+def _fit_for_print(wb: Workbook, framework: Framework, department: str) -> None:
     """The last pass over every visible sheet: label columns wide enough for their labels, rows
     as tall as their wrapped text (never lower than the writing room set for long answers), the
     department (or the form's name) in the page header, and the indicator tables' print split."""
@@ -95,7 +95,7 @@ def _fit_for_print(wb: Workbook, department: str) -> None:
         set_page_header(ws, f"{department or '部门整体支出绩效自评表'}　{ws.title}")
     for table, at, keys in ((L.OUTPUTS_TABLE, "actual_value", 2), (L.BENEFITS_TABLE, "actual_value", 2),
                             (L.MANAGEMENT_TABLE, "evidence", 3)):
-        _split_print(wb[table.title], table, at, keys)
+        _split_print(wb[table.title], L.table_for(table, framework), at, keys)
 
 
 def _split_print(ws: Worksheet, table: L.TableSheet, at: str, keys: int) -> None:
@@ -191,8 +191,24 @@ def _hidden_sheet(wb: Workbook, fw: Framework) -> None:
             cell.value = fw.id
         elif name == "xp_template_version":
             cell.value = L.TEMPLATE_VERSION
-    ws.sheet_state = "hidden"
+        elif name == "xp_framework_sha256":
+            cell.value = fw.sha256
+        elif name == "xp_framework_def":
+            _embed_rules(wb, ws, fw, base + 1, i)
+    ws.sheet_state = "veryHidden"  # the embedded rules: not unhidden from Excel's menu
     _protect(ws)
+
+
+def _embed_rules(wb: Workbook, ws: Any, fw: Framework, col: int, row: int) -> None:
+    """The framework's canonical content in the named cells xp_framework_def[2…] (one column,
+    from ``row`` down): any xlperf on any PC scores the workbook by the rules it was made with."""
+    letter = get_column_letter(col)
+    for k, chunk in enumerate(L.framework_chunks(fw.canonical())):
+        cell = ws.cell(row=row + k, column=col)
+        cell.value = chunk
+        cell.data_type = "s"  # never a formula, whatever the text starts with
+        wb.defined_names[L.DEF_NAMES[k]] = DefinedName(
+            L.DEF_NAMES[k], attr_text=f"{quote_sheetname(L.HIDDEN)}!${letter}${row + k}")
 
 
 def _readme_sheet(wb: Workbook) -> None:

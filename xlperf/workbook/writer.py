@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlperf import __version__
 from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding, detail
+from xlperf.core.framework import Framework
 from xlperf.core.result import Result
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
@@ -76,14 +77,64 @@ WARNING_FILL = PatternFill("solid", fgColor=L.WARNING_FILL)
 
 @dataclass(frozen=True)
 class Provenance:
-    framework: str
+    framework: Framework
     input_sha256: str
     scored_at: str
     tool_version: str = __version__
 
     def rows(self) -> list[tuple[str, str]]:
-        return [("xlperf 版本", self.tool_version), ("评分框架", self.framework),
-                ("计分时间", local_time(self.scored_at)), ("输入文件 SHA-256", self.input_sha256)]
+        fw = self.framework
+        return [("xlperf 版本", self.tool_version), ("评分框架", f"{fw.name}（{fw.id}）"),
+                ("评分规则校验值", fw.sha256), ("计分时间", local_time(self.scored_at)),
+                ("输入文件 SHA-256", self.input_sha256)]
+
+    def hidden(self) -> list[tuple[str, str, str]]:
+        """(defined name, label, value) rows of the hidden sheet: the scoring provenance and the
+        rules themselves, embedded (the copy a later run scores by)."""
+        fw = self.framework
+        rows = [("xp_framework", "评分框架", fw.id), ("xp_framework_sha256", "评分规则校验值", fw.sha256),
+                ("xp_tool_version", "xlperf 版本", self.tool_version),
+                ("xp_input_sha256", "输入文件 SHA-256", self.input_sha256), ("xp_scored_at", "计分时间", self.scored_at)]
+        chunks = L.framework_chunks(fw.canonical())
+        for k, name in enumerate(L.DEF_NAMES):
+            label = "评分规则（内嵌，勿改）" if k == 0 else f"评分规则（续 {k + 1}）"
+            rows.append((name, label, chunks[k] if k < len(chunks) else ""))
+        return rows
+
+
+def write_hidden_rows(pkg: Package, book: Book, sheet: Callable[[str], SheetXml],
+                      rows: list[tuple[str, str, str]]) -> None:
+    """Named rows on the hidden sheet: a name that exists keeps its cell (its value replaced); a new
+    one (a workbook made before the name existed) gets a labelled row under the last one. Empty
+    values of names the workbook lacks are not added."""
+    from openpyxl.utils.cell import column_index_from_string, get_column_letter, quote_sheetname
+
+    if book.sheet(L.HIDDEN) is None:
+        return
+    anchor = book.name_cell("xp_framework")
+    value_col = column_index_from_string(re.sub(r"\d", "", anchor[1])) if anchor and anchor[0] == L.HIDDEN else 2
+    label_col = max(1, value_col - 1)
+    hidden = sheet(L.HIDDEN)
+    last = 1
+    for r, row in hidden.rows().items():
+        for c in row:
+            ref = re.sub(r"\d", "", c.get("r", ""))
+            if ref and column_index_from_string(ref) in (label_col, value_col) and len(c):
+                last = max(last, r)
+    for name, label, value in rows:
+        existing = book.name_cell(name)
+        if existing is not None and existing[0] == L.HIDDEN:
+            sheet(L.HIDDEN).set_text(existing[1], value)
+            continue
+        if existing is not None and existing[0] in {s.name for s in book.sheets()}:
+            sheet(existing[0]).set_text(existing[1], value)
+            continue
+        if not value:
+            continue
+        last += 1
+        hidden.set_text(f"{get_column_letter(label_col)}{last}", label)
+        hidden.set_text(f"{get_column_letter(value_col)}{last}", value)
+        book.add_defined_name(name, f"{quote_sheetname(L.HIDDEN)}!${get_column_letter(value_col)}${last}")
 
 
 def local_time(stamp: str) -> str:
@@ -258,8 +309,7 @@ def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, 
 
 
 def _provenance(wb: Workbook, prov: Provenance) -> None:
-    values = {"xp_framework": prov.framework, "xp_tool_version": prov.tool_version,
-              "xp_input_sha256": prov.input_sha256, "xp_scored_at": prov.scored_at}
+    values = {name: value for name, _, value in prov.hidden()}
     for name, value in values.items():
         defined = wb.defined_names.get(name)
         if defined is None:
@@ -461,13 +511,16 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
     for ref in book.sheets()[len(L.OUTPUT_SHEETS):]:
         _input_sheet(pkg, ref, notes.get(ref.name, {}), styles, (error_fill, warning_fill, input_fill),
                      page_header(result, ref.name) if ref.name in L.INPUT_SHEETS else None)
-    values = {"xp_framework": prov.framework, "xp_tool_version": prov.tool_version,
-              "xp_input_sha256": prov.input_sha256, "xp_scored_at": prov.scored_at}
-    for name, value in values.items():
-        at = book.name_cell(name)
-        target = book.sheet(at[0]) if at is not None else None
-        if at is not None and target is not None:
-            SheetXml(pkg.xml(target.part)).set_text(at[1], value)
+    edited: dict[str, SheetXml] = {}
+
+    def sheet(name: str) -> SheetXml:
+        if name not in edited:
+            ref = book.sheet(name)
+            assert ref is not None
+            edited[name] = SheetXml(pkg.xml(ref.part))
+        return edited[name]
+
+    write_hidden_rows(pkg, book, sheet, prov.hidden())
     return pkg
 
 

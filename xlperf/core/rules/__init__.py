@@ -59,6 +59,10 @@ class RuleKind:
         """Problems of the framework's description of this indicator (FrameworkError)."""
         return []
 
+    def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
+        """How this indicator is scored, in a clerk's words (``xlperf frameworks show``, 评分规则 sheet)."""
+        return ""
+
     def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
         raise NotImplementedError
 

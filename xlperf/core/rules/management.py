@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from xlperf.core.decimals import ZERO, fmt2, round2
+from xlperf.core.decimals import ZERO, fmt2, plain, round2
 from xlperf.core.evaluation import Answer, Evaluation, ManagementEntry
 from xlperf.core.findings import Finding, finding
 from xlperf.core.framework import Framework, IndicatorSpec
@@ -68,6 +68,10 @@ class Checklist(RuleKind):
     def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
         return [] if spec.items else ["checklist 规则须列出 items"]
 
+    def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
+        items = "；".join(f"{fw.item_text(it)}（{plain(it.points)}分）" for it in spec.items)
+        return f"逐项答复 是/否/不适用，答“是”或“不适用”得该项分值：{items}。"
+
     def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
         entry = ctx.entry(spec.id)
         answers = tuple((entry.answers if entry else [])[: len(spec.items)])
@@ -105,6 +109,12 @@ class CountRatio(RuleKind):
 
     def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
         return [] if spec.count_labels else ["count_ratio 规则须给出 count_labels"]
+
+    def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
+        n, m = spec.count_labels or ("N", "M")
+        item = fw.item_text(spec.items[0]) if spec.items else ""
+        return (f"{item + '。' if item else ''}填写{n}（N）与{m}（M）时，得分 = {plain(spec.full)} × M ÷ N"
+                f"（N 为 0 得满分）；不填数量时按答复计分。")
 
     def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
         entry = ctx.entry(spec.id)
@@ -187,6 +197,13 @@ class RatioThreshold(RuleKind):
     """A computed ratio against a threshold; per-point deduction beyond it; floored."""
 
     name = "ratio_threshold"
+
+    def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
+        ratio = fw.ratios.get(spec.ratio or "")
+        name = ratio.name if ratio else str(spec.ratio)
+        word, over = ("不高于", "每高出") if spec.limit == "max" else ("不低于", "每低")
+        return (f"{name}{word} {plain(spec.threshold or ZERO)}% 得满分；{over} 1 个百分点扣 {plain(spec.per_point or ZERO)} 分，"
+                f"最低 {plain(spec.floor)} 分。")
 
     def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
         problems = []

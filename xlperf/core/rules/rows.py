@@ -37,6 +37,16 @@ class CompletionSection(RuleKind):
     subtotal = True
     management_entry = False
 
+    def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
+        c = fw.completion
+        table = "产出指标" if spec.rows == "outputs" else "效益指标"
+        grades = "、".join(f"{g} {plain(v * 100)}%" for g, v in c.grades.items())
+        word = "以上（含）" if c.excess_inclusive else "（不含）以上"
+        return (f"按“{table}”表各行计分：每行权重 = 分值 ÷ 行数，扣分 = 权重 ×（1 − 完成率）。"
+                f"定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），计分时最高按 {plain(c.cap * 100)}%；"
+                f"定性指标按完成等级：{grades}。完成率低于 100% 须写未达标原因；"
+                f"完成率在 {plain(c.excess_threshold)}%{word}须写明原因。")
+
     def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
         return [] if spec.rows else ["completion_section 规则须指定 rows = \"outputs\" 或 \"benefits\""]
 

@@ -10,7 +10,7 @@ import re
 from itertools import pairwise
 from typing import Any
 
-from xlperf.core.decimals import ONE, ZERO, round2
+from xlperf.core.decimals import ONE, ZERO, plain, round2
 from xlperf.core.evaluation import Evaluation
 from xlperf.core.findings import Finding, finding
 from xlperf.core.framework import Framework, IndicatorSpec
@@ -37,6 +37,10 @@ class MonthlyMean(RuleKind):
     subtotal = True
     management_entry = False
     monthly_rates = True
+
+    def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
+        return ("按 12 个月一般公共预算支出执行率的平均数计分（没有月度数时用年度平均执行率）："
+                f"得分 = {plain(spec.full)} × 平均执行率，最高 {plain(spec.full)} 分。")
 
     def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
         sp = ctx.evaluation.spending
