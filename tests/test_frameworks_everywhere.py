@@ -107,6 +107,8 @@ def test_the_blank_workbook_carries_the_rules_and_follows_their_shape(variant: P
     assert wb[L.HIDDEN][cell].value == fw.canonical()
     sha_cell = wb.defined_names["xp_framework_sha256"].attr_text.split("!")[1].replace("$", "")
     assert wb[L.HIDDEN][sha_cell].value == fw.sha256
+    # the excess threshold is exclusive in this framework: 超过, never 以上
+    assert "完成率超过120%的原因" in [c.value for c in wb[L.OUTPUTS][4]]
     headers = [c.value for c in wb[L.MANAGEMENT][4] if c.value]
     assert "子项4答复" in headers and "子项5答复" not in headers
     ids = [wb[L.MANAGEMENT].cell(row=r, column=1).value for r in range(5, 5 + 18)]
@@ -126,6 +128,8 @@ def test_every_command_scores_by_the_embedded_rules(variant: Path, tmp_path: Pat
     assert card["framework"] == "variant-2024" and card["framework_sha256"] == fw.sha256
     assert {"duty", "management", "satisfaction"} <= set(card["sections"])
     assert not [f for f in card["findings"] if f["code"].startswith("F")]
+    v13 = [f["message"] for f in card["findings"] if f["code"] == "V13"]
+    assert v13 and all("超过 120%" in m and "以上" not in m for m in v13), v13
 
     scored = tmp_path / "scored.xlsx"
     card = _card(["run", str(filled), "-o", str(scored)], tmp_path)

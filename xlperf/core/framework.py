@@ -99,11 +99,14 @@ class RatingSpec(_Spec):
 #: The 产出指标/效益指标 column, the V13 message and the report line for a completion rate at or above
 #: the framework's ``excess_threshold`` (percent); ``{}`` is the threshold as :func:`excess_label` writes it.
 EXCESS_LABEL = "完成率在{}%以上的原因"
+#: the same when the threshold itself does not need a reason (``excess_inclusive = false``): "超过"
+EXCESS_LABEL_EXCLUSIVE = "完成率超过{}%的原因"
 
 
-def excess_label(threshold: Decimal) -> str:
-    """The V13 reason's label for ``threshold`` percent: 150 → 完成率在150%以上的原因, 137.5 → …137.5%…."""
-    return EXCESS_LABEL.format(format(plain(threshold), "f"))
+def excess_label(threshold: Decimal, inclusive: bool = True) -> str:
+    """The V13 reason's label for ``threshold`` percent: 150 → 完成率在150%以上的原因, 137.5 → …137.5%…;
+    a threshold the rule excludes is worded 超过: 完成率超过120%的原因."""
+    return (EXCESS_LABEL if inclusive else EXCESS_LABEL_EXCLUSIVE).format(format(plain(threshold), "f"))
 
 
 class CompletionSpec(_Spec):
@@ -118,7 +121,13 @@ class CompletionSpec(_Spec):
     @property
     def excess_label(self) -> str:
         """This framework's V13 label, e.g. 完成率在150%以上的原因 (the table header the template writes)."""
-        return excess_label(self.excess_threshold)
+        return excess_label(self.excess_threshold, self.excess_inclusive)
+
+    @property
+    def excess_words(self) -> str:
+        """The condition in a sentence: 在 150% 以上 (inclusive) or 超过 120% (exclusive)."""
+        t = format(plain(self.excess_threshold), "f")
+        return f"在 {t}% 以上" if self.excess_inclusive else f"超过 {t}%"
 
     def is_excess(self, r: Decimal) -> bool:
         """Whether a completion rate r (1 = 100 %) needs the V13 reason ("以上" includes the number)."""

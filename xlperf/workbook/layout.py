@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from xlperf.core.framework import EXCESS_LABEL, CompletionSpec, excess_label
+from xlperf.core.framework import EXCESS_LABEL, EXCESS_LABEL_EXCLUSIVE, CompletionSpec, excess_label
 from xlperf.core.quantity import normalise_text
 
 if TYPE_CHECKING:
@@ -204,17 +204,19 @@ _INDICATOR_COLUMNS = (
 # framework's own spelling; a reader accepts it spelled with any threshold, so a workbook made for
 # another framework (or before the framework changed) still reads. The static tables below carry the
 # framework model's default threshold; :func:`table_for` gives a framework's own.
-_EXCESS_SPELLED = re.compile(re.escape(normalise_text(EXCESS_LABEL)).replace(re.escape("{}"), r"\d+(?:\.\d+)?"))
+_EXCESS_SPELLED = re.compile("|".join(
+    re.escape(normalise_text(label)).replace(re.escape("{}"), r"\d+(?:\.\d+)?")
+    for label in (EXCESS_LABEL, EXCESS_LABEL_EXCLUSIVE)))
 
 
-def _excess_column(threshold: Decimal) -> Column:
-    label = excess_label(threshold)
+def _excess_column(threshold: Decimal, inclusive: bool = True) -> Column:
+    label = excess_label(threshold, inclusive)
     return Column(label, "excess_reason", "longtext", 28, f"{label.removesuffix('的原因')}时必填（V13）",
                   spelled=_EXCESS_SPELLED)
 
 
-def _indicator_columns(threshold: Decimal) -> tuple[Column, ...]:
-    return (*_INDICATOR_COLUMNS, _excess_column(threshold))
+def _indicator_columns(threshold: Decimal, inclusive: bool = True) -> tuple[Column, ...]:
+    return (*_INDICATOR_COLUMNS, _excess_column(threshold, inclusive))
 
 
 _DEFAULT_EXCESS: Decimal = CompletionSpec.model_fields["excess_threshold"].default
@@ -313,7 +315,7 @@ def table_for(table: TableSheet, fw: Framework) -> TableSheet:
                        intro=_management_intro(count))
     if table.path not in ("outputs", "benefits"):
         return table
-    return replace(table, columns=_indicator_columns(fw.completion.excess_threshold))
+    return replace(table, columns=_indicator_columns(fw.completion.excess_threshold, fw.completion.excess_inclusive))
 
 
 def tables_for(fw: Framework) -> tuple[TableSheet, ...]:

@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from xlperf.core.decimals import ONE, ZERO, fmt2, plain, round2
+from xlperf.core.decimals import ONE, ZERO, plain, round2
 from xlperf.core.evaluation import Evaluation, IndicatorRow, Kind
 from xlperf.core.findings import Finding, finding
 from xlperf.core.framework import Framework, IndicatorSpec
@@ -156,10 +156,9 @@ def _validate_row(
                 "V12", f"{where}完成率 {round2(r * 100)}%，未达 100%，请填写未达标原因", f"{path}.shortfall_reason"
             ))
         if fw.completion.is_excess(r) and not row.excess_reason.strip():
-            limit = fmt2(fw.completion.excess_threshold)
             out.append(finding(
                 "V13",
-                f"{where}完成率 {round2(r * 100)}%，在 {limit}% 以上，请填写“{fw.completion.excess_label}”（如目标设置偏低）",
+                f"{where}完成率 {round2(r * 100)}%，{fw.completion.excess_words}，请填写“{fw.completion.excess_label}”（如目标设置偏低）",
                 f"{path}.excess_reason",
             ))
     if (
