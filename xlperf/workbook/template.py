@@ -32,6 +32,7 @@ from xlperf.core.quantity import (
     normalise_text,
     resolve_percent_row,
 )
+from xlperf.core.rulebook import rating_text, rule_rows
 from xlperf.files import save_workbook_atomic
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put, put_text
@@ -66,9 +67,9 @@ def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     _hidden_sheet(wb, framework)
-    _readme_sheet(wb)
+    _readme_sheet(wb, framework)
     for sheet in L.FIELD_SHEETS:
-        _field_sheet(wb, sheet, evaluation)
+        _field_sheet(wb, sheet, evaluation, framework)
     for table in L.tables_for(framework):  # header texts as this framework spells them (the V13 column)
         _table_sheet(wb, table, framework, evaluation)
     order = [*L.INPUT_SHEETS, L.HIDDEN]
@@ -211,7 +212,7 @@ def _embed_rules(wb: Workbook, ws: Any, fw: Framework, col: int, row: int) -> No
             L.DEF_NAMES[k], attr_text=f"{quote_sheetname(L.HIDDEN)}!${letter}${row + k}")
 
 
-def _readme_sheet(wb: Workbook) -> None:
+def _readme_sheet(wb: Workbook, fw: Framework) -> None:
     ws = wb.create_sheet(L.README)
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 100
@@ -226,7 +227,7 @@ def _readme_sheet(wb: Workbook) -> None:
     for sheet in L.FIELD_SHEETS:
         lines.append((sheet.title, sheet.intro))
     seen: set[str] = set()
-    for table in L.TABLES:
+    for table in L.tables_for(fw):
         if table.title not in seen and table.intro:
             lines.append((table.title, table.intro))
             seen.add(table.title)
@@ -238,17 +239,23 @@ def _readme_sheet(wb: Workbook) -> None:
         ("插入行", "“重点工作”“产出指标”“效益指标”“问题与措施”的表格可以插入或删除行（表格内右键 → 插入 → 表格行）。"
                    "这些工作表不加保护，因为 Excel 不允许在受保护的工作表中扩展表格。"),
     ]
+    years = f"，适用于 {'、'.join(str(y) for y in fw.years)} 年度" if fw.years else ""
+    lines.append(("评分规则", f"本表按“{fw.name}”计分（编号 {fw.id}，校验值 {fw.sha256[:8]}{years}），规则已写入本工作簿；"
+                              f"总分 {plain(fw.total)} 分：" + "、".join(f"{s.name} {plain(s.full)} 分" for s in fw.sections)
+                  + f"。评价等级：{rating_text(fw)}。各指标的计分方法见下表。"))
+    for _, group, name, full, how in rule_rows(fw):
+        lines.append((f"{name}（{full}分）", f"{group}：{how}" if how else group))
     for i, (head, text) in enumerate(lines, start=3):
         ws.cell(row=i, column=1, value=head).font = HEADER_FONT
         cell = ws.cell(row=i, column=2, value=text)
         cell.alignment = WRAP
         cell.font = BODY_FONT
-        ws.cell(row=i, column=1).alignment = Alignment(vertical="top")
+        ws.cell(row=i, column=1).alignment = Alignment(vertical="top", wrap_text=True)
     _print_setup(ws, landscape=False)
     _protect(ws)
 
 
-def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None) -> None:
+def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: Framework) -> None:
     ws = _sheet(wb, sheet.title)
     _title(ws, sheet.title, sheet.intro, 3)
     ws.column_dimensions["A"].width = 34
@@ -265,7 +272,10 @@ def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None) -> No
         ws.cell(row=row, column=1).alignment = WRAP
         value_cell = ws.cell(row=row, column=2)
         help_cell = ws.cell(row=row, column=3)
-        put(help_cell, item.help or None)  # help such as "= 本年收入 + 上年结转" is text, not a formula
+        help_text = item.help
+        if item.path == "claims.rating":  # the rating names are the framework's
+            help_text = f"{'/'.join(fw.rating_names())}（V41）"
+        put(help_cell, help_text or None)  # help such as "= 本年收入 + 上年结转" is text, not a formula
         help_cell.font = Font(name="宋体", size=9, color="7F7F7F")
         help_cell.alignment = WRAP
         wb.defined_names[item.name] = DefinedName(
