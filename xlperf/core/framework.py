@@ -63,10 +63,19 @@ class IndicatorSpec(_Spec):
     per_point: Decimal | None = None
     floor: Decimal = Decimal(0)
     explain_below: Decimal | None = None
+    #: what one row of a row-based indicator is called in the report ("设置了8个产出指标"); by default the
+    #: name of the table the rows are entered in, whatever the indicator itself is called
+    noun: str = ""
 
     @property
     def label(self) -> str:
         return self.short or self.name
+
+    @property
+    def row_noun(self) -> str:
+        if self.noun:
+            return self.noun
+        return {"outputs": "产出指标", "benefits": "效益指标"}.get(self.rows or "", self.label)
 
     @property
     def kind(self) -> RuleKind:

@@ -444,7 +444,7 @@ def _not_mentioned(result: Result, mentioned: str) -> Iterator[str]:
     fw = result.framework
     for ind in result.indicator_scores():
         if ind.rows:
-            what = ind.spec.label.removesuffix("完成情况")
+            what = ind.spec.row_noun
             for row in ind.rows:
                 if row.used < 1 and (not row.name.strip() or normalised_words(row.name) not in mentioned):
                     r = row.completion if row.source != "override" else row.used

@@ -41,11 +41,10 @@ class CompletionSection(RuleKind):
         c = fw.completion
         table = "产出指标" if spec.rows == "outputs" else "效益指标"
         grades = "、".join(f"{g} {plain(v * 100)}%" for g, v in c.grades.items())
-        word = "以上（含）" if c.excess_inclusive else "（不含）以上"
         return (f"按“{table}”表各行计分：每行权重 = 分值 ÷ 行数，扣分 = 权重 ×（1 − 完成率）。"
                 f"定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），计分时最高按 {plain(c.cap * 100)}%；"
                 f"定性指标按完成等级：{grades}。完成率低于 100% 须写未达标原因；"
-                f"完成率在 {plain(c.excess_threshold)}%{word}须写明原因。")
+                f"完成率{c.excess_words}须写明原因。")
 
     def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
         return [] if spec.rows else ["completion_section 规则须指定 rows = \"outputs\" 或 \"benefits\""]
@@ -85,7 +84,7 @@ class CompletionSection(RuleKind):
         # a framework may cap r above 1: a bonus can offset other rows, never lift the section past full
         total = min(spec.full, max(ZERO, spec.full - sum((s.deduction for s in scored), ZERO)))
         if n == 0:
-            findings.append(finding("V10", f"没有填写任何{spec.label.removesuffix('完成情况')}，该项得 0 分", spec.rows or ""))
+            findings.append(finding("V10", f"没有填写任何{spec.row_noun}，该项得 0 分", spec.rows or ""))
             total = ZERO
         return IndicatorScore(spec, ctx.section, total, rows=tuple(scored)), findings
 
@@ -240,7 +239,7 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
     ev, fw = result.evaluation, result.framework
     spec = ind.spec
     rows = ev.outputs if spec.rows == "outputs" else ev.benefits
-    what = spec.label.removesuffix("完成情况")
+    what = spec.row_noun
     w.add(
         4,
         f"（{k}）{spec.name}。根据{self_ref(ev)}工作职能设置了{len(rows)}个{what}，"
