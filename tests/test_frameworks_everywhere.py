@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -271,3 +272,15 @@ def test_framework_file_encodings_and_nesting(tmp_path: Path) -> None:
         path.write_bytes(data)
         result = CliRunner().invoke(main, ["frameworks", "check", str(path)])
         assert result.exit_code == 2 and words in result.output and "内部错误" not in result.output, result.output
+
+
+def test_the_embedded_copy_reads_back_as_the_same_rules(variant: Path) -> None:
+    for fw in (get_framework(), load_framework(variant)):
+        from xlperf.core.framework import parse_canonical
+
+        again = parse_canonical(fw.canonical(), "内嵌")
+        assert again == fw and again.sha256 == fw.sha256
+        assert all(isinstance(v, Decimal) for v in again.settings.values())
+    # writing out a default changes nothing: a later xlperf adding an optional key keeps every hash
+    explicit = GUANGZHOU.replace('rule = "checklist"', 'rule = "checklist"\nnoun = ""\nfloor = 0', 1)
+    assert parse_framework(explicit, "t").sha256 == get_framework().sha256

@@ -179,7 +179,7 @@ def _written_both_ways(src: Path, tmp_path: Path) -> tuple[Path, Path]:
     result = assess(loaded)
     new = write_scored(loaded, result, tmp_path / f"{src.stem}.new.xlsx", scored_at="2026-12-01T10:00:00+08:00")
     wb = openpyxl.load_workbook(src)
-    write_results(wb, result, loaded.source, Provenance(result.framework.id, loaded.sha256, "2026-12-01T10:00:00+08:00"))
+    write_results(wb, result, loaded.source, Provenance(result.framework, loaded.sha256, "2026-12-01T10:00:00+08:00"))
     old = tmp_path / f"{src.stem}.old.xlsx"
     wb.save(old)
     return new, old

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -154,7 +154,8 @@ class Framework(_Spec):
     years: tuple[int, ...] = ()
     #: where the rules come from (a document number, a URL): shown by ``xlperf frameworks show``
     sources: tuple[str, ...] = ()
-    settings: dict[str, Decimal | int | str] = Field(default_factory=dict)
+    #: per-year settings: numbers (kept as Decimal, also when read back from an embedded copy) or text
+    settings: dict[str, Annotated[Decimal | str, Field(union_mode="left_to_right")]] = Field(default_factory=dict)
     rating: RatingSpec
     completion: CompletionSpec
     ratios: dict[str, RatioSpec]
@@ -184,9 +185,11 @@ class Framework(_Spec):
         return item.text.format(**{k: str(v) for k, v in self.settings.items()})
 
     def canonical(self) -> str:
-        """The framework's canonical content: compact JSON, keys sorted, numbers as their TOML text.
-        Comments and layout of the TOML file do not change it; every rule does."""
-        return _canonical_json(self.model_dump(mode="json"))
+        """The framework's canonical content: compact JSON, keys sorted, numbers as their TOML text,
+        values equal to their defaults left out. Comments and layout of the TOML file do not change
+        it, nor does a later xlperf adding an optional key with a default (every workbook made before
+        would otherwise name rules that no longer match); every rule does."""
+        return _canonical_json(self.model_dump(mode="json", exclude_defaults=True))
 
     @cached_property
     def sha256(self) -> str:
