@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -737,5 +738,68 @@ def test_reviewer_pages_on_an_intake_folder(page: Any, tmp_path_factory: pytest.
             page.click("text=下载计分后的工作簿")
         assert info.value.suggested_filename.endswith("_部门整体支出绩效自评.xlsx")
         shot(page, "17_review_intake_superseded")
+    finally:
+        s.stop()
+
+
+def test_reviewer_page_ranks_only_verified_packages_and_survives_bad_cards(page: Any,
+                                                                          tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 24: a stranger's ``*.scorecard.json`` filed under 未识别/ is never ranked; a department's
+    package from a new address is shown with a 发件人变更 note; a filed card whose total is "abc" is a
+    problem on the page, not a 500 — all read from the ledger through the one ``current`` rule."""
+    import email
+    import email.policy
+    from email.utils import formatdate, make_msgid
+
+    from test_web_folder import make_intake_dir
+
+    from xlperf.submission.mail import build_message, message_bytes
+
+    root = tmp_path_factory.mktemp("hostile-src")
+    out = make_intake_dir(root)
+    mails = root / "mails"
+    card = json.loads(next(out.rglob("scorecard.json")).read_text(encoding="utf-8"))
+    card.update(department="伪造局", total=100.0, rating="优", errors=0)
+    stranger = build_message(sender="stranger@example.org", to=[TO], subject="成绩单", body="见附件", attachments=[])
+    stranger.add_attachment(json.dumps(card, ensure_ascii=False).encode(), maintype="application", subtype="json",
+                            filename="伪造局.scorecard.json")
+    (mails / "8.eml").write_bytes(message_bytes(stranger))
+    moved = email.message_from_bytes((mails / "1.eml").read_bytes(), policy=email.policy.SMTP)
+    for name, value in (("From", "新邮箱 <kgs-new@example.org>"), ("Message-ID", make_msgid(domain="example.org")),
+                        ("Date", formatdate(time.time() + 60, localtime=True))):
+        del moved[name]
+        moved[name] = value
+    (mails / "9.eml").write_bytes(moved.as_bytes())
+    env = {**os.environ, "XLPERF_HOME": str(root / "home"), "XDG_CONFIG_HOME": str(root / "config")}
+    run = subprocess.run([sys.executable, "-m", "xlperf.cli", "intake", str(mails), "-o", str(out)],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert list(out.glob("未识别/*/伪造局.scorecard.json"))  # filed as sent
+    db = sqlite3.connect(out / "收件台账.sqlite")
+    first = db.execute("SELECT folder FROM submissions WHERE superseded_by IS NOT NULL ORDER BY received").fetchall()[0]
+    db.close()
+    broken = out / first[0] / "scorecard.json"
+    data = json.loads(broken.read_text(encoding="utf-8"))
+    data["total"] = "abc"
+    broken.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    s = start_serve(tmp_path_factory.mktemp("hostile-serve"), "--dir", str(out))
+    try:
+        response = page.goto(s.url.replace("/?", "/review?") + "&all=1")
+        assert response is not None and response.status == 200
+        text = page.inner_text("main")
+        assert "伪造局" not in page.inner_text("#ranking") and "100.00" not in page.inner_text("#ranking")
+        ranked = [r for r in cells(page, "#ranking tbody td:first-child") if r != "—"]
+        assert ranked == ["1", "2"]
+        assert "scorecard.json：总分（total）不是数字：abc" in text
+        assert "发件人变更：此前 kgs@example.cn" in page.inner_text("#ranking")
+        shot(page, "18_review_intake_hostile")
+        page.locator("#ranking tbody tr", has_text="kgs-new@example.org").locator("a").first.click()
+        page.wait_for_selector("#sender-changed")
+        assert "kgs-new@example.org" in page.inner_text("#sender-changed")
+        shot(page, "19_review_sender_changed")
+        for path in ("/review/matrix", "/review/findings", "/review/files"):
+            response = page.goto(s.url.replace("/?", path + "?"))
+            assert response is not None and response.status == 200, path
     finally:
         s.stop()
