@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from xlperf.commands.common import EXIT_INPUT, limits_options, make_limits, progress_bar
+from xlperf.commands.terminal import shown
 
 
 @click.command(name="intake")
@@ -85,7 +86,7 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     from xlperf.intake.verify import SendersError, read_senders
 
     def fail(message: str) -> None:
-        click.secho(f"错误：{message}", fg="red", err=True)
+        click.secho(f"错误：{shown(message)}", fg="red", err=True)
         sys.exit(EXIT_INPUT)
 
     limit_names = ("max_file_mb", "max_expanded_mb", "max_rows", "max_cells", "max_workbook_cells")
@@ -116,13 +117,13 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     def on_start(source: Any) -> None:
         if progress is not None:  # the mailbox is open: its count is the total before the first frame
             progress.update(task, total=(progress.tasks[0].total or 0) + (source.count or 0),
-                            description=source.name[-40:])
+                            description=shown(source.name)[-40:])
             progress.start()
             progress.refresh()
 
     def on_done(taken: Any) -> None:
         if progress is not None:
-            progress.update(task, advance=1, description=(taken.department or taken.status)[:30], refresh=True)
+            progress.update(task, advance=1, description=shown(taken.department or taken.status)[:30], refresh=True)
 
     def receipts(ledger: Any, taken: Any) -> list[tuple[str, str]]:
         return send_receipts(ledger, settings) if settings is not None else []
@@ -159,16 +160,16 @@ def _print_report(report: Any) -> None:
         table.add_column("状态")
         table.add_column("说明", overflow="fold")
         for t in bad[:30]:
-            table.add_row(Text(t.department or "—"), t.status, Text(t.reason))
+            table.add_row(Text(shown(t.department or "—")), t.status, Text(shown(t.reason)))
         console.print(table)
         if len(bad) > 30:
-            console.print(f"……另有 {len(bad) - 30} 封，见 {report.summary_xlsx} 的“收件记录”表。")
+            console.print(Text(f"……另有 {len(bad) - 30} 封，见 {shown(report.summary_xlsx)} 的“收件记录”表。"))
     for dep, before, now in report.sender_changes:
-        click.echo(f"注意：{dep} 的发件人变更：此前的有效报送来自 {before}，本次来自 {now}；请核实。")
+        click.echo(shown(f"注意：{dep} 的发件人变更：此前的有效报送来自 {before}，本次来自 {now}；请核实。"))
     for who, what in report.receipts:
-        click.echo(f"{who}：{what}")
+        click.echo(shown(f"{who}：{what}"))
     counts = "，".join(f"{s} {report.count(s)}" for s in INTAKE_STATUSES if s == VALID or report.count(s))
     # three short lines, each within an 80-column terminal (one line of all this was 103 columns)
     click.echo(f"共 {len(report.taken)} 封：新收 {len(new)}，已收过 {report.count(SKIPPED)}。")
     click.echo(f"新收的：{counts}。")
-    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{report.summary_xlsx}、{report.summary_csv}")
+    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}")

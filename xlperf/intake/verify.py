@@ -43,6 +43,7 @@ from xlperf.intake.ledger import (
     UNREADABLE,
     VALID,
 )
+from xlperf.submission.mail import header_text
 from xlperf.submission.package import MANIFEST_SUFFIX, PACKAGE_SCHEMA, safe_filename
 
 __all__ = ["CONFLICT", "INTAKE_STATUSES", "MISMATCH", "NOT_SUBMISSION", "RESCORED", "UNREADABLE", "VALID"]
@@ -189,22 +190,15 @@ class Checked:
 
 def manifest_text(value: Any) -> str:
     """A manifest (or score-card) field as one line of text: any type, control characters (CR, LF, ESC …)
-    replaced by a space, at most ``MAX_FIELD_CHARS`` characters. Never raises."""
+    replaced by a space (:func:`xlperf.submission.mail.header_text`, the one such rule), at most
+    ``MAX_FIELD_CHARS`` characters. Never raises."""
     if value is None or isinstance(value, dict | list):
         return ""
     try:
         text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
     except (ValueError, OverflowError):  # int too large to print
         return ""
-    if len(text) > MAX_FIELD_CHARS:
-        text = text[:MAX_FIELD_CHARS]
-    return " ".join("".join(" " if _is_control(c) else c for c in text).split())
-
-
-def _is_control(c: str) -> bool:
-    import unicodedata
-
-    return unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+    return header_text(text[:MAX_FIELD_CHARS])
 
 
 def manifest_year(value: Any) -> int | None:

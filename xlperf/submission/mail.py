@@ -86,7 +86,7 @@ def mime_type(path: Path) -> tuple[str, str]:
 def header_text(value: str) -> str:
     """A header value as one line: CR, LF and every other control or line-separator character become a
     space (a department name or subject with CR/LF can never add a header or break the message)."""
-    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in str(value))
+    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in str(value))
     return " ".join(cleaned.split())
 
 
