@@ -229,3 +229,26 @@ def test_ledger_of_a_newer_xlperf_is_refused_and_an_older_one_migrated(mail: dic
     db = sqlite3.connect(older / "收件台账.sqlite")
     assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     db.close()
+
+
+# ------------------------------------------------------------------------------ one folder, one kind of 汇总
+
+
+def test_intake_and_batch_never_replace_each_other_s_summary(mail: dict[str, bytes], home: Path,
+                                                            tmp_path: Path) -> None:
+    files = attachments(mail["乙"])
+    book = tmp_path / "乙局.xlsx"
+    book.write_bytes(next(data for name, data in files.items() if name.endswith(".xlsx")))
+    batch_dir = tmp_path / "batch"
+    assert invoke(["batch", book, "-o", batch_dir, "--jobs", "1"], env_for(home)).exit_code in (0, 1)
+    before = (batch_dir / "汇总.xlsx").read_bytes()
+    res = invoke(["intake", eml_folder(tmp_path / "eml", mail["丙"]), "-o", batch_dir], env_for(home))
+    assert res.exit_code == 2 and "Traceback" not in res.output and "指定另一个输出文件夹" in res.output
+    assert (batch_dir / "汇总.xlsx").read_bytes() == before and not (batch_dir / "收件台账.sqlite").exists()
+
+    intake_dir = tmp_path / "intake"
+    assert invoke(["intake", tmp_path / "eml", "-o", intake_dir], env_for(home)).exit_code == 0
+    before = (intake_dir / "汇总.xlsx").read_bytes()
+    res = invoke(["batch", book, "-o", intake_dir, "--jobs", "1"], env_for(home))
+    assert res.exit_code == 2 and "收件文件夹" in res.output and "Traceback" not in res.output
+    assert (intake_dir / "汇总.xlsx").read_bytes() == before

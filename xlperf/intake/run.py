@@ -246,6 +246,12 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None,
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"无法创建输出文件夹 {out_dir}：{exc.strerror or exc}；请换一个可写的位置") from exc
+    from xlperf.batch import SUMMARY_XLSX
+    from xlperf.intake.ledger import LEDGER_NAME
+
+    if (out_dir / SUMMARY_XLSX).exists() and not (out_dir / LEDGER_NAME).exists():
+        raise OutputError(f"输出文件夹 {out_dir} 已有不是 xlperf intake 写的 {SUMMARY_XLSX}（如 xlperf batch 的结果），"
+                          "intake 会用收件的汇总替换它；请用 -o 指定另一个输出文件夹")
     report = IntakeReport()
     ledger = Ledger(out_dir)
     try:
