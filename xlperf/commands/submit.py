@@ -187,9 +187,12 @@ def _retry(options: dict[str, Any], config_path: Path | None, resend_uncertain: 
     if not results:
         click.echo("发件箱中没有待发送的邮件。")
         return EXIT_OK
-    failed = uncertain = 0
+    failed = uncertain = elsewhere = 0
     for item, error in results:
-        if error is None:
+        if error is None and getattr(item, "sent_elsewhere", False):
+            elsewhere += 1
+            click.echo(shown(f"已由同时运行的另一个 xlperf 发送（本次未重发）：{item.subject}（编号 {item.id}）"))
+        elif error is None:
             click.echo(shown(f"已发送：{item.subject}（编号 {item.id}，收件人 {', '.join(item.to)}）"))
             if item.warning:
                 click.secho(f"注意：{shown(item.warning)}", fg="yellow", err=True)
@@ -205,5 +208,5 @@ def _retry(options: dict[str, Any], config_path: Path | None, resend_uncertain: 
     if failed:
         click.secho(f"{failed} 封邮件仍保留在发件箱中；问题解决后再次运行 xlperf submit --retry。", fg="red", err=True)
         return EXIT_FINDINGS
-    click.echo(f"共发送 {len(results)} 封。")
+    click.echo(f"共发送 {len(results) - elsewhere} 封" + (f"，另有 {elsewhere} 封已由另一个 xlperf 发送。" if elsewhere else "。"))
     return EXIT_OK

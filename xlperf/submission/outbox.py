@@ -73,6 +73,8 @@ class OutboxItem:
     root: Path = field(default=Path("."), compare=False)
     #: set (never stored) when the mail left but its new status could not be recorded
     warning: str | None = field(default=None, compare=False)
+    #: set (never stored) when another xlperf process sent it while this one waited for its lock
+    sent_elsewhere: bool = field(default=False, compare=False)
 
     @property
     def eml_path(self) -> Path:
@@ -87,7 +89,7 @@ class OutboxItem:
     def to_json(self) -> dict[str, Any]:
         """The status record as written to disk (without ``root``)."""
         data = asdict(self)
-        del data["root"], data["warning"]
+        del data["root"], data["warning"], data["sent_elsewhere"]
         return data
 
 
@@ -194,7 +196,9 @@ class Outbox:
         """
         lock = self.root / f"{item.id}.lock"
         try:
-            with hold_lock(lock):
+            # another process sending it holds the lock for one SMTP exchange at most: wait for it, then
+            # its record says what became of the mail (sent: reported as sent by the other process)
+            with hold_lock(lock, wait=4 * settings.timeout + 5):
                 result = self._send_held(item, settings, resend_uncertain)
         except LockBusy:
             raise SendError(
@@ -218,7 +222,7 @@ class Outbox:
             raise SendError(f"发件箱中找不到邮件 {item.id}（{self.root}）。", "other")
         if current.status == "sent":
             logger.info("mail {} was sent at {}; not sending it again", item.id, current.sent_at)
-            return current
+            return replace(current, sent_elsewhere=item.status != "sent")
         if current.status == "sending":  # the process sending it died: the lock was free
             current = replace(current, status="uncertain", last_error_kind="uncertain",
                               last_error="上次发送邮件内容时程序中断（被终止或断电）")
