@@ -803,3 +803,57 @@ def test_reviewer_page_ranks_only_verified_packages_and_survives_bad_cards(page:
             assert response is not None and response.status == 200, path
     finally:
         s.stop()
+
+
+# ------------------------------------------------------------------------------ issue 24: the server under stress
+
+
+def half_upload(s: Serve, cookie: str, csrf: str) -> Any:
+    """A socket that has sent the headers of a 1 MB upload and 64 KB of its body, and then nothing."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"
+            f"X-Filename: {quote('半.xlsx')}\r\nContent-Length: {1024 * 1024 - 1}\r\n\r\n")
+    sock.sendall(head.encode() + b"\0" * 65536)
+    return sock
+
+
+def test_a_client_that_drops_mid_upload_is_one_log_line(tmp_path: Path) -> None:
+    s = start_serve(tmp_path)
+    try:
+        cookie = f"xlperf_token_{s.port}={s.token}"
+        sock = half_upload(s, cookie, csrf_of(s, cookie))
+        time.sleep(0.5)
+        sock.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("上传中断" in line for line in s.output):
+            time.sleep(0.1)
+        assert request(s, "GET", "/", {"Cookie": cookie})[0] == 200  # still serving
+        private = [p for p in s.tmp.iterdir() if p.name.startswith("xlperf-serve-")]
+        assert private and not list(private[0].rglob("半.xlsx"))  # the half upload is not kept
+    finally:
+        s.stop()
+    text = "".join(s.output)
+    assert "Traceback" not in text and "ClientDisconnect" not in text, text
+    assert len([line for line in s.output if "上传中断" in line]) == 1, text
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_server_within_2_s_even_mid_upload(tmp_path: Path, sig: signal.Signals) -> None:
+    s = start_serve(tmp_path)
+    cookie = f"xlperf_token_{s.port}={s.token}"
+    sock = half_upload(s, cookie, csrf_of(s, cookie))
+    try:
+        time.sleep(0.5)
+        start = time.monotonic()
+        s.proc.send_signal(sig)
+        s.proc.wait(10)
+        took = time.monotonic() - start
+    finally:
+        sock.close()
+        s.stop()
+    assert took < 2.0, f"{took:.1f} s"
+    assert list(s.tmp.iterdir()) == [], "the private temporary folder is removed"
+    text = "".join(s.output)
+    assert "已删除" in text and "Traceback" not in text, text
