@@ -857,3 +857,35 @@ def test_a_signal_stops_the_server_within_2_s_even_mid_upload(tmp_path: Path, si
     assert list(s.tmp.iterdir()) == [], "the private temporary folder is removed"
     text = "".join(s.output)
     assert "已删除" in text and "Traceback" not in text, text
+
+
+def test_one_workbook_uploaded_twice_is_sent_once(clerk_server: Serve, smtp: Server, tmp_path: Path) -> None:
+    """At most once per workbook content and department, not per upload: two uploads of one file (two
+    jobs, two exported packages with two Message-IDs) and 发送财政局 from each give one mail."""
+    ev = clean_evaluation()
+    ev.problems.append("本测试专用：同一工作簿上传两次。")
+    book = save_workbook(build_workbook(get_framework(ev.framework), ev), tmp_path / "两次.xlsx")
+    s = clerk_server
+    cookie = f"xlperf_token_{s.port}={s.token}"
+    csrf = csrf_of(s, cookie)
+    before = len(smtp.recorder.messages)
+    states = []
+    for _ in range(2):
+        status, _, body = request(s, "POST", "/upload", {"Cookie": cookie, "X-CSRF-Token": csrf,
+                                                         "X-Filename": quote("两次.xlsx")}, book.read_bytes())
+        assert status == 200, body
+        job = json.loads(body)["job"]
+        headers = {"Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"}
+        assert request(s, "POST", f"/job/{job}/send", headers, b"{}")[0] == 200
+        deadline = time.monotonic() + 60
+        state: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            state = json.loads(request(s, "GET", f"/job/{job}/send", {"Cookie": cookie})[2])
+            if state["state"] in ("sent", "failed"):
+                break
+            time.sleep(0.2)
+        states.append(state)
+    assert [st["state"] for st in states] == ["sent", "sent"], states
+    assert "不再重复发送" in states[1]["message"] and states[0]["outbox_id"] == states[1]["outbox_id"]
+    time.sleep(0.5)
+    assert len(smtp.recorder.messages) == before + 1
