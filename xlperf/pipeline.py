@@ -72,7 +72,7 @@ def load_input(path: Path, limits: Any = None) -> Loaded:
             raise InputError(f"找不到文件 {path}；请检查路径和文件名")
         try:
             data = path.read_bytes()
-            ev = Evaluation.from_json(data.removeprefix(b"\xef\xbb\xbf"))  # Notepad's UTF-8 BOM
+            ev, found = Evaluation.read_json(data.removeprefix(b"\xef\xbb\xbf"))  # Notepad's UTF-8 BOM
             _refuse_invisible(path, ev)
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -83,7 +83,7 @@ def load_input(path: Path, limits: Any = None) -> Loaded:
             ) from exc
         except OSError as exc:
             raise InputError(f"无法读取 {path}：{exc.strerror}") from exc
-        return Loaded(path, sha256_file(path), ev, [])
+        return Loaded(path, sha256_file(path), ev, found)  # numbers no figure can be: P01 on the field
     from xlperf.workbook.reader import read_book
     from xlperf.workbook.safety import Limits, WorkbookReadError
     from xlperf.workbook.stream import read_package
