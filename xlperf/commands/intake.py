@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from xlperf.commands.common import EXIT_INPUT, limits_options, make_limits, progress_bar
-from xlperf.commands.terminal import shown
+from xlperf.commands.terminal import echo_wrapped, shown
 
 
 @click.command(name="intake")
@@ -165,7 +165,7 @@ def _print_report(report: Any) -> None:
         if len(bad) > 30:
             console.print(Text(f"……另有 {len(bad) - 30} 封，见 {shown(report.summary_xlsx)} 的“收件记录”表。"))
     for dep, before, now in report.sender_changes:
-        click.echo(shown(f"注意：{dep} 的发件人变更：此前的有效报送来自 {before}，本次来自 {now}；请核实。"))
+        echo_wrapped(f"注意：{dep} 的发件人变更：此前的有效报送来自 {before}，本次来自 {now}；请核实。")
     for who, what in report.receipts:
         click.echo(shown(f"{who}：{what}"))
     counts = "，".join(f"{s} {report.count(s)}" for s in INTAKE_STATUSES if s == VALID or report.count(s))
