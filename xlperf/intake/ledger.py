@@ -205,16 +205,27 @@ def read_entries(folder: Path) -> list[Entry] | None:
     if not path.is_file():
         return None
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        return _read_only(path, "mode=ro")
+    except sqlite3.OperationalError:
+        # a WAL ledger in a folder the reviewer cannot write (a read-only share): SQLite cannot make
+        # its -shm file there; read the file as it is (no intake is writing into a read-only folder)
         try:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise _newer(path, version)
-            return list(_entries(db))
-        finally:
-            db.close()
+            return _read_only(path, "immutable=1")
+        except sqlite3.Error as exc:
+            raise LedgerError(f"无法读取收件台账 {path}（{exc}）") from exc
     except sqlite3.Error as exc:
         raise LedgerError(f"无法读取收件台账 {path}（{exc}）") from exc
+
+
+def _read_only(path: Path, mode: str) -> list[Entry]:
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=10)
+    try:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise _newer(path, version)
+        return list(_entries(db))
+    finally:
+        db.close()
 
 
 def current(entries: Iterable[Entry]) -> list[Entry]:
