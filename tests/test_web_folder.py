@@ -164,9 +164,10 @@ def test_cards_whose_figures_are_not_numbers_are_problems_not_entries(batch_out:
     for name, change in bad.items():
         (tmp_path / name).write_text(json.dumps({**card, **change}, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "good.scorecard.json").write_text(json.dumps(card, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "deep.scorecard.json").write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
     f = Folder.scan(tmp_path)
     assert [e.card_file.relative for e in f.entries] == ["good.scorecard.json"]
-    assert sorted(p.split("：", 1)[0] for p in f.problems) == sorted(bad)
+    assert sorted(p.split("：", 1)[0] for p in f.problems) == sorted([*bad, "deep.scorecard.json"])
     assert any("总分（total）不是数字：abc" in p for p in f.problems)
 
 

@@ -304,8 +304,8 @@ def _read_card(path: Path, link: FileLink) -> tuple[dict[str, Any] | None, str]:
         return None, f"{link.relative}：文件过大（{link.bytes / 1048576:.1f} MB），不是计分卡"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return None, f"{link.relative}：无法读取（{exc}）；请重新运行 xlperf batch"
+    except (OSError, ValueError, RecursionError) as exc:
+        return None, f"{link.relative}：无法读取（{type(exc).__name__}: {str(exc)[:120]}）；请重新运行 xlperf batch"
     if not isinstance(data, dict) or data.get("schema") != SCORECARD_SCHEMA:
         return None, f"{link.relative}：不是 xlperf 计分卡（schema 应为 {SCORECARD_SCHEMA}）"
     problem = card_problem(data)
