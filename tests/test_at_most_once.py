@@ -328,3 +328,28 @@ def test_status_file_records_the_message_id(package: Path, tmp_path: Path, plain
     data = json.loads(sent.status_path.read_text(encoding="utf-8"))
     assert data["message_id"] == message_id(package) == plain_server.recorder.message_ids()[0]
     assert replace(sent, warning="x").to_json() == data  # the warning is never stored
+
+
+# -- issue 24: two `submit --retry` at once each report each mail's true state -------------------------
+
+
+def test_concurrent_retries_report_the_mail_the_other_one_sent(package: Path, tmp_path: Path) -> None:
+    """Two real ``xlperf submit --retry`` processes at once over one queued mail (the server holds its
+    250 for 2 s, so they overlap): it is delivered once; the one that waited says the other sent it —
+    neither says 仍未发送 and both exit 0."""
+    servers = misbehaving("hold_reply", delay=2)
+    server = next(servers)
+    try:
+        item = box(tmp_path).enqueue(package_message(PackageResult.load(package), SENDER, [TO]))
+        env = {**os.environ, **smtp_env(server.port, timeout=10), "XLPERF_HOME": str(tmp_path / "home")}
+        procs = [subprocess.Popen([str(XLPERF), "submit", "--retry"], env=env, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+        outputs = [p.communicate(timeout=120)[0] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], outputs
+        assert len(server.recorder.messages) == 1
+        text = "\n".join(outputs)
+        assert "仍未发送" not in text
+        assert sum("已发送：" in o for o in outputs) == 1, outputs
+        assert sum("已由同时运行的另一个 xlperf 发送" in o and item.id in o for o in outputs) == 1, outputs
+    finally:
+        next(servers, None)

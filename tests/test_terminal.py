@@ -167,3 +167,66 @@ def test_batch_progress_shows_its_total_before_the_first_file_is_done(tmp_path: 
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode("utf-8", "replace"))
     assert "0/3" in text, text[-2000:]
     assert "/?" not in text
+
+
+# ------------------------------------------------------------------------------ untrusted text (issue 24)
+
+HOSTILE = "坏\x1b]0;owned\x07\x1b[?1049h\r\n\u202e[/red]"
+
+
+def test_shown_makes_every_control_and_escape_visible() -> None:
+    from xlperf.commands.terminal import shown
+
+    assert shown(HOSTILE) == "坏\\x1b]0;owned\\x07\\x1b[?1049h\\r\\n\\u202e[/red]"
+    assert shown("\x9b2J\x7f\u2028\U000e0041") == "\\x9b2J\\x7f\\u2028\\U000e0041"  # C1 CSI, DEL, LS, tag
+    assert shown("广州市白云区　科工商信局 (2023) 98.57%") == "广州市白云区　科工商信局 (2023) 98.57%"
+
+
+def pty_run(args: list[str], cwd: Path) -> str:
+    """Everything a command writes to a real terminal (stdout and stderr on a pty)."""
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "80", "LINES": "40", "TERM": "xterm-256color"}
+    proc = subprocess.Popen([sys.executable, "-m", "xlperf.cli", *args], cwd=cwd, stdin=slave, stdout=slave,
+                            stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=60)
+    os.close(master)
+    return seen.decode("utf-8", "replace")
+
+
+def test_file_names_reach_the_terminal_only_as_visible_escapes(tmp_path: Path) -> None:
+    """batch on a terminal: the progress bar, the table and the 汇总 line name a file whose name sets the
+    window title, switches to the alternate screen and carries rich markup — none of it acts."""
+    example = ROOT / "workbook_templates" / "examples" / "白云区科工商信局_2023.xlsx"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "好.xlsx").write_bytes(example.read_bytes())
+    (tmp_path / "in" / f"{HOSTILE.replace('/', '')}.xlsx").write_bytes(b"not a workbook")  # "/" separates
+    text = pty_run(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--jobs", "1"], tmp_path)
+    assert "\x1b]0;owned" not in text and "\x1b[?1049h" not in text and "\u202e" not in text, text[-1500:]
+    assert "\\x1b]0;owned\\x07" in text and "内部错误" not in text and "Traceback" not in text
+
+
+def test_log_lines_show_untrusted_text_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    from loguru import logger
+
+    from xlperf.cli import _setup_logging
+
+    _setup_logging(False)
+    logger.warning("file {}", HOSTILE)
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b]0;owned\\x07" in err
+    logger.remove()

@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -739,3 +740,152 @@ def test_reviewer_pages_on_an_intake_folder(page: Any, tmp_path_factory: pytest.
         shot(page, "17_review_intake_superseded")
     finally:
         s.stop()
+
+
+def test_reviewer_page_ranks_only_verified_packages_and_survives_bad_cards(page: Any,
+                                                                          tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 24: a stranger's ``*.scorecard.json`` filed under 未识别/ is never ranked; a department's
+    package from a new address is shown with a 发件人变更 note; a filed card whose total is "abc" is a
+    problem on the page, not a 500 — all read from the ledger through the one ``current`` rule."""
+    import email
+    import email.policy
+    from email.utils import formatdate, make_msgid
+
+    from test_web_folder import make_intake_dir
+
+    from xlperf.submission.mail import build_message, message_bytes
+
+    root = tmp_path_factory.mktemp("hostile-src")
+    out = make_intake_dir(root)
+    mails = root / "mails"
+    card = json.loads(next(out.rglob("scorecard.json")).read_text(encoding="utf-8"))
+    card.update(department="伪造局", total=100.0, rating="优", errors=0)
+    stranger = build_message(sender="stranger@example.org", to=[TO], subject="成绩单", body="见附件", attachments=[])
+    stranger.add_attachment(json.dumps(card, ensure_ascii=False).encode(), maintype="application", subtype="json",
+                            filename="伪造局.scorecard.json")
+    (mails / "8.eml").write_bytes(message_bytes(stranger))
+    moved = email.message_from_bytes((mails / "1.eml").read_bytes(), policy=email.policy.SMTP)
+    for name, value in (("From", "新邮箱 <kgs-new@example.org>"), ("Message-ID", make_msgid(domain="example.org")),
+                        ("Date", formatdate(time.time() + 60, localtime=True))):
+        del moved[name]
+        moved[name] = value
+    (mails / "9.eml").write_bytes(moved.as_bytes())
+    env = {**os.environ, "XLPERF_HOME": str(root / "home"), "XDG_CONFIG_HOME": str(root / "config")}
+    run = subprocess.run([sys.executable, "-m", "xlperf.cli", "intake", str(mails), "-o", str(out)],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert list(out.glob("未识别/*/伪造局.scorecard.json"))  # filed as sent
+    db = sqlite3.connect(out / "收件台账.sqlite")
+    first = db.execute("SELECT folder FROM submissions WHERE superseded_by IS NOT NULL ORDER BY received").fetchall()[0]
+    db.close()
+    broken = out / first[0] / "scorecard.json"
+    data = json.loads(broken.read_text(encoding="utf-8"))
+    data["total"] = "abc"
+    broken.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    s = start_serve(tmp_path_factory.mktemp("hostile-serve"), "--dir", str(out))
+    try:
+        response = page.goto(s.url.replace("/?", "/review?") + "&all=1")
+        assert response is not None and response.status == 200
+        text = page.inner_text("main")
+        assert "伪造局" not in page.inner_text("#ranking") and "100.00" not in page.inner_text("#ranking")
+        ranked = [r for r in cells(page, "#ranking tbody td:first-child") if r != "—"]
+        assert ranked == ["1", "2"]
+        assert "scorecard.json：总分（total）不是数字：abc" in text
+        assert "发件人变更：此前 kgs@example.cn" in page.inner_text("#ranking")
+        shot(page, "18_review_intake_hostile")
+        page.locator("#ranking tbody tr", has_text="kgs-new@example.org").locator("a").first.click()
+        page.wait_for_selector("#sender-changed")
+        assert "kgs-new@example.org" in page.inner_text("#sender-changed")
+        shot(page, "19_review_sender_changed")
+        for path in ("/review/matrix", "/review/findings", "/review/files"):
+            response = page.goto(s.url.replace("/?", path + "?"))
+            assert response is not None and response.status == 200, path
+    finally:
+        s.stop()
+
+
+# ------------------------------------------------------------------------------ issue 24: the server under stress
+
+
+def half_upload(s: Serve, cookie: str, csrf: str) -> Any:
+    """A socket that has sent the headers of a 1 MB upload and 64 KB of its body, and then nothing."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"
+            f"X-Filename: {quote('半.xlsx')}\r\nContent-Length: {1024 * 1024 - 1}\r\n\r\n")
+    sock.sendall(head.encode() + b"\0" * 65536)
+    return sock
+
+
+def test_a_client_that_drops_mid_upload_is_one_log_line(tmp_path: Path) -> None:
+    s = start_serve(tmp_path)
+    try:
+        cookie = f"xlperf_token_{s.port}={s.token}"
+        sock = half_upload(s, cookie, csrf_of(s, cookie))
+        time.sleep(0.5)
+        sock.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("上传中断" in line for line in s.output):
+            time.sleep(0.1)
+        assert request(s, "GET", "/", {"Cookie": cookie})[0] == 200  # still serving
+        private = [p for p in s.tmp.iterdir() if p.name.startswith("xlperf-serve-")]
+        assert private and not list(private[0].rglob("半.xlsx"))  # the half upload is not kept
+    finally:
+        s.stop()
+    text = "".join(s.output)
+    assert "Traceback" not in text and "ClientDisconnect" not in text, text
+    assert len([line for line in s.output if "上传中断" in line]) == 1, text
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_server_within_2_s_even_mid_upload(tmp_path: Path, sig: signal.Signals) -> None:
+    s = start_serve(tmp_path)
+    cookie = f"xlperf_token_{s.port}={s.token}"
+    sock = half_upload(s, cookie, csrf_of(s, cookie))
+    try:
+        time.sleep(0.5)
+        start = time.monotonic()
+        s.proc.send_signal(sig)
+        s.proc.wait(10)
+        took = time.monotonic() - start
+    finally:
+        sock.close()
+        s.stop()
+    assert took < 2.0, f"{took:.1f} s"
+    assert list(s.tmp.iterdir()) == [], "the private temporary folder is removed"
+    text = "".join(s.output)
+    assert "已删除" in text and "Traceback" not in text, text
+
+
+def test_one_workbook_uploaded_twice_is_sent_once(clerk_server: Serve, smtp: Server, tmp_path: Path) -> None:
+    """At most once per workbook content and department, not per upload: two uploads of one file (two
+    jobs, two exported packages with two Message-IDs) and 发送财政局 from each give one mail."""
+    ev = clean_evaluation()
+    ev.problems.append("本测试专用：同一工作簿上传两次。")
+    book = save_workbook(build_workbook(get_framework(ev.framework), ev), tmp_path / "两次.xlsx")
+    s = clerk_server
+    cookie = f"xlperf_token_{s.port}={s.token}"
+    csrf = csrf_of(s, cookie)
+    before = len(smtp.recorder.messages)
+    states = []
+    for _ in range(2):
+        status, _, body = request(s, "POST", "/upload", {"Cookie": cookie, "X-CSRF-Token": csrf,
+                                                         "X-Filename": quote("两次.xlsx")}, book.read_bytes())
+        assert status == 200, body
+        job = json.loads(body)["job"]
+        headers = {"Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"}
+        assert request(s, "POST", f"/job/{job}/send", headers, b"{}")[0] == 200
+        deadline = time.monotonic() + 60
+        state: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            state = json.loads(request(s, "GET", f"/job/{job}/send", {"Cookie": cookie})[2])
+            if state["state"] in ("sent", "failed"):
+                break
+            time.sleep(0.2)
+        states.append(state)
+    assert [st["state"] for st in states] == ["sent", "sent"], states
+    assert "不再重复发送" in states[1]["message"] and states[0]["outbox_id"] == states[1]["outbox_id"]
+    time.sleep(0.5)
+    assert len(smtp.recorder.messages) == before + 1

@@ -153,3 +153,33 @@ def test_an_intake_folder_ranks_the_current_submission_of_each_department(intake
     assert clean_current.scored_file.path.parent == clean_current.card_file.path.parent
     assert sum(n for _, n in f.distribution()) == 2
     assert any(x.path.name == "汇总.xlsx" for x in f.summaries)
+
+
+def test_cards_whose_figures_are_not_numbers_are_problems_not_entries(batch_out: Path, tmp_path: Path) -> None:
+    card = json.loads((batch_out / "example.scorecard.json").read_text(encoding="utf-8"))
+    bad = {"total.scorecard.json": {"total": "abc"}, "nan.scorecard.json": {"total": float("nan")},
+           "sections.scorecard.json": {"sections": {"output": "x"}},
+           "indicator.scorecard.json": {"indicators": [{"section": "output", "full": 1, "deduction": "?", "score": 1}]},
+           "errors.scorecard.json": {"errors": True}}
+    for name, change in bad.items():
+        (tmp_path / name).write_text(json.dumps({**card, **change}, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "good.scorecard.json").write_text(json.dumps(card, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "deep.scorecard.json").write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    f = Folder.scan(tmp_path)
+    assert [e.card_file.relative for e in f.entries] == ["good.scorecard.json"]
+    assert sorted(p.split("：", 1)[0] for p in f.problems) == sorted([*bad, "deep.scorecard.json"])
+    assert any("总分（total）不是数字：abc" in p for p in f.problems)
+
+
+def test_an_intake_ledger_of_a_newer_xlperf_is_a_problem_and_nothing_is_ranked(batch_out: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    for p in batch_out.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    db = sqlite3.connect(tmp_path / "收件台账.sqlite")
+    db.execute("CREATE TABLE submissions (key TEXT)")
+    db.execute("PRAGMA user_version=99")
+    db.commit()
+    db.close()
+    f = Folder.scan(tmp_path)
+    assert f.entries == [] and len(f.problems) == 1 and "较新版本的 xlperf" in f.problems[0]

@@ -501,7 +501,11 @@ def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = 
             "请检查路径、文件夹或通配符"
         )
     from xlperf.files import OutputError
+    from xlperf.intake.ledger import LEDGER_NAME
 
+    if (out_dir / LEDGER_NAME).exists():  # its 汇总 is the intake's, over the ledger: never replace it
+        raise OutputError(f"输出文件夹 {out_dir} 是 xlperf intake 的收件文件夹（有 {LEDGER_NAME}），"
+                          "batch 会用自己的结果替换其中的汇总；请用 -o 指定另一个输出文件夹")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -17,6 +17,7 @@ import click
 
 from xlperf import __version__
 from xlperf.commands.common import EXIT_INPUT
+from xlperf.commands.terminal import shown
 from xlperf.paths import LogFile, data_dir
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ def _setup_logging(verbose: bool) -> None:
     from loguru import logger
 
     logger.remove()
+    # every log line's message through terminal.shown: file and department names in it are untrusted
+    logger.configure(patcher=_shown_message)
     logger.add(sys.stderr, level="DEBUG" if verbose else "WARNING", format="<level>{message}</level>")
     try:
         log_dir = data_dir() / "logs"
@@ -34,6 +37,10 @@ def _setup_logging(verbose: bool) -> None:
         logger.add(LogFile(log_dir / "xlperf.log"), level="DEBUG", enqueue=False, backtrace=False, diagnose=False)
     except OSError:
         pass  # a read-only home must not stop the work; the terminal still gets the messages
+
+
+def _shown_message(record: Any) -> None:
+    record["message"] = shown(record["message"])
 
 
 class XlperfGroup(click.Group):
@@ -48,9 +55,9 @@ class XlperfGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             _log_exception(exc)
-            click.secho(f"{exc.prefix}{exc}", fg="red", err=True)
+            click.secho(f"{exc.prefix}{shown(exc)}", fg="red", err=True)
             if exc.note:
-                click.echo(exc.note, err=True)
+                click.echo(shown(exc.note), err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.secho("已中断；已经写出的文件都是完整的，未完成的输出没有留下。", fg="yellow", err=True)
@@ -60,7 +67,7 @@ class XlperfGroup(click.Group):
                 raise
             _log_exception(exc)
             click.secho(
-                f"内部错误：{type(exc).__name__}: {exc}\n请加 --debug 重新运行查看详情，并把日志 "
+                f"内部错误：{type(exc).__name__}: {shown(exc)}\n请加 --debug 重新运行查看详情，并把日志 "
                 f"{data_dir() / 'logs' / 'xlperf.log'} 发给维护人员。输入文件未被改动。",
                 fg="red", err=True,
             )

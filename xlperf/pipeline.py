@@ -79,7 +79,7 @@ def load_input(path: Path, limits: Any = None, framework: Framework | None = Non
             raise InputError(f"找不到文件 {path}；请检查路径和文件名")
         try:
             data = path.read_bytes()
-            ev = Evaluation.from_json(data.removeprefix(b"\xef\xbb\xbf"))  # Notepad's UTF-8 BOM
+            ev, found = Evaluation.read_json(data.removeprefix(b"\xef\xbb\xbf"))  # Notepad's UTF-8 BOM
             _refuse_invisible(path, ev)
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -90,7 +90,7 @@ def load_input(path: Path, limits: Any = None, framework: Framework | None = Non
             ) from exc
         except OSError as exc:
             raise InputError(f"无法读取 {path}：{exc.strerror}") from exc
-        findings: list[Finding] = []
+        findings: list[Finding] = list(found)  # numbers no figure can be: P01 on the field
         try:
             # a JSON names its framework by id only: never a file path it carries
             named = by_id(ev.framework) if framework is None or ev.framework != framework.id else framework

@@ -21,6 +21,7 @@ from xlperf.commands.common import (
     path_option,
     progress_bar,
 )
+from xlperf.commands.terminal import shown
 
 
 @click.command(name="batch")
@@ -75,7 +76,7 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, framework_id:
 
     def on_done(outcome: Any) -> None:
         if progress is not None:
-            progress.update(task, advance=1, description=Path(outcome.file).name[:40], refresh=True)
+            progress.update(task, advance=1, description=shown(Path(outcome.file).name)[:40], refresh=True)
 
     try:
         with output_folder_lock(out_dir):
@@ -105,15 +106,15 @@ def _print_report(report: Any) -> None:
         table.add_column("状态")
         table.add_column("说明", overflow="fold")
         for o in bad[:30]:
-            table.add_row(Text(o.file), o.status, Text(o.message))
+            table.add_row(Text(shown(o.file)), o.status, Text(shown(o.message)))
         console.print(table)
         if len(bad) > 30:
-            console.print(f"……另有 {len(bad) - 30} 个，见 {report.summary_xlsx}。")
+            console.print(Text(f"……另有 {len(bad) - 30} 个，见 {shown(report.summary_xlsx)}。"))
     for path in report.missing:
-        click.secho(f"提醒：找不到 {path}（既不是文件或文件夹，也没有匹配的文件）", fg="yellow", err=True)
+        click.secho(f"提醒：找不到 {shown(path)}（既不是文件或文件夹，也没有匹配的文件）", fg="yellow", err=True)
     n = len(report.outcomes)
     click.echo(
         f"共 {n} 个：通过 {report.count(OK)}，有错误 {report.count(ERRORS)}，未填写 {report.count(BLANK)}，"
         f"重复 {report.count(DUPLICATE)}，无法读取 {report.count(UNREADABLE)}，处理失败 {report.count(FAILED)}。"
     )  # the time goes on the next line: with it this one passed 80 columns and left a lone "。"
-    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{report.summary_xlsx}、{report.summary_csv}")
+    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}")

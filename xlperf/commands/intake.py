@@ -16,6 +16,7 @@ from xlperf.commands.common import (
     make_limits,
     progress_bar,
 )
+from xlperf.commands.terminal import echo_wrapped, shown
 
 
 @click.command(name="intake")
@@ -42,10 +43,14 @@ from xlperf.commands.common import (
               help="邮件服务器的 CA 证书文件（PEM）；也可用 XLPERF_SMTP_CAFILE。")
 @click.option("--smtp-config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="邮件设置的 TOML 配置文件（[smtp] 表）。")
+@click.option("--senders", "senders_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="登记各部门发件地址的 TOML 文件（[senders] 表，\"部门全称\" = [\"地址\", …]）；"
+                                   "登记了的部门，只收登记地址发来的报送。")
 @framework_option()
 @limits_options
 def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: Path | None, imap_timeout: float,
-           batch_size: int, config_path: Path | None, framework_id: str | None, **options: Any) -> None:
+           batch_size: int, config_path: Path | None, senders_path: Path | None, framework_id: str | None,
+           **options: Any) -> None:
     """收取各部门的报送邮件：核验报送包、重算得分、归档，并生成汇总。
 
     \b
@@ -61,6 +66,8 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
       有效             附件与清单（SHA-256）一致，重算得分与清单一致
       文件与清单不符   缺少附件，或附件在导出后被改动过
       得分与重算不符   清单中的总分、等级或各部分得分与重算结果不同
+      清单与工作簿不符 清单所写的部门或年度与工作簿本身不同（以工作簿为准，不予采用）
+      发件人未登记     该部门在 --senders 文件中登记了地址，发件人不在其中
       无法读取         清单或工作簿无法读取（压缩炸弹等在打开前即拒绝）
       不是报送邮件     没有 xlperf 报送包清单的普通邮件
 
@@ -85,9 +92,10 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     from xlperf.intake.receipt import ReceiptSettingsError, receipt_settings, send_receipts
     from xlperf.intake.run import open_sources, run_intake
     from xlperf.intake.sources import SourceError
+    from xlperf.intake.verify import SendersError, read_senders
 
     def fail(message: str) -> None:
-        click.secho(f"错误：{message}", fg="red", err=True)
+        click.secho(f"错误：{shown(message)}", fg="red", err=True)
         sys.exit(EXIT_INPUT)
 
     framework = chosen_framework(framework_id)  # 本局的规则：指定后按它重算，不按工作簿内嵌的
@@ -103,6 +111,12 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
             settings = receipt_settings(options, None, config_path)
         except ReceiptSettingsError as exc:
             fail(str(exc))
+    senders = None
+    if senders_path is not None:
+        try:
+            senders = read_senders(senders_path)
+        except SendersError as exc:
+            fail(str(exc))
     try:
         opened = open_sources(list(sources), cafile=imap_cafile, timeout=imap_timeout, batch_size=batch_size)
     except SourceError as exc:
@@ -113,21 +127,21 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     def on_start(source: Any) -> None:
         if progress is not None:  # the mailbox is open: its count is the total before the first frame
             progress.update(task, total=(progress.tasks[0].total or 0) + (source.count or 0),
-                            description=source.name[-40:])
+                            description=shown(source.name)[-40:])
             progress.start()
             progress.refresh()
 
     def on_done(taken: Any) -> None:
         if progress is not None:
-            progress.update(task, advance=1, description=(taken.department or taken.status)[:30], refresh=True)
+            progress.update(task, advance=1, description=shown(taken.department or taken.status)[:30], refresh=True)
 
     def receipts(ledger: Any, taken: Any) -> list[tuple[str, str]]:
         return send_receipts(ledger, settings) if settings is not None else []
 
     try:
         with output_folder_lock(out_dir):  # one run at a time files into DIR and writes its 汇总
-            report = run_intake(opened, out_dir, limits=limits, framework=framework, on_start=on_start, on_done=on_done,
-                                receipts=receipts if receipt else None)
+            report = run_intake(opened, out_dir, limits=limits, framework=framework, on_start=on_start,
+                                on_done=on_done, receipts=receipts if receipt else None, senders=senders)
     except (SourceError, LedgerError, OutputError) as exc:
         if progress is not None:
             progress.stop()
@@ -156,14 +170,16 @@ def _print_report(report: Any) -> None:
         table.add_column("状态")
         table.add_column("说明", overflow="fold")
         for t in bad[:30]:
-            table.add_row(Text(t.department or "—"), t.status, Text(t.reason))
+            table.add_row(Text(shown(t.department or "—")), t.status, Text(shown(t.reason)))
         console.print(table)
         if len(bad) > 30:
-            console.print(f"……另有 {len(bad) - 30} 封，见 {report.summary_xlsx} 的“收件记录”表。")
+            console.print(Text(f"……另有 {len(bad) - 30} 封，见 {shown(report.summary_xlsx)} 的“收件记录”表。"))
+    for dep, before, now in report.sender_changes:
+        echo_wrapped(f"注意：{dep} 的发件人变更：此前的有效报送来自 {before}，本次来自 {now}；请核实。")
     for who, what in report.receipts:
-        click.echo(f"{who}：{what}")
-    counts = "，".join(f"{s} {report.count(s)}" for s in INTAKE_STATUSES)
+        click.echo(shown(f"{who}：{what}"))
+    counts = "，".join(f"{s} {report.count(s)}" for s in INTAKE_STATUSES if s == VALID or report.count(s))
     # three short lines, each within an 80-column terminal (one line of all this was 103 columns)
     click.echo(f"共 {len(report.taken)} 封：新收 {len(new)}，已收过 {report.count(SKIPPED)}。")
     click.echo(f"新收的：{counts}。")
-    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{report.summary_xlsx}、{report.summary_csv}")
+    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}")

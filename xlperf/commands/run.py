@@ -18,7 +18,7 @@ from xlperf.commands.common import (
     make_limits,
     path_option,
 )
-from xlperf.commands.terminal import echo_wrapped, print_findings, print_scorecard
+from xlperf.commands.terminal import echo_wrapped, print_findings, print_scorecard, shown
 
 
 @click.command()
@@ -88,8 +88,8 @@ def report(workbook: Path, output: Path, framework_id: str | None, **limits: Any
     loaded = load_input(workbook, make_limits(**limits), chosen_framework(framework_id))
     result = assess(loaded)
     write_report_docx(result, output, loaded)
-    click.echo(f"已写出报告：{output}（总分 {result.total}，{result.rating}）")
+    click.echo(f"已写出报告：{shown(output)}（总分 {result.total}，{result.rating}）")
     if result.has_errors:
         click.secho(f"注意：工作簿仍有 {len(result.errors)} 条错误，报告中的相应内容可能不完整"
-                    f"（xlperf check {workbook.name} 列出全部问题）。", fg="yellow")
+                    f"（xlperf check {shown(workbook.name)} 列出全部问题）。", fg="yellow")
     sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import signal
 import socket
 from pathlib import Path
@@ -78,7 +79,13 @@ def serve(port: int, open_browser: bool, review_dir: Path | None, config_path: P
         import webbrowser
 
         webbrowser.open(keys.url("/review" if review_dir is not None else "/"))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False)
+    # a stop (Ctrl+C, SIGTERM) waits at most 1 s for open requests — a half-sent upload included —
+    # then cancels them, so the server ends within 2 s and removes its temporary folder below
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False,
+                            timeout_graceful_shutdown=1)
+    # the upload handler says in Chinese what a cancelled upload was; uvicorn's English line is dropped
+    logging.getLogger("uvicorn.error").addFilter(
+        lambda record: "timeout graceful shutdown exceeded" not in record.getMessage())
     server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then raises the signal again with the handler
     # found at start: make that an ordinary exit, so the temporary folder is removed below.

@@ -18,6 +18,7 @@ from xlperf.commands.common import (
     make_limits,
     path_option,
 )
+from xlperf.commands.terminal import shown
 
 
 @click.command(name="submit")
@@ -117,7 +118,7 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
     # a refused or failed package raises an XlperfError, shown by the command line's one handler
     if workbook.is_dir():
         package = PackageResult.load(workbook)
-        click.echo(f"使用已导出的报送包：{package.folder}")
+        click.echo(f"使用已导出的报送包：{shown(package.folder)}")
     else:
         package = export_package(
             workbook, out_dir, force=force, reason=reason or "", operator=_operator(operator),
@@ -153,26 +154,26 @@ def _operator(name: str | None) -> str:
 
 def _print_package(package: Any) -> None:
     data = package.manifest_data
-    click.echo(f"已生成报送包：{package.folder}")
+    click.echo(f"已生成报送包：{shown(package.folder)}")
     for path in package.files:
-        click.echo(f"  {path.name}")
+        click.echo(f"  {shown(path.name)}")
     click.echo(f"总分 {package.total:.2f}（{package.rating}）")
     if package.forced:
-        click.secho(f"注意：强制报送（仍有 {data.get('errors', 0)} 条错误），原因：{package.reason}", fg="yellow")
+        click.secho(f"注意：强制报送（仍有 {data.get('errors', 0)} 条错误），原因：{shown(package.reason)}", fg="yellow")
     freeze = package.freeze
     if freeze is not None:
         for cell in freeze.cached:
-            click.secho(f"提醒：{cell.where} 的公式 {cell.formula} 无法重新计算，沿用文件中保存的结果，请核对。",
+            click.secho(f"提醒：{shown(cell.where)} 的公式 {shown(cell.formula)} 无法重新计算，沿用文件中保存的结果，请核对。",
                         fg="yellow")
         for cell in freeze.flagged:
-            click.secho(f"提醒：{cell.where}：{cell.note}（原内容 {cell.formula or '错误值'}）。", fg="yellow")
+            click.secho(shown(f"提醒：{cell.where}：{cell.note}（原内容 {cell.formula or '错误值'}）。"), fg="yellow")
 
 
 def _draft(package: Any, eml_path: Path, options: dict[str, Any], config_path: Path | None) -> int:
     from xlperf.submission.package import write_package_eml
 
     path = write_package_eml(package, eml_path, options, config_path=config_path)
-    click.echo(f"已写出邮件草稿（未发送）：{path}")
+    click.echo(f"已写出邮件草稿（未发送）：{shown(path)}")
     return EXIT_OK
 
 
@@ -182,12 +183,12 @@ def _send(package: Any, options: dict[str, Any], config_path: Path | None, resen
     try:
         item = send_package(package, options, config_path=config_path, resend_uncertain=resend_uncertain)
     except SettingsError:  # say what became of the package before the handler shows the settings
-        click.echo(f"报送包已生成（{package.folder}），但因缺少下列设置未能发送。补全设置后运行 "
-                   f"xlperf submit \"{package.folder}\" 发送，或加 --eml 文件名 写出邮件草稿。", err=True)
+        click.echo(f"报送包已生成（{shown(package.folder)}），但因缺少下列设置未能发送。补全设置后运行 "
+                   f"xlperf submit \"{shown(package.folder)}\" 发送，或加 --eml 文件名 写出邮件草稿。", err=True)
         raise
-    click.echo(f"已发送给 {', '.join(item.to)}（发件箱编号 {item.id}，Message-ID {item.message_id}）。")
+    click.echo(shown(f"已发送给 {', '.join(item.to)}（发件箱编号 {item.id}，Message-ID {item.message_id}）。"))
     if item.warning:
-        click.secho(f"注意：{item.warning}", fg="yellow", err=True)
+        click.secho(f"注意：{shown(item.warning)}", fg="yellow", err=True)
     return EXIT_OK
 
 
@@ -198,23 +199,26 @@ def _retry(options: dict[str, Any], config_path: Path | None, resend_uncertain: 
     if not results:
         click.echo("发件箱中没有待发送的邮件。")
         return EXIT_OK
-    failed = uncertain = 0
+    failed = uncertain = elsewhere = 0
     for item, error in results:
-        if error is None:
-            click.echo(f"已发送：{item.subject}（编号 {item.id}，收件人 {', '.join(item.to)}）")
+        if error is None and getattr(item, "sent_elsewhere", False):
+            elsewhere += 1
+            click.echo(shown(f"已由同时运行的另一个 xlperf 发送（本次未重发）：{item.subject}（编号 {item.id}）"))
+        elif error is None:
+            click.echo(shown(f"已发送：{item.subject}（编号 {item.id}，收件人 {', '.join(item.to)}）"))
             if item.warning:
-                click.secho(f"注意：{item.warning}", fg="yellow", err=True)
+                click.secho(f"注意：{shown(item.warning)}", fg="yellow", err=True)
         elif getattr(error, "kind", "") == "uncertain":
             uncertain += 1
-            click.secho(f"未重发：{error}", fg="yellow", err=True)
+            click.secho(f"未重发：{shown(error)}", fg="yellow", err=True)
         else:
             failed += 1
-            click.secho(f"仍未发送：{item.subject}（编号 {item.id}）：{error}", fg="red", err=True)
+            click.secho(shown(f"仍未发送：{item.subject}（编号 {item.id}）：{error}"), fg="red", err=True)
     if uncertain and not failed:
         click.secho(f"{uncertain} 封邮件状态不确定，未重发（见上）。", fg="yellow", err=True)
         return EXIT_FINDINGS
     if failed:
         click.secho(f"{failed} 封邮件仍保留在发件箱中；问题解决后再次运行 xlperf submit --retry。", fg="red", err=True)
         return EXIT_FINDINGS
-    click.echo(f"共发送 {len(results)} 封。")
+    click.echo(f"共发送 {len(results) - elsewhere} 封" + (f"，另有 {elsewhere} 封已由另一个 xlperf 发送。" if elsewhere else "。"))
     return EXIT_OK

@@ -15,14 +15,48 @@ if TYPE_CHECKING:
     from xlperf.core.result import Result
 
 
+#: what never reaches the terminal as itself: C0/C1 controls (ESC, CR, LF, BEL, DEL …), format characters
+#: (bidi overrides U+202E, zero-width), line and paragraph separators, surrogates
+_HIDDEN = ("Cc", "Cf", "Zl", "Zp", "Cs")
+
+
+def shown(value: object) -> str:
+    """Untrusted text — department names, file names, mail fields, reasons quoting them — as the terminal
+    shows it: every control, escape, format or separator character as a visible escape (``\\x1b``,
+    ``\\r``, ``\\n``, ``\\u202e``), so nothing from a workbook or a mail can move the cursor, set the
+    window title, switch screens or reorder a line. The one such function: every table, progress bar,
+    printed line and log line (:func:`xlperf.cli._setup_logging`) that carries such text uses it. Give
+    the result to rich as ``Text`` (or a column without markup), never as markup."""
+    import unicodedata
+
+    text = str(value)
+    if text.isprintable():
+        return text
+    out = []
+    for c in text:
+        if c == " " or unicodedata.category(c) not in _HIDDEN:
+            out.append(c)
+        elif c in "\r\n\t":
+            out.append({"\r": "\\r", "\n": "\\n", "\t": "\\t"}[c])
+        elif ord(c) < 0x100:
+            out.append(f"\\x{ord(c):02x}")
+        elif ord(c) < 0x10000:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(f"\\U{ord(c):08x}")
+    return "".join(out)
+
+
 def print_scorecard(result: Result) -> None:
     """The score card as terminal tables."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     dep = result.evaluation.department
-    table = Table(title=f"{dep.name or '（未填写部门）'} {dep.year or ''} 年度 部门整体支出绩效自评", show_lines=False)
+    title = Text(f"{shown(dep.name or '（未填写部门）')} {shown(dep.year or '')} 年度 部门整体支出绩效自评")
+    table = Table(title=title, show_lines=False)
     table.add_column("指标")
     table.add_column("分值", justify="right")
     table.add_column("得分", justify="right")
@@ -51,34 +85,36 @@ def print_findings(result: Result, limit: int | None = None, source: Path | None
     from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from xlperf.core.findings import detail
 
     console = Console()
     findings = list(result.findings)
     if not findings:
-        console.print(f"[green]{source.name + ' ' if source is not None else ''}校验通过：没有错误和提醒。[/green]")
+        console.print(Text(f"{shown(source.name) + ' ' if source is not None else ''}校验通过：没有错误和提醒。",
+                           style="green"))
         return
-    named = f"{source.name} " if source is not None else ""
-    shown = findings if limit is None else findings[:limit]
+    named = f"{shown(source.name)} " if source is not None else ""
+    listed = findings if limit is None else findings[:limit]
     title = f"{named}校验结果：错误 {len(result.errors)} 条，提醒 {len(result.warnings)} 条"
-    if len(shown) < len(findings):
-        title += f"（前 {len(shown)} 条）"
-    table = Table(title=title, title_justify="left")
-    code_w = max(4, *(cell_len(f.code) for f in shown))
-    where_w = min(max(max(cell_len(f.where) for f in shown), 4), 24)
+    if len(listed) < len(findings):
+        title += f"（前 {len(listed)} 条）"
+    table = Table(title=Text(title), title_justify="left")
+    code_w = max(4, *(cell_len(f.code) for f in listed))
+    where_w = min(max(max(cell_len(shown(f.where)) for f in listed), 4), 24)
     # rich's box: a border before every column and after the last, one space either side of each cell
     text_w = max(console.width - (5 + 2 * 4) - 4 - code_w - where_w, 16)
     table.add_column("级别", width=4, no_wrap=True)
     table.add_column("代码", width=code_w, no_wrap=True)
     table.add_column("位置", width=where_w, overflow="fold")
     table.add_column("说明", width=text_w, overflow="fold")
-    for f in shown:
+    for f in listed:
         level = "[red]错误[/red]" if f.is_error else "[yellow]提醒[/yellow]"
-        table.add_row(level, f.code, f.where, "\n".join(wrap(detail(f), text_w)))
+        table.add_row(level, Text(shown(f.code)), Text(shown(f.where)), Text("\n".join(wrap(shown(detail(f)), text_w))))
     console.print(table)
-    if len(shown) < len(findings):
-        rest = f"另有 {len(findings) - len(shown)} 条"
+    if len(listed) < len(findings):
+        rest = f"另有 {len(findings) - len(listed)} 条"
         echo_wrapped(f"{rest}；列出全部：{more}" if more else f"{rest}，见输出工作簿的“校验结果”表或 --json。")
 
 
@@ -129,7 +165,7 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 def echo_wrapped(text: str) -> None:
-    """One paragraph to the terminal, wrapped by :func:`wrap` at the terminal's width."""
+    """One paragraph to the terminal (through :func:`shown`), wrapped by :func:`wrap` at the terminal's width."""
     from rich.console import Console
 
-    click.echo("\n".join(wrap(text, Console().width)))
+    click.echo("\n".join(wrap(shown(text), Console().width)))

@@ -10,11 +10,12 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from xlperf.core.quantity import Direction
+from xlperf.core.findings import Finding, finding
+from xlperf.core.quantity import Direction, plausible
 
 #: Decimals serialise as JSON strings so that no binary float ever touches money or scores.
 Dec = Annotated[Decimal, PlainSerializer(lambda v: str(v), return_type=str, when_used="json")]
@@ -180,8 +181,68 @@ class Evaluation(_Model):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Evaluation:
-        return cls.model_validate_json(text)
+        return cls.read_json(text)[0]
+
+    @classmethod
+    def read_json(cls, text: str | bytes) -> tuple[Evaluation, list[Finding]]:
+        """An Evaluation from JSON text, every number read exactly (``Decimal``, never through a float),
+        and every figure no department can have — 1e999999, 1e-999999 (a float would make it 0),
+        NaN, Infinity, a text "1e400" — a P01 finding on its field, which is left empty, instead of an
+        error far away or a silent 0. Malformed JSON raises pydantic's ``ValidationError`` as before."""
+        import json
+
+        try:
+            data = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal)
+        except (ValueError, RecursionError):
+            return cls.model_validate_json(text), []  # raises the ValidationError that says where
+        findings: list[Finding] = []
+        data = _drop_non_finite(data, "", findings)  # pydantic would refuse the whole file for one
+        ev = cls.model_validate(data)
+        _drop_implausible(ev, "", findings)
+        return ev, findings
 
     @classmethod
     def load(cls, path: Path) -> Evaluation:
         return cls.from_json(path.read_bytes())
+
+
+def _implausible(value: Decimal, label: str, path: str) -> Finding:
+    text = str(value)
+    shown = text if len(text) <= 24 else f"{text[:12]}…（共 {len(text)} 个字符）"
+    return finding("P01", f"{label}：数值 {shown} 超出合理范围，请核对是否多输或少输了位数", path)
+
+
+def _drop_non_finite(value: Any, path: str, findings: list[Finding]) -> Any:
+    """The parsed JSON with NaN and ±Infinity numbers replaced by None, each with a P01."""
+    if isinstance(value, Decimal) and not value.is_finite():
+        findings.append(_implausible(value, path, path))
+        return None
+    if isinstance(value, dict):
+        return {k: _drop_non_finite(v, f"{path}.{k}" if path else str(k), findings) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_drop_non_finite(v, f"{path}.{i}", findings) for i, v in enumerate(value)]
+    return value
+
+
+def _drop_implausible(model: BaseModel, where: str, findings: list[Finding]) -> None:
+    """Empty every Decimal field of ``model`` (recursively) that :func:`plausible` refuses, with a P01
+    naming the field as the workbook does (its description, e.g. 全年预算数)."""
+    label = ""
+
+    def check(value: Any, path: str) -> Any:
+        if isinstance(value, Decimal) and not plausible(value):
+            findings.append(_implausible(value, label or path, path))
+            return None
+        if isinstance(value, BaseModel):
+            _drop_implausible(value, path, findings)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                value[i] = check(item, f"{path}.{i}")
+        return value
+
+    for name, info in type(model).model_fields.items():
+        label = info.description or ""
+        value = getattr(model, name)
+        checked = check(value, f"{where}.{name}" if where else name)
+        if checked is not value:
+            object.__setattr__(model, name, checked)

@@ -17,6 +17,16 @@ from enum import StrEnum
 
 from xlperf.core.decimals import plain, to_decimal
 
+#: the magnitudes a department's figure can have: past Excel's 15 significant digits no budget figure
+#: or rate is real (and the scores' decimal arithmetic would overflow), below 1e-9 it is a typo (or a
+#: JSON number like 1e-999999 that a float would silently make 0)
+PLAUSIBLE_MIN, PLAUSIBLE_MAX = Decimal("1e-9"), Decimal("1e15")
+
+
+def plausible(value: Decimal) -> bool:
+    """Zero, or a finite magnitude within [PLAUSIBLE_MIN, PLAUSIBLE_MAX) — the one such range."""
+    return value.is_finite() and (not value or PLAUSIBLE_MIN <= abs(value) < PLAUSIBLE_MAX)
+
 
 class Direction(StrEnum):
     """How an actual value is compared with its target (DOMAIN.md §1.3)."""

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from xlperf.core.errors import XlperfError
 
 LEDGER_NAME = "收件台账.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # PRAGMA user_version; a ledger of a newer xlperf is refused, an older one migrated
+
+# The statuses a submission can have (the ledger owns them: what is current and ranked follows from them).
+VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION = "有效", "文件与清单不符", "得分与重算不符", "无法读取", "不是报送邮件"
+CONFLICT, SENDER_NOT_LISTED = "清单与工作簿不符", "发件人未登记"
+INTAKE_STATUSES = (VALID, MISMATCH, RESCORED, CONFLICT, SENDER_NOT_LISTED, UNREADABLE, NOT_SUBMISSION)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -32,15 +37,21 @@ CREATE TABLE IF NOT EXISTS submissions (
     subject       TEXT NOT NULL,
     status        TEXT NOT NULL,
     reason        TEXT NOT NULL,
-    department    TEXT NOT NULL,
+    department    TEXT NOT NULL,         -- from the re-scored workbook (version 1: from the manifest)
     year          INTEGER,
     folder        TEXT NOT NULL,         -- relative to the output folder
     outcome       TEXT,                  -- JSON of the batch Outcome (re-scored), for 汇总
     superseded_by TEXT,
-    receipt       TEXT                   -- outbox item id once a 回执 was queued (at most once)
+    receipt       TEXT,                  -- outbox item id once a 回执 was queued (at most once)
+    claimed       TEXT                   -- version 2: department and year as the manifest stated them
 );
 CREATE INDEX IF NOT EXISTS by_department ON submissions (department, year);
 """
+
+# From version n to n + 1. Version 0 is a new file (the CREATE above makes the latest layout).
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE submissions ADD COLUMN claimed TEXT",),
+}
 
 
 @dataclass
@@ -61,10 +72,19 @@ class Entry:
     outcome: dict[str, Any] | None
     superseded_by: str | None = None
     receipt: str | None = None
+    claimed: str | None = None
+
+
+COLUMNS = tuple(f.name for f in fields(Entry))
 
 
 class LedgerError(XlperfError):
     """The ledger cannot be opened (exit 2); the message is for the clerk."""
+
+
+def _newer(path: Path, version: int) -> LedgerError:
+    return LedgerError(f"收件台账 {path} 由较新版本的 xlperf 写成（台账版本 {version}，本程序只认识到 {SCHEMA_VERSION}）；"
+                       "请升级 xlperf 后再运行，或换一个输出文件夹（-o）")
 
 
 class Ledger:
@@ -73,10 +93,31 @@ class Ledger:
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(_SCHEMA)
-            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._migrate()
         except sqlite3.Error as exc:
             raise LedgerError(f"无法打开收件台账 {self.path}（{exc}）；请确认输出文件夹可写，且没有别的 xlperf intake 正在运行") from exc
+
+    def _migrate(self) -> None:
+        """Bring the file to ``SCHEMA_VERSION`` in one transaction; refuse a newer one."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise _newer(self.path, version)
+            exists = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'submissions'").fetchone()
+            if not exists:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+            else:
+                for v in range(max(version, 1), SCHEMA_VERSION):
+                    for statement in _MIGRATIONS[v]:
+                        self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -89,61 +130,135 @@ class Ledger:
         return self.db.execute("SELECT 1 FROM submissions WHERE key = ?", (key,)).fetchone() is not None
 
     def add(self, e: Entry) -> None:
+        values = [getattr(e, c) for c in COLUMNS]
+        values[COLUMNS.index("outcome")] = None if e.outcome is None else json.dumps(e.outcome, ensure_ascii=False)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(
-                "INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (e.key, e.message_id, e.package_hash, e.source, e.received, e.taken_at, e.sender, e.subject,
-                 e.status, e.reason, e.department, e.year, e.folder,
-                 None if e.outcome is None else json.dumps(e.outcome, ensure_ascii=False), e.superseded_by, e.receipt),
-            )
+            self.db.execute(f"INSERT INTO submissions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                            values)
             self._supersede(e.department, e.year)
 
     def _supersede(self, department: str, year: int | None) -> None:
-        """Within one department and year, every 有效 submission but the latest received is superseded."""
+        """Within one department and year, every 有效 submission but the current one is superseded by it."""
         if not department:
             return
-        rows = self.db.execute(
-            "SELECT key FROM submissions WHERE department = ? AND year IS ? AND status = '有效' "
-            "ORDER BY received, rowid", (department, year)).fetchall()
-        if not rows:
-            return
-        latest = rows[-1][0]
-        self.db.execute("UPDATE submissions SET superseded_by = NULL WHERE key = ?", (latest,))
-        for (key,) in rows[:-1]:
-            self.db.execute("UPDATE submissions SET superseded_by = ? WHERE key = ?", (latest, key))
+        rows = [e for e in self.entries() if e.department == department and e.year == year]
+        chosen = current(rows)
+        latest = chosen[0].key if chosen and chosen[0].status == VALID else None
+        for e in rows:
+            if e.status == VALID:
+                self.db.execute("UPDATE submissions SET superseded_by = ? WHERE key = ?",
+                                (None if e.key == latest else latest, e.key))
 
     def claim_receipt(self, key: str, marker: str) -> bool:
         """Mark ``key`` as having its 回执 on the way; false when another run (or an earlier one) did.
 
-        Claimed before the mail is queued: a crash in between loses that 回执 rather than sending two."""
+        Claimed before the mail is queued: a crash in between leaves the marker, and the next run
+        looks the 回执 up in the outbox by its Message-ID (made from the key) before queueing it."""
         cur = self.db.execute("UPDATE submissions SET receipt = ? WHERE key = ? AND receipt IS NULL", (marker, key))
         return cur.rowcount == 1
 
-    def record_receipt(self, key: str, receipt: str) -> None:
+    def record_receipt(self, key: str, receipt: str | None) -> None:
         self.db.execute("UPDATE submissions SET receipt = ? WHERE key = ?", (receipt, key))
 
     def entries(self) -> list[Entry]:
-        return list(self._rows("SELECT * FROM submissions ORDER BY received, rowid"))
+        return list(_entries(self.db))
 
     def get(self, key: str) -> Entry | None:
-        found = list(self._rows("SELECT * FROM submissions WHERE key = ?", (key,)))
+        found = [e for e in _entries(self.db) if e.key == key]
         return found[0] if found else None
 
-    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> Iterator[Entry]:
-        for row in self.db.execute(sql, args):
-            values = list(row)
-            values[13] = None if values[13] is None else json.loads(values[13])
-            yield Entry(*values)
-
     def current(self) -> list[Entry]:
-        """One entry per department and year: the latest 有效 one, else the latest of any status."""
-        best: dict[tuple[str, int | None], Entry] = {}
-        for e in self.entries():
-            if not e.department:
-                continue
-            key = (e.department, e.year)
-            held = best.get(key)
-            if held is None or (e.status == "有效") >= (held.status == "有效"):
-                best[key] = e
-        return sorted(best.values(), key=lambda e: (e.department, e.year or 0))
+        return current(self.entries())
+
+
+def _entries(db: sqlite3.Connection) -> Iterator[Entry]:
+    """Every row as an Entry, by arrival. Columns are named (a newer xlperf's extra ones are ignored, a
+    column this ledger lacks is None); a row that cannot be read is skipped, never fatal."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(submissions)")}
+    select = ", ".join(c if c in have else f"NULL AS {c}" for c in COLUMNS)
+    for row in db.execute(f"SELECT {select} FROM submissions ORDER BY received, rowid"):
+        try:
+            values = dict(zip(COLUMNS, row, strict=True))
+            outcome = values["outcome"]
+            try:
+                values["outcome"] = None if outcome is None else json.loads(outcome)
+            except (TypeError, ValueError, RecursionError):
+                values["outcome"] = None
+            if not isinstance(values["outcome"], dict | None):
+                values["outcome"] = None
+            year = values["year"]
+            values["year"] = year if isinstance(year, int) else None
+            for name in ("key", "message_id", "package_hash", "source", "received", "taken_at", "sender",
+                         "subject", "status", "reason", "department", "folder"):
+                values[name] = "" if values[name] is None else str(values[name])
+            yield Entry(**values)
+        except Exception:  # one damaged row never hides the others
+            continue
+
+
+def read_entries(folder: Path) -> list[Entry] | None:
+    """The ledger of an intake folder, opened read-only (for the reviewer page); None when there is none.
+
+    Raises :class:`LedgerError` when it cannot be read or was written by a newer xlperf."""
+    path = Path(folder) / LEDGER_NAME
+    if not path.is_file():
+        return None
+    try:
+        return _read_only(path, "mode=ro")
+    except sqlite3.OperationalError:
+        # a WAL ledger in a folder the reviewer cannot write (a read-only share): SQLite cannot make
+        # its -shm file there; read the file as it is (no intake is writing into a read-only folder)
+        try:
+            return _read_only(path, "immutable=1")
+        except sqlite3.Error as exc:
+            raise LedgerError(f"无法读取收件台账 {path}（{exc}）") from exc
+    except sqlite3.Error as exc:
+        raise LedgerError(f"无法读取收件台账 {path}（{exc}）") from exc
+
+
+def _read_only(path: Path, mode: str) -> list[Entry]:
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=10)
+    try:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise _newer(path, version)
+        return list(_entries(db))
+    finally:
+        db.close()
+
+
+def current(entries: Iterable[Entry]) -> list[Entry]:
+    """THE rule of what is current: per department and year, the latest 有效 submission, else the latest
+    of any status. 汇总, the reviewer page and the 回执 all take it from here; only a current 有效 one is
+    ranked (:func:`is_ranked`)."""
+    best: dict[tuple[str, int | None], Entry] = {}
+    for e in sorted(entries, key=lambda e: e.received):  # stable: rowid order within one second
+        if not e.department or e.status == NOT_SUBMISSION:
+            continue
+        key = (e.department, e.year)
+        held = best.get(key)
+        if held is None or (e.status == VALID) >= (held.status == VALID):
+            best[key] = e
+    return sorted(best.values(), key=lambda e: (e.department, e.year or 0))
+
+
+def is_ranked(e: Entry) -> bool:
+    """Only a verified package reaches a ranking."""
+    return e.status == VALID
+
+
+def sender_changes(entries: Sequence[Entry]) -> dict[str, str]:
+    """key → the earlier sender, for each submission sent from another address than the department's
+    previous 有效 submission (any year): what the reviewer is told, in a column and a note."""
+    last: dict[str, str] = {}
+    changed: dict[str, str] = {}
+    for e in sorted(entries, key=lambda e: e.received):
+        if not e.department or e.status == NOT_SUBMISSION:
+            continue
+        before = last.get(e.department)
+        if before is not None and e.sender.casefold() != before.casefold():
+            changed[e.key] = before
+        if e.status == VALID:
+            last[e.department] = e.sender
+    return changed

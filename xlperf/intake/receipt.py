@@ -1,6 +1,9 @@
 """回执: one mail back to each sender of a submission, through the submission outbox (so a failed send
 stays queued for ``xlperf submit --retry``), at most once per submission: the ledger row is claimed
-before the mail is queued."""
+before the mail is queued, and the mail's Message-ID is made from the row's key, so a run that stopped
+between the claim and the queue is finished by the next one (found in the outbox: recorded; not
+there: queued now). A 回执 that cannot be built is recorded as 无法发送 with the reason, never left
+claimed."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from xlperf.core.errors import XlperfError
-from xlperf.intake.ledger import Entry, Ledger
-from xlperf.intake.verify import NOT_SUBMISSION, VALID
+from xlperf.files import sha256_bytes
+from xlperf.intake.ledger import NOT_SUBMISSION, VALID, Entry, Ledger
 
 CLAIM = "正在放入发件箱"
+UNSENDABLE = "无法发送"
 
 
 class ReceiptSettingsError(XlperfError):
@@ -56,11 +60,17 @@ def receipt_message(e: Entry, sender: str) -> EmailMessage:
     from xlperf.submission.mail import build_message
 
     subject, body = receipt_text(e)
-    msg = build_message(sender=sender, to=[e.sender], subject=subject, body=body, attachments=[])
+    msg = build_message(sender=sender, to=[e.sender], subject=subject, body=body, attachments=[],
+                        message_id=receipt_message_id(e))
     if e.message_id.startswith("<") and "@" in e.message_id:
         msg["In-Reply-To"] = e.message_id
         msg["References"] = e.message_id
     return msg
+
+
+def receipt_message_id(e: Entry) -> str:
+    """The 回执's Message-ID, fixed by the ledger key (how a later run finds it in the outbox)."""
+    return f"<xlperf-receipt-{sha256_bytes(e.key.encode())[:32]}@xlperf.invalid>"
 
 
 def send_receipts(ledger: Ledger, settings: Any, outbox: Any = None) -> list[tuple[str, str]]:
@@ -71,16 +81,29 @@ def send_receipts(ledger: Ledger, settings: Any, outbox: Any = None) -> list[tup
     box = outbox or default_outbox()
     done: list[tuple[str, str]] = []
     for e in ledger.entries():
-        if e.receipt is not None or e.status == NOT_SUBMISSION or not e.sender:
+        if e.status == NOT_SUBMISSION or not e.sender:
             continue
-        if not ledger.claim_receipt(e.key, CLAIM):
-            continue
-        item = box.enqueue(receipt_message(e, settings.sender))
-        ledger.record_receipt(e.key, item.id)
         who = e.department or e.sender
+        if e.receipt == CLAIM:  # a run stopped between claiming and queueing
+            found = box.find(receipt_message_id(e))
+            if found is not None:
+                ledger.record_receipt(e.key, found.id)
+                continue
+        elif e.receipt is not None or not ledger.claim_receipt(e.key, CLAIM):
+            continue
+        try:
+            item = box.enqueue(receipt_message(e, settings.sender))
+        except Exception as exc:  # an address or text no mail can carry: final, with the reason
+            ledger.record_receipt(e.key, f"{UNSENDABLE}：{type(exc).__name__}")
+            done.append((who, f"回执无法生成，未发送（{type(exc).__name__}）；请另行联系发件人 {e.sender}"))
+            continue
+        ledger.record_receipt(e.key, item.id)
         try:
             box.send(item, settings)
             done.append((who, f"回执已发送给 {e.sender}"))
         except SendError as exc:
             done.append((who, f"回执发送失败，已留在发件箱（编号 {item.id}，用 xlperf submit --retry 重发）：{exc}"))
+        except Exception as exc:  # still queued: --retry moves it on
+            done.append((who, f"回执发送失败，已留在发件箱（编号 {item.id}，用 xlperf submit --retry 重发）："
+                              f"{type(exc).__name__}"))
     return done

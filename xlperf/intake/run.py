@@ -21,15 +21,25 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from loguru import logger
+
 from xlperf.batch import Outcome, fill_scored
 from xlperf.files import OutputError, atomic_write_bytes, atomic_write_text, sha256_bytes
-from xlperf.intake.ledger import Entry, Ledger
+from xlperf.intake.ledger import (
+    SENDER_NOT_LISTED,
+    Entry,
+    Ledger,
+    LedgerError,
+    current,
+    is_ranked,
+    sender_changes,
+)
 from xlperf.intake.sources import MAX_MESSAGE_MB, RawMessage, Source, SourceError
 from xlperf.intake.verify import (
     MESSAGE_FILE,
@@ -38,6 +48,7 @@ from xlperf.intake.verify import (
     VALID,
     Checked,
     Parsed,
+    manifest_text,
     package_hash,
     parse_message,
     safe_name,
@@ -67,6 +78,7 @@ class IntakeReport:
     summary_xlsx: Path | None = None
     summary_csv: Path | None = None
     receipts: list[tuple[str, str]] = field(default_factory=list)  # (department, what happened)
+    sender_changes: list[tuple[str, str, str]] = field(default_factory=list)  # (department, before, now), new ones
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
@@ -90,19 +102,66 @@ def _message_id(parsed: Parsed, data: bytes) -> str:
     return parsed.message_id or f"<无 Message-ID:{sha256_bytes(data)[:32]}>"
 
 
-def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None, framework: Any = None) -> Taken:
-    """Check and file one message (or skip it when the ledger has it already)."""
+def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None,
+            senders: Mapping[str, frozenset[str]] | None = None, framework: Any = None) -> Taken:
+    """Check and file one message (or skip it when the ledger has it already).
+
+    The error boundary of one message: anything unexpected while checking or filing it becomes its
+    status (无法读取, with the reason) and the message is filed as sent; only a full disk or an
+    unwritable ledger (OutputError, LedgerError) stops the run."""
     parsed = parse_message(raw.data)
     mid = _message_id(parsed, raw.data)
     phash = package_hash(parsed, raw.data)
     key = Ledger.make_key(mid, phash)
     if ledger.has(key):
         return Taken(raw.source, SKIPPED, "此前已收下（同一 Message-ID 与报送包），未重复收取", key=key)
-    received = _received(parsed, raw)
+    try:
+        received = _received(parsed, raw)
+    except (ValueError, OverflowError, OSError):  # a Date: header at the edge of the calendar
+        received = datetime.now().astimezone()
+    try:
+        return _file(raw, parsed, key, received, out_dir, ledger, lambda tmp: _checked(raw, parsed, tmp, limits, senders, framework))
+    except (OutputError, LedgerError):
+        raise
+    except Exception as exc:  # one strange message never stops the intake
+        logger.exception("intake: message {} could not be checked", raw.source)
+        failed = Checked(UNREADABLE, _unexpected(exc))
+        parsed.attachments = []  # kept as sent inside message.eml
+        return _file(raw, parsed, key, received, out_dir, ledger, lambda tmp: failed)
+
+
+def _unexpected(exc: BaseException) -> str:
+    return (f"处理这封邮件时发生意外错误（{type(exc).__name__}: {manifest_text(str(exc))[:200]}）；"
+            "邮件已原样保存为 message.eml，请发给维护人员")
+
+
+def _checked(raw: RawMessage, parsed: Parsed, tmp: Path, limits: Any,
+             senders: Mapping[str, frozenset[str]] | None, framework: Any = None) -> Checked:
+    if raw.too_large:
+        return Checked(UNREADABLE, f"邮件有 {raw.too_large / 1048576:.0f} MB，超过上限 {MAX_MESSAGE_MB} MB，"
+                                   "只读取了邮件头、未读取附件；报送包通常不到 1 MB，请与发件单位核实")
+    if not raw.data.strip():
+        return Checked(UNREADABLE, "邮件是空的（0 字节）")
+    checked = _check(parsed, tmp, limits, framework)
+    listed = (senders or {}).get(checked.department)
+    if checked.status == VALID and listed is not None and parsed.sender.casefold() not in listed:
+        checked = replace(checked, status=SENDER_NOT_LISTED,
+                          reason=f"发件人 {manifest_text(parsed.sender) or '（空）'} 不在 --senders 文件为“{checked.department}”"
+                                 f"登记的地址中（{'、'.join(sorted(listed)) or '无'}）；本报送不予采用。若该部门换了邮箱，"
+                                 "请核实后把新地址加入该文件，再运行 xlperf intake")
+    return checked
+
+
+def _file(raw: RawMessage, parsed: Parsed, key: str, received: datetime, out_dir: Path, ledger: Ledger,
+          check: Callable[[Path], Checked]) -> Taken:
+    """Write the message, its attachments and records into a hidden folder, rename it into place, then
+    add its ledger row."""
+    mid, phash = key.rsplit("|", 1)
     ident = sha256_bytes(key.encode())[:8]
     stamp = f"{received:%Y%m%d-%H%M%S}_{ident}"
     tmp = out_dir / f".收件-{ident}-{uuid.uuid4().hex[:6]}.tmp"
     tmp.mkdir(parents=True)
+    sender, subject = manifest_text(parsed.sender), manifest_text(parsed.subject)
     try:
         atomic_write_bytes(tmp / MESSAGE_FILE, raw.data)
         for n, att in enumerate(parsed.attachments, start=1):
@@ -111,15 +170,9 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None, 
             if (tmp / att.name).resolve().parent != tmp.resolve():  # safe_name() leaves no separators
                 att.name = f"附件{n}"
             atomic_write_bytes(tmp / att.name, att.data)
-        if raw.too_large:
-            checked = Checked(UNREADABLE, f"邮件有 {raw.too_large / 1048576:.0f} MB，超过上限 {MAX_MESSAGE_MB} MB，"
-                                          "只读取了邮件头、未读取附件；报送包通常不到 1 MB，请与发件单位核实")
-        elif not raw.data.strip():
-            checked = Checked(UNREADABLE, "邮件是空的（0 字节）")
-        else:
-            checked = _check(parsed, tmp, limits, framework)
+        checked = check(tmp)
         department = checked.department
-        if department:
+        if department and checked.status != NOT_SUBMISSION:
             rel = Path(safe_filename(str(checked.year or "未填年度"))) / safe_filename(department) / stamp
         else:
             rel = Path(UNKNOWN_FOLDER) / stamp
@@ -128,8 +181,8 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None, 
             atomic_write_text(tmp / "scorecard.json", json.dumps(checked.card, ensure_ascii=False, indent=2) + "\n")
         record = {"status": checked.status, "reason": checked.reason, "message_id": mid, "package_hash": phash,
                   "source": raw.source, "received": received.isoformat(timespec="seconds"),
-                  "sender": parsed.sender, "subject": parsed.subject, "department": department,
-                  "year": checked.year}
+                  "sender": sender, "subject": subject, "department": department,
+                  "year": checked.year, "claimed": checked.claimed}
         atomic_write_text(tmp / "intake.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         final = out_dir / rel
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -140,8 +193,9 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None, 
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     ledger.add(Entry(key, mid, phash, raw.source, received.isoformat(timespec="seconds"),
-                     datetime.now().astimezone().isoformat(timespec="seconds"), parsed.sender, parsed.subject,
-                     checked.status, checked.reason, department, checked.year, rel.as_posix(), outcome))
+                     datetime.now().astimezone().isoformat(timespec="seconds"), sender, subject,
+                     checked.status, checked.reason, department, checked.year, rel.as_posix(), outcome,
+                     claimed=checked.claimed))
     return Taken(raw.source, checked.status, checked.reason, department, checked.year, rel.as_posix(), key)
 
 
@@ -154,8 +208,8 @@ def _check(parsed: Parsed, folder: Path, limits: Any, framework: Any = None) -> 
     except OutputError:
         raise
     except Exception as exc:  # one strange message never stops the intake
-        return Checked(UNREADABLE, f"处理这封邮件时发生意外错误（{type(exc).__name__}: {str(exc)[:200]}）；"
-                                   "邮件已原样保存为 message.eml，请发给维护人员")
+        logger.exception("intake: checking a package failed")
+        return Checked(UNREADABLE, _unexpected(exc))
 
 
 def _outcome(checked: Checked, rel: Path, received: datetime) -> dict[str, Any]:
@@ -181,7 +235,8 @@ def _outcome(checked: Checked, rel: Path, received: datetime) -> dict[str, Any]:
 def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, framework: Any = None,
                on_start: Callable[[Source], None] | None = None,
                on_done: Callable[[Taken], None] | None = None,
-               receipts: Callable[[Ledger, list[Taken]], list[tuple[str, str]]] | None = None) -> IntakeReport:
+               receipts: Callable[[Ledger, list[Taken]], list[tuple[str, str]]] | None = None,
+               senders: Mapping[str, frozenset[str]] | None = None) -> IntakeReport:
     """Take in every message of every source, then write 汇总 over the current submissions.
 
     Raises :class:`SourceError` when a source cannot be opened (nothing of it is taken in then;
@@ -191,6 +246,12 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"无法创建输出文件夹 {out_dir}：{exc.strerror or exc}；请换一个可写的位置") from exc
+    from xlperf.batch import SUMMARY_XLSX
+    from xlperf.intake.ledger import LEDGER_NAME
+
+    if (out_dir / SUMMARY_XLSX).exists() and not (out_dir / LEDGER_NAME).exists():
+        raise OutputError(f"输出文件夹 {out_dir} 已有不是 xlperf intake 写的 {SUMMARY_XLSX}（如 xlperf batch 的结果），"
+                          "intake 会用收件的汇总替换它；请用 -o 指定另一个输出文件夹")
     report = IntakeReport()
     ledger = Ledger(out_dir)
     try:
@@ -200,12 +261,17 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
                 if on_start is not None:
                     on_start(source)
                 for raw in source:
-                    taken = take_in(raw, out_dir, ledger, limits, framework)
+                    taken = take_in(raw, out_dir, ledger, limits, senders, framework)
                     report.taken.append(taken)
                     if on_done is not None:
                         on_done(taken)
             finally:
                 source.close()
+        entries = ledger.entries()
+        changed = sender_changes(entries)
+        new = {t.key for t in report.taken if t.status != SKIPPED}
+        report.sender_changes = [(e.department, changed[e.key], e.sender) for e in entries
+                                 if e.key in new and e.key in changed]
         if receipts is not None:
             report.receipts = receipts(ledger, report.taken)
         report.summary_xlsx, report.summary_csv = write_intake_summary(ledger, out_dir)
@@ -215,41 +281,52 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
     return report
 
 
-LEDGER_COLUMNS = ("收到时间", "发件人", "主题", "部门", "年度", "状态", "说明", "当前", "回执", "文件夹", "来源")
+LEDGER_COLUMNS = ("收到时间", "发件人", "发件人变更", "主题", "部门", "年度", "清单所称", "状态", "说明", "当前", "回执",
+                  "文件夹", "来源")
 
 
 def ledger_rows(ledger: Ledger) -> list[dict[str, Any]]:
-    current = {e.key for e in ledger.current()}
+    entries = ledger.entries()
+    chosen = {e.key for e in current(entries)}
+    changed = sender_changes(entries)
     rows = []
-    for e in ledger.entries():
+    for e in entries:
         if e.status == NOT_SUBMISSION or not e.department:
             state = "—"
-        elif e.key in current:
-            state = "当前"
+        elif e.key in chosen:
+            state = "当前" if is_ranked(e) else "当前（未通过核验，不参与排名）"
         elif e.superseded_by:
             state = "已被后来的有效报送取代"
         else:
             state = "未采用（该部门另有有效报送）" if e.status != VALID else "—"
-        rows.append({"收到时间": e.received.replace("T", " ")[:16], "发件人": e.sender, "主题": e.subject,
-                     "部门": e.department or None, "年度": e.year, "状态": e.status, "说明": e.reason, "当前": state,
+        rows.append({"收到时间": e.received.replace("T", " ")[:16], "发件人": e.sender,
+                     "发件人变更": f"此前的有效报送来自 {changed[e.key]}" if e.key in changed else None,
+                     "主题": e.subject, "部门": e.department or None, "年度": e.year,
+                     "清单所称": e.claimed or None, "状态": e.status, "说明": e.reason, "当前": state,
                      "回执": e.receipt or None, "文件夹": e.folder, "来源": e.source})
     return rows
 
 
 def write_intake_summary(ledger: Ledger, out_dir: Path) -> tuple[Path, Path]:
-    """汇总 over the current submission of each department and year (the same sheets as batch)."""
+    """汇总 over the current submission of each department and year (the same sheets as batch); only a
+    有效 one is ranked (its Outcome keeps status 有效, the others their own status)."""
     from xlperf.summary import _frame, write_summary
 
     outcomes: list[Outcome] = []
-    for i, e in enumerate(ledger.current()):
+    known = {f.name for f in fields(Outcome)}
+    for i, e in enumerate(current(ledger.entries())):
+        outcome = None
         if e.outcome is not None:
-            known = {f.name for f in fields(Outcome)}
             data = {k: v for k, v in e.outcome.items() if k in known}  # a ledger from another version
-            data["index"] = i
-            outcomes.append(Outcome(**data))
-        else:
-            outcomes.append(Outcome(index=i, file=e.folder, status=e.status, message=e.reason,
-                                    department=e.department, year=e.year, label=e.folder))
+            data.update(index=i, status=e.status)
+            try:
+                outcome = Outcome(**data)
+            except (TypeError, ValueError):  # a damaged row: listed with its status, not ranked
+                outcome = None
+        if outcome is None:
+            outcome = Outcome(index=i, file=e.folder, status=e.status, message=e.reason,
+                              department=e.department, year=e.year, label=e.folder)
+        outcomes.append(outcome)
     extra = {"收件记录": _frame(ledger_rows(ledger), LEDGER_COLUMNS)}
     return write_summary(outcomes, out_dir, extra=extra)
 

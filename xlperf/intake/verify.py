@@ -11,7 +11,12 @@
    with the framework the manifest names, and compare with the manifest's total, rating, sections
    and error count.
 
-Statuses: 有效 · 文件与清单不符 · 得分与重算不符 · 无法读取 · 不是报送邮件.
+5. Department and year are the re-scored workbook's, never the manifest's: a manifest naming another
+   department or year than its own workbook is 清单与工作簿不符 (it never supersedes anything).
+
+Statuses (:mod:`xlperf.intake.ledger` owns them): 有效 · 文件与清单不符 · 得分与重算不符 · 清单与工作簿不符 ·
+发件人未登记 · 无法读取 · 不是报送邮件. Every manifest field is read through :func:`manifest_text` /
+:func:`manifest_year`, so a value of any type or size becomes a problem of that field, not an error.
 """
 
 from __future__ import annotations
@@ -27,11 +32,22 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from xlperf.core.errors import XlperfError
 from xlperf.files import sha256_bytes
+from xlperf.intake.ledger import (
+    CONFLICT,
+    INTAKE_STATUSES,
+    MISMATCH,
+    NOT_SUBMISSION,
+    RESCORED,
+    UNREADABLE,
+    VALID,
+)
+from xlperf.submission.mail import header_text
 from xlperf.submission.package import MANIFEST_SUFFIX, PACKAGE_SCHEMA, safe_filename
 
-VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION = "有效", "文件与清单不符", "得分与重算不符", "无法读取", "不是报送邮件"
-INTAKE_STATUSES = (VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION)
+__all__ = ["CONFLICT", "INTAKE_STATUSES", "MISMATCH", "NOT_SUBMISSION", "RESCORED", "UNREADABLE", "VALID"]
+MAX_FIELD_CHARS = 200  # a department name is far shorter; longer text from a manifest is cut
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 MESSAGE_FILE = "message.eml"
 
@@ -153,12 +169,43 @@ class Checked:
 
     @property
     def department(self) -> str:
-        return str(self.manifest.get("department") or self.manifest.get("short_name") or "")
+        """The re-scored workbook's department; the manifest's (made safe) only when no workbook was read."""
+        if self.card is not None:
+            return manifest_text(self.card.get("department"))
+        return manifest_text(self.manifest.get("department")) or manifest_text(self.manifest.get("short_name"))
 
     @property
     def year(self) -> int | None:
-        year = self.manifest.get("year")
-        return year if isinstance(year, int) else None
+        if self.card is not None:
+            return manifest_year(self.card.get("year"))
+        return manifest_year(self.manifest.get("year"))
+
+    @property
+    def claimed(self) -> str:
+        """Department and year as the manifest states them (for the ledger), one safe line."""
+        if not self.manifest:
+            return ""
+        return f"{manifest_text(self.manifest.get('department'))} {manifest_text(self.manifest.get('year'))}".strip()
+
+
+def manifest_text(value: Any) -> str:
+    """A manifest (or score-card) field as one line of text: any type, control characters (CR, LF, ESC …)
+    replaced by a space (:func:`xlperf.submission.mail.header_text`, the one such rule), at most
+    ``MAX_FIELD_CHARS`` characters. Never raises."""
+    if value is None or isinstance(value, dict | list):
+        return ""
+    try:
+        text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
+    except (ValueError, OverflowError):  # int too large to print
+        return ""
+    return header_text(text[:MAX_FIELD_CHARS])
+
+
+def manifest_year(value: Any) -> int | None:
+    """A year between 1900 and 2999, else None (10**30, "2023", 2023.5 and True are not years here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 1900 <= value <= 2999 else None
 
 
 def read_manifest(parsed: Parsed) -> tuple[dict[str, Any] | None, str]:
@@ -173,6 +220,8 @@ def read_manifest(parsed: Parsed) -> tuple[dict[str, Any] | None, str]:
         return None, f"清单 {att.name} 过大（{len(att.data) // 1024} KB），不是 xlperf 生成的清单"
     try:
         data = json.loads(att.data.decode("utf-8"))
+    except RecursionError:
+        return None, f"清单 {att.name} 嵌套过深，不是 xlperf 生成的清单；请该部门重新导出报送包后再发"
     except (UnicodeDecodeError, ValueError) as exc:
         return None, f"清单 {att.name} 不是有效的 JSON（{exc}）；请该部门重新导出报送包后再发"
     if not isinstance(data, dict) or data.get("schema") != PACKAGE_SCHEMA:
@@ -239,6 +288,18 @@ def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
     return diffs
 
 
+def compare_identity(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
+    """Where the manifest's department or year differs from its own re-scored workbook's (empty: agree)."""
+    problems: list[str] = []
+    stated, actual = manifest_text(manifest.get("department")), manifest_text(card.get("department"))
+    if stated != actual:
+        problems.append(f"清单的部门为“{stated or '（空）'}”，工作簿“基本信息”表中为“{actual or '（空）'}”")
+    stated_year, actual_year = manifest.get("year"), card.get("year")
+    if isinstance(stated_year, bool) or stated_year != actual_year:
+        problems.append(f"清单的年度为 {manifest_text(stated_year) or '（空）'}，工作簿中为 {actual_year or '（空）'}")
+    return problems
+
+
 def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: Any = None) -> Checked:
     """Steps 3–4 for a message whose attachments are already written to ``folder``.
 
@@ -265,10 +326,14 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     embedded = loaded.source.framework if loaded.source is not None else None
     named_sha = str(manifest.get("framework_sha256") or "")
     if embedded is not None and (framework_id != embedded.id or (named_sha and named_sha != embedded.sha256)):
-        return Checked(MISMATCH, f"清单所称的评分框架 {framework_id[:40]}（{named_sha[:8] or '无校验值'}）与工作簿内嵌的 "
-                       f"{embedded.label} 不符", manifest, workbook)
+        return Checked(CONFLICT, f"清单与工作簿不符：清单所称的评分框架 {framework_id[:40]}（{named_sha[:8] or '无校验值'}）"
+                                 f"与工作簿内嵌的 {embedded.label} 不同；以工作簿为准，本报送不予采用", manifest, workbook)
     result = assess(loaded)
     card = result.scorecard(workbook=workbook, sha256=loaded.sha256)
+    conflict = compare_identity(manifest, card)
+    if conflict:
+        return Checked(CONFLICT, "清单与工作簿不符：" + "；".join(conflict) + "；以工作簿为准，本报送不予采用，"
+                                 "请该部门用 xlperf 重新导出报送包后再发", manifest, workbook, loaded, result, card)
     diffs = compare_scores(manifest, card)
     if diffs:
         return Checked(RESCORED, "重算得分与清单不符：" + "；".join(diffs), manifest, workbook, loaded, result, card)
@@ -279,3 +344,35 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     if manifest.get("forced"):
         reason += f"；强制报送，原因：{manifest.get('reason') or '（未写）'}"
     return Checked(VALID, reason, manifest, workbook, loaded, result, card)
+
+
+class SendersError(XlperfError):
+    """The ``--senders`` file cannot be used (exit 2, before anything is taken in)."""
+
+
+def read_senders(path: Path) -> dict[str, frozenset[str]]:
+    """The bureau's pinned sender addresses per department (``intake --senders FILE``), a TOML file::
+
+        [senders]
+        "广州市白云区科技工业商务和信息化局" = ["kgs@example.cn", "kgs2@example.cn"]
+
+    Keys are department names as in 基本信息; addresses compare without regard to case."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise SendersError(f"无法读取 --senders 文件 {path}：{exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SendersError(f"--senders 文件 {path} 不是 UTF-8 的 TOML 文件（{exc}）；格式见 README 的 xlperf intake 一节") from exc
+    table = data.get("senders")
+    if not isinstance(table, dict) or not table:
+        raise SendersError(f"--senders 文件 {path} 中没有 [senders] 表；每行写 \"部门全称\" = [\"地址\", …]")
+    pinned: dict[str, frozenset[str]] = {}
+    for name, addresses in table.items():
+        if not isinstance(addresses, list) or not addresses or not all(
+                isinstance(a, str) and "@" in a for a in addresses):
+            raise SendersError(f"--senders 文件 {path} 中“{manifest_text(name)}”的值应为邮件地址的列表，"
+                               f"如 [\"kgs@example.cn\"]")
+        pinned[manifest_text(name)] = frozenset(a.strip().casefold() for a in addresses)
+    return pinned

@@ -44,6 +44,7 @@ from xlperf.core.framework import Framework
 from xlperf.core.quantity import normalise_text
 from xlperf.core.result import Result
 from xlperf.workbook import layout as L
+from xlperf.workbook.book import name_destinations
 from xlperf.workbook.ooxml import Book, Package, SheetXml, Styles, local, make_plain_workbook, q, styles_part
 
 ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")
@@ -380,7 +381,7 @@ def _name_cell(wb: Workbook, name: str) -> tuple[str, str] | None:
     defined = wb.defined_names.get(name)
     if defined is None:
         return None
-    for sheet, coord in defined.destinations:
+    for sheet, coord in name_destinations(defined):
         if sheet in wb.sheetnames:
             return sheet, coord.replace("$", "").split(":")[0]
     return None
@@ -611,7 +612,7 @@ class Evaluator:
             scoped = self.wb[sheet].defined_names.get(text) if sheet in self.wb.sheetnames else None
             defined = scoped or self.wb.defined_names.get(text)
             if defined is not None:
-                dests = list(defined.destinations)
+                dests = name_destinations(defined)
                 if len(dests) == 1 and dests[0][0] in self.wb.sheetnames:
                     return self.area(f"'{dests[0][0]}'!{dests[0][1]}", sheet)
         raise Unsupported(f"无法解析的引用 {text}")

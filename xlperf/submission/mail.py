@@ -83,6 +83,13 @@ def mime_type(path: Path) -> tuple[str, str]:
     return maintype, subtype
 
 
+def header_text(value: str) -> str:
+    """A header value as one line: CR, LF and every other control or line-separator character become a
+    space (a department name or subject with CR/LF can never add a header or break the message)."""
+    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in str(value))
+    return " ".join(cleaned.split())
+
+
 def build_message(
     *,
     sender: str,
@@ -97,14 +104,15 @@ def build_message(
     ``sender`` and ``to`` may carry Chinese display names (``"白云区科工商信局 <kgs@example.cn>"``).
     Attachment file names keep their Chinese characters in both RFC 2231 and RFC 2047 form.
     ``message_id`` (``<…@…>``) is used as given, so that the same mail always has the same id.
+    Every header value passes :func:`header_text` first.
     """
     msg = EmailMessage(policy=MAIL_POLICY)
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
-    msg["Subject"] = subject
+    msg["From"] = header_text(sender)
+    msg["To"] = ", ".join(header_text(t) for t in to)
+    msg["Subject"] = header_text(subject)
     msg["Date"] = formatdate(localtime=True)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "xlperf.invalid"
-    msg["Message-ID"] = message_id or make_msgid(idstring="xlperf", domain=domain)
+    msg["Message-ID"] = header_text(message_id) if message_id else make_msgid(idstring="xlperf", domain=domain)
     msg.set_content(body, subtype="plain", charset="utf-8", cte="base64")
     for path in attachments:
         path = Path(path)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -70,9 +70,14 @@ class OutboxItem:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     attachment_bytes: int = 0
     message_id: str = ""
+    #: what "the same mail" means beyond the Message-ID: ``<workbook SHA-256>|<department>`` for the
+    #: web page's 发送财政局 (one mail per workbook content and department, however often uploaded)
+    content_key: str = ""
     root: Path = field(default=Path("."), compare=False)
     #: set (never stored) when the mail left but its new status could not be recorded
     warning: str | None = field(default=None, compare=False)
+    #: set (never stored) when another xlperf process sent it while this one waited for its lock
+    sent_elsewhere: bool = field(default=False, compare=False)
 
     @property
     def eml_path(self) -> Path:
@@ -87,7 +92,7 @@ class OutboxItem:
     def to_json(self) -> dict[str, Any]:
         """The status record as written to disk (without ``root``)."""
         data = asdict(self)
-        del data["root"], data["warning"]
+        del data["root"], data["warning"], data["sent_elsewhere"]
         return data
 
 
@@ -99,7 +104,7 @@ class Outbox:
         self.sent_dir = self.root / "sent"
 
     # -- queue ---------------------------------------------------------------------------------
-    def enqueue(self, msg: EmailMessage) -> OutboxItem:
+    def enqueue(self, msg: EmailMessage, content_key: str = "") -> OutboxItem:
         """Store ``msg`` as a new pending item (``.eml`` first, then its status)."""
         self.root.mkdir(parents=True, exist_ok=True)
         now = datetime.now().astimezone()
@@ -120,6 +125,7 @@ class Outbox:
             attachments=attachments,
             attachment_bytes=sum(int(a["bytes"]) for a in attachments),
             message_id=str(msg.get("Message-ID", "")),
+            content_key=content_key,
             root=self.root,
         )
         atomic_write_bytes(item.eml_path, message_bytes(msg))
@@ -163,6 +169,13 @@ class Outbox:
                 return item
         return None
 
+    def find_content(self, content_key: str) -> OutboxItem | None:
+        """The latest item (in the outbox or in ``sent/``) queued with this ``content_key``."""
+        if not content_key:
+            return None
+        found = [item for item in [*self.items(), *self.sent()] if item.content_key == content_key]
+        return max(found, key=lambda i: (i.created, i.id)) if found else None
+
     def sent(self) -> list[OutboxItem]:
         """Delivered items (in ``sent/``, or left in place when archiving failed), oldest first."""
         items = [i for i in self.items() if i.status == "sent"]
@@ -194,7 +207,9 @@ class Outbox:
         """
         lock = self.root / f"{item.id}.lock"
         try:
-            with hold_lock(lock):
+            # another process sending it holds the lock for one SMTP exchange at most: wait for it, then
+            # its record says what became of the mail (sent: reported as sent by the other process)
+            with hold_lock(lock, wait=4 * settings.timeout + 5):
                 result = self._send_held(item, settings, resend_uncertain)
         except LockBusy:
             raise SendError(
@@ -218,7 +233,7 @@ class Outbox:
             raise SendError(f"发件箱中找不到邮件 {item.id}（{self.root}）。", "other")
         if current.status == "sent":
             logger.info("mail {} was sent at {}; not sending it again", item.id, current.sent_at)
-            return current
+            return replace(current, sent_elsewhere=item.status != "sent")
         if current.status == "sending":  # the process sending it died: the lock was free
             current = replace(current, status="uncertain", last_error_kind="uncertain",
                               last_error="上次发送邮件内容时程序中断（被终止或断电）")
@@ -329,7 +344,8 @@ class Outbox:
     def _load(self, status_path: Path) -> OutboxItem | None:
         try:
             data = json.loads(status_path.read_text(encoding="utf-8"))
-            return OutboxItem(**data, root=status_path.parent)
+            known = {f.name for f in fields(OutboxItem)} - {"root", "warning", "sent_elsewhere"}
+            return OutboxItem(**{k: v for k, v in data.items() if k in known}, root=status_path.parent)
         except (OSError, ValueError, TypeError) as exc:
             logger.warning("无法读取发件箱记录 {}：{}", status_path, exc)
             return None

@@ -550,6 +550,7 @@ def send_package(
     env: Mapping[str, str] | None = None,
     config_path: Path | None = None,
     resend_uncertain: bool = False,
+    content_key: str = "",
 ) -> OutboxItem:
     """Email an exported package to the finance bureau (the ribbon's 发送财政局).
 
@@ -558,7 +559,9 @@ def send_package(
     outbox already holds it, that item is sent instead of a new copy — or refused when it was
     sent already, or when its delivery is uncertain and ``resend_uncertain`` is not given.
     Raises :class:`SettingsError` (nothing queued), :class:`DeliveryError` (the message stays
-    queued for ``xlperf submit --retry``) or :class:`PackageError`.
+    queued for ``xlperf submit --retry``) or :class:`PackageError`. With ``content_key`` (the web
+    page: workbook SHA-256 and department) a mail queued earlier under that key counts as the same
+    mail too, whatever package (and Message-ID) a later upload made.
     """
     from xlperf.submission.mail import SendError
 
@@ -566,14 +569,14 @@ def send_package(
     settings = resolve(settings_options, env, config_path)
     box = outbox or default_outbox()
     msg = package_message(pkg, settings.sender, settings.to)
-    item = box.find(str(msg["Message-ID"]))
+    item = box.find(str(msg["Message-ID"])) or box.find_content(content_key)
     if item is not None and item.status == "sent":
         raise DeliveryError(SendError(
             f"这个报送包已于 {item.sent_at} 发送过（发件箱编号 {item.id}，Message-ID {item.message_id}），"
             "不再重复发送。如财政局确认没有收到，请重新导出报送包（--overwrite）后再发送。", "already_sent"), item)
     if item is None:
         try:
-            item = box.enqueue(msg)
+            item = box.enqueue(msg, content_key)
         except (OutputError, OSError) as exc:
             raise PackageError(
                 f"无法把邮件存入发件箱 {box.root}（{exc}）；未发送。请检查数据文件夹是否可写、磁盘是否已满"

@@ -21,6 +21,7 @@ xlperf wrote, where such text is stored as text.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,7 +32,7 @@ import jinja2
 from loguru import logger
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -113,7 +114,15 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         except UploadError as exc:
             workspace.discard(job_id)
             return JSONResponse({"error": str(exc)}, status_code=413 if size > limit else 422)
-        except Exception:
+        except ClientDisconnect:  # the browser went away (closed, reloaded, network): nobody to answer
+            workspace.discard(job_id)
+            logger.warning("上传中断：{} 只收到 {} 字节，浏览器已断开连接；已丢弃", Path(name).name, size)
+            return Response(status_code=400)
+        except asyncio.CancelledError:  # the server is stopping (Ctrl+C, SIGTERM) while this upload streams
+            workspace.discard(job_id)
+            logger.warning("服务停止：{} 未传完（已收到 {} 字节），已丢弃", Path(name).name, size)
+            return Response(status_code=503)
+        except BaseException:
             workspace.discard(job_id)
             raise
         try:

@@ -111,6 +111,7 @@ class Workspace:
         self.root = Path(tempfile.mkdtemp(prefix="xlperf-serve-"))
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._sending = threading.Lock()
 
     @property
     def max_upload_bytes(self) -> int:
@@ -254,6 +255,7 @@ class Workspace:
         return state
 
     def _send(self, job: Job, force: bool, reason: str) -> None:
+        from xlperf.files import sha256_file
         from xlperf.submission.mail import SendError
         from xlperf.submission.package import (
             DeliveryError,
@@ -267,6 +269,8 @@ class Workspace:
         try:
             with job.lock:
                 package = self.export(job, force, reason)
+            # at most once per workbook content and department, not per upload (two uploads of one file)
+            key = f"{sha256_file(job.input)}|{job.result.evaluation.department.name}"
             state.step = "报送包已导出，正在放入发件箱并连接邮件服务器……"
             if state.outbox_id:  # a retry: the same message again, never a second one
                 box = default_outbox()
@@ -279,12 +283,20 @@ class Workspace:
                 except SendError as exc:
                     raise DeliveryError(exc, box.get(item.id) or item) from exc
             else:
-                item = send_package(package, self.settings_options, config_path=self.config_path)
+                with self._sending:  # the look-up and the queueing of one key are one step
+                    item = send_package(package, self.settings_options, config_path=self.config_path,
+                                        content_key=key)
             state.to, state.outbox_id = list(item.to), item.id
             state.message = f"已发送给 {'、'.join(item.to)}（发件箱编号 {item.id}）。"
             state.step, state.state = "已发送", "sent"
         except DeliveryError as exc:
             state.outbox_id = exc.item.id
+            if exc.kind == "already_sent":  # this workbook's mail left before (maybe from another upload)
+                state.to = list(exc.item.to)
+                state.message = (f"这份工作簿（内容相同）已于 {(exc.item.sent_at or '')[:16].replace('T', ' ')} "
+                                 f"发送给 {'、'.join(exc.item.to)}（发件箱编号 {exc.item.id}），不再重复发送。")
+                state.step, state.state = "已发送", "sent"
+                return
             state.message = str(exc).replace("运行 xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）",
                                              "点击本页的“重新发送”（或运行 xlperf submit --retry）")
             state.step, state.state = "发送失败", "failed"

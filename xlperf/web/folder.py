@@ -5,15 +5,17 @@ folder's layout changes. It reads
 
 - what ``xlperf batch -o DIR`` writes: one ``<stem>.scorecard.json`` (schema ``xlperf.scorecard/1``)
   per scored workbook, the ``<stem>.scored.xlsx`` beside it, and ``汇总.xlsx`` / ``汇总.csv``;
-- what ``xlperf intake -o DIR`` writes: one folder per received submission holding
-  ``scorecard.json`` (re-scored), ``intake.json`` (status, reason, received) and the attachments.
-  Within one department and year only the current submission is ranked — the latest 有效 one, else
-  the latest of any status, the rule of the intake ledger (``Ledger.current``); the page does not
-  open the ledger itself (it is read-only, and SQLite may write to a database it opens). Earlier
-  submissions are listed as 已被取代.
+- what ``xlperf intake -o DIR`` writes (a folder with ``收件台账.sqlite``): the ledger, opened
+  read-only, says which submissions there are, their status and which is current — through the one
+  function that decides it for 汇总 and the 回执 too (:func:`xlperf.intake.ledger.current`); the page
+  derives nothing itself. Each submission's ``scorecard.json`` (re-scored by intake) is read from the
+  folder the ledger names; no other score card below an intake folder is ever listed (a stranger's
+  ``*.scorecard.json`` filed under 未识别/ is an attachment, not a result). Only a current 有效
+  submission is ranked; earlier ones are listed as 已被取代.
 
-Score cards are found anywhere below DIR (hidden folders skipped); a card that cannot be read is
-listed as a problem, never fatal.
+Score cards of a batch folder are found anywhere below DIR (hidden folders skipped). Every card is
+checked field by field before it is shown (:func:`card_problem`): one that cannot be read, or whose
+figures are not numbers, is listed as a problem, never fatal to the page.
 
 Files are offered for download only from the list made by :meth:`Folder.scan` — a request names a
 file by its position in that list, so no path from a request ever reaches the file system.
@@ -22,6 +24,7 @@ file by its position in that list, so no path from a request ever reaches the fi
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,10 +34,13 @@ from typing import Any
 from xlperf.batch import CARD_SUFFIX, OK, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
 from xlperf.core.findings import CODES
 from xlperf.core.result import SCORECARD_SCHEMA
+from xlperf.intake.ledger import Entry as LedgerEntry
+from xlperf.intake.ledger import LedgerError, is_ranked, read_entries, sender_changes
+from xlperf.intake.ledger import current as current_submissions
 from xlperf.summary import rank
 from xlperf.web.view import card_finding_rows
 
-INTAKE_CARD, INTAKE_RECORD, INTAKE_VALID = "scorecard.json", "intake.json", "有效"
+INTAKE_CARD = "scorecard.json"
 MAX_FILES = 5000  # what one listing shows; a bureau folder holds a few hundred
 MAX_CARD_BYTES = 20 * 1024 * 1024
 LISTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json", ".docx", ".zip", ".eml", ".pdf")
@@ -59,8 +65,9 @@ class Entry:
     card_file: FileLink
     scored_file: FileLink | None = None
     rank: int | None = None
-    intake: dict[str, Any] | None = None  # intake.json of an intake submission (None for batch output)
+    intake: dict[str, Any] | None = None  # the ledger row of an intake submission (None for batch output)
     current: bool = True  # False: an intake submission replaced by a later one of the same department and year
+    ranked: bool = True  # only a current 有效 intake submission (or any batch card) is ranked
 
     @property
     def status(self) -> str:
@@ -70,6 +77,15 @@ class Entry:
     @property
     def received(self) -> str:
         return str(self.intake.get("received") or "") if self.intake else ""
+
+    @property
+    def sender(self) -> str:
+        return str(self.intake.get("sender") or "") if self.intake else ""
+
+    @property
+    def sender_changed(self) -> str:
+        """The department's earlier sender when this one differs (else "")."""
+        return str(self.intake.get("sender_changed") or "") if self.intake else ""
 
     @property
     def received_display(self) -> str:
@@ -149,28 +165,53 @@ class Folder:
             link = FileLink(len(folder.files), path.relative_to(root).as_posix(), path, size)
             folder.files.append(link)
             by_path[path] = link
-        for path, link in by_path.items():
-            intake = path.name == INTAKE_CARD and (path.parent / INTAKE_RECORD) in by_path
-            if not (intake or path.name.lower().endswith(CARD_SUFFIX)):
-                continue
-            card, problem = _read_card(path, link)
-            record: dict[str, Any] | None = None
-            if card is not None and intake:
-                record, problem = _read_record(path.parent / INTAKE_RECORD, by_path[path.parent / INTAKE_RECORD])
-            if card is None or (intake and record is None):
-                folder.problems.append(problem)
-                continue
-            if intake:
-                scored = by_path.get(path.parent / Path(str(card.get("workbook") or "")).name)
-            else:
-                scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
-            folder.entries.append(Entry(len(folder.entries), card, link, scored, intake=record))
-        _mark_current(folder.entries)
+        try:
+            ledger = read_entries(root)
+        except LedgerError as exc:  # an intake folder whose ledger cannot be used: nothing is ranked
+            folder.problems.append(str(exc))
+            ledger = []
+        if ledger is None:
+            folder._batch_cards(by_path)
+        else:
+            folder._intake_cards(ledger, by_path)
         ranks = rank([Outcome(index=e.key, file=e.card_file.relative, status=OK, message="", total=e.total)
-                      for e in folder.entries if e.current])
+                      for e in folder.entries if e.ranked])
         for e in folder.entries:
             e.rank = ranks.get(e.key)
         return folder
+
+    def _batch_cards(self, by_path: dict[Path, FileLink]) -> None:
+        for path, link in by_path.items():
+            if not path.name.lower().endswith(CARD_SUFFIX):
+                continue
+            card, problem = _read_card(path, link)
+            if card is None:
+                self.problems.append(problem)
+                continue
+            scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
+            self.entries.append(Entry(len(self.entries), card, link, scored))
+
+    def _intake_cards(self, ledger: list[LedgerEntry], by_path: dict[Path, FileLink]) -> None:
+        """One entry per ledger row that has a re-scored card; current and ranked as the ledger decides."""
+        chosen = {e.key for e in current_submissions(ledger)}
+        changed = sender_changes(ledger)
+        for row in ledger:
+            if not row.folder or row.outcome is None:
+                continue
+            path = self.root / row.folder / INTAKE_CARD
+            link = by_path.get(path)
+            if link is None:
+                self.problems.append(f"{row.folder}/{INTAKE_CARD}：收件台账记有此报送，但文件不在；请重新运行 xlperf intake")
+                continue
+            card, problem = _read_card(path, link)
+            if card is None:
+                self.problems.append(problem)
+                continue
+            record = {"status": row.status, "reason": row.reason, "received": row.received, "sender": row.sender,
+                      "sender_changed": changed.get(row.key, ""), "claimed": row.claimed or ""}
+            scored = by_path.get(path.parent / Path(str(card.get("workbook") or "")).name)
+            self.entries.append(Entry(len(self.entries), card, link, scored, intake=record,
+                                      current=row.key in chosen, ranked=row.key in chosen and is_ranked(row)))
 
     @property
     def has_intake(self) -> bool:
@@ -258,39 +299,58 @@ def _walk(root: Path) -> list[Path]:
     return found
 
 
-def _mark_current(entries: list[Entry]) -> None:
-    """Per department and year of an intake folder: the latest 有效 submission, else the latest of any
-    status, is current (the intake ledger's rule, ``Ledger.current``); batch entries are all current."""
-    best: dict[tuple[str, str], Entry] = {}
-    for e in sorted((e for e in entries if e.intake is not None), key=lambda e: (e.received, e.card_file.relative)):
-        key = (e.department, e.year)
-        held = best.get(key)
-        if held is None or (e.status == INTAKE_VALID) >= (held.status == INTAKE_VALID):
-            best[key] = e
-    chosen = {id(e) for e in best.values()}
-    for e in entries:
-        e.current = e.intake is None or id(e) in chosen
-
-
-def _read_record(path: Path, link: FileLink) -> tuple[dict[str, Any] | None, str]:
-    if link.bytes > MAX_CARD_BYTES:
-        return None, f"{link.relative}：文件过大（{link.bytes / 1048576:.1f} MB），不是收件记录"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return None, f"{link.relative}：无法读取（{exc}）；请重新运行 xlperf intake"
-    if not isinstance(data, dict):
-        return None, f"{link.relative}：不是 xlperf 收件记录"
-    return data, ""
-
-
 def _read_card(path: Path, link: FileLink) -> tuple[dict[str, Any] | None, str]:
     if link.bytes > MAX_CARD_BYTES:
         return None, f"{link.relative}：文件过大（{link.bytes / 1048576:.1f} MB），不是计分卡"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return None, f"{link.relative}：无法读取（{exc}）；请重新运行 xlperf batch"
+    except (OSError, ValueError, RecursionError) as exc:
+        return None, f"{link.relative}：无法读取（{type(exc).__name__}: {str(exc)[:120]}）；请重新运行 xlperf batch"
     if not isinstance(data, dict) or data.get("schema") != SCORECARD_SCHEMA:
         return None, f"{link.relative}：不是 xlperf 计分卡（schema 应为 {SCORECARD_SCHEMA}）"
+    problem = card_problem(data)
+    if problem:
+        return None, f"{link.relative}：{problem}；该计分卡未列入，请重新计分后再看"
     return data, ""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def card_problem(card: dict[str, Any]) -> str:
+    """What in a score card the pages cannot show (empty: nothing): every figure they format must be a
+    finite number, every list a list. The error boundary of one card."""
+    if not _number(card.get("total")):
+        return f"总分（total）不是数字：{str(card.get('total'))[:40]}"
+    for key in ("errors", "warnings"):
+        if key in card and not (isinstance(card[key], int) and not isinstance(card[key], bool) and card[key] >= 0):
+            return f"{key} 不是非负整数"
+    for key, nullable in (("sections", False), ("ratios", True)):
+        value = card.get(key, {})
+        if not isinstance(value, dict):
+            return f"{key} 不是对象"
+        bad = [k for k, v in value.items() if not (_number(v) or (nullable and v is None))]
+        if bad:
+            return f"{key} 中 {str(bad[0])[:40]} 不是数字"
+    for key in ("rating", "department", "workbook"):
+        if card.get(key) is not None and not isinstance(card[key], str):
+            return f"{key} 不是文字"
+    if card.get("year") is not None and not isinstance(card["year"], int | str):
+        return "year 不是年度"
+    indicators = card.get("indicators", [])
+    findings = card.get("findings", [])
+    if not isinstance(indicators, list) or not isinstance(findings, list):
+        return "indicators 或 findings 不是列表"
+    for n, ind in enumerate(indicators, start=1):
+        if not isinstance(ind, dict):
+            return f"第 {n} 个指标不是对象"
+        needed = ("full", "score") if ind.get("section") == "management" else ("full", "deduction", "score")
+        if ind.get("section") in ("output", "benefit", "management"):
+            missing = [k for k in needed if not _number(ind.get(k))]
+            if missing:
+                return f"第 {n} 个指标的 {missing[0]} 不是数字"
+            for k in ("completion", "ratio"):
+                if ind.get(k) is not None and not _number(ind[k]):
+                    return f"第 {n} 个指标的 {k} 不是数字"
+    return ""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 __all__ = ["Book", "Cell", "DefinedName", "OpenpyxlBook", "Sheet", "as_book", "bounds", "column_letter",
-           "coordinate"]
+           "coordinate", "name_destinations", "name_text"]
 
 
 class Cell(Protocol):
@@ -42,6 +42,32 @@ class Sheet(Protocol):
 class DefinedName(Protocol):
     @property
     def destinations(self) -> Iterable[tuple[str, str]]: ...
+
+
+#: a cell or a range of cells, as a defined name's destination may give it ($ optional)
+_REFERENCE = re.compile(r"\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?")
+
+
+def name_text(defined: Any) -> str:
+    """The formula text of a defined name (``'基本信息'!$B$5``), whichever book it comes from."""
+    return str(getattr(defined, "value", None) or getattr(defined, "attr_text", None) or "")
+
+
+def name_destinations(defined: Any) -> list[tuple[str, str]]:
+    """The (sheet, cell or range) pairs a defined name points at — the one place a name is resolved.
+
+    Only well-formed ones: a name to ``#REF!`` (what Excel leaves when the row, column or sheet it
+    pointed at is deleted), to another workbook (``[1]基本信息!$B$5``), to a formula or a constant, or
+    one that openpyxl's tokenizer cannot parse gives none. Never raises; the reader says why."""
+    text = name_text(defined)
+    if "#REF!" in text.upper() or "[" in text:
+        return []
+    try:
+        found = list(defined.destinations)
+    except Exception:  # openpyxl's tokenizer on a formula it cannot parse
+        return []
+    return [(sheet, coord) for sheet, coord in found
+            if isinstance(sheet, str) and isinstance(coord, str) and _REFERENCE.fullmatch(coord)]
 
 
 class Book(Protocol):

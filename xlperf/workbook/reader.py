@@ -26,12 +26,13 @@ from xlperf.core.quantity import (
     parse_direction,
     parse_quantity,
     parse_rate,
+    plausible,
     rate_reading,
     resolve_percent_row,
     suggest,
 )
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import Book, as_book, bounds, column_letter
+from xlperf.workbook.book import Book, as_book, bounds, column_letter, name_destinations, name_text
 from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
 from xlperf.workbook.safety import Limits, WorkbookReadError
@@ -85,6 +86,20 @@ class SourceMap:
             sheet, cell = self.cells[head]
             return f.located(sheet, cell)
         return f
+
+
+_NAME_FIX = "请在“公式 → 名称管理器”中把它改为只指向填写该项的单元格（可对照 xlperf new 生成的标准模板）"
+
+
+def name_problem(name: str, label: str, text: str) -> str:
+    """Why defined name ``name`` points at no cell, and what to do, in Chinese (for its R01 finding)."""
+    if re.fullmatch(r"=?'?[^'!]*'?!\$?[A-Za-z]{1,3}\$?\d+:\$?[A-Za-z]{1,3}\$?\d+", text.strip()):
+        return f"名称 {name}（{label}）指向区域 {text.strip().lstrip('=').replace('$', '')}，而不是一个单元格；" + _NAME_FIX
+    if "#REF!" in text.upper():
+        return (f"名称 {name}（{label}）指向 #REF!（它原来指向的行、列或工作表已被删除）；" + _NAME_FIX)
+    if "[" in text:
+        return f"名称 {name}（{label}）指向另一个工作簿（{text[:60]}）；" + _NAME_FIX
+    return f"名称 {name}（{label}）没有指向单元格（{text[:60] or '空'}）；" + _NAME_FIX
 
 
 class _Reader:
@@ -153,7 +168,7 @@ class _Reader:
                 return Decimal(0)  # "-", "/", "无" in an amount cell is the accountant's zero
             if q.value is None:
                 return None
-            if q.value and not Decimal("1e-9") <= abs(q.value) < Decimal("1e15"):
+            if not plausible(q.value):
                 # past Excel's 15 significant digits no budget figure or rate is real (and the
                 # scores' decimal arithmetic would overflow): a typo, not a number to score
                 problem(f"数值 {q.value} 超出合理范围，请核对是否多输或少输了位数")
@@ -220,7 +235,7 @@ class _Reader:
                 "R01", f"工作簿缺少名称 {name}（{label}）；请使用 xlperf new 生成的标准模板，或在“公式 → 名称管理器”中恢复", path
             ))
             return None
-        for sheet, coord in defined.destinations:
+        for sheet, coord in name_destinations(defined):
             if sheet in self.wb.sheetnames and ":" in coord:  # a range: which cell is meant is a guess
                 self.findings.append(finding(
                     "R01", f"名称 {name}（{label}）指向区域 {sheet}!{coord.replace('$', '')}，而不是一个单元格；"
@@ -229,9 +244,9 @@ class _Reader:
                 return None
             if sheet in self.wb.sheetnames:
                 return self.wb[sheet], coord.replace("$", "")
-            self.findings.append(finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在", path))
+            self.findings.append(finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在；" + _NAME_FIX, path))
             return None
-        self.findings.append(finding("R01", f"名称 {name}（{label}）没有指向单元格，请恢复标准模板", path))
+        self.findings.append(finding("R01", name_problem(name, label, name_text(defined)), path))
         return None
 
     def read_fields(self, ev: dict[str, Any]) -> None:
@@ -505,7 +520,7 @@ def _named_text(wb: Book, name: str) -> tuple[str, str, str] | None:
     defined = wb.defined_names.get(name)
     if defined is None:
         return None
-    for sheet, coord in defined.destinations:
+    for sheet, coord in name_destinations(defined):
         coord = coord.replace("$", "")
         if sheet in wb.sheetnames and re.fullmatch(r"[A-Z]{1,3}\d{1,7}", coord):
             value = wb[sheet][coord].value
@@ -517,7 +532,10 @@ def _recorded(r: _Reader) -> Recorded:
     """What the workbook says of its rules: id, hash and the embedded copy (``_xlperf``)."""
     values = {}
     for name in ("xp_framework", "xp_framework_sha256"):
+        defined = r.wb.defined_names.get(name)
         found = _named_text(r.wb, name)
+        if defined is not None and found is None:  # #REF!, a range, another workbook, a missing sheet
+            r.findings.append(finding("R02", name_problem(name, "评分框架", name_text(defined))))
         if found is not None:
             values[name] = found[0]
             if name == "xp_framework":

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from xlperf.workbook.book import bounds, column_index, coordinate
+from xlperf.workbook.book import bounds, column_index, coordinate, name_destinations
 from xlperf.workbook.safety import (
     Limits,
     Parts,
@@ -437,10 +437,7 @@ def _wanted_sheets(book: StreamBook) -> set[str]:
     """The sheets whose cells the reader may read: those a defined name points at."""
     wanted: set[str] = set()
     for item in book.defined_names.values():
-        try:
-            wanted.update(sheet for sheet, _ in item.destinations)
-        except Exception:  # openpyxl's tokenizer on a malformed name: the reader reports it
-            continue
+        wanted.update(sheet for sheet, _ in name_destinations(item))  # a malformed name: the reader reports it
     return wanted
 
 

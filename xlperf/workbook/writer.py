@@ -29,6 +29,7 @@ from xlperf.core.findings import Finding, detail
 from xlperf.core.framework import Framework
 from xlperf.core.result import Result
 from xlperf.workbook import layout as L
+from xlperf.workbook.book import name_destinations
 from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
 from xlperf.workbook.ooxml import (
     MAIN,
@@ -314,8 +315,8 @@ def _provenance(wb: Workbook, prov: Provenance) -> None:
         defined = wb.defined_names.get(name)
         if defined is None:
             continue
-        for sheet, coord in defined.destinations:
-            if sheet in wb.sheetnames:
+        for sheet, coord in name_destinations(defined):
+            if sheet in wb.sheetnames and ":" not in coord:  # a range was reported by the reader
                 wb[sheet][coord.replace("$", "")].value = value
 
 
