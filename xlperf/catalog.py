@@ -128,6 +128,20 @@ class Recorded:
     embedded: str = ""
 
 
+def workbook_rules(recorded: Recorded) -> Framework | None:
+    """The rules a workbook itself carries: its embedded copy, else the framework its id names here
+    (None when neither can be had). What a manifest is compared with, whatever scores the workbook."""
+    if recorded.embedded:
+        try:
+            return parse_canonical(recorded.embedded, "工作簿内嵌的评分规则")
+        except FrameworkError:
+            pass
+    try:
+        return find(recorded.framework_id or DEFAULT_ID)
+    except FrameworkError:
+        return None
+
+
 def for_workbook(recorded: Recorded, override: Framework | None = None) -> tuple[Framework, list[Finding]]:
     """The rules that score a workbook, with findings whenever the choice needs saying.
 

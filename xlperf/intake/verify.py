@@ -323,7 +323,7 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
         loaded = load_input(folder / workbook, limits, framework)  # the pre-open checks run first, inside
     except InputError as exc:
         return Checked(UNREADABLE, f"附件工作簿无法读取：{exc}", manifest, workbook)
-    embedded = loaded.source.framework if loaded.source is not None else None
+    embedded = loaded.source.own_framework if loaded.source is not None else None
     named_sha = str(manifest.get("framework_sha256") or "")
     if embedded is not None and (framework_id != embedded.id or (named_sha and named_sha != embedded.sha256)):
         return Checked(CONFLICT, f"清单与工作簿不符：清单所称的评分框架 {framework_id[:40]}（{named_sha[:8] or '无校验值'}）"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlperf.catalog import Recorded, for_workbook
+from xlperf.catalog import Recorded, for_workbook, workbook_rules
 from xlperf.core.decimals import plain
 from xlperf.core.evaluation import Answer, Evaluation, Grade, Kind
 from xlperf.core.findings import Finding, finding
@@ -67,6 +67,8 @@ class SourceMap:
     cells: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: the rules the reader read the workbook by (embedded, named by id, or ``--framework``)
     framework: Framework | None = None
+    #: the rules the workbook itself carries (embedded, or named by id), whatever scored it
+    own_framework: Framework | None = None
 
     def add(self, path: str, sheet: str, cell: str) -> None:
         self.cells[path] = (sheet, cell)
@@ -565,9 +567,11 @@ def read_book(book: Any, values_loader: Any = None, framework: Framework | None 
             r.findings.append(finding("R01", f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表"))
     data: dict[str, Any] = {}
     r.read_fields(data)
-    fw, notes = for_workbook(_recorded(r), framework)
+    recorded = _recorded(r)
+    fw, notes = for_workbook(recorded, framework)
     r.findings.extend(notes)
     r.map.framework = fw
+    r.map.own_framework = fw if framework is None else workbook_rules(recorded)
     data["framework"] = fw.id
     data["tasks"] = [v for v in _simple_list(r, L.TASKS_TABLE)]
     band = (fw.completion.plausible_min, fw.completion.plausible_max)
