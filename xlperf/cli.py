@@ -62,6 +62,12 @@ class XlperfGroup(click.Group):
         except KeyboardInterrupt:
             click.secho("已中断；已经写出的文件都是完整的，未完成的输出没有留下。", fg="yellow", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # the reader of the output went away (xlperf … | head): nothing to say
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)  # Python's own advice: no second error at exit
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise

@@ -32,17 +32,19 @@ def frameworks(ctx: click.Context) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 def check_cmd(file: Path) -> None:
     """检查框架 TOML 文件：一次列出全部问题（位置、指标、行号和允许的取值）。"""
+    from xlperf.commands.terminal import echo_wrapped, shown
     from xlperf.core.framework import FrameworkError, load_framework
 
     try:
         fw = load_framework(file)
     except FrameworkError as exc:
-        click.secho(f"框架文件 {file} 有 {len(exc.problems)} 处问题：", fg="red", err=True)
+        click.secho(f"框架文件 {shown(file)} 有 {len(exc.problems)} 处问题：", fg="red", err=True)
+        width = len(str(len(exc.problems)))
         for i, problem in enumerate(exc.problems, start=1):
-            click.echo(f"  {i}. {problem}", err=True)
+            echo_wrapped(problem, f"  {i:>{width}}. ", err=True)
         sys.exit(EXIT_INPUT)
-    click.echo(f"框架文件 {file} 检查通过：{fw.name}（{fw.id}），{len(fw.sections)} 个部分、"
-               f"{len(fw.indicators())} 个三级指标，校验值 {fw.sha256}")
+    echo_wrapped(f"框架文件 {file} 检查通过：{fw.name}（{fw.id}），{len(fw.sections)} 个部分、"
+                 f"{len(fw.indicators())} 个三级指标，校验值 {fw.sha256}")
     sys.exit(EXIT_OK)
 
 
@@ -51,11 +53,13 @@ def check_cmd(file: Path) -> None:
 def show_cmd(framework: str) -> None:
     """按财务人员阅读的方式显示一个框架的规则（编号或 TOML 文件）。"""
     from xlperf.catalog import from_option
+    from xlperf.commands.terminal import echo_wrapped
     from xlperf.core.rulebook import rule_lines
 
     fw = from_option(framework)
     for line in rule_lines(fw):
-        click.echo(line)
+        stripped = line.lstrip(" ")
+        echo_wrapped(stripped, " " * (len(line) - len(stripped))) if stripped else click.echo("")
 
 
 @frameworks.command(name="add")

@@ -164,8 +164,12 @@ def wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
-def echo_wrapped(text: str) -> None:
-    """One paragraph to the terminal (through :func:`shown`), wrapped by :func:`wrap` at the terminal's width."""
+def echo_wrapped(text: str, prefix: str = "", err: bool = False) -> None:
+    """One paragraph to the terminal (through :func:`shown`), wrapped by :func:`wrap` at the terminal's
+    width; with ``prefix`` (a list mark such as "  3. ") its continuation lines are indented under the text."""
+    from rich.cells import cell_len
     from rich.console import Console
 
-    click.echo("\n".join(wrap(shown(text), Console().width)))
+    indent = cell_len(prefix)
+    lines = wrap(shown(text), max(20, Console().width - indent))
+    click.echo("\n".join((prefix if i == 0 else " " * indent) + line for i, line in enumerate(lines)), err=err)

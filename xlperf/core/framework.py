@@ -250,7 +250,7 @@ def decode_framework(data: bytes, source: str) -> str:
         except UnicodeDecodeError:
             pass
         raise FrameworkError(source, [
-            f"文件不是 UTF-8 编码{guess}，第 {line} 行无法读取；"
+            f"文件不是 UTF-8 编码{guess}，第{line}行无法读取；"
             "请用记事本打开，“另存为”时把编码选为 UTF-8 后再试"]) from exc
 
 
@@ -360,7 +360,7 @@ class _Locator:
         if line_no is None and start:
             line_no = start + 1
         if line_no is not None:
-            notes.append(f"第 {line_no} 行")
+            notes.append(f"第{line_no}行")
         return where + (f"（{'，'.join(n for n in notes if n)}）" if notes else "")
 
 
@@ -408,7 +408,7 @@ def parse_canonical(text: str, source: str) -> Framework:
 
 def _toml_syntax(message: str) -> str:
     m = re.search(r"\(at line (\d+), column (\d+)\)", message)
-    where = f"第 {m.group(1)} 行第 {m.group(2)} 列" if m else ""
+    where = f"第{m.group(1)}行第{m.group(2)}列" if m else ""
     what = re.sub(r"\s*\(at .*\)$", "", message)
     hints = {
         "Invalid value": "值无效（文字要加引号，数字不加）",

@@ -33,7 +33,7 @@ def rule_rows(fw: Framework) -> list[tuple[str, str, str, str, str]]:
 
 def rule_lines(fw: Framework) -> list[str]:
     """The whole framework as plain lines (``xlperf frameworks show``)."""
-    lines = [f"{fw.name}", f"编号 {fw.id}；校验值 {fw.sha256}"]
+    lines = [f"{fw.name}", f"编号 {fw.id}", f"校验值 {fw.sha256}"]
     if fw.years:
         lines.append(f"适用年度：{'、'.join(str(y) for y in fw.years)}")
     lines.append(f"总分 {plain(fw.total)}：" + "、".join(f"{s.name} {plain(s.full)}" for s in fw.sections))
