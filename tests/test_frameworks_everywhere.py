@@ -222,9 +222,9 @@ def test_frameworks_add_show_and_list(variant: Path, tmp_path: Path, monkeypatch
     listed = CliRunner().invoke(main, ["frameworks"])
     assert "variant-2024" in listed.output and "本机添加" in listed.output
     assert by_id("variant-2024").sha256 == load_framework(variant).sha256
-    shown = CliRunner().invoke(main, ["frameworks", "show", "variant-2024"], env={"COLUMNS": "300"})
+    shown = CliRunner().invoke(main, ["frameworks", "show", "variant-2024"], env={"COLUMNS": "2000"})
     assert "优秀（92 分及以上）" in shown.output and "针对意见制定了整改措施（2分）" in shown.output
-    assert "满意度" in shown.output and "完成率超过 120%须写明原因" in shown.output
+    assert "满意度" in shown.output and "完成率超过 120%时须写明原因" in shown.output
     # the id is usable everywhere now, and a bundled id cannot be taken
     blank = tmp_path / "b.xlsx"
     assert CliRunner().invoke(main, ["new", "-o", str(blank), "--framework", "variant-2024"]).exit_code == 0

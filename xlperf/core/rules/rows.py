@@ -44,7 +44,7 @@ class CompletionSection(RuleKind):
         return (f"按“{table}”表各行计分：每行权重 = 分值 ÷ 行数，扣分 = 权重 ×（1 − 完成率）。"
                 f"定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），计分时最高按 {plain(c.cap * 100)}%；"
                 f"定性指标按完成等级：{grades}。完成率低于 100% 须写未达标原因；"
-                f"完成率{c.excess_words}须写明原因。")
+                f"完成率{c.excess_words}时须写明原因。")
 
     def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
         return [] if spec.rows else ["completion_section 规则须指定 rows = \"outputs\" 或 \"benefits\""]
