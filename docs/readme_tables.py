@@ -45,6 +45,8 @@ def commands_table() -> str:
     for name in names:
         command = main.commands[name]
         if isinstance(command, click.Group):
+            if command.invoke_without_command:  # the group alone does something too (xlperf frameworks)
+                rows.append(f"| `xlperf {name}` | {_short_help(command)} |")
             for sub in sorted(command.commands):
                 rows.append(f"| `xlperf {name} {sub}` | {_short_help(command.commands[sub])} |")
             continue
