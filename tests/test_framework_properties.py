@@ -4,7 +4,8 @@ Hypothesis writes framework files (sections, weights, indicator and sub-item cou
 counts and bands), each is taken through ``xlperf new`` → filled → ``xlperf run`` with no
 ``--framework`` (the workbook's embedded rules), and the total and rating are checked against a
 small calculator written here (sub-items answered 是 or 不适用 earn their points; an 产出 table
-left empty earns nothing), not the engine's code. Every output is swept for guangzhou-2023 text.
+left empty earns nothing; a ratio indicator loses per_point for each point beyond its threshold), not
+the engine's code. Every output is swept for guangzhou-2023 text.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ ANSWERS = (Answer.YES, Answer.NO, Answer.NA, None)
 
 @st.composite
 def frameworks(draw: st.DrawFn) -> tuple[str, dict[str, list[Answer | None]], Decimal, list[tuple[str, Decimal]], int]:
-    """(TOML text, answers by indicator id, expected total, bands, points of the empty 产出 table)."""
+    """(TOML text, answers by indicator id, expected total, bands, budget (全年预算数, 执行数))."""
     sections = []
     answers: dict[str, list[Answer | None]] = {}
     earned = Decimal(0)
@@ -59,6 +60,22 @@ def frameworks(draw: st.DrawFn) -> tuple[str, dict[str, list[Answer | None]], De
                               f'full = {sum(points)}\nrule = "checklist"\nitems = [{items}]\n')
             full += sum(points)
         sections.append((f"[[sections]]\nid = \"s{s + 1}\"\nname = \"部分{s + 1}\"\nfull = {full}\n", indicators, full))
+    # a ratio indicator in the last section: 执行数 ÷ 全年预算数 against a threshold (docs/DOMAIN.md §1.4)
+    budget = (draw(st.integers(100, 10_000)), 0)
+    budget = (budget[0], draw(st.integers(0, budget[0])))
+    if draw(st.booleans()):
+        full = draw(st.integers(1, 5))
+        limit = draw(st.sampled_from(["max", "min"]))
+        threshold = draw(st.sampled_from([80, 90, 95, 100]))
+        per_point = Decimal(draw(st.sampled_from(["0.1", "0.2", "0.5"])))
+        ratio = (Decimal(budget[1]) / Decimal(budget[0]) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        beyond = ratio - threshold if limit == "max" else threshold - ratio
+        earned += full if beyond <= 0 else max(Decimal(0), (full - per_point * beyond).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        head, inds, sec_full = sections[-1]
+        inds.append(f'[[sections.indicators]]\nid = "R1"\ngroup = "执行"\nname = "执行率"\nfull = {full}\n'
+                    f'rule = "ratio_threshold"\nratio = "exec"\nlimit = "{limit}"\nthreshold = {threshold}\n'
+                    f'per_point = {per_point}\nfloor = 0\n')
+        sections[-1] = (head.replace(f"full = {sec_full}\n", f"full = {sec_full + full}\n"), inds, sec_full + full)
     total = sum(f for _, _, f in sections)
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True))
     cuts = sorted(draw(st.lists(st.integers(1, total), min_size=len(names) - 1, max_size=len(names) - 1,
@@ -66,9 +83,10 @@ def frameworks(draw: st.DrawFn) -> tuple[str, dict[str, list[Answer | None]], De
     bands = [(name, Decimal(m)) for name, m in zip(names, [*cuts, 0], strict=True)]
     band_text = ", ".join(f'{{ name = "{name}", min = {m} }}' for name, m in bands)
     text = (f'id = "gen-{n}"\nname = "生成的框架"\ntotal = {total}\n[rating]\nbands = [{band_text}]\n'
-            '[completion]\ngrades = { "完成" = 1, "基本完成" = 0.8, "部分完成" = 0.5, "未完成" = 0 }\n[ratios]\n')
+            '[completion]\ngrades = { "完成" = 1, "基本完成" = 0.8, "部分完成" = 0.5, "未完成" = 0 }\n[ratios]\n'
+            'exec = { name = "执行率", numerator = ["executed"], denominator = ["total_budget"] }\n')
     text += "\n".join(head + "\n".join(inds) for head, inds, _ in sections)
-    return text, answers, earned, bands, outputs
+    return text, answers, earned, bands, budget
 
 
 def _expected_rating(total: Decimal, bands: list[tuple[str, Decimal]]) -> str:
@@ -78,7 +96,7 @@ def _expected_rating(total: Decimal, bands: list[tuple[str, Decimal]]) -> str:
 @settings(max_examples=examples(25))
 @given(frameworks())
 def test_any_framework_from_blank_workbook_to_score_card(case: tuple) -> None:
-    text, answers, earned, bands, _ = case
+    text, answers, earned, bands, budget = case
     with TemporaryDirectory() as tmp:
         folder = Path(tmp)
         fw_path = folder / "gen.toml"
@@ -93,6 +111,7 @@ def test_any_framework_from_blank_workbook_to_score_card(case: tuple) -> None:
 
         ev = Evaluation(framework=fw.id)
         ev.department.name, ev.department.year = "测试部门", 2024
+        ev.budget.total_budget, ev.budget.executed = Decimal(budget[0]), Decimal(budget[1])
         ev.management = [ManagementEntry(indicator=k, answers=list(a), evidence="情况说明。") for k, a in answers.items()]
         filled = folder / "filled.xlsx"
         save_workbook(build_workbook(fw, ev), filled)
