@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from xlperf.commands.common import guard_outputs, path_option, refuse_overwrite
+from xlperf.commands.terminal import shown
 
 
 @click.command()
@@ -23,7 +24,7 @@ def new(output: Path, framework_id: str, force: bool) -> None:
     guard_outputs([path_option(framework_id)], [("-o", output)])
     refuse_overwrite(output, force)
     save_workbook(build_workbook(get_framework(framework_id)), output)
-    click.echo(f"已生成空白自评表：{output}")
+    click.echo(f"已生成空白自评表：{shown(output)}")
 
 
 @click.command()
@@ -39,4 +40,4 @@ def example(output: Path, force: bool) -> None:
     refuse_overwrite(output, force)
     ev = example_evaluation()
     save_workbook(build_workbook(get_framework(ev.framework), ev), output)
-    click.echo(f"已生成示例工作簿：{output}")
+    click.echo(f"已生成示例工作簿：{shown(output)}")
