@@ -252,3 +252,45 @@ def test_intake_and_batch_never_replace_each_other_s_summary(mail: dict[str, byt
     res = invoke(["batch", book, "-o", intake_dir, "--jobs", "1"], env_for(home))
     assert res.exit_code == 2 and "收件文件夹" in res.output and "Traceback" not in res.output
     assert (intake_dir / "汇总.xlsx").read_bytes() == before
+
+
+def test_an_unexpected_error_while_filing_is_that_message_s_status(mail: dict[str, bytes], home: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The boundary is the whole message, not only its check: a failure while filing (after the
+    check) files the message as sent with 无法读取, and the run goes on to the next one and to 汇总."""
+    import xlperf.intake.run as run
+
+    real = run._outcome
+
+    def flaky(checked: Any, rel: Path, received: Any) -> Any:
+        if checked.department == department("乙局"):
+            raise OverflowError("模拟的归档错误")
+        return real(checked, rel, received)
+
+    monkeypatch.setattr(run, "_outcome", flaky)
+    out = tmp_path / "out"
+    res = invoke(["intake", eml_folder(tmp_path / "eml", mail["乙"], mail["丙"]), "-o", out], env_for(home))
+    assert res.exit_code == 1 and "内部错误" not in res.output, res.output
+    rows = {r["sender"]: r for r in ledger(out)}
+    assert rows[SENDERS["乙局"]]["status"] == "无法读取" and "模拟的归档错误" in rows[SENDERS["乙局"]]["reason"]
+    assert (out / rows[SENDERS["乙局"]]["folder"] / "message.eml").read_bytes() == mail["乙"]
+    assert rows[SENDERS["丙局"]]["status"] == "有效"
+    assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]
+
+
+def test_a_damaged_ledger_row_never_stops_the_summary(mail: dict[str, bytes], home: Path, tmp_path: Path) -> None:
+    folder = eml_folder(tmp_path / "eml", mail["乙"], mail["丙"])
+    out = tmp_path / "out"
+    assert invoke(["intake", folder, "-o", out], env_for(home)).exit_code == 0
+    db = sqlite3.connect(out / "收件台账.sqlite")
+    [(key, outcome)] = db.execute("SELECT key, outcome FROM submissions WHERE sender = ?", (SENDERS["乙局"],))
+    data = json.loads(outcome)
+    data["total"], data["sections"] = "abc", {"output": [1]}
+    db.execute("UPDATE submissions SET outcome = ? WHERE key = ?", (json.dumps(data), key))
+    db.commit()
+    db.close()
+    res = invoke(["intake", folder, "-o", out], env_for(home))
+    assert res.exit_code == 0 and "内部错误" not in res.output, res.output
+    assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]
+    summary = {r["部门"]: r for r in sheet(out / "汇总.xlsx", "汇总")}
+    assert "计分记录已损坏" in summary[department("乙局")]["说明"] and summary[department("乙局")]["排名"] is None

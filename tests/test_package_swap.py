@@ -124,3 +124,40 @@ def test_an_old_package_hidden_by_a_kill_is_never_lost_when_the_new_one_is_refus
     assert result.exit_code == 2 and "已存在" in result.output
     assert manifest(folder) == first
     assert hidden(folder) == []
+
+
+@pytest.mark.parametrize("next_run", ["errors", "unreadable", "usage"])
+def test_any_next_submit_on_the_folder_restores_the_old_package(workbook: Path, tmp_path: Path, next_run: str) -> None:
+    """Issue 24: the next submit that names the folder restores it even when that run then refuses —
+    the workbook now has error findings, cannot be read, or the options are wrong."""
+    import openpyxl
+
+    folder = export_package(workbook, tmp_path / "报送包").folder
+    first = manifest(folder)
+    kill_export(workbook, folder, "between")
+    assert not folder.exists()
+    changed = tmp_path / "改过.xlsx"
+    if next_run == "errors":
+        wb = openpyxl.load_workbook(workbook)
+        wb["基本信息"]["B5"].value = None  # the department's name removed: an error finding
+        wb.save(changed)
+    elif next_run == "unreadable":
+        changed.write_bytes(b"not a workbook")
+    else:
+        shutil.copy(workbook, changed)
+    extra = ["--reason", "原因"] if next_run == "usage" else []  # --reason without --force
+    result: Any = CliRunner().invoke(main, ["submit", str(changed), "-o", str(folder), "--overwrite", *extra,
+                                            "--eml", str(tmp_path / "x.eml")])
+    assert result.exit_code != 0, result.output
+    assert manifest(folder) == first, result.output
+    assert hidden(folder) == []
+
+
+def test_submit_naming_the_half_swapped_folder_restores_and_uses_it(workbook: Path, tmp_path: Path) -> None:
+    folder = export_package(workbook, tmp_path / "报送包").folder
+    first = manifest(folder)
+    kill_export(workbook, folder, "between")
+    assert not folder.exists()
+    result: Any = CliRunner().invoke(main, ["submit", str(folder), "--eml", str(tmp_path / "草稿.eml")])
+    assert result.exit_code == 0, result.output
+    assert manifest(folder) == first and (tmp_path / "草稿.eml").is_file() and hidden(folder) == []

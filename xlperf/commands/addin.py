@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from xlperf.commands.common import EXIT_FINDINGS, EXIT_INPUT
+from xlperf.commands.terminal import shown
 
 
 def _platform(ctx: click.Context) -> Any:
@@ -48,7 +49,7 @@ def build_cmd(output: Path | None) -> None:
     """生成加载项 xlperf.xlam（不需要 Excel，任何系统都可以生成）。"""
     target = output if output is not None else Path.cwd() / "xlperf.xlam"
     path = _build(target)
-    click.echo(f"已生成加载项：{path}")
+    click.echo(f"已生成加载项：{shown(path)}")
 
 
 @addin.command(name="install")
@@ -70,7 +71,7 @@ def install_cmd(ctx: click.Context, addin_file: Path | None, interpreter: str | 
         written = install(plat, source, interpreter)  # an InstallError is shown by the command line
     click.echo("已安装 xlperf 加载项：")
     for path in written:
-        click.echo(f"  {path}")
+        click.echo(f"  {shown(path)}")
     if plat.system == "windows":
         _warn_dll(ctx, interpreter or sys.executable)
     click.echo("请完全退出并重新启动 Excel，“绩效自评”选项卡即会出现。")
@@ -109,7 +110,7 @@ def uninstall_cmd(ctx: click.Context) -> None:
         return
     click.echo("已卸载：")
     for path in removed:
-        click.echo(f"  {path}")
+        click.echo(f"  {shown(path)}")
     click.echo("请重新启动 Excel。")
 
 

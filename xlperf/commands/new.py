@@ -13,6 +13,7 @@ from xlperf.commands.common import (
     path_option,
     refuse_overwrite,
 )
+from xlperf.commands.terminal import shown
 
 
 @click.command()
@@ -29,7 +30,7 @@ def new(output: Path, framework_id: str, force: bool) -> None:
     fw = chosen_framework(framework_id)
     assert fw is not None
     save_workbook(build_workbook(fw), output)
-    click.echo(f"已生成空白自评表：{output}（评分框架 {fw.name}，{fw.label}；规则已写入工作簿）")
+    click.echo(f"已生成空白自评表：{shown(output)}（评分框架 {fw.name}，{fw.label}；规则已写入工作簿）")
 
 
 @click.command()
@@ -45,4 +46,4 @@ def example(output: Path, force: bool) -> None:
     refuse_overwrite(output, force)
     ev = example_evaluation()
     save_workbook(build_workbook(get_framework(ev.framework), ev), output)
-    click.echo(f"已生成示例工作簿：{output}")
+    click.echo(f"已生成示例工作簿：{shown(output)}")

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from xlperf.commands.common import limits_options, make_limits
+from xlperf.commands.terminal import shown
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -73,7 +74,7 @@ def serve(port: int, open_browser: bool, review_dir: Path | None, config_path: P
     app = create_app(keys, workspace, review_dir.resolve() if review_dir is not None else None)
     click.echo(f"xlperf 网页已启动：{keys.url('/')}")
     if review_dir is not None:
-        click.echo(f"审阅页面：{keys.url('/review')}（文件夹 {review_dir.resolve()}，只读）")
+        click.echo(f"审阅页面：{keys.url('/review')}（文件夹 {shown(review_dir.resolve())}，只读）")
     click.echo("请用上面的完整链接打开（链接中含访问令牌，勿转发）。按 Ctrl+C 停止服务。")
     if open_browser:
         import webbrowser

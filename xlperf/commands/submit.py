@@ -103,6 +103,13 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
         sys.exit(_retry(options, config_path, resend_uncertain))
     if workbook is None:
         raise click.UsageError("请指定要报送的工作簿（或报送包文件夹），或用 --retry 重发发件箱中的邮件")
+    from xlperf.submission.package import recover_package
+
+    # a package folder that a killed --overwrite left half swapped is made whole first, whatever this
+    # run does next (refuses its options, its workbook, or sends the folder named as WORKBOOK)
+    for folder in (out_dir, None if workbook.exists() else workbook):
+        if folder is not None:
+            recover_package(folder)
     if force and not (reason or "").strip():
         raise click.UsageError("--force 必须同时用 --reason \"原因\" 写明强制报送的原因")
     if reason and not force:

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -321,14 +322,37 @@ def write_intake_summary(ledger: Ledger, out_dir: Path) -> tuple[Path, Path]:
             data.update(index=i, status=e.status)
             try:
                 outcome = Outcome(**data)
-            except (TypeError, ValueError):  # a damaged row: listed with its status, not ranked
+            except (TypeError, ValueError):
                 outcome = None
+            if outcome is not None and not _usable(outcome):
+                outcome = None
+            if outcome is None:  # a damaged row: listed with its status and a note, never ranked
+                outcome = Outcome(index=i, file=e.folder, status=e.status, department=e.department, year=e.year,
+                                  label=e.folder, message=f"{e.reason}；收件台账中此报送的计分记录已损坏，未列入排名，"
+                                                          "请把该文件夹中的邮件重新收取")
         if outcome is None:
             outcome = Outcome(index=i, file=e.folder, status=e.status, message=e.reason,
                               department=e.department, year=e.year, label=e.folder)
         outcomes.append(outcome)
     extra = {"收件记录": _frame(ledger_rows(ledger), LEDGER_COLUMNS)}
     return write_summary(outcomes, out_dir, extra=extra)
+
+
+def _usable(o: Outcome) -> bool:
+    """Every figure 汇总 formats is a finite number, every count an integer (the error boundary of one
+    ledger row's recorded outcome: a damaged or foreign one never stops 汇总)."""
+    try:
+        figures = [o.total, *o.sections.values(), *o.ratios.values(),
+                   *(m.get(k) for m in o.management for k in ("full", "score"))]
+        for value in figures:
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                      or not Decimal(str(value)).is_finite()):
+                return False
+        counts = (o.errors, o.warnings) + ((o.year,) if o.year is not None else ())
+        return (all(isinstance(n, int) and not isinstance(n, bool) for n in counts)
+                and all(isinstance(f, dict) for f in o.findings))
+    except (AttributeError, TypeError, ValueError, ArithmeticError):
+        return False
 
 
 def open_sources(texts: Sequence[str], **kwargs: Any) -> list[Source]:

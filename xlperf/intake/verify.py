@@ -245,16 +245,18 @@ def check_files(parsed: Parsed, manifest: dict[str, Any]) -> tuple[str, str]:
         name = safe_name(listed)
         att = by_name.get(name.casefold())
         if att is None:
-            problems.append(f"清单列出的 {listed} 不在附件中")
+            problems.append(f"清单列出的 {manifest_text(listed)} 不在附件中")
             continue
         if entry.get("role") == "workbook":
             workbook = att.name
         if str(entry.get("sha256") or "").lower() != att.sha256:
             problems.append(f"附件 {att.name} 的 SHA-256 与清单记录不符（导出后被改动过，或传输中损坏）")
         elif entry.get("bytes") is not None and entry.get("bytes") != len(att.data):
-            problems.append(f"附件 {att.name} 的大小 {len(att.data)} 字节与清单记录的 {entry.get('bytes')} 不符")
+            problems.append(f"附件 {att.name} 的大小 {len(att.data)} 字节与清单记录的 {manifest_text(entry.get('bytes'))} 不符")
     if not problems and not workbook:
         problems.append("清单中没有工作簿（role 为 workbook 的文件）")
+    if len(problems) > 5:  # a manifest listing thousands of files: the reason stays readable
+        problems = [*problems[:5], f"等共 {len(problems)} 处"]
     return workbook, "；".join(problems)
 
 
@@ -270,9 +272,9 @@ def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
     diffs: list[str] = []
     claimed, computed = _money(manifest.get("total")), _money(card["total"])
     if claimed != computed:
-        diffs.append(f"清单总分 {manifest.get('total')}，重算 {card['total']:.2f}")
+        diffs.append(f"清单总分 {manifest_text(manifest.get('total')) or '（空）'}，重算 {card['total']:.2f}")
     if str(manifest.get("rating") or "") != card["rating"]:
-        diffs.append(f"清单等级 {manifest.get('rating') or '（空）'}，重算 {card['rating']}")
+        diffs.append(f"清单等级 {manifest_text(manifest.get('rating')) or '（空）'}，重算 {card['rating']}")
     found = manifest.get("scorecard")
     stated: dict[str, Any] = found if isinstance(found, dict) else {}
     found = stated.get("sections")
@@ -280,11 +282,11 @@ def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
     names = {"output": "产出", "benefit": "效益", "spending": "支出率", "duty": "履职效能", "management": "管理效率"}
     for key, value in card["sections"].items():
         if key in sections and _money(sections[key]) != _money(value):
-            diffs.append(f"清单{names.get(key, key)} {sections[key]}，重算 {value:.2f}")
+            diffs.append(f"清单{names.get(key, key)} {manifest_text(sections[key])}，重算 {value:.2f}")
     if isinstance(stated.get("total"), int | float) and _money(stated["total"]) != computed:
-        diffs.append(f"清单计分卡总分 {stated['total']}，重算 {card['total']:.2f}")
+        diffs.append(f"清单计分卡总分 {manifest_text(stated['total'])}，重算 {card['total']:.2f}")
     if manifest.get("errors") is not None and manifest.get("errors") != card["errors"]:
-        diffs.append(f"清单错误数 {manifest.get('errors')}，重算 {card['errors']}")
+        diffs.append(f"清单错误数 {manifest_text(manifest.get('errors'))}，重算 {card['errors']}")
     return diffs
 
 
@@ -318,7 +320,8 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     framework_id = str(manifest.get("framework") or "")
     if not framework_id or framework_id.lower().endswith(".toml") or any(c in framework_id for c in "/\\:"):
         # only a bundled framework: a path in a mailed manifest must never make us read a file here
-        return Checked(UNREADABLE, f"清单中的计分框架 {framework_id or '（空）'} 不是 xlperf 自带的框架", manifest, workbook)
+        return Checked(UNREADABLE, f"清单中的评分框架编号 {manifest_text(framework_id) or '（空）'} 无效（应为如 "
+                                   "guangzhou-2023 的编号）", manifest, workbook)
     try:
         loaded = load_input(folder / workbook, limits, framework)  # the pre-open checks run first, inside
     except InputError as exc:
@@ -326,7 +329,7 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     embedded = loaded.source.own_framework if loaded.source is not None else None
     named_sha = str(manifest.get("framework_sha256") or "")
     if embedded is not None and (framework_id != embedded.id or (named_sha and named_sha != embedded.sha256)):
-        return Checked(CONFLICT, f"清单与工作簿不符：清单所称的评分框架 {framework_id[:40]}（{named_sha[:8] or '无校验值'}）"
+        return Checked(CONFLICT, f"清单与工作簿不符：清单所称的评分框架 {manifest_text(framework_id)[:40]}（{named_sha[:8] or '无校验值'}）"
                                  f"与工作簿内嵌的 {embedded.label} 不同；以工作簿为准，本报送不予采用", manifest, workbook)
     result = assess(loaded)
     card = result.scorecard(workbook=workbook, sha256=loaded.sha256)
@@ -342,7 +345,7 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     if rules:
         reason += "；" + rules[0]
     if manifest.get("forced"):
-        reason += f"；强制报送，原因：{manifest.get('reason') or '（未写）'}"
+        reason += f"；强制报送，原因：{manifest_text(manifest.get('reason')) or '（未写）'}"
     return Checked(VALID, reason, manifest, workbook, loaded, result, card)
 
 

@@ -252,6 +252,8 @@ def export_package(
     """
     from xlperf.pipeline import InputError, assess, load_input
 
+    if out_dir is not None:  # a swap a killed run left half done is undone before this run may refuse
+        recover_package(Path(out_dir))
     reason = (reason or "").strip()
     operator = (operator or "").strip()
     if force and not reason:
@@ -265,11 +267,12 @@ def export_package(
         raise PackageError(str(exc)) from exc
     result = assess(loaded)
     errors = result.errors
-    if errors and not force:
-        raise BlockingFindingsError(errors)
     dep = result.evaluation.department
     short = dep.short_name or dep.name
     folder = Path(out_dir) if out_dir is not None else default_package_dir(path, short, dep.year)
+    if errors and not force:
+        recover_package(folder)  # the default folder is known only now
+        raise BlockingFindingsError(errors)
     with _package_lock(folder):
         recover_swap(folder)
         return _export_locked(loaded, result, path, folder, short, overwrite, operator, reason)
@@ -335,6 +338,13 @@ def _package_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         held.__exit__(None, None, None)
+
+
+def recover_package(folder: Path) -> None:
+    """:func:`recover_swap` under the folder's lock: every submit that names a package folder — or whose
+    workbook's default folder it is — leaves it whole, whatever it does next (a journal's replay)."""
+    with _package_lock(folder):
+        recover_swap(folder)
 
 
 def recover_swap(folder: Path) -> None:
