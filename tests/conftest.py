@@ -1,4 +1,4 @@
-"""Shared fixtures. Golden numbers come from ../shared/spec/DOMAIN.md §2, never from our output."""
+"""Shared fixtures. Golden numbers come from docs/DOMAIN.md §2, never from our output."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def examples(n: int) -> int:
 
 EXAMPLE_JSON = ROOT / "xlperf" / "data" / "example_baiyun_2023.json"
 
-# DOMAIN.md §2: the figures the seed must reproduce.
+# docs/DOMAIN.md §2: the figures the seed must reproduce.
 SEED_SECTIONS = {"output": 18.79, "benefit": 19.78, "spending": 10.00, "duty": 48.57, "management": 50.00}
 SEED_TOTAL = 98.57
 SEED_RATING = "优"

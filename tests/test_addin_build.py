@@ -1,5 +1,5 @@
 """Build checks for xlperf.xlam: independent readers (olefile, olevba, openpyxl, LibreOffice) must
-accept what the pure-Python writers produce. See /work/shared/spec/EXCEL.md section 2."""
+accept what the pure-Python writers produce. See docs/EXCEL.md section 2."""
 
 from __future__ import annotations
 

@@ -254,7 +254,7 @@ def test_real_encrypted_workbook(corpus: dict[str, Case], tmp_path: Path) -> Non
     assert [p.name for p in src.parent.iterdir()] == [src.name]
 
 
-# ------------------------------------------------------------------------- typed forms (DOMAIN.md §3)
+# ------------------------------------------------------------------------- typed forms (docs/DOMAIN.md §3)
 
 #: (sheet, cell, how the value is found in the Evaluation, expected per form name):
 #: a number string = understood as exactly that; "cell" = rejected or flagged by a finding on that

@@ -279,7 +279,7 @@ def test_one_numbering_everywhere(books: Any, reader: str) -> None:
 
 
 def test_computed_management_indicators_are_written_once_in_the_seeds_style() -> None:
-    """Each computed indicator: its figures once, whole scores as 2分 and 100% (DOMAIN.md §4, the seed)."""
+    """Each computed indicator: its figures once, whole scores as 2分 and 100% (docs/DOMAIN.md §4, the seed)."""
     _, result = _run(save_workbook(example_book(), Path(__import__("tempfile").mkdtemp()) / "ex.xlsx"))
     text = _report(result)
     assert "2.00分" not in text and "100.00%" not in text

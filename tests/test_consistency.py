@@ -1,4 +1,4 @@
-"""One input changes → the indicator table, 评分汇总 and 自评报告 all change together (DOMAIN.md V42)."""
+"""One input changes → the indicator table, 评分汇总 and 自评报告 all change together (docs/DOMAIN.md V42)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _summary_value(wb: openpyxl.Workbook, label: str) -> object:
 @pytest.mark.slow
 def test_one_actual_value_moves_table_summary_and_report_together(tmp_path: Path, seed: Evaluation) -> None:
     before = openpyxl.load_workbook(_run(seed, tmp_path / "a"))
-    # 效益 ② 工业投资: 102.59 → 110 (target 110). DOMAIN.md §2: its 0.22 deduction is the only one in
+    # 效益 ② 工业投资: 102.59 → 110 (target 110). docs/DOMAIN.md §2: its 0.22 deduction is the only one in
     # 效益, so 效益 becomes 20.00 and the total 98.57 + 0.22 = 98.79.
     seed.benefits[1].actual_value = Decimal(110)
     seed.benefits[1].actual_text = "110亿元"

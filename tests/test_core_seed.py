@@ -1,4 +1,4 @@
-"""The seed (the published 2023 report) scores exactly as DOMAIN.md §2 says."""
+"""The seed (the published 2023 report) scores exactly as docs/DOMAIN.md §2 says."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_seed_scores_exactly(seed: Evaluation) -> None:
 
 
 def test_seed_rows_that_lose_points(seed: Evaluation) -> None:
-    """DOMAIN.md §2: 产出 ③ 2→1, ⑤ 10→6, ㉒ 部分完成; 效益 ② 110→102.59 are the only deductions."""
+    """docs/DOMAIN.md §2: 产出 ③ 2→1, ⑤ 10→6, ㉒ 部分完成; 效益 ② 110→102.59 are the only deductions."""
     result = evaluate(seed)
     out = result.indicator("output")
     losing = {row.seq: row.deduction for row in out.rows if row.deduction}

@@ -65,8 +65,8 @@ def test_readme_tables_are_generated_from_the_code() -> None:
 
 DOCS = ROOT / "docs"
 
-#: ``DOMAIN.md §1.3``, ``§1.3–1.4``, ``EXCEL.md section 4``, ``sections 1-2``, ``DOMAIN.md V42``,
-#: ``DESIGN.md "Workbook"``, ``DOMAIN.md §3, "Input forms"`` — with or without a ``docs/`` in front
+#: ``docs/DOMAIN.md §1.3``, ``§1.3–1.4``, ``docs/EXCEL.md section 4``, ``sections 1-2``, ``docs/DOMAIN.md V42``,
+#: ``docs/DESIGN.md "Workbook"``, ``docs/DOMAIN.md §3, "Input forms"`` — with or without a ``docs/`` in front
 CITATION = re.compile(
     r"(?P<file>DESIGN|DOMAIN|EXCEL)\.md\s+(?:"
     r"§(?P<sec>\d+(?:\.\d+)*)(?:\s*[–-]\s*(?P<sec_to>\d+(?:\.\d+)*))?(?:,\s*[\"“](?P<sub>[^\"”\n]+)[\"”])?"
@@ -125,7 +125,7 @@ def _citations() -> list[tuple[str, int, re.Match[str]]]:
 
 
 def test_every_cited_docs_section_exists() -> None:
-    """Every ``DESIGN.md``/``DOMAIN.md``/``EXCEL.md`` section the code, tests and docs cite is a heading
+    """Every ``docs/DESIGN.md``/``docs/DOMAIN.md``/``docs/EXCEL.md`` section the code, tests and docs cite is a heading
     (or, for a validation code, a table row) of that file in docs/ — whatever path the citation gives."""
     citations = _citations()
     assert len(citations) > 30, "the citation pattern found almost nothing: is it still right?"
@@ -135,10 +135,10 @@ def test_every_cited_docs_section_exists() -> None:
 
 
 def test_the_citation_check_rejects_a_missing_section() -> None:
-    for bogus in ("DOMAIN.md §9.9", "EXCEL.md section 42", "DOMAIN.md V99", 'DESIGN.md "No such heading"'):
+    for bogus in ("docs/DOMAIN.md §9.9", "docs/EXCEL.md section 42", "docs/DOMAIN.md V99", 'docs/DESIGN.md "No such heading"'):
         m = CITATION.search(bogus)
         assert m and _unresolved(m), bogus
-    for real in ("docs/DOMAIN.md §1.3–1.4", "EXCEL.md sections 1-2", "DOMAIN.md V42", 'DESIGN.md "Score card JSON"',
-                 'DOMAIN.md §3, "Input forms"'):
+    for real in ("docs/DOMAIN.md §1.3–1.4", "docs/EXCEL.md sections 1-2", "docs/DOMAIN.md V42", 'docs/DESIGN.md "Score card JSON"',
+                 'docs/DOMAIN.md §3, "Input forms"'):
         m = CITATION.search(real)
         assert m and not _unresolved(m), real

@@ -1,4 +1,4 @@
-"""The ribbon handlers on xlwings' remote engine (EXCEL.md section 4).
+"""The ribbon handlers on xlwings' remote engine (docs/EXCEL.md section 4).
 
 A remote Book is built from the example workbook (the payload a real Excel client would send), a
 handler runs on it, and the recorded actions are replayed onto an openpyxl copy of the workbook.

@@ -69,7 +69,7 @@ def test_bundled_framework_is_complete() -> None:
     groups = {}
     for ind in fw.management():
         groups[ind.group] = groups.get(ind.group, 0) + ind.full
-    # DOMAIN.md §1.2: 3 + 4 + 4 + 15 + 10 + 10 + 4
+    # docs/DOMAIN.md §1.2: 3 + 4 + 4 + 15 + 10 + 10 + 4
     assert list(groups.values()) == [3, 4, 4, 15, 10, 10, 4]
 
 

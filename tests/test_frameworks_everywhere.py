@@ -32,7 +32,7 @@ from xlperf.workbook.template import build_workbook, save_workbook
 GUANGZHOU = (Path(__file__).parents[1] / "xlperf" / "frameworks" / "guangzhou-2023.toml").read_text(encoding="utf-8")
 DROPPED = ("M18", "M19", "M20", "M21", "M22")  # 2 points each: 管理效率 50 → 40
 
-#: the variant's total by hand: 18.79 + 19.78 + 10 (DOMAIN.md §2) + 40 (管理效率 in full) + 4 + 2
+#: the variant's total by hand: 18.79 + 19.78 + 10 (docs/DOMAIN.md §2) + 40 (管理效率 in full) + 4 + 2
 #: (S01: items of 4, 2, 2, 2 points answered 是/否/否/是). Losing the fourth answer would give 92.57.
 VARIANT_TOTAL = 94.57
 

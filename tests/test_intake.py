@@ -266,7 +266,7 @@ def test_summary_lists_each_department_once_valid(imap_run: tuple[Path, Result, 
     ranking = sheet(out / "汇总.xlsx", "排名")
     assert sorted(r["部门"] for r in ranking) == sorted(department(s) for s in SENDERS)
     for r in ranking:
-        assert r["总分"] == 98.57 and r["等级"] == "优"  # DOMAIN.md §2: the seed's golden total
+        assert r["总分"] == 98.57 and r["等级"] == "优"  # docs/DOMAIN.md §2: the seed's golden total
     log = sheet(out / "汇总.xlsx", "收件记录")
     assert len(log) == len(EXPECTED)
     assert Counter(r["状态"] for r in log) == Counter(EXPECTED.values())

@@ -1,4 +1,4 @@
-"""The 自评报告 text (DOMAIN.md §4). Golden figures come from DOMAIN.md §1.2 and §2, never from our output."""
+"""The 自评报告 text (docs/DOMAIN.md §4). Golden figures come from docs/DOMAIN.md §1.2 and §2, never from our output."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from xlperf.core.result import Result
 # a copy of ../shared/seed/000_418889d02e89c928.txt, so the comparison runs on any clone
 SEED_TEXT = ROOT / "tests" / "golden" / "seed_2023_baiyun.txt"
 
-# DOMAIN.md §1.2: the 22 管理效率 三级指标, their 二级 group and 分值, in order. §2: all answered 是 or
+# docs/DOMAIN.md §1.2: the 22 管理效率 三级指标, their 二级 group and 分值, in order. §2: all answered 是 or
 # 不适用 and 管理效率 = 50.00, so every one of them scores full marks (得分率 100.00 %).
 MANAGEMENT = [
     ("预算编制", "新增预算项目事前绩效评估", 3),
@@ -107,7 +107,7 @@ def test_duty_section_scores(report: Report) -> None:
     duty = one(report, "履职效能情况。")
     assert "等3个三级指标，总分50分" in duty and f"自评得分{SEED_SECTIONS['duty']:.2f}分" in duty
     outputs = one(report, "（1）部门整体绩效目标产出指标完成情况。")
-    # 23 rows: the seed's own text says 19, but it lists ① … ㉓ (DOMAIN.md §2 "产出指标完成情况 (23 rows)")
+    # 23 rows: the seed's own text says 19, but it lists ① … ㉓ (docs/DOMAIN.md §2 "产出指标完成情况 (23 rows)")
     assert "设置了23个产出指标，总分20分" in outputs and f"自评得分{SEED_SECTIONS['output']:.2f}分" in outputs
     benefits = one(report, "（2）部门整体绩效目标效益指标完成情况。")
     assert "设置了6个效益指标，总分20分" in benefits and f"自评得分{SEED_SECTIONS['benefit']:.2f}分" in benefits
@@ -137,7 +137,7 @@ def test_rows_below_100_show_their_reason_or_the_gap(report: Report) -> None:
 
     assert "未达标原因：区科技产业人才扶持政策目前仍在征集意见阶段，未正式出台。" in after("③出台科技创新政策")
     assert "未达标原因：部分项目投资未达预期。" in after("②工业投资")
-    # ㉒ 部分完成 has no reason in the seed (DOMAIN.md §2): the gap stays visible
+    # ㉒ 部分完成 has no reason in the seed (docs/DOMAIN.md §2): the gap stays visible
     assert "未达标原因：（未填写）" in after("㉒“三线”整治")
     assert "完成率在150%以上的原因：年度目标值由市商务局下达，我区完成情况较好。" in after("④全区外贸进出口增长")
     # 451 / 300 = 150.33 % ≥ 150 % and the seed gives no reason
@@ -192,7 +192,7 @@ def test_problems_cover_every_row_below_full(seed: Evaluation, report: Report) -
     problems = report.sections()["三、存在的主要问题"]
     items = problems.splitlines()
     assert items[0].startswith("一是部分绩效指标值设置及表述不够合理") and items[1].startswith("二是部分绩效指标未达标")
-    # DOMAIN.md §2: 产出 ③ ⑤ ㉒ and 效益 ② lose points; ㉒ is the one the seed's problems omit
+    # docs/DOMAIN.md §2: 产出 ③ ⑤ ㉒ and 效益 ② lose points; ㉒ is the one the seed's problems omit
     flat = re.sub(r"[“”‘’]", "", problems)
     for name in ("出台科技创新政策", "评选（考核）团队（人才）数量", "三线整治", "工业投资"):
         assert name in flat, name

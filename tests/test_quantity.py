@@ -1,4 +1,4 @@
-"""Every typed form of DOMAIN.md §3 is understood exactly or rejected with a message."""
+"""Every typed form of docs/DOMAIN.md §3 is understood exactly or rejected with a message."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Property tests of the scoring rules (DOMAIN.md §1.3–1.4)."""
+"""Property tests of the scoring rules (docs/DOMAIN.md §1.3–1.4)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def test_rating_bands(total: str, rating: str) -> None:
 
 
 def test_rule_r_a_rounds_each_deduction_half_up() -> None:
-    # w = 20/23; r = 0.5 → d = 0.43478… → 0.43; r = 0.6 → 0.3478… → 0.35 (DOMAIN.md §2)
+    # w = 20/23; r = 0.5 → d = 0.43478… → 0.43; r = 0.6 → 0.3478… → 0.35 (docs/DOMAIN.md §2)
     rows = [row(Decimal(10), Decimal(10)) for _ in range(23)]
     rows[2] = row(Decimal(2), Decimal(1))
     rows[4] = row(Decimal(10), Decimal(6))

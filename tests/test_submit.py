@@ -1,6 +1,6 @@
 """报送 end to end: refuse / freeze / package / email (real aiosmtpd servers) / outbox retry / .eml draft.
 
-Nothing is mocked: workbooks come from the bundled example (DOMAIN.md seed, golden total 98.57),
+Nothing is mocked: workbooks come from the bundled example (docs/DOMAIN.md seed, golden total 98.57),
 servers are aiosmtpd on 127.0.0.1 (plain, and STARTTLS with a trustme certificate and AUTH), a
 socket that never speaks gives the timeout, a closed port the refusal. The frozen workbook is opened
 by openpyxl, python-calamine and LibreOffice (headless, fresh profile).

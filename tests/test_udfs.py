@@ -1,4 +1,4 @@
-"""Worksheet functions: the numbers of DOMAIN.md §2, and the registry the VBA wrappers come from."""
+"""Worksheet functions: the numbers of docs/DOMAIN.md §2, and the registry the VBA wrappers come from."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from xlperf.core.scoring import score
 from xlperf.excel import udfs
 from xlperf.excel.registry import UDFS
 
-# DOMAIN.md §2: 23 产出 rows, ③ target 2 actual 1, ⑤ 10 → 6, ㉒ 定性 部分完成, all others complete
+# docs/DOMAIN.md §2: 23 产出 rows, ③ target 2 actual 1, ⑤ 10 → 6, ㉒ 定性 部分完成, all others complete
 SEED_OUTPUT_TARGETS: list[object] = [100] * 23
 SEED_OUTPUT_ACTUALS: list[object] = [100] * 23
 SEED_OUTPUT_TARGETS[2], SEED_OUTPUT_ACTUALS[2] = 2, 1

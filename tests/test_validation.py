@@ -1,4 +1,4 @@
-"""Each validation code of DOMAIN.md §3 has a case that triggers it and one that does not.
+"""Each validation code of docs/DOMAIN.md §3 has a case that triggers it and one that does not.
 
 The seed is the "does not" baseline for most codes; each test changes one input.
 """

@@ -1,7 +1,7 @@
 """``xlperf serve`` through a real browser: Debian's Chromium driven by Playwright, the server a real
 ``xlperf serve`` process on a free loopback port, mail a real aiosmtpd server (tests/smtp_servers.py).
 
-Golden figures (98.57, 优, the section scores and ratios) come from DOMAIN.md via conftest; the
+Golden figures (98.57, 优, the section scores and ratios) come from docs/DOMAIN.md via conftest; the
 findings the page must show are those of ``xlperf check --json`` run as a separate process.
 Screenshots of every page are saved in tests/web_out/ (git-ignored) and were looked at.
 """

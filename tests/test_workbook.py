@@ -258,7 +258,7 @@ def test_summary_sheet_prints_numbers_as_numbers(tmp_path: Path) -> None:
     completion, weight = first[4], first[5]
     assert isinstance(completion.value, int | float) and completion.number_format == "0.00%"
     assert isinstance(weight.value, int | float) and "%" not in weight.number_format
-    assert weight.value == pytest.approx(0.87)  # 20 / 23 rounded, DOMAIN.md §1.1
+    assert weight.value == pytest.approx(0.87)  # 20 / 23 rounded, docs/DOMAIN.md §1.1
     assert rows[0][0].alignment.wrap_text is not True  # the title runs across the page
 
 

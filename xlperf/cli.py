@@ -2,7 +2,7 @@
 and the registration of the commands, which live in :mod:`xlperf.commands` (one module per command
 or related group).
 
-Exit codes (DESIGN.md, :mod:`xlperf.commands.common`): 0 success; 1 the workbook has error findings;
+Exit codes (docs/DESIGN.md, :mod:`xlperf.commands.common`): 0 success; 1 the workbook has error findings;
 2 the input could not be read or the command was used wrongly. Heavy libraries (openpyxl, pandas,
 python-docx, xlwings, starlette) are imported inside the commands that need them, so ``xlperf --help``
 starts fast (tests/test_imports.py).

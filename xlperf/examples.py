@@ -10,6 +10,6 @@ EXAMPLE_RESOURCE = "example_baiyun_2023.json"
 
 
 def example_evaluation() -> Evaluation:
-    """The seed as an ``Evaluation`` (DOMAIN.md §2: it scores 98.57, 优)."""
+    """The seed as an ``Evaluation`` (docs/DOMAIN.md §2: it scores 98.57, 优)."""
     data = (resources.files("xlperf") / "data" / EXAMPLE_RESOURCE).read_bytes()
     return Evaluation.from_json(data)

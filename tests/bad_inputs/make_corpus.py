@@ -370,7 +370,7 @@ def with_shared_strings(src: bytes, dest: Path, sst: bytes) -> None:
     rewrite_zip(src, dest, replace=replace, add=None if has_sst else {"xl/sharedStrings.xml": sst})
 
 
-# --------------------------------------------------------------------------- typed forms (DOMAIN.md §3)
+# --------------------------------------------------------------------------- typed forms (docs/DOMAIN.md §3)
 
 #: What a clerk types into a numeric cell → the number xlperf must read, or None: rejected with a
 #: message on that cell (blank and the "nothing" words count as empty: the V10 finding names the row).
@@ -518,7 +518,7 @@ def make_corpus(folder: Path, *, big: bool = True) -> dict[str, Case]:
     save(wb, case("merged_inputs", 1, "merged cells over inputs", sheet=L.BUDGET, cell="B8", words=("合并",)))
     # ---- typed forms, formulas and error values
     wb, cells = typed_forms_book()
-    save(wb, case("typed_forms", 1, "DOMAIN.md §3 typed forms in 实际值", sheet=L.OUTPUTS, cell=cells["error"],
+    save(wb, case("typed_forms", 1, "docs/DOMAIN.md §3 typed forms in 实际值", sheet=L.OUTPUTS, cell=cells["error"],
                   words=("错误值", "公式")))
     wb = example_book()
     wb[L.BUDGET]["B8"] = "=76740.31+0"  # with a cached value patched in below

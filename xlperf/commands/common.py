@@ -65,7 +65,7 @@ def progress_bar(label: str) -> tuple[Any, Any]:
     return progress, progress.add_task(label, total=None)
 
 
-# Exit codes (DESIGN.md): 0 success; 1 the workbook has error findings; 2 the input could not be read
+# Exit codes (docs/DESIGN.md): 0 success; 1 the workbook has error findings; 2 the input could not be read
 # or the command was used wrongly. XlperfError subclasses carry theirs (xlperf.core.errors).
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 

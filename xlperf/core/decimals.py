@@ -11,7 +11,7 @@ ONE = Decimal(1)
 
 
 def round2(value: Decimal) -> Decimal:
-    """Round half up to 2 places (DOMAIN.md §1.4): the only rounding the scores use."""
+    """Round half up to 2 places (docs/DOMAIN.md §1.4): the only rounding the scores use."""
     return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 class XlperfError(Exception):
     """An error for the clerk: ``str(exc)`` is the message; ``exit_code`` what the command returns."""
 
-    #: 2: the input could not be read or the command was used wrongly (DESIGN.md); 1: refused findings
+    #: 2: the input could not be read or the command was used wrongly (docs/DESIGN.md); 1: refused findings
     exit_code: ClassVar[int] = 2
     #: how the command line introduces the message
     prefix: ClassVar[str] = "错误："

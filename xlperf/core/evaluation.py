@@ -29,7 +29,7 @@ class Kind(StrEnum):
 
 
 class Grade(StrEnum):
-    """Grades of a 定性 row (DOMAIN.md §1.3)."""
+    """Grades of a 定性 row (docs/DOMAIN.md §1.3)."""
 
     DONE = "完成"
     MOSTLY = "基本完成"

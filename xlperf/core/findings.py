@@ -1,6 +1,6 @@
 """Findings: what validation says about an evaluation, collected and reported once.
 
-A finding carries a stable code (DOMAIN.md §3, plus xlperf's own P/R codes for reading), a
+A finding carries a stable code (docs/DOMAIN.md §3, plus xlperf's own P/R codes for reading), a
 severity, a location and a Chinese message saying what to fix. The core only knows the field path
 (``outputs[2].actual_value``); the adapters fill ``sheet`` and ``cell`` from their source map.
 """
@@ -45,7 +45,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "V41": (Severity.ERROR, "评价等级应由总分得出"),
     "V42": (Severity.ERROR, "报告中的数字应与评分汇总一致"),
     "V43": (Severity.WARNING, "手工调整的得分或完成率须保留原值并写明理由"),
-    # xlperf's own codes (not in DOMAIN.md's list): identity, and reading a workbook
+    # xlperf's own codes (not in docs/DOMAIN.md's list): identity, and reading a workbook
     "I01": (Severity.ERROR, "基本信息缺少部门名称或评价年度"),
     "P01": (Severity.ERROR, "单元格内容无法识别为数值"),
     "P02": (Severity.WARNING, "已按约定换算的输入（请核对）"),

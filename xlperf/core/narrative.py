@@ -1,4 +1,4 @@
-"""The 自评报告: the narrative xlperf writes from a ``Result`` (DOMAIN.md §4).
+"""The 自评报告: the narrative xlperf writes from a ``Result`` (docs/DOMAIN.md §4).
 
 Pure core: builds paragraphs of text, nothing else. ``xlperf.word`` turns a :class:`Report` into a
 .docx and the workbook writer puts one paragraph per row on the 自评报告 sheet.
@@ -197,7 +197,7 @@ class Writer:
 
 
 def build_report(result: Result) -> Report:
-    """Write the whole 自评报告 of DOMAIN.md §4 from a scored result."""
+    """Write the whole 自评报告 of docs/DOMAIN.md §4 from a scored result."""
     ev = result.evaluation
     dep = ev.department
     w = Writer(result)

@@ -1,4 +1,4 @@
-"""Understanding what clerks type into a numeric cell (DOMAIN.md §3, "Input forms").
+"""Understanding what clerks type into a numeric cell (docs/DOMAIN.md §3, "Input forms").
 
 ``parse_quantity`` turns ``1957``, ``1,957``, ``1957个``, ``１９５７``, ``92.13%``, ``≥5%``,
 ``不少于180家``, ``每届不少于150家``, ``-``, ``/``, ``无`` or a blank into a value, a unit and a
@@ -29,7 +29,7 @@ def plausible(value: Decimal) -> bool:
 
 
 class Direction(StrEnum):
-    """How an actual value is compared with its target (DOMAIN.md §1.3)."""
+    """How an actual value is compared with its target (docs/DOMAIN.md §1.3)."""
 
     GE = "≥"
     LE = "≤"
@@ -320,7 +320,7 @@ def _clip(text: str, limit: int = 30) -> str:
 
 
 def completion_ratio(target: Decimal, actual: Decimal, direction: Direction) -> Decimal:
-    """Completion r of a 定量 row (DOMAIN.md §1.3), uncapped."""
+    """Completion r of a 定量 row (docs/DOMAIN.md §1.3), uncapped."""
     if direction is Direction.GE:
         if target == 0:
             return Decimal(1) if actual >= 0 else Decimal(0)

@@ -1,4 +1,4 @@
-"""The ``Result`` of scoring one evaluation, and its score-card JSON (DESIGN.md)."""
+"""The ``Result`` of scoring one evaluation, and its score-card JSON (docs/DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ class Result:
         return Result(self.evaluation, self.framework, self.sections, self.ratios, self.findings, report)
 
     def scorecard(self, *, workbook: str = "", sha256: str = "") -> dict[str, Any]:
-        """The versioned score-card JSON (DESIGN.md): numbers rounded to 2 places, ratios in percent."""
+        """The versioned score-card JSON (docs/DESIGN.md): numbers rounded to 2 places, ratios in percent."""
         dep = self.evaluation.department
         indicators = [entry for sec in self.sections for ind in sec.indicators
                       for entry in ind.spec.kind.card(ind, sec.id)]

@@ -1,4 +1,4 @@
-"""Scoring: computed ratios and every indicator's score, by the framework's rules (DOMAIN.md §1)."""
+"""Scoring: computed ratios and every indicator's score, by the framework's rules (docs/DOMAIN.md §1)."""
 
 from __future__ import annotations
 

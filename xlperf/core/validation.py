@@ -1,4 +1,4 @@
-"""Validation: every check of DOMAIN.md §3 that can be judged on an ``Evaluation``.
+"""Validation: every check of docs/DOMAIN.md §3 that can be judged on an ``Evaluation``.
 
 Each check appends findings to one list; nothing is raised. A finding's path names the field
 (``budget.total_budget``, ``outputs[2].shortfall_reason``, ``management[M05].evidence``) so an

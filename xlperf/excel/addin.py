@@ -4,7 +4,7 @@ The package is a minimal OOXML workbook: one config sheet named ``xlperf.conf`` 
 xlwings VBA looks for: ``PROJECT_NAME & ".conf"``), ``xl/vbaProject.bin`` written by
 :mod:`xlperf.excel.vba`, and the ribbon ``customUI/customUI14.xml`` generated from
 :mod:`xlperf.excel.registry`. Zip entries are sorted and carry a fixed timestamp, so building twice
-from the same sources gives identical bytes. See /work/shared/spec/EXCEL.md sections 1-2.
+from the same sources gives identical bytes. See docs/EXCEL.md sections 1-2.
 
 Run ``python -m xlperf.excel.addin OUTPUT_DIR`` to build both files.
 """
@@ -271,7 +271,7 @@ def build_xlsm(
 
     It holds the same modules plus ``xlperf_Test``, whose ``xlperf_SelfTest`` writes ``ok`` to D1 and
     ``绩效`` (built with ChrW) to D2 of the first sheet. LibreOffice cannot open an ``.xlam``; this twin
-    lets it import and run the project (EXCEL.md section 2). LibreOffice Basic cannot compile
+    lets it import and run the project (docs/EXCEL.md section 2). LibreOffice Basic cannot compile
     xlwings' module, and then runs no macro of the project at all, so the run check uses
     ``include_xlwings=False``. ``output`` is a file path or a directory (then ``xlperf_selftest.xlsm``).
     """

@@ -3,7 +3,7 @@
 The ribbon handlers feed the result to :func:`xlperf.workbook.reader.read_book`, the same reader
 ``xlperf run`` uses, so a workbook scores the same whether Excel or the command line reads it.
 
-Reading is done in bulk, never cell by cell (EXCEL.md section 4): per sheet one read of the used
+Reading is done in bulk, never cell by cell (docs/EXCEL.md section 4): per sheet one read of the used
 range's values (and, on desktop Excel, one read of its formulas), the defined names from
 ``book.names`` (``refers_to``) and the tables from ``sheet.tables`` (name and range address).
 

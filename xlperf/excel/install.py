@@ -1,7 +1,7 @@
 """Install ``xlperf.xlam`` for the current user: XLSTART folder + the interpreter config file.
 
 Excel loads every workbook in the user's startup folder (XLSTART) when it starts; an add-in there is
-in a trusted location, so the Mark of the Web does not block its VBA (EXCEL.md section 1). The
+in a trusted location, so the Mark of the Web does not block its VBA (docs/EXCEL.md section 1). The
 add-in's VBA (xlwings' ``RunPython``) finds the Python to run in its config layers: the add-in's
 ``xlperf.conf`` sheet, then ``xlperf.conf`` beside the workbook, then the user file written here:
 

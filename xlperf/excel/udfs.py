@@ -1,7 +1,7 @@
 """Worksheet functions (UDFs) of the xlperf add-in: thin wrappers over the core.
 
 Excel reaches them through the VBA wrappers prebuilt into ``xlperf.xlam`` from
-:data:`xlperf.excel.registry.UDFS` (EXCEL.md section 3), which pass the arguments by position: the
+:data:`xlperf.excel.registry.UDFS` (docs/EXCEL.md section 3), which pass the arguments by position: the
 names, order and optional arguments here must equal the registry's (tests/test_udfs.py checks).
 The decorated functions carry no type annotations on purpose: xlwings turns annotations into
 converters. The logic lives in the plain functions (``completion_rate`` …), usable without Excel.
@@ -70,7 +70,7 @@ def _direction(value: Any) -> Direction | None:
 
 def completion_rate(target: Any, actual: Any, direction: Any = None,
                     framework: Framework | None = None) -> Decimal | None:
-    """Completion rate r of one indicator as a fraction (1 = 100 %), uncapped (DOMAIN.md §1.3).
+    """Completion rate r of one indicator as a fraction (1 = 100 %), uncapped (docs/DOMAIN.md §1.3).
 
     ``target`` and ``actual`` are read like the workbook's 目标值/实际值 cells (``不少于180家`` is 180,
     direction ≥). An ``actual`` that is a grade (完成/基本完成/部分完成/未完成) gives the grade's rate.
@@ -103,7 +103,7 @@ def _items(value: Any) -> list[Any]:
 
 def section_score(targets: Sequence[Any] | Any, actuals: Sequence[Any] | Any, full: Any,
                   directions: Sequence[Any] | Any = None, framework: Framework | None = None) -> Decimal:
-    """A 产出/效益 section score by rule R-a (DOMAIN.md §1.1).
+    """A 产出/效益 section score by rule R-a (docs/DOMAIN.md §1.1).
 
     Rows where both target and actual are blank are left out (a selected range may include the
     table's empty rows); every other row counts once. With ``full`` one number (the section's 分值,

@@ -1,7 +1,7 @@
 """Freeze a scored workbook for 报送: values instead of formulas, no macros, protected, with provenance.
 
 A workbook sent to the finance bureau must read the same everywhere — Excel without the add-in,
-WPS, LibreOffice. Formulas are replaced by values (EXCEL.md §3: a UDF formula is ``#NAME?`` where
+WPS, LibreOffice. Formulas are replaced by values (docs/EXCEL.md §3: a UDF formula is ``#NAME?`` where
 xlperf is not installed), in this order of preference:
 
 1. ``core`` — cells whose meaning the layout defines get the value the core computed, not a stale

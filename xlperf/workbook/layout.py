@@ -2,7 +2,7 @@
 
 The template builder, the openpyxl reader and writer, and the xlwings handlers all read this
 module: single fields are found by **defined names**, lists by **Excel tables** and their header
-texts, never by fixed coordinates (DESIGN.md "Workbook"). Column order inside a table and the
+texts, never by fixed coordinates (docs/DESIGN.md "Workbook"). Column order inside a table and the
 position of a table on its sheet may change; the names and header texts are the contract.
 """
 

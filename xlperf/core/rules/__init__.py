@@ -67,7 +67,7 @@ class RuleKind:
         raise NotImplementedError
 
     def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
-        """The input checks this kind owns (DOMAIN.md §3), beyond the generic ones."""
+        """The input checks this kind owns (docs/DOMAIN.md §3), beyond the generic ones."""
         return []
 
     def narrate(self, w: Writer, result: Result, k: int, ind: IndicatorScore) -> None:
@@ -88,7 +88,7 @@ class RuleKind:
         """V42 beyond the generic 分值/得分/得分率 read-back: ``block`` is the text after the heading."""
 
     def card(self, ind: IndicatorScore, section: str) -> list[dict[str, Any]]:
-        """Score-card entries (DESIGN.md "Score card JSON")."""
+        """Score-card entries (docs/DESIGN.md "Score card JSON")."""
         return [{
             "section": section, "id": ind.id, "group": ind.spec.group, "name": ind.spec.name,
             "full": float(ind.full), "score": float(ind.score),
@@ -97,7 +97,7 @@ class RuleKind:
 
 
 def completion(row: IndicatorRow, fw: Framework) -> tuple[Decimal | None, str]:
-    """Completion rate r of one row (DOMAIN.md §1.3), uncapped; None when it cannot be computed.
+    """Completion rate r of one row (docs/DOMAIN.md §1.3), uncapped; None when it cannot be computed.
 
     ``source`` says why: "grade" / "value"; "missing" (an input is blank or unreadable) and
     "conflict" (the target text's direction word contradicts the 方向 column, V11) and "bad_target"

@@ -83,7 +83,7 @@ class MonthlyMean(RuleKind):
                      f"report.{ind.id}")
 
     def card(self, ind: IndicatorScore, section: str) -> list[dict[str, Any]]:
-        return []  # the score card gives it under "sections" (its subtotal), as DESIGN.md shows
+        return []  # the score card gives it under "sections" (its subtotal), as docs/DESIGN.md shows
 
 
 def _validate_months(ev: Evaluation, out: list[Finding]) -> None:
