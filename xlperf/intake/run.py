@@ -94,9 +94,11 @@ class IntakeReport:
 
 def _received(parsed: Parsed, raw: RawMessage) -> datetime:
     """When the bureau got the message: the IMAP server's INTERNALDATE (the sender cannot set it), else
-    the message's Date: header (.eml and mbox files keep nothing better), else now."""
-    when = raw.received or parsed.date or datetime.now().astimezone()
-    return when.astimezone()
+    the message's Date: header (.eml and mbox files keep nothing better), else now. A Date: in the
+    future counts as now: a sender must not keep a submission "latest" (current) by dating it 2099."""
+    now = datetime.now().astimezone()
+    when = (raw.received or parsed.date or now).astimezone()
+    return min(when, now)
 
 
 def _message_id(parsed: Parsed, data: bytes) -> str:
