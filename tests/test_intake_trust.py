@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imap_server import Imap
 from smtp_servers import run_controller
 from test_intake import (  # noqa: F401  (module fixtures)
     BUREAU,
     SENDERS,
     attachments,
     department,
+    dovecot,
     env_for,
     home,
     invoke,
@@ -317,3 +319,14 @@ def test_a_date_in_the_future_does_not_keep_a_submission_current(mail: dict[str,
     assert first["received"] < "2099" and first["superseded_by"] is not None
     records = sheet(out / "汇总.xlsx", "收件记录")
     assert [r["当前"] for r in records if r["收到时间"].startswith("2099")] == []
+
+
+def test_a_mailbox_that_fails_stops_only_itself(dovecot: Imap, mail: dict[str, bytes], home: Path,
+                                                tmp_path: Path) -> None:
+    """Two sources, the real Dovecot refusing the login of the second: the first is taken in and 汇总
+    is written; the run still says what failed (exit 2, one Chinese line)."""
+    out = tmp_path / "out"
+    res = invoke(["intake", eml_folder(tmp_path / "eml", mail["丙"]), dovecot.url, "-o", out,
+                  "--imap-cafile", dovecot.cafile], env_for(home, XLPERF_IMAP_PASSWORD="wrong-password"))
+    assert res.exit_code == 2 and "登录失败" in res.output and "汇总已更新" in res.output, res.output
+    assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]
