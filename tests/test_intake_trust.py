@@ -300,8 +300,8 @@ def test_a_damaged_ledger_row_never_stops_the_summary(mail: dict[str, bytes], ho
 
 def test_a_date_in_the_future_does_not_keep_a_submission_current(mail: dict[str, bytes], home: Path,
                                                                   tmp_path: Path) -> None:
-    """.eml and mbox keep only the sender's Date: header; one dated 2099 counts as received now, so the
-    department's later real submission still supersedes it."""
+    """.eml and mbox keep only the sender's Date: header; one dated 2099 counts as received at the
+    intake that took it in, so the department's submission sent after that still supersedes it."""
     import email
     import email.policy
 
@@ -311,8 +311,8 @@ def test_a_date_in_the_future_does_not_keep_a_submission_current(mail: dict[str,
     folder = eml_folder(tmp_path / "eml", early.as_bytes())
     out = tmp_path / "out"
     assert invoke(["intake", folder, "-o", out], env_for(home)).exit_code == 0
-    time.sleep(1.1)
-    eml_folder(folder, mail["甲2"])
+    time.sleep(1.1)  # the department's real resubmission, dated after that run
+    eml_folder(folder, remail(attachments(mail["甲2"]), SENDERS["甲局"], "甲局（再报）"))
     assert invoke(["intake", folder, "-o", out], env_for(home)).exit_code == 0
     rows = {r["message_id"]: r for r in ledger(out)}
     first = rows[str(early["Message-ID"])]
