@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imap_server import Imap
 from smtp_servers import run_controller
 from test_intake import (  # noqa: F401  (module fixtures)
     BUREAU,
     SENDERS,
     attachments,
     department,
+    dovecot,
     env_for,
     home,
     invoke,
@@ -294,3 +296,37 @@ def test_a_damaged_ledger_row_never_stops_the_summary(mail: dict[str, bytes], ho
     assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]
     summary = {r["部门"]: r for r in sheet(out / "汇总.xlsx", "汇总")}
     assert "计分记录已损坏" in summary[department("乙局")]["说明"] and summary[department("乙局")]["排名"] is None
+
+
+def test_a_date_in_the_future_does_not_keep_a_submission_current(mail: dict[str, bytes], home: Path,
+                                                                  tmp_path: Path) -> None:
+    """.eml and mbox keep only the sender's Date: header; one dated 2099 counts as received at the
+    intake that took it in, so the department's submission sent after that still supersedes it."""
+    import email
+    import email.policy
+
+    early = email.message_from_bytes(mail["甲1"], policy=email.policy.SMTP)
+    del early["Date"]
+    early["Date"] = "Thu, 01 Jan 2099 00:00:00 +0800"
+    folder = eml_folder(tmp_path / "eml", early.as_bytes())
+    out = tmp_path / "out"
+    assert invoke(["intake", folder, "-o", out], env_for(home)).exit_code == 0
+    time.sleep(1.1)  # the department's real resubmission, dated after that run
+    eml_folder(folder, remail(attachments(mail["甲2"]), SENDERS["甲局"], "甲局（再报）"))
+    assert invoke(["intake", folder, "-o", out], env_for(home)).exit_code == 0
+    rows = {r["message_id"]: r for r in ledger(out)}
+    first = rows[str(early["Message-ID"])]
+    assert first["received"] < "2099" and first["superseded_by"] is not None
+    records = sheet(out / "汇总.xlsx", "收件记录")
+    assert [r["当前"] for r in records if r["收到时间"].startswith("2099")] == []
+
+
+def test_a_mailbox_that_fails_stops_only_itself(dovecot: Imap, mail: dict[str, bytes], home: Path,
+                                                tmp_path: Path) -> None:
+    """Two sources, the real Dovecot refusing the login of the second: the first is taken in and 汇总
+    is written; the run still says what failed (exit 2, one Chinese line)."""
+    out = tmp_path / "out"
+    res = invoke(["intake", eml_folder(tmp_path / "eml", mail["丙"]), dovecot.url, "-o", out,
+                  "--imap-cafile", dovecot.cafile], env_for(home, XLPERF_IMAP_PASSWORD="wrong-password"))
+    assert res.exit_code == 2 and "登录失败" in res.output and "汇总已更新" in res.output, res.output
+    assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]

@@ -94,9 +94,11 @@ class IntakeReport:
 
 def _received(parsed: Parsed, raw: RawMessage) -> datetime:
     """When the bureau got the message: the IMAP server's INTERNALDATE (the sender cannot set it), else
-    the message's Date: header (.eml and mbox files keep nothing better), else now."""
-    when = raw.received or parsed.date or datetime.now().astimezone()
-    return when.astimezone()
+    the message's Date: header (.eml and mbox files keep nothing better), else now. A Date: in the
+    future counts as now: a sender must not keep a submission "latest" (current) by dating it 2099."""
+    now = datetime.now().astimezone()
+    when = (raw.received or parsed.date or now).astimezone()
+    return min(when, now)
 
 
 def _message_id(parsed: Parsed, data: bytes) -> str:
@@ -240,8 +242,8 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
                senders: Mapping[str, frozenset[str]] | None = None) -> IntakeReport:
     """Take in every message of every source, then write 汇总 over the current submissions.
 
-    Raises :class:`SourceError` when a source cannot be opened (nothing of it is taken in then;
-    what earlier sources gave stays filed and recorded)."""
+    Raises :class:`SourceError` when a source cannot be opened or breaks off — after every other
+    source was taken in and 汇总 written (what the failed one gave before stays filed and recorded)."""
     start = time.perf_counter()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -255,19 +257,25 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
                           "intake 会用收件的汇总替换它；请用 -o 指定另一个输出文件夹")
     report = IntakeReport()
     ledger = Ledger(out_dir)
+    failed: list[SourceError] = []
     try:
         for source in sources:
-            source.open()
-            try:
-                if on_start is not None:
-                    on_start(source)
-                for raw in source:
-                    taken = take_in(raw, out_dir, ledger, limits, senders, framework)
-                    report.taken.append(taken)
-                    if on_done is not None:
-                        on_done(taken)
-            finally:
-                source.close()
+            try:  # a mailbox that cannot be read (or breaks off) stops only itself: the others are taken in
+                source.open()
+                try:
+                    if on_start is not None:
+                        on_start(source)
+                    for raw in source:
+                        taken = take_in(raw, out_dir, ledger, limits, senders, framework)
+                        report.taken.append(taken)
+                        if on_done is not None:
+                            on_done(taken)
+                finally:
+                    source.close()
+            except SourceError as exc:
+                failed.append(exc)
+        if failed and len(failed) == len(sources):  # nothing could be read: nothing to summarise
+            raise failed[0]
         entries = ledger.entries()
         changed = sender_changes(entries)
         new = {t.key for t in report.taken if t.status != SKIPPED}
@@ -279,6 +287,9 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
     finally:
         ledger.close()
     report.seconds = time.perf_counter() - start
+    if failed:  # said after 汇总 covers everything that could be taken in
+        raise SourceError("；".join(str(e) for e in failed) + f"。其余邮件已收取（{len(report.taken)} 封），汇总已更新："
+                          f"{report.summary_xlsx}")
     return report
 
 
