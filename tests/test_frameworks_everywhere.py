@@ -284,3 +284,27 @@ def test_the_embedded_copy_reads_back_as_the_same_rules(variant: Path) -> None:
     # writing out a default changes nothing: a later xlperf adding an optional key keeps every hash
     explicit = GUANGZHOU.replace('rule = "checklist"', 'rule = "checklist"\nnoun = ""\nfloor = 0', 1)
     assert parse_framework(explicit, "t").sha256 == get_framework().sha256
+
+
+def test_the_reviewer_page_counts_each_framework_s_ratings(variant: Path, tmp_path: Path) -> None:
+    from xlperf.web.folder import Folder
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _filled(variant, folder / "测试局_2024.xlsx")
+    save_workbook(build_workbook(get_framework(), example_evaluation()), folder / "白云区科工商信局_2023.xlsx")
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["batch", str(folder), "-o", str(out), "-j", "1"]).exit_code in (0, 1)
+    f = Folder.scan(out)
+    counts = dict(f.distribution())
+    assert counts["优秀"] == 1 and counts[SEED_RATING] == 1 and sum(counts.values()) == 2
+    names = f.rating_names()
+    assert names.index("优秀") < names.index("不合格") and names.index("优") < names.index("差")
+    # 汇总.xlsx: each framework's workbooks ranked on their own, and said which framework scored them
+    summary = openpyxl.load_workbook(out / "汇总.xlsx")["汇总"]
+    header = [c.value for c in summary[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=False)) for row in summary.iter_rows(min_row=2)]
+    assert "评分框架" in header and "满意度" in header
+    assert sorted(r["排名"] for r in rows) == [1, 1]
+    grades = dict(summary.parent["等级分布"].iter_rows(min_row=2, values_only=True))
+    assert grades["优秀"] == 1 and grades[SEED_RATING] == 1

@@ -152,6 +152,7 @@ class Result:
             "framework": self.framework.id,
             "framework_name": self.framework.name,
             "framework_sha256": self.framework.sha256,
+            "rating_names": self.framework.rating_names(),
             "workbook": workbook,
             "sha256": sha256,
             "department": dep.name,

@@ -46,9 +46,6 @@ from xlperf.web.security import Guard, Secrets
 HERE = Path(__file__).resolve().parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-RATING_FILTERS = ("优", "良", "中", "差")
-
-
 def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987)."""
     ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name) or "download"
@@ -236,7 +233,7 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
                 if (not rating or e.rating == rating) and (not year or e.year == year)
                 and (errors != "yes" or e.errors) and (errors != "no" or not e.errors)
                 and (not text or text.casefold() in e.department.casefold() or text.casefold() in e.workbook.casefold())]
-        return page(request, "review.html", f=f, rows=rows, ratings=RATING_FILTERS,
+        return page(request, "review.html", f=f, rows=rows, ratings=f.rating_names(),
                     filters={"rating": rating, "year": year, "errors": errors, "q": text, "all": everything})
 
     def entry_or_404(request: Request) -> Any:

@@ -250,9 +250,21 @@ class Folder:
     def years(self) -> list[str]:
         return sorted({e.year for e in self.entries if e.year}, reverse=True)
 
+    def rating_names(self) -> list[str]:
+        """The rating names of the frameworks that scored the cards, highest first (a card made before
+        cards carried them: guangzhou-2023's 优/良/中/差); any rating a card shows is among them."""
+        names: list[str] = []
+        for e in self.entries:
+            given = e.card.get("rating_names")
+            listed = [str(n) for n in given] if isinstance(given, list) else ["优", "良", "中", "差"]
+            for n in [*listed, e.rating]:
+                if n and n not in names:
+                    names.append(n)
+        return names or ["优", "良", "中", "差"]
+
     def distribution(self) -> list[tuple[str, int]]:
-        counts = Counter(e.rating for e in self.current)
-        return [(r, counts.get(r, 0)) for r in ("优", "良", "中", "差")]
+        counts = Counter(e.rating for e in self.current if e.ranked)
+        return [(r, counts.get(r, 0)) for r in self.rating_names()]
 
     def management_columns(self) -> list[dict[str, Any]]:
         """The 管理效率 indicators, in the order of the first card that lists them."""
