@@ -3,14 +3,13 @@ workbook is scored by the rules it carries (the variant of test_frameworks_every
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 from test_frameworks_everywhere import VARIANT_TOTAL, _filled, variant_toml
-from test_web import CHROMIUM, SHOTS, open_home, start_serve, upload_one
+from test_web import CHROMIUM, SHOTS, browser, open_home, page, start_serve, upload_one  # noqa: F401 (fixtures)
 
 from xlperf.core.framework import load_framework
 from xlperf.workbook import layout as L
@@ -21,22 +20,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def page() -> Iterator[Any]:
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="zh-CN")
-        yield context.new_page()
-        browser.close()
-
-
-def test_new_workbook_for_a_chosen_framework_and_upload_scored_by_its_rules(page: Any, tmp_path: Path) -> None:
+def test_new_workbook_for_a_chosen_framework_and_upload_scored_by_its_rules(page: Any, tmp_path: Path) -> None:  # noqa: F811
     variant = tmp_path / "variant.toml"
     variant.write_text(variant_toml(), encoding="utf-8")
     home = tmp_path / "serve"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from xlperf.core.findings import Finding, finding
@@ -55,8 +56,9 @@ def listing() -> list[Entry]:
     if folder.is_dir():
         for path in sorted(folder.glob("*.toml")):
             try:
-                fw = load_framework(path)
-            except FrameworkError:
+                stat = path.stat()
+                fw = _load_user(str(path), stat.st_mtime_ns, stat.st_size)
+            except (FrameworkError, OSError):
                 continue
             if fw.id not in bundled_ids():
                 out.append(Entry(fw, "本机添加"))
@@ -70,10 +72,19 @@ def find(framework_id: str) -> Framework | None:
     if framework_id in bundled_ids():
         return get_framework(framework_id)
     path = user_folder() / f"{framework_id}.toml"
-    if path.is_file():
-        fw = load_framework(path)
-        return fw if fw.id == framework_id else None
-    return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    fw = _load_user(str(path), stat.st_mtime_ns, stat.st_size)
+    return fw if fw.id == framework_id else None
+
+
+@lru_cache(maxsize=32)
+def _load_user(path: str, mtime_ns: int, size: int) -> Framework:
+    """A user's framework file, read once per version of it (a batch asks for it per workbook)."""
+    del mtime_ns, size  # the cache key: an edited file is read again
+    return load_framework(Path(path))
 
 
 def known_ids() -> str:
@@ -86,7 +97,7 @@ def by_id(framework_id: str) -> Framework:
     if fw is None:
         if not is_id(framework_id):
             raise FrameworkError(framework_id[:80], [
-                "评分框架只能用编号指定（如 guangzhou-2023）；框架文件请在命令行用 --framework 文件.toml 指定"])
+                f"评分框架只能用编号指定（如 {DEFAULT_ID}）；框架文件请在命令行用 --framework 文件.toml 指定"])
         raise FrameworkError(framework_id, [
             f"本机没有这个评分框架（已有：{known_ids()}）；请向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加"])
     return fw
@@ -149,7 +160,7 @@ def for_workbook(recorded: Recorded, override: Framework | None = None) -> tuple
     - Otherwise the embedded copy; one whose hash differs from the recorded hash (edited after
       ``xlperf new``) is F02, and one differing from this machine's framework of the same id is F01.
     - A workbook with no embedded copy (made before embedding) is scored by the framework its id
-      names (guangzhou-2023 when it names none); an id this machine does not have is a
+      names (``DEFAULT_ID`` when it names none); an id this machine does not have is a
       :class:`FrameworkError`: no score is better than a score by the wrong rules.
     """
     findings: list[Finding] = []

@@ -70,11 +70,13 @@ def progress_bar(label: str) -> tuple[Any, Any]:
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
-def framework_option(default: str | None = None) -> Callable[[F], F]:
-    """``--framework ID|FILE``, the same on every command that scores (default: the workbook's own rules)."""
+def framework_option(for_new: bool = False) -> Callable[[F], F]:
+    """``--framework ID|FILE``, the same on every command that scores (default: the workbook's own
+    rules); for ``new`` the default is the bundled default framework."""
     help_text = ("评分框架：编号（见 xlperf frameworks）或框架 TOML 文件路径"
-                 + ("。" if default else "；默认用工作簿内嵌的规则，指定后按指定的计分，不同处会列为提醒（F01）。"))
-    return click.option("--framework", "framework_id", default=default, show_default=bool(default), help=help_text)
+                 + ("；默认为 xlperf 自带的默认框架。" if for_new
+                    else "；默认用工作簿内嵌的规则，指定后按指定的计分，不同处会列为提醒（F01）。"))
+    return click.option("--framework", "framework_id", default=None, help=help_text)
 
 
 def chosen_framework(value: str | None) -> Framework | None:

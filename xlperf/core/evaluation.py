@@ -161,10 +161,14 @@ class Claims(_Model):
     rating: str = ""
 
 
+#: the framework a workbook or a JSON that names none was made for: the one place its id is written
+DEFAULT_FRAMEWORK = "guangzhou-2023"
+
+
 class Evaluation(_Model):
     """One department's self-evaluation for one year."""
 
-    framework: str = "guangzhou-2023"
+    framework: str = DEFAULT_FRAMEWORK
     department: Department = Field(default_factory=Department)
     tasks: list[KeyTask] = Field(default_factory=list)
     budget: Budget = Field(default_factory=Budget)

@@ -11,7 +11,7 @@ import json
 import re
 import tomllib
 from decimal import Decimal, InvalidOperation
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from xlperf.core.decimals import plain
 from xlperf.core.digest import sha256_bytes
 from xlperf.core.errors import XlperfError
-from xlperf.core.evaluation import Budget
+from xlperf.core.evaluation import DEFAULT_FRAMEWORK, Budget
 from xlperf.core.registry import RULES
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ class Framework(_Spec):
         return not self.years or year is None or year in self.years
 
     def rating_names(self) -> list[str]:
-        """Rating names from the highest band down (优/良/中/差 in guangzhou-2023)."""
+        """Rating names from the highest band down (优/良/中/差 in the bundled default)."""
         return [b.name for b in sorted(self.rating.bands, key=lambda b: b.min, reverse=True)]
 
     def rate(self, total: Decimal) -> str:
@@ -393,8 +393,10 @@ def parse_framework(text: str, source: str) -> Framework:
     return _validated(data, source, _Locator(text, data))
 
 
+@lru_cache(maxsize=64)
 def parse_canonical(text: str, source: str) -> Framework:
-    """A framework from its canonical JSON (:meth:`Framework.canonical`, as a workbook embeds it)."""
+    """A framework from its canonical JSON (:meth:`Framework.canonical`, as a workbook embeds it).
+    Cached: a batch's workbooks mostly embed the same rules (the model is frozen, so sharing is safe)."""
     if len(text) > MAX_BYTES or _depth(text) > MAX_DEPTH + 2:
         raise FrameworkError(source, ["内嵌的评分规则过大或嵌套过深"])
     try:
@@ -564,11 +566,11 @@ def bundled_ids() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-DEFAULT_ID = "guangzhou-2023"
+DEFAULT_ID = DEFAULT_FRAMEWORK
 
 
 @cache
-def get_framework(framework_id: str = DEFAULT_ID) -> Framework:
+def get_framework(framework_id: str = DEFAULT_FRAMEWORK) -> Framework:
     """A bundled framework by id. Never a path: files come only from what the user names
     (:func:`load_framework`, the user's frameworks folder in :mod:`xlperf.catalog`)."""
     if framework_id not in bundled_ids():

@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from xlperf.core.errors import XlperfError
+from xlperf.core.evaluation import DEFAULT_FRAMEWORK as DEFAULT_ID
 from xlperf.files import sha256_bytes
 from xlperf.intake.ledger import (
     CONFLICT,
@@ -321,7 +322,7 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     if not framework_id or framework_id.lower().endswith(".toml") or any(c in framework_id for c in "/\\:"):
         # only a bundled framework: a path in a mailed manifest must never make us read a file here
         return Checked(UNREADABLE, f"清单中的评分框架编号 {manifest_text(framework_id) or '（空）'} 无效（应为如 "
-                                   "guangzhou-2023 的编号）", manifest, workbook)
+                                   f"{DEFAULT_ID} 的编号）", manifest, workbook)
     try:
         loaded = load_input(folder / workbook, limits, framework)  # the pre-open checks run first, inside
     except InputError as exc:

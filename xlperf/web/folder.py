@@ -252,15 +252,25 @@ class Folder:
 
     def rating_names(self) -> list[str]:
         """The rating names of the frameworks that scored the cards, highest first (a card made before
-        cards carried them: guangzhou-2023's 优/良/中/差); any rating a card shows is among them."""
+        cards carried them: those of the framework it names, when this machine has it); any rating a
+        card shows is among them."""
+        from xlperf.catalog import find
+
         names: list[str] = []
         for e in self.entries:
             given = e.card.get("rating_names")
-            listed = [str(n) for n in given] if isinstance(given, list) else ["优", "良", "中", "差"]
+            if isinstance(given, list):
+                listed = [str(n) for n in given]
+            else:
+                try:
+                    known = find(str(e.card.get("framework") or ""))
+                except Exception:  # a broken framework file of this machine: the card's own rating only
+                    known = None
+                listed = known.rating_names() if known is not None else []
             for n in [*listed, e.rating]:
                 if n and n not in names:
                     names.append(n)
-        return names or ["优", "良", "中", "差"]
+        return names
 
     def distribution(self) -> list[tuple[str, int]]:
         counts = Counter(e.rating for e in self.current if e.ranked)

@@ -517,7 +517,7 @@ def _simple_list(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
     return out
 
 
-def _named_text(wb: Book, name: str) -> tuple[str, str, str] | None:
+def _named_text(wb: Book, name: str, strip: bool = True) -> tuple[str, str, str] | None:
     """(text, sheet, cell) of the one cell a defined name points at, when it exists."""
     defined = wb.defined_names.get(name)
     if defined is None:
@@ -526,7 +526,8 @@ def _named_text(wb: Book, name: str) -> tuple[str, str, str] | None:
         coord = coord.replace("$", "")
         if sheet in wb.sheetnames and re.fullmatch(r"[A-Z]{1,3}\d{1,7}", coord):
             value = wb[sheet][coord].value
-            return ("" if value is None else str(value).strip()), sheet, coord
+            text = "" if value is None else str(value)
+            return (text.strip() if strip else text), sheet, coord
     return None
 
 
@@ -544,10 +545,10 @@ def _recorded(r: _Reader) -> Recorded:
                 r.map.add("framework", found[1], found[2])
     chunks = []
     for name in L.DEF_NAMES:
-        found = _named_text(r.wb, name)
+        found = _named_text(r.wb, name, strip=False)  # the rules' text exactly as embedded
         if found is None:
             break
-        chunks.append(str(r.wb[found[1]][found[2]].value or ""))
+        chunks.append(found[0])
     return Recorded(values.get("xp_framework", ""), values.get("xp_framework_sha256", ""), "".join(chunks))
 
 

@@ -497,7 +497,7 @@ def build_committed_templates(folder: Path = TEMPLATES_DIR) -> list[Path]:
     from xlperf.core.framework import get_framework
     from xlperf.examples import example_evaluation
 
-    fw = get_framework("guangzhou-2023")
+    fw = get_framework(example_evaluation().framework)
     blank = save_workbook(build_workbook(fw), folder / BLANK_NAME)
     example = save_workbook(build_workbook(fw, example_evaluation()), folder / EXAMPLE_NAME)
     return [blank, example]
