@@ -43,7 +43,6 @@ STATUSES = (OK, ERRORS, BLANK, DUPLICATE, UNREADABLE, FAILED)
 #: ``xlperf intake``'s status of a verified submission (its other statuses are in xlperf.intake.verify)
 VALID = "有效"
 RANKED_STATUSES = (OK, ERRORS, VALID)
-RATINGS = ("优", "良", "中", "差")
 
 
 class NoInputsError(XlperfError):

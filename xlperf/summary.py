@@ -30,7 +30,6 @@ from xlperf.batch import (
     DUPLICATE,
     ERRORS,
     FAILED,
-    RATINGS,
     SUMMARY_CSV,
     SUMMARY_XLSX,
     UNREADABLE,
@@ -85,22 +84,22 @@ def several_frameworks(outcomes: Sequence[Outcome]) -> bool:
 
 
 def extra_sections(outcomes: Sequence[Outcome]) -> dict[str, str]:
-    """Sections and subtotals of the scoring frameworks that 汇总's fixed columns do not hold: id → name."""
+    """Sections and subtotals of the scoring frameworks that 汇总's fixed columns do not hold: id →
+    column header (the section's name; with its id when that name is taken by a fixed column)."""
     out: dict[str, str] = {}
     for o in outcomes:
         for key, name in o.section_names.items():
             if key not in SECTION_COLUMNS and key in o.sections:
-                out.setdefault(key, name)
+                out.setdefault(key, f"{name}（{key}）" if name in COLUMNS else name)
     return out
 
 
 def summary_columns(outcomes: Sequence[Outcome]) -> tuple[str, ...]:
     """汇总's columns: ``COLUMNS``, with a column per further section after 管理效率, and 评分框架
     when the workbooks were scored by more than one framework."""
-    extra = tuple(f"{name}（{key}）" if name in COLUMNS else name for key, name in extra_sections(outcomes).items())
     columns = list(COLUMNS)
     at = columns.index("管理效率") + 1
-    columns[at:at] = extra
+    columns[at:at] = extra_sections(outcomes).values()
     if several_frameworks(outcomes):
         columns.insert(columns.index("状态"), "评分框架")
     return tuple(columns)
@@ -113,14 +112,14 @@ def _label(o: Outcome) -> str:
 def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     """汇总: one row per file, the columns as ``COLUMNS``."""
     ranks = rank(outcomes)
+    extra = extra_sections(outcomes)
     rows = []
     for o in outcomes:
         rows.append({
             "部门": o.department or None,
             "年度": o.year,
             **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
-            **{(f"{name}（{key}）" if name in COLUMNS else name): o.sections.get(key)
-               for key, name in extra_sections(outcomes).items()},
+            **{label: o.sections.get(key) for key, label in extra.items()},
             "总分": o.total,
             "排名": ranks.get(o.index),
             "评分框架": o.framework or None,
@@ -137,11 +136,10 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
 
 
 def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
-    """等级分布: how many ranked departments are 优/良/中/差, and how many outcomes have errors, are blank,
+    """等级分布: how many ranked departments have each rating (the scoring frameworks' names), and how many outcomes have errors, are blank,
     duplicates, unreadable or failed.
     """
-    names = [r for o in outcomes for r in o.ratings] or list(RATINGS)
-    counts = dict.fromkeys(names, 0)
+    counts = dict.fromkeys((r for o in outcomes for r in o.ratings), 0)  # each framework's names, highest first
     for o in outcomes:
         if o.is_scored:
             counts[o.rating] = counts.get(o.rating, 0) + 1
