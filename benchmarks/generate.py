@@ -22,21 +22,77 @@ from xlperf.core.evaluation import Evaluation, Grade, IndicatorRow, Kind
 from xlperf.core.quantity import Direction
 from xlperf.examples import example_evaluation
 
-DISTRICTS = ("白云区", "天河区", "越秀区", "海珠区", "荔湾区", "黄埔区", "番禺区", "花都区", "南沙区", "从化区", "增城区")
-AGENCIES = (
-    "科技工业商务和信息化局", "教育局", "民政局", "司法局", "财政局", "人力资源和社会保障局", "住房和城乡建设局",
-    "交通运输局", "水务局", "农业农村局", "文化广电旅游体育局", "卫生健康局", "退役军人事务局", "应急管理局",
-    "审计局", "市场监督管理局", "统计局", "医疗保障局", "城市管理和综合执法局", "规划和自然资源分局",
+DISTRICTS = (
+    "白云区",
+    "天河区",
+    "越秀区",
+    "海珠区",
+    "荔湾区",
+    "黄埔区",
+    "番禺区",
+    "花都区",
+    "南沙区",
+    "从化区",
+    "增城区",
 )
-VERBS = ("组织开展", "推进落实", "完成", "指导督促", "统筹推动", "牵头实施", "配合上级部门开展", "持续深化", "全面推进")
+AGENCIES = (
+    "科技工业商务和信息化局",
+    "教育局",
+    "民政局",
+    "司法局",
+    "财政局",
+    "人力资源和社会保障局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "水务局",
+    "农业农村局",
+    "文化广电旅游体育局",
+    "卫生健康局",
+    "退役军人事务局",
+    "应急管理局",
+    "审计局",
+    "市场监督管理局",
+    "统计局",
+    "医疗保障局",
+    "城市管理和综合执法局",
+    "规划和自然资源分局",
+)
+VERBS = (
+    "组织开展",
+    "推进落实",
+    "完成",
+    "指导督促",
+    "统筹推动",
+    "牵头实施",
+    "配合上级部门开展",
+    "持续深化",
+    "全面推进",
+)
 OBJECTS = (
-    "辖区重点企业走访服务", "中小企业数字化转型诊断", "安全生产专项检查", "政策宣讲和业务培训", "重点项目入库储备",
-    "社区养老服务设施改造", "老旧小区供水管网更新", "公共文化服务进基层", "农村人居环境整治", "消费帮扶产品采购",
-    "高新技术企业培育认定", "科技成果转化对接活动", "招商引资项目洽谈", "政务服务事项标准化梳理", "应急物资储备点建设",
+    "辖区重点企业走访服务",
+    "中小企业数字化转型诊断",
+    "安全生产专项检查",
+    "政策宣讲和业务培训",
+    "重点项目入库储备",
+    "社区养老服务设施改造",
+    "老旧小区供水管网更新",
+    "公共文化服务进基层",
+    "农村人居环境整治",
+    "消费帮扶产品采购",
+    "高新技术企业培育认定",
+    "科技成果转化对接活动",
+    "招商引资项目洽谈",
+    "政务服务事项标准化梳理",
+    "应急物资储备点建设",
 )
 QUALIFIERS = (
-    "，覆盖全区各镇街并形成工作台账", "，确保按季度报送进展情况", "，重点围绕制造业高质量发展", "，并开展满意度回访",
-    "，形成问题清单和整改清单", "，建立跟踪服务和动态调整机制", "",
+    "，覆盖全区各镇街并形成工作台账",
+    "，确保按季度报送进展情况",
+    "，重点围绕制造业高质量发展",
+    "，并开展满意度回访",
+    "，形成问题清单和整改清单",
+    "，建立跟踪服务和动态调整机制",
+    "",
 )
 UNITS = ("个", "家", "场", "次", "项", "份", "人次", "户")
 REASONS = (
@@ -59,7 +115,10 @@ def _row(rng: random.Random, seq: int, problems: list[str], low: float) -> Indic
         if short:
             problems.append(f"“{name}”未完全完成。")
         return IndicatorRow(
-            seq=seq, name=name, kind=Kind.QUAL, grade=grade,
+            seq=seq,
+            name=name,
+            kind=Kind.QUAL,
+            grade=grade,
             target_text=f"{_phrase(rng)}，{_phrase(rng)}，按期完成年度工作任务",
             actual_text=f"{_phrase(rng)}，取得阶段性成效" + ("。" if not short else "，部分工作尚未完成。"),
             shortfall_reason=rng.choice(REASONS) if short else "",
@@ -72,9 +131,15 @@ def _row(rng: random.Random, seq: int, problems: list[str], low: float) -> Indic
     if short:
         problems.append(f"“{name}”未达到年度目标。")
     return IndicatorRow(
-        seq=seq, name=name, kind=Kind.QUANT, direction=Direction.GE, target_value=Decimal(target), unit=unit,
+        seq=seq,
+        name=name,
+        kind=Kind.QUANT,
+        direction=Direction.GE,
+        target_value=Decimal(target),
+        unit=unit,
         target_text=f"{_phrase(rng)}，不少于{target}{unit}",
-        actual_value=actual, actual_text=f"{_phrase(rng)}，实际完成{actual}{unit}",
+        actual_value=actual,
+        actual_text=f"{_phrase(rng)}，实际完成{actual}{unit}",
         shortfall_reason=rng.choice(REASONS) if short else "",
     )
 
@@ -96,12 +161,16 @@ def synthetic_evaluation(i: int, seed: int = 7) -> Evaluation:
     dep.name = f"广州市{district}{agency}（合成样本{_cn(i + 1)}）"
     dep.short_name = f"区{agency[:4]}"
     dep.year = rng.choice((2022, 2023, 2024))
-    dep.intro = f"广州市{district}{agency}是区政府工作部门，" + "，".join(_phrase(rng) for _ in range(6)) + "。"
+    dep.intro = (
+        f"广州市{district}{agency}是区政府工作部门，" + "，".join(_phrase(rng) for _ in range(6)) + "。"
+    )
     dep.duties = "\n".join(_phrase(rng) + "。" for _ in range(rng.randint(6, 14)))
     dep.performance_goal = "；".join(_phrase(rng) for _ in range(8)) + "。"
     n_rows = rng.randint(5, 60)
     n_benefits = max(1, n_rows // 5)
-    low = rng.choice((0.1, 0.3, 0.55, 0.55, 0.8))  # how far short a row can fall: spreads totals over 优/良/中
+    low = rng.choice(
+        (0.1, 0.3, 0.55, 0.55, 0.8)
+    )  # how far short a row can fall: spreads totals over 优/良/中
     problems: list[str] = []
     ev.outputs = [_row(rng, k + 1, problems, low) for k in range(n_rows - n_benefits)]
     ev.benefits = [_row(rng, k + 1, problems, low) for k in range(n_benefits)]
@@ -131,8 +200,13 @@ def generate(n: int, out_dir: Path, seed: int = 7) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="生成 N 个有效的合成部门自评工作簿。")
     parser.add_argument("--n", type=int, default=200, help="生成的工作簿个数（默认 200）")
-    parser.add_argument("-o", "--out", type=Path, default=Path(__file__).parent / "out" / "inputs",
-                        help="输出文件夹（默认 benchmarks/out/inputs）")
+    parser.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=Path(__file__).parent / "out" / "inputs",
+        help="输出文件夹（默认 benchmarks/out/inputs）",
+    )
     parser.add_argument("--seed", type=int, default=7, help="随机种子（同一种子生成同样的数据）")
     parser.add_argument("--check", action="store_true", help="生成后逐个校验，确认没有错误类问题")
     args = parser.parse_args(argv)

@@ -37,8 +37,14 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-TARGETS = {"batch_over_baseline_n": 0.5, "batch_over_baseline_small": 0.8, "b_over_a": 0.5,
-           "speedup_jobs2": 1.8, "peak_worker_mb": 150.0, "help_seconds": 0.3}
+TARGETS = {
+    "batch_over_baseline_n": 0.5,
+    "batch_over_baseline_small": 0.8,
+    "b_over_a": 0.5,
+    "speedup_jobs2": 1.8,
+    "peak_worker_mb": 150.0,
+    "help_seconds": 0.3,
+}
 BASELINE = """
 import sys, pathlib, tempfile, openpyxl
 out = pathlib.Path(tempfile.mkdtemp()) / "a.xlsx"
@@ -122,8 +128,10 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str,
     tree_peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
     workers = {pid: mb for pid, mb in watcher.peaks.items() if pid != proc.pid}
     return {
-        "seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "exit_code": proc.returncode, "stderr": stderr[-2000:],
+        "seconds": wall,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "exit_code": proc.returncode,
+        "stderr": stderr[-2000:],
         "peak_tree_mb": tree_peak,
         "peak_parent_mb": watcher.peaks.get(proc.pid),
         "peak_worker_mb": max(workers.values()) if workers else None,
@@ -228,11 +236,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="xlperf 批量处理基准测试")
     parser.add_argument("--n", type=int, default=200, help="合成工作簿个数（默认 200）")
     parser.add_argument("--small", type=int, default=24, help="较小批次的工作簿个数（默认 24）")
-    parser.add_argument("--repeat", type=int, default=5, help="N 个工作簿时基线与 batch 交替运行的次数（取比值中位数）")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="N 个工作簿时基线与 batch 交替运行的次数（取比值中位数）"
+    )
     parser.add_argument("--repeat-small", type=int, default=7, help="较小批次时基线与 batch 交替运行的次数")
     parser.add_argument("--seed", type=int, default=7, help="生成数据的随机种子")
     parser.add_argument("--help-runs", type=int, default=9, help="测 xlperf --help 启动时间的次数")
-    parser.add_argument("--profile", action="store_true", help="另用 cProfile 剖析 (b) 的前 30 个工作簿并打印")
+    parser.add_argument(
+        "--profile", action="store_true", help="另用 cProfile 剖析 (b) 的前 30 个工作簿并打印"
+    )
     parser.add_argument("--in-process", nargs=2, metavar=("FOLDER", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.in_process:
@@ -358,31 +370,56 @@ def main(argv: list[str] | None = None) -> int:
     }
     worker_peak = figures["peak_jobs2_worker_mb"] or figures["peak_jobs2_tree_max_mb"]
     checks = {
-        "batch_over_baseline_n": (figures["batch_over_baseline_n"],
-                                  figures["batch_over_baseline_n"] <= TARGETS["batch_over_baseline_n"], "≤"),
-        "batch_over_baseline_small": (figures["batch_over_baseline_small"],
-                                      figures["batch_over_baseline_small"] <= TARGETS["batch_over_baseline_small"], "≤"),
+        "batch_over_baseline_n": (
+            figures["batch_over_baseline_n"],
+            figures["batch_over_baseline_n"] <= TARGETS["batch_over_baseline_n"],
+            "≤",
+        ),
+        "batch_over_baseline_small": (
+            figures["batch_over_baseline_small"],
+            figures["batch_over_baseline_small"] <= TARGETS["batch_over_baseline_small"],
+            "≤",
+        ),
         "b_over_a": (figures["b_over_a"], figures["b_over_a"] <= TARGETS["b_over_a"], "≤"),
-        "speedup_jobs2": (figures["speedup_jobs2"], figures["speedup_jobs2"] >= TARGETS["speedup_jobs2"], "≥"),
-        "peak_worker_mb": (worker_peak, max(worker_peak, figures["peak_jobs1_process_mb"]) <= TARGETS["peak_worker_mb"], "≤"),
+        "speedup_jobs2": (
+            figures["speedup_jobs2"],
+            figures["speedup_jobs2"] >= TARGETS["speedup_jobs2"],
+            "≥",
+        ),
+        "peak_worker_mb": (
+            worker_peak,
+            max(worker_peak, figures["peak_jobs1_process_mb"]) <= TARGETS["peak_worker_mb"],
+            "≤",
+        ),
         "help_seconds": (figures["help_median_s"], figures["help_median_s"] <= TARGETS["help_seconds"], "≤"),
     }
     machine = {
-        "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
         "processor": platform.processor() or platform.machine(),
     }
     _print_table(n, figures, checks, machine)
     if ab.get("profile"):
         print("\n==== cProfile：(b) 前 30 个工作簿 ====\n" + ab["profile"])
-    results = {"n": n, "machine": machine, "figures": figures, "targets": TARGETS,
-               "met": {k: v[1] for k, v in checks.items()},
-               "per_workbook": {"a": ab["a"], "b": ab["b"]}}
-    (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    results = {
+        "n": n,
+        "machine": machine,
+        "figures": figures,
+        "targets": TARGETS,
+        "met": {k: v[1] for k, v in checks.items()},
+        "per_workbook": {"a": ab["a"], "b": ab["b"]},
+    }
+    (OUT / "results.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     print(f"\n已写出 {OUT / 'results.json'}")
     return 0
 
 
-def _print_table(n: int, f: dict[str, Any], checks: dict[str, tuple[float, bool, str]], machine: dict[str, Any]) -> None:
+def _print_table(
+    n: int, f: dict[str, Any], checks: dict[str, tuple[float, bool, str]], machine: dict[str, Any]
+) -> None:
     def mb(v: float | None) -> str:
         return "—" if v is None else f"{v:.0f} MB"
 
@@ -390,20 +427,40 @@ def _print_table(n: int, f: dict[str, Any], checks: dict[str, tuple[float, bool,
     rows = [
         (f"基线：openpyxl 打开+保存循环（{small} 个，最快一次）", f"{f['baseline_small_s']:.1f} s", ""),
         (f"xlperf batch --jobs 1（{small} 个，最快一次）", f"{f['batch_small_s']:.1f} s", ""),
-        (f"  batch / 基线（{small} 个，交替 {len(f['ratios_small'])} 次的中位数）", f"{f['batch_over_baseline_small']:.2f}×",
-         _mark(checks["batch_over_baseline_small"], TARGETS["batch_over_baseline_small"])),
+        (
+            f"  batch / 基线（{small} 个，交替 {len(f['ratios_small'])} 次的中位数）",
+            f"{f['batch_over_baseline_small']:.2f}×",
+            _mark(checks["batch_over_baseline_small"], TARGETS["batch_over_baseline_small"]),
+        ),
         ("    （CPU 时间之比，中位数）", f"{f['cpu_ratio_small']:.2f}×", ""),
         (f"基线：openpyxl 打开+保存循环（{n} 个，最快一次）", f"{f['baseline_n_s']:.1f} s", ""),
-        (f"xlperf batch --jobs 1（{n} 个，最快一次）", f"{f['batch_jobs1_s']:.1f} s",
-         f"每个 {f['batch_jobs1_per_workbook_s'] * 1000:.0f} ms"),
-        (f"  batch / 基线（{n} 个，交替 {len(f['ratios_n'])} 次的中位数）", f"{f['batch_over_baseline_n']:.2f}×",
-         _mark(checks["batch_over_baseline_n"], TARGETS["batch_over_baseline_n"])),
+        (
+            f"xlperf batch --jobs 1（{n} 个，最快一次）",
+            f"{f['batch_jobs1_s']:.1f} s",
+            f"每个 {f['batch_jobs1_per_workbook_s'] * 1000:.0f} ms",
+        ),
+        (
+            f"  batch / 基线（{n} 个，交替 {len(f['ratios_n'])} 次的中位数）",
+            f"{f['batch_over_baseline_n']:.2f}×",
+            _mark(checks["batch_over_baseline_n"], TARGETS["batch_over_baseline_n"]),
+        ),
         ("    （CPU 时间之比，中位数）", f"{f['cpu_ratio_n']:.2f}×", ""),
         (f"xlperf batch --jobs 2（{n} 个，最快一次）", f"{f['batch_jobs2_s']:.1f} s", ""),
-        (f"  加速比 jobs 1 / jobs 2（相邻两次之比，{len(f['speedups_jobs2'])} 次的中位数）", f"{f['speedup_jobs2']:.2f}×",
-         _mark(checks["speedup_jobs2"], TARGETS["speedup_jobs2"])),
-        ("  （对照）本机两个进程并行的上限", f"{f['parallel_ceiling']:.2f}×", "同一纯 Python 循环：两个同时跑 / 一个单独跑"),
-        ("  全部进程 CPU 时间 jobs 1 / jobs 2", f"{f['batch_jobs1_cpu_s']:.0f}/{f['batch_jobs2_cpu_s']:.0f} s", ""),
+        (
+            f"  加速比 jobs 1 / jobs 2（相邻两次之比，{len(f['speedups_jobs2'])} 次的中位数）",
+            f"{f['speedup_jobs2']:.2f}×",
+            _mark(checks["speedup_jobs2"], TARGETS["speedup_jobs2"]),
+        ),
+        (
+            "  （对照）本机两个进程并行的上限",
+            f"{f['parallel_ceiling']:.2f}×",
+            "同一纯 Python 循环：两个同时跑 / 一个单独跑",
+        ),
+        (
+            "  全部进程 CPU 时间 jobs 1 / jobs 2",
+            f"{f['batch_jobs1_cpu_s']:.0f}/{f['batch_jobs2_cpu_s']:.0f} s",
+            "",
+        ),
         ("(a) openpyxl 打开+保存，每个中位数", f"{f['median_a_openpyxl_s'] * 1000:.0f} ms", ""),
         ("(b) xlperf 完整处理，每个中位数", f"{f['median_b_xlperf_s'] * 1000:.0f} ms", ""),
         ("  b/a（墙钟）", f"{f['b_over_a']:.2f}", _mark(checks["b_over_a"], TARGETS["b_over_a"])),
@@ -411,13 +468,22 @@ def _print_table(n: int, f: dict[str, Any], checks: dict[str, tuple[float, bool,
         ("峰值 RSS：基线进程", mb(f["peak_baseline_mb"]), ""),
         ("峰值 RSS：--jobs 1 进程", mb(f["peak_jobs1_process_mb"]), ""),
         ("峰值 RSS：--jobs 2 主进程", mb(f["peak_jobs2_parent_mb"]), ""),
-        (f"峰值 RSS：--jobs 2 每个工作进程（最大，{f['workers_seen_jobs2']} 个）", mb(f["peak_jobs2_worker_mb"]),
-         _mark(checks["peak_worker_mb"], TARGETS["peak_worker_mb"])),
-        ("xlperf --help 启动，中位数", f"{f['help_median_s'] * 1000:.0f} ms", _mark(checks["help_seconds"], TARGETS["help_seconds"])),
+        (
+            f"峰值 RSS：--jobs 2 每个工作进程（最大，{f['workers_seen_jobs2']} 个）",
+            mb(f["peak_jobs2_worker_mb"]),
+            _mark(checks["peak_worker_mb"], TARGETS["peak_worker_mb"]),
+        ),
+        (
+            "xlperf --help 启动，中位数",
+            f"{f['help_median_s'] * 1000:.0f} ms",
+            _mark(checks["help_seconds"], TARGETS["help_seconds"]),
+        ),
         ("（对照）python -c pass 启动", f"{f['python_bare_startup_median_s'] * 1000:.0f} ms", ""),
     ]
-    print(f"\n机器：{machine['cpus']} 核，{machine['platform']}，Python {machine['python']}；N = {n}；"
-          f"系统负载（1 分钟平均）开始 {f['loadavg_before']} / 结束 {f['loadavg_after']}")
+    print(
+        f"\n机器：{machine['cpus']} 核，{machine['platform']}，Python {machine['python']}；N = {n}；"
+        f"系统负载（1 分钟平均）开始 {f['loadavg_before']} / 结束 {f['loadavg_after']}"
+    )
     width = max(_w(r[0]) for r in rows) + 2
     for label, value, note in rows:
         print(f"{label}{' ' * (width - _w(label))}{value:>10}   {note}")

@@ -17,8 +17,20 @@ import click
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 #: the order a user meets the commands in; a command not listed here follows, alphabetically
-ORDER = ("demo", "new", "example", "check", "run", "report", "submit", "serve", "batch", "intake", "addin",
-         "frameworks")
+ORDER = (
+    "demo",
+    "new",
+    "example",
+    "check",
+    "run",
+    "report",
+    "submit",
+    "serve",
+    "batch",
+    "intake",
+    "addin",
+    "frameworks",
+)
 
 
 def _cell(text: str) -> str:
@@ -96,7 +108,9 @@ def update(text: str) -> str:
     for name in TABLES:
         old = current(text, name)
         if old is None:
-            raise SystemExit(f"README.md has no markers for the {name} table: add {markers(name)[0]} … {markers(name)[1]}")
+            raise SystemExit(
+                f"README.md has no markers for the {name} table: add {markers(name)[0]} … {markers(name)[1]}"
+            )
         text = text.replace(old, block(name))
     return text
 

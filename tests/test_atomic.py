@@ -68,8 +68,9 @@ def temps(folder: Path) -> list[Path]:
 
 
 def start_child(target: Path, rows: int) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(target), str(rows)], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(target), str(rows)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "saving"
     return proc
@@ -133,7 +134,9 @@ def test_sigkill_without_previous_file_leaves_no_output(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ev = example_evaluation()
-    return save_workbook(build_workbook(get_framework(ev.framework), ev), tmp_path_factory.mktemp("wb") / "自评.xlsx")
+    return save_workbook(
+        build_workbook(get_framework(ev.framework), ev), tmp_path_factory.mktemp("wb") / "自评.xlsx"
+    )
 
 
 def run(*args: str) -> Any:
@@ -178,14 +181,18 @@ def test_read_only_output_folder(workbook: Path, tmp_path: Path) -> None:
     else:
         with tmpfs(folder, "ro,size=1m") as mounted:
             if not mounted:
-                pytest.skip("root without mount: chmod cannot make a folder read-only for root (see the simulation)")
+                pytest.skip(
+                    "root without mount: chmod cannot make a folder read-only for root (see the simulation)"
+                )
             result = run("run", str(workbook), "-o", str(folder / "out.xlsx"))
             assert list(folder.iterdir()) == []
     check_refused(result, workbook, src_hash, folder, "没有权限写入")
     assert str(folder / "out.xlsx") in result.stderr or str(folder) in result.stderr
 
 
-def test_read_only_output_folder_simulated(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_only_output_folder_simulated(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import xlperf.files
 
     def denied(*args: Any, **kwargs: Any) -> Any:
@@ -215,7 +222,9 @@ def test_full_disk_real_tmpfs(workbook: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("where", ["fsync", "save"])
-def test_full_disk_simulated(workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+def test_full_disk_simulated(
+    workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
     """ENOSPC simulated: at fsync (delayed allocation reports it there) or half-way through writing."""
     import xlperf.files
 
@@ -257,8 +266,16 @@ def test_docx_write_is_atomic_too(workbook: Path, tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(xlperf.files.os, "fsync", fail_on_third)
     folder = tmp_path / "out"
-    result = run("run", str(workbook), "-o", str(folder / "scored.xlsx"), "--json", str(folder / "card.json"),
-                 "--docx", str(folder / "report.docx"))
+    result = run(
+        "run",
+        str(workbook),
+        "-o",
+        str(folder / "scored.xlsx"),
+        "--json",
+        str(folder / "card.json"),
+        "--docx",
+        str(folder / "report.docx"),
+    )
     assert result.exit_code == 2
     assert "磁盘空间不足" in result.stderr and "report.docx" in result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["card.json", "scored.xlsx"]

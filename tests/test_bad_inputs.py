@@ -72,10 +72,30 @@ def invoke(*args: str) -> Any:
 
 
 CASE_NAMES = [
-    "random_bytes", "text_file", "empty", "truncated", "zip_not_workbook", "legacy_xls", "wps_et", "encrypted",
-    "zip_entry_password", "billion_laughs", "doctype_in_sheet", "expanded_too_big", "too_many_rows_option",
-    "huge_table_ref", "missing_sheet", "renamed_sheet", "deleted_name", "removed_table", "renamed_headers",
-    "merged_inputs", "typed_forms", "formulas_and_errors", "formula_texts", "long_texts",
+    "random_bytes",
+    "text_file",
+    "empty",
+    "truncated",
+    "zip_not_workbook",
+    "legacy_xls",
+    "wps_et",
+    "encrypted",
+    "zip_entry_password",
+    "billion_laughs",
+    "doctype_in_sheet",
+    "expanded_too_big",
+    "too_many_rows_option",
+    "huge_table_ref",
+    "missing_sheet",
+    "renamed_sheet",
+    "deleted_name",
+    "removed_table",
+    "renamed_headers",
+    "merged_inputs",
+    "typed_forms",
+    "formulas_and_errors",
+    "formula_texts",
+    "long_texts",
 ]
 
 
@@ -85,8 +105,9 @@ def test_corpus_names_are_all_tested(corpus: dict[str, Case]) -> None:
 
 
 @pytest.mark.parametrize("command", ["check", "run"])
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "long_texts" else n
-                                  for n in CASE_NAMES])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "long_texts" else n for n in CASE_NAMES]
+)
 def test_case(corpus: dict[str, Case], tmp_path: Path, name: str, command: str) -> None:
     case = corpus[name]
     src = isolated(case, tmp_path)
@@ -130,8 +151,9 @@ def test_big_case_is_refused_quickly(corpus: dict[str, Case], tmp_path: Path, na
     env = {**os.environ, "XLPERF_HOME": str(tmp_path / "home"), "PYTHONIOENCODING": "utf-8"}
     for command in ("check", "run"):
         start = time.monotonic()
-        proc = subprocess.Popen([*XLPERF, command, str(src)], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [*XLPERF, command, str(src)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         out, err = (b.decode("utf-8") for b in proc.communicate(timeout=120))
         elapsed = time.monotonic() - start
         assert proc.returncode == 2, (out, err)
@@ -164,8 +186,9 @@ def test_big_cases_bounded_memory(corpus: dict[str, Case], tmp_path: Path) -> No
 
 
 def _peak_kb(script: str, path: Path) -> int:
-    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120, check=True
+    )
     return int(re.search(r"peak_kb (\d+)", done.stdout).group(1))  # type: ignore[union-attr]
 
 
@@ -204,8 +227,9 @@ def test_entity_bomb_refused_by_defusedxml_itself(corpus: dict[str, Case]) -> No
     assert isinstance(info.value.__cause__, EntitiesForbidden)
 
 
-def test_entity_bomb_message_when_only_defusedxml_catches_it(corpus: dict[str, Case],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_entity_bomb_message_when_only_defusedxml_catches_it(
+    corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import xlperf.workbook.safety as safety
 
     monkeypatch.setattr(safety, "check_file", lambda path, limits: None)
@@ -213,7 +237,9 @@ def test_entity_bomb_message_when_only_defusedxml_catches_it(corpus: dict[str, C
         open_workbook(corpus["billion_laughs"].path, Limits())
 
 
-def test_entity_bomb_is_refused_before_parsing(corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_entity_bomb_is_refused_before_parsing(
+    corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import openpyxl.reader.excel
 
     def boom(*args: Any, **kwargs: Any) -> None:
@@ -231,13 +257,16 @@ def test_entity_bomb_is_refused_before_parsing(corpus: dict[str, Case], monkeypa
 def test_generated_compound_files_are_valid(corpus: dict[str, Case]) -> None:
     """The hand-written CFB files are real compound files (olefile reads their directories)."""
     import olefile
+
     streams = {}
     for name in ("legacy_xls", "wps_et", "encrypted"):
         assert olefile.isOleFile(str(corpus[name].path))
         with olefile.OleFileIO(str(corpus[name].path)) as ole:
             streams[name] = {"/".join(p) for p in ole.listdir()}
             assert ole.openstream("Workbook" if name != "encrypted" else "EncryptionInfo").read(2) in (
-                b"\x09\x08", b"\x04\x00")
+                b"\x09\x08",
+                b"\x04\x00",
+            )
     assert "Workbook" in streams["legacy_xls"]
     assert {"Workbook", "ETExtData"} <= streams["wps_et"]
     assert {"EncryptionInfo", "EncryptedPackage", "\x06DataSpaces/DataSpaceMap"} <= streams["encrypted"]
@@ -246,7 +275,9 @@ def test_generated_compound_files_are_valid(corpus: dict[str, Case]) -> None:
 def test_real_encrypted_workbook(corpus: dict[str, Case], tmp_path: Path) -> None:
     """A password-protected .xlsx made by msoffcrypto-tool (skipped when it is not installed)."""
     if "encrypted_real" not in corpus:
-        pytest.fail("msoffcrypto-tool is not installed: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e \".[test]\")")
+        pytest.fail(
+            'msoffcrypto-tool is not installed: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e ".[test]")'
+        )
     src = isolated(corpus["encrypted_real"], tmp_path)
     result = invoke("run", str(src))
     assert result.exit_code == 2
@@ -260,22 +291,78 @@ def test_real_encrypted_workbook(corpus: dict[str, Case], tmp_path: Path) -> Non
 #: a number string = understood as exactly that; "cell" = rejected or flagged by a finding on that
 #: very cell; "empty" = read as nothing (the finding then asks for the missing value).
 KINDS: dict[str, tuple[str, str, Any, dict[str, str]]] = {
-    "quantity": (L.OUTPUTS, "K5", lambda e: e.outputs[0].actual_value, {
-        "plain": "1957", "thousands": "1957", "unit": "1957", "fullwidth": "1957", "percent": "cell",
-        "fraction": "0.9213", "ge_percent": "cell", "not_less": "cell", "per_term": "cell",
-        "formula": "cell", "error": "cell"}),
-    "amount": (L.BUDGET, "B8", lambda e: e.budget.executed, {
-        "plain": "1957", "thousands": "1957", "unit": "cell", "fullwidth": "1957", "percent": "cell",
-        "fraction": "0.9213", "ge_percent": "cell", "not_less": "cell", "per_term": "cell",
-        "formula": "cell", "error": "cell"}),
-    "rate": (L.SPENDING, "B5", lambda e: e.spending.monthly[0], {
-        "plain": "cell", "thousands": "cell", "unit": "cell", "fullwidth": "cell", "percent": "92.13",
-        "fraction": "92.13", "ge_percent": "cell", "not_less": "cell", "per_term": "cell",
-        "formula": "cell", "error": "cell"}),
-    "count": (L.MANAGEMENT, "K5", lambda e: e.management[0].count_total, {
-        "plain": "1957", "thousands": "1957", "unit": "1957", "fullwidth": "1957", "percent": "cell",
-        "fraction": "cell", "ge_percent": "cell", "not_less": "cell", "per_term": "cell",
-        "formula": "cell", "error": "cell"}),
+    "quantity": (
+        L.OUTPUTS,
+        "K5",
+        lambda e: e.outputs[0].actual_value,
+        {
+            "plain": "1957",
+            "thousands": "1957",
+            "unit": "1957",
+            "fullwidth": "1957",
+            "percent": "cell",
+            "fraction": "0.9213",
+            "ge_percent": "cell",
+            "not_less": "cell",
+            "per_term": "cell",
+            "formula": "cell",
+            "error": "cell",
+        },
+    ),
+    "amount": (
+        L.BUDGET,
+        "B8",
+        lambda e: e.budget.executed,
+        {
+            "plain": "1957",
+            "thousands": "1957",
+            "unit": "cell",
+            "fullwidth": "1957",
+            "percent": "cell",
+            "fraction": "0.9213",
+            "ge_percent": "cell",
+            "not_less": "cell",
+            "per_term": "cell",
+            "formula": "cell",
+            "error": "cell",
+        },
+    ),
+    "rate": (
+        L.SPENDING,
+        "B5",
+        lambda e: e.spending.monthly[0],
+        {
+            "plain": "cell",
+            "thousands": "cell",
+            "unit": "cell",
+            "fullwidth": "cell",
+            "percent": "92.13",
+            "fraction": "92.13",
+            "ge_percent": "cell",
+            "not_less": "cell",
+            "per_term": "cell",
+            "formula": "cell",
+            "error": "cell",
+        },
+    ),
+    "count": (
+        L.MANAGEMENT,
+        "K5",
+        lambda e: e.management[0].count_total,
+        {
+            "plain": "1957",
+            "thousands": "1957",
+            "unit": "1957",
+            "fullwidth": "1957",
+            "percent": "cell",
+            "fraction": "cell",
+            "ge_percent": "cell",
+            "not_less": "cell",
+            "per_term": "cell",
+            "formula": "cell",
+            "error": "cell",
+        },
+    ),
 }
 for _spec in KINDS.values():
     _spec[3].update({"blank": "empty", "dash": "empty", "slash": "empty", "none_word": "empty"})
@@ -368,6 +455,7 @@ def test_formula_texts_stay_text_in_scored_workbook(formula_outputs: dict[str, P
 
 def test_formula_texts_read_literally_by_calamine(formula_outputs: dict[str, Path]) -> None:
     import python_calamine as calamine
+
     wb = calamine.CalamineWorkbook.from_path(str(formula_outputs["xlsx"]))
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
@@ -381,7 +469,9 @@ def test_formula_texts_read_literally_by_calamine(formula_outputs: dict[str, Pat
 
 
 @pytest.mark.slow
-def test_formula_texts_read_literally_by_libreoffice(formula_outputs: dict[str, Path], tmp_path: Path) -> None:
+def test_formula_texts_read_literally_by_libreoffice(
+    formula_outputs: dict[str, Path], tmp_path: Path
+) -> None:
     converted = convert(formula_outputs["xlsx"], "xlsx", tmp_path / "lo", tmp_path / "profile")
     wb = openpyxl.load_workbook(converted)
     for (sheet, coord), text in _expected_texts().items():
@@ -428,7 +518,10 @@ def test_long_texts_are_kept_whole(corpus: dict[str, Case], tmp_path: Path) -> N
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str):
-                    assert len(cell.value) <= LONG_TEXT, (ws.title, cell.coordinate)  # Excel would refuse the file
+                    assert len(cell.value) <= LONG_TEXT, (
+                        ws.title,
+                        cell.coordinate,
+                    )  # Excel would refuse the file
                     longest = max(longest, len(cell.value))
     assert longest == LONG_TEXT
     name = wb.defined_names["xp_dept_intro"]

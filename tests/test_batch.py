@@ -69,7 +69,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("batch") / "inputs"
     save(valid_evaluation("甲局"), root / "a" / "部门.xlsx")
     save(valid_evaluation("乙局", lower=3), root / "b" / "部门.xlsx")
-    (root / "b" / "部门.json").write_text(valid_evaluation("丙局").to_json(), encoding="utf-8")  # ties with 甲局
+    (root / "b" / "部门.json").write_text(
+        valid_evaluation("丙局").to_json(), encoding="utf-8"
+    )  # ties with 甲局
     save(valid_evaluation(EVIL, lower=1), root / "c" / "公式名.xlsx")
     save(example_evaluation(), root / "有错误.xlsx")  # the seed itself: V12/V13 errors
     ev = valid_evaluation("丁局")
@@ -194,10 +196,13 @@ def test_unique_output_names(runs: dict[int, Path]) -> None:
     assert len([n for n in names if n.endswith(".scored.xlsx")]) == 6
     assert len(set(n.casefold() for n in names)) == len(names)
     assert not [n for n in names if n.startswith(".")]  # no temporaries left behind
-    stems = output_stems([Path("x/a/部门.xlsx"), Path("x/b/部门.xlsx"), Path("x/b/部门.json"), Path("y/其他.xlsx")])
+    stems = output_stems(
+        [Path("x/a/部门.xlsx"), Path("x/b/部门.xlsx"), Path("x/b/部门.json"), Path("y/其他.xlsx")]
+    )
     assert len(set(stems)) == 4 and stems[3] == "其他"
-    assert stems == output_stems([Path("x/a/部门.xlsx"), Path("x/b/部门.xlsx"), Path("x/b/部门.json"),
-                                  Path("y/其他.xlsx")])
+    assert stems == output_stems(
+        [Path("x/a/部门.xlsx"), Path("x/b/部门.xlsx"), Path("x/b/部门.json"), Path("y/其他.xlsx")]
+    )
 
 
 # ------------------------------------------------------------------------------ readers agree
@@ -277,8 +282,9 @@ def test_libreoffice_opens_without_error_values(runs: dict[int, Path], tmp_path:
     assert n > 100
     assert EVIL in [r[0] for r in book.get_sheet_by_name("汇总").to_python()]
     original = table_calamine(runs[1] / SUMMARY_XLSX, "汇总")
-    assert [[_norm(v) for v in r] for r in book.get_sheet_by_name("汇总").to_python()] == \
-        [[_norm(v) for v in r] for r in original]
+    assert [[_norm(v) for v in r] for r in book.get_sheet_by_name("汇总").to_python()] == [
+        [_norm(v) for v in r] for r in original
+    ]
 
 
 # ------------------------------------------------------------------------------ command line
@@ -301,16 +307,23 @@ def test_all_ok_exits_0_and_rerun_ignores_own_outputs(inputs: Path, tmp_path: Pa
 
 
 def test_globs_and_files(inputs: Path, tmp_path: Path) -> None:
-    res = run_batch_cli([str(inputs / "*" / "部门.xlsx"), str(inputs / "b" / "部门.json"), "-o", str(tmp_path)])
+    res = run_batch_cli(
+        [str(inputs / "*" / "部门.xlsx"), str(inputs / "b" / "部门.json"), "-o", str(tmp_path)]
+    )
     assert res.exit_code == 0, res.output
-    assert [Path(r["文件"]).relative_to(inputs).as_posix() for r in records(tmp_path)] == \
-        ["a/部门.xlsx", "b/部门.json", "b/部门.xlsx"]
+    assert [Path(r["文件"]).relative_to(inputs).as_posix() for r in records(tmp_path)] == [
+        "a/部门.xlsx",
+        "b/部门.json",
+        "b/部门.xlsx",
+    ]
 
 
 def test_no_inputs_is_usage_error(tmp_path: Path) -> None:
     empty = tmp_path / "空文件夹"
     empty.mkdir()
-    res = CliRunner().invoke(main, ["batch", str(empty), str(tmp_path / "没有.xlsx"), "-o", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        main, ["batch", str(empty), str(tmp_path / "没有.xlsx"), "-o", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2
     assert "没有找到" in res.output and "空文件夹" in res.output and "没有.xlsx" in res.output
     assert not (tmp_path / "o" / SUMMARY_XLSX).exists()
@@ -324,8 +337,9 @@ def test_missing_path_among_others_exits_1(inputs: Path, tmp_path: Path) -> None
     assert "不存在" in res.output
 
 
-def test_unexpected_exception_is_recorded_as_failed(inputs: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_exception_is_recorded_as_failed(
+    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import xlperf.pipeline
 
     real = xlperf.pipeline.assess
@@ -344,9 +358,20 @@ def test_unexpected_exception_is_recorded_as_failed(inputs: Path, tmp_path: Path
 
 
 def test_rank_ties_share() -> None:
-    outs = [Outcome(i, f"{i}.xlsx", s, "", total=t)
-            for i, (s, t) in enumerate([("通过", 90.0), ("有错误", 95.5), ("通过", 90.0), ("无法读取", None),
-                                         ("通过", 80.0), ("未填写", 99.0), ("重复", 99.0)])]
+    outs = [
+        Outcome(i, f"{i}.xlsx", s, "", total=t)
+        for i, (s, t) in enumerate(
+            [
+                ("通过", 90.0),
+                ("有错误", 95.5),
+                ("通过", 90.0),
+                ("无法读取", None),
+                ("通过", 80.0),
+                ("未填写", 99.0),
+                ("重复", 99.0),
+            ]
+        )
+    ]
     assert rank(outs) == {1: 1, 0: 2, 2: 2, 4: 4}
 
 
@@ -368,7 +393,11 @@ def test_every_summary_cell_has_its_columns_format(runs: dict[int, Path]) -> Non
     assert len(body) >= 3
     numbers = [ws.cell(r, total) for r in body if ws.cell(r, total).value is not None]
     assert numbers and all(c.number_format == "0.00" and c.alignment.wrap_text for c in numbers)
-    assert all(ws.cell(r, note).alignment.wrap_text and ws.cell(r, note).alignment.vertical == "top" for r in body)
-    assert all(not ws.cell(r, digest).alignment.wrap_text and ws.cell(r, digest).alignment.vertical == "top"
-               for r in body)
+    assert all(
+        ws.cell(r, note).alignment.wrap_text and ws.cell(r, note).alignment.vertical == "top" for r in body
+    )
+    assert all(
+        not ws.cell(r, digest).alignment.wrap_text and ws.cell(r, digest).alignment.vertical == "top"
+        for r in body
+    )
     assert ws.cell(1, total).font.bold  # the heading keeps its own format

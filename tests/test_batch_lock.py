@@ -38,7 +38,9 @@ def inputs(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(autouse=True)
 def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XLPERF_HOME", str(tmp_path / "home"))  # where the lock lives, here and in the children
+    monkeypatch.setenv(
+        "XLPERF_HOME", str(tmp_path / "home")
+    )  # where the lock lives, here and in the children
 
 
 def env(tmp_path: Path) -> dict[str, str]:
@@ -69,11 +71,21 @@ def summary_files(out: Path) -> list[str]:
 def test_second_batch_into_the_same_folder_is_refused(inputs: tuple[Path, Path], tmp_path: Path) -> None:
     first, second = inputs
     out = tmp_path / "结果"
-    proc = subprocess.Popen([str(XLPERF), "batch", str(first), "-o", str(out), "-j", "1"], env=env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(XLPERF), "batch", str(first), "-o", str(out), "-j", "1"],
+        env=env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_until_locked(folder_lock_path("output", out), proc)
-    done = subprocess.run([str(XLPERF), "batch", str(second), "-o", str(out)], env=env(tmp_path),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(XLPERF), "batch", str(second), "-o", str(out)],
+        env=env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "另一个 xlperf 正在向输出文件夹" in done.stderr and str(out) in done.stderr
     assert "Traceback" not in done.stderr
@@ -87,12 +99,22 @@ def test_second_batch_into_the_same_folder_is_refused(inputs: tuple[Path, Path],
 def test_a_killed_batch_does_not_block_the_next(inputs: tuple[Path, Path], tmp_path: Path) -> None:
     first, second = inputs
     out = tmp_path / "结果"
-    proc = subprocess.Popen([str(XLPERF), "batch", str(first), "-o", str(out), "-j", "1"], env=env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(XLPERF), "batch", str(first), "-o", str(out), "-j", "1"],
+        env=env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_until_locked(folder_lock_path("output", out), proc)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
-    done = subprocess.run([str(XLPERF), "batch", str(second), "-o", str(out)], env=env(tmp_path),
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(XLPERF), "batch", str(second), "-o", str(out)],
+        env=env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode in (0, 1), done.stdout + done.stderr
     assert summary_files(out) == ["另一批.xlsx"]

@@ -59,7 +59,9 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("review")
     folder = make_folder(base / "收件")
     out = base / "结果"
-    res = CliRunner().invoke(main, ["batch", str(folder), "-o", str(out), "--jobs", "2"], catch_exceptions=False)
+    res = CliRunner().invoke(
+        main, ["batch", str(folder), "-o", str(out), "--jobs", "2"], catch_exceptions=False
+    )
     assert res.exit_code == 1, res.output  # blank, unreadable and one with errors
     assert "未填写 1" in res.output and "重复 1" in res.output
     return folder, out
@@ -83,7 +85,10 @@ def test_every_workbook_looking_file_is_listed_with_a_chinese_reason(review: tup
     _, out = review
     rows = by_name(out)
     assert len(rows) == 10 + 1 + 1 + 3
-    assert rows["旧格式.xls"]["状态"] == "无法读取" and "旧版 .xls 格式（Excel 97-2003 工作簿）" in rows["旧格式.xls"]["说明"]
+    assert (
+        rows["旧格式.xls"]["状态"] == "无法读取"
+        and "旧版 .xls 格式（Excel 97-2003 工作簿）" in rows["旧格式.xls"]["说明"]
+    )
     assert "只是扩展名" not in rows["旧格式.xls"]["说明"]
     assert rows["金山.et"]["状态"] == "无法读取" and "WPS 表格文件（.et）" in rows["金山.et"]["说明"]
     assert rows["开放格式.ods"]["状态"] == "无法读取" and "OpenDocument" in rows["开放格式.ods"]["说明"]
@@ -213,20 +218,37 @@ def test_chart_axis_starts_just_below_lowest_total(review: tuple[Path, Path]) ->
 def test_rerun_on_copy_is_identical_in_table(review: tuple[Path, Path], tmp_path: Path) -> None:
     folder, out = review
     shutil.copytree(folder, tmp_path / "收件", copy_function=shutil.copy2)  # keeps the mtimes
-    res = CliRunner().invoke(main, ["batch", str(tmp_path / "收件"), "-o", str(tmp_path / "o"), "--jobs", "1"])
+    res = CliRunner().invoke(
+        main, ["batch", str(tmp_path / "收件"), "-o", str(tmp_path / "o"), "--jobs", "1"]
+    )
     assert res.exit_code == 1
-    assert table_openpyxl(tmp_path / "o" / SUMMARY_XLSX, "问题统计") == table_openpyxl(out / SUMMARY_XLSX, "问题统计")
+    assert table_openpyxl(tmp_path / "o" / SUMMARY_XLSX, "问题统计") == table_openpyxl(
+        out / SUMMARY_XLSX, "问题统计"
+    )
 
 
 # ------------------------------------------------------------------------------ printing (issue 14)
 
 
 def _pages(pdf: Path) -> list[str]:
-    n = int(next(line.split()[-1] for line in subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
-                                                               text=True, check=True).stdout.splitlines()
-                 if line.startswith("Pages:")))
-    return [subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"],
-                           capture_output=True, text=True, check=True).stdout for i in range(1, n + 1)]
+    n = int(
+        next(
+            line.split()[-1]
+            for line in subprocess.run(
+                ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+            if line.startswith("Pages:")
+        )
+    )
+    return [
+        subprocess.run(
+            ["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for i in range(1, n + 1)
+    ]
 
 
 @pytest.mark.slow
@@ -254,8 +276,9 @@ def test_summary_prints_as_a_reviewer_needs(review: tuple[Path, Path], tmp_path:
         assert english not in summary
     for dep in DEPARTMENTS:  # every department's row printed, none cut at a page edge
         assert dep in summary and dep in "\n".join(by_sheet["排名"])
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", str(len(pages)), str(pdf)], capture_output=True,
-                          text=True, check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(len(pages)), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     for line in info.splitlines():
         if line.startswith("Page") and "size:" in line:
             w, h = (float(x) for x in line.split("size:")[1].split("pts")[0].split("x"))

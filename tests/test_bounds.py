@@ -54,13 +54,19 @@ def base() -> bytes:
 Writer = Callable[[IO[bytes]], None]
 
 
-def rewrite(src: bytes, dest: Path, sheets: dict[str, tuple[Writer | None, str]],
-            edit: Callable[[str, str], str] | None = None) -> Path:
+def rewrite(
+    src: bytes,
+    dest: Path,
+    sheets: dict[str, tuple[Writer | None, str]],
+    edit: Callable[[str, str], str] | None = None,
+) -> Path:
     """Copy ``src`` to ``dest``; for each sheet title, replace its sheetData rows by what the writer
     streams (``None``: keep them) and insert ``after`` right after ``</sheetData>``."""
     parts = {sheet_part(src, title): spec for title, spec in sheets.items()}
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED,
-                                                                  compresslevel=1) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(src)) as zin,
+        zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout,
+    ):
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename not in parts:
@@ -82,7 +88,7 @@ def rewrite(src: bytes, dest: Path, sheets: dict[str, tuple[Writer | None, str]]
                     fh.write(text[i:j].encode())
                 else:
                     writer(fh)
-                fh.write(b"</sheetData>" + after.encode() + text[j + len("</sheetData>"):].encode())
+                fh.write(b"</sheetData>" + after.encode() + text[j + len("</sheetData>") :].encode())
     return dest
 
 
@@ -91,20 +97,30 @@ def rows_of_cells(rows: int, cols: int, first: int = 1) -> Writer:
 
     def write(fh: IO[bytes]) -> None:
         for start in range(first, first + rows, 5000):
-            fh.write("".join(
-                f'<row r="{r}">' + "".join(f'<c r="{x}{r}"><v>{r}</v></c>' for x in letters) + "</row>"
-                for r in range(start, min(start + 5000, first + rows))).encode())
+            fh.write(
+                "".join(
+                    f'<row r="{r}">' + "".join(f'<c r="{x}{r}"><v>{r}</v></c>' for x in letters) + "</row>"
+                    for r in range(start, min(start + 5000, first + rows))
+                ).encode()
+            )
 
     return write
 
 
 def merged(*refs: str) -> str:
-    return f'<mergeCells count="{len(refs)}">' + "".join(f'<mergeCell ref="{r}"/>' for r in refs) + "</mergeCells>"
+    return (
+        f'<mergeCells count="{len(refs)}">'
+        + "".join(f'<mergeCell ref="{r}"/>' for r in refs)
+        + "</mergeCells>"
+    )
 
 
 def linked(*refs: str) -> str:
-    return "<hyperlinks>" + "".join(f'<hyperlink ref="{r}" location="\'填表说明\'!A1" display="x"/>'
-                                    for r in refs) + "</hyperlinks>"
+    return (
+        "<hyperlinks>"
+        + "".join(f'<hyperlink ref="{r}" location="\'填表说明\'!A1" display="x"/>' for r in refs)
+        + "</hyperlinks>"
+    )
 
 
 def limit_address_space() -> None:
@@ -112,16 +128,31 @@ def limit_address_space() -> None:
 
 
 def xlperf(tmp_path: Path, *args: str | Path) -> tuple[int, str, float]:
-    env = {**os.environ, "XLPERF_HOME": str(tmp_path / "home"), "PYTHONIOENCODING": "utf-8",
-           "OPENBLAS_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "XLPERF_HOME": str(tmp_path / "home"),
+        "PYTHONIOENCODING": "utf-8",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
     start = time.monotonic()
-    done = subprocess.run([str(XLPERF), *map(str, args)], env=env, capture_output=True, text=True,
-                          timeout=SECONDS * 3, preexec_fn=limit_address_space)
+    done = subprocess.run(
+        [str(XLPERF), *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SECONDS * 3,
+        preexec_fn=limit_address_space,
+    )
     return done.returncode, done.stdout + done.stderr, time.monotonic() - start
 
 
-def assert_refused(tmp_path: Path, path: Path, *words: str, args: tuple[str, ...] = (),
-                   commands: tuple[str, ...] = ("check", "run")) -> None:
+def assert_refused(
+    tmp_path: Path,
+    path: Path,
+    *words: str,
+    args: tuple[str, ...] = (),
+    commands: tuple[str, ...] = ("check", "run"),
+) -> None:
     for command in commands:
         code, out, seconds = xlperf(tmp_path, command, path, *args)
         assert code == 2, out
@@ -158,10 +189,14 @@ def test_one_huge_range_is_refused_with_its_sheet_and_range(base: bytes, tmp_pat
 def test_ranges_just_under_and_just_over_the_limit(base: bytes, tmp_path: Path, kind: str) -> None:
     wrap = merged if kind == "merged" else linked
     (tmp_path / "under").mkdir()
-    under = rewrite(base, tmp_path / "under" / "wb.xlsx", {"附表一": (None, wrap("A1:J5000", "A5001:J10000"))})
+    under = rewrite(
+        base, tmp_path / "under" / "wb.xlsx", {"附表一": (None, wrap("A1:J5000", "A5001:J10000"))}
+    )
     assert_read(tmp_path, under)
     (tmp_path / "over").mkdir()
-    over = rewrite(base, tmp_path / "over" / "wb.xlsx", {"附表一": (None, wrap("A1:J5000", "A5001:J10000", "L1"))})
+    over = rewrite(
+        base, tmp_path / "over" / "wb.xlsx", {"附表一": (None, wrap("A1:J5000", "A5001:J10000", "L1"))}
+    )
     assert_refused(tmp_path, over, "附表一", "100,001")
 
 
@@ -201,7 +236,9 @@ def test_stray_cell_in_the_last_cell_freezes_in_bounded_memory(base: bytes, tmp_
     [frozen] = (tmp_path / "报送包_区科工商信局_2023").glob("*.xlsx")
     wb = openpyxl.load_workbook(frozen, read_only=True)
     try:
-        assert [c.value for row in wb["附表一"].iter_rows(min_row=1048576, min_col=16384) for c in row] == ["x"]
+        assert [c.value for row in wb["附表一"].iter_rows(min_row=1048576, min_col=16384) for c in row] == [
+            "x"
+        ]
     finally:
         wb.close()
 
@@ -212,22 +249,34 @@ def test_stray_cell_in_the_last_cell_freezes_in_bounded_memory(base: bytes, tmp_
 @pytest.mark.slow
 def test_sheets_each_under_the_sheet_limit_but_too_many_together(base: bytes, tmp_path: Path) -> None:
     """Two sheets of 600,000 cells each: under the per-sheet limit, over the workbook's (defaults)."""
-    path = rewrite(base, tmp_path / "wb.xlsx", {"附表一": (rows_of_cells(60_000, 10), ""),
-                                                "附表二": (rows_of_cells(60_000, 10), "")})
+    path = rewrite(
+        base,
+        tmp_path / "wb.xlsx",
+        {"附表一": (rows_of_cells(60_000, 10), ""), "附表二": (rows_of_cells(60_000, 10), "")},
+    )
     assert_refused(tmp_path, path, "各工作表合计", "1,000,000", "附表二", "--max-workbook-cells")
 
 
 @pytest.mark.slow
 def test_workbook_limit_just_under_and_just_over(base: bytes, tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
-    path = rewrite(base, tmp_path / "a" / "wb.xlsx", {"附表一": (rows_of_cells(1500, 10), ""),
-                                                      "附表二": (rows_of_cells(1500, 10), "")})
+    path = rewrite(
+        base,
+        tmp_path / "a" / "wb.xlsx",
+        {"附表一": (rows_of_cells(1500, 10), ""), "附表二": (rows_of_cells(1500, 10), "")},
+    )
     total = check_file(path, Limits())
     assert total > 30_000
     sheet = str(20_000)
     assert_read(tmp_path, path, args=("--max-cells", sheet, "--max-workbook-cells", str(total)))
-    assert_refused(tmp_path, path, "各工作表合计", f"{total:,}", f"{total - 1:,}",
-                   args=("--max-cells", sheet, "--max-workbook-cells", str(total - 1)))
+    assert_refused(
+        tmp_path,
+        path,
+        "各工作表合计",
+        f"{total:,}",
+        f"{total - 1:,}",
+        args=("--max-cells", sheet, "--max-workbook-cells", str(total - 1)),
+    )
 
 
 # -- 12. rows really there, not the declared dimension ----------------------------------------------------
@@ -237,18 +286,21 @@ def test_workbook_limit_just_under_and_just_over(base: bytes, tmp_path: Path) ->
 def test_libreoffice_style_dimension_to_the_last_row_is_read(base: bytes, tmp_path: Path) -> None:
     """What LibreOffice saves after deleting a row of 效益指标: a <dimension> to row 1,048,576 and
     an empty, formatted last row."""
+
     def edit(name: str, text: str) -> str:
         return re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:R1048576"/>', text)
 
-    last = ('<row r="1048576" customFormat="false" ht="12.8" hidden="false" customHeight="false" '
-            'outlineLevel="0" collapsed="false"/>')
+    last = (
+        '<row r="1048576" customFormat="false" ht="12.8" hidden="false" customHeight="false" '
+        'outlineLevel="0" collapsed="false"/>'
+    )
 
     def keep_and_add(fh: IO[bytes]) -> None:
         fh.write(part_rows.encode() + last.encode())
 
     with zipfile.ZipFile(io.BytesIO(base)) as zf:
         text = zf.read(sheet_part(base, L.BENEFITS)).decode()
-    part_rows = text[text.index("<sheetData>") + len("<sheetData>"):text.index("</sheetData>")]
+    part_rows = text[text.index("<sheetData>") + len("<sheetData>") : text.index("</sheetData>")]
     path = rewrite(base, tmp_path / "白云区科工商信局_2023.xlsx", {L.BENEFITS: (keep_and_add, "")}, edit=edit)
     out = assert_read(tmp_path, path)
     assert "1,048,576" not in out
@@ -259,8 +311,12 @@ def test_libreoffice_style_dimension_to_the_last_row_is_read(base: bytes, tmp_pa
 @pytest.mark.slow
 def test_real_rows_just_under_and_just_over(base: bytes, tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
-    path = rewrite(base, tmp_path / "a" / "wb.xlsx", {"附表一": (rows_of_cells(3000, 1), "")},
-                   edit=lambda name, text: re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A9"/>', text))
+    path = rewrite(
+        base,
+        tmp_path / "a" / "wb.xlsx",
+        {"附表一": (rows_of_cells(3000, 1), "")},
+        edit=lambda name, text: re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A9"/>', text),
+    )
     assert_read(tmp_path, path, args=("--max-rows", "3000"))
     assert_refused(tmp_path, path, "附表一", "3,000 行", "2,999 行", args=("--max-rows", "2999"))
 

@@ -75,6 +75,7 @@ def _satisfaction(actual: Callable[[Any], None]) -> Callable[[Workbook], None]:
         _text(_cell(wb, L.BENEFITS, "年度目标值（文字）", SAT), "满意度不低于90%")
         _text(_cell(wb, L.BENEFITS, "年度实际值（文字）", SAT), "满意度95%")
         actual(_cell(wb, L.BENEFITS, "实际值", SAT))
+
     return edit
 
 
@@ -82,6 +83,7 @@ def _number(value: Any, fmt: str = "General") -> Callable[[Any], None]:
     def put(cell: Any) -> None:
         cell.value = value
         cell.number_format = fmt
+
     return put
 
 
@@ -90,6 +92,7 @@ def _month(value: Any, fmt: str) -> Callable[[Workbook], None]:
         cell = _cell(wb, L.SPENDING, "一般公共预算支出执行率", 2)  # March
         cell.value = value
         cell.number_format = fmt
+
     return edit
 
 
@@ -208,8 +211,11 @@ def test_an_impossible_month_is_never_scored_or_printed(books: Any, reader: str)
     _, result = _run(path)
     coord = _coord(path, L.SPENDING, "一般公共预算支出执行率", 2)
     assert [f.code for f in _on(result, L.SPENDING, coord)] == ["V20"]
-    spending = result.indicator("D03") if any(i.id == "D03" for i in result.indicator_scores()) else next(
-        i for i in result.indicator_scores() if i.spec.rule == "monthly_mean")
+    spending = (
+        result.indicator("D03")
+        if any(i.id == "D03" for i in result.indicator_scores())
+        else next(i for i in result.indicator_scores() if i.spec.rule == "monthly_mean")
+    )
     assert spending.score == 0 and spending.ratio is None
     text = _report(result)
     rates = [Decimal(m) for m in re.findall(r"年度平均执行率(-?\d+(?:\.\d+)?)%", text)]
@@ -219,12 +225,16 @@ def test_an_impossible_month_is_never_scored_or_printed(books: Any, reader: str)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize(("case", "header", "index", "sheet", "hint"), [
-    ("grade_already_done", "完成等级", 21, L.OUTPUTS, "完成"),
-    ("answer_yes_indeed", "子项1答复", 2, L.MANAGEMENT, "是"),
-])
-def test_one_finding_per_cell_with_the_valid_value(books: Any, reader: str, case: str, header: str,
-                                                   index: int, sheet: str, hint: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "header", "index", "sheet", "hint"),
+    [
+        ("grade_already_done", "完成等级", 21, L.OUTPUTS, "完成"),
+        ("answer_yes_indeed", "子项1答复", 2, L.MANAGEMENT, "是"),
+    ],
+)
+def test_one_finding_per_cell_with_the_valid_value(
+    books: Any, reader: str, case: str, header: str, index: int, sheet: str, hint: str
+) -> None:
     path = books[case][reader]
     _, result = _run(path)
     coord = _coord(path, sheet, header, index)
@@ -232,7 +242,11 @@ def test_one_finding_per_cell_with_the_valid_value(books: Any, reader: str, case
     assert [f.code for f in on_cell] == ["P01"], on_cell
     assert f"是否应为“{hint}”" in on_cell[0].message
     # and nothing else complains that the cell is empty, nor prints a 0.00 % for it
-    same_row = [f for f in result.findings if f.path.startswith(on_cell[0].path.rsplit(".", 1)[0]) and f is not on_cell[0]]
+    same_row = [
+        f
+        for f in result.findings
+        if f.path.startswith(on_cell[0].path.rsplit(".", 1)[0]) and f is not on_cell[0]
+    ]
     assert not [f for f in same_row if f.code in ("V10", "V32")], same_row
     assert not [f for f in result.findings if f.code == "V17" and re.search(r"完成率 0\.00%", f.message)]
     text = _report(result)
@@ -284,8 +298,12 @@ def test_computed_management_indicators_are_written_once_in_the_seeds_style() ->
     text = _report(result)
     assert "2.00分" not in text and "100.00%" not in text
     paragraphs = [p.text for p in result.report.paragraphs]
-    for name, figure in (("结转结余率", "0.02%"), ("固定资产利用率", "100%"), ("公用经费控制率", "-16.56%"),
-                         ("“三公”经费控制情况", "58.87%")):
+    for name, figure in (
+        ("结转结余率", "0.02%"),
+        ("固定资产利用率", "100%"),
+        ("公用经费控制率", "-16.56%"),
+        ("“三公”经费控制情况", "58.87%"),
+    ):
         at = paragraphs.index(next(p for p in paragraphs if p.startswith("（") and p.endswith(f"{name}。")))
         block = paragraphs[at + 1 : at + 3]
         assert block[1].count(figure) == 1, block
@@ -305,7 +323,9 @@ def test_check_lists_every_finding_and_report_exits_1_on_errors(tmp_path: Path) 
         _text(_cell(wb, L.OUTPUTS, "实际值", i), "很多")
     src = save_workbook(wb, tmp_path / "many.xlsx")
     runner = CliRunner()
-    checked = runner.invoke(main, ["check", str(src), "--json", str(tmp_path / "c.json")], env={"COLUMNS": "200"})
+    checked = runner.invoke(
+        main, ["check", str(src), "--json", str(tmp_path / "c.json")], env={"COLUMNS": "200"}
+    )
     assert checked.exit_code == 1
     import json
 
@@ -335,10 +355,16 @@ _EXAMPLE_ROWS = [(L.OUTPUTS, i) for i in range(23) if i != 21] + [(L.BENEFITS, i
 
 
 @pytest.mark.slow
-@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(row=st.sampled_from(_EXAMPLE_ROWS), form=st.sampled_from(["plain", "percent_text", "percent_format", "fraction"]))
-def test_any_typed_form_gives_the_clean_score_or_an_error_on_that_cell(tmp_path: Path, row: tuple[str, int],
-                                                                       form: str) -> None:
+@settings(
+    max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    row=st.sampled_from(_EXAMPLE_ROWS),
+    form=st.sampled_from(["plain", "percent_text", "percent_format", "fraction"]),
+)
+def test_any_typed_form_gives_the_clean_score_or_an_error_on_that_cell(
+    tmp_path: Path, row: tuple[str, int], form: str
+) -> None:
     """Typing a row's actual value in any listed form: exactly the clean score, or an error on the cell."""
     sheet, index = row
     base = example_book()
@@ -352,9 +378,12 @@ def test_any_typed_form_gives_the_clean_score_or_an_error_on_that_cell(tmp_path:
     path = save_workbook(wb, tmp_path / f"{sheet}{index}{form}.xlsx")
     clean = assess(load_input(save_workbook(base, tmp_path / "clean.xlsx")))
     result = assess(load_input(path))
-    errors_on_cell = [f for f in result.findings if f.sheet == sheet and f.cell == cell.coordinate and f.is_error]
+    errors_on_cell = [
+        f for f in result.findings if f.sheet == sheet and f.cell == cell.coordinate and f.is_error
+    ]
     assert result.section_scores() == clean.section_scores() or errors_on_cell, (
-        f"{form} in {sheet}!{cell.coordinate} (unit {unit}) changed the score without an error")
+        f"{form} in {sheet}!{cell.coordinate} (unit {unit}) changed the score without an error"
+    )
 
 
 # ------------------------------------------------------------------ found by an independent review
@@ -389,8 +418,9 @@ def test_a_target_typo_is_compared_with_the_target_text(tmp_path: Path) -> None:
 @pytest.mark.parametrize("typed", ["九十六", None])
 def test_a_month_unreadable_or_blank_is_not_averaged_away(tmp_path: Path, typed: str | None) -> None:
     cell = _cell(example_book(), L.SPENDING, "一般公共预算支出执行率", 5)
-    result = _assess_edit(tmp_path, lambda wb: setattr(_cell(wb, L.SPENDING, "一般公共预算支出执行率", 5),
-                                                       "value", typed))
+    result = _assess_edit(
+        tmp_path, lambda wb: setattr(_cell(wb, L.SPENDING, "一般公共预算支出执行率", 5), "value", typed)
+    )
     spending = next(i for i in result.indicator_scores() if i.spec.kind.monthly_rates)
     assert spending.score == 0
     assert [f.code for f in _on_cell(result, cell)] == (["P01"] if typed else ["V20"])
@@ -412,7 +442,9 @@ def test_a_contradicting_evidence_ratio_is_named_honestly(tmp_path: Path) -> Non
     assert "照录评价说明" in v42[0].message
 
 
-@pytest.mark.parametrize(("typed", "hint"), [("部份完成", "部分完成"), ("沒有完成", "未完成"), ("完成率50%", None)])
+@pytest.mark.parametrize(
+    ("typed", "hint"), [("部份完成", "部分完成"), ("沒有完成", "未完成"), ("完成率50%", None)]
+)
 def test_a_suggested_grade_never_reverses_the_meaning(tmp_path: Path, typed: str, hint: str | None) -> None:
     cell = _cell(example_book(), L.OUTPUTS, "完成等级", 21)
     result = _assess_edit(tmp_path, _grade(typed))
@@ -451,6 +483,7 @@ def _month_general(value: float) -> Callable[[Workbook], None]:
         c = _cell(wb, L.SPENDING, "一般公共预算支出执行率", 5)
         c.value = value
         c.number_format = "General"
+
     return edit
 
 
@@ -458,8 +491,9 @@ def test_a_date_in_a_number_cell_says_it_is_a_date(tmp_path: Path) -> None:
     from datetime import datetime
 
     cell = _cell(example_book(), L.OUTPUTS, "实际值", 0)
-    result = _assess_edit(tmp_path, lambda wb: setattr(_cell(wb, L.OUTPUTS, "实际值", 0), "value",
-                                                       datetime(2023, 12, 31)))
+    result = _assess_edit(
+        tmp_path, lambda wb: setattr(_cell(wb, L.OUTPUTS, "实际值", 0), "value", datetime(2023, 12, 31))
+    )
     (only,) = _on_cell(result, cell)
     assert only.code == "P01" and "日期" in only.message
 
@@ -480,9 +514,15 @@ def test_the_bureau_header_reaches_the_report_and_the_manifest(tmp_path: Path) -
     src = save_workbook(wb, tmp_path / "header.xlsx")
     result = assess(load_input(src))
     text = _report(result)
-    assert "填报人：张三" in text and "联系电话：020-12345678" in text and "评价通知文号：白财绩〔2024〕5号" in text
+    assert (
+        "填报人：张三" in text
+        and "联系电话：020-12345678" in text
+        and "评价通知文号：白财绩〔2024〕5号" in text
+    )
     assert text.index("填报人：张三") < text.index("一、部门基本情况")
     package = export_package(src, tmp_path / "out", force=True, reason="测试表头", operator="test")
-    manifest = json.loads(next(p for p in package.files if p.name.endswith("manifest.json")).read_text("utf-8"))
+    manifest = json.loads(
+        next(p for p in package.files if p.name.endswith("manifest.json")).read_text("utf-8")
+    )
     assert manifest["header"]["preparer"] == "张三" and manifest["header"]["subordinate_count"] == 2
     assert manifest["header"]["evaluator"] == result.evaluation.department.name

@@ -38,7 +38,9 @@ def test_readme_gives_the_two_fresh_machine_commands_and_ci_runs_the_same_tests(
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     test_command = re.search(r"python -m pytest -q", README)
     assert test_command and "python -m pytest -q" in ci
-    assert "placeholder" not in README.lower() and "BENCHMARK-FIGURES" not in README and "REFUSALS" not in README
+    assert (
+        "placeholder" not in README.lower() and "BENCHMARK-FIGURES" not in README and "REFUSALS" not in README
+    )
 
 
 # ------------------------------------------------------------------ README's generated tables
@@ -92,7 +94,9 @@ def _has_title(doc: str, title: str) -> bool:
 
 
 def _has_code(doc: str, code: str) -> bool:
-    return re.search(rf"^\|\s*{code}\s*\|", (DOCS / doc).read_text(encoding="utf-8"), re.MULTILINE) is not None
+    return (
+        re.search(rf"^\|\s*{code}\s*\|", (DOCS / doc).read_text(encoding="utf-8"), re.MULTILINE) is not None
+    )
 
 
 def _unresolved(m: re.Match[str]) -> list[str]:
@@ -111,10 +115,23 @@ def _unresolved(m: re.Match[str]) -> list[str]:
 
 def _citations() -> list[tuple[str, int, re.Match[str]]]:
     found = []
-    sources = [*sorted((ROOT / "xlperf").rglob("*")), *sorted((ROOT / "tests").rglob("*")),
-               *sorted(DOCS.glob("*.md")), ROOT / "README.md"]
+    sources = [
+        *sorted((ROOT / "xlperf").rglob("*")),
+        *sorted((ROOT / "tests").rglob("*")),
+        *sorted(DOCS.glob("*.md")),
+        ROOT / "README.md",
+    ]
     for path in sources:
-        if not path.is_file() or path.suffix not in {".py", ".toml", ".md", ".html", ".js", ".bas", ".txt", ".vba"}:
+        if not path.is_file() or path.suffix not in {
+            ".py",
+            ".toml",
+            ".md",
+            ".html",
+            ".js",
+            ".bas",
+            ".txt",
+            ".vba",
+        }:
             continue
         if "out" in path.relative_to(ROOT).parts or path.name == "test_docs.py":
             continue
@@ -129,16 +146,27 @@ def test_every_cited_docs_section_exists() -> None:
     (or, for a validation code, a table row) of that file in docs/ — whatever path the citation gives."""
     citations = _citations()
     assert len(citations) > 30, "the citation pattern found almost nothing: is it still right?"
-    problems = [f"{where}:{line}: {m.group(0)!r}: {why}"
-                for where, line, m in citations for why in _unresolved(m)]
+    problems = [
+        f"{where}:{line}: {m.group(0)!r}: {why}" for where, line, m in citations for why in _unresolved(m)
+    ]
     assert not problems, "\n".join(problems)
 
 
 def test_the_citation_check_rejects_a_missing_section() -> None:
-    for bogus in ("docs/DOMAIN.md §9.9", "docs/EXCEL.md section 42", "docs/DOMAIN.md V99", 'docs/DESIGN.md "No such heading"'):
+    for bogus in (
+        "docs/DOMAIN.md §9.9",
+        "docs/EXCEL.md section 42",
+        "docs/DOMAIN.md V99",
+        'docs/DESIGN.md "No such heading"',
+    ):
         m = CITATION.search(bogus)
         assert m and _unresolved(m), bogus
-    for real in ("docs/DOMAIN.md §1.3–1.4", "docs/EXCEL.md sections 1-2", "docs/DOMAIN.md V42", 'docs/DESIGN.md "Score card JSON"',
-                 'docs/DOMAIN.md §3, "Input forms"'):
+    for real in (
+        "docs/DOMAIN.md §1.3–1.4",
+        "docs/EXCEL.md sections 1-2",
+        "docs/DOMAIN.md V42",
+        'docs/DESIGN.md "Score card JSON"',
+        'docs/DOMAIN.md §3, "Input forms"',
+    ):
         m = CITATION.search(real)
         assert m and not _unresolved(m), real

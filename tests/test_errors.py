@@ -31,8 +31,10 @@ def test_every_xlperf_exception_has_the_one_base() -> None:
         f"{mod.__name__}.{name}"  # type: ignore[attr-defined]
         for mod in _modules()
         for name, cls in inspect.getmembers(mod, inspect.isclass)
-        if issubclass(cls, Exception) and cls.__module__ == mod.__name__  # type: ignore[attr-defined]
-        and not issubclass(cls, XlperfError) and name not in INTERNAL
+        if issubclass(cls, Exception)
+        and cls.__module__ == mod.__name__  # type: ignore[attr-defined]
+        and not issubclass(cls, XlperfError)
+        and name not in INTERNAL
     )
     assert stray == []
 

@@ -61,20 +61,45 @@ def payload(path: Path) -> dict[str, Any]:
     names = []
     for name, dn in wb.defined_names.items():
         sheet, coord = next(iter(dn.destinations))
-        names.append({"name": name, "refers_to": f"={dn.attr_text}", "sheet_index": wb.sheetnames.index(sheet),
-                      "address": coord.replace("$", ""), "book_scope": True,
-                      "scope_sheet_name": None, "scope_sheet_index": None})
+        names.append(
+            {
+                "name": name,
+                "refers_to": f"={dn.attr_text}",
+                "sheet_index": wb.sheetnames.index(sheet),
+                "address": coord.replace("$", ""),
+                "book_scope": True,
+                "scope_sheet_name": None,
+                "scope_sheet_index": None,
+            }
+        )
     sheets = []
     for ws in wb.worksheets:
-        values = [[_excel_value(c, wb) for c in row]
-                  for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ws.max_column)]
-        tables = [{"name": t.displayName, "range_address": t.ref, "header_row_range_address": None,
-                   "data_body_range_address": None, "total_row_range_address": None, "show_headers": True,
-                   "show_totals": False, "table_style": "", "show_autofilter": True} for t in ws.tables.values()]
+        values = [
+            [_excel_value(c, wb) for c in row]
+            for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=ws.max_column)
+        ]
+        tables = [
+            {
+                "name": t.displayName,
+                "range_address": t.ref,
+                "header_row_range_address": None,
+                "data_body_range_address": None,
+                "total_row_range_address": None,
+                "show_headers": True,
+                "show_totals": False,
+                "table_style": "",
+                "show_autofilter": True,
+            }
+            for t in ws.tables.values()
+        ]
         sheets.append({"name": ws.title, "values": values, "pictures": [], "tables": tables})
-    return {"client": "VBA", "version": xw.__version__,
-            "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
-            "names": names, "sheets": sheets}
+    return {
+        "client": "VBA",
+        "version": xw.__version__,
+        "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
+        "names": names,
+        "sheets": sheets,
+    }
 
 
 def remote_book(path: Path) -> Any:
@@ -94,8 +119,13 @@ def example(tmp_path: Path) -> Path:
 
 
 def _range(ws: Any, a: dict[str, Any]) -> list[list[Any]]:
-    return [[ws.cell(row=a["start_row"] + 1 + i, column=a["start_column"] + 1 + j)
-             for j in range(a["column_count"])] for i in range(a["row_count"])]
+    return [
+        [
+            ws.cell(row=a["start_row"] + 1 + i, column=a["start_column"] + 1 + j)
+            for j in range(a["column_count"])
+        ]
+        for i in range(a["row_count"])
+    ]
 
 
 def _put(cell: Any, value: Any) -> None:
@@ -136,7 +166,9 @@ def replay(wb: Workbook, actions: list[dict[str, Any]]) -> list[tuple[str, str, 
                     if color == "keep":
                         continue
                     cell = ws.cell(row=a["start_row"] + 1 + i, column=a["start_column"] + 1 + j)
-                    cell.fill = PatternFill() if color is None else PatternFill("solid", fgColor=color[1:].upper())
+                    cell.fill = (
+                        PatternFill() if color is None else PatternFill("solid", fgColor=color[1:].upper())
+                    )
         elif func == "setRangeColor":
             assert ws is not None
             for row in _range(ws, a):
@@ -169,7 +201,9 @@ def replay(wb: Workbook, actions: list[dict[str, Any]]) -> list[tuple[str, str, 
     return alerts
 
 
-def run_button(path: Path, button_id: str) -> tuple[Workbook, list[dict[str, Any]], list[tuple[str, str, str]]]:
+def run_button(
+    path: Path, button_id: str
+) -> tuple[Workbook, list[dict[str, Any]], list[tuple[str, str, str]]]:
     """Run a ribbon button on the remote book of ``path``; return the replayed copy, actions, alerts."""
     book = remote_book(path)
     on_ribbon(button_id, book)
@@ -283,11 +317,18 @@ def _tripled(ev: Evaluation) -> Evaluation:
 
     result = evaluate(ev, get_framework())
     flagged = {f.path.split(".")[0] for f in result.findings if f.path.startswith("outputs[")}
-    complete = next(i for i, row in enumerate(ev.outputs)
-                    if f"outputs[{i}]" not in flagged and row.actual_value is not None
-                    and row.target_value is not None and row.actual_value == row.target_value)
-    extra = [ev.outputs[complete].model_copy(update={"seq": len(ev.outputs) + k + 1, "name": f"补充指标{k + 1}"})
-             for k in range(2 * len(ev.outputs))]
+    complete = next(
+        i
+        for i, row in enumerate(ev.outputs)
+        if f"outputs[{i}]" not in flagged
+        and row.actual_value is not None
+        and row.target_value is not None
+        and row.actual_value == row.target_value
+    )
+    extra = [
+        ev.outputs[complete].model_copy(update={"seq": len(ev.outputs) + k + 1, "name": f"补充指标{k + 1}"})
+        for k in range(2 * len(ev.outputs))
+    ]
     # the claimed total (V40) would no longer match: the variant claims nothing
     return ev.model_copy(update={"outputs": [*ev.outputs, *extra], "claims": type(ev.claims)()})
 
@@ -351,7 +392,9 @@ def test_handler_error_becomes_chinese_alert(example: Path, monkeypatch: pytest.
     book = remote_book(example)
     on_ribbon("xlperf_score", book)  # must not raise
     (alert,) = book.json()["actions"]
-    assert alert["func"] == "alert" and "程序内部错误" in alert["args"][0] and "disk on fire" in alert["args"][0]
+    assert (
+        alert["func"] == "alert" and "程序内部错误" in alert["args"][0] and "disk on fire" in alert["args"][0]
+    )
     assert alert["args"][1] == "xlperf · 计算得分"
 
 
@@ -488,7 +531,9 @@ def test_help_with_no_workbook_open_closes_the_blank_book() -> None:
     assert blank.closed
 
 
-def test_new_with_no_workbook_open_writes_into_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_with_no_workbook_open_writes_into_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     opened: list[str] = []
     monkeypatch.setattr(handlers, "_documents", lambda: tmp_path)
     monkeypatch.setattr(xw, "Book", lambda path: opened.append(path))  # no Excel here: record the open
@@ -505,7 +550,9 @@ def test_new_with_no_workbook_open_writes_into_documents(tmp_path: Path, monkeyp
 
 
 @pytest.mark.parametrize("button_id", [b.id for b in BUTTONS if b.needs_workbook])
-def test_workbook_buttons_with_no_workbook_say_open_one_first(button_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workbook_buttons_with_no_workbook_say_open_one_first(
+    button_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from xlperf.excel import NO_WORKBOOK_MESSAGE
 
     action = next(b.action for b in BUTTONS if b.id == button_id)
@@ -544,7 +591,9 @@ def _clean_example(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize(("answer", "replaced"), [("yes", True), ("no", False)])
-def test_package_replaces_an_existing_folder_only_when_asked(tmp_path: Path, answer: str, replaced: bool) -> None:
+def test_package_replaces_an_existing_folder_only_when_asked(
+    tmp_path: Path, answer: str, replaced: bool
+) -> None:
     src = _clean_example(tmp_path / "wb")
     on_ribbon("xlperf_package", _FakeBook(str(src)))
     folders = [p for p in src.parent.iterdir() if p.is_dir()]
@@ -561,16 +610,21 @@ def test_package_replaces_an_existing_folder_only_when_asked(tmp_path: Path, ans
 
 @pytest.fixture
 def mail_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {"XLPERF_SMTP_SECURITY": "none", "XLPERF_SMTP_FROM": "bgs@example.cn",
-           "XLPERF_SUBMIT_TO": "czj@example.cn", "XLPERF_HOME": str(tmp_path / "home"),
-           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env = {
+        "XLPERF_SMTP_SECURITY": "none",
+        "XLPERF_SMTP_FROM": "bgs@example.cn",
+        "XLPERF_SUBMIT_TO": "czj@example.cn",
+        "XLPERF_HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
 
 
-def test_send_exports_afresh_and_sends_through_a_real_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                            mail_env: dict[str, str], plain_server: Any) -> None:
+def test_send_exports_afresh_and_sends_through_a_real_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mail_env: dict[str, str], plain_server: Any
+) -> None:
     monkeypatch.setenv("XLPERF_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("XLPERF_SMTP_PORT", str(plain_server.port))
     src = _clean_example(tmp_path / "wb")
@@ -582,8 +636,9 @@ def test_send_exports_afresh_and_sends_through_a_real_server(tmp_path: Path, mon
     assert any(n.endswith("_部门整体支出绩效自评.xlsx") for n in names) and len(names) == 3
 
 
-def test_send_via_outlook_opens_a_draft(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        mail_env: dict[str, str]) -> None:
+def test_send_via_outlook_opens_a_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mail_env: dict[str, str]
+) -> None:
     """Outlook cannot run here: a stand-in for its COM object records what xlperf asks of it."""
     import xlperf.submission.outlook as outlook
 
@@ -613,8 +668,11 @@ def test_send_via_outlook_opens_a_draft(tmp_path: Path, monkeypatch: pytest.Monk
             return made["mail"]
 
     real = outlook.open_outlook_draft
-    monkeypatch.setattr(outlook, "open_outlook_draft",
-                        lambda package, to, dispatch=None: real(package, to, dispatch=lambda name: Outlook()))
+    monkeypatch.setattr(
+        outlook,
+        "open_outlook_draft",
+        lambda package, to, dispatch=None: real(package, to, dispatch=lambda name: Outlook()),
+    )
     src = _clean_example(tmp_path / "wb")
     book = _FakeBook(str(src))
     on_ribbon("xlperf_send", book)
@@ -625,8 +683,9 @@ def test_send_via_outlook_opens_a_draft(tmp_path: Path, monkeypatch: pytest.Monk
     assert "Outlook" in book.app.alerts[-1][0]
 
 
-def test_outlook_without_windows_says_what_to_do(tmp_path: Path, mail_env: dict[str, str],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outlook_without_windows_says_what_to_do(
+    tmp_path: Path, mail_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XLPERF_SEND_VIA", "outlook")
     book = _FakeBook(str(_clean_example(tmp_path / "wb")))
     on_ribbon("xlperf_send", book)

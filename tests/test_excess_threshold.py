@@ -27,7 +27,8 @@ GUANGZHOU = (ROOT / "xlperf/frameworks/guangzhou-2023.toml").read_text(encoding=
 def _toml_120() -> str:
     assert "excess_threshold = 150" in GUANGZHOU
     return GUANGZHOU.replace("excess_threshold = 150", "excess_threshold = 120").replace(
-        'id = "guangzhou-2023"', 'id = "test-120"')
+        'id = "guangzhou-2023"', 'id = "test-120"'
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,9 @@ def _header_row(path: Path, sheet: str) -> dict[str, str]:
     return {str(c.value): (c.comment.text if c.comment else "") for c in ws[first] if c.value is not None}
 
 
-def test_the_template_for_a_120_framework_writes_120_in_the_header_and_its_note(tmp_path: Path, fw120: Framework) -> None:
+def test_the_template_for_a_120_framework_writes_120_in_the_header_and_its_note(
+    tmp_path: Path, fw120: Framework
+) -> None:
     path = save_workbook(build_workbook(fw120), tmp_path / "blank.xlsx")
     for sheet in (L.OUTPUTS, L.BENEFITS):
         headers = _header_row(path, sheet)
@@ -82,7 +85,9 @@ def test_the_reader_names_the_framework_header_when_the_column_is_missing(tmp_pa
     assert any(f.code == "R01" and "完成率在150%以上的原因" in f.message for f in findings), findings
 
 
-@pytest.mark.parametrize("text", ["完成率在120%以上的原因", "完成率在 １３７.５％ 以上的原因", "完成率在150%以上的原因"])
+@pytest.mark.parametrize(
+    "text", ["完成率在120%以上的原因", "完成率在 １３７.５％ 以上的原因", "完成率在150%以上的原因"]
+)
 def test_any_threshold_names_the_v13_column(text: str) -> None:
     column = L.OUTPUTS_TABLE.column_named(text)
     assert column is not None and column.attr == "excess_reason"
@@ -102,7 +107,8 @@ def test_the_v13_message_and_the_report_use_the_framework_threshold(fw120: Frame
     text_120 = at_120.report.text()
     assert "完成率在120%以上的原因：" in text_120 and "完成率在150%以上的原因" not in text_120
     assert text_120.count("完成率在120%以上的原因：") == len(v13_120) + sum(
-        1 for r in (*ev.outputs, *ev.benefits) if r.excess_reason)  # one line per excess row
+        1 for r in (*ev.outputs, *ev.benefits) if r.excess_reason
+    )  # one line per excess row
     assert "完成率在150%以上的原因：" in at_150.report.text()
 
 

@@ -78,10 +78,21 @@ def test_new_framework_file_works_without_python(tmp_path: Path) -> None:
     path.write_text(SMALL, encoding="utf-8")
     fw = load_framework(path)
     e = Evaluation(framework=str(path))
-    e.outputs = [IndicatorRow(name="a", kind=Kind.QUANT, direction=Direction.GE, target_value=Decimal(10),
-                              unit="个", actual_value=Decimal(11))]
+    e.outputs = [
+        IndicatorRow(
+            name="a",
+            kind=Kind.QUANT,
+            direction=Direction.GE,
+            target_value=Decimal(10),
+            unit="个",
+            actual_value=Decimal(11),
+        )
+    ]
     e.budget.total_budget, e.budget.executed = Decimal(100), Decimal(86)
-    e.management = [ManagementEntry(indicator="K1", evidence="e"), ManagementEntry(indicator="K2", answers=[Answer.YES], evidence="e")]
+    e.management = [
+        ManagementEntry(indicator="K1", evidence="e"),
+        ManagementEntry(indicator="K2", answers=[Answer.YES], evidence="e"),
+    ]
     result = evaluate(e, fw)
     # 86 % is 4 points under 90 → 3 − 2.0; the cap of 1.2 lets 110 % score in full; total 6 + 1 + 1
     assert result.indicator("K1").score == Decimal("1.00")
@@ -95,7 +106,7 @@ def test_new_framework_file_works_without_python(tmp_path: Path) -> None:
     [
         (("full = 4\n", "full = 5\n"), "不等于"),
         (('rule = "checklist"', 'rule = "no_such_rule"'), "未知的计分规则"),
-        (('points = 1 }', 'points = 2 }'), "子项分值之和"),
+        (("points = 1 }", "points = 2 }"), "子项分值之和"),
         (('numerator = ["executed"]', 'numerator = ["nonsense"]'), "未知的收支字段"),
         (("total = 10", "total = "), "TOML"),
     ],

@@ -34,7 +34,9 @@ ANSWERS = (Answer.YES, Answer.NO, Answer.NA, None)
 
 
 @st.composite
-def frameworks(draw: st.DrawFn) -> tuple[str, dict[str, list[Answer | None]], Decimal, list[tuple[str, Decimal]], int]:
+def frameworks(
+    draw: st.DrawFn,
+) -> tuple[str, dict[str, list[Answer | None]], Decimal, list[tuple[str, Decimal]], int]:
     """(TOML text, answers by indicator id, expected total, bands, budget (全年预算数, 执行数))."""
     sections = []
     answers: dict[str, list[Answer | None]] = {}
@@ -44,22 +46,36 @@ def frameworks(draw: st.DrawFn) -> tuple[str, dict[str, list[Answer | None]], De
     for s in range(draw(st.integers(1, 3))):
         indicators = []
         if s == 0 and outputs:
-            indicators.append(f'[[sections.indicators]]\nid = "out"\ngroup = "履职"\nname = "产出目标实现情况"\n'
-                              f'full = {outputs}\nrule = "completion_section"\nrows = "outputs"\n')
+            indicators.append(
+                f'[[sections.indicators]]\nid = "out"\ngroup = "履职"\nname = "产出目标实现情况"\n'
+                f'full = {outputs}\nrule = "completion_section"\nrows = "outputs"\n'
+            )
         full = outputs if s == 0 else 0
         for _ in range(draw(st.integers(1, 4))):
             n += 1
             points = draw(st.lists(st.integers(1, 4), min_size=1, max_size=6))
-            given_answers = draw(st.lists(st.sampled_from(ANSWERS), min_size=len(points), max_size=len(points)))
+            given_answers = draw(
+                st.lists(st.sampled_from(ANSWERS), min_size=len(points), max_size=len(points))
+            )
             ind_id = f"K{n:02d}"
             answers[ind_id] = given_answers
-            earned += sum((Decimal(p) for p, a in zip(points, given_answers, strict=True)
-                           if a in (Answer.YES, Answer.NA)), Decimal(0))
+            earned += sum(
+                (
+                    Decimal(p)
+                    for p, a in zip(points, given_answers, strict=True)
+                    if a in (Answer.YES, Answer.NA)
+                ),
+                Decimal(0),
+            )
             items = ", ".join(f'{{ text = "子项{j + 1}", points = {p} }}' for j, p in enumerate(points))
-            indicators.append(f'[[sections.indicators]]\nid = "{ind_id}"\ngroup = "组{s + 1}"\nname = "指标{n}"\n'
-                              f'full = {sum(points)}\nrule = "checklist"\nitems = [{items}]\n')
+            indicators.append(
+                f'[[sections.indicators]]\nid = "{ind_id}"\ngroup = "组{s + 1}"\nname = "指标{n}"\n'
+                f'full = {sum(points)}\nrule = "checklist"\nitems = [{items}]\n'
+            )
             full += sum(points)
-        sections.append((f"[[sections]]\nid = \"s{s + 1}\"\nname = \"部分{s + 1}\"\nfull = {full}\n", indicators, full))
+        sections.append(
+            (f'[[sections]]\nid = "s{s + 1}"\nname = "部分{s + 1}"\nfull = {full}\n', indicators, full)
+        )
     # a ratio indicator in the last section: 执行数 ÷ 全年预算数 against a threshold (docs/DOMAIN.md §1.4)
     budget = (draw(st.integers(100, 10_000)), 0)
     budget = (budget[0], draw(st.integers(0, budget[0])))
@@ -70,21 +86,35 @@ def frameworks(draw: st.DrawFn) -> tuple[str, dict[str, list[Answer | None]], De
         per_point = Decimal(draw(st.sampled_from(["0.1", "0.2", "0.5"])))
         ratio = (Decimal(budget[1]) / Decimal(budget[0]) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
         beyond = ratio - threshold if limit == "max" else threshold - ratio
-        earned += full if beyond <= 0 else max(Decimal(0), (full - per_point * beyond).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        earned += (
+            full
+            if beyond <= 0
+            else max(Decimal(0), (full - per_point * beyond).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        )
         head, inds, sec_full = sections[-1]
-        inds.append(f'[[sections.indicators]]\nid = "R1"\ngroup = "执行"\nname = "执行率"\nfull = {full}\n'
-                    f'rule = "ratio_threshold"\nratio = "exec"\nlimit = "{limit}"\nthreshold = {threshold}\n'
-                    f'per_point = {per_point}\nfloor = 0\n')
-        sections[-1] = (head.replace(f"full = {sec_full}\n", f"full = {sec_full + full}\n"), inds, sec_full + full)
+        inds.append(
+            f'[[sections.indicators]]\nid = "R1"\ngroup = "执行"\nname = "执行率"\nfull = {full}\n'
+            f'rule = "ratio_threshold"\nratio = "exec"\nlimit = "{limit}"\nthreshold = {threshold}\n'
+            f"per_point = {per_point}\nfloor = 0\n"
+        )
+        sections[-1] = (
+            head.replace(f"full = {sec_full}\n", f"full = {sec_full + full}\n"),
+            inds,
+            sec_full + full,
+        )
     total = sum(f for _, _, f in sections)
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True))
-    cuts = sorted(draw(st.lists(st.integers(1, total), min_size=len(names) - 1, max_size=len(names) - 1,
-                                unique=True)), reverse=True)
+    cuts = sorted(
+        draw(st.lists(st.integers(1, total), min_size=len(names) - 1, max_size=len(names) - 1, unique=True)),
+        reverse=True,
+    )
     bands = [(name, Decimal(m)) for name, m in zip(names, [*cuts, 0], strict=True)]
     band_text = ", ".join(f'{{ name = "{name}", min = {m} }}' for name, m in bands)
-    text = (f'id = "gen-{n}"\nname = "生成的框架"\ntotal = {total}\n[rating]\nbands = [{band_text}]\n'
-            '[completion]\ngrades = { "完成" = 1, "基本完成" = 0.8, "部分完成" = 0.5, "未完成" = 0 }\n[ratios]\n'
-            'exec = { name = "执行率", numerator = ["executed"], denominator = ["total_budget"] }\n')
+    text = (
+        f'id = "gen-{n}"\nname = "生成的框架"\ntotal = {total}\n[rating]\nbands = [{band_text}]\n'
+        '[completion]\ngrades = { "完成" = 1, "基本完成" = 0.8, "部分完成" = 0.5, "未完成" = 0 }\n[ratios]\n'
+        'exec = { name = "执行率", numerator = ["executed"], denominator = ["total_budget"] }\n'
+    )
     text += "\n".join(head + "\n".join(inds) for head, inds, _ in sections)
     return text, answers, earned, bands, budget
 
@@ -112,12 +142,17 @@ def test_any_framework_from_blank_workbook_to_score_card(case: tuple) -> None:
         ev = Evaluation(framework=fw.id)
         ev.department.name, ev.department.year = "测试部门", 2024
         ev.budget.total_budget, ev.budget.executed = Decimal(budget[0]), Decimal(budget[1])
-        ev.management = [ManagementEntry(indicator=k, answers=list(a), evidence="情况说明。") for k, a in answers.items()]
+        ev.management = [
+            ManagementEntry(indicator=k, answers=list(a), evidence="情况说明。") for k, a in answers.items()
+        ]
         filled = folder / "filled.xlsx"
         save_workbook(build_workbook(fw, ev), filled)
         card_path, scored, docx = folder / "card.json", folder / "scored.xlsx", folder / "r.docx"
-        ran = CliRunner().invoke(main, ["run", str(filled), "-o", str(scored), "--json", str(card_path),
-                                        "--docx", str(docx)], terminal_width=200)
+        ran = CliRunner().invoke(
+            main,
+            ["run", str(filled), "-o", str(scored), "--json", str(card_path), "--docx", str(docx)],
+            terminal_width=200,
+        )
         assert ran.exit_code in (0, 1), ran.output
         card = json.loads(card_path.read_text(encoding="utf-8"))
 

@@ -29,7 +29,9 @@ from xlperf.pipeline import InputError, assess, load_input
 from xlperf.workbook import layout as L
 from xlperf.workbook.template import build_workbook, save_workbook
 
-GUANGZHOU = (Path(__file__).parents[1] / "xlperf" / "frameworks" / "guangzhou-2023.toml").read_text(encoding="utf-8")
+GUANGZHOU = (Path(__file__).parents[1] / "xlperf" / "frameworks" / "guangzhou-2023.toml").read_text(
+    encoding="utf-8"
+)
 DROPPED = ("M18", "M19", "M20", "M21", "M22")  # 2 points each: 管理效率 50 → 40
 
 #: the variant's total by hand: 18.79 + 19.78 + 10 (docs/DOMAIN.md §2) + 40 (管理效率 in full) + 4 + 2
@@ -39,7 +41,9 @@ VARIANT_TOTAL = 94.57
 
 def variant_toml() -> str:
     text = GUANGZHOU.replace('id = "guangzhou-2023"', 'id = "variant-2024"')
-    text = text.replace('name = "广州市部门整体支出绩效自评（2023 年度）"', 'name = "测试市部门整体支出绩效自评（2024 年度）"')
+    text = text.replace(
+        'name = "广州市部门整体支出绩效自评（2023 年度）"', 'name = "测试市部门整体支出绩效自评（2024 年度）"'
+    )
     text = text.replace("years = [2023]", "years = [2024]")
     text = text.replace('{ name = "优", min = 90 }', '{ name = "优秀", min = 92 }')
     text = text.replace('{ name = "良", min = 80 }', '{ name = "良好", min = 80 }')
@@ -49,8 +53,12 @@ def variant_toml() -> str:
     text = text.replace("excess_inclusive = true", "excess_inclusive = false")
     # drop M18–M22 (the file's last five indicators)
     text = text[: text.index('[[sections.indicators]]\nid = "M18"')]
-    text = text.replace('id = "management"\nname = "管理效率"\nfull = 50', 'id = "management"\nname = "管理效率"\nfull = 40')
-    return text + '''
+    text = text.replace(
+        'id = "management"\nname = "管理效率"\nfull = 50', 'id = "management"\nname = "管理效率"\nfull = 40'
+    )
+    return (
+        text
+        + """
 [[sections]]
 id = "satisfaction"
 name = "满意度"
@@ -68,7 +76,8 @@ items = [
   { text = "调查结果已公开", points = 2 },
   { text = "针对意见制定了整改措施", points = 2 },
 ]
-'''
+"""
+    )
 
 
 @pytest.fixture()
@@ -83,8 +92,13 @@ def _filled(fw_path: Path, out: Path) -> Path:
     ev = example_evaluation()
     ev.department.year = 2024
     ev.management = [m for m in ev.management if m.indicator not in DROPPED]
-    ev.management.append(ManagementEntry(indicator="S01", answers=[Answer.YES, Answer.NO, Answer.NO, Answer.YES],
-                                         evidence="委托第三方开展满意度调查，结果已在门户网站公开。"))
+    ev.management.append(
+        ManagementEntry(
+            indicator="S01",
+            answers=[Answer.YES, Answer.NO, Answer.NO, Answer.YES],
+            evidence="委托第三方开展满意度调查，结果已在门户网站公开。",
+        )
+    )
     ev = ev.model_copy(update={"framework": fw.id})
     save_workbook(build_workbook(fw, ev), out)
     return out
@@ -146,9 +160,24 @@ def test_every_command_scores_by_the_embedded_rules(variant: Path, tmp_path: Pat
     assert "94.57" in text and "优秀" in text and "98.57" not in text
 
     out = tmp_path / "报送"
-    sent = CliRunner().invoke(main, ["submit", str(filled), "-o", str(out), "--force", "--reason", "测试",
-                                     "--eml", str(tmp_path / "draft.eml"), "--to", "czj@example.cn",
-                                     "--from", "kgs@example.cn"])
+    sent = CliRunner().invoke(
+        main,
+        [
+            "submit",
+            str(filled),
+            "-o",
+            str(out),
+            "--force",
+            "--reason",
+            "测试",
+            "--eml",
+            str(tmp_path / "draft.eml"),
+            "--to",
+            "czj@example.cn",
+            "--from",
+            "kgs@example.cn",
+        ],
+    )
     assert sent.exit_code == 0, sent.output
     manifest = json.loads(next(out.glob("*manifest.json")).read_text(encoding="utf-8"))
     assert manifest["total"] == VARIANT_TOTAL and manifest["framework_sha256"] == fw.sha256
@@ -167,7 +196,10 @@ def test_batch_scores_each_workbook_by_its_own_rules(variant: Path, tmp_path: Pa
     assert result.exit_code in (0, 1), result.output
     cards = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("*.scorecard.json")}
     by_fw = {c["framework"]: (c["total"], c["rating"]) for c in cards.values()}
-    assert by_fw == {"variant-2024": (VARIANT_TOTAL, "优秀"), "guangzhou-2023": (float(SEED_TOTAL), SEED_RATING)}
+    assert by_fw == {
+        "variant-2024": (VARIANT_TOTAL, "优秀"),
+        "guangzhou-2023": (float(SEED_TOTAL), SEED_RATING),
+    }
 
 
 def test_framework_option_overrides_and_says_so(variant: Path, tmp_path: Path) -> None:
@@ -271,7 +303,9 @@ def test_framework_file_encodings_and_nesting(tmp_path: Path) -> None:
         path = tmp_path / name
         path.write_bytes(data)
         result = CliRunner().invoke(main, ["frameworks", "check", str(path)])
-        assert result.exit_code == 2 and words in result.output and "内部错误" not in result.output, result.output
+        assert result.exit_code == 2 and words in result.output and "内部错误" not in result.output, (
+            result.output
+        )
 
 
 def test_the_embedded_copy_reads_back_as_the_same_rules(variant: Path) -> None:
@@ -292,7 +326,9 @@ def test_the_reviewer_page_counts_each_framework_s_ratings(variant: Path, tmp_pa
     folder = tmp_path / "in"
     folder.mkdir()
     _filled(variant, folder / "测试局_2024.xlsx")
-    save_workbook(build_workbook(get_framework(), example_evaluation()), folder / "白云区科工商信局_2023.xlsx")
+    save_workbook(
+        build_workbook(get_framework(), example_evaluation()), folder / "白云区科工商信局_2023.xlsx"
+    )
     out = tmp_path / "out"
     assert CliRunner().invoke(main, ["batch", str(folder), "-o", str(out), "-j", "1"]).exit_code in (0, 1)
     f = Folder.scan(out)

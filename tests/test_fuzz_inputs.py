@@ -47,18 +47,48 @@ def _input_cells() -> list[tuple[str, str]]:
 
 CELLS = _input_cells()
 
-CJK = st.text(st.sampled_from("部门整体支出绩效自评完成是否不适用定量定性≥≤=以上不少于家个万元%，。　 "), max_size=30)
-FORMULA_LIKE = st.sampled_from(["=1+1", "+1", "-1", "@SUM(A1)", "=A1/0", "=HYPERLINK(\"x\")", "-", "=", "+"])
+CJK = st.text(
+    st.sampled_from("部门整体支出绩效自评完成是否不适用定量定性≥≤=以上不少于家个万元%，。　 "), max_size=30
+)
+FORMULA_LIKE = st.sampled_from(["=1+1", "+1", "-1", "@SUM(A1)", "=A1/0", '=HYPERLINK("x")', "-", "=", "+"])
 NUMBERS = st.one_of(
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(min_value=-1e6, max_value=1e6),
-    st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-10**9, max_value=10**9),
+    st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-(10**9), max_value=10**9),
 )
 PERCENTS = st.floats(min_value=-500, max_value=500, allow_nan=False).map(lambda x: f"{x:.2f}%")
-TYPED = st.sampled_from(["1957", "1,957", "1957个", "１９５７", "92.13%", "0.9213", "≥5%", "不少于180家",
-                         "每届不少于150家", "-", "/", "无", "#N/A", "1-2", "1e309", "完成", "部分完成", "是", "否",
-                         "不适用", "≤", "=", "定性", "定量", " ", "", "9" * 40])
+TYPED = st.sampled_from(
+    [
+        "1957",
+        "1,957",
+        "1957个",
+        "１９５７",
+        "92.13%",
+        "0.9213",
+        "≥5%",
+        "不少于180家",
+        "每届不少于150家",
+        "-",
+        "/",
+        "无",
+        "#N/A",
+        "1-2",
+        "1e309",
+        "完成",
+        "部分完成",
+        "是",
+        "否",
+        "不适用",
+        "≤",
+        "=",
+        "定性",
+        "定量",
+        " ",
+        "",
+        "9" * 40,
+    ]
+)
 VALUES = st.one_of(st.none(), NUMBERS, CJK, FORMULA_LIKE, PERCENTS, TYPED, st.booleans())
 EDITS = st.dictionaries(st.sampled_from(CELLS), VALUES, min_size=1, max_size=25)
 
@@ -92,8 +122,11 @@ def test_random_cell_values_never_crash(edits: dict[tuple[str, str], Any]) -> No
             WB[sheet][coord].data_type = data_type
 
 
-@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(EDITS)
 def test_random_values_through_a_saved_file(tmp_path: Path, edits: dict[tuple[str, str], Any]) -> None:
     """The same through a real .xlsx (what Excel stores: numbers, shared strings, formulas, errors)."""

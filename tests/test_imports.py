@@ -22,8 +22,16 @@ from xlperf.workbook.template import build_workbook, save_workbook
 HEAVY = ("pandas", "starlette", "uvicorn", "jinja2", "docx", "xlwings")
 #: what the group, --help and usage errors do not need: the models, the workbook library, numpy
 #: (the option defaults come from the import-free xlperf.workbook.limits)
-CORE = ("pydantic", "openpyxl", "numpy", "lxml", "xlperf.core", "xlperf.workbook.safety", "xlperf.workbook.reader",
-        "xlperf.pipeline")
+CORE = (
+    "pydantic",
+    "openpyxl",
+    "numpy",
+    "lxml",
+    "xlperf.core",
+    "xlperf.workbook.safety",
+    "xlperf.workbook.reader",
+    "xlperf.pipeline",
+)
 
 _PROBE = """
 import atexit, json, sys
@@ -37,8 +45,13 @@ main()
 def _loaded(tmp_path: Path, *args: str) -> set[str]:
     """The top-level and xlperf modules loaded by ``xlperf *args`` run to its end."""
     out = tmp_path / "modules.json"
-    run = subprocess.run([sys.executable, "-c", _PROBE, str(out), *args], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(out), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert out.exists(), run.stderr
     names = set(json.loads(out.read_text()))
     return {n.split(".")[0] for n in names} | {n for n in names if n.startswith("xlperf.")}
@@ -47,18 +60,23 @@ def _loaded(tmp_path: Path, *args: str) -> set[str]:
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ev = example_evaluation()
-    return save_workbook(build_workbook(get_framework(ev.framework), ev), tmp_path_factory.mktemp("imp") / "ex.xlsx")
+    return save_workbook(
+        build_workbook(get_framework(ev.framework), ev), tmp_path_factory.mktemp("imp") / "ex.xlsx"
+    )
 
 
 def test_importing_the_command_line_loads_no_library_a_command_would_load() -> None:
     code = "import json, sys; import xlperf.cli; print(json.dumps(sorted(sys.modules)))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    names = {n.split(".")[0] for n in json.loads(run.stdout)} | {n for n in json.loads(run.stdout) if n.startswith("xlperf.")}
+    names = {n.split(".")[0] for n in json.loads(run.stdout)} | {
+        n for n in json.loads(run.stdout) if n.startswith("xlperf.")
+    }
     assert not names & {*HEAVY, *CORE}, names & {*HEAVY, *CORE}
 
 
-@pytest.mark.parametrize("args", [["--help"], ["submit", "--help"], ["batch", "--help"], ["serve", "--help"],
-                                  ["nosuch"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["submit", "--help"], ["batch", "--help"], ["serve", "--help"], ["nosuch"]]
+)
 def test_help_and_usage_errors_load_neither_the_models_nor_openpyxl(tmp_path: Path, args: list[str]) -> None:
     loaded = _loaded(tmp_path, *args)
     assert not loaded & {*HEAVY, *CORE}, loaded & {*HEAVY, *CORE}

@@ -41,9 +41,17 @@ pytestmark = pytest.mark.slow
 
 SENDERS = {"甲局": "jia@example.cn", "乙局": "yi@example.cn", "丙局": "bing@example.cn"}
 BUREAU = "财政局绩效科 <czj@example.gov.cn>"
-ENV_CLEAN = ("XLPERF_SMTP_HOST", "XLPERF_SMTP_PORT", "XLPERF_SMTP_SECURITY", "XLPERF_SMTP_USER",
-             "XLPERF_SMTP_PASSWORD", "XLPERF_SMTP_FROM", "XLPERF_SUBMIT_TO", "XLPERF_IMAP_PASSWORD",
-             "XLPERF_IMAP_CAFILE")
+ENV_CLEAN = (
+    "XLPERF_SMTP_HOST",
+    "XLPERF_SMTP_PORT",
+    "XLPERF_SMTP_SECURITY",
+    "XLPERF_SMTP_USER",
+    "XLPERF_SMTP_PASSWORD",
+    "XLPERF_SMTP_FROM",
+    "XLPERF_SUBMIT_TO",
+    "XLPERF_IMAP_PASSWORD",
+    "XLPERF_IMAP_CAFILE",
+)
 
 
 def department(short: str) -> str:
@@ -78,8 +86,14 @@ def invoke(args: list[str | Path], env: dict[str, str | None]) -> Result:
 
 def submit(wb: Path, short: str, smtp: Server, home: Path, *extra: str) -> bytes:
     before = len(smtp.recorder.messages)
-    env = env_for(home, XLPERF_SMTP_HOST="127.0.0.1", XLPERF_SMTP_PORT=str(smtp.port), XLPERF_SMTP_SECURITY="none",
-                  XLPERF_SMTP_FROM=f"{short} <{SENDERS[short]}>", XLPERF_SUBMIT_TO=BUREAU)
+    env = env_for(
+        home,
+        XLPERF_SMTP_HOST="127.0.0.1",
+        XLPERF_SMTP_PORT=str(smtp.port),
+        XLPERF_SMTP_SECURITY="none",
+        XLPERF_SMTP_FROM=f"{short} <{SENDERS[short]}>",
+        XLPERF_SUBMIT_TO=BUREAU,
+    )
     res = invoke(["submit", wb, *extra], env)
     assert res.exit_code == 0, res.output
     assert len(smtp.recorder.messages) == before + 1
@@ -190,12 +204,29 @@ def mail(smtp: Server, home: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 EXPECTED = {
-    "甲1": "有效", "乙": "有效", "丙": "有效", "乙改工作簿": "文件与清单不符", "丙改清单总分": "得分与重算不符",
-    "普通邮件": "不是报送邮件", "不是MIME": "不是报送邮件", "压缩炸弹": "无法读取", "实体炸弹": "无法读取",
-    "丙路径穿越": "有效", "甲2": "有效",
+    "甲1": "有效",
+    "乙": "有效",
+    "丙": "有效",
+    "乙改工作簿": "文件与清单不符",
+    "丙改清单总分": "得分与重算不符",
+    "普通邮件": "不是报送邮件",
+    "不是MIME": "不是报送邮件",
+    "压缩炸弹": "无法读取",
+    "实体炸弹": "无法读取",
+    "丙路径穿越": "有效",
+    "甲2": "有效",
 }
-SENDER_OF = {"甲1": "甲局", "乙": "乙局", "丙": "丙局", "乙改工作簿": "乙局", "丙改清单总分": "丙局", "压缩炸弹": "乙局",
-             "实体炸弹": "乙局", "丙路径穿越": "丙局", "甲2": "甲局"}
+SENDER_OF = {
+    "甲1": "甲局",
+    "乙": "乙局",
+    "丙": "丙局",
+    "乙改工作簿": "乙局",
+    "丙改清单总分": "丙局",
+    "压缩炸弹": "乙局",
+    "实体炸弹": "乙局",
+    "丙路径穿越": "丙局",
+    "甲2": "甲局",
+}
 
 
 def ledger(out: Path) -> list[dict[str, Any]]:
@@ -213,7 +244,11 @@ def by_message_id(out: Path, mail: dict[str, bytes]) -> dict[str, dict[str, Any]
         if what == "甲1重复投递":
             continue
         mid = str(parse(raw).get("Message-ID") or "")
-        [row] = [r for r in rows if (r["message_id"] == mid if mid else r["message_id"].startswith("<无 Message-ID"))]
+        [row] = [
+            r
+            for r in rows
+            if (r["message_id"] == mid if mid else r["message_id"].startswith("<无 Message-ID"))
+        ]
         found[what] = row
     return found
 
@@ -226,13 +261,16 @@ def sheet(path: Path, name: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def imap_run(dovecot: Imap, mail: dict[str, bytes], home: Path,
-             tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result, list[tuple[int, bytes]]]:
+def imap_run(
+    dovecot: Imap, mail: dict[str, bytes], home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Result, list[tuple[int, bytes]]]:
     dovecot.append(*mail.values())
     before = dovecot.state()
     out = tmp_path_factory.mktemp("bureau") / "2023报送"
-    res = invoke(["intake", dovecot.url, "-o", out, "--imap-cafile", dovecot.cafile, "--batch-size", "4"],
-                 env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+    res = invoke(
+        ["intake", dovecot.url, "-o", out, "--imap-cafile", dovecot.cafile, "--batch-size", "4"],
+        env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password),
+    )
     return out, res, before
 
 
@@ -250,15 +288,19 @@ def test_imap_intake_statuses(imap_run: tuple[Path, Result, Any], mail: dict[str
 
     lines = [line for line in res.output.splitlines() if line.startswith(("共 ", "新收的："))]
     assert len(lines) == 2 and all(text_width(line, ambiguous_wide=False) <= 80 for line in lines), lines
-    assert "SHA-256" in rows["乙改工作簿"]["reason"] and "部门整体支出绩效自评.xlsx" in rows["乙改工作簿"]["reason"]
+    assert (
+        "SHA-256" in rows["乙改工作簿"]["reason"]
+        and "部门整体支出绩效自评.xlsx" in rows["乙改工作簿"]["reason"]
+    )
     assert "清单总分 99.99" in rows["丙改清单总分"]["reason"]
     assert "压缩炸弹" in rows["压缩炸弹"]["reason"]
     assert "实体" in rows["实体炸弹"]["reason"] or "DTD" in rows["实体炸弹"]["reason"]
     assert "没有 xlperf 报送包清单" in rows["普通邮件"]["reason"]
 
 
-def test_summary_lists_each_department_once_valid(imap_run: tuple[Path, Result, Any],
-                                                  mail: dict[str, bytes]) -> None:
+def test_summary_lists_each_department_once_valid(
+    imap_run: tuple[Path, Result, Any], mail: dict[str, bytes]
+) -> None:
     out, _, _ = imap_run
     rows = sheet(out / "汇总.xlsx", "汇总")
     assert sorted(r["部门"] for r in rows) == sorted(department(s) for s in SENDERS)
@@ -276,8 +318,9 @@ def test_summary_lists_each_department_once_valid(imap_run: tuple[Path, Result, 
     assert links and all((out / link).is_file() for link in links)
 
 
-def test_later_valid_submission_supersedes_and_both_are_kept(imap_run: tuple[Path, Result, Any],
-                                                             mail: dict[str, bytes]) -> None:
+def test_later_valid_submission_supersedes_and_both_are_kept(
+    imap_run: tuple[Path, Result, Any], mail: dict[str, bytes]
+) -> None:
     out, _, _ = imap_run
     rows = by_message_id(out, mail)
     first, second = rows["甲1"], rows["甲2"]
@@ -289,8 +332,9 @@ def test_later_valid_submission_supersedes_and_both_are_kept(imap_run: tuple[Pat
     filed = sorted(p.name for p in (out / second["folder"]).iterdir())
     assert "message.eml" in filed and "scorecard.json" in filed and "intake.json" in filed
     assert any(n.endswith("_manifest.json") for n in filed)
-    assert (out / second["folder"] / "message.eml").read_bytes().replace(b"\r\n", b"\n") == \
-        mail["甲2"].replace(b"\r\n", b"\n")
+    assert (out / second["folder"] / "message.eml").read_bytes().replace(b"\r\n", b"\n") == mail[
+        "甲2"
+    ].replace(b"\r\n", b"\n")
 
 
 def test_mailbox_is_left_as_it_was(imap_run: tuple[Path, Result, Any], dovecot: Imap) -> None:
@@ -303,8 +347,10 @@ def test_mailbox_is_left_as_it_was(imap_run: tuple[Path, Result, Any], dovecot: 
 def test_rerun_takes_nothing_twice(imap_run: tuple[Path, Result, Any], dovecot: Imap, home: Path) -> None:
     out, _, _ = imap_run
     folders = sorted(str(p) for p in out.rglob("*") if p.is_dir())
-    res = invoke(["intake", dovecot.url, "-o", out, "--imap-cafile", dovecot.cafile],
-                 env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+    res = invoke(
+        ["intake", dovecot.url, "-o", out, "--imap-cafile", dovecot.cafile],
+        env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password),
+    )
     assert res.exit_code == 0, res.output
     assert f"已收过 {len(EXPECTED) + 1}" in res.output
     assert len(ledger(out)) == len(EXPECTED)
@@ -334,7 +380,9 @@ def test_bombs_are_refused_before_opening(imap_run: tuple[Path, Result, Any], ma
 # ------------------------------------------------------------------------------ other sources
 
 
-def test_eml_folder_and_mbox_give_the_same_statuses(mail: dict[str, bytes], home: Path, tmp_path: Path) -> None:
+def test_eml_folder_and_mbox_give_the_same_statuses(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "导出的邮件"
     folder.mkdir()
     box = mailbox.mbox(str(tmp_path / "归档.mbox"))
@@ -349,7 +397,9 @@ def test_eml_folder_and_mbox_give_the_same_statuses(mail: dict[str, bytes], home
         res = invoke(["intake", source, "-o", out], env_for(home))
         assert res.exit_code == 1, res.output
         results[name] = Counter(r["status"] for r in ledger(out))
-        assert sorted(r["部门"] for r in sheet(out / "汇总.xlsx", "汇总")) == sorted(department(s) for s in SENDERS)
+        assert sorted(r["部门"] for r in sheet(out / "汇总.xlsx", "汇总")) == sorted(
+            department(s) for s in SENDERS
+        )
     assert results["eml"] == results["mbox"] == Counter(EXPECTED.values())
 
 
@@ -361,8 +411,13 @@ def test_receipts_at_most_once(mail: dict[str, bytes], home: Path, tmp_path: Pat
     out = tmp_path / "out"
     box_home = tmp_path / "receipt-home"
     for server in run_controller():
-        env = env_for(box_home, XLPERF_SMTP_HOST="127.0.0.1", XLPERF_SMTP_PORT=str(server.port),
-                      XLPERF_SMTP_SECURITY="none", XLPERF_SMTP_FROM=BUREAU)
+        env = env_for(
+            box_home,
+            XLPERF_SMTP_HOST="127.0.0.1",
+            XLPERF_SMTP_PORT=str(server.port),
+            XLPERF_SMTP_SECURITY="none",
+            XLPERF_SMTP_FROM=BUREAU,
+        )
         res = invoke(["intake", folder, "-o", out, "--receipt"], env)
         assert res.exit_code == 1, res.output
         got = server.recorder.parsed()
@@ -395,8 +450,10 @@ def one_chinese_line(res: Result) -> str:
 
 
 def test_login_failure_is_one_line(dovecot: Imap, home: Path, tmp_path: Path) -> None:
-    res = invoke(["intake", dovecot.url, "-o", tmp_path / "o", "--imap-cafile", dovecot.cafile],
-                 env_for(home, XLPERF_IMAP_PASSWORD="wrong-password"))
+    res = invoke(
+        ["intake", dovecot.url, "-o", tmp_path / "o", "--imap-cafile", dovecot.cafile],
+        env_for(home, XLPERF_IMAP_PASSWORD="wrong-password"),
+    )
     assert res.exit_code == 2
     line = one_chinese_line(res)
     assert "登录失败" in line and dovecot.user in line and "wrong-password" not in line
@@ -404,7 +461,9 @@ def test_login_failure_is_one_line(dovecot: Imap, home: Path, tmp_path: Path) ->
 
 
 def test_tls_failure_is_one_line(dovecot: Imap, home: Path, tmp_path: Path) -> None:
-    res = invoke(["intake", dovecot.url, "-o", tmp_path / "o"], env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+    res = invoke(
+        ["intake", dovecot.url, "-o", tmp_path / "o"], env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password)
+    )
     assert res.exit_code == 2
     line = one_chinese_line(res)
     assert "证书" in line and "--imap-cafile" in line
@@ -414,7 +473,11 @@ def test_missing_password_and_bad_sources(dovecot: Imap, home: Path, tmp_path: P
     res = invoke(["intake", dovecot.url, "-o", tmp_path / "o"], env_for(home))
     assert res.exit_code == 2 and "XLPERF_IMAP_PASSWORD" in one_chinese_line(res)
     res = invoke(["intake", "imaps://czj:pw@127.0.0.1/INBOX", "-o", tmp_path / "o"], env_for(home))
-    assert res.exit_code == 2 and "不能写密码" in one_chinese_line(res) and "pw" not in res.output.split("不能")[0]
+    assert (
+        res.exit_code == 2
+        and "不能写密码" in one_chinese_line(res)
+        and "pw" not in res.output.split("不能")[0]
+    )
     res = invoke(["intake", str(tmp_path / "没有这个"), "-o", tmp_path / "o"], env_for(home))
     assert res.exit_code == 2 and "找不到" in one_chinese_line(res)
 
@@ -432,12 +495,20 @@ def test_mailbox_is_read_in_batches(dovecot: Imap, mail: dict[str, bytes]) -> No
     bulk = []
     for n in range(60):
         msg = EmailMessage(policy=MAIL_POLICY)
-        msg["From"], msg["Subject"], msg["Message-ID"] = "a@example.cn", f"第 {n} 封", f"<bulk-{n}@example.cn>"
+        msg["From"], msg["Subject"], msg["Message-ID"] = (
+            "a@example.cn",
+            f"第 {n} 封",
+            f"<bulk-{n}@example.cn>",
+        )
         msg.set_content("x" * 2000)
         bulk.append(message_bytes(msg))
     dovecot.append(*bulk, mailbox=imap_utf7("批量"))
-    source = ImapMailbox(f"imaps://{dovecot.user}@127.0.0.1:{dovecot.port}/批量", cafile=dovecot.cafile,
-                         env={"XLPERF_IMAP_PASSWORD": dovecot.password}, batch_size=25)
+    source = ImapMailbox(
+        f"imaps://{dovecot.user}@127.0.0.1:{dovecot.port}/批量",
+        cafile=dovecot.cafile,
+        env={"XLPERF_IMAP_PASSWORD": dovecot.password},
+        batch_size=25,
+    )
     source.open()
     assert source.count == 60
     assert source.conn is not None
@@ -459,8 +530,9 @@ def test_mailbox_is_read_in_batches(dovecot: Imap, mail: dict[str, bytes]) -> No
     assert [parse(m.data)["Subject"] for m in [first, *rest]] == [f"第 {n} 封" for n in range(60)]
 
 
-def test_chinese_mailbox_folder_through_the_command(dovecot: Imap, mail: dict[str, bytes], home: Path,
-                                                   tmp_path: Path) -> None:
+def test_chinese_mailbox_folder_through_the_command(
+    dovecot: Imap, mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     from xlperf.intake.sources import imap_utf7
 
     conn = dovecot.client()
@@ -468,17 +540,22 @@ def test_chinese_mailbox_folder_through_the_command(dovecot: Imap, mail: dict[st
     conn.logout()
     dovecot.append(mail["乙"], mailbox=imap_utf7("报送邮件"))
     url = f"imaps://{dovecot.user}@127.0.0.1:{dovecot.port}/报送邮件"
-    res = invoke(["intake", url, "-o", tmp_path / "o", "--imap-cafile", dovecot.cafile],
-                 env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+    res = invoke(
+        ["intake", url, "-o", tmp_path / "o", "--imap-cafile", dovecot.cafile],
+        env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password),
+    )
     assert res.exit_code == 0, res.output
     assert [r["status"] for r in ledger(tmp_path / "o")] == ["有效"]
-    res = invoke(["intake", url + "不存在", "-o", tmp_path / "o", "--imap-cafile", dovecot.cafile],
-                 env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+    res = invoke(
+        ["intake", url + "不存在", "-o", tmp_path / "o", "--imap-cafile", dovecot.cafile],
+        env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password),
+    )
     assert res.exit_code == 2 and "无法打开邮箱文件夹" in one_chinese_line(res)
 
 
-def test_failed_receipt_stays_in_the_outbox_and_is_not_queued_again(mail: dict[str, bytes], home: Path,
-                                                                    tmp_path: Path) -> None:
+def test_failed_receipt_stays_in_the_outbox_and_is_not_queued_again(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     from smtp_servers import free_port
 
     from xlperf.submission.outbox import Outbox
@@ -486,8 +563,14 @@ def test_failed_receipt_stays_in_the_outbox_and_is_not_queued_again(mail: dict[s
     (tmp_path / "eml").mkdir()
     (tmp_path / "eml" / "乙.eml").write_bytes(mail["乙"])
     box_home = tmp_path / "h"
-    env = env_for(box_home, XLPERF_SMTP_HOST="127.0.0.1", XLPERF_SMTP_PORT=str(free_port()),
-                  XLPERF_SMTP_SECURITY="none", XLPERF_SMTP_FROM=BUREAU, XLPERF_SMTP_TIMEOUT="2")
+    env = env_for(
+        box_home,
+        XLPERF_SMTP_HOST="127.0.0.1",
+        XLPERF_SMTP_PORT=str(free_port()),
+        XLPERF_SMTP_SECURITY="none",
+        XLPERF_SMTP_FROM=BUREAU,
+        XLPERF_SMTP_TIMEOUT="2",
+    )
     res = invoke(["intake", tmp_path / "eml", "-o", tmp_path / "o", "--receipt"], env)
     assert res.exit_code == 0, res.output  # the submission is valid; the receipt is queued
     assert "回执发送失败" in res.output and "xlperf submit --retry" in res.output
@@ -499,8 +582,9 @@ def test_failed_receipt_stays_in_the_outbox_and_is_not_queued_again(mail: dict[s
     assert row["receipt"] == box.pending()[0].id
 
 
-def test_receipt_needs_smtp_settings_before_anything_is_taken_in(mail: dict[str, bytes], home: Path,
-                                                                 tmp_path: Path) -> None:
+def test_receipt_needs_smtp_settings_before_anything_is_taken_in(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     (tmp_path / "eml").mkdir()
     (tmp_path / "eml" / "乙.eml").write_bytes(mail["乙"])
     res = invoke(["intake", tmp_path / "eml", "-o", tmp_path / "o", "--receipt"], env_for(home))
@@ -516,8 +600,9 @@ def test_imap_utf7_names() -> None:
     assert imap_utf7("INBOX") == "INBOX" and imap_utf7("A&B") == "A&-B"
 
 
-def test_oversized_message_is_not_fetched(dovecot: Imap, mail: dict[str, bytes], home: Path, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oversized_message_is_not_fetched(
+    dovecot: Imap, mail: dict[str, bytes], home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Past the size limit only the header is read (IMAP: BODY.PEEK[HEADER]; files: the first bytes)."""
     import xlperf.intake.sources as sources
     from xlperf.intake.sources import imap_utf7
@@ -533,8 +618,10 @@ def test_oversized_message_is_not_fetched(dovecot: Imap, mail: dict[str, bytes],
     url = f"imaps://{dovecot.user}@127.0.0.1:{dovecot.port}/大邮件"
     for name, source in (("imap", url), ("eml", str(tmp_path / "eml"))):
         out = tmp_path / name
-        res = invoke(["intake", source, "-o", out, "--imap-cafile", dovecot.cafile],
-                     env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password))
+        res = invoke(
+            ["intake", source, "-o", out, "--imap-cafile", dovecot.cafile],
+            env_for(home, XLPERF_IMAP_PASSWORD=dovecot.password),
+        )
         assert res.exit_code == 1, res.output
         rows = {r["subject"]: r for r in ledger(out)}
         big = rows[str(parse(mail["乙"])["Subject"])]
@@ -545,8 +632,9 @@ def test_oversized_message_is_not_fetched(dovecot: Imap, mail: dict[str, bytes],
         assert rows["请问报送截止时间？"]["status"] == "不是报送邮件"
 
 
-def test_unexpected_error_in_one_message_is_recorded_not_fatal(mail: dict[str, bytes], home: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_error_in_one_message_is_recorded_not_fatal(
+    mail: dict[str, bytes], home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import xlperf.pipeline
 
     real = xlperf.pipeline.assess
@@ -568,8 +656,9 @@ def test_unexpected_error_in_one_message_is_recorded_not_fatal(mail: dict[str, b
     assert (tmp_path / "o" / rows["无法读取"]["folder"] / "message.eml").read_bytes() == mail["乙"]
 
 
-def test_second_intake_into_the_same_folder_is_refused(mail: dict[str, bytes], home: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_intake_into_the_same_folder_is_refused(
+    mail: dict[str, bytes], home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from xlperf.files import folder_lock_path, hold_lock
 
     (tmp_path / "eml").mkdir()

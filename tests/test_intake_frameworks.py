@@ -24,16 +24,21 @@ from test_intake_trust import eml_folder, forged, rows_by_subject
 from xlperf.core.framework import get_framework
 
 pytestmark = pytest.mark.slow
-GUANGZHOU = (Path(__file__).parents[1] / "xlperf" / "frameworks" / "guangzhou-2023.toml").read_text(encoding="utf-8")
+GUANGZHOU = (Path(__file__).parents[1] / "xlperf" / "frameworks" / "guangzhou-2023.toml").read_text(
+    encoding="utf-8"
+)
 
 
-def test_a_manifest_naming_other_rules_than_its_workbook_is_never_taken(mail: dict[str, bytes], home: Path,
-                                                                       tmp_path: Path) -> None:
+def test_a_manifest_naming_other_rules_than_its_workbook_is_never_taken(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     time.sleep(1.1)
     other_id = forged(mail["乙"], SENDERS["乙局"], "改框架", framework="variant-2024")
     other_hash = forged(mail["乙"], SENDERS["乙局"], "改校验值", framework_sha256="0" * 64)
     out = tmp_path / "out"
-    res = invoke(["intake", eml_folder(tmp_path / "eml", mail["乙"], other_id, other_hash), "-o", out], env_for(home))
+    res = invoke(
+        ["intake", eml_folder(tmp_path / "eml", mail["乙"], other_id, other_hash), "-o", out], env_for(home)
+    )
     assert res.exit_code == 1, res.output
     rows = rows_by_subject(out)
     for subject in ("改框架", "改校验值"):
@@ -43,10 +48,14 @@ def test_a_manifest_naming_other_rules_than_its_workbook_is_never_taken(mail: di
     assert [r["department"] for r in valid] == [department("乙局")]
 
 
-def test_intake_framework_makes_the_bureau_s_rules_binding(mail: dict[str, bytes], home: Path, tmp_path: Path) -> None:
+def test_intake_framework_makes_the_bureau_s_rules_binding(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     # the bureau's rules: the same id, a stricter 优 (99): the packages' 优 no longer follows
     bureau = tmp_path / "本局.toml"
-    bureau.write_text(GUANGZHOU.replace('{ name = "优", min = 90 }', '{ name = "优", min = 99 }'), encoding="utf-8")
+    bureau.write_text(
+        GUANGZHOU.replace('{ name = "优", min = 90 }', '{ name = "优", min = 99 }'), encoding="utf-8"
+    )
     plain_out, bound_out = tmp_path / "plain", tmp_path / "bound"
     folder = eml_folder(tmp_path / "eml", mail["乙"])
     assert invoke(["intake", folder, "-o", plain_out], env_for(home)).exit_code == 0

@@ -67,8 +67,9 @@ def rows_by_subject(out: Path) -> dict[str, dict[str, Any]]:
 # ------------------------------------------------------------------------------ trust
 
 
-def test_manifest_naming_another_department_or_year_is_never_taken(mail: dict[str, bytes], home: Path,
-                                                                   tmp_path: Path) -> None:
+def test_manifest_naming_another_department_or_year_is_never_taken(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     time.sleep(1.1)  # the forgeries' Date: headers are later than every real submission's
     as_jia = forged(mail["乙"], SENDERS["乙局"], "冒名甲局", department=department("甲局"), short_name="甲局")
     year_2099 = forged(mail["乙"], SENDERS["乙局"], "改年度", year=2099)
@@ -92,8 +93,9 @@ def test_manifest_naming_another_department_or_year_is_never_taken(mail: dict[st
     assert records["冒名甲局"]["当前"] != "当前"
 
 
-def test_sender_change_is_shown_and_senders_file_pins_them(mail: dict[str, bytes], home: Path,
-                                                          tmp_path: Path) -> None:
+def test_sender_change_is_shown_and_senders_file_pins_them(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     time.sleep(1.1)
     files = attachments(mail["丙"])
     moved = remail(files, "丙局新邮箱 <bing-new@example.org>", "丙局（新邮箱）")
@@ -113,7 +115,9 @@ def test_sender_change_is_shown_and_senders_file_pins_them(mail: dict[str, bytes
     res = invoke(["intake", folder, "-o", out2, "--senders", pins], env_for(home))
     assert res.exit_code == 1, res.output
     rows = rows_by_subject(out2)
-    assert rows["丙局（新邮箱）"]["status"] == "发件人未登记" and "--senders" in rows["丙局（新邮箱）"]["reason"]
+    assert (
+        rows["丙局（新邮箱）"]["status"] == "发件人未登记" and "--senders" in rows["丙局（新邮箱）"]["reason"]
+    )
     kept = [r for r in ledger(out2) if r["status"] == "有效"]
     assert len(kept) == 1 and kept[0]["sender"] == SENDERS["丙局"]  # the pinned one stays current
     assert [r["部门"] for r in sheet(out2 / "汇总.xlsx", "排名")] == [department("丙局")]
@@ -122,8 +126,10 @@ def test_sender_change_is_shown_and_senders_file_pins_them(mail: dict[str, bytes
 def test_a_bad_senders_file_is_one_chinese_line(mail: dict[str, bytes], home: Path, tmp_path: Path) -> None:
     bad = tmp_path / "发件人.toml"
     bad.write_text('[senders]\n"甲局" = "not a list"\n', encoding="utf-8")
-    res = invoke(["intake", eml_folder(tmp_path / "eml", mail["丙"]), "-o", tmp_path / "o", "--senders", bad],
-                 env_for(home))
+    res = invoke(
+        ["intake", eml_folder(tmp_path / "eml", mail["丙"]), "-o", tmp_path / "o", "--senders", bad],
+        env_for(home),
+    )
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "--senders" in res.output and "甲局" in res.output and not (tmp_path / "o").exists()
 
@@ -131,25 +137,35 @@ def test_a_bad_senders_file_is_one_chinese_line(mail: dict[str, bytes], home: Pa
 # ------------------------------------------------------------------------------ isolation
 
 
-def test_hostile_manifest_fields_are_that_message_s_status_and_the_run_goes_on(mail: dict[str, bytes], home: Path,
-                                                                              tmp_path: Path) -> None:
+def test_hostile_manifest_fields_are_that_message_s_status_and_the_run_goes_on(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     """year 10**30 (OverflowError in SQLite), a department with CR/LF and escapes (a broken 回执 header):
     each is its message's status; the later messages are taken in, 汇总 is written and every 回执 sent."""
     huge = forged(mail["乙"], SENDERS["乙局"], "大年度", year=10**30)
-    crlf = forged(mail["乙"], SENDERS["乙局"], "换行部门", department="甲局\r\nBcc: all@example.cn\x1b]0;x\x07")
+    crlf = forged(
+        mail["乙"], SENDERS["乙局"], "换行部门", department="甲局\r\nBcc: all@example.cn\x1b]0;x\x07"
+    )
     nested = forged(mail["乙"], SENDERS["乙局"], "嵌套清单", extra='"deep": ' + "[" * 100_000 + "]" * 100_000)
     folder = eml_folder(tmp_path / "eml", huge, crlf, nested, mail["丙"])
     out = tmp_path / "out"
     for server in run_controller():
-        env = env_for(tmp_path / "h", XLPERF_SMTP_HOST="127.0.0.1", XLPERF_SMTP_PORT=str(server.port),
-                      XLPERF_SMTP_SECURITY="none", XLPERF_SMTP_FROM=BUREAU)
+        env = env_for(
+            tmp_path / "h",
+            XLPERF_SMTP_HOST="127.0.0.1",
+            XLPERF_SMTP_PORT=str(server.port),
+            XLPERF_SMTP_SECURITY="none",
+            XLPERF_SMTP_FROM=BUREAU,
+        )
         res = invoke(["intake", folder, "-o", out, "--receipt"], env)
         assert res.exit_code == 1, res.output
         assert "内部错误" not in res.output and "\x1b" not in res.output
         rows = rows_by_subject(out)
         assert rows["大年度"]["status"] == rows["换行部门"]["status"] == "清单与工作簿不符"
         assert "\r" not in rows["换行部门"]["claimed"] and "\n" not in rows["换行部门"]["claimed"]
-        assert [r["status"] for r in rows.values() if r["sender"] == SENDERS["丙局"]] == ["有效"]  # taken after them
+        assert [r["status"] for r in rows.values() if r["sender"] == SENDERS["丙局"]] == [
+            "有效"
+        ]  # taken after them
         assert Counter(r["status"] for r in rows.values())["有效"] == 1
         assert rows["嵌套清单"]["status"] == "无法读取" and "嵌套过深" in rows["嵌套清单"]["reason"]
         assert (out / "汇总.xlsx").is_file()
@@ -162,14 +178,21 @@ def test_hostile_manifest_fields_are_that_message_s_status_and_the_run_goes_on(m
 def test_header_values_are_one_line() -> None:
     from xlperf.submission.mail import build_message, message_bytes
 
-    msg = build_message(sender="甲局\r\nBcc: x@example.cn <a@example.cn>", to=["b@example.cn\nCc: y@example.cn"],
-                        subject="回执：甲局\r\nX-Injected: 1", body="正文", attachments=[])
+    msg = build_message(
+        sender="甲局\r\nBcc: x@example.cn <a@example.cn>",
+        to=["b@example.cn\nCc: y@example.cn"],
+        subject="回执：甲局\r\nX-Injected: 1",
+        body="正文",
+        attachments=[],
+    )
     raw = message_bytes(msg)
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\nBcc:" not in head and b"\nCc:" not in head and b"\nX-Injected:" not in head
 
 
-def test_receipt_claimed_by_a_run_that_stopped_is_finished_by_the_next(mail: dict[str, bytes], tmp_path: Path) -> None:
+def test_receipt_claimed_by_a_run_that_stopped_is_finished_by_the_next(
+    mail: dict[str, bytes], tmp_path: Path
+) -> None:
     """Claimed, then killed before (a) or after (b) the outbox got the mail: the next run sends (a) once and
     only records (b); no row stays 正在放入发件箱."""
     from xlperf.intake.ledger import Ledger
@@ -179,8 +202,13 @@ def test_receipt_claimed_by_a_run_that_stopped_is_finished_by_the_next(mail: dic
     folder = eml_folder(tmp_path / "eml", mail["乙"], mail["丙"])
     out = tmp_path / "out"
     for server in run_controller():
-        env = env_for(tmp_path / "h", XLPERF_SMTP_HOST="127.0.0.1", XLPERF_SMTP_PORT=str(server.port),
-                      XLPERF_SMTP_SECURITY="none", XLPERF_SMTP_FROM=BUREAU)
+        env = env_for(
+            tmp_path / "h",
+            XLPERF_SMTP_HOST="127.0.0.1",
+            XLPERF_SMTP_PORT=str(server.port),
+            XLPERF_SMTP_SECURITY="none",
+            XLPERF_SMTP_FROM=BUREAU,
+        )
         assert invoke(["intake", folder, "-o", out], env).exit_code == 0
         book = Ledger(out)
         a, b = book.entries()
@@ -197,8 +225,9 @@ def test_receipt_claimed_by_a_run_that_stopped_is_finished_by_the_next(mail: dic
         assert len(server.recorder.messages) == 1
 
 
-def test_ledger_of_a_newer_xlperf_is_refused_and_an_older_one_migrated(mail: dict[str, bytes], home: Path,
-                                                                         tmp_path: Path) -> None:
+def test_ledger_of_a_newer_xlperf_is_refused_and_an_older_one_migrated(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     folder = eml_folder(tmp_path / "eml", mail["乙"])
     newer = tmp_path / "newer"
     assert invoke(["intake", folder, "-o", newer], env_for(home)).exit_code == 0
@@ -236,8 +265,9 @@ def test_ledger_of_a_newer_xlperf_is_refused_and_an_older_one_migrated(mail: dic
 # ------------------------------------------------------------------------------ one folder, one kind of 汇总
 
 
-def test_intake_and_batch_never_replace_each_other_s_summary(mail: dict[str, bytes], home: Path,
-                                                            tmp_path: Path) -> None:
+def test_intake_and_batch_never_replace_each_other_s_summary(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     files = attachments(mail["乙"])
     book = tmp_path / "乙局.xlsx"
     book.write_bytes(next(data for name, data in files.items() if name.endswith(".xlsx")))
@@ -256,8 +286,9 @@ def test_intake_and_batch_never_replace_each_other_s_summary(mail: dict[str, byt
     assert (intake_dir / "汇总.xlsx").read_bytes() == before
 
 
-def test_an_unexpected_error_while_filing_is_that_message_s_status(mail: dict[str, bytes], home: Path, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_error_while_filing_is_that_message_s_status(
+    mail: dict[str, bytes], home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The boundary is the whole message, not only its check: a failure while filing (after the
     check) files the message as sent with 无法读取, and the run goes on to the next one and to 汇总."""
     import xlperf.intake.run as run
@@ -274,13 +305,17 @@ def test_an_unexpected_error_while_filing_is_that_message_s_status(mail: dict[st
     res = invoke(["intake", eml_folder(tmp_path / "eml", mail["乙"], mail["丙"]), "-o", out], env_for(home))
     assert res.exit_code == 1 and "内部错误" not in res.output, res.output
     rows = {r["sender"]: r for r in ledger(out)}
-    assert rows[SENDERS["乙局"]]["status"] == "无法读取" and "模拟的归档错误" in rows[SENDERS["乙局"]]["reason"]
+    assert (
+        rows[SENDERS["乙局"]]["status"] == "无法读取" and "模拟的归档错误" in rows[SENDERS["乙局"]]["reason"]
+    )
     assert (out / rows[SENDERS["乙局"]]["folder"] / "message.eml").read_bytes() == mail["乙"]
     assert rows[SENDERS["丙局"]]["status"] == "有效"
     assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]
 
 
-def test_a_damaged_ledger_row_never_stops_the_summary(mail: dict[str, bytes], home: Path, tmp_path: Path) -> None:
+def test_a_damaged_ledger_row_never_stops_the_summary(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     folder = eml_folder(tmp_path / "eml", mail["乙"], mail["丙"])
     out = tmp_path / "out"
     assert invoke(["intake", folder, "-o", out], env_for(home)).exit_code == 0
@@ -295,11 +330,15 @@ def test_a_damaged_ledger_row_never_stops_the_summary(mail: dict[str, bytes], ho
     assert res.exit_code == 0 and "内部错误" not in res.output, res.output
     assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]
     summary = {r["部门"]: r for r in sheet(out / "汇总.xlsx", "汇总")}
-    assert "计分记录已损坏" in summary[department("乙局")]["说明"] and summary[department("乙局")]["排名"] is None
+    assert (
+        "计分记录已损坏" in summary[department("乙局")]["说明"]
+        and summary[department("乙局")]["排名"] is None
+    )
 
 
-def test_a_date_in_the_future_does_not_keep_a_submission_current(mail: dict[str, bytes], home: Path,
-                                                                  tmp_path: Path) -> None:
+def test_a_date_in_the_future_does_not_keep_a_submission_current(
+    mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     """.eml and mbox keep only the sender's Date: header; one dated 2099 counts as received at the
     intake that took it in, so the department's submission sent after that still supersedes it."""
     import email
@@ -321,12 +360,23 @@ def test_a_date_in_the_future_does_not_keep_a_submission_current(mail: dict[str,
     assert [r["当前"] for r in records if r["收到时间"].startswith("2099")] == []
 
 
-def test_a_mailbox_that_fails_stops_only_itself(dovecot: Imap, mail: dict[str, bytes], home: Path,
-                                                tmp_path: Path) -> None:
+def test_a_mailbox_that_fails_stops_only_itself(
+    dovecot: Imap, mail: dict[str, bytes], home: Path, tmp_path: Path
+) -> None:
     """Two sources, the real Dovecot refusing the login of the second: the first is taken in and 汇总
     is written; the run still says what failed (exit 2, one Chinese line)."""
     out = tmp_path / "out"
-    res = invoke(["intake", eml_folder(tmp_path / "eml", mail["丙"]), dovecot.url, "-o", out,
-                  "--imap-cafile", dovecot.cafile], env_for(home, XLPERF_IMAP_PASSWORD="wrong-password"))
+    res = invoke(
+        [
+            "intake",
+            eml_folder(tmp_path / "eml", mail["丙"]),
+            dovecot.url,
+            "-o",
+            out,
+            "--imap-cafile",
+            dovecot.cafile,
+        ],
+        env_for(home, XLPERF_IMAP_PASSWORD="wrong-password"),
+    )
     assert res.exit_code == 2 and "登录失败" in res.output and "汇总已更新" in res.output, res.output
     assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]

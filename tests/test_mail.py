@@ -329,10 +329,16 @@ def test_locked_item_is_not_sent(plain_server: Server, attachments: list[Path], 
     item = outbox.enqueue(make_message(attachments))
     lock = outbox.root / f"{item.id}.lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from xlperf.files import hold_lock\n"
-         "with hold_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)", str(lock)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from xlperf.files import hold_lock\n"
+            "with hold_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(SendError) as info:
@@ -538,7 +544,9 @@ def test_i_password_never_in_repr_or_logs(
     with pytest.raises(SendError):
         outbox.submit(make_message(attachments), replace(settings, port=free_port()))
     logged = "\n".join(log_lines)
-    assert "mail sent to" in logged and "无法连接" in logged  # the sink did capture the events (info English, warning Chinese)
+    assert (
+        "mail sent to" in logged and "无法连接" in logged
+    )  # the sink did capture the events (info English, warning Chinese)
     assert PASSWORD not in logged
     for path in outbox.root.rglob("*.json"):
         assert PASSWORD not in path.read_text(encoding="utf-8")

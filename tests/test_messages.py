@@ -20,9 +20,19 @@ from xlperf.workbook.template import build_workbook, save_workbook
 
 SENDER = "区科工商信局 <kgs@example.cn>"
 TO = "czj@example.gov.cn"
-SMTP_ENV = ("XLPERF_SMTP_HOST", "XLPERF_SMTP_PORT", "XLPERF_SMTP_SECURITY", "XLPERF_SMTP_USER",
-            "XLPERF_SMTP_PASSWORD", "XLPERF_SMTP_FROM", "XLPERF_SUBMIT_TO", "XLPERF_SMTP_TIMEOUT",
-            "XLPERF_SMTP_MAX_ATTACHMENT_MB", "XLPERF_SMTP_CAFILE", "XLPERF_SMTP_VERIFY_TLS")
+SMTP_ENV = (
+    "XLPERF_SMTP_HOST",
+    "XLPERF_SMTP_PORT",
+    "XLPERF_SMTP_SECURITY",
+    "XLPERF_SMTP_USER",
+    "XLPERF_SMTP_PASSWORD",
+    "XLPERF_SMTP_FROM",
+    "XLPERF_SUBMIT_TO",
+    "XLPERF_SMTP_TIMEOUT",
+    "XLPERF_SMTP_MAX_ATTACHMENT_MB",
+    "XLPERF_SMTP_CAFILE",
+    "XLPERF_SMTP_VERIFY_TLS",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +61,15 @@ def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Any:
 
 
 def smtp(port: int, **extra: str) -> dict[str, str]:
-    return {"XLPERF_SMTP_HOST": "127.0.0.1", "XLPERF_SMTP_PORT": str(port), "XLPERF_SMTP_SECURITY": "none",
-            "XLPERF_SMTP_FROM": SENDER, "XLPERF_SUBMIT_TO": TO, "XLPERF_SMTP_TIMEOUT": "3", **extra}
+    return {
+        "XLPERF_SMTP_HOST": "127.0.0.1",
+        "XLPERF_SMTP_PORT": str(port),
+        "XLPERF_SMTP_SECURITY": "none",
+        "XLPERF_SMTP_FROM": SENDER,
+        "XLPERF_SUBMIT_TO": TO,
+        "XLPERF_SMTP_TIMEOUT": "3",
+        **extra,
+    }
 
 
 def no_internal_error(result: Any) -> None:
@@ -64,9 +81,15 @@ def no_internal_error(result: Any) -> None:
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
 def test_max_attachment_mb_must_be_a_finite_number(plain_server: Server, tmp_path: Path, value: str) -> None:
-    result = invoke("submit", workbook(tmp_path), env=smtp(plain_server.port, XLPERF_SMTP_MAX_ATTACHMENT_MB=value))
+    result = invoke(
+        "submit", workbook(tmp_path), env=smtp(plain_server.port, XLPERF_SMTP_MAX_ATTACHMENT_MB=value)
+    )
     no_internal_error(result)
-    assert result.exit_code == 2 and "XLPERF_SMTP_MAX_ATTACHMENT_MB" in result.output and "有限数字" in result.output
+    assert (
+        result.exit_code == 2
+        and "XLPERF_SMTP_MAX_ATTACHMENT_MB" in result.output
+        and "有限数字" in result.output
+    )
     assert plain_server.recorder.messages == []
 
 
@@ -100,8 +123,9 @@ def test_json_with_a_bom_is_read(seed_json: dict[str, Any], tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x01", "\ufffe", "\u202e"])
-def test_json_text_with_invisible_characters_names_the_field(seed_json: dict[str, Any], tmp_path: Path,
-                                                             char: str) -> None:
+def test_json_text_with_invisible_characters_names_the_field(
+    seed_json: dict[str, Any], tmp_path: Path, char: str
+) -> None:
     seed_json["department"]["name"] = f"广州市白云区{char}科工商信局"
     out = tmp_path / "out.xlsx"
     result = invoke("run", write_json(tmp_path, seed_json), "-o", out)
@@ -129,12 +153,16 @@ def test_json_numbers_out_of_range_name_the_field(seed_json: dict[str, Any], tmp
 
 
 def test_department_name_with_a_line_break_is_sent(plain_server: Server, tmp_path: Path) -> None:
-    result = invoke("submit", workbook(tmp_path, name="广州市白云区科技工业\n商务和信息化局"),
-                    env=smtp(plain_server.port))
+    result = invoke(
+        "submit", workbook(tmp_path, name="广州市白云区科技工业\n商务和信息化局"), env=smtp(plain_server.port)
+    )
     no_internal_error(result)
     assert result.exit_code == 0, result.output
     [msg] = plain_server.recorder.parsed()
-    assert str(msg["Subject"]) == "【绩效自评报送】广州市白云区科技工业 商务和信息化局 2023 年度部门整体支出绩效自评"
+    assert (
+        str(msg["Subject"])
+        == "【绩效自评报送】广州市白云区科技工业 商务和信息化局 2023 年度部门整体支出绩效自评"
+    )
 
 
 def test_a_300_character_short_name_fits_the_file_system(tmp_path: Path) -> None:
@@ -148,10 +176,14 @@ def test_a_300_character_short_name_fits_the_file_system(tmp_path: Path) -> None
         assert path.name.startswith("区" * 10)
 
 
-def test_right_to_left_override_never_reaches_a_file_name_or_the_subject(plain_server: Server,
-                                                                      tmp_path: Path) -> None:
-    result = invoke("submit", workbook(tmp_path, name="广州市白云区科工商信局\u202e", short="区科\u202exslx.exe"),
-                    env=smtp(plain_server.port))
+def test_right_to_left_override_never_reaches_a_file_name_or_the_subject(
+    plain_server: Server, tmp_path: Path
+) -> None:
+    result = invoke(
+        "submit",
+        workbook(tmp_path, name="广州市白云区科工商信局\u202e", short="区科\u202exslx.exe"),
+        env=smtp(plain_server.port),
+    )
     no_internal_error(result)
     assert result.exit_code == 0, result.output
     [folder] = [p for p in (tmp_path / "work").iterdir() if p.is_dir()]
@@ -201,7 +233,9 @@ def test_unusable_data_folder_is_a_message_and_nothing_is_sent(plain_server: Ser
     assert plain_server.recorder.messages == []
     # a draft needs no data folder
     shutil.rmtree(tmp_path / "work" / "报送包_区科工商信局_2023")
-    result = invoke("submit", workbook(tmp_path), "--eml", tmp_path / "草稿.eml", env={"XLPERF_HOME": str(home)})
+    result = invoke(
+        "submit", workbook(tmp_path), "--eml", tmp_path / "草稿.eml", env={"XLPERF_HOME": str(home)}
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -214,8 +248,13 @@ def test_full_data_folder_is_one_line_and_nothing_is_sent(plain_server: Server, 
 
     home = tmp_path / "full"
     home.mkdir()
-    if sys.platform != "linux" or os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(home)], capture_output=True).returncode:
+    if (
+        sys.platform != "linux"
+        or os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(home)], capture_output=True
+        ).returncode
+    ):
         pytest.skip("cannot mount a tmpfs here (needs root on Linux)")
     try:
         (home / "logs").mkdir()
@@ -225,13 +264,20 @@ def test_full_data_folder_is_one_line_and_nothing_is_sent(plain_server: Server, 
         wb = workbook(tmp_path)
         env = {**os.environ, **smtp(plain_server.port), "XLPERF_HOME": str(home), "PYTHONIOENCODING": "utf-8"}
         xlperf = Path(sys.executable).with_name("xlperf")
-        done = subprocess.run([str(xlperf), "submit", str(wb)], env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(xlperf), "submit", str(wb)], env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 2, done.stdout + done.stderr
         assert done.stderr.count("\n") == 1 and done.stderr.startswith("错误："), done.stderr
         assert "磁盘空间不足" in done.stderr and "未发送" in done.stderr
         assert plain_server.recorder.messages == []
-        done = subprocess.run([str(xlperf), "run", str(wb), "-o", str(tmp_path / "out.xlsx")], env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(xlperf), "run", str(wb), "-o", str(tmp_path / "out.xlsx")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0 and done.stderr == "", done.stderr  # logging quietly stops
     finally:
         subprocess.run(["umount", "-l", str(home)], capture_output=True)

@@ -90,9 +90,14 @@ def test_outline_follows_domain_section_4(report: Report) -> None:
     assert top == ["一、部门基本情况", "二、绩效自评情况", "三、存在的主要问题", "四、下一步改进措施"]
     second = [p.text for p in report.paragraphs if p.level == 2]
     assert second == [
-        "（一）部门职能", "（二）年度总体工作和重点工作任务", "（三）部门整体支出绩效目标",
-        "（四）部门整体收支情况（以决算数为统计口径）", "（五）部门整体绩效管理情况",
-        "（一）自评结论", "（二）履职效能分析", "（三）管理效率分析",
+        "（一）部门职能",
+        "（二）年度总体工作和重点工作任务",
+        "（三）部门整体支出绩效目标",
+        "（四）部门整体收支情况（以决算数为统计口径）",
+        "（五）部门整体绩效管理情况",
+        "（一）自评结论",
+        "（二）履职效能分析",
+        "（三）管理效率分析",
     ]
     assert list(report.sections()) == list(SECTION_HEADINGS)
     assert all(p.kind in ("heading", "lead", "body", "item", "field", "added") for p in report.paragraphs)
@@ -100,7 +105,10 @@ def test_outline_follows_domain_section_4(report: Report) -> None:
 
 def test_conclusion_states_rating_and_total(report: Report) -> None:
     assert f"自评结果为“{SEED_RATING}”，自评得分为{SEED_TOTAL:.2f}分。" in report.text()
-    assert one(report, "经综合自评") == "经综合自评，我局2023年部门整体支出绩效自评结果为“优”，自评得分为98.57分。"
+    assert (
+        one(report, "经综合自评")
+        == "经综合自评，我局2023年部门整体支出绩效自评结果为“优”，自评得分为98.57分。"
+    )
 
 
 def test_duty_section_scores(report: Report) -> None:
@@ -110,7 +118,9 @@ def test_duty_section_scores(report: Report) -> None:
     # 23 rows: the seed's own text says 19, but it lists ① … ㉓ (docs/DOMAIN.md §2 "产出指标完成情况 (23 rows)")
     assert "设置了23个产出指标，总分20分" in outputs and f"自评得分{SEED_SECTIONS['output']:.2f}分" in outputs
     benefits = one(report, "（2）部门整体绩效目标效益指标完成情况。")
-    assert "设置了6个效益指标，总分20分" in benefits and f"自评得分{SEED_SECTIONS['benefit']:.2f}分" in benefits
+    assert (
+        "设置了6个效益指标，总分20分" in benefits and f"自评得分{SEED_SECTIONS['benefit']:.2f}分" in benefits
+    )
     spending = one(report, "（3）部门预算资金支出率。")
     assert "总分10分" in spending and "月度一般公共预算支出执行率计算年度平均执行率" in spending
     assert "年度平均执行率100%" in spending and "自评得分10分" in spending
@@ -135,11 +145,15 @@ def test_rows_below_100_show_their_reason_or_the_gap(report: Report) -> None:
         at = lines.index(heading)
         return lines[at + 1 : at + 6]
 
-    assert "未达标原因：区科技产业人才扶持政策目前仍在征集意见阶段，未正式出台。" in after("③出台科技创新政策")
+    assert "未达标原因：区科技产业人才扶持政策目前仍在征集意见阶段，未正式出台。" in after(
+        "③出台科技创新政策"
+    )
     assert "未达标原因：部分项目投资未达预期。" in after("②工业投资")
     # ㉒ 部分完成 has no reason in the seed (docs/DOMAIN.md §2): the gap stays visible
     assert "未达标原因：（未填写）" in after("㉒“三线”整治")
-    assert "完成率在150%以上的原因：年度目标值由市商务局下达，我区完成情况较好。" in after("④全区外贸进出口增长")
+    assert "完成率在150%以上的原因：年度目标值由市商务局下达，我区完成情况较好。" in after(
+        "④全区外贸进出口增长"
+    )
     # 451 / 300 = 150.33 % ≥ 150 % and the seed gives no reason
     assert "完成率在150%以上的原因：（未填写）" in after("㉑推动商贸流通企业升规纳统")
     assert not any(t.startswith("未达标原因") for t in after("①新增孵化育成平台数量"))
@@ -148,7 +162,15 @@ def test_rows_below_100_show_their_reason_or_the_gap(report: Report) -> None:
 def test_all_22_management_indicators(report: Report) -> None:
     lines = texts(report)
     groups = [p.text for p in report.paragraphs if p.level == 3 and re.match(r"^\d+\.", p.text)]
-    assert groups[-7:] == ["1.预算编制", "2.预算执行", "3.信息公开", "4.绩效管理", "5.采购管理", "6.资产管理", "7.运行成本"]
+    assert groups[-7:] == [
+        "1.预算编制",
+        "2.预算执行",
+        "3.信息公开",
+        "4.绩效管理",
+        "5.采购管理",
+        "6.资产管理",
+        "7.运行成本",
+    ]
     management = report.sections()["二、绩效自评情况"].split("（三）管理效率分析", 1)[1]
     assert "下设22个三级指标，总分50分，自评得分50分" in management
     assert sum(full for _, _, full in MANAGEMENT) == 50
@@ -166,7 +188,9 @@ def test_evidence_paragraphs_are_the_clerks(seed: Evaluation, report: Report) ->
     for entry in seed.management:
         for line in entry.evidence.splitlines():  # as typed; a computed sentence may follow the last line
             assert any(t.startswith(line.strip()) for t in lines), line
-    assert any(t.startswith("存在的主要问题是：三公经费实际支出率为 58.87%") for t in lines)  # M22 explanation
+    assert any(
+        t.startswith("存在的主要问题是：三公经费实际支出率为 58.87%") for t in lines
+    )  # M22 explanation
 
 
 def test_budget_execution_is_computed_never_typed(report: Report) -> None:
@@ -180,8 +204,12 @@ def test_budget_execution_is_computed_never_typed(report: Report) -> None:
 
 def test_computed_ratios_in_management(report: Report) -> None:
     text = report.text()
-    for name, key in (("结转结余率", "carryover"), ("公用经费控制率", "public_funds_control"),
-                      ("“三公”经费执行率", "three_public_execution"), ("固定资产利用率", "fixed_asset_utilization")):
+    for name, key in (
+        ("结转结余率", "carryover"),
+        ("公用经费控制率", "public_funds_control"),
+        ("“三公”经费执行率", "three_public_execution"),
+        ("固定资产利用率", "fixed_asset_utilization"),
+    ):
         # once per indicator: the clerk's 评价说明 states it (M02, M20, M21) or xlperf completes it (M22)
         assert f"{fmt2(Decimal(str(SEED_RATIOS[key])))}%" in text, name
     assert "计算得“三公”经费执行率为58.87%" in text  # the seed's 评价说明 gives only the amounts
@@ -191,7 +219,9 @@ def test_computed_ratios_in_management(report: Report) -> None:
 def test_problems_cover_every_row_below_full(seed: Evaluation, report: Report) -> None:
     problems = report.sections()["三、存在的主要问题"]
     items = problems.splitlines()
-    assert items[0].startswith("一是部分绩效指标值设置及表述不够合理") and items[1].startswith("二是部分绩效指标未达标")
+    assert items[0].startswith("一是部分绩效指标值设置及表述不够合理") and items[1].startswith(
+        "二是部分绩效指标未达标"
+    )
     # docs/DOMAIN.md §2: 产出 ③ ⑤ ㉒ and 效益 ② lose points; ㉒ is the one the seed's problems omit
     flat = re.sub(r"[“”‘’]", "", problems)
     for name in ("出台科技创新政策", "评选（考核）团队（人才）数量", "三线整治", "工业投资"):
@@ -202,7 +232,11 @@ def test_problems_cover_every_row_below_full(seed: Evaluation, report: Report) -
 
 
 def test_generated_text_uses_full_width_punctuation(report: Report) -> None:
-    generated = [p.text for p in report.paragraphs if p.kind == "lead" or p.text.startswith(("该指标", "根据填报", "经综合"))]
+    generated = [
+        p.text
+        for p in report.paragraphs
+        if p.kind == "lead" or p.text.startswith(("该指标", "根据填报", "经综合"))
+    ]
     assert generated
     for text in generated:
         assert not re.search(r"[;:()]|,(?!\d{3})", text), text
@@ -248,7 +282,12 @@ def _bigram_jaccard(a: str, b: str) -> float:
 #   sentence under each ratio/count indicator, and "（未填写）" lines for the seed's missing reasons: ≥ 0.85.
 # 三 is the clerk's two items plus the item xlperf adds for ㉒, which the seed leaves out: ≥ 0.80.
 # 四 is the clerk's three items, numbered as the seed numbers them: ≥ 0.95.
-THRESHOLDS = {"一、部门基本情况": 0.97, "二、绩效自评情况": 0.85, "三、存在的主要问题": 0.80, "四、下一步改进措施": 0.95}
+THRESHOLDS = {
+    "一、部门基本情况": 0.97,
+    "二、绩效自评情况": 0.85,
+    "三、存在的主要问题": 0.80,
+    "四、下一步改进措施": 0.95,
+}
 
 
 def test_sections_read_like_the_seed(report: Report) -> None:
@@ -257,7 +296,9 @@ def test_sections_read_like_the_seed(report: Report) -> None:
     for heading, threshold in THRESHOLDS.items():
         a, b = _normalise(ours[heading]), _normalise(seed[heading])
         ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
-        print(f"{heading}: SequenceMatcher {ratio:.3f}, bigram Jaccard {_bigram_jaccard(a, b):.3f} ({len(a)} vs {len(b)} chars)")
+        print(
+            f"{heading}: SequenceMatcher {ratio:.3f}, bigram Jaccard {_bigram_jaccard(a, b):.3f} ({len(a)} vs {len(b)} chars)"
+        )
         assert ratio >= threshold, (heading, ratio)
 
 
@@ -306,7 +347,9 @@ def _tamper(report: Report, prefix: str, old: str, new: str) -> Report:
         ("2023年度，我局实际支出公用经费总额", "-16.56%", "-6.56%", "management[M21].evidence"),
     ],
 )
-def test_v42_tampered_number_is_found(result: Result, report: Report, prefix: str, old: str, new: str, where: str) -> None:
+def test_v42_tampered_number_is_found(
+    result: Result, report: Report, prefix: str, old: str, new: str, where: str
+) -> None:
     findings = check_report(result, _tamper(report, prefix, old, new))
     assert findings and all(f.code == "V42" and f.is_error for f in findings)
     assert where in {f.path for f in findings}
@@ -323,7 +366,19 @@ def test_v42_missing_indicator_is_found(result: Result, report: Report) -> None:
 
 @pytest.mark.parametrize(
     ("n", "expected"),
-    [(1, "①"), (2, "②"), (10, "⑩"), (20, "⑳"), (21, "㉑"), (23, "㉓"), (35, "㉟"), (36, "㊱"), (50, "㊿"), (51, "(51)"), (120, "(120)")],
+    [
+        (1, "①"),
+        (2, "②"),
+        (10, "⑩"),
+        (20, "⑳"),
+        (21, "㉑"),
+        (23, "㉓"),
+        (35, "㉟"),
+        (36, "㊱"),
+        (50, "㊿"),
+        (51, "(51)"),
+        (120, "(120)"),
+    ],
 )
 def test_circled(n: int, expected: str) -> None:
     assert circled(n) == expected
@@ -337,7 +392,17 @@ def test_circled_are_distinct_single_characters() -> None:
 
 @pytest.mark.parametrize(
     ("n", "expected"),
-    [(1, "一"), (6, "六"), (10, "十"), (11, "十一"), (20, "二十"), (23, "二十三"), (100, "一百"), (105, "一百零五"), (110, "一百一十")],
+    [
+        (1, "一"),
+        (6, "六"),
+        (10, "十"),
+        (11, "十一"),
+        (20, "二十"),
+        (23, "二十三"),
+        (100, "一百"),
+        (105, "一百零五"),
+        (110, "一百一十"),
+    ],
 )
 def test_cn_number(n: int, expected: str) -> None:
     assert cn_number(n) == expected
@@ -351,7 +416,9 @@ def test_number_formats() -> None:
     assert format_money(None) == "（未填写）"
     assert format_score(Decimal("50")) == "50" and format_score(Decimal("18.785")) == "18.79"
     assert format_percent(Decimal("-16.56")) == "-16.56%" and format_percent(None) == "无法计算"
-    assert sentence("2 场以上") == "2 场以上。" and sentence("完成。") == "完成。" and sentence("a，") == "a。"
+    assert (
+        sentence("2 场以上") == "2 场以上。" and sentence("完成。") == "完成。" and sentence("a，") == "a。"
+    )
 
 
 # ------------------------------------------------------------------------------ other inputs

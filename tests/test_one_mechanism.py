@@ -14,7 +14,9 @@ from conftest import ROOT
 from xlperf.cli import main
 from xlperf.workbook.limits import Limits
 
-SOURCES = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in (ROOT / "xlperf").rglob("*.py")}
+SOURCES = {
+    p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in (ROOT / "xlperf").rglob("*.py")
+}
 
 #: mechanism: (pattern, the one module allowed to contain it)
 HOMES = {
@@ -37,6 +39,8 @@ def test_a_mechanism_lives_in_one_module(mechanism: str) -> None:
 
 def test_the_command_line_defaults_are_the_limits_defaults() -> None:
     check = main.commands["check"]
-    defaults = {p.name: p.default for p in check.params if isinstance(p, click.Option) and p.name.startswith("max_")}
+    defaults = {
+        p.name: p.default for p in check.params if isinstance(p, click.Option) and p.name.startswith("max_")
+    }
     limits = Limits()
     assert defaults and all(getattr(limits, name) == value for name, value in defaults.items()), defaults

@@ -36,7 +36,10 @@ SML_IMPORTS = {
 
 
 def _folder() -> Path | None:
-    for candidate in (os.environ.get("XLPERF_OOXML_SCHEMAS"), HERE.parent.parent / "shared" / "schemas" / "ecma376"):
+    for candidate in (
+        os.environ.get("XLPERF_OOXML_SCHEMAS"),
+        HERE.parent.parent / "shared" / "schemas" / "ecma376",
+    ):
         if candidate and (Path(candidate) / "sml.xsd").is_file():
             return Path(candidate)
     return None
@@ -46,7 +49,7 @@ FOLDER = _folder()
 pytestmark = pytest.mark.skipif(
     FOLDER is None,
     reason="The ECMA-376 schemas are third-party and not committed: place the schemas/ folder of "
-           "splittist/docxfix (with its LICENSE) at ../shared/schemas/ecma376 or set $XLPERF_OOXML_SCHEMAS.",
+    "splittist/docxfix (with its LICENSE) at ../shared/schemas/ecma376 or set $XLPERF_OOXML_SCHEMAS.",
 )
 
 
@@ -75,8 +78,13 @@ def _schema(name: str) -> etree.XMLSchema:
 
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, etree.XMLSchema]:
-    return {"sml": _sml(), "ct": _schema("opc-contentTypes.xsd"), "rels": _schema("opc-relationships.xsd"),
-            "core": _schema("opc-coreProperties.xsd"), "custom": _schema("shared-documentPropertiesCustom.xsd")}
+    return {
+        "sml": _sml(),
+        "ct": _schema("opc-contentTypes.xsd"),
+        "rels": _schema("opc-relationships.xsd"),
+        "core": _schema("opc-coreProperties.xsd"),
+        "custom": _schema("shared-documentPropertiesCustom.xsd"),
+    }
 
 
 def _which(name: str) -> str | None:
@@ -88,7 +96,11 @@ def _which(name: str) -> str | None:
         return "core"
     if name == "docProps/custom.xml":
         return "custom"
-    if name.startswith("xl/") and name.endswith(".xml") and not name.startswith(("xl/theme/", "xl/drawings/")):
+    if (
+        name.startswith("xl/")
+        and name.endswith(".xml")
+        and not name.startswith(("xl/theme/", "xl/drawings/"))
+    ):
         return "sml"
     return None
 

@@ -22,8 +22,14 @@ from xlperf.core.framework import get_framework
 from xlperf.workbook.template import build_workbook, save_workbook
 
 # (command, output option); submit needs a workbook without error findings to get as far as writing
-CASES = [("check", "--json"), ("run", "-o"), ("run", "--json"), ("run", "--docx"), ("report", "-o"),
-         ("submit", "--eml")]
+CASES = [
+    ("check", "--json"),
+    ("run", "-o"),
+    ("run", "--json"),
+    ("run", "--docx"),
+    ("report", "-o"),
+    ("submit", "--eml"),
+]
 FORMS = ["same", "dot", "dotdot", "symlink", "hardlink", "case"]
 
 
@@ -38,7 +44,9 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from test_submit import clean_evaluation
 
     ev = clean_evaluation()
-    return save_workbook(build_workbook(get_framework(ev.framework), ev), tmp_path_factory.mktemp("wb") / "wb.xlsx")
+    return save_workbook(
+        build_workbook(get_framework(ev.framework), ev), tmp_path_factory.mktemp("wb") / "wb.xlsx"
+    )
 
 
 def sha(path: Path) -> str:
@@ -66,8 +74,9 @@ def spell(form: str, wb: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize(("command", "option"), CASES)
-def test_output_onto_the_input_is_refused(clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          command: str, option: str, form: str) -> None:
+def test_output_onto_the_input_is_refused(
+    clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, option: str, form: str
+) -> None:
     wb = tmp_path / "work" / "wb.xlsx"
     wb.parent.mkdir()
     shutil.copy(clean, wb)
@@ -86,8 +95,10 @@ def test_output_onto_the_input_is_refused(clean: Path, tmp_path: Path, monkeypat
 
 
 def test_two_outputs_onto_one_file_are_refused(clean: Path, tmp_path: Path) -> None:
-    result: Any = CliRunner().invoke(main, ["run", str(clean), "-o", str(tmp_path / "a.xlsx"),
-                                            "--json", str(tmp_path / "x" / ".." / "a.xlsx")])
+    result: Any = CliRunner().invoke(
+        main,
+        ["run", str(clean), "-o", str(tmp_path / "a.xlsx"), "--json", str(tmp_path / "x" / ".." / "a.xlsx")],
+    )
     assert result.exit_code == 2 and "是同一个文件" in result.output and "--json" in result.output
     assert not (tmp_path / "a.xlsx").exists()
 
@@ -110,7 +121,9 @@ def test_different_files_pass(tmp_path: Path) -> None:
     guard_outputs([a], [("-o", b), ("--json", tmp_path / "a.json"), ("--docx", None)])
 
 
-def test_batch_summary_onto_an_input_is_refused(clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batch_summary_onto_an_input_is_refused(
+    clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     wb = tmp_path / "汇总.xlsx"
     shutil.copy(clean, wb)
     monkeypatch.chdir(tmp_path)

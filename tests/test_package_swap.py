@@ -58,7 +58,9 @@ def workbook(tmp_path: Path) -> Path:
     from test_submit import clean_evaluation
 
     ev = clean_evaluation()
-    return save_workbook(build_workbook(get_framework(ev.framework), ev), tmp_path / "白云区科工商信局_2023.xlsx")
+    return save_workbook(
+        build_workbook(get_framework(ev.framework), ev), tmp_path / "白云区科工商信局_2023.xlsx"
+    )
 
 
 def hidden(folder: Path) -> list[str]:
@@ -67,8 +69,13 @@ def hidden(folder: Path) -> list[str]:
 
 def kill_export(workbook: Path, folder: Path, stage: str) -> None:
     env = {**os.environ, "XLPERF_HOME": os.environ["XLPERF_HOME"]}
-    done = subprocess.run([sys.executable, "-c", CHILD, str(workbook), str(folder), stage],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(workbook), str(folder), stage],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == -9, (done.stdout, done.stderr)
 
 
@@ -93,8 +100,9 @@ def test_kill_between_the_renames_then_export_again(workbook: Path, tmp_path: Pa
     folder = export_package(workbook, tmp_path / "报送包").folder
     first = manifest(folder)
     kill_export(workbook, folder, "between")
-    result: Any = CliRunner().invoke(main, ["submit", str(workbook), "-o", str(folder), "--overwrite",
-                                            "--eml", str(tmp_path / "草稿.eml")])
+    result: Any = CliRunner().invoke(
+        main, ["submit", str(workbook), "-o", str(folder), "--overwrite", "--eml", str(tmp_path / "草稿.eml")]
+    )
     assert result.exit_code == 0, result.output
     assert manifest(folder)["created"] >= first["created"]
     assert PackageResult.load(folder).manifest_data == manifest(folder)
@@ -119,15 +127,18 @@ def test_an_old_package_hidden_by_a_kill_is_never_lost_when_the_new_one_is_refus
     kill_export(workbook, folder, "between")
     shutil.copy(workbook, tmp_path / "copy.xlsx")
     # an export without --overwrite finds the restored old package and refuses to mix
-    result: Any = CliRunner().invoke(main, ["submit", str(workbook), "-o", str(folder), "--eml",
-                                            str(tmp_path / "x.eml")])
+    result: Any = CliRunner().invoke(
+        main, ["submit", str(workbook), "-o", str(folder), "--eml", str(tmp_path / "x.eml")]
+    )
     assert result.exit_code == 2 and "已存在" in result.output
     assert manifest(folder) == first
     assert hidden(folder) == []
 
 
 @pytest.mark.parametrize("next_run", ["errors", "unreadable", "usage"])
-def test_any_next_submit_on_the_folder_restores_the_old_package(workbook: Path, tmp_path: Path, next_run: str) -> None:
+def test_any_next_submit_on_the_folder_restores_the_old_package(
+    workbook: Path, tmp_path: Path, next_run: str
+) -> None:
     """Issue 24: the next submit that names the folder restores it even when that run then refuses —
     the workbook now has error findings, cannot be read, or the options are wrong."""
     import openpyxl
@@ -146,8 +157,10 @@ def test_any_next_submit_on_the_folder_restores_the_old_package(workbook: Path, 
     else:
         shutil.copy(workbook, changed)
     extra = ["--reason", "原因"] if next_run == "usage" else []  # --reason without --force
-    result: Any = CliRunner().invoke(main, ["submit", str(changed), "-o", str(folder), "--overwrite", *extra,
-                                            "--eml", str(tmp_path / "x.eml")])
+    result: Any = CliRunner().invoke(
+        main,
+        ["submit", str(changed), "-o", str(folder), "--overwrite", *extra, "--eml", str(tmp_path / "x.eml")],
+    )
     assert result.exit_code != 0, result.output
     assert manifest(folder) == first, result.output
     assert hidden(folder) == []

@@ -98,8 +98,11 @@ def test_picture_extension_and_cached_formula_are_kept_byte_for_byte(tmp_path: P
     codes = {(f.code, f.cell) for f in assess(load_input(out)).findings if f.sheet == L.BASIC}
     assert ("P03", "F40") not in codes
     # every part the input had that xlperf does not edit is identical
-    untouched = [n for n in before if n.startswith(("xl/media/", "xl/drawings/drawing", "xl/drawings/_rels/",
-                                                    "xl/theme/", "docProps/"))]
+    untouched = [
+        n
+        for n in before
+        if n.startswith(("xl/media/", "xl/drawings/drawing", "xl/drawings/_rels/", "xl/theme/", "docProps/"))
+    ]
     assert len(untouched) >= 5 and all(after[n] == before[n] for n in untouched)
 
 
@@ -120,7 +123,11 @@ def _check_package(path: Path) -> None:
         source = "" if name == "_rels/.rels" else None
         if name.endswith(".rels"):
             folder, base = posixpath.split(name)
-            source = posixpath.join(posixpath.dirname(folder), base.removesuffix(".rels")) if source is None else source
+            source = (
+                posixpath.join(posixpath.dirname(folder), base.removesuffix(".rels"))
+                if source is None
+                else source
+            )
             reached.add(name)
             for rel in pkg.rels(source):
                 if not rel.external:
@@ -128,7 +135,9 @@ def _check_package(path: Path) -> None:
                     assert target in pkg, f"{name}: {rel.target} is missing"
                     reached.add(target)
     assert reached == set(pkg.order), set(pkg.order) - reached
-    assert all(pkg.content_type(n) for n in pkg.order if not n.endswith(".rels") and n != "[Content_Types].xml")
+    assert all(
+        pkg.content_type(n) for n in pkg.order if not n.endswith(".rels") and n != "[Content_Types].xml"
+    )
     book = Book(pkg)
     names = [s.name for s in book.sheets()]
     assert names[:3] == list(L.OUTPUT_SHEETS) and all(names.count(t) == 1 for t in L.OUTPUT_SHEETS)
@@ -177,9 +186,13 @@ def test_a_fixed_cell_loses_its_mark_on_the_next_scoring(tmp_path: Path) -> None
 def _written_both_ways(src: Path, tmp_path: Path) -> tuple[Path, Path]:
     loaded = load_input(src)
     result = assess(loaded)
-    new = write_scored(loaded, result, tmp_path / f"{src.stem}.new.xlsx", scored_at="2026-12-01T10:00:00+08:00")
+    new = write_scored(
+        loaded, result, tmp_path / f"{src.stem}.new.xlsx", scored_at="2026-12-01T10:00:00+08:00"
+    )
     wb = openpyxl.load_workbook(src)
-    write_results(wb, result, loaded.source, Provenance(result.framework, loaded.sha256, "2026-12-01T10:00:00+08:00"))
+    write_results(
+        wb, result, loaded.source, Provenance(result.framework, loaded.sha256, "2026-12-01T10:00:00+08:00")
+    )
     old = tmp_path / f"{src.stem}.old.xlsx"
     wb.save(old)
     return new, old
@@ -193,13 +206,20 @@ def _content(path: Path) -> dict[str, Any]:
         out[title] = [[c.value for c in row] for row in ws.iter_rows()]
         out[title + " merges"] = sorted(str(m) for m in ws.merged_cells.ranges)
         out[title + " formats"] = [[c.number_format for c in row] for row in ws.iter_rows()]
-        out[title + " links"] = sorted((c.coordinate, c.hyperlink.target) for row in ws.iter_rows()
-                                       for c in row if c.hyperlink is not None)
+        out[title + " links"] = sorted(
+            (c.coordinate, c.hyperlink.target)
+            for row in ws.iter_rows()
+            for c in row
+            if c.hyperlink is not None
+        )
     for ws in wb.worksheets:
         if ws.title in L.INPUT_SHEETS:
             out[ws.title + " marks"] = sorted(
-                (c.coordinate, c.comment.text, c.fill.fgColor.rgb) for row in ws.iter_rows() for c in row
-                if c.comment is not None and c.comment.author == CHECK_AUTHOR)
+                (c.coordinate, c.comment.text, c.fill.fgColor.rgb)
+                for row in ws.iter_rows()
+                for c in row
+                if c.comment is not None and c.comment.author == CHECK_AUTHOR
+            )
             out[ws.title + " header"] = ws.oddHeader.center.text
     return out
 
@@ -211,7 +231,9 @@ def _corpus_workbooks(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.mark.slow
-def test_new_writer_gives_what_the_openpyxl_model_gave(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_new_writer_gives_what_the_openpyxl_model_gave(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Equivalence on every readable corpus workbook (the unreadable ones never reach a writer)."""
     from xlperf.pipeline import InputError
 
@@ -249,11 +271,19 @@ def test_scored_copy_of_a_macro_workbook_is_a_plain_xlsx(tmp_path: Path) -> None
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "[Content_Types].xml":
-                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
-                data = data.replace(b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
+                data = data.replace(
+                    b"</Types>",
+                    b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>',
+                )
             if info.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>',
+                )
             zout.writestr(info, data)
         zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 508)
     out = _score(src, tmp_path / "clerk.scored.xlsx")
@@ -279,7 +309,11 @@ def test_submission_workbook_keeps_picture_and_extension_and_freezes_the_formula
     ext_after = _sheet_root(frozen, L.BASIC).find(f"{{{L_MAIN}}}extLst")
     assert ext_after is not None and etree.tostring(ext_after) == etree.tostring(ext_before)
     cell = _sheet_root(frozen, L.BASIC).find(f".//{{{L_MAIN}}}c[@r='F40']")
-    assert cell is not None and cell.find(f"{{{L_MAIN}}}f") is None and float(cell.findtext(f"{{{L_MAIN}}}v") or "nan") == 2
+    assert (
+        cell is not None
+        and cell.find(f"{{{L_MAIN}}}f") is None
+        and float(cell.findtext(f"{{{L_MAIN}}}v") or "nan") == 2
+    )
     assert not any(n.endswith("calcChain.xml") for n in after)
     _check_package(frozen)
     pkg = Package(frozen.read_bytes())
@@ -297,8 +331,12 @@ def test_a_non_finite_frozen_value_leaves_the_cell_empty(value: float) -> None:
     from xlperf.submission.freeze import store_value
     from xlperf.workbook.ooxml import SheetXml
 
-    sheet = SheetXml(etree.fromstring(f'<worksheet xmlns="{L_MAIN}"><sheetData><row r="1"><c r="A1"><f>1/0</f>'
-                                      "<v>1</v></c></row></sheetData></worksheet>".encode()))
+    sheet = SheetXml(
+        etree.fromstring(
+            f'<worksheet xmlns="{L_MAIN}"><sheetData><row r="1"><c r="A1"><f>1/0</f>'
+            "<v>1</v></c></row></sheetData></worksheet>".encode()
+        )
+    )
     store_value(sheet, "A1", value)
     cell = sheet.cell("A1")
     assert cell is not None and len(cell) == 0 and cell.get("t") is None
@@ -311,15 +349,18 @@ def _compressed(path: Path) -> dict[str, tuple[int, int, bytes]]:
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             start = info.header_offset
-            name_len, extra_len = int.from_bytes(data[start + 26:start + 28], "little"), \
-                int.from_bytes(data[start + 28:start + 30], "little")
+            name_len, extra_len = (
+                int.from_bytes(data[start + 26 : start + 28], "little"),
+                int.from_bytes(data[start + 28 : start + 30], "little"),
+            )
             begin = start + 30 + name_len + extra_len
-            out[info.filename] = (info.CRC, info.compress_type, data[begin:begin + info.compress_size])
+            out[info.filename] = (info.CRC, info.compress_type, data[begin : begin + info.compress_size])
     return out
 
 
 def test_unchanged_parts_are_copied_compressed_and_every_part_is_decompressed_once(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A part xlperf leaves alone is written as its compressed bytes were (no second compression),
     and reading, checking and writing share one decompression of each part."""
     src = _with_extras(tmp_path)
@@ -337,7 +378,9 @@ def test_unchanged_parts_are_copied_compressed_and_every_part_is_decompressed_on
     monkeypatch.undo()
     assert opened and max(opened.values()) == 1, {k: v for k, v in opened.items() if v > 1}
     before, after = _compressed(src), _compressed(out)
-    untouched = [n for n in before if n.startswith(("xl/media/", "xl/theme/", "xl/drawings/drawing", "docProps/"))]
+    untouched = [
+        n for n in before if n.startswith(("xl/media/", "xl/theme/", "xl/drawings/drawing", "docProps/"))
+    ]
     assert len(untouched) >= 4 and all(after[n] == before[n] for n in untouched)
     with zipfile.ZipFile(out) as zf:
         assert zf.testzip() is None  # every CRC matches its part
@@ -363,7 +406,9 @@ def test_styles_are_the_same_whatever_was_scored_before_in_the_process(tmp_path:
     assert fresh == first
 
 
-@pytest.mark.parametrize("text", ["广州市白云区科工商信局 · 2023 年度 · 评分汇总", "A&B <x> \"q\" 'y'", "&&P", ""])
+@pytest.mark.parametrize(
+    "text", ["广州市白云区科工商信局 · 2023 年度 · 评分汇总", "A&B <x> \"q\" 'y'", "&&P", ""]
+)
 def test_output_sheet_header_is_what_openpyxl_writes(text: str) -> None:
     """The <headerFooter> of an output sheet is made from a template (openpyxl's, made once):
     any header text gives what openpyxl itself would write."""
@@ -400,7 +445,10 @@ def test_an_input_with_data_descriptors_is_copied_compressed_and_stays_valid(tmp
     """A part copied as its compressed bytes gets a local header with its sizes (the source's data
     descriptor is not carried over): every reader still opens the output."""
     sink = _Unseekable()
-    with zipfile.ZipFile(io.BytesIO(example_bytes())) as zin, zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(example_bytes())) as zin,
+        zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             zout.writestr(info.filename, zin.read(info.filename))
     src = tmp_path / "descriptors.xlsx"

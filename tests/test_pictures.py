@@ -77,7 +77,9 @@ def kept(path: Path) -> None:
 
 def pdf_images(path: Path, tmp_path: Path) -> list[str]:
     pdf = convert(path, "pdf", tmp_path / "pdf", tmp_path / "lo-profile")
-    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     return [line for line in listing.splitlines()[2:] if line.strip()]
 
 
@@ -92,7 +94,9 @@ def test_pictures_and_charts_reach_the_scored_copy(with_pictures: Path, tmp_path
 
 @pytest.mark.slow
 def test_pictures_and_charts_reach_the_submitted_workbook(with_pictures: Path, tmp_path: Path) -> None:
-    result: Any = CliRunner().invoke(main, ["submit", str(with_pictures), "--eml", str(tmp_path / "草稿.eml")])
+    result: Any = CliRunner().invoke(
+        main, ["submit", str(with_pictures), "--eml", str(tmp_path / "草稿.eml")]
+    )
     assert result.exit_code == 0, result.output
     [frozen] = (with_pictures.parent / "报送包_区科工商信局_2023").glob("*.xlsx")
     kept(frozen)
@@ -100,12 +104,14 @@ def test_pictures_and_charts_reach_the_submitted_workbook(with_pictures: Path, t
 
 
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
-SHAPE = ('<twoCellAnchor><from><col>8</col><colOff>0</colOff><row>40</row><rowOff>0</rowOff></from>'
-         '<to><col>12</col><colOff>0</colOff><row>44</row><rowOff>0</rowOff></to><sp macro="" textlink="">'
-         '<nvSpPr><cNvPr id="9" name="TextBox 1"/><cNvSpPr txBox="1"/></nvSpPr>'
-         f'<spPr><a:prstGeom xmlns:a="{A}" prst="rect"><a:avLst/></a:prstGeom></spPr>'
-         f'<txBody><a:bodyPr xmlns:a="{A}"/><a:p xmlns:a="{A}"><a:r><a:t>已审核</a:t></a:r></a:p></txBody></sp>'
-         '<clientData/></twoCellAnchor>').encode()
+SHAPE = (
+    "<twoCellAnchor><from><col>8</col><colOff>0</colOff><row>40</row><rowOff>0</rowOff></from>"
+    '<to><col>12</col><colOff>0</colOff><row>44</row><rowOff>0</rowOff></to><sp macro="" textlink="">'
+    '<nvSpPr><cNvPr id="9" name="TextBox 1"/><cNvSpPr txBox="1"/></nvSpPr>'
+    f'<spPr><a:prstGeom xmlns:a="{A}" prst="rect"><a:avLst/></a:prstGeom></spPr>'
+    f'<txBody><a:bodyPr xmlns:a="{A}"/><a:p xmlns:a="{A}"><a:r><a:t>已审核</a:t></a:r></a:p></txBody></sp>'
+    "<clientData/></twoCellAnchor>"
+).encode()
 
 
 def rewrite(src: Path, dest: Path, change: Any) -> Path:
@@ -121,7 +127,9 @@ def drawing_parts(path: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("what", ["text box", "unreadable picture"])
-def test_what_openpyxl_would_drop_is_kept_byte_for_byte(with_pictures: Path, tmp_path: Path, what: str) -> None:
+def test_what_openpyxl_would_drop_is_kept_byte_for_byte(
+    with_pictures: Path, tmp_path: Path, what: str
+) -> None:
     def change(name: str, data: bytes) -> bytes:
         if what == "text box" and re.fullmatch(r"xl/drawings/drawing\d+\.xml", name):
             assert data.endswith(b"</wsDr>")

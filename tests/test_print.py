@@ -143,18 +143,34 @@ class Rendered:
 
 def render(src: Path, tmp: Path) -> Rendered:
     pdf = convert(src, "pdf", tmp / "pdf", tmp / "profile")
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "9999", str(pdf)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "9999", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     sizes = [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
     pages = []
     for n in range(1, len(sizes) + 1):
-        pages.append(subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
-                                    capture_output=True, text=True, check=True).stdout)
-    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        pages.append(
+            subprocess.run(
+                ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     words = []
     for page in bbox.split("<page ")[1:]:
-        words.append([(float(a), float(b), float(c), float(d), html.unescape(w)) for a, b, c, d, w in re.findall(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)])
+        words.append(
+            [
+                (float(a), float(b), float(c), float(d), html.unescape(w))
+                for a, b, c, d, w in re.findall(
+                    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+                    page,
+                )
+            ]
+        )
     return Rendered(pdf, pages, words, sizes)
 
 
@@ -229,12 +245,35 @@ def test_blank_template_prints_its_labels_whole_and_readable(tmp_path: Path) -> 
                 continue
             left = heads["分值" if k == 1 else f"子项{k - 1}答复"][2]
             right = heads[f"子项{k}答复"][0]
-            column += flat(subprocess.run(
-                ["pdftotext", "-f", str(i + 1), "-l", str(i + 1), "-x", str(int(left)), "-y", "0",
-                 "-W", str(int(right - left)), "-H", str(int(r.sizes[i][1])), str(r.pdf), "-"],
-                capture_output=True, text=True, check=True).stdout)
-        items = [f"{FW.item_text(spec.items[k - 1])}（{spec.items[k - 1].points}分）"
-                 for spec in FW.management() if len(spec.items) >= k]
+            column += flat(
+                subprocess.run(
+                    [
+                        "pdftotext",
+                        "-f",
+                        str(i + 1),
+                        "-l",
+                        str(i + 1),
+                        "-x",
+                        str(int(left)),
+                        "-y",
+                        "0",
+                        "-W",
+                        str(int(right - left)),
+                        "-H",
+                        str(int(r.sizes[i][1])),
+                        str(r.pdf),
+                        "-",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+        items = [
+            f"{FW.item_text(spec.items[k - 1])}（{spec.items[k - 1].points}分）"
+            for spec in FW.management()
+            if len(spec.items) >= k
+        ]
         assert items and column
         for text in items:
             assert flat(text) in column, (k, text)
@@ -264,7 +303,10 @@ def test_the_fast_path_of_text_width_counts_as_unicodedata_does() -> None:
             assert unicodedata.east_asian_width(ch) in ("W", "F") and not unicodedata.combining(ch), hex(code)
 
     def slow(s: str, wide: tuple[str, ...]) -> int:
-        return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in wide else 1 for ch in s)
+        return sum(
+            0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in wide else 1
+            for ch in s
+        )
 
     for text in ("预算执行率 96.19%", "①“项目”×÷…é\u0301한국어", "ｱｲｳ全角ＡＢＣ　〇〻", "abc", ""):
         assert text_width(text) == slow(text, ("W", "F", "A")), text

@@ -86,8 +86,18 @@ def test_percent_cell_and_rates() -> None:
     assert parse_rate("100家").problem is not None
 
 
-@pytest.mark.parametrize(("raw", "direction"), [("≥", Direction.GE), ("以上", Direction.GE), ("≤", Direction.LE),
-                                                ("不超过", Direction.LE), ("=", Direction.EQ), ("", None), ("乱写", None)])
+@pytest.mark.parametrize(
+    ("raw", "direction"),
+    [
+        ("≥", Direction.GE),
+        ("以上", Direction.GE),
+        ("≤", Direction.LE),
+        ("不超过", Direction.LE),
+        ("=", Direction.EQ),
+        ("", None),
+        ("乱写", None),
+    ],
+)
 def test_direction_column(raw: str, direction: Direction | None) -> None:
     assert parse_direction(raw) is direction
 

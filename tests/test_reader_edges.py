@@ -36,8 +36,11 @@ def with_name(path: Path, name: str, text: str) -> Path:
             data = zin.read(item.filename)
             if item.filename == "xl/workbook.xml":
                 xml = data.decode()
-                xml, n = re.subn(rf'(<definedName name="{name}"[^>]*>)[^<]*(</definedName>)',
-                                 lambda m: m.group(1) + escaped + m.group(2), xml)
+                xml, n = re.subn(
+                    rf'(<definedName name="{name}"[^>]*>)[^<]*(</definedName>)',
+                    lambda m: m.group(1) + escaped + m.group(2),
+                    xml,
+                )
                 assert n == 1, name
                 data = xml.encode()
             zout.writestr(item, data)
@@ -45,13 +48,20 @@ def with_name(path: Path, name: str, text: str) -> Path:
 
 
 def check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xlperf.cli", "check", str(path)], capture_output=True, text=True,
-                          timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(path.parent)})
+    return subprocess.run(
+        [sys.executable, "-m", "xlperf.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(path.parent)},
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize(("name", "code"), [("xp_year", "R01"), ("xp_framework", "R02")])
-def test_a_broken_defined_name_is_a_finding_on_that_name(tmp_path: Path, case: str, name: str, code: str) -> None:
+def test_a_broken_defined_name_is_a_finding_on_that_name(
+    tmp_path: Path, case: str, name: str, code: str
+) -> None:
     run = check(with_name(tmp_path, name, CASES[case]))
     text = run.stdout + run.stderr
     assert run.returncode == 1, text  # scored with findings, not refused and not 内部错误
@@ -66,9 +76,21 @@ def test_a_ref_name_as_libreoffice_writes_it(tmp_path: Path) -> None:
     """LibreOffice saves a name whose target is gone as ``'基本信息'!#ref!`` (lower case)."""
     src = with_name(tmp_path, "xp_year", "'基本信息'!#REF!")
     out = tmp_path / "lo"
-    subprocess.run([soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src)],
-                   capture_output=True, timeout=240, check=True)
+    subprocess.run(
+        [
+            soffice(),
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        timeout=240,
+        check=True,
+    )
     written = out / src.name
     xml = zipfile.ZipFile(written).read("xl/workbook.xml").decode()
     [target] = re.findall(r'<definedName[^>]*name="xp_year"[^>]*>([^<]*)<', xml)

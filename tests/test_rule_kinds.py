@@ -34,14 +34,20 @@ class ExecutionThreshold(RuleKind):
         full = rate is not None and rate >= 90
         return IndicatorScore(spec, ctx.section, spec.full if full else ZERO, ratio=rate), []
 
-    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+    def validate(
+        self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework
+    ) -> list[Finding]:
         if ind.ratio is None:
             return [finding("V32", f"“{spec.name}”无法计算：请填写全年预算数和执行数", "budget.executed")]
         return []
 
     def narrate(self, w: Writer, result: Result, k: int, ind: IndicatorScore) -> None:
-        w.add(4, f"（{k}）{ind.spec.name}。总分{format_full(ind.full)}分，预算执行率达到90%即得满分，"
-                 f"自评得分{format_score(ind.score)}分。", "lead")
+        w.add(
+            4,
+            f"（{k}）{ind.spec.name}。总分{format_full(ind.full)}分，预算执行率达到90%即得满分，"
+            f"自评得分{format_score(ind.score)}分。",
+            "lead",
+        )
 
     def card(self, ind: IndicatorScore, section: str) -> list[dict[str, Any]]:
         return [{"section": section, "id": ind.id, "name": ind.spec.name, "score": float(ind.score)}]
@@ -75,8 +81,10 @@ def test_the_new_kind_owns_its_input_check() -> None:
     ev = example_evaluation()
     ev.budget.executed = None
     result = evaluate(ev, _framework())
-    assert any(f.code == "V32" and "预算执行率达到" not in f.message and f.path == "budget.executed"
-               for f in result.findings)
+    assert any(
+        f.code == "V32" and "预算执行率达到" not in f.message and f.path == "budget.executed"
+        for f in result.findings
+    )
     ind = next(i for i in result.indicator_scores() if i.spec.rule == "test_execution_threshold")
     assert ind.score == 0
 

@@ -20,7 +20,9 @@ money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), plac
 
 
 def row(target: Decimal, actual: Decimal, direction: Direction = Direction.GE) -> IndicatorRow:
-    return IndicatorRow(name="x", kind=Kind.QUANT, direction=direction, target_value=target, unit="个", actual_value=actual)
+    return IndicatorRow(
+        name="x", kind=Kind.QUANT, direction=direction, target_value=target, unit="个", actual_value=actual
+    )
 
 
 def ev(outputs: list[IndicatorRow], benefits: list[IndicatorRow] | None = None) -> Evaluation:
@@ -28,8 +30,15 @@ def ev(outputs: list[IndicatorRow], benefits: list[IndicatorRow] | None = None) 
 
 
 @settings(max_examples=examples(60), deadline=None)
-@given(st.lists(st.tuples(money, st.decimals(min_value=0, max_value=200000, places=2),
-                          st.sampled_from(list(Direction))), min_size=1, max_size=60))
+@given(
+    st.lists(
+        st.tuples(
+            money, st.decimals(min_value=0, max_value=200000, places=2), st.sampled_from(list(Direction))
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
 def test_sections_stay_within_zero_and_full(rows: list[tuple[Decimal, Decimal, Direction]]) -> None:
     result = evaluate(ev([row(t, a, d) for t, a, d in rows]))
     for ind in result.indicator_scores():
@@ -40,7 +49,9 @@ def test_sections_stay_within_zero_and_full(rows: list[tuple[Decimal, Decimal, D
 
 
 @given(money, money, money)
-def test_completion_rises_with_actual_for_ge_and_falls_for_le(target: Decimal, a1: Decimal, a2: Decimal) -> None:
+def test_completion_rises_with_actual_for_ge_and_falls_for_le(
+    target: Decimal, a1: Decimal, a2: Decimal
+) -> None:
     lo, hi = sorted((a1, a2))
     ge_lo, _ = completion(row(target, lo, Direction.GE), FW)
     ge_hi, _ = completion(row(target, hi, Direction.GE), FW)
@@ -62,7 +73,16 @@ def test_all_rows_complete_gives_exactly_full_marks(n: int) -> None:
 
 @pytest.mark.parametrize(
     ("total", "rating"),
-    [("59.99", "差"), ("60", "中"), ("79.99", "中"), ("80", "良"), ("89.99", "良"), ("90", "优"), ("100", "优"), ("0", "差")],
+    [
+        ("59.99", "差"),
+        ("60", "中"),
+        ("79.99", "中"),
+        ("80", "良"),
+        ("89.99", "良"),
+        ("90", "优"),
+        ("100", "优"),
+        ("0", "差"),
+    ],
 )
 def test_rating_bands(total: str, rating: str) -> None:
     assert FW.rate(Decimal(total)) == rating

@@ -60,7 +60,11 @@ def both(path: Path) -> tuple[Any, Any]:
 
 def _comparable(read: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
     ev, findings, source = read
-    return (ev.model_dump(), [(f.code, f.sheet, f.cell, f.message, f.path) for f in findings], dict(source.cells))
+    return (
+        ev.model_dump(),
+        [(f.code, f.sheet, f.cell, f.message, f.path) for f in findings],
+        dict(source.cells),
+    )
 
 
 def assert_same(path: Path) -> None:
@@ -101,9 +105,12 @@ def _table_cell(wb: Workbook, sheet: str, header: str, index: int) -> Any:
 
 
 def _rich(wb: Workbook) -> None:
-    _named(wb, "xp_dept_intro").value = CellRichText(["部门", TextBlock(InlineFont(b=True), "主要职责"), "是服务企业"])
+    _named(wb, "xp_dept_intro").value = CellRichText(
+        ["部门", TextBlock(InlineFont(b=True), "主要职责"), "是服务企业"]
+    )
     _table_cell(wb, L.OUTPUTS, "年度实际值（文字）", 0).value = CellRichText(
-        [TextBlock(InlineFont(i=True), "完成"), "100%"])
+        [TextBlock(InlineFont(i=True), "完成"), "100%"]
+    )
 
 
 def _dates(wb: Workbook) -> None:
@@ -164,26 +171,47 @@ def _number_formats(wb: Workbook) -> None:
 
 
 EDITS: dict[str, Callable[[Workbook], None]] = {
-    "rich_text": _rich, "dates": _dates, "date1904": _date1904, "hyperlinks": _hyperlinks,
-    "merged": _merged, "formulas_no_cache": _formulas, "array_formula": _array_formula, "escapes": _escapes, "number_formats": _number_formats,
+    "rich_text": _rich,
+    "dates": _dates,
+    "date1904": _date1904,
+    "hyperlinks": _hyperlinks,
+    "merged": _merged,
+    "formulas_no_cache": _formulas,
+    "array_formula": _array_formula,
+    "escapes": _escapes,
+    "number_formats": _number_formats,
 }
 
 
 def _with_cached(src: Path, dest: Path) -> Path:
     """The formulas of ``formulas_no_cache`` with the cached values Excel would save: two as a shared
     formula (what Excel writes for a filled-down column), a cached string (t="str"), a cached error."""
+
     def change(name: str, body: bytes) -> bytes:
         text = body.decode("utf-8")
         master = re.search(r'<c r="([A-Z]+)(\d+)"([^>]*)><f>A\2\*0\+95</f><v></v></c>', text)
         if master:
             col, row = master.group(1), int(master.group(2))
-            text = text.replace(master.group(0), f'<c r="{col}{row}"{master.group(3)}><f t="shared" ref="{col}{row}:{col}{row + 1}" '
-                                f'si="0">A{row}*0+95</f><v>95</v></c>')
-            text = re.sub(rf'<c r="{col}{row + 1}"([^>]*)><f>A{row + 1}\*0\+95</f><v></v></c>',
-                          rf'<c r="{col}{row + 1}"\1><f t="shared" si="0"/><v>95</v></c>', text)
-        text = re.sub(r'<c r="([A-Z]+\d+)"([^>]*)><f>"ABC"&amp;"DEF"</f><v></v></c>',
-                      r'<c r="\1"\2 t="str"><f>"ABC"&amp;"DEF"</f><v>ABC_x000D_DEF</v></c>', text)
-        text = re.sub(r'<c r="([A-Z]+\d+)"([^>]*)><f>1/0</f><v></v></c>', r'<c r="\1"\2 t="e"><f>1/0</f><v>#DIV/0!</v></c>', text)
+            text = text.replace(
+                master.group(0),
+                f'<c r="{col}{row}"{master.group(3)}><f t="shared" ref="{col}{row}:{col}{row + 1}" '
+                f'si="0">A{row}*0+95</f><v>95</v></c>',
+            )
+            text = re.sub(
+                rf'<c r="{col}{row + 1}"([^>]*)><f>A{row + 1}\*0\+95</f><v></v></c>',
+                rf'<c r="{col}{row + 1}"\1><f t="shared" si="0"/><v>95</v></c>',
+                text,
+            )
+        text = re.sub(
+            r'<c r="([A-Z]+\d+)"([^>]*)><f>"ABC"&amp;"DEF"</f><v></v></c>',
+            r'<c r="\1"\2 t="str"><f>"ABC"&amp;"DEF"</f><v>ABC_x000D_DEF</v></c>',
+            text,
+        )
+        text = re.sub(
+            r'<c r="([A-Z]+\d+)"([^>]*)><f>1/0</f><v></v></c>',
+            r'<c r="\1"\2 t="e"><f>1/0</f><v>#DIV/0!</v></c>',
+            text,
+        )
         return text.encode("utf-8") if name.startswith("xl/worksheets/") else body
 
     return _rewrite(src, dest, change)
@@ -193,6 +221,7 @@ def _with_escapes(src: Path, dest: Path) -> Path:
     def change(name: str, body: bytes) -> bytes:
         body = body.replace(b"PLACE1", "企业服务中心_x000D_\n科技馆_x005F_x000D_".encode())
         return body.replace(b"PLACE2", b"_x000D_\n_x4E2D_")
+
     return _rewrite(src, dest, change)
 
 
@@ -209,18 +238,28 @@ def _with_shared_strings(src: Path, dest: Path) -> Path:
         parts = {n: zf.read(n) for n in zf.namelist()}
     for name in list(parts):
         if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-            parts[name] = re.sub(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?) t="inlineStr"><is>(.*?)</is></c>', share, parts[name],
-                                 flags=re.S)
+            parts[name] = re.sub(
+                rb'(<c r="[A-Z]+\d+"(?: s="\d+")?) t="inlineStr"><is>(.*?)</is></c>',
+                share,
+                parts[name],
+                flags=re.S,
+            )
     assert items
     items[0] += b'<rPh sb="0" eb="1"><t>PHONETIC</t></rPh>'
-    parts["xl/sharedStrings.xml"] = (b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-                                     b'spreadsheetml/2006/main" count="%d" uniqueCount="%d">' % (len(items), len(items))
-                                     + b"".join(b"<si>" + i + b"</si>" for i in items) + b"</sst>")
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main" count="%d" uniqueCount="%d">'
+        % (len(items), len(items))
+        + b"".join(b"<si>" + i + b"</si>" for i in items)
+        + b"</sst>"
+    )
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="' + SST_TYPE + b'"/></Types>')
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="' + SST_TYPE + b'"/></Types>'
+    )
     parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
-        b"</Relationships>", b'<Relationship Type="' + SST_REL + b'" Target="/xl/sharedStrings.xml" Id="rIdSst"/>'
-        b"</Relationships>")
+        b"</Relationships>",
+        b'<Relationship Type="' + SST_REL + b'" Target="/xl/sharedStrings.xml" Id="rIdSst"/></Relationships>',
+    )
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, body in parts.items():
@@ -265,8 +304,19 @@ def test_the_committed_workbooks_are_there() -> None:
     assert len(COMMITTED) >= 2
 
 
-CONTENT_CASES = ("missing_sheet", "renamed_sheet", "deleted_name", "removed_table", "renamed_headers", "merged_inputs",
-                 "typed_forms", "formulas_and_errors", "formula_texts", "long_texts", "too_many_rows_option")
+CONTENT_CASES = (
+    "missing_sheet",
+    "renamed_sheet",
+    "deleted_name",
+    "removed_table",
+    "renamed_headers",
+    "merged_inputs",
+    "typed_forms",
+    "formulas_and_errors",
+    "formula_texts",
+    "long_texts",
+    "too_many_rows_option",
+)
 
 
 @pytest.mark.parametrize("name", CONTENT_CASES)
@@ -290,20 +340,27 @@ def test_the_edits_reach_the_reader(edited: dict[str, Path]) -> None:
     ev, findings, _ = read_book(book)
     p02 = [f.message for f in findings if f.code == "P02" and "公式" in f.message]
     assert len(p02) == 3, [f.message for f in findings]
-    assert any(re.search(r"“=A(\d+)\*0\+95”", m) and "=A5" not in m for m in p02), p02  # the dependent, translated
+    assert any(re.search(r"“=A(\d+)\*0\+95”", m) and "=A5" not in m for m in p02), (
+        p02
+    )  # the dependent, translated
     assert ev.department.name == "ABC\nDEF"
     assert any(f.code == "P03" and "=1/0" in f.message for f in findings)
     _, book = read_package(edited["escapes"], Limits())
     ev, _, _ = read_book(book)
     assert ev.department.intro == "企业服务中心\n科技馆_x000D_"  # _x005F_ escapes the underscore
     _, book = read_package(edited["shared_escapes"], Limits())
-    assert book._strings and read_book(book)[0].department.intro == "企业服务中心\n科技馆"  # openpyxl drops x005F_ from shared strings
+    assert (
+        book._strings and read_book(book)[0].department.intro == "企业服务中心\n科技馆"
+    )  # openpyxl drops x005F_ from shared strings
     _, book = read_package(edited["shared_strings"], Limits())
     assert read_book(book)[0].department.intro == "部门主要职责是服务企业"  # the rich-text runs joined
     assert not any("PHONETIC" in s for s in book._strings)
     _, book = read_package(edited["merged"], Limits())
     assert book[L.OUTPUTS].cell(7, 12).merged and not book[L.OUTPUTS].cell(7, 11).merged
-    for name, shown in (("dates", "2023-03-15"), ("date1904", "2027-03-16")):  # serial 45000 on either calendar
+    for name, shown in (
+        ("dates", "2023-03-15"),
+        ("date1904", "2027-03-16"),
+    ):  # serial 45000 on either calendar
         _, book = read_package(edited[name], Limits())
         ev, findings, _ = read_book(book)
         assert book.date1904 == (name == "date1904")
@@ -312,7 +369,9 @@ def test_the_edits_reach_the_reader(edited: dict[str, Path]) -> None:
     _, book = read_package(edited["array_formula"], Limits())
     assert any("“=SUM(1*1)”" in f.message for f in read_book(book)[1])  # its text, not an object's repr
     _, book = read_package(edited["hyperlinks"], Limits())
-    assert any("http://example.invalid/evidenc" in f.message for f in read_book(book)[1])  # the link text, as openpyxl
+    assert any(
+        "http://example.invalid/evidenc" in f.message for f in read_book(book)[1]
+    )  # the link text, as openpyxl
 
 
 def test_benchmark_workbooks(tmp_path: Path) -> None:
@@ -328,7 +387,9 @@ def test_benchmark_workbooks(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_libreoffice_round_tripped_workbooks(corpus: dict[str, Case], edited: dict[str, Path], tmp_path: Path) -> None:
+def test_libreoffice_round_tripped_workbooks(
+    corpus: dict[str, Case], edited: dict[str, Path], tmp_path: Path
+) -> None:
     """LibreOffice rewrites everything: shared strings, its own styles, cached results for every formula."""
     from test_clerk_input import CASES
 
@@ -354,8 +415,23 @@ def test_clerk_input_cases_saved_by_openpyxl(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the pieces
 
 
-@pytest.mark.parametrize("fmt", [*BUILTIN_FORMATS.values(), "yyyy年m月d日", '[$-804]aaaa', '"d"0.00', "0.00_d",
-                                 "[Red]0.00", "[h]:mm", "[DBNum1]General", r"\d0", "0;[Red]yyyy", "[mm]:ss", None])
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        *BUILTIN_FORMATS.values(),
+        "yyyy年m月d日",
+        "[$-804]aaaa",
+        '"d"0.00',
+        "0.00_d",
+        "[Red]0.00",
+        "[h]:mm",
+        "[DBNum1]General",
+        r"\d0",
+        "0;[Red]yyyy",
+        "[mm]:ss",
+        None,
+    ],
+)
 def test_date_formats_as_openpyxl(fmt: str | None) -> None:
     assert stream.is_date_format(fmt) == openpyxl_is_date_format(fmt)
 
@@ -375,7 +451,8 @@ def test_serials_as_openpyxl(serial: float, epoch: dt.datetime) -> None:
 
     for timedelta in (False, True):
         assert outcome(stream.from_excel, serial, epoch, timedelta=timedelta) == outcome(
-            openpyxl_from_excel, serial, epoch, timedelta=timedelta)
+            openpyxl_from_excel, serial, epoch, timedelta=timedelta
+        )
 
 
 def test_one_load_and_the_bytes_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -418,9 +495,23 @@ def test_only_the_sheets_read_keep_their_cells(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- unreadable files
 
 
-@pytest.mark.parametrize("name", ["random_bytes", "text_file", "empty", "truncated", "zip_not_workbook", "legacy_xls",
-                                  "wps_et", "encrypted", "zip_entry_password", "billion_laughs", "doctype_in_sheet",
-                                  "huge_table_ref"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "random_bytes",
+        "text_file",
+        "empty",
+        "truncated",
+        "zip_not_workbook",
+        "legacy_xls",
+        "wps_et",
+        "encrypted",
+        "zip_entry_password",
+        "billion_laughs",
+        "doctype_in_sheet",
+        "huge_table_ref",
+    ],
+)
 def test_unreadable_corpus_same_message(corpus: dict[str, Case], name: str) -> None:
     path = corpus[name].path
     with pytest.raises(WorkbookReadError) as old:
@@ -436,18 +527,25 @@ def _broken(src: Path, dest: Path, part: str, change: Callable[[bytes], bytes]) 
 
 BREAKS: dict[str, tuple[Callable[[bytes], str], Callable[[bytes], bytes]]] = {
     "sheet_not_xml": (lambda d: sheet_part(d, L.OUTPUTS), lambda b: b[: len(b) // 2]),
-    "sheet_bad_number": (lambda d: sheet_part(d, L.OUTPUTS), lambda b: re.sub(rb"<v>(\d+(\.\d+)?)</v>", b"<v>1,5</v>", b, count=1)),
+    "sheet_bad_number": (
+        lambda d: sheet_part(d, L.OUTPUTS),
+        lambda b: re.sub(rb"<v>(\d+(\.\d+)?)</v>", b"<v>1,5</v>", b, count=1),
+    ),
     "shared_strings_not_xml": (lambda d: "xl/sharedStrings.xml", lambda b: b.replace(b"</sst>", b"")),
     "workbook_not_xml": (lambda d: "xl/workbook.xml", lambda b: b.replace(b"</workbook>", b"</workbok>")),
     "styles_not_xml": (lambda d: "xl/styles.xml", lambda b: b[:100]),
-    "shared_string_index": (lambda d: sheet_part(d, L.BASIC),
-                            lambda b: re.sub(rb't="s"><v>\d+</v>', b't="s"><v>99999</v>', b, count=1)),
+    "shared_string_index": (
+        lambda d: sheet_part(d, L.BASIC),
+        lambda b: re.sub(rb't="s"><v>\d+</v>', b't="s"><v>99999</v>', b, count=1),
+    ),
 }
 
 
 @pytest.mark.parametrize("name", list(BREAKS))
 def test_bad_xml_is_a_chinese_message_naming_the_part(tmp_path: Path, name: str) -> None:
-    src = _with_shared_strings(save_workbook(example_book(), tmp_path / "src" / "wb.xlsx"), tmp_path / "sst" / "wb.xlsx")
+    src = _with_shared_strings(
+        save_workbook(example_book(), tmp_path / "src" / "wb.xlsx"), tmp_path / "sst" / "wb.xlsx"
+    )
     data = src.read_bytes()
     which, change = BREAKS[name]
     part = which(data)
@@ -466,9 +564,12 @@ def test_bad_xml_is_a_chinese_message_naming_the_part(tmp_path: Path, name: str)
     assert "Traceback" not in result.output and "内部错误" not in result.output
 
 
-@pytest.mark.parametrize(("name", "part"), [("billion_laughs", "xl/sharedStrings.xml"), ("doctype_in_sheet", "xl/worksheets/")])
-def test_the_stream_reader_refuses_a_dtd_by_itself(corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch, name: str,
-                                                   part: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "part"), [("billion_laughs", "xl/sharedStrings.xml"), ("doctype_in_sheet", "xl/worksheets/")]
+)
+def test_the_stream_reader_refuses_a_dtd_by_itself(
+    corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch, name: str, part: str
+) -> None:
     """Even without the pre-open checks, no part with a DTD reaches the parser (and libxml2 expands nothing)."""
     monkeypatch.setattr(stream, "vet_package", lambda data, path, limits: stream.Parts(data, path.name))
     with pytest.raises(WorkbookReadError, match="DTD") as info:

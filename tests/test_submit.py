@@ -54,9 +54,19 @@ STEM = f"{SHORT}_2023"
 NAMES = [f"{STEM}_部门整体支出绩效自评.xlsx", f"{STEM}_自评报告.docx", f"{STEM}_manifest.json"]
 FOLDER = f"报送包_{STEM}"
 ERROR_VALUES = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!")
-SMTP_ENV = ("XLPERF_SMTP_HOST", "XLPERF_SMTP_PORT", "XLPERF_SMTP_SECURITY", "XLPERF_SMTP_USER",
-            "XLPERF_SMTP_PASSWORD", "XLPERF_SMTP_FROM", "XLPERF_SUBMIT_TO", "XLPERF_SMTP_TIMEOUT",
-            "XLPERF_SMTP_MAX_ATTACHMENT_MB", "XLPERF_SMTP_CAFILE", "XLPERF_SMTP_VERIFY_TLS")
+SMTP_ENV = (
+    "XLPERF_SMTP_HOST",
+    "XLPERF_SMTP_PORT",
+    "XLPERF_SMTP_SECURITY",
+    "XLPERF_SMTP_USER",
+    "XLPERF_SMTP_PASSWORD",
+    "XLPERF_SMTP_FROM",
+    "XLPERF_SUBMIT_TO",
+    "XLPERF_SMTP_TIMEOUT",
+    "XLPERF_SMTP_MAX_ATTACHMENT_MB",
+    "XLPERF_SMTP_CAFILE",
+    "XLPERF_SMTP_VERIFY_TLS",
+)
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -66,8 +76,12 @@ authenticator = make_authenticator(USER, PASSWORD)
 
 
 def starttls_kwargs(tls: Tls) -> dict[str, Any]:
-    return {"tls_context": tls.server_context, "require_starttls": True, "authenticator": authenticator,
-            "auth_require_tls": True}
+    return {
+        "tls_context": tls.server_context,
+        "require_starttls": True,
+        "authenticator": authenticator,
+        "auth_require_tls": True,
+    }
 
 
 @pytest.fixture
@@ -136,8 +150,14 @@ def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
 
 
 def smtp_env(port: int, **extra: str) -> dict[str, str]:
-    env = {"XLPERF_SMTP_HOST": "127.0.0.1", "XLPERF_SMTP_PORT": str(port), "XLPERF_SMTP_SECURITY": "none",
-           "XLPERF_SMTP_FROM": SENDER, "XLPERF_SUBMIT_TO": TO, "XLPERF_SMTP_TIMEOUT": "3"}
+    env = {
+        "XLPERF_SMTP_HOST": "127.0.0.1",
+        "XLPERF_SMTP_PORT": str(port),
+        "XLPERF_SMTP_SECURITY": "none",
+        "XLPERF_SMTP_FROM": SENDER,
+        "XLPERF_SUBMIT_TO": TO,
+        "XLPERF_SMTP_TIMEOUT": "3",
+    }
     env.update(extra)
     return env
 
@@ -202,9 +222,24 @@ def test_plain_smtp_submission_end_to_end(plain_server: Server, clean_wb: Path, 
 
 def test_starttls_with_login_and_options(starttls_server: Server, tls: Tls, clean_wb: Path) -> None:
     result = invoke(
-        "submit", clean_wb, "--smtp-host", "127.0.0.1", "--smtp-port", str(starttls_server.port),
-        "--smtp-security", "starttls", "--smtp-user", USER, "--smtp-cafile", tls.cafile,
-        "--from", SENDER, "--to", TO, "--smtp-timeout", "3",
+        "submit",
+        clean_wb,
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(starttls_server.port),
+        "--smtp-security",
+        "starttls",
+        "--smtp-user",
+        USER,
+        "--smtp-cafile",
+        tls.cafile,
+        "--from",
+        SENDER,
+        "--to",
+        TO,
+        "--smtp-timeout",
+        "3",
         env={"XLPERF_SMTP_PASSWORD": PASSWORD},
     )
     assert result.exit_code == 0, result.output
@@ -222,13 +257,21 @@ def test_failures_keep_the_message_and_retry_sends_each_exactly_once(
     refused = free_port()
     result = invoke("submit", clean_wb, env=smtp_env(refused))
     assert result.exit_code == 1
-    assert "连接被拒绝" in result.output and "发件箱" in result.output and "xlperf submit --retry" in result.output
+    assert (
+        "连接被拒绝" in result.output
+        and "发件箱" in result.output
+        and "xlperf submit --retry" in result.output
+    )
     assert folder.is_dir()  # the package is built whatever happens to the mail
 
     # the package folder is sent as it is (no new export)
     server_port = free_port()
-    good = smtp_env(server_port, XLPERF_SMTP_SECURITY="starttls", XLPERF_SMTP_USER=USER,
-                    XLPERF_SMTP_CAFILE=str(tls.cafile))
+    good = smtp_env(
+        server_port,
+        XLPERF_SMTP_SECURITY="starttls",
+        XLPERF_SMTP_USER=USER,
+        XLPERF_SMTP_CAFILE=str(tls.cafile),
+    )
     servers = run_controller(server_port, **starttls_kwargs(tls))
     server = next(servers)
     try:
@@ -310,8 +353,16 @@ def test_force_needs_a_reason(example_wb: Path) -> None:
 
 def test_forced_submission_records_the_reason_everywhere(plain_server: Server, example_wb: Path) -> None:
     reason = "V12/V13 缺漏已电话报告财政局，补充说明随后报送"
-    result = invoke("submit", example_wb, "--force", "--reason", reason, "--operator", "李四",
-                    env=smtp_env(plain_server.port))
+    result = invoke(
+        "submit",
+        example_wb,
+        "--force",
+        "--reason",
+        reason,
+        "--operator",
+        "李四",
+        env=smtp_env(plain_server.port),
+    )
     assert result.exit_code == 0, result.output
     folder = example_wb.parent / FOLDER
     manifest = manifest_of(folder)
@@ -336,18 +387,23 @@ def make_xlsm(source: Path, target: Path) -> Path:
             data = zin.read(info.filename)
             if info.filename == "[Content_Types].xml":
                 text = data.decode()
-                text = text.replace("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                                    "application/vnd.ms-excel.sheet.macroEnabled.main+xml")
                 text = text.replace(
-                    "<Default Extension=\"xml\"",
-                    "<Default Extension=\"bin\" ContentType=\"application/vnd.ms-office.vbaProject\"/>"
-                    "<Default Extension=\"xml\"", 1)
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
+                text = text.replace(
+                    '<Default Extension="xml"',
+                    '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+                    '<Default Extension="xml"',
+                    1,
+                )
                 data = text.encode()
             elif info.filename == "xl/_rels/workbook.xml.rels":
                 data = data.replace(
                     b"</Relationships>",
                     b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/'
-                    b'vbaProject" Target="vbaProject.bin"/></Relationships>')
+                    b'vbaProject" Target="vbaProject.bin"/></Relationships>',
+                )
             zout.writestr(info, data)
         zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0not really vba" * 20)
     return target
@@ -378,8 +434,13 @@ def test_frozen_workbook_values_only_no_macros_core_values(clean_wb: Path) -> No
     assert "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml" in content_types
 
     wb = openpyxl.load_workbook(frozen)
-    formulas = [f"{ws.title}!{c.coordinate}" for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                if c.data_type == "f"]
+    formulas = [
+        f"{ws.title}!{c.coordinate}"
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
     assert formulas == []
     for title in ("基本信息", "收支情况", "产出指标", "效益指标", "支出进度", "管理效率"):
         assert wb[title].protection.sheet is True
@@ -407,8 +468,12 @@ def test_frozen_workbook_values_only_no_macros_core_values(clean_wb: Path) -> No
     mean = result.indicator("spending").inputs["mean"]
     assert mean is not None
     spending = wb["支出进度"]
-    [mean_cell] = [spending.cell(row=c.row, column=c.column + 1) for row in spending.iter_rows() for c in row
-                   if isinstance(c.value, str) and c.value.startswith("月均执行率")]
+    [mean_cell] = [
+        spending.cell(row=c.row, column=c.column + 1)
+        for row in spending.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("月均执行率")
+    ]
     assert mean_cell.value == pytest.approx(float(mean / 100))
     assert wb["重点工作"]["A5"].value == 1 and wb["重点工作"]["A6"].value == 2  # =ROW()-4
 
@@ -500,16 +565,28 @@ def lo_csv(workbook: Path, tmp_path: Path) -> dict[str, str]:
     """Every sheet of ``workbook`` as LibreOffice computes and shows it (CSV per sheet)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        pytest.fail("LibreOffice is not installed: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e \".[test]\")")
+        pytest.fail(
+            'LibreOffice is not installed: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e ".[test]")'
+        )
     out = tmp_path / f"lo-{workbook.stem}"
     profile = (tmp_path / f"lo-profile-{workbook.stem}").as_uri()
     copy = tmp_path / "book.xlsx"
     shutil.copy(workbook, copy)
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--convert-to",
-         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-         "--outdir", str(out), str(copy)],
-        check=True, capture_output=True, timeout=180,
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+            str(out),
+            str(copy),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     sheets = {p.stem.removeprefix("book-"): p.read_text(encoding="utf-8") for p in out.glob("*.csv")}
     assert sheets, "LibreOffice wrote nothing"
@@ -604,7 +681,7 @@ def test_evaluator_small_excel_subset() -> None:
     assert ev("=SUM(A1:A3)") == 5  # text in a range is skipped
     assert ev("=AVERAGE(A1:A2)") == Decimal("2.5")
     assert ev("=ROW()-4") == 3 and ev("=COLUMN()") == 2
-    assert ev("=IFERROR(A1/0,\"无\")") == "无"
+    assert ev('=IFERROR(A1/0,"无")') == "无"
     assert ev('=A3&"y"') == "xy"
     assert ev("=50%") == Decimal("0.5")
     assert ev('=IF(A1>=2,"是","否")') == "是"

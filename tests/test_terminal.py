@@ -29,8 +29,15 @@ NUMBER_START = re.compile(r"^(\d|%|\.\d)")  # … continued on the next line
 def run_cli(*args: str, cwd: Path, columns: int = 80) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": str(columns), "LINES": "40", "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
-    return subprocess.run([sys.executable, "-m", "xlperf.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "xlperf.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def cells_by_line(text: str) -> list[list[str]]:
@@ -71,7 +78,10 @@ def test_wrap_keeps_numbers_percent_signs_and_quoted_terms_whole() -> None:
             assert any("“完成率在150%以上的原因”" in line for line in lines), (width, lines)
     assert wrap("公用经费控制率 -16.56%，", 14) == ["公用经费控制率", "-16.56%，"]
     assert wrap("已写出：白云区科工商信局_2023.scored.xlsx、自评报告.docx", 40) == [
-        "已写出：", "白云区科工商信局_2023.scored.xlsx、", "自评报告.docx"]  # file names whole
+        "已写出：",
+        "白云区科工商信局_2023.scored.xlsx、",
+        "自评报告.docx",
+    ]  # file names whole
 
 
 def test_demo_at_80_columns_shows_the_table_then_a_few_findings(tmp_path: Path) -> None:
@@ -130,7 +140,7 @@ def test_click_usage_and_errors_are_chinese() -> None:
     for line in helped.output.splitlines():
         m = re.match(r"  -\S.*?\s{2,}(\S)", line)
         if m:
-            starts.add(cell_len(line[:m.start(1)]))
+            starts.add(cell_len(line[: m.start(1)]))
     assert len(starts) == 1, helped.output
     bad = runner.invoke(main, ["check", "--max-rows", "abc", "x.xlsx"])
     assert "不是有效的整数" in bad.output
@@ -145,8 +155,23 @@ def test_batch_progress_shows_its_total_before_the_first_file_is_done(tmp_path: 
         (tmp_path / f"d{i}.xlsx").write_bytes(example.read_bytes())
     master, slave = pty.openpty()
     env = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
-    proc = subprocess.Popen([sys.executable, "-m", "xlperf.cli", "batch", str(tmp_path), "-o", str(tmp_path / "out"),
-                             "--jobs", "1"], stdin=slave, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "xlperf.cli",
+            "batch",
+            str(tmp_path),
+            "-o",
+            str(tmp_path / "out"),
+            "--jobs",
+            "1",
+        ],
+        stdin=slave,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        env=env,
+    )
     os.close(slave)
     seen = b""
     deadline = time.monotonic() + 300
@@ -186,8 +211,9 @@ def pty_run(args: list[str], cwd: Path) -> str:
     """Everything a command writes to a real terminal (stdout and stderr on a pty)."""
     master, slave = pty.openpty()
     env = {**os.environ, "COLUMNS": "80", "LINES": "40", "TERM": "xterm-256color"}
-    proc = subprocess.Popen([sys.executable, "-m", "xlperf.cli", *args], cwd=cwd, stdin=slave, stdout=slave,
-                            stderr=slave, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xlperf.cli", *args], cwd=cwd, stdin=slave, stdout=slave, stderr=slave, env=env
+    )
     os.close(slave)
     seen = b""
     deadline = time.monotonic() + 300

@@ -126,10 +126,29 @@ def _v43(e: Evaluation) -> None:
 
 
 BREAKERS: dict[str, Callable[[Evaluation], None]] = {
-    "V01": _v01, "V02": _v02, "V03": _v03, "V04": _v04, "V05": _v05, "V06": _v06, "V07": _v07,
-    "V10": _v10, "V11": _v11, "V12": _v12, "V13": _v13, "V15": _v15, "V16": _v16, "V17": _v17,
-    "V20": _v20, "V21": _v21, "V30": _v30, "V31": _v31, "V32": _v32, "V33": _v33,
-    "V40": _v40, "V41": _v41, "V43": _v43,
+    "V01": _v01,
+    "V02": _v02,
+    "V03": _v03,
+    "V04": _v04,
+    "V05": _v05,
+    "V06": _v06,
+    "V07": _v07,
+    "V10": _v10,
+    "V11": _v11,
+    "V12": _v12,
+    "V13": _v13,
+    "V15": _v15,
+    "V16": _v16,
+    "V17": _v17,
+    "V20": _v20,
+    "V21": _v21,
+    "V30": _v30,
+    "V31": _v31,
+    "V32": _v32,
+    "V33": _v33,
+    "V40": _v40,
+    "V41": _v41,
+    "V43": _v43,
 }
 
 
@@ -174,8 +193,11 @@ def test_v13_inclusive_threshold() -> None:
     e.outputs = []
     from xlperf.core.evaluation import IndicatorRow
 
-    e.outputs.append(IndicatorRow(name="a", kind=Kind.QUANT, direction=Direction.GE, target_value=D(2), unit="场",
-                                  actual_value=D(3)))
+    e.outputs.append(
+        IndicatorRow(
+            name="a", kind=Kind.QUANT, direction=Direction.GE, target_value=D(2), unit="场", actual_value=D(3)
+        )
+    )
     assert "V13" in codes(e)  # exactly 150 %: "以上" includes the number
     e.outputs[0].actual_value = D("2.99")
     assert "V13" not in codes(e)

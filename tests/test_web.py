@@ -44,15 +44,27 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
+    ),
 ]
 SHOTS = ROOT / "tests" / "web_out"
 SENDER = "区科工商信局 <kgs@example.cn>"
 TO = "财政局绩效科 <czj@example.gov.cn>"
 MAX_MB = 1  # the server's --max-file-mb: the oversized upload is 2 MB
-SMTP_ENV = ("XLPERF_SMTP_HOST", "XLPERF_SMTP_PORT", "XLPERF_SMTP_SECURITY", "XLPERF_SMTP_USER",
-            "XLPERF_SMTP_PASSWORD", "XLPERF_SMTP_FROM", "XLPERF_SUBMIT_TO", "XLPERF_SMTP_TIMEOUT",
-            "XLPERF_SMTP_MAX_ATTACHMENT_MB", "XLPERF_SMTP_CAFILE", "XLPERF_SMTP_VERIFY_TLS")
+SMTP_ENV = (
+    "XLPERF_SMTP_HOST",
+    "XLPERF_SMTP_PORT",
+    "XLPERF_SMTP_SECURITY",
+    "XLPERF_SMTP_USER",
+    "XLPERF_SMTP_PASSWORD",
+    "XLPERF_SMTP_FROM",
+    "XLPERF_SUBMIT_TO",
+    "XLPERF_SMTP_TIMEOUT",
+    "XLPERF_SMTP_MAX_ATTACHMENT_MB",
+    "XLPERF_SMTP_CAFILE",
+    "XLPERF_SMTP_VERIFY_TLS",
+)
 
 
 def shot(page: Any, name: str, full_page: bool = False) -> Path:
@@ -97,11 +109,24 @@ def start_serve(tmp: Path, *args: str, env: dict[str, str] | None = None) -> Ser
     port = free_port()
     (tmp / "tmp").mkdir(parents=True, exist_ok=True)
     full_env = {k: v for k, v in os.environ.items() if k not in SMTP_ENV}
-    full_env.update({"XLPERF_HOME": str(tmp / "home"), "XDG_CONFIG_HOME": str(tmp / "config"),
-                     "TMPDIR": str(tmp / "tmp"), "PYTHONUNBUFFERED": "1", **(env or {})})
-    proc = subprocess.Popen([sys.executable, "-m", "xlperf.cli", "serve", "--port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
+    full_env.update(
+        {
+            "XLPERF_HOME": str(tmp / "home"),
+            "XDG_CONFIG_HOME": str(tmp / "config"),
+            "TMPDIR": str(tmp / "tmp"),
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xlperf.cli", "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=full_env,
+    )
     lines: list[str] = []
+
     # a reader thread, not select() on the pipe: readline() buffers every line already sent, so
     # select() would then wait for more output that never comes (flaky when the lines arrive at once)
     def pump() -> None:
@@ -132,8 +157,14 @@ def smtp() -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def clerk_server(tmp_path_factory: pytest.TempPathFactory, smtp: Server) -> Iterator[Serve]:
-    env = {"XLPERF_SMTP_HOST": "127.0.0.1", "XLPERF_SMTP_PORT": str(smtp.port), "XLPERF_SMTP_SECURITY": "none",
-           "XLPERF_SMTP_FROM": SENDER, "XLPERF_SUBMIT_TO": TO, "XLPERF_SMTP_TIMEOUT": "5"}
+    env = {
+        "XLPERF_SMTP_HOST": "127.0.0.1",
+        "XLPERF_SMTP_PORT": str(smtp.port),
+        "XLPERF_SMTP_SECURITY": "none",
+        "XLPERF_SMTP_FROM": SENDER,
+        "XLPERF_SUBMIT_TO": TO,
+        "XLPERF_SMTP_TIMEOUT": "5",
+    }
     server = start_serve(tmp_path_factory.mktemp("serve"), "--max-file-mb", str(MAX_MB), env=env)
     try:
         yield server
@@ -150,9 +181,17 @@ def browser() -> Iterator[Any]:
     # and every test gets a new, empty browser context on top of it.
     with playwright_sync.sync_playwright() as p:
         b = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()
@@ -160,7 +199,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="zh-CN")
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="zh-CN"
+    )
     dialogs: list[str] = []
     pg = context.new_page()
     pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -198,8 +239,9 @@ def clean_evaluation() -> Any:
 def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("books")
     example = folder / "白云区科工商信局_2023.xlsx"
-    run = subprocess.run([sys.executable, "-m", "xlperf.cli", "example", "-o", str(example)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "xlperf.cli", "example", "-o", str(example)], capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr
     clean = clean_evaluation()
     hostile = example_evaluation()
@@ -218,8 +260,11 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def check_card(books: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The score card of ``xlperf check --json`` on the example, run as its own process."""
     out = tmp_path_factory.mktemp("check") / "card.json"
-    run = subprocess.run([sys.executable, "-m", "xlperf.cli", "check", str(books["example"]), "--json", str(out)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "xlperf.cli", "check", str(books["example"]), "--json", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 1, run.stderr  # the example has error findings
     data = json.loads(out.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
@@ -234,7 +279,8 @@ def cells(page: Any, selector: str) -> list[str]:
 
 
 def test_example_upload_shows_the_score_card_and_the_findings_of_check(
-        page: Any, clerk_server: Serve, books: dict[str, Path], check_card: dict[str, Any]) -> None:
+    page: Any, clerk_server: Serve, books: dict[str, Path], check_card: dict[str, Any]
+) -> None:
     response = page.goto(f"{clerk_server.base}/")  # the address without its token
     assert response is not None and response.status == 403 and "访问令牌" in page.inner_text("body")
     shot(page, "00_forbidden_without_token")
@@ -250,11 +296,19 @@ def test_example_upload_shows_the_score_card_and_the_findings_of_check(
         assert page.inner_text(f'#ratios td[data-key="{key}"]') == f"{value:.2f}%", key
     # the same findings as `xlperf check --json`, in sheet-and-row order
     rows = page.locator("#findings tbody tr")
-    shown = [(r.locator(".code").inner_text(), r.locator(".where").inner_text(), r.locator(".message").inner_text())
-             for r in rows.all()]
+    shown = [
+        (
+            r.locator(".code").inner_text(),
+            r.locator(".where").inner_text(),
+            r.locator(".message").inner_text(),
+        )
+        for r in rows.all()
+    ]
     expected = [(f["code"], f"{f['sheet']}!{f['cell']}", f["message"]) for f in check_card["findings"]]
     assert Counter(shown) == Counter(expected) and len(shown) == 7
-    order = {name: i for i, name in enumerate(openpyxl.load_workbook(books["example"], read_only=True).sheetnames)}
+    order = {
+        name: i for i, name in enumerate(openpyxl.load_workbook(books["example"], read_only=True).sheetnames)
+    }
 
     def position(where: str) -> tuple[int, int]:
         sheet, cell = where.split("!")
@@ -279,13 +333,16 @@ def test_example_upload_shows_the_score_card_and_the_findings_of_check(
 
 
 def test_downloads_read_back_with_openpyxl_and_python_docx(
-        page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path, check_card: dict[str, Any]) -> None:
+    page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path, check_card: dict[str, Any]
+) -> None:
     upload_one(page, clerk_server, books["example"])
     with page.expect_download() as info:
         page.click("#dl-card")
     card = tmp_path / "card.json"
     info.value.save_as(card)
-    assert json.loads(card.read_text(encoding="utf-8")) == check_card, "the page's score card is xlperf check's"
+    assert json.loads(card.read_text(encoding="utf-8")) == check_card, (
+        "the page's score card is xlperf check's"
+    )
     with page.expect_download() as info:
         page.click("#dl-scored")
     scored = tmp_path / "scored.xlsx"
@@ -319,8 +376,10 @@ def test_downloads_read_back_with_openpyxl_and_python_docx(
     with zipfile.ZipFile(package) as zf:
         names = sorted(zf.namelist())
         manifest = json.loads(zf.read("报送包_区科工商信局_2023/区科工商信局_2023_manifest.json"))
-    assert names == sorted(f"报送包_区科工商信局_2023/区科工商信局_2023{s}"
-                           for s in ("_部门整体支出绩效自评.xlsx", "_自评报告.docx", "_manifest.json"))
+    assert names == sorted(
+        f"报送包_区科工商信局_2023/区科工商信局_2023{s}"
+        for s in ("_部门整体支出绩效自评.xlsx", "_自评报告.docx", "_manifest.json")
+    )
     assert manifest["total"] == SEED_TOTAL and manifest["reason"] == "项目支出明细待财政确认"
 
     # 新建自评表: the blank standard workbook
@@ -334,7 +393,8 @@ def test_downloads_read_back_with_openpyxl_and_python_docx(
 
 
 def test_send_to_the_bureau_delivers_exactly_one_message(
-        page: Any, clerk_server: Serve, books: dict[str, Path], smtp: Server) -> None:
+    page: Any, clerk_server: Serve, books: dict[str, Path], smtp: Server
+) -> None:
     before = len(smtp.recorder.messages)
     upload_one(page, clerk_server, books["clean"])
     assert page.inner_text("#n-errors") == "0"
@@ -364,9 +424,14 @@ def test_send_to_the_bureau_delivers_exactly_one_message(
     messages = smtp.recorder.messages[before:]
     assert len(messages) == 1
     msg = messages[0].parsed()
-    assert msg["Subject"] == "【绩效自评报送】广州市白云区科技工业商务和信息化局 2023 年度部门整体支出绩效自评"
+    assert (
+        msg["Subject"] == "【绩效自评报送】广州市白云区科技工业商务和信息化局 2023 年度部门整体支出绩效自评"
+    )
     assert [p.get_filename() for p in msg.iter_attachments()] == [
-        "区科工商信局_2023_部门整体支出绩效自评.xlsx", "区科工商信局_2023_自评报告.docx", "区科工商信局_2023_manifest.json"]
+        "区科工商信局_2023_部门整体支出绩效自评.xlsx",
+        "区科工商信局_2023_自评报告.docx",
+        "区科工商信局_2023_manifest.json",
+    ]
     assert messages[0].rcpt_tos == ["czj@example.gov.cn"]
     sent = list((clerk_server.tmp.parent / "home" / "outbox" / "sent").glob("*.json"))
     assert len(sent) >= 1, "the message went through the outbox"
@@ -383,20 +448,32 @@ def test_bad_uploads_each_get_a_chinese_message(page: Any, clerk_server: Serve, 
     open_home(page, clerk_server)
     page.set_input_files("#file", [str(bomb), str(xls), str(big)])
     playwright_sync.expect(page.locator("#uploads li.failed")).to_have_count(3, timeout=60_000)
-    texts = {page.locator("#uploads li").nth(i).locator("b").inner_text(): page.locator("#uploads li").nth(i).locator(".state").inner_text()
-             for i in range(3)}
+    texts = {
+        page.locator("#uploads li").nth(i).locator("b").inner_text(): page.locator("#uploads li")
+        .nth(i)
+        .locator(".state")
+        .inner_text()
+        for i in range(3)
+    }
     assert "压缩炸弹" in texts["bomb.xlsx"]
     assert "旧版" in texts["旧表.xls"] and ".xls" in texts["旧表.xls"] and "另存为" in texts["旧表.xls"]
     assert f"超过网页上传上限 {MAX_MB} MB" in texts["大文件.xlsx"]
     assert page.locator("#uploads li.done").count() == 0
     shot(page, "06_clerk_bad_uploads")
     # nothing of the refused uploads stays on disk
-    leftovers = [p for p in clerk_server.tmp.rglob("*") if p.is_file() and p.suffix in (".xlsx", ".xls")
-                 and p.name in ("bomb.xlsx", "旧表.xls", "大文件.xlsx")]
+    leftovers = [
+        p
+        for p in clerk_server.tmp.rglob("*")
+        if p.is_file()
+        and p.suffix in (".xlsx", ".xls")
+        and p.name in ("bomb.xlsx", "旧表.xls", "大文件.xlsx")
+    ]
     assert leftovers == []
 
 
-def test_four_uploads_at_once_all_succeed(page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path) -> None:
+def test_four_uploads_at_once_all_succeed(
+    page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path
+) -> None:
     files = []
     for i in range(4):
         target = tmp_path / f"自评表{i + 1}.xlsx"
@@ -422,7 +499,8 @@ def test_four_uploads_at_once_all_succeed(page: Any, clerk_server: Serve, books:
 
 
 def test_workbook_text_is_shown_as_text_never_as_html(
-        page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path) -> None:
+    page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path
+) -> None:
     upload_one(page, clerk_server, books["hostile"])
     heading = page.inner_text("h1")
     assert '<script>alert("x")</script>=HYPERLINK("http://evil.example","点我")' in heading
@@ -436,22 +514,37 @@ def test_workbook_text_is_shown_as_text_never_as_html(
     scored = tmp_path / "hostile.scored.xlsx"
     info.value.save_as(scored)
     wb = openpyxl.load_workbook(scored)
-    found = [c for ws in wb for row in ws.iter_rows() for c in row
-             if isinstance(c.value, str) and ("HYPERLINK" in c.value or c.value.startswith("=1+2"))]
+    found = [
+        c
+        for ws in wb
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and ("HYPERLINK" in c.value or c.value.startswith("=1+2"))
+    ]
     assert found and all(c.data_type == "s" for c in found), [(c.coordinate, c.data_type) for c in found]
 
 
 # ------------------------------------------------------------------------------ security (raw HTTP)
 
 
-def request(server: Serve, method: str, path: str, headers: dict[str, str] | None = None,
-            body: bytes | None = None, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(
+    server: Serve,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    host: str | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
     conn.putheader("Host", host or f"127.0.0.1:{server.port}")
     for k, v in (headers or {}).items():
         conn.putheader(k, v)
-    if body is not None and "Content-Length" not in (headers or {}) and "Transfer-Encoding" not in (headers or {}):
+    if (
+        body is not None
+        and "Content-Length" not in (headers or {})
+        and "Transfer-Encoding" not in (headers or {})
+    ):
         conn.putheader("Content-Length", str(len(body)))
     conn.endheaders()
     if body is not None:
@@ -496,12 +589,24 @@ def test_token_host_and_csrf_are_required(clerk_server: Serve, books: dict[str, 
     status, _, body = request(s, "POST", "/upload", upload, data)
     assert status == 403 and "CSRF" in body.decode()
     assert request(s, "POST", "/upload", {**upload, "X-CSRF-Token": "wrong"}, data)[0] == 403
-    assert request(s, "POST", "/upload", {"X-CSRF-Token": csrf, "X-Filename": "x.xlsx"}, data)[0] == 403  # no token
-    assert request(s, "POST", "/upload", {**upload, "X-CSRF-Token": csrf, "Origin": "http://evil.example"}, data)[0] == 403
+    assert (
+        request(s, "POST", "/upload", {"X-CSRF-Token": csrf, "X-Filename": "x.xlsx"}, data)[0] == 403
+    )  # no token
+    assert (
+        request(
+            s, "POST", "/upload", {**upload, "X-CSRF-Token": csrf, "Origin": "http://evil.example"}, data
+        )[0]
+        == 403
+    )
     status, _, body = request(s, "POST", "/upload", {**upload, "X-CSRF-Token": csrf, "Origin": s.base}, data)
     assert status == 200, body
     job = json.loads(body)["job"]
-    assert request(s, "POST", f"/job/{job}/send", {"Cookie": cookie, "Content-Type": "application/json"}, b"{}")[0] == 403
+    assert (
+        request(s, "POST", f"/job/{job}/send", {"Cookie": cookie, "Content-Type": "application/json"}, b"{}")[
+            0
+        ]
+        == 403
+    )
     # security headers on every page
     _, headers, _ = request(s, "GET", f"/job/{job}", {"Cookie": cookie})
     assert "script-src 'self'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
@@ -516,17 +621,29 @@ def test_server_side_upload_limit_and_paths(clerk_server: Serve) -> None:
     status, _, body = request(s, "POST", "/upload", base, too_big)
     assert status == 413 and "超过网页上传上限" in json.loads(body)["error"]
     # without a Content-Length (chunked), the limit holds while the body streams in
-    chunked = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (too_big[i:i + 65536] for i in range(0, len(too_big), 65536)))
-    status, _, body = request(s, "POST", "/upload", {**base, "Transfer-Encoding": "chunked"}, chunked + b"0\r\n\r\n")
+    chunked = b"".join(
+        b"%x\r\n%s\r\n" % (len(c), c) for c in (too_big[i : i + 65536] for i in range(0, len(too_big), 65536))
+    )
+    status, _, body = request(
+        s, "POST", "/upload", {**base, "Transfer-Encoding": "chunked"}, chunked + b"0\r\n\r\n"
+    )
     assert status == 413 and "超过网页上传上限" in json.loads(body)["error"]
-    status, _, body = request(s, "POST", "/upload", {**base, "X-Filename": quote("../../etc/数据.json")}, b"{}")
+    status, _, body = request(
+        s, "POST", "/upload", {**base, "X-Filename": quote("../../etc/数据.json")}, b"{}"
+    )
     assert status == 422 and "只接受" in json.loads(body)["error"]
     # a name with folders in it is only a name: the file lands in the private folder
     status, _, body = request(s, "POST", "/upload", {**base, "X-Filename": quote("../../../空.xlsx")}, b"")
     assert status == 422 and "空文件" in json.loads(body)["error"]
     assert not (s.tmp.parent.parent / "空.xlsx").exists()
-    for path in ("/static/../../../../etc/passwd", "/static/%2e%2e/%2e%2e/pyproject.toml", "/job/../../etc/passwd",
-                 "/job/nonexistent/file/scored", "/review/file/0", "/review"):
+    for path in (
+        "/static/../../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/pyproject.toml",
+        "/job/../../etc/passwd",
+        "/job/nonexistent/file/scored",
+        "/review/file/0",
+        "/review",
+    ):
         status, _, body = request(s, "GET", path, {"Cookie": cookie})
         assert status == 404, path
         assert b"root:" not in body and b"[project]" not in body
@@ -537,8 +654,13 @@ def test_uploads_are_removed_when_the_server_stops(tmp_path: Path, books: dict[s
     try:
         cookie = f"xlperf_token_{s.port}={s.token}"
         csrf = csrf_of(s, cookie)
-        status, _, body = request(s, "POST", "/upload", {"Cookie": cookie, "X-CSRF-Token": csrf,
-                                                         "X-Filename": quote("机密.xlsx")}, books["example"].read_bytes())
+        status, _, body = request(
+            s,
+            "POST",
+            "/upload",
+            {"Cookie": cookie, "X-CSRF-Token": csrf, "X-Filename": quote("机密.xlsx")},
+            books["example"].read_bytes(),
+        )
         assert status == 200, body
         private = [p for p in s.tmp.iterdir() if p.name.startswith("xlperf-serve-")]
         assert len(private) == 1 and (private[0].stat().st_mode & 0o777) == 0o700
@@ -556,8 +678,23 @@ def test_uploads_are_removed_when_the_server_stops(tmp_path: Path, books: dict[s
 @pytest.fixture(scope="module")
 def batch_dir(books: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("batch") / "out"
-    run = subprocess.run([sys.executable, "-m", "xlperf.cli", "batch", str(books["example"]), str(books["clean"]),
-                          str(books["hostile"]), "-o", str(out), "--jobs", "1"], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xlperf.cli",
+            "batch",
+            str(books["example"]),
+            str(books["clean"]),
+            str(books["hostile"]),
+            "-o",
+            str(out),
+            "--jobs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode in (0, 1), run.stdout + run.stderr
     assert len(list(out.glob("*.scorecard.json"))) == 3
     return out
@@ -577,13 +714,21 @@ def cards(batch_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(batch_dir.glob("*.scorecard.json"))]
 
 
-def test_reviewer_ranking_filters_and_detail(page: Any, review_server: Serve, batch_dir: Path, tmp_path: Path) -> None:
+def test_reviewer_ranking_filters_and_detail(
+    page: Any, review_server: Serve, batch_dir: Path, tmp_path: Path
+) -> None:
     page.goto(review_server.url.replace("/?", "/review?"))
     assert page.url == f"{review_server.base}/review"
     rows = page.locator("#ranking tbody tr")
     assert rows.count() == 3
-    shown = [(r.locator("td").nth(0).inner_text(), r.locator("td").nth(8).inner_text(), r.locator("td").nth(9).inner_text())
-             for r in rows.all()]
+    shown = [
+        (
+            r.locator("td").nth(0).inner_text(),
+            r.locator("td").nth(8).inner_text(),
+            r.locator("td").nth(9).inner_text(),
+        )
+        for r in rows.all()
+    ]
     expected = sorted(((c["total"], c["rating"]) for c in cards(batch_dir)), reverse=True)
     assert [(t, g) for _, t, g in shown] == [(f"{t:.2f}", g) for t, g in expected]
     ranks = [int(r) for r, _, _ in shown]
@@ -609,8 +754,10 @@ def test_reviewer_ranking_filters_and_detail(page: Any, review_server: Serve, ba
     page.wait_for_selector("#findings")
     name = page.inner_text("h1")
     card = next(c for c in cards(batch_dir) if c["department"] in name and c["errors"])
-    shown_findings = Counter((r.locator(".code").inner_text(), r.locator(".where").inner_text())
-                             for r in page.locator("#findings tbody tr").all())
+    shown_findings = Counter(
+        (r.locator(".code").inner_text(), r.locator(".where").inner_text())
+        for r in page.locator("#findings tbody tr").all()
+    )
     assert shown_findings == Counter((f["code"], f"{f['sheet']}!{f['cell']}") for f in card["findings"])
     assert page.inner_text("#total") == f"{card['total']:.2f}"
     shot(page, "11_review_department")
@@ -621,7 +768,9 @@ def test_reviewer_ranking_filters_and_detail(page: Any, review_server: Serve, ba
     assert got.read_bytes() == (batch_dir / info.value.suggested_filename).read_bytes()
 
 
-def test_reviewer_matrix_statistics_and_files(page: Any, review_server: Serve, batch_dir: Path, tmp_path: Path) -> None:
+def test_reviewer_matrix_statistics_and_files(
+    page: Any, review_server: Serve, batch_dir: Path, tmp_path: Path
+) -> None:
     page.goto(review_server.url.replace("/?", "/review?"))
     page.click("text=管理效率矩阵")
     page.wait_for_selector("#matrix")
@@ -637,9 +786,16 @@ def test_reviewer_matrix_statistics_and_files(page: Any, review_server: Serve, b
     page.click("text=问题统计")
     page.wait_for_selector("#stats")
     times: Counter[str] = Counter(f["code"] for c in cards(batch_dir) for f in c["findings"])
-    depts = {code: sum(any(f["code"] == code for f in c["findings"]) for c in cards(batch_dir)) for code in times}
-    rows = {r.locator("td").nth(0).inner_text(): (int(r.locator("td").nth(3).inner_text()), int(r.locator("td").nth(4).inner_text()))
-            for r in page.locator("#stats tbody tr").all()}
+    depts = {
+        code: sum(any(f["code"] == code for f in c["findings"]) for c in cards(batch_dir)) for code in times
+    }
+    rows = {
+        r.locator("td").nth(0).inner_text(): (
+            int(r.locator("td").nth(3).inner_text()),
+            int(r.locator("td").nth(4).inner_text()),
+        )
+        for r in page.locator("#stats tbody tr").all()
+    }
     assert rows == {code: (n, depts[code]) for code, n in times.items()}
     shot(page, "13_review_findings")
 
@@ -659,10 +815,17 @@ def test_reviewer_matrix_statistics_and_files(page: Any, review_server: Serve, b
 
 
 def test_a_failed_send_stays_in_the_outbox_and_is_resent_once(
-        page: Any, books: dict[str, Path], tmp_path: Path) -> None:
+    page: Any, books: dict[str, Path], tmp_path: Path
+) -> None:
     port = free_port()  # nothing listens yet: the first attempt is refused
-    env = {"XLPERF_SMTP_HOST": "127.0.0.1", "XLPERF_SMTP_PORT": str(port), "XLPERF_SMTP_SECURITY": "none",
-           "XLPERF_SMTP_FROM": SENDER, "XLPERF_SUBMIT_TO": TO, "XLPERF_SMTP_TIMEOUT": "3"}
+    env = {
+        "XLPERF_SMTP_HOST": "127.0.0.1",
+        "XLPERF_SMTP_PORT": str(port),
+        "XLPERF_SMTP_SECURITY": "none",
+        "XLPERF_SMTP_FROM": SENDER,
+        "XLPERF_SUBMIT_TO": TO,
+        "XLPERF_SMTP_TIMEOUT": "3",
+    }
     s = start_serve(tmp_path, env=env)
     try:
         upload_one(page, s, books["clean"])
@@ -683,7 +846,9 @@ def test_a_failed_send_stays_in_the_outbox_and_is_resent_once(
             time.sleep(0.5)
             assert len(smtp.recorder.messages) == 1
             assert smtp.recorder.message_ids() == [queued_id], "the queued message itself, not a new one"
-            assert not pending[0].exists() and (tmp_path / "home" / "outbox" / "sent" / pending[0].name).exists()
+            assert (
+                not pending[0].exists() and (tmp_path / "home" / "outbox" / "sent" / pending[0].name).exists()
+            )
         finally:
             servers.close()
     finally:
@@ -702,11 +867,14 @@ def test_a_dropped_workbook_is_scored(page: Any, clerk_server: Serve, books: dic
 
     open_home(page, clerk_server)
     data = base64.b64encode(books["example"].read_bytes()).decode()
-    transfer = page.evaluate_handle("""(data) => {
+    transfer = page.evaluate_handle(
+        """(data) => {
         const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
         const dt = new DataTransfer();
         dt.items.add(new File([bytes], "拖入的自评表.xlsx", {type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}));
-        return dt; }""", data)
+        return dt; }""",
+        data,
+    )
     page.dispatch_event("#drop", "dragenter", {"dataTransfer": transfer})
     assert "over" in (page.get_attribute("#drop", "class") or "")
     with page.expect_navigation(url=lambda u: "/job/" in u, timeout=60_000):
@@ -742,8 +910,9 @@ def test_reviewer_pages_on_an_intake_folder(page: Any, tmp_path_factory: pytest.
         s.stop()
 
 
-def test_reviewer_page_ranks_only_verified_packages_and_survives_bad_cards(page: Any,
-                                                                          tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_reviewer_page_ranks_only_verified_packages_and_survives_bad_cards(
+    page: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Issue 24: a stranger's ``*.scorecard.json`` filed under 未识别/ is never ranked; a department's
     package from a new address is shown with a 发件人变更 note; a filed card whose total is "abc" is a
     problem on the page, not a 500 — all read from the ledger through the one ``current`` rule."""
@@ -760,23 +929,38 @@ def test_reviewer_page_ranks_only_verified_packages_and_survives_bad_cards(page:
     mails = root / "mails"
     card = json.loads(next(out.rglob("scorecard.json")).read_text(encoding="utf-8"))
     card.update(department="伪造局", total=100.0, rating="优", errors=0)
-    stranger = build_message(sender="stranger@example.org", to=[TO], subject="成绩单", body="见附件", attachments=[])
-    stranger.add_attachment(json.dumps(card, ensure_ascii=False).encode(), maintype="application", subtype="json",
-                            filename="伪造局.scorecard.json")
+    stranger = build_message(
+        sender="stranger@example.org", to=[TO], subject="成绩单", body="见附件", attachments=[]
+    )
+    stranger.add_attachment(
+        json.dumps(card, ensure_ascii=False).encode(),
+        maintype="application",
+        subtype="json",
+        filename="伪造局.scorecard.json",
+    )
     (mails / "8.eml").write_bytes(message_bytes(stranger))
     moved = email.message_from_bytes((mails / "1.eml").read_bytes(), policy=email.policy.SMTP)
-    for name, value in (("From", "新邮箱 <kgs-new@example.org>"), ("Message-ID", make_msgid(domain="example.org")),
-                        ("Date", formatdate(time.time() + 60, localtime=True))):
+    for name, value in (
+        ("From", "新邮箱 <kgs-new@example.org>"),
+        ("Message-ID", make_msgid(domain="example.org")),
+        ("Date", formatdate(time.time() + 60, localtime=True)),
+    ):
         del moved[name]
         moved[name] = value
     (mails / "9.eml").write_bytes(moved.as_bytes())
     env = {**os.environ, "XLPERF_HOME": str(root / "home"), "XDG_CONFIG_HOME": str(root / "config")}
-    run = subprocess.run([sys.executable, "-m", "xlperf.cli", "intake", str(mails), "-o", str(out)],
-                         capture_output=True, text=True, env=env)
+    run = subprocess.run(
+        [sys.executable, "-m", "xlperf.cli", "intake", str(mails), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert run.returncode == 1, run.stdout + run.stderr
     assert list(out.glob("未识别/*/伪造局.scorecard.json"))  # filed as sent
     db = sqlite3.connect(out / "收件台账.sqlite")
-    first = db.execute("SELECT folder FROM submissions WHERE superseded_by IS NOT NULL ORDER BY received").fetchall()[0]
+    first = db.execute(
+        "SELECT folder FROM submissions WHERE superseded_by IS NOT NULL ORDER BY received"
+    ).fetchall()[0]
     db.close()
     broken = out / first[0] / "scorecard.json"
     data = json.loads(broken.read_text(encoding="utf-8"))
@@ -813,8 +997,10 @@ def half_upload(s: Serve, cookie: str, csrf: str) -> Any:
     import socket
 
     sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
-    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"
-            f"X-Filename: {quote('半.xlsx')}\r\nContent-Length: {1024 * 1024 - 1}\r\n\r\n")
+    head = (
+        f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"
+        f"X-Filename: {quote('半.xlsx')}\r\nContent-Length: {1024 * 1024 - 1}\r\n\r\n"
+    )
     sock.sendall(head.encode() + b"\0" * 65536)
     return sock
 
@@ -871,8 +1057,13 @@ def test_one_workbook_uploaded_twice_is_sent_once(clerk_server: Serve, smtp: Ser
     before = len(smtp.recorder.messages)
     states = []
     for _ in range(2):
-        status, _, body = request(s, "POST", "/upload", {"Cookie": cookie, "X-CSRF-Token": csrf,
-                                                         "X-Filename": quote("两次.xlsx")}, book.read_bytes())
+        status, _, body = request(
+            s,
+            "POST",
+            "/upload",
+            {"Cookie": cookie, "X-CSRF-Token": csrf, "X-Filename": quote("两次.xlsx")},
+            book.read_bytes(),
+        )
         assert status == 200, body
         job = json.loads(body)["job"]
         headers = {"Cookie": cookie, "X-CSRF-Token": csrf, "Content-Type": "application/json"}

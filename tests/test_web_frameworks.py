@@ -16,11 +16,16 @@ from xlperf.workbook import layout as L
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
+    ),
 ]
 
 
-def test_new_workbook_for_a_chosen_framework_and_upload_scored_by_its_rules(page: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_new_workbook_for_a_chosen_framework_and_upload_scored_by_its_rules(
+    page: Any,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
     variant = tmp_path / "variant.toml"
     variant.write_text(variant_toml(), encoding="utf-8")
     home = tmp_path / "serve"

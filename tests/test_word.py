@@ -76,7 +76,9 @@ def test_fonts_and_paragraph_format(written: Path) -> None:
     fonts = choose_fonts()
     normal = doc.styles["Normal"]
     rfonts = normal.element.rPr.find(qn("w:rFonts"))
-    assert rfonts.get(qn("w:eastAsia")) == fonts.body and rfonts.get(qn("w:ascii")) == (fonts.latin or fonts.body)
+    assert rfonts.get(qn("w:eastAsia")) == fonts.body and rfonts.get(qn("w:ascii")) == (
+        fonts.latin or fonts.body
+    )
     assert rfonts.get(qn("w:eastAsiaTheme")) is None  # a theme font would override the name
     assert normal.font.size == Pt(16)
     pf = normal.paragraph_format
@@ -133,36 +135,58 @@ def test_libreoffice_converts_to_pdf(written: Path, tmp_path: Path) -> None:
     profile = tmp_path / "lo-profile"
     outdir = tmp_path / "pdf"
     done = subprocess.run(
-        ["soffice", "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
-         "--convert-to", "pdf", "--outdir", str(outdir), str(written)],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            str(written),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     pdf = outdir / (written.stem + ".pdf")
     assert done.returncode == 0 and pdf.exists(), done.stdout + done.stderr
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 10_000
     assert shutil.which("pdftotext"), "poppler-utils is required (.ci/run installs it)"
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
-                          timeout=60, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     flat = re.sub(r"\s+", "", text)
     assert "部门整体支出绩效自评报告" in flat
     assert "自评结果为“优”，自评得分为98.57分。" in flat
     assert "预算执行率96.19%" in flat and "㉓完成市下达的扶贫协作资金拨付任务" in flat
     assert "—2—" in flat  # the page-number field was evaluated on page 2
-    layout = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
-                            text=True, timeout=60, check=True).stdout
+    layout = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert "\u221216.56%" in layout.replace("\u2060", "")
     for line in layout.splitlines():  # no line ends in a sign whose number went to the next line
         assert not re.search(r"[-\u2212]\s*$", line), line
     assert shutil.which("pdftoppm"), "poppler-utils is required (.ci/run installs it)"
-    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
-                   capture_output=True, timeout=60, check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
     pngs = list(tmp_path.glob("page*.png"))
     assert pngs and pngs[0].stat().st_size > 1000
 
 
 def test_negative_numbers_cannot_break_after_their_sign(report: Report, written: Path) -> None:
-    """"控制率为-" / "10.00%" on the next line reads as a hyphen: the sign is U+2212 joined by U+2060."""
+    """ "控制率为-" / "10.00%" on the next line reads as a hyphen: the sign is U+2212 joined by U+2060."""
     assert typeset("控制率为-16.56%，（2022-2024年）") == "控制率为\u2212\u206016.56%，（2022-2024年）"
     text = "\n".join(p.text for p in docx.Document(str(written)).paragraphs)
     assert "\u2212\u206016.56%" in text

@@ -38,10 +38,17 @@ def fingerprint(path: Path) -> dict[str, Any]:
     """Everything a clerk or the reader could notice: values, types, formats, names, tables,
     validations, merges, protection, print setup."""
     wb = openpyxl.load_workbook(path)
-    out: dict[str, Any] = {"names": sorted((n, d.attr_text) for n, d in wb.defined_names.items()), "sheets": {}}
+    out: dict[str, Any] = {
+        "names": sorted((n, d.attr_text) for n, d in wb.defined_names.items()),
+        "sheets": {},
+    }
     for ws in wb.worksheets:
-        cells = [(c.coordinate, c.value, c.data_type, c.number_format, c.protection.locked, c.fill.fgColor.rgb)
-                 for row in ws.iter_rows() for c in row if c.value is not None or c.fill.fill_type]
+        cells = [
+            (c.coordinate, c.value, c.data_type, c.number_format, c.protection.locked, c.fill.fgColor.rgb)
+            for row in ws.iter_rows()
+            for c in row
+            if c.value is not None or c.fill.fill_type
+        ]
         out["sheets"][ws.title] = {
             "state": ws.sheet_state,
             "cells": cells,
@@ -85,8 +92,10 @@ def test_template_has_the_designed_sheets_names_and_tables(tmp_path: Path) -> No
 
 
 def test_openpyxl_load_save_keeps_the_structure(tmp_path: Path) -> None:
-    path = save_workbook(build_workbook(FW, Evaluation.load(ROOT / "xlperf/data/example_baiyun_2023.json")),
-                         tmp_path / "a.xlsx")
+    path = save_workbook(
+        build_workbook(FW, Evaluation.load(ROOT / "xlperf/data/example_baiyun_2023.json")),
+        tmp_path / "a.xlsx",
+    )
     again = tmp_path / "b.xlsx"
     openpyxl.load_workbook(path).save(again)
     assert fingerprint(path) == fingerprint(again)
@@ -128,8 +137,17 @@ def test_clean_workbook_exits_zero(tmp_path: Path, seed: Evaluation) -> None:
 
 def test_json_input_is_supported(tmp_path: Path) -> None:
     out = tmp_path / "j.xlsx"
-    result = CliRunner().invoke(main, ["run", str(ROOT / "xlperf/data/example_baiyun_2023.json"), "-o", str(out),
-                                       "--json", str(tmp_path / "j.json")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(ROOT / "xlperf/data/example_baiyun_2023.json"),
+            "-o",
+            str(out),
+            "--json",
+            str(tmp_path / "j.json"),
+        ],
+    )
     assert result.exit_code == 1  # the seed's own gaps (V12, V13) are errors
     card = json.loads((tmp_path / "j.json").read_text(encoding="utf-8"))
     assert card["total"] == SEED_TOTAL
@@ -137,8 +155,10 @@ def test_json_input_is_supported(tmp_path: Path) -> None:
 
 
 def _example(tmp_path: Path) -> Path:
-    return save_workbook(build_workbook(FW, Evaluation.load(ROOT / "xlperf/data/example_baiyun_2023.json")),
-                         tmp_path / "ex.xlsx")
+    return save_workbook(
+        build_workbook(FW, Evaluation.load(ROOT / "xlperf/data/example_baiyun_2023.json")),
+        tmp_path / "ex.xlsx",
+    )
 
 
 def _score(path: Path) -> tuple[Any, ...]:
@@ -158,7 +178,10 @@ def test_inserted_reordered_blank_rows_and_text_numbers_change_no_score(tmp_path
         first, last = 5, ws.max_row
         col_from = openpyxl.utils.cell.range_boundaries(table.ref)[0]
         col_to = openpyxl.utils.cell.range_boundaries(table.ref)[2]
-        rows = [[ws.cell(row=r, column=c).value for c in range(col_from, col_to + 1)] for r in range(first, last + 1)]
+        rows = [
+            [ws.cell(row=r, column=c).value for c in range(col_from, col_to + 1)]
+            for r in range(first, last + 1)
+        ]
         data = [r for r in rows if any(v not in (None, "") and not str(v).startswith("=") for v in r)]
         blank = [[None] * len(rows[0]) for _ in range(len(rows) - len(data) + 3)]
         new_rows = [blank[0], *reversed(data), *blank[1:]]
@@ -166,7 +189,9 @@ def test_inserted_reordered_blank_rows_and_text_numbers_change_no_score(tmp_path
             for j, v in enumerate(values):
                 ws.cell(row=first + i, column=col_from + j).value = v  # cell(value=None) would not clear
         end = first + len(new_rows) - 1
-        table.ref = f"{openpyxl.utils.get_column_letter(col_from)}4:{openpyxl.utils.get_column_letter(col_to)}{end}"
+        table.ref = (
+            f"{openpyxl.utils.get_column_letter(col_from)}4:{openpyxl.utils.get_column_letter(col_to)}{end}"
+        )
     # numbers typed as text with units, full-width digits and thousands separators
     ws = wb[L.OUTPUTS]
     for r in range(5, ws.max_row + 1):
@@ -232,7 +257,12 @@ def test_scored_workbook_keeps_every_input_value(tmp_path: Path) -> None:
     again = tmp_path / "again.xlsx"
     CliRunner().invoke(main, ["run", str(out), "-o", str(again)])
     ws = openpyxl.load_workbook(again)[L.OUTPUTS]
-    comments = [c.comment.text for row in ws.iter_rows() for c in row if c.comment and c.comment.author == "xlperf校验"]
+    comments = [
+        c.comment.text
+        for row in ws.iter_rows()
+        for c in row
+        if c.comment and c.comment.author == "xlperf校验"
+    ]
     assert len(comments) == 6  # V12 ×1, V13 ×3, V16 ×2 on this sheet
     with zipfile.ZipFile(again) as zf:
         assert not any("vbaProject" in n for n in zf.namelist())
@@ -284,7 +314,9 @@ def test_scored_workbook_opens_on_the_summary_and_every_sheet_is_set_up_to_print
     out = tmp_path / "scored.xlsx"
     CliRunner().invoke(main, ["run", str(_example(tmp_path)), "-o", str(out)])
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames[:3] == list(L.OUTPUT_SHEETS) and wb.active is not None and wb.active.title == L.SUMMARY
+    assert (
+        wb.sheetnames[:3] == list(L.OUTPUT_SHEETS) and wb.active is not None and wb.active.title == L.SUMMARY
+    )
     assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [L.SUMMARY]
     for ws in wb.worksheets:
         if ws.sheet_state != "visible":
@@ -295,8 +327,12 @@ def test_scored_workbook_opens_on_the_summary_and_every_sheet_is_set_up_to_print
         # every cell that wraps more text than one line of its column has a row tall enough for it
         for row in ws.iter_rows():
             for cell in row:
-                if (isinstance(cell.value, str) and cell.data_type != "f" and cell.alignment.wrap_text
-                        and len(cell.value) > 120):
+                if (
+                    isinstance(cell.value, str)
+                    and cell.data_type != "f"
+                    and cell.alignment.wrap_text
+                    and len(cell.value) > 120
+                ):
                     height = ws.row_dimensions[cell.row].height
                     assert height is not None and height > 30, (ws.title, cell.coordinate)
     summary = {row[0]: row for row in wb[L.SUMMARY].iter_rows(values_only=True) if row and row[0]}

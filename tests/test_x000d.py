@@ -43,7 +43,10 @@ def escaped(tmp_path: Path) -> Path:
     wb.save(buf)
     dest = tmp_path / "wb.xlsx"
     found = 0
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin,
+        zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             data = zin.read(info)
             found += data.count(b"PLACE1") + data.count(b"PLACE2")
@@ -55,8 +58,9 @@ def escaped(tmp_path: Path) -> Path:
 
 def test_escapes_become_line_breaks_everywhere(escaped: Path, tmp_path: Path) -> None:
     out, card, report = tmp_path / "out.xlsx", tmp_path / "card.json", tmp_path / "报告.docx"
-    result: Any = CliRunner().invoke(main, ["run", str(escaped), "-o", str(out), "--json", str(card),
-                                            "--docx", str(report)])
+    result: Any = CliRunner().invoke(
+        main, ["run", str(escaped), "-o", str(out), "--json", str(card), "--docx", str(report)]
+    )
     assert result.exit_code in (0, 1), result.output
     text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
     text += "\n".join(c.text for t in docx.Document(str(report)).tables for row in t.rows for c in row.cells)
@@ -74,10 +78,19 @@ def test_escapes_become_line_breaks_everywhere(escaped: Path, tmp_path: Path) ->
     assert "_x000D_" not in card.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("raw", "text"), [
-    ("a_x000D_\nb", "a\nb"), ("a_x000D_b", "a\nb"), ("a_x000a_b", "a\nb"), ("_x005F_x000D_", "_x000D_"),
-    ("_x0001_", "_x0001_"), ("_xFFFF_", "_xFFFF_"), ("无转义", "无转义"), ("_x4E2D_", "中"),
-])
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("a_x000D_\nb", "a\nb"),
+        ("a_x000D_b", "a\nb"),
+        ("a_x000a_b", "a\nb"),
+        ("_x005F_x000D_", "_x000D_"),
+        ("_x0001_", "_x0001_"),
+        ("_xFFFF_", "_xFFFF_"),
+        ("无转义", "无转义"),
+        ("_x4E2D_", "中"),
+    ],
+)
 def test_unescape(raw: str, text: str) -> None:
     from xlperf.workbook.safety import unescape_ooxml
 

@@ -138,7 +138,9 @@ def output_stems(inputs: Sequence[Path]) -> list[str]:
         for i, p in enumerate(absolute):
             if stems[i].casefold() in clashes:
                 rel = p.relative_to(common)
-                text = "__".join([*rel.parent.parts, rel.stem]) + (f"_{p.suffix.lstrip('.')}" if p.suffix else "")
+                text = "__".join([*rel.parent.parts, rel.stem]) + (
+                    f"_{p.suffix.lstrip('.')}" if p.suffix else ""
+                )
                 stems[i] = _UNSAFE.sub("_", text)
     seen: dict[str, int] = {}
     for i, stem in enumerate(stems):
@@ -234,10 +236,22 @@ def is_blank(ev: Any) -> bool:
     """
     b = ev.budget
     budget = any(isinstance(v, Decimal) for v in (getattr(b, name) for name in type(b).model_fields))
-    rows = any(r.target_value is not None or r.actual_value is not None or r.name.strip()
-               or r.target_text.strip() or r.actual_text.strip() for r in (*ev.outputs, *ev.benefits))
-    management = any(any(a is not None for a in m.answers) or m.count_total is not None or m.count_done is not None
-                     or m.evidence.strip() or m.override_score is not None for m in ev.management)
+    rows = any(
+        r.target_value is not None
+        or r.actual_value is not None
+        or r.name.strip()
+        or r.target_text.strip()
+        or r.actual_text.strip()
+        for r in (*ev.outputs, *ev.benefits)
+    )
+    management = any(
+        any(a is not None for a in m.answers)
+        or m.count_total is not None
+        or m.count_done is not None
+        or m.evidence.strip()
+        or m.override_score is not None
+        for m in ev.management
+    )
     spending = any(v is not None for v in ev.spending.monthly) or ev.spending.annual_mean is not None
     return not (budget or rows or management or spending)
 
@@ -254,8 +268,11 @@ def fill_scored(out: Outcome, loaded: Any, result: Any, card: dict[str, Any]) ->
     out.ratios = dict(card.get("ratios") or {})
     fw = result.framework
     entries = {s.id for s in fw.management()}
-    out.management = [{"id": i.get("id"), "name": i.get("name"), "full": i.get("full"), "score": i.get("score")}
-                      for i in card["indicators"] if i.get("id") in entries]
+    out.management = [
+        {"id": i.get("id"), "name": i.get("name"), "full": i.get("full"), "score": i.get("score")}
+        for i in card["indicators"]
+        if i.get("id") in entries
+    ]
     out.framework, out.framework_sha256 = fw.label, fw.sha256
     out.ratings = fw.rating_names()
     out.section_names = {sec.id: sec.name for sec in fw.sections}
@@ -268,7 +285,9 @@ def fill_scored(out: Outcome, loaded: Any, result: Any, card: dict[str, Any]) ->
         out.message = "未填写：收支情况、指标、管理效率和支出进度都是空的（空白模板或尚未填写），不参加排名"
     elif out.errors:
         out.status = ERRORS
-        out.message = f"有 {out.errors} 条错误、{out.warnings} 条提醒，得分仅供参考；请按“问题清单”修改后重新计分"
+        out.message = (
+            f"有 {out.errors} 条错误、{out.warnings} 条提醒，得分仅供参考；请按“问题清单”修改后重新计分"
+        )
     else:
         out.status = OK
         out.message = "通过校验" + (f"（有 {out.warnings} 条提醒，请核对）" if out.warnings else "")
@@ -328,7 +347,9 @@ def _peak_rss_mb() -> float:
 
 def _crashed(job: Job, exc: BaseException) -> Outcome:
     return Outcome(
-        index=job.index, file=str(job.path), status=FAILED,
+        index=job.index,
+        file=str(job.path),
+        status=FAILED,
         message=f"处理该文件的进程意外退出（{type(exc).__name__}，可能是内存不足或文件异常）；其他文件不受影响",
     )
 
@@ -339,9 +360,15 @@ def _crashed(job: Job, exc: BaseException) -> Outcome:
 Progress = Callable[[Outcome], None]
 
 
-def run_jobs(jobs: Sequence[Job], out_dir: Path, limits: Any = None, workers: int = 1,
-             on_done: Progress | None = None, scored_at: str | None = None,
-             meanwhile: Callable[[], None] | None = None) -> list[Outcome]:
+def run_jobs(
+    jobs: Sequence[Job],
+    out_dir: Path,
+    limits: Any = None,
+    workers: int = 1,
+    on_done: Progress | None = None,
+    scored_at: str | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> list[Outcome]:
     """Process every input; the outcomes sorted by ``Job.index``. With ``workers == 1`` one by one in this process.
 
     ``meanwhile``: work for this process while the workers score (it would wait idle otherwise), such
@@ -391,8 +418,15 @@ def _prepare_process() -> None:
     gc.set_threshold(max(first, 10_000), second, third)
 
 
-def _run_pool(jobs: Sequence[Job], out_dir: Path, limits: Any, workers: int, stamp: str,
-              record: Callable[[Outcome], None], meanwhile: Callable[[], None] | None = None) -> list[Job]:
+def _run_pool(
+    jobs: Sequence[Job],
+    out_dir: Path,
+    limits: Any,
+    workers: int,
+    stamp: str,
+    record: Callable[[Outcome], None],
+    meanwhile: Callable[[], None] | None = None,
+) -> list[Job]:
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -453,13 +487,19 @@ def mark_duplicates(outcomes: Sequence[Outcome]) -> None:
         if len(group) < 2:
             continue
         kept, *others = sorted(group, key=_preference)
-        why = ("错误最少" if any(o.errors != kept.errors for o in others)
-               else "错误数相同，文件修改时间最新" if any(o.modified != kept.modified for o in others)
-               else "各方面相同，按文件路径取第一份")
+        why = (
+            "错误最少"
+            if any(o.errors != kept.errors for o in others)
+            else "错误数相同，文件修改时间最新"
+            if any(o.modified != kept.modified for o in others)
+            else "各方面相同，按文件路径取第一份"
+        )
         for o in others:
             o.status = DUPLICATE
-            o.message = (f"重复：与 {kept.file} 同为 {dep} {year or ''} 年度的自评表；排名采用那一份（{why}），"
-                         f"本份不参加排名（本份得分 {o.total:.2f}，{o.errors} 条错误）")
+            o.message = (
+                f"重复：与 {kept.file} 同为 {dep} {year or ''} 年度的自评表；排名采用那一份（{why}），"
+                f"本份不参加排名（本份得分 {o.total:.2f}，{o.errors} 条错误）"
+            )
         kept.message += f"；另有 {len(others)} 份同部门同年度的重复文件（{'、'.join(o.file for o in others)}），排名采用本份（{why}）"
 
 
@@ -483,9 +523,15 @@ class BatchReport:
         return 0 if good == len(self.outcomes) and not self.missing else 1
 
 
-def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = None, limits: Any = None,
-              on_start: Callable[[int], None] | None = None, on_done: Progress | None = None,
-              framework: Any = None) -> BatchReport:
+def run_batch(
+    paths: Sequence[str | Path],
+    out_dir: Path,
+    workers: int | None = None,
+    limits: Any = None,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Progress | None = None,
+    framework: Any = None,
+) -> BatchReport:
     """The whole batch: find the inputs → process them one by one (or in parallel) → mark duplicates →
     write the summary. Raises :class:`NoInputsError` when there is no input at all.
     """
@@ -503,13 +549,17 @@ def run_batch(paths: Sequence[str | Path], out_dir: Path, workers: int | None = 
     from xlperf.intake.ledger import LEDGER_NAME
 
     if (out_dir / LEDGER_NAME).exists():  # its 汇总 is the intake's, over the ledger: never replace it
-        raise OutputError(f"输出文件夹 {out_dir} 是 xlperf intake 的收件文件夹（有 {LEDGER_NAME}），"
-                          "batch 会用自己的结果替换其中的汇总；请用 -o 指定另一个输出文件夹")
+        raise OutputError(
+            f"输出文件夹 {out_dir} 是 xlperf intake 的收件文件夹（有 {LEDGER_NAME}），"
+            "batch 会用自己的结果替换其中的汇总；请用 -o 指定另一个输出文件夹"
+        )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"无法创建输出文件夹 {out_dir}：{exc.strerror or exc}；请换一个可写的位置") from exc
-    jobs = [Job(i, p, s, framework) for i, (p, s) in enumerate(zip(inputs, output_stems(inputs), strict=True))]
+    jobs = [
+        Job(i, p, s, framework) for i, (p, s) in enumerate(zip(inputs, output_stems(inputs), strict=True))
+    ]
     n_workers = max(1, min(workers or default_jobs(), len(jobs)))
     if on_start is not None:
         on_start(len(jobs))

@@ -96,10 +96,18 @@ def by_id(framework_id: str) -> Framework:
     fw = find(framework_id)
     if fw is None:
         if not is_id(framework_id):
-            raise FrameworkError(framework_id[:80], [
-                f"评分框架只能用编号指定（如 {DEFAULT_ID}）；框架文件请在命令行用 --framework 文件.toml 指定"])
-        raise FrameworkError(framework_id, [
-            f"本机没有这个评分框架（已有：{known_ids()}）；请向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加"])
+            raise FrameworkError(
+                framework_id[:80],
+                [
+                    f"评分框架只能用编号指定（如 {DEFAULT_ID}）；框架文件请在命令行用 --framework 文件.toml 指定"
+                ],
+            )
+        raise FrameworkError(
+            framework_id,
+            [
+                f"本机没有这个评分框架（已有：{known_ids()}）；请向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加"
+            ],
+        )
     return fw
 
 
@@ -114,9 +122,14 @@ def add(path: Path, *, replace: bool = False) -> tuple[Framework, Path]:
     """Validate a framework file and keep a copy in the user's folder as ``<id>.toml``."""
     fw = load_framework(path)
     if fw.id in bundled_ids():
-        raise FrameworkError(str(path), [f"编号 {fw.id} 是内置框架的编号；请在文件中把 id 改为新的编号（如加上年度或地区）"])
+        raise FrameworkError(
+            str(path), [f"编号 {fw.id} 是内置框架的编号；请在文件中把 id 改为新的编号（如加上年度或地区）"]
+        )
     if not is_id(fw.id):
-        raise FrameworkError(str(path), [f"id = \"{fw.id[:40]}\" 不能作为编号：只能用字母、数字、点、短横线和下划线，不超过 64 个字符"])
+        raise FrameworkError(
+            str(path),
+            [f'id = "{fw.id[:40]}" 不能作为编号：只能用字母、数字、点、短横线和下划线，不超过 64 个字符'],
+        )
     target = user_folder() / f"{fw.id}.toml"
     if target.exists() and not replace:
         try:
@@ -124,7 +137,9 @@ def add(path: Path, *, replace: bool = False) -> tuple[Framework, Path]:
         except FrameworkError:
             same = False
         if not same:
-            raise FrameworkError(str(path), [f"本机已有编号为 {fw.id} 的另一份规则；确认要替换请加 --replace"])
+            raise FrameworkError(
+                str(path), [f"本机已有编号为 {fw.id} 的另一份规则；确认要替换请加 --replace"]
+            )
     text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     atomic_write_text(target, text)
     return fw, target
@@ -169,15 +184,32 @@ def for_workbook(recorded: Recorded, override: Framework | None = None) -> tuple
         try:
             embedded = parse_canonical(recorded.embedded, "工作簿内嵌的评分规则")
         except FrameworkError as exc:
-            findings.append(finding("F02", f"工作簿内嵌的评分规则无法读取（{'；'.join(exc.problems)[:120]}）；"
-                                    "已按框架编号查找本机的规则。请用 xlperf new 重新生成工作簿，或用 --framework 指定", "framework"))
+            findings.append(
+                finding(
+                    "F02",
+                    f"工作簿内嵌的评分规则无法读取（{'；'.join(exc.problems)[:120]}）；"
+                    "已按框架编号查找本机的规则。请用 xlperf new 重新生成工作簿，或用 --framework 指定",
+                    "framework",
+                )
+            )
     if embedded is not None and recorded.sha256 and embedded.sha256 != recorded.sha256:
-        findings.append(finding("F02", f"工作簿内嵌的评分规则（校验值 {embedded.sha256[:8]}）与它记录的校验值 "
-                                f"{recorded.sha256[:8]} 不符，可能在制表后被改动；财政局可用 --framework 指定本局的规则计分",
-                                "framework"))
+        findings.append(
+            finding(
+                "F02",
+                f"工作簿内嵌的评分规则（校验值 {embedded.sha256[:8]}）与它记录的校验值 "
+                f"{recorded.sha256[:8]} 不符，可能在制表后被改动；财政局可用 --framework 指定本局的规则计分",
+                "framework",
+            )
+        )
     if embedded is not None and recorded.framework_id and recorded.framework_id != embedded.id:
-        findings.append(finding("F02", f"工作簿记录的评分框架编号“{recorded.framework_id[:40]}”与内嵌规则的编号 {embedded.id} "
-                                "不符，可能在制表后被改动；已按内嵌规则计分", "framework"))
+        findings.append(
+            finding(
+                "F02",
+                f"工作簿记录的评分框架编号“{recorded.framework_id[:40]}”与内嵌规则的编号 {embedded.id} "
+                "不符，可能在制表后被改动；已按内嵌规则计分",
+                "framework",
+            )
+        )
     workbook_id = embedded.id if embedded is not None else (recorded.framework_id or DEFAULT_ID)
     if override is not None:
         theirs = embedded
@@ -188,7 +220,11 @@ def for_workbook(recorded: Recorded, override: Framework | None = None) -> tuple
                 theirs = None
         if theirs is None or theirs.sha256 != override.sha256:
             made = theirs.label if theirs is not None else workbook_id
-            findings.append(finding("F01", f"工作簿按评分框架 {made} 制作，本次按指定的 {override.label} 计分", "framework"))
+            findings.append(
+                finding(
+                    "F01", f"工作簿按评分框架 {made} 制作，本次按指定的 {override.label} 计分", "framework"
+                )
+            )
         return override, findings
     if embedded is not None:
         try:
@@ -196,19 +232,38 @@ def for_workbook(recorded: Recorded, override: Framework | None = None) -> tuple
         except FrameworkError:
             local = None
         if local is not None and local.sha256 != embedded.sha256:
-            findings.append(finding("F01", f"工作簿内嵌的 {embedded.label} 与本机同编号的规则 {local.label} 不同；"
-                                    f"已按工作簿内嵌的规则计分（要按本机规则计分，请加 --framework {embedded.id}）", "framework"))
+            findings.append(
+                finding(
+                    "F01",
+                    f"工作簿内嵌的 {embedded.label} 与本机同编号的规则 {local.label} 不同；"
+                    f"已按工作簿内嵌的规则计分（要按本机规则计分，请加 --framework {embedded.id}）",
+                    "framework",
+                )
+            )
         return embedded, findings
     if not is_id(workbook_id):
-        raise FrameworkError(workbook_id[:60], ["工作簿记录的评分框架编号无效，且工作簿中没有内嵌规则；请用 --framework 指定评分框架"])
+        raise FrameworkError(
+            workbook_id[:60],
+            ["工作簿记录的评分框架编号无效，且工作簿中没有内嵌规则；请用 --framework 指定评分框架"],
+        )
     fw = find(workbook_id)
     if fw is None:
-        raise FrameworkError(workbook_id, [
-            f"工作簿按评分框架 {workbook_id} 制作，但其中没有内嵌规则，本机也没有这个框架（已有：{known_ids()}）；"
-            "请向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加，或用 --framework 文件.toml 指定"])
+        raise FrameworkError(
+            workbook_id,
+            [
+                f"工作簿按评分框架 {workbook_id} 制作，但其中没有内嵌规则，本机也没有这个框架（已有：{known_ids()}）；"
+                "请向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加，或用 --framework 文件.toml 指定"
+            ],
+        )
     if recorded.sha256 and fw.sha256 != recorded.sha256:
-        findings.append(finding("F01", f"工作簿按 {workbook_id}（校验值 {recorded.sha256[:8]}）制作，本机的同编号规则为 "
-                                f"{fw.label}；已按本机规则计分", "framework"))
+        findings.append(
+            finding(
+                "F01",
+                f"工作簿按 {workbook_id}（校验值 {recorded.sha256[:8]}）制作，本机的同编号规则为 "
+                f"{fw.label}；已按本机规则计分",
+                "framework",
+            )
+        )
     return fw, findings
 
 
@@ -218,6 +273,13 @@ def year_findings(fw: Framework, year: int | None) -> list[Finding]:
         return []
     fitting = [e.framework.id for e in listing() if e.framework.years and year in e.framework.years]
     years = "、".join(str(y) for y in fw.years)
-    hint = (f"本机适用于 {year} 年度的框架：{'、'.join(fitting)}（用 --framework 指定，或用 xlperf new --framework 重新制表）"
-            if fitting else f"本机没有适用于 {year} 年度的框架；请向财政局索取当年的框架文件（xlperf frameworks add）")
-    return [finding("F03", f"评价年度为 {year}，而评分框架 {fw.id} 适用于 {years} 年度；{hint}", "department.year")]
+    hint = (
+        f"本机适用于 {year} 年度的框架：{'、'.join(fitting)}（用 --framework 指定，或用 xlperf new --framework 重新制表）"
+        if fitting
+        else f"本机没有适用于 {year} 年度的框架；请向财政局索取当年的框架文件（xlperf frameworks add）"
+    )
+    return [
+        finding(
+            "F03", f"评价年度为 {year}，而评分框架 {fw.id} 适用于 {years} 年度；{hint}", "department.year"
+        )
+    ]

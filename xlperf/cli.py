@@ -34,7 +34,9 @@ def _setup_logging(verbose: bool) -> None:
     try:
         log_dir = data_dir() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        logger.add(LogFile(log_dir / "xlperf.log"), level="DEBUG", enqueue=False, backtrace=False, diagnose=False)
+        logger.add(
+            LogFile(log_dir / "xlperf.log"), level="DEBUG", enqueue=False, backtrace=False, diagnose=False
+        )
     except OSError:
         pass  # a read-only home must not stop the work; the terminal still gets the messages
 
@@ -75,7 +77,8 @@ class XlperfGroup(click.Group):
             click.secho(
                 f"内部错误：{type(exc).__name__}: {shown(exc)}\n请加 --debug 重新运行查看详情，并把日志 "
                 f"{data_dir() / 'logs' / 'xlperf.log'} 发给维护人员。输入文件未被改动。",
-                fg="red", err=True,
+                fg="red",
+                err=True,
             )
             ctx.exit(EXIT_INPUT)
 
@@ -94,7 +97,9 @@ def _log_exception(exc: BaseException) -> None:
     logger.opt(exception=exc).debug("command failed")
 
 
-@click.group(cls=XlperfGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=XlperfGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, "-V", "--version", message="xlperf %(version)s")
 @click.option("--debug", is_flag=True, help="出错时显示完整的 Python 调用栈（向维护人员报告问题时使用）。")
 @click.option("-v", "--verbose", is_flag=True, help="在终端显示详细日志。")

@@ -36,9 +36,19 @@ class Loaded:
     a caller that already has one (the Excel add-in's snapshot) passes it.
     """
 
-    def __init__(self, path: Path, sha256: str, evaluation: Evaluation, findings: list[Finding],
-                 source: Any = None, workbook: Any = None, *, data: bytes | None = None, book: Any = None,
-                 framework: Framework | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        sha256: str,
+        evaluation: Evaluation,
+        findings: list[Finding],
+        source: Any = None,
+        workbook: Any = None,
+        *,
+        data: bytes | None = None,
+        book: Any = None,
+        framework: Framework | None = None,
+    ) -> None:
         self.path = path
         self.sha256 = sha256
         self.evaluation = evaluation
@@ -48,7 +58,9 @@ class Loaded:
         self.book = book
         self._workbook = workbook
         #: the rules that score this input: the workbook's own, the JSON's id, or ``--framework``
-        self.framework = framework or getattr(source, "framework", None) or get_framework(evaluation.framework)
+        self.framework = (
+            framework or getattr(source, "framework", None) or get_framework(evaluation.framework)
+        )
 
     @property
     def workbook(self) -> Any:
@@ -101,8 +113,13 @@ def load_input(path: Path, limits: Any = None, framework: Framework | None = Non
         fw = framework or named
         assert fw is not None
         if framework is not None and (named is None or named.sha256 != framework.sha256):
-            findings.append(finding("F01", f"数据按评分框架 {ev.framework[:40]} 填写，本次按指定的 {framework.label} 计分",
-                                    "framework"))
+            findings.append(
+                finding(
+                    "F01",
+                    f"数据按评分框架 {ev.framework[:40]} 填写，本次按指定的 {framework.label} 计分",
+                    "framework",
+                )
+            )
         ev = ev.model_copy(update={"framework": fw.id})
         return Loaded(path, sha256_file(path), ev, findings, framework=fw)
     from xlperf.workbook.reader import read_book
@@ -124,7 +141,9 @@ def assess(loaded: Loaded, framework: Framework | None = None) -> Result:
     from xlperf.catalog import year_findings
 
     fw = framework or loaded.framework
-    result = evaluate(loaded.evaluation, fw, [*loaded.findings, *year_findings(fw, loaded.evaluation.department.year)])
+    result = evaluate(
+        loaded.evaluation, fw, [*loaded.findings, *year_findings(fw, loaded.evaluation.department.year)]
+    )
     if loaded.source is not None:
         from xlperf.workbook.layout import ALL_SHEETS
 
@@ -140,6 +159,7 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u202a-\u202
 
 def _refuse_invisible(path: Path, ev: Evaluation) -> None:
     """A JSON text with such characters is refused, naming the field (a workbook cannot hold them)."""
+
     def walk(value: Any, where: str) -> None:
         if isinstance(value, str):
             m = _INVISIBLE.search(value)

@@ -37,15 +37,52 @@ from xlperf.batch import (
 )
 
 #: 汇总 (first sheet) and 汇总.csv columns
-COLUMNS = ("部门", "年度", "产出", "效益", "支出率", "履职效能", "管理效率", "总分", "排名", "等级",
-           "错误数", "提醒数", "状态", "说明", "文件", "计分工作簿", "sha256")
-SECTION_COLUMNS = {"output": "产出", "benefit": "效益", "spending": "支出率", "duty": "履职效能",
-                   "management": "管理效率"}
-RATIO_COLUMNS = {"budget_execution": "预算执行率(%)", "carryover": "结转结余率(%)",
-                 "public_funds_control": "公用经费控制率(%)", "three_public_execution": "“三公”经费执行率(%)",
-                 "fixed_asset_utilization": "固定资产利用率(%)"}
-RANKING_COLUMNS = ("排名", "部门", "年度", "总分", "等级", *SECTION_COLUMNS.values(), *RATIO_COLUMNS.values(),
-                   "错误数", "提醒数", "计分工作簿", "校验结果")
+COLUMNS = (
+    "部门",
+    "年度",
+    "产出",
+    "效益",
+    "支出率",
+    "履职效能",
+    "管理效率",
+    "总分",
+    "排名",
+    "等级",
+    "错误数",
+    "提醒数",
+    "状态",
+    "说明",
+    "文件",
+    "计分工作簿",
+    "sha256",
+)
+SECTION_COLUMNS = {
+    "output": "产出",
+    "benefit": "效益",
+    "spending": "支出率",
+    "duty": "履职效能",
+    "management": "管理效率",
+}
+RATIO_COLUMNS = {
+    "budget_execution": "预算执行率(%)",
+    "carryover": "结转结余率(%)",
+    "public_funds_control": "公用经费控制率(%)",
+    "three_public_execution": "“三公”经费执行率(%)",
+    "fixed_asset_utilization": "固定资产利用率(%)",
+}
+RANKING_COLUMNS = (
+    "排名",
+    "部门",
+    "年度",
+    "总分",
+    "等级",
+    *SECTION_COLUMNS.values(),
+    *RATIO_COLUMNS.values(),
+    "错误数",
+    "提醒数",
+    "计分工作簿",
+    "校验结果",
+)
 TEXT_COLUMNS = ("部门", "等级", "状态", "说明", "文件", "计分工作簿", "sha256")
 FINDING_COLUMNS = ("文件", "部门", "代码", "级别", "工作表", "单元格", "说明")
 STATS_COLUMNS = ("代码", "级别", "问题", "部门数", "条数", "涉及部门")
@@ -115,23 +152,25 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     extra = extra_sections(outcomes)
     rows = []
     for o in outcomes:
-        rows.append({
-            "部门": o.department or None,
-            "年度": o.year,
-            **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
-            **{label: o.sections.get(key) for key, label in extra.items()},
-            "总分": o.total,
-            "排名": ranks.get(o.index),
-            "评分框架": o.framework or None,
-            "等级": o.rating or None,
-            "错误数": o.errors if o.has_score else None,
-            "提醒数": o.warnings if o.has_score else None,
-            "状态": o.status,
-            "说明": o.message,
-            "文件": _label(o),
-            "计分工作簿": o.scored or None,
-            "sha256": o.sha256 or None,
-        })
+        rows.append(
+            {
+                "部门": o.department or None,
+                "年度": o.year,
+                **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
+                **{label: o.sections.get(key) for key, label in extra.items()},
+                "总分": o.total,
+                "排名": ranks.get(o.index),
+                "评分框架": o.framework or None,
+                "等级": o.rating or None,
+                "错误数": o.errors if o.has_score else None,
+                "提醒数": o.warnings if o.has_score else None,
+                "状态": o.status,
+                "说明": o.message,
+                "文件": _label(o),
+                "计分工作簿": o.scored or None,
+                "sha256": o.sha256 or None,
+            }
+        )
     return rows
 
 
@@ -139,7 +178,9 @@ def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
     """等级分布: how many ranked departments have each rating (the scoring frameworks' names), and how many outcomes have errors, are blank,
     duplicates, unreadable or failed.
     """
-    counts = dict.fromkeys((r for o in outcomes for r in o.ratings), 0)  # each framework's names, highest first
+    counts = dict.fromkeys(
+        (r for o in outcomes for r in o.ratings), 0
+    )  # each framework's names, highest first
     for o in outcomes:
         if o.is_scored:
             counts[o.rating] = counts.get(o.rating, 0) + 1
@@ -157,11 +198,17 @@ def finding_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
         if o.status == BLANK:  # a blank template's dozens of "missing" findings say nothing more than 未填写
             continue
         for f in o.findings:
-            rows.append({
-                "文件": _label(o), "部门": o.department or None, "代码": f.get("code"),
-                "级别": SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")),
-                "工作表": f.get("sheet") or None, "单元格": f.get("cell") or None, "说明": f.get("message"),
-            })
+            rows.append(
+                {
+                    "文件": _label(o),
+                    "部门": o.department or None,
+                    "代码": f.get("code"),
+                    "级别": SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")),
+                    "工作表": f.get("sheet") or None,
+                    "单元格": f.get("cell") or None,
+                    "说明": f.get("message"),
+                }
+            )
     return rows
 
 
@@ -175,23 +222,33 @@ def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     frameworks are listed framework by framework, each department named with its framework."""
     ranks = rank(outcomes)
     mixed = several_frameworks(outcomes)
-    ranked = sorted((o for o in outcomes if o.is_scored),
-                    key=lambda o: (o.framework if mixed else "", ranks[o.index], _label(o)))
+    ranked = sorted(
+        (o for o in outcomes if o.is_scored),
+        key=lambda o: (o.framework if mixed else "", ranks[o.index], _label(o)),
+    )
 
     def name(o: Outcome) -> str | None:
         if mixed:
             return f"{o.department or _label(o)}（{o.framework}）"
         return o.department or None
 
-    return [{
-        "排名": ranks[o.index], "部门": name(o), "年度": o.year, "总分": o.total,
-        "等级": o.rating or None,
-        **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
-        **{label: o.ratios.get(key) for key, label in RATIO_COLUMNS.items()},
-        "错误数": o.errors, "提醒数": o.warnings,
-        "计分工作簿": "打开" if o.link else None, "校验结果": "查看" if o.link else None,
-        "_link": o.link,
-    } for o in ranked]
+    return [
+        {
+            "排名": ranks[o.index],
+            "部门": name(o),
+            "年度": o.year,
+            "总分": o.total,
+            "等级": o.rating or None,
+            **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
+            **{label: o.ratios.get(key) for key, label in RATIO_COLUMNS.items()},
+            "错误数": o.errors,
+            "提醒数": o.warnings,
+            "计分工作簿": "打开" if o.link else None,
+            "校验结果": "查看" if o.link else None,
+            "_link": o.link,
+        }
+        for o in ranked
+    ]
 
 
 def management_frame(outcomes: Sequence[Outcome]) -> Any:
@@ -203,14 +260,25 @@ def management_frame(outcomes: Sequence[Outcome]) -> Any:
     ranks = rank(outcomes)
     ranked = sorted((o for o in outcomes if o.is_scored), key=lambda o: (ranks[o.index], _label(o)))
     several_years = len({o.year for o in ranked}) > 1
-    long = [{"编号": m["id"], "指标": m["name"], "分值": m["full"], "部门": _department_label(o, several_years),
-             "order": n, "得分": m["score"]}
-            for n, o in enumerate(ranked) for m in o.management]
+    long = [
+        {
+            "编号": m["id"],
+            "指标": m["name"],
+            "分值": m["full"],
+            "部门": _department_label(o, several_years),
+            "order": n,
+            "得分": m["score"],
+        }
+        for n, o in enumerate(ranked)
+        for m in o.management
+    ]
     if not long:
         return pd.DataFrame(columns=["编号", "指标", "分值"])
     df = pd.DataFrame(long)
     columns = list(dict.fromkeys(df.sort_values("order", kind="stable")["部门"]))
-    pivot = df.pivot_table(index=["编号", "指标", "分值"], columns="部门", values="得分", aggfunc="first", sort=False)
+    pivot = df.pivot_table(
+        index=["编号", "指标", "分值"], columns="部门", values="得分", aggfunc="first", sort=False
+    )
     return pivot.reindex(columns=columns).reset_index().rename_axis(columns=None)
 
 
@@ -224,15 +292,24 @@ def finding_stats(outcomes: Sequence[Outcome]) -> Any:
 
     ranked = [o for o in outcomes if o.is_scored]
     several_years = len({o.year for o in ranked}) > 1
-    long = [{"代码": f.get("code"), "部门": _department_label(o, several_years), "级别": f.get("severity")}
-            for o in ranked for f in o.findings]
+    long = [
+        {"代码": f.get("code"), "部门": _department_label(o, several_years), "级别": f.get("severity")}
+        for o in ranked
+        for f in o.findings
+    ]
     if not long:
         return pd.DataFrame(columns=list(STATS_COLUMNS))
     df = pd.DataFrame(long)
-    grouped = df.groupby("代码", sort=False).agg(
-        部门数=("部门", "nunique"), 条数=("部门", "size"), 涉及部门=("部门", lambda s: "、".join(dict.fromkeys(s))),
-        级别=("级别", "first"),
-    ).reset_index()
+    grouped = (
+        df.groupby("代码", sort=False)
+        .agg(
+            部门数=("部门", "nunique"),
+            条数=("部门", "size"),
+            涉及部门=("部门", lambda s: "、".join(dict.fromkeys(s))),
+            级别=("级别", "first"),
+        )
+        .reset_index()
+    )
     grouped["级别"] = grouped["级别"].map(lambda v: SEVERITY_LABELS.get(str(v), v))
     grouped["问题"] = grouped["代码"].map(lambda c: CODES[c][1] if c in CODES else "")
     grouped = grouped.sort_values(["部门数", "条数", "代码"], ascending=[False, False, True], kind="stable")
@@ -252,11 +329,18 @@ def claim_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
         diff = None if claimed is None or computed is None else claimed - computed
         same_total = diff is None or abs(diff) < Decimal("0.005")
         same_rating = not o.claimed_rating or o.claimed_rating == o.rating
-        rows.append({
-            "部门": o.department or _label(o), "年度": o.year, "自报总分": claimed, "重算总分": computed,
-            "差额": diff, "自报等级": o.claimed_rating or None, "重算等级": o.rating or None,
-            "是否一致": "一致" if same_total and same_rating else "不一致",
-        })
+        rows.append(
+            {
+                "部门": o.department or _label(o),
+                "年度": o.year,
+                "自报总分": claimed,
+                "重算总分": computed,
+                "差额": diff,
+                "自报等级": o.claimed_rating or None,
+                "重算等级": o.rating or None,
+                "是否一致": "一致" if same_total and same_rating else "不一致",
+            }
+        )
     return rows
 
 
@@ -285,7 +369,7 @@ def main_frame(outcomes: Sequence[Outcome]) -> Any:
     df = _frame(summary_rows(outcomes), columns)
     for col in ("年度", "排名", "错误数", "提醒数"):
         df[col] = df[col].astype("Int64")
-    numbers = [c for c in columns[columns.index("产出"):columns.index("排名")] if c != "排名"]
+    numbers = [c for c in columns[columns.index("产出") : columns.index("排名")] if c != "排名"]
     for col in numbers:
         df[col] = pd.to_numeric(df[col]).astype("Float64")
     return df
@@ -299,8 +383,9 @@ def prepare_summary() -> None:
     from openpyxl.writer.excel import ExcelWriter  # noqa: F401
 
 
-def write_summary(outcomes: Sequence[Outcome], out_dir: Path,
-                  extra: dict[str, Any] | None = None) -> tuple[Path, Path]:
+def write_summary(
+    outcomes: Sequence[Outcome], out_dir: Path, extra: dict[str, Any] | None = None
+) -> tuple[Path, Path]:
     """Write 汇总.xlsx and 汇总.csv (atomically) and return both paths. ``extra``: further sheets after
     汇总 (sheet name → DataFrame, such as intake's 收件记录).
     """

@@ -78,28 +78,75 @@ OFFICIAL = FontSet(title="方正小标宋简体", heading1="黑体", heading2="�
 
 #: Candidates per role, best first; the first one installed wins (see :func:`choose_fonts`).
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "title": ("方正小标宋简体", "方正小标宋_GBK", "华文中宋", "STZhongsong", "宋体", "SimSun", "Noto Serif CJK SC",
-              "Source Han Serif SC", "Noto Sans CJK SC"),
+    "title": (
+        "方正小标宋简体",
+        "方正小标宋_GBK",
+        "华文中宋",
+        "STZhongsong",
+        "宋体",
+        "SimSun",
+        "Noto Serif CJK SC",
+        "Source Han Serif SC",
+        "Noto Sans CJK SC",
+    ),
     "heading1": ("黑体", "SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei"),
-    "heading2": ("楷体", "KaiTi", "楷体_GB2312", "KaiTi_GB2312", "STKaiti", "AR PL UKai CN", "Noto Serif CJK SC",
-                 "Source Han Serif SC", "Noto Sans CJK SC"),
-    "body": ("仿宋", "FangSong", "仿宋_GB2312", "FangSong_GB2312", "STFangsong", "宋体", "SimSun", "Noto Serif CJK SC",
-             "Source Han Serif SC", "AR PL UMing CN", "Noto Sans CJK SC"),
+    "heading2": (
+        "楷体",
+        "KaiTi",
+        "楷体_GB2312",
+        "KaiTi_GB2312",
+        "STKaiti",
+        "AR PL UKai CN",
+        "Noto Serif CJK SC",
+        "Source Han Serif SC",
+        "Noto Sans CJK SC",
+    ),
+    "body": (
+        "仿宋",
+        "FangSong",
+        "仿宋_GB2312",
+        "FangSong_GB2312",
+        "STFangsong",
+        "宋体",
+        "SimSun",
+        "Noto Serif CJK SC",
+        "Source Han Serif SC",
+        "AR PL UMing CN",
+        "Noto Sans CJK SC",
+    ),
     "page_number": ("宋体", "SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "Noto Sans CJK SC"),
     # fonts with every circled numeral ① … ㊿ (U+2460–2473, U+3251–325F, U+32B1–32BF)
-    "numeral": ("Noto Serif CJK SC", "Source Han Serif SC", "Noto Sans CJK SC", "Source Han Sans SC",
-                "Yu Mincho", "MS Mincho", "Arial Unicode MS"),
+    "numeral": (
+        "Noto Serif CJK SC",
+        "Source Han Serif SC",
+        "Noto Sans CJK SC",
+        "Source Han Sans SC",
+        "Yu Mincho",
+        "MS Mincho",
+        "Arial Unicode MS",
+    ),
 }
 CIRCLED = "\u2460-\u2473\u3251-\u325f\u32b1-\u32bf"
 _NUMERAL_CHARSET = "2460-2473 3251-325f 32b1-32bf"  # the same, as fontconfig writes a charset
 
 # Windows font files of the families above (the Fonts folder holds files, not family names).
 _WINDOWS_FILES = {
-    "黑体": "simhei.ttf", "SimHei": "simhei.ttf", "楷体": "simkai.ttf", "KaiTi": "simkai.ttf",
-    "仿宋": "simfang.ttf", "FangSong": "simfang.ttf", "宋体": "simsun.ttc", "SimSun": "simsun.ttc",
-    "方正小标宋简体": "FZXBSJW.TTF", "方正小标宋_GBK": "FZXBSK.TTF", "华文中宋": "STZHONGS.TTF",
-    "仿宋_GB2312": "FS_GB2312.ttf", "楷体_GB2312": "KT_GB2312.ttf",
-    "Yu Mincho": "yumin.ttf", "MS Mincho": "msmincho.ttc", "Arial Unicode MS": "ARIALUNI.TTF",
+    "黑体": "simhei.ttf",
+    "SimHei": "simhei.ttf",
+    "楷体": "simkai.ttf",
+    "KaiTi": "simkai.ttf",
+    "仿宋": "simfang.ttf",
+    "FangSong": "simfang.ttf",
+    "宋体": "simsun.ttc",
+    "SimSun": "simsun.ttc",
+    "方正小标宋简体": "FZXBSJW.TTF",
+    "方正小标宋_GBK": "FZXBSK.TTF",
+    "华文中宋": "STZHONGS.TTF",
+    "仿宋_GB2312": "FS_GB2312.ttf",
+    "楷体_GB2312": "KT_GB2312.ttf",
+    "Yu Mincho": "yumin.ttf",
+    "MS Mincho": "msmincho.ttc",
+    "Arial Unicode MS": "ARIALUNI.TTF",
 }
 
 
@@ -120,10 +167,14 @@ def installed_font_families(charset: str = "") -> frozenset[str] | None:
         return None
     try:
         pattern = f":charset={charset}" if charset else ":"
-        done = subprocess.run([fc_list, pattern, "family"], capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            [fc_list, pattern, "family"], capture_output=True, text=True, timeout=30, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
-    return frozenset(name.strip() for line in done.stdout.splitlines() for name in line.split(",") if name.strip())
+    return frozenset(
+        name.strip() for line in done.stdout.splitlines() for name in line.split(",") if name.strip()
+    )
 
 
 @cache
@@ -140,8 +191,13 @@ def choose_fonts() -> FontSet:
     covering = installed_font_families(_NUMERAL_CHARSET) or frozenset()
     numeral = body if body in covering else next((f for f in CANDIDATES["numeral"] if f in covering), None)
     return FontSet(
-        title=title, heading1=pick("heading1"), heading2=pick("heading2"), body=body,
-        page_number=pick("page_number"), title_bold=not title.startswith("方正小标宋"), numeral=numeral,
+        title=title,
+        heading1=pick("heading1"),
+        heading2=pick("heading2"),
+        body=body,
+        page_number=pick("page_number"),
+        title_bold=not title.startswith("方正小标宋"),
+        numeral=numeral,
     )
 
 
@@ -181,9 +237,19 @@ def _reset_run_properties(style: Any) -> None:
         rpr.remove(child)
 
 
-def _paragraph_style(doc: DocumentObject, name: str, base: str | None, east_asia: str, latin: str, *,
-                     size: Length = BODY_SIZE, bold: bool = False, indent: int = 2,
-                     keep_with_next: bool = False, outline: int | None = None) -> None:
+def _paragraph_style(
+    doc: DocumentObject,
+    name: str,
+    base: str | None,
+    east_asia: str,
+    latin: str,
+    *,
+    size: Length = BODY_SIZE,
+    bold: bool = False,
+    indent: int = 2,
+    keep_with_next: bool = False,
+    outline: int | None = None,
+) -> None:
     styles = doc.styles
     try:
         style = styles[name]
@@ -229,12 +295,32 @@ def _setup_styles(doc: DocumentObject, fonts: FontSet) -> None:
         return fonts.latin or east_asia
 
     _paragraph_style(doc, "Normal", None, fonts.body, latin(fonts.body))
-    for level, font, bold in ((1, fonts.heading1, False), (2, fonts.heading2, False), (3, fonts.body, True),
-                              (4, fonts.body, False)):
-        _paragraph_style(doc, f"Heading {level}", "Normal", font, latin(font), bold=bold, keep_with_next=True,
-                         outline=level - 1)
-    _paragraph_style(doc, "Title", "Normal", fonts.title, latin(fonts.title), size=TITLE_SIZE,
-                     bold=fonts.title_bold, indent=0)
+    for level, font, bold in (
+        (1, fonts.heading1, False),
+        (2, fonts.heading2, False),
+        (3, fonts.body, True),
+        (4, fonts.body, False),
+    ):
+        _paragraph_style(
+            doc,
+            f"Heading {level}",
+            "Normal",
+            font,
+            latin(font),
+            bold=bold,
+            keep_with_next=True,
+            outline=level - 1,
+        )
+    _paragraph_style(
+        doc,
+        "Title",
+        "Normal",
+        fonts.title,
+        latin(fonts.title),
+        size=TITLE_SIZE,
+        bold=fonts.title_bold,
+        indent=0,
+    )
     title = doc.styles["Title"].paragraph_format
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title.line_spacing = Pt(36)
@@ -360,7 +446,9 @@ def render_docx(report: Report, *, fonts: FontSet | None = None, when: datetime 
     props = doc.core_properties
     props.title = report.title
     # python-docx refuses core properties over 255 characters; a long department name is clipped here
-    props.subject = " ".join(x for x in (report.department, f"{report.year}年度" if report.year else "") if x)[:255]
+    props.subject = " ".join(
+        x for x in (report.department, f"{report.year}年度" if report.year else "") if x
+    )[:255]
     props.author = (report.department or "xlperf")[:255]
     props.last_modified_by = "xlperf"
     props.comments = "由 xlperf 根据评分结果生成"
@@ -373,7 +461,9 @@ def render_docx(report: Report, *, fonts: FontSet | None = None, when: datetime 
     return _normalised_zip(buffer.getvalue(), when)
 
 
-def write_docx(report: Report, path: Path, *, fonts: FontSet | None = None, when: datetime | None = None) -> Path:
+def write_docx(
+    report: Report, path: Path, *, fonts: FontSet | None = None, when: datetime | None = None
+) -> Path:
     """Write ``report`` to ``path`` atomically (:func:`xlperf.files.atomic_write_bytes`; an OSError
     propagates for the caller to explain)."""
     from xlperf.files import atomic_write_bytes
@@ -384,5 +474,13 @@ def write_docx(report: Report, path: Path, *, fonts: FontSet | None = None, when
     return path
 
 
-__all__ = ["CANDIDATES", "OFFICIAL", "FontSet", "choose_fonts", "installed_font_families", "render_docx", "typeset",
-           "write_docx"]
+__all__ = [
+    "CANDIDATES",
+    "OFFICIAL",
+    "FontSet",
+    "choose_fonts",
+    "installed_font_families",
+    "render_docx",
+    "typeset",
+    "write_docx",
+]

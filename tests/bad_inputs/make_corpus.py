@@ -82,14 +82,22 @@ def input_text_cells(wb: Workbook) -> Iterator[tuple[str, str]]:
                     continue
                 col = headers[column.header]
                 for r in range(min_row + 1, max_row + 1):
-                    row_used = any(ws.cell(r, c).value not in (None, "") for c in range(min_col, max_col + 1)
-                                   if ws.cell(min_row, c).value not in ("序号", "月份", "编号"))
+                    row_used = any(
+                        ws.cell(r, c).value not in (None, "")
+                        for c in range(min_col, max_col + 1)
+                        if ws.cell(min_row, c).value not in ("序号", "月份", "编号")
+                    )
                     if row_used or spec.table in ("tbl_tasks", "tbl_problems", "tbl_improvements"):
                         yield ws.title, f"{get_column_letter(col)}{r}"
 
 
-def rewrite_zip(src: bytes, dest: Path, replace: dict[str, Callable[[bytes], bytes]] | None = None,
-                add: dict[str, bytes] | None = None, drop: tuple[str, ...] = ()) -> None:
+def rewrite_zip(
+    src: bytes,
+    dest: Path,
+    replace: dict[str, Callable[[bytes], bytes]] | None = None,
+    add: dict[str, bytes] | None = None,
+    drop: tuple[str, ...] = (),
+) -> None:
     """Copy a zip part by part, changing some parts (as bytes) on the way."""
     replace = replace or {}
     with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -112,7 +120,8 @@ def sheet_part(src: bytes, title: str) -> str:
     rid = re.search(rf'<sheet[^>]*name="{re.escape(title)}"[^>]*r:id="(rId\d+)"', wb_xml)
     assert rid, title
     target = re.search(rf'<Relationship[^>]*Id="{rid.group(1)}"[^>]*Target="([^"]+)"', rels) or re.search(
-        rf'<Relationship[^>]*Target="([^"]+)"[^>]*Id="{rid.group(1)}"', rels)
+        rf'<Relationship[^>]*Target="([^"]+)"[^>]*Id="{rid.group(1)}"', rels
+    )
     assert target
     path = target.group(1).lstrip("/")
     return path if path.startswith("xl/") else f"xl/{path}"
@@ -136,8 +145,14 @@ def cfb(streams: dict[str, bytes]) -> bytes:
             key = "/".join(parts[: depth + 1])
             if key not in by_path:
                 is_stream = depth == len(parts) - 1
-                entries.append({"name": part, "type": 2 if is_stream else 1, "children": [],
-                                "data": data.ljust(4096, b"\0") if is_stream else b""})
+                entries.append(
+                    {
+                        "name": part,
+                        "type": 2 if is_stream else 1,
+                        "children": [],
+                        "data": data.ljust(4096, b"\0") if is_stream else b"",
+                    }
+                )
                 by_path[key] = len(entries) - 1
                 entries[by_path[parent]]["children"].append(len(entries) - 1)
             parent = key
@@ -175,12 +190,26 @@ def cfb(streams: dict[str, bytes]) -> bytes:
     for i, entry in enumerate(entries):
         name = entry["name"].encode("utf-16-le") + b"\0\0"
         directory += struct.pack(
-            "<64sHBBIII16sIQQIQ", name, len(name), entry["type"], 1, left[i], right[i], child[i],
-            b"\0" * 16, 0, 0, 0, entry["start"], len(entry["data"]),
+            "<64sHBBIII16sIQQIQ",
+            name,
+            len(name),
+            entry["type"],
+            1,
+            left[i],
+            right[i],
+            child[i],
+            b"\0" * 16,
+            0,
+            0,
+            0,
+            entry["start"],
+            len(entry["data"]),
         )
     directory = directory.ljust(((len(directory) + 511) // 512) * 512, b"\0")
     # unused directory slots: empty entries whose links say "none"
-    empty = struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, nostream, nostream, nostream, b"\0" * 16, 0, 0, 0, 0, 0)
+    empty = struct.pack(
+        "<64sHBBIII16sIQQIQ", b"", 0, 0, 0, nostream, nostream, nostream, b"\0" * 16, 0, 0, 0, 0, 0
+    )
     used = len(entries) * 128
     directory = directory[:used] + empty * ((len(directory) - used) // 128)
     first_dir = chain(directory)
@@ -196,8 +225,24 @@ def cfb(streams: dict[str, bytes]) -> bytes:
         sectors.append(fat_bytes[i * 512 : (i + 1) * 512])
     difat = [fat_start + i for i in range(n_fat)] + [free] * (109 - n_fat)
     header = struct.pack(
-        "<8s16sHHHHH6sIIIIIIIII", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"\0" * 16, 0x3E, 3, 0xFFFE, 9, 6,
-        b"\0" * 6, 0, n_fat, first_dir, 0, 4096, end, 0, end, 0,
+        "<8s16sHHHHH6sIIIIIIIII",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        b"\0" * 16,
+        0x3E,
+        3,
+        0xFFFE,
+        9,
+        6,
+        b"\0" * 6,
+        0,
+        n_fat,
+        first_dir,
+        0,
+        4096,
+        end,
+        0,
+        end,
+        0,
     ) + struct.pack("<109I", *difat)
     assert len(header) == 512
     return header + b"".join(sectors)
@@ -229,14 +274,17 @@ def encrypted_cfb(package_size: int = 20_000) -> bytes:
     """A structurally faithful password-protected OOXML file ([MS-OFFCRYPTO] §2.3.4.15): EncryptionInfo,
     EncryptedPackage (8-byte size + ciphertext, here random bytes) and the \\x06DataSpaces storage."""
     rng = random.Random(8)
-    return cfb({
-        "EncryptionInfo": encryption_info_agile(),
-        "EncryptedPackage": struct.pack("<Q", package_size) + rng.randbytes(package_size + 16),
-        "\x06DataSpaces/Version": b"\x3c\x00\x00\x00" + "Microsoft.Container.DataSpaces".encode("utf-16-le"),
-        "\x06DataSpaces/DataSpaceMap": struct.pack("<II", 8, 1),
-        "\x06DataSpaces/DataSpaceInfo/StrongEncryptionDataSpace": struct.pack("<II", 8, 1),
-        "\x06DataSpaces/TransformInfo/StrongEncryptionTransform/\x06Primary": struct.pack("<I", 0x58),
-    })
+    return cfb(
+        {
+            "EncryptionInfo": encryption_info_agile(),
+            "EncryptedPackage": struct.pack("<Q", package_size) + rng.randbytes(package_size + 16),
+            "\x06DataSpaces/Version": b"\x3c\x00\x00\x00"
+            + "Microsoft.Container.DataSpaces".encode("utf-16-le"),
+            "\x06DataSpaces/DataSpaceMap": struct.pack("<II", 8, 1),
+            "\x06DataSpaces/DataSpaceInfo/StrongEncryptionDataSpace": struct.pack("<II", 8, 1),
+            "\x06DataSpaces/TransformInfo/StrongEncryptionTransform/\x06Primary": struct.pack("<I", 0x58),
+        }
+    )
 
 
 def real_encrypted(src: bytes, password: str = "xlperf") -> bytes | None:
@@ -256,11 +304,16 @@ def real_encrypted(src: bytes, password: str = "xlperf") -> bytes | None:
 def million_rows(src: bytes, dest: Path, *, dimension: bool, rows: int = ROWS_MILLION) -> None:
     """Replace the 填表说明 sheet with ``rows`` rows, written in a streamed zip (never in memory at once)."""
     part = sheet_part(src, L.README)
-    head = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            + (f'<dimension ref="A1:B{rows}"/>' if dimension else "") + "<sheetData>")
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED,
-                                                                  compresslevel=1) as zout:
+    head = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + (f'<dimension ref="A1:B{rows}"/>' if dimension else "")
+        + "<sheetData>"
+    )
+    with (
+        zipfile.ZipFile(io.BytesIO(src)) as zin,
+        zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout,
+    ):
         for info in zin.infolist():
             if info.filename != part:
                 zout.writestr(info.filename, zin.read(info))
@@ -269,15 +322,20 @@ def million_rows(src: bytes, dest: Path, *, dimension: bool, rows: int = ROWS_MI
                 fh.write(head.encode())
                 for start in range(1, rows + 1, 50_000):
                     stop = min(start + 50_000, rows + 1)
-                    fh.write("".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c></row>'
-                                     for i in range(start, stop)).encode())
+                    fh.write(
+                        "".join(
+                            f'<row r="{i}"><c r="A{i}"><v>{i}</v></c></row>' for i in range(start, stop)
+                        ).encode()
+                    )
                 fh.write(b"</sheetData></worksheet>")
 
 
 def zip_bomb(src: bytes, dest: Path, mb: int = 64) -> None:
     """A part of zeros that expands about a thousand times."""
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED,
-                                                                  compresslevel=9) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(src)) as zin,
+        zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout,
+    ):
         for info in zin.infolist():
             zout.writestr(info.filename, zin.read(info))
         with zout.open("xl/media/image1.png", "w", force_zip64=True) as fh:
@@ -340,7 +398,9 @@ def encrypted_zip_entry(src: bytes, dest: Path) -> None:
 
 BILLION_LAUGHS = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE sst [\n<!ENTITY lol "lol">\n'
-    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n' for i in range(1, 10))
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n' for i in range(1, 10)
+    )
     + ']>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
     "<si><t>&lol9;</t></si></sst>"
 )
@@ -361,12 +421,18 @@ def with_shared_strings(src: bytes, dest: Path, sst: bytes) -> None:
     replace: dict[str, Callable[[bytes], bytes]] = {"xl/sharedStrings.xml": lambda _: sst}
     if not has_sst:
         replace["[Content_Types].xml"] = lambda d: d.replace(
-            b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="' + SST_TYPE + b'"/></Types>')
+            b"</Types>",
+            b'<Override PartName="/xl/sharedStrings.xml" ContentType="' + SST_TYPE + b'"/></Types>',
+        )
         replace["xl/_rels/workbook.xml.rels"] = lambda d: d.replace(
             b"</Relationships>",
-            b'<Relationship Type="' + SST_REL + b'" Target="/xl/sharedStrings.xml" Id="rIdSst"/></Relationships>')
-    replace[basic] = lambda d: re.sub(rb'<c r="B5"([^>]*?)(?: t="\w+")?>.*?</c>', rb'<c r="B5"\1 t="s"><v>0</v></c>', d,
-                                      count=1)
+            b'<Relationship Type="'
+            + SST_REL
+            + b'" Target="/xl/sharedStrings.xml" Id="rIdSst"/></Relationships>',
+        )
+    replace[basic] = lambda d: re.sub(
+        rb'<c r="B5"([^>]*?)(?: t="\w+")?>.*?</c>', rb'<c r="B5"\1 t="s"><v>0</v></c>', d, count=1
+    )
     rewrite_zip(src, dest, replace=replace, add=None if has_sst else {"xl/sharedStrings.xml": sst})
 
 
@@ -444,52 +510,117 @@ def make_corpus(folder: Path, *, big: bool = True) -> dict[str, Case]:
 
     rng = random.Random(20231231)
     # ---- not a workbook at all
-    case("random_bytes", 2, "random bytes named .xlsx", words=("不是有效的 .xlsx",)).write_bytes(rng.randbytes(30_000))
+    case("random_bytes", 2, "random bytes named .xlsx", words=("不是有效的 .xlsx",)).write_bytes(
+        rng.randbytes(30_000)
+    )
     case("text_file", 2, "a text file renamed .xlsx", words=("不是有效的 .xlsx",)).write_text(
-        "部门,预算数,执行数\n白云区科工商信局,80000,76740.31\n", encoding="utf-8")
+        "部门,预算数,执行数\n白云区科工商信局,80000,76740.31\n", encoding="utf-8"
+    )
     case("empty", 2, "an empty file", words=("空文件",)).write_bytes(b"")
-    case("truncated", 2, "a download cut in the middle", words=("不是有效的 .xlsx",)).write_bytes(src[: len(src) // 2])
+    case("truncated", 2, "a download cut in the middle", words=("不是有效的 .xlsx",)).write_bytes(
+        src[: len(src) // 2]
+    )
     zbuf = io.BytesIO()
     with zipfile.ZipFile(zbuf, "w") as zf:
         zf.writestr("word/document.xml", "<w:document/>")
         zf.writestr("[Content_Types].xml", "<Types/>")
-    case("zip_not_workbook", 2, "a zip (a .docx) renamed .xlsx", words=("不是 Excel 工作簿",)).write_bytes(zbuf.getvalue())
+    case("zip_not_workbook", 2, "a zip (a .docx) renamed .xlsx", words=("不是 Excel 工作簿",)).write_bytes(
+        zbuf.getvalue()
+    )
     # ---- OLE compound files: legacy .xls, WPS .et, password-protected .xlsx
-    case("legacy_xls", 2, ".xls (BIFF8 in a compound file) renamed .xlsx", words=("旧版 .xls", "另存为")).write_bytes(
-        cfb({"Workbook": biff8_workbook_stream(), "\x05SummaryInformation": b"\xfe\xff\0\0"}))
+    case(
+        "legacy_xls", 2, ".xls (BIFF8 in a compound file) renamed .xlsx", words=("旧版 .xls", "另存为")
+    ).write_bytes(cfb({"Workbook": biff8_workbook_stream(), "\x05SummaryInformation": b"\xfe\xff\0\0"}))
     case("wps_et", 2, "WPS .et renamed .xlsx", words=("WPS .et",)).write_bytes(
-        cfb({"Workbook": biff8_workbook_stream(), "ETExtData": b"WPS Office ET", "WpsCustomData": b"\0" * 8}))
+        cfb({"Workbook": biff8_workbook_stream(), "ETExtData": b"WPS Office ET", "WpsCustomData": b"\0" * 8})
+    )
     case("encrypted", 2, "password-protected .xlsx (faithful compound file)", words=("密码",)).write_bytes(
-        encrypted_cfb())
+        encrypted_cfb()
+    )
     real = real_encrypted(src)
     if real is not None:
-        case("encrypted_real", 2, "password-protected .xlsx made by msoffcrypto-tool", words=("密码",)).write_bytes(real)
-    encrypted_zip_entry(src, case("zip_entry_password", 2, "zip entries flagged as encrypted", words=("密码",)))
+        case(
+            "encrypted_real", 2, "password-protected .xlsx made by msoffcrypto-tool", words=("密码",)
+        ).write_bytes(real)
+    encrypted_zip_entry(
+        src, case("zip_entry_password", 2, "zip entries flagged as encrypted", words=("密码",))
+    )
     # ---- XML and zip bombs, huge sheets
-    with_shared_strings(src, case("billion_laughs", 2, "entity expansion bomb in sharedStrings.xml",
-                                  words=("实体", "sharedStrings")), BILLION_LAUGHS.encode())
-    rewrite_zip(src, case("doctype_in_sheet", 2, "an external-entity DTD in a worksheet", words=("DTD",)),
-                replace={sheet_part(src, L.BASIC): lambda d: XXE_PROLOG + d.split(b"?>", 1)[-1]})
+    with_shared_strings(
+        src,
+        case(
+            "billion_laughs", 2, "entity expansion bomb in sharedStrings.xml", words=("实体", "sharedStrings")
+        ),
+        BILLION_LAUGHS.encode(),
+    )
+    rewrite_zip(
+        src,
+        case("doctype_in_sheet", 2, "an external-entity DTD in a worksheet", words=("DTD",)),
+        replace={sheet_part(src, L.BASIC): lambda d: XXE_PROLOG + d.split(b"?>", 1)[-1]},
+    )
     filler = "".join(f"{rng.getrandbits(64):016x}" for _ in range(200_000)).encode()  # 3.2 MB, ratio ~2
-    rewrite_zip(src, case("expanded_too_big", 2, "expands past --max-expanded-mb 2", words=("解压后", "--max-expanded-mb"),
-                          args=("--max-expanded-mb", "2")), add={"customXml/item9.xml": filler})
-    rewrite_zip(src, case("too_many_rows_option", 2, "a table sheet past --max-rows 20", words=("行", "--max-rows"),
-                          args=("--max-rows", "20")))
+    rewrite_zip(
+        src,
+        case(
+            "expanded_too_big",
+            2,
+            "expands past --max-expanded-mb 2",
+            words=("解压后", "--max-expanded-mb"),
+            args=("--max-expanded-mb", "2"),
+        ),
+        add={"customXml/item9.xml": filler},
+    )
+    rewrite_zip(
+        src,
+        case(
+            "too_many_rows_option",
+            2,
+            "a table sheet past --max-rows 20",
+            words=("行", "--max-rows"),
+            args=("--max-rows", "20"),
+        ),
+    )
     tables = {}
     with zipfile.ZipFile(io.BytesIO(src)) as zf:
         for n in zf.namelist():
             if n.startswith("xl/tables/") and b'"tbl_outputs"' in zf.read(n):
                 tables[n] = lambda d: re.sub(rb'ref="A4:R34"', b'ref="A4:R1000000"', d)
     assert tables
-    rewrite_zip(src, case("huge_table_ref", 2, "a table claiming a million rows", words=("表格", "行")), replace=tables)
+    rewrite_zip(
+        src,
+        case("huge_table_ref", 2, "a table claiming a million rows", words=("表格", "行")),
+        replace=tables,
+    )
     if big:
         # the declared <dimension> is not trusted (issue 12): the rows really there are counted
-        million_rows(src, case("million_rows", 2, "a sheet of 1,000,000 rows", words=("填表说明", "超过上限 100,000 行"),
-                               big=True), dimension=True)
-        million_rows(src, case("million_rows_no_dimension", 2, "1,000,000 rows, no <dimension>",
-                               words=("超过上限",), big=True), dimension=False)
-        zip_bomb(src, case("zip_bomb", 2, "a part that expands a thousand times", words=("压缩炸弹",), big=True))
-        lying_zip_bomb(src, case("zip_bomb_lying", 2, "a bomb whose headers claim 1 KB", words=("已损坏",), big=True))
+        million_rows(
+            src,
+            case(
+                "million_rows",
+                2,
+                "a sheet of 1,000,000 rows",
+                words=("填表说明", "超过上限 100,000 行"),
+                big=True,
+            ),
+            dimension=True,
+        )
+        million_rows(
+            src,
+            case(
+                "million_rows_no_dimension",
+                2,
+                "1,000,000 rows, no <dimension>",
+                words=("超过上限",),
+                big=True,
+            ),
+            dimension=False,
+        )
+        zip_bomb(
+            src, case("zip_bomb", 2, "a part that expands a thousand times", words=("压缩炸弹",), big=True)
+        )
+        lying_zip_bomb(
+            src, case("zip_bomb_lying", 2, "a bomb whose headers claim 1 KB", words=("已损坏",), big=True)
+        )
     # ---- structure changed by the clerk (content findings, exit 1)
     wb = example_book()
     del wb[L.BENEFITS]
@@ -499,7 +630,12 @@ def make_corpus(folder: Path, *, big: bool = True) -> dict[str, Case]:
     save(wb, case("renamed_sheet", 1, "产出指标 renamed", words=("缺少工作表“产出指标”",)))
     wb = example_book()
     del wb.defined_names["xp_total_budget"]
-    save(wb, case("deleted_name", 1, "defined name xp_total_budget deleted", words=("xp_total_budget", "全年预算数")))
+    save(
+        wb,
+        case(
+            "deleted_name", 1, "defined name xp_total_budget deleted", words=("xp_total_budget", "全年预算数")
+        ),
+    )
     wb = example_book()
     del wb[L.OUTPUTS].tables["tbl_outputs"]
     save(wb, case("removed_table", 1, "table tbl_outputs removed", sheet=L.OUTPUTS, words=("tbl_outputs",)))
@@ -511,25 +647,44 @@ def make_corpus(folder: Path, *, big: bool = True) -> dict[str, Case]:
     for cell in wb[L.OUTPUTS][4]:
         if cell.value == "实际值":
             cell.value = "实际完成值"
-    save(wb, case("renamed_headers", 1, "header 实际值 renamed", sheet=L.OUTPUTS, cell="A4", words=("实际值",)))
+    save(
+        wb, case("renamed_headers", 1, "header 实际值 renamed", sheet=L.OUTPUTS, cell="A4", words=("实际值",))
+    )
     wb = example_book()
     wb[L.BUDGET].merge_cells("A8:B8")  # label and 全年实际执行数 merged: the value cell is covered
     wb[L.OUTPUTS].merge_cells("K6:L6")  # 实际值 and 年度实际值（文字） of 产出 row 2
     save(wb, case("merged_inputs", 1, "merged cells over inputs", sheet=L.BUDGET, cell="B8", words=("合并",)))
     # ---- typed forms, formulas and error values
     wb, cells = typed_forms_book()
-    save(wb, case("typed_forms", 1, "docs/DOMAIN.md §3 typed forms in 实际值", sheet=L.OUTPUTS, cell=cells["error"],
-                  words=("错误值", "公式")))
+    save(
+        wb,
+        case(
+            "typed_forms",
+            1,
+            "docs/DOMAIN.md §3 typed forms in 实际值",
+            sheet=L.OUTPUTS,
+            cell=cells["error"],
+            words=("错误值", "公式"),
+        ),
+    )
     wb = example_book()
     wb[L.BUDGET]["B8"] = "=76740.31+0"  # with a cached value patched in below
     wb[L.BUDGET]["B11"] = "=SUM(1,2"  # never computed
     wb[L.BUDGET]["B16"].value, wb[L.BUDGET]["B16"].data_type = "#REF!", "e"
     wb[L.SPENDING]["B5"].value, wb[L.SPENDING]["B5"].data_type = "#N/A", "e"
-    path = case("formulas_and_errors", 1, "formulas and Excel error values in inputs", sheet=L.BUDGET, cell="B11",
-                words=("公式", "错误值"))
+    path = case(
+        "formulas_and_errors",
+        1,
+        "formulas and Excel error values in inputs",
+        sheet=L.BUDGET,
+        cell="B11",
+        words=("公式", "错误值"),
+    )
     save(wb, path)
     part = sheet_part(src, L.BUDGET)
-    rewrite_zip(path.read_bytes(), path, replace={part: lambda d: with_cached_value(d, part, "B8", "76740.31")})
+    rewrite_zip(
+        path.read_bytes(), path, replace={part: lambda d: with_cached_value(d, part, "B8", "76740.31")}
+    )
     # ---- hostile or extreme texts
     wb = example_book()
     prefixes = ("=", "+", "-", "@")
@@ -557,8 +712,10 @@ def formula_text(i: int, prefix: str) -> str:
     return f"{prefix}{bodies[i % len(bodies)]}#{i}"
 
 
-LONG_ALPHABET = "部门整体支出绩效自评预算执行率产出效益指标完成情况管理效率资金项目年度目标实际值说明，。；、" \
+LONG_ALPHABET = (
+    "部门整体支出绩效自评预算执行率产出效益指标完成情况管理效率资金项目年度目标实际值说明，。；、"
     "abcdefghijklmnopqrstuvwxyz0123456789 "
+)
 
 
 def long_text(i: int) -> str:

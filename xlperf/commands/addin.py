@@ -28,8 +28,10 @@ def _build(output: Path) -> Path:
     try:
         return build_addin(output)
     except FileNotFoundError as exc:  # the package's VBA sources are missing: an incomplete install
-        raise InstallError(f"无法生成加载项：{exc}\nxlperf 的安装不完整：请重新安装（pip install --force-reinstall "
-                           "xlperf），或用 --addin 指定已经生成好的 xlperf.xlam。") from exc
+        raise InstallError(
+            f"无法生成加载项：{exc}\nxlperf 的安装不完整：请重新安装（pip install --force-reinstall "
+            "xlperf），或用 --addin 指定已经生成好的 xlperf.xlam。"
+        ) from exc
 
 
 @click.group(name="addin")
@@ -43,8 +45,13 @@ def addin() -> None:
 
 
 @addin.command(name="build")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="加载项文件或文件夹（默认：当前文件夹下的 xlperf.xlam）。")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="加载项文件或文件夹（默认：当前文件夹下的 xlperf.xlam）。",
+)
 def build_cmd(output: Path | None) -> None:
     """生成加载项 xlperf.xlam（不需要 Excel，任何系统都可以生成）。"""
     target = output if output is not None else Path.cwd() / "xlperf.xlam"
@@ -53,10 +60,16 @@ def build_cmd(output: Path | None) -> None:
 
 
 @addin.command(name="install")
-@click.option("--addin", "addin_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="安装这个已经生成好的 xlperf.xlam（默认：现场生成一个）。")
-@click.option("--interpreter", default=None, metavar="PATH",
-              help="加载项调用的 Python（默认：运行本命令的 Python）。")
+@click.option(
+    "--addin",
+    "addin_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="安装这个已经生成好的 xlperf.xlam（默认：现场生成一个）。",
+)
+@click.option(
+    "--interpreter", default=None, metavar="PATH", help="加载项调用的 Python（默认：运行本命令的 Python）。"
+)
 @click.pass_context
 def install_cmd(ctx: click.Context, addin_file: Path | None, interpreter: str | None) -> None:
     """把加载项复制到 Excel 的启动文件夹（XLSTART），并写入加载项要用的 Python 路径。"""
@@ -134,8 +147,11 @@ def status_cmd(ctx: click.Context) -> None:
         click.echo(unsupported_message(plat))
         return
     if st.addin_installed:
-        version = {True: "，与当前 xlperf 生成的一致", False: "，但不是当前 xlperf 生成的版本：请重新运行 xlperf addin install",
-                   None: ""}[st.addin_current]
+        version = {
+            True: "，与当前 xlperf 生成的一致",
+            False: "，但不是当前 xlperf 生成的版本：请重新运行 xlperf addin install",
+            None: "",
+        }[st.addin_current]
         click.echo(f"加载项：已安装（{st.locations.addin_path}）{version}")
     else:
         click.echo(f"加载项：未安装（{st.locations.addin_path}）")

@@ -26,13 +26,26 @@ from xlperf.commands.terminal import shown
 
 @click.command(name="batch")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="输出文件夹：每个工作簿的 <名称>.scored.xlsx 与 <名称>.scorecard.json，以及 汇总.xlsx、汇总.csv。")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="同时处理的进程数（默认：CPU 核数，最多 16）；1 表示在本进程内逐个处理。")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="输出文件夹：每个工作簿的 <名称>.scored.xlsx 与 <名称>.scorecard.json，以及 汇总.xlsx、汇总.csv。",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="同时处理的进程数（默认：CPU 核数，最多 16）；1 表示在本进程内逐个处理。",
+)
 @framework_option()
 @limits_options
-def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, framework_id: str | None, **limits: Any) -> None:
+def batch(
+    paths: tuple[str, ...], out_dir: Path, jobs: int | None, framework_id: str | None, **limits: Any
+) -> None:
     """批量校验、计分许多工作簿，并生成一份汇总。
 
     \b
@@ -62,8 +75,10 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, framework_id:
     from xlperf.batch import SUMMARY_CSV, SUMMARY_XLSX, NoInputsError, run_batch
     from xlperf.files import output_folder_lock
 
-    guard_outputs([*(Path(p) for p in paths), path_option(framework_id)],
-                  [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)])
+    guard_outputs(
+        [*(Path(p) for p in paths), path_option(framework_id)],
+        [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)],
+    )
     framework = chosen_framework(framework_id)
 
     progress, task = progress_bar("正在处理")
@@ -80,8 +95,15 @@ def batch(paths: tuple[str, ...], out_dir: Path, jobs: int | None, framework_id:
 
     try:
         with output_folder_lock(out_dir):
-            report = run_batch(paths, out_dir, jobs, make_limits(**limits), on_start=on_start, on_done=on_done,
-                               framework=framework)
+            report = run_batch(
+                paths,
+                out_dir,
+                jobs,
+                make_limits(**limits),
+                on_start=on_start,
+                on_done=on_done,
+                framework=framework,
+            )
     except NoInputsError as exc:
         raise click.UsageError(str(exc)) from exc
     finally:
@@ -111,10 +133,14 @@ def _print_report(report: Any) -> None:
         if len(bad) > 30:
             console.print(Text(f"……另有 {len(bad) - 30} 个，见 {shown(report.summary_xlsx)}。"))
     for path in report.missing:
-        click.secho(f"提醒：找不到 {shown(path)}（既不是文件或文件夹，也没有匹配的文件）", fg="yellow", err=True)
+        click.secho(
+            f"提醒：找不到 {shown(path)}（既不是文件或文件夹，也没有匹配的文件）", fg="yellow", err=True
+        )
     n = len(report.outcomes)
     click.echo(
         f"共 {n} 个：通过 {report.count(OK)}，有错误 {report.count(ERRORS)}，未填写 {report.count(BLANK)}，"
         f"重复 {report.count(DUPLICATE)}，无法读取 {report.count(UNREADABLE)}，处理失败 {report.count(FAILED)}。"
     )  # the time goes on the next line: with it this one passed 80 columns and left a lone "。"
-    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}")
+    click.echo(
+        f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}"
+    )

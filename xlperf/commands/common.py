@@ -19,17 +19,41 @@ _LIMITS = Limits()  # the defaults
 
 def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The bounds on what xlperf opens; their defaults are :class:`xlperf.workbook.limits.Limits`'s."""
-    f = click.option("--max-workbook-cells", type=click.IntRange(min=1), default=_LIMITS.max_workbook_cells,
-                     show_default=True,
-                     help="整个工作簿（各工作表合计，含合并单元格与超链接覆盖的单元格）允许的最多单元格数。")(f)
-    f = click.option("--max-cells", type=int, default=_LIMITS.max_cells, show_default=True,
-                     help="单个工作表允许的最多单元格数（超过即拒绝打开）。")(f)
-    f = click.option("--max-rows", type=int, default=_LIMITS.max_rows, show_default=True,
-                     help="单个工作表或表格允许的最多行数（超过即拒绝打开）。")(f)
-    f = click.option("--max-expanded-mb", type=float, default=_LIMITS.max_expanded_mb, show_default=True,
-                     help="工作簿解压后的最大体积（MB），防止压缩炸弹。")(f)
-    f = click.option("--max-file-mb", type=float, default=_LIMITS.max_file_mb, show_default=True,
-                     help="工作簿文件的最大体积（MB）。")(f)
+    f = click.option(
+        "--max-workbook-cells",
+        type=click.IntRange(min=1),
+        default=_LIMITS.max_workbook_cells,
+        show_default=True,
+        help="整个工作簿（各工作表合计，含合并单元格与超链接覆盖的单元格）允许的最多单元格数。",
+    )(f)
+    f = click.option(
+        "--max-cells",
+        type=int,
+        default=_LIMITS.max_cells,
+        show_default=True,
+        help="单个工作表允许的最多单元格数（超过即拒绝打开）。",
+    )(f)
+    f = click.option(
+        "--max-rows",
+        type=int,
+        default=_LIMITS.max_rows,
+        show_default=True,
+        help="单个工作表或表格允许的最多行数（超过即拒绝打开）。",
+    )(f)
+    f = click.option(
+        "--max-expanded-mb",
+        type=float,
+        default=_LIMITS.max_expanded_mb,
+        show_default=True,
+        help="工作簿解压后的最大体积（MB），防止压缩炸弹。",
+    )(f)
+    f = click.option(
+        "--max-file-mb",
+        type=float,
+        default=_LIMITS.max_file_mb,
+        show_default=True,
+        help="工作簿文件的最大体积（MB）。",
+    )(f)
     return f
 
 
@@ -40,10 +64,20 @@ def guard_outputs(inputs: Any, outputs: Any) -> None:
     guard(inputs, outputs)
 
 
-def make_limits(max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int,
-                max_workbook_cells: int = _LIMITS.max_workbook_cells) -> Limits:
-    return Limits(max_file_mb=max_file_mb, max_expanded_mb=max_expanded_mb, max_rows=max_rows, max_cells=max_cells,
-                  max_workbook_cells=max_workbook_cells)
+def make_limits(
+    max_file_mb: float,
+    max_expanded_mb: float,
+    max_rows: int,
+    max_cells: int,
+    max_workbook_cells: int = _LIMITS.max_workbook_cells,
+) -> Limits:
+    return Limits(
+        max_file_mb=max_file_mb,
+        max_expanded_mb=max_expanded_mb,
+        max_rows=max_rows,
+        max_cells=max_cells,
+        max_workbook_cells=max_workbook_cells,
+    )
 
 
 def progress_bar(label: str) -> tuple[Any, Any]:
@@ -60,8 +94,15 @@ def progress_bar(label: str) -> tuple[Any, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     # descriptions are file and department names: plain text through terminal.shown, never markup
-    progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), auto_refresh=False, transient=True)
+    progress = Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        auto_refresh=False,
+        transient=True,
+    )
     return progress, progress.add_task(label, total=None)
 
 
@@ -73,9 +114,11 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 def framework_option(for_new: bool = False) -> Callable[[F], F]:
     """``--framework ID|FILE``, the same on every command that scores (default: the workbook's own
     rules); for ``new`` the default is the bundled default framework."""
-    help_text = ("评分框架：编号（见 xlperf frameworks）或框架 TOML 文件路径"
-                 + ("；默认为 xlperf 自带的默认框架。" if for_new
-                    else "；默认用工作簿内嵌的规则，指定后按指定的计分，不同处会列为提醒（F01）。"))
+    help_text = "评分框架：编号（见 xlperf frameworks）或框架 TOML 文件路径" + (
+        "；默认为 xlperf 自带的默认框架。"
+        if for_new
+        else "；默认用工作簿内嵌的规则，指定后按指定的计分，不同处会列为提醒（F01）。"
+    )
     return click.option("--framework", "framework_id", default=None, help=help_text)
 
 

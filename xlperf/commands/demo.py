@@ -13,8 +13,15 @@ DEMO_FINDINGS = 3  # the demo shows the score table, then this many findings and
 
 
 @click.command()
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("xlperf-demo"),
-              show_default=True, help="输出文件夹。")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("xlperf-demo"),
+    show_default=True,
+    help="输出文件夹。",
+)
 def demo(out_dir: Path) -> None:
     """全流程演示：示例工作簿 → 校验计分 → 计分卡 JSON、计分后的工作簿、Word 报告。"""
     from xlperf.core.framework import get_framework
@@ -24,7 +31,9 @@ def demo(out_dir: Path) -> None:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     ev = example_evaluation()
-    src = save_workbook(build_workbook(get_framework(ev.framework), ev), out_dir / "白云区科工商信局_2023.xlsx")
+    src = save_workbook(
+        build_workbook(get_framework(ev.framework), ev), out_dir / "白云区科工商信局_2023.xlsx"
+    )
     loaded = load_input(src)
     result = assess(loaded)
     files = [

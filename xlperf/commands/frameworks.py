@@ -23,8 +23,10 @@ def frameworks(ctx: click.Context) -> None:
         fw = entry.framework
         parts = "、".join(f"{s.name} {s.full}" for s in fw.sections)
         years = f"适用 {'、'.join(str(y) for y in fw.years)} 年度；" if fw.years else ""
-        click.echo(f"{fw.id}\t{fw.name}（{entry.origin}；{years}{parts}；{len(fw.indicators())} 个三级指标；"
-                   f"校验值 {fw.sha256[:8]}）")
+        click.echo(
+            f"{fw.id}\t{fw.name}（{entry.origin}；{years}{parts}；{len(fw.indicators())} 个三级指标；"
+            f"校验值 {fw.sha256[:8]}）"
+        )
     click.echo(f"本机添加的框架保存在 {user_folder()}；详情：xlperf frameworks show 编号")
 
 
@@ -43,8 +45,10 @@ def check_cmd(file: Path) -> None:
         for i, problem in enumerate(exc.problems, start=1):
             echo_wrapped(problem, f"  {i:>{width}}. ", err=True)
         sys.exit(EXIT_INPUT)
-    echo_wrapped(f"框架文件 {file} 检查通过：{fw.name}（{fw.id}），{len(fw.sections)} 个部分、"
-                 f"{len(fw.indicators())} 个三级指标，校验值 {fw.sha256}")
+    echo_wrapped(
+        f"框架文件 {file} 检查通过：{fw.name}（{fw.id}），{len(fw.sections)} 个部分、"
+        f"{len(fw.indicators())} 个三级指标，校验值 {fw.sha256}"
+    )
     sys.exit(EXIT_OK)
 
 

@@ -21,36 +21,101 @@ from xlperf.commands.terminal import echo_wrapped, shown
 
 @click.command(name="intake")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="归档文件夹：<年度>/<部门>/<收到时间>_<编号>/、收件台账.sqlite、汇总.xlsx、汇总.csv。")
-@click.option("--receipt", is_flag=True,
-              help="给每份报送的发件人发回执（经发件箱发送，每份最多一次）；邮件设置同 xlperf submit。")
-@click.option("--imap-cafile", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="邮箱服务器使用内网自签名证书时的 CA 证书文件（PEM）；也可用 XLPERF_IMAP_CAFILE。")
-@click.option("--imap-timeout", type=float, default=30, show_default=True, metavar="SECONDS",
-              help="连接邮箱服务器与每步等待的超时秒数。")
-@click.option("--batch-size", type=click.IntRange(1, 500), default=25, show_default=True,
-              help="每次从邮箱取回的邮件封数（邮件多时分批读取，不会一次全部读入内存）。")
-@click.option("--from", "sender", default=None, metavar="ADDR", help="回执的发件人地址；也可用 XLPERF_SMTP_FROM。")
-@click.option("--smtp-host", default=None, metavar="HOST", help="发回执的邮件服务器；也可用 XLPERF_SMTP_HOST。")
-@click.option("--smtp-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
-              help="邮件服务器端口；也可用 XLPERF_SMTP_PORT。")
-@click.option("--smtp-security", type=click.Choice(["none", "starttls", "ssl"]), default=None,
-              help="加密方式；也可用 XLPERF_SMTP_SECURITY。")
-@click.option("--smtp-user", default=None, metavar="USER",
-              help="登录用户名；密码只从 XLPERF_SMTP_PASSWORD 或系统钥匙串读取。")
-@click.option("--smtp-cafile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="邮件服务器的 CA 证书文件（PEM）；也可用 XLPERF_SMTP_CAFILE。")
-@click.option("--smtp-config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="邮件设置的 TOML 配置文件（[smtp] 表）。")
-@click.option("--senders", "senders_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              metavar="FILE", help="登记各部门发件地址的 TOML 文件（[senders] 表，\"部门全称\" = [\"地址\", …]）；"
-                                   "登记了的部门，只收登记地址发来的报送。")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="归档文件夹：<年度>/<部门>/<收到时间>_<编号>/、收件台账.sqlite、汇总.xlsx、汇总.csv。",
+)
+@click.option(
+    "--receipt",
+    is_flag=True,
+    help="给每份报送的发件人发回执（经发件箱发送，每份最多一次）；邮件设置同 xlperf submit。",
+)
+@click.option(
+    "--imap-cafile",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="邮箱服务器使用内网自签名证书时的 CA 证书文件（PEM）；也可用 XLPERF_IMAP_CAFILE。",
+)
+@click.option(
+    "--imap-timeout",
+    type=float,
+    default=30,
+    show_default=True,
+    metavar="SECONDS",
+    help="连接邮箱服务器与每步等待的超时秒数。",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 500),
+    default=25,
+    show_default=True,
+    help="每次从邮箱取回的邮件封数（邮件多时分批读取，不会一次全部读入内存）。",
+)
+@click.option(
+    "--from", "sender", default=None, metavar="ADDR", help="回执的发件人地址；也可用 XLPERF_SMTP_FROM。"
+)
+@click.option(
+    "--smtp-host", default=None, metavar="HOST", help="发回执的邮件服务器；也可用 XLPERF_SMTP_HOST。"
+)
+@click.option(
+    "--smtp-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    metavar="PORT",
+    help="邮件服务器端口；也可用 XLPERF_SMTP_PORT。",
+)
+@click.option(
+    "--smtp-security",
+    type=click.Choice(["none", "starttls", "ssl"]),
+    default=None,
+    help="加密方式；也可用 XLPERF_SMTP_SECURITY。",
+)
+@click.option(
+    "--smtp-user",
+    default=None,
+    metavar="USER",
+    help="登录用户名；密码只从 XLPERF_SMTP_PASSWORD 或系统钥匙串读取。",
+)
+@click.option(
+    "--smtp-cafile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="邮件服务器的 CA 证书文件（PEM）；也可用 XLPERF_SMTP_CAFILE。",
+)
+@click.option(
+    "--smtp-config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="邮件设置的 TOML 配置文件（[smtp] 表）。",
+)
+@click.option(
+    "--senders",
+    "senders_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help='登记各部门发件地址的 TOML 文件（[senders] 表，"部门全称" = ["地址", …]）；'
+    "登记了的部门，只收登记地址发来的报送。",
+)
 @framework_option()
 @limits_options
-def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: Path | None, imap_timeout: float,
-           batch_size: int, config_path: Path | None, senders_path: Path | None, framework_id: str | None,
-           **options: Any) -> None:
+def intake(
+    sources: tuple[str, ...],
+    out_dir: Path,
+    receipt: bool,
+    imap_cafile: Path | None,
+    imap_timeout: float,
+    batch_size: int,
+    config_path: Path | None,
+    senders_path: Path | None,
+    framework_id: str | None,
+    **options: Any,
+) -> None:
     """收取各部门的报送邮件：核验报送包、重算得分、归档，并生成汇总。
 
     \b
@@ -104,9 +169,14 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
     smtp = options
     settings = None
     if receipt:
-        options = {"host": smtp.get("smtp_host"), "port": smtp.get("smtp_port"),
-                   "security": smtp.get("smtp_security"), "user": smtp.get("smtp_user"),
-                   "sender": smtp.get("sender"), "cafile": smtp.get("smtp_cafile")}
+        options = {
+            "host": smtp.get("smtp_host"),
+            "port": smtp.get("smtp_port"),
+            "security": smtp.get("smtp_security"),
+            "user": smtp.get("smtp_user"),
+            "sender": smtp.get("sender"),
+            "cafile": smtp.get("smtp_cafile"),
+        }
         try:
             settings = receipt_settings(options, None, config_path)
         except ReceiptSettingsError as exc:
@@ -126,22 +196,35 @@ def intake(sources: tuple[str, ...], out_dir: Path, receipt: bool, imap_cafile: 
 
     def on_start(source: Any) -> None:
         if progress is not None:  # the mailbox is open: its count is the total before the first frame
-            progress.update(task, total=(progress.tasks[0].total or 0) + (source.count or 0),
-                            description=shown(source.name)[-40:])
+            progress.update(
+                task,
+                total=(progress.tasks[0].total or 0) + (source.count or 0),
+                description=shown(source.name)[-40:],
+            )
             progress.start()
             progress.refresh()
 
     def on_done(taken: Any) -> None:
         if progress is not None:
-            progress.update(task, advance=1, description=shown(taken.department or taken.status)[:30], refresh=True)
+            progress.update(
+                task, advance=1, description=shown(taken.department or taken.status)[:30], refresh=True
+            )
 
     def receipts(ledger: Any, taken: Any) -> list[tuple[str, str]]:
         return send_receipts(ledger, settings) if settings is not None else []
 
     try:
         with output_folder_lock(out_dir):  # one run at a time files into DIR and writes its 汇总
-            report = run_intake(opened, out_dir, limits=limits, framework=framework, on_start=on_start,
-                                on_done=on_done, receipts=receipts if receipt else None, senders=senders)
+            report = run_intake(
+                opened,
+                out_dir,
+                limits=limits,
+                framework=framework,
+                on_start=on_start,
+                on_done=on_done,
+                receipts=receipts if receipt else None,
+                senders=senders,
+            )
     except (SourceError, LedgerError, OutputError) as exc:
         if progress is not None:
             progress.stop()
@@ -173,7 +256,9 @@ def _print_report(report: Any) -> None:
             table.add_row(Text(shown(t.department or "—")), t.status, Text(shown(t.reason)))
         console.print(table)
         if len(bad) > 30:
-            console.print(Text(f"……另有 {len(bad) - 30} 封，见 {shown(report.summary_xlsx)} 的“收件记录”表。"))
+            console.print(
+                Text(f"……另有 {len(bad) - 30} 封，见 {shown(report.summary_xlsx)} 的“收件记录”表。")
+            )
     for dep, before, now in report.sender_changes:
         echo_wrapped(f"注意：{dep} 的发件人变更：此前的有效报送来自 {before}，本次来自 {now}；请核实。")
     for who, what in report.receipts:
@@ -182,4 +267,6 @@ def _print_report(report: Any) -> None:
     # three short lines, each within an 80-column terminal (one line of all this was 103 columns)
     click.echo(f"共 {len(report.taken)} 封：新收 {len(new)}，已收过 {report.count(SKIPPED)}。")
     click.echo(f"新收的：{counts}。")
-    click.echo(f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}")
+    click.echo(
+        f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}"
+    )

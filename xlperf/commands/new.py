@@ -17,8 +17,14 @@ from xlperf.commands.terminal import shown
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("部门整体支出绩效自评表.xlsx"),
-              show_default=True, help="生成的空白自评表。")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("部门整体支出绩效自评表.xlsx"),
+    show_default=True,
+    help="生成的空白自评表。",
+)
 @framework_option(for_new=True)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def new(output: Path, framework_id: str | None, force: bool) -> None:
@@ -34,8 +40,14 @@ def new(output: Path, framework_id: str | None, force: bool) -> None:
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("白云区科工商信局_2023.xlsx"),
-              show_default=True, help="生成的示例工作簿。")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("白云区科工商信局_2023.xlsx"),
+    show_default=True,
+    help="生成的示例工作簿。",
+)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def example(output: Path, force: bool) -> None:
     """生成内置示例：白云区科工商信局 2023 年自评（由公开报告逐项转录）。"""

@@ -23,7 +23,9 @@ from xlperf.commands.terminal import echo_wrapped, print_findings, print_scoreca
 
 @click.command()
 @click.argument("workbook", type=click.Path(path_type=Path))
-@click.option("--json", "json_path", type=click.Path(path_type=Path), help="把计分卡（含全部问题）写成 JSON。")
+@click.option(
+    "--json", "json_path", type=click.Path(path_type=Path), help="把计分卡（含全部问题）写成 JSON。"
+)
 @framework_option()
 @limits_options
 def check(workbook: Path, json_path: Path | None, framework_id: str | None, **limits: Any) -> None:
@@ -41,14 +43,24 @@ def check(workbook: Path, json_path: Path | None, framework_id: str | None, **li
 
 @click.command()
 @click.argument("workbook", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="计分后的工作簿（默认：<原名>.scored.xlsx，与原文件同目录）。")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="计分后的工作簿（默认：<原名>.scored.xlsx，与原文件同目录）。",
+)
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="同时写出计分卡 JSON。")
 @click.option("--docx", "docx_path", type=click.Path(path_type=Path), help="同时写出 Word 版自评报告。")
 @framework_option()
 @limits_options
-def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: Path | None,
-        framework_id: str | None, **limits: Any) -> None:
+def run(
+    workbook: Path,
+    output: Path | None,
+    json_path: Path | None,
+    docx_path: Path | None,
+    framework_id: str | None,
+    **limits: Any,
+) -> None:
     """校验并计分，写出 评分汇总、校验结果、自评报告 三张表（不改动原文件）。"""
     from xlperf.pipeline import (
         assess,
@@ -60,7 +72,9 @@ def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: 
     )
 
     out = output or default_output(workbook)
-    guard_outputs([workbook, path_option(framework_id)], [("-o", out), ("--json", json_path), ("--docx", docx_path)])
+    guard_outputs(
+        [workbook, path_option(framework_id)], [("-o", out), ("--json", json_path), ("--docx", docx_path)]
+    )
     loaded = load_input(workbook, make_limits(**limits), chosen_framework(framework_id))
     result = assess(loaded)
     write_scored(loaded, result, out)
@@ -77,7 +91,9 @@ def run(workbook: Path, output: Path | None, json_path: Path | None, docx_path: 
 
 @click.command()
 @click.argument("workbook", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Word 报告文件（.docx）。")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="Word 报告文件（.docx）。"
+)
 @framework_option()
 @limits_options
 def report(workbook: Path, output: Path, framework_id: str | None, **limits: Any) -> None:
@@ -90,6 +106,9 @@ def report(workbook: Path, output: Path, framework_id: str | None, **limits: Any
     write_report_docx(result, output, loaded)
     click.echo(f"已写出报告：{shown(output)}（总分 {result.total}，{result.rating}）")
     if result.has_errors:
-        click.secho(f"注意：工作簿仍有 {len(result.errors)} 条错误，报告中的相应内容可能不完整"
-                    f"（xlperf check {shown(workbook.name)} 列出全部问题）。", fg="yellow")
+        click.secho(
+            f"注意：工作簿仍有 {len(result.errors)} 条错误，报告中的相应内容可能不完整"
+            f"（xlperf check {shown(workbook.name)} 列出全部问题）。",
+            fg="yellow",
+        )
     sys.exit(EXIT_FINDINGS if result.has_errors else EXIT_OK)

@@ -23,49 +23,138 @@ from xlperf.commands.terminal import shown
 
 @click.command(name="submit")
 @click.argument("workbook", type=click.Path(path_type=Path), required=False)
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="报送包文件夹（默认：工作簿所在文件夹下的 报送包_<简称>_<年度>）。")
-@click.option("--overwrite", is_flag=True,
-              help="报送包文件夹已存在时，用新的报送包整体替换它（只替换 xlperf 报送包文件夹，不会新旧混放）。")
-@click.option("--force", is_flag=True, help="工作簿仍有错误类问题时也强制报送（必须同时用 --reason 写明原因）。")
-@click.option("--reason", default=None, metavar="TEXT",
-              help="强制报送的原因；记入清单、冻结工作簿的文档属性和邮件正文。")
-@click.option("--operator", default=None, metavar="NAME",
-              help="操作人姓名，记入清单和工作簿属性（默认：当前系统用户名）。")
-@click.option("--eml", "eml_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="不发送，只把邮件写成 .eml 草稿（可用 Outlook 等打开后手动发送；不需要邮件服务器设置）。")
-@click.option("--retry", is_flag=True, help="重发发件箱中所有未发送或发送失败的邮件，并逐封报告结果（不需要 WORKBOOK）。")
-@click.option("--resend-uncertain", is_flag=True,
-              help="也重发“状态不确定”的邮件（已发给服务器但没有收到确认，财政局可能已收到）；"
-                   "只在向财政局核实未收到后使用。")
-@click.option("--to", "to", default=None, metavar="ADDR",
-              help="收件人（财政局）地址，多个用逗号或分号分隔；也可用环境变量 XLPERF_SUBMIT_TO 或配置文件。")
-@click.option("--from", "sender", default=None, metavar="ADDR",
-              help="发件人地址，如 \"区科工商信局 <kgs@example.cn>\"；也可用 XLPERF_SMTP_FROM。")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="报送包文件夹（默认：工作簿所在文件夹下的 报送包_<简称>_<年度>）。",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="报送包文件夹已存在时，用新的报送包整体替换它（只替换 xlperf 报送包文件夹，不会新旧混放）。",
+)
+@click.option(
+    "--force", is_flag=True, help="工作簿仍有错误类问题时也强制报送（必须同时用 --reason 写明原因）。"
+)
+@click.option(
+    "--reason",
+    default=None,
+    metavar="TEXT",
+    help="强制报送的原因；记入清单、冻结工作簿的文档属性和邮件正文。",
+)
+@click.option(
+    "--operator",
+    default=None,
+    metavar="NAME",
+    help="操作人姓名，记入清单和工作簿属性（默认：当前系统用户名）。",
+)
+@click.option(
+    "--eml",
+    "eml_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="不发送，只把邮件写成 .eml 草稿（可用 Outlook 等打开后手动发送；不需要邮件服务器设置）。",
+)
+@click.option(
+    "--retry",
+    is_flag=True,
+    help="重发发件箱中所有未发送或发送失败的邮件，并逐封报告结果（不需要 WORKBOOK）。",
+)
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="也重发“状态不确定”的邮件（已发给服务器但没有收到确认，财政局可能已收到）；"
+    "只在向财政局核实未收到后使用。",
+)
+@click.option(
+    "--to",
+    "to",
+    default=None,
+    metavar="ADDR",
+    help="收件人（财政局）地址，多个用逗号或分号分隔；也可用环境变量 XLPERF_SUBMIT_TO 或配置文件。",
+)
+@click.option(
+    "--from",
+    "sender",
+    default=None,
+    metavar="ADDR",
+    help='发件人地址，如 "区科工商信局 <kgs@example.cn>"；也可用 XLPERF_SMTP_FROM。',
+)
 @click.option("--smtp-host", default=None, metavar="HOST", help="邮件服务器地址；也可用 XLPERF_SMTP_HOST。")
-@click.option("--smtp-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
-              help="邮件服务器端口（默认按加密方式：none 25、starttls 587、ssl 465）；也可用 XLPERF_SMTP_PORT。")
-@click.option("--smtp-security", type=click.Choice(["none", "starttls", "ssl"]), default=None,
-              help="加密方式：none 不加密、starttls、ssl（隐式 TLS）；也可用 XLPERF_SMTP_SECURITY。")
-@click.option("--smtp-user", default=None, metavar="USER",
-              help="登录用户名；密码只从环境变量 XLPERF_SMTP_PASSWORD 或系统钥匙串（keyring set xlperf-smtp 用户名）读取。")
-@click.option("--smtp-timeout", type=float, default=None, metavar="SECONDS",
-              help="连接与每步等待的超时秒数（默认 30）；也可用 XLPERF_SMTP_TIMEOUT。")
-@click.option("--smtp-cafile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="内网自签名证书的 CA 证书文件（PEM）；也可用 XLPERF_SMTP_CAFILE。")
-@click.option("--smtp-verify-tls/--smtp-no-verify-tls", "verify_tls", default=None,
-              help="是否校验服务器的 TLS 证书（默认校验；关闭有被冒充的风险）。")
-@click.option("--max-attachment-mb", type=float, default=None, metavar="MB",
-              help="附件总大小上限（MB，默认 20），超过时不连接服务器、直接报错；也可用 XLPERF_SMTP_MAX_ATTACHMENT_MB。")
-@click.option("--smtp-config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="邮件设置的 TOML 配置文件（[smtp] 表；默认为用户配置文件夹中的 xlperf/config.toml）。")
+@click.option(
+    "--smtp-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    metavar="PORT",
+    help="邮件服务器端口（默认按加密方式：none 25、starttls 587、ssl 465）；也可用 XLPERF_SMTP_PORT。",
+)
+@click.option(
+    "--smtp-security",
+    type=click.Choice(["none", "starttls", "ssl"]),
+    default=None,
+    help="加密方式：none 不加密、starttls、ssl（隐式 TLS）；也可用 XLPERF_SMTP_SECURITY。",
+)
+@click.option(
+    "--smtp-user",
+    default=None,
+    metavar="USER",
+    help="登录用户名；密码只从环境变量 XLPERF_SMTP_PASSWORD 或系统钥匙串（keyring set xlperf-smtp 用户名）读取。",
+)
+@click.option(
+    "--smtp-timeout",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="连接与每步等待的超时秒数（默认 30）；也可用 XLPERF_SMTP_TIMEOUT。",
+)
+@click.option(
+    "--smtp-cafile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="内网自签名证书的 CA 证书文件（PEM）；也可用 XLPERF_SMTP_CAFILE。",
+)
+@click.option(
+    "--smtp-verify-tls/--smtp-no-verify-tls",
+    "verify_tls",
+    default=None,
+    help="是否校验服务器的 TLS 证书（默认校验；关闭有被冒充的风险）。",
+)
+@click.option(
+    "--max-attachment-mb",
+    type=float,
+    default=None,
+    metavar="MB",
+    help="附件总大小上限（MB，默认 20），超过时不连接服务器、直接报错；也可用 XLPERF_SMTP_MAX_ATTACHMENT_MB。",
+)
+@click.option(
+    "--smtp-config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="邮件设置的 TOML 配置文件（[smtp] 表；默认为用户配置文件夹中的 xlperf/config.toml）。",
+)
 @framework_option()
 @limits_options
-def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: bool, reason: str | None,
-           operator: str | None, eml_path: Path | None, retry: bool, resend_uncertain: bool,
-           config_path: Path | None, framework_id: str | None,
-           max_file_mb: float, max_expanded_mb: float, max_rows: int, max_cells: int, max_workbook_cells: int,
-           **smtp: Any) -> None:
+def submit(
+    workbook: Path | None,
+    out_dir: Path | None,
+    overwrite: bool,
+    force: bool,
+    reason: str | None,
+    operator: str | None,
+    eml_path: Path | None,
+    retry: bool,
+    resend_uncertain: bool,
+    config_path: Path | None,
+    framework_id: str | None,
+    max_file_mb: float,
+    max_expanded_mb: float,
+    max_rows: int,
+    max_cells: int,
+    max_workbook_cells: int,
+    **smtp: Any,
+) -> None:
     """冻结工作簿、打包并发送到财政局（或存为 .eml 草稿）。
 
     \b
@@ -111,12 +200,14 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
         if folder is not None:
             recover_package(folder)
     if force and not (reason or "").strip():
-        raise click.UsageError("--force 必须同时用 --reason \"原因\" 写明强制报送的原因")
+        raise click.UsageError('--force 必须同时用 --reason "原因" 写明强制报送的原因')
     if reason and not force:
         raise click.UsageError("--reason 只与 --force 一起使用")
 
-    guard_outputs([workbook, smtp.get("smtp_cafile"), config_path, path_option(framework_id)],
-                  [("--eml", eml_path), ("-o", out_dir)])
+    guard_outputs(
+        [workbook, smtp.get("smtp_cafile"), config_path, path_option(framework_id)],
+        [("--eml", eml_path), ("-o", out_dir)],
+    )
     from xlperf.submission.package import (
         PackageResult,
         export_package,
@@ -128,9 +219,13 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
         click.echo(f"使用已导出的报送包：{shown(package.folder)}")
     else:
         package = export_package(
-            workbook, out_dir, force=force, reason=reason or "", operator=_operator(operator),
-            overwrite=overwrite, limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells,
-                                                          max_workbook_cells),
+            workbook,
+            out_dir,
+            force=force,
+            reason=reason or "",
+            operator=_operator(operator),
+            overwrite=overwrite,
+            limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells, max_workbook_cells),
             framework=chosen_framework(framework_id),
         )
         _print_package(package)
@@ -142,9 +237,18 @@ def submit(workbook: Path | None, out_dir: Path | None, overwrite: bool, force: 
 
 def _smtp_options(smtp: dict[str, Any]) -> dict[str, Any]:
     """CLI option names → setting names of :func:`xlperf.submission.settings.resolve_settings`."""
-    names = {"smtp_host": "host", "smtp_port": "port", "smtp_security": "security", "smtp_user": "user",
-             "smtp_timeout": "timeout", "smtp_cafile": "cafile", "verify_tls": "verify_tls",
-             "max_attachment_mb": "max_attachment_mb", "to": "to", "sender": "sender"}
+    names = {
+        "smtp_host": "host",
+        "smtp_port": "port",
+        "smtp_security": "security",
+        "smtp_user": "user",
+        "smtp_timeout": "timeout",
+        "smtp_cafile": "cafile",
+        "verify_tls": "verify_tls",
+        "max_attachment_mb": "max_attachment_mb",
+        "to": "to",
+        "sender": "sender",
+    }
     return {names[k]: v for k, v in smtp.items() if k in names and v is not None}
 
 
@@ -166,14 +270,21 @@ def _print_package(package: Any) -> None:
         click.echo(f"  {shown(path.name)}")
     click.echo(f"总分 {package.total:.2f}（{package.rating}）")
     if package.forced:
-        click.secho(f"注意：强制报送（仍有 {data.get('errors', 0)} 条错误），原因：{shown(package.reason)}", fg="yellow")
+        click.secho(
+            f"注意：强制报送（仍有 {data.get('errors', 0)} 条错误），原因：{shown(package.reason)}",
+            fg="yellow",
+        )
     freeze = package.freeze
     if freeze is not None:
         for cell in freeze.cached:
-            click.secho(f"提醒：{shown(cell.where)} 的公式 {shown(cell.formula)} 无法重新计算，沿用文件中保存的结果，请核对。",
-                        fg="yellow")
+            click.secho(
+                f"提醒：{shown(cell.where)} 的公式 {shown(cell.formula)} 无法重新计算，沿用文件中保存的结果，请核对。",
+                fg="yellow",
+            )
         for cell in freeze.flagged:
-            click.secho(shown(f"提醒：{cell.where}：{cell.note}（原内容 {cell.formula or '错误值'}）。"), fg="yellow")
+            click.secho(
+                shown(f"提醒：{cell.where}：{cell.note}（原内容 {cell.formula or '错误值'}）。"), fg="yellow"
+            )
 
 
 def _draft(package: Any, eml_path: Path, options: dict[str, Any], config_path: Path | None) -> int:
@@ -190,10 +301,15 @@ def _send(package: Any, options: dict[str, Any], config_path: Path | None, resen
     try:
         item = send_package(package, options, config_path=config_path, resend_uncertain=resend_uncertain)
     except SettingsError:  # say what became of the package before the handler shows the settings
-        click.echo(f"报送包已生成（{shown(package.folder)}），但因缺少下列设置未能发送。补全设置后运行 "
-                   f"xlperf submit \"{shown(package.folder)}\" 发送，或加 --eml 文件名 写出邮件草稿。", err=True)
+        click.echo(
+            f"报送包已生成（{shown(package.folder)}），但因缺少下列设置未能发送。补全设置后运行 "
+            f'xlperf submit "{shown(package.folder)}" 发送，或加 --eml 文件名 写出邮件草稿。',
+            err=True,
+        )
         raise
-    click.echo(shown(f"已发送给 {', '.join(item.to)}（发件箱编号 {item.id}，Message-ID {item.message_id}）。"))
+    click.echo(
+        shown(f"已发送给 {', '.join(item.to)}（发件箱编号 {item.id}，Message-ID {item.message_id}）。")
+    )
     if item.warning:
         click.secho(f"注意：{shown(item.warning)}", fg="yellow", err=True)
     return EXIT_OK
@@ -210,7 +326,9 @@ def _retry(options: dict[str, Any], config_path: Path | None, resend_uncertain: 
     for item, error in results:
         if error is None and getattr(item, "sent_elsewhere", False):
             elsewhere += 1
-            click.echo(shown(f"已由同时运行的另一个 xlperf 发送（本次未重发）：{item.subject}（编号 {item.id}）"))
+            click.echo(
+                shown(f"已由同时运行的另一个 xlperf 发送（本次未重发）：{item.subject}（编号 {item.id}）")
+            )
         elif error is None:
             click.echo(shown(f"已发送：{item.subject}（编号 {item.id}，收件人 {', '.join(item.to)}）"))
             if item.warning:
@@ -225,7 +343,12 @@ def _retry(options: dict[str, Any], config_path: Path | None, resend_uncertain: 
         click.secho(f"{uncertain} 封邮件状态不确定，未重发（见上）。", fg="yellow", err=True)
         return EXIT_FINDINGS
     if failed:
-        click.secho(f"{failed} 封邮件仍保留在发件箱中；问题解决后再次运行 xlperf submit --retry。", fg="red", err=True)
+        click.secho(
+            f"{failed} 封邮件仍保留在发件箱中；问题解决后再次运行 xlperf submit --retry。", fg="red", err=True
+        )
         return EXIT_FINDINGS
-    click.echo(f"共发送 {len(results) - elsewhere} 封" + (f"，另有 {elsewhere} 封已由另一个 xlperf 发送。" if elsewhere else "。"))
+    click.echo(
+        f"共发送 {len(results) - elsewhere} 封"
+        + (f"，另有 {elsewhere} 封已由另一个 xlperf 发送。" if elsewhere else "。")
+    )
     return EXIT_OK

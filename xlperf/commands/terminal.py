@@ -65,8 +65,11 @@ def print_scorecard(result: Result) -> None:
         for ind in sec.indicators:
             if ind.spec.kind.subtotal:
                 table.add_row(f"  {ind.spec.label}", f"{ind.full}", f"{ind.score:.2f}")
-    table.add_row("[bold]总分[/bold]", f"{result.framework.total}",
-                  f"[bold]{result.total:.2f}（{result.rating}）[/bold]")
+    table.add_row(
+        "[bold]总分[/bold]",
+        f"{result.framework.total}",
+        f"[bold]{result.total:.2f}（{result.rating}）[/bold]",
+    )
     console.print(table)
     ratios = Table(title="计算比率")
     ratios.add_column("比率")
@@ -77,8 +80,9 @@ def print_scorecard(result: Result) -> None:
     console.print(ratios)
 
 
-def print_findings(result: Result, limit: int | None = None, source: Path | None = None,
-                    more: str | None = None) -> None:
+def print_findings(
+    result: Result, limit: int | None = None, source: Path | None = None, more: str | None = None
+) -> None:
     """The findings as a table that fits the terminal: 说明 wrapped by :func:`wrap` (never inside a
     number or a quoted term) and without the place already shown in 位置. With ``limit`` only
     the first ones, then a line saying how many there are and ``more``, the command listing all."""
@@ -92,8 +96,12 @@ def print_findings(result: Result, limit: int | None = None, source: Path | None
     console = Console()
     findings = list(result.findings)
     if not findings:
-        console.print(Text(f"{shown(source.name) + ' ' if source is not None else ''}校验通过：没有错误和提醒。",
-                           style="green"))
+        console.print(
+            Text(
+                f"{shown(source.name) + ' ' if source is not None else ''}校验通过：没有错误和提醒。",
+                style="green",
+            )
+        )
         return
     named = f"{shown(source.name)} " if source is not None else ""
     listed = findings if limit is None else findings[:limit]
@@ -111,11 +119,15 @@ def print_findings(result: Result, limit: int | None = None, source: Path | None
     table.add_column("说明", width=text_w, overflow="fold")
     for f in listed:
         level = "[red]错误[/red]" if f.is_error else "[yellow]提醒[/yellow]"
-        table.add_row(level, Text(shown(f.code)), Text(shown(f.where)), Text("\n".join(wrap(shown(detail(f)), text_w))))
+        table.add_row(
+            level, Text(shown(f.code)), Text(shown(f.where)), Text("\n".join(wrap(shown(detail(f)), text_w)))
+        )
     console.print(table)
     if len(listed) < len(findings):
         rest = f"另有 {len(findings) - len(listed)} 条"
-        echo_wrapped(f"{rest}；列出全部：{more}" if more else f"{rest}，见输出工作簿的“校验结果”表或 --json。")
+        echo_wrapped(
+            f"{rest}；列出全部：{more}" if more else f"{rest}，见输出工作簿的“校验结果”表或 --json。"
+        )
 
 
 # a file name; a “quoted term”; a number with its sign, thousands separators, decimals and percent
@@ -172,4 +184,6 @@ def echo_wrapped(text: str, prefix: str = "", err: bool = False) -> None:
 
     indent = cell_len(prefix)
     lines = wrap(shown(text), max(20, Console().width - indent))
-    click.echo("\n".join((prefix if i == 0 else " " * indent) + line for i, line in enumerate(lines)), err=err)
+    click.echo(
+        "\n".join((prefix if i == 0 else " " * indent) + line for i, line in enumerate(lines)), err=err
+    )

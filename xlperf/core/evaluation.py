@@ -46,7 +46,9 @@ class Answer(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=True, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, str_strip_whitespace=True, defer_build=True
+    )
 
 
 class Department(_Model):
@@ -129,7 +131,9 @@ class IndicatorRow(_Model):
     override_rate: Dec | None = Field(None, description="手工完成率（%），须写明理由")
     override_reason: str = ""
     shortfall_reason: str = Field("", description="未达标原因")
-    excess_reason: str = Field("", description="完成率在评分框架规定的比例（completion.excess_threshold）以上的原因")
+    excess_reason: str = Field(
+        "", description="完成率在评分框架规定的比例（completion.excess_threshold）以上的原因"
+    )
 
 
 class ManagementEntry(_Model):

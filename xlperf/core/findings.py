@@ -117,7 +117,9 @@ def one_per_field(findings: list[Finding]) -> list[Finding]:
     the checks that then see the field empty ("请填写…") would only contradict the clerk.
     """
     read_paths = {f.path for f in findings if f.code[0] in "PR" and f.path and f.is_error}
-    read_cells = {(f.sheet, f.cell) for f in findings if f.code[0] in "PR" and f.sheet and f.cell and f.is_error}
+    read_cells = {
+        (f.sheet, f.cell) for f in findings if f.code[0] in "PR" and f.sheet and f.cell and f.is_error
+    }
     error_cells = {(f.sheet, f.cell) for f in findings if f.sheet and f.cell and f.is_error}
     out: list[Finding] = []
     merged: dict[tuple[str, str, str], int] = {}
@@ -144,8 +146,19 @@ def one_per_field(findings: list[Finding]) -> list[Finding]:
 
 
 #: the order of the model's parts, as the workbook's sheets come (基本信息 … 问题与措施, then checks)
-_PATH_ORDER = ("department", "claims", "tasks", "budget", "outputs", "benefits", "spending", "management",
-               "problems", "improvements", "report")
+_PATH_ORDER = (
+    "department",
+    "claims",
+    "tasks",
+    "budget",
+    "outputs",
+    "benefits",
+    "spending",
+    "management",
+    "problems",
+    "improvements",
+    "report",
+)
 
 
 def _cell_key(cell: str) -> tuple[int, int]:
@@ -192,9 +205,9 @@ def detail(f: Finding) -> str:
     text = f.message
     where = f"{f.sheet}!{f.cell}"
     if text.startswith(where):
-        text = text[len(where):]
+        text = text[len(where) :]
         label = re.match(r"^（([^）]*)）[：:]\s*", text)
         if label:
-            text = f"{label.group(1)}：{text[label.end():]}"
+            text = f"{label.group(1)}：{text[label.end() :]}"
         return text.lstrip("：: ") or f.message
     return _ROW_PREFIX.sub("", text)

@@ -34,7 +34,9 @@ class FrameworkError(XlperfError):
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
-        super().__init__(f"评分框架 {source} 有误（共 {len(problems)} 处）：\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(
+            f"评分框架 {source} 有误（共 {len(problems)} 处）：\n" + "\n".join(f"  {p}" for p in problems)
+        )
 
 
 class _Spec(BaseModel):
@@ -155,7 +157,9 @@ class Framework(_Spec):
     #: where the rules come from (a document number, a URL): shown by ``xlperf frameworks show``
     sources: tuple[str, ...] = ()
     #: per-year settings: numbers (kept as Decimal, also when read back from an embedded copy) or text
-    settings: dict[str, Annotated[Decimal | str, Field(union_mode="left_to_right")]] = Field(default_factory=dict)
+    settings: dict[str, Annotated[Decimal | str, Field(union_mode="left_to_right")]] = Field(
+        default_factory=dict
+    )
     rating: RatingSpec
     completion: CompletionSpec
     ratios: dict[str, RatioSpec]
@@ -236,9 +240,16 @@ def _canonical_json(data: Any) -> str:
 def decode_framework(data: bytes, source: str) -> str:
     """A framework file's text: UTF-8, with or without a BOM; anything else is refused by name."""
     if len(data) > MAX_BYTES:
-        raise FrameworkError(source, [f"文件过大（{len(data) // 1024} KB，上限 {MAX_BYTES // 1024} KB）；评分框架文件只含规则，请检查是否选错了文件"])
+        raise FrameworkError(
+            source,
+            [
+                f"文件过大（{len(data) // 1024} KB，上限 {MAX_BYTES // 1024} KB）；评分框架文件只含规则，请检查是否选错了文件"
+            ],
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FrameworkError(source, ["文件是 UTF-16 编码；请用记事本打开，“另存为”时把编码选为 UTF-8 后再试"])
+        raise FrameworkError(
+            source, ["文件是 UTF-16 编码；请用记事本打开，“另存为”时把编码选为 UTF-8 后再试"]
+        )
     try:
         return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -249,9 +260,13 @@ def decode_framework(data: bytes, source: str) -> str:
             guess = "（看起来是 GBK/GB18030 编码）"
         except UnicodeDecodeError:
             pass
-        raise FrameworkError(source, [
-            f"文件不是 UTF-8 编码{guess}，第{line}行无法读取；"
-            "请用记事本打开，“另存为”时把编码选为 UTF-8 后再试"]) from exc
+        raise FrameworkError(
+            source,
+            [
+                f"文件不是 UTF-8 编码{guess}，第{line}行无法读取；"
+                "请用记事本打开，“另存为”时把编码选为 UTF-8 后再试"
+            ],
+        ) from exc
 
 
 def _depth(text: str) -> int:
@@ -292,11 +307,11 @@ _MESSAGES = {
     "int_parsing": "应为整数，如 2024",
     "int_type": "应为整数，如 2024",
     "int_from_float": "应为整数，如 2024",
-    "string_type": "应为加引号的文字，如 \"履职效能\"",
+    "string_type": '应为加引号的文字，如 "履职效能"',
     "bool_type": "应为 true 或 false",
     "bool_parsing": "应为 true 或 false",
-    "tuple_type": "应为数组，如 [\"a\", \"b\"]",
-    "list_type": "应为数组，如 [\"a\", \"b\"]",
+    "tuple_type": '应为数组，如 ["a", "b"]',
+    "list_type": '应为数组，如 ["a", "b"]',
     "dict_type": "应为表（[名称] 或 { 键 = 值 }）",
     "model_type": "应为表（[名称] 或 { 键 = 值 }）",
     "model_attributes_type": "应为表（[名称] 或 { 键 = 值 }）",
@@ -346,7 +361,11 @@ class _Locator:
         notes = []
         if ind is not None:
             ind_id, ind_name = ind.get("id"), ind.get("name")
-            notes.append(f"指标 {ind_id}“{ind_name}”" if ind_id and ind_name else f"指标 {ind_id or ind_name or ''}".strip())
+            notes.append(
+                f"指标 {ind_id}“{ind_name}”"
+                if ind_id and ind_name
+                else f"指标 {ind_id or ind_name or ''}".strip()
+            )
             if isinstance(ind_id, str):
                 found = None
                 for i, line in enumerate(self.lines):
@@ -370,7 +389,7 @@ def _pydantic_problems(exc: ValidationError, locate: _Locator) -> list[str]:
         loc = tuple(e["loc"])
         message = _MESSAGES.get(e["type"])
         if message is None and e["type"] == "literal_error":
-            expected = str(e.get("ctx", {}).get("expected", "")).replace(" or ", "、").replace("'", "\"")
+            expected = str(e.get("ctx", {}).get("expected", "")).replace(" or ", "、").replace("'", '"')
             message = f"只能是 {expected}"
         if message is None:
             message = "取值无效"
@@ -383,7 +402,9 @@ def parse_framework(text: str, source: str) -> Framework:
     if len(text) > MAX_BYTES:
         raise FrameworkError(source, [f"内容过大（上限 {MAX_BYTES // 1024} KB）"])
     if _depth(text) > MAX_DEPTH:
-        raise FrameworkError(source, [f"数组或表嵌套超过 {MAX_DEPTH} 层；评分框架最多需要 3 层，请检查括号是否成对"])
+        raise FrameworkError(
+            source, [f"数组或表嵌套超过 {MAX_DEPTH} 层；评分框架最多需要 3 层，请检查括号是否成对"]
+        )
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -453,7 +474,9 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
         problems.append(f"{locate.describe(('sections',))}：至少要有一个部分（[[sections]]）")
     section_sum = sum((s.full for s in fw.sections), Decimal(0))
     if fw.sections and section_sum != fw.total:
-        problems.append(f"{locate.describe(('total',))}：各部分分值之和 {plain(section_sum)} 不等于总分 {plain(fw.total)}")
+        problems.append(
+            f"{locate.describe(('total',))}：各部分分值之和 {plain(section_sum)} 不等于总分 {plain(fw.total)}"
+        )
     for y in fw.years:
         if not 2000 <= y <= 2100:
             problems.append(f"{locate.describe(('years',))}：年度 {y} 不在 2000–2100 之间")
@@ -471,7 +494,9 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
             continue
         ind_sum = sum((i.full for i in sec.indicators), Decimal(0))
         if ind_sum != sec.full:
-            problems.append(f"{locate.describe((*sloc, 'full'))}：“{sec.name}”的三级指标分值之和 {plain(ind_sum)} 不等于 {plain(sec.full)}")
+            problems.append(
+                f"{locate.describe((*sloc, 'full'))}：“{sec.name}”的三级指标分值之和 {plain(ind_sum)} 不等于 {plain(sec.full)}"
+            )
         for ii, ind in enumerate(sec.indicators):
             iloc: tuple[Any, ...] = (*sloc, "indicators", ii)
             where = locate.describe(iloc)
@@ -481,59 +506,88 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
             seen.add(ind.id)
             rule = RULES.get(ind.rule)
             if rule is None:
-                problems.append(f"{locate.describe((*iloc, 'rule'))}：未知的计分规则 {ind.rule}（可用：{'、'.join(sorted(RULES))}）")
+                problems.append(
+                    f"{locate.describe((*iloc, 'rule'))}：未知的计分规则 {ind.rule}（可用：{'、'.join(sorted(RULES))}）"
+                )
                 continue
             problems.extend(f"{where}：{p}" for p in rule.check(ind, fw))
             if ind.rows is not None:
                 if ind.rows in seen_rows:
-                    problems.append(f"{locate.describe((*iloc, 'rows'))}：{ind.rows} 已被另一个指标使用（每张指标表只能计一次分）")
+                    problems.append(
+                        f"{locate.describe((*iloc, 'rows'))}：{ind.rows} 已被另一个指标使用（每张指标表只能计一次分）"
+                    )
                 seen_rows.add(ind.rows)
             if len(ind.items) > MAX_ITEMS:
-                problems.append(f"{locate.describe((*iloc, 'items'))}：子项 {len(ind.items)} 个，超过上限 {MAX_ITEMS} 个；请合并子项")
+                problems.append(
+                    f"{locate.describe((*iloc, 'items'))}：子项 {len(ind.items)} 个，超过上限 {MAX_ITEMS} 个；请合并子项"
+                )
             for ti, item in enumerate(ind.items):
                 _positive(item.points, locate.describe((*iloc, "items", ti, "points")), problems)
                 for name in re.findall(r"\{(\w*)\}", item.text):
                     if name not in fw.settings:
-                        problems.append(f"{locate.describe((*iloc, 'items', ti, 'text'))}：文字中的 {{{name}}} 没有在 [settings] 中定义")
+                        problems.append(
+                            f"{locate.describe((*iloc, 'items', ti, 'text'))}：文字中的 {{{name}}} 没有在 [settings] 中定义"
+                        )
                 if any(ch in re.sub(r"\{\w*\}", "", item.text) for ch in "{}"):
-                    problems.append(f"{locate.describe((*iloc, 'items', ti, 'text'))}：文字中的花括号须成对，且只用来引用 [settings] 中的设置")
+                    problems.append(
+                        f"{locate.describe((*iloc, 'items', ti, 'text'))}：文字中的花括号须成对，且只用来引用 [settings] 中的设置"
+                    )
             if ind.items:
                 item_sum = sum((it.points for it in ind.items), Decimal(0))
                 if item_sum != ind.full:
-                    problems.append(f"{locate.describe((*iloc, 'items'))}：子项分值之和 {plain(item_sum)} 不等于指标分值 {plain(ind.full)}")
+                    problems.append(
+                        f"{locate.describe((*iloc, 'items'))}：子项分值之和 {plain(item_sum)} 不等于指标分值 {plain(ind.full)}"
+                    )
             if ind.per_point is not None:
                 _positive(ind.per_point, locate.describe((*iloc, "per_point")), problems)
             if ind.floor < 0 or ind.floor > ind.full:
-                problems.append(f"{locate.describe((*iloc, 'floor'))}：最低分 {plain(ind.floor)} 应在 0 与指标分值 {plain(ind.full)} 之间")
+                problems.append(
+                    f"{locate.describe((*iloc, 'floor'))}：最低分 {plain(ind.floor)} 应在 0 与指标分值 {plain(ind.full)} 之间"
+                )
             if ind.explain_below is not None and not 0 <= ind.explain_below <= 1000:
                 problems.append(f"{locate.describe((*iloc, 'explain_below'))}：应为 0–1000 之间的百分数")
     for key, ratio in fw.ratios.items():
         for name in (*ratio.numerator, *ratio.denominator):
             field = name.lstrip("-").rstrip("?")
             if field not in BUDGET_FIELDS:
-                problems.append(f"{locate.describe(('ratios', key))}：未知的收支字段 {field}（可用：{'、'.join(sorted(BUDGET_FIELDS))}）")
+                problems.append(
+                    f"{locate.describe(('ratios', key))}：未知的收支字段 {field}（可用：{'、'.join(sorted(BUDGET_FIELDS))}）"
+                )
         if not ratio.denominator:
             problems.append(f"{locate.describe(('ratios', key, 'denominator'))}：分母不能为空")
     c = fw.completion
     cloc = ("completion",)
     if not c.cap.is_finite() or not Decimal(1) <= c.cap <= Decimal(10):
-        problems.append(f"{locate.describe((*cloc, 'cap'))}：封顶值是比率（1 表示 100%），应在 1 与 10 之间；"
-                        f"现为 {c.cap}" + (f"，如指 {c.cap}% 请写 {plain(c.cap / 100)}" if c.cap > 10 else ""))
+        problems.append(
+            f"{locate.describe((*cloc, 'cap'))}：封顶值是比率（1 表示 100%），应在 1 与 10 之间；"
+            f"现为 {c.cap}" + (f"，如指 {c.cap}% 请写 {plain(c.cap / 100)}" if c.cap > 10 else "")
+        )
     if not c.excess_threshold.is_finite() or not Decimal(100) < c.excess_threshold <= Decimal(10000):
-        problems.append(f"{locate.describe((*cloc, 'excess_threshold'))}：须说明原因的完成率是百分数，应大于 100、"
-                        f"不超过 10000（如 150 表示 150%）；现为 {c.excess_threshold}")
-    if not (c.plausible_min.is_finite() and c.plausible_max.is_finite()) or not 0 <= c.plausible_min < 100 < c.plausible_max:
-        problems.append(f"{locate.describe((*cloc, 'plausible_min'))}：合理完成率范围（百分数）应满足 0 ≤ plausible_min < 100 < plausible_max")
+        problems.append(
+            f"{locate.describe((*cloc, 'excess_threshold'))}：须说明原因的完成率是百分数，应大于 100、"
+            f"不超过 10000（如 150 表示 150%）；现为 {c.excess_threshold}"
+        )
+    if (
+        not (c.plausible_min.is_finite() and c.plausible_max.is_finite())
+        or not 0 <= c.plausible_min < 100 < c.plausible_max
+    ):
+        problems.append(
+            f"{locate.describe((*cloc, 'plausible_min'))}：合理完成率范围（百分数）应满足 0 ≤ plausible_min < 100 < plausible_max"
+        )
     names = set(c.grades)
     if names != set(GRADE_NAMES):
         missing = [g for g in GRADE_NAMES if g not in names]
         extra = [g for g in c.grades if g not in GRADE_NAMES]
         problems.append(
             f"{locate.describe((*cloc, 'grades'))}：完成等级须正好是 {'、'.join(GRADE_NAMES)}（工作簿的下拉列表与读取按这四个）"
-            + (f"；缺少 {'、'.join(missing)}" if missing else "") + (f"；不认识 {'、'.join(extra)}" if extra else ""))
+            + (f"；缺少 {'、'.join(missing)}" if missing else "")
+            + (f"；不认识 {'、'.join(extra)}" if extra else "")
+        )
     for grade, rate in c.grades.items():
         if not rate.is_finite() or not 0 <= rate <= 1:
-            problems.append(f"{locate.describe((*cloc, 'grades', grade))}：完成等级的得分比例应在 0 与 1 之间（1 表示 100%）；现为 {rate}")
+            problems.append(
+                f"{locate.describe((*cloc, 'grades', grade))}：完成等级的得分比例应在 0 与 1 之间（1 表示 100%）；现为 {rate}"
+            )
     bands = fw.rating.bands
     if not bands:
         problems.append(f"{locate.describe(('rating', 'bands'))}：至少要有一个等级")
@@ -544,9 +598,13 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
     if any(not n for n in band_names) or len(set(band_names)) != len(band_names):
         problems.append(f"{locate.describe(('rating', 'bands'))}：等级名称不能为空或重复")
     if bands and (bands[-1].min > 0 or any(b.min < 0 or b.min > fw.total for b in bands)):
-        problems.append(f"{locate.describe(('rating', 'bands'))}：下限应在 0 与总分之间，最低一档的下限应为 0（否则低分无等级）")
+        problems.append(
+            f"{locate.describe(('rating', 'bands'))}：下限应在 0 与总分之间，最低一档的下限应为 0（否则低分无等级）"
+        )
     if not problems and len(fw.canonical()) > MAX_CANONICAL:
-        problems.append(f"规则内容过多（{len(fw.canonical())} 个字符，上限 {MAX_CANONICAL}），无法嵌入工作簿；请精简说明文字")
+        problems.append(
+            f"规则内容过多（{len(fw.canonical())} 个字符，上限 {MAX_CANONICAL}），无法嵌入工作簿；请精简说明文字"
+        )
     return problems
 
 

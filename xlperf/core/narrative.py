@@ -142,7 +142,9 @@ def lines_of(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-_LEADING_NUMBER = re.compile(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）]\s*|^\s*[（(]\s*(?:\d+|[一二三四五六七八九十]+)\s*[)）]\s*")
+_LEADING_NUMBER = re.compile(
+    r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[.、．)）]\s*|^\s*[（(]\s*(?:\d+|[一二三四五六七八九十]+)\s*[)）]\s*"
+)
 _LEADING_SHI = re.compile(r"^\s*[一二三四五六七八九十]+是\s*")
 
 
@@ -151,14 +153,14 @@ def _unnumbered(text: str) -> str:
     return _LEADING_SHI.sub("", _LEADING_NUMBER.sub("", text, count=1), count=1)
 
 
-_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) +(?=[-\d.%])|(?<=[\d.%]) +(?=[\u3000-\u9fff\uff00-\uffef])")
+_CJK_SPACE = re.compile(
+    r"(?<=[\u3000-\u9fff\uff00-\uffef]) +(?=[-\d.%])|(?<=[\d.%]) +(?=[\u3000-\u9fff\uff00-\uffef])"
+)
 
 
 def tidy(text: str) -> str:
     """Drop the half-width spaces the core's messages put between Chinese and numbers."""
     return _CJK_SPACE.sub("", text)
-
-
 
 
 # ---------------------------------------------------------------------------------- the builder
@@ -169,7 +171,9 @@ class Writer:
         self.paragraphs: list[Paragraph] = []
         #: field path → what the clerk typed, for every cell xlperf could not read (P01/P03)
         self.unreadable: dict[str, str] = {
-            f.path: f.typed for f in (result.findings if result else ()) if f.code in ("P01", "P03") and f.path
+            f.path: f.typed
+            for f in (result.findings if result else ())
+            if f.code in ("P01", "P03") and f.path
         }
 
     def blank(self, path: str) -> str:
@@ -246,8 +250,10 @@ def _basic(w: Writer, result: Result) -> None:
     units = [clause(u) for u in lines_of(dep.subordinate_units)]
     staffing = sentence(dep.staffing)
     if not staffing and (dep.staff_quota is not None or dep.staff_actual is not None):
-        parts = [f"编制{dep.staff_quota}名" if dep.staff_quota is not None else "",
-                 f"实有在职人员{dep.staff_actual}名" if dep.staff_actual is not None else ""]
+        parts = [
+            f"编制{dep.staff_quota}名" if dep.staff_quota is not None else "",
+            f"实有在职人员{dep.staff_actual}名" if dep.staff_actual is not None else "",
+        ]
         staffing = sentence("，".join(p for p in parts if p))
     count = dep.subordinate_count if dep.subordinate_count is not None else len(units)
     if units:
@@ -314,7 +320,11 @@ def _budget_paragraph(w: Writer, result: Result) -> str:
         return format_money(v, yi=yi, blank=w.blank(f"budget.{field}"))
 
     rate = result.ratios.get("budget_execution")
-    rate_text = f"预算执行率{format_percent(rate)}" if rate is not None else "预算执行率无法计算（缺少预算数或执行数）"
+    rate_text = (
+        f"预算执行率{format_percent(rate)}"
+        if rate is not None
+        else "预算执行率无法计算（缺少预算数或执行数）"
+    )
     sources = [f"一般公共预算财政拨款支出{m(b.spend_general, 'spend_general')}"]
     if b.spend_fund is not None and b.spend_fund != 0:
         sources.append(f"政府性基金支出{m(b.spend_fund)}")
@@ -378,7 +388,10 @@ def _management_section(w: Writer, result: Result, sec: SectionScore) -> None:
 
 
 def management_indicator(
-    w: Writer, result: Result, j: int, ind: IndicatorScore,
+    w: Writer,
+    result: Result,
+    j: int,
+    ind: IndicatorScore,
     computed_sentence: Callable[[Result, IndicatorScore, str], str],
     lost_items: Callable[[Result, IndicatorScore], list[str]],
 ) -> None:
@@ -400,7 +413,9 @@ def management_indicator(
             w.body(line)
         w.body(sentence(evidence[-1]) + computed if computed else evidence[-1])
     else:
-        w.body(f"评价说明：{w.blank(f'management[{ind.id}].evidence')}" + (f"。{computed}" if computed else ""))
+        w.body(
+            f"评价说明：{w.blank(f'management[{ind.id}].evidence')}" + (f"。{computed}" if computed else "")
+        )
     lost = lost_items(result, ind)
     if lost:
         w.body(f"未得分事项：{'；'.join(lost)}。", "added")
@@ -453,7 +468,11 @@ def _not_mentioned(result: Result, mentioned: str) -> Iterator[str]:
                     else:
                         yield f"{what}{quoted(row.name or MISSING)}完成率为{format_percent(r * 100)}，未达到年度目标值"
         elif ind.score < ind.full and normalised_words(ind.spec.name) not in mentioned:
-            shown = f"，{fw.ratios[ind.spec.ratio].name}为{format_percent(ind.ratio)}" if ind.spec.ratio and ind.ratio is not None else ""
+            shown = (
+                f"，{fw.ratios[ind.spec.ratio].name}为{format_percent(ind.ratio)}"
+                if ind.spec.ratio and ind.ratio is not None
+                else ""
+            )
             yield (
                 f"{quoted(ind.spec.name)}得分{format_score(ind.score)}分"
                 f"（分值{format_full(ind.full)}分）{shown}"
@@ -523,18 +542,31 @@ def check_report(result: Result, report: Report) -> list[Finding]:
         c.fail("报告中找不到自评结论（评价等级和自评得分），请重新生成报告", "report.conclusion")
     for m in conclusion:
         if m.group(1) != result.rating:
-            c.fail(f"报告中的评价等级为“{m.group(1)}”，评分结果为“{result.rating}”，请重新生成报告", "report.conclusion")
+            c.fail(
+                f"报告中的评价等级为“{m.group(1)}”，评分结果为“{result.rating}”，请重新生成报告",
+                "report.conclusion",
+            )
         if read_decimal(m.group(2)) != round2(result.total):
-            c.fail(f"报告中的自评得分为 {m.group(2)}，评分结果为 {format_score(result.total)}，请重新生成报告", "report.conclusion")
+            c.fail(
+                f"报告中的自评得分为 {m.group(2)}，评分结果为 {format_score(result.total)}，请重新生成报告",
+                "report.conclusion",
+            )
 
     for sec in result.sections:
-        c.number(f"“{sec.name}”的自评得分", rf"^{re.escape(sec.name)}情况。.*?自评得分{NUM}分", sec.score, f"report.{sec.id}")
+        c.number(
+            f"“{sec.name}”的自评得分",
+            rf"^{re.escape(sec.name)}情况。.*?自评得分{NUM}分",
+            sec.score,
+            f"report.{sec.id}",
+        )
         if not _is_duty_like(sec):
             continue
         for ind in sec.indicators:
             c.number(
-                f"“{ind.spec.name}”的自评得分", rf"^（\d+）{re.escape(ind.spec.name)}。.*?自评得分{NUM}分",
-                ind.score, f"report.{ind.id}",
+                f"“{ind.spec.name}”的自评得分",
+                rf"^（\d+）{re.escape(ind.spec.name)}。.*?自评得分{NUM}分",
+                ind.score,
+                f"report.{ind.id}",
             )
             ind.spec.kind.verify(c, result, ind, "")
 

@@ -49,11 +49,24 @@ DIRECTION_WORDS: dict[Direction, tuple[str, ...]] = {
 
 #: The words a clerk may type in the 方向 column, mapped to a direction.
 DIRECTION_ALIASES: dict[str, Direction] = {
-    "≥": Direction.GE, ">=": Direction.GE, "以上": Direction.GE, "不少于": Direction.GE,
-    "达到": Direction.GE, "不低于": Direction.GE, "大于等于": Direction.GE, "正向": Direction.GE,
-    "≤": Direction.LE, "<=": Direction.LE, "以下": Direction.LE, "不超过": Direction.LE,
-    "控制在": Direction.LE, "不高于": Direction.LE, "小于等于": Direction.LE, "反向": Direction.LE,
-    "=": Direction.EQ, "等于": Direction.EQ,
+    "≥": Direction.GE,
+    ">=": Direction.GE,
+    "以上": Direction.GE,
+    "不少于": Direction.GE,
+    "达到": Direction.GE,
+    "不低于": Direction.GE,
+    "大于等于": Direction.GE,
+    "正向": Direction.GE,
+    "≤": Direction.LE,
+    "<=": Direction.LE,
+    "以下": Direction.LE,
+    "不超过": Direction.LE,
+    "控制在": Direction.LE,
+    "不高于": Direction.LE,
+    "小于等于": Direction.LE,
+    "反向": Direction.LE,
+    "=": Direction.EQ,
+    "等于": Direction.EQ,
 }
 
 #: Words that say "nothing to enter here" rather than a number.
@@ -63,7 +76,21 @@ EXCEL_ERRORS = frozenset(
     {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
 )
 
-_QUALIFIERS = ("每届", "每年", "每月", "每季度", "每季", "累计", "全年", "年度", "同比增长", "增长", "实现", "完成", "共")
+_QUALIFIERS = (
+    "每届",
+    "每年",
+    "每月",
+    "每季度",
+    "每季",
+    "累计",
+    "全年",
+    "年度",
+    "同比增长",
+    "增长",
+    "实现",
+    "完成",
+    "共",
+)
 
 _NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _NUMBER_RE = re.compile(_NUMBER)
@@ -174,12 +201,19 @@ def parse_quantity(raw: object, *, percent_cell: bool = False) -> Quantity:
     if norm in NONE_WORDS:
         return Quantity(blank=False, none_word=True)
     if _DATE_RE.fullmatch(norm):
-        return Quantity(blank=False, problem=f"单元格内容是日期 {norm[:10]}（单元格可能被设成了日期格式），"
-                                             "请把格式改为“常规”或“数值”后重新填写数值")
+        return Quantity(
+            blank=False,
+            problem=f"单元格内容是日期 {norm[:10]}（单元格可能被设成了日期格式），"
+            "请把格式改为“常规”或“数值”后重新填写数值",
+        )
     if _SCIENTIFIC_RE.fullmatch(norm):
         value = Decimal(norm)
-        return Quantity(value=value, blank=False, note=f"已将“{_clip(stripped)}”识别为 {plain(value)}",
-                        alternative=fraction_alternative(value))
+        return Quantity(
+            value=value,
+            blank=False,
+            note=f"已将“{_clip(stripped)}”识别为 {plain(value)}",
+            alternative=fraction_alternative(value),
+        )
     numbers = _ANY_NUMBER_RE.findall(norm)
     if not numbers:
         return Quantity(blank=False, problem=f"“{_clip(stripped)}”中没有数值，请填写数字（可带单位）")
@@ -190,9 +224,7 @@ def parse_quantity(raw: object, *, percent_cell: bool = False) -> Quantity:
         )
     match = _NUMBER_RE.search(norm)
     if match is None or match.group(0).lstrip("+-") != numbers[0]:
-        return Quantity(
-            blank=False, problem=f"“{_clip(stripped)}”的千位分隔不规范，请填写如 1957 或 1,957"
-        )
+        return Quantity(blank=False, problem=f"“{_clip(stripped)}”的千位分隔不规范，请填写如 1957 或 1,957")
     try:
         value = Decimal(match.group(0).replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the regex only admits valid numbers
@@ -289,7 +321,9 @@ def rate_reading(q: Quantity, *, maximum: Decimal = Decimal(100)) -> Quantity:
     if q.unit == "%" and alt is not None:  # a percent-formatted number
         if q.value > maximum and FRACTION_LIMIT < alt <= maximum:
             return Quantity(
-                value=alt, unit="%", blank=False,
+                value=alt,
+                unit="%",
+                blank=False,
                 note=f"单元格为百分比格式，显示为 {q.value}%，按 {alt}% 理解（若确为 {q.value}% 请核对）",
             )
         return Quantity(value=q.value, unit="%", blank=False)
@@ -297,7 +331,9 @@ def rate_reading(q: Quantity, *, maximum: Decimal = Decimal(100)) -> Quantity:
         return q
     if alt is not None:
         return Quantity(
-            value=alt, unit="%", blank=False,
+            value=alt,
+            unit="%",
+            blank=False,
             note=f"{q.value} 按小数理解为 {alt}%（若确为 {q.value}%，请填写“{q.value}%”）",
         )
     return Quantity(value=q.value, unit="%", blank=False, note=q.note)
@@ -376,28 +412,75 @@ def resolve_percent_row(
         return PercentChoice(t0, a0)
     _, t, a, r = min(options, key=lambda o: o[0])
     changed = tuple(
-        (field, old, new) for field, old, new in (("target_value", t0, t), ("actual_value", a0, a)) if old != new
+        (field, old, new)
+        for field, old, new in (("target_value", t0, t), ("actual_value", a0, a))
+        if old != new
     )
     return PercentChoice(t, a, changed, first, r)
 
 
 #: what clerks type for a dropdown value, when it is not one of the values
 _SYNONYMS = {
-    "已完成": "完成", "全部完成": "完成", "完成了": "完成", "已全部完成": "完成", "按时完成": "完成", "达标": "完成",
-    "大部分完成": "基本完成", "基本完成了": "基本完成", "大体完成": "基本完成",
-    "部分完成了": "部分完成", "完成部分": "部分完成", "一半": "部分完成",
-    "没完成": "未完成", "没有完成": "未完成", "未能完成": "未完成", "不达标": "未完成", "未达标": "未完成",
-    "是的": "是", "对": "是", "有": "是", "已": "是", "√": "是", "Y": "是", "YES": "是",
-    "不是": "否", "没有": "否", "N": "否", "NO": "否", "未": "否",
-    "无": "不适用", "不涉及": "不适用", "无此项": "不适用", "N/A": "不适用", "NA": "不适用",
-    "定量指标": "定量", "数量": "定量", "定性指标": "定性",
-    ">": "≥", "大于": "≥", "<": "≤", "小于": "≤", "＝": "=",
+    "已完成": "完成",
+    "全部完成": "完成",
+    "完成了": "完成",
+    "已全部完成": "完成",
+    "按时完成": "完成",
+    "达标": "完成",
+    "大部分完成": "基本完成",
+    "基本完成了": "基本完成",
+    "大体完成": "基本完成",
+    "部分完成了": "部分完成",
+    "完成部分": "部分完成",
+    "一半": "部分完成",
+    "没完成": "未完成",
+    "没有完成": "未完成",
+    "未能完成": "未完成",
+    "不达标": "未完成",
+    "未达标": "未完成",
+    "是的": "是",
+    "对": "是",
+    "有": "是",
+    "已": "是",
+    "√": "是",
+    "Y": "是",
+    "YES": "是",
+    "不是": "否",
+    "没有": "否",
+    "N": "否",
+    "NO": "否",
+    "未": "否",
+    "无": "不适用",
+    "不涉及": "不适用",
+    "无此项": "不适用",
+    "N/A": "不适用",
+    "NA": "不适用",
+    "定量指标": "定量",
+    "数量": "定量",
+    "定性指标": "定性",
+    ">": "≥",
+    "大于": "≥",
+    "<": "≤",
+    "小于": "≤",
+    "＝": "=",
 }
 
 
 #: traditional and variant characters clerks type, to their simplified form in the dropdown values
-_VARIANTS = str.maketrans({"份": "分", "沒": "没", "適": "适", "實": "实", "無": "无", "對": "对",
-                           "達": "达", "標": "标", "項": "项", "盡": "尽"})
+_VARIANTS = str.maketrans(
+    {
+        "份": "分",
+        "沒": "没",
+        "適": "适",
+        "實": "实",
+        "無": "无",
+        "對": "对",
+        "達": "达",
+        "標": "标",
+        "項": "项",
+        "盡": "尽",
+    }
+)
 #: words around a dropdown value that do not change its meaning (已完成, 完成了, 均已完成。)
 _FILLER = set("已了的均都全部按时期。，.,！!")
 

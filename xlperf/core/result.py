@@ -137,7 +137,9 @@ class Result:
         return out
 
     def with_findings(self, findings: Sequence[Finding]) -> Result:
-        return Result(self.evaluation, self.framework, self.sections, self.ratios, tuple(findings), self.report)
+        return Result(
+            self.evaluation, self.framework, self.sections, self.ratios, tuple(findings), self.report
+        )
 
     def with_report(self, report: Report) -> Result:
         return Result(self.evaluation, self.framework, self.sections, self.ratios, self.findings, report)
@@ -145,8 +147,12 @@ class Result:
     def scorecard(self, *, workbook: str = "", sha256: str = "") -> dict[str, Any]:
         """The versioned score-card JSON (docs/DESIGN.md): numbers rounded to 2 places, ratios in percent."""
         dep = self.evaluation.department
-        indicators = [entry for sec in self.sections for ind in sec.indicators
-                      for entry in ind.spec.kind.card(ind, sec.id)]
+        indicators = [
+            entry
+            for sec in self.sections
+            for ind in sec.indicators
+            for entry in ind.spec.kind.card(ind, sec.id)
+        ]
         return {
             "schema": SCORECARD_SCHEMA,
             "framework": self.framework.id,

@@ -26,8 +26,15 @@ def rule_rows(fw: Framework) -> list[tuple[str, str, str, str, str]]:
     rows = []
     for sec in fw.sections:
         for ind in sec.indicators:
-            rows.append((f"{sec.name}（{plain(sec.full)}）", ind.group, ind.name, str(plain(ind.full)),
-                         ind.kind.describe(ind, fw)))
+            rows.append(
+                (
+                    f"{sec.name}（{plain(sec.full)}）",
+                    ind.group,
+                    ind.name,
+                    str(plain(ind.full)),
+                    ind.kind.describe(ind, fw),
+                )
+            )
     return rows
 
 

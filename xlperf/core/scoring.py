@@ -45,8 +45,9 @@ def compute_ratio(budget: Budget, spec: RatioSpec) -> Decimal | None:
     return round2(num / den * 100)
 
 
-def score(evaluation: Evaluation, framework: Framework,
-          unreadable: frozenset[str] = frozenset()) -> tuple[Result, list[Finding]]:
+def score(
+    evaluation: Evaluation, framework: Framework, unreadable: frozenset[str] = frozenset()
+) -> tuple[Result, list[Finding]]:
     """Score every indicator. Returns the result (without findings) and the rules' own findings.
     ``unreadable``: paths of filled cells the reader could not read (a rule must not read them as blank)."""
     ratios = {key: compute_ratio(evaluation.budget, spec) for key, spec in framework.ratios.items()}

@@ -33,8 +33,15 @@ def _setup_logging() -> None:
     try:
         path = _log_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        logger.add(path, level="DEBUG", rotation="1 MB", retention=5, encoding="utf-8",
-                   backtrace=False, diagnose=False)
+        logger.add(
+            path,
+            level="DEBUG",
+            rotation="1 MB",
+            retention=5,
+            encoding="utf-8",
+            backtrace=False,
+            diagnose=False,
+        )
     except OSError:
         pass  # a read-only profile must not stop the button; Excel still gets the message
     _LOG_READY = True
@@ -112,8 +119,12 @@ def _run_button(button_id: str, book: Any, no_workbook: bool = False) -> None:
         button = button_by_id(button_id)
     except KeyError:
         logger.error("on_ribbon: unknown button {!r}", button_id)
-        _alert(book, f"未知的按钮“{button_id}”。加载项与 xlperf 的版本可能不一致：请运行 xlperf addin install 重新安装加载项。",
-               "xlperf", "critical")
+        _alert(
+            book,
+            f"未知的按钮“{button_id}”。加载项与 xlperf 的版本可能不一致：请运行 xlperf addin install 重新安装加载项。",
+            "xlperf",
+            "critical",
+        )
         return
     title = f"xlperf · {button.label}"
     try:
@@ -123,8 +134,12 @@ def _run_button(button_id: str, book: Any, no_workbook: bool = False) -> None:
         if no_workbook and button.needs_workbook:
             _alert(book, NO_WORKBOOK_MESSAGE, title, "info")
             return
-        logger.info("ribbon {} ({}) on {}", button.id, button.action,
-                    "no workbook" if no_workbook else getattr(book, "name", "?"))
+        logger.info(
+            "ribbon {} ({}) on {}",
+            button.id,
+            button.action,
+            "no workbook" if no_workbook else getattr(book, "name", "?"),
+        )
         outcome = handler(None if no_workbook else book)
     except Exception as exc:
         try:
@@ -136,8 +151,12 @@ def _run_button(button_id: str, book: Any, no_workbook: bool = False) -> None:
             _alert(book, str(exc), title, "critical")
         else:
             logger.opt(exception=exc).error("ribbon {} failed", button.id)
-            _alert(book, f"“{button.label}”没有完成：程序内部错误（{type(exc).__name__}: {exc}）。\n"
-                         f"工作簿的填写内容没有被改动。请把日志文件 {_log_file()} 发给维护人员。",
-                   title, "critical")
+            _alert(
+                book,
+                f"“{button.label}”没有完成：程序内部错误（{type(exc).__name__}: {exc}）。\n"
+                f"工作簿的填写内容没有被改动。请把日志文件 {_log_file()} 发给维护人员。",
+                title,
+                "critical",
+            )
         return
     _alert(book, outcome.message, title, outcome.mode)

@@ -121,7 +121,12 @@ def excel_value(value: Any) -> Any:
     Excel keeps every number as a double: integral numbers come back as ints (openpyxl reads
     ``180`` as int, and the summary shows ``180家``, not ``180.0家``).
     """
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < _MAX_EXACT_INT:
+    if (
+        isinstance(value, float)
+        and math.isfinite(value)
+        and value.is_integer()
+        and abs(value) < _MAX_EXACT_INT
+    ):
         return int(value)
     return value
 
@@ -171,8 +176,9 @@ def snapshot(book: Any) -> BookSnapshot:
         w.remove(w.active)
     fullname = str(book.fullname)
     path = Path(fullname)
-    snap = BookSnapshot(wb, values, fullname, path if not remote and path.is_absolute() and path.is_file() else None,
-                        remote)
+    snap = BookSnapshot(
+        wb, values, fullname, path if not remote and path.is_absolute() and path.is_file() else None, remote
+    )
     for sheet in book.sheets:
         name = str(sheet.name)
         snap.sheet_names.append(name)
@@ -184,7 +190,11 @@ def snapshot(book: Any) -> BookSnapshot:
         for i, row in enumerate(vals):
             for j, raw in enumerate(row):
                 value = excel_value(raw)
-                formula = formulas[i][j] if formulas is not None and i < len(formulas) and j < len(formulas[i]) else None
+                formula = (
+                    formulas[i][j]
+                    if formulas is not None and i < len(formulas) and j < len(formulas[i])
+                    else None
+                )
                 if formula == raw:
                     formula = None  # a text constant such as '=abc (typed with an apostrophe)
                 if value is None and not _is_formula(formula):
@@ -279,11 +289,13 @@ def table_columns(snap: BookSnapshot, spec: L.TableSheet) -> tuple[str, int, int
     return sheet, min_row, min_row + 1, max_row, by_header
 
 
-def found_tables(snap: BookSnapshot, framework: Any = None,
-                 ) -> Iterator[tuple[L.TableSheet, str, int, int, dict[str, int]]]:
+def found_tables(
+    snap: BookSnapshot,
+    framework: Any = None,
+) -> Iterator[tuple[L.TableSheet, str, int, int, dict[str, int]]]:
     """Every layout table present in the snapshot: (spec, sheet, first data row, last row, columns by
     header), shaped by ``framework`` when given (its 管理效率 answer columns)."""
-    for spec in (L.tables_for(framework) if framework is not None else L.TABLES):
+    for spec in L.tables_for(framework) if framework is not None else L.TABLES:
         found = table_columns(snap, spec)
         if found is not None:
             sheet, _, first, last, cols = found

@@ -193,33 +193,67 @@ def interpreter_checks(interpreter: str | None, timeout: float = 120) -> list[Ch
     if not interpreter:
         return [Check(title, False, "未设置。", "请运行 xlperf addin install。")]
     if not os.path.exists(interpreter):
-        return [Check(title, False, f"{interpreter} 不存在（Python 被卸载或移动了？）。",
-                      "请用现在的 Python 重新运行 xlperf addin install。")]
+        return [
+            Check(
+                title,
+                False,
+                f"{interpreter} 不存在（Python 被卸载或移动了？）。",
+                "请用现在的 Python 重新运行 xlperf addin install。",
+            )
+        ]
     out: list[Check] = []
     parts = {p.lower() for p in PureWindowsPath(interpreter).parts}
     if "windowsapps" in parts:
-        out.append(Check(title, False,
-                         "这是 Microsoft Store 版 Python：它为自己写入 AppData 的文件可能被重定向到应用的私有目录，"
-                         "Excel 看不到（加载项、设置文件、DLL）。",
-                         "请 IT 安装 python.org 的 Windows 版 Python，用它安装 xlperf 后重新运行 xlperf addin install。"))
+        out.append(
+            Check(
+                title,
+                False,
+                "这是 Microsoft Store 版 Python：它为自己写入 AppData 的文件可能被重定向到应用的私有目录，"
+                "Excel 看不到（加载项、设置文件、DLL）。",
+                "请 IT 安装 python.org 的 Windows 版 Python，用它安装 xlperf 后重新运行 xlperf addin install。",
+            )
+        )
     try:
         # In the interpreter's folder, as xlwings' RunPython runs it (not in whatever folder we are in).
-        run = subprocess.run([interpreter, "-c", "import xlperf.excel, xlwings"], capture_output=True,
-                             text=True, timeout=timeout, cwd=os.path.dirname(interpreter) or None)
+        run = subprocess.run(
+            [interpreter, "-c", "import xlperf.excel, xlwings"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=os.path.dirname(interpreter) or None,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return [*out, Check(title, False, f"无法运行 {interpreter}：{exc}", "请用现在的 Python 重新运行 xlperf addin install。")]
+        return [
+            *out,
+            Check(
+                title,
+                False,
+                f"无法运行 {interpreter}：{exc}",
+                "请用现在的 Python 重新运行 xlperf addin install。",
+            ),
+        ]
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["?"])[-1]
-        out.append(Check(title, False, f"{interpreter} 无法加载 xlperf（{last}）。",
-                         f"请用这个 Python 安装 xlperf：\"{interpreter}\" -m pip install xlperf-….whl，"
-                         "或用装有 xlperf 的 Python 重新运行 xlperf addin install。"))
+        out.append(
+            Check(
+                title,
+                False,
+                f"{interpreter} 无法加载 xlperf（{last}）。",
+                f'请用这个 Python 安装 xlperf："{interpreter}" -m pip install xlperf-….whl，'
+                "或用装有 xlperf 的 Python 重新运行 xlperf addin install。",
+            )
+        )
     else:
         out.append(Check(title, True, f"{interpreter} 能加载 xlperf 和 xlwings。"))
     return out
 
 
-def dll_check(interpreter: str | None, reg: Registry, exists: Callable[[str], bool] = os.path.exists,
-              dlls: dict[int, Path] | None = None) -> Check:
+def dll_check(
+    interpreter: str | None,
+    reg: Registry,
+    exists: Callable[[str], bool] = os.path.exists,
+    dlls: dict[int, Path] | None = None,
+) -> Check:
     """Is the DLL of Excel's bitness where the add-in's VBA will look for it?"""
     title = "工作表函数所需的 xlwings DLL"
     if not interpreter:
@@ -237,7 +271,8 @@ def dll_check(interpreter: str | None, reg: Registry, exists: Callable[[str], bo
     where = "；".join(f"{p}" for b, p in sorted(have.items()) if b in wanted) or "（pip 没有装 DLL）"
     name = dll_name(wanted[0])
     return Check(
-        title, False,
+        title,
+        False,
         f"加载项只在 {dirs[0]} 和 {dirs[1]} 中找 {name}，那里没有（DLL 在：{where}）。"
         "XLPERF_ 开头的工作表函数会显示 “Could not load …dll”；选项卡按钮不受影响。",
         f"请 IT 把 {name} 复制到 {dirs[0]}（需要管理员权限），或者不用 --user、改用普通方式安装 xlperf "
@@ -294,8 +329,14 @@ def policy_checks(reg: Registry, xlstart: str, env: dict[str, str] | None = None
     env = {k.upper(): v for k, v in (env if env is not None else os.environ).items()}
     versions = office_versions(reg)
     if not versions:
-        return [Check("Excel", False, "没有找到这个用户的 Office 设置（注册表 HKCU\\Software\\Microsoft\\Office）。",
-                      "请确认本机已安装 Windows 版 Excel，并用当前用户打开过一次。")]
+        return [
+            Check(
+                "Excel",
+                False,
+                "没有找到这个用户的 Office 设置（注册表 HKCU\\Software\\Microsoft\\Office）。",
+                "请确认本机已安装 Windows 版 Excel，并用当前用户打开过一次。",
+            )
+        ]
     checks: list[Check] = []
     for v in versions:
         checks += _version_checks(reg, v, xlstart, env)
@@ -319,47 +360,85 @@ def _version_checks(reg: Registry, v: str, xlstart: str, env: dict[str, str]) ->
     out: list[Check] = []
 
     if _policy(reg, sec_policy, "RequireAddinSig") == 1:
-        out.append(Check(f"{tag} 加载项签名策略", False,
-                         "组策略要求“应用程序加载项由受信任的发布者签名”：未签名的 xlperf.xlam 会被 Excel 直接停用，不提示。",
-                         "请 IT 用单位的代码签名证书给 xlperf.xlam 签名并把证书设为受信任的发布者，"
-                         "或对本机取消“要求应用程序加载项由受信任的发布者签名”策略。"))
+        out.append(
+            Check(
+                f"{tag} 加载项签名策略",
+                False,
+                "组策略要求“应用程序加载项由受信任的发布者签名”：未签名的 xlperf.xlam 会被 Excel 直接停用，不提示。",
+                "请 IT 用单位的代码签名证书给 xlperf.xlam 签名并把证书设为受信任的发布者，"
+                "或对本机取消“要求应用程序加载项由受信任的发布者签名”策略。",
+            )
+        )
     else:
         out.append(Check(f"{tag} 加载项签名策略", True, "没有要求加载项必须签名。"))
 
     all_disabled = _policy(reg, tl_policy, "AllLocationsDisabled") == 1
     if all_disabled:
-        out.append(Check(f"{tag} 受信任位置", False,
-                         "组策略停用了所有受信任位置：启动文件夹（XLSTART）中的加载项也按宏设置处理，通常不会运行。",
-                         "请 IT 对本机恢复受信任位置（取消“禁用所有受信任位置”策略）。"))
+        out.append(
+            Check(
+                f"{tag} 受信任位置",
+                False,
+                "组策略停用了所有受信任位置：启动文件夹（XLSTART）中的加载项也按宏设置处理，通常不会运行。",
+                "请 IT 对本机恢复受信任位置（取消“禁用所有受信任位置”策略）。",
+            )
+        )
     xlstart_path = _expand(xlstart, env)
     if _is_network(xlstart_path) and _policy(reg, tl_policy, "AllowNetworkLocations") != 1:
-        out.append(Check(f"{tag} 网络位置", False,
-                         f"启动文件夹在网络上（{xlstart_path}，%APPDATA% 被重定向）：Office 默认不信任网络位置，加载项的宏不会运行。",
-                         "请 IT 允许网络上的受信任位置（“允许网络上的受信任位置”策略），并把该文件夹加为受信任位置。"))
+        out.append(
+            Check(
+                f"{tag} 网络位置",
+                False,
+                f"启动文件夹在网络上（{xlstart_path}，%APPDATA% 被重定向）：Office 默认不信任网络位置，加载项的宏不会运行。",
+                "请 IT 允许网络上的受信任位置（“允许网络上的受信任位置”策略），并把该文件夹加为受信任位置。",
+            )
+        )
 
     warnings = _policy(reg, sec_policy, "VBAWarnings")
     if warnings is None:
         warnings = reg.value(HKCU, sec_user, "VBAWarnings")
-    names = {1: "启用所有宏", 2: "禁用所有宏，并发出通知", 3: "禁用无数字签署的所有宏", 4: "禁用所有宏，并且不通知"}
+    names = {
+        1: "启用所有宏",
+        2: "禁用所有宏，并发出通知",
+        3: "禁用无数字签署的所有宏",
+        4: "禁用所有宏，并且不通知",
+    }
     if warnings in names:
         trusted = not all_disabled and not _is_network(xlstart_path)
-        out.append(Check(f"{tag} 宏设置", bool(trusted or warnings == 1),
-                         f"宏设置为“{names[warnings]}”" + ("；受信任位置中的加载项不受它影响。" if trusted else "。"),
-                         "" if trusted or warnings == 1 else "请 IT 把启动文件夹设为受信任位置。"))
+        out.append(
+            Check(
+                f"{tag} 宏设置",
+                bool(trusted or warnings == 1),
+                f"宏设置为“{names[warnings]}”" + ("；受信任位置中的加载项不受它影响。" if trusted else "。"),
+                "" if trusted or warnings == 1 else "请 IT 把启动文件夹设为受信任位置。",
+            )
+        )
 
-    locations = _trusted_locations(reg, rf"{sec_user}\Trusted Locations", env) + \
-        _trusted_locations(reg, tl_policy, env)
+    locations = _trusted_locations(reg, rf"{sec_user}\Trusted Locations", env) + _trusted_locations(
+        reg, tl_policy, env
+    )
     if locations:
         covered = any(_covers(p, sub, xlstart_path) for p, sub in locations)
-        out.append(Check(f"{tag} 启动文件夹是否受信任", covered,
-                         f"{xlstart_path} " + ("在受信任位置中。" if covered else "不在任何受信任位置中。"),
-                         "" if covered else f"请 IT 把 {xlstart_path} 加为受信任位置（文件 > 选项 > 信任中心 > 受信任位置）。"))
+        out.append(
+            Check(
+                f"{tag} 启动文件夹是否受信任",
+                covered,
+                f"{xlstart_path} " + ("在受信任位置中。" if covered else "不在任何受信任位置中。"),
+                ""
+                if covered
+                else f"请 IT 把 {xlstart_path} 加为受信任位置（文件 > 选项 > 信任中心 > 受信任位置）。",
+            )
+        )
 
     disabled = reg.values(HKCU, rf"{OFFICE_ROOT}\{v}\Excel\Resiliency\DisabledItems")
     if disabled:
-        out.append(Check(f"{tag} 禁用项目", None,
-                         f"Excel 记录了 {len(disabled)} 个被禁用的项目（常因某次崩溃）；若“绩效自评”选项卡不出现，"
-                         "请在 文件 > 选项 > 加载项 > 管理“禁用项目” 中启用 xlperf.xlam。"))
+        out.append(
+            Check(
+                f"{tag} 禁用项目",
+                None,
+                f"Excel 记录了 {len(disabled)} 个被禁用的项目（常因某次崩溃）；若“绩效自评”选项卡不出现，"
+                "请在 文件 > 选项 > 加载项 > 管理“禁用项目” 中启用 xlperf.xlam。",
+            )
+        )
     return out
 
 
@@ -368,8 +447,10 @@ def _trusted_locations(reg: Registry, key: str, env: dict[str, str]) -> list[tup
     for sub in reg.subkeys(HKCU, key) + reg.subkeys(HKLM, key):
         path = reg.value(HKCU, rf"{key}\{sub}", "Path") or reg.value(HKLM, rf"{key}\{sub}", "Path")
         if isinstance(path, str) and path:
-            subfolders = (reg.value(HKCU, rf"{key}\{sub}", "AllowSubfolders")
-                          or reg.value(HKLM, rf"{key}\{sub}", "AllowSubfolders")) == 1
+            subfolders = (
+                reg.value(HKCU, rf"{key}\{sub}", "AllowSubfolders")
+                or reg.value(HKLM, rf"{key}\{sub}", "AllowSubfolders")
+            ) == 1
             out.append((_expand(path, env), subfolders))
     return out
 

@@ -94,8 +94,12 @@ def cell_text(text: str) -> str:
     if not stripped:
         return clean
     first = stripped[0]
-    if (first.isdigit() or first in "=+-@.'(（$¥￥%#" or "０" <= first <= "９"
-            or stripped.upper() in ("TRUE", "FALSE")):
+    if (
+        first.isdigit()
+        or first in "=+-@.'(（$¥￥%#"
+        or "０" <= first <= "９"
+        or stripped.upper() in ("TRUE", "FALSE")
+    ):
         return "'" + clean[: MAX_CELL_TEXT - 1]
     return clean
 
@@ -224,7 +228,9 @@ class SheetWriter:
             band = max(1, MAX_SET_COLORS // (c2 - c1 + 1))
             for top in range(r1, r2 + 1, band):
                 bottom = min(r2, top + band - 1)
-                matrix = [[colors.get((r, c), ...) for c in range(c1, c2 + 1)] for r in range(top, bottom + 1)]
+                matrix = [
+                    [colors.get((r, c), ...) for c in range(c1, c2 + 1)] for r in range(top, bottom + 1)
+                ]
                 self.sheet.range((top, c1), (bottom, c2)).set_colors(matrix)
             return
         order = layers or sorted(set(colors.values()))
@@ -250,10 +256,15 @@ def _output_sheet(book: Any, title: str) -> Any:
     return book.sheets.add(name=title, after=book.sheets[len(names) - 1])
 
 
-def write_rows(book: Any, title: str, rows: list[tuple[str, list[Any]]], widths: Sequence[float],
-               number_formats: list[tuple[Area, str]] | None = None,
-               fills: dict[tuple[int, int], str] | None = None,
-               link_col: int | None = None) -> Any:
+def write_rows(
+    book: Any,
+    title: str,
+    rows: list[tuple[str, list[Any]]],
+    widths: Sequence[float],
+    number_formats: list[tuple[Area, str]] | None = None,
+    fills: dict[tuple[int, int], str] | None = None,
+    link_col: int | None = None,
+) -> Any:
     """Write one output sheet: the values in one call, then a fixed handful of format calls."""
     from xlperf.workbook.writer import BIG, HEAD, SECTION, TITLE
 
@@ -273,10 +284,13 @@ def write_rows(book: Any, title: str, rows: list[tuple[str, list[Any]]], widths:
         title_cell.font.size = TITLE_SIZE
     # headings of levels 1-3 only: their number is fixed by the report's structure, while level 4
     # (①②… one per indicator) grows with the rows and would cost a call each on the remote engine
-    bold_rows = [r for r, (style, _) in enumerate(rows, start=1)
-                 if style in (HEAD, SECTION, BIG, "h1", "h2", "h3")]
-    w.apply(areas((r, c) for r in bold_rows for c in range(1, width + 1)),
-            lambda rng: setattr(rng.font, "bold", True))
+    bold_rows = [
+        r for r, (style, _) in enumerate(rows, start=1) if style in (HEAD, SECTION, BIG, "h1", "h2", "h3")
+    ]
+    w.apply(
+        areas((r, c) for r in bold_rows for c in range(1, width + 1)),
+        lambda rng: setattr(rng.font, "bold", True),
+    )
     for area, fmt in number_formats or []:
         sheet.range((area[0], area[1]), (area[2], area[3])).number_format = fmt
     colors = dict(fills or {})
@@ -417,10 +431,14 @@ def write_findings(book: Any, a: Assessment) -> Any:
     from xlperf.workbook.writer import finding_rows
 
     rows = finding_rows(list(a.result.findings))
-    fills = {(r, 2): ERROR_COLOR if style == "error" else WARNING_COLOR
-             for r, (style, _) in enumerate(rows, start=1) if style in ("error", "warning")}
-    return write_rows(book, L.FINDINGS, _link_rows(rows, a.snap.sheet_names), FINDINGS_WIDTHS,
-                      fills=fills, link_col=5)
+    fills = {
+        (r, 2): ERROR_COLOR if style == "error" else WARNING_COLOR
+        for r, (style, _) in enumerate(rows, start=1)
+        if style in ("error", "warning")
+    }
+    return write_rows(
+        book, L.FINDINGS, _link_rows(rows, a.snap.sheet_names), FINDINGS_WIDTHS, fills=fills, link_col=5
+    )
 
 
 def write_summary(book: Any, a: Assessment) -> Any:
@@ -471,8 +489,10 @@ def validate(book: Any) -> Outcome:
     if not a.result.findings:
         return Outcome("校验完成：没有发现问题。")
     tail = "红色单元格是错误（须改正后才能报送），黄色是提醒。" if flagged else ""
-    return Outcome(f"校验完成：{_counts(a)}。详见“{L.FINDINGS}”工作表（点击“位置”可跳到单元格）。{tail}",
-                   "critical" if a.result.errors else "info")
+    return Outcome(
+        f"校验完成：{_counts(a)}。详见“{L.FINDINGS}”工作表（点击“位置”可跳到单元格）。{tail}",
+        "critical" if a.result.errors else "info",
+    )
 
 
 def score(book: Any) -> Outcome:
@@ -508,29 +528,36 @@ def report(book: Any) -> Outcome:
         write_report(book, a).activate()
     out = _docx_path(a.snap)
     if out is None:
-        where = ("在线 Excel 中无法保存文件" if a.snap.remote
-                 else "工作簿还没有保存到本机文件夹")
-        return Outcome(f"已写入“{L.REPORT}”工作表。{where}，所以没有生成 Word 报告；"
-                       "请先保存工作簿再点击“生成报告”，或在命令行运行 xlperf report 自评表.xlsx -o 报告.docx。")
+        where = "在线 Excel 中无法保存文件" if a.snap.remote else "工作簿还没有保存到本机文件夹"
+        return Outcome(
+            f"已写入“{L.REPORT}”工作表。{where}，所以没有生成 Word 报告；"
+            "请先保存工作簿再点击“生成报告”，或在命令行运行 xlperf report 自评表.xlsx -o 报告.docx。"
+        )
     try:
         write_report_docx(a.result, out)
     except OSError as exc:
-        raise HandlerError(f"已写入“{L.REPORT}”工作表，但无法保存 Word 报告 {out}：{exc.strerror or exc}。"
-                           "如果该报告正在 Word 中打开，请关闭后重试。") from exc
+        raise HandlerError(
+            f"已写入“{L.REPORT}”工作表，但无法保存 Word 报告 {out}：{exc.strerror or exc}。"
+            "如果该报告正在 Word 中打开，请关闭后重试。"
+        ) from exc
     return Outcome(f"已写入“{L.REPORT}”工作表，并生成 Word 报告：\n{out}")
 
 
 def _saved_path(book: Any, action: str) -> Path:
     """The workbook file the submission functions read; the clerk must have saved it."""
     if is_remote(book):
-        raise HandlerError(f"在线 Excel 中无法{action}：报送包需要本机文件。请在桌面版 Excel 中打开工作簿，"
-                           "或在命令行运行 xlperf submit 自评表.xlsx。")
+        raise HandlerError(
+            f"在线 Excel 中无法{action}：报送包需要本机文件。请在桌面版 Excel 中打开工作簿，"
+            "或在命令行运行 xlperf submit 自评表.xlsx。"
+        )
     path = Path(str(book.fullname))
     if not path.is_absolute() or not path.is_file():
         raise HandlerError(f"工作簿还没有保存到本机文件夹。请先保存（Ctrl+S），再点击“{action}”。")
     saved = _saved_state(book)
     if saved is False:
-        raise HandlerError(f"工作簿有未保存的修改。{action}使用的是磁盘上的文件：请先保存（Ctrl+S），再点击“{action}”。")
+        raise HandlerError(
+            f"工作簿有未保存的修改。{action}使用的是磁盘上的文件：请先保存（Ctrl+S），再点击“{action}”。"
+        )
     return path
 
 
@@ -569,8 +596,9 @@ def package_(book: Any) -> Outcome:
     try:
         result = _export(path, overwrite=False)
     except PackageExistsError as exc:
-        answer = book.app.alert(f"{exc}\n\n是否用新的报送包替换它？", title="xlperf · 导出报送包",
-                                buttons="yes_no", mode="info")
+        answer = book.app.alert(
+            f"{exc}\n\n是否用新的报送包替换它？", title="xlperf · 导出报送包", buttons="yes_no", mode="info"
+        )
         if answer != "yes":
             return Outcome("没有导出：已有的报送包保持不变。")
         try:
@@ -599,7 +627,9 @@ def send(book: Any) -> Outcome:
         if outlook_preferred():
             _, to_list = draft_addresses({})
             open_outlook_draft(result, to_list)
-            return Outcome(f"已在 Outlook 中打开报送邮件草稿，请核对收件人和附件后发送。\n报送包：{_package_folder(result)}")
+            return Outcome(
+                f"已在 Outlook 中打开报送邮件草稿，请核对收件人和附件后发送。\n报送包：{_package_folder(result)}"
+            )
         item = send_package(result, {})
     except PackageError as exc:
         raise HandlerError(str(exc)) from exc
@@ -614,10 +644,16 @@ def new(book: Any) -> Outcome:
     from xlperf.workbook.template import BLANK_NAME, build_workbook, save_workbook
 
     if is_remote(book):
-        raise HandlerError("在线 Excel 中无法新建文件。请在命令行运行 xlperf new -o 自评表.xlsx，"
-                           "或在桌面版 Excel 中点击“新建自评表”。")
+        raise HandlerError(
+            "在线 Excel 中无法新建文件。请在命令行运行 xlperf new -o 自评表.xlsx，"
+            "或在桌面版 Excel 中点击“新建自评表”。"
+        )
     current = Path(str(book.fullname)) if book is not None else None
-    folder = current.parent if current is not None and current.is_absolute() and current.parent.is_dir() else _documents()
+    folder = (
+        current.parent
+        if current is not None and current.is_absolute() and current.parent.is_dir()
+        else _documents()
+    )
     target = _free_name(folder / BLANK_NAME)
     try:
         save_workbook(build_workbook(get_framework()), target)
@@ -652,10 +688,15 @@ def help_text() -> str:
     lines = ["xlperf：部门整体支出绩效自评（校验、计分、报告、报送）。", "", "按钮："]
     lines += [f"· {b.label}：{b.help}" for b in BUTTONS]
     lines += ["", "工作表函数（仅 Windows 版 Excel）："]
-    lines += [f"· {u.name}({', '.join(('[' + x.name + ']') if x.optional else x.name for x in u.args)})：{u.help}"
-              for u in UDFS]
-    lines += ["", "没有 Excel 时（WPS、信创电脑、Linux）：在命令行运行 xlperf run 自评表.xlsx，结果相同。",
-              "详细说明：xlperf --help，或安装目录中的 README.md。"]
+    lines += [
+        f"· {u.name}({', '.join(('[' + x.name + ']') if x.optional else x.name for x in u.args)})：{u.help}"
+        for u in UDFS
+    ]
+    lines += [
+        "",
+        "没有 Excel 时（WPS、信创电脑、Linux）：在命令行运行 xlperf run 自评表.xlsx，结果相同。",
+        "详细说明：xlperf --help，或安装目录中的 README.md。",
+    ]
     return "\n".join(lines)
 
 

@@ -107,37 +107,50 @@ def detect_platform() -> Platform:
     if sys.platform.startswith("win"):
         appdata = os.environ.get("APPDATA")
         profile = os.environ.get("USERPROFILE")
-        return Platform("windows", Path(profile) if profile else home,
-                        Path(appdata) if appdata else home / "AppData" / "Roaming", "mbcs")
+        return Platform(
+            "windows",
+            Path(profile) if profile else home,
+            Path(appdata) if appdata else home / "AppData" / "Roaming",
+            "mbcs",
+        )
     if sys.platform == "darwin":
         return Platform("macos", home)
     return Platform("linux", home)
 
 
 def unsupported_message(plat: Platform) -> str:
-    return (f"Excel 加载项只能安装在 Windows 或 macOS 的 Excel 中，当前系统是 {plat.label}。"
-            f"在这台电脑上可以直接用命令行完成同样的工作，例如：{HEADLESS_HINT}"
-            "（校验、计分并写出评分汇总/校验结果/自评报告）。")
+    return (
+        f"Excel 加载项只能安装在 Windows 或 macOS 的 Excel 中，当前系统是 {plat.label}。"
+        f"在这台电脑上可以直接用命令行完成同样的工作，例如：{HEADLESS_HINT}"
+        "（校验、计分并写出评分汇总/校验结果/自评报告）。"
+    )
 
 
 def locations(plat: Platform) -> Locations:
     """XLSTART, the config file and its key for ``plat``; :class:`UnsupportedPlatform` on Linux."""
     if plat.system == "windows":
         appdata = plat.appdata or plat.home / "AppData" / "Roaming"
-        return Locations(appdata / "Microsoft" / "Excel" / "XLSTART",
-                         plat.home / ".xlperf" / CONF_NAME, "Interpreter_Win")
+        return Locations(
+            appdata / "Microsoft" / "Excel" / "XLSTART", plat.home / ".xlperf" / CONF_NAME, "Interpreter_Win"
+        )
     if plat.system == "macos":
         lib = plat.home / "Library"
-        return Locations(lib / "Group Containers" / MAC_OFFICE_GROUP / "User Content" / "Startup" / "Excel",
-                         lib / "Containers" / "com.microsoft.Excel" / "Data" / CONF_NAME, "Interpreter_Mac",
-                         lib / "Application Scripts" / "com.microsoft.Excel")
+        return Locations(
+            lib / "Group Containers" / MAC_OFFICE_GROUP / "User Content" / "Startup" / "Excel",
+            lib / "Containers" / "com.microsoft.Excel" / "Data" / CONF_NAME,
+            "Interpreter_Mac",
+            lib / "Application Scripts" / "com.microsoft.Excel",
+        )
     raise UnsupportedPlatform(unsupported_message(plat))
 
 
 def conf_lines(existing: str, key: str, value: str | None) -> list[str]:
     """The config file's lines with ``key`` set to ``value`` (removed when None), others kept."""
-    keep = [line for line in existing.splitlines()
-            if line.strip() and line.split(",")[0].strip().strip('"').lower() != key.lower()]
+    keep = [
+        line
+        for line in existing.splitlines()
+        if line.strip() and line.split(",")[0].strip().strip('"').lower() != key.lower()
+    ]
     if value is not None:
         if '"' in value:
             raise InstallError(f"路径中不能含有英文双引号：{value}")
@@ -166,7 +179,9 @@ def _write_conf(path: Path, lines: list[str], encoding: str, newline: str) -> No
 
 
 def _atomic_bytes(path: Path, data: bytes) -> None:
-    atomic_write_bytes(path, data, plain_errors=True)  # install() explains an OSError (Excel holding the file)
+    atomic_write_bytes(
+        path, data, plain_errors=True
+    )  # install() explains an OSError (Excel holding the file)
 
 
 def _copy_atomic(source: Path, target: Path) -> None:
@@ -192,8 +207,12 @@ def install(plat: Platform, addin: Path, interpreter: str | None = None) -> list
         _copy_atomic(addin, loc.addin_path)
         written.append(loc.addin_path)
         existing = _read_conf(loc.conf_path, plat.conf_encoding)
-        _write_conf(loc.conf_path, conf_lines(existing, loc.conf_key, interpreter), plat.conf_encoding,
-                    "\r\n" if plat.system == "windows" else "\n")
+        _write_conf(
+            loc.conf_path,
+            conf_lines(existing, loc.conf_key, interpreter),
+            plat.conf_encoding,
+            "\r\n" if plat.system == "windows" else "\n",
+        )
         written.append(loc.conf_path)
         if plat.system == "windows":
             # The worksheet functions' DLL must sit where the add-in's VBA looks for it (issue: after
@@ -208,8 +227,10 @@ def install(plat: Platform, addin: Path, interpreter: str | None = None) -> list
                 _copy_atomic(script, target)
                 written.append(target)
     except PermissionError as exc:
-        raise InstallError(f"无法写入 {exc.filename}：没有权限或文件被占用。请先完全退出 Excel，再重新运行 "
-                           "xlperf addin install。") from exc
+        raise InstallError(
+            f"无法写入 {exc.filename}：没有权限或文件被占用。请先完全退出 Excel，再重新运行 "
+            "xlperf addin install。"
+        ) from exc
     except OSError as exc:
         raise InstallError(f"无法写入 {getattr(exc, 'filename', '') or ''}：{exc.strerror or exc}") from exc
     return written
@@ -229,15 +250,18 @@ def uninstall(plat: Platform) -> list[Path]:
         if loc.conf_path.exists():
             rest = conf_lines(_read_conf(loc.conf_path, plat.conf_encoding), loc.conf_key, None)
             if rest:
-                _write_conf(loc.conf_path, rest, plat.conf_encoding, "\r\n" if plat.system == "windows" else "\n")
+                _write_conf(
+                    loc.conf_path, rest, plat.conf_encoding, "\r\n" if plat.system == "windows" else "\n"
+                )
             else:
                 loc.conf_path.unlink()
                 if loc.conf_path.parent.name == ".xlperf" and not any(loc.conf_path.parent.iterdir()):
                     loc.conf_path.parent.rmdir()
             removed.append(loc.conf_path)
     except PermissionError as exc:
-        raise InstallError(f"无法删除 {exc.filename}：文件被占用。请先完全退出 Excel，再重新运行 "
-                           "xlperf addin uninstall。") from exc
+        raise InstallError(
+            f"无法删除 {exc.filename}：文件被占用。请先完全退出 Excel，再重新运行 xlperf addin uninstall。"
+        ) from exc
     return removed
 
 
@@ -263,10 +287,20 @@ def status(plat: Platform, registry: Any = None, environ: dict[str, str] | None 
         if registry is None and sys.platform.startswith("win"):
             registry = diagnose.WinRegistry()
         if registry is not None:
-            checks = (*diagnose.interpreter_checks(interpreter), diagnose.dll_check(interpreter, registry),
-                      *diagnose.policy_checks(registry, str(loc.startup_dir), environ))
-    return Status(plat, loc, installed, interpreter, bool(interpreter) and Path(str(interpreter)).exists(),
-                  current, checks)
+            checks = (
+                *diagnose.interpreter_checks(interpreter),
+                diagnose.dll_check(interpreter, registry),
+                *diagnose.policy_checks(registry, str(loc.startup_dir), environ),
+            )
+    return Status(
+        plat,
+        loc,
+        installed,
+        interpreter,
+        bool(interpreter) and Path(str(interpreter)).exists(),
+        current,
+        checks,
+    )
 
 
 def _is_current(path: Path) -> bool | None:

@@ -68,8 +68,9 @@ def _direction(value: Any) -> Direction | None:
     return d
 
 
-def completion_rate(target: Any, actual: Any, direction: Any = None,
-                    framework: Framework | None = None) -> Decimal | None:
+def completion_rate(
+    target: Any, actual: Any, direction: Any = None, framework: Framework | None = None
+) -> Decimal | None:
     """Completion rate r of one indicator as a fraction (1 = 100 %), uncapped (docs/DOMAIN.md §1.3).
 
     ``target`` and ``actual`` are read like the workbook's 目标值/实际值 cells (``不少于180家`` is 180,
@@ -101,8 +102,13 @@ def _items(value: Any) -> list[Any]:
     return [value]
 
 
-def section_score(targets: Sequence[Any] | Any, actuals: Sequence[Any] | Any, full: Any,
-                  directions: Sequence[Any] | Any = None, framework: Framework | None = None) -> Decimal:
+def section_score(
+    targets: Sequence[Any] | Any,
+    actuals: Sequence[Any] | Any,
+    full: Any,
+    directions: Sequence[Any] | Any = None,
+    framework: Framework | None = None,
+) -> Decimal:
     """A 产出/效益 section score by rule R-a (docs/DOMAIN.md §1.1).
 
     Rows where both target and actual are blank are left out (a selected range may include the
@@ -114,7 +120,9 @@ def section_score(targets: Sequence[Any] | Any, actuals: Sequence[Any] | Any, fu
     fw = framework or _framework()
     t_list, a_list = _items(targets), _items(actuals)
     if len(t_list) != len(a_list):
-        raise UdfInputError(f"目标值区域有 {len(t_list)} 个单元格，实际值区域有 {len(a_list)} 个，请选择同样大小的区域")
+        raise UdfInputError(
+            f"目标值区域有 {len(t_list)} 个单元格，实际值区域有 {len(a_list)} 个，请选择同样大小的区域"
+        )
     d_list = _items(directions) if not _blank(directions) and directions is not None else []
     if d_list and len(d_list) != len(t_list):
         raise UdfInputError("方向区域的大小应与目标值区域相同")

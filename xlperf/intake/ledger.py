@@ -21,7 +21,13 @@ LEDGER_NAME = "收件台账.sqlite"
 SCHEMA_VERSION = 2  # PRAGMA user_version; a ledger of a newer xlperf is refused, an older one migrated
 
 # The statuses a submission can have (the ledger owns them: what is current and ranked follows from them).
-VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION = "有效", "文件与清单不符", "得分与重算不符", "无法读取", "不是报送邮件"
+VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION = (
+    "有效",
+    "文件与清单不符",
+    "得分与重算不符",
+    "无法读取",
+    "不是报送邮件",
+)
 CONFLICT, SENDER_NOT_LISTED = "清单与工作簿不符", "发件人未登记"
 INTAKE_STATUSES = (VALID, MISMATCH, RESCORED, CONFLICT, SENDER_NOT_LISTED, UNREADABLE, NOT_SUBMISSION)
 
@@ -83,8 +89,10 @@ class LedgerError(XlperfError):
 
 
 def _newer(path: Path, version: int) -> LedgerError:
-    return LedgerError(f"收件台账 {path} 由较新版本的 xlperf 写成（台账版本 {version}，本程序只认识到 {SCHEMA_VERSION}）；"
-                       "请升级 xlperf 后再运行，或换一个输出文件夹（-o）")
+    return LedgerError(
+        f"收件台账 {path} 由较新版本的 xlperf 写成（台账版本 {version}，本程序只认识到 {SCHEMA_VERSION}）；"
+        "请升级 xlperf 后再运行，或换一个输出文件夹（-o）"
+    )
 
 
 class Ledger:
@@ -95,7 +103,9 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self._migrate()
         except sqlite3.Error as exc:
-            raise LedgerError(f"无法打开收件台账 {self.path}（{exc}）；请确认输出文件夹可写，且没有别的 xlperf intake 正在运行") from exc
+            raise LedgerError(
+                f"无法打开收件台账 {self.path}（{exc}）；请确认输出文件夹可写，且没有别的 xlperf intake 正在运行"
+            ) from exc
 
     def _migrate(self) -> None:
         """Bring the file to ``SCHEMA_VERSION`` in one transaction; refuse a newer one."""
@@ -131,11 +141,15 @@ class Ledger:
 
     def add(self, e: Entry) -> None:
         values = [getattr(e, c) for c in COLUMNS]
-        values[COLUMNS.index("outcome")] = None if e.outcome is None else json.dumps(e.outcome, ensure_ascii=False)
+        values[COLUMNS.index("outcome")] = (
+            None if e.outcome is None else json.dumps(e.outcome, ensure_ascii=False)
+        )
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(f"INSERT INTO submissions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                            values)
+            self.db.execute(
+                f"INSERT INTO submissions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                values,
+            )
             self._supersede(e.department, e.year)
 
     def _supersede(self, department: str, year: int | None) -> None:
@@ -147,15 +161,19 @@ class Ledger:
         latest = chosen[0].key if chosen and chosen[0].status == VALID else None
         for e in rows:
             if e.status == VALID:
-                self.db.execute("UPDATE submissions SET superseded_by = ? WHERE key = ?",
-                                (None if e.key == latest else latest, e.key))
+                self.db.execute(
+                    "UPDATE submissions SET superseded_by = ? WHERE key = ?",
+                    (None if e.key == latest else latest, e.key),
+                )
 
     def claim_receipt(self, key: str, marker: str) -> bool:
         """Mark ``key`` as having its 回执 on the way; false when another run (or an earlier one) did.
 
         Claimed before the mail is queued: a crash in between leaves the marker, and the next run
         looks the 回执 up in the outbox by its Message-ID (made from the key) before queueing it."""
-        cur = self.db.execute("UPDATE submissions SET receipt = ? WHERE key = ? AND receipt IS NULL", (marker, key))
+        cur = self.db.execute(
+            "UPDATE submissions SET receipt = ? WHERE key = ? AND receipt IS NULL", (marker, key)
+        )
         return cur.rowcount == 1
 
     def record_receipt(self, key: str, receipt: str | None) -> None:
@@ -189,8 +207,20 @@ def _entries(db: sqlite3.Connection) -> Iterator[Entry]:
                 values["outcome"] = None
             year = values["year"]
             values["year"] = year if isinstance(year, int) else None
-            for name in ("key", "message_id", "package_hash", "source", "received", "taken_at", "sender",
-                         "subject", "status", "reason", "department", "folder"):
+            for name in (
+                "key",
+                "message_id",
+                "package_hash",
+                "source",
+                "received",
+                "taken_at",
+                "sender",
+                "subject",
+                "status",
+                "reason",
+                "department",
+                "folder",
+            ):
                 values[name] = "" if values[name] is None else str(values[name])
             yield Entry(**values)
         except Exception:  # one damaged row never hides the others

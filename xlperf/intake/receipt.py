@@ -24,8 +24,9 @@ class ReceiptSettingsError(XlperfError):
     """The SMTP settings for 回执 are incomplete (exit 2, before anything is taken in)."""
 
 
-def receipt_settings(options: Mapping[str, Any] | None, env: Mapping[str, str] | None = None,
-                     config_path: Path | None = None) -> Any:
+def receipt_settings(
+    options: Mapping[str, Any] | None, env: Mapping[str, str] | None = None, config_path: Path | None = None
+) -> Any:
     """SMTP settings as for ``xlperf submit`` (options > XLPERF_SMTP_* > config file); the recipient of
     each 回执 is the sender of its submission, so no 收件人 has to be configured."""
     from xlperf.submission.settings import resolve_settings
@@ -43,16 +44,28 @@ def receipt_text(e: Entry) -> tuple[str, str]:
     outcome = e.outcome or {}
     year = f"{e.year} 年度" if e.year else ""
     subject = f"回执：{e.department or '报送'} {year}部门整体支出绩效自评——{e.status}"
-    lines = [f"{e.department or '您好'}：", "",
-             f"财政局已于 {e.received.replace('T', ' ')[:16]} 收到贵单位{year}部门整体支出绩效自评报送邮件"
-             f"（主题：{e.subject or '无'}）。", "",
-             f"核验结果：{e.status}", f"说明：{e.reason}"]
+    lines = [
+        f"{e.department or '您好'}：",
+        "",
+        f"财政局已于 {e.received.replace('T', ' ')[:16]} 收到贵单位{year}部门整体支出绩效自评报送邮件"
+        f"（主题：{e.subject or '无'}）。",
+        "",
+        f"核验结果：{e.status}",
+        f"说明：{e.reason}",
+    ]
     if outcome.get("total") is not None:
-        lines += [f"财政局重算总分：{outcome['total']:.2f}　评价等级：{outcome.get('rating') or ''}",
-                  f"错误 {outcome.get('errors', 0)} 条，提醒 {outcome.get('warnings', 0)} 条"]
-    lines += ["", "核验通过，无需再做什么。" if e.status == VALID else
-              "报送未通过核验：请按上面的说明改正，用 xlperf 重新导出报送包后再发送。",
-              "", "（本回执由 xlperf 自动发送。）"]
+        lines += [
+            f"财政局重算总分：{outcome['total']:.2f}　评价等级：{outcome.get('rating') or ''}",
+            f"错误 {outcome.get('errors', 0)} 条，提醒 {outcome.get('warnings', 0)} 条",
+        ]
+    lines += [
+        "",
+        "核验通过，无需再做什么。"
+        if e.status == VALID
+        else "报送未通过核验：请按上面的说明改正，用 xlperf 重新导出报送包后再发送。",
+        "",
+        "（本回执由 xlperf 自动发送。）",
+    ]
     return subject, "\n".join(lines)
 
 
@@ -60,8 +73,14 @@ def receipt_message(e: Entry, sender: str) -> EmailMessage:
     from xlperf.submission.mail import build_message
 
     subject, body = receipt_text(e)
-    msg = build_message(sender=sender, to=[e.sender], subject=subject, body=body, attachments=[],
-                        message_id=receipt_message_id(e))
+    msg = build_message(
+        sender=sender,
+        to=[e.sender],
+        subject=subject,
+        body=body,
+        attachments=[],
+        message_id=receipt_message_id(e),
+    )
     if e.message_id.startswith("<") and "@" in e.message_id:
         msg["In-Reply-To"] = e.message_id
         msg["References"] = e.message_id
@@ -102,8 +121,15 @@ def send_receipts(ledger: Ledger, settings: Any, outbox: Any = None) -> list[tup
             box.send(item, settings)
             done.append((who, f"回执已发送给 {e.sender}"))
         except SendError as exc:
-            done.append((who, f"回执发送失败，已留在发件箱（编号 {item.id}，用 xlperf submit --retry 重发）：{exc}"))
+            done.append(
+                (who, f"回执发送失败，已留在发件箱（编号 {item.id}，用 xlperf submit --retry 重发）：{exc}")
+            )
         except Exception as exc:  # still queued: --retry moves it on
-            done.append((who, f"回执发送失败，已留在发件箱（编号 {item.id}，用 xlperf submit --retry 重发）："
-                              f"{type(exc).__name__}"))
+            done.append(
+                (
+                    who,
+                    f"回执发送失败，已留在发件箱（编号 {item.id}，用 xlperf submit --retry 重发）："
+                    f"{type(exc).__name__}",
+                )
+            )
     return done

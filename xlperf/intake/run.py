@@ -79,7 +79,9 @@ class IntakeReport:
     summary_xlsx: Path | None = None
     summary_csv: Path | None = None
     receipts: list[tuple[str, str]] = field(default_factory=list)  # (department, what happened)
-    sender_changes: list[tuple[str, str, str]] = field(default_factory=list)  # (department, before, now), new ones
+    sender_changes: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # (department, before, now), new ones
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
@@ -105,8 +107,14 @@ def _message_id(parsed: Parsed, data: bytes) -> str:
     return parsed.message_id or f"<无 Message-ID:{sha256_bytes(data)[:32]}>"
 
 
-def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None,
-            senders: Mapping[str, frozenset[str]] | None = None, framework: Any = None) -> Taken:
+def take_in(
+    raw: RawMessage,
+    out_dir: Path,
+    ledger: Ledger,
+    limits: Any = None,
+    senders: Mapping[str, frozenset[str]] | None = None,
+    framework: Any = None,
+) -> Taken:
     """Check and file one message (or skip it when the ledger has it already).
 
     The error boundary of one message: anything unexpected while checking or filing it becomes its
@@ -123,7 +131,15 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None,
     except (ValueError, OverflowError, OSError):  # a Date: header at the edge of the calendar
         received = datetime.now().astimezone()
     try:
-        return _file(raw, parsed, key, received, out_dir, ledger, lambda tmp: _checked(raw, parsed, tmp, limits, senders, framework))
+        return _file(
+            raw,
+            parsed,
+            key,
+            received,
+            out_dir,
+            ledger,
+            lambda tmp: _checked(raw, parsed, tmp, limits, senders, framework),
+        )
     except (OutputError, LedgerError):
         raise
     except Exception as exc:  # one strange message never stops the intake
@@ -134,29 +150,50 @@ def take_in(raw: RawMessage, out_dir: Path, ledger: Ledger, limits: Any = None,
 
 
 def _unexpected(exc: BaseException) -> str:
-    return (f"处理这封邮件时发生意外错误（{type(exc).__name__}: {manifest_text(str(exc))[:200]}）；"
-            "邮件已原样保存为 message.eml，请发给维护人员")
+    return (
+        f"处理这封邮件时发生意外错误（{type(exc).__name__}: {manifest_text(str(exc))[:200]}）；"
+        "邮件已原样保存为 message.eml，请发给维护人员"
+    )
 
 
-def _checked(raw: RawMessage, parsed: Parsed, tmp: Path, limits: Any,
-             senders: Mapping[str, frozenset[str]] | None, framework: Any = None) -> Checked:
+def _checked(
+    raw: RawMessage,
+    parsed: Parsed,
+    tmp: Path,
+    limits: Any,
+    senders: Mapping[str, frozenset[str]] | None,
+    framework: Any = None,
+) -> Checked:
     if raw.too_large:
-        return Checked(UNREADABLE, f"邮件有 {raw.too_large / 1048576:.0f} MB，超过上限 {MAX_MESSAGE_MB} MB，"
-                                   "只读取了邮件头、未读取附件；报送包通常不到 1 MB，请与发件单位核实")
+        return Checked(
+            UNREADABLE,
+            f"邮件有 {raw.too_large / 1048576:.0f} MB，超过上限 {MAX_MESSAGE_MB} MB，"
+            "只读取了邮件头、未读取附件；报送包通常不到 1 MB，请与发件单位核实",
+        )
     if not raw.data.strip():
         return Checked(UNREADABLE, "邮件是空的（0 字节）")
     checked = _check(parsed, tmp, limits, framework)
     listed = (senders or {}).get(checked.department)
     if checked.status == VALID and listed is not None and parsed.sender.casefold() not in listed:
-        checked = replace(checked, status=SENDER_NOT_LISTED,
-                          reason=f"发件人 {manifest_text(parsed.sender) or '（空）'} 不在 --senders 文件为“{checked.department}”"
-                                 f"登记的地址中（{'、'.join(sorted(listed)) or '无'}）；本报送不予采用。若该部门换了邮箱，"
-                                 "请核实后把新地址加入该文件，再运行 xlperf intake")
+        checked = replace(
+            checked,
+            status=SENDER_NOT_LISTED,
+            reason=f"发件人 {manifest_text(parsed.sender) or '（空）'} 不在 --senders 文件为“{checked.department}”"
+            f"登记的地址中（{'、'.join(sorted(listed)) or '无'}）；本报送不予采用。若该部门换了邮箱，"
+            "请核实后把新地址加入该文件，再运行 xlperf intake",
+        )
     return checked
 
 
-def _file(raw: RawMessage, parsed: Parsed, key: str, received: datetime, out_dir: Path, ledger: Ledger,
-          check: Callable[[Path], Checked]) -> Taken:
+def _file(
+    raw: RawMessage,
+    parsed: Parsed,
+    key: str,
+    received: datetime,
+    out_dir: Path,
+    ledger: Ledger,
+    check: Callable[[Path], Checked],
+) -> Taken:
     """Write the message, its attachments and records into a hidden folder, rename it into place, then
     add its ledger row."""
     mid, phash = key.rsplit("|", 1)
@@ -181,11 +218,22 @@ def _file(raw: RawMessage, parsed: Parsed, key: str, received: datetime, out_dir
             rel = Path(UNKNOWN_FOLDER) / stamp
         outcome = _outcome(checked, rel, received) if checked.card is not None else None
         if checked.card is not None:
-            atomic_write_text(tmp / "scorecard.json", json.dumps(checked.card, ensure_ascii=False, indent=2) + "\n")
-        record = {"status": checked.status, "reason": checked.reason, "message_id": mid, "package_hash": phash,
-                  "source": raw.source, "received": received.isoformat(timespec="seconds"),
-                  "sender": sender, "subject": subject, "department": department,
-                  "year": checked.year, "claimed": checked.claimed}
+            atomic_write_text(
+                tmp / "scorecard.json", json.dumps(checked.card, ensure_ascii=False, indent=2) + "\n"
+            )
+        record = {
+            "status": checked.status,
+            "reason": checked.reason,
+            "message_id": mid,
+            "package_hash": phash,
+            "source": raw.source,
+            "received": received.isoformat(timespec="seconds"),
+            "sender": sender,
+            "subject": subject,
+            "department": department,
+            "year": checked.year,
+            "claimed": checked.claimed,
+        }
         atomic_write_text(tmp / "intake.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         final = out_dir / rel
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -195,10 +243,25 @@ def _file(raw: RawMessage, parsed: Parsed, key: str, received: datetime, out_dir
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    ledger.add(Entry(key, mid, phash, raw.source, received.isoformat(timespec="seconds"),
-                     datetime.now().astimezone().isoformat(timespec="seconds"), sender, subject,
-                     checked.status, checked.reason, department, checked.year, rel.as_posix(), outcome,
-                     claimed=checked.claimed))
+    ledger.add(
+        Entry(
+            key,
+            mid,
+            phash,
+            raw.source,
+            received.isoformat(timespec="seconds"),
+            datetime.now().astimezone().isoformat(timespec="seconds"),
+            sender,
+            subject,
+            checked.status,
+            checked.reason,
+            department,
+            checked.year,
+            rel.as_posix(),
+            outcome,
+            claimed=checked.claimed,
+        )
+    )
     return Taken(raw.source, checked.status, checked.reason, department, checked.year, rel.as_posix(), key)
 
 
@@ -235,11 +298,17 @@ def _outcome(checked: Checked, rel: Path, received: datetime) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ whole run
 
 
-def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, framework: Any = None,
-               on_start: Callable[[Source], None] | None = None,
-               on_done: Callable[[Taken], None] | None = None,
-               receipts: Callable[[Ledger, list[Taken]], list[tuple[str, str]]] | None = None,
-               senders: Mapping[str, frozenset[str]] | None = None) -> IntakeReport:
+def run_intake(
+    sources: Sequence[Source],
+    out_dir: Path,
+    *,
+    limits: Any = None,
+    framework: Any = None,
+    on_start: Callable[[Source], None] | None = None,
+    on_done: Callable[[Taken], None] | None = None,
+    receipts: Callable[[Ledger, list[Taken]], list[tuple[str, str]]] | None = None,
+    senders: Mapping[str, frozenset[str]] | None = None,
+) -> IntakeReport:
     """Take in every message of every source, then write 汇总 over the current submissions.
 
     Raises :class:`SourceError` when a source cannot be opened or breaks off — after every other
@@ -253,8 +322,10 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
     from xlperf.intake.ledger import LEDGER_NAME
 
     if (out_dir / SUMMARY_XLSX).exists() and not (out_dir / LEDGER_NAME).exists():
-        raise OutputError(f"输出文件夹 {out_dir} 已有不是 xlperf intake 写的 {SUMMARY_XLSX}（如 xlperf batch 的结果），"
-                          "intake 会用收件的汇总替换它；请用 -o 指定另一个输出文件夹")
+        raise OutputError(
+            f"输出文件夹 {out_dir} 已有不是 xlperf intake 写的 {SUMMARY_XLSX}（如 xlperf batch 的结果），"
+            "intake 会用收件的汇总替换它；请用 -o 指定另一个输出文件夹"
+        )
     report = IntakeReport()
     ledger = Ledger(out_dir)
     failed: list[SourceError] = []
@@ -279,8 +350,9 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
         entries = ledger.entries()
         changed = sender_changes(entries)
         new = {t.key for t in report.taken if t.status != SKIPPED}
-        report.sender_changes = [(e.department, changed[e.key], e.sender) for e in entries
-                                 if e.key in new and e.key in changed]
+        report.sender_changes = [
+            (e.department, changed[e.key], e.sender) for e in entries if e.key in new and e.key in changed
+        ]
         if receipts is not None:
             report.receipts = receipts(ledger, report.taken)
         report.summary_xlsx, report.summary_csv = write_intake_summary(ledger, out_dir)
@@ -288,13 +360,28 @@ def run_intake(sources: Sequence[Source], out_dir: Path, *, limits: Any = None, 
         ledger.close()
     report.seconds = time.perf_counter() - start
     if failed:  # said after 汇总 covers everything that could be taken in
-        raise SourceError("；".join(str(e) for e in failed) + f"。其余邮件已收取（{len(report.taken)} 封），汇总已更新："
-                          f"{report.summary_xlsx}")
+        raise SourceError(
+            "；".join(str(e) for e in failed) + f"。其余邮件已收取（{len(report.taken)} 封），汇总已更新："
+            f"{report.summary_xlsx}"
+        )
     return report
 
 
-LEDGER_COLUMNS = ("收到时间", "发件人", "发件人变更", "主题", "部门", "年度", "清单所称", "状态", "说明", "当前", "回执",
-                  "文件夹", "来源")
+LEDGER_COLUMNS = (
+    "收到时间",
+    "发件人",
+    "发件人变更",
+    "主题",
+    "部门",
+    "年度",
+    "清单所称",
+    "状态",
+    "说明",
+    "当前",
+    "回执",
+    "文件夹",
+    "来源",
+)
 
 
 def ledger_rows(ledger: Ledger) -> list[dict[str, Any]]:
@@ -311,11 +398,23 @@ def ledger_rows(ledger: Ledger) -> list[dict[str, Any]]:
             state = "已被后来的有效报送取代"
         else:
             state = "未采用（该部门另有有效报送）" if e.status != VALID else "—"
-        rows.append({"收到时间": e.received.replace("T", " ")[:16], "发件人": e.sender,
-                     "发件人变更": f"此前的有效报送来自 {changed[e.key]}" if e.key in changed else None,
-                     "主题": e.subject, "部门": e.department or None, "年度": e.year,
-                     "清单所称": e.claimed or None, "状态": e.status, "说明": e.reason, "当前": state,
-                     "回执": e.receipt or None, "文件夹": e.folder, "来源": e.source})
+        rows.append(
+            {
+                "收到时间": e.received.replace("T", " ")[:16],
+                "发件人": e.sender,
+                "发件人变更": f"此前的有效报送来自 {changed[e.key]}" if e.key in changed else None,
+                "主题": e.subject,
+                "部门": e.department or None,
+                "年度": e.year,
+                "清单所称": e.claimed or None,
+                "状态": e.status,
+                "说明": e.reason,
+                "当前": state,
+                "回执": e.receipt or None,
+                "文件夹": e.folder,
+                "来源": e.source,
+            }
+        )
     return rows
 
 
@@ -338,12 +437,26 @@ def write_intake_summary(ledger: Ledger, out_dir: Path) -> tuple[Path, Path]:
             if outcome is not None and not _usable(outcome):
                 outcome = None
             if outcome is None:  # a damaged row: listed with its status and a note, never ranked
-                outcome = Outcome(index=i, file=e.folder, status=e.status, department=e.department, year=e.year,
-                                  label=e.folder, message=f"{e.reason}；收件台账中此报送的计分记录已损坏，未列入排名，"
-                                                          "请把该文件夹中的邮件重新收取")
+                outcome = Outcome(
+                    index=i,
+                    file=e.folder,
+                    status=e.status,
+                    department=e.department,
+                    year=e.year,
+                    label=e.folder,
+                    message=f"{e.reason}；收件台账中此报送的计分记录已损坏，未列入排名，"
+                    "请把该文件夹中的邮件重新收取",
+                )
         if outcome is None:
-            outcome = Outcome(index=i, file=e.folder, status=e.status, message=e.reason,
-                              department=e.department, year=e.year, label=e.folder)
+            outcome = Outcome(
+                index=i,
+                file=e.folder,
+                status=e.status,
+                message=e.reason,
+                department=e.department,
+                year=e.year,
+                label=e.folder,
+            )
         outcomes.append(outcome)
     extra = {"收件记录": _frame(ledger_rows(ledger), LEDGER_COLUMNS)}
     return write_summary(outcomes, out_dir, extra=extra)
@@ -353,15 +466,23 @@ def _usable(o: Outcome) -> bool:
     """Every figure 汇总 formats is a finite number, every count an integer (the error boundary of one
     ledger row's recorded outcome: a damaged or foreign one never stops 汇总)."""
     try:
-        figures = [o.total, *o.sections.values(), *o.ratios.values(),
-                   *(m.get(k) for m in o.management for k in ("full", "score"))]
+        figures = [
+            o.total,
+            *o.sections.values(),
+            *o.ratios.values(),
+            *(m.get(k) for m in o.management for k in ("full", "score")),
+        ]
         for value in figures:
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                      or not Decimal(str(value)).is_finite()):
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not Decimal(str(value)).is_finite()
+            ):
                 return False
         counts = (o.errors, o.warnings) + ((o.year,) if o.year is not None else ())
-        return (all(isinstance(n, int) and not isinstance(n, bool) for n in counts)
-                and all(isinstance(f, dict) for f in o.findings))
+        return all(isinstance(n, int) and not isinstance(n, bool) for n in counts) and all(
+            isinstance(f, dict) for f in o.findings
+        )
     except (AttributeError, TypeError, ValueError, ArithmeticError):
         return False
 

@@ -86,8 +86,10 @@ class EmlFolder(Source):
         if self.path.is_file():
             self.files = [self.path]
         else:
-            self.files = sorted((p for p in self.path.rglob("*.eml") if p.is_file() and not p.name.startswith(".")),
-                                key=lambda p: str(p).casefold())
+            self.files = sorted(
+                (p for p in self.path.rglob("*.eml") if p.is_file() and not p.name.startswith(".")),
+                key=lambda p: str(p).casefold(),
+            )
         self.count = len(self.files)
 
     def __iter__(self) -> Iterator[RawMessage]:
@@ -101,7 +103,9 @@ class EmlFolder(Source):
                 data = path.read_bytes()
             except OSError as exc:
                 raise SourceError(f"无法读取邮件文件 {path}：{exc.strerror or exc}") from exc
-            yield RawMessage(str(path), data, None)  # a copied file's time says nothing: the Date: header counts
+            yield RawMessage(
+                str(path), data, None
+            )  # a copied file's time says nothing: the Date: header counts
 
 
 class MboxFile(Source):
@@ -182,8 +186,15 @@ _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 class ImapMailbox(Source):
     """``imaps://user@host[:port]/MAILBOX`` read with EXAMINE and ``BODY.PEEK[]`` in batches."""
 
-    def __init__(self, url: str, *, env: Mapping[str, str] | None = None, cafile: Path | None = None,
-                 timeout: float = 30, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        cafile: Path | None = None,
+        timeout: float = 30,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
         self.url = url
         self.env = os.environ if env is None else env
         found_ca = cafile or (Path(self.env[ENV_IMAP_CAFILE]) if self.env.get(ENV_IMAP_CAFILE) else None)
@@ -195,10 +206,14 @@ class ImapMailbox(Source):
         self.validity = ""
         parts = urlsplit(url)
         if parts.scheme.lower() != "imaps":
-            raise SourceError(f"{url}：只支持加密的 imaps:// 邮箱地址（如 imaps://用户名@mail.example.cn/INBOX）")
+            raise SourceError(
+                f"{url}：只支持加密的 imaps:// 邮箱地址（如 imaps://用户名@mail.example.cn/INBOX）"
+            )
         if parts.password is not None:
-            raise SourceError(f"{self.safe_url(url)}：地址中不能写密码；请设置环境变量 {ENV_IMAP_PASSWORD}，"
-                              f"或运行 keyring set {KEYRING_IMAP} 用户名 存入系统钥匙串")
+            raise SourceError(
+                f"{self.safe_url(url)}：地址中不能写密码；请设置环境变量 {ENV_IMAP_PASSWORD}，"
+                f"或运行 keyring set {KEYRING_IMAP} 用户名 存入系统钥匙串"
+            )
         if not parts.hostname or not parts.username:
             raise SourceError(f"{url}：邮箱地址应写成 imaps://用户名@服务器[:端口]/邮箱文件夹")
         self.user = unquote(parts.username)
@@ -218,8 +233,10 @@ class ImapMailbox(Source):
     def open(self) -> None:
         password = imap_password(self.user, self.env)
         if not password:
-            raise SourceError(f"找不到邮箱 {self.user} 的密码：请设置环境变量 {ENV_IMAP_PASSWORD}，"
-                              f"或运行 keyring set {KEYRING_IMAP} {self.user} 存入系统钥匙串")
+            raise SourceError(
+                f"找不到邮箱 {self.user} 的密码：请设置环境变量 {ENV_IMAP_PASSWORD}，"
+                f"或运行 keyring set {KEYRING_IMAP} {self.user} 存入系统钥匙串"
+            )
         where = f"{self.host}:{self.port}"
         try:
             context = ssl.create_default_context(cafile=str(self.cafile) if self.cafile else None)
@@ -228,25 +245,35 @@ class ImapMailbox(Source):
         try:
             conn = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=context, timeout=self.timeout)
         except ssl.SSLCertVerificationError as exc:
-            raise SourceError(f"邮箱服务器 {where} 的证书无法验证（{exc.verify_message}）；内网自签名证书请用 "
-                              "--imap-cafile 指定 CA 证书文件，不要关闭校验") from exc
+            raise SourceError(
+                f"邮箱服务器 {where} 的证书无法验证（{exc.verify_message}）；内网自签名证书请用 "
+                "--imap-cafile 指定 CA 证书文件，不要关闭校验"
+            ) from exc
         except ssl.SSLError as exc:
-            raise SourceError(f"无法与邮箱服务器 {where} 建立加密连接（{exc.reason or exc}）；"
-                              "请确认地址和端口是 IMAPS（通常为 993）") from exc
+            raise SourceError(
+                f"无法与邮箱服务器 {where} 建立加密连接（{exc.reason or exc}）；"
+                "请确认地址和端口是 IMAPS（通常为 993）"
+            ) from exc
         except TimeoutError as exc:
             raise SourceError(f"连接邮箱服务器 {where} 超时；请检查网络和地址") from exc
         except OSError as exc:
-            raise SourceError(f"无法连接邮箱服务器 {where}（{exc.strerror or exc}）；请检查地址、端口和网络") from exc
+            raise SourceError(
+                f"无法连接邮箱服务器 {where}（{exc.strerror or exc}）；请检查地址、端口和网络"
+            ) from exc
         self.conn = conn
         try:
             plain = f"\0{self.user}\0{password}".encode()
             conn.authenticate("PLAIN", lambda _: plain)
         except (imaplib.IMAP4.error, OSError) as exc:
             self.close()
-            raise SourceError(f"邮箱 {self.user}@{self.host} 登录失败（{_reply(exc)}）；请检查用户名和密码"
-                              f"（{ENV_IMAP_PASSWORD} 或系统钥匙串 {KEYRING_IMAP}）") from exc
+            raise SourceError(
+                f"邮箱 {self.user}@{self.host} 登录失败（{_reply(exc)}）；请检查用户名和密码"
+                f"（{ENV_IMAP_PASSWORD} 或系统钥匙串 {KEYRING_IMAP}）"
+            ) from exc
         try:
-            typ, data = conn.select(imap_utf7(self.mailbox), readonly=True)  # EXAMINE: nothing changes on the server
+            typ, data = conn.select(
+                imap_utf7(self.mailbox), readonly=True
+            )  # EXAMINE: nothing changes on the server
             if typ != "OK":
                 raise imaplib.IMAP4.error(_text(data))
             validity = conn.response("UIDVALIDITY")[1]
@@ -256,7 +283,9 @@ class ImapMailbox(Source):
                 raise imaplib.IMAP4.error(_text(data))
         except (imaplib.IMAP4.error, OSError) as exc:
             self.close()
-            raise SourceError(f"无法打开邮箱文件夹 {self.mailbox}（{_reply(exc)}）；请检查地址中的文件夹名") from exc
+            raise SourceError(
+                f"无法打开邮箱文件夹 {self.mailbox}（{_reply(exc)}）；请检查地址中的文件夹名"
+            ) from exc
         self.uids = (data[0] or b"").split()
         self.count = len(self.uids)
         self.sizes: dict[bytes, int] = {}
@@ -273,7 +302,7 @@ class ImapMailbox(Source):
     def __iter__(self) -> Iterator[RawMessage]:
         assert self.conn is not None
         for start in range(0, len(self.uids), self.batch_size):
-            batch = self.uids[start:start + self.batch_size]
+            batch = self.uids[start : start + self.batch_size]
             small = [u for u in batch if self.sizes.get(u, 0) <= MAX_BYTES]
             large = [u for u in batch if self.sizes.get(u, 0) > MAX_BYTES]
             got: dict[bytes, RawMessage] = {}
@@ -289,8 +318,10 @@ class ImapMailbox(Source):
         try:
             typ, data = self.conn.uid("FETCH", b",".join(uids).decode(), f"(UID INTERNALDATE {part})")
         except (imaplib.IMAP4.error, OSError) as exc:
-            raise SourceError(f"读取邮箱 {self.name} 时连接中断（{_reply(exc)}）；已收下的邮件不受影响，"
-                              "请重新运行（已收过的不会重复收）") from exc
+            raise SourceError(
+                f"读取邮箱 {self.name} 时连接中断（{_reply(exc)}）；已收下的邮件不受影响，"
+                "请重新运行（已收过的不会重复收）"
+            ) from exc
         if typ != "OK":
             raise SourceError(f"读取邮箱 {self.name} 失败：{_text(data)}")
         found: dict[bytes, RawMessage] = {}
@@ -309,8 +340,12 @@ class ImapMailbox(Source):
 
                         received = datetime.fromtimestamp(time.mktime(stamp), tz=UTC)
             where = f"{self.name};UIDVALIDITY={self.validity};UID={uid.decode()}"
-            found[uid] = RawMessage(where, bytes(body), received, too_large=self.sizes.get(uid, 0) if
-                                    part.endswith("[HEADER]") else 0)
+            found[uid] = RawMessage(
+                where,
+                bytes(body),
+                received,
+                too_large=self.sizes.get(uid, 0) if part.endswith("[HEADER]") else 0,
+            )
         return found
 
     def close(self) -> None:
@@ -335,8 +370,14 @@ def _reply(exc: BaseException) -> str:
     return text.strip() or type(exc).__name__
 
 
-def open_source(text: str, *, env: Mapping[str, str] | None = None, cafile: Path | None = None,
-                timeout: float = 30, batch_size: int = DEFAULT_BATCH) -> Source:
+def open_source(
+    text: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    cafile: Path | None = None,
+    timeout: float = 30,
+    batch_size: int = DEFAULT_BATCH,
+) -> Source:
     """The source named on the command line: an ``imaps://`` URL, a folder, an ``.eml`` or an mbox file."""
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
         return ImapMailbox(text, env=env, cafile=cafile, timeout=timeout, batch_size=batch_size)
@@ -351,4 +392,6 @@ def open_source(text: str, *, env: Mapping[str, str] | None = None, cafile: Path
         head = fh.read(5)
     if head == b"From " or path.stat().st_size == 0:
         return MboxFile(path)
-    raise SourceError(f"{text} 既不是 .eml 邮件也不是 mbox 文件（mbox 以“From ”开头）；请给出邮件文件夹或导出的 mbox")
+    raise SourceError(
+        f"{text} 既不是 .eml 邮件也不是 mbox 文件（mbox 以“From ”开头）；请给出邮件文件夹或导出的 mbox"
+    )

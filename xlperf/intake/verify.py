@@ -173,7 +173,9 @@ class Checked:
         """The re-scored workbook's department; the manifest's (made safe) only when no workbook was read."""
         if self.card is not None:
             return manifest_text(self.card.get("department"))
-        return manifest_text(self.manifest.get("department")) or manifest_text(self.manifest.get("short_name"))
+        return manifest_text(self.manifest.get("department")) or manifest_text(
+            self.manifest.get("short_name")
+        )
 
     @property
     def year(self) -> int | None:
@@ -253,7 +255,9 @@ def check_files(parsed: Parsed, manifest: dict[str, Any]) -> tuple[str, str]:
         if str(entry.get("sha256") or "").lower() != att.sha256:
             problems.append(f"附件 {att.name} 的 SHA-256 与清单记录不符（导出后被改动过，或传输中损坏）")
         elif entry.get("bytes") is not None and entry.get("bytes") != len(att.data):
-            problems.append(f"附件 {att.name} 的大小 {len(att.data)} 字节与清单记录的 {manifest_text(entry.get('bytes'))} 不符")
+            problems.append(
+                f"附件 {att.name} 的大小 {len(att.data)} 字节与清单记录的 {manifest_text(entry.get('bytes'))} 不符"
+            )
     if not problems and not workbook:
         problems.append("清单中没有工作簿（role 为 workbook 的文件）")
     if len(problems) > 5:  # a manifest listing thousands of files: the reason stays readable
@@ -280,7 +284,13 @@ def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
     stated: dict[str, Any] = found if isinstance(found, dict) else {}
     found = stated.get("sections")
     sections: dict[str, Any] = found if isinstance(found, dict) else {}
-    names = {"output": "产出", "benefit": "效益", "spending": "支出率", "duty": "履职效能", "management": "管理效率"}
+    names = {
+        "output": "产出",
+        "benefit": "效益",
+        "spending": "支出率",
+        "duty": "履职效能",
+        "management": "管理效率",
+    }
     for key, value in card["sections"].items():
         if key in sections and _money(sections[key]) != _money(value):
             diffs.append(f"清单{names.get(key, key)} {manifest_text(sections[key])}，重算 {value:.2f}")
@@ -299,7 +309,9 @@ def compare_identity(manifest: dict[str, Any], card: dict[str, Any]) -> list[str
         problems.append(f"清单的部门为“{stated or '（空）'}”，工作簿“基本信息”表中为“{actual or '（空）'}”")
     stated_year, actual_year = manifest.get("year"), card.get("year")
     if isinstance(stated_year, bool) or stated_year != actual_year:
-        problems.append(f"清单的年度为 {manifest_text(stated_year) or '（空）'}，工作簿中为 {actual_year or '（空）'}")
+        problems.append(
+            f"清单的年度为 {manifest_text(stated_year) or '（空）'}，工作簿中为 {actual_year or '（空）'}"
+        )
     return problems
 
 
@@ -321,8 +333,13 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     framework_id = str(manifest.get("framework") or "")
     if not framework_id or framework_id.lower().endswith(".toml") or any(c in framework_id for c in "/\\:"):
         # only a bundled framework: a path in a mailed manifest must never make us read a file here
-        return Checked(UNREADABLE, f"清单中的评分框架编号 {manifest_text(framework_id) or '（空）'} 无效（应为如 "
-                                   f"{DEFAULT_ID} 的编号）", manifest, workbook)
+        return Checked(
+            UNREADABLE,
+            f"清单中的评分框架编号 {manifest_text(framework_id) or '（空）'} 无效（应为如 "
+            f"{DEFAULT_ID} 的编号）",
+            manifest,
+            workbook,
+        )
     try:
         loaded = load_input(folder / workbook, limits, framework)  # the pre-open checks run first, inside
     except InputError as exc:
@@ -330,17 +347,32 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     embedded = loaded.source.own_framework if loaded.source is not None else None
     named_sha = str(manifest.get("framework_sha256") or "")
     if embedded is not None and (framework_id != embedded.id or (named_sha and named_sha != embedded.sha256)):
-        return Checked(CONFLICT, f"清单与工作簿不符：清单所称的评分框架 {manifest_text(framework_id)[:40]}（{named_sha[:8] or '无校验值'}）"
-                                 f"与工作簿内嵌的 {embedded.label} 不同；以工作簿为准，本报送不予采用", manifest, workbook)
+        return Checked(
+            CONFLICT,
+            f"清单与工作簿不符：清单所称的评分框架 {manifest_text(framework_id)[:40]}（{named_sha[:8] or '无校验值'}）"
+            f"与工作簿内嵌的 {embedded.label} 不同；以工作簿为准，本报送不予采用",
+            manifest,
+            workbook,
+        )
     result = assess(loaded)
     card = result.scorecard(workbook=workbook, sha256=loaded.sha256)
     conflict = compare_identity(manifest, card)
     if conflict:
-        return Checked(CONFLICT, "清单与工作簿不符：" + "；".join(conflict) + "；以工作簿为准，本报送不予采用，"
-                                 "请该部门用 xlperf 重新导出报送包后再发", manifest, workbook, loaded, result, card)
+        return Checked(
+            CONFLICT,
+            "清单与工作簿不符：" + "；".join(conflict) + "；以工作簿为准，本报送不予采用，"
+            "请该部门用 xlperf 重新导出报送包后再发",
+            manifest,
+            workbook,
+            loaded,
+            result,
+            card,
+        )
     diffs = compare_scores(manifest, card)
     if diffs:
-        return Checked(RESCORED, "重算得分与清单不符：" + "；".join(diffs), manifest, workbook, loaded, result, card)
+        return Checked(
+            RESCORED, "重算得分与清单不符：" + "；".join(diffs), manifest, workbook, loaded, result, card
+        )
     reason = f"文件与清单一致，重算得分 {card['total']:.2f}（{card['rating']}）与清单一致"
     rules = [f.message for f in result.findings if f.code == "F01"]
     if rules:
@@ -368,15 +400,22 @@ def read_senders(path: Path) -> dict[str, frozenset[str]]:
     except OSError as exc:
         raise SendersError(f"无法读取 --senders 文件 {path}：{exc.strerror or exc}") from exc
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SendersError(f"--senders 文件 {path} 不是 UTF-8 的 TOML 文件（{exc}）；格式见 README 的 xlperf intake 一节") from exc
+        raise SendersError(
+            f"--senders 文件 {path} 不是 UTF-8 的 TOML 文件（{exc}）；格式见 README 的 xlperf intake 一节"
+        ) from exc
     table = data.get("senders")
     if not isinstance(table, dict) or not table:
-        raise SendersError(f"--senders 文件 {path} 中没有 [senders] 表；每行写 \"部门全称\" = [\"地址\", …]")
+        raise SendersError(f'--senders 文件 {path} 中没有 [senders] 表；每行写 "部门全称" = ["地址", …]')
     pinned: dict[str, frozenset[str]] = {}
     for name, addresses in table.items():
-        if not isinstance(addresses, list) or not addresses or not all(
-                isinstance(a, str) and "@" in a for a in addresses):
-            raise SendersError(f"--senders 文件 {path} 中“{manifest_text(name)}”的值应为邮件地址的列表，"
-                               f"如 [\"kgs@example.cn\"]")
+        if (
+            not isinstance(addresses, list)
+            or not addresses
+            or not all(isinstance(a, str) and "@" in a for a in addresses)
+        ):
+            raise SendersError(
+                f"--senders 文件 {path} 中“{manifest_text(name)}”的值应为邮件地址的列表，"
+                f'如 ["kgs@example.cn"]'
+            )
         pinned[manifest_text(name)] = frozenset(a.strip().casefold() for a in addresses)
     return pinned

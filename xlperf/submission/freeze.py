@@ -78,8 +78,14 @@ class FrozenCell:
             value = float(value)
         elif isinstance(value, datetime):
             value = value.isoformat()
-        return {"sheet": self.sheet, "cell": self.cell, "formula": self.formula, "how": self.how,
-                "value": value, "note": self.note}
+        return {
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "formula": self.formula,
+            "how": self.how,
+            "value": value,
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -187,13 +193,22 @@ def plan_freeze(
                     text = formula_text(cell.value)
                     if key in fixed:
                         value, note = fixed[key]
-                        write(ws, cell, value, FrozenCell(ws.title, cell.coordinate, text, "core", value, note))
+                        write(
+                            ws, cell, value, FrozenCell(ws.title, cell.coordinate, text, "core", value, note)
+                        )
                         continue
                     write(ws, cell, *_freeze_one(evaluator, ws, cell, text, cached_value))
-                elif cell.data_type == "e" or (isinstance(cell.value, str) and cell.value in ERROR_CODES
-                                               and cell.data_type != "s"):
-                    write(ws, cell, None, FrozenCell(ws.title, cell.coordinate, "", "blanked", None,
-                                                     f"错误值 {cell.value} 已清空"))
+                elif cell.data_type == "e" or (
+                    isinstance(cell.value, str) and cell.value in ERROR_CODES and cell.data_type != "s"
+                ):
+                    write(
+                        ws,
+                        cell,
+                        None,
+                        FrozenCell(
+                            ws.title, cell.coordinate, "", "blanked", None, f"错误值 {cell.value} 已清空"
+                        ),
+                    )
                 elif key in fixed and fixed[key][1] == NOTE_COMPLETION and fixed[key][0] != cell.value:
                     value, note = fixed[key]  # the 完成率 column is the core's, whatever a clerk typed there
                     write(ws, cell, value, FrozenCell(ws.title, cell.coordinate, "", "core", value, note))
@@ -201,8 +216,13 @@ def plan_freeze(
     return report, writes
 
 
-def freeze_package(pkg: Package, writes: list[tuple[str, str, Any]], report: FreezeReport, result: Result,
-                   prov: FreezeProvenance) -> None:
+def freeze_package(
+    pkg: Package,
+    writes: list[tuple[str, str, Any]],
+    report: FreezeReport,
+    result: Result,
+    prov: FreezeProvenance,
+) -> None:
     """Turn a scored package into the 报送 version: the planned values instead of formulas, no
     calculation chain, no macros or links to other files, every sheet protected and every cell
     locked, the provenance in the document properties and on the hidden sheet. Parts freezing
@@ -234,13 +254,23 @@ def freeze_package(pkg: Package, writes: list[tuple[str, str, Any]], report: Fre
         if label in report.removed_names:
             el.getparent().remove(el)
     for name in order:
-        protection = etree.Element(q("sheetProtection", sheet(name).ns), sheet="1", formatColumns="0",
-                                   formatRows="0", autoFilter="0", sort="0")
+        protection = etree.Element(
+            q("sheetProtection", sheet(name).ns),
+            sheet="1",
+            formatColumns="0",
+            formatRows="0",
+            autoFilter="0",
+            sort="0",
+        )
         sheet(name).put_child(protection)  # a fresh record: any password of the input is dropped
         sheet(name).refresh_dimension()
     styles = Styles(pkg, styles_part(pkg, book))
-    unlocked = [lock for xf in styles.items("cellXfs") for lock in xf
-                if local(lock) == "protection" and lock.get("locked") in ("0", "false")]
+    unlocked = [
+        lock
+        for xf in styles.items("cellXfs")
+        for lock in xf
+        if local(lock) == "protection" and lock.get("locked") in ("0", "false")
+    ]
     if unlocked:
         styles.edit()
         for xf in styles.items("cellXfs"):
@@ -293,8 +323,9 @@ def formula_text(value: Any) -> str:
     return text if text.startswith("=") else f"={text}"
 
 
-def _freeze_one(evaluator: Evaluator, ws: Worksheet, cell: Cell, text: str,
-                cached_value: Callable[[str, str], Any]) -> tuple[Any, FrozenCell]:
+def _freeze_one(
+    evaluator: Evaluator, ws: Worksheet, cell: Cell, text: str, cached_value: Callable[[str, str], Any]
+) -> tuple[Any, FrozenCell]:
     sheet, coord = ws.title, cell.coordinate
     why = ""
     if type(cell.value).__name__ == "DataTableFormula":
@@ -310,12 +341,16 @@ def _freeze_one(evaluator: Evaluator, ws: Worksheet, cell: Cell, text: str,
             why = f"计算结果为 {value.code}"
     stored = cached_value(sheet, coord)
     if stored is not None and not (isinstance(stored, str) and stored in ERROR_CODES):
-        return stored, FrozenCell(sheet, coord, text, "cached", stored,
-                                  f"无法重新计算（{why}），沿用文件中保存的结果，请核对")
+        return stored, FrozenCell(
+            sheet, coord, text, "cached", stored, f"无法重新计算（{why}），沿用文件中保存的结果，请核对"
+        )
     if looks_like_text(text):
-        return text, FrozenCell(sheet, coord, text, "text", text, "以“=”开头的说明文字（不是有效公式），按文字保留")
-    return None, FrozenCell(sheet, coord, text, "blanked", None,
-                            f"无法计算（{why}），文件中也没有可用的计算结果，已清空")
+        return text, FrozenCell(
+            sheet, coord, text, "text", text, "以“=”开头的说明文字（不是有效公式），按文字保留"
+        )
+    return None, FrozenCell(
+        sheet, coord, text, "blanked", None, f"无法计算（{why}），文件中也没有可用的计算结果，已清空"
+    )
 
 
 def looks_like_text(formula: str) -> bool:
@@ -343,8 +378,14 @@ def core_values(wb: Workbook, result: Result, source: Any) -> dict[tuple[str, st
         ws, ref = found
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         assert min_col is not None and min_row is not None and max_col is not None and max_row is not None
-        col = next((c for c in range(min_col, max_col + 1)
-                    if normalise_text(str(ws.cell(row=min_row, column=c).value or "")) == COMPLETION_HEADER), None)
+        col = next(
+            (
+                c
+                for c in range(min_col, max_col + 1)
+                if normalise_text(str(ws.cell(row=min_row, column=c).value or "")) == COMPLETION_HEADER
+            ),
+            None,
+        )
         if col is None:
             continue
         by_row: dict[int, Decimal | None] = {}
@@ -415,6 +456,7 @@ def _mean_cell(wb: Workbook) -> tuple[str, str] | None:
 def _names_to_remove(wb: Workbook) -> list[str]:
     """Names whose definition calls a function (an xlperf UDF would be #NAME? elsewhere), as
     ``name`` or ``sheet!name`` for a sheet's own names."""
+
     def bad(defn: DefinedName) -> bool:
         text = str(defn.attr_text or "")
         return "(" in text and (UDF_PREFIX in text.upper() or "[" in text)
@@ -442,7 +484,11 @@ def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -
 
     core_rel = next((r for r in pkg.rels("") if r.type == CORE_REL), None)
     core_part = pkg.target("", core_rel) if core_rel else CORE_PART
-    props = DocumentProperties.from_tree(fromstring(pkg.raw[core_part])) if core_part in pkg.raw else DocumentProperties()
+    props = (
+        DocumentProperties.from_tree(fromstring(pkg.raw[core_part]))
+        if core_part in pkg.raw
+        else DocumentProperties()
+    )
     dep = result.evaluation.department
     props.title = f"{dep.name} {dep.year or ''} 年度部门整体支出绩效自评（报送版）"
     props.subject = "部门整体支出绩效自评"
@@ -469,8 +515,11 @@ def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -
 
     custom_rel = next((r for r in pkg.rels("") if r.type == CUSTOM_REL), None)
     custom_part = pkg.target("", custom_rel) if custom_rel else CUSTOM_PART
-    custom = (CustomPropertyList.from_tree(fromstring(pkg.raw[custom_part])) if custom_part in pkg.raw
-              else CustomPropertyList())
+    custom = (
+        CustomPropertyList.from_tree(fromstring(pkg.raw[custom_part]))
+        if custom_part in pkg.raw
+        else CustomPropertyList()
+    )
     values: list[Any] = [
         StringProperty(name="xlperf.tool_version", value=prov.tool_version),
         StringProperty(name="xlperf.core.framework", value=prov.framework),
@@ -492,7 +541,9 @@ def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -
         pkg.add_rel("", CUSTOM_REL, custom_part)
 
 
-def _hidden_provenance(pkg: Package, book: Book, sheet: Callable[[str], SheetXml], prov: FreezeProvenance) -> None:
+def _hidden_provenance(
+    pkg: Package, book: Book, sheet: Callable[[str], SheetXml], prov: FreezeProvenance
+) -> None:
     """The freeze rows under the scoring provenance on the hidden sheet, each with its name."""
     from xlperf.workbook.writer import write_hidden_rows
 
@@ -544,7 +595,9 @@ class Evaluator:
     raises :class:`Unsupported`, so the caller falls back to the cached value. Arithmetic is Decimal.
     """
 
-    def __init__(self, wb: Workbook, fixed: dict[tuple[str, str], Any], framework: Framework | None = None) -> None:
+    def __init__(
+        self, wb: Workbook, fixed: dict[tuple[str, str], Any], framework: Framework | None = None
+    ) -> None:
         self.wb = wb
         self.fixed = fixed
         self.framework = framework
@@ -593,8 +646,11 @@ class Evaluator:
     def values(self, area: Area) -> list[Any]:
         if (area.max_row - area.min_row + 1) * (area.max_col - area.min_col + 1) > _MAX_CELLS:
             raise Unsupported("引用区域过大")
-        return [self.cell_value(area.sheet, r, c)
-                for r in range(area.min_row, area.max_row + 1) for c in range(area.min_col, area.max_col + 1)]
+        return [
+            self.cell_value(area.sheet, r, c)
+            for r in range(area.min_row, area.max_row + 1)
+            for c in range(area.min_col, area.max_col + 1)
+        ]
 
     def area(self, text: str, sheet: str) -> Area:
         if "[" in text:
@@ -631,7 +687,9 @@ class Evaluator:
             value = self.num(self.eval(node[1], sheet, row, col))
             return value if isinstance(value, XlError) else value / 100
         if kind == "bin":
-            return self.binary(node[1], self.eval(node[2], sheet, row, col), self.eval(node[3], sheet, row, col))
+            return self.binary(
+                node[1], self.eval(node[2], sheet, row, col), self.eval(node[3], sheet, row, col)
+            )
         if kind == "fn":
             return self.call(node[1], node[2], sheet, row, col)
         raise Unsupported(str(kind))  # pragma: no cover - parse() builds only the kinds above
@@ -710,7 +768,7 @@ class Evaluator:
             return _DIV0 if y == 0 else x / y
         if op == "^":
             try:
-                return x ** y if y == y.to_integral_value() else Decimal(str(float(x) ** float(y)))
+                return x**y if y == y.to_integral_value() else Decimal(str(float(x) ** float(y)))
             except (ArithmeticError, ValueError):
                 return XlError("#NUM!")
         raise Unsupported(f"运算符 {op}")
@@ -921,7 +979,20 @@ def _completion(target: Decimal, actual: Decimal, direction: str) -> Decimal:
 
 # ------------------------------------------------------------------------------------ parser
 
-_PRECEDENCE = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
+_PRECEDENCE = {
+    "=": 1,
+    "<>": 1,
+    "<": 1,
+    ">": 1,
+    "<=": 1,
+    ">=": 1,
+    "&": 2,
+    "+": 3,
+    "-": 3,
+    "*": 4,
+    "/": 4,
+    "^": 5,
+}
 _PREFIX_POWER = 6
 
 

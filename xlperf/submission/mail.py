@@ -41,7 +41,16 @@ from xlperf.submission.settings import ENV_HOST, ENV_PASSWORD, ENV_PORT, ENV_SEC
 MAIL_POLICY = policy.SMTP.clone(refold_source="none")
 
 SendErrorKind = Literal[
-    "refused", "auth", "timeout", "tls", "rejected", "too_large", "locked", "uncertain", "already_sent", "other"
+    "refused",
+    "auth",
+    "timeout",
+    "tls",
+    "rejected",
+    "too_large",
+    "locked",
+    "uncertain",
+    "already_sent",
+    "other",
 ]
 
 #: Office and report types that ``mimetypes`` does not know everywhere (Windows reads the registry).
@@ -86,7 +95,9 @@ def mime_type(path: Path) -> tuple[str, str]:
 def header_text(value: str) -> str:
     """A header value as one line: CR, LF and every other control or line-separator character become a
     space (a department name or subject with CR/LF can never add a header or break the message)."""
-    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in str(value))
+    cleaned = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") else c for c in str(value)
+    )
     return " ".join(cleaned.split())
 
 
@@ -112,7 +123,9 @@ def build_message(
     msg["Subject"] = header_text(subject)
     msg["Date"] = formatdate(localtime=True)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "xlperf.invalid"
-    msg["Message-ID"] = header_text(message_id) if message_id else make_msgid(idstring="xlperf", domain=domain)
+    msg["Message-ID"] = (
+        header_text(message_id) if message_id else make_msgid(idstring="xlperf", domain=domain)
+    )
     msg.set_content(body, subtype="plain", charset="utf-8", cte="base64")
     for path in attachments:
         path = Path(path)
@@ -200,8 +213,9 @@ def subject_text(department: str, year: int | str) -> str:
 def one_line(text: str) -> str:
     """``text`` with every run of whitespace (line breaks included) as one space, and no control or
     invisible format characters (U+202E and the like): fit for a mail header or a display name."""
-    visible = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn")
-                      or ch in "\t\n\r")
+    visible = "".join(
+        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn") or ch in "\t\n\r"
+    )
     return re.sub(r"\s+", " ", visible).strip()
 
 
@@ -425,7 +439,9 @@ def _translate(exc: Exception, phase: str, settings: SmtpSettings) -> SendError:
     chain = _chain(exc)
     error: SendError
     if phase == "data":
-        error = SendError(f"邮件内容已发给服务器 {where}，但没有收到确认（{type(exc).__name__}）", "uncertain")
+        error = SendError(
+            f"邮件内容已发给服务器 {where}，但没有收到确认（{type(exc).__name__}）", "uncertain"
+        )
     elif any(isinstance(e, TimeoutError) for e in chain):
         error = SendError(
             f"连接邮件服务器 {where} 超时（{settings.timeout:g} 秒内无响应，阶段：{_PHASES[phase]}）。"
@@ -521,5 +537,11 @@ def _translate(exc: Exception, phase: str, settings: SmtpSettings) -> SendError:
     return error
 
 
-_PHASES = {"connect": "连接", "starttls": "STARTTLS", "login": "登录", "send": "发送", "data": "发送邮件内容",
-           "done": "结束会话"}
+_PHASES = {
+    "connect": "连接",
+    "starttls": "STARTTLS",
+    "login": "登录",
+    "send": "发送",
+    "data": "发送邮件内容",
+    "done": "结束会话",
+}

@@ -235,8 +235,12 @@ class Outbox:
             logger.info("mail {} was sent at {}; not sending it again", item.id, current.sent_at)
             return replace(current, sent_elsewhere=item.status != "sent")
         if current.status == "sending":  # the process sending it died: the lock was free
-            current = replace(current, status="uncertain", last_error_kind="uncertain",
-                              last_error="上次发送邮件内容时程序中断（被终止或断电）")
+            current = replace(
+                current,
+                status="uncertain",
+                last_error_kind="uncertain",
+                last_error="上次发送邮件内容时程序中断（被终止或断电）",
+            )
             self._record(current)
         if current.status == "uncertain" and not resend_uncertain:
             raise SendError(uncertain_message(current), "uncertain")
@@ -251,8 +255,9 @@ class Outbox:
             try:
                 self._write_status(sending)
             except OutputError as exc:
-                raise SendError(f"无法在发件箱中记下“正在发送”：{exc}。为免重复发送，本次未发送邮件内容。",
-                                "other") from None
+                raise SendError(
+                    f"无法在发件箱中记下“正在发送”：{exc}。为免重复发送，本次未发送邮件内容。", "other"
+                ) from None
             recorded.append("sending")
 
         sent = replace(item, status="sent", attempts=attempts, last_error=None, last_error_kind=None)
@@ -274,12 +279,19 @@ class Outbox:
                 )
             data = item.eml_path.read_bytes()
             logger.info("sending outbox mail {} (attempt {})", item.id, attempts)
-            send_bytes(data, sender=item.sender, recipients=item.to, settings=settings,
-                       before_data=before_data, on_accepted=on_accepted)
+            send_bytes(
+                data,
+                sender=item.sender,
+                recipients=item.to,
+                settings=settings,
+                before_data=before_data,
+                on_accepted=on_accepted,
+            )
         except SendError as exc:
             status: Status = "uncertain" if exc.kind == "uncertain" else "failed"
-            failed = replace(item, status=status, attempts=attempts, last_error=exc.message,
-                             last_error_kind=exc.kind)
+            failed = replace(
+                item, status=status, attempts=attempts, last_error=exc.message, last_error_kind=exc.kind
+            )
             self._record(failed)
             logger.warning("邮件 {} 仍在发件箱中（{}）：{}", item.id, status, exc.message)
             if status == "uncertain":
@@ -292,14 +304,24 @@ class Outbox:
                 raise
             where = self.root
             logger.warning("邮件 {} 已发出，但无法记录状态：{}", item.id, exc)
-            return replace(sent, warning=(
-                f"邮件已由服务器接收（Message-ID {item.message_id}），但无法在发件箱 {where} 中记下“已发送”"
-                f"（{getattr(exc, 'strerror', None) or exc}）。它在发件箱中显示为“状态不确定”，"
-                "xlperf submit --retry 不会重发它；请清理磁盘空间。"))
+            return replace(
+                sent,
+                warning=(
+                    f"邮件已由服务器接收（Message-ID {item.message_id}），但无法在发件箱 {where} 中记下“已发送”"
+                    f"（{getattr(exc, 'strerror', None) or exc}）。它在发件箱中显示为“状态不确定”，"
+                    "xlperf submit --retry 不会重发它；请清理磁盘空间。"
+                ),
+            )
         except BaseException:  # Ctrl-C and the like: the mail may be on its way
             if "sending" in recorded and "sent" not in recorded:
-                self._record(replace(sending, status="uncertain", last_error_kind="uncertain",
-                                     last_error="发送邮件内容时程序被中断（Ctrl-C）"))
+                self._record(
+                    replace(
+                        sending,
+                        status="uncertain",
+                        last_error_kind="uncertain",
+                        last_error="发送邮件内容时程序被中断（Ctrl-C）",
+                    )
+                )
             raise
         archived = not item.status_path.exists()
         return replace(sent, root=self.sent_dir if archived else self.root)
@@ -322,8 +344,12 @@ class Outbox:
         except (OSError, OutputError) as exc:
             logger.warning("无法更新发件箱记录 {}：{}", item.status_path, exc)
 
-    def retry_all(self, settings: SmtpSettings, *, resend_uncertain: bool = False,
-                  ) -> list[tuple[OutboxItem, SendError | None]]:
+    def retry_all(
+        self,
+        settings: SmtpSettings,
+        *,
+        resend_uncertain: bool = False,
+    ) -> list[tuple[OutboxItem, SendError | None]]:
         """Send every pending or failed item, oldest first; one failure does not stop the others.
 
         ``uncertain`` items are reported, not sent, unless ``resend_uncertain``.

@@ -50,15 +50,25 @@ def open_outlook_draft(
 
     if dispatch is None:
         if sys.platform != "win32":
-            raise PackageError("用 Outlook 打开草稿只适用于 Windows；请设置邮件服务器（xlperf submit --help），"
-                               "或用 xlperf submit 自评表.xlsx --eml 草稿.eml 生成草稿后用邮件程序打开。")
+            raise PackageError(
+                "用 Outlook 打开草稿只适用于 Windows；请设置邮件服务器（xlperf submit --help），"
+                "或用 xlperf submit 自评表.xlsx --eml 草稿.eml 生成草稿后用邮件程序打开。"
+            )
         try:
             import win32com.client
         except ImportError as exc:
-            raise PackageError("缺少 pywin32，无法调用 Outlook；请运行 pip install pywin32，或改用邮件服务器设置。") from exc
+            raise PackageError(
+                "缺少 pywin32，无法调用 Outlook；请运行 pip install pywin32，或改用邮件服务器设置。"
+            ) from exc
         dispatch = win32com.client.Dispatch
-    body = body_text(package.department, package.year, f"{package.total:.2f}", package.rating,
-                     [p.name for p in package.files], package.reason or None)
+    body = body_text(
+        package.department,
+        package.year,
+        f"{package.total:.2f}",
+        package.rating,
+        [p.name for p in package.files],
+        package.reason or None,
+    )
     try:
         outlook = dispatch("Outlook.Application")
         mail = outlook.CreateItem(OL_MAIL_ITEM)
@@ -71,4 +81,6 @@ def open_outlook_draft(
     except PackageError:
         raise
     except Exception as exc:  # COM errors come in many shapes
-        raise PackageError(f"无法打开 Outlook 草稿（{exc}）；请确认 Outlook 已安装并登录，或改用邮件服务器设置。") from exc
+        raise PackageError(
+            f"无法打开 Outlook 草稿（{exc}）；请确认 Outlook 已安装并登录，或改用邮件服务器设置。"
+        ) from exc

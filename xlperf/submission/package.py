@@ -59,7 +59,14 @@ MANIFEST_SUFFIX = "_manifest.json"
 FOLDER_PREFIX = "报送包_"
 
 _ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 
 # ----------------------------------------------------------------------------------- errors
@@ -80,7 +87,9 @@ class BlockingFindingsError(PackageError):
         self.findings = findings
         lines = [f"工作簿仍有 {len(findings)} 条错误，不能报送（须先改正）："]
         lines += [f"  [{f.code}] {f.where}：{f.message}" for f in findings]
-        lines.append("改正后重新导出；确需带错报送时，须勾选强制报送并写明原因（命令行：--force --reason \"原因\"）。")
+        lines.append(
+            '改正后重新导出；确需带错报送时，须勾选强制报送并写明原因（命令行：--force --reason "原因"）。'
+        )
         super().__init__("\n".join(lines))
 
 
@@ -111,8 +120,10 @@ class DeliveryError(PackageError):
         if self.kind in ("uncertain", "already_sent", "locked"):
             text = f"未发送：{error}"  # the message says it all; "retry" would be the wrong advice
         else:
-            text = (f"发送失败：{error}\n邮件已保存在发件箱（编号 {item.id}），没有丢失；问题解决后运行 "
-                    "xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）即可重发。")
+            text = (
+                f"发送失败：{error}\n邮件已保存在发件箱（编号 {item.id}），没有丢失；问题解决后运行 "
+                "xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）即可重发。"
+            )
         super().__init__(text)
 
 
@@ -173,7 +184,9 @@ class PackageResult:
                 recover_swap(folder)
         manifests = sorted(folder.glob(f"*{MANIFEST_SUFFIX}")) if folder.is_dir() else []
         if len(manifests) != 1:
-            raise PackageError(f"{folder} 不是报送包文件夹（应有且只有一个 *{MANIFEST_SUFFIX}）；请先导出报送包")
+            raise PackageError(
+                f"{folder} 不是报送包文件夹（应有且只有一个 *{MANIFEST_SUFFIX}）；请先导出报送包"
+            )
         try:
             data = json.loads(manifests[0].read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -257,7 +270,9 @@ def export_package(
     reason = (reason or "").strip()
     operator = (operator or "").strip()
     if force and not reason:
-        raise PackageError("强制报送必须写明原因（命令行 --reason \"原因\"）；原因会记入清单、工作簿属性和邮件正文")
+        raise PackageError(
+            '强制报送必须写明原因（命令行 --reason "原因"）；原因会记入清单、工作簿属性和邮件正文'
+        )
     if reason and not force:
         raise PackageError("只有强制报送（--force）时才填写原因（--reason）")
     path = Path(workbook_path)
@@ -278,8 +293,16 @@ def export_package(
         return _export_locked(loaded, result, path, folder, short, overwrite, operator, reason)
 
 
-def _export_locked(loaded: Any, result: Result, path: Path, folder: Path, short: str, overwrite: bool,
-                   operator: str, reason: str) -> PackageResult:
+def _export_locked(
+    loaded: Any,
+    result: Result,
+    path: Path,
+    folder: Path,
+    short: str,
+    overwrite: bool,
+    operator: str,
+    reason: str,
+) -> PackageResult:
     from xlperf.pipeline import now
 
     dep = result.evaluation.department
@@ -291,28 +314,51 @@ def _export_locked(loaded: Any, result: Result, path: Path, folder: Path, short:
     try:
         tmp.mkdir(parents=True)
     except OSError as exc:
-        raise PackageError(f"无法创建文件夹 {folder.parent}：{exc.strerror or exc}；请换一个可写的位置（-o）") from exc
+        raise PackageError(
+            f"无法创建文件夹 {folder.parent}：{exc.strerror or exc}；请换一个可写的位置（-o）"
+        ) from exc
     try:
-        workbook, freeze = _write_frozen(loaded, result, tmp / f"{stem}{WORKBOOK_SUFFIX}", created, operator, reason)
+        workbook, freeze = _write_frozen(
+            loaded, result, tmp / f"{stem}{WORKBOOK_SUFFIX}", created, operator, reason
+        )
         from xlperf.pipeline import write_report_docx
 
         report = write_report_docx(result, tmp / f"{stem}{REPORT_SUFFIX}", loaded)
         manifest_path = tmp / f"{stem}{MANIFEST_SUFFIX}"
-        data = _manifest(loaded, result, freeze, [("workbook", workbook), ("report", report)],
-                         created=created, operator=operator, reason=reason, short=short)
+        data = _manifest(
+            loaded,
+            result,
+            freeze,
+            [("workbook", workbook), ("report", report)],
+            created=created,
+            operator=operator,
+            reason=reason,
+            short=short,
+        )
         atomic_write_text(manifest_path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         if sha256_file(path) != loaded.sha256:
-            raise PackageError(f"{path.name} 在导出期间被修改（可能正在 Excel 中保存）；请保存并关闭后重新导出")
+            raise PackageError(
+                f"{path.name} 在导出期间被修改（可能正在 Excel 中保存）；请保存并关闭后重新导出"
+            )
         _move_into_place(tmp, folder, overwrite)
     except OutputError as exc:
         raise PackageError(str(exc)) from exc
     except OSError as exc:
-        raise PackageError(f"无法写入报送包 {folder}：{exc.strerror or exc}；请换一个可写的位置（-o）") from exc
+        raise PackageError(
+            f"无法写入报送包 {folder}：{exc.strerror or exc}；请换一个可写的位置（-o）"
+        ) from exc
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return PackageResult(folder, folder / workbook.name, folder / report.name, folder / manifest_path.name,
-                         data, result, freeze)
+    return PackageResult(
+        folder,
+        folder / workbook.name,
+        folder / report.name,
+        folder / manifest_path.name,
+        data,
+        result,
+        freeze,
+    )
 
 
 @contextlib.contextmanager
@@ -381,7 +427,9 @@ def _mtime(path: Path) -> float:
 def _check_target(folder: Path, source: Path, overwrite: bool) -> None:
     with contextlib.suppress(OSError):
         if source.resolve().is_relative_to(folder.resolve()):
-            raise PackageExistsError(f"工作簿 {source.name} 位于报送包文件夹 {folder} 中；请把工作簿移出，或用 -o 指定别的文件夹")
+            raise PackageExistsError(
+                f"工作簿 {source.name} 位于报送包文件夹 {folder} 中；请把工作簿移出，或用 -o 指定别的文件夹"
+            )
     if not folder.exists():
         return
     if not folder.is_dir():
@@ -419,8 +467,9 @@ def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_frozen(loaded: Any, result: Result, out: Path, created: str, operator: str,
-                  reason: str) -> tuple[Path, FreezeReport]:
+def _write_frozen(
+    loaded: Any, result: Result, out: Path, created: str, operator: str, reason: str
+) -> tuple[Path, FreezeReport]:
     """The 报送 workbook: the scored package (the clerk's parts kept byte for byte), frozen. The
     formulas are evaluated on the clerk's workbook as openpyxl reads it; only the package is written."""
     from xlperf.pipeline import input_package
@@ -462,8 +511,17 @@ def _file_entry(role: str, path: Path) -> dict[str, Any]:
     return {"name": path.name, "role": role, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
-def _manifest(loaded: Any, result: Result, freeze: FreezeReport, files: list[tuple[str, Path]], *,
-              created: str, operator: str, reason: str, short: str) -> dict[str, Any]:
+def _manifest(
+    loaded: Any,
+    result: Result,
+    freeze: FreezeReport,
+    files: list[tuple[str, Path]],
+    *,
+    created: str,
+    operator: str,
+    reason: str,
+    short: str,
+) -> dict[str, Any]:
     dep = result.evaluation.department
     return {
         "schema": PACKAGE_SCHEMA,
@@ -474,9 +532,14 @@ def _manifest(loaded: Any, result: Result, freeze: FreezeReport, files: list[tup
         "year": dep.year,
         # the header a bureau expects on a submission (基本信息, optional; empty when not filled in)
         "header": {
-            "evaluator": dep.evaluator or dep.name, "preparer": dep.preparer, "phone": dep.phone,
-            "fill_date": dep.fill_date, "notice_no": dep.notice_no, "subordinate_count": dep.subordinate_count,
-            "staff_quota": dep.staff_quota, "staff_actual": dep.staff_actual,
+            "evaluator": dep.evaluator or dep.name,
+            "preparer": dep.preparer,
+            "phone": dep.phone,
+            "fill_date": dep.fill_date,
+            "notice_no": dep.notice_no,
+            "subordinate_count": dep.subordinate_count,
+            "staff_quota": dep.staff_quota,
+            "staff_actual": dep.staff_actual,
         },
         "framework": result.framework.id,
         "framework_name": result.framework.name,
@@ -511,11 +574,22 @@ def package_message(package: PackageResult, sender: str, to: list[str] | tuple[s
     from xlperf.submission.mail import body_text, build_message, subject_text
 
     department = package.department
-    body = body_text(department, package.year, f"{package.total:.2f}", package.rating,
-                     [p.name for p in package.files], package.reason or None)
-    msg = build_message(sender=sender or "xlperf@localhost", to=list(to),
-                        subject=subject_text(department, package.year), body=body, attachments=package.files,
-                        message_id=package_message_id(package, sender))
+    body = body_text(
+        department,
+        package.year,
+        f"{package.total:.2f}",
+        package.rating,
+        [p.name for p in package.files],
+        package.reason or None,
+    )
+    msg = build_message(
+        sender=sender or "xlperf@localhost",
+        to=list(to),
+        subject=subject_text(department, package.year),
+        body=body,
+        attachments=package.files,
+        message_id=package_message_id(package, sender),
+    )
     if not sender:
         del msg["From"]  # a draft: the mail program fills in the sender
     return msg
@@ -541,8 +615,11 @@ def default_outbox() -> Outbox:
     return Outbox(default_outbox_dir())
 
 
-def resolve(settings_options: Mapping[str, Any] | None, env: Mapping[str, str] | None = None,
-            config_path: Path | None = None) -> SmtpSettings:
+def resolve(
+    settings_options: Mapping[str, Any] | None,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+) -> SmtpSettings:
     """SMTP settings (options > XLPERF_SMTP_* > config file) or :class:`SettingsError`."""
     from xlperf.submission.settings import resolve_settings
 
@@ -581,9 +658,14 @@ def send_package(
     msg = package_message(pkg, settings.sender, settings.to)
     item = box.find(str(msg["Message-ID"])) or box.find_content(content_key)
     if item is not None and item.status == "sent":
-        raise DeliveryError(SendError(
-            f"这个报送包已于 {item.sent_at} 发送过（发件箱编号 {item.id}，Message-ID {item.message_id}），"
-            "不再重复发送。如财政局确认没有收到，请重新导出报送包（--overwrite）后再发送。", "already_sent"), item)
+        raise DeliveryError(
+            SendError(
+                f"这个报送包已于 {item.sent_at} 发送过（发件箱编号 {item.id}，Message-ID {item.message_id}），"
+                "不再重复发送。如财政局确认没有收到，请重新导出报送包（--overwrite）后再发送。",
+                "already_sent",
+            ),
+            item,
+        )
     if item is None:
         try:
             item = box.enqueue(msg, content_key)

@@ -46,20 +46,29 @@ from xlperf.web.security import Guard, Secrets
 HERE = Path(__file__).resolve().parent
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987)."""
-    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name) or "download"
+    ascii_name = (
+        "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name) or "download"
+    )
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def download(path: Path, name: str, media_type: str | None = None) -> FileResponse:
-    return FileResponse(path, media_type=media_type, headers={"content-disposition": content_disposition(name)})
+    return FileResponse(
+        path, media_type=media_type, headers={"content-disposition": content_disposition(name)}
+    )
 
 
 def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = None) -> Any:
     """The app wrapped in its guard; ``workspace`` holds the uploads, ``review_dir`` enables /review."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
     templates = Jinja2Templates(env=env)
     templates.env.globals.update(version=__version__, csrf=keys.csrf, reviewer=review_dir is not None)
     folder_cache: dict[str, Folder] = {}
@@ -73,7 +82,9 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
     def job_or_404(request: Request) -> Job | Response:
         job = workspace.get(str(request.path_params["job_id"]))
         if job is None:
-            return error_page(request, 404, "找不到这份工作簿的结果（可能已过期或服务已重启）；请回到首页重新上传。")
+            return error_page(
+                request, 404, "找不到这份工作簿的结果（可能已过期或服务已重启）；请回到首页重新上传。"
+            )
         return job
 
     # -- clerk ------------------------------------------------------------------------------------
@@ -83,14 +94,22 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         from xlperf.catalog import listing
 
         frameworks = [(e.framework.id, e.framework.name) for e in listing()]
-        return page(request, "clerk.html", max_bytes=workspace.max_upload_bytes, max_mb=f"{max_mb:g}", recent=recent,
-                    frameworks=frameworks)
+        return page(
+            request,
+            "clerk.html",
+            max_bytes=workspace.max_upload_bytes,
+            max_mb=f"{max_mb:g}",
+            recent=recent,
+            frameworks=frameworks,
+        )
 
     async def upload(request: Request) -> Response:
         name = unquote(request.headers.get("x-filename", "")).strip() or "自评表.xlsx"
         limit = workspace.max_upload_bytes
-        too_big = (f"{Path(name).name} 超过网页上传上限 {workspace.limits.max_file_mb:g} MB；"
-                   "标准自评表通常小于 1 MB，请检查是否粘贴了大量无关数据，或改用命令行 xlperf run（可用 --max-file-mb 调整上限）。")
+        too_big = (
+            f"{Path(name).name} 超过网页上传上限 {workspace.limits.max_file_mb:g} MB；"
+            "标准自评表通常小于 1 MB，请检查是否粘贴了大量无关数据，或改用命令行 xlperf run（可用 --max-file-mb 调整上限）。"
+        )
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return JSONResponse({"error": too_big}, status_code=413)
@@ -107,7 +126,9 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
                         raise UploadError(too_big)
                     fh.write(chunk)
             if size == 0:
-                raise UploadError(f"{Path(name).name} 是空文件（0 字节），可能复制或下载不完整；请重新选择该文件。")
+                raise UploadError(
+                    f"{Path(name).name} 是空文件（0 字节），可能复制或下载不完整；请重新选择该文件。"
+                )
         except UploadError as exc:
             workspace.discard(job_id)
             return JSONResponse({"error": str(exc)}, status_code=413 if size > limit else 422)
@@ -128,8 +149,12 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
             return JSONResponse({"error": str(exc)}, status_code=422)
         except Exception as exc:
             logger.opt(exception=exc).error("web: upload {} failed", name)
-            return JSONResponse({"error": f"内部错误：{type(exc).__name__}: {exc}；文件未被保存。请把该文件和日志发给维护人员。"},
-                                status_code=500)
+            return JSONResponse(
+                {
+                    "error": f"内部错误：{type(exc).__name__}: {exc}；文件未被保存。请把该文件和日志发给维护人员。"
+                },
+                status_code=500,
+            )
         return JSONResponse({"job": job.id, "url": f"/job/{job.id}", "total": job.view()["total"]})
 
     async def job_page(request: Request) -> Response:
@@ -137,8 +162,9 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         if not isinstance(job, Job):
             return job
         to, problems = await run_in_threadpool(workspace.recipients)
-        return page(request, "job.html", job=job, v=job.view(), to=to, smtp_problems=problems,
-                    send=job.send.to_json())
+        return page(
+            request, "job.html", job=job, v=job.view(), to=to, smtp_problems=problems, send=job.send.to_json()
+        )
 
     async def job_file(request: Request) -> Response:
         job = job_or_404(request)
@@ -190,7 +216,9 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
             return JSONResponse({"error": "找不到这份工作簿的结果；请重新上传。"}, status_code=404)
         if request.method == "POST":
             force, reason = await options(request)
-            state = await run_in_threadpool(workspace.start_send, job, force, reason)  # may wait for an export
+            state = await run_in_threadpool(
+                workspace.start_send, job, force, reason
+            )  # may wait for an export
         else:
             state = job.send
         return JSONResponse(state.to_json())
@@ -219,7 +247,11 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
 
     def needs_dir(request: Request) -> Response | None:
         if review_dir is None:
-            return error_page(request, 404, "审阅页面需要用 xlperf serve --dir 文件夹 启动（文件夹为批量计分或收件的输出文件夹）。")
+            return error_page(
+                request,
+                404,
+                "审阅页面需要用 xlperf serve --dir 文件夹 启动（文件夹为批量计分或收件的输出文件夹）。",
+            )
         return None
 
     async def review(request: Request) -> Response:
@@ -227,14 +259,34 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
             return missing
         f = await run_in_threadpool(folder, True)
         q = request.query_params
-        rating, year, errors, text = q.get("rating", ""), q.get("year", ""), q.get("errors", ""), q.get("q", "").strip()
+        rating, year, errors, text = (
+            q.get("rating", ""),
+            q.get("year", ""),
+            q.get("errors", ""),
+            q.get("q", "").strip(),
+        )
         everything = q.get("all", "") == "1"
-        rows = [e for e in f.ranking(everything)
-                if (not rating or e.rating == rating) and (not year or e.year == year)
-                and (errors != "yes" or e.errors) and (errors != "no" or not e.errors)
-                and (not text or text.casefold() in e.department.casefold() or text.casefold() in e.workbook.casefold())]
-        return page(request, "review.html", f=f, rows=rows, ratings=f.rating_names(),
-                    filters={"rating": rating, "year": year, "errors": errors, "q": text, "all": everything})
+        rows = [
+            e
+            for e in f.ranking(everything)
+            if (not rating or e.rating == rating)
+            and (not year or e.year == year)
+            and (errors != "yes" or e.errors)
+            and (errors != "no" or not e.errors)
+            and (
+                not text
+                or text.casefold() in e.department.casefold()
+                or text.casefold() in e.workbook.casefold()
+            )
+        ]
+        return page(
+            request,
+            "review.html",
+            f=f,
+            rows=rows,
+            ratings=f.rating_names(),
+            filters={"rating": rating, "year": year, "errors": errors, "q": text, "all": everything},
+        )
 
     def entry_or_404(request: Request) -> Any:
         try:
@@ -308,7 +360,12 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         Route("/review/file/{index:str}", review_file),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={404: lambda r, e: error_page(r, 404, "没有这个页面。"),
-                                        405: lambda r, e: error_page(r, 405, "不支持这种请求。")})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            404: lambda r, e: error_page(r, 404, "没有这个页面。"),
+            405: lambda r, e: error_page(r, 405, "不支持这种请求。"),
+        },
+    )
     return Guard(app, keys)

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from xlperf.submission.package import PackageResult
 
 
-
 class UploadError(XlperfError):
     """The upload cannot be processed; ``str()`` is the Chinese message shown on the page."""
 
@@ -55,8 +54,14 @@ class SendState:
     attempts: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"state": self.state, "step": self.step, "message": self.message, "to": self.to,
-                "outbox_id": self.outbox_id, "attempts": self.attempts}
+        return {
+            "state": self.state,
+            "step": self.step,
+            "message": self.message,
+            "to": self.to,
+            "outbox_id": self.outbox_id,
+            "attempts": self.attempts,
+        }
 
 
 @dataclass
@@ -99,8 +104,14 @@ def _operator() -> str:
 class Workspace:
     """The private temporary folder and the jobs in it (thread-safe)."""
 
-    def __init__(self, limits: Any = None, max_jobs: int = 20, ttl: float = 4 * 3600,
-                 settings_options: dict[str, Any] | None = None, config_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        limits: Any = None,
+        max_jobs: int = 20,
+        ttl: float = 4 * 3600,
+        settings_options: dict[str, Any] | None = None,
+        config_path: Path | None = None,
+    ) -> None:
         from xlperf.workbook.safety import Limits
 
         self.limits = limits or Limits()
@@ -130,12 +141,16 @@ class Workspace:
         name = Path(filename.replace("\\", "/")).name
         suffix = Path(name).suffix.lower()
         if suffix == ".json":
-            raise UploadError(f"{name} 是数据文件；网页只接受填好的自评表（Excel 工作簿 .xlsx）。请选择工作簿文件。")
+            raise UploadError(
+                f"{name} 是数据文件；网页只接受填好的自评表（Excel 工作簿 .xlsx）。请选择工作簿文件。"
+            )
         job_id = secrets.token_hex(8)
         folder = self.root / job_id
         (folder / "input").mkdir(parents=True)
         safe = safe_filename(name, "自评表.xlsx")
-        if Path(safe).suffix.lower() == ".json":  # cannot happen after the check above; keep the pipeline on workbooks
+        if (
+            Path(safe).suffix.lower() == ".json"
+        ):  # cannot happen after the check above; keep the pipeline on workbooks
             safe += ".xlsx"
         return job_id, folder / "input" / safe
 
@@ -212,8 +227,15 @@ class Workspace:
         reason = reason.strip() if force else ""
         if job.package is not None and (job.package.reason or "") == reason:
             return job.package
-        job.package = export_package(job.input, None, force=force, reason=reason, operator=_operator(),
-                                     overwrite=True, limits=self.limits)
+        job.package = export_package(
+            job.input,
+            None,
+            force=force,
+            reason=reason,
+            operator=_operator(),
+            overwrite=True,
+            limits=self.limits,
+        )
         job.package_zip = None
         job.package_forced = force
         return job.package
@@ -248,10 +270,13 @@ class Workspace:
         with job.lock:
             if job.send.state in ("sending", "sent"):
                 return job.send
-            job.send = SendState("sending", "正在导出报送包……", outbox_id=job.send.outbox_id,
-                                 attempts=job.send.attempts + 1)
+            job.send = SendState(
+                "sending", "正在导出报送包……", outbox_id=job.send.outbox_id, attempts=job.send.attempts + 1
+            )
             state = job.send
-        threading.Thread(target=self._send, args=(job, force, reason), name=f"send-{job.id}", daemon=True).start()
+        threading.Thread(
+            target=self._send, args=(job, force, reason), name=f"send-{job.id}", daemon=True
+        ).start()
         return state
 
     def _send(self, job: Job, force: bool, reason: str) -> None:
@@ -284,8 +309,9 @@ class Workspace:
                     raise DeliveryError(exc, box.get(item.id) or item) from exc
             else:
                 with self._sending:  # the look-up and the queueing of one key are one step
-                    item = send_package(package, self.settings_options, config_path=self.config_path,
-                                        content_key=key)
+                    item = send_package(
+                        package, self.settings_options, config_path=self.config_path, content_key=key
+                    )
             state.to, state.outbox_id = list(item.to), item.id
             state.message = f"已发送给 {'、'.join(item.to)}（发件箱编号 {item.id}）。"
             state.step, state.state = "已发送", "sent"
@@ -293,12 +319,16 @@ class Workspace:
             state.outbox_id = exc.item.id
             if exc.kind == "already_sent":  # this workbook's mail left before (maybe from another upload)
                 state.to = list(exc.item.to)
-                state.message = (f"这份工作簿（内容相同）已于 {(exc.item.sent_at or '')[:16].replace('T', ' ')} "
-                                 f"发送给 {'、'.join(exc.item.to)}（发件箱编号 {exc.item.id}），不再重复发送。")
+                state.message = (
+                    f"这份工作簿（内容相同）已于 {(exc.item.sent_at or '')[:16].replace('T', ' ')} "
+                    f"发送给 {'、'.join(exc.item.to)}（发件箱编号 {exc.item.id}），不再重复发送。"
+                )
                 state.step, state.state = "已发送", "sent"
                 return
-            state.message = str(exc).replace("运行 xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）",
-                                             "点击本页的“重新发送”（或运行 xlperf submit --retry）")
+            state.message = str(exc).replace(
+                "运行 xlperf submit --retry（或在 Excel 中再次点击“发送财政局”）",
+                "点击本页的“重新发送”（或运行 xlperf submit --retry）",
+            )
             state.step, state.state = "发送失败", "failed"
         except PackageError as exc:
             state.message = str(exc)

@@ -66,7 +66,9 @@ class Entry:
     scored_file: FileLink | None = None
     rank: int | None = None
     intake: dict[str, Any] | None = None  # the ledger row of an intake submission (None for batch output)
-    current: bool = True  # False: an intake submission replaced by a later one of the same department and year
+    current: bool = (
+        True  # False: an intake submission replaced by a later one of the same department and year
+    )
     ranked: bool = True  # only a current 有效 intake submission (or any batch card) is ranked
 
     @property
@@ -124,7 +126,11 @@ class Entry:
     @property
     def ratios(self) -> dict[str, float | None]:
         value = self.card.get("ratios")
-        return {str(k): (None if v is None else float(v)) for k, v in value.items()} if isinstance(value, dict) else {}
+        return (
+            {str(k): (None if v is None else float(v)) for k, v in value.items()}
+            if isinstance(value, dict)
+            else {}
+        )
 
     @property
     def workbook(self) -> str:
@@ -132,7 +138,11 @@ class Entry:
 
     def indicators(self, section: str) -> list[dict[str, Any]]:
         items = self.card.get("indicators")
-        return [i for i in items if isinstance(i, dict) and i.get("section") == section] if isinstance(items, list) else []
+        return (
+            [i for i in items if isinstance(i, dict) and i.get("section") == section]
+            if isinstance(items, list)
+            else []
+        )
 
     def finding_rows(self) -> list[dict[str, str]]:
         """The card's findings as table rows, in sheet-and-row order."""
@@ -174,8 +184,13 @@ class Folder:
             folder._batch_cards(by_path)
         else:
             folder._intake_cards(ledger, by_path)
-        ranks = rank([Outcome(index=e.key, file=e.card_file.relative, status=OK, message="", total=e.total)
-                      for e in folder.entries if e.ranked])
+        ranks = rank(
+            [
+                Outcome(index=e.key, file=e.card_file.relative, status=OK, message="", total=e.total)
+                for e in folder.entries
+                if e.ranked
+            ]
+        )
         for e in folder.entries:
             e.rank = ranks.get(e.key)
         return folder
@@ -201,17 +216,34 @@ class Folder:
             path = self.root / row.folder / INTAKE_CARD
             link = by_path.get(path)
             if link is None:
-                self.problems.append(f"{row.folder}/{INTAKE_CARD}：收件台账记有此报送，但文件不在；请重新运行 xlperf intake")
+                self.problems.append(
+                    f"{row.folder}/{INTAKE_CARD}：收件台账记有此报送，但文件不在；请重新运行 xlperf intake"
+                )
                 continue
             card, problem = _read_card(path, link)
             if card is None:
                 self.problems.append(problem)
                 continue
-            record = {"status": row.status, "reason": row.reason, "received": row.received, "sender": row.sender,
-                      "sender_changed": changed.get(row.key, ""), "claimed": row.claimed or ""}
+            record = {
+                "status": row.status,
+                "reason": row.reason,
+                "received": row.received,
+                "sender": row.sender,
+                "sender_changed": changed.get(row.key, ""),
+                "claimed": row.claimed or "",
+            }
             scored = by_path.get(path.parent / Path(str(card.get("workbook") or "")).name)
-            self.entries.append(Entry(len(self.entries), card, link, scored, intake=record,
-                                      current=row.key in chosen, ranked=row.key in chosen and is_ranked(row)))
+            self.entries.append(
+                Entry(
+                    len(self.entries),
+                    card,
+                    link,
+                    scored,
+                    intake=record,
+                    current=row.key in chosen,
+                    ranked=row.key in chosen and is_ranked(row),
+                )
+            )
 
     @property
     def has_intake(self) -> bool:
@@ -282,8 +314,15 @@ class Folder:
         for e in self.current:
             for ind in e.indicators("management"):
                 key = str(ind.get("id") or ind.get("name"))
-                seen.setdefault(key, {"id": key, "name": str(ind.get("name") or key),
-                                      "group": str(ind.get("group") or ""), "full": ind.get("full")})
+                seen.setdefault(
+                    key,
+                    {
+                        "id": key,
+                        "name": str(ind.get("name") or key),
+                        "group": str(ind.get("group") or ""),
+                        "full": ind.get("full"),
+                    },
+                )
         return list(seen.values())
 
     def finding_statistics(self) -> list[dict[str, Any]]:
@@ -297,9 +336,16 @@ class Folder:
                 departments.setdefault(f["code"], set()).add(e.key)
                 about.setdefault(f["code"], f)
         order = {code: i for i, code in enumerate(CODES)}
-        return [{"code": code, "level": about[code]["level"], "title": about[code]["title"],
-                 "times": n, "departments": len(departments[code])}
-                for code, n in sorted(times.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))]
+        return [
+            {
+                "code": code,
+                "level": about[code]["level"],
+                "title": about[code]["title"],
+                "times": n,
+                "departments": len(departments[code]),
+            }
+            for code, n in sorted(times.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
+        ]
 
 
 def _walk(root: Path) -> list[Path]:
@@ -327,7 +373,10 @@ def _read_card(path: Path, link: FileLink) -> tuple[dict[str, Any] | None, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
-        return None, f"{link.relative}：无法读取（{type(exc).__name__}: {str(exc)[:120]}）；请重新运行 xlperf batch"
+        return (
+            None,
+            f"{link.relative}：无法读取（{type(exc).__name__}: {str(exc)[:120]}）；请重新运行 xlperf batch",
+        )
     if not isinstance(data, dict) or data.get("schema") != SCORECARD_SCHEMA:
         return None, f"{link.relative}：不是 xlperf 计分卡（schema 应为 {SCORECARD_SCHEMA}）"
     problem = card_problem(data)
@@ -346,7 +395,9 @@ def card_problem(card: dict[str, Any]) -> str:
     if not _number(card.get("total")):
         return f"总分（total）不是数字：{str(card.get('total'))[:40]}"
     for key in ("errors", "warnings"):
-        if key in card and not (isinstance(card[key], int) and not isinstance(card[key], bool) and card[key] >= 0):
+        if key in card and not (
+            isinstance(card[key], int) and not isinstance(card[key], bool) and card[key] >= 0
+        ):
             return f"{key} 不是非负整数"
     for key, nullable in (("sections", False), ("ratios", True)):
         value = card.get(key, {})

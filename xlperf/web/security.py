@@ -92,8 +92,12 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = headers.get("host", "")
         if host not in self.keys.hosts:
-            await _plain(send, 403, f"拒绝访问：地址 {host or '（空）'} 不是本机服务的地址；"
-                                    f"请使用 xlperf serve 启动时显示的链接（http://{self.keys.host}:{self.keys.port}/…）。")
+            await _plain(
+                send,
+                403,
+                f"拒绝访问：地址 {host or '（空）'} 不是本机服务的地址；"
+                f"请使用 xlperf serve 启动时显示的链接（http://{self.keys.host}:{self.keys.port}/…）。",
+            )
             return
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         cookie = SimpleCookie()
@@ -105,8 +109,12 @@ class Guard:
         by_cookie = _same(morsel.value if morsel is not None else None, self.keys.token)
         by_query = _same(query.get("token"), self.keys.token)
         if not (by_cookie or by_query):
-            await _plain(send, 403, "拒绝访问：缺少或错误的访问令牌。请使用 xlperf serve 启动时在终端显示的完整链接"
-                                    "（含 ?token=…）打开本页。")
+            await _plain(
+                send,
+                403,
+                "拒绝访问：缺少或错误的访问令牌。请使用 xlperf serve 启动时在终端显示的完整链接"
+                "（含 ?token=…）打开本页。",
+            )
             return
         method = scope.get("method", "GET").upper()
         if method not in SAFE_METHODS:
@@ -114,12 +122,21 @@ class Guard:
             if origin is not None and origin not in self.keys.origins:
                 await _plain(send, 403, "拒绝访问：请求来自其他网站。")
                 return
-            if not (_same(headers.get(CSRF_HEADER), self.keys.csrf) or _same(query.get("csrf"), self.keys.csrf)):
+            if not (
+                _same(headers.get(CSRF_HEADER), self.keys.csrf) or _same(query.get("csrf"), self.keys.csrf)
+            ):
                 await _plain(send, 403, "拒绝访问：请求缺少有效的表单校验码（CSRF）。请刷新页面后重试。")
                 return
         if by_query and method in SAFE_METHODS:
-            rest = urlencode([(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                                                           keep_blank_values=True) if k != "token"])
+            rest = urlencode(
+                [
+                    (k, v)
+                    for k, v in parse_qsl(
+                        scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+                    )
+                    if k != "token"
+                ]
+            )
             target = scope.get("path", "/") + (f"?{rest}" if rest else "")
             await _redirect(send, target, self.keys.cookie_name, self.keys.token)
             return
@@ -135,11 +152,21 @@ class Guard:
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
-    body = (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>拒绝访问</title>"
-            f"<p>{_escape(text)}</p></html>").encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-                            *[(k.encode(), v.encode()) for k, v in HEADERS.items()]]})
+    body = (
+        f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>拒绝访问</title>'
+        f"<p>{_escape(text)}</p></html>"
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *[(k.encode(), v.encode()) for k, v in HEADERS.items()],
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -147,10 +174,18 @@ async def _redirect(send: Send, target: str, cookie: str, token: str) -> None:
     from urllib.parse import quote
 
     location = quote(target, safe="/?=&%:")
-    await send({"type": "http.response.start", "status": 303,
-                "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0"),
-                            (b"set-cookie", f"{cookie}={token}; Path=/; HttpOnly; SameSite=Strict".encode()),
-                            *[(k.encode(), v.encode()) for k, v in HEADERS.items()]]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [
+                (b"location", location.encode("latin-1")),
+                (b"content-length", b"0"),
+                (b"set-cookie", f"{cookie}={token}; Path=/; HttpOnly; SameSite=Strict".encode()),
+                *[(k.encode(), v.encode()) for k, v in HEADERS.items()],
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": b""})
 
 

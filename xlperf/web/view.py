@@ -33,7 +33,9 @@ def _column_number(letters: str) -> int:
     return n
 
 
-def location_key(sheet: str, cell: str, path: str, sheet_order: tuple[str, ...] | list[str]) -> tuple[int, str, int, int, str]:
+def location_key(
+    sheet: str, cell: str, path: str, sheet_order: tuple[str, ...] | list[str]
+) -> tuple[int, str, int, int, str]:
     """Sort key: sheet (in ``sheet_order``; other sheets after, field paths last), then row, then column."""
     rank = {name: i for i, name in enumerate(sheet_order)}
     m = _CELL.match(cell or "")
@@ -47,8 +49,14 @@ def sort_findings(findings: list[Finding], sheet_order: tuple[str, ...] | list[s
 
 
 def finding_row(f: Finding) -> dict[str, str]:
-    return {"code": f.code, "level": LEVELS[f.severity.value], "severity": f.severity.value,
-            "where": f.where, "message": f.message, "title": CODES[f.code][1]}
+    return {
+        "code": f.code,
+        "level": LEVELS[f.severity.value],
+        "severity": f.severity.value,
+        "where": f.where,
+        "message": f.message,
+        "title": CODES[f.code][1],
+    }
 
 
 def card_finding_rows(findings: Any) -> list[dict[str, str]]:
@@ -63,8 +71,14 @@ def card_finding_rows(findings: Any) -> list[dict[str, str]]:
         severity = known[0].value if known else ("error" if f.get("severity") == "error" else "warning")
         sheet, cell, path = str(f.get("sheet") or ""), str(f.get("cell") or ""), str(f.get("path") or "")
         where = f"{sheet}!{cell}" if sheet and cell else (sheet or path)
-        row = {"code": code, "level": LEVELS[severity], "severity": severity, "where": where,
-               "message": str(f.get("message") or ""), "title": known[1] if known else ""}
+        row = {
+            "code": code,
+            "level": LEVELS[severity],
+            "severity": severity,
+            "where": where,
+            "message": str(f.get("message") or ""),
+            "title": known[1] if known else "",
+        }
         rows.append((location_key(sheet, cell, path, STANDARD_SHEETS), row))
     return [r for _, r in sorted(rows, key=lambda kv: kv[0])]
 
@@ -76,26 +90,60 @@ def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     management: list[dict[str, Any]] = []
     for sec in result.sections:
-        rows.append({"key": sec.id, "name": sec.name, "full": format_full(sec.full), "score": two(sec.score),
-                     "level": 1})
+        rows.append(
+            {
+                "key": sec.id,
+                "name": sec.name,
+                "full": format_full(sec.full),
+                "score": two(sec.score),
+                "level": 1,
+            }
+        )
         for ind in sec.indicators:
             if ind.spec.kind.subtotal:
-                rows.append({"key": ind.id, "name": ind.spec.label, "full": format_full(ind.full),
-                             "score": two(ind.score), "level": 2})
+                rows.append(
+                    {
+                        "key": ind.id,
+                        "name": ind.spec.label,
+                        "full": format_full(ind.full),
+                        "score": two(ind.score),
+                        "level": 2,
+                    }
+                )
             elif sec.id == "management":
-                management.append({"id": ind.id, "group": ind.spec.group, "name": ind.spec.name,
-                                   "full": format_full(ind.full), "score": two(ind.score),
-                                   "ratio": None if ind.ratio is None else f"{two(ind.ratio)}%",
-                                   "short": ind.score < ind.full})
-    ratios = [{"key": key, "name": spec.name,
-               "value": "无法计算" if result.ratios.get(key) is None else f"{two(result.ratios[key])}%"}
-              for key, spec in result.framework.ratios.items()]
+                management.append(
+                    {
+                        "id": ind.id,
+                        "group": ind.spec.group,
+                        "name": ind.spec.name,
+                        "full": format_full(ind.full),
+                        "score": two(ind.score),
+                        "ratio": None if ind.ratio is None else f"{two(ind.ratio)}%",
+                        "short": ind.score < ind.full,
+                    }
+                )
+    ratios = [
+        {
+            "key": key,
+            "name": spec.name,
+            "value": "无法计算" if result.ratios.get(key) is None else f"{two(result.ratios[key])}%",
+        }
+        for key, spec in result.framework.ratios.items()
+    ]
     indicator_rows = [
-        {"section": "产出" if row.section == "output" else "效益", "seq": row.seq, "name": row.name,
-         "full": two(row.full_display),
-         "completion": "无法计算" if row.completion_pct is None else f"{row.completion_pct:.2f}%",
-         "deduction": two(row.deduction), "score": two(row.score), "short": row.deduction > 0}
-        for sec in result.sections for ind in sec.indicators for row in ind.rows
+        {
+            "section": "产出" if row.section == "output" else "效益",
+            "seq": row.seq,
+            "name": row.name,
+            "full": two(row.full_display),
+            "completion": "无法计算" if row.completion_pct is None else f"{row.completion_pct:.2f}%",
+            "deduction": two(row.deduction),
+            "score": two(row.score),
+            "short": row.deduction > 0,
+        }
+        for sec in result.sections
+        for ind in sec.indicators
+        for row in ind.rows
     ]
     report = result.report
     dep = result.evaluation.department
@@ -109,7 +157,9 @@ def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
         "management": management,
         "ratios": ratios,
         "indicator_rows": indicator_rows,
-        "findings": [finding_row(f) for f in sort_findings(list(result.findings), sheet_order or STANDARD_SHEETS)],
+        "findings": [
+            finding_row(f) for f in sort_findings(list(result.findings), sheet_order or STANDARD_SHEETS)
+        ],
         "errors": len(result.errors),
         "warnings": len(result.warnings),
         "report_title": report.title,

@@ -13,8 +13,19 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Book", "Cell", "DefinedName", "OpenpyxlBook", "Sheet", "as_book", "bounds", "column_letter",
-           "coordinate", "name_destinations", "name_text"]
+__all__ = [
+    "Book",
+    "Cell",
+    "DefinedName",
+    "OpenpyxlBook",
+    "Sheet",
+    "as_book",
+    "bounds",
+    "column_letter",
+    "coordinate",
+    "name_destinations",
+    "name_text",
+]
 
 
 class Cell(Protocol):
@@ -66,8 +77,11 @@ def name_destinations(defined: Any) -> list[tuple[str, str]]:
         found = list(defined.destinations)
     except Exception:  # openpyxl's tokenizer on a formula it cannot parse
         return []
-    return [(sheet, coord) for sheet, coord in found
-            if isinstance(sheet, str) and isinstance(coord, str) and _REFERENCE.fullmatch(coord)]
+    return [
+        (sheet, coord)
+        for sheet, coord in found
+        if isinstance(sheet, str) and isinstance(coord, str) and _REFERENCE.fullmatch(coord)
+    ]
 
 
 class Book(Protocol):

@@ -87,7 +87,9 @@ class Column:
     def matches(self, text: str) -> bool:
         """Whether a header cell's text names this column (compared as :func:`normalise_text` leaves it)."""
         key = normalise_text(text)
-        return key == normalise_text(self.header) or (self.spelled is not None and bool(self.spelled.fullmatch(key)))
+        return key == normalise_text(self.header) or (
+            self.spelled is not None and bool(self.spelled.fullmatch(key))
+        )
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,9 @@ class TableSheet:
     columns: tuple[Column, ...]
     blank_rows: int
     intro: str
-    protect: bool = False  # Excel cannot grow a table on a protected sheet: only fixed-size tables are protected
+    protect: bool = (
+        False  # Excel cannot grow a table on a protected sheet: only fixed-size tables are protected
+    )
     landscape: bool = False
     first_col: int = 1  # where the builder puts the table (the reader does not care)
 
@@ -115,7 +119,9 @@ BASIC_SHEET = FieldSheet(
     (
         Heading("单位信息"),
         Field("xp_dept_name", "department.name", "部门全称", "text", "如 广州市白云区科技工业商务和信息化局"),
-        Field("xp_dept_short", "department.short_name", "部门简称", "text", "如 区科工商信局；用于报送文件名"),
+        Field(
+            "xp_dept_short", "department.short_name", "部门简称", "text", "如 区科工商信局；用于报送文件名"
+        ),
         Field("xp_dept_self", "department.self_ref", "报告中的自称", "text", "如 我局、我委、我中心"),
         Field("xp_year", "department.year", "评价年度", "int", "如 2023"),
         Heading("部门职能"),
@@ -123,7 +129,13 @@ BASIC_SHEET = FieldSheet(
         Field("xp_dept_duties", "department.duties", "主要职责", "longtext", "每行一条，不必编号"),
         Field("xp_dept_units", "department.subordinate_units", "下属单位", "longtext", "每行一个单位"),
         Field("xp_dept_staffing", "department.staffing", "编制情况", "text", "如 事业编制 13 名"),
-        Field("xp_dept_unit_count", "department.subordinate_count", "下属单位数量", "int", "可不填；填写后与上面的名单核对"),
+        Field(
+            "xp_dept_unit_count",
+            "department.subordinate_count",
+            "下属单位数量",
+            "int",
+            "可不填；填写后与上面的名单核对",
+        ),
         Field("xp_staff_quota", "department.staff_quota", "编制人数", "int", "可不填"),
         Field("xp_staff_actual", "department.staff_actual", "实有在职人数", "int", "可不填"),
         Heading("绩效目标与管理"),
@@ -136,7 +148,13 @@ BASIC_SHEET = FieldSheet(
         Field("xp_fill_date", "department.fill_date", "填报日期", "text", "如 2024年3月15日"),
         Field("xp_notice_no", "department.notice_no", "评价通知文号", "text", "如 X财绩〔2025〕5号"),
         Heading("自报结果（可不填；填写后 xlperf 会核对）"),
-        Field("xp_claim_total", "claims.total", "自报总分", "amount", "如沿用手工计算的总分，xlperf 会核对（V40）"),
+        Field(
+            "xp_claim_total",
+            "claims.total",
+            "自报总分",
+            "amount",
+            "如沿用手工计算的总分，xlperf 会核对（V40）",
+        ),
         Field("xp_claim_rating", "claims.rating", "自报等级", "text", "优/良/中/差（V41）"),
     ),
     "填写部门的基本情况。浅黄色单元格为填写区，其余由 xlperf 生成。",
@@ -146,12 +164,19 @@ BUDGET_SHEET = FieldSheet(
     BUDGET,
     (
         Heading("预算与执行（万元，以决算数为统计口径）"),
-        Field("xp_total_budget", "budget.total_budget", "全年预算数", "amount", "= 本年收入 + 上年结转（V01）"),
+        Field(
+            "xp_total_budget", "budget.total_budget", "全年预算数", "amount", "= 本年收入 + 上年结转（V01）"
+        ),
         Field("xp_income_current", "budget.income_current", "本年收入", "amount"),
         Field("xp_carryover_prior", "budget.carryover_prior", "上年结转", "amount"),
         Field("xp_executed", "budget.executed", "全年实际执行数", "amount"),
-        Field("xp_exec_rate", "budget.stated_execution_rate", "预算执行率（自动计算）", "computed",
-              "由公式计算，请勿改写（V04）"),
+        Field(
+            "xp_exec_rate",
+            "budget.stated_execution_rate",
+            "预算执行率（自动计算）",
+            "computed",
+            "由公式计算，请勿改写（V04）",
+        ),
         Heading("按资金来源分（万元）"),
         Field("xp_spend_general", "budget.spend_general", "一般公共预算财政拨款支出", "amount"),
         Field("xp_spend_fund", "budget.spend_fund", "政府性基金支出", "amount", "没有填 0"),
@@ -175,7 +200,9 @@ BUDGET_SHEET = FieldSheet(
         Field("xp_assets_in_use", "budget.fixed_assets_in_use", "实际在用固定资产总额", "amount"),
         Heading("其他"),
         Field("xp_unit_yi", "budget.unit_yi", "报告中大额以亿元表述", "bool", "是/否"),
-        Field("xp_budget_note", "budget.note", "说明", "longtext", "两处填写的同一数字不一致时在此说明（V06）"),
+        Field(
+            "xp_budget_note", "budget.note", "说明", "longtext", "两处填写的同一数字不一致时在此说明（V06）"
+        ),
     ),
     "金额单位为万元，保留两位小数。预算执行率由公式计算，不需要填写。",
 )
@@ -188,14 +215,18 @@ _INDICATOR_COLUMNS = (
     Column("目标值", "target_value", "quantity", 11, "计分用的一个数，可带单位，如 180 或 不少于180家"),
     Column("单位", "unit", "text", 8),
     Column("年度目标值（文字）", "target_text", "longtext", 34),
-    Column("批复目标值", "approved_target_text", "longtext", 20, "年初批复的目标；与上一列不同时须说明（V15）"),
+    Column(
+        "批复目标值", "approved_target_text", "longtext", 20, "年初批复的目标；与上一列不同时须说明（V15）"
+    ),
     Column("目标调整说明", "target_change_note", "longtext", 24),
     Column("计分口径", "scored_measure", "longtext", 20, "目标有多个子目标时，说明按哪一个计分（V16）"),
     Column("实际值", "actual_value", "quantity", 11),
     Column("年度实际值（文字）", "actual_text", "longtext", 40),
     Column("完成等级", "grade", "grade", 10, "定性指标填写：完成/基本完成/部分完成/未完成"),
     Column("完成率", None, "formula", 10, "自动计算"),
-    Column("手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由（V43）", percent=True),
+    Column(
+        "手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由（V43）", percent=True
+    ),
     Column("调整理由", "override_reason", "longtext", 20),
     Column("未达标原因", "shortfall_reason", "longtext", 28, "完成率低于100%时必填（V12）"),
 )
@@ -204,15 +235,24 @@ _INDICATOR_COLUMNS = (
 # framework's own spelling; a reader accepts it spelled with any threshold, so a workbook made for
 # another framework (or before the framework changed) still reads. The static tables below carry the
 # framework model's default threshold; :func:`table_for` gives a framework's own.
-_EXCESS_SPELLED = re.compile("|".join(
-    re.escape(normalise_text(label)).replace(re.escape("{}"), r"\d+(?:\.\d+)?")
-    for label in (EXCESS_LABEL, EXCESS_LABEL_EXCLUSIVE)))
+_EXCESS_SPELLED = re.compile(
+    "|".join(
+        re.escape(normalise_text(label)).replace(re.escape("{}"), r"\d+(?:\.\d+)?")
+        for label in (EXCESS_LABEL, EXCESS_LABEL_EXCLUSIVE)
+    )
+)
 
 
 def _excess_column(threshold: Decimal, inclusive: bool = True) -> Column:
     label = excess_label(threshold, inclusive)
-    return Column(label, "excess_reason", "longtext", 28, f"{label.removesuffix('的原因')}时必填（V13）",
-                  spelled=_EXCESS_SPELLED)
+    return Column(
+        label,
+        "excess_reason",
+        "longtext",
+        28,
+        f"{label.removesuffix('的原因')}时必填（V13）",
+        spelled=_EXCESS_SPELLED,
+    )
 
 
 def _indicator_columns(threshold: Decimal, inclusive: bool = True) -> tuple[Column, ...]:
@@ -222,30 +262,47 @@ def _indicator_columns(threshold: Decimal, inclusive: bool = True) -> tuple[Colu
 _DEFAULT_EXCESS: Decimal = CompletionSpec.model_fields["excess_threshold"].default
 
 TASKS_TABLE = TableSheet(
-    TASKS, "tbl_tasks", "tasks",
+    TASKS,
+    "tbl_tasks",
+    "tasks",
     (
         Column("序号", None, "fixed", 6),
         Column("重点工作任务", "name", "text", 30),
         Column("主要内容", "content", "longtext", 50),
         Column("实际完成情况", "completion", "longtext", 70),
     ),
-    8, "每行一项重点工作任务。可插入或删除行（在表格内右键 → 插入 → 表格行）。", landscape=True,
+    8,
+    "每行一项重点工作任务。可插入或删除行（在表格内右键 → 插入 → 表格行）。",
+    landscape=True,
 )
 OUTPUTS_TABLE = TableSheet(
-    OUTPUTS, "tbl_outputs", "outputs", _indicator_columns(_DEFAULT_EXCESS), 30,
+    OUTPUTS,
+    "tbl_outputs",
+    "outputs",
+    _indicator_columns(_DEFAULT_EXCESS),
+    30,
     "每行一个产出指标。定量指标填写方向、目标值、单位和实际值；定性指标填写完成等级。完成率自动计算。",
     landscape=True,
 )
 BENEFITS_TABLE = TableSheet(
-    BENEFITS, "tbl_benefits", "benefits", _indicator_columns(_DEFAULT_EXCESS), 12,
+    BENEFITS,
+    "tbl_benefits",
+    "benefits",
+    _indicator_columns(_DEFAULT_EXCESS),
+    12,
     "每行一个效益指标，填法同“产出指标”。增长类目标按增长数填写（目标 7%，实际 7.1%）。",
     landscape=True,
 )
 MONTHS_TABLE = TableSheet(
-    SPENDING, "tbl_months", "spending.monthly",
-    (Column("月份", None, "fixed", 10), Column("一般公共预算支出执行率", "rate", "rate", 22,
-                                             "财政部门通报的当月执行率，如 100% 或 92.13%")),
-    12, "填写财政部门通报的各月一般公共预算支出执行率（不是累计数）。也可只填年度平均执行率。",
+    SPENDING,
+    "tbl_months",
+    "spending.monthly",
+    (
+        Column("月份", None, "fixed", 10),
+        Column("一般公共预算支出执行率", "rate", "rate", 22, "财政部门通报的当月执行率，如 100% 或 92.13%"),
+    ),
+    12,
+    "填写财政部门通报的各月一般公共预算支出执行率（不是累计数）。也可只填年度平均执行率。",
     protect=True,
 )
 SPENDING_FIELDS = (
@@ -259,8 +316,10 @@ MIN_ANSWER_COLUMNS = 3
 def _management_columns(answers: int) -> tuple[Column, ...]:
     items: list[Column] = []
     for i in range(answers):
-        items += [Column(f"子项{i + 1}", None, "fixed", 30 if i == 0 else 26),
-                  Column(f"子项{i + 1}答复", f"answers.{i}", "answer", 9)]
+        items += [
+            Column(f"子项{i + 1}", None, "fixed", 30 if i == 0 else 26),
+            Column(f"子项{i + 1}答复", f"answers.{i}", "answer", 9),
+        ]
     return (
         Column("编号", "indicator", "fixed", 7),
         Column("二级指标", None, "fixed", 10),
@@ -281,8 +340,14 @@ def _management_intro(count: int) -> str:
 
 
 MANAGEMENT_TABLE = TableSheet(
-    MANAGEMENT, "tbl_management", "management", _management_columns(MIN_ANSWER_COLUMNS),
-    22, _management_intro(22), protect=True, landscape=True,
+    MANAGEMENT,
+    "tbl_management",
+    "management",
+    _management_columns(MIN_ANSWER_COLUMNS),
+    22,
+    _management_intro(22),
+    protect=True,
+    landscape=True,
 )
 
 
@@ -292,18 +357,35 @@ def answer_columns(fw: Framework) -> int:
 
 
 PROBLEMS_TABLE = TableSheet(
-    PROBLEMS, "tbl_problems", "problems",
+    PROBLEMS,
+    "tbl_problems",
+    "problems",
     (Column("序号", None, "fixed", 6), Column("存在的主要问题", "text", "longtext", 70)),
-    6, "左表填写存在的主要问题，右表填写下一步改进措施，每行一条。", landscape=True,
+    6,
+    "左表填写存在的主要问题，右表填写下一步改进措施，每行一条。",
+    landscape=True,
 )
 IMPROVEMENTS_TABLE = TableSheet(
-    PROBLEMS, "tbl_improvements", "improvements",
+    PROBLEMS,
+    "tbl_improvements",
+    "improvements",
     (Column("序号", None, "fixed", 6), Column("下一步改进措施", "text", "longtext", 70)),
-    6, "", landscape=True, first_col=4,
+    6,
+    "",
+    landscape=True,
+    first_col=4,
 )
 
 FIELD_SHEETS = (BASIC_SHEET, BUDGET_SHEET)
-TABLES = (TASKS_TABLE, OUTPUTS_TABLE, BENEFITS_TABLE, MONTHS_TABLE, MANAGEMENT_TABLE, PROBLEMS_TABLE, IMPROVEMENTS_TABLE)
+TABLES = (
+    TASKS_TABLE,
+    OUTPUTS_TABLE,
+    BENEFITS_TABLE,
+    MONTHS_TABLE,
+    MANAGEMENT_TABLE,
+    PROBLEMS_TABLE,
+    IMPROVEMENTS_TABLE,
+)
 
 
 def table_for(table: TableSheet, fw: Framework) -> TableSheet:
@@ -311,16 +393,23 @@ def table_for(table: TableSheet, fw: Framework) -> TableSheet:
     table's rows, answer columns and intro."""
     if table.path == "management":
         count = len(fw.management())
-        return replace(table, columns=_management_columns(answer_columns(fw)), blank_rows=count,
-                       intro=_management_intro(count))
+        return replace(
+            table,
+            columns=_management_columns(answer_columns(fw)),
+            blank_rows=count,
+            intro=_management_intro(count),
+        )
     if table.path not in ("outputs", "benefits"):
         return table
-    return replace(table, columns=_indicator_columns(fw.completion.excess_threshold, fw.completion.excess_inclusive))
+    return replace(
+        table, columns=_indicator_columns(fw.completion.excess_threshold, fw.completion.excess_inclusive)
+    )
 
 
 def tables_for(fw: Framework) -> tuple[TableSheet, ...]:
     """Every table as the template builds it for ``fw``."""
     return tuple(table_for(t, fw) for t in TABLES)
+
 
 # hidden sheet: dropdown lists (named ranges) and provenance
 LISTS = {
@@ -330,8 +419,13 @@ LISTS = {
     "xp_list_answer": ("是", "否", "不适用"),
     "xp_list_bool": ("是", "否"),
 }
-LIST_FOR_KIND = {"kind": "xp_list_kind", "direction": "xp_list_direction", "grade": "xp_list_grade",
-                 "answer": "xp_list_answer", "bool": "xp_list_bool"}
+LIST_FOR_KIND = {
+    "kind": "xp_list_kind",
+    "direction": "xp_list_direction",
+    "grade": "xp_list_grade",
+    "answer": "xp_list_answer",
+    "bool": "xp_list_bool",
+}
 PROVENANCE = (
     ("xp_framework", "评分框架"),
     ("xp_tool_version", "xlperf 版本"),
@@ -350,7 +444,7 @@ DEF_NAMES = ("xp_framework_def", *(f"xp_framework_def{i}" for i in range(2, 9)))
 
 def framework_chunks(canonical: str) -> list[str]:
     """The embedded rules cut into cells (:data:`DEF_CHUNK`), at most :data:`DEF_NAMES` of them."""
-    chunks = [canonical[i:i + DEF_CHUNK] for i in range(0, len(canonical), DEF_CHUNK)] or [""]
+    chunks = [canonical[i : i + DEF_CHUNK] for i in range(0, len(canonical), DEF_CHUNK)] or [""]
     if len(chunks) > len(DEF_NAMES):
         raise ValueError("framework too large to embed")
     return chunks

@@ -61,8 +61,12 @@ def local(el: etree._Element) -> str:
 
 def style_key(el: etree._Element) -> tuple[Any, ...]:
     """A comparison key for a style element that ignores namespace prefixes and attribute order."""
-    return (local(el), tuple(sorted((k.rsplit("}", 1)[-1], v) for k, v in el.attrib.items())),
-            (el.text or "").strip(), tuple(style_key(c) for c in el if isinstance(c.tag, str)))
+    return (
+        local(el),
+        tuple(sorted((k.rsplit("}", 1)[-1], v) for k, v in el.attrib.items())),
+        (el.text or "").strip(),
+        tuple(style_key(c) for c in el if isinstance(c.tag, str)),
+    )
 
 
 # ------------------------------------------------------------------------------------ package
@@ -245,8 +249,12 @@ class Package:
         name = rels_part(source)
         if name not in self:
             return []
-        return [Rel(el.get("Id", ""), el.get("Type", ""), el.get("Target", ""), el.get("TargetMode") == "External")
-                for el in self.peek(name).iter(q("Relationship", PKG_REL))]
+        return [
+            Rel(
+                el.get("Id", ""), el.get("Type", ""), el.get("Target", ""), el.get("TargetMode") == "External"
+            )
+            for el in self.peek(name).iter(q("Relationship", PKG_REL))
+        ]
 
     def target(self, source: str, rel: Rel) -> str:
         """The part a relationship of ``source`` points at, as a zip name."""
@@ -273,8 +281,14 @@ class Package:
         name = rels_part(source)
         if name not in self:
             self.put(name, etree.Element(q("Relationships", PKG_REL), nsmap={None: PKG_REL}))
-        etree.SubElement(self.xml(name), q("Relationship", PKG_REL), Id=rel.id, Type=rel.type,
-                         Target=rel.target, TargetMode="External")
+        etree.SubElement(
+            self.xml(name),
+            q("Relationship", PKG_REL),
+            Id=rel.id,
+            Type=rel.type,
+            Target=rel.target,
+            TargetMode="External",
+        )
 
     def remove_rel(self, source: str, rel_id: str) -> None:
         root = self.xml(rels_part(source))
@@ -418,7 +432,9 @@ class Book:
             names = etree.Element(q("definedNames"))
             insert_in_order(root, names, WORKBOOK_ORDER)
         for el in list(names):
-            if el.get("name") == name and el.get("localSheetId") == (None if local_sheet is None else str(local_sheet)):
+            if el.get("name") == name and el.get("localSheetId") == (
+                None if local_sheet is None else str(local_sheet)
+            ):
                 names.remove(el)
         el = etree.SubElement(names, q("definedName"), name=name)
         if local_sheet is not None:
@@ -432,19 +448,70 @@ class Book:
             view.set("firstSheet", "0")
 
 
-WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
-                  "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
-                  "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
-                  "fileRecoveryPr", "webPublishObjects", "extLst")
+WORKBOOK_ORDER = (
+    "fileVersion",
+    "fileSharing",
+    "workbookPr",
+    "workbookProtection",
+    "bookViews",
+    "sheets",
+    "functionGroups",
+    "externalReferences",
+    "definedNames",
+    "calcPr",
+    "oleSize",
+    "customWorkbookViews",
+    "pivotCaches",
+    "smartTagPr",
+    "smartTagTypes",
+    "webPublishing",
+    "fileRecoveryPr",
+    "webPublishObjects",
+    "extLst",
+)
 
 #: CT_Worksheet's children in schema order (ECMA-376 Part 1, 18.3.1.99)
-SHEET_ORDER = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
-               "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
-               "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
-               "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
-               "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
-               "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects",
-               "controls", "webPublishItems", "tableParts", "extLst")
+SHEET_ORDER = (
+    "sheetPr",
+    "dimension",
+    "sheetViews",
+    "sheetFormatPr",
+    "cols",
+    "sheetData",
+    "sheetCalcPr",
+    "sheetProtection",
+    "protectedRanges",
+    "scenarios",
+    "autoFilter",
+    "sortState",
+    "dataConsolidate",
+    "customSheetViews",
+    "mergeCells",
+    "phoneticPr",
+    "conditionalFormatting",
+    "dataValidations",
+    "hyperlinks",
+    "printOptions",
+    "pageMargins",
+    "pageSetup",
+    "headerFooter",
+    "rowBreaks",
+    "colBreaks",
+    "customProperties",
+    "cellWatches",
+    "ignoredErrors",
+    "smartTags",
+    "drawing",
+    "legacyDrawing",
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+)
 
 
 def insert_in_order(parent: etree._Element, el: etree._Element, order: tuple[str, ...]) -> None:
@@ -468,9 +535,26 @@ def insert_in_order(parent: etree._Element, el: etree._Element, order: tuple[str
 class Styles:
     """``xl/styles.xml``: append an element or reuse an equal one, and map cell formats."""
 
-    LISTS: ClassVar[dict[str, str]] = {"numFmts": "numFmt", "fonts": "font", "fills": "fill", "borders": "border", "cellXfs": "xf"}
-    ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
-             "tableStyles", "colors", "extLst")
+    LISTS: ClassVar[dict[str, str]] = {
+        "numFmts": "numFmt",
+        "fonts": "font",
+        "fills": "fill",
+        "borders": "border",
+        "cellXfs": "xf",
+    }
+    ORDER = (
+        "numFmts",
+        "fonts",
+        "fills",
+        "borders",
+        "cellStyleXfs",
+        "cellXfs",
+        "cellStyles",
+        "dxfs",
+        "tableStyles",
+        "colors",
+        "extLst",
+    )
 
     def __init__(self, pkg: Package, part: str) -> None:
         self.pkg, self.part = pkg, part
@@ -520,7 +604,9 @@ class Styles:
         holder = self._holder(kind)
         copy = etree.fromstring(etree.tostring(el))
         for child in copy.iter():  # openpyxl's elements carry no namespace; the holder's is used
-            if isinstance(child.tag, str) and (child.tag.startswith("{" + MAIN + "}") or "}" not in child.tag):
+            if isinstance(child.tag, str) and (
+                child.tag.startswith("{" + MAIN + "}") or "}" not in child.tag
+            ):
                 child.tag = q(local(child), _ns(holder))
         holder.append(copy)
         holder.set("count", str(len(self.items(kind))))
@@ -549,8 +635,12 @@ class Styles:
     def derived(self, index: int, **ids: int) -> int:
         """A cell format like ``index`` with some of fontId/fillId/borderId/numFmtId replaced."""
         copy = etree.fromstring(etree.tostring(self.xf(index)))
-        apply = {"fontId": "applyFont", "fillId": "applyFill", "borderId": "applyBorder",
-                 "numFmtId": "applyNumberFormat"}
+        apply = {
+            "fontId": "applyFont",
+            "fillId": "applyFill",
+            "borderId": "applyBorder",
+            "numFmtId": "applyNumberFormat",
+        }
         for attr, value in ids.items():
             copy.set(attr, str(value))
             copy.set(apply[attr], "1")
@@ -763,19 +853,36 @@ class Comments:
         if root.find(f"{{{VML}}}shapetype[@id='_x0000_t202']") is None:
             layout = etree.SubElement(root, f"{{{OFFICE}}}shapelayout", {f"{{{VML}}}ext": "edit"})
             etree.SubElement(layout, f"{{{OFFICE}}}idmap", {f"{{{VML}}}ext": "edit", "data": "1"})
-            kind = etree.SubElement(root, f"{{{VML}}}shapetype", {
-                "id": "_x0000_t202", "coordsize": "21600,21600", f"{{{OFFICE}}}spt": "202",
-                "path": "m,l,21600r21600,l21600,xe"})
+            kind = etree.SubElement(
+                root,
+                f"{{{VML}}}shapetype",
+                {
+                    "id": "_x0000_t202",
+                    "coordsize": "21600,21600",
+                    f"{{{OFFICE}}}spt": "202",
+                    "path": "m,l,21600r21600,l21600,xe",
+                },
+            )
             etree.SubElement(kind, f"{{{VML}}}stroke", joinstyle="miter")
-            etree.SubElement(kind, f"{{{VML}}}path", {"gradientshapeok": "t", f"{{{OFFICE}}}connecttype": "rect"})
+            etree.SubElement(
+                kind, f"{{{VML}}}path", {"gradientshapeok": "t", f"{{{OFFICE}}}connecttype": "rect"}
+            )
         for i, ref in enumerate(refs, start=1025):
             m = _COORD.fullmatch(ref)
             if m is None:
                 continue
-            shape = etree.SubElement(root, f"{{{VML}}}shape", {
-                "id": f"_x0000_s{i:04d}", "type": "#_x0000_t202", "fillcolor": "#ffffe1",
-                "style": "position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:240pt;height:90pt;"
-                         "z-index:1;visibility:hidden", f"{{{OFFICE}}}insetmode": "auto"})
+            shape = etree.SubElement(
+                root,
+                f"{{{VML}}}shape",
+                {
+                    "id": f"_x0000_s{i:04d}",
+                    "type": "#_x0000_t202",
+                    "fillcolor": "#ffffe1",
+                    "style": "position:absolute;margin-left:59.25pt;margin-top:1.5pt;width:240pt;height:90pt;"
+                    "z-index:1;visibility:hidden",
+                    f"{{{OFFICE}}}insetmode": "auto",
+                },
+            )
             etree.SubElement(shape, f"{{{VML}}}fill", color2="#ffffe1")
             etree.SubElement(shape, f"{{{VML}}}shadow", color="black", obscured="t")
             etree.SubElement(shape, f"{{{VML}}}path", {f"{{{OFFICE}}}connecttype": "none"})
@@ -790,8 +897,10 @@ class Comments:
 
 
 MACRO_WORKBOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-TEMPLATE_WORKBOOKS = ("application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
-                      "application/vnd.ms-excel.template.macroEnabled.main+xml")
+TEMPLATE_WORKBOOKS = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+)
 PRINTER_SETTINGS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"
 PLAIN_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 

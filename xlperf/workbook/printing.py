@@ -48,8 +48,16 @@ def text_width(s: str, *, ambiguous_wide: bool = True) -> int:
 #: code points that are wide ("W") or full-width ("F") and not combining, under either rule of
 #: text_width: CJK punctuation, kana, ideographs (with extension A) and the full-width forms
 #: (tests/test_printing.py checks every one against unicodedata)
-ALWAYS_WIDE_RANGES = ((0x3000, 0x3029), (0x3031, 0x303E), (0x3041, 0x3096), (0x30A1, 0x30FA),
-                      (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xFF01, 0xFF60), (0xFFE0, 0xFFE6))
+ALWAYS_WIDE_RANGES = (
+    (0x3000, 0x3029),
+    (0x3031, 0x303E),
+    (0x3041, 0x3096),
+    (0x30A1, 0x30FA),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xFF01, 0xFF60),
+    (0xFFE0, 0xFFE6),
+)
 _ALWAYS_WIDE = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in ALWAYS_WIDE_RANGES) + "]")
 
 
@@ -132,8 +140,14 @@ def fit_row_heights(ws: Worksheet, *, min_height: float | None = None) -> None:
         dim.height = round(min(height, MAX_ROW_HEIGHT), 1)
 
 
-def setup_print(ws: Worksheet, *, title_rows: str | None = None, landscape: bool = False,
-                header: str | None = None, fit_width: bool = True) -> None:
+def setup_print(
+    ws: Worksheet,
+    *,
+    title_rows: str | None = None,
+    landscape: bool = False,
+    header: str | None = None,
+    fit_width: bool = True,
+) -> None:
     """A4, the orientation, one page wide (as many pages high as needed), the title rows repeated
     on every page, ``header`` (e.g. the department) on top and "第 N 页，共 M 页" at the foot."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -168,8 +182,14 @@ def printable_columns(ws: Worksheet) -> float:
     return inches * 96 / UNIT_PX
 
 
-def fit_column_widths(ws: Worksheet, columns: Iterable[int], *, rows: Iterable[int] | None = None,
-                      minimum: float = 6.0, maximum: float = 60.0) -> None:
+def fit_column_widths(
+    ws: Worksheet,
+    columns: Iterable[int],
+    *,
+    rows: Iterable[int] | None = None,
+    minimum: float = 6.0,
+    maximum: float = 60.0,
+) -> None:
     """Widen ``columns`` so the longest line of their cells (in ``rows``, default all) fits on
     one line, between ``minimum`` and ``maximum``; never narrows a column already wider."""
     wanted = set(columns)
@@ -180,7 +200,9 @@ def fit_column_widths(ws: Worksheet, columns: Iterable[int], *, rows: Iterable[i
             continue
         size = _size(cell)
         longest = max(text_width(line) for line in _shown(cell).split("\n"))
-        need[c] = max(need.get(c, 0.0), (longest + 1) * _half_em_px(size) / UNIT_PX + CELL_PADDING_PX / UNIT_PX)
+        need[c] = max(
+            need.get(c, 0.0), (longest + 1) * _half_em_px(size) / UNIT_PX + CELL_PADDING_PX / UNIT_PX
+        )
     current = column_widths(ws)
     for c, width in need.items():
         width = min(max(width, minimum), maximum)

@@ -39,12 +39,25 @@ from xlperf.workbook.safety import Limits, WorkbookReadError
 
 __all__ = ["Limits", "SourceMap", "WorkbookReadError", "read_book", "read_workbook"]
 
-ANSWER_ALIASES = {"是": Answer.YES, "√": Answer.YES, "✓": Answer.YES, "否": Answer.NO, "×": Answer.NO,
-                  "✗": Answer.NO, "不适用": Answer.NA}
+ANSWER_ALIASES = {
+    "是": Answer.YES,
+    "√": Answer.YES,
+    "✓": Answer.YES,
+    "否": Answer.NO,
+    "×": Answer.NO,
+    "✗": Answer.NO,
+    "不适用": Answer.NA,
+}
 BOOL_ALIASES = {"是": True, "否": False, "TRUE": True, "FALSE": False, "1": True, "0": False}
 #: units an amount may carry, as factors to 万元 (a converted amount is reported with P02)
-AMOUNT_UNITS = {"": Decimal(1), "万元": Decimal(1), "万": Decimal(1), "亿元": Decimal(10000),
-                "亿": Decimal(10000), "元": Decimal("0.0001")}
+AMOUNT_UNITS = {
+    "": Decimal(1),
+    "万元": Decimal(1),
+    "万": Decimal(1),
+    "亿元": Decimal(10000),
+    "亿": Decimal(10000),
+    "元": Decimal("0.0001"),
+}
 
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T00:00:00)?")
@@ -96,9 +109,12 @@ _NAME_FIX = "请在“公式 → 名称管理器”中把它改为只指向填�
 def name_problem(name: str, label: str, text: str) -> str:
     """Why defined name ``name`` points at no cell, and what to do, in Chinese (for its R01 finding)."""
     if re.fullmatch(r"=?'?[^'!]*'?!\$?[A-Za-z]{1,3}\$?\d+:\$?[A-Za-z]{1,3}\$?\d+", text.strip()):
-        return f"名称 {name}（{label}）指向区域 {text.strip().lstrip('=').replace('$', '')}，而不是一个单元格；" + _NAME_FIX
+        return (
+            f"名称 {name}（{label}）指向区域 {text.strip().lstrip('=').replace('$', '')}，而不是一个单元格；"
+            + _NAME_FIX
+        )
     if "#REF!" in text.upper():
-        return (f"名称 {name}（{label}）指向 #REF!（它原来指向的行、列或工作表已被删除）；" + _NAME_FIX)
+        return f"名称 {name}（{label}）指向 #REF!（它原来指向的行、列或工作表已被删除）；" + _NAME_FIX
     if "[" in text:
         return f"名称 {name}（{label}）指向另一个工作簿（{text[:60]}）；" + _NAME_FIX
     return f"名称 {name}（{label}）没有指向单元格（{text[:60] or '空'}）；" + _NAME_FIX
@@ -119,35 +135,52 @@ class _Reader:
         result (with a warning) or a finding when Excel never computed one."""
         cell = cell if cell is not None else ws[coord]
         if cell.merged:
-            self.findings.append(finding(
-                "P01", f"{ws.title}!{coord} 与其他单元格合并，无法读取，请取消合并后在此单元格填写", path
-            ).located(ws.title, coord))
+            self.findings.append(
+                finding(
+                    "P01", f"{ws.title}!{coord} 与其他单元格合并，无法读取，请取消合并后在此单元格填写", path
+                ).located(ws.title, coord)
+            )
             return None, False
         value = raw(cell)
         if cell.data_type == "f":
             cached = self._cached(ws, coord)
             formula = str(cell.value)[:40]
             if cached is None or (isinstance(cached, str) and cached.startswith("#")):
-                self.findings.append(finding(
-                    "P03", f"{ws.title}!{coord} 是公式“{formula}”，没有可用的计算结果；请改为直接填写数值或文字", path
-                ).located(ws.title, coord))
+                self.findings.append(
+                    finding(
+                        "P03",
+                        f"{ws.title}!{coord} 是公式“{formula}”，没有可用的计算结果；请改为直接填写数值或文字",
+                        path,
+                    ).located(ws.title, coord)
+                )
                 return None, is_percent(cell)
-            self.findings.append(finding(
-                "P02", f"{ws.title}!{coord} 是公式“{formula}”，已使用其计算结果 {cached}；建议改为直接填写", path
-            ).located(ws.title, coord))
+            self.findings.append(
+                finding(
+                    "P02",
+                    f"{ws.title}!{coord} 是公式“{formula}”，已使用其计算结果 {cached}；建议改为直接填写",
+                    path,
+                ).located(ws.title, coord)
+            )
             return cached, is_percent(cell)
         if cell.data_type == "e":
-            self.findings.append(finding(
-                "P03", f"{ws.title}!{coord} 是错误值 {value}，请改为实际数值", path
-            ).located(ws.title, coord))
+            self.findings.append(
+                finding("P03", f"{ws.title}!{coord} 是错误值 {value}，请改为实际数值", path).located(
+                    ws.title, coord
+                )
+            )
             return None, False
         return value, is_percent(cell)
 
-    def parse(self, kind: str, value: Any, percent: bool, sheet: str, coord: str, path: str, label: str) -> Any:
+    def parse(
+        self, kind: str, value: Any, percent: bool, sheet: str, coord: str, path: str, label: str
+    ) -> Any:
         """Turn a raw cell value into the model's type for ``kind``; problems become findings."""
+
         # the message names the field; the finding's sheet and cell say where (no address repeated)
         def problem(msg: str, code: str = "P01") -> None:
-            self.findings.append(finding(code, f"{label}：{msg}", path, typed=_typed(value)).located(sheet, coord))
+            self.findings.append(
+                finding(code, f"{label}：{msg}", path, typed=_typed(value)).located(sheet, coord)
+            )
 
         if value is None or (isinstance(value, str) and not value.strip()):
             return None if kind not in ("text", "longtext") else ""
@@ -160,8 +193,10 @@ class _Reader:
         if kind in ("amount", "int", "quantity", "rate"):
             # a percent number format scales stored numbers only: text "0.9213" is not 0.9213 %
             percent = percent and not isinstance(value, str)
-            q: Quantity = parse_rate(value, percent_cell=percent) if kind == "rate" else parse_quantity(
-                value, percent_cell=percent
+            q: Quantity = (
+                parse_rate(value, percent_cell=percent)
+                if kind == "rate"
+                else parse_quantity(value, percent_cell=percent)
             )
             if q.problem:
                 problem(q.problem)
@@ -233,20 +268,30 @@ class _Reader:
     def name_cell(self, name: str, label: str, path: str) -> tuple[Worksheet, str] | None:
         defined = self.wb.defined_names.get(name)
         if defined is None:
-            self.findings.append(finding(
-                "R01", f"工作簿缺少名称 {name}（{label}）；请使用 xlperf new 生成的标准模板，或在“公式 → 名称管理器”中恢复", path
-            ))
+            self.findings.append(
+                finding(
+                    "R01",
+                    f"工作簿缺少名称 {name}（{label}）；请使用 xlperf new 生成的标准模板，或在“公式 → 名称管理器”中恢复",
+                    path,
+                )
+            )
             return None
         for sheet, coord in name_destinations(defined):
             if sheet in self.wb.sheetnames and ":" in coord:  # a range: which cell is meant is a guess
-                self.findings.append(finding(
-                    "R01", f"名称 {name}（{label}）指向区域 {sheet}!{coord.replace('$', '')}，而不是一个单元格；"
-                    "请在“公式 → 名称管理器”中把它改为只指向填写该项的单元格", path,
-                ).located(sheet, coord.replace("$", "").split(":")[0]))
+                self.findings.append(
+                    finding(
+                        "R01",
+                        f"名称 {name}（{label}）指向区域 {sheet}!{coord.replace('$', '')}，而不是一个单元格；"
+                        "请在“公式 → 名称管理器”中把它改为只指向填写该项的单元格",
+                        path,
+                    ).located(sheet, coord.replace("$", "").split(":")[0])
+                )
                 return None
             if sheet in self.wb.sheetnames:
                 return self.wb[sheet], coord.replace("$", "")
-            self.findings.append(finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在；" + _NAME_FIX, path))
+            self.findings.append(
+                finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在；" + _NAME_FIX, path)
+            )
             return None
         self.findings.append(finding("R01", name_problem(name, label, name_text(defined)), path))
         return None
@@ -264,7 +309,9 @@ class _Reader:
             if item.kind == "computed":
                 cell = ws[coord]
                 if not frozen and cell.data_type != "f" and cell.value not in (None, ""):
-                    value = self.parse("rate", cell.value, is_percent(cell), ws.title, coord, item.path, item.label)
+                    value = self.parse(
+                        "rate", cell.value, is_percent(cell), ws.title, coord, item.path, item.label
+                    )
                     _set(ev, item.path, value)
                 continue
             value, percent = self.cell_value(ws, coord, item.path)
@@ -279,11 +326,18 @@ class _Reader:
                 if name == spec.table:
                     ref = table.ref if hasattr(table, "ref") else table
                     return ws, str(ref)
-        hint = f"（应在“{spec.title}”工作表上）" if spec.title in self.wb.sheetnames else f"（工作表“{spec.title}”也不存在）"
-        self.findings.append(finding(
-            "R01", f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new 生成的标准模板并把数据复制进去",
-            spec.path.split(".")[0],
-        ))
+        hint = (
+            f"（应在“{spec.title}”工作表上）"
+            if spec.title in self.wb.sheetnames
+            else f"（工作表“{spec.title}”也不存在）"
+        )
+        self.findings.append(
+            finding(
+                "R01",
+                f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new 生成的标准模板并把数据复制进去",
+                spec.path.split(".")[0],
+            )
+        )
         return None
 
     def read_table(self, spec: L.TableSheet) -> list[tuple[int, dict[str, tuple[Any, bool, str]]]]:
@@ -308,13 +362,24 @@ class _Reader:
             if key is not None:
                 columns[c.header] = headers[key]
             elif c.is_input or c.attr:
-                self.findings.append(finding(
-                    "R01", f"“{ws.title}”表格 {spec.table} 缺少列“{c.header}”（表头可能被改名）；请恢复表头文字",
-                    spec.path.split(".")[0],
-                ).located(ws.title, f"{_letter(min_col)}{min_row}"))
+                self.findings.append(
+                    finding(
+                        "R01",
+                        f"“{ws.title}”表格 {spec.table} 缺少列“{c.header}”（表头可能被改名）；请恢复表头文字",
+                        spec.path.split(".")[0],
+                    ).located(ws.title, f"{_letter(min_col)}{min_row}")
+                )
         rows: list[tuple[int, dict[str, tuple[Any, bool, str]]]] = []
-        wanted = [(c.attr or c.header, columns[c.header], _letter(columns[c.header]), c.attr is not None and c.is_input)
-                  for c in spec.columns if c.header in columns and (c.attr is not None or c.kind == "fixed")]
+        wanted = [
+            (
+                c.attr or c.header,
+                columns[c.header],
+                _letter(columns[c.header]),
+                c.attr is not None and c.is_input,
+            )
+            for c in spec.columns
+            if c.header in columns and (c.attr is not None or c.kind == "fixed")
+        ]
         for r in range(min_row + 1, max_row + 1):
             record: dict[str, tuple[Any, bool, str]] = {}
             blank = True
@@ -325,15 +390,17 @@ class _Reader:
                     blank = False
             # a 管理效率 row is kept by its 编号 and a month by its 月份 even when nothing is entered,
             # so that "请填写…" points at the row's own cell
-            keyed = (spec.path == "management" and "indicator" in record and not _blank(record["indicator"][0])) or (
-                spec.path == "spending.monthly" and "月份" in record and not _blank(record["月份"][0]))
+            keyed = (
+                spec.path == "management" and "indicator" in record and not _blank(record["indicator"][0])
+            ) or (spec.path == "spending.monthly" and "月份" in record and not _blank(record["月份"][0]))
             if blank and not keyed:
                 continue  # a blank row; a 管理效率 row is kept by its 编号 even when nothing is answered
             rows.append((r, record))
         return rows
 
-    def values_for(self, ws_title: str, record: dict[str, tuple[Any, bool, str]], spec: L.TableSheet,
-                   path: str) -> dict[str, Any]:
+    def values_for(
+        self, ws_title: str, record: dict[str, tuple[Any, bool, str]], spec: L.TableSheet, path: str
+    ) -> dict[str, Any]:
         ws = self.wb[ws_title]
         out: dict[str, Any] = {}
         for attr, kind, header, suffix in _input_columns(spec):
@@ -350,8 +417,11 @@ class _Reader:
 @functools.cache
 def _input_columns(spec: L.TableSheet) -> list[tuple[str, str, str, str]]:
     """(attr, kind, header, path suffix) of the columns a clerk fills in (the layout is fixed: once)."""
-    return [(c.attr, c.kind, c.header, "." + (c.attr.replace(".", "[", 1) + "]" if "." in c.attr else c.attr))
-            for c in spec.columns if c.attr is not None and c.is_input]
+    return [
+        (c.attr, c.kind, c.header, "." + (c.attr.replace(".", "[", 1) + "]" if "." in c.attr else c.attr))
+        for c in spec.columns
+        if c.attr is not None and c.is_input
+    ]
 
 
 def _blank(cell: Any) -> bool:
@@ -401,31 +471,48 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal
                     if attr == "target_value":
                         r.map.add(f"{path}.unit", title, coord)
                 elif declared != normalise_text(q.unit):
-                    r.findings.append(finding(
-                        "P01", f"{spec.column(attr).header}：数值中的单位“{q.unit}”与“{unit_col}”列的“{row['unit']}”不一致，请统一",
-                        f"{path}.{attr}", typed=_typed(record[attr][0].value),
-                    ).located(title, coord))
+                    r.findings.append(
+                        finding(
+                            "P01",
+                            f"{spec.column(attr).header}：数值中的单位“{q.unit}”与“{unit_col}”列的“{row['unit']}”不一致，请统一",
+                            f"{path}.{attr}",
+                            typed=_typed(record[attr][0].value),
+                        ).located(title, coord)
+                    )
                     row[attr] = None  # which unit is meant is unknown: not scored
             if attr == "actual_value" and q.direction is not None:
-                r.findings.append(finding(
-                    "P02", f"实际值“{_clip(record[attr][0].value)}”中的方向词已忽略，按 {q.value} 计算；请只填写实际数",
-                    f"{path}.{attr}",
-                ).located(title, coord))
+                r.findings.append(
+                    finding(
+                        "P02",
+                        f"实际值“{_clip(record[attr][0].value)}”中的方向词已忽略，按 {q.value} 计算；请只填写实际数",
+                        f"{path}.{attr}",
+                    ).located(title, coord)
+                )
             if attr == "target_value" and q.direction is not None:
                 if row.get("direction") is None:
                     row["direction"] = q.direction
                 elif row["direction"] is not q.direction:
-                    r.findings.append(finding(
-                        "V11", f"目标值中写的是“{q.direction.value}”，方向列却是“{row['direction'].value}”，请统一",
-                        f"{path}.direction",
-                    ).located(title, coord))
+                    r.findings.append(
+                        finding(
+                            "V11",
+                            f"目标值中写的是“{q.direction.value}”，方向列却是“{row['direction'].value}”，请统一",
+                            f"{path}.direction",
+                        ).located(title, coord)
+                    )
         _percent_convention(r, title, record, values, row, path, band)
         out.append(row)
     return out
 
 
-def _percent_convention(r: _Reader, title: str, record: dict[str, tuple[Any, bool, str]], values: dict[str, Any],
-                        row: dict[str, Any], path: str, band: tuple[Decimal, Decimal]) -> None:
+def _percent_convention(
+    r: _Reader,
+    title: str,
+    record: dict[str, tuple[Any, bool, str]],
+    values: dict[str, Any],
+    row: dict[str, Any],
+    path: str,
+    band: tuple[Decimal, Decimal],
+) -> None:
     """Read a % row's target and actual, and its 手工完成率, by the one percent convention (README)."""
     target, actual = values.get("target_value"), values.get("actual_value")
     override = values.get("override_rate")
@@ -433,14 +520,26 @@ def _percent_convention(r: _Reader, title: str, record: dict[str, tuple[Any, boo
         q = rate_reading(override, maximum=band[1])
         coord = record["override_rate"][2]
         if q.problem:
-            r.findings.append(finding("P01", f"手工完成率(%)：{q.problem}", f"{path}.override_rate",
-                                      typed=_typed(record["override_rate"][0].value)).located(title, coord))
+            r.findings.append(
+                finding(
+                    "P01",
+                    f"手工完成率(%)：{q.problem}",
+                    f"{path}.override_rate",
+                    typed=_typed(record["override_rate"][0].value),
+                ).located(title, coord)
+            )
         elif q.note:
-            r.findings.append(finding("P02", f"手工完成率(%)：{q.note}", f"{path}.override_rate").located(title, coord))
+            r.findings.append(
+                finding("P02", f"手工完成率(%)：{q.note}", f"{path}.override_rate").located(title, coord)
+            )
         row["override_rate"] = q.value
     if not (isinstance(target, Quantity) and isinstance(actual, Quantity)):
         return
-    if normalise_text(row.get("unit", "")) != "%" or row.get("target_value") is None or row.get("actual_value") is None:
+    if (
+        normalise_text(row.get("unit", "")) != "%"
+        or row.get("target_value") is None
+        or row.get("actual_value") is None
+    ):
         return
     from xlperf.core.quantity import Direction, direction_in_text
 
@@ -451,12 +550,14 @@ def _percent_convention(r: _Reader, title: str, record: dict[str, tuple[Any, boo
     row["target_value"], row["actual_value"] = choice.target, choice.actual
     labels = {"target_value": "目标值", "actual_value": "实际值"}
     for attr, typed, used in choice.changed:
-        r.findings.append(finding(
-            "P02",
-            f"{labels[attr]}按 {used}% 计算（所填内容读作 {typed}% 时完成率为 {_pct(choice.typed_rate)}，"
-            f"明显不合理）；如确为 {typed}%，请直接填写“{typed}%”",
-            f"{path}.{attr}",
-        ).located(title, record[attr][2]))
+        r.findings.append(
+            finding(
+                "P02",
+                f"{labels[attr]}按 {used}% 计算（所填内容读作 {typed}% 时完成率为 {_pct(choice.typed_rate)}，"
+                f"明显不合理）；如确为 {typed}%，请直接填写“{typed}%”",
+                f"{path}.{attr}",
+            ).located(title, record[attr][2])
+        )
 
 
 def _pct(value: Decimal | None) -> str:
@@ -485,14 +586,24 @@ def _management(r: _Reader, fw: Framework) -> list[dict[str, Any]]:
             q = values.get(attr)
             if not isinstance(q, Quantity):
                 continue
-            if attr != "override_score" and q.value is not None and (
-                q.unit == "%" or q.direction is not None or q.value < 0 or q.value != q.value.to_integral_value()
+            if (
+                attr != "override_score"
+                and q.value is not None
+                and (
+                    q.unit == "%"
+                    or q.direction is not None
+                    or q.value < 0
+                    or q.value != q.value.to_integral_value()
+                )
             ):
                 coord = record[attr][2]
-                r.findings.append(finding(
-                    "P01", f"{title}!{coord}（{spec.column(attr).header}）：数量应为不小于 0 的整数（读到“{record[attr][0].value}”）",
-                    f"{path}.{attr}",
-                ).located(title, coord))
+                r.findings.append(
+                    finding(
+                        "P01",
+                        f"{title}!{coord}（{spec.column(attr).header}）：数量应为不小于 0 的整数（读到“{record[attr][0].value}”）",
+                        f"{path}.{attr}",
+                    ).located(title, coord)
+                )
                 continue
             entry[attr] = q.value
         for attr in ("evidence", "explanation", "override_reason"):
@@ -552,8 +663,11 @@ def _recorded(r: _Reader) -> Recorded:
     return Recorded(values.get("xp_framework", ""), values.get("xp_framework_sha256", ""), "".join(chunks))
 
 
-def read_book(book: Any, values_loader: Any = None, framework: Framework | None = None,
-              ) -> tuple[Evaluation, list[Finding], SourceMap]:
+def read_book(
+    book: Any,
+    values_loader: Any = None,
+    framework: Framework | None = None,
+) -> tuple[Evaluation, list[Finding], SourceMap]:
     """Read a :class:`~xlperf.workbook.book.Book` (the stream reader's), or an openpyxl workbook
     (formulas kept) with ``values_loader`` returning it opened with ``data_only=True``, used only
     when an input cell holds a formula.
@@ -565,7 +679,9 @@ def read_book(book: Any, values_loader: Any = None, framework: Framework | None 
     r = _Reader(wb)
     for title in L.INPUT_SHEETS:
         if title not in wb.sheetnames and title != L.README:
-            r.findings.append(finding("R01", f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表"))
+            r.findings.append(
+                finding("R01", f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表")
+            )
     data: dict[str, Any] = {}
     r.read_fields(data)
     recorded = _recorded(r)
@@ -583,7 +699,11 @@ def read_book(book: Any, values_loader: Any = None, framework: Framework | None 
     month_rows = r.read_table(L.MONTHS_TABLE)
     for _, record in month_rows:
         label = record.get("月份", (None, False, ""))[0]
-        m = re.match(r"\s*(\d{1,2})", str(label.value)) if label is not None and label.value is not None else None
+        m = (
+            re.match(r"\s*(\d{1,2})", str(label.value))
+            if label is not None and label.value is not None
+            else None
+        )
         month = int(m.group(1)) if m else 0
         if not 1 <= month <= 12:
             continue
@@ -599,8 +719,11 @@ def read_book(book: Any, values_loader: Any = None, framework: Framework | None 
     return ev, findings, r.map
 
 
-def read_workbook(path: Path, limits: Limits | None = None, framework: Framework | None = None,
-                  ) -> tuple[Evaluation, list[Finding], SourceMap]:
+def read_workbook(
+    path: Path,
+    limits: Limits | None = None,
+    framework: Framework | None = None,
+) -> tuple[Evaluation, list[Finding], SourceMap]:
     """Open and read a workbook file. Raises :class:`WorkbookReadError` when it cannot be opened."""
     from xlperf.workbook.stream import read_package
 

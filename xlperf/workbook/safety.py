@@ -89,7 +89,9 @@ def read_input(path: Path, limits: Limits) -> bytes:
             with path.open("rb") as fh:
                 data = fh.read(limit + 1)  # the file may have grown since stat(): still bounded
         except OSError as exc:
-            raise WorkbookReadError(f"无法读取 {path}：{exc.strerror or exc}；请检查文件是否被其他程序占用") from exc
+            raise WorkbookReadError(
+                f"无法读取 {path}：{exc.strerror or exc}；请检查文件是否被其他程序占用"
+            ) from exc
         size = len(data)
     if size == 0:
         raise WorkbookReadError(f"{name} 是空文件（0 字节），可能复制或下载不完整；请重新获取该文件")
@@ -119,7 +121,9 @@ class Parts:
     def __init__(self, data: bytes, name: str) -> None:
         self.data, self.name = data, name
         self.zip = zipfile.ZipFile(io.BytesIO(data))
-        self.infos: dict[str, zipfile.ZipInfo] = {i.filename: i for i in self.zip.infolist() if not i.is_dir()}
+        self.infos: dict[str, zipfile.ZipInfo] = {
+            i.filename: i for i in self.zip.infolist() if not i.is_dir()
+        }
         self.cells = 0  # counted by vet_package: what max_workbook_cells bounds
         self._kept: dict[str, bytes] = {}
         self._room = KEEP_BYTES
@@ -176,14 +180,16 @@ class Parts:
         read to their end, CRC checked, by :func:`vet_package`; other packages are xlperf's own."""
         src = self.infos[part]
         start = src.header_offset
-        fields = struct.unpack("<4s5H3L2H", self.data[start:start + 30])
+        fields = struct.unpack("<4s5H3L2H", self.data[start : start + 30])
         if fields[0] != b"PK\x03\x04":
             raise zipfile.BadZipFile(f"bad local header of {part}")
         begin = start + 30 + fields[9] + fields[10]
-        raw = self.data[begin:begin + src.compress_size]
+        raw = self.data[begin : begin + src.compress_size]
         info.compress_type, info.CRC = src.compress_type, src.CRC
         info.compress_size, info.file_size = src.compress_size, src.file_size
-        info.flag_bits = src.flag_bits & 0x800  # UTF-8 names; sizes are in the local header, no data descriptor
+        info.flag_bits = (
+            src.flag_bits & 0x800
+        )  # UTF-8 names; sizes are in the local header, no data descriptor
         assert out.fp is not None
         info.header_offset = out.fp.tell()
         out.fp.write(info.FileHeader())
@@ -206,7 +212,9 @@ def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
                 f"{name} 设置了打开密码（已加密），xlperf 无法读取；请在 Excel/WPS 中取消密码"
                 "（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后另存为 .xlsx"
             )
-        raise WorkbookReadError(f"{name} {_legacy_kind(path)}；请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试")
+        raise WorkbookReadError(
+            f"{name} {_legacy_kind(path)}；请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
+        )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise WorkbookReadError(
             f"{name} 不是有效的 .xlsx 文件（文件已损坏或被截断，或根本不是表格文件）；请重新获取或另存一份"
@@ -215,7 +223,9 @@ def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
         parts = Parts(data, name)
         infos = parts.zip.infolist()
         names = {i.filename for i in infos}
-        if "mimetype" in names and parts.head("mimetype", 64).startswith(b"application/vnd.oasis.opendocument"):
+        if "mimetype" in names and parts.head("mimetype", 64).startswith(
+            b"application/vnd.oasis.opendocument"
+        ):
             raise WorkbookReadError(
                 f"{name} 是 OpenDocument 表格（.ods，LibreOffice/WPS 的格式），xlperf 只读 .xlsx；"
                 "请在 LibreOffice、WPS 或 Excel 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
@@ -225,7 +235,11 @@ def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
         total = 0
         for info in infos:
             total += info.file_size
-            if info.compress_size and info.file_size / info.compress_size > limits.max_ratio and info.file_size > 8 << 20:
+            if (
+                info.compress_size
+                and info.file_size / info.compress_size > limits.max_ratio
+                and info.file_size > 8 << 20
+            ):
                 raise WorkbookReadError(
                     f"{name} 中的 {info.filename} 压缩比异常（{info.file_size / info.compress_size:.0f} 倍），"
                     "疑似“压缩炸弹”，已拒绝打开"
@@ -274,7 +288,9 @@ def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
 _PREFIX = rb"<(?:[A-Za-z_][\w.-]*:)?"
 _CELL_OR_ROW = re.compile(_PREFIX + rb"(c|row)(?=[\s/>])")
 #: an empty row (with its attributes), a merged range or a hyperlink
-_RARE_TAG = re.compile(_PREFIX + rb"(?:(row)(?=[\s/>])([^>]{0,8192}?)/>|(mergeCell|hyperlink)(?=[\s/>])([^>]{0,8192}?)/?>)")
+_RARE_TAG = re.compile(
+    _PREFIX + rb"(?:(row)(?=[\s/>])([^>]{0,8192}?)/>|(mergeCell|hyperlink)(?=[\s/>])([^>]{0,8192}?)/?>)"
+)
 _REF = re.compile(rb'\sref="([^"]*)"')
 _AREA = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -325,8 +341,7 @@ def _too_many_rows(name: str, count: int, limits: Limits, what: str = "一个工
     )
 
 
-def _check_rows(parts: Parts, part: str, name: str, limits: Limits, title: str,
-                room: int) -> int:
+def _check_rows(parts: Parts, part: str, name: str, limits: Limits, title: str, room: int) -> int:
     """Count what the sheet really holds while streaming it, stop as soon as a limit is passed, and
     return its cells (written cells, attribute-only rows, cells under merged ranges and hyperlinks).
 
@@ -421,7 +436,10 @@ def _sheet_titles(parts: Parts, names: set[str]) -> dict[str, str]:
         return {}
     targets: dict[bytes, str] = {}
     for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
-        rid, target = re.search(rb'\sId="([^"]+)"', rel.group(0)), re.search(rb'\sTarget="([^"]+)"', rel.group(0))
+        rid, target = (
+            re.search(rb'\sId="([^"]+)"', rel.group(0)),
+            re.search(rb'\sTarget="([^"]+)"', rel.group(0)),
+        )
         if rid and target:
             path = target.group(1).decode("utf-8", "replace").lstrip("/")
             targets[rid.group(1)] = path if path.startswith("xl/") else f"xl/{path}"
@@ -430,7 +448,9 @@ def _sheet_titles(parts: Parts, names: set[str]) -> dict[str, str]:
         title = re.search(rb'\sname="([^"]*)"', sheet.group(0))
         rid = re.search(rb'\s[\w]+:id="([^"]+)"', sheet.group(0))
         if title and rid and rid.group(1) in targets:
-            titles[targets[rid.group(1)]] = unescape(title.group(1).decode("utf-8", "replace"), {"&quot;": '"'})
+            titles[targets[rid.group(1)]] = unescape(
+                title.group(1).decode("utf-8", "replace"), {"&quot;": '"'}
+            )
     return titles
 
 
@@ -453,8 +473,11 @@ def load_openpyxl(source: Path | bytes, name: str, *, data_only: bool = False) -
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(io.BytesIO(source) if isinstance(source, bytes) else source,
-                                          data_only=data_only, rich_text=False)
+            book = openpyxl.load_workbook(
+                io.BytesIO(source) if isinstance(source, bytes) else source,
+                data_only=data_only,
+                rich_text=False,
+            )
         unescape_texts(book)
         return book
     except WorkbookReadError:

@@ -55,16 +55,42 @@ SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 TABLE_REL = "/table"
 #: ECMA-376 Part 1, 18.8.30: the built-in number formats (the ids openpyxl knows)
 BUILTIN_FORMATS = {
-    0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00",
-    5: '"$"#,##0_);("$"#,##0)', 6: '"$"#,##0_);[Red]("$"#,##0)', 7: '"$"#,##0.00_);("$"#,##0.00)',
-    8: '"$"#,##0.00_);[Red]("$"#,##0.00)', 9: "0%", 10: "0.00%", 11: "0.00E+00", 12: "# ?/?", 13: "# ??/??",
-    14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM",
-    20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm", 37: "#,##0_);(#,##0)", 38: "#,##0_);[Red](#,##0)",
-    39: "#,##0.00_);(#,##0.00)", 40: "#,##0.00_);[Red](#,##0.00)",
-    41: r'_(* #,##0_);_(* \(#,##0\);_(* "-"_);_(@_)', 42: r'_("$"* #,##0_);_("$"* \(#,##0\);_("$"* "-"_);_(@_)',
+    0: "General",
+    1: "0",
+    2: "0.00",
+    3: "#,##0",
+    4: "#,##0.00",
+    5: '"$"#,##0_);("$"#,##0)',
+    6: '"$"#,##0_);[Red]("$"#,##0)',
+    7: '"$"#,##0.00_);("$"#,##0.00)',
+    8: '"$"#,##0.00_);[Red]("$"#,##0.00)',
+    9: "0%",
+    10: "0.00%",
+    11: "0.00E+00",
+    12: "# ?/?",
+    13: "# ??/??",
+    14: "mm-dd-yy",
+    15: "d-mmm-yy",
+    16: "d-mmm",
+    17: "mmm-yy",
+    18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM",
+    20: "h:mm",
+    21: "h:mm:ss",
+    22: "m/d/yy h:mm",
+    37: "#,##0_);(#,##0)",
+    38: "#,##0_);[Red](#,##0)",
+    39: "#,##0.00_);(#,##0.00)",
+    40: "#,##0.00_);[Red](#,##0.00)",
+    41: r'_(* #,##0_);_(* \(#,##0\);_(* "-"_);_(@_)',
+    42: r'_("$"* #,##0_);_("$"* \(#,##0\);_("$"* "-"_);_(@_)',
     43: r'_(* #,##0.00_);_(* \(#,##0.00\);_(* "-"??_);_(@_)',
-    44: r'_("$"* #,##0.00_)_("$"* \(#,##0.00\)_("$"* "-"??_)_(@_)', 45: "mm:ss", 46: "[h]:mm:ss",
-    47: "mmss.0", 48: "##0.0E+0", 49: "@",
+    44: r'_("$"* #,##0.00_)_("$"* \(#,##0.00\)_("$"* "-"??_)_(@_)',
+    45: "mm:ss",
+    46: "[h]:mm:ss",
+    47: "mmss.0",
+    48: "##0.0E+0",
+    49: "@",
 }
 ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
 _LITERALS = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')  # quoted text and [Red]/[$-804] sections
@@ -72,8 +98,10 @@ _DATE_CODE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
 _TIMEDELTA = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I)
 WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
 MAC_EPOCH = dt.datetime(1904, 1, 1)
-_SIMPLE_REF = re.compile(r"(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^\W\d][\w.]*))!"
-                         r"(?P<cells>\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)")
+_SIMPLE_REF = re.compile(
+    r"(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^\W\d][\w.]*))!"
+    r"(?P<cells>\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)"
+)
 
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})$")
@@ -187,7 +215,9 @@ class StreamSheet:
             return StreamCell(None, "n", "General", True)
         value, data_type, style = self._cells.get(key, _EMPTY)
         formats = self._book._names
-        return StreamCell(value, data_type, formats[style] if style is not None and style < len(formats) else "General")
+        return StreamCell(
+            value, data_type, formats[style] if style is not None and style < len(formats) else "General"
+        )
 
     def __getitem__(self, coord: str) -> StreamCell:
         row, column = coordinate(coord)
@@ -294,18 +324,31 @@ def read_package(path: Path, limits: Limits) -> tuple[bytes, StreamBook]:
 def _iterparse(fh: IO[bytes], events: tuple[str, ...], tag: Any) -> Any:
     from lxml import etree
 
-    return etree.iterparse(fh, events=events, tag=tag, resolve_entities=False, no_network=True,
-                           load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
+    return etree.iterparse(
+        fh,
+        events=events,
+        tag=tag,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
 
 
 def _parse(data: bytes) -> Any:
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=True, remove_pis=True)
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     return etree.fromstring(data, parser)
-
-
 
 
 def _rels_path(part: str) -> str:
@@ -325,7 +368,11 @@ def _read_rels(zf: Parts, part: str) -> dict[str, tuple[str, str, bool]]:
         target = rel.get("Target", "")
         external = rel.get("TargetMode") == "External"
         if not external:
-            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            target = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(folder, target))
+            )
         out[rel.get("Id", "")] = (rel.get("Type", ""), target, external)
     return out
 
@@ -361,13 +408,17 @@ def open_stream(data: bytes | Parts, name: str = "") -> StreamBook:
         book._zip = zf
         names = zf.infos
         types = _parse(zf.xml(part))
-        overrides = [(o.get("PartName", "").lstrip("/"), o.get("ContentType", "")) for o in types.iter(f"{CT}Override")]
+        overrides = [
+            (o.get("PartName", "").lstrip("/"), o.get("ContentType", "")) for o in types.iter(f"{CT}Override")
+        ]
         defaults = {d.get("ContentType", "") for d in types.iter(f"{CT}Default")}
         wb_part = next((p for ct in WORKBOOK_TYPES for p, t in overrides if t == ct), None)
         if wb_part is None and defaults & set(WORKBOOK_TYPES):
             wb_part = "xl/workbook.xml"
         if wb_part is None:
-            raise WorkbookReadError(f"{name} 的 [Content_Types].xml 中没有工作簿部件；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试")
+            raise WorkbookReadError(
+                f"{name} 的 [Content_Types].xml 中没有工作簿部件；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
+            )
         part = "xl/styles.xml"
         if part in names:
             _read_styles(book, zf.xml(part))
@@ -399,8 +450,10 @@ def open_stream(data: bytes | Parts, name: str = "") -> StreamBook:
                 continue
             title = sheet.get("name", "")
             if rid not in rels:
-                raise WorkbookReadError(f"{name} 的 {wb_part} 中工作表“{title}”的关系 {rid} 不存在；"
-                                        "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试")
+                raise WorkbookReadError(
+                    f"{name} 的 {wb_part} 中工作表“{title}”的关系 {rid} 不存在；"
+                    "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
+                )
             kind, target, _ = rels[rid]
             if target not in names:
                 continue
@@ -411,21 +464,32 @@ def open_stream(data: bytes | Parts, name: str = "") -> StreamBook:
             book._sheets[title] = StreamSheet(book, title)
             book._parts[title] = target
         for item in local:
-            if item.local_sheet is not None and item.local_sheet < len(order) and order[item.local_sheet] in book._sheets:
+            if (
+                item.local_sheet is not None
+                and item.local_sheet < len(order)
+                and order[item.local_sheet] in book._sheets
+            ):
                 book._sheets[order[item.local_sheet]].defined_names[item.name] = item
         wanted = _wanted_sheets(book)
         for title, sheet in book._sheets.items():
             part = book._parts[title]
             book._rels[title] = _read_rels(zf, part)
-            _load_sheet(book, sheet, keep=title in wanted or any(k.endswith(TABLE_REL) for k, _, _ in
-                                                                   book._rels[title].values()))
+            _load_sheet(
+                book,
+                sheet,
+                keep=title in wanted or any(k.endswith(TABLE_REL) for k, _, _ in book._rels[title].values()),
+            )
     except WorkbookReadError:
         raise
     except KeyError as exc:
-        raise WorkbookReadError(f"{name} 缺少部件 {exc.args[0] if exc.args else part}（文件不完整）；"
-                                "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试") from exc
+        raise WorkbookReadError(
+            f"{name} 缺少部件 {exc.args[0] if exc.args else part}（文件不完整）；"
+            "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
+        ) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise WorkbookReadError(f"{name} 已损坏（{part}：{exc}）；请重新获取该文件或在 Excel 中另存一份") from exc
+        raise WorkbookReadError(
+            f"{name} 已损坏（{part}：{exc}）；请重新获取该文件或在 Excel 中另存一份"
+        ) from exc
     except Exception as exc:  # lxml's XMLSyntaxError, ValueError for bad numbers and indices, …
         raise WorkbookReadError(
             f"{name} 的 {part} 内容无法解析（{type(exc).__name__}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
@@ -437,7 +501,9 @@ def _wanted_sheets(book: StreamBook) -> set[str]:
     """The sheets whose cells the reader may read: those a defined name points at."""
     wanted: set[str] = set()
     for item in book.defined_names.values():
-        wanted.update(sheet for sheet, _ in name_destinations(item))  # a malformed name: the reader reports it
+        wanted.update(
+            sheet for sheet, _ in name_destinations(item)
+        )  # a malformed name: the reader reports it
     return wanted
 
 
@@ -467,8 +533,10 @@ def _load_sheet(book: StreamBook, sheet: StreamSheet, *, keep: bool) -> None:
     except WorkbookReadError:
         raise
     except KeyError as exc:
-        raise WorkbookReadError(f"{book.name} 缺少部件 {exc.args[0] if exc.args else part}（“{sheet.title}”表引用的部件）；"
-                                "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试") from exc
+        raise WorkbookReadError(
+            f"{book.name} 缺少部件 {exc.args[0] if exc.args else part}（“{sheet.title}”表引用的部件）；"
+            "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
+        ) from exc
     except Exception as exc:
         raise WorkbookReadError(
             f"{book.name} 的“{sheet.title}”表（{part}）内容无法解析（{type(exc).__name__}: {str(exc)[:120]}）；"
@@ -551,7 +619,9 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                                 m = _CELL_REF.match(ref)
                                 if m is not None:
                                     letters = m.group(1)
-                                    col = columns.get(letters) or columns.setdefault(letters, column_index(letters))
+                                    col = columns.get(letters) or columns.setdefault(
+                                        letters, column_index(letters)
+                                    )
                                     row = int(m.group(2))
                                     if len(refs) < _REFS_KEPT:
                                         refs[ref] = (row, col)
@@ -576,7 +646,11 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                             v = None
                         if f is not None:
                             cached[(row, col)] = cast(t, v, c, style)[0]
-                            cells[(row, col)] = (_formula(f, ref or f"{_letter(col)}{row}", shared), "f", style)
+                            cells[(row, col)] = (
+                                _formula(f, ref or f"{_letter(col)}{row}", shared),
+                                "f",
+                                style,
+                            )
                         elif v is None and t != "inlineStr":
                             cells[(row, col)] = (None, t, style)
                         elif t == "s":
@@ -585,7 +659,9 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
                             cells[(row, col)] = (_number(v), t, style)  # type: ignore[arg-type]
                         elif inline is not None:  # an inline string: mostly one <t>, no runs
                             only = inline[0] if len(inline) == 1 else None
-                            text = (only.text or "") if only is not None and only.tag == t_tag else _text(inline)
+                            text = (
+                                (only.text or "") if only is not None and only.tag == t_tag else _text(inline)
+                            )
                             cells[(row, col)] = (unescape_ooxml(text), "s", style)
                         elif t == "inlineStr":  # <c t="inlineStr"></c>: an empty text, as cast gives it
                             cells[(row, col)] = (None, t, style)
@@ -602,8 +678,10 @@ def _stream_cells(book: StreamBook, sheet: StreamSheet, part: str, keep: bool) -
             elif tag == link_tag:
                 rid = el.get(f"{REL}id")
                 if rid and rid not in rels:
-                    raise WorkbookReadError(f"{book.name} 的“{sheet.title}”表中超链接 {el.get('ref')} 的关系 {rid} 不存在；"
-                                            "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试")
+                    raise WorkbookReadError(
+                        f"{book.name} 的“{sheet.title}”表中超链接 {el.get('ref')} 的关系 {rid} 不存在；"
+                        "请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
+                    )
                 target = rels[rid][1] if rid else None
                 links.append((el.get("ref", ""), target or el.get("location")))
             elif tag == table_tag:
@@ -650,7 +728,9 @@ def _link(sheet: StreamSheet, ref: str, target: str | None) -> None:
         if not target:
             continue
         if value is None:
-            kind = "f" if len(target) > 1 and target.startswith("=") else "e" if target in ERROR_CODES else "s"
+            kind = (
+                "f" if len(target) > 1 and target.startswith("=") else "e" if target in ERROR_CODES else "s"
+            )
             sheet._cells[key] = (unescape_ooxml(target) if kind == "s" else target, kind, style)
         elif key in sheet._cached and sheet._cached[key] is None:  # the data-only view of a formula cell
             sheet._cached[key] = unescape_ooxml(target)

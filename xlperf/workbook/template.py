@@ -94,8 +94,11 @@ def _fit_for_print(wb: Workbook, framework: Framework, department: str) -> None:
             dim = ws.row_dimensions[r]
             dim.height = max(dim.height or 0, height)
         set_page_header(ws, f"{department or '部门整体支出绩效自评表'}　{ws.title}")
-    for table, at, keys in ((L.OUTPUTS_TABLE, "actual_value", 2), (L.BENEFITS_TABLE, "actual_value", 2),
-                            (L.MANAGEMENT_TABLE, "evidence", 3)):
+    for table, at, keys in (
+        (L.OUTPUTS_TABLE, "actual_value", 2),
+        (L.BENEFITS_TABLE, "actual_value", 2),
+        (L.MANAGEMENT_TABLE, "evidence", 3),
+    ):
         _split_print(wb[table.title], L.table_for(table, framework), at, keys)
 
 
@@ -209,7 +212,8 @@ def _embed_rules(wb: Workbook, ws: Any, fw: Framework, col: int, row: int) -> No
         cell.value = chunk
         cell.data_type = "s"  # never a formula, whatever the text starts with
         wb.defined_names[L.DEF_NAMES[k]] = DefinedName(
-            L.DEF_NAMES[k], attr_text=f"{quote_sheetname(L.HIDDEN)}!${letter}${row + k}")
+            L.DEF_NAMES[k], attr_text=f"{quote_sheetname(L.HIDDEN)}!${letter}${row + k}"
+        )
 
 
 def _readme_sheet(wb: Workbook, fw: Framework) -> None:
@@ -219,10 +223,16 @@ def _readme_sheet(wb: Workbook, fw: Framework) -> None:
     ws["A1"] = "部门整体支出绩效自评表 · 填表说明"
     ws["A1"].font = TITLE_FONT
     lines: list[tuple[str, str]] = [
-        ("怎么填", "浅黄色单元格是填写区，其余单元格由公式或 xlperf 生成。金额单位为万元，比率填百分数（如 92.13%）。"
-                   "数字可以带单位（如 180家、不少于180家），xlperf 会识别；无法识别的会在“校验结果”中指出。"),
-        ("怎么算分", "在 Excel 中点击“绩效自评”选项卡的“计算得分”，或在命令行运行 xlperf run 本文件。"
-                     "结果写入“评分汇总”“校验结果”“自评报告”三张表；原有填写内容不会被改动。"),
+        (
+            "怎么填",
+            "浅黄色单元格是填写区，其余单元格由公式或 xlperf 生成。金额单位为万元，比率填百分数（如 92.13%）。"
+            "数字可以带单位（如 180家、不少于180家），xlperf 会识别；无法识别的会在“校验结果”中指出。",
+        ),
+        (
+            "怎么算分",
+            "在 Excel 中点击“绩效自评”选项卡的“计算得分”，或在命令行运行 xlperf run 本文件。"
+            "结果写入“评分汇总”“校验结果”“自评报告”三张表；原有填写内容不会被改动。",
+        ),
     ]
     for sheet in L.FIELD_SHEETS:
         lines.append((sheet.title, sheet.intro))
@@ -233,16 +243,28 @@ def _readme_sheet(wb: Workbook, fw: Framework) -> None:
             seen.add(table.title)
     lines += [
         (L.SUMMARY, "由 xlperf 生成：各级指标得分、每个指标的完成率和得分、计算比率和评价等级，可直接打印。"),
-        (L.FINDINGS, "由 xlperf 生成：每条问题一行，点击单元格地址可跳到需要修改的位置。红色为错误（须改正后才能报送），"
-                     "黄色为提醒。"),
+        (
+            L.FINDINGS,
+            "由 xlperf 生成：每条问题一行，点击单元格地址可跳到需要修改的位置。红色为错误（须改正后才能报送），"
+            "黄色为提醒。",
+        ),
         (L.REPORT, "由 xlperf 生成：部门整体支出绩效自评报告正文，与评分汇总使用同一计算结果。"),
-        ("插入行", "“重点工作”“产出指标”“效益指标”“问题与措施”的表格可以插入或删除行（表格内右键 → 插入 → 表格行）。"
-                   "这些工作表不加保护，因为 Excel 不允许在受保护的工作表中扩展表格。"),
+        (
+            "插入行",
+            "“重点工作”“产出指标”“效益指标”“问题与措施”的表格可以插入或删除行（表格内右键 → 插入 → 表格行）。"
+            "这些工作表不加保护，因为 Excel 不允许在受保护的工作表中扩展表格。",
+        ),
     ]
     years = f"，适用于 {'、'.join(str(y) for y in fw.years)} 年度" if fw.years else ""
-    lines.append(("评分规则", f"本表按“{fw.name}”计分（编号 {fw.id}，校验值 {fw.sha256[:8]}{years}），规则已写入本工作簿；"
-                              f"总分 {plain(fw.total)} 分：" + "、".join(f"{s.name} {plain(s.full)} 分" for s in fw.sections)
-                  + f"。评价等级：{rating_text(fw)}。各指标的计分方法见下表。"))
+    lines.append(
+        (
+            "评分规则",
+            f"本表按“{fw.name}”计分（编号 {fw.id}，校验值 {fw.sha256[:8]}{years}），规则已写入本工作簿；"
+            f"总分 {plain(fw.total)} 分："
+            + "、".join(f"{s.name} {plain(s.full)} 分" for s in fw.sections)
+            + f"。评价等级：{rating_text(fw)}。各指标的计分方法见下表。",
+        )
+    )
     for _, group, name, full, how in rule_rows(fw):
         lines.append((f"{name}（{full}分）", f"{group}：{how}" if how else group))
     for i, (head, text) in enumerate(lines, start=3):
@@ -339,7 +361,9 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
     if table.first_col == 1:
         _title(ws, table.title, table.intro, ncols)
     items = _rows_for(table, ev, fw)
-    nrows = len(items) if table.path in ("management", "spending.monthly") else max(table.blank_rows, len(items))
+    nrows = (
+        len(items) if table.path in ("management", "spending.monthly") else max(table.blank_rows, len(items))
+    )
     nrows = max(nrows, 1)
     top, bottom = HEADER_ROW, HEADER_ROW + nrows
     letters = {c.header: get_column_letter(first + i) for i, c in enumerate(table.columns)}
@@ -365,9 +389,14 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
             if col.kind == "rate" or col.percent:
                 cell.number_format = "0.00%"
         if col.kind in L.LIST_FOR_KIND:
-            dv = DataValidation(type="list", formula1=f"={L.LIST_FOR_KIND[col.kind]}", allow_blank=True,
-                                showErrorMessage=True, errorTitle="请从下拉列表选择",
-                                error="请选择下拉列表中的一项")
+            dv = DataValidation(
+                type="list",
+                formula1=f"={L.LIST_FOR_KIND[col.kind]}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="请从下拉列表选择",
+                error="请选择下拉列表中的一项",
+            )
             ws.add_data_validation(dv)
             dv.add(f"{letter}{top + 1}:{letter}{bottom}")
     for offset in range(nrows):
@@ -412,9 +441,13 @@ def _explicit_percent(row: IndicatorRow, fw: Framework) -> set[str]:
     if normalise_text(row.unit) != "%" or row.target_value is None or row.actual_value is None:
         return set()
     direction = row.direction or direction_in_text(row.target_text) or Direction.GE
-    target, actual = (Quantity(value=v, blank=False, alternative=fraction_alternative(v))
-                      for v in (row.target_value, row.actual_value))
-    choice = resolve_percent_row(target, actual, direction, fw.completion.plausible_min, fw.completion.plausible_max)
+    target, actual = (
+        Quantity(value=v, blank=False, alternative=fraction_alternative(v))
+        for v in (row.target_value, row.actual_value)
+    )
+    choice = resolve_percent_row(
+        target, actual, direction, fw.completion.plausible_min, fw.completion.plausible_max
+    )
     return {field for field, _, _ in choice.changed} if choice else set()
 
 
@@ -466,7 +499,9 @@ def _spending_extras(wb: Workbook, ws: Worksheet, bottom: int, ev: Evaluation | 
     cell = ws.cell(row=r + 1, column=2)
     _input(cell)
     cell.number_format = "0.00%"
-    wb.defined_names[field.name] = DefinedName(field.name, attr_text=f"{quote_sheetname(ws.title)}!$B${r + 1}")
+    wb.defined_names[field.name] = DefinedName(
+        field.name, attr_text=f"{quote_sheetname(ws.title)}!$B${r + 1}"
+    )
     if ev is not None and ev.spending.annual_mean is not None:
         put(cell, ev.spending.annual_mean / 100)
 

@@ -85,17 +85,25 @@ class Provenance:
 
     def rows(self) -> list[tuple[str, str]]:
         fw = self.framework
-        return [("xlperf 版本", self.tool_version), ("评分框架", f"{fw.name}（{fw.id}）"),
-                ("评分规则校验值", fw.sha256), ("计分时间", local_time(self.scored_at)),
-                ("输入文件 SHA-256", self.input_sha256)]
+        return [
+            ("xlperf 版本", self.tool_version),
+            ("评分框架", f"{fw.name}（{fw.id}）"),
+            ("评分规则校验值", fw.sha256),
+            ("计分时间", local_time(self.scored_at)),
+            ("输入文件 SHA-256", self.input_sha256),
+        ]
 
     def hidden(self) -> list[tuple[str, str, str]]:
         """(defined name, label, value) rows of the hidden sheet: the scoring provenance and the
         rules themselves, embedded (the copy a later run scores by)."""
         fw = self.framework
-        rows = [("xp_framework", "评分框架", fw.id), ("xp_framework_sha256", "评分规则校验值", fw.sha256),
-                ("xp_tool_version", "xlperf 版本", self.tool_version),
-                ("xp_input_sha256", "输入文件 SHA-256", self.input_sha256), ("xp_scored_at", "计分时间", self.scored_at)]
+        rows = [
+            ("xp_framework", "评分框架", fw.id),
+            ("xp_framework_sha256", "评分规则校验值", fw.sha256),
+            ("xp_tool_version", "xlperf 版本", self.tool_version),
+            ("xp_input_sha256", "输入文件 SHA-256", self.input_sha256),
+            ("xp_scored_at", "计分时间", self.scored_at),
+        ]
         chunks = L.framework_chunks(fw.canonical())
         for k, name in enumerate(L.DEF_NAMES):
             label = "评分规则（内嵌，勿改）" if k == 0 else f"评分规则（续 {k + 1}）"
@@ -103,8 +111,9 @@ class Provenance:
         return rows
 
 
-def write_hidden_rows(pkg: Package, book: Book, sheet: Callable[[str], SheetXml],
-                      rows: list[tuple[str, str, str]]) -> None:
+def write_hidden_rows(
+    pkg: Package, book: Book, sheet: Callable[[str], SheetXml], rows: list[tuple[str, str, str]]
+) -> None:
     """Named rows on the hidden sheet: a name that exists keeps its cell (its value replaced); a new
     one (a workbook made before the name existed) gets a labelled row under the last one. Empty
     values of names the workbook lacks are not added."""
@@ -113,7 +122,9 @@ def write_hidden_rows(pkg: Package, book: Book, sheet: Callable[[str], SheetXml]
     if book.sheet(L.HIDDEN) is None:
         return
     anchor = book.name_cell("xp_framework")
-    value_col = column_index_from_string(re.sub(r"\d", "", anchor[1])) if anchor and anchor[0] == L.HIDDEN else 2
+    value_col = (
+        column_index_from_string(re.sub(r"\d", "", anchor[1])) if anchor and anchor[0] == L.HIDDEN else 2
+    )
     label_col = max(1, value_col - 1)
     hidden = sheet(L.HIDDEN)
     last = 1
@@ -172,13 +183,23 @@ def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
     for sec in result.sections:
         rows.append((SECTION, [sec.name, "", "", sec.full, sec.score, _rate(sec.score, sec.full)]))
         for ind in sec.indicators:
-            rows.append((BODY, ["", ind.spec.group, ind.spec.name, ind.full, ind.score, _rate(ind.score, ind.full)]))
+            rows.append(
+                (BODY, ["", ind.spec.group, ind.spec.name, ind.full, ind.score, _rate(ind.score, ind.full)])
+            )
     rows.append((SECTION, ["合计", "", "", fw.total, result.total, _rate(result.total, fw.total)]))
     for ind in result.indicator_scores():
         if not ind.rows:
             continue
-        rows += [(BLANK, []), (SUB, [f"{ind.spec.name}明细（每行权重 = {ind.full} ÷ {len(ind.rows)}；"
-                                     "扣分 = 权重 × (1 − 完成率) 四舍五入到两位；小计 = 分值 − 扣分合计）"])]
+        rows += [
+            (BLANK, []),
+            (
+                SUB,
+                [
+                    f"{ind.spec.name}明细（每行权重 = {ind.full} ÷ {len(ind.rows)}；"
+                    "扣分 = 权重 × (1 − 完成率) 四舍五入到两位；小计 = 分值 − 扣分合计）"
+                ],
+            ),
+        ]
         rows.append((HEAD, ["序号", "指标名称", "目标值", "实际值", "完成率", "权重", "扣分", "得分"]))
         rows_src = ev.outputs if ind.spec.rows == "outputs" else ev.benefits
         for rs, row in zip(ind.rows, rows_src, strict=True):
@@ -187,15 +208,39 @@ def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
             completion = rs.used if rs.source == "override" else rs.completion
             if completion is not None:
                 completion = completion.quantize(Decimal("0.0001"))  # shown as a percent with 2 decimals
-            rows.append((BODY, [rs.seq if rs.seq is not None else rs.index + 1, rs.name, target, actual,
-                                completion, rs.full_display, rs.deduction, rs.score]))
+            rows.append(
+                (
+                    BODY,
+                    [
+                        rs.seq if rs.seq is not None else rs.index + 1,
+                        rs.name,
+                        target,
+                        actual,
+                        completion,
+                        rs.full_display,
+                        rs.deduction,
+                        rs.score,
+                    ],
+                )
+            )
         rows.append((SECTION, ["小计", "", "", "", "", ind.full, ind.full - ind.score, ind.score]))
     rows += [(BLANK, []), (HEAD, ["计算比率", "", "数值（%）", "说明"])]
     for key, spec in fw.ratios.items():
         value = result.ratios.get(key)
-        rows.append((BODY, [spec.name, "", value if value is not None else "无法计算",
-                            "执行数 ÷ 全年预算数" if key == "budget_execution" else ""]))
-    spending = result.indicator("spending") if any(i.id == "spending" for i in result.indicator_scores()) else None
+        rows.append(
+            (
+                BODY,
+                [
+                    spec.name,
+                    "",
+                    value if value is not None else "无法计算",
+                    "执行数 ÷ 全年预算数" if key == "budget_execution" else "",
+                ],
+            )
+        )
+    spending = (
+        result.indicator("spending") if any(i.id == "spending" for i in result.indicator_scores()) else None
+    )
     if spending is not None and spending.ratio is not None:
         rows.append((BODY, ["月均一般公共预算支出执行率", "", spending.ratio, ""]))
     rows += [(BLANK, []), (HEAD, ["计分依据", "", "", ""])]
@@ -206,13 +251,22 @@ def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
 def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
     rows: list[tuple[str, Row]] = [
         (TITLE, ["校验结果"]),
-        (SUB, [f"错误 {sum(f.is_error for f in findings)} 条（须改正后才能报送），提醒 {sum(not f.is_error for f in findings)} 条。"
-               "点击“位置”可跳到对应单元格。"]),
+        (
+            SUB,
+            [
+                f"错误 {sum(f.is_error for f in findings)} 条（须改正后才能报送），提醒 {sum(not f.is_error for f in findings)} 条。"
+                "点击“位置”可跳到对应单元格。"
+            ],
+        ),
         (HEAD, ["序号", "级别", "代码", "工作表", "位置", "说明"]),
     ]
     for i, f in enumerate(findings, start=1):
-        rows.append(("error" if f.is_error else "warning",
-                     [i, "错误" if f.is_error else "提醒", f.code, f.sheet, f.cell or f.path, detail(f)]))
+        rows.append(
+            (
+                "error" if f.is_error else "warning",
+                [i, "错误" if f.is_error else "提醒", f.code, f.sheet, f.cell or f.path, detail(f)],
+            )
+        )
     if not findings:
         rows.append((BODY, ["", "", "", "", "", "没有发现问题。"]))
     return rows
@@ -240,7 +294,9 @@ def _q(value: Decimal | None, unit: str) -> str:
 
 SUMMARY_WIDTHS: list[float] = [14, 22, 34, 12, 12, 12, 10, 10]
 FINDINGS_WIDTHS: list[float] = [6, 8, 7, 12, 12, 90]
-REPORT_WIDTHS: list[float] = [88]  # LibreOffice does not shrink a one-column sheet to the page: it must fit A4 as it is
+REPORT_WIDTHS: list[float] = [
+    88
+]  # LibreOffice does not shrink a one-column sheet to the page: it must fit A4 as it is
 
 
 def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: Provenance) -> None:
@@ -281,10 +337,25 @@ def output_layouts(result: Result, prov: Provenance, known_sheets: set[str]) -> 
     """评分汇总, 校验结果 and 自评报告, laid out; the links of 校验结果 go to cells of ``known_sheets``."""
     summary = summary_rows(result, prov)
     return [
-        SheetLayout(L.SUMMARY, summary, SUMMARY_WIDTHS, False, page_header(result, L.SUMMARY),
-                    _summary_merges(summary, len(SUMMARY_WIDTHS)), percent_cols={5: "0.00%"}, detail_percent_col=4),
-        SheetLayout(L.FINDINGS, finding_rows(list(result.findings)), FINDINGS_WIDTHS, True,
-                    page_header(result, L.FINDINGS), [(2, 1, len(FINDINGS_WIDTHS))], links=known_sheets),
+        SheetLayout(
+            L.SUMMARY,
+            summary,
+            SUMMARY_WIDTHS,
+            False,
+            page_header(result, L.SUMMARY),
+            _summary_merges(summary, len(SUMMARY_WIDTHS)),
+            percent_cols={5: "0.00%"},
+            detail_percent_col=4,
+        ),
+        SheetLayout(
+            L.FINDINGS,
+            finding_rows(list(result.findings)),
+            FINDINGS_WIDTHS,
+            True,
+            page_header(result, L.FINDINGS),
+            [(2, 1, len(FINDINGS_WIDTHS))],
+            links=known_sheets,
+        ),
         SheetLayout(L.REPORT, report_rows(result), REPORT_WIDTHS, False, page_header(result, L.REPORT), []),
     ]
 
@@ -382,18 +453,37 @@ class SheetLayout:
                 fmt = "General"
                 if isinstance(value, Decimal | int) and not isinstance(value, bool):
                     fmt = "0.00" if isinstance(value, Decimal) else "0"
-                if (percent_cols and not in_detail and c - 1 in percent_cols and style in (BODY, SECTION)
-                        and isinstance(value, Decimal)):
+                if (
+                    percent_cols
+                    and not in_detail
+                    and c - 1 in percent_cols
+                    and style in (BODY, SECTION)
+                    and isinstance(value, Decimal)
+                ):
                     fmt = percent_cols[c - 1]
-                if (in_detail and self.detail_percent_col is not None and c - 1 == self.detail_percent_col
-                        and isinstance(value, Decimal)):
+                if (
+                    in_detail
+                    and self.detail_percent_col is not None
+                    and c - 1 == self.detail_percent_col
+                    and isinstance(value, Decimal)
+                ):
                     fmt = "0.00%"
                 is_link = bool(link_target) and c == 5
                 # headings and sequence numbers centred; a note after a number kept apart from it
-                align = ("center" if style == HEAD or (c == 1 and isinstance(value, int) and style != PAIR)
-                         else "indent" if (r, c) in indented else "")
-                key = (style, c if style in (TITLE, BIG, PAIR, "error", "warning") or style.startswith("h") else 0,
-                       fmt, is_link, align)
+                align = (
+                    "center"
+                    if style == HEAD or (c == 1 and isinstance(value, int) and style != PAIR)
+                    else "indent"
+                    if (r, c) in indented
+                    else ""
+                )
+                key = (
+                    style,
+                    c if style in (TITLE, BIG, PAIR, "error", "warning") or style.startswith("h") else 0,
+                    fmt,
+                    is_link,
+                    align,
+                )
                 yield r, c, value, key, link_target if is_link else ""
 
 
@@ -437,8 +527,11 @@ def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None,
         cell.alignment = Alignment(vertical="center")  # the title runs across the page
     elif style in (BIG, PAIR):
         # label/value pairs: a value sits against its label, the next label apart from it
-        cell.alignment = Alignment(horizontal="right" if c % 2 and c > 1 else "left", vertical="center",
-                                   indent=1 if c % 2 == 0 else 0)
+        cell.alignment = Alignment(
+            horizontal="right" if c % 2 and c > 1 else "left",
+            vertical="center",
+            indent=1 if c % 2 == 0 else 0,
+        )
     elif align == "center":
         cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
     elif align == "indent":
@@ -498,7 +591,9 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
         book.insert_sheet(position, layout.title, part)
         if layout.title_rows:
             first, last = layout.title_rows.split(":")
-            book.add_defined_name("_xlnm.Print_Titles", f"{quote_sheetname(layout.title)}!${first}:${last}", position)
+            book.add_defined_name(
+                "_xlnm.Print_Titles", f"{quote_sheetname(layout.title)}!${first}:${last}", position
+            )
     book.activate(0)
 
     findings = list(result.findings) if mark else []
@@ -509,9 +604,15 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
     error_fill = styles.add("fills", fill_element(ERROR_FILL))
     warning_fill = styles.add("fills", fill_element(WARNING_FILL))
     input_fill = styles.add("fills", fill_element(INPUT_FILL))
-    for ref in book.sheets()[len(L.OUTPUT_SHEETS):]:
-        _input_sheet(pkg, ref, notes.get(ref.name, {}), styles, (error_fill, warning_fill, input_fill),
-                     page_header(result, ref.name) if ref.name in L.INPUT_SHEETS else None)
+    for ref in book.sheets()[len(L.OUTPUT_SHEETS) :]:
+        _input_sheet(
+            pkg,
+            ref,
+            notes.get(ref.name, {}),
+            styles,
+            (error_fill, warning_fill, input_fill),
+            page_header(result, ref.name) if ref.name in L.INPUT_SHEETS else None,
+        )
     edited: dict[str, SheetXml] = {}
 
     def sheet(name: str) -> SheetXml:
@@ -534,8 +635,14 @@ class _Formats:
     _parts: ClassVar[dict[tuple[Any, ...], tuple[list[tuple[str, Any, Any]], str, Any, float, bool]]] = {}
     #: (the input's styles part, the kinds in the order they are first used) → the styles part with
     #: them added and their formats: a batch of workbooks made from one template adds them once
-    _memo: ClassVar[dict[tuple[bytes, tuple[Any, ...]], tuple[bytes, dict[str, dict[tuple[Any, ...], int]],
-                                                              dict[tuple[Any, ...], tuple[int, float, bool]]]]] = {}
+    _memo: ClassVar[
+        dict[
+            tuple[bytes, tuple[Any, ...]],
+            tuple[
+                bytes, dict[str, dict[tuple[Any, ...], int]], dict[tuple[Any, ...], tuple[int, float, bool]]
+            ],
+        ]
+    ] = {}
     MEMO_SIZE = 16
     _scratch: ClassVar[Any] = None
 
@@ -569,7 +676,9 @@ class _Formats:
         self._memo[memo_key] = (*self.styles.snapshot(), dict(self.known))
 
     @classmethod
-    def _made(cls, key: tuple[Any, ...], column: int) -> tuple[list[tuple[str, Any, Any]], str, Any, float, bool]:
+    def _made(
+        cls, key: tuple[Any, ...], column: int
+    ) -> tuple[list[tuple[str, Any, Any]], str, Any, float, bool]:
         made = cls._parts.get((key, column))
         if made is None:
             if cls._scratch is None:  # one scratch sheet per process: a new cell of it for each kind
@@ -580,11 +689,18 @@ class _Formats:
             style, _, fmt, is_link, align = key
             _style_cell(cell, style, column, fmt, LINK_FONT if is_link else None, align)
             alignment = fill_element(cell.alignment)
-            elements = [("fonts", fill_element(cell.font)), ("fills", fill_element(cell.fill)),
-                        ("borders", fill_element(cell.border))]
-            made = ([(kind, el, style_key(el)) for kind, el in elements], cell.number_format,
-                    alignment if alignment.attrib else None, float(cell.font.sz or DEFAULT_FONT_SIZE),
-                    bool(cell.alignment.wrap_text))
+            elements = [
+                ("fonts", fill_element(cell.font)),
+                ("fills", fill_element(cell.fill)),
+                ("borders", fill_element(cell.border)),
+            ]
+            made = (
+                [(kind, el, style_key(el)) for kind, el in elements],
+                cell.number_format,
+                alignment if alignment.attrib else None,
+                float(cell.font.sz or DEFAULT_FONT_SIZE),
+                bool(cell.alignment.wrap_text),
+            )
             cls._parts[(key, column)] = made
         return made
 
@@ -593,9 +709,18 @@ class _Formats:
         if found is None:
             parts, number_format, alignment, size, wraps = self._made(key, column)
             font, fill, border = (str(self.styles.add(kind, el, k)) for kind, el, k in parts)
-            xf = etree.Element("xf", numFmtId=str(self.styles.number_format_id(number_format)), fontId=font,
-                               fillId=fill, borderId=border, xfId="0", applyNumberFormat="1", applyFont="1",
-                               applyFill="1", applyAlignment="1")
+            xf = etree.Element(
+                "xf",
+                numFmtId=str(self.styles.number_format_id(number_format)),
+                fontId=font,
+                fillId=fill,
+                borderId=border,
+                xfId="0",
+                applyNumberFormat="1",
+                applyFont="1",
+                applyFill="1",
+                applyAlignment="1",
+            )
             if alignment is not None:
                 xf.append(alignment)
             found = (self.styles.add("cellXfs", xf), size, wraps)
@@ -603,8 +728,13 @@ class _Formats:
         return found
 
 
-def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
-              cells: list[tuple[int, int, Any, tuple[Any, ...], str]] | None = None) -> tuple[bytes, list[tuple[str, str]]]:
+def sheet_xml(
+    layout: SheetLayout,
+    formats: _Formats,
+    *,
+    selected: bool,
+    cells: list[tuple[int, int, Any, tuple[Any, ...], str]] | None = None,
+) -> tuple[bytes, list[tuple[str, str]]]:
     """The worksheet part of one output sheet, written directly (no object model), and its
     hyperlinks as (relationship id, target). ``cells``: ``layout.cells()``, when already listed."""
     from openpyxl.utils import get_column_letter
@@ -617,7 +747,7 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
     links: list[tuple[str, str]] = []
     last_col = 1
     known = formats.known
-    for r, c, value, key, link in (layout.cells() if cells is None else cells):
+    for r, c, value, key, link in layout.cells() if cells is None else cells:
         index, size, wraps = known.get(key) or formats.get(key, c)
         coord = f"{get_column_letter(c)}{r}"
         cell, shown = _cell(coord, index, value)
@@ -626,8 +756,11 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
             last_col = c
         if shown is not None and (r, c) not in covered:
             last = spans.get((r, c))
-            width = widths.get(c, DEFAULT_COLUMN_WIDTH) if last is None else \
-                sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, last + 1))
+            width = (
+                widths.get(c, DEFAULT_COLUMN_WIDTH)
+                if last is None
+                else sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, last + 1))
+            )
             lines = wrapped_lines(shown, columns_in(width, size)) if wraps else 1
             tall = lines * size * LINE_FACTOR + ROW_PADDING
             if tall > heights.get(r, 0.0):
@@ -636,10 +769,12 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
             links.append((f"rId{len(links) + 1}", link))
             links_at = links[-1]
             rows.setdefault(-r, []).append(f'<hyperlink ref="{coord}" r:id="{links_at[0]}"/>')
-    out = [f'<worksheet xmlns="{MAIN}" xmlns:r="{R}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
-           f'<dimension ref="A1:{get_column_letter(last_col)}{max(len(layout.rows), 1)}"/>',
-           f"<sheetViews><sheetView{TAB_SELECTED if selected else ''} workbookViewId=\"0\"/></sheetViews>",
-           '<sheetFormatPr defaultRowHeight="15"/><cols>']
+    out = [
+        f'<worksheet xmlns="{MAIN}" xmlns:r="{R}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>',
+        f'<dimension ref="A1:{get_column_letter(last_col)}{max(len(layout.rows), 1)}"/>',
+        f'<sheetViews><sheetView{TAB_SELECTED if selected else ""} workbookViewId="0"/></sheetViews>',
+        '<sheetFormatPr defaultRowHeight="15"/><cols>',
+    ]
     out += [f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in widths.items()]
     out.append("</cols><sheetData>")
     for r in sorted(k for k in rows if k > 0):
@@ -649,16 +784,25 @@ def sheet_xml(layout: SheetLayout, formats: _Formats, *, selected: bool,
     out.append("</sheetData>")
     if layout.merges:
         out.append(f'<mergeCells count="{len(layout.merges)}">')
-        out += [f'<mergeCell ref="{get_column_letter(first)}{r}:{get_column_letter(last)}{r}"/>'
-                for r, first, last in layout.merges]
+        out += [
+            f'<mergeCell ref="{get_column_letter(first)}{r}:{get_column_letter(last)}{r}"/>'
+            for r, first, last in layout.merges
+        ]
         out.append("</mergeCells>")
     if links:
-        out.append("<hyperlinks>" + "".join(x for k in sorted(k for k in rows if k < 0) for x in rows[k])
-                   + "</hyperlinks>")
-    out += ['<printOptions horizontalCentered="1"/>',
-            '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
-            f'<pageSetup paperSize="9" orientation="{"landscape" if layout.landscape else "portrait"}" '
-            'fitToWidth="1" fitToHeight="0"/>', _header_footer(layout.header), "</worksheet>"]
+        out.append(
+            "<hyperlinks>"
+            + "".join(x for k in sorted(k for k in rows if k < 0) for x in rows[k])
+            + "</hyperlinks>"
+        )
+    out += [
+        '<printOptions horizontalCentered="1"/>',
+        '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>',
+        f'<pageSetup paperSize="9" orientation="{"landscape" if layout.landscape else "portrait"}" '
+        'fitToWidth="1" fitToHeight="0"/>',
+        _header_footer(layout.header),
+        "</worksheet>",
+    ]
     return "".join(out).encode("utf-8"), links
 
 
@@ -697,16 +841,26 @@ def _cell(coord: str, style: int, value: Any) -> tuple[str, str | None]:
         text = excel_text(value)
         if not text:  # as openpyxl stores an empty text: a styled cell without a value
             return f'<c r="{coord}" s="{style}"/>', ""
-        return (f'<c r="{coord}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>',
-                text)
+        return (
+            f'<c r="{coord}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>',
+            text,
+        )
     if isinstance(value, Decimal | float):
-        return f'<c r="{coord}" s="{style}" t="n"><v>{value if isinstance(value, Decimal) else repr(value)}</v></c>', \
-            f"{value:,.2f}"
+        return (
+            f'<c r="{coord}" s="{style}" t="n"><v>{value if isinstance(value, Decimal) else repr(value)}</v></c>',
+            f"{value:,.2f}",
+        )
     return f'<c r="{coord}" s="{style}" t="n"><v>{int(value)}</v></c>', str(value)
 
 
-def _input_sheet(pkg: Package, ref: SheetRef, marks: dict[str, list[Finding]], styles: Styles,
-                 fills: tuple[int, int, int], header: str | None) -> None:
+def _input_sheet(
+    pkg: Package,
+    ref: SheetRef,
+    marks: dict[str, list[Finding]],
+    styles: Styles,
+    fills: tuple[int, int, int],
+    header: str | None,
+) -> None:
     """Mark one of the clerk's sheets, touching its part only when something changes."""
     raw = pkg.raw.get(ref.part, b"")
     comments_before = Comments(pkg, ref.part, None).authored() if pkg.rels(ref.part) else {}
@@ -737,8 +891,11 @@ def _input_sheet(pkg: Package, ref: SheetRef, marks: dict[str, list[Finding]], s
         fill = error_fill if any(f.is_error for f in fs) else warning_fill
         cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=fill)))
     if old or wanted:
-        notes = {c: "\n".join(f"[{f.code}] {f.message}" for f in fs)[:2000]
-                 for c, fs in wanted.items() if c not in followers}
+        notes = {
+            c: "\n".join(f"[{f.code}] {f.message}" for f in fs)[:2000]
+            for c, fs in wanted.items()
+            if c not in followers
+        }
         Comments(pkg, ref.part, sheet).replace(CHECK_AUTHOR, notes)
 
 
@@ -752,7 +909,7 @@ def _retitle(pkg: Package, ref: SheetRef, raw: bytes, text: str) -> None:
         if new_header is not None:
             SheetXml(pkg.xml(ref.part)).put_child(new_header)
         return
-    inner = raw[start + len(b"<oddHeader>"):end]
+    inner = raw[start + len(b"<oddHeader>") : end]
     current = etree.fromstring(b"<h>" + inner + b"</h>").text or ""
     wanted = _centred(current, text)
     if wanted != current:
@@ -782,7 +939,11 @@ def _header_element(sheet: SheetXml, text: str) -> Any:
     wanted = _centred(current, text)
     if wanted == current:
         return None
-    new = etree.fromstring(etree.tostring(old)) if old is not None else etree.Element(f"{{{sheet.ns}}}headerFooter")
+    new = (
+        etree.fromstring(etree.tostring(old))
+        if old is not None
+        else etree.Element(f"{{{sheet.ns}}}headerFooter")
+    )
     odd = new.find(f"{{{sheet.ns}}}oddHeader")
     if odd is None:
         odd = etree.Element(f"{{{sheet.ns}}}oddHeader")
@@ -801,6 +962,9 @@ def _merge_followers(sheet: SheetXml) -> set[str]:
         min_col, min_row, max_col, max_row = range_boundaries(el.get("ref", "A1"))
         if (max_row - min_row + 1) * (max_col - min_col + 1) > 10_000:
             continue  # a huge merge: no input cell of the layout lies inside one
-        out |= {f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1)
-                for c in range(min_col, max_col + 1)} - {f"{get_column_letter(min_col)}{min_row}"}
+        out |= {
+            f"{get_column_letter(c)}{r}"
+            for r in range(min_row, max_row + 1)
+            for c in range(min_col, max_col + 1)
+        } - {f"{get_column_letter(min_col)}{min_row}"}
     return out

@@ -66,7 +66,9 @@ class RuleKind:
     def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
         raise NotImplementedError
 
-    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+    def validate(
+        self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework
+    ) -> list[Finding]:
         """The input checks this kind owns (docs/DOMAIN.md §3), beyond the generic ones."""
         return []
 
@@ -89,11 +91,17 @@ class RuleKind:
 
     def card(self, ind: IndicatorScore, section: str) -> list[dict[str, Any]]:
         """Score-card entries (docs/DESIGN.md "Score card JSON")."""
-        return [{
-            "section": section, "id": ind.id, "group": ind.spec.group, "name": ind.spec.name,
-            "full": float(ind.full), "score": float(ind.score),
-            "ratio": None if ind.ratio is None else float(ind.ratio),
-        }]
+        return [
+            {
+                "section": section,
+                "id": ind.id,
+                "group": ind.spec.group,
+                "name": ind.spec.name,
+                "full": float(ind.full),
+                "score": float(ind.score),
+                "ratio": None if ind.ratio is None else float(ind.ratio),
+            }
+        ]
 
 
 def completion(row: IndicatorRow, fw: Framework) -> tuple[Decimal | None, str]:
@@ -133,5 +141,15 @@ def row_path(rows: str, index: int, field: str) -> str:
 # the bundled kinds register themselves on import
 from xlperf.core.rules import management, rows, spending  # noqa: E402
 
-__all__ = ["RULES", "Context", "RuleKind", "completion", "management", "register", "row_label", "row_path",
-           "rows", "spending"]
+__all__ = [
+    "RULES",
+    "Context",
+    "RuleKind",
+    "completion",
+    "management",
+    "register",
+    "row_label",
+    "row_path",
+    "rows",
+    "spending",
+]

@@ -41,22 +41,32 @@ def _answered_full(answer: Answer | None) -> bool:
     return answer in (Answer.YES, Answer.NA)
 
 
-def _override(spec: IndicatorSpec, entry: ManagementEntry | None, computed: Decimal) -> tuple[Decimal, list[Finding]]:
+def _override(
+    spec: IndicatorSpec, entry: ManagementEntry | None, computed: Decimal
+) -> tuple[Decimal, list[Finding]]:
     """Apply a clerk's score override (V31 range, V43 reason); return the score to use."""
     if entry is None or entry.override_score is None:
         return computed, []
     path = f"management[{spec.id}].override_score"
     if not (ZERO <= entry.override_score <= spec.full):
-        return computed, [finding(
-            "V31", f"“{spec.name}”的手工得分 {entry.override_score} 不在 0 与分值 {spec.full} 之间，已按计算得分 {computed} 计", path
-        )]
+        return computed, [
+            finding(
+                "V31",
+                f"“{spec.name}”的手工得分 {entry.override_score} 不在 0 与分值 {spec.full} 之间，已按计算得分 {computed} 计",
+                path,
+            )
+        ]
     if not entry.override_reason.strip():
-        return computed, [finding(
-            "V43", f"“{spec.name}”填写了手工得分但没有理由，已忽略，按计算得分 {computed} 计", path
-        )]
-    return entry.override_score, [finding(
-        "V43", f"“{spec.name}”使用手工得分 {entry.override_score}（计算得分 {computed}），理由：{entry.override_reason.strip()}", path
-    )]
+        return computed, [
+            finding("V43", f"“{spec.name}”填写了手工得分但没有理由，已忽略，按计算得分 {computed} 计", path)
+        ]
+    return entry.override_score, [
+        finding(
+            "V43",
+            f"“{spec.name}”使用手工得分 {entry.override_score}（计算得分 {computed}），理由：{entry.override_reason.strip()}",
+            path,
+        )
+    ]
 
 
 @register
@@ -76,17 +86,24 @@ class Checklist(RuleKind):
         entry = ctx.entry(spec.id)
         answers = tuple((entry.answers if entry else [])[: len(spec.items)])
         answers = answers + (None,) * (len(spec.items) - len(answers))
-        computed = sum((it.points for it, a in zip(spec.items, answers, strict=True) if _answered_full(a)), ZERO)
+        computed = sum(
+            (it.points for it, a in zip(spec.items, answers, strict=True) if _answered_full(a)), ZERO
+        )
         score, findings = _override(spec, entry, computed)
         return IndicatorScore(spec, ctx.section, score, answers=answers, computed_score=computed), findings
 
-    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+    def validate(
+        self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework
+    ) -> list[Finding]:
         entry = _entry(ev, spec)
         if entry is None:
             return []
         return [
-            finding("V32", f"“{spec.name}”的子项“{fw.item_text(item)}”未答复，请选择 是/否/不适用",
-                    f"management[{spec.id}].answers[{j}]")
+            finding(
+                "V32",
+                f"“{spec.name}”的子项“{fw.item_text(item)}”未答复，请选择 是/否/不适用",
+                f"management[{spec.id}].answers[{j}]",
+            )
             for j, item in enumerate(spec.items)
             if (entry.answers[j] if j < len(entry.answers) else None) is None
         ]
@@ -113,8 +130,10 @@ class CountRatio(RuleKind):
     def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
         n, m = spec.count_labels or ("N", "M")
         item = fw.item_text(spec.items[0]) if spec.items else ""
-        return (f"{item + '。' if item else ''}填写{n}（N）与{m}（M）时，得分 = {plain(spec.full)} × M ÷ N"
-                f"（N 为 0 得满分）；不填数量时按答复计分。")
+        return (
+            f"{item + '。' if item else ''}填写{n}（N）与{m}（M）时，得分 = {plain(spec.full)} × M ÷ N"
+            f"（N 为 0 得满分）；不填数量时按答复计分。"
+        )
 
     def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
         entry = ctx.entry(spec.id)
@@ -148,7 +167,9 @@ class CountRatio(RuleKind):
             spec, ctx.section, score, answers=answers, inputs=inputs, outcome=outcome, computed_score=computed
         ), findings
 
-    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+    def validate(
+        self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework
+    ) -> list[Finding]:
         entry = _entry(ev, spec)
         if entry is None:
             return []
@@ -158,21 +179,38 @@ class CountRatio(RuleKind):
         first = entry.answers[0] if entry.answers else None
         labels = spec.count_labels or ("N", "M")
         if n is None and first not in (Answer.YES, Answer.NA):
-            out.append(finding(
-                "V32", f"“{spec.name}”请填写{labels[0]}和{labels[1]}，或在子项中选择“是”（全部按时）/“不适用”",
-                f"{p}.count_total",
-            ))
+            out.append(
+                finding(
+                    "V32",
+                    f"“{spec.name}”请填写{labels[0]}和{labels[1]}，或在子项中选择“是”（全部按时）/“不适用”",
+                    f"{p}.count_total",
+                )
+            )
         if n is not None and m is None and n != 0:
             out.append(finding("V32", f"“{spec.name}”请填写{labels[1]}", f"{p}.count_done"))
         if n is not None and m is not None and (m > n or m < 0 or n < 0):
-            out.append(finding("V07", f"“{spec.name}”的{labels[1]} {m} 不能大于{labels[0]} {n}，也不能为负", f"{p}.count_done"))
-        elif n is not None and m is not None and first in (Answer.YES, Answer.NO) and (first is Answer.YES) != (m == n):
+            out.append(
+                finding(
+                    "V07",
+                    f"“{spec.name}”的{labels[1]} {m} 不能大于{labels[0]} {n}，也不能为负",
+                    f"{p}.count_done",
+                )
+            )
+        elif (
+            n is not None
+            and m is not None
+            and first in (Answer.YES, Answer.NO)
+            and (first is Answer.YES) != (m == n)
+        ):
             said = "是（全部按时）" if first is Answer.YES else "否"
-            out.append(finding(
-                "V06", f"“{spec.name}”子项答复为“{said}”，但{labels[1]} {fmt2(m)} / {labels[0]} {fmt2(n)}"
-                f"{'并非全部' if first is Answer.YES else '已全部'}完成；按数量计分，请核对答复或数量",
-                f"{p}.answers[0]",
-            ))
+            out.append(
+                finding(
+                    "V06",
+                    f"“{spec.name}”子项答复为“{said}”，但{labels[1]} {fmt2(m)} / {labels[0]} {fmt2(n)}"
+                    f"{'并非全部' if first is Answer.YES else '已全部'}完成；按数量计分，请核对答复或数量",
+                    f"{p}.answers[0]",
+                )
+            )
         return out
 
     def computed_sentence(self, result: Result, ind: IndicatorScore, evidence: str) -> str:
@@ -202,8 +240,10 @@ class RatioThreshold(RuleKind):
         ratio = fw.ratios.get(spec.ratio or "")
         name = ratio.name if ratio else str(spec.ratio)
         word, over = ("不高于", "每高出") if spec.limit == "max" else ("不低于", "每低")
-        return (f"{name}{word} {plain(spec.threshold or ZERO)}% 得满分；{over} 1 个百分点扣 {plain(spec.per_point or ZERO)} 分，"
-                f"最低 {plain(spec.floor)} 分。")
+        return (
+            f"{name}{word} {plain(spec.threshold or ZERO)}% 得满分；{over} 1 个百分点扣 {plain(spec.per_point or ZERO)} 分，"
+            f"最低 {plain(spec.floor)} 分。"
+        )
 
     def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
         problems = []
@@ -221,7 +261,12 @@ class RatioThreshold(RuleKind):
         if ratio is None:
             score, findings = _override(spec, entry, ZERO)
             return IndicatorScore(
-                spec, ctx.section, score, inputs=inputs, outcome="缺少计算所需数据，无法计算", computed_score=ZERO
+                spec,
+                ctx.section,
+                score,
+                inputs=inputs,
+                outcome="缺少计算所需数据，无法计算",
+                computed_score=ZERO,
             ), findings
         beyond = ratio - spec.threshold if spec.limit == "max" else spec.threshold - ratio
         name = ctx.framework.ratios[spec.ratio].name
@@ -240,7 +285,9 @@ class RatioThreshold(RuleKind):
             spec, ctx.section, score, inputs=inputs, ratio=ratio, outcome=outcome, computed_score=computed
         ), findings
 
-    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+    def validate(
+        self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework
+    ) -> list[Finding]:
         entry = _entry(ev, spec)
         if entry is None:
             return []
@@ -248,43 +295,70 @@ class RatioThreshold(RuleKind):
         p = f"management[{spec.id}]"
         assert spec.ratio is not None
         ratio_spec = fw.ratios[spec.ratio]
-        if ind.ratio is None and not any(v is not None and v < 0 for v in ind.inputs.values()):  # negative: V07
+        if ind.ratio is None and not any(
+            v is not None and v < 0 for v in ind.inputs.values()
+        ):  # negative: V07
             blanks = [f for f, v in ind.inputs.items() if v is None]
-            optional = {n.lstrip("-").rstrip("?") for n in (*ratio_spec.numerator, *ratio_spec.denominator) if n.endswith("?")}
+            optional = {
+                n.lstrip("-").rstrip("?")
+                for n in (*ratio_spec.numerator, *ratio_spec.denominator)
+                if n.endswith("?")
+            }
             needed = [f for f in blanks if f not in optional]
             what = "、".join(BUDGET_LABELS.get(f, f) for f in needed) if needed else "分母不能为 0 的数据"
-            out.append(finding(
-                "V32", f"“{spec.name}”无法计算：请在“收支情况”中填写{what}",
-                f"budget.{needed[0]}" if needed else f"{p}.evidence",
-            ))
+            out.append(
+                finding(
+                    "V32",
+                    f"“{spec.name}”无法计算：请在“收支情况”中填写{what}",
+                    f"budget.{needed[0]}" if needed else f"{p}.evidence",
+                )
+            )
         low = spec.explain_below is not None and ind.ratio is not None and ind.ratio < spec.explain_below
         if low and not entry.explanation.strip():
-            out.append(finding(
-                "V33",
-                f"{ratio_spec.name}为 {fmt2(ind.ratio or ZERO)}%，低于 {fmt2(spec.explain_below or ZERO)}%，请在“情况说明”中说明原因",
-                f"{p}.explanation",
-            ))
+            out.append(
+                finding(
+                    "V33",
+                    f"{ratio_spec.name}为 {fmt2(ind.ratio or ZERO)}%，低于 {fmt2(spec.explain_below or ZERO)}%，请在“情况说明”中说明原因",
+                    f"{p}.explanation",
+                )
+            )
         return out
 
     def computed_sentence(self, result: Result, ind: IndicatorScore, evidence: str) -> str:
         name = result.framework.ratios[ind.spec.ratio or ""].name
         if ind.ratio is None:  # never an impossible amount beside a wrong reason: say what to fix
             spec = result.framework.ratios[ind.spec.ratio or ""]
-            optional = {n.lstrip("-").rstrip("?") for n in (*spec.numerator, *spec.denominator) if n.endswith("?")}
+            optional = {
+                n.lstrip("-").rstrip("?") for n in (*spec.numerator, *spec.denominator) if n.endswith("?")
+            }
             unreadable = {f.path for f in result.findings if f.code in ("P01", "P03")}
             label = BUDGET_LABELS.get
-            wrong = [label(k, k) for k, v in ind.inputs.items()
-                     if (v is not None and v < 0) or f"budget.{k}" in unreadable]
-            missing = [label(k, k) for k, v in ind.inputs.items()
-                       if v is None and k not in optional and f"budget.{k}" not in unreadable]
-            why = (f"{'、'.join(wrong)}填写有误" if wrong else f"缺少{'、'.join(missing)}" if missing
-                   else "分母为 0")
+            wrong = [
+                label(k, k)
+                for k, v in ind.inputs.items()
+                if (v is not None and v < 0) or f"budget.{k}" in unreadable
+            ]
+            missing = [
+                label(k, k)
+                for k, v in ind.inputs.items()
+                if v is None and k not in optional and f"budget.{k}" not in unreadable
+            ]
+            why = (
+                f"{'、'.join(wrong)}填写有误"
+                if wrong
+                else f"缺少{'、'.join(missing)}"
+                if missing
+                else "分母为 0"
+            )
             return f"{name}无法计算（{why}，见校验结果），本指标暂按0分计。"
         if mentions(evidence, ind.ratio, "%"):
             return ""
         yi = result.evaluation.budget.unit_yi
-        parts = [f"{BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}" for k, v in ind.inputs.items()
-                 if not mentions(evidence, v)]
+        parts = [
+            f"{BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}"
+            for k, v in ind.inputs.items()
+            if not mentions(evidence, v)
+        ]
         outcome = tidy(ind.outcome) if ind.outcome else format_percent(ind.ratio)
         lead = "根据填报数据，" + "，".join(parts) + "，" if parts else ""
         return f"{lead}计算得{sentence(outcome)}"
@@ -296,7 +370,10 @@ class RatioThreshold(RuleKind):
         name = result.framework.ratios[ind.spec.ratio or ""].name
         stated = list(re.finditer(rf"{re.escape(name)}(?:为|是)?{NUM}%", block.replace(" ", "")))
         if not stated and not mentions(block, ind.ratio, "%"):
-            c.fail(f"报告中找不到{name}，评分结果为 {format_percent(ind.ratio)}，请重新生成报告", f"report.{ind.id}")
+            c.fail(
+                f"报告中找不到{name}，评分结果为 {format_percent(ind.ratio)}，请重新生成报告",
+                f"report.{ind.id}",
+            )
         for found in stated:
             if read_decimal(found.group(1)) != round2(ind.ratio):
                 c.fail(

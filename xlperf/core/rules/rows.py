@@ -41,13 +41,15 @@ class CompletionSection(RuleKind):
         c = fw.completion
         table = "产出指标" if spec.rows == "outputs" else "效益指标"
         grades = "、".join(f"{g} {plain(v * 100)}%" for g, v in c.grades.items())
-        return (f"按“{table}”表各行计分：每行权重 = 分值 ÷ 行数，扣分 = 权重 ×（1 − 完成率）。"
-                f"定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），计分时最高按 {plain(c.cap * 100)}%；"
-                f"定性指标按完成等级：{grades}。完成率低于 100% 须写未达标原因；"
-                f"完成率{c.excess_words}时须写明原因。")
+        return (
+            f"按“{table}”表各行计分：每行权重 = 分值 ÷ 行数，扣分 = 权重 ×（1 − 完成率）。"
+            f"定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），计分时最高按 {plain(c.cap * 100)}%；"
+            f"定性指标按完成等级：{grades}。完成率低于 100% 须写未达标原因；"
+            f"完成率{c.excess_words}时须写明原因。"
+        )
 
     def check(self, spec: IndicatorSpec, fw: Framework) -> list[str]:
-        return [] if spec.rows else ["completion_section 规则须指定 rows = \"outputs\" 或 \"benefits\""]
+        return [] if spec.rows else ['completion_section 规则须指定 rows = "outputs" 或 "benefits"']
 
     def score(self, spec: IndicatorSpec, ctx: Context) -> tuple[IndicatorScore, list[Finding]]:
         rows = ctx.evaluation.outputs if spec.rows == "outputs" else ctx.evaluation.benefits
@@ -65,22 +67,28 @@ class CompletionSection(RuleKind):
                     computed = r
                     r, source = row.override_rate / 100, "override"
                     shown = "无法计算" if computed is None else f"{round2(computed * 100)}%"
-                    findings.append(finding(
-                        "V43",
-                        f"{row_label(index, row)}使用手工完成率 {row.override_rate}%"
-                        f"（公式计算为 {shown}），理由：{row.override_reason.strip()}",
-                        path,
-                    ))
+                    findings.append(
+                        finding(
+                            "V43",
+                            f"{row_label(index, row)}使用手工完成率 {row.override_rate}%"
+                            f"（公式计算为 {shown}），理由：{row.override_reason.strip()}",
+                            path,
+                        )
+                    )
                 else:
-                    findings.append(finding(
-                        "V43",
-                        f"{row_label(index, row)}填写了手工完成率但没有理由，已忽略，"
-                        "按公式计分；如需调整请在“调整理由”列写明理由",
-                        path,
-                    ))
+                    findings.append(
+                        finding(
+                            "V43",
+                            f"{row_label(index, row)}填写了手工完成率但没有理由，已忽略，"
+                            "按公式计分；如需调整请在“调整理由”列写明理由",
+                            path,
+                        )
+                    )
             used = ZERO if r is None else min(max(r, ZERO), fw.completion.cap)
             deduction = round2(weight * (ONE - used))
-            scored.append(RowScore(spec.id, index, index + 1, row.name, weight, r, computed, used, deduction, source))
+            scored.append(
+                RowScore(spec.id, index, index + 1, row.name, weight, r, computed, used, deduction, source)
+            )
         # a framework may cap r above 1: a bonus can offset other rows, never lift the section past full
         total = min(spec.full, max(ZERO, spec.full - sum((s.deduction for s in scored), ZERO)))
         if n == 0:
@@ -88,7 +96,9 @@ class CompletionSection(RuleKind):
             total = ZERO
         return IndicatorScore(spec, ctx.section, total, rows=tuple(scored)), findings
 
-    def validate(self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework) -> list[Finding]:
+    def validate(
+        self, spec: IndicatorSpec, ev: Evaluation, ind: IndicatorScore, fw: Framework
+    ) -> list[Finding]:
         rows = ev.outputs if spec.rows == "outputs" else ev.benefits
         out: list[Finding] = []
         for row, scored in zip(rows, ind.rows, strict=True):
@@ -99,11 +109,20 @@ class CompletionSection(RuleKind):
         _narrate_rows(w, result, k, ind)
 
     def card(self, ind: IndicatorScore, section: str) -> list[dict[str, Any]]:
-        return [{
-            "section": row.section, "seq": row.seq, "name": row.name, "full": float(row.full_display),
-            "completion": None if row.completion is None else float(row.completion.quantize(Decimal("0.0001"))),
-            "deduction": float(row.deduction), "score": float(row.score),
-        } for row in ind.rows]
+        return [
+            {
+                "section": row.section,
+                "seq": row.seq,
+                "name": row.name,
+                "full": float(row.full_display),
+                "completion": None
+                if row.completion is None
+                else float(row.completion.quantize(Decimal("0.0001"))),
+                "deduction": float(row.deduction),
+                "score": float(row.score),
+            }
+            for row in ind.rows
+        ]
 
 
 def _validate_row(
@@ -134,72 +153,95 @@ def _validate_row(
     for field, label in missing:
         out.append(finding("V10", f"{where}缺少{label}，请填写", f"{path}.{field}"))
     if scored.source == "bad_target" and row.target_value is not None:
-        out.append(finding(
-            "V10", f"{where}的目标值为 {plain(row.target_value)}，无法计算完成率（任何实际值都算完成）；"
-            "请填写计分用的年度目标数，本指标暂未计分", f"{path}.target_value",
-        ))
+        out.append(
+            finding(
+                "V10",
+                f"{where}的目标值为 {plain(row.target_value)}，无法计算完成率（任何实际值都算完成）；"
+                "请填写计分用的年度目标数，本指标暂未计分",
+                f"{path}.target_value",
+            )
+        )
 
     if row.kind is Kind.QUANT and row.direction is not None:
         stated = direction_in_text(row.target_text)
         if stated is not None and stated is not row.direction:
-            out.append(finding(
-                "V11",
-                f"{where}的目标值文字“{row.target_text[:30]}”表示“{stated.value}”，但方向选择了“{row.direction.value}”，"
-                "请改正其中之一",
-                f"{path}.direction",
-            ))
+            out.append(
+                finding(
+                    "V11",
+                    f"{where}的目标值文字“{row.target_text[:30]}”表示“{stated.value}”，但方向选择了“{row.direction.value}”，"
+                    "请改正其中之一",
+                    f"{path}.direction",
+                )
+            )
     r = scored.completion if scored.source != "override" else scored.used
     if r is not None:
         if r < 1 and not row.shortfall_reason.strip():
-            out.append(finding(
-                "V12", f"{where}完成率 {round2(r * 100)}%，未达 100%，请填写未达标原因", f"{path}.shortfall_reason"
-            ))
+            out.append(
+                finding(
+                    "V12",
+                    f"{where}完成率 {round2(r * 100)}%，未达 100%，请填写未达标原因",
+                    f"{path}.shortfall_reason",
+                )
+            )
         if fw.completion.is_excess(r) and not row.excess_reason.strip():
-            out.append(finding(
-                "V13",
-                f"{where}完成率 {round2(r * 100)}%，{fw.completion.excess_words}，请填写“{fw.completion.excess_label}”（如目标设置偏低）",
-                f"{path}.excess_reason",
-            ))
+            out.append(
+                finding(
+                    "V13",
+                    f"{where}完成率 {round2(r * 100)}%，{fw.completion.excess_words}，请填写“{fw.completion.excess_label}”（如目标设置偏低）",
+                    f"{path}.excess_reason",
+                )
+            )
     if (
         row.approved_target_text.strip()
         and normalised_words(row.approved_target_text) != normalised_words(row.target_text)
         and not row.target_change_note.strip()
     ):
-        out.append(finding(
-            "V15",
-            f"{where}的目标值“{row.target_text[:30]}”与批复目标值“{row.approved_target_text[:30]}”不同，"
-            "请在“目标调整说明”中说明原因",
-            f"{path}.target_change_note",
-        ))
+        out.append(
+            finding(
+                "V15",
+                f"{where}的目标值“{row.target_text[:30]}”与批复目标值“{row.approved_target_text[:30]}”不同，"
+                "请在“目标调整说明”中说明原因",
+                f"{path}.target_change_note",
+            )
+        )
     if len(re.findall(r"\d+(?:\.\d+)?", row.target_text)) >= 2 and not row.scored_measure.strip():
-        out.append(finding(
-            "V16",
-            f"{where}的目标包含多个子目标，请在“计分口径”中说明按哪一个计分",
-            f"{path}.scored_measure",
-        ))
+        out.append(
+            finding(
+                "V16",
+                f"{where}的目标包含多个子目标，请在“计分口径”中说明按哪一个计分",
+                f"{path}.scored_measure",
+            )
+        )
     if r is not None and scored.source == "value":
         _plausible(where, row, r, fw, path, out)
     if row.seq != i + 1:
         typed = "为空" if row.seq is None else f"填的是 {row.seq}，与它在表中的位置不一致（或重复）"
-        out.append(finding(
-            "V19", f"{where}的“序号”列{typed}；评分汇总、报告和提示都按表中顺序编为序号{i + 1}，"
-            f"请把序号改为 {i + 1}",
-            f"{path}.seq",
-        ))
+        out.append(
+            finding(
+                "V19",
+                f"{where}的“序号”列{typed}；评分汇总、报告和提示都按表中顺序编为序号{i + 1}，"
+                f"请把序号改为 {i + 1}",
+                f"{path}.seq",
+            )
+        )
     if scored.used < 1 and row.name.strip() and r is not None:
         text = normalised_words("".join(ev.problems))
         if normalised_words(row.name) not in text:
-            out.append(finding(
-                "V17",
-                f"{where}未完全完成（完成率 {round2(r * 100)}%），“存在的主要问题”中未提及，请补充",
-                "problems",
-            ))
+            out.append(
+                finding(
+                    "V17",
+                    f"{where}未完全完成（完成率 {round2(r * 100)}%），“存在的主要问题”中未提及，请补充",
+                    "problems",
+                )
+            )
 
 
 _NUMBER_IN_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-def _plausible(where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: str, out: list[Finding]) -> None:
+def _plausible(
+    where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: str, out: list[Finding]
+) -> None:
     """V18: an actual value that its own text or the completion rate says is probably mistyped."""
     assert row.actual_value is not None and row.target_value is not None
     unit = row.unit.strip()
@@ -207,11 +249,14 @@ def _plausible(where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: s
     rate = r * 100
     low, high = fw.completion.plausible_min, fw.completion.plausible_max
     if not low <= rate <= high:
-        out.append(finding(
-            "V18", f"{where}{typed}，完成率 {round2(rate)}% {'低于' if rate < low else '高于'} "
-            f"{plain(low if rate < low else high)}%，很可能是输入有误（如多输或少输了位数、百分数写成了小数），请核对",
-            f"{path}.actual_value",
-        ))
+        out.append(
+            finding(
+                "V18",
+                f"{where}{typed}，完成率 {round2(rate)}% {'低于' if rate < low else '高于'} "
+                f"{plain(low if rate < low else high)}%，很可能是输入有误（如多输或少输了位数、百分数写成了小数），请核对",
+                f"{path}.actual_value",
+            )
+        )
         return
     # only numbers written with the row's own unit (“满意度95%”, “6场”) state a value
     for field, label, value, text in (
@@ -220,11 +265,14 @@ def _plausible(where: str, row: IndicatorRow, r: Decimal, fw: Framework, path: s
     ):
         if value not in _numbers_with_unit(text, unit) and _numbers_with_unit(text, unit):
             what = "实际值" if field == "actual_value" else "目标值"
-            out.append(finding(
-                "V18", f"{where}的“{label}”写的是“{text.strip()[:30]}”，与计分用的{what} "
-                f"{plain(value)}{unit} 不一致，请核对两处",
-                f"{path}.{field}",
-            ))
+            out.append(
+                finding(
+                    "V18",
+                    f"{where}的“{label}”写的是“{text.strip()[:30]}”，与计分用的{what} "
+                    f"{plain(value)}{unit} 不一致，请核对两处",
+                    f"{path}.{field}",
+                )
+            )
 
 
 def _numbers_with_unit(text: str, unit: str) -> set[Decimal]:
@@ -259,7 +307,11 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
         if row.kind is Kind.QUAL and row.grade is not None and scored.used < 1:
             w.body(f"完成情况：{row.grade.value}（完成率按{format_percent(scored.used * 100)}计）。", "field")
         if scored.source == "override":
-            computed = "无法计算" if scored.computed_completion is None else format_percent(scored.computed_completion * 100)
+            computed = (
+                "无法计算"
+                if scored.computed_completion is None
+                else format_percent(scored.computed_completion * 100)
+            )
             w.body(
                 f"完成率：按{format_percent(scored.used * 100)}计（公式计算为{computed}），"
                 f"理由：{sentence(row.override_reason)}",
@@ -278,8 +330,11 @@ def unscored_reason(w: Writer, row: IndicatorRow, scored: RowScore, at: str) -> 
         return "目标值文字中的方向词与“方向”列不一致"
     if scored.source == "bad_target":
         return f"目标值 {plain(row.target_value or ZERO)} 无法计算完成率"
-    fields = (("kind", "指标类型"), ("grade", "完成等级")) if row.kind is Kind.QUAL else (
-        ("kind", "指标类型"), ("target_value", "目标值"), ("actual_value", "实际值"))
+    fields = (
+        (("kind", "指标类型"), ("grade", "完成等级"))
+        if row.kind is Kind.QUAL
+        else (("kind", "指标类型"), ("target_value", "目标值"), ("actual_value", "实际值"))
+    )
     for field, label in fields:
         path = f"{at}.{field}"
         if path in w.unreadable:

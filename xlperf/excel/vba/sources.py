@@ -67,7 +67,9 @@ def read_macro(name: str, macros_dir: Path | None = None) -> str:
     """Read one VBA source from the macros folder as ASCII text with CRLF line endings."""
     path = (macros_dir or default_macros_dir()) / name
     if not path.is_file():
-        raise FileNotFoundError(f"VBA source {path} not found: the xlperf installation is incomplete (reinstall it)")
+        raise FileNotFoundError(
+            f"VBA source {path} not found: the xlperf installation is incomplete (reinstall it)"
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("ascii")
@@ -90,7 +92,10 @@ def ribbon_module(macros_dir: Path | None = None) -> Module:
     expected = "|" + "".join(f"{b.id}|" for b in BUTTONS if not b.needs_workbook)
     if found != [expected]:
         raise ValueError(f"xlperf_ribbon.bas: NO_WORKBOOK_BUTTONS is {found}, the registry says {expected!r}")
-    for function, text in (("NoWorkbookMessage", NO_WORKBOOK_MESSAGE), ("ProtectedViewMessage", PROTECTED_VIEW_MESSAGE)):
+    for function, text in (
+        ("NoWorkbookMessage", NO_WORKBOOK_MESSAGE),
+        ("ProtectedViewMessage", PROTECTED_VIEW_MESSAGE),
+    ):
         spelled = chrw_function_text(source, function)
         if spelled != text:
             raise ValueError(f"xlperf_ribbon.bas: {function} spells {spelled!r}, the registry says {text!r}")
@@ -99,8 +104,11 @@ def ribbon_module(macros_dir: Path | None = None) -> Module:
 
 def chrw_function_text(source: str, function: str) -> str | None:
     """The text a ``Private Function <function>() As String`` made only of ChrW(&H....) returns."""
-    m = re.search(rf"^Private Function {function}\(\) As String\r\n    {function} = (.*?)\r\nEnd Function",
-                  source, re.MULTILINE | re.DOTALL)
+    m = re.search(
+        rf"^Private Function {function}\(\) As String\r\n    {function} = (.*?)\r\nEnd Function",
+        source,
+        re.MULTILINE | re.DOTALL,
+    )
     if m is None:
         return None
     expr = m.group(1).replace(" _\r\n", " ")
