@@ -10,7 +10,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import ValidationError
 
@@ -19,8 +19,13 @@ from xlperf.core.errors import XlperfError
 from xlperf.core.evaluation import Evaluation
 from xlperf.core.findings import Finding, finding, one_per_field, ordered
 from xlperf.core.framework import Framework, FrameworkError, get_framework
+from xlperf.core.project.framework import ProjectFramework
+from xlperf.core.project.result import ProjectResult
 from xlperf.core.result import Result
 from xlperf.files import atomic_write, atomic_write_text, output_error, sha256_bytes, sha256_file
+
+if TYPE_CHECKING:
+    from xlperf.project.pipeline import ProjectLoaded
 
 
 class InputError(XlperfError):
@@ -122,12 +127,25 @@ def load_input(path: Path, limits: Any = None, framework: Framework | None = Non
             )
         ev = ev.model_copy(update={"framework": fw.id})
         return Loaded(path, sha256_file(path), ev, findings, framework=fw)
-    from xlperf.workbook.reader import read_book
+    data, book = _read_package(path, limits)
+    return _load_book(path, data, book, framework)
+
+
+def _read_package(path: Path, limits: Any) -> tuple[bytes, Any]:
     from xlperf.workbook.safety import Limits, WorkbookReadError
     from xlperf.workbook.stream import read_package
 
     try:
-        data, book = read_package(path, limits or Limits())
+        return read_package(path, limits or Limits())
+    except WorkbookReadError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def _load_book(path: Path, data: bytes, book: Any, framework: Framework | None) -> Loaded:
+    from xlperf.workbook.reader import read_book
+    from xlperf.workbook.safety import WorkbookReadError
+
+    try:
         ev, findings, source = read_book(book, framework=framework)
     except WorkbookReadError as exc:
         raise InputError(str(exc)) from exc
@@ -136,9 +154,58 @@ def load_input(path: Path, limits: Any = None, framework: Framework | None = Non
     return Loaded(path, sha256_bytes(data), ev, findings, source, data=data, book=book)
 
 
-def assess(loaded: Loaded, framework: Framework | None = None) -> Result:
+# ------------------------------------------------------------------ either form (issue 27)
+
+
+def load_any(
+    path: Path, limits: Any = None, framework: Framework | ProjectFramework | None = None
+) -> Loaded | ProjectLoaded:
+    """A department or a project input, decided by the input itself: a JSON's ``"form"``, a
+    workbook's embedded rules or (a bureau's own form) its headers; ``--framework`` naming a project
+    framework reads the workbook as a project form."""
+    from xlperf.project.pipeline import load_project_book, load_project_json
+    from xlperf.project.reader import is_project_book
+
+    path = Path(path)
+    project = framework if isinstance(framework, ProjectFramework) else None
+    department = framework if isinstance(framework, Framework) else None
+    if path.suffix.lower() == ".json":
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return load_input(path, limits, department)  # its messages for a missing or unreadable file
+        if project is not None or _is_project_json(data):
+            return load_project_json(path, data, project)
+        return load_input(path, limits, department)
+    data, book = _read_package(path, limits)
+    if project is not None or (department is None and is_project_book(book)):
+        return load_project_book(path, data, book, project)
+    return _load_book(path, data, book, department)
+
+
+def _is_project_json(data: bytes) -> bool:
+    from xlperf.core.project.evaluation import is_project_json
+
+    try:
+        return is_project_json(json.loads(data.removeprefix(b"\xef\xbb\xbf")))
+    except ValueError:
+        return False
+
+
+@overload
+def assess(loaded: Loaded, framework: Framework | None = None) -> Result: ...
+@overload
+def assess(loaded: ProjectLoaded, framework: None = None) -> ProjectResult: ...
+@overload
+def assess(loaded: Loaded | ProjectLoaded, framework: None = None) -> Result | ProjectResult: ...
+def assess(loaded: Loaded | ProjectLoaded, framework: Framework | None = None) -> Result | ProjectResult:
     """Evaluate, with the reading findings, every finding located on its sheet and cell."""
     from xlperf.catalog import year_findings
+
+    if not isinstance(loaded, Loaded):
+        from xlperf.project.pipeline import assess_project
+
+        return assess_project(loaded)
 
     fw = framework or loaded.framework
     result = evaluate(
@@ -189,11 +256,19 @@ def guard_output(inp: Path, out: Path) -> None:
     guard_outputs([inp], [("输出文件", out)])
 
 
-def write_scored(loaded: Loaded, result: Result, out: Path, scored_at: str | None = None) -> Path:
-    """The scored workbook: the input's sheets untouched plus 评分汇总/校验结果/自评报告."""
+def write_scored(
+    loaded: Loaded | ProjectLoaded, result: Result | ProjectResult, out: Path, scored_at: str | None = None
+) -> Path:
+    """The scored workbook: the input's sheets untouched plus 评分汇总/校验结果/自评报告 (a project
+    form: its scores written back and 评分结果/校验结果/自评报告)."""
     from xlperf.workbook.writer import Provenance, scored_package
 
     guard_output(loaded.path, out)
+    if not isinstance(loaded, Loaded) or not isinstance(result, Result):
+        from xlperf.project.pipeline import ProjectLoaded, write_project_scored
+
+        assert isinstance(loaded, ProjectLoaded) and isinstance(result, ProjectResult)
+        return write_project_scored(loaded, result, out, scored_at or now())
     prov = Provenance(result.framework, loaded.sha256, scored_at or now())
     pkg = scored_package(input_package(loaded, result), result, prov, mark=loaded.source is not None)
     return atomic_write(out, pkg.write_to)
@@ -212,14 +287,21 @@ def input_package(loaded: Loaded, result: Result) -> Any:
     return loaded.data if loaded.data is not None else loaded.path.read_bytes()
 
 
-def write_scorecard(loaded: Loaded, result: Result, out: Path, card: dict[str, Any] | None = None) -> Path:
+def write_scorecard(
+    loaded: Loaded | ProjectLoaded,
+    result: Result | ProjectResult,
+    out: Path,
+    card: dict[str, Any] | None = None,
+) -> Path:
     """The score card JSON (``card``: ``result.scorecard(...)`` when the caller has made it already)."""
     guard_output(loaded.path, out)
     card = card if card is not None else result.scorecard(workbook=loaded.path.name, sha256=loaded.sha256)
     return atomic_write_text(out, json.dumps(card, ensure_ascii=False, indent=2) + "\n")
 
 
-def write_report_docx(result: Result, out: Path, loaded: Loaded | None = None) -> Path:
+def write_report_docx(
+    result: Result | ProjectResult, out: Path, loaded: Loaded | ProjectLoaded | None = None
+) -> Path:
     from xlperf.word import write_docx
 
     if loaded is not None:

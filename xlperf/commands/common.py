@@ -12,6 +12,7 @@ from xlperf.workbook.limits import Limits
 
 if TYPE_CHECKING:
     from xlperf.core.framework import Framework
+    from xlperf.core.project.framework import ProjectFramework
 
 F = TypeVar("F", bound=Callable[..., Any])
 _LIMITS = Limits()  # the defaults
@@ -127,6 +128,16 @@ def chosen_framework(value: str | None) -> Framework | None:
     from xlperf.catalog import from_option
 
     return from_option(value) if value else None
+
+
+def chosen_any_framework(value: str | None) -> Framework | ProjectFramework | None:
+    """``--framework`` for the commands that take either form: a project framework (``form =
+    "project"``, bundled or the user's, or a file) or else a department one."""
+    if not value:
+        return None
+    from xlperf.project.catalog import from_option
+
+    return from_option(value) or chosen_framework(value)
 
 
 def path_option(value: str | None) -> Path | None:

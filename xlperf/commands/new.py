@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from xlperf.commands.common import (
-    chosen_framework,
+    chosen_any_framework,
     framework_option,
     guard_outputs,
     path_option,
@@ -21,20 +21,34 @@ from xlperf.commands.terminal import shown
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    default=Path("部门整体支出绩效自评表.xlsx"),
-    show_default=True,
+    default=None,
+    show_default="部门整体支出绩效自评表.xlsx；项目支出框架为 项目支出绩效自评表.xlsx",
     help="生成的空白自评表。",
 )
 @framework_option(for_new=True)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
-def new(output: Path, framework_id: str | None, force: bool) -> None:
-    """生成空白的标准自评表（.xlsx，不含宏），内嵌所选评分框架的规则。"""
+def new(output: Path | None, framework_id: str | None, force: bool) -> None:
+    """生成空白的标准自评表（.xlsx，不含宏），内嵌所选评分框架的规则；项目支出框架（如 national-project）生成项目支出绩效自评表。"""
     from xlperf.core.framework import get_framework
+    from xlperf.core.project.framework import ProjectFramework
     from xlperf.workbook.template import build_workbook, save_workbook
 
+    chosen = chosen_any_framework(framework_id)
+    if isinstance(chosen, ProjectFramework):
+        from xlperf.project.template import build_project_workbook
+
+        output = output or Path("项目支出绩效自评表.xlsx")
+        guard_outputs([path_option(framework_id)], [("-o", output)])
+        refuse_overwrite(output, force)
+        save_workbook(build_project_workbook(chosen), output)
+        click.echo(
+            f"已生成空白项目支出绩效自评表：{shown(output)}（评分框架 {chosen.name}，{chosen.label}；规则已写入工作簿）"
+        )
+        return
+    output = output or Path("部门整体支出绩效自评表.xlsx")
     guard_outputs([path_option(framework_id)], [("-o", output)])
     refuse_overwrite(output, force)
-    fw = chosen_framework(framework_id) or get_framework()
+    fw = chosen or get_framework()
     save_workbook(build_workbook(fw), output)
     click.echo(f"已生成空白自评表：{shown(output)}（评分框架 {fw.name}，{fw.label}；规则已写入工作簿）")
 

@@ -11,7 +11,7 @@ import click
 from xlperf.commands.common import (
     EXIT_FINDINGS,
     EXIT_OK,
-    chosen_framework,
+    chosen_any_framework,
     framework_option,
     guard_outputs,
     limits_options,
@@ -30,10 +30,10 @@ from xlperf.commands.terminal import echo_wrapped, print_findings, print_scoreca
 @limits_options
 def check(workbook: Path, json_path: Path | None, framework_id: str | None, **limits: Any) -> None:
     """只校验：列出错误和提醒，不写工作簿。WORKBOOK 可以是 .xlsx 或自评数据 JSON。"""
-    from xlperf.pipeline import assess, load_input, write_scorecard
+    from xlperf.pipeline import assess, load_any, write_scorecard
 
     guard_outputs([workbook, path_option(framework_id)], [("--json", json_path)])
-    loaded = load_input(workbook, make_limits(**limits), chosen_framework(framework_id))
+    loaded = load_any(workbook, make_limits(**limits), chosen_any_framework(framework_id))
     result = assess(loaded)
     if json_path:
         write_scorecard(loaded, result, json_path)
@@ -65,7 +65,7 @@ def run(
     from xlperf.pipeline import (
         assess,
         default_output,
-        load_input,
+        load_any,
         write_report_docx,
         write_scorecard,
         write_scored,
@@ -75,7 +75,7 @@ def run(
     guard_outputs(
         [workbook, path_option(framework_id)], [("-o", out), ("--json", json_path), ("--docx", docx_path)]
     )
-    loaded = load_input(workbook, make_limits(**limits), chosen_framework(framework_id))
+    loaded = load_any(workbook, make_limits(**limits), chosen_any_framework(framework_id))
     result = assess(loaded)
     write_scored(loaded, result, out)
     written = [out]
@@ -98,10 +98,10 @@ def run(
 @limits_options
 def report(workbook: Path, output: Path, framework_id: str | None, **limits: Any) -> None:
     """只生成 Word 版自评报告（.docx）。"""
-    from xlperf.pipeline import assess, load_input, write_report_docx
+    from xlperf.pipeline import assess, load_any, write_report_docx
 
     guard_outputs([workbook, path_option(framework_id)], [("-o", output)])
-    loaded = load_input(workbook, make_limits(**limits), chosen_framework(framework_id))
+    loaded = load_any(workbook, make_limits(**limits), chosen_any_framework(framework_id))
     result = assess(loaded)
     write_report_docx(result, output, loaded)
     click.echo(f"已写出报告：{shown(output)}（总分 {result.total}，{result.rating}）")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from xlperf.core.project.result import ProjectResult
     from xlperf.core.result import Result
 
 
@@ -47,12 +48,19 @@ def shown(value: object) -> str:
     return "".join(out)
 
 
-def print_scorecard(result: Result) -> None:
+def print_scorecard(result: Result | ProjectResult) -> None:
     """The score card as terminal tables."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from xlperf.core.project.result import ProjectResult
+
+    if isinstance(result, ProjectResult):
+        from xlperf.commands.project_view import print_project_scorecard
+
+        print_project_scorecard(result)
+        return
     console = Console()
     dep = result.evaluation.department
     title = Text(f"{shown(dep.name or '（未填写部门）')} {shown(dep.year or '')} 年度 部门整体支出绩效自评")
@@ -81,7 +89,10 @@ def print_scorecard(result: Result) -> None:
 
 
 def print_findings(
-    result: Result, limit: int | None = None, source: Path | None = None, more: str | None = None
+    result: Result | ProjectResult,
+    limit: int | None = None,
+    source: Path | None = None,
+    more: str | None = None,
 ) -> None:
     """The findings as a table that fits the terminal: 说明 wrapped by :func:`wrap` (never inside a
     number or a quoted term) and without the place already shown in 位置. With ``limit`` only

@@ -519,7 +519,8 @@ def score_project(
         full = sum((r.full for r in mine), ZERO)
         score = sum((r.score for r in mine if r.applicable), ZERO)
         levels.append(LevelScore(lv.id, lv.name, full, score, mine))
-        _level_weights(ctx, lv.id, lv.name, lv.full, mine)
+        if rows:  # an empty table is one J10, not a warning per 一级
+            _level_weights(ctx, lv.id, lv.name, lv.full, mine)
     weights = sum((r.full for r in rows), ZERO)
     if rows and all(r.weight is not None for r in rows) and weights + fw.budget.full != fw.total:
         ctx.add(
