@@ -217,6 +217,11 @@ class Outcome:
     #: the framework's rating names, highest first, and its section names by id (for 汇总's columns)
     ratings: list[str] = field(default_factory=list)
     section_names: dict[str, str] = field(default_factory=dict)
+    #: the project form (issue 27): "project", its 项目名称 and 实施单位, and its rows below full marks
+    form: str = "department"
+    project: str = ""
+    unit: str = ""
+    project_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_scored(self) -> bool:
@@ -301,14 +306,14 @@ def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | No
     the explanation in ``message``.
     """
     from xlperf.files import OutputError, sha256_file
-    from xlperf.pipeline import InputError, assess, load_input, write_scorecard, write_scored
+    from xlperf.pipeline import InputError, assess, load_any, write_scorecard, write_scored
 
     start = time.perf_counter()
     out = Outcome(index=job.index, file=str(job.path), status=FAILED, message="")
     with contextlib.suppress(OSError):
         out.modified = job.path.stat().st_mtime
     try:
-        loaded = load_input(job.path, limits, job.framework)
+        loaded = load_any(job.path, limits, job.framework)
         out.sha256 = loaded.sha256
         result = assess(loaded)
         card = result.scorecard(workbook=job.path.name, sha256=loaded.sha256)
@@ -317,7 +322,14 @@ def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | No
         write_scored(loaded, result, scored, scored_at)
         write_scorecard(loaded, result, card_path, card)
         out.scored, out.scorecard, out.link = scored.name, card_path.name, scored.name
-        fill_scored(out, loaded, result, card)
+        from xlperf.project.pipeline import ProjectLoaded
+
+        if isinstance(loaded, ProjectLoaded):
+            from xlperf.project.batch import fill_project
+
+            fill_project(out, loaded.evaluation, result, card)  # type: ignore[arg-type]
+        else:
+            fill_scored(out, loaded, result, card)
     except InputError as exc:
         out.status, out.message = UNREADABLE, f"无法读取：{exc}"
     except OutputError as exc:
@@ -479,11 +491,11 @@ def mark_duplicates(outcomes: Sequence[Outcome]) -> None:
     fewest errors; on a tie the most recently modified) and mark the others 重复, their message saying
     which file they duplicate and why that one is ranked.
     """
-    groups: dict[tuple[str, int | None], list[Outcome]] = {}
+    groups: dict[tuple[str, int | None, str], list[Outcome]] = {}
     for o in outcomes:
-        if o.is_scored and o.department.strip():
-            groups.setdefault((o.department.strip(), o.year), []).append(o)
-    for (dep, year), group in groups.items():
+        if o.is_scored and o.department.strip():  # a project form: one per project of a department
+            groups.setdefault((o.department.strip(), o.year, o.project.strip()), []).append(o)
+    for (dep, year, project), group in groups.items():
         if len(group) < 2:
             continue
         kept, *others = sorted(group, key=_preference)
@@ -497,7 +509,7 @@ def mark_duplicates(outcomes: Sequence[Outcome]) -> None:
         for o in others:
             o.status = DUPLICATE
             o.message = (
-                f"重复：与 {kept.file} 同为 {dep} {year or ''} 年度的自评表；排名采用那一份（{why}），"
+                f"重复：与 {kept.file} 同为 {dep}{'“' + project + '”' if project else ''} {year or ''} 年度的自评表；排名采用那一份（{why}），"
                 f"本份不参加排名（本份得分 {o.total:.2f}，{o.errors} 条错误）"
             )
         kept.message += f"；另有 {len(others)} 份同部门同年度的重复文件（{'、'.join(o.file for o in others)}），排名采用本份（{why}）"
@@ -510,6 +522,8 @@ class BatchReport:
     summary_xlsx: Path
     summary_csv: Path
     seconds: float
+    #: 项目自评汇总.xlsx when project forms were among the inputs
+    project_summary: Path | None = None
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -567,5 +581,11 @@ def run_batch(
 
     outcomes = run_jobs(jobs, out_dir, limits, n_workers, on_done, meanwhile=prepare_summary)
     mark_duplicates(outcomes)
-    xlsx, csv = write_summary(outcomes, out_dir)
-    return BatchReport(outcomes, missing, xlsx, csv, time.perf_counter() - start)
+    projects = [o for o in outcomes if o.form == "project"]
+    xlsx, csv = write_summary([o for o in outcomes if o.form != "project"], out_dir)
+    project_summary = None
+    if projects:
+        from xlperf.project.summary import write_project_summary
+
+        project_summary, _ = write_project_summary(projects, out_dir)
+    return BatchReport(outcomes, missing, xlsx, csv, time.perf_counter() - start, project_summary)

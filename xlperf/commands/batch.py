@@ -144,3 +144,5 @@ def _print_report(report: Any) -> None:
     click.echo(
         f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}"
     )
+    if report.project_summary is not None:
+        click.echo(f"项目支出绩效自评表另有汇总：{shown(report.project_summary)}")
