@@ -92,8 +92,10 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         max_mb = workspace.limits.max_file_mb
         recent = sorted(workspace.jobs(), key=lambda j: j.created, reverse=True)
         from xlperf.catalog import listing
+        from xlperf.project.catalog import listing as project_listing
 
         frameworks = [(e.framework.id, e.framework.name) for e in listing()]
+        frameworks += [(fw.id, f"{fw.name}（项目支出绩效自评表）") for fw, _ in project_listing()]
         return page(
             request,
             "clerk.html",
@@ -226,9 +228,19 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
     async def new_workbook(request: Request) -> Response:
         from xlperf.catalog import by_id
         from xlperf.core.framework import DEFAULT_ID, FrameworkError
+        from xlperf.project.catalog import find as find_project
         from xlperf.workbook.template import build_workbook, save_workbook
 
         # a framework by id only (bundled or added on this machine): never a path from the request
+
+        project = find_project(request.query_params.get("framework") or "")
+        if project is not None:  # the 项目支出绩效自评表 (issue 27)
+            from xlperf.project.template import build_project_workbook
+
+            target = workspace.root / "blank" / project.sha256[:16] / "项目支出绩效自评表.xlsx"
+            if not target.exists():
+                await run_in_threadpool(lambda: save_workbook(build_project_workbook(project), target))
+            return download(target, target.name, XLSX)
         try:
             fw = by_id(request.query_params.get("framework") or DEFAULT_ID)
         except FrameworkError as exc:

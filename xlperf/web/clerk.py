@@ -30,8 +30,15 @@ from xlperf.core.errors import XlperfError
 from xlperf.web.view import result_view
 
 if TYPE_CHECKING:
+    from xlperf.core.project.result import ProjectResult
     from xlperf.core.result import Result
     from xlperf.submission.package import PackageResult
+
+
+#: why a project form has no 报送包 on the page yet (the submission package is the department form's)
+PROJECT_PACKAGE = (
+    "项目支出绩效自评表暂不能在此导出报送包或发送；请下载计分后的工作簿和自评报告（Word），按财政局要求报送"
+)
 
 
 class UploadError(XlperfError):
@@ -70,7 +77,7 @@ class Job:
     name: str  # the name the clerk's file had (shown, never used as a path)
     folder: Path
     input: Path
-    result: Result
+    result: Result | ProjectResult
     sheet_order: list[str]
     scored: Path
     scorecard: Path
@@ -163,7 +170,7 @@ class Workspace:
         from xlperf.pipeline import (
             InputError,
             assess,
-            load_input,
+            load_any,
             write_report_docx,
             write_scorecard,
             write_scored,
@@ -171,7 +178,7 @@ class Workspace:
 
         folder = self.root / job_id
         try:
-            loaded = load_input(path, self.limits)
+            loaded = load_any(path, self.limits)  # either form: the workbook's own rules decide
             result = assess(loaded)
             sheet_order = list(loaded.book.sheetnames) if loaded.book is not None else []
             out = folder / "out"
@@ -222,8 +229,10 @@ class Workspace:
     # -- 报送包 and 发送财政局 -----------------------------------------------------------------
     def export(self, job: Job, force: bool = False, reason: str = "") -> PackageResult:
         """Export (once per force/reason) the 报送包 of ``job``; raises ``PackageError`` subclasses."""
-        from xlperf.submission.package import export_package
+        from xlperf.submission.package import PackageError, export_package
 
+        if getattr(job.result, "form", "") == "project":
+            raise PackageError(PROJECT_PACKAGE)
         reason = reason.strip() if force else ""
         if job.package is not None and (job.package.reason or "") == reason:
             return job.package
@@ -295,7 +304,10 @@ class Workspace:
             with job.lock:
                 package = self.export(job, force, reason)
             # at most once per workbook content and department, not per upload (two uploads of one file)
-            key = f"{sha256_file(job.input)}|{job.result.evaluation.department.name}"
+            result = job.result
+            if not hasattr(result.evaluation, "department"):
+                raise PackageError(PROJECT_PACKAGE)
+            key = f"{sha256_file(job.input)}|{result.evaluation.department.name}"
             state.step = "报送包已导出，正在放入发件箱并连接邮件服务器……"
             if state.outbox_id:  # a retry: the same message again, never a second one
                 box = default_outbox()

@@ -13,6 +13,7 @@ from xlperf.core.findings import CODES, Finding
 from xlperf.workbook.layout import INPUT_SHEETS, OUTPUT_SHEETS
 
 if TYPE_CHECKING:
+    from xlperf.core.project.result import ProjectResult
     from xlperf.core.result import Result
 
 #: the standard workbook's sheet order, for findings whose workbook is not at hand (score cards)
@@ -83,9 +84,15 @@ def card_finding_rows(findings: Any) -> list[dict[str, str]]:
     return [r for _, r in sorted(rows, key=lambda kv: kv[0])]
 
 
-def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
+def result_view(result: Result | ProjectResult, sheet_order: list[str]) -> dict[str, Any]:
     """What the clerk's page shows of one result: score table, ratios, findings, report paragraphs."""
     from xlperf.core.narrative import format_full
+    from xlperf.core.project.result import ProjectResult
+
+    if isinstance(result, ProjectResult):  # the 项目支出绩效自评表 (issue 27)
+        from xlperf.project.view import project_result_view
+
+        return project_result_view(result, sheet_order)
 
     rows: list[dict[str, Any]] = []
     management: list[dict[str, Any]] = []
@@ -148,6 +155,9 @@ def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
     report = result.report
     dep = result.evaluation.department
     return {
+        "project": False,  # the project form's view (xlperf.project.view) says True, with its heading
+        "heading": "",
+        "rows_title": "",
         "department": dep.name or "（未填写部门）",
         "year": dep.year or "",
         "total": two(result.total),
