@@ -146,3 +146,68 @@ def for_project_workbook(
             ],
         )
     return fw, findings
+
+
+def add(path: Path, *, replace: bool = False) -> tuple[ProjectFramework, Path]:
+    """Check a project framework file and keep a copy in the user's folder (``xlperf frameworks add``)."""
+    from xlperf.catalog import bundled_ids
+    from xlperf.files import atomic_write_text
+
+    fw = load_project_framework(path)
+    if fw.id in project_bundled_ids() or fw.id in bundled_ids():
+        raise FrameworkError(
+            str(path), [f"编号 {fw.id} 是内置框架的编号；请在文件中把 id 改为新的编号（如加上地区或年度）"]
+        )
+    if not is_id(fw.id):
+        raise FrameworkError(
+            str(path),
+            [f'id = "{fw.id[:40]}" 不能作为编号：只能用字母、数字、点、短横线和下划线，不超过 64 个字符'],
+        )
+    target = user_folder() / f"{fw.id}.toml"
+    if target.exists() and not replace:
+        try:
+            same = load_project_framework(target).sha256 == fw.sha256
+        except FrameworkError:
+            same = False
+        if not same:
+            raise FrameworkError(
+                str(path), [f"本机已有编号为 {fw.id} 的另一份规则；确认要替换请加 --replace"]
+            )
+    atomic_write_text(target, path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+    return fw, target
+
+
+def rule_lines(fw: ProjectFramework) -> list[str]:
+    """A project framework as a clerk reads it (``xlperf frameworks show``; the 填表说明 sheet too)."""
+    from xlperf.core.decimals import plain
+    from xlperf.core.project.rules import describe_all
+
+    lines = [fw.name, f"编号 {fw.id}（项目支出绩效自评表）", f"校验值 {fw.sha256}"]
+    if fw.years:
+        lines.append(f"适用年度：{'、'.join(str(y) for y in fw.years)}")
+    lines.append(summary_text(fw))
+    if fw.rated:
+        from xlperf.core.rulebook import rating_text
+
+        lines.append(f"评价等级：{rating_text(fw)}")  # type: ignore[arg-type] # reads only .rating.bands
+    else:
+        lines.append("评价等级：不评级")
+    lines += [f"依据：{s}" for s in fw.sources]
+    lines.append("")
+    lines.append("【计分规则】")
+    lines += [f"  {i}. {text}" for i, text in enumerate(describe_all(fw), start=1)]
+    lines.append("")
+    lines.append("【一级与二级指标】")
+    for lv in fw.levels:
+        full = f"（{plain(lv.full)} 分）" if lv.full is not None else ""
+        lines.append(f"  {lv.name}{full}：{'、'.join(lv.groups) or '—'}")
+    return lines
+
+
+def summary_text(fw: ProjectFramework) -> str:
+    from xlperf.core.decimals import plain
+
+    text = f"总分 {plain(fw.total)}：预算执行率 {plain(fw.budget.full)}"
+    if all(lv.full is not None for lv in fw.levels):
+        return text + "、" + "、".join(f"{lv.name} {plain(lv.full or fw.total)}" for lv in fw.levels)
+    return text + f"、绩效指标 {plain(fw.indicators_full)}（各指标分值自行分配）"
