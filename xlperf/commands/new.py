@@ -33,6 +33,8 @@ def new(output: Path | None, framework_id: str | None, force: bool) -> None:
     from xlperf.core.project.framework import ProjectFramework
     from xlperf.workbook.template import build_workbook, save_workbook
 
+    if output is not None:  # before reading --framework: a framework file named as -o is refused unread
+        guard_outputs([path_option(framework_id)], [("-o", output)])
     chosen = chosen_any_framework(framework_id)
     if isinstance(chosen, ProjectFramework):
         from xlperf.project.template import build_project_workbook

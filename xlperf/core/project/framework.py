@@ -289,7 +289,7 @@ def _problems(fw: ProjectFramework, locate: _Locator) -> list[str]:
             problems.append(f"{d(('years',))}：年度 {y} 不在 2000–2100 之间")
     # the budget block
     b = fw.budget
-    if b.rule not in BLOCK_KINDS:
+    if BLOCK_KINDS.get(b.rule) is None:
         problems.append(
             f"{d(('budget', 'rule'))}：未知的计分规则 {b.rule}（可用：{'、'.join(sorted(BLOCK_KINDS))}）"
         )
