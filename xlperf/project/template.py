@@ -369,11 +369,14 @@ def _readme(wb: Workbook, fw: ProjectFramework) -> None:
         lines.append(("本框架不评定等级。", BODY_FONT))
     lines.append(("", BODY_FONT))
     lines.append(("三、规则依据", LABEL_FONT))
-    lines += [(f"· {source}", BODY_FONT) for source in fw.sources]
+    lines += [(f"{i}. {source}", BODY_FONT) for i, source in enumerate(fw.sources, start=1)]
     for r, (text, font) in enumerate(lines, start=1):
         cell = ws.cell(row=r, column=1, value=text or None)
         cell.font, cell.alignment = font, TOP
     fit_row_heights(ws)
+    for r, (text, _) in enumerate(lines, start=1):
+        if "http" in text:  # a long address wraps where the program likes, often one line more
+            ws.row_dimensions[r].height = (ws.row_dimensions[r].height or 15) + 14
     setup_print(ws, landscape=False, header=P.README)
     ws.sheet_view.showGridLines = False
 
