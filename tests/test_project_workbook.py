@@ -352,3 +352,33 @@ def test_scored_copy_through_libreoffice(tmp_path: Path) -> None:
     # and computes the live 执行率 of 本年财政拨款: 89.974 / 89.974
     current = next(row for row in form if "其中：当年财政拨款" in row)
     assert 1.0 in current
+
+
+def test_a_two_row_header_and_fractions_typed_for_percents(tmp_path: Path) -> None:
+    """绩效指标 over 一级/二级/三级 in a second header row, 年度指标值 … merged over both rows; an
+    actual 0.98 typed in a General cell against a target of ≥95% is 98 % (with a P02), not 0.98 %."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "自评表"
+    ws.append(["项目名称", "道路养护"])
+    ws.append(["主管部门", "交通局", "实施单位", "公路站"])
+    ws.append(["年度", 2024])
+    ws.append(["", "年初预算数", "全年预算数", "全年执行数"])
+    ws.append(["年度资金总额", 50, 50, 50])
+    ws.append(["绩效指标", None, None, "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"])
+    ws.append(["一级指标", "二级指标", "三级指标", None, None, None, None, None])
+    for c in (4, 5, 6, 7, 8):
+        ws.merge_cells(start_row=6, start_column=c, end_row=7, end_column=c)
+    ws.merge_cells(start_row=6, start_column=1, end_row=6, end_column=3)
+    ws.append(["产出指标", "质量指标", "养护合格率", "≥95%", 0.98, 50, None, None])
+    ws.append(["效益指标", "社会效益指标", "通行时间缩短", "≥10%", "12%", 30, None, None])
+    ws.append(["满意度指标", "服务对象满意度指标", "满意度", "≥90%", "95%", 10, None, None])
+    path = tmp_path / "两行表头.xlsx"
+    wb.save(path)
+    loaded = load_any(path)
+    assert isinstance(loaded, ProjectLoaded)
+    assert [r.name for r in loaded.evaluation.rows] == ["养护合格率", "通行时间缩短", "满意度"]
+    result = assess(loaded)
+    assert result.rows[0].actual == 98 and result.rows[0].score == 50
+    assert any(f.code == "P02" and f.cell == "E8" for f in result.findings)
+    assert result.total == 100 and not result.has_errors

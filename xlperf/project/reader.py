@@ -219,21 +219,32 @@ class _Reader:
 # ------------------------------------------------------------------------------ finding the form
 
 
+def _headers_in(cells: _Cells, r: int) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for c in range(1, MAX_COLS + 1):
+        text = cells.values.get((r, c))
+        if text is None:
+            continue
+        for col in P.INDICATOR_COLUMNS:
+            if col.attr not in found and col.matches(str(text)):
+                found[col.attr] = c
+                break
+    return found
+
+
 def _header_row(cells: _Cells) -> tuple[int, dict[str, int]] | None:
-    """The row of the 绩效指标 table's headers and the column of each header found."""
+    """The row of the 绩效指标 table's headers and the column of each header found. A header over
+    two rows (年度指标值 merged down beside 绩效指标 over 一级/二级/三级) counts as the lower row."""
     needed = {"name", "target", "actual"}
+    above: dict[str, int] = {}
     for r in range(1, cells.last_row + 1):
-        found: dict[str, int] = {}
-        for c in range(1, MAX_COLS + 1):
-            text = cells.values.get((r, c))
-            if text is None:
-                continue
-            for col in P.INDICATOR_COLUMNS:
-                if col.attr not in found and col.matches(str(text)):
-                    found[col.attr] = c
-                    break
+        found = _headers_in(cells, r)
         if needed <= set(found):
             return r, found
+        both = {**above, **found}
+        if found and above and needed <= set(both):
+            return r, both
+        above = found
     return None
 
 

@@ -23,6 +23,8 @@ from xlperf.core.quantity import Direction, Quantity, normalise_text, parse_quan
 TOLERANCE = Decimal("0.01")
 #: money units a target and an actual may mix, as factors to 万元 (the form's 万元 and 元 mixed)
 MONEY_UNITS = {"万元": Decimal(1), "元": Decimal("0.0001"), "千元": Decimal("0.1"), "亿元": Decimal(10000)}
+#: a bare actual at most this large, against a target in percent, is a fraction (0.98 = 98 %)
+FRACTION = Decimal("1.5")
 #: what a clerk may type as 计算符号, and the symbol it means
 OPERATOR_ALIASES = {
     "≥": "≥",
@@ -339,6 +341,14 @@ def score_row(ctx: _Ctx, index: int, row: ProjectRow) -> RowResult:
         return unscored(operator, spec.rule)
     t = target_q.value
     a = actual_q.value
+    if target_q.unit == "%" and not actual_q.unit and actual_q.alternative is not None and t > FRACTION:
+        # 0.98 against a target of 95%: a fraction typed for a percent (as docs/DOMAIN.md §1.5 reads it)
+        ctx.add(
+            "P02",
+            f"{label}的实际完成值 {plain(a)} 按百分数读作 {plain(actual_q.alternative)}%（年度指标值为 {plain(t)}%），请核对",
+            _path(index, "actual"),
+        )
+        a = actual_q.alternative
     unit = target_q.unit or actual_q.unit
     if target_q.unit and actual_q.unit and target_q.unit != actual_q.unit:
         tu, au = target_q.unit, actual_q.unit
