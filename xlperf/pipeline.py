@@ -96,6 +96,8 @@ def load_input(path: Path, limits: Any = None, framework: Framework | None = Non
             raise InputError(f"找不到文件 {path}；请检查路径和文件名")
         try:
             data = path.read_bytes()
+            if framework is None and _is_project_json(data):
+                raise InputError(PROJECT_ONLY.format(name=path.name))
             ev, found = Evaluation.read_json(data.removeprefix(b"\xef\xbb\xbf"))  # Notepad's UTF-8 BOM
             _refuse_invisible(path, ev)
         except ValidationError as exc:
@@ -128,7 +130,19 @@ def load_input(path: Path, limits: Any = None, framework: Framework | None = Non
         ev = ev.model_copy(update={"framework": fw.id})
         return Loaded(path, sha256_file(path), ev, findings, framework=fw)
     data, book = _read_package(path, limits)
+    if framework is None:
+        from xlperf.project.reader import is_project_book
+
+        if is_project_book(book):  # the callers that take only the department form (submit, intake)
+            raise InputError(PROJECT_ONLY.format(name=path.name))
     return _load_book(path, data, book, framework)
+
+
+#: a project form where only the department form is taken (issue 27: 报送 and 收件 of projects come later)
+PROJECT_ONLY = (
+    "{name} 是项目支出绩效自评表；报送包与收件目前只处理部门整体支出绩效自评表。"
+    "项目表请用 xlperf check / run / report / batch 或网页计分，并按财政局要求报送计分后的工作簿和自评报告"
+)
 
 
 def _read_package(path: Path, limits: Any) -> tuple[bytes, Any]:
