@@ -36,9 +36,9 @@ from click.testing import CliRunner
 from office import convert
 
 from xlperf.cli import main
+from xlperf.ooxml.checks import Limits, WorkbookReadError, open_workbook
 from xlperf.pipeline import InputError, assess, load_input, write_report_docx, write_scored
 from xlperf.workbook import layout as L
-from xlperf.workbook.safety import Limits, WorkbookReadError, open_workbook
 from xlperf.workbook.template import save_workbook
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -230,7 +230,7 @@ def test_entity_bomb_refused_by_defusedxml_itself(corpus: dict[str, Case]) -> No
 def test_entity_bomb_message_when_only_defusedxml_catches_it(
     corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import xlperf.workbook.safety as safety
+    import xlperf.ooxml.checks as safety
 
     monkeypatch.setattr(safety, "check_file", lambda path, limits: None)
     with pytest.raises(WorkbookReadError, match="实体"):

@@ -25,9 +25,9 @@ from office import calamine_sheets, convert_many
 from openpyxl.drawing.image import Image
 from PIL import Image as PillowImage
 
+from xlperf.ooxml.spreadsheet import Book, Package
 from xlperf.pipeline import assess, load_input, write_scored
 from xlperf.workbook import layout as L
-from xlperf.workbook.ooxml import Book, Package
 from xlperf.workbook.writer import CHECK_AUTHOR, Provenance, write_results
 
 X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -328,8 +328,8 @@ def test_submission_workbook_keeps_picture_and_extension_and_freezes_the_formula
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
 def test_a_non_finite_frozen_value_leaves_the_cell_empty(value: float) -> None:
     """A value no spreadsheet can read as a number never reaches the sheet XML as "nan"/"inf"."""
+    from xlperf.ooxml.spreadsheet import SheetXml
     from xlperf.submission.freeze import store_value
-    from xlperf.workbook.ooxml import SheetXml
 
     sheet = SheetXml(
         etree.fromstring(

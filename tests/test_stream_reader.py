@@ -3,7 +3,7 @@
 For every workbook the tests use or generate — the committed template and example, the bad-input
 corpus, the clerk-input cases (saved by openpyxl and round-tripped through LibreOffice), workbooks
 with formulas and cached values, rich text, dates, hyperlinks, merged cells, escapes, pictures —
-``read_book`` over :func:`xlperf.workbook.stream.read_package` and over openpyxl (``open_workbook``,
+``read_book`` over :func:`xlperf.ooxml.stream.read_package` and over openpyxl (``open_workbook``,
 today's path and the second reader here) give the same Evaluation, findings and SourceMap. A file
 that cannot be read gives a Chinese :class:`WorkbookReadError` naming the part, never a traceback.
 """
@@ -38,12 +38,12 @@ from tests.bad_inputs.make_corpus import (
     sheet_part,
 )
 from xlperf.cli import main
+from xlperf.ooxml import stream
+from xlperf.ooxml.checks import Limits, WorkbookReadError, open_workbook
+from xlperf.ooxml.stream import read_package
 from xlperf.pipeline import load_input
 from xlperf.workbook import layout as L
-from xlperf.workbook import stream
 from xlperf.workbook.reader import read_book
-from xlperf.workbook.safety import Limits, WorkbookReadError, open_workbook
-from xlperf.workbook.stream import read_package
 from xlperf.workbook.template import TEMPLATES_DIR, save_workbook
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -408,9 +408,9 @@ def _prepare_process() -> None:
 
     import openpyxl  # noqa: F401
 
+    import xlperf.ooxml.stream
     import xlperf.pipeline
     import xlperf.workbook.reader
-    import xlperf.workbook.stream
     import xlperf.workbook.writer  # noqa: F401
 
     gc.freeze()

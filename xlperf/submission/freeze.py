@@ -43,9 +43,18 @@ from xlperf.core.decimals import round2
 from xlperf.core.framework import Framework
 from xlperf.core.quantity import normalise_text
 from xlperf.core.result import Result
+from xlperf.ooxml.spreadsheet import (
+    Book,
+    Package,
+    SheetXml,
+    Styles,
+    local,
+    make_plain_workbook,
+    q,
+    styles_part,
+)
 from xlperf.workbook import layout as L
 from xlperf.workbook.book import name_destinations
-from xlperf.workbook.ooxml import Book, Package, SheetXml, Styles, local, make_plain_workbook, q, styles_part
 
 ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")
 UDF_PREFIX = "XLPERF_"

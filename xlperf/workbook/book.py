@@ -1,6 +1,6 @@
 """What :func:`xlperf.workbook.reader.read_book` needs of a workbook, and that protocol over openpyxl.
 
-Two books satisfy :class:`Book`: :class:`xlperf.workbook.stream.StreamBook` (the package read with
+Two books satisfy :class:`Book`: :class:`xlperf.ooxml.stream.StreamBook` (the package read with
 zipfile + lxml, what ``xlperf run``/``check``/``batch`` use) and :class:`OpenpyxlBook`, an adapter
 over an openpyxl ``Workbook`` (the Excel add-in's snapshot, the tests' second reader). Both give a
 cell as its value, ``data_type`` (``f`` formula, ``e`` error, ``n``, ``s``, ``d``, ``b``), number

@@ -31,11 +31,11 @@ from xlperf.core.quantity import (
     resolve_percent_row,
     suggest,
 )
+from xlperf.ooxml.checks import Limits, WorkbookReadError
 from xlperf.workbook import layout as L
 from xlperf.workbook.book import Book, as_book, bounds, column_letter, name_destinations, name_text
 from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
-from xlperf.workbook.safety import Limits, WorkbookReadError
 
 __all__ = ["Limits", "SourceMap", "WorkbookReadError", "read_book", "read_workbook"]
 
@@ -725,7 +725,7 @@ def read_workbook(
     framework: Framework | None = None,
 ) -> tuple[Evaluation, list[Finding], SourceMap]:
     """Open and read a workbook file. Raises :class:`WorkbookReadError` when it cannot be opened."""
-    from xlperf.workbook.stream import read_package
+    from xlperf.ooxml.stream import read_package
 
     _, book = read_package(Path(path), limits or Limits())
     return read_book(book, framework=framework)

@@ -28,10 +28,8 @@ from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding, detail
 from xlperf.core.framework import Framework
 from xlperf.core.result import Result
-from xlperf.workbook import layout as L
-from xlperf.workbook.book import name_destinations
-from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
-from xlperf.workbook.ooxml import (
+from xlperf.ooxml.checks import Parts
+from xlperf.ooxml.spreadsheet import (
     MAIN,
     REL_TYPE,
     WORKSHEET_CT,
@@ -48,6 +46,9 @@ from xlperf.workbook.ooxml import (
     style_key,
     styles_part,
 )
+from xlperf.workbook import layout as L
+from xlperf.workbook.book import name_destinations
+from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
 from xlperf.workbook.printing import (
     DEFAULT_COLUMN_WIDTH,
     DEFAULT_FONT_SIZE,
@@ -61,7 +62,6 @@ from xlperf.workbook.printing import (
     wrapped_lines,
 )
 from xlperf.workbook.reader import SourceMap
-from xlperf.workbook.safety import Parts
 from xlperf.workbook.template import (
     BODY_FONT,
     HEADER_FILL,

@@ -25,7 +25,7 @@ from typing import IO, Any, ClassVar
 
 from lxml import etree
 
-from xlperf.workbook.safety import Parts
+from xlperf.ooxml.checks import Parts
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -124,7 +124,7 @@ class _RawParts(MutableMapping[str, bytes]):
 class Package:
     """The zip's parts in their order; XML parts are parsed on demand and written back on save.
 
-    Built on the input's :class:`~xlperf.workbook.safety.Parts` (or its bytes): a part is
+    Built on the input's :class:`~xlperf.ooxml.checks.Parts` (or its bytes): a part is
     decompressed only when xlperf reads it, and a part it leaves alone is written back as its
     compressed bytes were."""
 

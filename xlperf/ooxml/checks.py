@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from xlperf.core.errors import XlperfError
+from xlperf.ooxml.limits import Limits  # the one definition; imported from here by the adapters
 from xlperf.workbook.book import column_index
-from xlperf.workbook.limits import Limits  # the one definition; imported from here by the adapters
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

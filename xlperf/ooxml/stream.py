@@ -29,8 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from xlperf.workbook.book import bounds, column_index, coordinate, name_destinations
-from xlperf.workbook.safety import (
+from xlperf.ooxml.checks import (
     Limits,
     Parts,
     WorkbookReadError,
@@ -38,6 +37,7 @@ from xlperf.workbook.safety import (
     unescape_ooxml,
     vet_package,
 )
+from xlperf.workbook.book import bounds, column_index, coordinate, name_destinations
 
 __all__ = ["StreamBook", "StreamCell", "StreamSheet", "is_date_format", "open_stream", "read_package"]
 
