@@ -38,11 +38,13 @@ from tests.bad_inputs.make_corpus import (
     sheet_part,
 )
 from xlperf.cli import main
-from xlperf.ooxml import stream
-from xlperf.ooxml.checks import Limits, WorkbookReadError, open_workbook
+from xlperf.ooxml import constants, stream
+from xlperf.ooxml.errors import WorkbookReadError
+from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.stream import read_package
 from xlperf.pipeline import load_input
 from xlperf.workbook import layout as L
+from xlperf.workbook.book import open_workbook
 from xlperf.workbook.reader import read_book
 from xlperf.workbook.template import TEMPLATES_DIR, save_workbook
 
@@ -437,7 +439,7 @@ def test_date_formats_as_openpyxl(fmt: str | None) -> None:
 
 
 def test_builtin_formats_as_openpyxl() -> None:
-    assert stream.BUILTIN_FORMATS == BUILTIN_FORMATS
+    assert constants.BUILTIN_FORMATS == BUILTIN_FORMATS
 
 
 @pytest.mark.parametrize("serial", [0, 0.5, 0.999999, 1, 59, 60, 61, 45000, 45000.25, 2958465.9999])

@@ -66,7 +66,8 @@ class Loaded:
     def workbook(self) -> Any:
         """The openpyxl Workbook (one load per run, on first use; None for a JSON input)."""
         if self._workbook is None and self.data is not None:
-            from xlperf.ooxml.checks import WorkbookReadError, load_openpyxl
+            from xlperf.ooxml.errors import WorkbookReadError
+            from xlperf.workbook.book import load_openpyxl
 
             try:
                 self._workbook = load_openpyxl(self.data, self.path.name)
@@ -122,7 +123,8 @@ def load_input(path: Path, limits: Any = None, framework: Framework | None = Non
             )
         ev = ev.model_copy(update={"framework": fw.id})
         return Loaded(path, sha256_file(path), ev, findings, framework=fw)
-    from xlperf.ooxml.checks import Limits, WorkbookReadError
+    from xlperf.ooxml.errors import WorkbookReadError
+    from xlperf.ooxml.limits import Limits
     from xlperf.ooxml.stream import read_package
     from xlperf.workbook.reader import read_book
 

@@ -43,18 +43,11 @@ from xlperf.core.decimals import round2
 from xlperf.core.framework import Framework
 from xlperf.core.quantity import normalise_text
 from xlperf.core.result import Result
-from xlperf.ooxml.spreadsheet import (
-    Book,
-    Package,
-    SheetXml,
-    Styles,
-    local,
-    make_plain_workbook,
-    q,
-    styles_part,
-)
+from xlperf.ooxml.package import Package
+from xlperf.ooxml.parser import local, q
+from xlperf.ooxml.refs import name_destinations
+from xlperf.ooxml.spreadsheet import SheetXml, Styles, WorkbookXml, make_plain_workbook, styles_part
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import name_destinations
 
 ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA")
 UDF_PREFIX = "XLPERF_"
@@ -236,7 +229,7 @@ def freeze_package(
     calculation chain, no macros or links to other files, every sheet protected and every cell
     locked, the provenance in the document properties and on the hidden sheet. Parts freezing
     does not concern (pictures, charts, extensions) stay byte for byte."""
-    book = Book(pkg)
+    book = WorkbookXml(pkg)
     refs = {s.name: s for s in book.sheets()}
     sheets: dict[str, SheetXml] = {}
 
@@ -551,7 +544,7 @@ def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -
 
 
 def _hidden_provenance(
-    pkg: Package, book: Book, sheet: Callable[[str], SheetXml], prov: FreezeProvenance
+    pkg: Package, book: WorkbookXml, sheet: Callable[[str], SheetXml], prov: FreezeProvenance
 ) -> None:
     """The freeze rows under the scoring provenance on the hidden sheet, each with its name."""
     from xlperf.workbook.writer import write_hidden_rows

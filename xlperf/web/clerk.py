@@ -112,7 +112,7 @@ class Workspace:
         settings_options: dict[str, Any] | None = None,
         config_path: Path | None = None,
     ) -> None:
-        from xlperf.ooxml.checks import Limits
+        from xlperf.ooxml.limits import Limits
 
         self.limits = limits or Limits()
         self.max_jobs = max_jobs

@@ -31,9 +31,11 @@ from xlperf.core.quantity import (
     resolve_percent_row,
     suggest,
 )
-from xlperf.ooxml.checks import Limits, WorkbookReadError
+from xlperf.ooxml.errors import WorkbookReadError
+from xlperf.ooxml.limits import Limits
+from xlperf.ooxml.refs import bounds, column_letter, name_destinations, name_text
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import Book, as_book, bounds, column_letter, name_destinations, name_text
+from xlperf.workbook.book import Book, as_book
 from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
 
