@@ -365,7 +365,7 @@ def assess_book(book: Any) -> Assessment:
 
     snap = snapshot(book)
     ev, findings, source = read_book(snap.workbook, snap.values_loader)
-    loaded = Loaded(snap.path or Path(snap.fullname), snap.sha256(), ev, findings, source, snap.workbook)
+    loaded = Loaded(snap.path or Path(snap.fullname), snap.sha256(), ev, findings, source)
     return Assessment(snap, loaded, assess(loaded))
 
 

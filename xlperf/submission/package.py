@@ -36,6 +36,7 @@ from loguru import logger
 from xlperf import __version__
 from xlperf.core.errors import XlperfError
 from xlperf.core.findings import Finding
+from xlperf.core.result import Result
 from xlperf.files import (
     OutputError,
     atomic_write,
@@ -45,10 +46,14 @@ from xlperf.files import (
     remove_stale_temps,
     sha256_file,
 )
+from xlperf.ooxml.stream import open_stream
+from xlperf.pipeline import InputError, Loaded, assess, load_input, now, write_report_docx
+from xlperf.submission.freeze import FreezeProvenance, FreezeReport, freeze_package, plan_freeze
+from xlperf.workbook.reader import read_book
+from xlperf.workbook.template import build_workbook, workbook_bytes
+from xlperf.workbook.writer import Provenance, scored_package
 
 if TYPE_CHECKING:
-    from xlperf.core.result import Result
-    from xlperf.submission.freeze import FreezeReport
     from xlperf.submission.outbox import Outbox, OutboxItem
     from xlperf.submission.settings import SmtpSettings
 
@@ -263,8 +268,6 @@ def export_package(
     :class:`PackageError` when ``force`` has no ``reason``, the input cannot be read, or the folder
     exists (:class:`PackageExistsError`). The input file is never written to.
     """
-    from xlperf.pipeline import InputError, assess, load_input
-
     if out_dir is not None:  # a swap a killed run left half done is undone before this run may refuse
         recover_package(Path(out_dir))
     reason = (reason or "").strip()
@@ -294,7 +297,7 @@ def export_package(
 
 
 def _export_locked(
-    loaded: Any,
+    loaded: Loaded,
     result: Result,
     path: Path,
     folder: Path,
@@ -303,8 +306,6 @@ def _export_locked(
     operator: str,
     reason: str,
 ) -> PackageResult:
-    from xlperf.pipeline import now
-
     dep = result.evaluation.department
     _check_target(folder, path, overwrite)
     stem = package_stem(short, dep.year)
@@ -321,8 +322,6 @@ def _export_locked(
         workbook, freeze = _write_frozen(
             loaded, result, tmp / f"{stem}{WORKBOOK_SUFFIX}", created, operator, reason
         )
-        from xlperf.pipeline import write_report_docx
-
         report = write_report_docx(result, tmp / f"{stem}{REPORT_SUFFIX}", loaded)
         manifest_path = tmp / f"{stem}{MANIFEST_SUFFIX}"
         data = _manifest(
@@ -468,40 +467,21 @@ def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
 
 
 def _write_frozen(
-    loaded: Any, result: Result, out: Path, created: str, operator: str, reason: str
+    loaded: Loaded, result: Result, out: Path, created: str, operator: str, reason: str
 ) -> tuple[Path, FreezeReport]:
     """The 报送 workbook: the scored package (the clerk's parts kept byte for byte), frozen. The
-    formulas are evaluated on the clerk's workbook as openpyxl reads it; only the package is written."""
-    from xlperf.pipeline import input_package
-    from xlperf.submission.freeze import FreezeProvenance, freeze_package, plan_freeze
-    from xlperf.workbook.reader import read_book
-    from xlperf.workbook.template import build_workbook, workbook_bytes
-    from xlperf.workbook.writer import Provenance, scored_package
-
-    if loaded.source is not None:
-        wb, source = loaded.workbook, loaded.source
-        data = loaded.data or loaded.path.read_bytes()
-        package = input_package(loaded, result)  # the parts the reader decompressed, not again
-    else:  # JSON input: the standard workbook holding the evaluation
-        wb = build_workbook(result.framework, result.evaluation)
-        source = read_book(wb)[2]
-        package = data = workbook_bytes(wb)
-    pkg = scored_package(package, result, Provenance(result.framework, loaded.sha256, created))
-
-    def cached() -> Any:
-        if loaded.source is None:
-            return None
-        import warnings
-        from io import BytesIO
-
-        import openpyxl
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(BytesIO(data), data_only=True)
-
+    formulas are planned on the stream reader's book of the clerk's file — the one read for scoring,
+    through the same pre-open checks; only the package is written."""
+    if loaded.book is not None:
+        book, source = loaded.book, loaded.source
+    else:  # JSON input: the standard workbook holding the evaluation, read as any workbook is
+        data = workbook_bytes(build_workbook(result.framework, result.evaluation))
+        book = open_stream(data, loaded.path.name)
+        source = read_book(book)[2]
+    assert book.package is not None
+    pkg = scored_package(book.package, result, Provenance(result.framework, loaded.sha256, created))
     prov = FreezeProvenance(result.framework.id, loaded.path.name, loaded.sha256, created, operator, reason)
-    report, writes = plan_freeze(wb, result, source, cached=cached)
+    report, writes = plan_freeze(book, result, source)
     freeze_package(pkg, writes, report, result, prov)
     atomic_write(out, pkg.write_to)
     return out, report
