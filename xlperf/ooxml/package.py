@@ -90,11 +90,11 @@ def content_type_of(types: Element, name: str) -> str:
     """A part's content type from a parsed ``[Content_Types].xml`` ('' when none is declared)."""
     for el in types.iter(q("Override", TYPES)):
         if el.get("PartName") == "/" + name:
-            return el.get("ContentType", "")
+            return str(el.get("ContentType", ""))
     ext = name.rsplit(".", 1)[-1].lower()
     for el in types.iter(q("Default", TYPES)):
         if (el.get("Extension") or "").lower() == ext:
-            return el.get("ContentType", "")
+            return str(el.get("ContentType", ""))
     return ""
 
 

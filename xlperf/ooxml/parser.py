@@ -43,12 +43,16 @@ def parse_part(data: bytes, *, vml: bool = False) -> Element:
 
 def iterparse(fh: IO[bytes], events: tuple[str, ...], tag: Any) -> Iterator[tuple[str, Element]]:
     """Stream a part's elements (the reading configuration)."""
-    return etree.iterparse(fh, events=events, tag=tag, **_SAFE, remove_comments=True, remove_pis=True)
+    events_: Iterator[tuple[str, Element]] = etree.iterparse(
+        fh, events=events, tag=tag, **_SAFE, remove_comments=True, remove_pis=True
+    )
+    return events_
 
 
 def serialise(root: Element) -> bytes:
     """A part's bytes as Excel writes them: UTF-8, declared, standalone."""
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return data
 
 
 def q(tag: str, ns: str = MAIN) -> str:

@@ -49,7 +49,7 @@ class SheetRef:
 
     @property
     def hidden(self) -> bool:
-        return self.element.get("state", "visible") != "visible"
+        return bool(self.element.get("state", "visible") != "visible")
 
 
 class WorkbookXml:

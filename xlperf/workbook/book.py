@@ -19,15 +19,17 @@ import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+from openpyxl.workbook.workbook import Workbook
 
 from xlperf.ooxml.checks import check_file
 from xlperf.ooxml.errors import WorkbookReadError
 from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.refs import DefinedName
-from xlperf.ooxml.stream import unescape_ooxml
+from xlperf.ooxml.stream import StreamBook, unescape_ooxml
 
-__all__ = ["Book", "Cell", "OpenpyxlBook", "Sheet", "as_book", "load_openpyxl", "open_workbook"]
+__all__ = ["Book", "BookLike", "Cell", "OpenpyxlBook", "Sheet", "as_book", "load_openpyxl", "open_workbook"]
 
 
 class Cell(Protocol):
@@ -146,11 +148,19 @@ class OpenpyxlBook:
         return self._values[title][coord].value
 
 
-def as_book(wb: Any, values_loader: Callable[[], Any] | None = None) -> Book:
+#: what :func:`as_book` and the reader take: a :class:`Book`, or an openpyxl workbook to wrap
+BookLike: TypeAlias = "Book | Workbook"
+
+
+def as_book(wb: BookLike, values_loader: Callable[[], Workbook | None] | None = None) -> Book:
     """A :class:`Book` as it is, an openpyxl workbook wrapped in :class:`OpenpyxlBook`."""
-    if hasattr(wb, "cached") and hasattr(wb, "worksheets"):
-        return wb
-    return OpenpyxlBook(wb, values_loader)
+    if isinstance(wb, Workbook):
+        return OpenpyxlBook(wb, values_loader)
+    return wb
+
+
+if TYPE_CHECKING:  # the stream reader's book is a Book (checked by mypy, structurally)
+    _stream_book_is_a_book: type[Book] = StreamBook
 
 
 def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
