@@ -36,6 +36,7 @@ from loguru import logger
 from xlperf import __version__
 from xlperf.core.errors import XlperfError
 from xlperf.core.findings import Finding
+from xlperf.core.framework import Framework
 from xlperf.core.result import Result
 from xlperf.files import (
     OutputError,
@@ -46,6 +47,7 @@ from xlperf.files import (
     remove_stale_temps,
     sha256_file,
 )
+from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.stream import open_stream
 from xlperf.pipeline import InputError, Loaded, assess, load_input, now, write_report_docx
 from xlperf.submission.freeze import FreezeProvenance, FreezeReport, freeze_package, plan_freeze
@@ -259,8 +261,8 @@ def export_package(
     reason: str = "",
     operator: str = "",
     overwrite: bool = False,
-    limits: Any = None,
-    framework: Any = None,
+    limits: Limits | None = None,
+    framework: Framework | None = None,
 ) -> PackageResult:
     """Validate, score, freeze and package one workbook (the ribbon's 导出报送包).
 
