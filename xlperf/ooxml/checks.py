@@ -45,7 +45,7 @@ __all__ = ["OLE_MAGIC", "WorkbookReadError", "check_file", "check_package", "rea
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _ole_kind(data: bytes) -> str:
+def _ole_format(data: bytes) -> str:
     """Tell an encrypted OOXML package from a legacy .xls / .et by the directory names in the file."""
     text = data.decode("utf-16-le", errors="ignore")
     if "EncryptionInfo" in text or "EncryptedPackage" in text:
@@ -53,7 +53,7 @@ def _ole_kind(data: bytes) -> str:
     return "legacy"
 
 
-def _legacy_kind(path: Path) -> str:
+def _legacy_format(path: Path) -> str:
     """What an OLE (non-encrypted) spreadsheet is, in words that fit its file name."""
     suffix = path.suffix.lower()
     if suffix == ".xls":
@@ -111,14 +111,13 @@ def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
     name = path.name
     head = data[:8]
     if head == OLE_MAGIC:
-        kind = _ole_kind(data[: 1 << 20])
-        if kind == "encrypted":
+        if _ole_format(data[: 1 << 20]) == "encrypted":
             raise WorkbookReadError(
                 f"{name} 设置了打开密码（已加密），xlperf 无法读取；请在 Excel/WPS 中取消密码"
                 "（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码）后另存为 .xlsx"
             )
         raise WorkbookReadError(
-            f"{name} {_legacy_kind(path)}；请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
+            f"{name} {_legacy_format(path)}；请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise WorkbookReadError(
@@ -237,10 +236,10 @@ def _check_rows(parts: Parts, part: str, name: str, limits: Limits, title: str, 
                 rows -= 1
                 cells += 1 if tag.group(2).strip().count(b"=") > 1 else 0
                 continue
-            kind, attrs = tag.group(3), tag.group(4)
+            tag_name, attrs = tag.group(3), tag.group(4)
             ref = _REF.search(attrs)
             covered = area(ref.group(1).decode("ascii", "replace")) if ref else 0
-            if kind == b"mergeCell":
+            if tag_name == b"mergeCell":
                 merged += covered
                 if merged > limits.max_merged_cells:
                     raise WorkbookReadError(

@@ -282,9 +282,9 @@ class Styles:
         self._keys: dict[str, dict[tuple[Any, ...], int]] = {}
         self.edited = False
 
-    def items(self, kind: str) -> list[Element]:
-        holder = self.root.find(q(kind))
-        return [] if holder is None else [c for c in holder if local(c) == self.LISTS[kind]]
+    def items(self, group: str) -> list[Element]:
+        holder = self.root.find(q(group))
+        return [] if holder is None else [c for c in holder if local(c) == self.LISTS[group]]
 
     def edit(self) -> None:
         """From now on changes are saved with the package (the same content, parsed for editing)."""
@@ -294,34 +294,34 @@ class Styles:
 
     def snapshot(self) -> tuple[bytes, dict[str, dict[tuple[Any, ...], int]]]:
         """The part as it stands and the keys of its items, for :meth:`restore` into another package."""
-        return serialise(self.root), {kind: dict(keys) for kind, keys in self._keys.items()}
+        return serialise(self.root), {group: dict(keys) for group, keys in self._keys.items()}
 
     def restore(self, data: bytes, keys: dict[str, dict[tuple[Any, ...], int]]) -> None:
         """Make the part ``data`` (a :meth:`snapshot` of an equal part with formats added)."""
         self.pkg.put(self.part, parse_part(data))
         self.root = self.pkg.xml(self.part)
         self.edited = True
-        self._keys = {kind: dict(k) for kind, k in keys.items()}
+        self._keys = {group: dict(k) for group, k in keys.items()}
 
-    def _holder(self, kind: str) -> Element:
+    def _holder(self, group: str) -> Element:
         self.edit()
-        holder = self.root.find(q(kind))
+        holder = self.root.find(q(group))
         if holder is None:
-            holder = etree.Element(q(kind))
+            holder = etree.Element(q(group))
             insert_in_order(self.root, holder, self.ORDER)
         return holder
 
-    def add(self, kind: str, el: Element, k: tuple[Any, ...] | None = None) -> int:
-        """The index of an element equal to ``el`` in ``kind`` (``k``: its style_key, when known),
+    def add(self, group: str, el: Element, k: tuple[Any, ...] | None = None) -> int:
+        """The index of an element equal to ``el`` in the list ``group`` (``k``: its style_key, when known),
         appending a copy when there is none."""
-        if kind not in self._keys:
-            self._keys[kind] = {}
-            for i, item in enumerate(self.items(kind)):
-                self._keys[kind].setdefault(style_key(item), i)
+        if group not in self._keys:
+            self._keys[group] = {}
+            for i, item in enumerate(self.items(group)):
+                self._keys[group].setdefault(style_key(item), i)
         k = style_key(el) if k is None else k
-        if k in self._keys[kind]:
-            return self._keys[kind][k]
-        holder = self._holder(kind)
+        if k in self._keys[group]:
+            return self._keys[group][k]
+        holder = self._holder(group)
         copy = etree.fromstring(etree.tostring(el))
         for child in copy.iter():  # openpyxl's elements carry no namespace; the holder's is used
             if isinstance(child.tag, str) and (
@@ -329,9 +329,9 @@ class Styles:
             ):
                 child.tag = q(local(child), namespace(holder))
         holder.append(copy)
-        holder.set("count", str(len(self.items(kind))))
-        index = len(self.items(kind)) - 1
-        self._keys[kind][k] = index
+        holder.set("count", str(len(self.items(group))))
+        index = len(self.items(group)) - 1
+        self._keys[group][k] = index
         return index
 
     def number_format_id(self, code: str) -> int:
@@ -558,7 +558,7 @@ class Comments:
         if root.find(f"{{{VML}}}shapetype[@id='_x0000_t202']") is None:
             layout = etree.SubElement(root, f"{{{OFFICE}}}shapelayout", {f"{{{VML}}}ext": "edit"})
             etree.SubElement(layout, f"{{{OFFICE}}}idmap", {f"{{{VML}}}ext": "edit", "data": "1"})
-            kind = etree.SubElement(
+            shape_type = etree.SubElement(
                 root,
                 f"{{{VML}}}shapetype",
                 {
@@ -568,9 +568,9 @@ class Comments:
                     "path": "m,l,21600r21600,l21600,xe",
                 },
             )
-            etree.SubElement(kind, f"{{{VML}}}stroke", joinstyle="miter")
+            etree.SubElement(shape_type, f"{{{VML}}}stroke", joinstyle="miter")
             etree.SubElement(
-                kind, f"{{{VML}}}path", {"gradientshapeok": "t", f"{{{OFFICE}}}connecttype": "rect"}
+                shape_type, f"{{{VML}}}path", {"gradientshapeok": "t", f"{{{OFFICE}}}connecttype": "rect"}
             )
         for i, ref in enumerate(refs, start=1025):
             at = _position(ref)

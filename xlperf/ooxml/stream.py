@@ -609,15 +609,15 @@ class _SheetReader:
         """A formula cell's value as openpyxl gives it: ``=text``; a shared formula's dependent
         translated from its master; an array formula as its text; a data table as ``=`` (and noted)."""
         text = "=" + (f.text or "")
-        kind = f.get("t")
-        if kind == "shared":
+        shape = f.get("t")  # normal, shared, array or dataTable
+        if shape == "shared":
             si = f.get("si")
             if si in self.shared:
                 master, origin = self.shared[si]
                 return _Shared(master, origin, coord)
             if text != "=" and si is not None:
                 self.shared[si] = (text, coord)
-        elif kind == "dataTable":
+        elif shape == "dataTable":
             self.found.data_tables.add(key)
             return "="
         return text

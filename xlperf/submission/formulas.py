@@ -152,24 +152,24 @@ class Evaluator:
 
     # -- expressions ------------------------------------------------------------------------------
     def eval(self, node: Node, sheet: str, row: int, col: int) -> Any:
-        kind = node[0]
-        if kind == "lit":
+        op = node[0]
+        if op == "lit":
             return node[1]
-        if kind == "ref":
+        if op == "ref":
             return self.area(node[1], sheet)
-        if kind == "neg":
+        if op == "neg":
             value = self.num(self.eval(node[1], sheet, row, col))
             return value if isinstance(value, XlError) else -value
-        if kind == "pct":
+        if op == "pct":
             value = self.num(self.eval(node[1], sheet, row, col))
             return value if isinstance(value, XlError) else value / 100
-        if kind == "bin":
+        if op == "bin":
             return self.binary(
                 node[1], self.eval(node[2], sheet, row, col), self.eval(node[3], sheet, row, col)
             )
-        if kind == "fn":
+        if op == "fn":
             return self.call(node[1], _Call(self, node[2], sheet, row, col))
-        raise Unsupported(str(kind))  # pragma: no cover - parse() builds only the kinds above
+        raise Unsupported(str(op))  # pragma: no cover - parse() builds only the kinds above
 
     def value(self, v: Any) -> Any:
         return self.scalar(v) if isinstance(v, Area) else v
