@@ -28,8 +28,9 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from loguru import logger
 
@@ -39,11 +40,14 @@ from xlperf.core.findings import Finding
 from xlperf.core.framework import Framework
 from xlperf.core.result import Result
 from xlperf.files import (
+    LockBusy,
     OutputError,
     atomic_write,
     atomic_write_text,
+    folder_lock_path,
     fsync_dir,
     glob_escape,
+    hold_lock,
     remove_stale_temps,
     sha256_file,
 )
@@ -51,13 +55,12 @@ from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.stream import open_stream
 from xlperf.pipeline import InputError, Loaded, assess, load_input, now, write_report_docx
 from xlperf.submission.freeze import FreezeProvenance, FreezeReport, freeze_package, plan_freeze
+from xlperf.submission.mail import SendError, body_text, build_message, subject_text, write_eml
+from xlperf.submission.outbox import Outbox, OutboxItem, default_outbox_dir
+from xlperf.submission.settings import SmtpSettings, draft_addresses, resolve_settings
 from xlperf.workbook.reader import read_book
 from xlperf.workbook.template import build_workbook, workbook_bytes
 from xlperf.workbook.writer import Provenance, scored_package
-
-if TYPE_CHECKING:
-    from xlperf.submission.outbox import Outbox, OutboxItem
-    from xlperf.submission.settings import SmtpSettings
 
 PACKAGE_SCHEMA = "xlperf.package/1"
 WORKBOOK_SUFFIX = "_部门整体支出绩效自评.xlsx"
@@ -369,8 +372,6 @@ def _package_lock(folder: Path) -> Iterator[None]:
     The lock file lives in the data folder (``locks/``), not beside the clerk's files; it is an OS
     lock, so a killed export never blocks the next one.
     """
-    from xlperf.files import LockBusy, folder_lock_path, hold_lock
-
     lock = folder_lock_path("package", folder)
     try:
         held = hold_lock(lock, wait=30)
@@ -553,8 +554,6 @@ def _as_package(package: PackageResult | Path | str) -> PackageResult:
 
 def package_message(package: PackageResult, sender: str, to: list[str] | tuple[str, ...]) -> EmailMessage:
     """The 报送 email: Chinese subject, body with total/rating/attachments/forced reason, three files."""
-    from xlperf.submission.mail import body_text, build_message, subject_text
-
     department = package.department
     body = body_text(
         department,
@@ -583,8 +582,6 @@ def package_message_id(package: PackageResult, sender: str = "") -> str:
     Sending, retrying, re-sending an uncertain mail or writing a draft of the same package always
     uses the same id, so a bureau mailbox can drop duplicates; a re-exported package is a new mail.
     """
-    from email.utils import parseaddr
-
     digest = sha256_file(package.manifest)[:32]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "xlperf.invalid"
     return f"<xlperf.{digest}@{domain}>"
@@ -592,8 +589,6 @@ def package_message_id(package: PackageResult, sender: str = "") -> str:
 
 def default_outbox() -> Outbox:
     """``Outbox(<data dir>/outbox)``; the data dir honours ``$XLPERF_HOME``."""
-    from xlperf.submission.outbox import Outbox, default_outbox_dir
-
     return Outbox(default_outbox_dir())
 
 
@@ -603,8 +598,6 @@ def resolve(
     config_path: Path | None = None,
 ) -> SmtpSettings:
     """SMTP settings (options > XLPERF_SMTP_* > config file) or :class:`SettingsError`."""
-    from xlperf.submission.settings import resolve_settings
-
     settings, problems = resolve_settings(settings_options, env, config_path)
     if settings is None:
         raise SettingsError(problems)
@@ -632,8 +625,6 @@ def send_package(
     page: workbook SHA-256 and department) a mail queued earlier under that key counts as the same
     mail too, whatever package (and Message-ID) a later upload made.
     """
-    from xlperf.submission.mail import SendError
-
     pkg = _as_package(package)
     settings = resolve(settings_options, env, config_path)
     box = outbox or default_outbox()
@@ -671,9 +662,6 @@ def write_package_eml(
     config_path: Path | None = None,
 ) -> Path:
     """Write the 报送 email as an .eml draft instead of sending it (no server settings needed)."""
-    from xlperf.submission.mail import write_eml
-    from xlperf.submission.settings import draft_addresses
-
     pkg = _as_package(package)
     sender, to = draft_addresses(settings_options, env, config_path)
     try:
