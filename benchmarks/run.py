@@ -14,8 +14,13 @@ Measured, on the same synthetic workbooks (benchmarks/generate.py):
             workers can gain on this machine at best;
   (a)/(b)   per workbook, in one process: bare openpyxl load+save against xlperf's full processing
             (load_input + assess + write_scored + write_scorecard);
-  start-up  ``xlperf --help``.
-Prints a table and writes benchmarks/out/results.json. Goals (README, issue 17): batch ≤ 0.5× the
+  start-up  ``xlperf --help``;
+  submit    per workbook, in one process: ``export_package`` (score, freeze, .docx, manifest)
+            against bare openpyxl load+save of the same file, interleaved file by file;
+  intake    ``xlperf intake`` over a folder of the submissions' .eml drafts, alternating with the
+            baseline loop over the same workbooks (median of the ratios between neighbours).
+Prints a table and writes benchmarks/out/results.json (``--only submission``: only submit and
+intake, into benchmarks/out/submission.json). Goals (README, issue 17): batch ≤ 0.5× the
 baseline at 200 workbooks and ≤ 0.8× at 24, ``--jobs 2`` ≥ 1.8× ``--jobs 1``, ≤ 150 MB per worker.
 """
 
@@ -229,6 +234,143 @@ def measure_in_process(folder: Path, result_file: Path, profile: bool) -> None:
     result_file.write_text(json.dumps({"a": a, "b": b, "a_cpu": a_cpu, "b_cpu": b_cpu, "profile": prof_text}))
 
 
+# ------------------------------------------------------------------------------ submit and intake
+
+
+def measure_submit_in_process(folder: Path, result_file: Path, count: int) -> None:
+    """Per workbook, in this process: bare openpyxl load+save against ``export_package``, and against
+    the freeze alone (the frozen workbook written from a workbook already read and scored)."""
+    import openpyxl
+
+    from xlperf.pipeline import assess, load_input
+    from xlperf.submission.package import _write_frozen, export_package
+
+    paths = sorted(folder.glob("部门_*.xlsx"))[:count]
+    base: list[float] = []
+    submit: list[float] = []
+    freeze: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+
+        def package(p: Path, i: int) -> None:
+            export_package(p, out / f"pkg{i}", force=True, reason="基准测试", overwrite=True)
+
+        package(paths[0], -1)  # warm-up: imports, framework cache
+        for i, p in enumerate(paths):
+            t = time.perf_counter()
+            openpyxl.load_workbook(p).save(out / "a.xlsx")
+            base.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            package(p, i)
+            submit.append(time.perf_counter() - t)
+            loaded = load_input(p)
+            result = assess(loaded)
+            t = time.perf_counter()
+            _write_frozen(loaded, result, out / "frozen.xlsx", "2024-01-01T00:00:00+08:00", "", "")
+            freeze.append(time.perf_counter() - t)
+    result_file.write_text(json.dumps({"baseline": base, "submit": submit, "freeze": freeze}))
+
+
+def measure_submission(inputs: list[Path], count: int, repeat: int) -> dict[str, Any]:
+    """``submit`` per workbook in one process, and ``xlperf intake`` over their .eml drafts as a
+    command, each against the openpyxl load+save baseline measured in the same run."""
+    folder = OUT / "submission"
+    if folder.exists():
+        shutil.rmtree(folder)
+    books, eml = folder / "books", folder / "eml"
+    books.mkdir(parents=True)
+    eml.mkdir()
+    chosen = inputs[:count]
+    for p in chosen:
+        shutil.copy2(p, books / p.name)
+    env = {**os.environ, "XLPERF_HOME": str(folder / "home")}
+    xlperf = _xlperf_cmd()
+    with tempfile.TemporaryDirectory() as tmp:
+        result_file = Path(tmp) / "submit.json"
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--submit-in-process",
+            str(books),
+            str(result_file),
+        ]
+        run = run_measured([*cmd, str(count)], env=env)
+        if run["exit_code"] != 0:
+            raise SystemExit(run["stderr"])
+        per = json.loads(result_file.read_text())
+    for p in chosen:  # the drafts the bureau's mailbox would hold (not timed)
+        subprocess.run(
+            [
+                *xlperf,
+                "submit",
+                str(books / p.name),
+                "--force",
+                "--reason",
+                "基准测试",
+                "--overwrite",
+                "-o",
+                str(folder / "pkg" / p.stem),
+                "--eml",
+                str(eml / f"{p.stem}.eml"),
+                "--to",
+                "bureau@example.org",
+            ],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+    ratios: list[float] = []
+    intake_runs: list[float] = []
+    base_runs: list[float] = []
+    for i in range(repeat):
+        base = run_measured([sys.executable, "-c", BASELINE, str(books)])
+        out_dir = folder / f"intake-{i}"
+        took = run_measured([*xlperf, "intake", str(eml), "-o", str(out_dir)], env=env)
+        if took["exit_code"] != 0:
+            raise SystemExit(f"xlperf intake 退出码 {took['exit_code']}：\n{took['stderr']}")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        base_runs.append(base["seconds"])
+        intake_runs.append(took["seconds"])
+        ratios.append(took["seconds"] / base["seconds"])
+    med_base, med_submit = statistics.median(per["baseline"]), statistics.median(per["submit"])
+    return {
+        "count": len(chosen),
+        "submit_median_s": med_submit,
+        "submit_baseline_median_s": med_base,
+        "submit_over_baseline": med_submit / med_base,
+        "submit_ratios": [s / b for s, b in zip(per["submit"], per["baseline"], strict=True)],
+        "freeze_median_s": statistics.median(per["freeze"]),
+        "freeze_over_baseline": statistics.median(per["freeze"]) / med_base,
+        "peak_submit_mb": run["peak_tree_mb"],
+        "intake_fastest_s": min(intake_runs),
+        "intake_baseline_fastest_s": min(base_runs),
+        "intake_over_baseline": statistics.median(ratios),
+        "intake_ratios": ratios,
+    }
+
+
+def _print_submission(f: dict[str, Any]) -> None:
+    k = f["count"]
+    rows = [
+        (f"(a) openpyxl 打开+保存，每个中位数（{k} 个）", f"{f['submit_baseline_median_s'] * 1000:.0f} ms"),
+        ("(s) 导出报送包 export_package，每个中位数", f"{f['submit_median_s'] * 1000:.0f} ms"),
+        ("  s/a", f"{f['submit_over_baseline']:.2f}"),
+        ("(f) 其中冻结一步（已读已评分后），每个中位数", f"{f['freeze_median_s'] * 1000:.0f} ms"),
+        ("  f/a", f"{f['freeze_over_baseline']:.2f}"),
+        ("峰值 RSS：导出报送包的进程", f"{f['peak_submit_mb']:.0f} MB"),
+        (f"基线：openpyxl 打开+保存循环（{k} 个，最快一次）", f"{f['intake_baseline_fastest_s']:.1f} s"),
+        (f"xlperf intake（{k} 封 .eml，最快一次）", f"{f['intake_fastest_s']:.1f} s"),
+        (
+            f"  intake / 基线（交替 {len(f['intake_ratios'])} 次的中位数）",
+            f"{f['intake_over_baseline']:.2f}×",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows) + 2
+    print("\n报送与收件")
+    for label, value in rows:
+        print(f"  {label.ljust(width)}{value}")
+
+
 # ------------------------------------------------------------------------------ main
 
 
@@ -245,10 +387,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="另用 cProfile 剖析 (b) 的前 30 个工作簿并打印"
     )
+    parser.add_argument(
+        "--only", choices=("all", "batch", "submission"), default="all", help="只测批量处理或只测报送与收件"
+    )
+    parser.add_argument("--submit-n", type=int, default=24, help="报送与收件所用的工作簿个数（默认 24）")
+    parser.add_argument("--repeat-intake", type=int, default=5, help="intake 与基线交替运行的次数")
     parser.add_argument("--in-process", nargs=2, metavar=("FOLDER", "RESULT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--submit-in-process", nargs=3, metavar=("FOLDER", "RESULT", "N"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.in_process:
         measure_in_process(Path(args.in_process[0]), Path(args.in_process[1]), args.profile)
+        return 0
+    if args.submit_in_process:
+        folder, result, count = args.submit_in_process
+        measure_submit_in_process(Path(folder), Path(result), int(count))
         return 0
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -259,6 +413,18 @@ def main(argv: list[str] | None = None) -> int:
     inputs = ensure_inputs(args.n, OUT / f"inputs-{args.n}", args.seed)
     folder = inputs[0].parent
     xlperf = _xlperf_cmd()
+    submission = None
+    if args.only in ("all", "submission"):
+        submission = measure_submission(inputs, args.submit_n, args.repeat_intake)
+        _print_submission(submission)
+    if args.only == "submission":
+        assert submission is not None
+        (OUT / "submission.json").write_text(
+            json.dumps({"machine": _machine(), "figures": submission}, ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
+        )
+        print(f"\n已写出 {OUT / 'submission.json'}")
+        return 0
 
     # start-up time of `xlperf --help`
     help_times = []
@@ -393,12 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "help_seconds": (figures["help_median_s"], figures["help_median_s"] <= TARGETS["help_seconds"], "≤"),
     }
-    machine = {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "processor": platform.processor() or platform.machine(),
-    }
+    machine = _machine()
     _print_table(n, figures, checks, machine)
     if ab.get("profile"):
         print("\n==== cProfile：(b) 前 30 个工作簿 ====\n" + ab["profile"])
@@ -409,12 +570,22 @@ def main(argv: list[str] | None = None) -> int:
         "targets": TARGETS,
         "met": {k: v[1] for k, v in checks.items()},
         "per_workbook": {"a": ab["a"], "b": ab["b"]},
+        "submission": submission,
     }
     (OUT / "results.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     print(f"\n已写出 {OUT / 'results.json'}")
     return 0
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def _print_table(

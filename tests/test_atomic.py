@@ -243,7 +243,7 @@ def test_full_disk_simulated(
     if where == "fsync":
         monkeypatch.setattr(xlperf.files.os, "fsync", no_space)
     else:
-        from xlperf.workbook.ooxml import Package
+        from xlperf.ooxml.package import Package
 
         monkeypatch.setattr(Package, "write_to", half_written)
     result = run("run", str(workbook), "-o", str(out), "--json", str(folder / "card.json"))

@@ -36,9 +36,11 @@ from click.testing import CliRunner
 from office import convert
 
 from xlperf.cli import main
+from xlperf.ooxml.errors import WorkbookReadError
+from xlperf.ooxml.limits import Limits
 from xlperf.pipeline import InputError, assess, load_input, write_report_docx, write_scored
 from xlperf.workbook import layout as L
-from xlperf.workbook.safety import Limits, WorkbookReadError, open_workbook
+from xlperf.workbook.book import open_workbook
 from xlperf.workbook.template import save_workbook
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -230,9 +232,9 @@ def test_entity_bomb_refused_by_defusedxml_itself(corpus: dict[str, Case]) -> No
 def test_entity_bomb_message_when_only_defusedxml_catches_it(
     corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import xlperf.workbook.safety as safety
+    import xlperf.workbook.book
 
-    monkeypatch.setattr(safety, "check_file", lambda path, limits: None)
+    monkeypatch.setattr(xlperf.workbook.book, "check_file", lambda path, limits: None)
     with pytest.raises(WorkbookReadError, match="实体"):
         open_workbook(corpus["billion_laughs"].path, Limits())
 

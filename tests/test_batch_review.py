@@ -23,8 +23,8 @@ from xlperf.batch import SUMMARY_XLSX
 from xlperf.cli import main
 from xlperf.core.evaluation import Answer
 from xlperf.core.framework import get_framework
+from xlperf.ooxml.checks import OLE_MAGIC
 from xlperf.summary import PRINT_TITLE, RANKING_COLUMNS, RATIO_COLUMNS, SHEET_ORDER, axis_minimum
-from xlperf.workbook.safety import OLE_MAGIC
 from xlperf.workbook.template import build_workbook, save_workbook
 
 DEPARTMENTS = [f"第{n}测试局" for n in "一二三四五六七八九十"]

@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).parent / "bad_inputs"))
 from make_corpus import sheet_part
 
 from xlperf.core.framework import get_framework
+from xlperf.ooxml.checks import check_file
+from xlperf.ooxml.limits import Limits
 from xlperf.workbook import layout as L
-from xlperf.workbook.safety import Limits, check_file
 from xlperf.workbook.template import build_workbook
 
 XLPERF = Path(sys.executable).with_name("xlperf")

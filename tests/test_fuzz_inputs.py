@@ -112,7 +112,7 @@ def test_random_cell_values_never_crash(edits: dict[tuple[str, str], Any]) -> No
         for (sheet, coord), value in edits.items():
             WB[sheet][coord].value = value  # "=…" becomes a formula, as when a clerk types it
         ev, findings, source = read_book(WB, lambda: WB)
-        result = assess(Loaded(Path("fuzz.xlsx"), "0" * 64, ev, findings, source, WB))
+        result = assess(Loaded(Path("fuzz.xlsx"), "0" * 64, ev, findings, source))
         check_bounds(result)
         for f in result.findings:
             assert f.message
@@ -153,6 +153,6 @@ def test_absurd_magnitudes_are_findings(value: Any) -> None:
         ev, findings, source = read_book(WB, lambda: WB)
         assert ev.budget.total_budget is None
         assert any(f.sheet == L.BUDGET and f.cell == "B5" and f.code == "P01" for f in findings)
-        check_bounds(assess(Loaded(Path("fuzz.xlsx"), "0" * 64, ev, findings, source, WB)))
+        check_bounds(assess(Loaded(Path("fuzz.xlsx"), "0" * 64, ev, findings, source)))
     finally:
         WB[key[0]][key[1]].value = old

@@ -21,14 +21,14 @@ from xlperf.workbook.template import build_workbook, save_workbook
 #: what no command but the ones that need them may load
 HEAVY = ("pandas", "starlette", "uvicorn", "jinja2", "docx", "xlwings")
 #: what the group, --help and usage errors do not need: the models, the workbook library, numpy
-#: (the option defaults come from the import-free xlperf.workbook.limits)
+#: (the option defaults come from the import-free xlperf.ooxml.limits)
 CORE = (
     "pydantic",
     "openpyxl",
     "numpy",
     "lxml",
     "xlperf.core",
-    "xlperf.workbook.safety",
+    "xlperf.ooxml.checks",
     "xlperf.workbook.reader",
     "xlperf.pipeline",
 )

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 from xlperf.cli import main
-from xlperf.workbook.limits import Limits
+from xlperf.ooxml.limits import Limits
 
 SOURCES = {
     p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in (ROOT / "xlperf").rglob("*.py")
@@ -26,7 +26,7 @@ HOMES = {
     "Excel's control-character filter": (r"ILLEGAL_CHARACTERS_RE\.sub", "xlperf/workbook/cells.py"),
     "text normaliser": (r"normalize\(\s*[\"']NFKC[\"']", "xlperf/core/quantity.py"),
     "the data folder": (r"user_data_dir\(", "xlperf/paths.py"),
-    "the Limits defaults": (r"class Limits\b", "xlperf/workbook/limits.py"),
+    "the Limits defaults": (r"class Limits\b", "xlperf/ooxml/limits.py"),
 }
 
 

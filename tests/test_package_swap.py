@@ -27,7 +27,7 @@ from xlperf.workbook.template import build_workbook, save_workbook
 CHILD = r"""
 import os, signal, sys
 from pathlib import Path
-import xlperf.pipeline
+import xlperf.submission.package
 from xlperf.submission.package import export_package
 
 wb, folder, stage = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
@@ -42,7 +42,7 @@ os.replace = replace
 if stage == "building":
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
-    xlperf.pipeline.write_report_docx = die
+    xlperf.submission.package.write_report_docx = die
 export_package(wb, folder, overwrite=True)
 print("not killed")
 """

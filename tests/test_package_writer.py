@@ -25,9 +25,10 @@ from office import calamine_sheets, convert_many
 from openpyxl.drawing.image import Image
 from PIL import Image as PillowImage
 
+from xlperf.ooxml.package import Package
+from xlperf.ooxml.spreadsheet import WorkbookXml
 from xlperf.pipeline import assess, load_input, write_scored
 from xlperf.workbook import layout as L
-from xlperf.workbook.ooxml import Book, Package
 from xlperf.workbook.writer import CHECK_AUTHOR, Provenance, write_results
 
 X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -138,7 +139,7 @@ def _check_package(path: Path) -> None:
     assert all(
         pkg.content_type(n) for n in pkg.order if not n.endswith(".rels") and n != "[Content_Types].xml"
     )
-    book = Book(pkg)
+    book = WorkbookXml(pkg)
     names = [s.name for s in book.sheets()]
     assert names[:3] == list(L.OUTPUT_SHEETS) and all(names.count(t) == 1 for t in L.OUTPUT_SHEETS)
     for dn in book.defined_names():
@@ -317,7 +318,7 @@ def test_submission_workbook_keeps_picture_and_extension_and_freezes_the_formula
     assert not any(n.endswith("calcChain.xml") for n in after)
     _check_package(frozen)
     pkg = Package(frozen.read_bytes())
-    for ref in Book(pkg).sheets():
+    for ref in WorkbookXml(pkg).sheets():
         assert pkg.peek(ref.part).find(f"{{{L_MAIN}}}sheetProtection") is not None, ref.name
         assert pkg.peek(ref.part).find(f".//{{{L_MAIN}}}f") is None, ref.name
     wb = openpyxl.load_workbook(frozen)
@@ -328,8 +329,8 @@ def test_submission_workbook_keeps_picture_and_extension_and_freezes_the_formula
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
 def test_a_non_finite_frozen_value_leaves_the_cell_empty(value: float) -> None:
     """A value no spreadsheet can read as a number never reaches the sheet XML as "nan"/"inf"."""
+    from xlperf.ooxml.spreadsheet import SheetXml
     from xlperf.submission.freeze import store_value
-    from xlperf.workbook.ooxml import SheetXml
 
     sheet = SheetXml(
         etree.fromstring(

@@ -22,6 +22,8 @@ from test_project_core import anhui
 from xlperf.cli import main
 from xlperf.core.project.framework import get_project_framework, parse_project_canonical
 from xlperf.files import sha256_file
+from xlperf.ooxml.limits import Limits
+from xlperf.ooxml.stream import read_package
 from xlperf.pipeline import assess, load_any
 from xlperf.project import layout as P
 from xlperf.project.pipeline import ProjectLoaded
@@ -29,8 +31,6 @@ from xlperf.project.reader import is_project_book, read_project_book
 from xlperf.project.template import build_project_workbook
 from xlperf.workbook import layout as L
 from xlperf.workbook.book import as_book
-from xlperf.workbook.safety import Limits
-from xlperf.workbook.stream import read_package
 
 D = Decimal
 FW = get_project_framework("national-project")

@@ -24,6 +24,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from bad_inputs.make_corpus import sheet_part
 from click.testing import CliRunner, Result
 from conftest import SEED_TOTAL
 from smtp_servers import Server, Tls, free_port, make_authenticator, run_controller
@@ -31,8 +32,10 @@ from smtp_servers import Server, Tls, free_port, make_authenticator, run_control
 from xlperf.cli import main
 from xlperf.core.framework import get_framework
 from xlperf.examples import example_evaluation
+from xlperf.ooxml.stream import open_stream
 from xlperf.pipeline import assess, load_input
-from xlperf.submission.freeze import Evaluator, looks_like_text, parse
+from xlperf.submission.formulas import Evaluator, parse
+from xlperf.submission.freeze import looks_like_text
 from xlperf.submission.outbox import Outbox
 from xlperf.submission.package import (
     BlockingFindingsError,
@@ -42,7 +45,7 @@ from xlperf.submission.package import (
     export_package,
     safe_filename,
 )
-from xlperf.workbook.template import build_workbook, save_workbook
+from xlperf.workbook.template import build_workbook, save_workbook, workbook_bytes
 
 USER = "kgs@example.cn"
 PASSWORD = "S3cr3t-pw-91c2"
@@ -518,7 +521,7 @@ def inject_formulas(source: Path, target: Path) -> Path:
     ws[f"{col}6"] = "=[1]!XLPERF_COMPLETION(E6,K6)"  # how Excel stores an add-in function
     sheet, coord = next(iter(wb.defined_names["xp_exec_rate"].destinations))
     wb[sheet][coord.replace("$", "")] = "=XLPERF_RATIO(xp_executed,xp_total_budget)"
-    notes = wb["填表说明"]
+    notes = wb.create_sheet("测算")  # a sheet of the clerk's own
     notes["D1"] = "=XLPERF_RATING(98.57)"
     notes["D2"] = "=ROUND(SUM(1,2,3)/4,1)"
     notes["D3"] = '=IF(D2>1,"大于一"&"！","否")'
@@ -547,7 +550,7 @@ def test_udf_formulas_are_frozen_to_the_core_values(clean_wb: Path) -> None:
     ratio = result.ratios["budget_execution"]
     assert ratio is not None
     assert wb[sheet][coord.replace("$", "")].value == pytest.approx(float(ratio / 100))
-    notes = wb["填表说明"]
+    notes = wb["测算"]
     assert notes["D1"].value == "优"
     assert notes["D2"].value == pytest.approx(1.5)
     assert notes["D3"].value == "大于一！"
@@ -556,9 +559,76 @@ def test_udf_formulas_are_frozen_to_the_core_values(clean_wb: Path) -> None:
     assert notes["D9"].value == pytest.approx(33.33)
     for coord in ("D4", "D5", "D7", "D8"):
         assert notes[coord].value is None
-    flagged = {c["cell"] for c in package.manifest_data["freeze"]["flagged"] if c["sheet"] == "填表说明"}
+    flagged = {c["cell"] for c in package.manifest_data["freeze"]["flagged"] if c["sheet"] == "测算"}
     assert flagged == {"D4", "D5", "D7", "D8"}
     assert all(c.data_type != "f" for w in wb.worksheets for row in w.iter_rows() for c in row)
+
+
+def tinted(path: Path) -> list[str]:
+    """Cells filled with the pale-yellow input tint (``FFF2CC``), as sheet!cell."""
+    wb = openpyxl.load_workbook(path)
+    return [
+        f"{ws.title}!{c.coordinate}"
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.fill.fill_type == "solid" and str(c.fill.fgColor.rgb or "").upper().endswith("FFF2CC")
+    ]
+
+
+def test_the_frozen_workbook_is_a_record_not_a_form(clean_wb: Path) -> None:
+    """Issue 25: no 填表说明 and no yellow input tint in what the bureau receives; it still re-scores
+    to the same result (the intake reads it like any workbook)."""
+    assert "填表说明" in openpyxl.load_workbook(clean_wb).sheetnames and tinted(clean_wb)  # control
+    package = export_package(clean_wb)
+    wb = openpyxl.load_workbook(package.workbook)
+    assert "填表说明" not in wb.sheetnames
+    assert wb.sheetnames[:3] == ["评分汇总", "校验结果", "自评报告"] and wb.active.title == "评分汇总"
+    assert not any("填表说明" in (d.attr_text or "") for d in wb.defined_names.values())
+    assert tinted(package.workbook) == []
+    again = assess(load_input(package.workbook))
+    assert float(again.total) == package.total and len(again.errors) == 0
+
+
+def test_the_freeze_plans_on_the_stream_book_not_on_openpyxl(
+    clean_wb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One workbook model: the clerk's file is read once, by the stream reader, for scoring and freezing."""
+    import openpyxl.reader.excel
+
+    def no_openpyxl(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("openpyxl must not load the workbook being frozen")
+
+    source = inject_formulas(clean_wb, clean_wb.with_name("udf.xlsx"))
+    monkeypatch.setattr(openpyxl, "load_workbook", no_openpyxl)
+    monkeypatch.setattr(openpyxl.reader.excel, "load_workbook", no_openpyxl)
+    package = export_package(source)
+    monkeypatch.undo()
+    assert package.manifest_data["freeze"]["evaluated"] > 0
+
+
+def test_an_error_value_cached_by_a_newer_excel_is_not_kept(clean_wb: Path) -> None:
+    """A formula xlperf cannot compute whose cached result is a newer Excel's error (#SPILL!) is
+    emptied, not kept as a value: no error value reaches the bureau."""
+    source = inject_formulas(clean_wb, clean_wb.with_name("udf.xlsx"))
+    data = source.read_bytes()
+    part = sheet_part(data, "测算")
+    out = clean_wb.with_name("spill.xlsx")
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename == part:
+                body, n = re.subn(
+                    rb'<c r="D5"([^>]*)><f>([^<]*)</f><v\s*/?>(?:</v>)?</c>',
+                    rb'<c r="D5"\1 t="e"><f>\2</f><v>#SPILL!</v></c>',
+                    body,
+                )
+                assert n == 1, body[:2000]
+            zout.writestr(info, body)
+    package = export_package(out)
+    frozen = {(c["sheet"], c["cell"]): c for c in package.manifest_data["freeze"]["flagged"]}
+    assert ("测算", "D5") in frozen and frozen[("测算", "D5")]["value"] is None
+    assert openpyxl.load_workbook(package.workbook)["测算"]["D5"].value is None
 
 
 def lo_csv(workbook: Path, tmp_path: Path) -> dict[str, str]:
@@ -598,14 +668,14 @@ def test_frozen_workbook_opens_in_libreoffice_without_error_values(clean_wb: Pat
     source = inject_formulas(clean_wb, clean_wb.with_name("udf.xlsx"))
     package = export_package(source)
     sheets = lo_csv(package.workbook, tmp_path)
-    assert {"评分汇总", "产出指标", "收支情况", "支出进度", "填表说明"} <= set(sheets)
+    assert {"评分汇总", "产出指标", "收支情况", "支出进度", "测算"} <= set(sheets)
     for name, text in sheets.items():
         for error in ERROR_VALUES:
             assert error not in text, f"{error} on sheet {name}"
     assert re.search(r"^总分,98\.57,评价等级,优", sheets["评分汇总"], re.M)
     # control: the unfrozen input does show #NAME? in LibreOffice — the check above can fail
     unfrozen = lo_csv(source, tmp_path)
-    assert "#NAME?" in unfrozen["产出指标"] + unfrozen["填表说明"]
+    assert "#NAME?" in unfrozen["产出指标"] + unfrozen["测算"]
 
 
 # -- .eml draft, package folder rules --------------------------------------------------------------------
@@ -672,9 +742,10 @@ def test_evaluator_small_excel_subset() -> None:
     assert ws is not None
     ws.title = "S"
     ws["A1"], ws["A2"], ws["A3"] = 2, 3, "x"
+    book = open_stream(workbook_bytes(wb), "s.xlsx")
 
     def ev(formula: str) -> Any:
-        return Evaluator(wb, {}).eval(parse(formula), "S", 7, 2)
+        return Evaluator(book, {}).eval(parse(formula), "S", 7, 2)
 
     assert ev("=-A1^2") == 4  # Excel: negation binds tighter than ^
     assert ev("=A1+A2*2") == 8

@@ -92,6 +92,6 @@ def test_escapes_become_line_breaks_everywhere(escaped: Path, tmp_path: Path) ->
     ],
 )
 def test_unescape(raw: str, text: str) -> None:
-    from xlperf.workbook.safety import unescape_ooxml
+    from xlperf.ooxml.stream import unescape_ooxml
 
     assert unescape_ooxml(raw) == text

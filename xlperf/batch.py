@@ -23,9 +23,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlperf.core.errors import XlperfError
+
+if TYPE_CHECKING:
+    from xlperf.core.framework import Framework
+    from xlperf.ooxml.limits import Limits
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".json")
 #: files that look like spreadsheets but that xlperf does not read: listed as 无法读取 with the reason
@@ -60,7 +64,7 @@ class Job:
     path: Path
     stem: str
     #: ``--framework``: the rules every input is scored by (None: each workbook's own)
-    framework: Any = None
+    framework: Framework | None = None
 
 
 def _is_candidate(path: Path, skip_dir: Path | None) -> bool:
@@ -299,7 +303,9 @@ def fill_scored(out: Outcome, loaded: Any, result: Any, card: dict[str, Any]) ->
     return out
 
 
-def process_one(job: Job, out_dir: Path, limits: Any = None, scored_at: str | None = None) -> Outcome:
+def process_one(
+    job: Job, out_dir: Path, limits: Limits | None = None, scored_at: str | None = None
+) -> Outcome:
     """Read, validate and score one input; write ``<stem>.scored.xlsx`` and ``<stem>.scorecard.json``.
 
     Never raises: an unreadable input is recorded as unreadable, an unexpected error as failed, with
@@ -375,7 +381,7 @@ Progress = Callable[[Outcome], None]
 def run_jobs(
     jobs: Sequence[Job],
     out_dir: Path,
-    limits: Any = None,
+    limits: Limits | None = None,
     workers: int = 1,
     on_done: Progress | None = None,
     scored_at: str | None = None,
@@ -420,9 +426,9 @@ def _prepare_process() -> None:
 
     import openpyxl  # noqa: F401
 
+    import xlperf.ooxml.stream
     import xlperf.pipeline
     import xlperf.workbook.reader
-    import xlperf.workbook.stream
     import xlperf.workbook.writer  # noqa: F401
 
     gc.freeze()
@@ -433,7 +439,7 @@ def _prepare_process() -> None:
 def _run_pool(
     jobs: Sequence[Job],
     out_dir: Path,
-    limits: Any,
+    limits: Limits | None,
     workers: int,
     stamp: str,
     record: Callable[[Outcome], None],
@@ -468,7 +474,7 @@ def _run_pool(
     return lost
 
 
-def _run_isolated(job: Job, out_dir: Path, limits: Any, stamp: str) -> Outcome:
+def _run_isolated(job: Job, out_dir: Path, limits: Limits | None, stamp: str) -> Outcome:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=1) as pool:
@@ -541,10 +547,10 @@ def run_batch(
     paths: Sequence[str | Path],
     out_dir: Path,
     workers: int | None = None,
-    limits: Any = None,
+    limits: Limits | None = None,
     on_start: Callable[[int], None] | None = None,
     on_done: Progress | None = None,
-    framework: Any = None,
+    framework: Framework | None = None,
 ) -> BatchReport:
     """The whole batch: find the inputs → process them one by one (or in parallel) → mark duplicates →
     write the summary. Raises :class:`NoInputsError` when there is no input at all.

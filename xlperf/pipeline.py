@@ -24,8 +24,12 @@ from xlperf.core.project.result import ProjectResult
 from xlperf.core.result import Result
 from xlperf.files import atomic_write, atomic_write_text, output_error, sha256_bytes, sha256_file
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the workbook code is imported where a workbook is read: a JSON input never loads it
+    from xlperf.ooxml.limits import Limits
+    from xlperf.ooxml.package import Parts
+    from xlperf.ooxml.stream import StreamBook
     from xlperf.project.pipeline import ProjectLoaded
+    from xlperf.workbook.reader import SourceMap
 
 
 class InputError(XlperfError):
@@ -35,10 +39,11 @@ class InputError(XlperfError):
 class Loaded:
     """One input, read: the Evaluation, the reading findings and where each value came from.
 
-    ``data`` is the input file's bytes, read once (its sha256 and the book come from them; the
-    package writer copies it); ``book`` the stream reader's book (``.sheetnames``). ``workbook`` is
-    an openpyxl Workbook of the same bytes, loaded only when asked for (for what still edits one);
-    a caller that already has one (the Excel add-in's snapshot) passes it.
+    ``data`` is the input file's bytes, read once (its sha256 and the book come from them); ``book``
+    the stream reader's book of them — the one workbook model: scoring reads it, the 报送 freeze
+    plans on it, and its ``package`` (the parts the pre-open checks decompressed) is what the
+    package writer copies. Both are None for an Evaluation JSON, and for the add-in's snapshot of a
+    live workbook (whose own reader made the Evaluation).
     """
 
     def __init__(
@@ -47,44 +52,28 @@ class Loaded:
         sha256: str,
         evaluation: Evaluation,
         findings: list[Finding],
-        source: Any = None,
-        workbook: Any = None,
+        source: SourceMap | None = None,
         *,
         data: bytes | None = None,
-        book: Any = None,
+        book: StreamBook | None = None,
         framework: Framework | None = None,
     ) -> None:
         self.path = path
         self.sha256 = sha256
         self.evaluation = evaluation
         self.findings = findings
-        self.source = source  # workbook.reader.SourceMap for workbooks
+        self.source = source  # evaluation field → sheet and cell, for workbooks
         self.data = data
         self.book = book
-        self._workbook = workbook
         #: the rules that score this input: the workbook's own, the JSON's id, or ``--framework``
-        self.framework = (
-            framework or getattr(source, "framework", None) or get_framework(evaluation.framework)
+        self.framework: Framework = (
+            framework
+            or (source.framework if source is not None else None)
+            or get_framework(evaluation.framework)
         )
 
-    @property
-    def workbook(self) -> Any:
-        """The openpyxl Workbook (one load per run, on first use; None for a JSON input)."""
-        if self._workbook is None and self.data is not None:
-            from xlperf.workbook.safety import WorkbookReadError, load_openpyxl
 
-            try:
-                self._workbook = load_openpyxl(self.data, self.path.name)
-            except WorkbookReadError as exc:
-                raise InputError(str(exc)) from exc
-        return self._workbook
-
-    @workbook.setter
-    def workbook(self, value: Any) -> None:
-        self._workbook = value
-
-
-def load_input(path: Path, limits: Any = None, framework: Framework | None = None) -> Loaded:
+def load_input(path: Path, limits: Limits | None = None, framework: Framework | None = None) -> Loaded:
     """Read a workbook (.xlsx/.xlsm) or an Evaluation JSON file, with the rules that score it: the
     workbook's own (``catalog.for_workbook``), the framework a JSON names by id, or ``framework``
     (``--framework``) when given, a difference being a finding (F01)."""
@@ -145,9 +134,10 @@ PROJECT_ONLY = (
 )
 
 
-def _read_package(path: Path, limits: Any) -> tuple[bytes, Any]:
-    from xlperf.workbook.safety import Limits, WorkbookReadError
-    from xlperf.workbook.stream import read_package
+def _read_package(path: Path, limits: Limits | None) -> tuple[bytes, StreamBook]:
+    from xlperf.ooxml.errors import WorkbookReadError
+    from xlperf.ooxml.limits import Limits
+    from xlperf.ooxml.stream import read_package
 
     try:
         return read_package(path, limits or Limits())
@@ -155,9 +145,9 @@ def _read_package(path: Path, limits: Any) -> tuple[bytes, Any]:
         raise InputError(str(exc)) from exc
 
 
-def _load_book(path: Path, data: bytes, book: Any, framework: Framework | None) -> Loaded:
+def _load_book(path: Path, data: bytes, book: StreamBook, framework: Framework | None) -> Loaded:
+    from xlperf.ooxml.errors import WorkbookReadError
     from xlperf.workbook.reader import read_book
-    from xlperf.workbook.safety import WorkbookReadError
 
     try:
         ev, findings, source = read_book(book, framework=framework)
@@ -288,16 +278,15 @@ def write_scored(
     return atomic_write(out, pkg.write_to)
 
 
-def input_package(loaded: Loaded, result: Result) -> Any:
-    """The input workbook's package: the parts the reader decompressed (``safety.Parts``) or its
-    bytes (for JSON input, the standard workbook holding it)."""
+def input_package(loaded: Loaded, result: Result) -> Parts | bytes:
+    """The input workbook's package: the parts the reader decompressed (:class:`~xlperf.ooxml.package.Parts`)
+    or its bytes (for JSON input, the standard workbook holding it)."""
     if loaded.source is None:
         from xlperf.workbook.template import build_workbook, workbook_bytes
 
         return workbook_bytes(build_workbook(result.framework, result.evaluation))
-    parts = getattr(loaded.book, "package", None)  # the stream reader's book has them; openpyxl's not
-    if parts is not None:
-        return parts
+    if loaded.book is not None and loaded.book.package is not None:
+        return loaded.book.package
     return loaded.data if loaded.data is not None else loaded.path.read_bytes()
 
 

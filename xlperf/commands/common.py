@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from xlperf.workbook.limits import Limits
+from xlperf.ooxml.limits import Limits
 
 if TYPE_CHECKING:
     from xlperf.core.framework import Framework
@@ -19,7 +19,7 @@ _LIMITS = Limits()  # the defaults
 
 
 def limits_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The bounds on what xlperf opens; their defaults are :class:`xlperf.workbook.limits.Limits`'s."""
+    """The bounds on what xlperf opens; their defaults are :class:`xlperf.ooxml.limits.Limits`'s."""
     f = click.option(
         "--max-workbook-cells",
         type=click.IntRange(min=1),

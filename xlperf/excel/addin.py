@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 from xlperf.excel.registry import BUTTONS, GROUPS, RIBBON_TAB_ID, RIBBON_TAB_LABEL, UDF_MODULE
 from xlperf.excel.vba.ovba import build_vba_project
 from xlperf.excel.vba.sources import CONFIG_SHEET_CODENAME, PROJECT_NAME, RIBBON_MODULE, addin_modules
+from xlperf.ooxml.constants import CT, MAIN, RT, R
 
 __all__ = [
     "ADDIN_FILENAME",
@@ -39,15 +40,7 @@ RIBBON_CALLBACK = f"{RIBBON_MODULE}.OnRibbon"
 
 CUSTOMUI_NS = "http://schemas.microsoft.com/office/2009/07/customui"
 REL_UI_EXTENSIBILITY = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
-REL_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-REL_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
-REL_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
-REL_VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 CT_ADDIN = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
-CT_XLSM = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # earliest date a zip entry can carry
 
@@ -151,7 +144,7 @@ def _sheet_xml(rows: list[tuple[str, str]]) -> str:
             "</row>"
         )
     return (
-        f'{_XML_DECL}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+        f'{_XML_DECL}<worksheet xmlns="{MAIN}" xmlns:r="{R}">'
         f'<sheetPr codeName="{CONFIG_SHEET_CODENAME}"/>'
         '<cols><col min="1" max="1" width="28" customWidth="1"/><col min="2" max="2" width="60" customWidth="1"/></cols>'
         f"<sheetData>{''.join(cells)}</sheetData></worksheet>"
@@ -177,18 +170,18 @@ def _package(
         + "".join(f"<Override PartName={quoteattr(p)} ContentType={quoteattr(t)}/>" for p, t in overrides)
         + "</Types>"
     )
-    root_rels = [("rId1", REL_OFFICE_DOCUMENT, "xl/workbook.xml")]
+    root_rels = [("rId1", RT.OFFICE_DOCUMENT, "xl/workbook.xml")]
     if ribbon:
         root_rels.append(("rId2", REL_UI_EXTENSIBILITY, "customUI/customUI14.xml"))
     workbook = (
-        f'{_XML_DECL}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+        f'{_XML_DECL}<workbook xmlns="{MAIN}" xmlns:r="{R}">'
         '<workbookPr codeName="ThisWorkbook"/>'
         "<bookViews><workbookView/></bookViews>"
         f'<sheets><sheet name={quoteattr(CONFIG_SHEET_NAME)} sheetId="1" r:id="rId1"/></sheets>'
         "</workbook>"
     )
     styles = (
-        f'{_XML_DECL}<styleSheet xmlns="{_MAIN_NS}">'
+        f'{_XML_DECL}<styleSheet xmlns="{MAIN}">'
         '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
         '<fills count="2"><fill><patternFill patternType="none"/></fill>'
         '<fill><patternFill patternType="gray125"/></fill></fills>'
@@ -199,9 +192,9 @@ def _package(
         "</styleSheet>"
     )
     wb_rels = [
-        ("rId1", REL_WORKSHEET, "worksheets/sheet1.xml"),
-        ("rId2", REL_STYLES, "styles.xml"),
-        ("rId3", REL_VBA_PROJECT, "vbaProject.bin"),
+        ("rId1", RT.WORKSHEET, "worksheets/sheet1.xml"),
+        ("rId2", RT.STYLES, "styles.xml"),
+        ("rId3", RT.VBA_PROJECT, "vbaProject.bin"),
     ]
     parts: dict[str, bytes] = {
         "[Content_Types].xml": content_types.encode(),
@@ -276,7 +269,7 @@ def build_xlsm(
     ``include_xlwings=False``. ``output`` is a file path or a directory (then ``xlperf_selftest.xlsm``).
     """
     vba = vba_project_bytes(macros_dir=macros_dir, selftest=True, include_xlwings=include_xlwings)
-    parts = _package(CT_XLSM, vba, config_rows(config), ribbon=True)
+    parts = _package(CT.WORKBOOK_MACRO, vba, config_rows(config), ribbon=True)
     return _write_zip_atomic(_target(Path(output), "xlperf_selftest.xlsm"), parts)
 
 

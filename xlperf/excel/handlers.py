@@ -26,7 +26,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -36,6 +36,10 @@ from xlperf.excel.book import BookSnapshot, found_tables, is_remote, snapshot
 from xlperf.excel.registry import BUTTONS, UDFS
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import MAX_CELL_TEXT, MAX_EXACT_DIGITS, excel_text
+
+if TYPE_CHECKING:  # the pipeline and the core load when a button is pressed, not when Excel starts
+    from xlperf.core.result import Result
+    from xlperf.pipeline import Loaded
 
 __all__ = [
     "HANDLERS",
@@ -354,8 +358,8 @@ class Assessment:
     """One read + evaluation of a live book."""
 
     snap: BookSnapshot
-    loaded: Any  # xlperf.pipeline.Loaded
-    result: Any  # xlperf.core.result.Result
+    loaded: Loaded
+    result: Result
 
 
 def assess_book(book: Any) -> Assessment:
@@ -365,7 +369,7 @@ def assess_book(book: Any) -> Assessment:
 
     snap = snapshot(book)
     ev, findings, source = read_book(snap.workbook, snap.values_loader)
-    loaded = Loaded(snap.path or Path(snap.fullname), snap.sha256(), ev, findings, source, snap.workbook)
+    loaded = Loaded(snap.path or Path(snap.fullname), snap.sha256(), ev, findings, source)
     return Assessment(snap, loaded, assess(loaded))
 
 

@@ -7,7 +7,7 @@
 3. Find the xlperf package manifest (schema ``xlperf.package/1``, what ``xlperf submit`` writes); check
    every listed file's size and SHA-256 against the attachment of that name.
 4. Only then run the workbook through the same pre-open checks as everywhere
-   (:func:`xlperf.workbook.stream.read_package`, via :func:`xlperf.pipeline.load_input`), re-score it
+   (:func:`xlperf.ooxml.stream.read_package`, via :func:`xlperf.pipeline.load_input`), re-score it
    with the framework the manifest names, and compare with the manifest's total, rating, sections
    and error count.
 

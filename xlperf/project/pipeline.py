@@ -128,9 +128,9 @@ def write_project_scored(loaded: ProjectLoaded, result: ProjectResult, out: Path
     data: Any
     source = loaded.source
     if source is None:
+        from xlperf.ooxml.stream import open_stream
         from xlperf.project.reader import read_project_book
         from xlperf.project.template import build_project_workbook
-        from xlperf.workbook.stream import open_stream
         from xlperf.workbook.template import workbook_bytes
 
         data = workbook_bytes(build_project_workbook(result.framework, result.evaluation))

@@ -24,10 +24,11 @@ from xlperf.core.findings import Finding, finding
 from xlperf.core.project.evaluation import ProjectEvaluation
 from xlperf.core.project.framework import ProjectFramework, form_of_text
 from xlperf.core.quantity import normalise_text, parse_quantity
+from xlperf.ooxml.refs import column_letter, name_destinations
 from xlperf.project import layout as P
 from xlperf.project.catalog import find, for_project_workbook
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import Book, as_book, column_letter, name_destinations
+from xlperf.workbook.book import Book, as_book
 from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
 from xlperf.workbook.reader import AMOUNT_UNITS, SourceMap

@@ -20,22 +20,19 @@ from xlperf import __version__
 from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding
 from xlperf.core.project.result import ProjectResult
-from xlperf.project import layout as P
-from xlperf.workbook import layout as L
-from xlperf.workbook.ooxml import (
-    REL_TYPE,
-    WORKSHEET_CT,
-    Book,
-    Package,
-    Rel,
+from xlperf.ooxml.constants import CT, RT
+from xlperf.ooxml.package import Package, Parts, Rel
+from xlperf.ooxml.spreadsheet import (
     SheetXml,
     Styles,
+    WorkbookXml,
     fill_element,
     make_plain_workbook,
     styles_part,
 )
+from xlperf.project import layout as P
+from xlperf.workbook import layout as L
 from xlperf.workbook.reader import SourceMap
-from xlperf.workbook.safety import Parts
 from xlperf.workbook.writer import (
     BIG,
     BLANK,
@@ -272,7 +269,7 @@ def project_scored_package(
     from openpyxl.utils.cell import quote_sheetname
 
     pkg = Package(data)
-    book = Book(pkg)
+    book = WorkbookXml(pkg)
     book.remove_sheets(P.OUTPUT_SHEETS)
     make_plain_workbook(book)
     known = {s.name for s in book.sheets()}
@@ -284,9 +281,9 @@ def project_scored_package(
     for position, layout in enumerate(layouts):
         part = pkg.free_name("xl/worksheets/sheet{n}.xml")
         xml, links = sheet_xml(layout, formats, selected=position == 0, cells=cells[position])
-        pkg.put(part, xml, WORKSHEET_CT)
+        pkg.put(part, xml, CT.WORKSHEET)
         for rel_id, link in links:
-            pkg.add_external_rel(part, Rel(rel_id, REL_TYPE + "/hyperlink", link, True))
+            pkg.add_external_rel(part, Rel(rel_id, RT.HYPERLINK, link, True))
         book.insert_sheet(position, layout.title, part)
         if layout.title_rows:
             first, last = layout.title_rows.split(":")

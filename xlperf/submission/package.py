@@ -28,29 +28,39 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from loguru import logger
 
 from xlperf import __version__
 from xlperf.core.errors import XlperfError
 from xlperf.core.findings import Finding
+from xlperf.core.framework import Framework
+from xlperf.core.result import Result
 from xlperf.files import (
+    LockBusy,
     OutputError,
     atomic_write,
     atomic_write_text,
+    folder_lock_path,
     fsync_dir,
     glob_escape,
+    hold_lock,
     remove_stale_temps,
     sha256_file,
 )
-
-if TYPE_CHECKING:
-    from xlperf.core.result import Result
-    from xlperf.submission.freeze import FreezeReport
-    from xlperf.submission.outbox import Outbox, OutboxItem
-    from xlperf.submission.settings import SmtpSettings
+from xlperf.ooxml.limits import Limits
+from xlperf.ooxml.stream import open_stream
+from xlperf.pipeline import InputError, Loaded, assess, load_input, now, write_report_docx
+from xlperf.submission.freeze import FreezeProvenance, FreezeReport, freeze_package, plan_freeze
+from xlperf.submission.mail import SendError, body_text, build_message, subject_text, write_eml
+from xlperf.submission.outbox import Outbox, OutboxItem, default_outbox_dir
+from xlperf.submission.settings import SmtpSettings, draft_addresses, resolve_settings
+from xlperf.workbook.reader import read_book
+from xlperf.workbook.template import build_workbook, workbook_bytes
+from xlperf.workbook.writer import Provenance, scored_package
 
 PACKAGE_SCHEMA = "xlperf.package/1"
 WORKBOOK_SUFFIX = "_部门整体支出绩效自评.xlsx"
@@ -254,8 +264,8 @@ def export_package(
     reason: str = "",
     operator: str = "",
     overwrite: bool = False,
-    limits: Any = None,
-    framework: Any = None,
+    limits: Limits | None = None,
+    framework: Framework | None = None,
 ) -> PackageResult:
     """Validate, score, freeze and package one workbook (the ribbon's 导出报送包).
 
@@ -263,8 +273,6 @@ def export_package(
     :class:`PackageError` when ``force`` has no ``reason``, the input cannot be read, or the folder
     exists (:class:`PackageExistsError`). The input file is never written to.
     """
-    from xlperf.pipeline import InputError, assess, load_input
-
     if out_dir is not None:  # a swap a killed run left half done is undone before this run may refuse
         recover_package(Path(out_dir))
     reason = (reason or "").strip()
@@ -294,7 +302,7 @@ def export_package(
 
 
 def _export_locked(
-    loaded: Any,
+    loaded: Loaded,
     result: Result,
     path: Path,
     folder: Path,
@@ -303,8 +311,6 @@ def _export_locked(
     operator: str,
     reason: str,
 ) -> PackageResult:
-    from xlperf.pipeline import now
-
     dep = result.evaluation.department
     _check_target(folder, path, overwrite)
     stem = package_stem(short, dep.year)
@@ -321,8 +327,6 @@ def _export_locked(
         workbook, freeze = _write_frozen(
             loaded, result, tmp / f"{stem}{WORKBOOK_SUFFIX}", created, operator, reason
         )
-        from xlperf.pipeline import write_report_docx
-
         report = write_report_docx(result, tmp / f"{stem}{REPORT_SUFFIX}", loaded)
         manifest_path = tmp / f"{stem}{MANIFEST_SUFFIX}"
         data = _manifest(
@@ -368,8 +372,6 @@ def _package_lock(folder: Path) -> Iterator[None]:
     The lock file lives in the data folder (``locks/``), not beside the clerk's files; it is an OS
     lock, so a killed export never blocks the next one.
     """
-    from xlperf.files import LockBusy, folder_lock_path, hold_lock
-
     lock = folder_lock_path("package", folder)
     try:
         held = hold_lock(lock, wait=30)
@@ -468,40 +470,21 @@ def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
 
 
 def _write_frozen(
-    loaded: Any, result: Result, out: Path, created: str, operator: str, reason: str
+    loaded: Loaded, result: Result, out: Path, created: str, operator: str, reason: str
 ) -> tuple[Path, FreezeReport]:
     """The 报送 workbook: the scored package (the clerk's parts kept byte for byte), frozen. The
-    formulas are evaluated on the clerk's workbook as openpyxl reads it; only the package is written."""
-    from xlperf.pipeline import input_package
-    from xlperf.submission.freeze import FreezeProvenance, freeze_package, plan_freeze
-    from xlperf.workbook.reader import read_book
-    from xlperf.workbook.template import build_workbook, workbook_bytes
-    from xlperf.workbook.writer import Provenance, scored_package
-
-    if loaded.source is not None:
-        wb, source = loaded.workbook, loaded.source
-        data = loaded.data or loaded.path.read_bytes()
-        package = input_package(loaded, result)  # the parts the reader decompressed, not again
-    else:  # JSON input: the standard workbook holding the evaluation
-        wb = build_workbook(result.framework, result.evaluation)
-        source = read_book(wb)[2]
-        package = data = workbook_bytes(wb)
-    pkg = scored_package(package, result, Provenance(result.framework, loaded.sha256, created))
-
-    def cached() -> Any:
-        if loaded.source is None:
-            return None
-        import warnings
-        from io import BytesIO
-
-        import openpyxl
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(BytesIO(data), data_only=True)
-
+    formulas are planned on the stream reader's book of the clerk's file — the one read for scoring,
+    through the same pre-open checks; only the package is written."""
+    if loaded.book is not None:
+        book, source = loaded.book, loaded.source
+    else:  # JSON input: the standard workbook holding the evaluation, read as any workbook is
+        data = workbook_bytes(build_workbook(result.framework, result.evaluation))
+        book = open_stream(data, loaded.path.name)
+        source = read_book(book)[2]
+    assert book.package is not None
+    pkg = scored_package(book.package, result, Provenance(result.framework, loaded.sha256, created))
     prov = FreezeProvenance(result.framework.id, loaded.path.name, loaded.sha256, created, operator, reason)
-    report, writes = plan_freeze(wb, result, source, cached=cached)
+    report, writes = plan_freeze(book, result, source)
     freeze_package(pkg, writes, report, result, prov)
     atomic_write(out, pkg.write_to)
     return out, report
@@ -571,8 +554,6 @@ def _as_package(package: PackageResult | Path | str) -> PackageResult:
 
 def package_message(package: PackageResult, sender: str, to: list[str] | tuple[str, ...]) -> EmailMessage:
     """The 报送 email: Chinese subject, body with total/rating/attachments/forced reason, three files."""
-    from xlperf.submission.mail import body_text, build_message, subject_text
-
     department = package.department
     body = body_text(
         department,
@@ -601,8 +582,6 @@ def package_message_id(package: PackageResult, sender: str = "") -> str:
     Sending, retrying, re-sending an uncertain mail or writing a draft of the same package always
     uses the same id, so a bureau mailbox can drop duplicates; a re-exported package is a new mail.
     """
-    from email.utils import parseaddr
-
     digest = sha256_file(package.manifest)[:32]
     domain = parseaddr(sender)[1].rpartition("@")[2] or "xlperf.invalid"
     return f"<xlperf.{digest}@{domain}>"
@@ -610,8 +589,6 @@ def package_message_id(package: PackageResult, sender: str = "") -> str:
 
 def default_outbox() -> Outbox:
     """``Outbox(<data dir>/outbox)``; the data dir honours ``$XLPERF_HOME``."""
-    from xlperf.submission.outbox import Outbox, default_outbox_dir
-
     return Outbox(default_outbox_dir())
 
 
@@ -621,8 +598,6 @@ def resolve(
     config_path: Path | None = None,
 ) -> SmtpSettings:
     """SMTP settings (options > XLPERF_SMTP_* > config file) or :class:`SettingsError`."""
-    from xlperf.submission.settings import resolve_settings
-
     settings, problems = resolve_settings(settings_options, env, config_path)
     if settings is None:
         raise SettingsError(problems)
@@ -650,8 +625,6 @@ def send_package(
     page: workbook SHA-256 and department) a mail queued earlier under that key counts as the same
     mail too, whatever package (and Message-ID) a later upload made.
     """
-    from xlperf.submission.mail import SendError
-
     pkg = _as_package(package)
     settings = resolve(settings_options, env, config_path)
     box = outbox or default_outbox()
@@ -689,9 +662,6 @@ def write_package_eml(
     config_path: Path | None = None,
 ) -> Path:
     """Write the 报送 email as an .eml draft instead of sending it (no server settings needed)."""
-    from xlperf.submission.mail import write_eml
-    from xlperf.submission.settings import draft_addresses
-
     pkg = _as_package(package)
     sender, to = draft_addresses(settings_options, env, config_path)
     try:

@@ -1,7 +1,7 @@
 """The clerk's side of ``xlperf serve``: one uploaded workbook = one :class:`Job`.
 
 A job runs the same pipeline as ``xlperf run`` (``load_input`` with the pre-open checks of
-``xlperf.workbook.safety`` → ``assess`` → ``write_scored`` / ``write_scorecard`` /
+``xlperf.ooxml.checks`` → ``assess`` → ``write_scored`` / ``write_scorecard`` /
 ``write_report_docx``), so the page shows the very figures of the score card. The 报送包 and
 发送财政局 go through ``xlperf.submission.package`` and the outbox, exactly as ``xlperf submit``.
 
@@ -119,7 +119,7 @@ class Workspace:
         settings_options: dict[str, Any] | None = None,
         config_path: Path | None = None,
     ) -> None:
-        from xlperf.workbook.safety import Limits
+        from xlperf.ooxml.limits import Limits
 
         self.limits = limits or Limits()
         self.max_jobs = max_jobs

@@ -1,1 +1,4 @@
-"""openpyxl adapter: the standard workbook\x27s layout, template builder, reader and writer."""
+"""The standard workbook's contract: its layout (sheets, defined names, tables, headers), the blank
+template (built with openpyxl), the reader (a Book → Evaluation), the writer (the three output
+sheets) and printing. The package level it stands on — zip parts, XML, the pre-open checks, the
+stream reader — is :mod:`xlperf.ooxml`."""

@@ -1,31 +1,35 @@
-"""What :func:`xlperf.workbook.reader.read_book` needs of a workbook, and that protocol over openpyxl.
+"""What :func:`xlperf.workbook.reader.read_book` needs of a workbook (:class:`Book`), and that
+protocol over openpyxl.
 
-Two books satisfy :class:`Book`: :class:`xlperf.workbook.stream.StreamBook` (the package read with
+Two books satisfy :class:`Book`: :class:`xlperf.ooxml.stream.StreamBook` (the package read with
 zipfile + lxml, what ``xlperf run``/``check``/``batch`` use) and :class:`OpenpyxlBook`, an adapter
 over an openpyxl ``Workbook`` (the Excel add-in's snapshot, the tests' second reader). Both give a
 cell as its value, ``data_type`` (``f`` formula, ``e`` error, ``n``, ``s``, ``d``, ``b``), number
 format and whether a merged range covers it, exactly as openpyxl gives them.
+
+:func:`open_workbook` / :func:`load_openpyxl` open a file with openpyxl after the same pre-open
+checks: the second reader the tests compare the stream reader with; xlperf itself reads with
+:mod:`xlperf.ooxml.stream` (openpyxl builds only the blank template, :mod:`xlperf.workbook.template`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+import io
+import warnings
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-__all__ = [
-    "Book",
-    "Cell",
-    "DefinedName",
-    "OpenpyxlBook",
-    "Sheet",
-    "as_book",
-    "bounds",
-    "column_letter",
-    "coordinate",
-    "name_destinations",
-    "name_text",
-]
+from openpyxl.workbook.workbook import Workbook
+
+from xlperf.ooxml.checks import check_file
+from xlperf.ooxml.errors import WorkbookReadError
+from xlperf.ooxml.limits import Limits
+from xlperf.ooxml.refs import DefinedName
+from xlperf.ooxml.stream import StreamBook, unescape_ooxml
+
+__all__ = ["Book", "BookLike", "Cell", "OpenpyxlBook", "Sheet", "as_book", "load_openpyxl", "open_workbook"]
 
 
 class Cell(Protocol):
@@ -50,40 +54,6 @@ class Sheet(Protocol):
     def __getitem__(self, coord: str) -> Cell: ...
 
 
-class DefinedName(Protocol):
-    @property
-    def destinations(self) -> Iterable[tuple[str, str]]: ...
-
-
-#: a cell or a range of cells, as a defined name's destination may give it ($ optional)
-_REFERENCE = re.compile(r"\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?")
-
-
-def name_text(defined: Any) -> str:
-    """The formula text of a defined name (``'基本信息'!$B$5``), whichever book it comes from."""
-    return str(getattr(defined, "value", None) or getattr(defined, "attr_text", None) or "")
-
-
-def name_destinations(defined: Any) -> list[tuple[str, str]]:
-    """The (sheet, cell or range) pairs a defined name points at — the one place a name is resolved.
-
-    Only well-formed ones: a name to ``#REF!`` (what Excel leaves when the row, column or sheet it
-    pointed at is deleted), to another workbook (``[1]基本信息!$B$5``), to a formula or a constant, or
-    one that openpyxl's tokenizer cannot parse gives none. Never raises; the reader says why."""
-    text = name_text(defined)
-    if "#REF!" in text.upper() or "[" in text:
-        return []
-    try:
-        found = list(defined.destinations)
-    except Exception:  # openpyxl's tokenizer on a formula it cannot parse
-        return []
-    return [
-        (sheet, coord)
-        for sheet, coord in found
-        if isinstance(sheet, str) and isinstance(coord, str) and _REFERENCE.fullmatch(coord)
-    ]
-
-
 class Book(Protocol):
     @property
     def sheetnames(self) -> list[str]: ...
@@ -95,40 +65,6 @@ class Book(Protocol):
     def cached(self, title: str, coord: str) -> Any:
         """The cached result Excel saved for the formula cell ``title!coord`` (None when none)."""
         ...
-
-
-_COORD = re.compile(r"([A-Za-z]{1,3})(\d+)")
-
-
-def column_index(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def column_letter(col: int) -> str:
-    letters = ""
-    while col > 0:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def coordinate(coord: str) -> tuple[int, int]:
-    """``B12`` → (row 12, column 2). Raises ValueError for anything else (as openpyxl does)."""
-    m = _COORD.fullmatch(coord)
-    if m is None or int(m.group(2)) == 0:
-        raise ValueError(f"Invalid cell coordinates ({coord})")
-    return int(m.group(2)), column_index(m.group(1))
-
-
-def bounds(ref: str) -> tuple[int, int, int, int]:
-    """``A4:R34`` → (min_col, min_row, max_col, max_row), a single cell as a one-cell range."""
-    first, _, last = ref.replace("$", "").partition(":")
-    r1, c1 = coordinate(first)
-    r2, c2 = coordinate(last) if last else (r1, c1)
-    return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
 
 
 class _OpenpyxlCell:
@@ -212,8 +148,78 @@ class OpenpyxlBook:
         return self._values[title][coord].value
 
 
-def as_book(wb: Any, values_loader: Callable[[], Any] | None = None) -> Book:
+#: what :func:`as_book` and the reader take: a :class:`Book`, or an openpyxl workbook to wrap
+BookLike: TypeAlias = "Book | Workbook"
+
+
+def as_book(wb: BookLike, values_loader: Callable[[], Workbook | None] | None = None) -> Book:
     """A :class:`Book` as it is, an openpyxl workbook wrapped in :class:`OpenpyxlBook`."""
-    if hasattr(wb, "cached") and hasattr(wb, "worksheets"):
-        return wb
-    return OpenpyxlBook(wb, values_loader)
+    if isinstance(wb, Workbook):
+        return OpenpyxlBook(wb, values_loader)
+    return wb
+
+
+if TYPE_CHECKING:  # the stream reader's book is a Book (checked by mypy, structurally)
+    _stream_book_is_a_book: type[Book] = StreamBook
+
+
+def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
+    """Check then open with openpyxl; return the workbook and a loader of its cached values."""
+    check_file(path, limits)
+    wb = load_openpyxl(path, path.name)
+    return wb, lambda: load_openpyxl(path, path.name, data_only=True)
+
+
+def load_openpyxl(source: Path | bytes, name: str, *, data_only: bool = False) -> Any:
+    """An openpyxl Workbook of a checked file or its bytes, ``_xHHHH_`` escapes decoded.
+
+    Raises :class:`WorkbookReadError` (naming the file) for whatever openpyxl cannot parse.
+    """
+    import openpyxl
+
+    if not openpyxl.DEFUSEDXML:  # pragma: no cover - defusedxml is a declared dependency
+        raise WorkbookReadError("缺少 defusedxml，出于安全原因拒绝解析工作簿；请重新安装 xlperf")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(
+                io.BytesIO(source) if isinstance(source, bytes) else source,
+                data_only=data_only,
+                rich_text=False,
+            )
+        unescape_texts(book)
+        return book
+    except WorkbookReadError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for malformed parts
+        reason = type(exc).__name__
+        if isinstance(exc, zipfile.BadZipFile):
+            raise WorkbookReadError(f"{name} 已损坏（{exc}）；请重新获取该文件或在 Excel 中另存一份") from exc
+        if _defused(exc):
+            raise WorkbookReadError(f"{name} 含有 XML 实体定义（可能是恶意构造的文件），已拒绝打开") from exc
+        raise WorkbookReadError(
+            f"{name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
+        ) from exc
+
+
+def unescape_texts(wb: Any) -> None:
+    """Apply :func:`unescape_ooxml` to every text cell that exists (openpyxl leaves the escapes in)."""
+    for ws in wb.worksheets:
+        for cell in getattr(ws, "_cells", {}).values():
+            value = cell.value
+            if cell.data_type in ("s", "inlineStr") and isinstance(value, str) and "_x" in value:
+                cell._value = unescape_ooxml(value)  # not .value: a text starting with "=" stays text
+
+
+def _defused(exc: BaseException) -> bool:
+    """Whether defusedxml refused a part (openpyxl wraps its exceptions in ValueError)."""
+    from defusedxml import DefusedXmlException
+
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, DefusedXmlException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlperf.catalog import Recorded, for_workbook, workbook_rules
 from xlperf.core.decimals import plain
@@ -31,11 +32,16 @@ from xlperf.core.quantity import (
     resolve_percent_row,
     suggest,
 )
+from xlperf.ooxml.errors import WorkbookReadError
+from xlperf.ooxml.limits import Limits
+from xlperf.ooxml.refs import bounds, column_letter, name_destinations, name_text
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import Book, as_book, bounds, column_letter, name_destinations, name_text
+from xlperf.workbook.book import Book, BookLike, as_book
 from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
-from xlperf.workbook.safety import Limits, WorkbookReadError
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 __all__ = ["Limits", "SourceMap", "WorkbookReadError", "read_book", "read_workbook"]
 
@@ -664,8 +670,8 @@ def _recorded(r: _Reader) -> Recorded:
 
 
 def read_book(
-    book: Any,
-    values_loader: Any = None,
+    book: BookLike,
+    values_loader: Callable[[], Workbook | None] | None = None,
     framework: Framework | None = None,
 ) -> tuple[Evaluation, list[Finding], SourceMap]:
     """Read a :class:`~xlperf.workbook.book.Book` (the stream reader's), or an openpyxl workbook
@@ -725,7 +731,7 @@ def read_workbook(
     framework: Framework | None = None,
 ) -> tuple[Evaluation, list[Finding], SourceMap]:
     """Open and read a workbook file. Raises :class:`WorkbookReadError` when it cannot be opened."""
-    from xlperf.workbook.stream import read_package
+    from xlperf.ooxml.stream import read_package
 
     _, book = read_package(Path(path), limits or Limits())
     return read_book(book, framework=framework)

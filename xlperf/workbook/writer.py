@@ -28,26 +28,22 @@ from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding, detail
 from xlperf.core.framework import Framework
 from xlperf.core.result import Result
-from xlperf.workbook import layout as L
-from xlperf.workbook.book import name_destinations
-from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
-from xlperf.workbook.ooxml import (
-    MAIN,
-    REL_TYPE,
-    WORKSHEET_CT,
-    Book,
+from xlperf.ooxml.constants import CT, MAIN, RT, R
+from xlperf.ooxml.package import Package, Parts, Rel
+from xlperf.ooxml.refs import name_destinations
+from xlperf.ooxml.spreadsheet import (
     Comments,
-    Package,
-    R,
-    Rel,
     SheetRef,
     SheetXml,
     Styles,
+    WorkbookXml,
     fill_element,
     make_plain_workbook,
     style_key,
     styles_part,
 )
+from xlperf.workbook import layout as L
+from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
 from xlperf.workbook.printing import (
     DEFAULT_COLUMN_WIDTH,
     DEFAULT_FONT_SIZE,
@@ -61,7 +57,6 @@ from xlperf.workbook.printing import (
     wrapped_lines,
 )
 from xlperf.workbook.reader import SourceMap
-from xlperf.workbook.safety import Parts
 from xlperf.workbook.template import (
     BODY_FONT,
     HEADER_FILL,
@@ -112,7 +107,7 @@ class Provenance:
 
 
 def write_hidden_rows(
-    pkg: Package, book: Book, sheet: Callable[[str], SheetXml], rows: list[tuple[str, str, str]]
+    pkg: Package, book: WorkbookXml, sheet: Callable[[str], SheetXml], rows: list[tuple[str, str, str]]
 ) -> None:
     """Named rows on the hidden sheet: a name that exists keeps its cell (its value replaced); a new
     one (a workbook made before the name existed) gets a labelled row under the last one. Empty
@@ -572,7 +567,7 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
     from openpyxl.utils.cell import quote_sheetname
 
     pkg = Package(data)
-    book = Book(pkg)
+    book = WorkbookXml(pkg)
     book.remove_sheets(L.OUTPUT_SHEETS)
     make_plain_workbook(book)
     known = {s.name for s in book.sheets()}
@@ -585,9 +580,9 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
     for position, layout in enumerate(layouts):
         part = pkg.free_name("xl/worksheets/sheet{n}.xml")
         xml, links = sheet_xml(layout, formats, selected=position == 0, cells=cells[position])
-        pkg.put(part, xml, WORKSHEET_CT)
+        pkg.put(part, xml, CT.WORKSHEET)
         for rel_id, link in links:
-            pkg.add_external_rel(part, Rel(rel_id, REL_TYPE + "/hyperlink", link, True))
+            pkg.add_external_rel(part, Rel(rel_id, RT.HYPERLINK, link, True))
         book.insert_sheet(position, layout.title, part)
         if layout.title_rows:
             first, last = layout.title_rows.split(":")

@@ -1,6 +1,6 @@
 """The bounds on what xlperf opens, with their defaults: the one place they are written.
 
-Kept apart from :mod:`xlperf.workbook.safety` (which enforces them) and free of imports, so the
+Kept apart from :mod:`xlperf.ooxml.checks` (which enforces them) and free of imports, so the
 command line takes its options' defaults from here without loading the workbook code at start-up.
 """
 
