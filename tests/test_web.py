@@ -359,6 +359,9 @@ def test_downloads_read_back_with_openpyxl_and_python_docx(
     info.value.save_as(report)
     text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
     assert "自评得分为98.57分" in text and "“优”" in text
+    # made while 4 errors remain: a draft, named so, marked on its first page and on the page itself
+    assert info.value.suggested_filename == "白云区科工商信局_2023_自评报告_草稿.docx"
+    assert text.startswith("草稿") and page.inner_text("#report-draft").startswith("草稿")
 
     # 导出报送包 refuses while error findings remain, in Chinese, on the page …
     page.click("#package")

@@ -135,7 +135,9 @@ def output_stems(inputs: Sequence[Path]) -> list[str]:
     case), the path relative to the common parent folder (with the suffix), and if they still clash a
     number in sorted order. Stems are unique and depend only on the input paths.
     """
-    stems = [_UNSAFE.sub("_", p.stem) or "工作簿" for p in inputs]
+    from xlperf.pipeline import output_stem
+
+    stems = [_UNSAFE.sub("_", output_stem(p.name)) or "工作簿" for p in inputs]
     clashes = _duplicates(stems)
     if clashes:
         absolute = [Path(os.path.abspath(p)) for p in inputs]

@@ -163,5 +163,6 @@ def result_view(result: Result, sheet_order: list[str]) -> dict[str, Any]:
         "errors": len(result.errors),
         "warnings": len(result.warnings),
         "report_title": report.title,
+        "report_draft": report.draft,
         "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in report.paragraphs],
     }
