@@ -488,6 +488,8 @@ def test_four_uploads_at_once_all_succeed(
     assert page.locator("#uploads li.failed").count() == 0
     states = cells(page, "#uploads li .state")
     assert all("总分 98.57" in s for s in states), states
+    # the seed has 4 errors: the line says so before the figure, never "完成：总分 …" (issue 25)
+    assert all("有 4 条错误须改正" in s and "仅供参考" in s and "完成" not in s for s in states), states
     shot(page, "07_clerk_four_uploads")
     links = [page.locator("#uploads li a").nth(i).get_attribute("href") for i in range(4)]
     assert len(set(links)) == 4
@@ -1091,3 +1093,20 @@ def test_one_workbook_uploaded_twice_is_sent_once(clerk_server: Serve, smtp: Ser
     assert "不再重复发送" in states[1]["message"] and states[0]["outbox_id"] == states[1]["outbox_id"]
     time.sleep(0.5)
     assert len(smtp.recorder.messages) == before + 1
+
+
+def test_a_corrected_scored_copy_is_downloaded_under_its_own_name(
+    page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path
+) -> None:
+    """Issue 25: the clerk fixes the flagged scored copy and uploads it again: the downloads are
+    "<name>.scored.xlsx" and "<name>_自评报告.docx", never "<name>.scored.scored.xlsx"."""
+    copy = tmp_path / "白云区科工商信局_2023.scored.xlsx"
+    shutil.copy(books["clean"], copy)
+    upload_one(page, clerk_server, copy)
+    with page.expect_download() as info:
+        page.click("#dl-scored")
+    assert info.value.suggested_filename == "白云区科工商信局_2023.scored.xlsx"
+    with page.expect_download() as info:
+        page.click("#dl-docx")
+    assert info.value.suggested_filename == "白云区科工商信局_2023_自评报告.docx"  # no errors: no 草稿
+    assert page.locator("#report-draft").count() == 0

@@ -527,6 +527,7 @@ def _format_sheet(ws: Any, frame: Any) -> None:
         head.font, head.fill = head_font, head_fill
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         numeric = name in NUMBER_COLUMNS or (ws.title == "管理效率" and c > 3)
+        widest = 90 if (ws.title, name) == ("问题清单", "说明") else 60
         width = max(8, min(14, _display_width(str(name)) + 2))
         # a column left off the print does not wrap: its text must not make the printed rows taller
         align = top if name in UNPRINTED.get(ws.title, ()) else wrap
@@ -539,7 +540,7 @@ def _format_sheet(ws: Any, frame: Any) -> None:
             cell = ws.cell(row=r, column=c)
             if isinstance(value, str):
                 put_text(cell, value)
-                width = max(width, min(60, _display_width(value) + 2))
+                width = max(width, min(widest, _display_width(value) + 2))
             number = not isinstance(value, str) and numeric and cell.value is not None
             dash = isinstance(value, str) and value == NONE
             kind = (number, dash)
@@ -551,12 +552,16 @@ def _format_sheet(ws: Any, frame: Any) -> None:
                 formats[kind] = copy(cell._style)
             else:
                 cell._style = copy(made)
-        if name in ("说明", "涉及部门", "指标"):
+        if name == "说明" and ws.title == "问题清单":
+            # a finding per row: a wide column keeps each to a line or two, so a landscape page holds
+            # a screenful of them (at 40 each took four lines: 6–8 findings a page)
+            width = min(width, 90)
+        elif name in ("说明", "涉及部门", "指标"):
             width = min(width, 40)
         elif name in ("主题", "文件夹", "来源"):
             width = min(width, 28)
         elif name in ("文件", "计分工作簿"):
-            width = min(width, 36)
+            width = min(width, 22 if ws.title == "问题清单" else 36)
         elif name == "部门":
             width = min(width, 30)
         elif name == "sha256":

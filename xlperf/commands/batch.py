@@ -21,7 +21,7 @@ from xlperf.commands.common import (
     path_option,
     progress_bar,
 )
-from xlperf.commands.terminal import shown
+from xlperf.commands.terminal import cells, shown, wrap
 
 
 @click.command(name="batch")
@@ -126,11 +126,21 @@ def _print_report(report: Any) -> None:
 
         console = Console()
         table = Table(title=f"需要处理的文件（{len(bad)} 个）")
-        table.add_column("文件", overflow="fold")
-        table.add_column("状态")
-        table.add_column("说明", overflow="fold")
-        for o in bad[:30]:
-            table.add_row(Text(shown(o.file)), o.status, Text(shown(o.message)))
+        # cells broken by terminal.wrap (never inside a file name, an extension or a number), in
+        # columns that fit the terminal: rich's own folding cut "…测试局/.xlsx"
+        listed = bad[:30]
+        file_w = min(max(cells(shown(o.file)) for o in listed), 30)
+        status_w = max(cells(o.status) for o in listed)
+        text_w = max(console.width - 10 - file_w - status_w, 16)
+        table.add_column("文件", width=file_w, overflow="fold")
+        table.add_column("状态", width=status_w, no_wrap=True)
+        table.add_column("说明", width=text_w, overflow="fold")
+        for o in listed:
+            table.add_row(
+                Text("\n".join(wrap(shown(o.file), file_w))),
+                o.status,
+                Text("\n".join(wrap(shown(o.message), text_w))),
+            )
         console.print(table)
         if len(bad) > 30:
             console.print(Text(f"……另有 {len(bad) - 30} 个，见 {shown(report.summary_xlsx)}。"))

@@ -87,10 +87,9 @@ class BlockingFindingsError(PackageError):
         self.findings = findings
         lines = [f"工作簿仍有 {len(findings)} 条错误，不能报送（须先改正）："]
         lines += [f"  [{f.code}] {f.where}：{f.message}" for f in findings]
-        lines.append(
-            '改正后重新导出；确需带错报送时，须勾选强制报送并写明原因（命令行：--force --reason "原因"）。'
-        )
+        lines.append("改正后重新导出；确需带错报送时，须选择“强制报送”并写明原因。")
         super().__init__("\n".join(lines))
+        self.command_hint = '命令行强制报送：加 --force --reason "原因"'
 
 
 class PackageExistsError(PackageError):
@@ -270,11 +269,13 @@ def export_package(
     reason = (reason or "").strip()
     operator = (operator or "").strip()
     if force and not reason:
-        raise PackageError(
-            '强制报送必须写明原因（命令行 --reason "原因"）；原因会记入清单、工作簿属性和邮件正文'
-        )
+        error = PackageError("强制报送必须写明原因；原因会记入清单、工作簿属性和邮件正文")
+        error.command_hint = '命令行：加 --reason "原因"'
+        raise error
     if reason and not force:
-        raise PackageError("只有强制报送（--force）时才填写原因（--reason）")
+        error = PackageError("只有强制报送时才填写原因")
+        error.command_hint = "命令行：加 --force，或去掉 --reason"
+        raise error
     path = Path(workbook_path)
     try:
         loaded = load_input(path, limits, framework)
@@ -571,17 +572,10 @@ def _as_package(package: PackageResult | Path | str) -> PackageResult:
 
 def package_message(package: PackageResult, sender: str, to: list[str] | tuple[str, ...]) -> EmailMessage:
     """The 报送 email: Chinese subject, body with total/rating/attachments/forced reason, three files."""
-    from xlperf.submission.mail import body_text, build_message, subject_text
+    from xlperf.submission.mail import build_message, package_body, subject_text
 
     department = package.department
-    body = body_text(
-        department,
-        package.year,
-        f"{package.total:.2f}",
-        package.rating,
-        [p.name for p in package.files],
-        package.reason or None,
-    )
+    body = package_body(package)
     msg = build_message(
         sender=sender or "xlperf@localhost",
         to=list(to),

@@ -155,7 +155,17 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
                 },
                 status_code=500,
             )
-        return JSONResponse({"job": job.id, "url": f"/job/{job.id}", "total": job.view()["total"]})
+        view = job.view()
+        return JSONResponse(
+            {
+                "job": job.id,
+                "url": f"/job/{job.id}",
+                "total": view["total"],
+                "rating": view["rating"],
+                "errors": view["errors"],
+                "warnings": view["warnings"],
+            }
+        )
 
     async def job_page(request: Request) -> Response:
         job = job_or_404(request)
