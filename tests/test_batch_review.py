@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -285,3 +286,8 @@ def test_summary_prints_as_a_reviewer_needs(review: tuple[Path, Path], tmp_path:
         if line.startswith("Page") and "size:" in line:
             w, h = (float(x) for x in line.split("size:")[1].split("pts")[0].split("x"))
             assert sorted((round(w), round(h))) == [595, 842], line  # A4, either way round
+    # 问题清单: one or two lines per finding on a landscape page, not four on a portrait one (issue 25:
+    # it printed 8 findings a page); the findings of every page counted by their codes
+    per_page = [len(re.findall(r"\b[VIPRF]\d\d\b", text)) for text in by_sheet["问题清单"]]
+    findings = len(table_openpyxl(out / SUMMARY_XLSX, "问题清单")) - 1
+    assert sum(per_page) == findings and max(per_page) >= min(findings, 14), per_page

@@ -227,15 +227,29 @@ def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
     return rating_counts(outcomes) + status_counts(outcomes)
 
 
+def short_labels(outcomes: Sequence[Outcome]) -> dict[int, str]:
+    """Each file as a path relative to the folder holding them all (``旧版/第三局_初稿.xlsx``): what
+    问题清单 prints, one line, where 汇总 gives the full path."""
+    import os
+
+    labels = {o.index: _label(o) for o in outcomes}
+    try:
+        common = os.path.commonpath([os.path.dirname(x) for x in labels.values()]) if labels else ""
+    except ValueError:  # paths on different drives, or absolute beside relative
+        return labels
+    return {i: os.path.relpath(x, common) if common else x for i, x in labels.items()}
+
+
 def finding_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     rows = []
+    short = short_labels(outcomes)
     for o in outcomes:
         if o.status == BLANK:  # a blank template's dozens of "missing" findings say nothing more than 未填写
             continue
         for f in o.findings:
             rows.append(
                 {
-                    "文件": _label(o),
+                    "文件": short[o.index],
                     "部门": o.department or None,
                     "代码": f.get("code"),
                     "级别": SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")),
