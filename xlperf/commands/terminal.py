@@ -131,7 +131,7 @@ def print_findings(
 
 
 # Tokens a line is never broken inside: a file name or path with its extension; a “quoted term” or
-# "quoted text"; an option (--reason, -o); a number with its sign, thousands separators, decimals and
+# "quoted text"; a short [bracket] (click's "[默认：300]"); an option (--reason, -o); a number with its sign, thousands separators, decimals and
 # percent sign; an extension (.xlsx); a Latin word, command, address, cell or variable (xlperf,
 # kgs@example.cn, XLPERF_SMTP_HOST, 产出指标!J9's J9); blanks; any other single character (CJK
 # breaks between any two). ASCII classes only: a Latin word never swallows the Chinese after it.
@@ -143,7 +143,7 @@ _INNER = (
     rf"|{_WORD}|\s+|."
 )
 _FILE = r"[^\s、，。；：“”（）\"]+\.(?:xlsx|xlsm|xls|json|docx|csv|pdf|eml|zip|toml|et|ods|xlam)\b"
-_TOKEN = re.compile(_FILE + r'|“[^“”]*”|"[^"\n]*"|' + _INNER, re.S)
+_TOKEN = re.compile(_FILE + r'|“[^“”]*”|"[^"\n]*"|\[[^\[\]\n]{1,24}\]|' + _INNER, re.S)
 _INNER_TOKEN = re.compile(_INNER, re.S)
 _NO_LINE_START = set("，。、；：？！）》」』】”’%…·—～")
 _NO_LINE_END = set("（《「『【“‘")
