@@ -367,6 +367,9 @@ def test_downloads_read_back_with_openpyxl_and_python_docx(
     page.click("#package")
     page.wait_for_selector("#message:not([hidden])")
     assert "不能报送" in page.inner_text("#message")
+    # the page speaks of its own controls: no command-line option, no rule code (issue 25)
+    for machine in ("--force", "--reason", "规则 R-"):
+        assert machine not in page.inner_text("main"), machine
     shot(page, "04_clerk_package_refused")
     # … and with 强制报送 and a reason gives the zip of the three package files
     page.check("#force")
