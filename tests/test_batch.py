@@ -136,7 +136,8 @@ def test_statuses_rows_and_counts(runs: dict[int, Path], inputs: Path) -> None:
             assert isinstance(row["总分"], float) and row["等级"] in "优良中差"
             assert row["sha256"] and len(row["sha256"]) == 64
         else:
-            assert row["总分"] is None and row["排名"] is None and row["等级"] is None
+            # no figure is "—", in every score, count, rank and rating column (issue 25)
+            assert {row[c] for c in COLUMNS[2:12]} == {"—"}, key
             assert row["说明"].startswith("无法读取")
     assert rows["有错误.xlsx"]["错误数"] == 4 and rows["有错误.xlsx"]["提醒数"] == 3
     assert rows["a/部门.xlsx"]["错误数"] == 0
@@ -150,7 +151,7 @@ def test_statuses_rows_and_counts(runs: dict[int, Path], inputs: Path) -> None:
 
 def test_rank_and_distribution(runs: dict[int, Path], inputs: Path) -> None:
     rows = by_file(runs[1], inputs)
-    scored = {k: r for k, r in rows.items() if r["总分"] is not None}
+    scored = {k: r for k, r in rows.items() if r["总分"] != "—"}
     for key, row in scored.items():
         assert row["排名"] == 1 + sum(o["总分"] > row["总分"] for o in scored.values()), key
     assert rows["a/部门.xlsx"]["排名"] == rows["b/部门.json"]["排名"]  # a tie shares the rank
@@ -170,9 +171,9 @@ def test_findings_sheet(runs: dict[int, Path], inputs: Path) -> None:
     per_file: dict[str, int] = {}
     for row in body:
         per_file[row[0]] = per_file.get(row[0], 0) + 1
-    for key, row in by_file(runs[1], inputs).items():
-        if row["错误数"] is not None:
-            assert per_file.get(row["文件"], 0) == row["错误数"] + row["提醒数"], key
+    for key, row in by_file(runs[1], inputs).items():  # 问题清单 names a file relative to the inputs
+        if row["错误数"] != "—":
+            assert per_file.get(str(Path(key)), 0) == row["错误数"] + row["提醒数"], key
     seed = [r for r in body if r[0].endswith("有错误.xlsx")]
     assert {r[2] for r in seed} >= {"V12", "V13"}
     assert ("产出指标", "Q26") in {(r[4], r[5]) for r in seed}
@@ -391,7 +392,7 @@ def test_every_summary_cell_has_its_columns_format(runs: dict[int, Path]) -> Non
     total, note, digest = (heads.index(h) + 1 for h in ("总分", "说明", "sha256"))
     body = range(2, ws.max_row + 1)
     assert len(body) >= 3
-    numbers = [ws.cell(r, total) for r in body if ws.cell(r, total).value is not None]
+    numbers = [ws.cell(r, total) for r in body if isinstance(ws.cell(r, total).value, float)]
     assert numbers and all(c.number_format == "0.00" and c.alignment.wrap_text for c in numbers)
     assert all(
         ws.cell(r, note).alignment.wrap_text and ws.cell(r, note).alignment.vertical == "top" for r in body
@@ -401,3 +402,30 @@ def test_every_summary_cell_has_its_columns_format(runs: dict[int, Path]) -> Non
         for r in body
     )
     assert ws.cell(1, total).font.bold  # the heading keeps its own format
+
+
+def test_a_blank_or_erroneous_intake_submission_is_never_ranked_as_clean() -> None:
+    """Issue 25: intake decides as batch does — a genuine package of a blank workbook stays 未填写 (not
+    ranked, no figure), one forced through with errors is ranked but marked 仅供参考."""
+    from dataclasses import asdict
+
+    from xlperf.intake.ledger import VALID, Entry, outcome_of
+    from xlperf.summary import rank, status_counts, summary_rows
+
+    def entry(status: str, outcome: Outcome) -> Entry:
+        return Entry(
+            key=outcome.file, message_id="m", package_hash="h", source="s", received="2024-01-01T00:00:00",
+            taken_at="t", sender="a@b", subject="s", status=status, reason="文件与清单一致",
+            department=outcome.department, year=2023, folder=outcome.file, outcome=asdict(outcome),
+        )  # fmt: skip
+
+    blank = Outcome(0, "空", "未填写", "", department="空局", year=2023, total=0.0, rating="差", errors=66)
+    forced = Outcome(0, "强", "有错误", "", department="强局", year=2023, total=97.0, rating="优", errors=2)
+    outcomes = [outcome_of(entry(VALID, o), i) for i, o in enumerate((blank, forced))]
+    assert [o.status for o in outcomes] == ["未填写", VALID]
+    assert [o.is_scored for o in outcomes] == [False, True] and rank(outcomes) == {1: 1}
+    assert outcomes[1].standing == "有效（有 2 条错误，仅供参考）"
+    row = summary_rows(outcomes)[0]
+    assert [row[c] for c in ("总分", "等级", "错误数", "排名")] == ["—"] * 4
+    assert dict(status_counts(outcomes))["未填写"] == 1
+    assert dict(status_counts(outcomes))["其中有错误（仅供参考）"] == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -75,7 +76,7 @@ def cards(out: Path) -> dict[str, dict[str, Any]]:
     """The score cards batch wrote, by department, for the ranked workbooks only."""
     found = {}
     for r in records(out):
-        if r["排名"] is not None:
+        if r["排名"] != "—":
             stem = r["计分工作簿"].removesuffix(".scored.xlsx")
             found[r["部门"]] = json.loads((out / f"{stem}.scorecard.json").read_text(encoding="utf-8"))
     return found
@@ -107,7 +108,9 @@ def test_a_lone_xls_is_named_as_xls(review: tuple[Path, Path]) -> None:
 def test_blank_template_is_not_ranked(review: tuple[Path, Path]) -> None:
     _, out = review
     blank = by_name(out)["空白模板.xlsx"]
-    assert blank["状态"] == "未填写" and blank["排名"] is None and "不参加排名" in blank["说明"]
+    assert blank["状态"] == "未填写" and "不参加排名" in blank["说明"]
+    # a blank workbook has no score: "—" everywhere, never 差, 0.00 and dozens of errors (issue 25)
+    assert [blank[c] for c in ("总分", "排名", "等级", "错误数", "提醒数", "产出", "管理效率")] == ["—"] * 7
     ranking = table_openpyxl(out / SUMMARY_XLSX, "排名")
     assert len(ranking) - 1 == 10  # ten departments, once each
     dist = dict(table_openpyxl(out / SUMMARY_XLSX, "等级分布")[1:])
@@ -118,7 +121,7 @@ def test_duplicate_is_flagged_and_ranked_once(review: tuple[Path, Path]) -> None
     _, out = review
     rows = by_name(out)
     dup, kept = rows["第三测试局_初稿.xlsx"], rows["02_第三测试局.xlsx"]
-    assert dup["状态"] == "重复" and dup["排名"] is None
+    assert dup["状态"] == "重复" and dup["排名"] == "—"
     assert "02_第三测试局.xlsx" in dup["说明"] and "修改时间最新" in dup["说明"]
     assert kept["状态"] == "通过" and kept["排名"] is not None and "第三测试局_初稿.xlsx" in kept["说明"]
     assert dup["总分"] > kept["总分"]  # kept by date, not by the better score
@@ -283,3 +286,8 @@ def test_summary_prints_as_a_reviewer_needs(review: tuple[Path, Path], tmp_path:
         if line.startswith("Page") and "size:" in line:
             w, h = (float(x) for x in line.split("size:")[1].split("pts")[0].split("x"))
             assert sorted((round(w), round(h))) == [595, 842], line  # A4, either way round
+    # 问题清单: one or two lines per finding on a landscape page, not four on a portrait one (issue 25:
+    # it printed 8 findings a page); the findings of every page counted by their codes
+    per_page = [len(re.findall(r"\b[VIPRF]\d\d\b", text)) for text in by_sheet["问题清单"]]
+    findings = len(table_openpyxl(out / SUMMARY_XLSX, "问题清单")) - 1
+    assert sum(per_page) == findings and max(per_page) >= min(findings, 14), per_page

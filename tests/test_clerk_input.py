@@ -519,7 +519,8 @@ def test_the_bureau_header_reaches_the_report_and_the_manifest(tmp_path: Path) -
         and "联系电话：020-12345678" in text
         and "评价通知文号：白财绩〔2024〕5号" in text
     )
-    assert text.index("填报人：张三") < text.index("一、部门基本情况")
+    # the closing block a bureau expects at the end of the report, after 四、 (issue 25)
+    assert text.index("填报人：张三") > text.index("四、下一步改进措施")
     package = export_package(src, tmp_path / "out", force=True, reason="测试表头", operator="test")
     manifest = json.loads(
         next(p for p in package.files if p.name.endswith("manifest.json")).read_text("utf-8")

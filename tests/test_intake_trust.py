@@ -331,8 +331,7 @@ def test_a_damaged_ledger_row_never_stops_the_summary(
     assert [r["部门"] for r in sheet(out / "汇总.xlsx", "排名")] == [department("丙局")]
     summary = {r["部门"]: r for r in sheet(out / "汇总.xlsx", "汇总")}
     assert (
-        "计分记录已损坏" in summary[department("乙局")]["说明"]
-        and summary[department("乙局")]["排名"] is None
+        "计分记录已损坏" in summary[department("乙局")]["说明"] and summary[department("乙局")]["排名"] == "—"
     )
 
 

@@ -123,6 +123,7 @@ def test_ratio_threshold_deductions() -> None:
     e = Evaluation()
     b = e.budget
     b.closing_balance, b.final_general = Decimal(7), Decimal(100)  # 结转结余率 7 % → 2 points over → −0.4
+    b.opening_balance = b.final_fund = b.final_other = Decimal(0)  # typed as 0: a blank gives no ratio
     b.public_funds_actual, b.public_funds_budget = Decimal(110), Decimal(100)  # +10 % → −2.0 → floor 0
     b.fixed_assets_total, b.fixed_assets_in_use = Decimal(100), Decimal(90)  # 90 % → 5 below → −0.5
     b.three_public_actual, b.three_public_budget = Decimal(50), Decimal(100)
@@ -132,6 +133,9 @@ def test_ratio_threshold_deductions() -> None:
     assert r.indicator("M21").score == Decimal(0)
     assert r.indicator("M20").score == Decimal("1.50")
     assert r.indicator("M22").score == Decimal(2)
+    b.final_other = None  # a blank 其他收入 is not a 0 (issue 25): no ratio, and the indicator is 0
+    again = evaluate(e)
+    assert again.ratios["carryover"] is None and again.indicator("M02").score == 0
 
 
 def test_count_ratio() -> None:

@@ -772,3 +772,41 @@ def test_submit_help_documents_every_option() -> None:
             assert re.search(r"[\u4e00-\u9fff]", param.help), f"{param.name}: help is not Chinese"
     for flag in ("--force", "--reason", "--eml", "--retry", "--to", "--overwrite", "--operator"):
         assert flag in result.output
+
+
+def test_a_draft_without_recipient_says_so_and_the_body_names_who_to_call(tmp_path: Path) -> None:
+    """Issue 25: ``--eml`` with no recipient anywhere warns (the bureau's address must be typed in the
+    mail program); the body gives 填报人 and 联系电话 and lists the 提醒 that remain."""
+    ev = clean_evaluation()
+    ev.department.preparer, ev.department.phone = "王芳", "020-86660000"
+    (tmp_path / "work").mkdir(exist_ok=True)
+    wb = save_workbook(build_workbook(get_framework(ev.framework), ev), tmp_path / "work" / "带联系人.xlsx")
+    eml = tmp_path / "无收件人.eml"
+    result = invoke("submit", wb, "--eml", eml)
+    assert result.exit_code == 0, result.output
+    assert "草稿没有收件人" in result.output and "--to" in result.output
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert isinstance(msg, EmailMessage) and not msg["To"]
+    body = msg.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "填报人：王芳" in text and "联系电话：020-86660000" in text
+    warnings = [
+        f for f in manifest_of(wb.parent / FOLDER)["scorecard"]["findings"] if f["severity"] == "warning"
+    ]
+    assert warnings and f"尚有 {len(warnings)} 条提醒" in text
+    assert all(f["message"] in text for f in warnings)
+    again = invoke("submit", wb.parent / FOLDER, "--eml", tmp_path / "有收件人.eml", "--to", TO)
+    assert again.exit_code == 0 and "草稿没有收件人" not in again.output
+
+
+def test_the_refusal_names_no_command_line_option_outside_the_command_line(example_wb: Path) -> None:
+    """The web page and Excel show the message itself: no --force/--reason in it; the command line
+    adds its own hint below."""
+    with pytest.raises(BlockingFindingsError) as info:
+        export_package(example_wb)
+    assert "--" not in str(info.value) and "强制报送" in str(info.value)
+    assert info.value.command_hint.startswith("命令行") and "--force --reason" in info.value.command_hint
+    with pytest.raises(PackageError) as needs:
+        export_package(example_wb, force=True, reason=" ")
+    assert "--" not in str(needs.value) and "--reason" in needs.value.command_hint

@@ -359,11 +359,17 @@ def test_downloads_read_back_with_openpyxl_and_python_docx(
     info.value.save_as(report)
     text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
     assert "自评得分为98.57分" in text and "“优”" in text
+    # made while 4 errors remain: a draft, named so, marked on its first page and on the page itself
+    assert info.value.suggested_filename == "白云区科工商信局_2023_自评报告_草稿.docx"
+    assert text.startswith("草稿") and page.inner_text("#report-draft").startswith("草稿")
 
     # 导出报送包 refuses while error findings remain, in Chinese, on the page …
     page.click("#package")
     page.wait_for_selector("#message:not([hidden])")
     assert "不能报送" in page.inner_text("#message")
+    # the page speaks of its own controls: no command-line option, no rule code (issue 25)
+    for machine in ("--force", "--reason", "规则 R-"):
+        assert machine not in page.inner_text("main"), machine
     shot(page, "04_clerk_package_refused")
     # … and with 强制报送 and a reason gives the zip of the three package files
     page.check("#force")
@@ -485,6 +491,8 @@ def test_four_uploads_at_once_all_succeed(
     assert page.locator("#uploads li.failed").count() == 0
     states = cells(page, "#uploads li .state")
     assert all("总分 98.57" in s for s in states), states
+    # the seed has 4 errors: the line says so before the figure, never "完成：总分 …" (issue 25)
+    assert all("有 4 条错误须改正" in s and "仅供参考" in s and "完成" not in s for s in states), states
     shot(page, "07_clerk_four_uploads")
     links = [page.locator("#uploads li a").nth(i).get_attribute("href") for i in range(4)]
     assert len(set(links)) == 4
@@ -710,8 +718,14 @@ def review_server(batch_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         server.stop()
 
 
-def cards(batch_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(batch_dir.glob("*.scorecard.json"))]
+def cards(batch_dir: Path, ranked: bool = False) -> list[dict[str, Any]]:
+    """The score cards batch wrote; ``ranked``: without the seed's, a duplicate of its clean copy (the
+    same department and year with more errors: not ranked)."""
+    return [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(batch_dir.glob("*.scorecard.json"))
+        if not (ranked and p.name.startswith("白云区科工商信局_2023"))
+    ]
 
 
 def test_reviewer_ranking_filters_and_detail(
@@ -720,7 +734,7 @@ def test_reviewer_ranking_filters_and_detail(
     page.goto(review_server.url.replace("/?", "/review?"))
     assert page.url == f"{review_server.base}/review"
     rows = page.locator("#ranking tbody tr")
-    assert rows.count() == 3
+    assert rows.count() == 2
     shown = [
         (
             r.locator("td").nth(0).inner_text(),
@@ -729,17 +743,20 @@ def test_reviewer_ranking_filters_and_detail(
         )
         for r in rows.all()
     ]
-    expected = sorted(((c["total"], c["rating"]) for c in cards(batch_dir)), reverse=True)
+    expected = sorted(((c["total"], c["rating"]) for c in cards(batch_dir, ranked=True)), reverse=True)
     assert [(t, g) for _, t, g in shown] == [(f"{t:.2f}", g) for t, g in expected]
     ranks = [int(r) for r, _, _ in shown]
-    assert ranks[0] == 1 and ranks == sorted(ranks)
-    # the example and its clean copy tie at 98.57: the same rank, the next one skipped
-    assert [t for _, t, _ in shown][:2] == ["98.57", "98.57"] and ranks == [1, 1, 3]
+    assert ranks == [1, 2]
+    # the example and its clean copy are one department and year: the clean one is ranked, the
+    # example is listed apart as 重复 (issue 25: the page never ranks a duplicate)
+    unranked = page.locator("#unranked tbody tr")
+    assert unranked.count() == 1 and "重复" in unranked.first.inner_text()
+    assert "白云区科工商信局_2023.xlsx" in unranked.first.inner_text()
     shot(page, "10_review_ranking")
     page.select_option("select[name=errors]", "no")
     page.click("form.filters button")
     assert page.locator("#ranking tbody tr").count() == 1
-    assert page.locator("#ranking tbody tr td").nth(10).inner_text() == "0"
+    assert page.locator("#ranking tbody tr td").nth(11).inner_text() == "0"
     page.fill("input[name=q]", "script")
     page.select_option("select[name=errors]", "")
     page.click("form.filters button")
@@ -778,21 +795,20 @@ def test_reviewer_matrix_statistics_and_files(
     assert len(management) == 22
     header = cells(page, "#matrix thead th")
     assert [h.split("\n")[0] for h in header[2:-1]] == [i["id"] for i in management]
-    assert page.locator("#matrix tbody tr").count() == 3
+    assert page.locator("#matrix tbody tr").count() == 2  # the ranked departments
     first = page.locator("#matrix tbody tr").first.locator("td")
     assert [first.nth(2 + k).inner_text() for k in range(22)] == [f"{i['score']:.2f}" for i in management]
     shot(page, "12_review_matrix", full_page=True)
 
     page.click("text=问题统计")
     page.wait_for_selector("#stats")
-    times: Counter[str] = Counter(f["code"] for c in cards(batch_dir) for f in c["findings"])
-    depts = {
-        code: sum(any(f["code"] == code for f in c["findings"]) for c in cards(batch_dir)) for code in times
-    }
+    ranked = cards(batch_dir, ranked=True)  # 问题统计 counts the ranked departments only
+    times: Counter[str] = Counter(f["code"] for c in ranked for f in c["findings"])
+    depts = {code: sum(any(f["code"] == code for f in c["findings"]) for c in ranked) for code in times}
     rows = {
         r.locator("td").nth(0).inner_text(): (
-            int(r.locator("td").nth(3).inner_text()),
             int(r.locator("td").nth(4).inner_text()),
+            int(r.locator("td").nth(3).inner_text()),
         )
         for r in page.locator("#stats tbody tr").all()
     }
@@ -1080,3 +1096,20 @@ def test_one_workbook_uploaded_twice_is_sent_once(clerk_server: Serve, smtp: Ser
     assert "不再重复发送" in states[1]["message"] and states[0]["outbox_id"] == states[1]["outbox_id"]
     time.sleep(0.5)
     assert len(smtp.recorder.messages) == before + 1
+
+
+def test_a_corrected_scored_copy_is_downloaded_under_its_own_name(
+    page: Any, clerk_server: Serve, books: dict[str, Path], tmp_path: Path
+) -> None:
+    """Issue 25: the clerk fixes the flagged scored copy and uploads it again: the downloads are
+    "<name>.scored.xlsx" and "<name>_自评报告.docx", never "<name>.scored.scored.xlsx"."""
+    copy = tmp_path / "白云区科工商信局_2023.scored.xlsx"
+    shutil.copy(books["clean"], copy)
+    upload_one(page, clerk_server, copy)
+    with page.expect_download() as info:
+        page.click("#dl-scored")
+    assert info.value.suggested_filename == "白云区科工商信局_2023.scored.xlsx"
+    with page.expect_download() as info:
+        page.click("#dl-docx")
+    assert info.value.suggested_filename == "白云区科工商信局_2023_自评报告.docx"  # no errors: no 草稿
+    assert page.locator("#report-draft").count() == 0

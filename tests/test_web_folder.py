@@ -36,7 +36,8 @@ def test_score_cards_are_read_and_ranked(batch_out: Path) -> None:
     assert e.rank == 1 and e.rating == "优" and e.errors == 4
     assert e.scored_file is not None and e.scored_file.path.name == "example.scored.xlsx"
     assert len(e.indicators("management")) == 22
-    assert [(s["code"], s["times"]) for s in f.finding_statistics()][:2] == [("V13", 3), ("V16", 2)]
+    assert [(s["代码"], s["条数"]) for s in f.finding_statistics()][:2] == [("V13", 3), ("V16", 2)]
+    assert f.notes == []  # read through 汇总.json: the statuses are the batch's
 
 
 def test_a_finding_code_of_a_newer_xlperf_is_kept(batch_out: Path, tmp_path: Path) -> None:
@@ -64,12 +65,14 @@ def test_a_finding_code_of_a_newer_xlperf_is_kept(batch_out: Path, tmp_path: Pat
         "title": "",
     }
     assert {
-        "code": "X99",
-        "level": "错误",
-        "title": "",
-        "times": 1,
-        "departments": 1,
+        "代码": "X99",
+        "级别": "错误",
+        "问题": "",
+        "部门数": 1,
+        "条数": 1,
+        "涉及部门": card["department"],
     } in f.finding_statistics()
+    assert f.notes and "没有 汇总.json" in f.notes[0]  # a folder of cards: its statuses are inferred
 
 
 def test_unreadable_cards_are_reported_and_outside_files_never_listed(
@@ -78,7 +81,8 @@ def test_unreadable_cards_are_reported_and_outside_files_never_listed(
     folder = tmp_path / "dir"
     folder.mkdir()
     for p in batch_out.iterdir():
-        (folder / p.name).write_bytes(p.read_bytes())
+        if p.name != "汇总.json":  # a folder of cards (an older batch): every card is read
+            (folder / p.name).write_bytes(p.read_bytes())
     (folder / "broken.scorecard.json").write_text("{not json", encoding="utf-8")
     (folder / "other.scorecard.json").write_text(json.dumps({"schema": "something/1"}), encoding="utf-8")
     secret = tmp_path / "secret.csv"

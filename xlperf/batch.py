@@ -20,7 +20,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,9 @@ FOREIGN_SUFFIXES = (".xls", ".et", ".ods")
 CANDIDATE_SUFFIXES = INPUT_SUFFIXES + FOREIGN_SUFFIXES
 SUMMARY_XLSX = "汇总.xlsx"
 SUMMARY_CSV = "汇总.csv"
+#: the same outcomes as 汇总.xlsx, for the reviewer page (schema ``SUMMARY_SCHEMA``)
+SUMMARY_JSON = "汇总.json"
+SUMMARY_SCHEMA = "xlperf.summary/1"
 SCORED_SUFFIX = ".scored.xlsx"
 CARD_SUFFIX = ".scorecard.json"
 MAX_DEFAULT_JOBS = 16
@@ -47,6 +50,8 @@ STATUSES = (OK, ERRORS, BLANK, DUPLICATE, UNREADABLE, FAILED)
 #: ``xlperf intake``'s status of a verified submission (its other statuses are in xlperf.intake.verify)
 VALID = "有效"
 RANKED_STATUSES = (OK, ERRORS, VALID)
+#: what every output shows where a figure does not exist (未填写, 无法读取, 处理失败, not ranked)
+NONE = "—"
 
 
 class NoInputsError(XlperfError):
@@ -74,7 +79,7 @@ def _is_candidate(path: Path, skip_dir: Path | None) -> bool:
         return False
     if skip_dir is not None and path.parent.resolve() == skip_dir:
         lower = name.lower()
-        if lower.endswith((SCORED_SUFFIX, CARD_SUFFIX)) or name in (SUMMARY_XLSX, SUMMARY_CSV):
+        if lower.endswith((SCORED_SUFFIX, CARD_SUFFIX)) or name in (SUMMARY_XLSX, SUMMARY_CSV, SUMMARY_JSON):
             return False
     return path.is_file()
 
@@ -134,7 +139,9 @@ def output_stems(inputs: Sequence[Path]) -> list[str]:
     case), the path relative to the common parent folder (with the suffix), and if they still clash a
     number in sorted order. Stems are unique and depend only on the input paths.
     """
-    stems = [_UNSAFE.sub("_", p.stem) or "工作簿" for p in inputs]
+    from xlperf.pipeline import output_stem
+
+    stems = [_UNSAFE.sub("_", output_stem(p.name)) or "工作簿" for p in inputs]
     clashes = _duplicates(stems)
     if clashes:
         absolute = [Path(os.path.abspath(p)) for p in inputs]
@@ -234,7 +241,67 @@ class Outcome:
 
     @property
     def has_score(self) -> bool:
-        return self.total is not None
+        """Scores to show: scored, and not blank (a blank workbook's zeros are no score: every
+        output shows "—" for them)."""
+        return self.total is not None and self.status != BLANK
+
+    @property
+    def standing(self) -> str:
+        """The 状态 shown beside a rank (排名 and the reviewer page): a score computed while errors
+        remain is ranked but only indicative (docs/DESIGN.md §8)."""
+        if self.is_scored and self.errors:
+            return (
+                f"{self.status}（有 {self.errors} 条错误，仅供参考）"
+                if self.status == VALID
+                else "有错误，仅供参考"
+            )
+        return self.status
+
+
+def outcome_from_json(data: Any, **fixed: Any) -> Outcome | None:
+    """An Outcome as 汇总.json or the intake ledger recorded it (``fixed``: fields the caller decides,
+    such as ``index`` and ``status``); None when it cannot be one (another version's, damaged). Keys
+    this version does not know are ignored."""
+    if not isinstance(data, dict):
+        return None
+    known = {f.name for f in fields(Outcome)}
+    values = {k: v for k, v in data.items() if k in known}
+    values.update(fixed)
+    try:
+        outcome = Outcome(**values)
+    except (TypeError, ValueError):
+        return None
+    return outcome if usable(outcome) else None
+
+
+def usable(o: Outcome) -> bool:
+    """Every figure 汇总 formats is a finite number, every count an integer, every text a text (the
+    error boundary of one recorded outcome: a damaged or foreign one never stops 汇总 or a page)."""
+    try:
+        figures = [
+            o.total,
+            *o.sections.values(),
+            *o.ratios.values(),
+            *(m.get(k) for m in o.management for k in ("full", "score")),
+        ]
+        for value in figures:
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not Decimal(str(value)).is_finite()
+            ):
+                return False
+        counts = (o.index, o.errors, o.warnings) + ((o.year,) if o.year is not None else ())
+        texts = (o.file, o.status, o.message, o.department, o.rating, o.label, o.link, o.scored, o.scorecard)
+        return (
+            all(isinstance(n, int) and not isinstance(n, bool) for n in counts)
+            and all(isinstance(t, str) for t in texts)
+            and all(isinstance(f, dict) for f in o.findings)
+            and all(isinstance(m, dict) for m in o.management)
+            and all(isinstance(r, str) for r in o.ratings)
+        )
+    except (AttributeError, TypeError, ValueError, ArithmeticError):
+        return False
 
 
 def is_blank(ev: Any) -> bool:

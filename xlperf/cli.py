@@ -17,7 +17,7 @@ import click
 
 from xlperf import __version__
 from xlperf.commands.common import EXIT_INPUT
-from xlperf.commands.terminal import shown
+from xlperf.commands.terminal import Context, echo_message, shown
 from xlperf.paths import LogFile, data_dir
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ def _shown_message(record: Any) -> None:
 class XlperfGroup(click.Group):
     """Turns domain errors into one Chinese line and exit code 2 (traceback only with --debug)."""
 
+    context_class = Context  # help texts measured and broken as a terminal shows Chinese
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -57,9 +59,11 @@ class XlperfGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             _log_exception(exc)
-            click.secho(f"{exc.prefix}{shown(exc)}", fg="red", err=True)
+            echo_message(f"{exc.prefix}{exc}", fg="red")  # one line per line of the message
+            if exc.command_hint:
+                echo_message(exc.command_hint)
             if exc.note:
-                click.echo(shown(exc.note), err=True)
+                echo_message(exc.note)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.secho("已中断；已经写出的文件都是完整的，未完成的输出没有留下。", fg="yellow", err=True)
@@ -132,8 +136,15 @@ def _register() -> None:
     from xlperf.commands.serve import serve
     from xlperf.commands.submit import submit
 
+    def every(command: click.Command) -> Any:
+        yield command
+        for sub in getattr(command, "commands", {}).values():
+            yield from every(sub)
+
     for command in (new, example, check, run, report, demo, frameworks, batch, intake, submit, addin, serve):
         main.add_command(command)
+        for each in every(command):
+            each.context_class = Context
 
 
 _register()

@@ -249,8 +249,27 @@ def _refuse_invisible(path: Path, ev: Evaluation) -> None:
     walk(ev.model_dump(mode="json"), "")
 
 
+#: what xlperf appends to a scored copy's name: ``部门.scored.xlsx``, and ``部门.scored-2.xlsx`` when
+#: the scored copy itself is run again (it is the input then, and an input is never written over)
+_SCORED_TAIL = re.compile(r"(?:\.scored(?:-\d+)?)+$", re.IGNORECASE)
+
+
+def output_stem(name: str) -> str:
+    """The name outputs are named after: the file's stem without xlperf's own ``.scored`` tails, so
+    that scoring a corrected scored copy gives ``部门.scored.xlsx`` again, never
+    ``部门.scored.scored.xlsx`` (command line, batch and the web page's downloads)."""
+    stem = Path(name).stem
+    return _SCORED_TAIL.sub("", stem) or stem
+
+
 def default_output(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.scored.xlsx")
+    """``<name>.scored.xlsx`` beside the input; ``<name>.scored-2.xlsx`` when the input is that file
+    (a corrected scored copy run again: the two names take turns)."""
+    base = output_stem(path.name)
+    out = path.with_name(f"{base}.scored.xlsx")
+    if out.name.casefold() == path.name.casefold():
+        out = path.with_name(f"{base}.scored-2.xlsx")
+    return out
 
 
 def guard_output(inp: Path, out: Path) -> None:

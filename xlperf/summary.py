@@ -28,9 +28,12 @@ from typing import Any
 from xlperf.batch import (
     BLANK,
     DUPLICATE,
-    ERRORS,
     FAILED,
+    NONE,
+    RANKED_STATUSES,
     SUMMARY_CSV,
+    SUMMARY_JSON,
+    SUMMARY_SCHEMA,
     SUMMARY_XLSX,
     UNREADABLE,
     Outcome,
@@ -76,6 +79,7 @@ RANKING_COLUMNS = (
     "年度",
     "总分",
     "等级",
+    "状态",
     *SECTION_COLUMNS.values(),
     *RATIO_COLUMNS.values(),
     "错误数",
@@ -84,6 +88,20 @@ RANKING_COLUMNS = (
     "校验结果",
 )
 TEXT_COLUMNS = ("部门", "等级", "状态", "说明", "文件", "计分工作簿", "sha256")
+#: short columns, centred: a right-aligned number must not run into the text beside it ("1优")
+CENTRED_COLUMNS = (
+    "排名",
+    "年度",
+    "等级",
+    "错误数",
+    "提醒数",
+    "个数",
+    "部门数",
+    "条数",
+    "级别",
+    "代码",
+    "是否一致",
+)
 FINDING_COLUMNS = ("文件", "部门", "代码", "级别", "工作表", "单元格", "说明")
 STATS_COLUMNS = ("代码", "级别", "问题", "部门数", "条数", "涉及部门")
 CLAIM_COLUMNS = ("部门", "年度", "自报总分", "重算总分", "差额", "自报等级", "重算等级", "是否一致")
@@ -152,18 +170,23 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     extra = extra_sections(outcomes)
     rows = []
     for o in outcomes:
+        score = o.has_score  # a blank workbook's zeros and 66 errors are no score: "—"
+
+        def shown(value: Any, score: bool = score) -> Any:
+            return (NONE if value is None else value) if score else NONE
+
         rows.append(
             {
                 "部门": o.department or None,
                 "年度": o.year,
-                **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
-                **{label: o.sections.get(key) for key, label in extra.items()},
-                "总分": o.total,
-                "排名": ranks.get(o.index),
+                **{label: shown(o.sections.get(key)) for key, label in SECTION_COLUMNS.items()},
+                **{label: shown(o.sections.get(key)) for key, label in extra.items()},
+                "总分": shown(o.total),
+                "排名": ranks.get(o.index, NONE),
                 "评分框架": o.framework or None,
-                "等级": o.rating or None,
-                "错误数": o.errors if o.has_score else None,
-                "提醒数": o.warnings if o.has_score else None,
+                "等级": shown(o.rating or None),
+                "错误数": shown(o.errors),
+                "提醒数": shown(o.warnings),
                 "状态": o.status,
                 "说明": o.message,
                 "文件": _label(o),
@@ -174,33 +197,59 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     return rows
 
 
-def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
-    """等级分布: how many ranked departments have each rating (the scoring frameworks' names), and how many outcomes have errors, are blank,
-    duplicates, unreadable or failed.
-    """
-    counts = dict.fromkeys(
-        (r for o in outcomes for r in o.ratings), 0
-    )  # each framework's names, highest first
+def rating_counts(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
+    """等级分布's first rows: how many ranked files have each rating (the scoring frameworks' names,
+    highest first)."""
+    counts = dict.fromkeys((r for o in outcomes for r in o.ratings), 0)
     for o in outcomes:
         if o.is_scored:
             counts[o.rating] = counts.get(o.rating, 0) + 1
-    rows = list(counts.items())
-    rows.append(("其中有错误", sum(o.status == ERRORS for o in outcomes)))
-    for status in (BLANK, DUPLICATE, UNREADABLE, FAILED):
-        rows.append((status, sum(o.status == status for o in outcomes)))
+    return list(counts.items())
+
+
+def status_counts(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
+    """等级分布's other rows: how many ranked files have errors (ranked, 仅供参考), how many files are
+    not ranked, by status (blank, duplicate, unreadable, failed, and intake's own statuses), and the
+    total of files."""
+    others = [
+        o.status if o.status not in RANKED_STATUSES else f"{o.status}（无计分记录）"
+        for o in outcomes
+        if not o.is_scored
+    ]
+    rows = [("其中有错误（仅供参考）", sum(o.is_scored and o.errors > 0 for o in outcomes))]
+    rows += [(s, others.count(s)) for s in dict.fromkeys((BLANK, DUPLICATE, UNREADABLE, FAILED, *others))]
     rows.append(("合计", len(outcomes)))
     return rows
 
 
+def distribution(outcomes: Sequence[Outcome]) -> list[tuple[str, int]]:
+    """等级分布: :func:`rating_counts`, then :func:`status_counts`. The reviewer page shows the same rows."""
+    return rating_counts(outcomes) + status_counts(outcomes)
+
+
+def short_labels(outcomes: Sequence[Outcome]) -> dict[int, str]:
+    """Each file as a path relative to the folder holding them all (``旧版/第三局_初稿.xlsx``): what
+    问题清单 prints, one line, where 汇总 gives the full path."""
+    import os
+
+    labels = {o.index: _label(o) for o in outcomes}
+    try:
+        common = os.path.commonpath([os.path.dirname(x) for x in labels.values()]) if labels else ""
+    except ValueError:  # paths on different drives, or absolute beside relative
+        return labels
+    return {i: os.path.relpath(x, common) if common else x for i, x in labels.items()}
+
+
 def finding_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     rows = []
+    short = short_labels(outcomes)
     for o in outcomes:
         if o.status == BLANK:  # a blank template's dozens of "missing" findings say nothing more than 未填写
             continue
         for f in o.findings:
             rows.append(
                 {
-                    "文件": _label(o),
+                    "文件": short[o.index],
                     "部门": o.department or None,
                     "代码": f.get("code"),
                     "级别": SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")),
@@ -239,6 +288,7 @@ def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
             "年度": o.year,
             "总分": o.total,
             "等级": o.rating or None,
+            "状态": o.standing,
             **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
             **{label: o.ratios.get(key) for key, label in RATIO_COLUMNS.items()},
             "错误数": o.errors,
@@ -282,38 +332,42 @@ def management_frame(outcomes: Sequence[Outcome]) -> Any:
     return pivot.reindex(columns=columns).reset_index().rename_axis(columns=None)
 
 
-def finding_stats(outcomes: Sequence[Outcome]) -> Any:
-    """问题统计: for each finding code, in how many (ranked) departments it occurs, which ones, and how many
-    findings in all; most departments first.
-    """
-    import pandas as pd
-
+def finding_stat_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    """问题统计: for each finding code, in how many ranked departments it occurs, which ones, and how
+    many findings in all; most departments first, then most findings, then the code. Files that are not
+    ranked (a blank workbook's dozens of "missing" findings, a duplicate's copy) are not counted. The
+    reviewer page shows the same rows."""
     from xlperf.core.findings import CODES
 
     ranked = [o for o in outcomes if o.is_scored]
     several_years = len({o.year for o in ranked}) > 1
-    long = [
-        {"代码": f.get("code"), "部门": _department_label(o, several_years), "级别": f.get("severity")}
-        for o in ranked
-        for f in o.findings
+    found: dict[str, dict[str, Any]] = {}
+    for o in ranked:
+        name = _department_label(o, several_years)
+        for f in o.findings:
+            code = str(f.get("code") or "")
+            row = found.setdefault(code, {"级别": f.get("severity"), "部门": {}, "条数": 0})
+            row["部门"].setdefault(name, None)
+            row["条数"] += 1
+    rows = [
+        {
+            "代码": code,
+            "级别": SEVERITY_LABELS.get(str(row["级别"]), row["级别"]),
+            "问题": CODES[code][1] if code in CODES else "",
+            "部门数": len(row["部门"]),
+            "条数": row["条数"],
+            "涉及部门": "、".join(row["部门"]),
+        }
+        for code, row in found.items()
     ]
-    if not long:
-        return pd.DataFrame(columns=list(STATS_COLUMNS))
-    df = pd.DataFrame(long)
-    grouped = (
-        df.groupby("代码", sort=False)
-        .agg(
-            部门数=("部门", "nunique"),
-            条数=("部门", "size"),
-            涉及部门=("部门", lambda s: "、".join(dict.fromkeys(s))),
-            级别=("级别", "first"),
-        )
-        .reset_index()
-    )
-    grouped["级别"] = grouped["级别"].map(lambda v: SEVERITY_LABELS.get(str(v), v))
-    grouped["问题"] = grouped["代码"].map(lambda c: CODES[c][1] if c in CODES else "")
-    grouped = grouped.sort_values(["部门数", "条数", "代码"], ascending=[False, False, True], kind="stable")
-    return grouped[list(STATS_COLUMNS)].reset_index(drop=True)
+    return sorted(rows, key=lambda r: (-r["部门数"], -r["条数"], r["代码"]))
+
+
+def finding_stats(outcomes: Sequence[Outcome]) -> Any:
+    """问题统计 as a DataFrame (:func:`finding_stat_rows`)."""
+    import pandas as pd
+
+    return pd.DataFrame(finding_stat_rows(outcomes), columns=list(STATS_COLUMNS))
 
 
 def claim_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
@@ -362,16 +416,12 @@ def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> Any:
 
 
 def main_frame(outcomes: Sequence[Outcome]) -> Any:
-    """The 汇总 DataFrame (number columns as numbers, empty values as NA)."""
-    import pandas as pd
-
+    """The 汇总 DataFrame (numbers as numbers, "—" where a file has no figure)."""
     columns = summary_columns(outcomes)
     df = _frame(summary_rows(outcomes), columns)
-    for col in ("年度", "排名", "错误数", "提醒数"):
-        df[col] = df[col].astype("Int64")
-    numbers = [c for c in columns[columns.index("产出") : columns.index("排名")] if c != "排名"]
-    for col in numbers:
-        df[col] = pd.to_numeric(df[col]).astype("Float64")
+    df["年度"] = df["年度"].astype("Int64")
+    # the score, rank and count columns hold numbers, or "—" where there is no figure (such a column
+    # stays an object column: each value is written as what it is)
     return df
 
 
@@ -386,8 +436,8 @@ def prepare_summary() -> None:
 def write_summary(
     outcomes: Sequence[Outcome], out_dir: Path, extra: dict[str, Any] | None = None
 ) -> tuple[Path, Path]:
-    """Write 汇总.xlsx and 汇总.csv (atomically) and return both paths. ``extra``: further sheets after
-    汇总 (sheet name → DataFrame, such as intake's 收件记录).
+    """Write 汇总.xlsx, 汇总.csv and 汇总.json (each atomically) and return the first two paths.
+    ``extra``: further sheets after 汇总 (sheet name → DataFrame, such as intake's 收件记录).
     """
     from xlperf.files import atomic_path, atomic_write_bytes
 
@@ -396,7 +446,29 @@ def write_summary(
     with atomic_path(xlsx) as tmp:
         _write_xlsx(tmp, df, outcomes, extra or {})
     atomic_write_bytes(csv, csv_bytes(df))
+    atomic_write_bytes(out_dir / SUMMARY_JSON, json_bytes(outcomes))
     return xlsx, csv
+
+
+#: what a run measured about itself: not part of what it decided (and never the same twice)
+_RUN_FIELDS = ("seconds", "pid", "peak_rss_mb")
+
+
+def json_bytes(outcomes: Sequence[Outcome]) -> bytes:
+    """汇总.json: the outcomes 汇总.xlsx was written from, as decided (status, message, figures,
+    findings; and, for a reader's convenience, the rank and the 状态 shown beside it). The reviewer
+    page reads a batch folder through it, so that it shows what 汇总 shows (docs/DESIGN.md §8)."""
+    import json
+    from dataclasses import asdict
+
+    ranks = rank(outcomes)
+    items = []
+    for o in outcomes:
+        data = {k: v for k, v in asdict(o).items() if k not in _RUN_FIELDS}
+        data.update(rank=ranks.get(o.index), standing=o.standing)
+        items.append(data)
+    text = json.dumps({"schema": SUMMARY_SCHEMA, "outcomes": items}, ensure_ascii=False, indent=1)
+    return (text + "\n").encode("utf-8")
 
 
 def csv_bytes(df: Any) -> bytes:
@@ -461,6 +533,7 @@ def _format_sheet(ws: Any, frame: Any) -> None:
 
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     wrap, top = Alignment(vertical="top", wrap_text=True), Alignment(vertical="top")
+    centred = Alignment(horizontal="center", vertical="top", wrap_text=True)
     columns = list(frame.columns)
     for c, name in enumerate(columns, start=1):
         head = ws.cell(row=1, column=c)
@@ -468,32 +541,41 @@ def _format_sheet(ws: Any, frame: Any) -> None:
         head.font, head.fill = head_font, head_fill
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         numeric = name in NUMBER_COLUMNS or (ws.title == "管理效率" and c > 3)
+        widest = 90 if (ws.title, name) == ("问题清单", "说明") else 60
         width = max(8, min(14, _display_width(str(name)) + 2))
         # a column left off the print does not wrap: its text must not make the printed rows taller
         align = top if name in UNPRINTED.get(ws.title, ()) else wrap
-        # a column's cells share one or two formats: made on its first cell of each kind and copied
+        if name in CENTRED_COLUMNS:
+            align = centred
+        # a column's cells share a few formats: made on its first cell of each kind and copied
         # (openpyxl looks a format up in the workbook's list on every assignment)
-        formats: dict[bool, Any] = {}
+        formats: dict[tuple[bool, bool], Any] = {}
         for r, value in enumerate(frame[name].tolist(), start=2):
             cell = ws.cell(row=r, column=c)
             if isinstance(value, str):
                 put_text(cell, value)
-                width = max(width, min(60, _display_width(value) + 2))
+                width = max(width, min(widest, _display_width(value) + 2))
             number = not isinstance(value, str) and numeric and cell.value is not None
-            made = formats.get(number)
+            dash = isinstance(value, str) and value == NONE
+            kind = (number, dash)
+            made = formats.get(kind)
             if made is None:
-                cell.alignment = align
+                cell.alignment = centred if dash else align
                 if number:
                     cell.number_format = "0.00"
-                formats[number] = copy(cell._style)
+                formats[kind] = copy(cell._style)
             else:
                 cell._style = copy(made)
-        if name in ("说明", "涉及部门", "指标"):
+        if name == "说明" and ws.title == "问题清单":
+            # a finding per row: a wide column keeps each to a line or two, so a landscape page holds
+            # a screenful of them (at 40 each took four lines: 6–8 findings a page)
+            width = min(width, 90)
+        elif name in ("说明", "涉及部门", "指标"):
             width = min(width, 40)
         elif name in ("主题", "文件夹", "来源"):
             width = min(width, 28)
         elif name in ("文件", "计分工作簿"):
-            width = min(width, 36)
+            width = min(width, 22 if ws.title == "问题清单" else 36)
         elif name == "部门":
             width = min(width, 30)
         elif name == "sha256":

@@ -11,16 +11,21 @@ the first installed font of a list (仿宋 → FangSong → 仿宋_GB2312 → �
 Linux server without the Windows fonts writes a document that still renders; pass
 ``fonts=OFFICIAL`` to always name the Windows fonts.
 
-Numbers and numerals: a minus sign is written as U+2212 MINUS SIGN joined to its number by U+2060
-WORD JOINER, so "−10.00%" never breaks after the sign (a hyphen-minus is a break opportunity for
-Word and LibreOffice, and a lone "-" at a line end reads as a hyphen). Circled numerals ① … ㊿ get a
+Numbers and numerals: a minus sign is written as U+2212 MINUS SIGN, which line breaking keeps with
+its number (Unicode line-break class PR before a digit; a hyphen-minus is a break opportunity for
+Word and LibreOffice, and a lone "-" at a line end reads as a hyphen). No invisible character is
+added: what a reader copies out of the report is what it shows. Circled numerals ① … ㊿ get a
 run of their own in one font that has all of them (``FontSet.numeral``): the Chinese body fonts
 cover ①–⑳ but not ㉑ onwards, which Word and LibreOffice would then draw in some other font.
 
+A draft (``Report.draft``: produced while errors remain) says so twice: "草稿" in the page header
+of every page and the notice in red above the title. The closing block (评价单位（盖章）, 填报人, 日期)
+is set flush right after 四、.
+
 The file is written atomically (:mod:`xlperf.files`: a temporary file in the same folder, then ``os.replace``) and is
-byte-for-byte reproducible: core properties and zip entry times come from ``when`` (a naive
-datetime is local time; default: the ``SOURCE_DATE_EPOCH`` environment variable, else 2000-01-01
-00:00 UTC).
+byte-for-byte reproducible for a given ``when``: core properties and zip entry times come from it (a
+naive datetime is local time; default: the ``SOURCE_DATE_EPOCH`` environment variable, else now —
+never a made-up date such as 2000-01-01).
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ BODY_SIZE = Pt(16)  # 三号
 TITLE_SIZE = Pt(22)  # 二号
 PAGE_NUMBER_SIZE = Pt(14)  # 四号
 LINE = Pt(28)  # 固定值 28 磅
-FIXED_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+DRAFT_COLOR = RGBColor(0xC0, 0x00, 0x00)
 
 
 @dataclass(frozen=True)
@@ -370,12 +375,31 @@ def _page_number_footer(doc: DocumentObject, fonts: FontSet) -> None:
         _set_fonts(run._r, fonts.page_number, fonts.page_number)
 
 
+def _draft_marks(doc: DocumentObject, notice: str, fonts: FontSet) -> None:
+    """A draft says so on every page (the header: 草稿) and on the first (the notice, in red)."""
+    header = doc.sections[0].header
+    para = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
+    para.style = doc.styles["Normal"]
+    para.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _first_line_chars(para._p, 0)
+    run = para.add_run("草稿")
+    run.font.size, run.font.bold, run.font.color.rgb = PAGE_NUMBER_SIZE, True, DRAFT_COLOR
+    _set_fonts(run._r, fonts.heading1, fonts.heading1)
+    first = doc.add_paragraph(style="Normal")
+    _first_line_chars(first._p, 0)
+    for run in _add_text(first, notice, fonts):
+        run.font.bold, run.font.color.rgb = True, DRAFT_COLOR
+
+
 def _add_paragraph(doc: DocumentObject, p: Paragraph, fonts: FontSet) -> None:
     add = doc.add_paragraph
     if p.kind == "heading" and p.level in _STYLE_OF_LEVEL:
         _add_text(add(style=_STYLE_OF_LEVEL[p.level]), p.text, fonts)
         return
     para = add(style="Normal")
+    if p.kind == "meta":  # the closing block: flush right, as a letter's signature
+        para.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _first_line_chars(para._p, 0)
     if p.kind == "lead" and "。" in p.text:
         head, rest = p.text.split("。", 1)
         for run in _add_text(para, head + "。", fonts):
@@ -391,8 +415,8 @@ _NUMERALS = re.compile(f"([{CIRCLED}]+)")
 
 
 def typeset(text: str) -> str:
-    """Text as printed: a negative number's sign as U+2212 bound to its digits by U+2060."""
-    return _MINUS.sub("\u2212\u2060", text)
+    """Text as printed: a negative number's sign as U+2212 MINUS SIGN (kept with its digits)."""
+    return _MINUS.sub("\u2212", text)
 
 
 def _add_text(para: DocxParagraph, text: str, fonts: FontSet) -> list[Run]:
@@ -425,7 +449,7 @@ def _default_time() -> datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), tz=UTC)
-    return FIXED_TIME
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def render_docx(report: Report, *, fonts: FontSet | None = None, when: datetime | None = None) -> bytes:
@@ -440,8 +464,14 @@ def render_docx(report: Report, *, fonts: FontSet | None = None, when: datetime 
     for child in list(body):  # the template's empty first paragraph
         if child.tag == qn("w:p"):
             body.remove(child)
+    if report.draft:
+        _draft_marks(doc, report.draft, fonts)
     doc.add_paragraph(report.title, style="Title")
+    closing = False
     for p in report.paragraphs:
+        if p.kind == "meta" and not closing:
+            doc.add_paragraph(style="Normal")  # a blank line before the closing block
+            closing = True
         _add_paragraph(doc, p, fonts)
     props = doc.core_properties
     props.title = report.title

@@ -513,7 +513,8 @@ def make_corpus(folder: Path, *, big: bool = True) -> dict[str, Case]:
     case("random_bytes", 2, "random bytes named .xlsx", words=("不是有效的 .xlsx",)).write_bytes(
         rng.randbytes(30_000)
     )
-    case("text_file", 2, "a text file renamed .xlsx", words=("不是有效的 .xlsx",)).write_text(
+    # issue 25: a CSV renamed .xlsx is told to use the template (re-saving it would not make one)
+    case("text_file", 2, "a CSV file renamed .xlsx", words=("CSV 文本文件", "标准自评表")).write_text(
         "部门,预算数,执行数\n白云区科工商信局,80000,76740.31\n", encoding="utf-8"
     )
     case("empty", 2, "an empty file", words=("空文件",)).write_bytes(b"")

@@ -21,7 +21,7 @@ from xlperf.commands.common import (
     path_option,
     progress_bar,
 )
-from xlperf.commands.terminal import shown
+from xlperf.commands.terminal import cells, shown, wrap
 
 
 @click.command(name="batch")
@@ -62,11 +62,13 @@ def batch(
       汇总.xlsx              汇总、排名（含链接）、总分图、管理效率、问题统计、
                              自报对比、等级分布、问题清单
       汇总.csv               汇总表（UTF-8 带 BOM，可用 Excel 直接打开）
+      汇总.json              同一结果的数据（xlperf serve --dir 审阅网页读取）
 
     \b
     某个文件无法读取或处理出错不会中断整批；状态与原因记在汇总的“状态”“说明”列：
-      通过 / 有错误（有错误类问题，得分仅供参考）/ 未填写（空白模板，不排名）/
-      重复（同一部门同一年度的另一份，只排名一份）/ 无法读取 / 处理失败
+      通过 / 有错误（照常排名，状态标“仅供参考”）/ 未填写（空白模板，不排名，
+      得分显示“—”）/ 重复（同一部门同一年度的另一份，只排名一份）/ 无法读取 /
+      处理失败
 
     \b
     退出码：0 全部通过；1 有工作簿带错误、未填写、无法读取或处理失败；
@@ -124,11 +126,21 @@ def _print_report(report: Any) -> None:
 
         console = Console()
         table = Table(title=f"需要处理的文件（{len(bad)} 个）")
-        table.add_column("文件", overflow="fold")
-        table.add_column("状态")
-        table.add_column("说明", overflow="fold")
-        for o in bad[:30]:
-            table.add_row(Text(shown(o.file)), o.status, Text(shown(o.message)))
+        # cells broken by terminal.wrap (never inside a file name, an extension or a number), in
+        # columns that fit the terminal: rich's own folding cut "…测试局/.xlsx"
+        listed = bad[:30]
+        file_w = min(max(cells(shown(o.file)) for o in listed), 30)
+        status_w = max(cells(o.status) for o in listed)
+        text_w = max(console.width - 10 - file_w - status_w, 16)
+        table.add_column("文件", width=file_w, overflow="fold")
+        table.add_column("状态", width=status_w, no_wrap=True)
+        table.add_column("说明", width=text_w, overflow="fold")
+        for o in listed:
+            table.add_row(
+                Text("\n".join(wrap(shown(o.file), file_w))),
+                o.status,
+                Text("\n".join(wrap(shown(o.message), text_w))),
+            )
         console.print(table)
         if len(bad) > 30:
             console.print(Text(f"……另有 {len(bad) - 30} 个，见 {shown(report.summary_xlsx)}。"))

@@ -18,7 +18,7 @@ from xlperf.commands.common import (
     make_limits,
     path_option,
 )
-from xlperf.commands.terminal import shown
+from xlperf.commands.terminal import echo_wrapped, shown
 
 
 @click.command(name="submit")
@@ -289,9 +289,16 @@ def _print_package(package: Any) -> None:
 
 def _draft(package: Any, eml_path: Path, options: dict[str, Any], config_path: Path | None) -> int:
     from xlperf.submission.package import write_package_eml
+    from xlperf.submission.settings import draft_addresses
 
     path = write_package_eml(package, eml_path, options, config_path=config_path)
     click.echo(f"已写出邮件草稿（未发送）：{shown(path)}")
+    if not draft_addresses(options, None, config_path)[1]:  # a draft nobody would think to address
+        echo_wrapped(
+            "提醒：草稿没有收件人（未用 --to 指定，也没有设置 XLPERF_SUBMIT_TO 或配置文件 [smtp] 的 to）；"
+            "在邮件程序中打开后，请先填写财政局的收件地址再发送。",
+            fg="yellow",
+        )
     return EXIT_OK
 
 

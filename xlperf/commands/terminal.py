@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -141,25 +141,49 @@ def print_findings(
         )
 
 
-# a file name; a “quoted term”; a number with its sign, thousands separators, decimals and percent
-# sign; a Latin word or cell address; blanks; any other single character (CJK breaks between any two)
-_INNER = r"[-−+]?\d[\d,]*(?:\.\d+)?%?|[A-Za-z_][\w.!:/-]*|\s+|."
-_FILE = r"[^\s、，。；：“”（）]+\.(?:xlsx|xlsm|json|docx|csv|pdf)\b"  # a file name or path, whole
-_TOKEN = re.compile(_FILE + r"|“[^“”]*”|" + _INNER, re.S)
+# Tokens a line is never broken inside: a file name or path with its extension; a “quoted term” or
+# "quoted text"; a short [bracket] (click's "[默认：300]"); an option (--reason, -o); a number with its sign, thousands separators, decimals and
+# percent sign; an extension (.xlsx); a Latin word, command, address, cell or variable (xlperf,
+# kgs@example.cn, XLPERF_SMTP_HOST, 产出指标!J9's J9); blanks; any other single character (CJK
+# breaks between any two). ASCII classes only: a Latin word never swallows the Chinese after it.
+_WORD = r"[A-Za-z0-9_][A-Za-z0-9_.!:/@%+*#~-]*"
+_INNER = (
+    r"--?[A-Za-z][A-Za-z0-9_-]*(?:=[^\s，。；、]*)?"
+    r"|[-−+]?\d[\d,]*(?:\.\d+)?%?"
+    r"|\.[A-Za-z]{2,5}(?![A-Za-z0-9])"
+    rf"|{_WORD}|\s+|."
+)
+_FILE = r"[^\s、，。；：“”（）\"]+\.(?:xlsx|xlsm|xls|json|docx|csv|pdf|eml|zip|toml|et|ods|xlam)\b"
+_TOKEN = re.compile(_FILE + r'|“[^“”]*”|"[^"\n]*"|\[[^\[\]\n]{1,24}\]|' + _INNER, re.S)
 _INNER_TOKEN = re.compile(_INNER, re.S)
 _NO_LINE_START = set("，。、；：？！）》」』】”’%…·—～")
 _NO_LINE_END = set("（《「『【“‘")
 
 
+def cells(text: str) -> int:
+    """Terminal columns of ``text``: two for a wide (CJK) character, one otherwise (as rich counts)."""
+    import unicodedata
+
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def terminal_width(default: int = 80) -> int:
+    """The terminal's columns (``COLUMNS`` wins; 80 when not a terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((default, 24)).columns
+
+
 def wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` terminal columns, broken between CJK characters or at
-    blanks, never inside a number (``150.00%``, ``-16.56%``), a quoted term (``“三线”整治``
-    stays whole when it fits a line) or a word, and without a line starting with closing punctuation."""
-    from rich.cells import cell_len
-
+    blanks — never inside a number (``150.00%``, ``-16.56%``), an option (``--reason``), a word or
+    command (``submit``), an extension (``.xlsx``), a file name or an address; a quoted term
+    (``“三线”整治``) stays whole when it fits a line; no line starts with closing punctuation."""
     tokens: list[str] = []
     for token in _TOKEN.findall(text):  # a quoted term longer than a line is broken like plain text
-        tokens += _INNER_TOKEN.findall(token) if cell_len(token) > width else [token]
+        tokens += _INNER_TOKEN.findall(token) if cells(token) > width else [token]
     units: list[str] = []
     for token in tokens:
         if units and (token[0] in _NO_LINE_START or units[-1][-1] in _NO_LINE_END):
@@ -169,14 +193,14 @@ def wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     line = ""
     for unit in units:
-        if cell_len(line + unit) <= width or not line.strip():
+        if cells(line + unit) <= width or not line.strip():
             line = (line + unit) if line.strip() else unit.lstrip()
         else:
             lines.append(line.rstrip())
             line = unit.lstrip()
-        while cell_len(line) > width:  # a unit longer than a whole line: cut it where it must
+        while cells(line) > width:  # a unit longer than a whole line: cut it where it must
             cut = width
-            while cell_len(line[:cut]) > width:
+            while cells(line[:cut]) > width:
                 cut -= 1
             while cut > 1 and line[cut] in _NO_LINE_START:  # a closing mark stays with what it closes
                 cut -= 1
@@ -187,14 +211,97 @@ def wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
-def echo_wrapped(text: str, prefix: str = "", err: bool = False) -> None:
+def join_lines(lines: list[str]) -> str:
+    """Lines of one paragraph as one text: a blank between two Latin characters, none in Chinese."""
+    out = ""
+    for line in (x.strip() for x in lines):
+        if out and line and out[-1].isascii() and line[0].isascii():
+            out += " "
+        out += line
+    return out
+
+
+def hanging(line: str, width: int) -> list[str]:
+    """A line of a help text's block (``\b``) that does not fit: wrapped under its own text — for a
+    "term   description" line, under the description."""
+    lead = len(line) - len(line.lstrip(" "))
+    term = re.match(r"( *\S.*?\S {2,})(?=\S)", line)  # "xlperf demo    用内置示例…"
+    marker = re.match(r" *(?:\d+[.、]|[-•*]) *", line)  # "  1. 校验计分；…"
+    if term and cells(term.group(1)) <= width // 2:
+        head = term.group(1)
+    elif marker:
+        head = marker.group(0)
+    else:  # prose: its next lines under its first
+        head = line[:lead]
+    indent = cells(head)
+    body = line[len(head) :]
+    first, *rest = wrap(body, max(width - cells(head), 10))
+    more = wrap(join_lines(rest), max(width - indent, 10)) if rest else []
+    return [head + first, *(" " * indent + x for x in more)]
+
+
+class HelpFormatter(click.HelpFormatter):
+    """click's help formatter measuring Chinese as two columns and breaking lines with :func:`wrap`,
+    so that a help text fits an 80-column terminal and no option, command, number or extension is
+    split (click counts a Chinese character as one column and splits long words anywhere)."""
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent, 20)
+        for i, block in enumerate(re.split(r"\n\s*\n", text.strip("\n"))):
+            if i:
+                self.write("\n")
+            lines = block.splitlines()
+            if lines and lines[0].strip() == "\b":
+                for line in lines[1:]:
+                    fitted = [line] if cells(line) <= width else hanging(line, width)
+                    self.write("".join(f"{indent}{x}\n" for x in fitted))
+            else:
+                self.write("".join(f"{indent}{x}\n" for x in wrap(join_lines(lines), width)))
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max((cells(r[0]) for r in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if cells(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - cells(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            text_width = max(self.width - first_col - self.current_indent, 10)
+            lines = wrap(join_lines(second.splitlines()), text_width)
+            pad = " " * (first_col + self.current_indent)
+            self.write(lines[0] + "\n" + "".join(f"{pad}{x}\n" for x in lines[1:]))
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
+def echo_wrapped(text: str, prefix: str = "", err: bool = False, fg: str | None = None) -> None:
     """One paragraph to the terminal (through :func:`shown`), wrapped by :func:`wrap` at the terminal's
     width; with ``prefix`` (a list mark such as "  3. ") its continuation lines are indented under the text."""
-    from rich.cells import cell_len
-    from rich.console import Console
-
-    indent = cell_len(prefix)
-    lines = wrap(shown(text), max(20, Console().width - indent))
-    click.echo(
-        "\n".join((prefix if i == 0 else " " * indent) + line for i, line in enumerate(lines)), err=err
+    indent = cells(prefix)
+    lines = wrap(shown(text), max(20, terminal_width() - indent))
+    click.secho(
+        "\n".join((prefix if i == 0 else " " * indent) + line for i, line in enumerate(lines)), err=err, fg=fg
     )
+
+
+def echo_message(text: str, err: bool = True, fg: str | None = None) -> None:
+    """A message of one or more lines (an error with its list of findings): each line through
+    :func:`shown`; wrapped by :func:`wrap` under its own indent when it goes to a terminal (never split
+    inside an option, a file name or a number), kept whole when it goes to a file or a pipe."""
+    import sys
+
+    stream = sys.stderr if err else sys.stdout
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    for line in str(text).split("\n"):
+        if tty:
+            body = line.lstrip(" ")
+            echo_wrapped(body, prefix=line[: len(line) - len(body)], err=err, fg=fg)
+        else:
+            click.secho(shown(line), err=err, fg=fg)

@@ -20,3 +20,6 @@ class XlperfError(Exception):
     prefix: ClassVar[str] = "错误："
     #: a second line the command line prints after the message (what happened to the files)
     note: ClassVar[str] = ""
+    #: what to type instead, for the command line only (the web page and Excel have buttons: their
+    #: message never shows an option such as --force); set on the instance
+    command_hint: str = ""

@@ -47,6 +47,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "V43": (Severity.WARNING, "手工调整的得分或完成率须保留原值并写明理由"),
     # xlperf's own codes (not in docs/DOMAIN.md's list): identity, and reading a workbook
     "I01": (Severity.ERROR, "基本信息缺少部门名称或评价年度"),
+    "I02": (Severity.WARNING, "自评报告所需的内容未填写"),
     "P01": (Severity.ERROR, "单元格内容无法识别为数值"),
     "P02": (Severity.WARNING, "已按约定换算的输入（请核对）"),
     "P03": (Severity.ERROR, "输入单元格含公式或错误值"),

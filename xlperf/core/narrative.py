@@ -16,6 +16,14 @@ Number formats (one style throughout, so that :func:`check_report` can read them
 * what the framework states (分值, thresholds) is printed as written: ``指标分值2分``, ``总分50分``;
 * counts are integers; Chinese ordinals ``一是、二是`` and ``六大重点工作任务``;
 * 产出/效益 rows are numbered ① … ㊿ and ``(51)`` onwards; 管理效率 indicators ``（1）``.
+
+As a careful clerk writes it (issue 25): a blank field is never printed as a placeholder — the
+sentence or clause that would hold it is left out, and a finding points at the cell; a computed
+management sentence ends as the seed's do, "根据既定的评分标准，该指标得X分。", naming the standard
+where points were deducted; 存在的主要问题 is the clerk's items plus real failures only (a target not
+met, a requirement answered 否), folded into the clerk's own item on unmet targets when there is one;
+the 评价单位/填报人/日期 block closes the report. A report built while errors remain is a draft:
+``Report.draft`` holds the notice every adapter shows (.docx header and first page, the 自评报告 sheet).
 """
 
 from __future__ import annotations
@@ -32,9 +40,12 @@ from xlperf.core.report import Paragraph, Report
 from xlperf.core.result import IndicatorScore, Result, SectionScore
 
 TITLE = "部门整体支出绩效自评报告"
+#: kept for adapters and messages outside the report; the report itself never prints a placeholder
 MISSING = "（未填写）"
+#: how the seed ends every computed management sentence
+STANDARD_ENDING = "根据既定的评分标准，该指标得{score}分。"
 
-#: Paragraph kinds. ``meta``: a header line above 一、 (评价单位, 填报人, 联系电话, 填报日期, 文号); ``heading``: a heading line of its level; ``lead``: a paragraph that opens with
+#: Paragraph kinds. ``meta``: a line of the closing block after 四、 (评价单位, 填报人, 联系电话, 填报日期, 文号); ``heading``: a heading line of its level; ``lead``: a paragraph that opens with
 #: a run-in heading (up to the first "。"); ``body``; ``item``: a numbered body paragraph (职责,
 #: 问题, 措施); ``field``: 年度目标值/年度实际值/未达标原因 lines; ``added``: a sentence xlperf adds
 #: because the clerk's text leaves something out (a row below 100 % not named in 存在的主要问题).
@@ -176,12 +187,10 @@ class Writer:
             if f.code in ("P01", "P03") and f.path
         }
 
-    def blank(self, path: str) -> str:
-        """What the report says for an empty field: （未填写）, or what was typed and could not be read."""
-        if path in self.unreadable:
-            typed = self.unreadable[path]
-            return f"（所填“{typed}”无法识别，见校验结果）" if typed else "（所填内容无法识别，见校验结果）"
-        return MISSING
+    def unreadable_text(self, path: str) -> str:
+        """Why a filled cell gives nothing: "所填“x”无法识别" (for a sentence saying why a row is not scored)."""
+        typed = self.unreadable.get(path, "")
+        return f"所填“{typed}”无法识别" if typed else "所填内容无法识别"
 
     def add(self, level: int, text: str, kind: str = "body") -> None:
         if text.strip():
@@ -193,10 +202,10 @@ class Writer:
     def body(self, text: str, kind: str = "body") -> None:
         self.add(0, text, kind)
 
-    def texts(self, text: str, first_prefix: str = "", empty: str = MISSING) -> None:
-        """The clerk's multi-line text as paragraphs; the first one carries ``first_prefix``."""
-        lines = lines_of(text) or [empty]
-        for i, line in enumerate(lines):
+    def texts(self, text: str, first_prefix: str = "") -> None:
+        """The clerk's multi-line text as paragraphs; the first one carries ``first_prefix``. Nothing
+        when the text is blank (a finding points at it)."""
+        for i, line in enumerate(lines_of(text)):
             self.body((first_prefix if i == 0 else "") + line)
 
 
@@ -205,7 +214,6 @@ def build_report(result: Result) -> Report:
     ev = result.evaluation
     dep = ev.department
     w = Writer(result)
-    _header(w, result)
     w.heading(1, SECTION_HEADINGS[0])
     _basic(w, result)
     w.heading(1, SECTION_HEADINGS[1])
@@ -217,10 +225,22 @@ def build_report(result: Result) -> Report:
         else:
             _management_section(w, result, sec)
     w.heading(1, SECTION_HEADINGS[2])
-    _problems(w, result)
+    added = _problems(w, result)
     w.heading(1, SECTION_HEADINGS[3])
-    _numbered(w, ev.improvements)
-    return Report(TITLE, tuple(w.paragraphs), department=dep.name, year=dep.year)
+    _numbered(w, ev.improvements, added)
+    _closing(w, result)
+    errors = len(result.errors)
+    return Report(TITLE, tuple(w.paragraphs), department=dep.name, year=dep.year, draft=draft_notice(errors))
+
+
+def draft_notice(errors: int) -> str:
+    """The mark of a report produced while ``errors`` error findings remain ("" when there are none)."""
+    if not errors:
+        return ""
+    return (
+        f"草稿：生成本报告时工作簿尚有 {errors} 条错误未改正（见“校验结果”），"
+        "本稿仅供核对，不能作为正式报告报送；改正后重新生成。"
+    )
 
 
 def year_text(ev: Evaluation) -> str:
@@ -245,8 +265,6 @@ def _basic(w: Writer, result: Result) -> None:
             w.body(f"{i}.{duty}", "item")
     elif intro:
         w.body(sentence(intro))
-    else:
-        w.body(f"部门职能：{MISSING}")
     units = [clause(u) for u in lines_of(dep.subordinate_units)]
     staffing = sentence(dep.staffing)
     if not staffing and (dep.staff_quota is not None or dep.staff_actual is not None):
@@ -264,17 +282,19 @@ def _basic(w: Writer, result: Result) -> None:
         w.body(staffing)
 
     w.heading(2, "（二）年度总体工作和重点工作任务")
+    # a task without a name is listed by what it is about only (its name's cell has a finding)
     tasks = [t for t in ev.tasks if t.name.strip() or t.content.strip() or t.completion.strip()]
-    names = [clause(t.name) or MISSING for t in tasks]
-    if len(names) > 1:
-        listed = "；".join(f"{cn_number(i)}是{n}" for i, n in enumerate(names, start=1))
-        w.body(f"{year}年度{me}有{cn_number(len(names))}大重点工作任务，{listed}。具体内容及完成情况如下：")
-    elif names:
-        w.body(f"{year}年度{me}的重点工作任务是{names[0]}。具体内容及完成情况如下：")
-    else:
-        w.body(f"重点工作任务：{MISSING}")
+    names = [clause(t.name) for t in tasks]
+    named = [n for n in names if n]
+    if len(named) > 1:
+        listed = "；".join(f"{cn_number(i)}是{n}" for i, n in enumerate(named, start=1))
+        many = "两" if len(named) == 2 else cn_number(len(named))
+        w.body(f"{year}年度{me}有{many}大重点工作任务，{listed}。具体内容及完成情况如下：")
+    elif named:
+        w.body(f"{year}年度{me}的重点工作任务是{named[0]}。具体内容及完成情况如下：")
     for i, (task, name) in enumerate(zip(tasks, names, strict=True), start=1):
-        w.heading(3, f"{i}.{name}")
+        if name:
+            w.heading(3, f"{i}.{name}")
         w.texts(task.content, "主要内容：")
         w.texts(task.completion, "实际完成情况：")
 
@@ -291,8 +311,9 @@ def _basic(w: Writer, result: Result) -> None:
 _INTRO_TAIL = re.compile(r"[，,；;、]?\s*(?:其|本局|我局)?主要(?:职责|职能)(?:是|为|如下|包括)?[：:，,]?\s*$")
 
 
-def _header(w: Writer, result: Result) -> None:
-    """The lines a bureau expects above the report: who evaluated, who filled it in, when, 文号."""
+def _closing(w: Writer, result: Result) -> None:
+    """The block a bureau expects at the end of the report: who evaluated (the seal goes there), who
+    filled it in, the telephone, the date and the 文号 of the notice."""
     dep = result.evaluation.department
     pairs = (
         ("评价单位（盖章）", dep.evaluator.strip() or dep.name.strip()),
@@ -308,6 +329,8 @@ def _header(w: Writer, result: Result) -> None:
 
 
 def _budget_paragraph(w: Writer, result: Result) -> str:
+    """(四) 收支情况, as the seed writes it, with only the amounts that are filled in (a blank required
+    amount has its finding; nothing is printed in its place, and no rate is computed from it)."""
     ev = result.evaluation
     b = ev.budget
     yi = b.unit_yi
@@ -316,27 +339,37 @@ def _budget_paragraph(w: Writer, result: Result) -> str:
     if total is None and b.income_current is not None and b.carryover_prior is not None:
         total = b.income_current + b.carryover_prior
 
-    def m(v: Decimal | None, field: str = "") -> str:
-        return format_money(v, yi=yi, blank=w.blank(f"budget.{field}"))
+    def m(v: Decimal | None) -> str:
+        return format_money(v, yi=yi, blank="")
 
-    rate = result.ratios.get("budget_execution")
-    rate_text = (
-        f"预算执行率{format_percent(rate)}"
-        if rate is not None
-        else "预算执行率无法计算（缺少预算数或执行数）"
+    def said(*parts: tuple[str, Decimal | None]) -> list[str]:
+        return [f"{label}{m(v)}" for label, v in parts if v is not None]
+
+    sentences = []
+    parts = said(("本年收入为", b.income_current), ("上年结转为", b.carryover_prior))
+    if total is not None:
+        sentences.append(
+            f"{who}{year_text(ev)}年全年预算数为{m(total)}" + ("，其中：" + "，".join(parts) if parts else "")
+        )
+    elif parts:
+        sentences.append(f"{who}{year_text(ev)}年" + "，".join(parts))
+    if b.executed is not None:
+        rate = result.ratios.get("budget_execution")
+        sentences.append(
+            f"全年实际执行数{m(b.executed)}"
+            + (f"，预算执行率{format_percent(rate)}" if rate is not None else "")
+        )
+    sources = said(("一般公共预算财政拨款支出", b.spend_general))
+    sources += said(
+        *((label, v) for label, v in (("政府性基金支出", b.spend_fund), ("其他资金支出", b.spend_other)) if v)
     )
-    sources = [f"一般公共预算财政拨款支出{m(b.spend_general, 'spend_general')}"]
-    if b.spend_fund is not None and b.spend_fund != 0:
-        sources.append(f"政府性基金支出{m(b.spend_fund)}")
-    if b.spend_other is not None and b.spend_other != 0:
-        sources.append(f"其他资金支出{m(b.spend_other)}")
-    return (
-        f"{who}{year_text(ev)}年全年预算数为{m(total, 'total_budget')}，其中：本年收入为{m(b.income_current, 'income_current')}，"
-        f"上年结转为{m(b.carryover_prior, 'carryover_prior')}。全年实际执行数{m(b.executed, 'executed')}，{rate_text}。"
-        f"按资金来源分，{'，'.join(sources)}。"
-        f"按支出性质分，基本支出{m(b.spend_basic, 'spend_basic')}，项目支出{m(b.spend_project, 'spend_project')}。"
-        f"年末结转和结余{m(b.year_end_balance, 'year_end_balance')}。"
-    )
+    if sources:
+        sentences.append("按资金来源分，" + "，".join(sources))
+    nature = said(("基本支出", b.spend_basic), ("项目支出", b.spend_project))
+    if nature:
+        sentences.append("按支出性质分，" + "，".join(nature))
+    sentences += said(("年末结转和结余", b.year_end_balance))
+    return "".join(sentence(s) for s in sentences)
 
 
 def _conclusion(w: Writer, result: Result) -> None:
@@ -356,7 +389,7 @@ def _duty_section(w: Writer, result: Result, sec: SectionScore) -> None:
     names = "、".join(i.spec.name for i in sec.indicators)
     w.add(
         0,
-        f"{sec.name}情况。主要包括{names}等{len(sec.indicators)}个三级指标，"
+        f"1.{sec.name}情况。主要包括{names}等{len(sec.indicators)}个三级指标，"
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。",
         "lead",
     )
@@ -406,27 +439,51 @@ def management_indicator(
     )
     evidence = lines_of(entry.evidence if entry else "")
     # one paragraph per indicator, as the seed writes: the clerk's evidence, completed by the
-    # computation only where the evidence does not already state it
+    # computation only where the evidence does not already state it (a blank 评价说明 has its finding)
     computed = computed_sentence(result, ind, " ".join(evidence))
+    lost = lost_items(result, ind)
+    if lost:
+        computed = (clause(computed) + "；" if computed else "") + "其中" + "；".join(lost) + "。"
+        if not states_score(" ".join(evidence), ind.score):
+            computed += STANDARD_ENDING.format(score=format_score(ind.score))
     if evidence:
         for line in evidence[:-1]:
             w.body(line)
-        w.body(sentence(evidence[-1]) + computed if computed else evidence[-1])
-    else:
-        w.body(
-            f"评价说明：{w.blank(f'management[{ind.id}].evidence')}" + (f"。{computed}" if computed else "")
-        )
-    lost = lost_items(result, ind)
-    if lost:
-        w.body(f"未得分事项：{'；'.join(lost)}。", "added")
+        ending = _CLERK_ENDING.search(evidence[-1]) if computed else None
+        if ending is not None and ending.start() > 0:
+            # the clerk ends on the seed's conclusion already: the computation goes before it
+            head = evidence[-1][: ending.start()]
+            w.body(f"{clause(head)}，{clause(computed)}，{evidence[-1][ending.start() :].lstrip('，, ')}")
+        else:
+            w.body(sentence(evidence[-1]) + computed if computed else evidence[-1])
+    elif computed:
+        w.body(computed)
     if ind.computed_score is not None and ind.computed_score != ind.score and entry is not None:
+        why = sentence(entry.override_reason)
         w.body(
-            f"按规则计算得分为{format_score(ind.computed_score)}分，经调整按{format_score(ind.score)}分计，"
-            f"理由：{sentence(entry.override_reason) or MISSING}",
+            f"按评分标准计算得分为{format_score(ind.computed_score)}分，经调整按{format_score(ind.score)}分计"
+            + (f"，理由：{why}" if why else "。"),
             "added",
         )
     if entry is not None:
-        w.texts(entry.explanation, empty="")
+        w.texts(entry.explanation)
+
+
+_CLERK_ENDING = re.compile(r"[，,]?\s*根据既定的评分标准[，,]\s*该指标得\s*-?[\d.]+\s*分[。.]?\s*$")
+
+
+def states_score(text: str, score: Decimal) -> bool:
+    """Whether the clerk's text already ends on the score (“该指标得 2 分”), so it is not said twice."""
+    flat = normalise_text(text).replace(",", "")
+    return any(
+        re.search(rf"该指标得{re.escape(f)}分", flat) or re.search(rf"得{re.escape(f)}分[。；]?$", flat)
+        for f in {fmt2(score), f"{round2(score):.2f}"}
+    )
+
+
+def standard_ending(text: str, score: Decimal) -> str:
+    """The seed's ending of a computed sentence, unless ``text`` (the clerk's evidence) already says it."""
+    return "" if states_score(text, score) else STANDARD_ENDING.format(score=format_score(score))
 
 
 BUDGET_LABELS = {name: (f.description or name) for name, f in Budget.model_fields.items()}
@@ -441,50 +498,76 @@ def mentions(text: str, value: Decimal | None, suffix: str = "") -> bool:
     return any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d]){re.escape(suffix)}", flat) for f in forms)
 
 
-def _problems(w: Writer, result: Result) -> None:
+#: a clerk's problem item about targets not met: the unmet rows xlperf finds are added to it
+_UNMET = re.compile(r"未达标|未完成|未达到|未能完成|没有完成|未实现|未按期")
+
+
+def _problems(w: Writer, result: Result) -> list[str]:
+    """三、存在的主要问题: the clerk's items, numbered 一是、二是; the real failures the clerk does not
+    mention (a row below its target, a requirement answered 否 or done in part) are added — to the
+    clerk's own item on unmet targets when there is one, else as one item of their own. A deduction
+    by a standard (a 97.88 % spending rate, a ratio beyond its threshold) is explained in 二、, not
+    called a failure here. Returns the subjects of the items xlperf added (for a measure each)."""
     ev = result.evaluation
     items = [_unnumbered(p) for p in ev.problems if p.strip()]
     mentioned = normalised_words("".join(ev.problems))
-    missing = list(_not_mentioned(result, mentioned))
-    for i, text in enumerate(items, start=1):
-        w.body(f"{cn_number(i)}是{sentence(text)}", "item")
-    if missing:
-        w.body(f"{cn_number(len(items) + 1)}是部分绩效指标未完全完成。" + "；".join(missing) + "。", "added")
-    if not items and not missing:
-        w.body(MISSING)
+    unmet = list(_unmet_rows(result, mentioned))
+    unmet_items = [i for i, text in enumerate(items) if _UNMET.search(text)]
+    added: list[str] = []
+    texts = [sentence(t) for t in items]
+    if unmet and unmet_items:
+        at = unmet_items[-1]
+        texts[at] += "此外，" + "，".join(unmet) + ("，均" if len(unmet) > 1 else "，") + "未达到年度目标值。"
+    elif unmet:
+        texts.append("部分绩效指标未达到年度目标值：" + "；".join(unmet) + "。")
+        added.append("unmet")
+    lapses = list(_lapses(result, mentioned))
+    if lapses:
+        texts.append("部分管理要求未落实到位。" + "；".join(lapses) + "。")
+        added.append("lapses")
+    for i, text in enumerate(texts, start=1):
+        w.body(f"{cn_number(i)}是{text}", "item" if i <= len(items) else "added")
+    return added
 
 
-def _not_mentioned(result: Result, mentioned: str) -> Iterator[str]:
-    """Every row or indicator below full marks whose name the clerk's problems do not mention."""
-    fw = result.framework
+def _unmet_rows(result: Result, mentioned: str) -> Iterator[str]:
+    """Every 产出/效益 row below its target (completion under 100 %) the clerk's problems do not name."""
     for ind in result.indicator_scores():
-        if ind.rows:
-            what = ind.spec.row_noun
-            for row in ind.rows:
-                if row.used < 1 and (not row.name.strip() or normalised_words(row.name) not in mentioned):
-                    r = row.completion if row.source != "override" else row.used
-                    if r is None:
-                        yield f"{what}{quoted(row.name or MISSING)}填报数据不全或有误，暂未计分"
-                    else:
-                        yield f"{what}{quoted(row.name or MISSING)}完成率为{format_percent(r * 100)}，未达到年度目标值"
-        elif ind.score < ind.full and normalised_words(ind.spec.name) not in mentioned:
-            shown = (
-                f"，{fw.ratios[ind.spec.ratio].name}为{format_percent(ind.ratio)}"
-                if ind.spec.ratio and ind.ratio is not None
-                else ""
-            )
-            yield (
-                f"{quoted(ind.spec.name)}得分{format_score(ind.score)}分"
-                f"（分值{format_full(ind.full)}分）{shown}"
-            )
+        what = ind.spec.row_noun
+        for row in ind.rows:
+            name = row.name.strip()
+            if row.used >= 1 or not name or normalised_words(name) in mentioned:
+                continue
+            r = row.completion if row.source != "override" else row.used
+            if r is not None:
+                yield f"{what}{quoted(name)}完成率为{format_percent(r * 100)}"
 
 
-def _numbered(w: Writer, texts: Iterable[str]) -> None:
+def _lapses(result: Result, mentioned: str) -> Iterator[str]:
+    """Every 管理效率 requirement not met (a sub-item answered 否, fewer done than due) whose indicator
+    the clerk's problems do not name; an unanswered one is a blank with its finding, not a lapse."""
+    for ind in result.indicator_scores():
+        if ind.rows or ind.spec.kind.subtotal or normalised_words(ind.spec.name) in mentioned:
+            continue
+        failed = ind.spec.kind.failed_items(result, ind)
+        if failed:
+            yield f"{quoted(ind.spec.name)}方面，" + "，".join(failed)
+
+
+#: the measure that answers each kind of problem xlperf adds, so that problems and measures stay paired
+_MEASURES = {
+    "unmet": "对未达到年度目标值的绩效指标逐项分析原因，加强跟踪督办，确保下一年度按期完成。",
+    "lapses": "对照管理效率各项要求逐项整改，完善内部管理制度并按规定执行。",
+}
+
+
+def _numbered(w: Writer, texts: Iterable[str], added: Iterable[str] = ()) -> None:
+    """四、下一步改进措施: the clerk's items, then one measure for each problem xlperf added."""
     items = [_unnumbered(t) for t in texts if t.strip()]
     for i, text in enumerate(items, start=1):
         w.body(f"{cn_number(i)}是{sentence(text)}", "item")
-    if not items:
-        w.body(MISSING)
+    for i, subject in enumerate(added, start=len(items) + 1):
+        w.body(f"{cn_number(i)}是{_MEASURES[subject]}", "added")
 
 
 # ---------------------------------------------------------------------------------- V42
@@ -555,7 +638,7 @@ def check_report(result: Result, report: Report) -> list[Finding]:
     for sec in result.sections:
         c.number(
             f"“{sec.name}”的自评得分",
-            rf"^{re.escape(sec.name)}情况。.*?自评得分{NUM}分",
+            rf"^(?:\d+\.)?{re.escape(sec.name)}情况。.*?自评得分{NUM}分",
             sec.score,
             f"report.{sec.id}",
         )

@@ -275,7 +275,9 @@ def parse_quantity(raw: object, *, percent_cell: bool = False) -> Quantity:
             )
         unit = after
     note = None
-    if isinstance(raw, str) and (unit or direction or qualifier_parts or "," in norm or norm != stripped):
+    # said only when the reading differs from what was typed: "96.5%" read as 96.5 % is no news
+    # (issue 25), "不少于 180 家" read as 180家 or "1,957" as 1957 is
+    if isinstance(raw, str) and norm.replace(" ", "") != f"{match.group(0)}{unit}":
         note = f"已将“{_clip(stripped)}”识别为 {value}{unit}"
     return Quantity(
         value=value,
@@ -324,7 +326,7 @@ def rate_reading(q: Quantity, *, maximum: Decimal = Decimal(100)) -> Quantity:
                 value=alt,
                 unit="%",
                 blank=False,
-                note=f"单元格为百分比格式，显示为 {q.value}%，按 {alt}% 理解（若确为 {q.value}% 请核对）",
+                note=f"单元格为百分比格式，显示为 {q.value}%，已按 {alt}% 理解；若确为 {q.value}%，请核对",
             )
         return Quantity(value=q.value, unit="%", blank=False)
     if q.unit == "%":

@@ -23,6 +23,9 @@ class Report:
     paragraphs: tuple[Paragraph, ...]
     department: str = ""
     year: int | None = None
+    #: the 草稿 notice when the report was produced while errors remained ("": a final report); the
+    #: adapters show it (the .docx header and first page, the 自评报告 sheet, the download's name)
+    draft: str = ""
 
     def text(self) -> str:
         """Title and every paragraph, one per line."""
@@ -35,7 +38,7 @@ class Report:
         for p in self.paragraphs:
             if p.level == 1:
                 current = out.setdefault(p.text, [])
-            elif current is not None:
+            elif current is not None and p.kind != "meta":  # the closing block belongs to no section
                 current.append(p.text)
         return {k: "\n".join(v) for k, v in out.items()}
 

@@ -22,8 +22,10 @@ def ratio_inputs(budget: Budget, spec: RatioSpec) -> dict[str, Decimal | None]:
 
 
 def compute_ratio(budget: Budget, spec: RatioSpec) -> Decimal | None:
-    """numerator ÷ denominator × 100, rounded to 2 places; None when a required input is missing
-    or the denominator is 0. Optional inputs (``name?``) count as 0 when blank."""
+    """numerator ÷ denominator × 100, rounded to 2 places; None when an input is blank or the
+    denominator is 0. No ratio is computed from a blank, not even of an input marked ``name?`` (one
+    that is often 0): a blank cell is not a 0, and its finding (V32) asks the clerk to type 0
+    (issue 25: a blank 其他收入 used to be counted as 0 while the report printed it as 未填写)."""
 
     def signed_sum(names: tuple[str, ...]) -> Decimal | None:
         total = Decimal(0)
@@ -31,9 +33,7 @@ def compute_ratio(budget: Budget, spec: RatioSpec) -> Decimal | None:
             field = name.lstrip("-").rstrip("?")
             value = getattr(budget, field)
             if value is None:
-                if not name.endswith("?"):
-                    return None
-                value = Decimal(0)
+                return None
             if value < 0:  # V07 calls a negative amount wrong: no ratio is computed from it
                 return None
             total += -value if name.startswith("-") else value

@@ -23,6 +23,7 @@ def validate(evaluation: Evaluation, framework: Framework, result: Result) -> li
     """All findings about the inputs, given the scores already computed."""
     out: list[Finding] = []
     _department(evaluation, out)
+    _report_texts(evaluation, out)
     _budget(evaluation.budget, framework, out)
     for ind in result.indicator_scores():  # each rule kind owns the checks of its inputs
         out.extend(ind.spec.kind.validate(ind.spec, evaluation, ind, framework))
@@ -49,6 +50,40 @@ def _department(ev: Evaluation, out: list[Finding]) -> None:
                 "V06",
                 f"下属单位数量填的是 {dep.subordinate_count} 个，下属单位名单列了 {listed} 个，请核对；报告采用所填数量",
                 "department.subordinate_count",
+            )
+        )
+
+
+def _report_texts(ev: Evaluation, out: list[Finding]) -> None:
+    """I02: what the 自评报告 is written from. The report leaves a blank out (it never prints a
+    placeholder), so each blank is said here, on its cell."""
+    dep = ev.department
+    blanks = [
+        (not (dep.intro.strip() or dep.duties.strip()), "部门职能和主要职责", "department.duties"),
+        (not any(t.name.strip() or t.content.strip() for t in ev.tasks), "重点工作任务", "tasks"),
+        (not dep.performance_goal.strip(), "部门整体支出绩效目标", "department.performance_goal"),
+        (not dep.performance_management.strip(), "部门整体绩效管理情况", "department.performance_management"),
+        (not any(p.strip() for p in ev.problems), "存在的主要问题", "problems"),
+        (not any(t.strip() for t in ev.improvements), "下一步改进措施", "improvements"),
+    ]
+    for blank, what, path in blanks:
+        if blank:
+            out.append(finding("I02", f"“{what}”未填写，自评报告中这一部分将是空的；请填写", path))
+    for i, t in enumerate(ev.tasks):
+        if not t.name.strip() and (t.content.strip() or t.completion.strip()):
+            out.append(
+                finding(
+                    "I02",
+                    f"第{i + 1}项重点工作缺少任务名称，自评报告中不列其标题；请填写",
+                    f"tasks[{i}].name",
+                )
+            )
+    if ev.budget.year_end_balance is None:
+        out.append(
+            finding(
+                "I02",
+                "请填写年末结转和结余（万元），没有请填 0；自评报告的收支情况要写到它",
+                "budget.year_end_balance",
             )
         )
 

@@ -270,7 +270,7 @@ def write_rows(
     link_col: int | None = None,
 ) -> Any:
     """Write one output sheet: the values in one call, then a fixed handful of format calls."""
-    from xlperf.workbook.writer import BIG, HEAD, SECTION, TITLE
+    from xlperf.workbook.writer import BIG, DRAFT, HEAD, SECTION, TITLE
 
     sheet = _output_sheet(book, title)
     width = max(len(widths), max((len(v) for _, v in rows), default=1))
@@ -289,7 +289,9 @@ def write_rows(
     # headings of levels 1-3 only: their number is fixed by the report's structure, while level 4
     # (①②… one per indicator) grows with the rows and would cost a call each on the remote engine
     bold_rows = [
-        r for r, (style, _) in enumerate(rows, start=1) if style in (HEAD, SECTION, BIG, "h1", "h2", "h3")
+        r
+        for r, (style, _) in enumerate(rows, start=1)
+        if style in (HEAD, SECTION, BIG, DRAFT, "h1", "h2", "h3")  # the 草稿 notice too
     ]
     w.apply(
         areas((r, c) for r in bold_rows for c in range(1, width + 1)),

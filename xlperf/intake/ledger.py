@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from xlperf.batch import Outcome, outcome_from_json
 from xlperf.core.errors import XlperfError
 
 LEDGER_NAME = "收件台账.sqlite"
@@ -271,6 +272,35 @@ def current(entries: Iterable[Entry]) -> list[Entry]:
         if held is None or (e.status == VALID) >= (held.status == VALID):
             best[key] = e
     return sorted(best.values(), key=lambda e: (e.department, e.year or 0))
+
+
+def outcome_of(e: Entry, index: int) -> Outcome:
+    """What 汇总 and the reviewer page show of one submission: its re-scored outcome with the ledger's
+    status (a blank workbook's 有效 package stays 未填写, never ranked); a row without a usable one is
+    listed with its status and reason only."""
+    from xlperf.batch import BLANK
+
+    if e.outcome is not None:
+        blank = e.outcome.get("status") == BLANK and e.status == VALID
+        outcome = outcome_from_json(e.outcome, index=index, status=BLANK if blank else e.status)
+        if outcome is not None:
+            return outcome
+    damaged = "；收件台账中此报送的计分记录已损坏，未列入排名，请把该文件夹中的邮件重新收取"
+    return Outcome(
+        index=index,
+        file=e.folder,
+        status=e.status,
+        message=e.reason + (damaged if e.outcome is not None else ""),
+        department=e.department,
+        year=e.year,
+        label=e.folder,
+    )
+
+
+def summary_outcomes(entries: Iterable[Entry]) -> list[tuple[Entry, Outcome]]:
+    """The current submissions (:func:`current`) with the outcome each shows: what 汇总 lists, and
+    what the reviewer page ranks."""
+    return [(e, outcome_of(e, i)) for i, e in enumerate(current(entries))]
 
 
 def is_ranked(e: Entry) -> bool:

@@ -22,15 +22,14 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
-from xlperf.batch import Outcome, fill_scored
+from xlperf.batch import BLANK, Outcome, fill_scored
 from xlperf.files import OutputError, atomic_write_bytes, atomic_write_text, sha256_bytes
 from xlperf.intake.ledger import (
     SENDER_NOT_LISTED,
@@ -40,6 +39,7 @@ from xlperf.intake.ledger import (
     current,
     is_ranked,
     sender_changes,
+    summary_outcomes,
 )
 from xlperf.intake.sources import MAX_MESSAGE_MB, RawMessage, Source, SourceError
 from xlperf.intake.verify import (
@@ -283,7 +283,8 @@ def _outcome(checked: Checked, rel: Path, received: datetime) -> dict[str, Any]:
     out = Outcome(index=0, file=(rel / checked.workbook).as_posix(), status="", message="")
     fill_scored(out, checked.loaded, checked.result, checked.card or {})
     scoring = out.message
-    out.status = checked.status
+    # a genuine package of a blank workbook is filed as 有效 but never ranked: its outcome says 未填写
+    out.status = BLANK if out.status == BLANK and checked.status == VALID else checked.status
     out.message = f"{checked.reason}；{scoring}"
     out.sha256 = checked.loaded.sha256
     out.scored = checked.workbook
@@ -423,68 +424,9 @@ def write_intake_summary(ledger: Ledger, out_dir: Path) -> tuple[Path, Path]:
     有效 one is ranked (its Outcome keeps status 有效, the others their own status)."""
     from xlperf.summary import _frame, write_summary
 
-    outcomes: list[Outcome] = []
-    known = {f.name for f in fields(Outcome)}
-    for i, e in enumerate(current(ledger.entries())):
-        outcome = None
-        if e.outcome is not None:
-            data = {k: v for k, v in e.outcome.items() if k in known}  # a ledger from another version
-            data.update(index=i, status=e.status)
-            try:
-                outcome = Outcome(**data)
-            except (TypeError, ValueError):
-                outcome = None
-            if outcome is not None and not _usable(outcome):
-                outcome = None
-            if outcome is None:  # a damaged row: listed with its status and a note, never ranked
-                outcome = Outcome(
-                    index=i,
-                    file=e.folder,
-                    status=e.status,
-                    department=e.department,
-                    year=e.year,
-                    label=e.folder,
-                    message=f"{e.reason}；收件台账中此报送的计分记录已损坏，未列入排名，"
-                    "请把该文件夹中的邮件重新收取",
-                )
-        if outcome is None:
-            outcome = Outcome(
-                index=i,
-                file=e.folder,
-                status=e.status,
-                message=e.reason,
-                department=e.department,
-                year=e.year,
-                label=e.folder,
-            )
-        outcomes.append(outcome)
+    outcomes = [o for _, o in summary_outcomes(ledger.entries())]
     extra = {"收件记录": _frame(ledger_rows(ledger), LEDGER_COLUMNS)}
     return write_summary(outcomes, out_dir, extra=extra)
-
-
-def _usable(o: Outcome) -> bool:
-    """Every figure 汇总 formats is a finite number, every count an integer (the error boundary of one
-    ledger row's recorded outcome: a damaged or foreign one never stops 汇总)."""
-    try:
-        figures = [
-            o.total,
-            *o.sections.values(),
-            *o.ratios.values(),
-            *(m.get(k) for m in o.management for k in ("full", "score")),
-        ]
-        for value in figures:
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not Decimal(str(value)).is_finite()
-            ):
-                return False
-        counts = (o.errors, o.warnings) + ((o.year,) if o.year is not None else ())
-        return all(isinstance(n, int) and not isinstance(n, bool) for n in counts) and all(
-            isinstance(f, dict) for f in o.findings
-        )
-    except (AttributeError, TypeError, ValueError, ArithmeticError):
-        return False
 
 
 def open_sources(texts: Sequence[str], **kwargs: Any) -> list[Source]:

@@ -105,6 +105,31 @@ def read_input(path: Path, limits: Limits) -> bytes:
     return data
 
 
+def text_kind(data: bytes) -> str:
+    """What a file that is plain text is, in a clerk's words ("CSV 文本文件", "网页（HTML）文件",
+    "文本文件"); "" when it is not text (a damaged or truncated workbook, anything binary)."""
+    head = data[:4096]
+    if not head or b"\x00" in head:
+        return ""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = head.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return ""
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+        return ""
+    low = text.lstrip().lower()
+    if low.startswith(("<!doctype html", "<html", "<table", "<?xml")) or "<table" in low[:1024]:
+        return "网页（HTML）文件"
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and any(sep in lines[0] for sep in (",", "\t", "，")):
+        return "CSV 文本文件"
+    return "文本文件"
+
+
 def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
     """The checks of :func:`check_file` on the file's bytes (``path`` names it in the messages); the
     package's parts, decompressed while checking, for the reader and the writer."""
@@ -120,6 +145,13 @@ def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
             f"{name} {_legacy_format(path)}；请在 Excel 或 WPS 中打开，另存为“Excel 工作簿 (*.xlsx)”后再试"
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
+        text = text_kind(data)
+        if text:  # a CSV or a web page renamed .xlsx: re-saving it would not make a standard workbook
+            raise WorkbookReadError(
+                f"{name} 实际是{' ' if text[0].isascii() else ''}{text}（只是扩展名为 {path.suffix or '.xlsx'}），"
+                "不是自评表；请用标准自评表填写"
+                "（xlperf new 或网页上的“新建自评表”生成），把数据填入或粘贴进去后再试"
+            )
         raise WorkbookReadError(
             f"{name} 不是有效的 .xlsx 文件（文件已损坏或被截断，或根本不是表格文件）；请重新获取或另存一份"
         )

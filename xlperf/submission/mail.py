@@ -28,7 +28,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from loguru import logger
 
@@ -228,8 +228,12 @@ def body_text(
     forced_reason: str | None = None,
     *,
     recipient: str = "财政局",
+    preparer: str = "",
+    phone: str = "",
+    reminders: Sequence[str] = (),
 ) -> str:
-    """The plain-text body: department, year, total score, rating and the list of attachments.
+    """The plain-text body: department, year, total score, rating, who to call (填报人, 联系电话),
+    the 提醒 that remain and the list of attachments.
 
     ``forced_reason`` (报送 despite failed checks) is stated prominently when given.
     """
@@ -242,10 +246,19 @@ def body_text(
         f"年度：{year} 年",
         f"自评总分：{_format_number(total)} 分",
         f"自评等级：{rating}",
-        "",
     ]
+    lines += [f"填报人：{one_line(preparer)}"] if preparer.strip() else []
+    lines += [f"联系电话：{one_line(phone)}"] if phone.strip() else []
+    lines.append("")
     if forced_reason:
         lines += ["注意：本次报送存在未通过的校验项，经确认后强制报送。", f"原因：{forced_reason}", ""]
+    if reminders:
+        shown = list(reminders)[:MAX_REMINDERS]
+        lines.append(f"尚有 {len(reminders)} 条提醒（不影响报送，供审核参考）：")
+        lines += [f"  {i}. {one_line(text)}" for i, text in enumerate(shown, 1)]
+        if len(reminders) > len(shown):
+            lines.append(f"  ……另有 {len(reminders) - len(shown)} 条，见附件工作簿的“校验结果”。")
+        lines.append("")
     if attachment_names:
         lines.append(f"附件（共 {len(attachment_names)} 个）：")
         lines += [f"  {i}. {name}" for i, name in enumerate(attachment_names, 1)]
@@ -253,6 +266,36 @@ def body_text(
         lines.append("附件：无")
     lines += ["", f"{department}", "", "（本邮件由 xlperf 自动生成。）", ""]
     return "\n".join(lines)
+
+
+MAX_REMINDERS = 20  # 提醒 listed in the body; the rest are in the workbook's 校验结果
+
+
+def package_body(package: Any, *, recipient: str = "财政局") -> str:
+    """The body of a 报送包's mail (sent, drafted with --eml, or opened in Outlook), from its manifest:
+    the figures, 填报人 and 联系电话 of its header, the 提醒 that remain, the forced reason, the files."""
+    data = package.manifest_data
+    header: dict[str, Any] = data.get("header") if isinstance(data.get("header"), dict) else {}
+    card: dict[str, Any] = data.get("scorecard") if isinstance(data.get("scorecard"), dict) else {}
+    listed = card.get("findings")
+    findings: list[Any] = listed if isinstance(listed, list) else []
+    reminders = [
+        f"{f.get('sheet')}!{f.get('cell')}：{f.get('message')}" if f.get("sheet") else str(f.get("message"))
+        for f in findings
+        if isinstance(f, dict) and f.get("severity") == "warning"
+    ]
+    return body_text(
+        package.department,
+        package.year,
+        f"{package.total:.2f}",
+        package.rating,
+        [p.name for p in package.files],
+        package.reason or None,
+        recipient=recipient,
+        preparer=str(header.get("preparer") or ""),
+        phone=str(header.get("phone") or ""),
+        reminders=reminders,
+    )
 
 
 def envelope(msg: EmailMessage) -> tuple[str, list[str]]:

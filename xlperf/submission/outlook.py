@@ -46,7 +46,7 @@ def open_outlook_draft(
 
     ``dispatch`` is ``win32com.client.Dispatch``; tests pass a stand-in because Outlook cannot run here.
     """
-    from xlperf.submission.mail import body_text, subject_text
+    from xlperf.submission.mail import package_body, subject_text
 
     if dispatch is None:
         if sys.platform != "win32":
@@ -61,14 +61,7 @@ def open_outlook_draft(
                 "缺少 pywin32，无法调用 Outlook；请运行 pip install pywin32，或改用邮件服务器设置。"
             ) from exc
         dispatch = win32com.client.Dispatch
-    body = body_text(
-        package.department,
-        package.year,
-        f"{package.total:.2f}",
-        package.rating,
-        [p.name for p in package.files],
-        package.reason or None,
-    )
+    body = package_body(package)
     try:
         outlook = dispatch("Outlook.Application")
         mail = outlook.CreateItem(OL_MAIL_ITEM)

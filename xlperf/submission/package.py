@@ -55,7 +55,7 @@ from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.stream import open_stream
 from xlperf.pipeline import InputError, Loaded, assess, load_input, now, write_report_docx
 from xlperf.submission.freeze import FreezeProvenance, FreezeReport, freeze_package, plan_freeze
-from xlperf.submission.mail import SendError, body_text, build_message, subject_text, write_eml
+from xlperf.submission.mail import SendError, build_message, package_body, subject_text, write_eml
 from xlperf.submission.outbox import Outbox, OutboxItem, default_outbox_dir
 from xlperf.submission.settings import SmtpSettings, draft_addresses, resolve_settings
 from xlperf.workbook.reader import read_book
@@ -97,10 +97,9 @@ class BlockingFindingsError(PackageError):
         self.findings = findings
         lines = [f"工作簿仍有 {len(findings)} 条错误，不能报送（须先改正）："]
         lines += [f"  [{f.code}] {f.where}：{f.message}" for f in findings]
-        lines.append(
-            '改正后重新导出；确需带错报送时，须勾选强制报送并写明原因（命令行：--force --reason "原因"）。'
-        )
+        lines.append("改正后重新导出；确需带错报送时，须选择“强制报送”并写明原因。")
         super().__init__("\n".join(lines))
+        self.command_hint = '命令行强制报送：加 --force --reason "原因"'
 
 
 class PackageExistsError(PackageError):
@@ -278,11 +277,13 @@ def export_package(
     reason = (reason or "").strip()
     operator = (operator or "").strip()
     if force and not reason:
-        raise PackageError(
-            '强制报送必须写明原因（命令行 --reason "原因"）；原因会记入清单、工作簿属性和邮件正文'
-        )
+        error = PackageError("强制报送必须写明原因；原因会记入清单、工作簿属性和邮件正文")
+        error.command_hint = '命令行：加 --reason "原因"'
+        raise error
     if reason and not force:
-        raise PackageError("只有强制报送（--force）时才填写原因（--reason）")
+        error = PackageError("只有强制报送时才填写原因")
+        error.command_hint = "命令行：加 --force，或去掉 --reason"
+        raise error
     path = Path(workbook_path)
     try:
         loaded = load_input(path, limits, framework)
@@ -555,14 +556,7 @@ def _as_package(package: PackageResult | Path | str) -> PackageResult:
 def package_message(package: PackageResult, sender: str, to: list[str] | tuple[str, ...]) -> EmailMessage:
     """The 报送 email: Chinese subject, body with total/rating/attachments/forced reason, three files."""
     department = package.department
-    body = body_text(
-        department,
-        package.year,
-        f"{package.total:.2f}",
-        package.rating,
-        [p.name for p in package.files],
-        package.reason or None,
-    )
+    body = package_body(package)
     msg = build_message(
         sender=sender or "xlperf@localhost",
         to=list(to),

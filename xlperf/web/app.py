@@ -157,7 +157,17 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
                 },
                 status_code=500,
             )
-        return JSONResponse({"job": job.id, "url": f"/job/{job.id}", "total": job.view()["total"]})
+        view = job.view()
+        return JSONResponse(
+            {
+                "job": job.id,
+                "url": f"/job/{job.id}",
+                "total": view["total"],
+                "rating": view["rating"],
+                "errors": view["errors"],
+                "warnings": view["warnings"],
+            }
+        )
 
     async def job_page(request: Request) -> Response:
         job = job_or_404(request)
@@ -172,12 +182,15 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         job = job_or_404(request)
         if not isinstance(job, Job):
             return job
+        from xlperf.pipeline import output_stem
+
         kind = request.path_params["kind"]
-        stem = Path(job.name).stem or "自评表"
+        stem = output_stem(job.name) or "自评表"
         if kind == "scored":
             return download(job.scored, f"{stem}.scored.xlsx", XLSX)
-        if kind == "docx":
-            return download(job.docx, f"{stem}_自评报告.docx", DOCX)
+        if kind == "docx":  # a report made while errors remain is named as the draft it is
+            draft = "_草稿" if job.result.report.draft else ""
+            return download(job.docx, f"{stem}_自评报告{draft}.docx", DOCX)
         if kind == "scorecard":
             return download(job.scorecard, f"{stem}.scorecard.json", "application/json")
         return error_page(request, 404, "没有这种文件。")

@@ -171,6 +171,7 @@ class Workspace:
             InputError,
             assess,
             load_any,
+            output_stem,
             write_report_docx,
             write_scorecard,
             write_scored,
@@ -182,7 +183,7 @@ class Workspace:
             result = assess(loaded)
             sheet_order = list(loaded.book.sheetnames) if loaded.book is not None else []
             out = folder / "out"
-            stem = path.stem
+            stem = output_stem(path.name)
             scored = write_scored(loaded, result, out / f"{stem}.scored.xlsx")
             card = write_scorecard(loaded, result, out / f"{stem}.scorecard.json")
             docx = write_report_docx(result, out / f"{stem}_自评报告.docx", loaded)

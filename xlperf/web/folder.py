@@ -1,24 +1,29 @@
 """Reading a bureau folder for the reviewer page (``xlperf serve --dir DIR``). Read-only.
 
 All knowledge of what such a folder holds is in this module, so that the page follows when the
-folder's layout changes. It reads
+folder's layout changes. The page decides nothing itself: it shows what 汇总 shows, from the same
+outcomes through the same functions (:mod:`xlperf.summary`'s rank, 等级分布 and 问题统计). It reads
 
-- what ``xlperf batch -o DIR`` writes: one ``<stem>.scorecard.json`` (schema ``xlperf.scorecard/1``)
-  per scored workbook, the ``<stem>.scored.xlsx`` beside it, and ``汇总.xlsx`` / ``汇总.csv``;
+- what ``xlperf batch -o DIR`` writes: ``汇总.json`` (schema ``xlperf.summary/1``), the outcomes
+  汇总.xlsx was written from — every file found, with the status the batch decided (通过, 有错误,
+  未填写, 重复, 无法读取, 处理失败); for each scored one its ``<stem>.scorecard.json`` (the indicators of
+  the department page) and ``<stem>.scored.xlsx``. A folder of score cards without 汇总.json (an
+  older batch) is read from the cards, with a note that its statuses are inferred;
 - what ``xlperf intake -o DIR`` writes (a folder with ``收件台账.sqlite``): the ledger, opened
   read-only, says which submissions there are, their status and which is current — through the one
-  function that decides it for 汇总 and the 回执 too (:func:`xlperf.intake.ledger.current`); the page
-  derives nothing itself. Each submission's ``scorecard.json`` (re-scored by intake) is read from the
-  folder the ledger names; no other score card below an intake folder is ever listed (a stranger's
+  function that decides it for 汇总 and the 回执 too (:func:`xlperf.intake.ledger.summary_outcomes`).
+  Each submission's ``scorecard.json`` (re-scored by intake) is read from the folder the ledger
+  names; no other score card below an intake folder is ever listed (a stranger's
   ``*.scorecard.json`` filed under 未识别/ is an attachment, not a result). Only a current 有效
   submission is ranked; earlier ones are listed as 已被取代.
 
-Score cards of a batch folder are found anywhere below DIR (hidden folders skipped). Every card is
-checked field by field before it is shown (:func:`card_problem`): one that cannot be read, or whose
-figures are not numbers, is listed as a problem, never fatal to the page.
+Every card is checked field by field before it is shown (:func:`card_problem`), every recorded
+outcome too (:func:`xlperf.batch.usable`): one that cannot be read is listed as a problem, never
+fatal to the page.
 
 Files are offered for download only from the list made by :meth:`Folder.scan` — a request names a
-file by its position in that list, so no path from a request ever reaches the file system.
+file by its position in that list, so no path from a request ever reaches the file system (a name
+in 汇总.json or the ledger is only looked up in that list).
 """
 
 from __future__ import annotations
@@ -26,23 +31,33 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xlperf.batch import CARD_SUFFIX, OK, SCORED_SUFFIX, SUMMARY_CSV, SUMMARY_XLSX, Outcome
-from xlperf.core.findings import CODES
+from xlperf.batch import (
+    CARD_SUFFIX,
+    ERRORS,
+    OK,
+    SCORED_SUFFIX,
+    SUMMARY_CSV,
+    SUMMARY_JSON,
+    SUMMARY_SCHEMA,
+    SUMMARY_XLSX,
+    Outcome,
+    mark_duplicates,
+    outcome_from_json,
+)
 from xlperf.core.result import SCORECARD_SCHEMA
 from xlperf.intake.ledger import Entry as LedgerEntry
-from xlperf.intake.ledger import LedgerError, is_ranked, read_entries, sender_changes
-from xlperf.intake.ledger import current as current_submissions
-from xlperf.summary import rank
+from xlperf.intake.ledger import LedgerError, outcome_of, read_entries, sender_changes, summary_outcomes
+from xlperf.summary import finding_stat_rows, rank, rating_counts, status_counts
 from xlperf.web.view import card_finding_rows
 
 INTAKE_CARD = "scorecard.json"
 MAX_FILES = 5000  # what one listing shows; a bureau folder holds a few hundred
 MAX_CARD_BYTES = 20 * 1024 * 1024
+MAX_SUMMARY_BYTES = 200 * 1024 * 1024
 LISTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json", ".docx", ".zip", ".eml", ".pdf")
 
 
@@ -58,23 +73,42 @@ class FileLink:
 
 @dataclass
 class Entry:
-    """One department's score card."""
+    """One file or submission as 汇总 lists it: its outcome (status, figures, findings, as the batch or
+    the intake ledger decided them), and the score card behind it when there is one."""
 
     key: int
-    card: dict[str, Any]
-    card_file: FileLink
+    outcome: Outcome
+    card: dict[str, Any] | None = None
+    card_file: FileLink | None = None
     scored_file: FileLink | None = None
     rank: int | None = None
     intake: dict[str, Any] | None = None  # the ledger row of an intake submission (None for batch output)
-    current: bool = (
-        True  # False: an intake submission replaced by a later one of the same department and year
-    )
-    ranked: bool = True  # only a current 有效 intake submission (or any batch card) is ranked
+    #: False: an intake submission replaced by a later one of the same department and year
+    current: bool = True
+
+    @property
+    def ranked(self) -> bool:
+        """In 排名: scored, not blank, not a duplicate, a current 有效 submission (``Outcome.is_scored``)."""
+        return self.current and self.outcome.is_scored
 
     @property
     def status(self) -> str:
-        """The intake status (有效, 文件与清单不符, …), or "" for batch output."""
-        return str(self.intake.get("status") or "") if self.intake else ""
+        """The status 汇总 shows (通过, 有错误, 未填写, 重复, 无法读取 …; an intake's 有效, 文件与清单不符 …)."""
+        return self.outcome.status
+
+    @property
+    def standing(self) -> str:
+        """The 状态 shown beside a rank (有错误，仅供参考 …)."""
+        return self.outcome.standing
+
+    @property
+    def message(self) -> str:
+        return self.outcome.message
+
+    @property
+    def has_score(self) -> bool:
+        """Figures to show (not 未填写, 无法读取 or 处理失败: those show "—")."""
+        return self.outcome.has_score
 
     @property
     def received(self) -> str:
@@ -96,48 +130,49 @@ class Entry:
 
     @property
     def department(self) -> str:
-        return str(self.card.get("department") or "（未填写部门）")
+        return self.outcome.department or "（未填写部门）"
 
     @property
     def year(self) -> str:
-        return str(self.card.get("year") or "")
+        return str(self.outcome.year or "")
 
     @property
-    def total(self) -> float:
-        return float(self.card.get("total") or 0)
+    def total(self) -> float | None:
+        return self.outcome.total if self.has_score else None
 
     @property
     def rating(self) -> str:
-        return str(self.card.get("rating") or "")
+        return self.outcome.rating if self.has_score else ""
 
     @property
     def errors(self) -> int:
-        return int(self.card.get("errors") or 0)
+        return self.outcome.errors
 
     @property
     def warnings(self) -> int:
-        return int(self.card.get("warnings") or 0)
+        return self.outcome.warnings
 
     @property
     def sections(self) -> dict[str, float]:
-        value = self.card.get("sections")
-        return {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else {}
+        return dict(self.outcome.sections) if self.has_score else {}
 
     @property
     def ratios(self) -> dict[str, float | None]:
-        value = self.card.get("ratios")
-        return (
-            {str(k): (None if v is None else float(v)) for k, v in value.items()}
-            if isinstance(value, dict)
-            else {}
-        )
+        return dict(self.outcome.ratios) if self.has_score else {}
 
     @property
     def workbook(self) -> str:
-        return str(self.card.get("workbook") or "")
+        """The file's name as the department sent it."""
+        named = str(self.card.get("workbook") or "") if self.card else ""
+        return named or Path(self.outcome.file.replace("\\", "/")).name
+
+    @property
+    def file(self) -> str:
+        """The file as 汇总's 文件 column names it."""
+        return self.outcome.label or self.outcome.file
 
     def indicators(self, section: str) -> list[dict[str, Any]]:
-        items = self.card.get("indicators")
+        items = self.card.get("indicators") if self.card and self.has_score else None
         return (
             [i for i in items if isinstance(i, dict) and i.get("section") == section]
             if isinstance(items, list)
@@ -145,18 +180,21 @@ class Entry:
         )
 
     def finding_rows(self) -> list[dict[str, str]]:
-        """The card's findings as table rows, in sheet-and-row order."""
-        return card_finding_rows(self.card.get("findings"))
+        """The findings as table rows, in sheet-and-row order."""
+        return card_finding_rows(self.outcome.findings)
 
 
 @dataclass
 class Folder:
-    """What DIR holds: the score cards, every listed file, and the cards that could not be read."""
+    """What DIR holds: every file or submission 汇总 lists (as :class:`Entry`), every listed file, and
+    what could not be read."""
 
     root: Path
     entries: list[Entry] = field(default_factory=list)
     files: list[FileLink] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: what the reviewer should know about how the folder was read
+    notes: list[str] = field(default_factory=list)
     truncated: bool = False
 
     @classmethod
@@ -180,22 +218,63 @@ class Folder:
         except LedgerError as exc:  # an intake folder whose ledger cannot be used: nothing is ranked
             folder.problems.append(str(exc))
             ledger = []
-        if ledger is None:
-            folder._batch_cards(by_path)
-        else:
-            folder._intake_cards(ledger, by_path)
-        ranks = rank(
-            [
-                Outcome(index=e.key, file=e.card_file.relative, status=OK, message="", total=e.total)
-                for e in folder.entries
-                if e.ranked
-            ]
-        )
+        if ledger is not None:
+            folder._intake(ledger, by_path)
+        elif not folder._batch(by_path):
+            folder._cards_only(by_path)
+        for e in folder.entries:  # one numbering for the ranks: the entry's key
+            e.outcome.index = e.key
+        ranks = rank([e.outcome for e in folder.current])
         for e in folder.entries:
-            e.rank = ranks.get(e.key)
+            e.rank = ranks.get(e.key) if e.current else None
         return folder
 
-    def _batch_cards(self, by_path: dict[Path, FileLink]) -> None:
+    def _add(
+        self, outcome: Outcome, card_path: Path | None, by_path: dict[Path, FileLink], **kw: Any
+    ) -> None:
+        """One entry; its score card read (a card that cannot be read is a problem, the entry stays)."""
+        card, link = None, by_path.get(card_path) if card_path is not None else None
+        if link is not None and card_path is not None:
+            card, problem = _read_card(card_path, link)
+            if card is None:
+                self.problems.append(problem)
+                link = None
+        self.entries.append(Entry(len(self.entries), outcome, card, link, **kw))
+
+    def _batch(self, by_path: dict[Path, FileLink]) -> bool:
+        """A batch folder through its 汇总.json (the outcomes 汇总.xlsx was written from); False when
+        there is none."""
+        path = self.root / SUMMARY_JSON
+        link = by_path.get(path)
+        if link is None:
+            return False
+        try:
+            if link.bytes > MAX_SUMMARY_BYTES:
+                raise ValueError(f"文件过大（{link.bytes / 1048576:.1f} MB）")
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("schema") != SUMMARY_SCHEMA:
+                raise ValueError(f"不是 xlperf 汇总（schema 应为 {SUMMARY_SCHEMA}）")
+            items = data.get("outcomes")
+            if not isinstance(items, list):
+                raise ValueError("outcomes 不是列表")
+        except (OSError, ValueError, RecursionError) as exc:
+            self.problems.append(f"{SUMMARY_JSON}：无法读取（{str(exc)[:120]}）；请重新运行 xlperf batch")
+            return False
+        for n, item in enumerate(items, start=1):
+            outcome = outcome_from_json(item, index=n)
+            if outcome is None:
+                self.problems.append(f"{SUMMARY_JSON}：第 {n} 项无法读取，未列入；请重新运行 xlperf batch")
+                continue
+            card = self.root / outcome.scorecard if outcome.scorecard else None
+            scored = by_path.get(self.root / outcome.scored) if outcome.scored else None
+            self._add(outcome, card, by_path, scored_file=scored)
+        return True
+
+    def _cards_only(self, by_path: dict[Path, FileLink]) -> None:
+        """A folder of score cards without 汇总.json (an older batch, or cards put together by hand):
+        the statuses as the batch would decide them from the cards (通过 / 有错误, duplicates); a blank
+        workbook cannot be told from its card."""
+        outcomes: list[tuple[Outcome, Path, FileLink | None]] = []
         for path, link in by_path.items():
             if not path.name.lower().endswith(CARD_SUFFIX):
                 continue
@@ -203,27 +282,28 @@ class Folder:
             if card is None:
                 self.problems.append(problem)
                 continue
+            outcome = card_outcome(card, len(outcomes), link.relative)
             scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
-            self.entries.append(Entry(len(self.entries), card, link, scored))
+            outcomes.append((outcome, path, scored))
+        if outcomes:
+            self.notes.append(
+                f"此文件夹没有 {SUMMARY_JSON}（较早版本的 xlperf batch 写成），状态由计分卡推断，"
+                "空白工作簿无法识别；请重新运行 xlperf batch，使本页与汇总.xlsx 一致"
+            )
+        mark_duplicates([o for o, _, _ in outcomes])
+        for outcome, path, scored in outcomes:
+            self._add(outcome, path, by_path, scored_file=scored)
 
-    def _intake_cards(self, ledger: list[LedgerEntry], by_path: dict[Path, FileLink]) -> None:
-        """One entry per ledger row that has a re-scored card; current and ranked as the ledger decides."""
-        chosen = {e.key for e in current_submissions(ledger)}
+    def _intake(self, ledger: list[LedgerEntry], by_path: dict[Path, FileLink]) -> None:
+        """The ledger's current submissions with the outcomes 汇总 shows (one function decides both:
+        :func:`xlperf.intake.ledger.summary_outcomes`), then the superseded ones that have a re-scored card."""
         changed = sender_changes(ledger)
-        for row in ledger:
-            if not row.folder or row.outcome is None:
-                continue
-            path = self.root / row.folder / INTAKE_CARD
-            link = by_path.get(path)
-            if link is None:
-                self.problems.append(
-                    f"{row.folder}/{INTAKE_CARD}：收件台账记有此报送，但文件不在；请重新运行 xlperf intake"
-                )
-                continue
-            card, problem = _read_card(path, link)
-            if card is None:
-                self.problems.append(problem)
-                continue
+        chosen = summary_outcomes(ledger)
+        keys = {row.key for row, _ in chosen}
+        later = [
+            (row, outcome_of(row, 0)) for row in ledger if row.key not in keys and row.folder and row.outcome
+        ]
+        for (row, outcome), is_current in [*((c, True) for c in chosen), *((c, False) for c in later)]:
             record = {
                 "status": row.status,
                 "reason": row.reason,
@@ -232,18 +312,13 @@ class Folder:
                 "sender_changed": changed.get(row.key, ""),
                 "claimed": row.claimed or "",
             }
-            scored = by_path.get(path.parent / Path(str(card.get("workbook") or "")).name)
-            self.entries.append(
-                Entry(
-                    len(self.entries),
-                    card,
-                    link,
-                    scored,
-                    intake=record,
-                    current=row.key in chosen,
-                    ranked=row.key in chosen and is_ranked(row),
+            card = self.root / row.folder / INTAKE_CARD if row.folder and row.outcome is not None else None
+            if card is not None and card not in by_path:
+                self.problems.append(
+                    f"{row.folder}/{INTAKE_CARD}：收件台账记有此报送，但文件不在；请重新运行 xlperf intake"
                 )
-            )
+            scored = by_path.get(self.root / outcome.link) if outcome.link else None
+            self._add(outcome, card, by_path, scored_file=scored, intake=record, current=is_current)
 
     @property
     def has_intake(self) -> bool:
@@ -251,8 +326,23 @@ class Folder:
 
     @property
     def current(self) -> list[Entry]:
-        """The entries that are ranked and counted (all of a batch folder; an intake folder's current ones)."""
+        """What 汇总 lists: every file of a batch folder; an intake folder's current submissions."""
         return [e for e in self.entries if e.current]
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [e.outcome for e in self.current]
+
+    @property
+    def ranked(self) -> list[Entry]:
+        """排名's entries, by rank."""
+        return [e for e in self.ranking() if e.ranked]
+
+    @property
+    def unranked(self) -> list[Entry]:
+        """The files 汇总 lists that are not ranked (未填写, 重复, 无法读取, 处理失败, an intake's
+        unverified submission), in 汇总's order."""
+        return [e for e in self.current if not e.ranked]
 
     def file(self, index: int) -> FileLink | None:
         """The listed file number ``index`` — re-checked to be a regular file inside DIR."""
@@ -275,43 +365,34 @@ class Folder:
         return [f for f in self.files if f.path.name in (SUMMARY_XLSX, SUMMARY_CSV)]
 
     def ranking(self, everything: bool = False) -> list[Entry]:
-        """Ranked entries by rank; with ``everything`` also the superseded intake submissions (last)."""
-        chosen = self.entries if everything else self.current
-        return sorted(chosen, key=lambda e: (e.rank or 10**9, e.department, e.received, e.card_file.relative))
+        """Ranked entries by rank (排名's order: on a tie by file); with ``everything`` also the
+        superseded intake submissions (last)."""
+        chosen = [e for e in self.entries if e.ranked or (everything and not e.current)]
+        return sorted(chosen, key=lambda e: (e.rank or 10**9, e.file, e.received, e.key))
 
     def years(self) -> list[str]:
         return sorted({e.year for e in self.entries if e.year}, reverse=True)
 
     def rating_names(self) -> list[str]:
-        """The rating names of the frameworks that scored the cards, highest first (a card made before
-        cards carried them: those of the framework it names, when this machine has it); any rating a
-        card shows is among them."""
-        from xlperf.catalog import find
-
-        names: list[str] = []
-        for e in self.entries:
-            given = e.card.get("rating_names")
-            if isinstance(given, list):
-                listed = [str(n) for n in given]
-            else:
-                try:
-                    known = find(str(e.card.get("framework") or ""))
-                except Exception:  # a broken framework file of this machine: the card's own rating only
-                    known = None
-                listed = known.rating_names() if known is not None else []
-            for n in [*listed, e.rating]:
-                if n and n not in names:
-                    names.append(n)
+        """The rating names of the frameworks that scored the files, highest first, as 等级分布 lists them."""
+        names = [r for r, _ in rating_counts(self.outcomes)]
+        for e in self.entries:  # a superseded submission's rating (shown with 含已被取代的报送)
+            if e.rating and e.rating not in names:
+                names.append(e.rating)
         return names
 
     def distribution(self) -> list[tuple[str, int]]:
-        counts = Counter(e.rating for e in self.current if e.ranked)
-        return [(r, counts.get(r, 0)) for r in self.rating_names()]
+        """等级分布's rating rows (ranked files per rating), as 汇总.xlsx counts them."""
+        return rating_counts(self.outcomes)
+
+    def tally(self) -> list[tuple[str, int]]:
+        """等级分布's other rows: ranked with errors, not ranked by status, and the total of files."""
+        return status_counts(self.outcomes)
 
     def management_columns(self) -> list[dict[str, Any]]:
-        """The 管理效率 indicators, in the order of the first card that lists them."""
+        """The 管理效率 indicators, in the order of the first ranked card that lists them."""
         seen: dict[str, dict[str, Any]] = {}
-        for e in self.current:
+        for e in self.ranked:
             for ind in e.indicators("management"):
                 key = str(ind.get("id") or ind.get("name"))
                 seen.setdefault(
@@ -326,26 +407,42 @@ class Folder:
         return list(seen.values())
 
     def finding_statistics(self) -> list[dict[str, Any]]:
-        """Per code: level, title, how often, in how many departments."""
-        times: Counter[str] = Counter()
-        departments: dict[str, set[int]] = {}
-        about: dict[str, dict[str, str]] = {}
-        for e in self.current:
-            for f in e.finding_rows():
-                times[f["code"]] += 1
-                departments.setdefault(f["code"], set()).add(e.key)
-                about.setdefault(f["code"], f)
-        order = {code: i for i, code in enumerate(CODES)}
-        return [
-            {
-                "code": code,
-                "level": about[code]["level"],
-                "title": about[code]["title"],
-                "times": n,
-                "departments": len(departments[code]),
-            }
-            for code, n in sorted(times.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
-        ]
+        """问题统计 as 汇总.xlsx has it: per code, over the ranked files only."""
+        return finding_stat_rows(self.outcomes)
+
+
+def card_outcome(card: dict[str, Any], index: int, file: str) -> Outcome:
+    """The outcome a checked score card stands for, when nothing recorded one (a folder of cards)."""
+    errors = int(card.get("errors") or 0)
+    names = card.get("rating_names")
+    if not isinstance(names, list):
+        from xlperf.catalog import find
+
+        try:
+            known = find(str(card.get("framework") or ""))
+        except Exception:  # a broken framework file of this machine: the card's own rating only
+            known = None
+        names = known.rating_names() if known is not None else []
+    year = card.get("year")
+    return Outcome(
+        index=index,
+        file=str(card.get("workbook") or file),
+        label=file,
+        status=ERRORS if errors else OK,
+        message="",
+        department=str(card.get("department") or ""),
+        year=int(year) if isinstance(year, int) or (isinstance(year, str) and year.isdigit()) else None,
+        sections={str(k): float(v) for k, v in (card.get("sections") or {}).items()},
+        ratios={str(k): (None if v is None else float(v)) for k, v in (card.get("ratios") or {}).items()},
+        total=float(card["total"]),
+        rating=str(card.get("rating") or ""),
+        errors=errors,
+        warnings=int(card.get("warnings") or 0),
+        findings=[f for f in card.get("findings") or [] if isinstance(f, dict)],
+        framework=str(card.get("framework") or ""),
+        framework_sha256=str(card.get("framework_sha256") or card.get("framework") or ""),
+        ratings=[str(n) for n in names],
+    )
 
 
 def _walk(root: Path) -> list[Path]:

@@ -173,5 +173,6 @@ def result_view(result: Result | ProjectResult, sheet_order: list[str]) -> dict[
         "errors": len(result.errors),
         "warnings": len(result.warnings),
         "report_title": report.title,
+        "report_draft": report.draft,
         "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in report.paragraphs],
     }

@@ -216,8 +216,8 @@ class _Reader:
                 # scores' decimal arithmetic would overflow): a typo, not a number to score
                 problem(f"数值 {q.value} 超出合理范围，请核对是否多输或少输了位数")
                 return None
-            if q.note and kind == "rate":
-                problem(q.note + "，请核对", "P02")
+            if q.note and kind == "rate":  # "请核对" once, whoever wrote it
+                problem(q.note if "请核对" in q.note else q.note + "，请核对", "P02")
             if kind == "amount":
                 factor = AMOUNT_UNITS.get(q.unit) if q.direction is None else None
                 if factor is None:

@@ -69,6 +69,7 @@ from xlperf.workbook.template import (
 CHECK_AUTHOR = "xlperf校验"
 ERROR_FILL = PatternFill("solid", fgColor=L.ERROR_FILL)
 WARNING_FILL = PatternFill("solid", fgColor=L.WARNING_FILL)
+DRAFT_FONT = Font(name="宋体", size=10, bold=True, color="C00000")
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ Row = list[Any]
 
 # Row kinds used by the writers to style a row (first element of each tuple).
 TITLE, SUB, HEAD, SECTION, BODY, BLANK, BIG = "title", "sub", "head", "section", "body", "blank", "big"
+DRAFT = "draft"  # the 草稿 notice of a report produced while errors remain
 PAIR = "pair"  # label/value pairs under the total: 错误 n 条, 提醒 n 条
 
 
@@ -271,6 +273,8 @@ def report_rows(result: Result) -> list[tuple[str, Row]]:
     """The 自评报告 sheet: a paragraph per row, from the same Result as 评分汇总."""
     report = result.report
     rows: list[tuple[str, Row]] = [(TITLE, [report.title])]
+    if report.draft:  # produced while errors remain: said under the title, in red
+        rows.append((DRAFT, [report.draft]))
     for p in report.paragraphs:
         rows.append((f"h{p.level}" if p.level else BODY, [p.text]))
     return rows
@@ -545,6 +549,8 @@ def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None,
         cell.font = Font(name="黑体", size=11, bold=c % 2 == 0)
     elif style in ("error", "warning") and c == 2:
         cell.fill = ERROR_FILL if style == "error" else WARNING_FILL
+    elif style == DRAFT:
+        cell.font = DRAFT_FONT
     elif style.startswith("h") and c == 1:
         cell.font = HEADER_FONT
     if link_font is not None:

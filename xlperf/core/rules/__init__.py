@@ -83,7 +83,12 @@ class RuleKind:
         return ""
 
     def lost_items(self, result: Result, ind: IndicatorScore) -> list[str]:
-        """The sub-items that earned no points, for the "未得分事项" sentence."""
+        """What lost points, as the report's sentence says it ("“…”未做到，扣1分")."""
+        return []
+
+    def failed_items(self, result: Result, ind: IndicatorScore) -> list[str]:
+        """The requirements not met (answered 否, fewer done than due), for 存在的主要问题; a blank is
+        not a failure (its finding asks for it)."""
         return []
 
     def verify(self, c: Checker, result: Result, ind: IndicatorScore, block: str) -> None:

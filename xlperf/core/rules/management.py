@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from xlperf.core.decimals import ZERO, fmt2, plain, round2
 from xlperf.core.evaluation import Answer, Evaluation, ManagementEntry
@@ -17,17 +18,16 @@ from xlperf.core.findings import Finding, finding
 from xlperf.core.framework import Framework, IndicatorSpec
 from xlperf.core.narrative import (
     BUDGET_LABELS,
-    MISSING,
     NUM,
     Checker,
     format_full,
     format_money,
     format_percent,
-    format_score,
     mentions,
+    quoted,
     read_decimal,
     sentence,
-    tidy,
+    standard_ending,
 )
 from xlperf.core.result import IndicatorScore, Result
 from xlperf.core.rules import Context, RuleKind, register
@@ -109,12 +109,19 @@ class Checklist(RuleKind):
         ]
 
     def lost_items(self, result: Result, ind: IndicatorScore) -> list[str]:
+        """The sub-items answered 否, as the report says them (an unanswered one is a blank: its
+        finding says so, the report does not)."""
         return [
-            f"{result.framework.item_text(item)}（{format_full(item.points)}分，"
-            f"{'未答复' if answer is None else '答复为“否”'}）"
-            for item, answer in zip(ind.spec.items, ind.answers, strict=False)
-            if answer not in (Answer.YES, Answer.NA)
+            f"{failed}，扣{format_full(item.points)}分"
+            for failed, item in zip(self.failed_items(result, ind), self._failed(ind), strict=True)
         ]
+
+    @staticmethod
+    def _failed(ind: IndicatorScore) -> list[Any]:
+        return [item for item, a in zip(ind.spec.items, ind.answers, strict=False) if a is Answer.NO]
+
+    def failed_items(self, result: Result, ind: IndicatorScore) -> list[str]:
+        return [f"{quoted(result.framework.item_text(item))}未做到" for item in self._failed(ind)]
 
 
 @register
@@ -206,7 +213,7 @@ class CountRatio(RuleKind):
             out.append(
                 finding(
                     "V06",
-                    f"“{spec.name}”子项答复为“{said}”，但{labels[1]} {fmt2(m)} / {labels[0]} {fmt2(n)}"
+                    f"“{spec.name}”子项答复为“{said}”，但{labels[1]} {fmt2(m)} / {labels[0]} {fmt2(n)}，"
                     f"{'并非全部' if first is Answer.YES else '已全部'}完成；按数量计分，请核对答复或数量",
                     f"{p}.answers[0]",
                 )
@@ -214,20 +221,31 @@ class CountRatio(RuleKind):
         return out
 
     def computed_sentence(self, result: Result, ind: IndicatorScore, evidence: str) -> str:
+        """The counts and the standard, ending as the seed does; nothing the 评价说明 states already, and
+        nothing from a blank count (its finding says what to fill in)."""
         spec = ind.spec
         labels = spec.count_labels or ("应完成数", "已完成数")
         n, m = ind.inputs.get("N"), ind.inputs.get("M")
+        score = ind.computed_score if ind.computed_score is not None else ind.score
+        ending = standard_ending(evidence, score)
         if n is not None and mentions(evidence, n) and (n == 0 or mentions(evidence, m)):
-            return ""
+            return ending
         if n is not None and n == 0:
-            return f"根据填报数据，{labels[0]}为0，得满分{format_full(spec.full)}分。"
-        if n is not None:
-            done = MISSING if m is None else fmt2(m)
-            score = format_score(ind.computed_score if ind.computed_score is not None else ind.score)
-            return f"根据填报数据，{labels[0]}为{fmt2(n)}，{labels[1]}为{done}，按完成比例计得{score}分。"
-        if ind.outcome:
-            return f"按填报情况，{sentence(tidy(ind.outcome))}"
-        return ""
+            clauses = [f"{labels[0]}为0"]
+        elif n is not None and m is not None and ZERO <= m <= n:
+            clauses = [f"{labels[0]}为{fmt2(n)}", f"{labels[1]}为{fmt2(m)}"]
+            clauses += [f"按{labels[1]}占{labels[0]}的比例计分"] if m < n else []
+        else:
+            return ""
+        text = "，".join(clauses)
+        return f"{text}，{ending}" if ending else sentence(text)
+
+    def failed_items(self, result: Result, ind: IndicatorScore) -> list[str]:
+        labels = ind.spec.count_labels or ("应完成数", "已完成数")
+        n, m = ind.inputs.get("N"), ind.inputs.get("M")
+        if n is not None and m is not None and ZERO <= m < n:
+            return [f"{labels[0]}为{fmt2(n)}，{labels[1]}仅为{fmt2(m)}"]
+        return []
 
 
 @register
@@ -277,7 +295,8 @@ class RatioThreshold(RuleKind):
         else:
             computed = max(spec.floor, round2(spec.full - spec.per_point * beyond))
             outcome = (
-                f"{name}为 {fmt2(ratio)}%，{'超出' if spec.limit == 'max' else '低于'}标准 {fmt2(beyond)} 个百分点，"
+                f"{name}为 {fmt2(ratio)}%，{'高于' if spec.limit == 'max' else '低于'}评分标准"
+                f"（{word} {fmt2(spec.threshold)}%）{fmt2(beyond)} 个百分点，"
                 f"每个百分点扣 {fmt2(spec.per_point)} 分，得 {fmt2(computed)} 分"
             )
         score, findings = _override(spec, entry, computed)
@@ -298,14 +317,12 @@ class RatioThreshold(RuleKind):
         if ind.ratio is None and not any(
             v is not None and v < 0 for v in ind.inputs.values()
         ):  # negative: V07
-            blanks = [f for f, v in ind.inputs.items() if v is None]
-            optional = {
-                n.lstrip("-").rstrip("?")
-                for n in (*ratio_spec.numerator, *ratio_spec.denominator)
-                if n.endswith("?")
-            }
-            needed = [f for f in blanks if f not in optional]
-            what = "、".join(BUDGET_LABELS.get(f, f) for f in needed) if needed else "分母不能为 0 的数据"
+            needed = [f for f, v in ind.inputs.items() if v is None]  # no ratio from a blank
+            what = (
+                "、".join(BUDGET_LABELS.get(f, f) for f in needed) + "（没有请填 0）"
+                if needed
+                else "分母不能为 0 的数据"
+            )
             out.append(
                 finding(
                     "V32",
@@ -326,42 +343,47 @@ class RatioThreshold(RuleKind):
 
     def computed_sentence(self, result: Result, ind: IndicatorScore, evidence: str) -> str:
         name = result.framework.ratios[ind.spec.ratio or ""].name
-        if ind.ratio is None:  # never an impossible amount beside a wrong reason: say what to fix
-            spec = result.framework.ratios[ind.spec.ratio or ""]
-            optional = {
-                n.lstrip("-").rstrip("?") for n in (*spec.numerator, *spec.denominator) if n.endswith("?")
-            }
+        if ind.ratio is None:
+            # a wrong amount (negative, or typed but unreadable) is named, never printed; a blank one
+            # is left out (its finding asks for it): no ratio either way
             unreadable = {f.path for f in result.findings if f.code in ("P01", "P03")}
-            label = BUDGET_LABELS.get
             wrong = [
-                label(k, k)
+                BUDGET_LABELS.get(k, k)
                 for k, v in ind.inputs.items()
                 if (v is not None and v < 0) or f"budget.{k}" in unreadable
             ]
-            missing = [
-                label(k, k)
-                for k, v in ind.inputs.items()
-                if v is None and k not in optional and f"budget.{k}" not in unreadable
-            ]
-            why = (
-                f"{'、'.join(wrong)}填写有误"
-                if wrong
-                else f"缺少{'、'.join(missing)}"
-                if missing
-                else "分母为 0"
-            )
-            return f"{name}无法计算（{why}，见校验结果），本指标暂按0分计。"
-        if mentions(evidence, ind.ratio, "%"):
+            if wrong:
+                return f"{name}无法计算（{'、'.join(wrong)}填写有误，见校验结果），本指标暂按0分计。"
             return ""
-        yi = result.evaluation.budget.unit_yi
-        parts = [
-            f"{BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}"
-            for k, v in ind.inputs.items()
-            if not mentions(evidence, v)
-        ]
-        outcome = tidy(ind.outcome) if ind.outcome else format_percent(ind.ratio)
-        lead = "根据填报数据，" + "，".join(parts) + "，" if parts else ""
-        return f"{lead}计算得{sentence(outcome)}"
+        spec = ind.spec
+        score = ind.computed_score if ind.computed_score is not None else ind.score
+        ending = standard_ending(evidence, score)
+        assert spec.threshold is not None and spec.per_point is not None
+        beyond = ind.ratio - spec.threshold if spec.limit == "max" else spec.threshold - ind.ratio
+        word, over = ("不高于", "高出") if spec.limit == "max" else ("不低于", "低于")
+        rule = (
+            [
+                f"评分标准为{name}{word}{format_full(spec.threshold)}%得满分，每{over}1个百分点扣"
+                f"{format_full(spec.per_point)}分",
+                f"现{over}{fmt2(beyond)}个百分点",
+            ]
+            if beyond > 0
+            else []
+        )
+        clauses: list[str] = []
+        if not mentions(evidence, ind.ratio, "%"):
+            yi = result.evaluation.budget.unit_yi
+            clauses = [
+                f"{BUDGET_LABELS.get(k, k)}{format_money(v, yi=yi)}"
+                for k, v in ind.inputs.items()
+                if v is not None and not mentions(evidence, v)
+            ]
+            clauses.append(f"计算得{name}为{format_percent(ind.ratio)}")
+        clauses += rule
+        text = "，".join(clauses)
+        if ending:
+            return f"{text}，{ending}" if text else ending
+        return sentence(text)
 
     def verify(self, c: Checker, result: Result, ind: IndicatorScore, block: str) -> None:
         """The ratio as printed — by xlperf or in the clerk's 评价说明 — must be the computed one."""

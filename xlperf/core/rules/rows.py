@@ -15,7 +15,6 @@ from xlperf.core.evaluation import Evaluation, IndicatorRow, Kind
 from xlperf.core.findings import Finding, finding
 from xlperf.core.framework import Framework, IndicatorSpec
 from xlperf.core.narrative import (
-    MISSING,
     Writer,
     circled,
     format_full,
@@ -297,10 +296,12 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
     )
     for i, (row, scored) in enumerate(zip(rows, ind.rows, strict=True), start=1):
         at = f"{spec.rows}[{i - 1}]"
-        w.heading(4, f"{circled(i)}{row.name.strip() or MISSING}")
-        w.body(f"年度目标值：{sentence(target_text(row)) or w.blank(at + '.target_value')}", "field")
-        actual_field = "grade" if row.kind is Kind.QUAL else "actual_value"
-        w.body(f"年度实际值：{sentence(actual_text(row)) or w.blank(f'{at}.{actual_field}')}", "field")
+        # a blank name, target, actual or reason is left out: its finding (V10/V12/V13) asks for it
+        w.heading(4, f"{circled(i)}{row.name.strip()}")
+        if target_text(row):
+            w.body(f"年度目标值：{sentence(target_text(row))}", "field")
+        if actual_text(row):
+            w.body(f"年度实际值：{sentence(actual_text(row))}", "field")
         if scored.completion is None and scored.source != "override":
             w.body(f"完成情况：{unscored_reason(w, row, scored, at)}，本指标暂未计分。", "field")
             continue
@@ -318,10 +319,10 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
                 "field",
             )
         r = scored.completion if scored.source != "override" else scored.used
-        if r is None or r < 1:
-            w.body(f"未达标原因：{sentence(row.shortfall_reason) or MISSING}", "field")
-        if r is not None and fw.completion.is_excess(r):
-            w.body(f"{fw.completion.excess_label}：{sentence(row.excess_reason) or MISSING}", "field")
+        if (r is None or r < 1) and row.shortfall_reason.strip():
+            w.body(f"未达标原因：{sentence(row.shortfall_reason)}", "field")
+        if r is not None and fw.completion.is_excess(r) and row.excess_reason.strip():
+            w.body(f"{fw.completion.excess_label}：{sentence(row.excess_reason)}", "field")
 
 
 def unscored_reason(w: Writer, row: IndicatorRow, scored: RowScore, at: str) -> str:
@@ -338,7 +339,7 @@ def unscored_reason(w: Writer, row: IndicatorRow, scored: RowScore, at: str) -> 
     for field, label in fields:
         path = f"{at}.{field}"
         if path in w.unreadable:
-            return f"{label}{w.blank(path).strip('（）')}"
+            return f"{label}{w.unreadable_text(path)}"
     missing = [label for field, label in fields if getattr(row, field) is None]
     return f"缺少{'、'.join(missing)}" if missing else "数据不全"
 

@@ -18,7 +18,6 @@ from xlperf.core.narrative import (
     NUM,
     Checker,
     Writer,
-    clause,
     format_full,
     format_percent,
     format_score,
@@ -148,10 +147,24 @@ def _narrate(w: Writer, result: Result, k: int, ind: IndicatorScore) -> None:
         else "按填报的一般公共预算支出年度平均执行率计算"
     )
     if ind.ratio is None:
-        result_text = f"{clause(ind.outcome) or '未填写执行率'}，自评得分{format_score(ind.score)}分。"
+        # an impossible rate is named (never printed); blank months are left out: V20 asks for them
+        rates = [
+            *(m for m in sp.monthly if m is not None),
+            *([sp.annual_mean] if sp.annual_mean is not None else []),
+        ]
+        wrong = any(not ZERO <= m <= 100 for m in rates)
+        result_text = ("执行率填写有误（不在0–100%之间），未计分，" if wrong else "") + (
+            f"自评得分{format_score(ind.score)}分。"
+        )
     else:
+        # the standard named where it deducts: score = 分值 × mean rate (the seed's 100 % needs no word)
+        rule = (
+            f"按评分标准，得分为分值{format_full(ind.spec.full)}分乘以年度平均执行率，"
+            if ind.score < ind.spec.full
+            else ""
+        )
         result_text = (
             f"{self_ref(ev)}{year_text(ev)}年度全年一般公共预算支出年度平均执行率{format_percent(ind.ratio)}，"
-            f"自评得分{format_score(ind.score)}分。"
+            f"{rule}自评得分{format_score(ind.score)}分。"
         )
     w.add(4, f"（{k}）{ind.spec.name}。总分{format_full(ind.spec.full)}分。{method}，{result_text}", "lead")

@@ -63,7 +63,11 @@
       bar.remove();
       if (data.url) {
         li.className = "done";
-        state.textContent = "完成：总分 " + data.total + "。 ";
+        // a score computed while errors remain is no result yet: say so before the figure
+        state.textContent = data.errors ?
+          "已计分，但有 " + data.errors + " 条错误须改正，总分 " + data.total + " 仅供参考。 " :
+          "完成：通过校验" + (data.warnings ? "（" + data.warnings + " 条提醒）" : "") +
+          "，总分 " + data.total + "（" + data.rating + "）。 ";
         const a = document.createElement("a");
         a.href = data.url; a.textContent = "查看结果";
         state.append(a);
