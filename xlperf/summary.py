@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlperf.batch import (
+from xlperf.outcome import (
     BLANK,
     DUPLICATE,
     FAILED,

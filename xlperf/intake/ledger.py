@@ -15,10 +15,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from xlperf.batch import Outcome, outcome_from_json
 from xlperf.core.errors import XlperfError
+from xlperf.outcome import LEDGER_NAME, Outcome, outcome_from_json
 
-LEDGER_NAME = "收件台账.sqlite"
 SCHEMA_VERSION = 2  # PRAGMA user_version; a ledger of a newer xlperf is refused, an older one migrated
 
 # The statuses a submission can have (the ledger owns them: what is current and ranked follows from them).
