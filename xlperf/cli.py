@@ -131,8 +131,23 @@ def _register() -> None:
     from xlperf.commands.run import check, report, run
     from xlperf.commands.serve import serve
     from xlperf.commands.submit import submit
+    from xlperf.commands.upgrade import upgrade
 
-    for command in (new, example, check, run, report, demo, frameworks, batch, intake, submit, addin, serve):
+    for command in (
+        new,
+        example,
+        check,
+        run,
+        report,
+        upgrade,
+        demo,
+        frameworks,
+        batch,
+        intake,
+        submit,
+        addin,
+        serve,
+    ):
         main.add_command(command)
 
 

@@ -408,7 +408,12 @@ def mark_cells(book: Any, a: Assessment) -> int:
     findings = list(a.result.findings)
     flagged: dict[str, dict[tuple[int, int], str]] = {}
     for f in findings:
-        if not f.sheet or not f.cell or f.sheet not in L.INPUT_SHEETS or f.sheet not in a.snap.sheet_names:
+        if (
+            not f.sheet
+            or not f.cell
+            or f.sheet in (*L.OUTPUT_SHEETS, L.HIDDEN)
+            or f.sheet not in a.snap.sheet_names
+        ):
             continue
         try:
             rc = _cell(f.cell)

@@ -53,6 +53,9 @@ class Field:
     label: str
     kind: str  # text | longtext | int | amount | rate | bool | computed
     help: str = ""
+    #: a field a clerk may leave empty (可不填): a workbook without its name (made from an older
+    #: template) reads it as empty, with one 提醒 for all of them, never an error
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class Column:
     percent: bool = False  # a rate in percent: stored as a fraction in a percent-formatted cell
     #: other header texts (normalised) that name this column: the V13 column as any framework spells it
     spelled: re.Pattern[str] | None = None
+    #: the header texts earlier templates gave this column (read, never written): a contract change
+    #: renames a header and keeps the old text here, so every workbook made before still reads
+    formerly: tuple[str, ...] = ()
 
     @property
     def is_input(self) -> bool:
@@ -87,8 +93,10 @@ class Column:
     def matches(self, text: str) -> bool:
         """Whether a header cell's text names this column (compared as :func:`normalise_text` leaves it)."""
         key = normalise_text(text)
-        return key == normalise_text(self.header) or (
-            self.spelled is not None and bool(self.spelled.fullmatch(key))
+        return (
+            key == normalise_text(self.header)
+            or any(key == normalise_text(old) for old in self.formerly)
+            or (self.spelled is not None and bool(self.spelled.fullmatch(key)))
         )
 
 
@@ -135,18 +143,33 @@ BASIC_SHEET = FieldSheet(
             "下属单位数量",
             "int",
             "可不填；填写后与上面的名单核对",
+            optional=True,
         ),
-        Field("xp_staff_quota", "department.staff_quota", "编制人数", "int", "可不填"),
-        Field("xp_staff_actual", "department.staff_actual", "实有在职人数", "int", "可不填"),
+        Field("xp_staff_quota", "department.staff_quota", "编制人数", "int", "可不填", optional=True),
+        Field("xp_staff_actual", "department.staff_actual", "实有在职人数", "int", "可不填", optional=True),
         Heading("绩效目标与管理"),
         Field("xp_goal", "department.performance_goal", "部门整体支出绩效目标", "longtext"),
         Field("xp_perf_mgmt", "department.performance_management", "部门整体绩效管理情况", "longtext"),
         Heading("填报信息（可不填；用于报告和报送包的表头）"),
-        Field("xp_evaluator", "department.evaluator", "评价单位（公章位置）", "text", "不填则为部门全称"),
-        Field("xp_preparer", "department.preparer", "填报人", "text"),
-        Field("xp_phone", "department.phone", "联系电话", "text"),
-        Field("xp_fill_date", "department.fill_date", "填报日期", "text", "如 2024年3月15日"),
-        Field("xp_notice_no", "department.notice_no", "评价通知文号", "text", "如 X财绩〔2025〕5号"),
+        Field(
+            "xp_evaluator",
+            "department.evaluator",
+            "评价单位（公章位置）",
+            "text",
+            "不填则为部门全称",
+            optional=True,
+        ),
+        Field("xp_preparer", "department.preparer", "填报人", "text", optional=True),
+        Field("xp_phone", "department.phone", "联系电话", "text", optional=True),
+        Field("xp_fill_date", "department.fill_date", "填报日期", "text", "如 2024年3月15日", optional=True),
+        Field(
+            "xp_notice_no",
+            "department.notice_no",
+            "评价通知文号",
+            "text",
+            "如 X财绩〔2025〕5号",
+            optional=True,
+        ),
         Heading("自报结果（可不填；填写后 xlperf 会核对）"),
         Field(
             "xp_claim_total",
@@ -154,8 +177,9 @@ BASIC_SHEET = FieldSheet(
             "自报总分",
             "amount",
             "如沿用手工计算的总分，xlperf 会核对（V40）",
+            optional=True,
         ),
-        Field("xp_claim_rating", "claims.rating", "自报等级", "text", "优/良/中/差（V41）"),
+        Field("xp_claim_rating", "claims.rating", "自报等级", "text", "优/良/中/差（V41）", optional=True),
     ),
     "填写部门的基本情况。浅黄色单元格为填写区，其余由 xlperf 生成。",
 )
@@ -462,6 +486,14 @@ def management_input(attr: str | None, spec: Any) -> bool:
 
 def all_fields() -> list[Field]:
     return [f for sheet in FIELD_SHEETS for f in sheet.rows if isinstance(f, Field)] + list(SPENDING_FIELDS)
+
+
+def sheet_of(item: Field) -> str:
+    """The sheet the template puts a field on (where a finding about a missing name points)."""
+    for sheet in FIELD_SHEETS:
+        if item in sheet.rows:
+            return sheet.title
+    return SPENDING
 
 
 def field_by_path(path: str) -> Field | None:

@@ -82,6 +82,12 @@ class SourceMap:
     framework: Framework | None = None
     #: the rules the workbook itself carries (embedded, or named by id), whatever scored it
     own_framework: Framework | None = None
+    #: standard sheet title → the sheet it was read from under another name (renamed)
+    moved: dict[str, str] = field(default_factory=dict)
+
+    def sheet_order(self) -> tuple[str, ...]:
+        """The standard sheets in template order, each under the name it has in this workbook."""
+        return tuple(self.moved.get(title, title) for title in L.ALL_SHEETS)
 
     def add(self, path: str, sheet: str, cell: str) -> None:
         self.cells[path] = (sheet, cell)
@@ -120,11 +126,28 @@ def name_problem(name: str, label: str, text: str) -> str:
     return f"名称 {name}（{label}）没有指向单元格（{text[:60] or '空'}）；" + _NAME_FIX
 
 
+#: how far the reader looks for a table's header row when the Excel table itself is gone
+SCAN_ROWS = 100
+SCAN_COLUMNS = 64
+#: how far it looks for a field's label when its defined name is gone
+LABEL_ROWS = 200
+LABEL_COLUMNS = 8
+_UPGRADE_HINT = (
+    "运行 xlperf upgrade 旧表.xlsx -o 新表.xlsx（网页和 Excel 中为“升级模板”按钮）可把填写内容迁移到当前模板"
+)
+
+
 class _Reader:
     def __init__(self, wb: Book) -> None:
         self.wb = wb
         self.findings: list[Finding] = []
         self.map = SourceMap()
+        #: optional fields whose defined name the workbook lacks (an older template): read as empty
+        self.missing_optional: list[L.Field] = []
+        #: table name → (sheet, ref) where it was found (None: nowhere), each looked up once
+        self.tables: dict[str, tuple[Worksheet, str] | None] = {}
+        #: standard sheet title → the sheet its content was found on under another name
+        self.moved: dict[str, str] = {}
 
     # ------------------------------------------------------------------ cells
     def _cached(self, ws: Worksheet, coord: str) -> Any:
@@ -265,17 +288,12 @@ class _Reader:
         raise ValueError(kind)  # pragma: no cover - layout kinds are fixed
 
     # ------------------------------------------------------------------ names
-    def name_cell(self, name: str, label: str, path: str) -> tuple[Worksheet, str] | None:
-        defined = self.wb.defined_names.get(name)
-        if defined is None:
-            self.findings.append(
-                finding(
-                    "R01",
-                    f"工作簿缺少名称 {name}（{label}）；请使用 xlperf new 生成的标准模板，或在“公式 → 名称管理器”中恢复",
-                    path,
-                )
-            )
-            return None
+    def name_cell(self, item: L.Field) -> tuple[Worksheet, str] | None:
+        """The one cell field ``item``'s defined name points at; a name that points anywhere else
+        is an error on the field's sheet saying how to repair it."""
+        name, label, path = item.name, item.label, item.path
+        home = self.sheet_title(L.sheet_of(item)) or L.sheet_of(item)
+        defined = self.wb.defined_names[name]
         for sheet, coord in name_destinations(defined):
             if sheet in self.wb.sheetnames and ":" in coord:  # a range: which cell is meant is a guess
                 self.findings.append(
@@ -290,18 +308,125 @@ class _Reader:
             if sheet in self.wb.sheetnames:
                 return self.wb[sheet], coord.replace("$", "")
             self.findings.append(
-                finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在；" + _NAME_FIX, path)
+                finding(
+                    "R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在；" + _NAME_FIX, path
+                ).located(home, "")
             )
             return None
-        self.findings.append(finding("R01", name_problem(name, label, name_text(defined)), path))
+        self.findings.append(
+            finding("R01", name_problem(name, label, name_text(defined)), path).located(home, "")
+        )
         return None
+
+    def field_cell(self, item: L.Field) -> tuple[Worksheet, str] | None:
+        """The cell of one field: by its defined name; when the workbook has no such name, an
+        optional field (made by an older template) is empty, and any other is looked for by its
+        label on its sheet (the cell right of it), with a 提醒 — or is an error on that sheet."""
+        if item.name in self.wb.defined_names:
+            return self.name_cell(item)
+        if item.optional:
+            self.missing_optional.append(item)
+            return None
+        sheet = self.sheet_title(L.sheet_of(item))
+        found = self.by_label(sheet, item.label) if sheet is not None else None
+        if found is not None:
+            ws, coord = found
+            self.findings.append(
+                finding(
+                    "R02",
+                    f"工作簿没有名称 {item.name}，已按标签“{item.label}”读取右侧单元格；{_UPGRADE_HINT}",
+                    item.path,
+                ).located(ws.title, coord)
+            )
+            return found
+        self.findings.append(
+            finding(
+                "R01",
+                f"工作簿缺少名称 {item.name}（{item.label}），也找不到标签“{item.label}”；"
+                f"{_UPGRADE_HINT}，或在“公式 → 名称管理器”中恢复该名称",
+                item.path,
+            ).located(sheet or L.sheet_of(item), "")
+        )
+        return None
+
+    def by_label(self, title: str, label: str) -> tuple[Worksheet, str] | None:
+        """The cell right of the first cell on sheet ``title`` whose text is ``label``."""
+        ws = self.wb[title]
+        key = normalise_text(label)
+        for row in range(1, min(_max_row(ws), LABEL_ROWS) + 1):
+            for col in range(1, LABEL_COLUMNS + 1):
+                value = ws.cell(row=row, column=col).value
+                if isinstance(value, str) and normalise_text(value) == key:
+                    return ws, f"{_letter(col + 1)}{row}"
+        return None
+
+    def sheet_title(self, title: str) -> str | None:
+        """The sheet that holds the standard sheet ``title``'s content: itself, or the sheet it was
+        renamed to (Excel keeps a renamed sheet's names and tables pointing at it)."""
+        if title in self.wb.sheetnames:
+            return title
+        if title in self.moved:
+            return self.moved[title]
+        for spec in L.TABLES:
+            if spec.title == title:
+                on = next((ws.title for ws in self.wb.worksheets if spec.table in ws.tables), None)
+                if on is not None:
+                    self.moved[title] = on
+                    return on
+        for item in L.all_fields():
+            defined = self.wb.defined_names.get(item.name)
+            if L.sheet_of(item) != title or defined is None:
+                continue
+            on = next((s for s, _ in name_destinations(defined) if s in self.wb.sheetnames), None)
+            if on is not None:
+                self.moved[title] = on
+                return on
+        return None
+
+    def sheet_findings(self) -> None:
+        """One finding per standard sheet not under its own name: renamed (found by its names,
+        tables or table headers: a 提醒 naming the sheet) or missing (an error)."""
+        for title in L.INPUT_SHEETS:
+            if title in self.wb.sheetnames or title == L.README:
+                continue
+            actual = self.sheet_title(title)
+            if actual is not None:
+                self.findings.append(
+                    finding(
+                        "R02",
+                        f"没有名为“{title}”的工作表，已读取改名后的“{actual}”；把工作表名改回“{title}”可消除此提醒",
+                    ).located(actual, "A1")
+                )
+            else:
+                self.findings.append(
+                    finding(
+                        "R01",
+                        f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表，或{_UPGRADE_HINT}",
+                    ).located(title, "")
+                )
+
+    def optional_findings(self) -> None:
+        """The optional fields an older template does not have: one 提醒 for all of them."""
+        if not self.missing_optional:
+            return
+        labels = "、".join(f"“{f.label}”" for f in self.missing_optional)
+        sheets = sorted({L.sheet_of(f) for f in self.missing_optional}, key=L.INPUT_SHEETS.index)
+        where = self.sheet_title(sheets[0]) or sheets[0]
+        self.findings.append(
+            finding(
+                "R02",
+                f"本工作簿由较早版本的模板生成，没有 {labels} 这些可不填的项目，已按未填写处理；"
+                f"如需填写，{_UPGRADE_HINT}",
+                "department",
+            ).located(where, "")
+        )
 
     def read_fields(self, ev: dict[str, Any]) -> None:
         # A frozen (报送) workbook holds the core's own values where the template has formulas: those
         # are not hand-entered figures (V04), so its computed cells are not read back.
         frozen = self.wb.defined_names.get("xp_frozen_at") is not None
         for item in L.all_fields():
-            loc = self.name_cell(item.name, item.label, item.path)
+            loc = self.field_cell(item)
             if loc is None:
                 continue
             ws, coord = loc
@@ -321,23 +446,79 @@ class _Reader:
 
     # ------------------------------------------------------------------ tables
     def find_table(self, spec: L.TableSheet) -> tuple[Worksheet, str] | None:
-        for ws in self.wb.worksheets:
-            for name, table in ws.tables.items():
-                if name == spec.table:
-                    ref = table.ref if hasattr(table, "ref") else table
-                    return ws, str(ref)
-        hint = (
-            f"（应在“{spec.title}”工作表上）"
-            if spec.title in self.wb.sheetnames
-            else f"（工作表“{spec.title}”也不存在）"
+        """Where table ``spec`` is: the Excel table of its name, else a row of its header texts
+        (a table lost in copying, a sheet pasted as values) with a 提醒, else an error. Once."""
+        if spec.table in self.tables:
+            return self.tables[spec.table]
+        found = next(
+            ((ws, str(ws.tables[spec.table])) for ws in self.wb.worksheets if spec.table in ws.tables), None
         )
-        self.findings.append(
-            finding(
-                "R01",
-                f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new 生成的标准模板并把数据复制进去",
-                spec.path.split(".")[0],
-            )
-        )
+        if found is None:
+            found = self.scan_headers(spec)
+            if found is not None:
+                ws, ref = found
+                if spec.title not in self.wb.sheetnames and ws.title not in L.INPUT_SHEETS:
+                    self.moved.setdefault(spec.title, ws.title)
+                self.findings.append(
+                    finding(
+                        "R02",
+                        f"没有找到 Excel 表格 {spec.table}（复制或另存时可能丢失），已按表头在“{ws.title}”"
+                        f"第 {bounds(ref)[1]} 行找到“{spec.title}”的内容并读取",
+                        spec.path.split(".")[0],
+                    ).located(ws.title, ref.split(":")[0])
+                )
+            else:
+                where = self.sheet_title(spec.title)
+                hint = (
+                    f"（应在“{where}”工作表上，表头也没有找到）"
+                    if where is not None
+                    else f"（工作表“{spec.title}”也不存在）"
+                )
+                self.findings.append(
+                    finding(
+                        "R01",
+                        f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new 生成的标准模板并把数据复制进去",
+                        spec.path.split(".")[0],
+                    ).located(where or spec.title, "")
+                )
+        self.tables[spec.table] = found
+        return found
+
+    def scan_headers(self, spec: L.TableSheet) -> tuple[Worksheet, str] | None:
+        """A run of header cells naming ``spec``'s columns (at least two, most of them, one an
+        input) on its own sheet first, then on sheets named like it, then any other; never inside
+        another Excel table. The table reaches down to the last row with content in its columns."""
+        sheets = [ws for ws in self.wb.worksheets if ws.title not in (*L.OUTPUT_SHEETS, L.HIDDEN, L.README)]
+        own = self.sheet_title(spec.title)
+        sheets.sort(key=lambda ws: (ws.title != own, spec.title not in ws.title))
+        need = max(2, -(-len(spec.columns) * 3 // 5))
+        for ws in sheets:
+            taken = [bounds(ref) for ref in ws.tables.values()]
+            last_row = min(_max_row(ws), SCAN_ROWS)
+            for row in range(1, last_row + 1):
+                run: list[tuple[int, L.Column | None]] = []
+                for col in range(1, SCAN_COLUMNS + 2):
+                    value = ws.cell(row=row, column=col).value if col <= SCAN_COLUMNS else None
+                    if value is not None and str(value).strip():
+                        run.append((col, spec.column_named(str(value))))
+                        continue
+                    named = [c for _, c in run if c is not None]
+                    inside = (
+                        any(c1 <= run[0][0] <= c2 and r1 <= row <= r2 for c1, r1, c2, r2 in taken)
+                        if run
+                        else True
+                    )
+                    if len(named) >= need and any(c.attr for c in named) and not inside:
+                        first, last = run[0][0], run[-1][0]
+                        bottom = row
+                        for r in range(row + 1, ws.max_row + 1):
+                            if any(
+                                ws.cell(row=r, column=c).value not in (None, "")
+                                for c in range(first, last + 1)
+                            ):
+                                bottom = r
+                        return ws, f"{_letter(first)}{row}:{_letter(last)}{max(bottom, row + 1)}"
+                    run = []
         return None
 
     def read_table(self, spec: L.TableSheet) -> list[tuple[int, dict[str, tuple[Any, bool, str]]]]:
@@ -357,8 +538,8 @@ class _Reader:
         columns: dict[str, int] = {}
         for c in spec.columns:
             key: str | None = normalise_text(c.header)  # header texts are compared normalised
-            if key not in headers:  # the V13 column with any threshold
-                key = next((h for h in headers if c.spelled is not None and c.spelled.fullmatch(h)), None)
+            if key not in headers:  # an earlier template's header, the V13 column with any threshold
+                key = next((h for h in headers if c.matches(h)), None)
             if key is not None:
                 columns[c.header] = headers[key]
             elif c.is_input or c.attr:
@@ -424,6 +605,12 @@ def _input_columns(spec: L.TableSheet) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def _max_row(ws: Worksheet) -> int:
+    """The sheet's last row with a cell (a stream sheet knows it once a cell has been read)."""
+    ws.cell(row=1, column=1)
+    return ws.max_row
+
+
 def _blank(cell: Any) -> bool:
     value = cell.value
     return value is None or (isinstance(value, str) and not value.strip())
@@ -439,8 +626,8 @@ def _set(ev: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _table_sheet_title(r: _Reader, spec: L.TableSheet) -> str:
-    found = next((ws.title for ws in r.wb.worksheets if spec.table in ws.tables), spec.title)
-    return found
+    found = r.find_table(spec)
+    return found[0].title if found is not None else spec.title
 
 
 def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal]) -> list[dict[str, Any]]:
@@ -677,13 +864,9 @@ def read_book(
     cannot be found raises :class:`~xlperf.core.framework.FrameworkError`."""
     wb = as_book(book, values_loader)
     r = _Reader(wb)
-    for title in L.INPUT_SHEETS:
-        if title not in wb.sheetnames and title != L.README:
-            r.findings.append(
-                finding("R01", f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表")
-            )
     data: dict[str, Any] = {}
     r.read_fields(data)
+    r.optional_findings()
     recorded = _recorded(r)
     fw, notes = for_workbook(recorded, framework)
     r.findings.extend(notes)
@@ -714,6 +897,8 @@ def read_book(
     data["management"] = _management(r, fw)
     data["problems"] = [v["text"] for v in _simple_list(r, L.PROBLEMS_TABLE) if v.get("text")]
     data["improvements"] = [v["text"] for v in _simple_list(r, L.IMPROVEMENTS_TABLE) if v.get("text")]
+    r.sheet_findings()  # after the tables: a sheet found by its headers only counts as renamed
+    r.map.moved = dict(r.moved)
     ev = Evaluation.model_validate(data)
     findings = [r.map.locate(f) for f in r.findings]
     return ev, findings, r.map

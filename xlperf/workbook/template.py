@@ -7,7 +7,8 @@ round-trip tests). Everything comes from :mod:`xlperf.workbook.layout`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,48 @@ LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
 HEADER_ROW = 4  # row of table headers on table sheets; data starts below
 
 
-def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -> Workbook:
-    """The standard workbook for ``framework``, blank or holding ``evaluation``'s inputs."""
+@dataclass(frozen=True)
+class TypedCell:
+    """What a clerk typed in one input cell, as the cell holds it (text, number, date, bool), and
+    the cell's number format, which decides how a number reads (92.13 in a % cell is 92.13 %)."""
+
+    value: Any
+    number_format: str = "General"
+
+
+@dataclass
+class Typed:
+    """What a clerk typed into a workbook, by its place in the layout (``xlperf upgrade``): named
+    fields by defined name; table rows by table name, each row by column ``attr``; the 管理效率 rows
+    by indicator id and the months by number (1–12)."""
+
+    fields: dict[str, TypedCell] = field(default_factory=dict)
+    rows: dict[str, list[dict[str, TypedCell]]] = field(default_factory=dict)
+    management: dict[str, dict[str, TypedCell]] = field(default_factory=dict)
+    months: dict[int, TypedCell] = field(default_factory=dict)
+
+
+def put_typed(cell: Any, typed: TypedCell) -> None:
+    """Write ``typed`` into a template cell so that it reads back as it read where it was typed:
+    text stays text; a number keeps a percent format (or its absence) and a date its format."""
+    value = typed.value
+    if isinstance(value, str):
+        put_text(cell, value)
+        return
+    cell.value = value
+    if isinstance(value, datetime | date | time) or (
+        isinstance(value, int | float | Decimal)
+        and not isinstance(value, bool)
+        and ("%" in typed.number_format) != ("%" in (cell.number_format or ""))
+    ):
+        cell.number_format = typed.number_format
+
+
+def build_workbook(
+    framework: Framework, evaluation: Evaluation | None = None, typed: Typed | None = None
+) -> Workbook:
+    """The standard workbook for ``framework``, blank, holding ``evaluation``'s inputs, or holding
+    what a clerk ``typed`` into an older workbook (``xlperf upgrade``)."""
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     wb.properties.creator = "xlperf"
@@ -69,9 +110,9 @@ def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -
     _hidden_sheet(wb, framework)
     _readme_sheet(wb, framework)
     for sheet in L.FIELD_SHEETS:
-        _field_sheet(wb, sheet, evaluation, framework)
+        _field_sheet(wb, sheet, evaluation, framework, typed)
     for table in L.tables_for(framework):  # header texts as this framework spells them (the V13 column)
-        _table_sheet(wb, table, framework, evaluation)
+        _table_sheet(wb, table, framework, evaluation, typed)
     order = [*L.INPUT_SHEETS, L.HIDDEN]
     wb._sheets.sort(key=lambda ws: order.index(ws.title))
     wb.active = 0
@@ -277,7 +318,9 @@ def _readme_sheet(wb: Workbook, fw: Framework) -> None:
     _protect(ws)
 
 
-def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: Framework) -> None:
+def _field_sheet(
+    wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: Framework, typed: Typed | None = None
+) -> None:
     ws = _sheet(wb, sheet.title)
     _title(ws, sheet.title, sheet.intro, 3)
     ws.column_dimensions["A"].width = 34
@@ -309,6 +352,8 @@ def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: F
             value_cell.number_format = "0.00%"
             value_cell.fill = LOCKED_FILL
             value_cell.border = BORDER
+            if typed is not None and item.name in typed.fields:  # a rate typed over the formula (V04)
+                put_typed(value_cell, typed.fields[item.name])
             continue
         _input(value_cell)
         if item.kind == "amount":
@@ -326,6 +371,8 @@ def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: F
             dv.add(value_cell.coordinate)
         if ev is not None:
             put(value_cell, _get_path(ev, item.path, item.kind))
+        if typed is not None and item.name in typed.fields:
+            put_typed(value_cell, typed.fields[item.name])
     _print_setup(ws, landscape=False)
     _protect(ws)
 
@@ -343,7 +390,13 @@ def _get_path(ev: Evaluation, path: str, kind: str) -> Any:
     return obj
 
 
-def _rows_for(table: L.TableSheet, ev: Evaluation | None, fw: Framework) -> list[Any]:
+def _rows_for(table: L.TableSheet, ev: Evaluation | None, fw: Framework, typed: Typed | None) -> list[Any]:
+    if typed is not None:
+        if table.path == "management":
+            return [typed.management.get(spec.id) for spec in fw.management()]
+        if table.path == "spending.monthly":
+            return [typed.months.get(m) for m in range(1, 13)]
+        return list(typed.rows.get(table.table, []))
     if table.path == "management":
         entries = {m.indicator: m for m in ev.management} if ev else {}
         return [entries.get(spec.id) for spec in fw.management()]
@@ -354,13 +407,15 @@ def _rows_for(table: L.TableSheet, ev: Evaluation | None, fw: Framework) -> list
     return list(getattr(ev, table.path))
 
 
-def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluation | None) -> None:
+def _table_sheet(
+    wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluation | None, typed: Typed | None = None
+) -> None:
     ws = _sheet(wb, table.title)
     first = table.first_col
     ncols = len(table.columns)
     if table.first_col == 1:
         _title(ws, table.title, table.intro, ncols)
-    items = _rows_for(table, ev, fw)
+    items = _rows_for(table, ev, fw, typed)
     nrows = (
         len(items) if table.path in ("management", "spending.monthly") else max(table.blank_rows, len(items))
     )
@@ -405,6 +460,19 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
         explicit = _explicit_percent(item, fw) if isinstance(item, IndicatorRow) else set()
         for i, col in enumerate(table.columns):
             cell = ws.cell(row=r, column=first + i)
+            if typed is not None and table.path == "spending.monthly" and col.attr is not None:
+                if item is not None:
+                    put_typed(cell, item)
+                continue
+            if typed is not None and table.path == "management":
+                _management_cell(cell, col, specs[offset], None, fw)
+                if item is not None and col.attr in item and L.management_input(col.attr, specs[offset]):
+                    put_typed(cell, item[col.attr])
+                continue
+            if typed is not None and col.is_input and col.attr is not None:
+                if item is not None and col.attr in item:
+                    put_typed(cell, item[col.attr])
+                continue
             if col.kind == "formula":
                 cell.value = _completion_formula(letters, r, fw)
                 cell.number_format = "0.00%"
@@ -424,7 +492,7 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
                 else:
                     put(cell, value / 100 if col.percent and value is not None else value)
     if table.path == "spending.monthly":
-        _spending_extras(wb, ws, bottom, ev)
+        _spending_extras(wb, ws, bottom, ev, typed)
     ref = f"{get_column_letter(first)}{top}:{get_column_letter(first + ncols - 1)}{bottom}"
     tab = Table(displayName=table.table, ref=ref)
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
@@ -487,23 +555,25 @@ def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framew
         cell.comment = Comment(label, "xlperf")
 
 
-def _spending_extras(wb: Workbook, ws: Worksheet, bottom: int, ev: Evaluation | None) -> None:
+def _spending_extras(
+    wb: Workbook, ws: Worksheet, bottom: int, ev: Evaluation | None, typed: Typed | None = None
+) -> None:
     r = bottom + 2
     ws.cell(row=r, column=1, value="月均执行率（自动计算）").font = HEADER_FONT
     mean = ws.cell(row=r, column=2, value=f'=IFERROR(AVERAGE(B{HEADER_ROW + 1}:B{bottom}),"")')
     mean.number_format = "0.00%"
     mean.fill = LOCKED_FILL
-    field = L.SPENDING_FIELDS[0]
-    ws.cell(row=r + 1, column=1, value=field.label).font = HEADER_FONT
+    item = L.SPENDING_FIELDS[0]
+    ws.cell(row=r + 1, column=1, value=item.label).font = HEADER_FONT
     ws.cell(row=r + 1, column=1).alignment = WRAP
     cell = ws.cell(row=r + 1, column=2)
     _input(cell)
     cell.number_format = "0.00%"
-    wb.defined_names[field.name] = DefinedName(
-        field.name, attr_text=f"{quote_sheetname(ws.title)}!$B${r + 1}"
-    )
+    wb.defined_names[item.name] = DefinedName(item.name, attr_text=f"{quote_sheetname(ws.title)}!$B${r + 1}")
     if ev is not None and ev.spending.annual_mean is not None:
         put(cell, ev.spending.annual_mean / 100)
+    if typed is not None and item.name in typed.fields:
+        put_typed(cell, typed.fields[item.name])
 
 
 def _completion_formula(letters: dict[str, str], r: int, fw: Framework) -> str:

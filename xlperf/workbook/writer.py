@@ -264,7 +264,14 @@ def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
         rows.append(
             (
                 "error" if f.is_error else "warning",
-                [i, "错误" if f.is_error else "提醒", f.code, f.sheet, f.cell or f.path, detail(f)],
+                [
+                    i,
+                    "错误" if f.is_error else "提醒",
+                    f.code,
+                    f.sheet,
+                    f.cell if f.sheet else f.path,
+                    detail(f),
+                ],
             )
         )
     if not findings:
@@ -405,7 +412,7 @@ def _clear_marks(wb: Workbook) -> None:
 def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
     notes: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
-        if f.sheet in wb.sheetnames and f.cell and f.sheet in L.INPUT_SHEETS:
+        if f.sheet in wb.sheetnames and f.cell and f.sheet not in (*L.OUTPUT_SHEETS, L.HIDDEN):
             notes.setdefault((f.sheet, f.cell), []).append(f)
     for (sheet, coord), fs in notes.items():
         cell = wb[sheet][coord]
@@ -599,7 +606,7 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
     findings = list(result.findings) if mark else []
     notes: dict[str, dict[str, list[Finding]]] = {}
     for f in findings:
-        if f.cell and f.sheet in L.INPUT_SHEETS:
+        if f.cell and f.sheet and f.sheet not in (*L.OUTPUT_SHEETS, L.HIDDEN):  # a renamed sheet too
             notes.setdefault(f.sheet, {}).setdefault(f.cell, []).append(f)
     error_fill = styles.add("fills", fill_element(ERROR_FILL))
     warning_fill = styles.add("fills", fill_element(WARNING_FILL))
