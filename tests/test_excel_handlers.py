@@ -699,3 +699,27 @@ def test_report_writes_docx_beside_a_saved_book(example: Path, monkeypatch: pyte
     _, _, alerts = run_button(example, "xlperf_report")
     assert out.is_file() and out.stat().st_size > 0
     assert str(out) in alerts[0][0]
+
+
+def test_upgrade_saves_the_current_template_beside_the_old_one_and_opens_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """升级模板 on a workbook filled in the first template this repository shipped (issue 25)."""
+    from clerk import fill_like_a_clerk
+    from conftest import ROOT
+
+    first = sorted((ROOT / "tests" / "shipped_templates").glob("v01_*.xlsx"))[0]
+    old = fill_like_a_clerk(first, example_evaluation(), tmp_path / "白云区_2023.xlsx")
+    (tmp_path / "白云区_2023_新模板.xlsx").write_bytes(b"the clerk's earlier upgrade, kept")
+    opened: list[str] = []
+    monkeypatch.setattr(xw, "Book", lambda path: opened.append(path))  # no Excel here: record the open
+    book = _FakeBook(str(old))
+    on_ribbon("xlperf_upgrade", book)
+    prompt, title, mode = book.app.alerts[-1]
+    target = tmp_path / "白云区_2023_新模板（2）.xlsx"  # an existing file is never replaced
+    assert opened == [str(target)] and title == "xlperf · 升级模板" and mode == "info"
+    assert "原表为模板版本 1" in prompt and "填报人" in prompt and "已全部迁移" in prompt
+    assert load_input(target).evaluation == load_input(old).evaluation
+    unsaved = _FakeBook(str(old), saved=False)
+    on_ribbon("xlperf_upgrade", unsaved)
+    assert "未保存的修改" in unsaved.app.alerts[-1][0]

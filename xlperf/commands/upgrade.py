@@ -22,8 +22,7 @@ from xlperf.commands.terminal import echo_wrapped, shown
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 @limits_options
 def upgrade(workbook: Path, output: Path | None, force: bool, **limits: Any) -> None:
-    """把旧模板填写的自评表迁移到当前模板：填写的内容全部搬入新表，原表内嵌的评分规则保留，
-    无法迁移的内容逐项列出。原文件不会被改动。"""
+    """把旧模板填写的自评表迁移到当前模板，原表内嵌的评分规则保留，无法迁移的内容逐项列出；原文件不变。"""
     from xlperf.pipeline import upgrade_workbook, upgraded_name
 
     out = output or upgraded_name(workbook)

@@ -670,6 +670,31 @@ def new(book: Any) -> Outcome:
     return Outcome(f"已新建空白自评表并打开：\n{target}")
 
 
+def upgrade(book: Any) -> Outcome:
+    """升级模板: the saved workbook moved into the current template (``xlperf upgrade``), saved
+    beside it as ``<名称>_新模板.xlsx`` and opened; the message lists what could not be placed."""
+    from xlperf.pipeline import InputError, upgrade_workbook, upgraded_name
+
+    path = _saved_path(book, "升级模板")
+    target = _free_name(upgraded_name(path))
+    try:
+        report = upgrade_workbook(path, target)
+    except InputError as exc:
+        raise HandlerError(str(exc)) from exc
+    except OSError as exc:
+        raise HandlerError(f"无法保存升级后的自评表 {target}：{exc.strerror or exc}。") from exc
+    import xlwings as xw
+
+    xw.Book(str(target))
+    text = "\n".join([f"已另存为当前模板并打开：\n{target}", *report.lines()])
+    if len(text) > MAX_ALERT:
+        text = (
+            text[: MAX_ALERT - 40]
+            + f"……（共 {len(report.unplaced)} 处未迁移，可运行 xlperf upgrade 查看全部）"
+        )
+    return Outcome(text, "critical" if report.unplaced else "info")
+
+
 def _documents() -> Path:
     home = Path(os.path.expanduser("~"))
     for name in ("Documents", "文档"):
@@ -717,5 +742,6 @@ HANDLERS: dict[str, Callable[[Any], Outcome]] = {
     "package": package_,
     "send": send,
     "new": new,
+    "upgrade": upgrade,
     "help": help_,
 }

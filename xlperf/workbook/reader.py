@@ -37,7 +37,15 @@ from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
 from xlperf.workbook.safety import Limits, WorkbookReadError
 
-__all__ = ["Limits", "SourceMap", "WorkbookReadError", "read_book", "read_workbook"]
+__all__ = [
+    "Limits",
+    "SourceMap",
+    "WorkbookReadError",
+    "outdated",
+    "read_book",
+    "read_workbook",
+    "template_version",
+]
 
 ANSWER_ALIASES = {
     "是": Answer.YES,
@@ -415,7 +423,7 @@ class _Reader:
         self.findings.append(
             finding(
                 "R02",
-                f"本工作簿由较早版本的模板生成，没有 {labels} 这些可不填的项目，已按未填写处理；"
+                f"本工作簿由较早版本的模板生成，没有{labels}这些可不填的项目，已按未填写处理；"
                 f"如需填写，{_UPGRADE_HINT}",
                 "department",
             ).located(where, "")
@@ -827,6 +835,18 @@ def _named_text(wb: Book, name: str, strip: bool = True) -> tuple[str, str, str]
             text = "" if value is None else str(value)
             return (text.strip() if strip else text), sheet, coord
     return None
+
+
+def template_version(book: Any) -> str:
+    """The 模板版本 a workbook records on ``_xlperf`` ("" when it records none)."""
+    found = _named_text(as_book(book), "xp_template_version")
+    return found[0] if found is not None else ""
+
+
+def outdated(book: Any, findings: list[Finding]) -> bool:
+    """Whether ``xlperf upgrade`` has something to do for this workbook: it was made from an older
+    template, or its structure needed finding (a renamed sheet, a lost name or table: R01/R02)."""
+    return template_version(book) != L.TEMPLATE_VERSION or any(f.code in ("R01", "R02") for f in findings)
 
 
 def _recorded(r: _Reader) -> Recorded:
