@@ -41,6 +41,7 @@ from xlperf.workbook.printing import (
     fit_column_widths,
     fit_row_heights,
     printable_columns,
+    release_heights,
     set_page_header,
     setup_print,
 )
@@ -134,6 +135,8 @@ def _fit_for_print(wb: Workbook, framework: Framework, department: str) -> None:
         for r, height in room.items():
             dim = ws.row_dimensions[r]
             dim.height = max(dim.height or 0, height)
+        # the rows a clerk types into keep these heights only until an answer needs more: not fixed
+        release_heights(ws, {r for (r, _), cell in ws._cells.items() if not cell.protection.locked})
         set_page_header(ws, f"{department or '部门整体支出绩效自评表'}　{ws.title}")
     for table, at, keys in (
         (L.OUTPUTS_TABLE, "actual_value", 2),

@@ -52,13 +52,11 @@ from xlperf.workbook.printing import (
     DEFAULT_COLUMN_WIDTH,
     DEFAULT_FONT_SIZE,
     FOOTER,
-    LINE_FACTOR,
-    ROW_PADDING,
-    columns_in,
     fit_row_heights,
     set_page_header,
     setup_print,
-    wrapped_lines,
+    short,
+    text_height,
 )
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.safety import Parts
@@ -630,7 +628,30 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
         return edited[name]
 
     write_hidden_rows(pkg, book, sheet, prov.hidden())
+    fit_clerk_rows(pkg, book, styles.root)
     return pkg
+
+
+def fit_clerk_rows(pkg: Package, book: Book, styles_root: Any = None) -> int:
+    """Grow every row of the clerk's sheets whose typed text needs more lines than the row shows
+    (:func:`xlperf.workbook.printing.needed_row_heights`), so a long answer is whole on screen and in
+    print — in the scored copy and in the 报送 copy made from it. Parts whose rows all fit are left
+    byte for byte. ``styles_root``: the styles part as it stands (parsed from the package when None).
+    Returns how many rows grew."""
+    from xlperf.workbook.printing import grow_rows, needed_row_heights, shared_strings, style_looks
+
+    rel = next((r for r in pkg.rels(book.part) if r.type.endswith("/sharedStrings")), None)
+    strings_part = pkg.target(book.part, rel) if rel is not None else None
+    strings = shared_strings(pkg.peek(strings_part)) if strings_part and strings_part in pkg else []
+    looks = style_looks(styles_root if styles_root is not None else pkg.peek(styles_part(pkg, book)))
+    grown = 0
+    for ref in book.sheets():
+        if ref.name in (*L.OUTPUT_SHEETS, L.HIDDEN) or ref.part not in pkg:
+            continue
+        heights = needed_row_heights(pkg.peek(ref.part), strings, looks)
+        if any(short(need, has) for need, has in heights.values()):
+            grown += grow_rows(pkg.xml(ref.part), heights)
+    return grown
 
 
 class _Formats:
@@ -768,8 +789,7 @@ def sheet_xml(
                 if last is None
                 else sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, last + 1))
             )
-            lines = wrapped_lines(shown, columns_in(width, size)) if wraps else 1
-            tall = lines * size * LINE_FACTOR + ROW_PADDING
+            tall = text_height(shown, width, size, wraps)
             if tall > heights.get(r, 0.0):
                 heights[r] = tall
         if link:
