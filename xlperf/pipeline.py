@@ -196,7 +196,9 @@ def write_scored(loaded: Loaded, result: Result, out: Path, scored_at: str | Non
 
     guard_output(loaded.path, out)
     prov = Provenance(result.framework, loaded.sha256, scored_at or now())
-    pkg = scored_package(input_package(loaded, result), result, prov, mark=loaded.source is not None)
+    pkg = scored_package(
+        input_package(loaded, result), result, prov, mark=loaded.source is not None, source=loaded.source
+    )
     return atomic_write(out, pkg.write_to)
 
 

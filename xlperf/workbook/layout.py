@@ -474,6 +474,38 @@ def framework_chunks(canonical: str) -> list[str]:
     return chunks
 
 
+MEAN_LABEL = "月均执行率（自动计算）"  # the label left of 支出进度's live mean (found by it in any version)
+
+
+def completion_formula(kind: str, direction: str, target: str, actual: str, grade: str, fw: Framework) -> str:
+    """The 完成率 column's live formula for one row (cell references of its 类型, 方向, 目标值, 实际值,
+    完成等级), for Excel, WPS and LibreOffice: the core's completion (docs/DOMAIN.md §1.3) of what the
+    row holds as numbers — a grade's value; ≥ a/t, ≤ t/a (a = 0: 100 %), = min/max; blank for a
+    target of 0 or less (≥, =) or below 0 (≤), as the core leaves such a row unscored. Text with
+    units the formula cannot read; the scored copy shows xlperf's value there (writer)."""
+    k, d, t, a, g = kind, direction, target, actual, grade
+    grades = fw.completion.grades
+    graded = '""'
+    for name in reversed(list(grades)):
+        graded = f'IF({g}="{name}",{grades[name]},{graded})'
+    quant = (
+        f'IF(OR({t}="",{a}=""),"",IF({d}="≤",IF({t}<0,"",IF({a}=0,1,{t}/{a})),'
+        f'IF({t}<=0,"",IF({d}="=",MIN({t},{a})/MAX({t},{a}),{a}/{t}))))'
+    )
+    return f'=IFERROR(IF({k}="定性",{graded},{quant}),"")'
+
+
+def mean_formula(months: str, annual: str = "xp_annual_mean") -> str:
+    """支出进度's live 月均执行率 over the range ``months``, read as xlperf reads each rate: a number
+    above 1.5 is percent points (96 typed into a % cell by LibreOffice or WPS is 96 %, not 9600 %),
+    text such as “96%” counts as the number it shows; with no month, the annual mean (``annual``)."""
+    norm = f"{months}*1/(1+99*({months}*1>1.5))"
+    single = f"{annual}*1/(1+99*({annual}*1>1.5))"
+    return (
+        f'=IFERROR(IF(COUNTA({months})=0,IF({annual}="","",{single}),SUMPRODUCT({norm})/COUNTA({months})),"")'
+    )
+
+
 def management_input(attr: str | None, spec: Any) -> bool:
     """Whether a 管理效率 column is an input for one indicator ``spec`` (a framework IndicatorSpec):
     answers past its sub-items and counts of a non-count indicator are locked in the template."""

@@ -81,6 +81,20 @@ def _clip(value: Any, limit: int = 30) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+@dataclass(frozen=True)
+class SheetFormula:
+    """A formula cell of the template whose value xlperf also computes (a row's 完成率, 支出进度's
+    月均执行率): where it is, the formula the current template puts there, and what that formula
+    computes from the cells as typed (None: it shows blank, or cannot be worked out here)."""
+
+    sheet: str
+    cell: str
+    formula: str
+    sheet_value: Decimal | None
+    holds_formula: bool
+    current: str = ""  # the formula the cell holds ("" when it holds none)
+
+
 @dataclass
 class SourceMap:
     """Field path → (sheet, cell), so a finding about ``outputs[2].actual_value`` points at 产出指标!K7."""
@@ -92,6 +106,8 @@ class SourceMap:
     own_framework: Framework | None = None
     #: standard sheet title → the sheet it was read from under another name (renamed)
     moved: dict[str, str] = field(default_factory=dict)
+    #: ``outputs[2].completion``, ``spending.mean`` → the template's formula cell of that value
+    formulas: dict[str, SheetFormula] = field(default_factory=dict)
 
     def sheet_order(self) -> tuple[str, ...]:
         """The standard sheets in template order, each under the name it has in this workbook."""
@@ -567,7 +583,7 @@ class _Reader:
                 c.attr is not None and c.is_input,
             )
             for c in spec.columns
-            if c.header in columns and (c.attr is not None or c.kind == "fixed")
+            if c.header in columns and (c.attr is not None or c.kind in ("fixed", "formula"))
         ]
         for r in range(min_row + 1, max_row + 1):
             record: dict[str, tuple[Any, bool, str]] = {}
@@ -695,8 +711,54 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal
                         ).located(title, coord)
                     )
         _percent_convention(r, title, record, values, row, path, band)
+        _completion_cell(r, title, record, path, spec)
         out.append(row)
     return out
+
+
+def _number(value: Any) -> Decimal | None:
+    """A cell value as a spreadsheet's arithmetic takes it: a number, or text that is one."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    try:
+        return Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+
+
+def _completion_cell(
+    r: _Reader, title: str, record: dict[str, tuple[Any, bool, str]], path: str, spec: L.TableSheet
+) -> None:
+    """Record the row's 完成率 formula cell and what :func:`layout.completion_formula` computes
+    from the row as typed (the writer shows xlperf's value where the two differ)."""
+    from xlperf.core.quantity import Direction, completion_ratio
+
+    needed = ("kind", "direction", "target_value", "actual_value", "grade")
+    if "完成率" not in record or r.map.framework is None or any(a not in record for a in needed):
+        return
+    fw = r.map.framework
+    raw = {a: record[a][0].value for a in needed}
+    k, d, t_ref, a_ref, g = (record[a][2] for a in needed)
+    value: Decimal | None = None
+    if raw["kind"] == "定性":
+        grade = fw.completion.grades.get(str(raw["grade"])) if raw["grade"] is not None else None
+        value = None if grade is None else Decimal(str(grade))
+    else:
+        t, a = _number(raw["target_value"]), _number(raw["actual_value"])
+        direction = {"≤": Direction.LE, "=": Direction.EQ}.get(str(raw["direction"]), Direction.GE)
+        if t is not None and a is not None and not (t < 0 or (t == 0 and direction is not Direction.LE)):
+            value = completion_ratio(t, a, direction)
+    cell = record["完成率"]
+    r.map.formulas[f"{path}.completion"] = SheetFormula(
+        title,
+        cell[2],
+        L.completion_formula(k, d, t_ref, a_ref, g, fw),
+        value,
+        cell[0].data_type == "f",
+        str(cell[0].value) if cell[0].data_type == "f" else "",
+    )
 
 
 def _percent_convention(
@@ -757,6 +819,23 @@ def _percent_convention(
 
 def _pct(value: Decimal | None) -> str:
     return "无法计算" if value is None else f"{value.quantize(Decimal('0.01'))}%"
+
+
+def _mean_cell(r: _Reader, title: str, rows: list[tuple[int, dict[str, tuple[Any, bool, str]]]]) -> None:
+    """Record 支出进度's 月均执行率 cell (found by its label, in every template version) and the
+    formula the current template puts there over the month rows."""
+    if title not in r.wb.sheetnames or not rows or any("rate" not in rec for _, rec in rows):
+        return
+    found = r.by_label(title, L.MEAN_LABEL)
+    if found is None:
+        return
+    first, last = rows[0][1]["rate"][2], rows[-1][1]["rate"][2]
+    ws, coord = found
+    cell = ws[coord]
+    holds = cell.data_type == "f"
+    r.map.formulas["spending.mean"] = SheetFormula(
+        title, coord, L.mean_formula(f"{first}:{last}"), None, holds, str(cell.value) if holds else ""
+    )
 
 
 def _management(r: _Reader, fw: Framework) -> list[dict[str, Any]]:
@@ -914,6 +993,7 @@ def read_book(
         r.map.add(f"spending.monthly[{month - 1}]", months_title, record["rate"][2])
         monthly[month - 1] = values.get("rate")
     data.setdefault("spending", {})["monthly"] = monthly
+    _mean_cell(r, months_title, month_rows)
     data["management"] = _management(r, fw)
     data["problems"] = [v["text"] for v in _simple_list(r, L.PROBLEMS_TABLE) if v.get("text")]
     data["improvements"] = [v["text"] for v in _simple_list(r, L.IMPROVEMENTS_TABLE) if v.get("text")]

@@ -562,8 +562,8 @@ def _spending_extras(
     wb: Workbook, ws: Worksheet, bottom: int, ev: Evaluation | None, typed: Typed | None = None
 ) -> None:
     r = bottom + 2
-    ws.cell(row=r, column=1, value="月均执行率（自动计算）").font = HEADER_FONT
-    mean = ws.cell(row=r, column=2, value=f'=IFERROR(AVERAGE(B{HEADER_ROW + 1}:B{bottom}),"")')
+    ws.cell(row=r, column=1, value=L.MEAN_LABEL).font = HEADER_FONT
+    mean = ws.cell(row=r, column=2, value=L.mean_formula(f"B{HEADER_ROW + 1}:B{bottom}"))
     mean.number_format = "0.00%"
     mean.fill = LOCKED_FILL
     item = L.SPENDING_FIELDS[0]
@@ -582,15 +582,7 @@ def _spending_extras(
 def _completion_formula(letters: dict[str, str], r: int, fw: Framework) -> str:
     """Live completion rate for Excel, WPS and LibreOffice (scores still come from Python)."""
     k, d, t, a, g = (f"{letters[h]}{r}" for h in ("类型", "方向", "目标值", "实际值", "完成等级"))
-    grades = fw.completion.grades
-    graded = '""'
-    for name in reversed(list(grades)):
-        graded = f'IF({g}="{name}",{grades[name]},{graded})'
-    quant = (
-        f'IF(OR({t}="",{a}=""),"",IF({d}="≤",IF({a}=0,1,{t}/{a}),'
-        f'IF({d}="=",IF(MAX({t},{a})=0,1,MIN({t},{a})/MAX({t},{a})),IF({t}=0,1,{a}/{t}))))'
-    )
-    return f'=IFERROR(IF({k}="定性",{graded},{quant}),"")'
+    return L.completion_formula(k, d, t, a, g, fw)
 
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"

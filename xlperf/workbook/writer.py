@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -27,7 +27,7 @@ from xlperf import __version__
 from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding, detail
 from xlperf.core.framework import Framework
-from xlperf.core.result import Result
+from xlperf.core.result import Result, RowScore
 from xlperf.workbook import layout as L
 from xlperf.workbook.book import name_destinations
 from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
@@ -44,6 +44,7 @@ from xlperf.workbook.ooxml import (
     SheetXml,
     Styles,
     fill_element,
+    local,
     make_plain_workbook,
     style_key,
     styles_part,
@@ -564,7 +565,14 @@ def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None,
 # ---------------------------------------------------------------------------------- package
 
 
-def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mark: bool = True) -> Package:
+def scored_package(
+    data: bytes | Parts,
+    result: Result,
+    prov: Provenance,
+    *,
+    mark: bool = True,
+    source: SourceMap | None = None,
+) -> Package:
     """The clerk's workbook (``data``, an .xlsx/.xlsm package) with the output sheets: every part
     xlperf does not change is kept byte for byte (pictures, charts, extensions, cached results).
 
@@ -609,6 +617,7 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
     error_fill = styles.add("fills", fill_element(ERROR_FILL))
     warning_fill = styles.add("fills", fill_element(WARNING_FILL))
     input_fill = styles.add("fills", fill_element(INPUT_FILL))
+    edits = formula_edits(result, source)
     for ref in book.sheets()[len(L.OUTPUT_SHEETS) :]:
         _input_sheet(
             pkg,
@@ -617,6 +626,7 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
             styles,
             (error_fill, warning_fill, input_fill),
             page_header(result, ref.name) if ref.name in L.INPUT_SHEETS else None,
+            edits.get(ref.name),
         )
     edited: dict[str, SheetXml] = {}
 
@@ -887,15 +897,20 @@ def _input_sheet(
     styles: Styles,
     fills: tuple[int, int, int],
     header: str | None,
+    formulas: FormulaEdits | None = None,
 ) -> None:
     """Mark one of the clerk's sheets, touching its part only when something changes."""
+    edits = formulas or FormulaEdits()
     raw = pkg.raw.get(ref.part, b"")
     comments_before = Comments(pkg, ref.part, None).authored() if pkg.rels(ref.part) else {}
     old = {c for c, author in comments_before.items() if author == CHECK_AUTHOR}
     # a cell with a note of its own (the template's help, the clerk's) keeps it: its fill marks it
     wanted = {c: fs for c, fs in marks.items() if comments_before.get(c, CHECK_AUTHOR) == CHECK_AUTHOR}
+    said = {
+        c: text for c, text in edits.notes.items() if comments_before.get(c, CHECK_AUTHOR) == CHECK_AUTHOR
+    }
     selected = b"tabSelected=" in raw
-    if not old and not marks and not selected:
+    if not old and not marks and not selected and not edits.cells:
         if header is not None:
             _retitle(pkg, ref, raw, header)
         return
@@ -907,7 +922,7 @@ def _input_sheet(
         view.attrib.pop("tabSelected", None)
     followers = _merge_followers(sheet)
     error_fill, warning_fill, input_fill = fills
-    for coord in old - set(wanted):
+    for coord in old - set(wanted) - edits.keep_fill:
         cell = sheet.cell(coord)
         if cell is not None:
             cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=input_fill)))
@@ -917,13 +932,90 @@ def _input_sheet(
             continue
         fill = error_fill if any(f.is_error for f in fs) else warning_fill
         cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=fill)))
-    if old or wanted:
+    for coord, (kind, value) in edits.cells.items():
+        if coord not in followers:
+            _store(sheet, coord, kind, value)
+    if old or wanted or said:
         notes = {
             c: "\n".join(f"[{f.code}] {f.message}" for f in fs)[:2000]
             for c, fs in wanted.items()
             if c not in followers
         }
+        for c, text in said.items():
+            if c not in followers:
+                notes[c] = f"{notes[c]}\n{text}" if c in notes else text
         Comments(pkg, ref.part, sheet).replace(CHECK_AUTHOR, notes)
+
+
+@dataclass
+class FormulaEdits:
+    """What the scored copy changes in the template's formula cells of one sheet: a value or a
+    formula per cell, the notes saying why, and the cells whose fill stays (they are not inputs)."""
+
+    cells: dict[str, tuple[str, Any]] = field(default_factory=dict)  # coord → ("value"|"formula", …)
+    notes: dict[str, str] = field(default_factory=dict)
+    keep_fill: set[str] = field(default_factory=set)
+
+
+#: the note on a 完成率 cell whose value the sheet's formula cannot give
+COMPLETION_NOTE = (
+    "完成率为 xlperf 按所填内容计算的结果，与“评分汇总”一致（表格公式读不出带单位或文字的目标值、实际值，"
+    "或方向写在目标值文字中）。改动这一行后请重新计分。"
+)
+
+
+def formula_edits(result: Result, source: SourceMap | None) -> dict[str, FormulaEdits]:
+    """Per sheet, the formula cells of the template whose shown value would differ from xlperf's:
+    a 完成率 the formula cannot compute from the row as typed (a target typed “不少于180家”) gets
+    xlperf's value and a note — and its formula back once the two agree again; 支出进度's
+    月均执行率 gets the current template's formula, which reads each month as xlperf does."""
+    out: dict[str, FormulaEdits] = {}
+    if source is None:
+        return out
+    rows: dict[str, tuple[RowScore, ...]] = {
+        str(ind.spec.rows): ind.rows for ind in result.indicator_scores() if ind.spec.rows and ind.rows
+    }
+    for key, sf in source.formulas.items():
+        edit = out.setdefault(sf.sheet, FormulaEdits())
+        edit.keep_fill.add(sf.cell)
+        if key == "spending.mean":
+            if not sf.holds_formula or _formula_key(sf.current) != _formula_key(sf.formula):
+                edit.cells[sf.cell] = ("formula", sf.formula)
+            continue
+        section, _, rest = key.partition("[")
+        index = int(rest.split("]", 1)[0])
+        scored = rows.get(section, ())
+        if index >= len(scored):
+            continue
+        rs = scored[index]
+        value = rs.computed_completion if rs.source == "override" else rs.completion
+        same = (value is None) == (sf.sheet_value is None) and (
+            value is None or sf.sheet_value is None or abs(value - sf.sheet_value) < Decimal("0.000005")
+        )
+        if not same:
+            edit.cells[sf.cell] = ("value", None if value is None else value.quantize(Decimal("0.000001")))
+            edit.notes[sf.cell] = COMPLETION_NOTE
+        elif not sf.holds_formula:
+            edit.cells[sf.cell] = ("formula", sf.formula)
+    return {sheet: e for sheet, e in out.items() if e.cells or e.notes}
+
+
+def _formula_key(text: str) -> str:
+    return text.lstrip("=").replace(" ", "").upper()
+
+
+def _store(sheet: SheetXml, coord: str, kind: str, value: Any) -> None:
+    """A number, nothing, or a formula (no cached result: the spreadsheet computes it) in a cell."""
+    cell = sheet.cell(coord, create=True)
+    assert cell is not None
+    for child in list(cell):
+        if local(child) in ("f", "v", "is"):
+            cell.remove(child)
+    cell.attrib.pop("t", None)
+    if kind == "formula":
+        etree.SubElement(cell, f"{{{sheet.ns}}}f").text = str(value).lstrip("=")
+    elif value is not None:
+        etree.SubElement(cell, f"{{{sheet.ns}}}v").text = format(value, "f")
 
 
 def _retitle(pkg: Package, ref: SheetRef, raw: bytes, text: str) -> None:
