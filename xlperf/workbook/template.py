@@ -138,12 +138,9 @@ def _fit_for_print(wb: Workbook, framework: Framework, department: str) -> None:
         # the rows a clerk types into keep these heights only until an answer needs more: not fixed
         release_heights(ws, {r for (r, _), cell in ws._cells.items() if not cell.protection.locked})
         set_page_header(ws, f"{department or '部门整体支出绩效自评表'}　{ws.title}")
-    for table, at, keys in (
-        (L.OUTPUTS_TABLE, "actual_value", 2),
-        (L.BENEFITS_TABLE, "actual_value", 2),
-        (L.MANAGEMENT_TABLE, "evidence", 3),
-    ):
-        _split_print(wb[table.title], L.table_for(table, framework), at, keys)
+    for table in L.tables_for(framework):
+        if table.print_split is not None:
+            _split_print(wb[table.title], table, table.print_split, table.print_keys)
 
 
 def _split_print(ws: Worksheet, table: L.TableSheet, at: str, keys: int) -> None:
@@ -277,14 +274,17 @@ def _readme_sheet(wb: Workbook, fw: Framework) -> None:
             "在 Excel 中点击“绩效自评”选项卡的“计算得分”，或在命令行运行 xlperf run 本文件。"
             "结果写入“评分汇总”“校验结果”“自评报告”三张表；原有填写内容不会被改动。",
         ),
+        (
+            "WPS 或没有 Excel",
+            "WPS、信创电脑或没有安装加载项时：运行 xlperf serve，在打开的本机网页上传本文件，即可校验、计分、"
+            "下载报告和报送包，结果与 Excel 中相同。也可运行 xlperf run 本文件.xlsx。",
+        ),
     ]
-    for sheet in L.FIELD_SHEETS:
-        lines.append((sheet.title, sheet.intro))
-    seen: set[str] = set()
+    intros = {sheet.title: sheet.intro for sheet in L.FIELD_SHEETS}
     for table in L.tables_for(fw):
-        if table.title not in seen and table.intro:
-            lines.append((table.title, table.intro))
-            seen.add(table.title)
+        if table.intro:
+            intros.setdefault(table.title, table.intro)
+    lines += [(title, intros[title]) for title in L.INPUT_SHEETS if title in intros]  # in the tabs' order
     lines += [
         (L.SUMMARY, "由 xlperf 生成：各级指标得分、每个指标的完成率和得分、计算比率和评价等级，可直接打印。"),
         (
@@ -342,7 +342,7 @@ def _field_sheet(
         help_cell = ws.cell(row=row, column=3)
         help_text = item.help
         if item.path == "claims.rating":  # the rating names are the framework's
-            help_text = f"{'/'.join(fw.rating_names())}（V41）"
+            help_text = f"{'/'.join(fw.rating_names())}，xlperf 会按总分核对"
         put(help_cell, help_text or None)  # help such as "= 本年收入 + 上年结转" is text, not a formula
         help_cell.font = Font(name="宋体", size=9, color="7F7F7F")
         help_cell.alignment = WRAP
@@ -416,8 +416,20 @@ def _table_sheet(
     ws = _sheet(wb, table.title)
     first = table.first_col
     ncols = len(table.columns)
-    if table.first_col == 1:
+    if table.first_col == 1 and table.intro_parts is None:
         _title(ws, table.title, table.intro, ncols)
+    elif table.first_col == 1 and table.intro_parts is not None:
+        # two printed bands, the key columns repeated on both: the intro in three merged parts, one
+        # over the key columns and one over each band's own columns, so neither band cuts a text
+        split = next(i for i, c in enumerate(table.columns) if c.attr == table.print_split)
+        _title(ws, table.title, "", 1)
+        for text, (c1, c2) in zip(
+            table.intro_parts, ((0, table.print_keys), (table.print_keys, split), (split, ncols)), strict=True
+        ):
+            cell = ws.cell(row=2, column=first + c1, value=text)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.font = Font(name="宋体", size=10, color="595959")
+            ws.merge_cells(start_row=2, start_column=first + c1, end_row=2, end_column=first + c2 - 1)
     items = _rows_for(table, ev, fw, typed)
     nrows = (
         len(items) if table.path in ("management", "spending.monthly") else max(table.blank_rows, len(items))
@@ -494,6 +506,8 @@ def _table_sheet(
                     put_text(cell, f"{plain(value)}%")
                 else:
                     put(cell, value / 100 if col.percent and value is not None else value)
+    if table.example:
+        _example_row(ws, table, top - 1)
     if table.path == "spending.monthly":
         _spending_extras(wb, ws, bottom, ev, typed)
     ref = f"{get_column_letter(first)}{top}:{get_column_letter(first + ncols - 1)}{bottom}"
@@ -504,6 +518,26 @@ def _table_sheet(
     _print_setup(ws, table.landscape, f"{top}:{top}")
     if table.protect:
         _protect(ws)
+
+
+EXAMPLE_FONT = Font(name="宋体", size=9, italic=True, color="7F7F7F")
+
+
+def _example_row(ws: Worksheet, table: L.TableSheet, r: int) -> None:
+    """The 示例 row above the header, outside the table (never read): an example entry, and for a
+    column without one its help in brackets, so the sheet explains itself without hover notes."""
+    given = dict(table.example)
+    for i, col in enumerate(table.columns):
+        text = given.get(col.attr or "", given.get(col.header))
+        if text is None and col.help and col.is_input:
+            text = f"（{col.help}）"
+        if text is None:
+            continue
+        cell = ws.cell(row=r, column=table.first_col + i)
+        put_text(cell, text)
+        cell.font = EXAMPLE_FONT
+        wide = col.kind in ("longtext", "text", "fixed")
+        cell.alignment = Alignment(horizontal=None if wide else "center", vertical="top", wrap_text=True)
 
 
 def _explicit_percent(row: IndicatorRow, fw: Framework) -> set[str]:
@@ -544,6 +578,11 @@ def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framew
         if n < len(spec.items):
             it = spec.items[n]
             cell.value = f"{fw.item_text(it)}（{it.points}分）"
+            if n == 0 and spec.kind.counts and spec.count_labels:  # what the two counts count
+                total, done = spec.count_labels
+                cell.value += f"。应完成数填{total}，按时完成数填{done}"
+        elif n == 0 and not spec.items and not spec.kind.counts:
+            cell.value = "自动计算：由“收支情况”中的金额算出，不需答复；请在“评价说明”中写明情况"
     elif not L.management_input(col.attr, spec):
         cell.fill = LOCKED_FILL
         cell.protection = Protection(locked=True)

@@ -15,6 +15,7 @@ replaced by the result Excel saved (listed too); without one it is not carried o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -261,8 +262,6 @@ class _Collector:
             self.typed.management[ind.id] = entry
 
     def months(self, sheet: str, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        import re
-
         for _, record in rows:
             label = record.get("月份", (None, False, ""))[0]
             text = "" if label is None or label.value is None else str(label.value)
@@ -298,14 +297,17 @@ class _Collector:
                     )
                 continue
             used = self.used.get(title, set())
+            examples = {r for (r, _), cell in ws._cells.items() if cell.value == "示例"}  # the 示例 rows
             for (r, c), cell in sorted(ws._cells.items()):
+                if r in examples:
+                    continue
                 value = cell.value
                 if value is None or (isinstance(value, str) and not value.strip()) or (r, c) in used:
                     continue
                 if (r, c) in ((1, 1), (2, 1)):  # the sheet's title and its intro
                     continue
                 if isinstance(value, str) and (
-                    normalise_text(value) in known or (cell.data_type == "f" and _template_formula(value))
+                    _known(value) in known or (cell.data_type == "f" and _template_formula(value))
                 ):
                     continue
                 listed.append(f"{title}!{column_letter(c)}{r}“{_clip(value)}”不在填写区，未迁移")
@@ -320,9 +322,17 @@ def _template_formula(text: str) -> bool:
     return text.replace(" ", "").upper().startswith(("=IFERROR(AVERAGE(", "=IFERROR(XP_", "=ROW()"))
 
 
+_CODE = re.compile(r"（V\d+）")
+
+
+def _known(text: str) -> str:
+    """A text as :func:`_template_texts` lists it: normalised, an older template's （V01） dropped."""
+    return normalise_text(_CODE.sub("", text))
+
+
 def _template_texts(fw: Framework) -> set[str]:
-    """Every label, heading and help text a template writes beside the input cells (normalised)."""
-    texts: set[str] = {"月均执行率（自动计算）"}
+    """Every label, heading and help text a template of any version writes beside the input cells."""
+    texts: set[str] = {L.MEAN_LABEL, "优/良/中/差", "/".join(fw.rating_names())}
     for sheet in L.FIELD_SHEETS:
         texts.add(sheet.title)
         for item in sheet.rows:
@@ -331,9 +341,8 @@ def _template_texts(fw: Framework) -> set[str]:
                 texts.add(item.help)
     for item in L.SPENDING_FIELDS:
         texts.add(item.label)
-    texts.add(f"{'/'.join(fw.rating_names())}（V41）")
-    texts.add("优/良/中/差（V41）")
-    return {normalise_text(t) for t in texts}
+    texts.add(f"{'/'.join(fw.rating_names())}，xlperf 会按总分核对")
+    return {_known(t) for t in texts}
 
 
 def upgrade_book(
