@@ -304,7 +304,7 @@ class _Collector:
                 value = cell.value
                 if value is None or (isinstance(value, str) and not value.strip()) or (r, c) in used:
                     continue
-                if (r, c) in ((1, 1), (2, 1)):  # the sheet's title and its intro
+                if r in (1, 2) and isinstance(value, str):  # the sheet's title and its intro (in parts)
                     continue
                 if isinstance(value, str) and (
                     _known(value) in known or (cell.data_type == "f" and _template_formula(value))
@@ -319,7 +319,11 @@ class _Collector:
 
 def _template_formula(text: str) -> bool:
     """A formula the template itself writes outside the input cells (月均执行率, 序号)."""
-    return text.replace(" ", "").upper().startswith(("=IFERROR(AVERAGE(", "=IFERROR(XP_", "=ROW()"))
+    return (
+        text.replace(" ", "")
+        .upper()
+        .startswith(("=IFERROR(AVERAGE(", "=IFERROR(IF(COUNTA(", "=IFERROR(XP_", "=ROW()"))
+    )
 
 
 _CODE = re.compile(r"（V\d+）")
