@@ -723,3 +723,28 @@ def test_upgrade_saves_the_current_template_beside_the_old_one_and_opens_it(
     unsaved = _FakeBook(str(old), saved=False)
     on_ribbon("xlperf_upgrade", unsaved)
     assert "未保存的修改" in unsaved.app.alerts[-1][0]
+
+
+def test_the_ribbon_writes_the_look_of_the_scored_copy(example: Path, tmp_path: Path) -> None:
+    """One look (issue 26): the ribbon's output sheets have the column widths, body font and title
+    font of the command line's scored copy (自评报告 was 110 wide on the ribbon, 88 in the file)."""
+    expected = headless(example, tmp_path / "run.xlsx")
+    for button, title in (
+        ("xlperf_score", L.SUMMARY),
+        ("xlperf_validate", L.FINDINGS),
+        ("xlperf_report", L.REPORT),
+    ):
+        wb, _, _ = run_button(example, button)
+        got, want = wb[title], expected[title]
+        widths = [want.column_dimensions[get_column_letter(i)].width for i in range(1, want.max_column + 1)]
+        assert [
+            got.column_dimensions[get_column_letter(i)].width for i in range(1, len(widths) + 1)
+        ] == widths
+        assert (
+            (got["A1"].font.name, got["A1"].font.sz)
+            == (want["A1"].font.name, want["A1"].font.sz)
+            == ("黑体", 14)
+        )
+        body = [c for c in want["A"] if c.value][-1]  # the last line: 计分依据, a finding, a paragraph
+        mine = got[body.coordinate].font
+        assert (mine.name, mine.sz) == (body.font.name, body.font.sz) == ("宋体", 10), body.coordinate

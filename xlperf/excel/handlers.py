@@ -35,6 +35,7 @@ from xlperf.core.errors import XlperfError
 from xlperf.excel.book import BookSnapshot, found_tables, is_remote, snapshot
 from xlperf.excel.registry import BUTTONS, UDFS
 from xlperf.workbook import layout as L
+from xlperf.workbook import look
 from xlperf.workbook.cells import MAX_CELL_TEXT, MAX_EXACT_DIGITS, excel_text
 
 __all__ = [
@@ -52,18 +53,18 @@ MAX_ADDRESS = 255  # Excel refuses a Range("…") address string longer than thi
 MAX_SET_COLORS = 10_000  # cells per Range.set_colors call (xlwings limit)
 MAX_ALERT = 900  # keep a message box readable (MsgBox shows at most ~1024 characters)
 
-FONT_NAME = "宋体"
-TITLE_SIZE = 14
-LINK_COLOR = "#0563C1"
-ERROR_COLOR = f"#{L.ERROR_FILL}"
-WARNING_COLOR = f"#{L.WARNING_FILL}"
-INPUT_COLOR = f"#{L.INPUT_FILL}"
-HEADER_COLOR = f"#{L.HEADER_FILL}"
-LOCKED_COLOR = "#F2F2F2"
+# the one look of the output sheets (xlperf.workbook.look), as xlwings takes it: what the command
+# line's scored copy shows, the ribbon shows and prints too
+FONT_NAME, FONT_SIZE = look.BODY.name, look.BODY.size
+TITLE_FONT, TITLE_SIZE = look.TITLE.name, look.TITLE.size
+LINK_COLOR = f"#{look.LINK}"
+ERROR_COLOR = f"#{look.ERROR}"
+WARNING_COLOR = f"#{look.WARNING}"
+INPUT_COLOR = f"#{look.INPUT}"
+HEADER_COLOR = f"#{look.HEADER}"
+LOCKED_COLOR = f"#{look.LOCKED}"
 
-SUMMARY_WIDTHS = [14, 22, 34, 12, 12, 12, 10, 10]
-FINDINGS_WIDTHS = [6, 8, 7, 12, 12, 90]
-REPORT_WIDTHS = [110]
+SUMMARY_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SUMMARY_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
 
 
 class HandlerError(XlperfError):
@@ -274,12 +275,14 @@ def write_rows(
     sheet.range("A1").value = _matrix(rows, width)
     block = sheet.range((1, 1), (n, width))
     block.font.name = FONT_NAME
+    block.font.size = FONT_SIZE
     block.wrap_text = True
     for i, col_width in enumerate(widths, start=1):
         sheet.range((1, i)).column_width = col_width
     w = SheetWriter(book, sheet)
     if rows and rows[0][0] == TITLE:
         title_cell = sheet.range("A1")
+        title_cell.font.name = TITLE_FONT
         title_cell.font.bold = True
         title_cell.font.size = TITLE_SIZE
     # headings of levels 1-3 only: their number is fixed by the report's structure, while level 4

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlperf.core.framework import EXCESS_LABEL, EXCESS_LABEL_EXCLUSIVE, CompletionSpec, excess_label
 from xlperf.core.quantity import normalise_text
+from xlperf.workbook import look
 
 if TYPE_CHECKING:
     from xlperf.core.framework import Framework
@@ -38,10 +39,8 @@ INPUT_SHEETS = (README, BASIC, TASKS, BUDGET, OUTPUTS, BENEFITS, SPENDING, MANAG
 OUTPUT_SHEETS = (SUMMARY, FINDINGS, REPORT)
 ALL_SHEETS = (*INPUT_SHEETS, *OUTPUT_SHEETS)
 
-INPUT_FILL = "FFF2CC"  # pale yellow: cells a clerk fills
-HEADER_FILL = "DDEBF7"
-ERROR_FILL = "F8CBAD"
-WARNING_FILL = "FFE699"
+# the colours of the cells a clerk fills and of the marks (xlperf.workbook.look, the one look)
+INPUT_FILL, HEADER_FILL, ERROR_FILL, WARNING_FILL = look.INPUT, look.HEADER, look.ERROR, look.WARNING
 
 
 @dataclass(frozen=True)

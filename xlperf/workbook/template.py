@@ -15,7 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -36,6 +36,7 @@ from xlperf.core.quantity import (
 from xlperf.core.rulebook import rating_text, rule_rows
 from xlperf.files import save_workbook_atomic
 from xlperf.workbook import layout as L
+from xlperf.workbook import look
 from xlperf.workbook.cells import put, put_text
 from xlperf.workbook.printing import (
     fit_column_widths,
@@ -47,16 +48,19 @@ from xlperf.workbook.printing import (
 )
 
 FIXED_TIME = datetime(2024, 1, 1)  # document properties: the same bytes of content for the same inputs
-THIN = Side(style="thin", color="BFBFBF")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TITLE_FONT = Font(name="黑体", size=14, bold=True)
-HEADER_FONT = Font(name="宋体", size=10, bold=True)
-BODY_FONT = Font(name="宋体", size=10)
+# the one look (xlperf.workbook.look) as openpyxl objects
+BORDER = look.border()
+TITLE_FONT = look.font(look.TITLE)
+HEADER_FONT = look.font(look.HEADING)
+BODY_FONT = look.font(look.BODY)
+INTRO_FONT = look.font(look.INTRO)
+HELP_FONT = look.font(look.HELP)
+EXAMPLE_FONT = look.font(look.EXAMPLE)
+INPUT_FILL = look.fill(look.INPUT)
+HEADER_FILL = look.fill(look.HEADER)
+LOCKED_FILL = look.fill(look.LOCKED)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_FILL)
-HEADER_FILL = PatternFill("solid", fgColor=L.HEADER_FILL)
-LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
 HEADER_ROW = 4  # row of table headers on table sheets; data starts below
 
 
@@ -190,7 +194,7 @@ def _title(ws: Worksheet, text: str, intro: str, width_cols: int) -> None:
     ws["A1"].font = TITLE_FONT
     ws["A2"] = intro
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws["A2"].font = Font(name="宋体", size=10, color="595959")
+    ws["A2"].font = INTRO_FONT
     if width_cols > 1 and intro:
         ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width_cols)
         ws.row_dimensions[2].height = 30
@@ -344,7 +348,7 @@ def _field_sheet(
         if item.path == "claims.rating":  # the rating names are the framework's
             help_text = f"{'/'.join(fw.rating_names())}，xlperf 会按总分核对"
         put(help_cell, help_text or None)  # help such as "= 本年收入 + 上年结转" is text, not a formula
-        help_cell.font = Font(name="宋体", size=9, color="7F7F7F")
+        help_cell.font = HELP_FONT
         help_cell.alignment = WRAP
         wb.defined_names[item.name] = DefinedName(
             item.name, attr_text=f"{quote_sheetname(ws.title)}!$B${row}"
@@ -428,7 +432,7 @@ def _table_sheet(
         ):
             cell = ws.cell(row=2, column=first + c1, value=text)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-            cell.font = Font(name="宋体", size=10, color="595959")
+            cell.font = INTRO_FONT
             ws.merge_cells(start_row=2, start_column=first + c1, end_row=2, end_column=first + c2 - 1)
     items = _rows_for(table, ev, fw, typed)
     nrows = (
@@ -518,9 +522,6 @@ def _table_sheet(
     _print_setup(ws, table.landscape, f"{top}:{top}")
     if table.protect:
         _protect(ws)
-
-
-EXAMPLE_FONT = Font(name="宋体", size=9, italic=True, color="7F7F7F")
 
 
 def _example_row(ws: Worksheet, table: L.TableSheet, r: int) -> None:

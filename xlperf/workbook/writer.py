@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,10 +18,6 @@ from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from lxml import etree
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf import __version__
 from xlperf.core.decimals import round2
@@ -29,8 +25,8 @@ from xlperf.core.findings import Finding, detail
 from xlperf.core.framework import Framework
 from xlperf.core.result import Result, RowScore
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import name_destinations
-from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
+from xlperf.workbook import look
+from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text
 from xlperf.workbook.ooxml import (
     MAIN,
     REL_TYPE,
@@ -53,26 +49,13 @@ from xlperf.workbook.printing import (
     DEFAULT_COLUMN_WIDTH,
     DEFAULT_FONT_SIZE,
     FOOTER,
-    fit_row_heights,
-    set_page_header,
-    setup_print,
     short,
     text_height,
 )
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.safety import Parts
-from xlperf.workbook.template import (
-    BODY_FONT,
-    HEADER_FILL,
-    HEADER_FONT,
-    INPUT_FILL,
-    TITLE_FONT,
-    WRAP,
-)
 
 CHECK_AUTHOR = "xlperf校验"
-ERROR_FILL = PatternFill("solid", fgColor=L.ERROR_FILL)
-WARNING_FILL = PatternFill("solid", fgColor=L.WARNING_FILL)
 
 
 @dataclass(frozen=True)
@@ -161,9 +144,17 @@ def local_time(stamp: str) -> str:
 
 Row = list[Any]
 
-# Row kinds used by the writers to style a row (first element of each tuple).
-TITLE, SUB, HEAD, SECTION, BODY, BLANK, BIG = "title", "sub", "head", "section", "body", "blank", "big"
-PAIR = "pair"  # label/value pairs under the total: 错误 n 条, 提醒 n 条
+# Row kinds used by the writers to style a row (first element of each tuple): xlperf.workbook.look's
+TITLE, SUB, HEAD, SECTION, BODY, BLANK, BIG = (
+    look.TITLE_ROW,
+    look.SUB,
+    look.HEAD,
+    look.SECTION,
+    look.BODY_ROW,
+    look.BLANK,
+    look.BIG,
+)
+PAIR = look.PAIR
 
 
 def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
@@ -295,48 +286,12 @@ def _q(value: Decimal | None, unit: str) -> str:
     return "" if value is None else f"{value}{unit}"
 
 
-# ---------------------------------------------------------------------------------- openpyxl
-
-
-SUMMARY_WIDTHS: list[float] = [14, 22, 34, 12, 12, 12, 10, 10]
-FINDINGS_WIDTHS: list[float] = [6, 8, 7, 12, 12, 90]
-REPORT_WIDTHS: list[float] = [
-    88
-]  # LibreOffice does not shrink a one-column sheet to the page: it must fit A4 as it is
-
-
-def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: Provenance) -> None:
-    """Rebuild the output sheets of ``wb`` and mark the flagged input cells (openpyxl model; the
-    headless path writes the package directly with :func:`scored_package`).
-
-    The three output sheets come first, 评分汇总 active: the scored workbook opens on the result."""
-    findings = list(result.findings)
-    _clear_marks(wb)
-    if source is not None:
-        _mark_cells(wb, findings)
-    for title in L.OUTPUT_SHEETS:
-        if title in wb.sheetnames:
-            del wb[title]
-    output_sheets(wb, result, prov, set(wb.sheetnames))
-    for title in L.INPUT_SHEETS:  # the clerk's pages print under the department's name too
-        if title in wb.sheetnames:
-            set_page_header(wb[title], page_header(result, title))
-    for ws in wb.worksheets:
-        ws.sheet_view.tabSelected = False  # one selected tab: several would open as a group
-    wb.active = wb.sheetnames.index(L.SUMMARY)
-    wb[L.SUMMARY].sheet_view.tabSelected = True
-    _provenance(wb, prov)
+SUMMARY_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SUMMARY_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
 
 
 def page_header(result: Result, title: str) -> str:
     dep = result.evaluation.department
     return f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度　{title}"
-
-
-def output_sheets(wb: Workbook, result: Result, prov: Provenance, known_sheets: set[str]) -> None:
-    """Create 评分汇总, 校验结果 and 自评报告 as the first three sheets of ``wb`` (openpyxl model)."""
-    for i, layout in enumerate(output_layouts(result, prov, known_sheets)):
-        _fill(wb.create_sheet(layout.title, i), layout)
 
 
 def output_layouts(result: Result, prov: Provenance, known_sheets: set[str]) -> list[SheetLayout]:
@@ -386,51 +341,13 @@ def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, 
     return merges
 
 
-def _provenance(wb: Workbook, prov: Provenance) -> None:
-    values = {name: value for name, _, value in prov.hidden()}
-    for name, value in values.items():
-        defined = wb.defined_names.get(name)
-        if defined is None:
-            continue
-        for sheet, coord in name_destinations(defined):
-            if sheet in wb.sheetnames and ":" not in coord:  # a range was reported by the reader
-                wb[sheet][coord.replace("$", "")].value = value
-
-
-def _clear_marks(wb: Workbook) -> None:
-    for title in L.INPUT_SHEETS:
-        if title not in wb.sheetnames:
-            continue
-        # only cells that exist: iter_rows() would create every empty cell of the used rectangle
-        for cell in list(wb[title]._cells.values()):
-            if cell.comment is not None and cell.comment.author == CHECK_AUTHOR:
-                cell.comment = None
-                cell.fill = INPUT_FILL
-
-
-def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
-    notes: dict[tuple[str, str], list[Finding]] = {}
-    for f in findings:
-        if f.sheet in wb.sheetnames and f.cell and f.sheet not in (*L.OUTPUT_SHEETS, L.HIDDEN):
-            notes.setdefault((f.sheet, f.cell), []).append(f)
-    for (sheet, coord), fs in notes.items():
-        cell = wb[sheet][coord]
-        if not hasattr(cell, "comment") or type(cell).__name__ == "MergedCell":
-            continue
-        cell.fill = ERROR_FILL if any(f.is_error for f in fs) else WARNING_FILL
-        text = "\n".join(f"[{f.code}] {f.message}" for f in fs)
-        comment = Comment(text[:2000], CHECK_AUTHOR)
-        comment.width, comment.height = 320, 120
-        cell.comment = comment
-
-
 @dataclass(frozen=True)
 class SheetLayout:
     """One output sheet as both writers lay it out (openpyxl model and package XML)."""
 
     title: str
     rows: list[tuple[str, Row]]
-    widths: list[float]
+    widths: Sequence[float]
     landscape: bool
     header: str
     merges: list[tuple[int, int, int]]
@@ -493,75 +410,6 @@ class SheetLayout:
                 yield r, c, value, key, link_target if is_link else ""
 
 
-LINK_FONT = Font(name="宋体", size=10, color="0563C1", underline="single")
-
-
-def _fill(ws: Worksheet, layout: SheetLayout) -> None:
-    """Write the layout into an openpyxl sheet: styles built once per kind of cell and copied
-    (setting fonts cell by cell made openpyxl hash every style object), rows sized to their
-    wrapped text, the page set up."""
-    from copy import copy
-
-    from openpyxl.utils import get_column_letter
-
-    for i, w in enumerate(layout.widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    protos: dict[tuple[Any, ...], Any] = {}
-    for r, c, value, key, link in layout.cells():
-        cell = ws.cell(row=r, column=c)
-        put(cell, value)
-        proto = protos.get(key)
-        if proto is not None:
-            cell._style = copy(proto)
-        else:
-            style, _, fmt, is_link, align = key
-            _style_cell(cell, style, c, fmt, LINK_FONT if is_link else None, align)
-            protos[key] = copy(cell._style)
-        if link:
-            cell.hyperlink = link
-    for r, first, last in layout.merges:
-        ws.merge_cells(start_row=r, start_column=first, end_row=r, end_column=last)
-    fit_row_heights(ws)
-    setup_print(ws, title_rows=layout.title_rows, landscape=layout.landscape, header=layout.header)
-    ws.print_options.gridLines = False
-
-
-def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None, align: str = "") -> None:
-    cell.font = BODY_FONT
-    cell.number_format = fmt
-    if style == TITLE:
-        cell.alignment = Alignment(vertical="center")  # the title runs across the page
-    elif style in (BIG, PAIR):
-        # label/value pairs: a value sits against its label, the next label apart from it
-        cell.alignment = Alignment(
-            horizontal="right" if c % 2 and c > 1 else "left",
-            vertical="center",
-            indent=1 if c % 2 == 0 else 0,
-        )
-    elif align == "center":
-        cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
-    elif align == "indent":
-        cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)
-    else:
-        cell.alignment = WRAP  # everything else wraps inside its column (or its merged run)
-    if style == TITLE and c == 1:
-        cell.font = TITLE_FONT
-    elif style in (HEAD, SECTION):
-        cell.font = HEADER_FONT
-        if style == HEAD:
-            cell.fill = HEADER_FILL
-    elif style == BIG:
-        cell.font = Font(name="黑体", size=13, bold=c % 2 == 0)
-    elif style == PAIR:
-        cell.font = Font(name="黑体", size=11, bold=c % 2 == 0)
-    elif style in ("error", "warning") and c == 2:
-        cell.fill = ERROR_FILL if style == "error" else WARNING_FILL
-    elif style.startswith("h") and c == 1:
-        cell.font = HEADER_FONT
-    if link_font is not None:
-        cell.font = link_font
-
-
 # ---------------------------------------------------------------------------------- package
 
 
@@ -614,9 +462,9 @@ def scored_package(
     for f in findings:
         if f.cell and f.sheet and f.sheet not in (*L.OUTPUT_SHEETS, L.HIDDEN):  # a renamed sheet too
             notes.setdefault(f.sheet, {}).setdefault(f.cell, []).append(f)
-    error_fill = styles.add("fills", fill_element(ERROR_FILL))
-    warning_fill = styles.add("fills", fill_element(WARNING_FILL))
-    input_fill = styles.add("fills", fill_element(INPUT_FILL))
+    error_fill = styles.add("fills", fill_element(look.fill(look.ERROR)))
+    warning_fill = styles.add("fills", fill_element(look.fill(look.WARNING)))
+    input_fill = styles.add("fills", fill_element(look.fill(look.INPUT)))
     edits = formula_edits(result, source)
     for ref in book.sheets()[len(L.OUTPUT_SHEETS) :]:
         _input_sheet(
@@ -666,8 +514,8 @@ def fit_clerk_rows(pkg: Package, book: Book, styles_root: Any = None) -> int:
 
 class _Formats:
     """The cell format (index in the package's styles) of each kind of output cell, with its font
-    size and wrapping for the row heights. A kind's parts are made once per process, as openpyxl
-    would style the cell (``_style_cell``), and added to a package's styles only when no equal
+    size and wrapping for the row heights. A kind's parts are made once per process from its look
+    (:func:`xlperf.workbook.look.output_cell`), and added to a package's styles only when no equal
     format is there."""
 
     _parts: ClassVar[dict[tuple[Any, ...], tuple[list[tuple[str, Any, Any]], str, Any, float, bool]]] = {}
@@ -682,7 +530,6 @@ class _Formats:
         ]
     ] = {}
     MEMO_SIZE = 16
-    _scratch: ClassVar[Any] = None
 
     def __init__(self, styles: Styles) -> None:
         self.styles = styles
@@ -719,25 +566,22 @@ class _Formats:
     ) -> tuple[list[tuple[str, Any, Any]], str, Any, float, bool]:
         made = cls._parts.get((key, column))
         if made is None:
-            if cls._scratch is None:  # one scratch sheet per process: a new cell of it for each kind
-                from openpyxl import Workbook as Scratch
+            from openpyxl.styles.borders import DEFAULT_BORDER  # a fresh cell's (no lines)
 
-                cls._scratch = Scratch().active
-            cell = cls._scratch.cell(row=len(cls._parts) + 1, column=1)
             style, _, fmt, is_link, align = key
-            _style_cell(cell, style, column, fmt, LINK_FONT if is_link else None, align)
-            alignment = fill_element(cell.alignment)
+            cell = look.output_cell(style, column, fmt, is_link, align)
+            alignment = fill_element(look.alignment(cell))
             elements = [
-                ("fonts", fill_element(cell.font)),
-                ("fills", fill_element(cell.fill)),
-                ("borders", fill_element(cell.border)),
+                ("fonts", fill_element(look.font(cell.font))),
+                ("fills", fill_element(look.fill(cell.fill))),
+                ("borders", fill_element(DEFAULT_BORDER)),
             ]
             made = (
                 [(kind, el, style_key(el)) for kind, el in elements],
                 cell.number_format,
                 alignment if alignment.attrib else None,
-                float(cell.font.sz or DEFAULT_FONT_SIZE),
-                bool(cell.alignment.wrap_text),
+                float(cell.font.size or DEFAULT_FONT_SIZE),
+                bool(cell.wrap),
             )
             cls._parts[(key, column)] = made
         return made
