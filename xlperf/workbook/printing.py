@@ -276,6 +276,7 @@ def _shown(cell: Any) -> str:
 # written part by part, never through openpyxl): the clerk's rows grow to show what was typed.
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_TEXT_TYPES = frozenset(("s", "inlineStr", "str"))
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 
 
@@ -375,20 +376,22 @@ def needed_row_heights(
         need = 0.0
         r = 0
         for cell in row:
+            if cell.get("t") not in _TEXT_TYPES:  # numbers, booleans, errors: one short line
+                continue
+            try:
+                size, wraps = looks[int(cell.get("s", "0"))]
+            except (ValueError, IndexError):
+                continue
+            if not wraps:
+                continue
+            text = _cell_text(cell, ns, strings)
+            if len(text) < 4:  # fits any column
+                continue
             m = _CELL_REF.fullmatch(cell.get("r") or "")
             if m is None:
                 continue
             r, c = int(m[2]), _column_index(m[1])
             if (r, c) in covered:
-                continue
-            text = _cell_text(cell, ns, strings)
-            if not text:
-                continue
-            try:
-                size, wraps = looks[int(cell.get("s", "0"))]
-            except (ValueError, IndexError):
-                size, wraps = DEFAULT_FONT_SIZE, False
-            if not wraps:
                 continue
             last = spans.get((r, c), c)
             width = sum(widths.get(col, default_width) for col in range(c, last + 1))
