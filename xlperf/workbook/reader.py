@@ -433,13 +433,13 @@ class _Reader:
         """The optional fields an older template does not have: one 提醒 for all of them."""
         if not self.missing_optional:
             return
-        labels = "、".join(f"“{f.label}”" for f in self.missing_optional)
+        labels = "、".join(f.label for f in self.missing_optional)
         sheets = sorted({L.sheet_of(f) for f in self.missing_optional}, key=L.INPUT_SHEETS.index)
         where = self.sheet_title(sheets[0]) or sheets[0]
         self.findings.append(
             finding(
                 "R02",
-                f"本工作簿由较早版本的模板生成，没有{labels}这些可不填的项目，已按未填写处理；"
+                f"本工作簿由较早版本的模板生成，没有以下可不填的项目：{labels}，已按未填写处理；"
                 f"如需填写，{_UPGRADE_HINT}",
                 "department",
             ).located(where, "")
