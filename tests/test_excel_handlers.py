@@ -748,3 +748,23 @@ def test_the_ribbon_writes_the_look_of_the_scored_copy(example: Path, tmp_path: 
         body = [c for c in want["A"] if c.value][-1]  # the last line: 计分依据, a finding, a paragraph
         mine = got[body.coordinate].font
         assert (mine.name, mine.sz) == (body.font.name, body.font.sz) == ("宋体", 10), body.coordinate
+
+
+def test_score_shows_xlperfs_completion_where_the_formula_cannot(tmp_path: Path) -> None:
+    """Targets typed with their units (“8个”): the ribbon's 计算得分 puts xlperf's completion into the
+    产出指标 cells the formula leaves blank, as the scored file does, and keeps the other formulas."""
+    from clerk import fill_like_a_clerk
+
+    blank = save_workbook(build_workbook(get_framework()), tmp_path / "blank.xlsx")
+    src = fill_like_a_clerk(blank, example_evaluation(), tmp_path / "units.xlsx")
+    wb = load_workbook(src)
+    wb[L.OUTPUTS]["E6"], wb[L.OUTPUTS]["K6"] = 4, 5  # 序号2 typed as bare numbers
+    wb.save(src)
+    replayed, actions, _ = run_button(src, "xlperf_score")
+    loaded = load_input(src)
+    rows = next(i for i in assess(loaded).indicator_scores() if i.spec.rows == "outputs").rows
+    first = loaded.source.formulas["outputs[0].completion"].cell
+    assert replayed[L.OUTPUTS][first].value == pytest.approx(float(rows[0].completion))
+    second = loaded.source.formulas["outputs[1].completion"].cell
+    assert str(replayed[L.OUTPUTS][second].value).startswith("=IFERROR(")
+    assert sum(a["func"] == "setValues" and a.get("sheet_position") == 4 for a in actions) == 1

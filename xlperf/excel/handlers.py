@@ -435,6 +435,42 @@ def mark_cells(book: Any, a: Assessment) -> int:
     return sum(len(v) for v in flagged.values())
 
 
+def write_formula_cells(book: Any, a: Assessment) -> int:
+    """The template's formula cells whose shown value would differ from xlperf's, as the scored
+    file has them (``writer.formula_edits``): a 完成率 the formula cannot compute from the row as typed
+    gets xlperf's value (the others keep, or get back, their formula); an older template's
+    月均执行率 gets the current formula. One write per sheet and column, whatever the rows. Returns
+    the number of cells that show xlperf's value."""
+    from xlperf.workbook.writer import formula_edits
+
+    source = a.loaded.source
+    if source is None:
+        return 0
+    shown = 0
+    for sheet_name, edits in formula_edits(a.result, source).items():
+        if sheet_name not in a.snap.sheet_names:
+            continue
+        sheet = book.sheets[sheet_name]
+        cells = {sf.cell: sf.formula for sf in source.formulas.values() if sf.sheet == sheet_name}
+        by_col: dict[int, dict[int, Any]] = {}
+        for coord, formula in cells.items():
+            r, c = _cell(coord)
+            kind, value = edits.cells.get(coord, ("formula", formula))
+            if kind == "value":
+                shown += 1
+                value = "" if value is None else float(value)
+            by_col.setdefault(c, {})[r] = value
+        for c, rows in by_col.items():
+            if not any(_cell(coord)[1] == c for coord in edits.cells):
+                continue  # nothing of this column changes
+            top, bottom = min(rows), max(rows)
+            column = [[rows.get(r, "")] for r in range(top, bottom + 1)]
+            if any(top <= r <= bottom for r in range(top, bottom + 1) if r not in rows):
+                continue  # not one run of cells: left as it is rather than overwrite what lies between
+            sheet.range((top, c), (bottom, c)).value = column
+    return shown
+
+
 def write_findings(book: Any, a: Assessment) -> Any:
     from xlperf.workbook.writer import finding_rows
 
@@ -508,6 +544,7 @@ def score(book: Any) -> Outcome:
     a = assess_book(book)
     with _quiet(book):
         mark_cells(book, a)
+        write_formula_cells(book, a)
         write_findings(book, a)
         write_summary(book, a).activate()
     r = a.result
