@@ -186,6 +186,11 @@ class _Collector:
                 self.management(ws.title, spec, rows)
             elif spec.path == "spending.monthly":
                 self.months(ws.title, rows)
+                mean = self.reader.by_label(
+                    ws.title, L.MEAN_LABEL
+                )  # the template's own (a value when frozen)
+                if mean is not None:
+                    self.use(ws.title, [coordinate(mean[1])])
             else:
                 out: list[dict[str, TypedCell]] = []
                 for _, record in rows:
