@@ -338,6 +338,7 @@ def test_registry_is_consistent() -> None:
         "xlperf_package",
         "xlperf_send",
         "xlperf_new",
+        "xlperf_upgrade",
         "xlperf_help",
     ]
     assert all(i.isascii() and i.isidentifier() for i in ids)

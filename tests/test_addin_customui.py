@@ -44,6 +44,7 @@ VERIFIED_IMAGE_MSO = frozenset(
         "FileSaveAs",
         "FileSendAsAttachment",
         "FileNew",
+        "UpgradeWorkbook",
         "Help",
     }
 )

@@ -456,14 +456,14 @@ def test_counts_rule_their_indicator(tmp_path: Path) -> None:
     answer = _cell(example_book(), L.MANAGEMENT, "子项1答复", 11)  # M12 采购合同签订时效性
 
     def contradict(wb: Workbook) -> None:
-        _cell(wb, L.MANAGEMENT, "数量N", 11).value = 5
-        _cell(wb, L.MANAGEMENT, "数量M", 11).value = 5
+        _cell(wb, L.MANAGEMENT, "应完成数", 11).value = 5
+        _cell(wb, L.MANAGEMENT, "按时完成数", 11).value = 5
         _text(_cell(wb, L.MANAGEMENT, "子项1答复", 11), "否")
 
     assert [f.code for f in _on_cell(_assess_edit(tmp_path, contradict, "c1"), answer)] == ["V06"]
 
     def unreadable(wb: Workbook) -> None:
-        _text(_cell(wb, L.MANAGEMENT, "数量N", 11), "3/5")
+        _text(_cell(wb, L.MANAGEMENT, "应完成数", 11), "3/5")
 
     result = _assess_edit(tmp_path, unreadable, "c2")
     assert result.indicator("M12").score == 0  # not full marks from the 是 answer

@@ -699,3 +699,72 @@ def test_report_writes_docx_beside_a_saved_book(example: Path, monkeypatch: pyte
     _, _, alerts = run_button(example, "xlperf_report")
     assert out.is_file() and out.stat().st_size > 0
     assert str(out) in alerts[0][0]
+
+
+def test_upgrade_saves_the_current_template_beside_the_old_one_and_opens_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """升级模板 on a workbook filled in the first template this repository shipped (issue 25)."""
+    from clerk import fill_like_a_clerk
+    from conftest import ROOT
+
+    first = sorted((ROOT / "tests" / "shipped_templates").glob("v01_*.xlsx"))[0]
+    old = fill_like_a_clerk(first, example_evaluation(), tmp_path / "白云区_2023.xlsx")
+    (tmp_path / "白云区_2023_新模板.xlsx").write_bytes(b"the clerk's earlier upgrade, kept")
+    opened: list[str] = []
+    monkeypatch.setattr(xw, "Book", lambda path: opened.append(path))  # no Excel here: record the open
+    book = _FakeBook(str(old))
+    on_ribbon("xlperf_upgrade", book)
+    prompt, title, mode = book.app.alerts[-1]
+    target = tmp_path / "白云区_2023_新模板（2）.xlsx"  # an existing file is never replaced
+    assert opened == [str(target)] and title == "xlperf · 升级模板" and mode == "info"
+    assert "原表为模板版本 1" in prompt and "填报人" in prompt and "已全部迁移" in prompt
+    assert load_input(target).evaluation == load_input(old).evaluation
+    unsaved = _FakeBook(str(old), saved=False)
+    on_ribbon("xlperf_upgrade", unsaved)
+    assert "未保存的修改" in unsaved.app.alerts[-1][0]
+
+
+def test_the_ribbon_writes_the_look_of_the_scored_copy(example: Path, tmp_path: Path) -> None:
+    """One look (issue 26): the ribbon's output sheets have the column widths, body font and title
+    font of the command line's scored copy (自评报告 was 110 wide on the ribbon, 88 in the file)."""
+    expected = headless(example, tmp_path / "run.xlsx")
+    for button, title in (
+        ("xlperf_score", L.SUMMARY),
+        ("xlperf_validate", L.FINDINGS),
+        ("xlperf_report", L.REPORT),
+    ):
+        wb, _, _ = run_button(example, button)
+        got, want = wb[title], expected[title]
+        widths = [want.column_dimensions[get_column_letter(i)].width for i in range(1, want.max_column + 1)]
+        assert [
+            got.column_dimensions[get_column_letter(i)].width for i in range(1, len(widths) + 1)
+        ] == widths
+        assert (
+            (got["A1"].font.name, got["A1"].font.sz)
+            == (want["A1"].font.name, want["A1"].font.sz)
+            == ("黑体", 14)
+        )
+        body = [c for c in want["A"] if c.value][-1]  # the last line: 计分依据, a finding, a paragraph
+        mine = got[body.coordinate].font
+        assert (mine.name, mine.sz) == (body.font.name, body.font.sz) == ("宋体", 10), body.coordinate
+
+
+def test_score_shows_xlperfs_completion_where_the_formula_cannot(tmp_path: Path) -> None:
+    """Targets typed with their units (“8个”): the ribbon's 计算得分 puts xlperf's completion into the
+    产出指标 cells the formula leaves blank, as the scored file does, and keeps the other formulas."""
+    from clerk import fill_like_a_clerk
+
+    blank = save_workbook(build_workbook(get_framework()), tmp_path / "blank.xlsx")
+    src = fill_like_a_clerk(blank, example_evaluation(), tmp_path / "units.xlsx")
+    wb = load_workbook(src)
+    wb[L.OUTPUTS]["E6"], wb[L.OUTPUTS]["K6"] = 4, 5  # 序号2 typed as bare numbers
+    wb.save(src)
+    replayed, actions, _ = run_button(src, "xlperf_score")
+    loaded = load_input(src)
+    rows = next(i for i in assess(loaded).indicator_scores() if i.spec.rows == "outputs").rows
+    first = loaded.source.formulas["outputs[0].completion"].cell
+    assert replayed[L.OUTPUTS][first].value == pytest.approx(float(rows[0].completion))
+    second = loaded.source.formulas["outputs[1].completion"].cell
+    assert str(replayed[L.OUTPUTS][second].value).startswith("=IFERROR(")
+    assert sum(a["func"] == "setValues" and a.get("sheet_position") == 4 for a in actions) == 1

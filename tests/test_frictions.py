@@ -92,8 +92,8 @@ def test_no_message_asks_to_check_twice(tmp_path: Path) -> None:
 
 def test_v06_is_punctuated(tmp_path: Path) -> None:
     def contradict(wb: openpyxl.Workbook) -> None:
-        _cell(wb, L.MANAGEMENT, "数量N", 11).value = 14
-        _cell(wb, L.MANAGEMENT, "数量M", 11).value = 12
+        _cell(wb, L.MANAGEMENT, "应完成数", 11).value = 14
+        _cell(wb, L.MANAGEMENT, "按时完成数", 11).value = 12
         _text(_cell(wb, L.MANAGEMENT, "子项1答复", 11), "是")
 
     result = _assess_edit(tmp_path, contradict, "v06")

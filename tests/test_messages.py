@@ -206,7 +206,9 @@ def test_defined_name_pointing_at_ref_error_is_a_finding(tmp_path: Path) -> None
     wb.save(path)
     result = invoke("check", path)
     no_internal_error(result)
-    assert result.exit_code == 1 and "department.name" in result.output
+    assert result.exit_code == 1 and "xp_dept_name" in result.output and "#REF!" in result.output
+    # 位置 names the sheet where the name belongs, never a model path (issue 25)
+    assert "│ 基本信息 " in result.output and "department.name" not in result.output
 
 
 def test_defined_name_pointing_at_a_range_is_a_finding(tmp_path: Path) -> None:

@@ -23,13 +23,14 @@ from bad_inputs.make_corpus import example_bytes, make_corpus, sheet_part
 from lxml import etree
 from office import calamine_sheets, convert_many
 from openpyxl.drawing.image import Image
+from openpyxl_oracle import write_results
 from PIL import Image as PillowImage
 
 from xlperf.ooxml.package import Package
 from xlperf.ooxml.spreadsheet import WorkbookXml
 from xlperf.pipeline import assess, load_input, write_scored
 from xlperf.workbook import layout as L
-from xlperf.workbook.writer import CHECK_AUTHOR, Provenance, write_results
+from xlperf.workbook.writer import CHECK_AUTHOR, Provenance
 
 X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 EXT_DV = (

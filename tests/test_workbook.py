@@ -211,16 +211,26 @@ def test_inserted_reordered_blank_rows_and_text_numbers_change_no_score(tmp_path
 
 
 def test_missing_sheet_name_and_table_are_findings_not_tracebacks(tmp_path: Path) -> None:
+    """A deleted sheet is an error on that sheet; a lost defined name is read by its label and a lost
+    Excel table by its header row (issue 25), each with a 提醒 that says where; nothing without 位置."""
     path = _example(tmp_path)
+    seed, _, _ = read_workbook(path)
     wb = openpyxl.load_workbook(path)
     del wb[L.SPENDING]
     del wb.defined_names["xp_executed"]
     del wb[L.BENEFITS].tables["tbl_benefits"]
     broken = tmp_path / "broken.xlsx"
     wb.save(broken)
-    _, findings, _ = read_workbook(broken)
-    messages = " ".join(f.message for f in findings if f.code == "R01")
-    assert "支出进度" in messages and "xp_executed" in messages and "tbl_benefits" in messages
+    ev, findings, _ = read_workbook(broken)
+    errors = " ".join(f.message for f in findings if f.code == "R01")
+    notes = {f.message: f for f in findings if f.code == "R02"}
+    assert "工作簿缺少工作表“支出进度”" in errors
+    [label] = [f for m, f in notes.items() if "xp_executed" in m]
+    assert "按标签“全年实际执行数”" in label.message and (label.sheet, label.cell) == (L.BUDGET, "B8")
+    [table] = [f for m, f in notes.items() if "tbl_benefits" in m]
+    assert "按表头在“效益指标”第 4 行" in table.message and (table.sheet, table.cell) == (L.BENEFITS, "A4")
+    assert ev.budget.executed == seed.budget.executed and ev.benefits == seed.benefits
+    assert all(f.sheet for f in findings if f.code[0] == "R"), findings
     result = CliRunner().invoke(main, ["check", str(broken)])
     assert result.exit_code == 1 and "Traceback" not in result.output
 

@@ -27,7 +27,7 @@ from xlperf.core.framework import (
     load_framework,
     parse_canonical,
 )
-from xlperf.files import atomic_write_text
+from xlperf.files import atomic_write_text, sha256_bytes
 from xlperf.paths import data_dir
 
 #: an id a workbook or a JSON may name: letters, digits, dot, dash, underscore (never a path)
@@ -192,7 +192,14 @@ def for_workbook(recorded: Recorded, override: Framework | None = None) -> tuple
                     "framework",
                 )
             )
-    if embedded is not None and recorded.sha256 and embedded.sha256 != recorded.sha256:
+    if (
+        embedded is not None
+        and recorded.sha256
+        and embedded.sha256 != recorded.sha256
+        # the text as embedded is intact: an earlier xlperf wrote it in an earlier canonical form
+        # (before defaults were left out), so its hash differs from today's canonical one
+        and sha256_bytes(recorded.embedded.encode("utf-8")) != recorded.sha256
+    ):
         findings.append(
             finding(
                 "F02",

@@ -135,13 +135,28 @@ def _register() -> None:
     from xlperf.commands.run import check, report, run
     from xlperf.commands.serve import serve
     from xlperf.commands.submit import submit
+    from xlperf.commands.upgrade import upgrade
 
     def every(command: click.Command) -> Any:
         yield command
         for sub in getattr(command, "commands", {}).values():
             yield from every(sub)
 
-    for command in (new, example, check, run, report, demo, frameworks, batch, intake, submit, addin, serve):
+    for command in (
+        new,
+        example,
+        check,
+        run,
+        report,
+        upgrade,
+        demo,
+        frameworks,
+        batch,
+        intake,
+        submit,
+        addin,
+        serve,
+    ):
         main.add_command(command)
         for each in every(command):
             each.context_class = Context

@@ -219,7 +219,8 @@ def assess(loaded: Loaded | ProjectLoaded, framework: Framework | None = None) -
         from xlperf.workbook.layout import ALL_SHEETS
 
         located = one_per_field([loaded.source.locate(f) for f in result.findings])
-        result = result.with_findings(list(ordered(located, ALL_SHEETS)))
+        order = getattr(loaded.source, "sheet_order", lambda: ALL_SHEETS)()  # a renamed sheet in its place
+        result = result.with_findings(list(ordered(located, order)))
     return result
 
 
@@ -293,7 +294,9 @@ def write_scored(
         assert isinstance(loaded, ProjectLoaded) and isinstance(result, ProjectResult)
         return write_project_scored(loaded, result, out, scored_at or now())
     prov = Provenance(result.framework, loaded.sha256, scored_at or now())
-    pkg = scored_package(input_package(loaded, result), result, prov, mark=loaded.source is not None)
+    pkg = scored_package(
+        input_package(loaded, result), result, prov, mark=loaded.source is not None, source=loaded.source
+    )
     return atomic_write(out, pkg.write_to)
 
 
@@ -337,3 +340,65 @@ def write_report_docx(
 
 def now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def upgraded_name(path: Path) -> Path:
+    """Where ``xlperf upgrade`` (and the 升级模板 buttons) put the upgraded copy by default."""
+    stem = path.stem.removesuffix("_新模板")
+    return path.with_name(f"{stem}_新模板.xlsx")
+
+
+def upgrade_workbook(path: Path, out: Path, limits: Any = None) -> Any:
+    """``xlperf upgrade``: what a clerk typed into ``path`` (a workbook made from an older template,
+    or one whose names or tables got lost) moved into the current template at ``out``, with the
+    rules ``path`` was made with embedded. Returns the :class:`xlperf.workbook.upgrade.UpgradeReport`.
+
+    The new workbook is read back and compared with the old one: any difference in what the two
+    read as is listed in the report (it would be a bug; the tests keep the list empty)."""
+    import zipfile
+    from io import BytesIO
+
+    from xlperf.workbook.template import save_workbook
+    from xlperf.workbook.upgrade import upgrade_book
+
+    path, out = Path(path), Path(out)
+    guard_output(path, out)
+    if path.suffix.lower() == ".json":
+        raise InputError(f"{path.name} 是自评数据 JSON，不是工作簿；升级只用于旧模板做的 .xlsx 自评表")
+    loaded = load_input(path, limits)
+    source = loaded.source
+    own = getattr(source, "own_framework", None) or loaded.framework
+    names = getattr(loaded.book, "defined_names", {})
+    with zipfile.ZipFile(BytesIO(loaded.data or b"")) as zf:
+        media = any(n.startswith(("xl/media/", "xl/charts/")) for n in zf.namelist())
+    from xlperf.workbook.book import load_openpyxl
+
+    assert loaded.book is not None and loaded.data is not None  # a workbook input (not JSON) here
+    typed = load_openpyxl(loaded.data, path.name)  # the upgrade copies cells with their formats
+    new, report = upgrade_book(
+        typed, own, loaded.book.cached, embedded="xp_framework_def" in names, has_media=media
+    )
+    try:
+        save_workbook(new, out)
+    except OSError as exc:
+        raise output_error(exc, out) from exc
+    again = load_input(out, limits)
+    for where in _differences(
+        loaded.evaluation.model_dump(mode="json"), again.evaluation.model_dump(mode="json")
+    ):
+        report.unplaced.append(f"迁移后“{where}”的读取结果与原表不同，请核对新表")
+    return report
+
+
+def _differences(a: Any, b: Any, where: str = "") -> list[str]:
+    """The paths at which two JSON values differ (a list grown or shrunk: the list itself)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for key in sorted(set(a) | set(b)):
+            out += _differences(a.get(key), b.get(key), f"{where}.{key}" if where else str(key))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(x, y, f"{where}[{i}]")
+        ]
+    return [] if a == b else [where]

@@ -628,7 +628,16 @@ def make_corpus(folder: Path, *, big: bool = True) -> dict[str, Case]:
     save(wb, case("missing_sheet", 1, "效益指标 deleted", words=("效益指标", "tbl_benefits")))
     wb = example_book()
     wb[L.OUTPUTS].title = "产出指标（修改）"
-    save(wb, case("renamed_sheet", 1, "产出指标 renamed", words=("缺少工作表“产出指标”",)))
+    save(  # read under its new name, with a 提醒 naming it (issue 25)
+        wb,
+        case(
+            "renamed_sheet",
+            1,
+            "产出指标 renamed",
+            sheet="产出指标（修改）",
+            words=("没有名为“产出指标”的工作表", "产出指标（修改）"),
+        ),
+    )
     wb = example_book()
     del wb.defined_names["xp_total_budget"]
     save(

@@ -35,6 +35,7 @@ from xlperf.core.errors import XlperfError
 from xlperf.excel.book import BookSnapshot, found_tables, is_remote, snapshot
 from xlperf.excel.registry import BUTTONS, UDFS
 from xlperf.workbook import layout as L
+from xlperf.workbook import look
 from xlperf.workbook.cells import MAX_CELL_TEXT, MAX_EXACT_DIGITS, excel_text
 
 if TYPE_CHECKING:  # the pipeline and the core load when a button is pressed, not when Excel starts
@@ -56,18 +57,18 @@ MAX_ADDRESS = 255  # Excel refuses a Range("…") address string longer than thi
 MAX_SET_COLORS = 10_000  # cells per Range.set_colors call (xlwings limit)
 MAX_ALERT = 900  # keep a message box readable (MsgBox shows at most ~1024 characters)
 
-FONT_NAME = "宋体"
-TITLE_SIZE = 14
-LINK_COLOR = "#0563C1"
-ERROR_COLOR = f"#{L.ERROR_FILL}"
-WARNING_COLOR = f"#{L.WARNING_FILL}"
-INPUT_COLOR = f"#{L.INPUT_FILL}"
-HEADER_COLOR = f"#{L.HEADER_FILL}"
-LOCKED_COLOR = "#F2F2F2"
+# the one look of the output sheets (xlperf.workbook.look), as xlwings takes it: what the command
+# line's scored copy shows, the ribbon shows and prints too
+FONT_NAME, FONT_SIZE = look.BODY.name, look.BODY.size
+TITLE_FONT, TITLE_SIZE = look.TITLE.name, look.TITLE.size
+LINK_COLOR = f"#{look.LINK}"
+ERROR_COLOR = f"#{look.ERROR}"
+WARNING_COLOR = f"#{look.WARNING}"
+INPUT_COLOR = f"#{look.INPUT}"
+HEADER_COLOR = f"#{look.HEADER}"
+LOCKED_COLOR = f"#{look.LOCKED}"
 
-SUMMARY_WIDTHS = [14, 22, 34, 12, 12, 12, 10, 10]
-FINDINGS_WIDTHS = [6, 8, 7, 12, 12, 90]
-REPORT_WIDTHS = [110]
+SUMMARY_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SUMMARY_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
 
 
 class HandlerError(XlperfError):
@@ -278,12 +279,14 @@ def write_rows(
     sheet.range("A1").value = _matrix(rows, width)
     block = sheet.range((1, 1), (n, width))
     block.font.name = FONT_NAME
+    block.font.size = FONT_SIZE
     block.wrap_text = True
     for i, col_width in enumerate(widths, start=1):
         sheet.range((1, i)).column_width = col_width
     w = SheetWriter(book, sheet)
     if rows and rows[0][0] == TITLE:
         title_cell = sheet.range("A1")
+        title_cell.font.name = TITLE_FONT
         title_cell.font.bold = True
         title_cell.font.size = TITLE_SIZE
     # headings of levels 1-3 only: their number is fixed by the report's structure, while level 4
@@ -414,7 +417,12 @@ def mark_cells(book: Any, a: Assessment) -> int:
     findings = list(a.result.findings)
     flagged: dict[str, dict[tuple[int, int], str]] = {}
     for f in findings:
-        if not f.sheet or not f.cell or f.sheet not in L.INPUT_SHEETS or f.sheet not in a.snap.sheet_names:
+        if (
+            not f.sheet
+            or not f.cell
+            or f.sheet in (*L.OUTPUT_SHEETS, L.HIDDEN)
+            or f.sheet not in a.snap.sheet_names
+        ):
             continue
         try:
             rc = _cell(f.cell)
@@ -431,6 +439,42 @@ def mark_cells(book: Any, a: Assessment) -> int:
         colors.update(flagged.get(sheet_name, {}))
         SheetWriter(book, book.sheets[sheet_name]).paint(colors, [INPUT_COLOR, WARNING_COLOR, ERROR_COLOR])
     return sum(len(v) for v in flagged.values())
+
+
+def write_formula_cells(book: Any, a: Assessment) -> int:
+    """The template's formula cells whose shown value would differ from xlperf's, as the scored
+    file has them (``writer.formula_edits``): a 完成率 the formula cannot compute from the row as typed
+    gets xlperf's value (the others keep, or get back, their formula); an older template's
+    月均执行率 gets the current formula. One write per sheet and column, whatever the rows. Returns
+    the number of cells that show xlperf's value."""
+    from xlperf.workbook.writer import formula_edits
+
+    source = a.loaded.source
+    if source is None:
+        return 0
+    shown = 0
+    for sheet_name, edits in formula_edits(a.result, source).items():
+        if sheet_name not in a.snap.sheet_names:
+            continue
+        sheet = book.sheets[sheet_name]
+        cells = {sf.cell: sf.formula for sf in source.formulas.values() if sf.sheet == sheet_name}
+        by_col: dict[int, dict[int, Any]] = {}
+        for coord, formula in cells.items():
+            r, c = _cell(coord)
+            kind, value = edits.cells.get(coord, ("formula", formula))
+            if kind == "value":
+                shown += 1
+                value = "" if value is None else float(value)
+            by_col.setdefault(c, {})[r] = value
+        for c, rows in by_col.items():
+            if not any(_cell(coord)[1] == c for coord in edits.cells):
+                continue  # nothing of this column changes
+            top, bottom = min(rows), max(rows)
+            column = [[rows.get(r, "")] for r in range(top, bottom + 1)]
+            if any(top <= r <= bottom for r in range(top, bottom + 1) if r not in rows):
+                continue  # not one run of cells: left as it is rather than overwrite what lies between
+            sheet.range((top, c), (bottom, c)).value = column
+    return shown
 
 
 def write_findings(book: Any, a: Assessment) -> Any:
@@ -506,6 +550,7 @@ def score(book: Any) -> Outcome:
     a = assess_book(book)
     with _quiet(book):
         mark_cells(book, a)
+        write_formula_cells(book, a)
         write_findings(book, a)
         write_summary(book, a).activate()
     r = a.result
@@ -671,6 +716,31 @@ def new(book: Any) -> Outcome:
     return Outcome(f"已新建空白自评表并打开：\n{target}")
 
 
+def upgrade(book: Any) -> Outcome:
+    """升级模板: the saved workbook moved into the current template (``xlperf upgrade``), saved
+    beside it as ``<名称>_新模板.xlsx`` and opened; the message lists what could not be placed."""
+    from xlperf.pipeline import InputError, upgrade_workbook, upgraded_name
+
+    path = _saved_path(book, "升级模板")
+    target = _free_name(upgraded_name(path))
+    try:
+        report = upgrade_workbook(path, target)
+    except InputError as exc:
+        raise HandlerError(str(exc)) from exc
+    except OSError as exc:
+        raise HandlerError(f"无法保存升级后的自评表 {target}：{exc.strerror or exc}。") from exc
+    import xlwings as xw
+
+    xw.Book(str(target))
+    text = "\n".join([f"已另存为当前模板并打开：\n{target}", *report.lines()])
+    if len(text) > MAX_ALERT:
+        text = (
+            text[: MAX_ALERT - 40]
+            + f"……（共 {len(report.unplaced)} 处未迁移，可运行 xlperf upgrade 查看全部）"
+        )
+    return Outcome(text, "critical" if report.unplaced else "info")
+
+
 def _documents() -> Path:
     home = Path(os.path.expanduser("~"))
     for name in ("Documents", "文档"):
@@ -718,5 +788,6 @@ HANDLERS: dict[str, Callable[[Any], Outcome]] = {
     "package": package_,
     "send": send,
     "new": new,
+    "upgrade": upgrade,
     "help": help_,
 }

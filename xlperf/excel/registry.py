@@ -120,6 +120,14 @@ BUTTONS: tuple[RibbonButton, ...] = (
         needs_workbook=False,
     ),
     RibbonButton(
+        id="xlperf_upgrade",
+        action="upgrade",
+        label="升级模板",
+        help="把旧模板填写的自评表迁移到当前模板（另存为新文件，原表不变），并列出无法迁移的内容。",
+        image_mso="UpgradeWorkbook",
+        group="xlperf_group_tools",
+    ),
+    RibbonButton(
         id="xlperf_help",
         action="help",
         label="帮助",

@@ -14,7 +14,6 @@ bureau's own formats). What changes:
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from xlperf import __version__
 from xlperf.core.decimals import round2
@@ -32,18 +31,17 @@ from xlperf.ooxml.spreadsheet import (
 )
 from xlperf.project import layout as P
 from xlperf.workbook import layout as L
+from xlperf.workbook import look
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.writer import (
     BIG,
     BLANK,
     BODY,
-    ERROR_FILL,
     HEAD,
     PAIR,
     SECTION,
     SUB,
     TITLE,
-    WARNING_FILL,
     Row,
     SheetLayout,
     _Formats,
@@ -296,9 +294,9 @@ def project_scored_package(
         if f.cell and f.sheet and f.sheet not in P.OUTPUT_SHEETS and f.sheet != L.HIDDEN:
             notes.setdefault(f.sheet, {}).setdefault(f.cell, []).append(f)
     fills = (
-        styles.add("fills", fill_element(ERROR_FILL)),
-        styles.add("fills", fill_element(WARNING_FILL)),
-        styles.add("fills", fill_element(_input_fill())),
+        styles.add("fills", fill_element(look.fill(look.ERROR))),
+        styles.add("fills", fill_element(look.fill(look.WARNING))),
+        styles.add("fills", fill_element(look.fill(look.INPUT))),
     )
     form_sheets = {sheet for sheet, _ in (source.cells.values() if source else ())}
     for ref in book.sheets()[len(P.OUTPUT_SHEETS) :]:
@@ -333,9 +331,3 @@ def project_scored_package(
     for s in edited.values():
         s.refresh_dimension()
     return pkg
-
-
-def _input_fill() -> Any:
-    from xlperf.workbook.template import INPUT_FILL
-
-    return INPUT_FILL

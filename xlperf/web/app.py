@@ -5,7 +5,8 @@ Routes (all behind :class:`xlperf.web.security.Guard`)::
     GET  /                         clerk: choose or drop a workbook; 新建自评表
     POST /upload                   the workbook as the raw request body (X-Filename: its name, URL-encoded)
     GET  /job/{id}                 findings, score table, ratios, report paragraphs, downloads, 发送财政局
-    GET  /job/{id}/file/{kind}     scored | docx | scorecard
+    GET  /job/{id}/file/{kind}     scored | docx | scorecard | upgraded
+    POST /job/{id}/upgrade         move the workbook into the current template → {"url", "lines"}
     POST /job/{id}/package         export the 报送包 → {"url": …} of its zip
     GET  /job/{id}/package.zip
     POST /job/{id}/send            start 发送财政局 (at most once) → its state
@@ -193,6 +194,8 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
             return download(job.docx, f"{stem}_自评报告{draft}.docx", DOCX)
         if kind == "scorecard":
             return download(job.scorecard, f"{stem}.scorecard.json", "application/json")
+        if kind == "upgraded" and job.upgraded is not None:
+            return download(job.upgraded, f"{stem}_新模板.xlsx", XLSX)
         return error_page(request, 404, "没有这种文件。")
 
     async def options(request: Request) -> tuple[bool, str]:
@@ -216,6 +219,16 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         except PackageError as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
         return JSONResponse({"url": f"/job/{job.id}/package.zip"})
+
+    async def upgrade(request: Request) -> Response:
+        job = job_or_404(request)
+        if not isinstance(job, Job):
+            return JSONResponse({"error": "找不到这份工作簿的结果；请重新上传。"}, status_code=404)
+        try:
+            await run_in_threadpool(workspace.upgrade, job)
+        except UploadError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse({"url": f"/job/{job.id}/file/upgraded", "lines": job.upgrade_lines})
 
     async def package_zip(request: Request) -> Response:
         job = job_or_404(request)
@@ -375,6 +388,7 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         Route("/job/{job_id:str}", job_page),
         Route("/job/{job_id:str}/file/{kind:str}", job_file),
         Route("/job/{job_id:str}/package", package, methods=["POST"]),
+        Route("/job/{job_id:str}/upgrade", upgrade, methods=["POST"]),
         Route("/job/{job_id:str}/package.zip", package_zip),
         Route("/job/{job_id:str}/send", send, methods=["GET", "POST"]),
         Route("/review", review),

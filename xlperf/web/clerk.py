@@ -84,6 +84,11 @@ class Job:
     docx: Path
     touched: float = field(default_factory=time.monotonic)
     created: float = field(default_factory=time.time)
+    #: made from an older template (or its structure needed finding): the page offers 升级到当前模板
+    outdated: bool = False
+    template_version: str = ""
+    upgraded: Path | None = None
+    upgrade_lines: list[str] = field(default_factory=list)
     package: PackageResult | None = None
     package_zip: Path | None = None
     package_forced: bool = False
@@ -197,6 +202,11 @@ class Workspace:
             self.discard(job_id)
             raise
         job = Job(job_id, display_name, folder, path, result, sheet_order, scored, card, docx)
+        if loaded.book is not None:
+            from xlperf.workbook.reader import outdated, template_version
+
+            job.template_version = template_version(loaded.book)
+            job.outdated = outdated(loaded.book, list(result.findings))
         with self._lock:
             self._jobs[job_id] = job
         self._expire()
@@ -226,6 +236,25 @@ class Workspace:
                 self._jobs.pop(j.id, None)
         for j in drop:
             shutil.rmtree(j.folder, ignore_errors=True)
+
+    # -- 升级到当前模板 ------------------------------------------------------------------------
+    def upgrade(self, job: Job) -> Job:
+        """The uploaded workbook moved into the current template (as ``xlperf upgrade``), once per
+        job: ``job.upgraded`` and the report's lines. Raises :class:`UploadError`."""
+        from xlperf.files import OutputError
+        from xlperf.pipeline import InputError, upgrade_workbook, upgraded_name
+
+        with job.lock:
+            if job.upgraded is not None and job.upgraded.exists():
+                return job
+            target = job.folder / "out" / upgraded_name(job.input).name
+            try:
+                report = upgrade_workbook(job.input, target, self.limits)
+            except (InputError, OutputError) as exc:
+                raise UploadError(str(exc)) from exc
+            job.upgraded, job.upgrade_lines = target, report.lines()
+            logger.info("web: upgraded job {} to the current template", job.id)
+        return job
 
     # -- 报送包 and 发送财政局 -----------------------------------------------------------------
     def export(self, job: Job, force: bool = False, reason: str = "") -> PackageResult:

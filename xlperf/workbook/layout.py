@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlperf.core.framework import EXCESS_LABEL, EXCESS_LABEL_EXCLUSIVE, CompletionSpec, excess_label
 from xlperf.core.quantity import normalise_text
+from xlperf.workbook import look
 
 if TYPE_CHECKING:
     from xlperf.core.framework import Framework
@@ -38,10 +39,8 @@ INPUT_SHEETS = (README, BASIC, TASKS, BUDGET, OUTPUTS, BENEFITS, SPENDING, MANAG
 OUTPUT_SHEETS = (SUMMARY, FINDINGS, REPORT)
 ALL_SHEETS = (*INPUT_SHEETS, *OUTPUT_SHEETS)
 
-INPUT_FILL = "FFF2CC"  # pale yellow: cells a clerk fills
-HEADER_FILL = "DDEBF7"
-ERROR_FILL = "F8CBAD"
-WARNING_FILL = "FFE699"
+# the colours of the cells a clerk fills and of the marks (xlperf.workbook.look, the one look)
+INPUT_FILL, HEADER_FILL, ERROR_FILL, WARNING_FILL = look.INPUT, look.HEADER, look.ERROR, look.WARNING
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,9 @@ class Field:
     label: str
     kind: str  # text | longtext | int | amount | rate | bool | computed
     help: str = ""
+    #: a field a clerk may leave empty (可不填): a workbook without its name (made from an older
+    #: template) reads it as empty, with one 提醒 for all of them, never an error
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class Column:
     percent: bool = False  # a rate in percent: stored as a fraction in a percent-formatted cell
     #: other header texts (normalised) that name this column: the V13 column as any framework spells it
     spelled: re.Pattern[str] | None = None
+    #: the header texts earlier templates gave this column (read, never written): a contract change
+    #: renames a header and keeps the old text here, so every workbook made before still reads
+    formerly: tuple[str, ...] = ()
 
     @property
     def is_input(self) -> bool:
@@ -87,8 +92,10 @@ class Column:
     def matches(self, text: str) -> bool:
         """Whether a header cell's text names this column (compared as :func:`normalise_text` leaves it)."""
         key = normalise_text(text)
-        return key == normalise_text(self.header) or (
-            self.spelled is not None and bool(self.spelled.fullmatch(key))
+        return (
+            key == normalise_text(self.header)
+            or any(key == normalise_text(old) for old in self.formerly)
+            or (self.spelled is not None and bool(self.spelled.fullmatch(key)))
         )
 
 
@@ -105,6 +112,16 @@ class TableSheet:
     )
     landscape: bool = False
     first_col: int = 1  # where the builder puts the table (the reader does not care)
+    #: the 示例 row the template shows above the header (column attr, or header for a column
+    #: without one → text); a column not named shows its help in brackets. Never read.
+    example: tuple[tuple[str, str], ...] = ()
+    #: where a wide table's second printed band begins (a column attr), and how many key columns
+    #: both bands repeat; the intro spans the first band, so neither band cuts it
+    print_split: str | None = None
+    print_keys: int = 0
+    #: a two-band table's intro in three parts: over the key columns (printed on both bands), the
+    #: first band's and the second band's; ``intro`` is their whole (填表说明)
+    intro_parts: tuple[str, str, str] | None = None
 
     def column(self, attr: str) -> Column:
         return next(c for c in self.columns if c.attr == attr)
@@ -135,27 +152,50 @@ BASIC_SHEET = FieldSheet(
             "下属单位数量",
             "int",
             "可不填；填写后与上面的名单核对",
+            optional=True,
         ),
-        Field("xp_staff_quota", "department.staff_quota", "编制人数", "int", "可不填"),
-        Field("xp_staff_actual", "department.staff_actual", "实有在职人数", "int", "可不填"),
+        Field("xp_staff_quota", "department.staff_quota", "编制人数", "int", "可不填", optional=True),
+        Field("xp_staff_actual", "department.staff_actual", "实有在职人数", "int", "可不填", optional=True),
         Heading("绩效目标与管理"),
         Field("xp_goal", "department.performance_goal", "部门整体支出绩效目标", "longtext"),
         Field("xp_perf_mgmt", "department.performance_management", "部门整体绩效管理情况", "longtext"),
         Heading("填报信息（可不填；用于报告和报送包的表头）"),
-        Field("xp_evaluator", "department.evaluator", "评价单位（公章位置）", "text", "不填则为部门全称"),
-        Field("xp_preparer", "department.preparer", "填报人", "text"),
-        Field("xp_phone", "department.phone", "联系电话", "text"),
-        Field("xp_fill_date", "department.fill_date", "填报日期", "text", "如 2024年3月15日"),
-        Field("xp_notice_no", "department.notice_no", "评价通知文号", "text", "如 X财绩〔2025〕5号"),
+        Field(
+            "xp_evaluator",
+            "department.evaluator",
+            "评价单位（公章位置）",
+            "text",
+            "不填则为部门全称",
+            optional=True,
+        ),
+        Field("xp_preparer", "department.preparer", "填报人", "text", optional=True),
+        Field("xp_phone", "department.phone", "联系电话", "text", optional=True),
+        Field("xp_fill_date", "department.fill_date", "填报日期", "text", "如 2024年3月15日", optional=True),
+        Field(
+            "xp_notice_no",
+            "department.notice_no",
+            "评价通知文号",
+            "text",
+            "如 X财绩〔2025〕5号",
+            optional=True,
+        ),
         Heading("自报结果（可不填；填写后 xlperf 会核对）"),
         Field(
             "xp_claim_total",
             "claims.total",
             "自报总分",
             "amount",
-            "如沿用手工计算的总分，xlperf 会核对（V40）",
+            "如沿用手工计算的总分，xlperf 会核对",
+            optional=True,
         ),
-        Field("xp_claim_rating", "claims.rating", "自报等级", "text", "优/良/中/差（V41）"),
+        Field(
+            "xp_claim_rating",
+            "claims.rating",
+            "自报等级",
+            "text",
+            "优/良/中/差，xlperf 会按总分核对",
+            optional=True,
+        ),
     ),
     "填写部门的基本情况。浅黄色单元格为填写区，其余由 xlperf 生成。",
 )
@@ -164,9 +204,7 @@ BUDGET_SHEET = FieldSheet(
     BUDGET,
     (
         Heading("预算与执行（万元，以决算数为统计口径）"),
-        Field(
-            "xp_total_budget", "budget.total_budget", "全年预算数", "amount", "= 本年收入 + 上年结转（V01）"
-        ),
+        Field("xp_total_budget", "budget.total_budget", "全年预算数", "amount", "= 本年收入 + 上年结转"),
         Field("xp_income_current", "budget.income_current", "本年收入", "amount"),
         Field("xp_carryover_prior", "budget.carryover_prior", "上年结转", "amount"),
         Field("xp_executed", "budget.executed", "全年实际执行数", "amount"),
@@ -175,7 +213,7 @@ BUDGET_SHEET = FieldSheet(
             "budget.stated_execution_rate",
             "预算执行率（自动计算）",
             "computed",
-            "由公式计算，请勿改写（V04）",
+            "由公式计算，请勿改写",
         ),
         Heading("按资金来源分（万元）"),
         Field("xp_spend_general", "budget.spend_general", "一般公共预算财政拨款支出", "amount"),
@@ -200,9 +238,7 @@ BUDGET_SHEET = FieldSheet(
         Field("xp_assets_in_use", "budget.fixed_assets_in_use", "实际在用固定资产总额", "amount"),
         Heading("其他"),
         Field("xp_unit_yi", "budget.unit_yi", "报告中大额以亿元表述", "bool", "是/否"),
-        Field(
-            "xp_budget_note", "budget.note", "说明", "longtext", "两处填写的同一数字不一致时在此说明（V06）"
-        ),
+        Field("xp_budget_note", "budget.note", "说明", "longtext", "两处填写的同一数字不一致时在此说明"),
     ),
     "金额单位为万元，保留两位小数。预算执行率由公式计算，不需要填写。",
 )
@@ -213,22 +249,24 @@ _INDICATOR_COLUMNS = (
     Column("类型", "kind", "kind", 8, "定量 / 定性"),
     Column("方向", "direction", "direction", 7, "≥ 越大越好；≤ 越小越好；= 越接近越好"),
     Column("目标值", "target_value", "quantity", 11, "计分用的一个数，可带单位，如 180 或 不少于180家"),
-    Column("单位", "unit", "text", 8),
+    Column("单位", "unit", "text", 8, "如 个、家、项、万元、%；目标值已带单位时可不填"),
     Column("年度目标值（文字）", "target_text", "longtext", 34),
     Column(
-        "批复目标值", "approved_target_text", "longtext", 20, "年初批复的目标；与上一列不同时须说明（V15）"
+        "批复目标值",
+        "approved_target_text",
+        "longtext",
+        20,
+        "年初批复的目标；与年度目标不同时在“目标调整说明”中写明",
     ),
-    Column("目标调整说明", "target_change_note", "longtext", 24),
-    Column("计分口径", "scored_measure", "longtext", 20, "目标有多个子目标时，说明按哪一个计分（V16）"),
+    Column("目标调整说明", "target_change_note", "longtext", 24, "年中调整了目标时写明调整情况"),
+    Column("计分口径", "scored_measure", "longtext", 20, "目标有多个子目标时，说明按哪一个计分"),
     Column("实际值", "actual_value", "quantity", 11),
     Column("年度实际值（文字）", "actual_text", "longtext", 40),
     Column("完成等级", "grade", "grade", 10, "定性指标填写：完成/基本完成/部分完成/未完成"),
     Column("完成率", None, "formula", 10, "自动计算"),
-    Column(
-        "手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由（V43）", percent=True
-    ),
+    Column("手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由", percent=True),
     Column("调整理由", "override_reason", "longtext", 20),
-    Column("未达标原因", "shortfall_reason", "longtext", 28, "完成率低于100%时必填（V12）"),
+    Column("未达标原因", "shortfall_reason", "longtext", 28, "完成率低于100%时必填"),
 )
 
 # The V13 column's header is framework data (completion.excess_threshold): the template writes the
@@ -250,7 +288,7 @@ def _excess_column(threshold: Decimal, inclusive: bool = True) -> Column:
         "excess_reason",
         "longtext",
         28,
-        f"{label.removesuffix('的原因')}时必填（V13）",
+        f"{label.removesuffix('的原因')}时必填",
         spelled=_EXCESS_SPELLED,
     )
 
@@ -260,6 +298,38 @@ def _indicator_columns(threshold: Decimal, inclusive: bool = True) -> tuple[Colu
 
 
 _DEFAULT_EXCESS: Decimal = CompletionSpec.model_fields["excess_threshold"].default
+_RESULTS_INTRO = (
+    "“实际值”填计分用的一个数（可带单位），“年度实际值（文字）”写报告中引用的完成情况；定性指标选"
+    "“完成等级”。灰色的“完成率”自动计算。完成率低于100%或超过规定比例时在右侧两列写明原因；确需调整"
+    "完成率时填“手工完成率”并写明理由。"
+)
+_OUTPUT_INTRO = (
+    "每行一个产出指标。",
+    "三个目标列：“目标值”是计分用的一个数（可带单位，如 8 或 不少于8个）；“年度目标值（文字）”是报告中"
+    "引用的目标原文；“批复目标值”是年初批复的目标，与年度目标不同时在“目标调整说明”中写明。“单位”填 个、"
+    "家、项、万元、% 等。定量指标填方向、目标值和实际值。第 3 行是示例，不会被读取。",
+    _RESULTS_INTRO,
+)
+_BENEFIT_INTRO = (
+    "每行一个效益指标。",
+    "填法同“产出指标”（三个目标列、单位的说明见该表）。增长类目标按增长数填写：目标 7%，实际 7.1%，"
+    "单位 %。第 3 行是示例，不会被读取。",
+    _RESULTS_INTRO,
+)
+_INDICATOR_EXAMPLE = (
+    ("seq", "示例"),
+    ("name", "新增孵化育成平台数量"),
+    ("kind", "定量"),
+    ("direction", "≥"),
+    ("target_value", "8"),
+    ("unit", "个"),
+    ("target_text", "新增孵化育成平台不少于8个"),
+    ("approved_target_text", "新增孵化育成平台不少于8个"),
+    ("actual_value", "11"),
+    ("actual_text", "新增孵化育成平台11个"),
+    ("grade", "（定性指标填写）"),
+    ("完成率", "自动计算"),
+)
 
 TASKS_TABLE = TableSheet(
     TASKS,
@@ -272,8 +342,14 @@ TASKS_TABLE = TableSheet(
         Column("实际完成情况", "completion", "longtext", 70),
     ),
     8,
-    "每行一项重点工作任务。可插入或删除行（在表格内右键 → 插入 → 表格行）。",
+    "每行一项重点工作任务。可插入或删除行（在表格内右键 → 插入 → 表格行）。第 3 行是示例，不会被读取。",
     landscape=True,
+    example=(
+        ("序号", "示例"),
+        ("name", "推进科技创新平台建设"),
+        ("content", "新增孵化育成平台，完善科技企业孵化服务体系"),
+        ("completion", "全年新增孵化育成平台11个，完成年度目标"),
+    ),
 )
 OUTPUTS_TABLE = TableSheet(
     OUTPUTS,
@@ -281,8 +357,12 @@ OUTPUTS_TABLE = TableSheet(
     "outputs",
     _indicator_columns(_DEFAULT_EXCESS),
     30,
-    "每行一个产出指标。定量指标填写方向、目标值、单位和实际值；定性指标填写完成等级。完成率自动计算。",
+    "".join(_OUTPUT_INTRO),
     landscape=True,
+    example=_INDICATOR_EXAMPLE,
+    print_split="actual_value",
+    print_keys=2,
+    intro_parts=_OUTPUT_INTRO,
 )
 BENEFITS_TABLE = TableSheet(
     BENEFITS,
@@ -290,8 +370,24 @@ BENEFITS_TABLE = TableSheet(
     "benefits",
     _indicator_columns(_DEFAULT_EXCESS),
     12,
-    "每行一个效益指标，填法同“产出指标”。增长类目标按增长数填写（目标 7%，实际 7.1%）。",
+    "".join(_BENEFIT_INTRO),
     landscape=True,
+    example=(
+        ("seq", "示例"),
+        ("name", "规上工业总产值增长率"),
+        ("kind", "定量"),
+        ("direction", "≥"),
+        ("target_value", "7"),
+        ("unit", "%"),
+        ("target_text", "规上工业总产值同比增长7%"),
+        ("approved_target_text", "规上工业总产值同比增长7%"),
+        ("actual_value", "7.1"),
+        ("actual_text", "规上工业总产值同比增长7.1%"),
+        ("完成率", "自动计算"),
+    ),
+    print_split="actual_value",
+    print_keys=2,
+    intro_parts=_BENEFIT_INTRO,
 )
 MONTHS_TABLE = TableSheet(
     SPENDING,
@@ -326,17 +422,23 @@ def _management_columns(answers: int) -> tuple[Column, ...]:
         Column("三级指标", "name", "fixed", 20),
         Column("分值", "stated_full", "fixed", 6),
         *items,
-        Column("数量N", "count_total", "quantity", 8, "计数类指标：应完成的数量"),
-        Column("数量M", "count_done", "quantity", 8, "计数类指标：按时完成的数量"),
-        Column("评价说明", "evidence", "longtext", 60, "本年度的实际情况和依据，成为报告中的段落（V32）"),
-        Column("情况说明", "explanation", "longtext", 40, "如“三公”经费执行率偏低的原因（V33）"),
-        Column("手工得分", "override_score", "quantity", 9, "确需调整时填写，并写明理由（V43）"),
+        Column("应完成数", "count_total", "quantity", 9, "计数类指标：应完成的数量", formerly=("数量N",)),
+        Column("按时完成数", "count_done", "quantity", 9, "计数类指标：按时完成的数量", formerly=("数量M",)),
+        Column("评价说明", "evidence", "longtext", 60, "本年度的实际情况和依据，成为报告中的段落"),
+        Column("情况说明", "explanation", "longtext", 40, "如“三公”经费执行率偏低的原因"),
+        Column("手工得分", "override_score", "quantity", 9, "确需调整时填写，并写明理由"),
         Column("调整理由", "override_reason", "longtext", 20),
     )
 
 
-def _management_intro(count: int) -> str:
-    return f"{count} 个三级指标已列出。子项答复选择 是/否/不适用；计算类指标的金额在“收支情况”中填写。"
+def _management_intro(count: int) -> tuple[str, str, str]:
+    return (
+        f"{count} 个三级指标已列出。",
+        "子项答复选择 是/否/不适用；“应完成数”“按时完成数”只有计数类指标填写（子项1写明数的是什么）；"
+        "写着“自动计算”的指标由“收支情况”中的金额算出，不需答复。灰色格不需填写。",
+        "每项都在“评价说明”中写明本年度的实际情况和依据（成为报告中的段落）；“情况说明”写执行率偏低等的"
+        "原因；确需调整得分时填“手工得分”并写明理由。",
+    )
 
 
 MANAGEMENT_TABLE = TableSheet(
@@ -345,9 +447,12 @@ MANAGEMENT_TABLE = TableSheet(
     "management",
     _management_columns(MIN_ANSWER_COLUMNS),
     22,
-    _management_intro(22),
+    "".join(_management_intro(22)),
     protect=True,
     landscape=True,
+    print_split="evidence",
+    print_keys=3,
+    intro_parts=_management_intro(22),
 )
 
 
@@ -397,7 +502,8 @@ def table_for(table: TableSheet, fw: Framework) -> TableSheet:
             table,
             columns=_management_columns(answer_columns(fw)),
             blank_rows=count,
-            intro=_management_intro(count),
+            intro="".join(_management_intro(count)),
+            intro_parts=_management_intro(count),
         )
     if table.path not in ("outputs", "benefits"):
         return table
@@ -435,7 +541,10 @@ PROVENANCE = (
     ("xp_framework_sha256", "评分规则校验值"),
     ("xp_framework_def", "评分规则（内嵌，勿改）"),
 )
-TEMPLATE_VERSION = "2"  # 2: the rules embedded (xp_framework_sha256, xp_framework_def)
+#: 1: the first templates; 2: the rules embedded (xp_framework_sha256, xp_framework_def); 3: 管理效率's
+#: 数量N/数量M headers renamed 应完成数/按时完成数 (read either way), the 示例 rows, the 月均执行率
+#: formula that reads rates as xlperf does (docs/DESIGN.md "Workbook", template versions)
+TEMPLATE_VERSION = "3"
 #: the embedded rules (``Framework.canonical()``) in cells of at most this many characters, under the
 #: names xp_framework_def, xp_framework_def2, … (a cell holds 32,767 characters)
 DEF_CHUNK = 30000
@@ -450,6 +559,38 @@ def framework_chunks(canonical: str) -> list[str]:
     return chunks
 
 
+MEAN_LABEL = "月均执行率（自动计算）"  # the label left of 支出进度's live mean (found by it in any version)
+
+
+def completion_formula(kind: str, direction: str, target: str, actual: str, grade: str, fw: Framework) -> str:
+    """The 完成率 column's live formula for one row (cell references of its 类型, 方向, 目标值, 实际值,
+    完成等级), for Excel, WPS and LibreOffice: the core's completion (docs/DOMAIN.md §1.3) of what the
+    row holds as numbers — a grade's value; ≥ a/t, ≤ t/a (a = 0: 100 %), = min/max; blank for a
+    target of 0 or less (≥, =) or below 0 (≤), as the core leaves such a row unscored. Text with
+    units the formula cannot read; the scored copy shows xlperf's value there (writer)."""
+    k, d, t, a, g = kind, direction, target, actual, grade
+    grades = fw.completion.grades
+    graded = '""'
+    for name in reversed(list(grades)):
+        graded = f'IF({g}="{name}",{grades[name]},{graded})'
+    quant = (
+        f'IF(OR({t}="",{a}=""),"",IF({d}="≤",IF({t}<0,"",IF({a}=0,1,{t}/{a})),'
+        f'IF({t}<=0,"",IF({d}="=",MIN({t},{a})/MAX({t},{a}),{a}/{t}))))'
+    )
+    return f'=IFERROR(IF({k}="定性",{graded},{quant}),"")'
+
+
+def mean_formula(months: str, annual: str = "xp_annual_mean") -> str:
+    """支出进度's live 月均执行率 over the range ``months``, read as xlperf reads each rate: a number
+    above 1.5 is percent points (96 typed into a % cell by LibreOffice or WPS is 96 %, not 9600 %),
+    text such as “96%” counts as the number it shows; with no month, the annual mean (``annual``)."""
+    norm = f"{months}*1/(1+99*({months}*1>1.5))"
+    single = f"{annual}*1/(1+99*({annual}*1>1.5))"
+    return (
+        f'=IFERROR(IF(COUNTA({months})=0,IF({annual}="","",{single}),SUMPRODUCT({norm})/COUNTA({months})),"")'
+    )
+
+
 def management_input(attr: str | None, spec: Any) -> bool:
     """Whether a 管理效率 column is an input for one indicator ``spec`` (a framework IndicatorSpec):
     answers past its sub-items and counts of a non-count indicator are locked in the template."""
@@ -462,6 +603,14 @@ def management_input(attr: str | None, spec: Any) -> bool:
 
 def all_fields() -> list[Field]:
     return [f for sheet in FIELD_SHEETS for f in sheet.rows if isinstance(f, Field)] + list(SPENDING_FIELDS)
+
+
+def sheet_of(item: Field) -> str:
+    """The sheet the template puts a field on (where a finding about a missing name points)."""
+    for sheet in FIELD_SHEETS:
+        if item in sheet.rows:
+            return sheet.title
+    return SPENDING
 
 
 def field_by_path(path: str) -> Field | None:

@@ -12,11 +12,12 @@ import functools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf.workbook.cells import MAX_ROW_HEIGHT
@@ -86,6 +87,19 @@ def _wrapped(text: str, columns: float) -> int:
     return sum(max(1, math.ceil(text_width(part) / room)) for part in text.split("\n"))
 
 
+def text_height(text: str, width: float, size: float, wraps: bool) -> float:
+    """Points a cell ``width`` column units wide needs to show ``text`` in a ``size``-point font:
+    its wrapped lines (one line when it does not wrap), the one rule every sheet xlperf writes
+    (the template, the output sheets, the clerk's rows in a scored or 报送 copy) is sized by."""
+    lines = wrapped_lines(text, columns_in(width, size)) if wraps else 1
+    return lines * size * LINE_FACTOR + ROW_PADDING
+
+
+def lines_in(height: float, size: float) -> int:
+    """How many lines of a ``size``-point font a row ``height`` points tall shows (at least one)."""
+    return max(1, int((height - ROW_PADDING) / (size * LINE_FACTOR) + 0.25))
+
+
 def column_widths(ws: Worksheet) -> dict[int, float]:
     """The width of every column that has one set (openpyxl keeps ranges as min..max)."""
     widths: dict[int, float] = {}
@@ -127,9 +141,7 @@ def fit_row_heights(ws: Worksheet, *, min_height: float | None = None) -> None:
         if look is None:
             look = looks[key] = (_size(cell), bool(cell.alignment is not None and cell.alignment.wrap_text))
         size, wraps = look
-        columns = columns_in(width, size)
-        lines = wrapped_lines(_shown(cell), columns) if wraps else 1
-        height = lines * size * LINE_FACTOR + ROW_PADDING
+        height = text_height(_shown(cell), width, size, wraps)
         heights[r] = max(heights.get(r, 0.0), height)
     for r, height in heights.items():
         dim = ws.row_dimensions[r]
@@ -138,6 +150,28 @@ def fit_row_heights(ws: Worksheet, *, min_height: float | None = None) -> None:
         if min_height is not None:
             height = max(height, min_height)
         dim.height = round(min(height, MAX_ROW_HEIGHT), 1)
+
+
+class _AutoHeight(RowDimension):
+    """A row height that is xlperf's estimate of the row's content, not a height someone fixed:
+    written without ``customHeight``, so Excel (and WPS, LibreOffice) grow the row again when a
+    clerk types a longer answer into it. openpyxl marks every row with a height as custom."""
+
+    @property
+    def customHeight(self) -> bool:
+        return False
+
+
+def release_heights(ws: Worksheet, rows: Iterable[int]) -> None:
+    """Keep the heights of ``rows`` as they are but no longer fixed (see :class:`_AutoHeight`):
+    the rows a clerk types into."""
+    for r in rows:
+        old = ws.row_dimensions[r]
+        if isinstance(old, _AutoHeight):
+            continue
+        ws.row_dimensions[r] = _AutoHeight(
+            ws, index=r, ht=old.ht, s=old.s if old.has_style else None, hidden=old.hidden
+        )
 
 
 def setup_print(
@@ -229,9 +263,186 @@ def _shown(cell: Any) -> str:
     formula shows its result, a number or a short text, not its own text)."""
     value = cell.value
     if cell.data_type == "f":
-        return "100.00%"
+        return "99" if str(value).upper().startswith("=ROW(") else "100.00%"  # 序号, or a rate
     if isinstance(value, str):
         return value
     if isinstance(value, Decimal | float):
         return f"{value:,.2f}"
     return str(value)
+
+
+# ------------------------------------------------------------------ rows of a package's sheets
+# The same sizing on a worksheet part as it is in the package (the scored copy and the 报送 copy are
+# written part by part, never through openpyxl): the clerk's rows grow to show what was typed.
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_TEXT_TYPES = frozenset(("s", "inlineStr", "str"))
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def shared_strings(root: Any | None) -> list[str]:
+    """The texts of a ``sharedStrings.xml`` part (parsed), rich text runs joined."""
+    if root is None:
+        return []
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else _MAIN_NS
+    out = []
+    for si in root.iterfind(f"{{{ns}}}si"):
+        out.append("".join(t.text or "" for t in si.iter(f"{{{ns}}}t") if _not_phonetic(t, ns)))
+    return out
+
+
+def _not_phonetic(t: Any, ns: str) -> bool:
+    parent = t.getparent()
+    return parent is None or parent.tag != f"{{{ns}}}rPh"
+
+
+def style_looks(root: Any) -> list[tuple[float, bool]]:
+    """(font size, wraps) of every cell format of a ``styles.xml`` part (parsed), by index."""
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else _MAIN_NS
+    sizes = []
+    fonts = root.find(f"{{{ns}}}fonts")
+    for font in fonts if fonts is not None else []:
+        sz = font.find(f"{{{ns}}}sz")
+        try:
+            sizes.append(float(sz.get("val")) if sz is not None else DEFAULT_FONT_SIZE)
+        except (TypeError, ValueError):
+            sizes.append(DEFAULT_FONT_SIZE)
+    looks = []
+    xfs = root.find(f"{{{ns}}}cellXfs")
+    for xf in xfs if xfs is not None else []:
+        try:
+            font = int(xf.get("fontId", "0"))
+        except ValueError:
+            font = 0
+        size = sizes[font] if 0 <= font < len(sizes) else DEFAULT_FONT_SIZE
+        align = xf.find(f"{{{ns}}}alignment")
+        wraps = align is not None and align.get("wrapText") in ("1", "true")
+        looks.append((size, wraps))
+    return looks
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def needed_row_heights(
+    root: Any, strings: Sequence[str], looks: Sequence[tuple[float, bool]]
+) -> dict[int, tuple[float, float]]:
+    """For every row of a worksheet part (parsed) whose text needs at least two lines: (the height
+    it needs, the height it has). Widths come from ``<cols>``, merged runs of one row add their
+    columns' widths, a multi-row merge and a hidden row are left alone, as in :func:`fit_row_heights`."""
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else _MAIN_NS
+    widths: dict[int, float] = {}
+    cols = root.find(f"{{{ns}}}cols")
+    for col in cols if cols is not None else []:
+        try:
+            lo, hi = int(col.get("min", "0")), int(col.get("max", "0"))
+            width = float(col.get("width", DEFAULT_COLUMN_WIDTH))
+        except ValueError:
+            continue
+        for c in range(lo, min(hi, 16384) + 1):
+            widths[c] = width
+    fmt = root.find(f"{{{ns}}}sheetFormatPr")
+    default_width = DEFAULT_COLUMN_WIDTH
+    default_height = 15.0
+    if fmt is not None:
+        try:
+            default_width = float(fmt.get("defaultColWidth", default_width))
+            default_height = float(fmt.get("defaultRowHeight", default_height))
+        except ValueError:
+            pass
+    spans: dict[tuple[int, int], int] = {}
+    covered: set[tuple[int, int]] = set()
+    merges = root.find(f"{{{ns}}}mergeCells")
+    for merge in merges if merges is not None else []:
+        first, _, last = (merge.get("ref") or "").partition(":")
+        a, b = _CELL_REF.fullmatch(first), _CELL_REF.fullmatch(last or first)
+        if a is None or b is None:
+            continue
+        r1, c1, r2, c2 = int(a[2]), _column_index(a[1]), int(b[2]), _column_index(b[1])
+        if r1 == r2:
+            spans[(r1, c1)] = c2
+            covered.update((r1, c) for c in range(c1 + 1, c2 + 1))
+        elif (r2 - r1 + 1) * (c2 - c1 + 1) <= 10_000:
+            covered.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+    out: dict[int, tuple[float, float]] = {}
+    data = root.find(f"{{{ns}}}sheetData")
+    for row in data if data is not None else []:
+        if row.get("hidden") in ("1", "true"):
+            continue
+        need = 0.0
+        r = 0
+        for cell in row:
+            if cell.get("t") not in _TEXT_TYPES:  # numbers, booleans, errors: one short line
+                continue
+            try:
+                size, wraps = looks[int(cell.get("s", "0"))]
+            except (ValueError, IndexError):
+                continue
+            if not wraps:
+                continue
+            text = _cell_text(cell, ns, strings)
+            if len(text) < 4:  # fits any column
+                continue
+            m = _CELL_REF.fullmatch(cell.get("r") or "")
+            if m is None:
+                continue
+            r, c = int(m[2]), _column_index(m[1])
+            if (r, c) in covered:
+                continue
+            last = spans.get((r, c), c)
+            width = sum(widths.get(col, default_width) for col in range(c, last + 1))
+            lines = wrapped_lines(text, columns_in(width, size))
+            if lines >= 2:  # one line fits any row
+                need = max(need, lines * size * LINE_FACTOR + ROW_PADDING)
+        if need and r:
+            try:
+                has = float(row.get("ht")) if row.get("ht") else default_height
+            except ValueError:
+                has = default_height
+            out[r] = (min(need, MAX_ROW_HEIGHT), has)
+    return out
+
+
+def _cell_text(cell: Any, ns: str, strings: Sequence[str]) -> str:
+    kind = cell.get("t")
+    if kind == "s":
+        v = cell.find(f"{{{ns}}}v")
+        try:
+            return strings[int(v.text)] if v is not None and v.text else ""
+        except (ValueError, IndexError):
+            return ""
+    if kind == "inlineStr":
+        return "".join(t.text or "" for t in cell.iter(f"{{{ns}}}t"))
+    if kind == "str":
+        v = cell.find(f"{{{ns}}}v")
+        return (v.text or "") if v is not None else ""
+    return ""  # numbers, booleans, errors: one short line
+
+
+def grow_rows(root: Any, heights: dict[int, tuple[float, float]]) -> int:
+    """Give the rows of a worksheet part (parsed, for editing) whose height shows fewer lines than
+    their text needs (:func:`needed_row_heights`) the height they need, not fixed (no
+    ``customHeight``: Excel refits it when the clerk edits the row). Never makes a row lower.
+    Returns how many rows grew."""
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else _MAIN_NS
+    data = root.find(f"{{{ns}}}sheetData")
+    grown = 0
+    for row in data if data is not None else []:
+        try:
+            r = int(row.get("r", "0"))
+        except ValueError:
+            continue
+        if r in heights and short(*heights[r]):
+            row.set("ht", str(round(heights[r][0], 1)))
+            row.attrib.pop("customHeight", None)
+            grown += 1
+    return grown
+
+
+def short(need: float, has: float) -> bool:
+    """Whether a row ``has`` points tall is too low for content that ``need`` s (a line's slack)."""
+    return has < need - 6.0

@@ -43,7 +43,15 @@ from xlperf.workbook.cells import is_percent, raw
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
 
-__all__ = ["Limits", "SourceMap", "WorkbookReadError", "read_book", "read_workbook"]
+__all__ = [
+    "Limits",
+    "SourceMap",
+    "WorkbookReadError",
+    "outdated",
+    "read_book",
+    "read_workbook",
+    "template_version",
+]
 
 ANSWER_ALIASES = {
     "是": Answer.YES,
@@ -79,6 +87,20 @@ def _clip(value: Any, limit: int = 30) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+@dataclass(frozen=True)
+class SheetFormula:
+    """A formula cell of the template whose value xlperf also computes (a row's 完成率, 支出进度's
+    月均执行率): where it is, the formula the current template puts there, and what that formula
+    computes from the cells as typed (None: it shows blank, or cannot be worked out here)."""
+
+    sheet: str
+    cell: str
+    formula: str
+    sheet_value: Decimal | None
+    holds_formula: bool
+    current: str = ""  # the formula the cell holds ("" when it holds none)
+
+
 @dataclass
 class SourceMap:
     """Field path → (sheet, cell), so a finding about ``outputs[2].actual_value`` points at 产出指标!K7."""
@@ -88,6 +110,14 @@ class SourceMap:
     framework: Framework | None = None
     #: the rules the workbook itself carries (embedded, or named by id), whatever scored it
     own_framework: Framework | None = None
+    #: standard sheet title → the sheet it was read from under another name (renamed)
+    moved: dict[str, str] = field(default_factory=dict)
+    #: ``outputs[2].completion``, ``spending.mean`` → the template's formula cell of that value
+    formulas: dict[str, SheetFormula] = field(default_factory=dict)
+
+    def sheet_order(self) -> tuple[str, ...]:
+        """The standard sheets in template order, each under the name it has in this workbook."""
+        return tuple(self.moved.get(title, title) for title in L.ALL_SHEETS)
 
     def add(self, path: str, sheet: str, cell: str) -> None:
         self.cells[path] = (sheet, cell)
@@ -126,11 +156,28 @@ def name_problem(name: str, label: str, text: str) -> str:
     return f"名称 {name}（{label}）没有指向单元格（{text[:60] or '空'}）；" + _NAME_FIX
 
 
+#: how far the reader looks for a table's header row when the Excel table itself is gone
+SCAN_ROWS = 100
+SCAN_COLUMNS = 64
+#: how far it looks for a field's label when its defined name is gone
+LABEL_ROWS = 200
+LABEL_COLUMNS = 8
+_UPGRADE_HINT = (
+    "运行 xlperf upgrade 旧表.xlsx -o 新表.xlsx（网页和 Excel 中为“升级模板”按钮）可把填写内容迁移到当前模板"
+)
+
+
 class _Reader:
     def __init__(self, wb: Book) -> None:
         self.wb = wb
         self.findings: list[Finding] = []
         self.map = SourceMap()
+        #: optional fields whose defined name the workbook lacks (an older template): read as empty
+        self.missing_optional: list[L.Field] = []
+        #: table name → (sheet, ref) where it was found (None: nowhere), each looked up once
+        self.tables: dict[str, tuple[Worksheet, str] | None] = {}
+        #: standard sheet title → the sheet its content was found on under another name
+        self.moved: dict[str, str] = {}
 
     # ------------------------------------------------------------------ cells
     def _cached(self, ws: Worksheet, coord: str) -> Any:
@@ -271,17 +318,12 @@ class _Reader:
         raise ValueError(kind)  # pragma: no cover - layout kinds are fixed
 
     # ------------------------------------------------------------------ names
-    def name_cell(self, name: str, label: str, path: str) -> tuple[Worksheet, str] | None:
-        defined = self.wb.defined_names.get(name)
-        if defined is None:
-            self.findings.append(
-                finding(
-                    "R01",
-                    f"工作簿缺少名称 {name}（{label}）；请使用 xlperf new 生成的标准模板，或在“公式 → 名称管理器”中恢复",
-                    path,
-                )
-            )
-            return None
+    def name_cell(self, item: L.Field) -> tuple[Worksheet, str] | None:
+        """The one cell field ``item``'s defined name points at; a name that points anywhere else
+        is an error on the field's sheet saying how to repair it."""
+        name, label, path = item.name, item.label, item.path
+        home = self.sheet_title(L.sheet_of(item)) or L.sheet_of(item)
+        defined = self.wb.defined_names[name]
         for sheet, coord in name_destinations(defined):
             if sheet in self.wb.sheetnames and ":" in coord:  # a range: which cell is meant is a guess
                 self.findings.append(
@@ -296,18 +338,125 @@ class _Reader:
             if sheet in self.wb.sheetnames:
                 return self.wb[sheet], coord.replace("$", "")
             self.findings.append(
-                finding("R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在；" + _NAME_FIX, path)
+                finding(
+                    "R01", f"名称 {name}（{label}）指向的工作表“{sheet}”不存在；" + _NAME_FIX, path
+                ).located(home, "")
             )
             return None
-        self.findings.append(finding("R01", name_problem(name, label, name_text(defined)), path))
+        self.findings.append(
+            finding("R01", name_problem(name, label, name_text(defined)), path).located(home, "")
+        )
         return None
+
+    def field_cell(self, item: L.Field) -> tuple[Worksheet, str] | None:
+        """The cell of one field: by its defined name; when the workbook has no such name, an
+        optional field (made by an older template) is empty, and any other is looked for by its
+        label on its sheet (the cell right of it), with a 提醒 — or is an error on that sheet."""
+        if item.name in self.wb.defined_names:
+            return self.name_cell(item)
+        if item.optional:
+            self.missing_optional.append(item)
+            return None
+        sheet = self.sheet_title(L.sheet_of(item))
+        found = self.by_label(sheet, item.label) if sheet is not None else None
+        if found is not None:
+            ws, coord = found
+            self.findings.append(
+                finding(
+                    "R02",
+                    f"工作簿没有名称 {item.name}，已按标签“{item.label}”读取右侧单元格；{_UPGRADE_HINT}",
+                    item.path,
+                ).located(ws.title, coord)
+            )
+            return found
+        self.findings.append(
+            finding(
+                "R01",
+                f"工作簿缺少名称 {item.name}（{item.label}），也找不到标签“{item.label}”；"
+                f"{_UPGRADE_HINT}，或在“公式 → 名称管理器”中恢复该名称",
+                item.path,
+            ).located(sheet or L.sheet_of(item), "")
+        )
+        return None
+
+    def by_label(self, title: str, label: str) -> tuple[Worksheet, str] | None:
+        """The cell right of the first cell on sheet ``title`` whose text is ``label``."""
+        ws = self.wb[title]
+        key = normalise_text(label)
+        for row in range(1, min(_max_row(ws), LABEL_ROWS) + 1):
+            for col in range(1, LABEL_COLUMNS + 1):
+                value = ws.cell(row=row, column=col).value
+                if isinstance(value, str) and normalise_text(value) == key:
+                    return ws, f"{_letter(col + 1)}{row}"
+        return None
+
+    def sheet_title(self, title: str) -> str | None:
+        """The sheet that holds the standard sheet ``title``'s content: itself, or the sheet it was
+        renamed to (Excel keeps a renamed sheet's names and tables pointing at it)."""
+        if title in self.wb.sheetnames:
+            return title
+        if title in self.moved:
+            return self.moved[title]
+        for spec in L.TABLES:
+            if spec.title == title:
+                on = next((ws.title for ws in self.wb.worksheets if spec.table in ws.tables), None)
+                if on is not None:
+                    self.moved[title] = on
+                    return on
+        for item in L.all_fields():
+            defined = self.wb.defined_names.get(item.name)
+            if L.sheet_of(item) != title or defined is None:
+                continue
+            on = next((s for s, _ in name_destinations(defined) if s in self.wb.sheetnames), None)
+            if on is not None:
+                self.moved[title] = on
+                return on
+        return None
+
+    def sheet_findings(self) -> None:
+        """One finding per standard sheet not under its own name: renamed (found by its names,
+        tables or table headers: a 提醒 naming the sheet) or missing (an error)."""
+        for title in L.INPUT_SHEETS:
+            if title in self.wb.sheetnames or title == L.README:
+                continue
+            actual = self.sheet_title(title)
+            if actual is not None:
+                self.findings.append(
+                    finding(
+                        "R02",
+                        f"没有名为“{title}”的工作表，已读取改名后的“{actual}”；把工作表名改回“{title}”可消除此提醒",
+                    ).located(actual, "A1")
+                )
+            else:
+                self.findings.append(
+                    finding(
+                        "R01",
+                        f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表，或{_UPGRADE_HINT}",
+                    ).located(title, "")
+                )
+
+    def optional_findings(self) -> None:
+        """The optional fields an older template does not have: one 提醒 for all of them."""
+        if not self.missing_optional:
+            return
+        labels = "、".join(f.label for f in self.missing_optional)
+        sheets = sorted({L.sheet_of(f) for f in self.missing_optional}, key=L.INPUT_SHEETS.index)
+        where = self.sheet_title(sheets[0]) or sheets[0]
+        self.findings.append(
+            finding(
+                "R02",
+                f"本工作簿由较早版本的模板生成，没有以下可不填的项目：{labels}，已按未填写处理；"
+                f"如需填写，{_UPGRADE_HINT}",
+                "department",
+            ).located(where, "")
+        )
 
     def read_fields(self, ev: dict[str, Any]) -> None:
         # A frozen (报送) workbook holds the core's own values where the template has formulas: those
         # are not hand-entered figures (V04), so its computed cells are not read back.
         frozen = self.wb.defined_names.get("xp_frozen_at") is not None
         for item in L.all_fields():
-            loc = self.name_cell(item.name, item.label, item.path)
+            loc = self.field_cell(item)
             if loc is None:
                 continue
             ws, coord = loc
@@ -327,23 +476,79 @@ class _Reader:
 
     # ------------------------------------------------------------------ tables
     def find_table(self, spec: L.TableSheet) -> tuple[Worksheet, str] | None:
-        for ws in self.wb.worksheets:
-            for name, table in ws.tables.items():
-                if name == spec.table:
-                    ref = table.ref if hasattr(table, "ref") else table
-                    return ws, str(ref)
-        hint = (
-            f"（应在“{spec.title}”工作表上）"
-            if spec.title in self.wb.sheetnames
-            else f"（工作表“{spec.title}”也不存在）"
+        """Where table ``spec`` is: the Excel table of its name, else a row of its header texts
+        (a table lost in copying, a sheet pasted as values) with a 提醒, else an error. Once."""
+        if spec.table in self.tables:
+            return self.tables[spec.table]
+        found = next(
+            ((ws, str(ws.tables[spec.table])) for ws in self.wb.worksheets if spec.table in ws.tables), None
         )
-        self.findings.append(
-            finding(
-                "R01",
-                f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new 生成的标准模板并把数据复制进去",
-                spec.path.split(".")[0],
-            )
-        )
+        if found is None:
+            found = self.scan_headers(spec)
+            if found is not None:
+                ws, ref = found
+                if spec.title not in self.wb.sheetnames and ws.title not in L.INPUT_SHEETS:
+                    self.moved.setdefault(spec.title, ws.title)
+                self.findings.append(
+                    finding(
+                        "R02",
+                        f"没有找到 Excel 表格 {spec.table}（复制或另存时可能丢失），已按表头在“{ws.title}”"
+                        f"第 {bounds(ref)[1]} 行找到“{spec.title}”的内容并读取",
+                        spec.path.split(".")[0],
+                    ).located(ws.title, ref.split(":")[0])
+                )
+            else:
+                where = self.sheet_title(spec.title)
+                hint = (
+                    f"（应在“{where}”工作表上，表头也没有找到）"
+                    if where is not None
+                    else f"（工作表“{spec.title}”也不存在）"
+                )
+                self.findings.append(
+                    finding(
+                        "R01",
+                        f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new 生成的标准模板并把数据复制进去",
+                        spec.path.split(".")[0],
+                    ).located(where or spec.title, "")
+                )
+        self.tables[spec.table] = found
+        return found
+
+    def scan_headers(self, spec: L.TableSheet) -> tuple[Worksheet, str] | None:
+        """A run of header cells naming ``spec``'s columns (at least two, most of them, one an
+        input) on its own sheet first, then on sheets named like it, then any other; never inside
+        another Excel table. The table reaches down to the last row with content in its columns."""
+        sheets = [ws for ws in self.wb.worksheets if ws.title not in (*L.OUTPUT_SHEETS, L.HIDDEN, L.README)]
+        own = self.sheet_title(spec.title)
+        sheets.sort(key=lambda ws: (ws.title != own, spec.title not in ws.title))
+        need = max(2, -(-len(spec.columns) * 3 // 5))
+        for ws in sheets:
+            taken = [bounds(ref) for ref in ws.tables.values()]
+            last_row = min(_max_row(ws), SCAN_ROWS)
+            for row in range(1, last_row + 1):
+                run: list[tuple[int, L.Column | None]] = []
+                for col in range(1, SCAN_COLUMNS + 2):
+                    value = ws.cell(row=row, column=col).value if col <= SCAN_COLUMNS else None
+                    if value is not None and str(value).strip():
+                        run.append((col, spec.column_named(str(value))))
+                        continue
+                    named = [c for _, c in run if c is not None]
+                    inside = (
+                        any(c1 <= run[0][0] <= c2 and r1 <= row <= r2 for c1, r1, c2, r2 in taken)
+                        if run
+                        else True
+                    )
+                    if len(named) >= need and any(c.attr for c in named) and not inside:
+                        first, last = run[0][0], run[-1][0]
+                        bottom = row
+                        for r in range(row + 1, ws.max_row + 1):
+                            if any(
+                                ws.cell(row=r, column=c).value not in (None, "")
+                                for c in range(first, last + 1)
+                            ):
+                                bottom = r
+                        return ws, f"{_letter(first)}{row}:{_letter(last)}{max(bottom, row + 1)}"
+                    run = []
         return None
 
     def read_table(self, spec: L.TableSheet) -> list[tuple[int, dict[str, tuple[Any, bool, str]]]]:
@@ -363,8 +568,8 @@ class _Reader:
         columns: dict[str, int] = {}
         for c in spec.columns:
             key: str | None = normalise_text(c.header)  # header texts are compared normalised
-            if key not in headers:  # the V13 column with any threshold
-                key = next((h for h in headers if c.spelled is not None and c.spelled.fullmatch(h)), None)
+            if key not in headers:  # an earlier template's header, the V13 column with any threshold
+                key = next((h for h in headers if c.matches(h)), None)
             if key is not None:
                 columns[c.header] = headers[key]
             elif c.is_input or c.attr:
@@ -384,7 +589,7 @@ class _Reader:
                 c.attr is not None and c.is_input,
             )
             for c in spec.columns
-            if c.header in columns and (c.attr is not None or c.kind == "fixed")
+            if c.header in columns and (c.attr is not None or c.kind in ("fixed", "formula"))
         ]
         for r in range(min_row + 1, max_row + 1):
             record: dict[str, tuple[Any, bool, str]] = {}
@@ -430,6 +635,12 @@ def _input_columns(spec: L.TableSheet) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def _max_row(ws: Worksheet) -> int:
+    """The sheet's last row with a cell (a stream sheet knows it once a cell has been read)."""
+    ws.cell(row=1, column=1)
+    return ws.max_row
+
+
 def _blank(cell: Any) -> bool:
     value = cell.value
     return value is None or (isinstance(value, str) and not value.strip())
@@ -445,8 +656,8 @@ def _set(ev: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _table_sheet_title(r: _Reader, spec: L.TableSheet) -> str:
-    found = next((ws.title for ws in r.wb.worksheets if spec.table in ws.tables), spec.title)
-    return found
+    found = r.find_table(spec)
+    return found[0].title if found is not None else spec.title
 
 
 def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal]) -> list[dict[str, Any]]:
@@ -506,8 +717,54 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal
                         ).located(title, coord)
                     )
         _percent_convention(r, title, record, values, row, path, band)
+        _completion_cell(r, title, record, path, spec)
         out.append(row)
     return out
+
+
+def _number(value: Any) -> Decimal | None:
+    """A cell value as a spreadsheet's arithmetic takes it: a number, or text that is one."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    try:
+        return Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+
+
+def _completion_cell(
+    r: _Reader, title: str, record: dict[str, tuple[Any, bool, str]], path: str, spec: L.TableSheet
+) -> None:
+    """Record the row's 完成率 formula cell and what :func:`layout.completion_formula` computes
+    from the row as typed (the writer shows xlperf's value where the two differ)."""
+    from xlperf.core.quantity import Direction, completion_ratio
+
+    needed = ("kind", "direction", "target_value", "actual_value", "grade")
+    if "完成率" not in record or r.map.framework is None or any(a not in record for a in needed):
+        return
+    fw = r.map.framework
+    raw = {a: record[a][0].value for a in needed}
+    k, d, t_ref, a_ref, g = (record[a][2] for a in needed)
+    value: Decimal | None = None
+    if raw["kind"] == "定性":
+        grade = fw.completion.grades.get(str(raw["grade"])) if raw["grade"] is not None else None
+        value = None if grade is None else Decimal(str(grade))
+    else:
+        t, a = _number(raw["target_value"]), _number(raw["actual_value"])
+        direction = {"≤": Direction.LE, "=": Direction.EQ}.get(str(raw["direction"]), Direction.GE)
+        if t is not None and a is not None and not (t < 0 or (t == 0 and direction is not Direction.LE)):
+            value = completion_ratio(t, a, direction)
+    cell = record["完成率"]
+    r.map.formulas[f"{path}.completion"] = SheetFormula(
+        title,
+        cell[2],
+        L.completion_formula(k, d, t_ref, a_ref, g, fw),
+        value,
+        cell[0].data_type == "f",
+        str(cell[0].value) if cell[0].data_type == "f" else "",
+    )
 
 
 def _percent_convention(
@@ -568,6 +825,23 @@ def _percent_convention(
 
 def _pct(value: Decimal | None) -> str:
     return "无法计算" if value is None else f"{value.quantize(Decimal('0.01'))}%"
+
+
+def _mean_cell(r: _Reader, title: str, rows: list[tuple[int, dict[str, tuple[Any, bool, str]]]]) -> None:
+    """Record 支出进度's 月均执行率 cell (found by its label, in every template version) and the
+    formula the current template puts there over the month rows."""
+    if title not in r.wb.sheetnames or not rows or any("rate" not in rec for _, rec in rows):
+        return
+    found = r.by_label(title, L.MEAN_LABEL)
+    if found is None:
+        return
+    first, last = rows[0][1]["rate"][2], rows[-1][1]["rate"][2]
+    ws, coord = found
+    cell = ws[coord]
+    holds = cell.data_type == "f"
+    r.map.formulas["spending.mean"] = SheetFormula(
+        title, coord, L.mean_formula(f"{first}:{last}"), None, holds, str(cell.value) if holds else ""
+    )
 
 
 def _management(r: _Reader, fw: Framework) -> list[dict[str, Any]]:
@@ -648,6 +922,18 @@ def _named_text(wb: Book, name: str, strip: bool = True) -> tuple[str, str, str]
     return None
 
 
+def template_version(book: Any) -> str:
+    """The 模板版本 a workbook records on ``_xlperf`` ("" when it records none)."""
+    found = _named_text(as_book(book), "xp_template_version")
+    return found[0] if found is not None else ""
+
+
+def outdated(book: Any, findings: list[Finding]) -> bool:
+    """Whether ``xlperf upgrade`` has something to do for this workbook: it was made from an older
+    template, or its structure needed finding (a renamed sheet, a lost name or table: R01/R02)."""
+    return template_version(book) != L.TEMPLATE_VERSION or any(f.code in ("R01", "R02") for f in findings)
+
+
 def _recorded(r: _Reader) -> Recorded:
     """What the workbook says of its rules: id, hash and the embedded copy (``_xlperf``)."""
     values = {}
@@ -683,13 +969,9 @@ def read_book(
     cannot be found raises :class:`~xlperf.core.framework.FrameworkError`."""
     wb = as_book(book, values_loader)
     r = _Reader(wb)
-    for title in L.INPUT_SHEETS:
-        if title not in wb.sheetnames and title != L.README:
-            r.findings.append(
-                finding("R01", f"工作簿缺少工作表“{title}”（可能被删除或改名）；请恢复该工作表")
-            )
     data: dict[str, Any] = {}
     r.read_fields(data)
+    r.optional_findings()
     recorded = _recorded(r)
     fw, notes = for_workbook(recorded, framework)
     r.findings.extend(notes)
@@ -717,9 +999,12 @@ def read_book(
         r.map.add(f"spending.monthly[{month - 1}]", months_title, record["rate"][2])
         monthly[month - 1] = values.get("rate")
     data.setdefault("spending", {})["monthly"] = monthly
+    _mean_cell(r, months_title, month_rows)
     data["management"] = _management(r, fw)
     data["problems"] = [v["text"] for v in _simple_list(r, L.PROBLEMS_TABLE) if v.get("text")]
     data["improvements"] = [v["text"] for v in _simple_list(r, L.IMPROVEMENTS_TABLE) if v.get("text")]
+    r.sheet_findings()  # after the tables: a sheet found by its headers only counts as renamed
+    r.map.moved = dict(r.moved)
     ev = Evaluation.model_validate(data)
     findings = [r.map.locate(f) for f in r.findings]
     return ev, findings, r.map

@@ -7,14 +7,15 @@ round-trip tests). Everything comes from :mod:`xlperf.workbook.layout`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -35,31 +36,76 @@ from xlperf.core.quantity import (
 from xlperf.core.rulebook import rating_text, rule_rows
 from xlperf.files import save_workbook_atomic
 from xlperf.workbook import layout as L
+from xlperf.workbook import look
 from xlperf.workbook.cells import put, put_text
 from xlperf.workbook.printing import (
     fit_column_widths,
     fit_row_heights,
     printable_columns,
+    release_heights,
     set_page_header,
     setup_print,
 )
 
 FIXED_TIME = datetime(2024, 1, 1)  # document properties: the same bytes of content for the same inputs
-THIN = Side(style="thin", color="BFBFBF")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TITLE_FONT = Font(name="黑体", size=14, bold=True)
-HEADER_FONT = Font(name="宋体", size=10, bold=True)
-BODY_FONT = Font(name="宋体", size=10)
+# the one look (xlperf.workbook.look) as openpyxl objects
+BORDER = look.border()
+TITLE_FONT = look.font(look.TITLE)
+HEADER_FONT = look.font(look.HEADING)
+BODY_FONT = look.font(look.BODY)
+INTRO_FONT = look.font(look.INTRO)
+HELP_FONT = look.font(look.HELP)
+EXAMPLE_FONT = look.font(look.EXAMPLE)
+INPUT_FILL = look.fill(look.INPUT)
+HEADER_FILL = look.fill(look.HEADER)
+LOCKED_FILL = look.fill(look.LOCKED)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_FILL)
-HEADER_FILL = PatternFill("solid", fgColor=L.HEADER_FILL)
-LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
 HEADER_ROW = 4  # row of table headers on table sheets; data starts below
 
 
-def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -> Workbook:
-    """The standard workbook for ``framework``, blank or holding ``evaluation``'s inputs."""
+@dataclass(frozen=True)
+class TypedCell:
+    """What a clerk typed in one input cell, as the cell holds it (text, number, date, bool), and
+    the cell's number format, which decides how a number reads (92.13 in a % cell is 92.13 %)."""
+
+    value: Any
+    number_format: str = "General"
+
+
+@dataclass
+class Typed:
+    """What a clerk typed into a workbook, by its place in the layout (``xlperf upgrade``): named
+    fields by defined name; table rows by table name, each row by column ``attr``; the 管理效率 rows
+    by indicator id and the months by number (1–12)."""
+
+    fields: dict[str, TypedCell] = field(default_factory=dict)
+    rows: dict[str, list[dict[str, TypedCell]]] = field(default_factory=dict)
+    management: dict[str, dict[str, TypedCell]] = field(default_factory=dict)
+    months: dict[int, TypedCell] = field(default_factory=dict)
+
+
+def put_typed(cell: Any, typed: TypedCell) -> None:
+    """Write ``typed`` into a template cell so that it reads back as it read where it was typed:
+    text stays text; a number keeps a percent format (or its absence) and a date its format."""
+    value = typed.value
+    if isinstance(value, str):
+        put_text(cell, value)
+        return
+    cell.value = value
+    if isinstance(value, datetime | date | time) or (
+        isinstance(value, int | float | Decimal)
+        and not isinstance(value, bool)
+        and ("%" in typed.number_format) != ("%" in (cell.number_format or ""))
+    ):
+        cell.number_format = typed.number_format
+
+
+def build_workbook(
+    framework: Framework, evaluation: Evaluation | None = None, typed: Typed | None = None
+) -> Workbook:
+    """The standard workbook for ``framework``, blank, holding ``evaluation``'s inputs, or holding
+    what a clerk ``typed`` into an older workbook (``xlperf upgrade``)."""
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     wb.properties.creator = "xlperf"
@@ -69,9 +115,9 @@ def build_workbook(framework: Framework, evaluation: Evaluation | None = None) -
     _hidden_sheet(wb, framework)
     _readme_sheet(wb, framework)
     for sheet in L.FIELD_SHEETS:
-        _field_sheet(wb, sheet, evaluation, framework)
+        _field_sheet(wb, sheet, evaluation, framework, typed)
     for table in L.tables_for(framework):  # header texts as this framework spells them (the V13 column)
-        _table_sheet(wb, table, framework, evaluation)
+        _table_sheet(wb, table, framework, evaluation, typed)
     order = [*L.INPUT_SHEETS, L.HIDDEN]
     wb._sheets.sort(key=lambda ws: order.index(ws.title))
     wb.active = 0
@@ -93,13 +139,12 @@ def _fit_for_print(wb: Workbook, framework: Framework, department: str) -> None:
         for r, height in room.items():
             dim = ws.row_dimensions[r]
             dim.height = max(dim.height or 0, height)
+        # the rows a clerk types into keep these heights only until an answer needs more: not fixed
+        release_heights(ws, {r for (r, _), cell in ws._cells.items() if not cell.protection.locked})
         set_page_header(ws, f"{department or '部门整体支出绩效自评表'}　{ws.title}")
-    for table, at, keys in (
-        (L.OUTPUTS_TABLE, "actual_value", 2),
-        (L.BENEFITS_TABLE, "actual_value", 2),
-        (L.MANAGEMENT_TABLE, "evidence", 3),
-    ):
-        _split_print(wb[table.title], L.table_for(table, framework), at, keys)
+    for table in L.tables_for(framework):
+        if table.print_split is not None:
+            _split_print(wb[table.title], table, table.print_split, table.print_keys)
 
 
 def _split_print(ws: Worksheet, table: L.TableSheet, at: str, keys: int) -> None:
@@ -149,7 +194,7 @@ def _title(ws: Worksheet, text: str, intro: str, width_cols: int) -> None:
     ws["A1"].font = TITLE_FONT
     ws["A2"] = intro
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws["A2"].font = Font(name="宋体", size=10, color="595959")
+    ws["A2"].font = INTRO_FONT
     if width_cols > 1 and intro:
         ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width_cols)
         ws.row_dimensions[2].height = 30
@@ -233,14 +278,17 @@ def _readme_sheet(wb: Workbook, fw: Framework) -> None:
             "在 Excel 中点击“绩效自评”选项卡的“计算得分”，或在命令行运行 xlperf run 本文件。"
             "结果写入“评分汇总”“校验结果”“自评报告”三张表；原有填写内容不会被改动。",
         ),
+        (
+            "WPS 或没有 Excel",
+            "WPS、信创电脑或没有安装加载项时：运行 xlperf serve，在打开的本机网页上传本文件，即可校验、计分、"
+            "下载报告和报送包，结果与 Excel 中相同。也可运行 xlperf run 本文件.xlsx。",
+        ),
     ]
-    for sheet in L.FIELD_SHEETS:
-        lines.append((sheet.title, sheet.intro))
-    seen: set[str] = set()
+    intros = {sheet.title: sheet.intro for sheet in L.FIELD_SHEETS}
     for table in L.tables_for(fw):
-        if table.title not in seen and table.intro:
-            lines.append((table.title, table.intro))
-            seen.add(table.title)
+        if table.intro:
+            intros.setdefault(table.title, table.intro)
+    lines += [(title, intros[title]) for title in L.INPUT_SHEETS if title in intros]  # in the tabs' order
     lines += [
         (L.SUMMARY, "由 xlperf 生成：各级指标得分、每个指标的完成率和得分、计算比率和评价等级，可直接打印。"),
         (
@@ -277,7 +325,9 @@ def _readme_sheet(wb: Workbook, fw: Framework) -> None:
     _protect(ws)
 
 
-def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: Framework) -> None:
+def _field_sheet(
+    wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: Framework, typed: Typed | None = None
+) -> None:
     ws = _sheet(wb, sheet.title)
     _title(ws, sheet.title, sheet.intro, 3)
     ws.column_dimensions["A"].width = 34
@@ -296,9 +346,9 @@ def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: F
         help_cell = ws.cell(row=row, column=3)
         help_text = item.help
         if item.path == "claims.rating":  # the rating names are the framework's
-            help_text = f"{'/'.join(fw.rating_names())}（V41）"
+            help_text = f"{'/'.join(fw.rating_names())}，xlperf 会按总分核对"
         put(help_cell, help_text or None)  # help such as "= 本年收入 + 上年结转" is text, not a formula
-        help_cell.font = Font(name="宋体", size=9, color="7F7F7F")
+        help_cell.font = HELP_FONT
         help_cell.alignment = WRAP
         wb.defined_names[item.name] = DefinedName(
             item.name, attr_text=f"{quote_sheetname(ws.title)}!$B${row}"
@@ -309,6 +359,8 @@ def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: F
             value_cell.number_format = "0.00%"
             value_cell.fill = LOCKED_FILL
             value_cell.border = BORDER
+            if typed is not None and item.name in typed.fields:  # a rate typed over the formula (V04)
+                put_typed(value_cell, typed.fields[item.name])
             continue
         _input(value_cell)
         if item.kind == "amount":
@@ -326,6 +378,8 @@ def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: F
             dv.add(value_cell.coordinate)
         if ev is not None:
             put(value_cell, _get_path(ev, item.path, item.kind))
+        if typed is not None and item.name in typed.fields:
+            put_typed(value_cell, typed.fields[item.name])
     _print_setup(ws, landscape=False)
     _protect(ws)
 
@@ -343,7 +397,13 @@ def _get_path(ev: Evaluation, path: str, kind: str) -> Any:
     return obj
 
 
-def _rows_for(table: L.TableSheet, ev: Evaluation | None, fw: Framework) -> list[Any]:
+def _rows_for(table: L.TableSheet, ev: Evaluation | None, fw: Framework, typed: Typed | None) -> list[Any]:
+    if typed is not None:
+        if table.path == "management":
+            return [typed.management.get(spec.id) for spec in fw.management()]
+        if table.path == "spending.monthly":
+            return [typed.months.get(m) for m in range(1, 13)]
+        return list(typed.rows.get(table.table, []))
     if table.path == "management":
         entries = {m.indicator: m for m in ev.management} if ev else {}
         return [entries.get(spec.id) for spec in fw.management()]
@@ -354,13 +414,27 @@ def _rows_for(table: L.TableSheet, ev: Evaluation | None, fw: Framework) -> list
     return list(getattr(ev, table.path))
 
 
-def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluation | None) -> None:
+def _table_sheet(
+    wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluation | None, typed: Typed | None = None
+) -> None:
     ws = _sheet(wb, table.title)
     first = table.first_col
     ncols = len(table.columns)
-    if table.first_col == 1:
+    if table.first_col == 1 and table.intro_parts is None:
         _title(ws, table.title, table.intro, ncols)
-    items = _rows_for(table, ev, fw)
+    elif table.first_col == 1 and table.intro_parts is not None:
+        # two printed bands, the key columns repeated on both: the intro in three merged parts, one
+        # over the key columns and one over each band's own columns, so neither band cuts a text
+        split = next(i for i, c in enumerate(table.columns) if c.attr == table.print_split)
+        _title(ws, table.title, "", 1)
+        for text, (c1, c2) in zip(
+            table.intro_parts, ((0, table.print_keys), (table.print_keys, split), (split, ncols)), strict=True
+        ):
+            cell = ws.cell(row=2, column=first + c1, value=text)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.font = INTRO_FONT
+            ws.merge_cells(start_row=2, start_column=first + c1, end_row=2, end_column=first + c2 - 1)
+    items = _rows_for(table, ev, fw, typed)
     nrows = (
         len(items) if table.path in ("management", "spending.monthly") else max(table.blank_rows, len(items))
     )
@@ -405,6 +479,19 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
         explicit = _explicit_percent(item, fw) if isinstance(item, IndicatorRow) else set()
         for i, col in enumerate(table.columns):
             cell = ws.cell(row=r, column=first + i)
+            if typed is not None and table.path == "spending.monthly" and col.attr is not None:
+                if item is not None:
+                    put_typed(cell, item)
+                continue
+            if typed is not None and table.path == "management":
+                _management_cell(cell, col, specs[offset], None, fw)
+                if item is not None and col.attr in item and L.management_input(col.attr, specs[offset]):
+                    put_typed(cell, item[col.attr])
+                continue
+            if typed is not None and col.is_input and col.attr is not None:
+                if item is not None and col.attr in item:
+                    put_typed(cell, item[col.attr])
+                continue
             if col.kind == "formula":
                 cell.value = _completion_formula(letters, r, fw)
                 cell.number_format = "0.00%"
@@ -423,8 +510,10 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
                     put_text(cell, f"{plain(value)}%")
                 else:
                     put(cell, value / 100 if col.percent and value is not None else value)
+    if table.example:
+        _example_row(ws, table, top - 1)
     if table.path == "spending.monthly":
-        _spending_extras(wb, ws, bottom, ev)
+        _spending_extras(wb, ws, bottom, ev, typed)
     ref = f"{get_column_letter(first)}{top}:{get_column_letter(first + ncols - 1)}{bottom}"
     tab = Table(displayName=table.table, ref=ref)
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
@@ -433,6 +522,23 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
     _print_setup(ws, table.landscape, f"{top}:{top}")
     if table.protect:
         _protect(ws)
+
+
+def _example_row(ws: Worksheet, table: L.TableSheet, r: int) -> None:
+    """The 示例 row above the header, outside the table (never read): an example entry, and for a
+    column without one its help in brackets, so the sheet explains itself without hover notes."""
+    given = dict(table.example)
+    for i, col in enumerate(table.columns):
+        text = given.get(col.attr or "", given.get(col.header))
+        if text is None and col.help and col.is_input:
+            text = f"（{col.help}）"
+        if text is None:
+            continue
+        cell = ws.cell(row=r, column=table.first_col + i)
+        put_text(cell, text)
+        cell.font = EXAMPLE_FONT
+        wide = col.kind in ("longtext", "text", "fixed")
+        cell.alignment = Alignment(horizontal=None if wide else "center", vertical="top", wrap_text=True)
 
 
 def _explicit_percent(row: IndicatorRow, fw: Framework) -> set[str]:
@@ -473,6 +579,11 @@ def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framew
         if n < len(spec.items):
             it = spec.items[n]
             cell.value = f"{fw.item_text(it)}（{it.points}分）"
+            if n == 0 and spec.kind.counts and spec.count_labels:  # what the two counts count
+                total, done = spec.count_labels
+                cell.value += f"。应完成数填{total}，按时完成数填{done}"
+        elif n == 0 and not spec.items and not spec.kind.counts:
+            cell.value = "自动计算：由“收支情况”中的金额算出，不需答复；请在“评价说明”中写明情况"
     elif not L.management_input(col.attr, spec):
         cell.fill = LOCKED_FILL
         cell.protection = Protection(locked=True)
@@ -487,37 +598,31 @@ def _management_cell(cell: Any, col: L.Column, spec: Any, entry: Any, fw: Framew
         cell.comment = Comment(label, "xlperf")
 
 
-def _spending_extras(wb: Workbook, ws: Worksheet, bottom: int, ev: Evaluation | None) -> None:
+def _spending_extras(
+    wb: Workbook, ws: Worksheet, bottom: int, ev: Evaluation | None, typed: Typed | None = None
+) -> None:
     r = bottom + 2
-    ws.cell(row=r, column=1, value="月均执行率（自动计算）").font = HEADER_FONT
-    mean = ws.cell(row=r, column=2, value=f'=IFERROR(AVERAGE(B{HEADER_ROW + 1}:B{bottom}),"")')
+    ws.cell(row=r, column=1, value=L.MEAN_LABEL).font = HEADER_FONT
+    mean = ws.cell(row=r, column=2, value=L.mean_formula(f"B{HEADER_ROW + 1}:B{bottom}"))
     mean.number_format = "0.00%"
     mean.fill = LOCKED_FILL
-    field = L.SPENDING_FIELDS[0]
-    ws.cell(row=r + 1, column=1, value=field.label).font = HEADER_FONT
+    item = L.SPENDING_FIELDS[0]
+    ws.cell(row=r + 1, column=1, value=item.label).font = HEADER_FONT
     ws.cell(row=r + 1, column=1).alignment = WRAP
     cell = ws.cell(row=r + 1, column=2)
     _input(cell)
     cell.number_format = "0.00%"
-    wb.defined_names[field.name] = DefinedName(
-        field.name, attr_text=f"{quote_sheetname(ws.title)}!$B${r + 1}"
-    )
+    wb.defined_names[item.name] = DefinedName(item.name, attr_text=f"{quote_sheetname(ws.title)}!$B${r + 1}")
     if ev is not None and ev.spending.annual_mean is not None:
         put(cell, ev.spending.annual_mean / 100)
+    if typed is not None and item.name in typed.fields:
+        put_typed(cell, typed.fields[item.name])
 
 
 def _completion_formula(letters: dict[str, str], r: int, fw: Framework) -> str:
     """Live completion rate for Excel, WPS and LibreOffice (scores still come from Python)."""
     k, d, t, a, g = (f"{letters[h]}{r}" for h in ("类型", "方向", "目标值", "实际值", "完成等级"))
-    grades = fw.completion.grades
-    graded = '""'
-    for name in reversed(list(grades)):
-        graded = f'IF({g}="{name}",{grades[name]},{graded})'
-    quant = (
-        f'IF(OR({t}="",{a}=""),"",IF({d}="≤",IF({a}=0,1,{t}/{a}),'
-        f'IF({d}="=",IF(MAX({t},{a})=0,1,MIN({t},{a})/MAX({t},{a})),IF({t}=0,1,{a}/{t}))))'
-    )
-    return f'=IFERROR(IF({k}="定性",{graded},{quant}),"")'
+    return L.completion_formula(k, d, t, a, g, fw)
 
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"

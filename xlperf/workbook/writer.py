@@ -10,27 +10,23 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
 from lxml import etree
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf import __version__
 from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding, detail
 from xlperf.core.framework import Framework
-from xlperf.core.result import Result
+from xlperf.core.result import Result, RowScore
 from xlperf.ooxml.constants import CT, MAIN, RT, R
 from xlperf.ooxml.package import Package, Parts, Rel
-from xlperf.ooxml.refs import name_destinations
+from xlperf.ooxml.parser import local
 from xlperf.ooxml.spreadsheet import (
     Comments,
     SheetRef,
@@ -43,33 +39,18 @@ from xlperf.ooxml.spreadsheet import (
     styles_part,
 )
 from xlperf.workbook import layout as L
-from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text, put
+from xlperf.workbook import look
+from xlperf.workbook.cells import MAX_EXACT_DIGITS, MAX_ROW_HEIGHT, excel_text
 from xlperf.workbook.printing import (
     DEFAULT_COLUMN_WIDTH,
     DEFAULT_FONT_SIZE,
     FOOTER,
-    LINE_FACTOR,
-    ROW_PADDING,
-    columns_in,
-    fit_row_heights,
-    set_page_header,
-    setup_print,
-    wrapped_lines,
+    short,
+    text_height,
 )
 from xlperf.workbook.reader import SourceMap
-from xlperf.workbook.template import (
-    BODY_FONT,
-    HEADER_FILL,
-    HEADER_FONT,
-    INPUT_FILL,
-    TITLE_FONT,
-    WRAP,
-)
 
 CHECK_AUTHOR = "xlperf校验"
-ERROR_FILL = PatternFill("solid", fgColor=L.ERROR_FILL)
-WARNING_FILL = PatternFill("solid", fgColor=L.WARNING_FILL)
-DRAFT_FONT = Font(name="宋体", size=10, bold=True, color="C00000")
 
 
 @dataclass(frozen=True)
@@ -158,10 +139,18 @@ def local_time(stamp: str) -> str:
 
 Row = list[Any]
 
-# Row kinds used by the writers to style a row (first element of each tuple).
-TITLE, SUB, HEAD, SECTION, BODY, BLANK, BIG = "title", "sub", "head", "section", "body", "blank", "big"
-DRAFT = "draft"  # the 草稿 notice of a report produced while errors remain
-PAIR = "pair"  # label/value pairs under the total: 错误 n 条, 提醒 n 条
+# Row kinds used by the writers to style a row (first element of each tuple): xlperf.workbook.look's
+TITLE, SUB, HEAD, SECTION, BODY, BLANK, BIG = (
+    look.TITLE_ROW,
+    look.SUB,
+    look.HEAD,
+    look.SECTION,
+    look.BODY_ROW,
+    look.BLANK,
+    look.BIG,
+)
+PAIR = look.PAIR
+DRAFT = look.DRAFT_ROW  # the 草稿 notice of a report produced while errors remain
 
 
 def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
@@ -261,7 +250,14 @@ def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
         rows.append(
             (
                 "error" if f.is_error else "warning",
-                [i, "错误" if f.is_error else "提醒", f.code, f.sheet, f.cell or f.path, detail(f)],
+                [
+                    i,
+                    "错误" if f.is_error else "提醒",
+                    f.code,
+                    f.sheet,
+                    f.cell if f.sheet else f.path,
+                    detail(f),
+                ],
             )
         )
     if not findings:
@@ -288,48 +284,12 @@ def _q(value: Decimal | None, unit: str) -> str:
     return "" if value is None else f"{value}{unit}"
 
 
-# ---------------------------------------------------------------------------------- openpyxl
-
-
-SUMMARY_WIDTHS: list[float] = [14, 22, 34, 12, 12, 12, 10, 10]
-FINDINGS_WIDTHS: list[float] = [6, 8, 7, 12, 12, 90]
-REPORT_WIDTHS: list[float] = [
-    88
-]  # LibreOffice does not shrink a one-column sheet to the page: it must fit A4 as it is
-
-
-def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: Provenance) -> None:
-    """Rebuild the output sheets of ``wb`` and mark the flagged input cells (openpyxl model; the
-    headless path writes the package directly with :func:`scored_package`).
-
-    The three output sheets come first, 评分汇总 active: the scored workbook opens on the result."""
-    findings = list(result.findings)
-    _clear_marks(wb)
-    if source is not None:
-        _mark_cells(wb, findings)
-    for title in L.OUTPUT_SHEETS:
-        if title in wb.sheetnames:
-            del wb[title]
-    output_sheets(wb, result, prov, set(wb.sheetnames))
-    for title in L.INPUT_SHEETS:  # the clerk's pages print under the department's name too
-        if title in wb.sheetnames:
-            set_page_header(wb[title], page_header(result, title))
-    for ws in wb.worksheets:
-        ws.sheet_view.tabSelected = False  # one selected tab: several would open as a group
-    wb.active = wb.sheetnames.index(L.SUMMARY)
-    wb[L.SUMMARY].sheet_view.tabSelected = True
-    _provenance(wb, prov)
+SUMMARY_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SUMMARY_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
 
 
 def page_header(result: Result, title: str) -> str:
     dep = result.evaluation.department
     return f"{dep.name or '（未填写部门名称）'}　{dep.year or ''} 年度　{title}"
-
-
-def output_sheets(wb: Workbook, result: Result, prov: Provenance, known_sheets: set[str]) -> None:
-    """Create 评分汇总, 校验结果 and 自评报告 as the first three sheets of ``wb`` (openpyxl model)."""
-    for i, layout in enumerate(output_layouts(result, prov, known_sheets)):
-        _fill(wb.create_sheet(layout.title, i), layout)
 
 
 def output_layouts(result: Result, prov: Provenance, known_sheets: set[str]) -> list[SheetLayout]:
@@ -379,51 +339,13 @@ def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, 
     return merges
 
 
-def _provenance(wb: Workbook, prov: Provenance) -> None:
-    values = {name: value for name, _, value in prov.hidden()}
-    for name, value in values.items():
-        defined = wb.defined_names.get(name)
-        if defined is None:
-            continue
-        for sheet, coord in name_destinations(defined):
-            if sheet in wb.sheetnames and ":" not in coord:  # a range was reported by the reader
-                wb[sheet][coord.replace("$", "")].value = value
-
-
-def _clear_marks(wb: Workbook) -> None:
-    for title in L.INPUT_SHEETS:
-        if title not in wb.sheetnames:
-            continue
-        # only cells that exist: iter_rows() would create every empty cell of the used rectangle
-        for cell in list(wb[title]._cells.values()):
-            if cell.comment is not None and cell.comment.author == CHECK_AUTHOR:
-                cell.comment = None
-                cell.fill = INPUT_FILL
-
-
-def _mark_cells(wb: Workbook, findings: list[Finding]) -> None:
-    notes: dict[tuple[str, str], list[Finding]] = {}
-    for f in findings:
-        if f.sheet in wb.sheetnames and f.cell and f.sheet in L.INPUT_SHEETS:
-            notes.setdefault((f.sheet, f.cell), []).append(f)
-    for (sheet, coord), fs in notes.items():
-        cell = wb[sheet][coord]
-        if not hasattr(cell, "comment") or type(cell).__name__ == "MergedCell":
-            continue
-        cell.fill = ERROR_FILL if any(f.is_error for f in fs) else WARNING_FILL
-        text = "\n".join(f"[{f.code}] {f.message}" for f in fs)
-        comment = Comment(text[:2000], CHECK_AUTHOR)
-        comment.width, comment.height = 320, 120
-        cell.comment = comment
-
-
 @dataclass(frozen=True)
 class SheetLayout:
     """One output sheet as both writers lay it out (openpyxl model and package XML)."""
 
     title: str
     rows: list[tuple[str, Row]]
-    widths: list[float]
+    widths: Sequence[float]
     landscape: bool
     header: str
     merges: list[tuple[int, int, int]]
@@ -486,81 +408,17 @@ class SheetLayout:
                 yield r, c, value, key, link_target if is_link else ""
 
 
-LINK_FONT = Font(name="宋体", size=10, color="0563C1", underline="single")
-
-
-def _fill(ws: Worksheet, layout: SheetLayout) -> None:
-    """Write the layout into an openpyxl sheet: styles built once per kind of cell and copied
-    (setting fonts cell by cell made openpyxl hash every style object), rows sized to their
-    wrapped text, the page set up."""
-    from copy import copy
-
-    from openpyxl.utils import get_column_letter
-
-    for i, w in enumerate(layout.widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    protos: dict[tuple[Any, ...], Any] = {}
-    for r, c, value, key, link in layout.cells():
-        cell = ws.cell(row=r, column=c)
-        put(cell, value)
-        proto = protos.get(key)
-        if proto is not None:
-            cell._style = copy(proto)
-        else:
-            style, _, fmt, is_link, align = key
-            _style_cell(cell, style, c, fmt, LINK_FONT if is_link else None, align)
-            protos[key] = copy(cell._style)
-        if link:
-            cell.hyperlink = link
-    for r, first, last in layout.merges:
-        ws.merge_cells(start_row=r, start_column=first, end_row=r, end_column=last)
-    fit_row_heights(ws)
-    setup_print(ws, title_rows=layout.title_rows, landscape=layout.landscape, header=layout.header)
-    ws.print_options.gridLines = False
-
-
-def _style_cell(cell: Any, style: str, c: int, fmt: str, link_font: Font | None, align: str = "") -> None:
-    cell.font = BODY_FONT
-    cell.number_format = fmt
-    if style == TITLE:
-        cell.alignment = Alignment(vertical="center")  # the title runs across the page
-    elif style in (BIG, PAIR):
-        # label/value pairs: a value sits against its label, the next label apart from it
-        cell.alignment = Alignment(
-            horizontal="right" if c % 2 and c > 1 else "left",
-            vertical="center",
-            indent=1 if c % 2 == 0 else 0,
-        )
-    elif align == "center":
-        cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
-    elif align == "indent":
-        cell.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)
-    else:
-        cell.alignment = WRAP  # everything else wraps inside its column (or its merged run)
-    if style == TITLE and c == 1:
-        cell.font = TITLE_FONT
-    elif style in (HEAD, SECTION):
-        cell.font = HEADER_FONT
-        if style == HEAD:
-            cell.fill = HEADER_FILL
-    elif style == BIG:
-        cell.font = Font(name="黑体", size=13, bold=c % 2 == 0)
-    elif style == PAIR:
-        cell.font = Font(name="黑体", size=11, bold=c % 2 == 0)
-    elif style in ("error", "warning") and c == 2:
-        cell.fill = ERROR_FILL if style == "error" else WARNING_FILL
-    elif style == DRAFT:
-        cell.font = DRAFT_FONT
-    elif style.startswith("h") and c == 1:
-        cell.font = HEADER_FONT
-    if link_font is not None:
-        cell.font = link_font
-
-
 # ---------------------------------------------------------------------------------- package
 
 
-def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mark: bool = True) -> Package:
+def scored_package(
+    data: bytes | Parts,
+    result: Result,
+    prov: Provenance,
+    *,
+    mark: bool = True,
+    source: SourceMap | None = None,
+) -> Package:
     """The clerk's workbook (``data``, an .xlsx/.xlsm package) with the output sheets: every part
     xlperf does not change is kept byte for byte (pictures, charts, extensions, cached results).
 
@@ -600,11 +458,12 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
     findings = list(result.findings) if mark else []
     notes: dict[str, dict[str, list[Finding]]] = {}
     for f in findings:
-        if f.cell and f.sheet in L.INPUT_SHEETS:
+        if f.cell and f.sheet and f.sheet not in (*L.OUTPUT_SHEETS, L.HIDDEN):  # a renamed sheet too
             notes.setdefault(f.sheet, {}).setdefault(f.cell, []).append(f)
-    error_fill = styles.add("fills", fill_element(ERROR_FILL))
-    warning_fill = styles.add("fills", fill_element(WARNING_FILL))
-    input_fill = styles.add("fills", fill_element(INPUT_FILL))
+    error_fill = styles.add("fills", fill_element(look.fill(look.ERROR)))
+    warning_fill = styles.add("fills", fill_element(look.fill(look.WARNING)))
+    input_fill = styles.add("fills", fill_element(look.fill(look.INPUT)))
+    edits = formula_edits(result, source)
     for ref in book.sheets()[len(L.OUTPUT_SHEETS) :]:
         _input_sheet(
             pkg,
@@ -613,6 +472,7 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
             styles,
             (error_fill, warning_fill, input_fill),
             page_header(result, ref.name) if ref.name in L.INPUT_SHEETS else None,
+            edits.get(ref.name),
         )
     edited: dict[str, SheetXml] = {}
 
@@ -624,13 +484,36 @@ def scored_package(data: bytes | Parts, result: Result, prov: Provenance, *, mar
         return edited[name]
 
     write_hidden_rows(pkg, book, sheet, prov.hidden())
+    fit_clerk_rows(pkg, book, styles.root)
     return pkg
+
+
+def fit_clerk_rows(pkg: Package, book: WorkbookXml, styles_root: Any = None) -> int:
+    """Grow every row of the clerk's sheets whose typed text needs more lines than the row shows
+    (:func:`xlperf.workbook.printing.needed_row_heights`), so a long answer is whole on screen and in
+    print — in the scored copy and in the 报送 copy made from it. Parts whose rows all fit are left
+    byte for byte. ``styles_root``: the styles part as it stands (parsed from the package when None).
+    Returns how many rows grew."""
+    from xlperf.workbook.printing import grow_rows, needed_row_heights, shared_strings, style_looks
+
+    rel = next((r for r in pkg.rels(book.part) if r.type.endswith("/sharedStrings")), None)
+    strings_part = pkg.target(book.part, rel) if rel is not None else None
+    strings = shared_strings(pkg.peek(strings_part)) if strings_part and strings_part in pkg else []
+    looks = style_looks(styles_root if styles_root is not None else pkg.peek(styles_part(pkg, book)))
+    grown = 0
+    for ref in book.sheets():
+        if ref.name in (*L.OUTPUT_SHEETS, L.HIDDEN) or ref.part not in pkg:
+            continue
+        heights = needed_row_heights(pkg.peek(ref.part), strings, looks)
+        if any(short(need, has) for need, has in heights.values()):
+            grown += grow_rows(pkg.xml(ref.part), heights)
+    return grown
 
 
 class _Formats:
     """The cell format (index in the package's styles) of each kind of output cell, with its font
-    size and wrapping for the row heights. A kind's parts are made once per process, as openpyxl
-    would style the cell (``_style_cell``), and added to a package's styles only when no equal
+    size and wrapping for the row heights. A kind's parts are made once per process from its look
+    (:func:`xlperf.workbook.look.output_cell`), and added to a package's styles only when no equal
     format is there."""
 
     _parts: ClassVar[dict[tuple[Any, ...], tuple[list[tuple[str, Any, Any]], str, Any, float, bool]]] = {}
@@ -645,7 +528,6 @@ class _Formats:
         ]
     ] = {}
     MEMO_SIZE = 16
-    _scratch: ClassVar[Any] = None
 
     def __init__(self, styles: Styles) -> None:
         self.styles = styles
@@ -682,25 +564,22 @@ class _Formats:
     ) -> tuple[list[tuple[str, Any, Any]], str, Any, float, bool]:
         made = cls._parts.get((key, column))
         if made is None:
-            if cls._scratch is None:  # one scratch sheet per process: a new cell of it for each kind
-                from openpyxl import Workbook as Scratch
+            from openpyxl.styles.borders import DEFAULT_BORDER  # a fresh cell's (no lines)
 
-                cls._scratch = Scratch().active
-            cell = cls._scratch.cell(row=len(cls._parts) + 1, column=1)
             style, _, fmt, is_link, align = key
-            _style_cell(cell, style, column, fmt, LINK_FONT if is_link else None, align)
-            alignment = fill_element(cell.alignment)
+            cell = look.output_cell(style, column, fmt, is_link, align)
+            alignment = fill_element(look.alignment(cell))
             elements = [
-                ("fonts", fill_element(cell.font)),
-                ("fills", fill_element(cell.fill)),
-                ("borders", fill_element(cell.border)),
+                ("fonts", fill_element(look.font(cell.font))),
+                ("fills", fill_element(look.fill(cell.fill))),
+                ("borders", fill_element(DEFAULT_BORDER)),
             ]
             made = (
                 [(kind, el, style_key(el)) for kind, el in elements],
                 cell.number_format,
                 alignment if alignment.attrib else None,
-                float(cell.font.sz or DEFAULT_FONT_SIZE),
-                bool(cell.alignment.wrap_text),
+                float(cell.font.size or DEFAULT_FONT_SIZE),
+                bool(cell.wrap),
             )
             cls._parts[(key, column)] = made
         return made
@@ -762,8 +641,7 @@ def sheet_xml(
                 if last is None
                 else sum(widths.get(col, DEFAULT_COLUMN_WIDTH) for col in range(c, last + 1))
             )
-            lines = wrapped_lines(shown, columns_in(width, size)) if wraps else 1
-            tall = lines * size * LINE_FACTOR + ROW_PADDING
+            tall = text_height(shown, width, size, wraps)
             if tall > heights.get(r, 0.0):
                 heights[r] = tall
         if link:
@@ -861,15 +739,20 @@ def _input_sheet(
     styles: Styles,
     fills: tuple[int, int, int],
     header: str | None,
+    formulas: FormulaEdits | None = None,
 ) -> None:
     """Mark one of the clerk's sheets, touching its part only when something changes."""
+    edits = formulas or FormulaEdits()
     raw = pkg.raw.get(ref.part, b"")
     comments_before = Comments(pkg, ref.part, None).authored() if pkg.rels(ref.part) else {}
     old = {c for c, author in comments_before.items() if author == CHECK_AUTHOR}
     # a cell with a note of its own (the template's help, the clerk's) keeps it: its fill marks it
     wanted = {c: fs for c, fs in marks.items() if comments_before.get(c, CHECK_AUTHOR) == CHECK_AUTHOR}
+    said = {
+        c: text for c, text in edits.notes.items() if comments_before.get(c, CHECK_AUTHOR) == CHECK_AUTHOR
+    }
     selected = b"tabSelected=" in raw
-    if not old and not marks and not selected:
+    if not old and not marks and not selected and not edits.cells:
         if header is not None:
             _retitle(pkg, ref, raw, header)
         return
@@ -881,7 +764,7 @@ def _input_sheet(
         view.attrib.pop("tabSelected", None)
     followers = _merge_followers(sheet)
     error_fill, warning_fill, input_fill = fills
-    for coord in old - set(wanted):
+    for coord in old - set(wanted) - edits.keep_fill:
         cell = sheet.cell(coord)
         if cell is not None:
             cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=input_fill)))
@@ -891,13 +774,90 @@ def _input_sheet(
             continue
         fill = error_fill if any(f.is_error for f in fs) else warning_fill
         cell.set("s", str(styles.derived(int(cell.get("s", "0")), fillId=fill)))
-    if old or wanted:
+    for coord, (kind, value) in edits.cells.items():
+        if coord not in followers:
+            _store(sheet, coord, kind, value)
+    if old or wanted or said:
         notes = {
             c: "\n".join(f"[{f.code}] {f.message}" for f in fs)[:2000]
             for c, fs in wanted.items()
             if c not in followers
         }
+        for c, text in said.items():
+            if c not in followers:
+                notes[c] = f"{notes[c]}\n{text}" if c in notes else text
         Comments(pkg, ref.part, sheet).replace(CHECK_AUTHOR, notes)
+
+
+@dataclass
+class FormulaEdits:
+    """What the scored copy changes in the template's formula cells of one sheet: a value or a
+    formula per cell, the notes saying why, and the cells whose fill stays (they are not inputs)."""
+
+    cells: dict[str, tuple[str, Any]] = field(default_factory=dict)  # coord → ("value"|"formula", …)
+    notes: dict[str, str] = field(default_factory=dict)
+    keep_fill: set[str] = field(default_factory=set)
+
+
+#: the note on a 完成率 cell whose value the sheet's formula cannot give
+COMPLETION_NOTE = (
+    "完成率为 xlperf 按所填内容计算的结果，与“评分汇总”一致（表格公式读不出带单位或文字的目标值、实际值，"
+    "或方向写在目标值文字中）。改动这一行后请重新计分。"
+)
+
+
+def formula_edits(result: Result, source: SourceMap | None) -> dict[str, FormulaEdits]:
+    """Per sheet, the formula cells of the template whose shown value would differ from xlperf's:
+    a 完成率 the formula cannot compute from the row as typed (a target typed “不少于180家”) gets
+    xlperf's value and a note — and its formula back once the two agree again; 支出进度's
+    月均执行率 gets the current template's formula, which reads each month as xlperf does."""
+    out: dict[str, FormulaEdits] = {}
+    if source is None:
+        return out
+    rows: dict[str, tuple[RowScore, ...]] = {
+        str(ind.spec.rows): ind.rows for ind in result.indicator_scores() if ind.spec.rows and ind.rows
+    }
+    for key, sf in source.formulas.items():
+        edit = out.setdefault(sf.sheet, FormulaEdits())
+        edit.keep_fill.add(sf.cell)
+        if key == "spending.mean":
+            if not sf.holds_formula or _formula_key(sf.current) != _formula_key(sf.formula):
+                edit.cells[sf.cell] = ("formula", sf.formula)
+            continue
+        section, _, rest = key.partition("[")
+        index = int(rest.split("]", 1)[0])
+        scored = rows.get(section, ())
+        if index >= len(scored):
+            continue
+        rs = scored[index]
+        value = rs.computed_completion if rs.source == "override" else rs.completion
+        same = (value is None) == (sf.sheet_value is None) and (
+            value is None or sf.sheet_value is None or abs(value - sf.sheet_value) < Decimal("0.000005")
+        )
+        if not same:
+            edit.cells[sf.cell] = ("value", None if value is None else value.quantize(Decimal("0.000001")))
+            edit.notes[sf.cell] = COMPLETION_NOTE
+        elif not sf.holds_formula:
+            edit.cells[sf.cell] = ("formula", sf.formula)
+    return {sheet: e for sheet, e in out.items() if e.cells or e.notes}
+
+
+def _formula_key(text: str) -> str:
+    return text.lstrip("=").replace(" ", "").upper()
+
+
+def _store(sheet: SheetXml, coord: str, kind: str, value: Any) -> None:
+    """A number, nothing, or a formula (no cached result: the spreadsheet computes it) in a cell."""
+    cell = sheet.cell(coord, create=True)
+    assert cell is not None
+    for child in list(cell):
+        if local(child) in ("f", "v", "is"):
+            cell.remove(child)
+    cell.attrib.pop("t", None)
+    if kind == "formula":
+        etree.SubElement(cell, f"{{{sheet.ns}}}f").text = str(value).lstrip("=")
+    elif value is not None:
+        etree.SubElement(cell, f"{{{sheet.ns}}}v").text = format(value, "f")
 
 
 def _retitle(pkg: Package, ref: SheetRef, raw: bytes, text: str) -> None:

@@ -117,6 +117,30 @@
 
   if (printButton) printButton.addEventListener("click", function () { window.print(); });
 
+  const upgradeButton = document.getElementById("upgrade");
+  if (upgradeButton) {
+    upgradeButton.addEventListener("click", function () {
+      show(message, "");
+      upgradeButton.disabled = true;
+      const label = upgradeButton.textContent;
+      upgradeButton.textContent = "正在迁移……";
+      post(upgradeButton.dataset.url, {}).then(function (data) {
+        upgradeButton.disabled = false;
+        upgradeButton.textContent = label;
+        if (!data.url) { show(message, data.error || "升级失败。"); return; }
+        const report = document.getElementById("upgrade-report");
+        report.replaceChildren();
+        (data.lines || []).forEach(function (line) {
+          const li = document.createElement("li");
+          li.textContent = line;
+          report.append(li);
+        });
+        report.hidden = false;
+        window.location.assign(data.url);
+      });
+    });
+  }
+
   if (packageButton) {
     packageButton.addEventListener("click", function () {
       show(message, "");
