@@ -35,7 +35,7 @@ def test_new_workbook_for_a_chosen_framework_and_upload_scored_by_its_rules(
     try:
         open_home(page, server)
         options = page.eval_on_selector_all("#framework option", "els => els.map(e => e.value)")
-        assert options == ["guangzhou-2023", "variant-2024"]
+        assert options == ["guangzhou-2023", "sichuan-example", "variant-2024"]
         page.select_option("#framework", "variant-2024")
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / "frameworks_new.png"))

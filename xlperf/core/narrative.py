@@ -342,6 +342,12 @@ def _budget_paragraph(w: Writer, result: Result) -> str:
 def _conclusion(w: Writer, result: Result) -> None:
     ev = result.evaluation
     w.heading(2, "（一）自评结论")
+    if not result.framework.rated:  # rules that score without rating (湖北: "可以不评级")
+        w.body(
+            f"经综合自评，{self_ref(ev)}{year_text(ev)}年部门整体支出绩效自评得分为{format_score(result.total)}分"
+            f"（评分规则不评定等级）。"
+        )
+        return
     w.body(
         f"经综合自评，{self_ref(ev)}{year_text(ev)}年部门整体支出绩效自评结果为“{result.rating}”，"
         f"自评得分为{format_score(result.total)}分。"
@@ -537,11 +543,16 @@ def check_report(result: Result, report: Report) -> list[Finding]:
     """V42: the total, rating, section scores, 预算执行率 and every indicator's 分值/得分/得分率
     printed in ``report`` must equal ``result``'s. Reads them back out of the text."""
     c = Checker(report)
-    conclusion = c.find(r"自评结果为“([^”]*)”，自评得分为" + NUM + "分")
+    conclusion = (
+        c.find(r"自评结果为“([^”]*)”，自评得分为" + NUM + "分")
+        if result.framework.rated
+        else c.find(r"(?:经综合自评).*?支出绩效自评(?:结果为“([^”]*)”，自评)?得分为" + NUM + "分")
+    )
     if not conclusion:
         c.fail("报告中找不到自评结论（评价等级和自评得分），请重新生成报告", "report.conclusion")
     for m in conclusion:
-        if m.group(1) != result.rating:
+        # rules that do not rate: the conclusion must name no rating at all
+        if (m.group(1) != result.rating) if result.framework.rated else m.group(1) is not None:
             c.fail(
                 f"报告中的评价等级为“{m.group(1)}”，评分结果为“{result.rating}”，请重新生成报告",
                 "report.conclusion",

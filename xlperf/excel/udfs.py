@@ -18,7 +18,7 @@ from typing import Any
 import xlwings as xw
 
 from xlperf.core.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
-from xlperf.core.evaluation import Grade, IndicatorRow, Kind
+from xlperf.core.evaluation import IndicatorRow, Kind
 from xlperf.core.framework import Framework, get_framework
 from xlperf.core.quantity import Direction, direction_in_text, parse_direction, parse_quantity
 from xlperf.core.rules import completion
@@ -80,7 +80,7 @@ def completion_rate(
     """
     fw = framework or _framework()
     if isinstance(actual, str) and actual.strip() in fw.completion.grades:
-        row = IndicatorRow(kind=Kind.QUAL, grade=Grade(actual.strip()))
+        row = IndicatorRow(kind=Kind.QUAL, grade=actual.strip())
         return completion(row, fw)[0]
     t, t_dir = _number(target, "目标值")
     a, _ = _number(actual, "实际值")

@@ -178,7 +178,7 @@ def _input(cell: Any) -> None:
 def _hidden_sheet(wb: Workbook, fw: Framework) -> None:
     ws = wb.create_sheet(L.HIDDEN)
     ws["A1"] = "下拉列表与计分记录（由 xlperf 维护，请勿修改）"
-    for col, (name, values) in enumerate(L.LISTS.items(), start=1):
+    for col, (name, values) in enumerate(L.lists_for(fw).items(), start=1):
         letter = get_column_letter(col)
         ws.cell(row=2, column=col, value=name)
         for i, v in enumerate(values, start=3):
@@ -296,7 +296,9 @@ def _field_sheet(wb: Workbook, sheet: L.FieldSheet, ev: Evaluation | None, fw: F
         help_cell = ws.cell(row=row, column=3)
         help_text = item.help
         if item.path == "claims.rating":  # the rating names are the framework's
-            help_text = f"{'/'.join(fw.rating_names())}（V41）"
+            help_text = (
+                f"{'/'.join(fw.rating_names())}（V41）" if fw.rated else "本评分框架不评级，请留空（V41）"
+            )
         put(help_cell, help_text or None)  # help such as "= 本年收入 + 上年结转" is text, not a formula
         help_cell.font = Font(name="宋体", size=9, color="7F7F7F")
         help_cell.alignment = WRAP
