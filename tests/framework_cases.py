@@ -19,6 +19,7 @@ from xlperf.examples import example_evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 SICHUAN = "sichuan-example"
+SICHUAN_DEPARTMENT = "示例县科技和经济信息化局"
 SICHUAN_TOML = (ROOT / "xlperf" / "frameworks" / f"{SICHUAN}.toml").read_text(encoding="utf-8")
 GUANGZHOU_TOML = (ROOT / "xlperf" / "frameworks" / "guangzhou-2023.toml").read_text(encoding="utf-8")
 
@@ -61,6 +62,7 @@ def with_reasons(ev: Evaluation, toml_text: str) -> Evaluation:
 def sichuan_evaluation(year: int = 2024) -> Evaluation:
     fw = tomllib.loads(SICHUAN_TOML)
     ev = example_evaluation()
+    ev.department.name, ev.department.short_name = SICHUAN_DEPARTMENT, "示例县科经信局"
     ev.department.year = year
     ev.claims.total, ev.claims.rating = None, ""
     for row in (*ev.outputs, *ev.benefits):
@@ -85,3 +87,101 @@ def sichuan_evaluation(year: int = 2024) -> Evaluation:
     ev.management = entries
     ev = with_reasons(ev, SICHUAN_TOML)
     return ev.model_copy(update={"framework": SICHUAN})
+
+
+#: a test framework after 湖北's published 部门自评 rule (docs: FRAMEWORKS "PMK-HB"): 预算执行情况 20,
+#: 产出指标 40, 效益指标和满意度指标 40, no bonus points, "可以不评级" (no rating), and the three
+#: 定性 grades in its own words; the rates and the 满意度 checklist are this test's choice
+HUBEI_LIKE = "hubei-like-test"
+HUBEI_GRADES = {
+    "完成": "达成预期指标",
+    "基本完成": "部分达成预期指标并具有一定效果",
+    "部分完成": "部分达成预期指标并具有一定效果",
+    "未完成": "未达成预期指标且效果较差",
+}
+HUBEI_LIKE_TOML = f"""
+id = "{HUBEI_LIKE}"
+name = "测试框架（权重 20/40/40，不评级）"
+total = 100
+years = [2024]
+sources = ["测试用：一级指标权重与“可以不评级”参照湖北部门自评评分说明，其余为测试取值"]
+
+[rating]
+bands = []
+
+[completion]
+cap = 1
+excess_threshold = 200
+excess_inclusive = true
+grades = {{ "达成预期指标" = 1, "部分达成预期指标并具有一定效果" = 0.65, "未达成预期指标且效果较差" = 0.25 }}
+
+[ratios]
+budget_execution = {{ name = "预算执行率", numerator = ["executed"], denominator = ["total_budget"] }}
+
+[[sections]]
+id = "budget"
+name = "预算执行情况"
+full = 20
+
+[[sections.indicators]]
+id = "spending"
+group = "预算执行"
+name = "预算执行率"
+full = 20
+rule = "monthly_mean"
+
+[[sections]]
+id = "outputs"
+name = "产出指标"
+full = 40
+
+[[sections.indicators]]
+id = "output"
+group = "产出"
+name = "产出指标完成情况"
+full = 40
+rule = "completion_section"
+rows = "outputs"
+
+[[sections]]
+id = "benefits"
+name = "效益指标和满意度指标"
+full = 40
+
+[[sections.indicators]]
+id = "benefit"
+group = "效益"
+name = "效益指标完成情况"
+full = 30
+rule = "completion_section"
+rows = "benefits"
+
+[[sections.indicators]]
+id = "S1"
+group = "满意度"
+name = "服务对象满意度"
+full = 10
+rule = "checklist"
+items = [
+  {{ text = "开展了服务对象满意度调查", points = 4 }},
+  {{ text = "满意度达到 90% 以上", points = 6 }},
+]
+"""
+
+
+def hubei_like_evaluation(satisfied: bool = False) -> Evaluation:
+    ev = example_evaluation()
+    ev.department.year = 2024
+    ev.claims.total, ev.claims.rating = None, ""
+    for row in (*ev.outputs, *ev.benefits):
+        if row.grade:
+            row.grade = HUBEI_GRADES[row.grade]
+    ev.management = [
+        ManagementEntry(
+            indicator="S1",
+            answers=[Answer.YES, Answer.YES if satisfied else Answer.NO],
+            evidence="委托第三方开展服务对象满意度调查。",
+        )
+    ]
+    ev = with_reasons(ev, HUBEI_LIKE_TOML)
+    return ev.model_copy(update={"framework": HUBEI_LIKE})

@@ -236,8 +236,10 @@ class Framework(_Spec):
         return bands[-1].name
 
     def grade_names(self) -> tuple[str, ...]:
-        """The completion grades a 定性 row may be given, in the file's order (the template's list)."""
-        return tuple(self.completion.grades)
+        """The completion grades a 定性 row may be given, highest rate first (the template's list; the
+        same order whether the rules came from the file or a workbook's embedded copy, whose keys are sorted)."""
+        grades = self.completion.grades
+        return tuple(sorted(grades, key=lambda g: (-grades[g], g)))
 
 
 BUDGET_FIELDS = frozenset(Budget.model_fields)
@@ -580,6 +582,11 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
                 )
             if ind.explain_below is not None and not 0 <= ind.explain_below <= 1000:
                 problems.append(f"{locate.describe((*iloc, 'explain_below'))}：应为 0–1000 之间的百分数")
+    for si, sec in enumerate(fw.sections):
+        if sec.id in seen:  # the score card keys sections and subtotal indicators alike
+            problems.append(
+                f"{locate.describe(('sections', si, 'id'))}：部分编号 {sec.id} 与一个指标的编号相同；请改用不同的编号"
+            )
     for key, ratio in fw.ratios.items():
         for name in (*ratio.numerator, *ratio.denominator):
             field = name.lstrip("-").rstrip("?")

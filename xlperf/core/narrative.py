@@ -354,6 +354,11 @@ def _conclusion(w: Writer, result: Result) -> None:
     )
 
 
+def situation(name: str) -> str:
+    """How a section's paragraph opens: 履职效能情况, and 预算执行情况 for a name that already says 情况."""
+    return name if name.endswith("情况") else f"{name}情况"
+
+
 def _is_duty_like(sec: SectionScore) -> bool:
     return all(i.spec.kind.subtotal for i in sec.indicators)
 
@@ -362,7 +367,7 @@ def _duty_section(w: Writer, result: Result, sec: SectionScore) -> None:
     names = "、".join(i.spec.name for i in sec.indicators)
     w.add(
         0,
-        f"{sec.name}情况。主要包括{names}等{len(sec.indicators)}个三级指标，"
+        f"{situation(sec.name)}。主要包括{names}等{len(sec.indicators)}个三级指标，"
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。",
         "lead",
     )
@@ -383,7 +388,7 @@ def _management_section(w: Writer, result: Result, sec: SectionScore) -> None:
     overall = "总体完成情况较好。" if not below else f"其中{len(below)}个指标未得满分。"
     w.add(
         0,
-        f"{sec.name}情况。主要包括{'、'.join(g for g, _ in groups)}，下设{len(sec.indicators)}个三级指标，"
+        f"{situation(sec.name)}。主要包括{'、'.join(g for g, _ in groups)}，下设{len(sec.indicators)}个三级指标，"
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。{overall}具体情况如下：",
         "lead",
     )
@@ -566,7 +571,7 @@ def check_report(result: Result, report: Report) -> list[Finding]:
     for sec in result.sections:
         c.number(
             f"“{sec.name}”的自评得分",
-            rf"^{re.escape(sec.name)}情况。.*?自评得分{NUM}分",
+            rf"^{re.escape(situation(sec.name))}。.*?自评得分{NUM}分",
             sec.score,
             f"report.{sec.id}",
         )

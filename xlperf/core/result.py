@@ -136,6 +136,16 @@ class Result:
             out[sec.id] = sec.score
         return out
 
+    def section_names(self) -> dict[str, str]:
+        """The names of :meth:`section_scores`' keys, as the framework writes them (履职效能, 产出指标完成情况)."""
+        out: dict[str, str] = {}
+        for sec in self.sections:
+            for ind in sec.indicators:
+                if ind.spec.kind.subtotal:
+                    out[ind.id] = ind.spec.label
+            out[sec.id] = sec.name
+        return out
+
     def with_findings(self, findings: Sequence[Finding]) -> Result:
         return Result(
             self.evaluation, self.framework, self.sections, self.ratios, tuple(findings), self.report
@@ -166,6 +176,7 @@ class Result:
             "total": float(self.total),
             "rating": self.rating,
             "sections": {k: float(v) for k, v in self.section_scores().items()},
+            "section_names": self.section_names(),
             "ratios": {k: (None if v is None else float(v)) for k, v in self.ratios.items()},
             "indicators": indicators,
             "errors": len(self.errors),

@@ -40,7 +40,7 @@ class CompletionSection(RuleKind):
     def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
         c = fw.completion
         table = "产出指标" if spec.rows == "outputs" else "效益指标"
-        grades = "、".join(f"{g} {plain(v * 100)}%" for g, v in c.grades.items())
+        grades = "、".join(f"{g} {plain(c.grades[g] * 100)}%" for g in fw.grade_names())
         return (
             f"按“{table}”表各行计分：每行权重 = 分值 ÷ 行数，扣分 = 权重 ×（1 − 完成率）。"
             f"定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），计分时最高按 {plain(c.cap * 100)}%；"
