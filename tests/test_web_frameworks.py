@@ -8,11 +8,14 @@ from typing import Any
 
 import openpyxl
 import pytest
+from framework_calc import expected
+from framework_cases import HUBEI_LIKE_TOML, SICHUAN, SICHUAN_TOML, hubei_like_evaluation, sichuan_evaluation
 from test_frameworks_everywhere import VARIANT_TOTAL, _filled, variant_toml
 from test_web import CHROMIUM, SHOTS, browser, open_home, page, start_serve, upload_one  # noqa: F401 (fixtures)
 
-from xlperf.core.framework import load_framework
+from xlperf.core.framework import NO_RATING, get_framework, load_framework, parse_framework
 from xlperf.workbook import layout as L
+from xlperf.workbook.template import build_workbook, save_workbook
 
 pytestmark = [
     pytest.mark.slow,
@@ -54,5 +57,48 @@ def test_new_workbook_for_a_chosen_framework_and_upload_scored_by_its_rules(
         # a request naming a path is refused: a framework is chosen by id only
         page.goto(f"{server.base}/new.xlsx?framework=/etc/passwd.toml")
         assert "框架" in page.content()
+    finally:
+        server.stop()
+
+
+def test_the_bundled_example_and_rules_without_rating_in_the_browser(
+    page: Any,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """sichuan-example (three sections, its own rating and grade names) and a framework that does not
+    rate, each uploaded and scored by the rules its workbook carries; totals from the tests' calculator."""
+    sichuan, hubei = sichuan_evaluation(), hubei_like_evaluation()
+    want_sc, want_hb = expected(SICHUAN_TOML, sichuan), expected(HUBEI_LIKE_TOML, hubei)
+    server = start_serve(tmp_path / "serve")
+    try:
+        open_home(page, server)
+        page.select_option("#framework", SICHUAN)
+        with page.expect_download() as info:
+            page.click("#new-workbook")
+        blank = tmp_path / "blank.xlsx"
+        info.value.save_as(blank)
+        wb = openpyxl.load_workbook(blank)
+        cell = wb.defined_names["xp_framework_sha256"].attr_text.split("!")[1].replace("$", "")
+        assert wb[L.HIDDEN][cell].value == get_framework(SICHUAN).sha256
+
+        filled = save_workbook(build_workbook(get_framework(SICHUAN), sichuan), tmp_path / "示例县_2024.xlsx")
+        upload_one(page, server, filled)
+        assert page.inner_text("#total") == f"{want_sc.total:.2f}" and page.inner_text("#rating") == "优秀"
+        for key in ("decision", "management", "performance"):
+            assert page.inner_text(f'#scores td[data-key="{key}"]') == f"{want_sc.sections[key]:.2f}"
+        listed = page.inner_text("table.management")
+        assert "相关性" in listed and "社会公众满意度" in listed  # every section's sheet-answered indicators
+        text = page.inner_text("main") if page.locator("main").count() else page.inner_text("body")
+        assert "履职效能" not in text and "（优）" not in text and "完成率超过130%的原因" in text
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "frameworks_sichuan.png"), full_page=True)
+
+        no_rating = save_workbook(
+            build_workbook(parse_framework(HUBEI_LIKE_TOML, "t"), hubei), tmp_path / "湖北测试局_2024.xlsx"
+        )
+        upload_one(page, server, no_rating)
+        assert page.inner_text("#total") == f"{want_hb.total:.2f}" and page.inner_text("#rating") == NO_RATING
+        assert f"{want_hb.total:.2f}（{NO_RATING}）" in page.inner_text("#scores")
+        page.screenshot(path=str(SHOTS / "frameworks_no_rating.png"))
     finally:
         server.stop()
