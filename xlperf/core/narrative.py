@@ -516,6 +516,14 @@ _HEADING = re.compile(r"（\d+）(.*)。")
 class Checker:
     def __init__(self, report: Report) -> None:
         self.texts = [p.text for p in report.paragraphs]
+        #: where each paragraph's block ends: the next heading or lead paragraph (another indicator's)
+        self.ends: list[int] = []
+        end = len(self.texts)
+        for i in range(len(self.texts) - 1, -1, -1):
+            self.ends.append(end)
+            if report.paragraphs[i].kind in ("heading", "lead"):
+                end = i
+        self.ends.reverse()
         self.findings: list[Finding] = []
         #: an indicator's name → the paragraphs that are its heading "（N）name。" (read once)
         self.headings: dict[str, list[int]] = {}
@@ -618,7 +626,8 @@ def check_report(result: Result, report: Report) -> list[Finding]:
                         f"报告中“{ind.spec.name}”的{label}为 {printed}，评分结果为 {format_score(expected)}，请重新生成报告",
                         path,
                     )
-            ind.spec.kind.verify(c, result, ind, "\n".join(c.texts[i + 1 : i + 8]))
+            block = c.texts[i + 1 : min(i + 8, c.ends[i])]  # this indicator's paragraphs only
+            ind.spec.kind.verify(c, result, ind, "\n".join(block))
     return c.findings
 
 

@@ -418,7 +418,8 @@ def _table_sheet(wb: Workbook, table: L.TableSheet, fw: Framework, ev: Evaluatio
                 elif item is not None:
                     put(cell, item / 100)
             elif table.path == "management":
-                _management_cell(cell, col, specs[offset], item, fw)
+                if offset < len(specs):  # rules with nothing to answer here keep one empty row
+                    _management_cell(cell, col, specs[offset], item, fw)
             elif item is not None and col.attr is not None:
                 value = _attr(item, col.attr)
                 if col.attr in explicit:  # would be re-read as a ×100/÷100 slip: say "%" in the cell
