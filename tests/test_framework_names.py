@@ -220,3 +220,69 @@ def test_any_grade_names_and_an_empty_grade_table(tmp_path: Path) -> None:
     assert parse_framework(two, "t").grade_names() == ("A级", "C级")
     with pytest.raises(FrameworkError, match="至少要有一个完成等级"):
         parse_framework(re.sub(r"grades = \{.*\}", "grades = {}", text), "t")
+
+
+MIXED = """
+id = "mixed"
+name = "测试框架（比率与月均执行率同组）"
+total = 5
+[rating]
+bands = []
+[completion]
+grades = { "达成" = 1 }
+[ratios]
+exec = { name = "执行率", numerator = ["executed"], denominator = ["total_budget"] }
+[[sections]]
+id = "s1"
+name = "预算执行"
+full = 5
+[[sections.indicators]]
+id = "K1"
+group = "执行"
+name = "执行率控制"
+full = 3
+rule = "ratio_threshold"
+ratio = "exec"
+limit = "min"
+threshold = 90
+per_point = 0.1
+[[sections.indicators]]
+id = "spend"
+group = "执行"
+name = "月均执行率"
+full = 2
+rule = "monthly_mean"
+"""
+
+
+def test_one_indicator_s_ratio_is_not_read_in_the_next_one_s_paragraph(tmp_path: Path) -> None:
+    """V42 reads back a ratio from its indicator's own paragraphs: the monthly mean's "执行率0%" that
+    follows is not this indicator's 执行率 (it was: a false V42 error)."""
+    from xlperf.core.evaluation import Evaluation, ManagementEntry
+
+    ev = Evaluation(framework="mixed")
+    ev.department.name, ev.department.year = "测试部门", 2024
+    ev.budget.total_budget, ev.budget.executed = Decimal(100), Decimal(95)
+    ev.spending.annual_mean = Decimal(0)
+    ev.management = [ManagementEntry(indicator="K1", evidence="按月监控执行进度。")]
+    result = evaluate(ev, parse_framework(MIXED, "t"), [])
+    assert not [f.message for f in result.findings if f.code == "V42"]
+    assert result.total == Decimal(3)  # 95 % ≥ 90 %: 3; an annual mean of 0: 0
+    # 预算执行率 is a fact of 收支情况 even when the rules name no such ratio
+    assert result.ratios["budget_execution"] == Decimal("95.00")
+    assert any("预算执行率95%" in p.text for p in result.report.paragraphs)
+
+
+def test_rules_with_nothing_to_answer_on_the_management_sheet_make_a_workbook(tmp_path: Path) -> None:
+    only_months = (
+        re.sub(r"\[\[sections.indicators\]\]\nid = \"K1\".*?per_point = 0.1\n", "", MIXED, flags=re.S)
+        .replace("total = 5", "total = 2")
+        .replace("full = 5", "full = 2")
+    )
+    path = tmp_path / "m.toml"
+    path.write_text(only_months, encoding="utf-8")
+    blank = tmp_path / "b.xlsx"
+    made = CliRunner().invoke(main, ["new", "-o", str(blank), "--framework", str(path)])
+    assert made.exit_code == 0 and "内部错误" not in made.output, made.output
+    checked = CliRunner().invoke(main, ["check", str(blank)])
+    assert checked.exit_code == 1 and "内部错误" not in checked.output, checked.output
