@@ -145,6 +145,8 @@ def test_no_rating_and_own_grades_through_every_command(hubei: Path, tmp_path: P
     assert isinstance(draft, EmailMessage)
     body = draft.get_body(("plain",))
     assert body is not None and f"自评等级：{NO_RATING}" in body.get_content()
+    # the mail names the rules that scored it, as the manifest records them
+    assert f"评分框架：{fw.name}（{HUBEI_LIKE}，校验值 {fw.sha256[:8]}）" in body.get_content()
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / filled.name).write_bytes(filled.read_bytes())
@@ -286,3 +288,21 @@ def test_rules_with_nothing_to_answer_on_the_management_sheet_make_a_workbook(tm
     assert made.exit_code == 0 and "内部错误" not in made.output, made.output
     checked = CliRunner().invoke(main, ["check", str(blank)])
     assert checked.exit_code == 1 and "内部错误" not in checked.output, checked.output
+
+
+def test_a_receipt_names_the_rules_the_bureau_re_scored_by() -> None:
+    from xlperf.intake.ledger import Entry
+    from xlperf.intake.receipt import receipt_text
+
+    fields = {f: "" for f in Entry.__dataclass_fields__}
+    fields.update(
+        status="有效",
+        reason="文件与清单一致",
+        received="2025-03-01T09:00:00",
+        department="湖北测试局",
+        year=2024,
+        outcome={"total": 91.48, "rating": NO_RATING, "framework": "hubei-like-test（0123abcd）"},
+    )
+    entry = Entry(**{k: v for k, v in fields.items() if k in Entry.__dataclass_fields__})
+    _, body = receipt_text(entry)
+    assert f"评价等级：{NO_RATING}" in body and "评分框架：hubei-like-test（0123abcd）" in body

@@ -228,10 +228,12 @@ def body_text(
     forced_reason: str | None = None,
     *,
     recipient: str = "财政局",
+    framework: str = "",
 ) -> str:
     """The plain-text body: department, year, total score, rating and the list of attachments.
 
-    ``forced_reason`` (报送 despite failed checks) is stated prominently when given.
+    ``forced_reason`` (报送 despite failed checks) is stated prominently when given; ``framework``
+    names the rules that scored it (name, id and hash), so the bureau sees them before opening anything.
     """
     lines = [
         f"{recipient}：",
@@ -242,6 +244,7 @@ def body_text(
         f"年度：{year} 年",
         f"自评总分：{_format_number(total)} 分",
         f"自评等级：{rating}",
+        *([f"评分框架：{framework}"] if framework else []),
         "",
     ]
     if forced_reason:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from xlperf.submission.package import PackageError, PackageResult
+from xlperf.submission.package import PackageError, PackageResult, package_framework
 
 OL_MAIL_ITEM = 0  # Outlook's olMailItem
 
@@ -68,6 +68,7 @@ def open_outlook_draft(
         package.rating,
         [p.name for p in package.files],
         package.reason or None,
+        framework=package_framework(package),
     )
     try:
         outlook = dispatch("Outlook.Application")

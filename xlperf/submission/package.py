@@ -581,6 +581,7 @@ def package_message(package: PackageResult, sender: str, to: list[str] | tuple[s
         package.rating,
         [p.name for p in package.files],
         package.reason or None,
+        framework=package_framework(package),
     )
     msg = build_message(
         sender=sender or "xlperf@localhost",
@@ -593,6 +594,15 @@ def package_message(package: PackageResult, sender: str, to: list[str] | tuple[s
     if not sender:
         del msg["From"]  # a draft: the mail program fills in the sender
     return msg
+
+
+def package_framework(package: PackageResult) -> str:
+    """The rules a package was scored by, as its manifest records them: 名称（编号，校验值前 8 位）."""
+    data = package.manifest_data
+    name, fid, sha = (str(data.get(k) or "") for k in ("framework_name", "framework", "framework_sha256"))
+    if not fid:
+        return ""
+    return f"{name}（{fid}，校验值 {sha[:8]}）" if name else f"{fid}（校验值 {sha[:8]}）"
 
 
 def package_message_id(package: PackageResult, sender: str = "") -> str:
