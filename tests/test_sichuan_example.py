@@ -178,3 +178,15 @@ def test_every_command_scores_the_example_by_its_embedded_rules(tmp_path: Path) 
         str(c.value) for ws in book.worksheets for r in ws.iter_rows() for c in r if c.value is not None
     )
     sweep(summary + done.output)
+
+    # the reviewer pages' data: every sheet-answered indicator of every section, the rows by table
+    from xlperf.web.folder import Folder
+
+    [entry] = Folder.scan(batch).current
+    answered = {i["id"]: i for i in entry.answered()}
+    assert {"D01", "G16", "P06"} <= set(answered) and "G04" not in answered  # G04: the monthly mean
+    sheet_answered = sum(
+        (v for k, v in want.indicators.items() if k in answered), Decimal(0)
+    )  # the calculator's scores of the same indicators
+    assert entry.answered_total() == sheet_answered
+    assert {label for label, _ in entry.rows()} == {"产出", "效益"}

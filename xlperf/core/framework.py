@@ -99,6 +99,12 @@ class RatioSpec(_Spec):
     denominator: tuple[str, ...]
 
 
+#: 预算执行率 = 全年实际执行数 ÷ 全年预算数, a fact of the 收支情况 sheet whatever the rules: the report's
+#: 收支情况 paragraph and the score card give it also when a framework scores no indicator by it
+BUDGET_EXECUTION_ID = "budget_execution"
+BUDGET_EXECUTION = RatioSpec(name="预算执行率", numerator=("executed",), denominator=("total_budget",))
+
+
 class Band(_Spec):
     name: str
     min: Decimal
@@ -191,6 +197,10 @@ class Framework(_Spec):
     def management(self) -> list[IndicatorSpec]:
         """Indicators entered on the 管理效率 sheet: every one that is not row- or month-based."""
         return [ind for ind in self.indicators() if ind.kind.management_entry]
+
+    def all_ratios(self) -> dict[str, RatioSpec]:
+        """The ratios computed for a workbook: 预算执行率 always, then the framework's own."""
+        return {BUDGET_EXECUTION_ID: BUDGET_EXECUTION, **self.ratios}
 
     def item_text(self, item: Item) -> str:
         """An item's text with per-year settings (e.g. {contract_signing_days}) filled in."""

@@ -139,11 +139,11 @@ class Result:
     def section_names(self) -> dict[str, str]:
         """The names of :meth:`section_scores`' keys, as the framework writes them (履职效能, 产出指标完成情况)."""
         out: dict[str, str] = {}
-        for sec in self.sections:
+        for sec in self.sections:  # each section, then its parts: how the tables list them
+            out[sec.id] = sec.name
             for ind in sec.indicators:
                 if ind.spec.kind.subtotal:
                     out[ind.id] = ind.spec.label
-            out[sec.id] = sec.name
         return out
 
     def with_findings(self, findings: Sequence[Finding]) -> Result:
@@ -177,7 +177,9 @@ class Result:
             "rating": self.rating,
             "sections": {k: float(v) for k, v in self.section_scores().items()},
             "section_names": self.section_names(),
+            "top_sections": [sec.id for sec in self.sections],
             "ratios": {k: (None if v is None else float(v)) for k, v in self.ratios.items()},
+            "ratio_names": {k: spec.name for k, spec in self.framework.all_ratios().items()},
             "indicators": indicators,
             "errors": len(self.errors),
             "warnings": len(self.warnings),

@@ -45,18 +45,12 @@ def compute_ratio(budget: Budget, spec: RatioSpec) -> Decimal | None:
     return round2(num / den * 100)
 
 
-#: 预算执行率 = 全年实际执行数 ÷ 全年预算数, a fact of the 收支情况 sheet whatever the rules: the report's
-#: 收支情况 paragraph and the score card give it also when a framework scores no indicator by it
-BUDGET_EXECUTION = RatioSpec(name="预算执行率", numerator=("executed",), denominator=("total_budget",))
-
-
 def score(
     evaluation: Evaluation, framework: Framework, unreadable: frozenset[str] = frozenset()
 ) -> tuple[Result, list[Finding]]:
     """Score every indicator. Returns the result (without findings) and the rules' own findings.
     ``unreadable``: paths of filled cells the reader could not read (a rule must not read them as blank)."""
-    specs = {"budget_execution": BUDGET_EXECUTION, **framework.ratios}
-    ratios = {key: compute_ratio(evaluation.budget, spec) for key, spec in specs.items()}
+    ratios = {key: compute_ratio(evaluation.budget, spec) for key, spec in framework.all_ratios().items()}
     inputs = {key: ratio_inputs(evaluation.budget, spec) for key, spec in framework.ratios.items()}
     findings: list[Finding] = []
     sections: list[SectionScore] = []
