@@ -62,7 +62,7 @@ def test_worksheet_functions_use_the_rules_of_the_calling_workbook(books: dict[s
     assert udfs.XLPERF_COMPLETION(None, "部分达成年度指标", None, cell(books["sichuan"])) == 0.7
     assert udfs.XLPERF_COMPLETION(None, "部分完成", None, cell(books["guangzhou"])) == 0.5
     refused = udfs.XLPERF_COMPLETION(None, "部分达成年度指标", None, cell(books["guangzhou"]))
-    assert isinstance(refused, str) and "实际值" in refused
+    assert isinstance(refused, str) and "实际值" in refused and "完成/基本完成/部分完成/未完成" in refused
     # XLPERF_SECTION_SCORE: the cap is the workbook's. Two rows of weight 5: 12/10 and 8/10.
     # cap 1 (guangzhou): 5 × (1 − 1) = 0 and 5 × (1 − 0.8) = 1 → 9; cap 1.2 (sichuan): −1 and 1 → 10
     assert udfs.XLPERF_SECTION_SCORE([10, 10], [12, 8], 10.0, None, cell(books["guangzhou"])) == 9.0

@@ -112,7 +112,15 @@ def completion_rate(
         row = IndicatorRow(kind=Kind.QUAL, grade=actual.strip())
         return completion(row, fw)[0]
     t, t_dir = _number(target, "目标值")
-    a, _ = _number(actual, "实际值")
+    try:
+        a, _ = _number(actual, "实际值")
+    except UdfInputError as exc:
+        if not isinstance(actual, str):
+            raise
+        raise UdfInputError(
+            f"实际值“{actual.strip()[:20]}”既不是数值，也不是本工作簿评分规则的完成等级"
+            f"（{'/'.join(fw.grade_names())}）"
+        ) from exc
     if t is None or a is None:
         return None
     d = _direction(direction) or t_dir
