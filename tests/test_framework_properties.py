@@ -1,11 +1,15 @@
-"""Any valid framework works from the blank workbook to the score card, with no guangzhou-2023 fact.
+"""Any valid framework works from the blank workbook to 汇总, with no guangzhou-2023 fact.
 
-Hypothesis writes framework files (sections, weights, indicator and sub-item counts, rating names,
-counts and bands), each is taken through ``xlperf new`` → filled → ``xlperf run`` with no
-``--framework`` (the workbook's embedded rules), and the total and rating are checked against a
-small calculator written here (sub-items answered 是 or 不适用 earn their points; an 产出 table
-left empty earns nothing; a ratio indicator loses per_point for each point beyond its threshold), not
-the engine's code. Every output is swept for guangzhou-2023 text.
+Hypothesis writes framework files that vary everything a bureau edits: the number, names and points
+of the sections; 产出/效益 row tables (or none), the completion cap, the excess threshold and whether
+it is inclusive; the monthly mean; checklists of one to eight sub-items; count ratios; a ratio against
+a threshold; the rating (names, count and bands, or none at all) and the 完成等级 (names, count and
+rates). It fills a department's workbook for it (rows of every direction and grade, months, answers,
+counts, amounts), and takes that through ``xlperf new`` → filled → ``run``, ``check``, ``report``,
+``submit`` and ``batch`` with no ``--framework`` (the workbook's embedded rules). Every total is checked
+against tests/framework_calc.py (the tests' own calculator, checked against the published seed), and
+every output — the scored sheets, the .docx, the score card, 汇总, the terminal — is swept for
+guangzhou-2023's facts.
 """
 
 from __future__ import annotations
@@ -13,163 +17,334 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import openpyxl
 from click.testing import CliRunner
 from conftest import examples
+from framework_calc import expected
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlperf.cli import main
-from xlperf.core.evaluation import Answer, Evaluation, ManagementEntry
-from xlperf.core.framework import load_framework
+from xlperf.core.evaluation import Answer, Direction, Evaluation, IndicatorRow, Kind, ManagementEntry
+from xlperf.core.framework import NO_RATING, load_framework
 from xlperf.workbook import layout as L
 from xlperf.workbook.template import build_workbook, save_workbook
 
-NAMES = ("甲等", "乙等", "丙等", "丁等", "优秀", "良好", "合格", "不合格", "A级", "B级")
+RATINGS = ("甲等", "乙等", "丙等", "丁等", "优秀", "良好", "合格", "不合格", "A级", "B级", "较好")
+GRADES = ("达成", "基本达成", "部分达成", "未达成", "好", "较好档", "一般", "A档", "B档", "C档")
+SECTIONS = ("部门决策", "综合管理", "预算执行情况", "产出情况", "效益与满意度", "部门绩效情况")
 ANSWERS = (Answer.YES, Answer.NO, Answer.NA, None)
+GUANGZHOU_RATINGS = ("优", "良", "中", "差")
+DIRECTIONS = (Direction.GE, Direction.LE, Direction.EQ)
+
+
+@dataclass
+class Case:
+    toml: str
+    evaluation: Evaluation
+    threshold: Decimal
+    inclusive: bool
+    cap: Decimal
+    ratings: list[str]
+    grades: list[str]
+    entries: int  # indicators answered on the 管理效率 sheet
+    answer_columns: int
+
+
+def _rows(draw: st.DrawFn, grades: list[str]) -> list[IndicatorRow]:
+    rows = []
+    for i in range(draw(st.integers(0, 5))):
+        if draw(st.booleans()):
+            rows.append(
+                IndicatorRow(
+                    seq=i + 1,
+                    name=f"定性指标{i + 1}",
+                    kind=Kind.QUAL,
+                    target_text="按期完成",
+                    grade=draw(st.sampled_from(grades)),
+                )
+            )
+        else:
+            target = Decimal(draw(st.integers(1, 200)))
+            rows.append(
+                IndicatorRow(
+                    seq=i + 1,
+                    name=f"定量指标{i + 1}",
+                    kind=Kind.QUANT,
+                    direction=draw(st.sampled_from(DIRECTIONS)),
+                    target_value=target,
+                    actual_value=Decimal(draw(st.integers(0, 400))),
+                    unit="个",
+                )
+            )
+    return rows
 
 
 @st.composite
-def frameworks(
-    draw: st.DrawFn,
-) -> tuple[str, dict[str, list[Answer | None]], Decimal, list[tuple[str, Decimal]], int]:
-    """(TOML text, answers by indicator id, expected total, bands, budget (全年预算数, 执行数))."""
-    sections = []
-    answers: dict[str, list[Answer | None]] = {}
-    earned = Decimal(0)
+def cases(draw: st.DrawFn) -> Case:
+    grade_names = draw(st.lists(st.sampled_from(GRADES), min_size=1, max_size=4, unique=True))
+    rates = draw(
+        st.lists(
+            st.sampled_from(["0", "0.25", "0.5", "0.6", "0.8", "1"]),
+            min_size=len(grade_names),
+            max_size=len(grade_names),
+        )
+    )
+    cap = draw(st.sampled_from(["1", "1", "1.1", "1.5"]))
+    threshold = Decimal(draw(st.sampled_from([110, 120, 130, 150, 200])))
+    inclusive = draw(st.booleans())
+
+    ev = Evaluation(framework="gen")
+    ev.department.name, ev.department.short_name, ev.department.year = "测试部门", "测试部门", 2024
+    total_budget = Decimal(draw(st.integers(100, 10_000)))
+    ev.budget.total_budget = total_budget
+    ev.budget.executed = Decimal(draw(st.integers(0, int(total_budget))))
+
+    names = draw(st.lists(st.sampled_from(SECTIONS), min_size=1, max_size=3, unique=True))
+    sections: list[tuple[str, list[str], int]] = []
+    entries = 0
+    widest = 0
     n = 0
-    outputs = draw(st.sampled_from([0, 0, 5, 10]))  # an 产出 indicator on an empty table earns 0
-    for s in range(draw(st.integers(1, 3))):
-        indicators = []
-        if s == 0 and outputs:
+    row_tables = draw(st.sampled_from([(), ("outputs",), ("outputs", "benefits")]))
+    monthly = draw(st.booleans())
+    for s, name in enumerate(names):
+        indicators: list[str] = []
+        full = 0
+        if s == 0:
+            for table in row_tables:
+                points = draw(st.sampled_from([5, 10, 20]))
+                rows = _rows(draw, grade_names)
+                setattr(ev, table, rows)
+                indicators.append(
+                    f'[[sections.indicators]]\nid = "{table[:3]}"\ngroup = "履职"\nname = "{table}目标实现情况"\n'
+                    f'full = {points}\nrule = "completion_section"\nrows = "{table}"\n'
+                )
+                full += points
+        if s == len(names) - 1 and monthly:
+            points = draw(st.integers(1, 10))
+            if draw(st.booleans()):
+                ev.spending.monthly = [Decimal(draw(st.integers(0, 10000))) / 100 for _ in range(12)]
+            else:
+                ev.spending.annual_mean = Decimal(draw(st.integers(0, 10000))) / 100
             indicators.append(
-                f'[[sections.indicators]]\nid = "out"\ngroup = "履职"\nname = "产出目标实现情况"\n'
-                f'full = {outputs}\nrule = "completion_section"\nrows = "outputs"\n'
+                f'[[sections.indicators]]\nid = "spend"\ngroup = "执行"\nname = "月均执行率"\nfull = {points}\n'
+                'rule = "monthly_mean"\n'
             )
-        full = outputs if s == 0 else 0
-        for _ in range(draw(st.integers(1, 4))):
+            full += points
+        for _ in range(draw(st.integers(1 if not indicators else 0, 4))):
             n += 1
-            points = draw(st.lists(st.integers(1, 4), min_size=1, max_size=6))
-            given_answers = draw(
-                st.lists(st.sampled_from(ANSWERS), min_size=len(points), max_size=len(points))
-            )
             ind_id = f"K{n:02d}"
-            answers[ind_id] = given_answers
-            earned += sum(
-                (
-                    Decimal(p)
-                    for p, a in zip(points, given_answers, strict=True)
-                    if a in (Answer.YES, Answer.NA)
-                ),
-                Decimal(0),
-            )
-            items = ", ".join(f'{{ text = "子项{j + 1}", points = {p} }}' for j, p in enumerate(points))
+            entries += 1
+            kind = draw(st.sampled_from(["checklist", "checklist", "count_ratio", "ratio_threshold"]))
+            if kind == "checklist":
+                points = draw(st.lists(st.integers(1, 4), min_size=1, max_size=8))
+                answers = draw(st.lists(st.sampled_from(ANSWERS), min_size=len(points), max_size=len(points)))
+                ev.management.append(
+                    ManagementEntry(indicator=ind_id, answers=answers, evidence="情况说明。")
+                )
+                items = ", ".join(f'{{ text = "子项{j + 1}", points = {p} }}' for j, p in enumerate(points))
+                body = f'rule = "checklist"\nitems = [{items}]\n'
+                widest = max(widest, len(points))
+                points_total = sum(points)
+            elif kind == "count_ratio":
+                points_total = draw(st.integers(1, 5))
+                counted = draw(st.booleans())
+                total = draw(st.integers(0, 9)) if counted else None
+                done = draw(st.integers(0, total)) if total is not None else None
+                ev.management.append(
+                    ManagementEntry(
+                        indicator=ind_id,
+                        answers=[draw(st.sampled_from(ANSWERS))],
+                        count_total=None if total is None else Decimal(total),
+                        count_done=None if done is None else Decimal(done),
+                        evidence="情况说明。",
+                    )
+                )
+                body = (
+                    'rule = "count_ratio"\ncount_labels = ["应办数", "按时办结数"]\n'
+                    f'items = [{{ text = "均按时办结", points = {points_total} }}]\n'
+                )
+                widest = max(widest, 1)
+            else:
+                points_total = draw(st.integers(1, 5))
+                limit = draw(st.sampled_from(["max", "min"]))
+                ev.management.append(ManagementEntry(indicator=ind_id, evidence="情况说明。"))
+                body = (
+                    f'rule = "ratio_threshold"\nratio = "exec"\nlimit = "{limit}"\n'
+                    f"threshold = {draw(st.sampled_from([80, 90, 95, 100]))}\n"
+                    f"per_point = {draw(st.sampled_from(['0.1', '0.2', '0.5']))}\nfloor = 0\n"
+                )
             indicators.append(
                 f'[[sections.indicators]]\nid = "{ind_id}"\ngroup = "组{s + 1}"\nname = "指标{n}"\n'
-                f'full = {sum(points)}\nrule = "checklist"\nitems = [{items}]\n'
+                f"full = {points_total}\n{body}"
             )
-            full += sum(points)
+            full += points_total
         sections.append(
-            (f'[[sections]]\nid = "s{s + 1}"\nname = "部分{s + 1}"\nfull = {full}\n', indicators, full)
-        )
-    # a ratio indicator in the last section: 执行数 ÷ 全年预算数 against a threshold (docs/DOMAIN.md §1.4)
-    budget = (draw(st.integers(100, 10_000)), 0)
-    budget = (budget[0], draw(st.integers(0, budget[0])))
-    if draw(st.booleans()):
-        full = draw(st.integers(1, 5))
-        limit = draw(st.sampled_from(["max", "min"]))
-        threshold = draw(st.sampled_from([80, 90, 95, 100]))
-        per_point = Decimal(draw(st.sampled_from(["0.1", "0.2", "0.5"])))
-        ratio = (Decimal(budget[1]) / Decimal(budget[0]) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        beyond = ratio - threshold if limit == "max" else threshold - ratio
-        earned += (
-            full
-            if beyond <= 0
-            else max(Decimal(0), (full - per_point * beyond).quantize(Decimal("0.01"), ROUND_HALF_UP))
-        )
-        head, inds, sec_full = sections[-1]
-        inds.append(
-            f'[[sections.indicators]]\nid = "R1"\ngroup = "执行"\nname = "执行率"\nfull = {full}\n'
-            f'rule = "ratio_threshold"\nratio = "exec"\nlimit = "{limit}"\nthreshold = {threshold}\n'
-            f"per_point = {per_point}\nfloor = 0\n"
-        )
-        sections[-1] = (
-            head.replace(f"full = {sec_full}\n", f"full = {sec_full + full}\n"),
-            inds,
-            sec_full + full,
+            (f'[[sections]]\nid = "s{s + 1}"\nname = "{name}"\nfull = {full}\n', indicators, full)
         )
     total = sum(f for _, _, f in sections)
-    names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True))
-    cuts = sorted(
-        draw(st.lists(st.integers(1, total), min_size=len(names) - 1, max_size=len(names) - 1, unique=True)),
-        reverse=True,
-    )
-    bands = [(name, Decimal(m)) for name, m in zip(names, [*cuts, 0], strict=True)]
-    band_text = ", ".join(f'{{ name = "{name}", min = {m} }}' for name, m in bands)
+
+    if draw(st.integers(0, 4)) == 0:  # no rating (湖北: "可以不评级")
+        bands: list[tuple[str, int]] = []
+    else:
+        rating_names = draw(st.lists(st.sampled_from(RATINGS), min_size=1, max_size=5, unique=True))
+        cuts = draw(
+            st.lists(
+                st.integers(1, total),
+                min_size=len(rating_names) - 1,
+                max_size=len(rating_names) - 1,
+                unique=True,
+            )
+        )
+        bands = list(zip(rating_names, [*sorted(cuts, reverse=True), 0], strict=True))
+    band_text = ", ".join(f'{{ name = "{b}", min = {m} }}' for b, m in bands)
+    grade_text = ", ".join(f'"{g}" = {r}' for g, r in zip(grade_names, rates, strict=True))
     text = (
-        f'id = "gen-{n}"\nname = "生成的框架"\ntotal = {total}\n[rating]\nbands = [{band_text}]\n'
-        '[completion]\ngrades = { "完成" = 1, "基本完成" = 0.8, "部分完成" = 0.5, "未完成" = 0 }\n[ratios]\n'
-        'exec = { name = "执行率", numerator = ["executed"], denominator = ["total_budget"] }\n'
+        f'id = "gen"\nname = "生成的框架"\ntotal = {total}\nyears = [2024]\n'
+        f"[rating]\nbands = [{band_text}]\n"
+        f"[completion]\ncap = {cap}\nexcess_threshold = {threshold}\n"
+        f"excess_inclusive = {'true' if inclusive else 'false'}\ngrades = {{ {grade_text} }}\n"
+        '[ratios]\nexec = { name = "执行率", numerator = ["executed"], denominator = ["total_budget"] }\n'
     )
     text += "\n".join(head + "\n".join(inds) for head, inds, _ in sections)
-    return text, answers, earned, bands, budget
+    return Case(
+        text,
+        ev,
+        threshold,
+        inclusive,
+        Decimal(cap),
+        [b for b, _ in bands],
+        grade_names,
+        entries,
+        max(3, widest),
+    )
 
 
-def _expected_rating(total: Decimal, bands: list[tuple[str, Decimal]]) -> str:
-    return next(name for name, low in bands if total >= low)
+def _sweep(text: str, case: Case, *, blank: bool = False) -> None:
+    """No guangzhou-2023 fact in ``text`` unless the generated framework says the same. The blank
+    workbook's input hints may show an example department (如 广州市白云区…局): not a rule."""
+    patterns = [r"guangzhou", r"广州市部门整体" if blank else r"广州", r"履职效能", r"基本完成", r"部分完成"]
+    if not set(GUANGZHOU_RATINGS) & set(case.ratings):
+        patterns += [r"[“（](优|良|中|差)[”）]", r"优/良/中/差"]
+    if case.entries != 22:
+        patterns.append(r"(?<![\d.])22 ?个")
+    if 150 not in (case.threshold, case.cap * 100):
+        patterns.append(r"(?<![\d.])150 ?%")
+    if not case.inclusive:
+        patterns.append(r"以上的原因")
+    if case.ratings:
+        patterns.append(NO_RATING)
+    for pattern in patterns:
+        hit = re.search(pattern, text)
+        assert hit is None, (pattern, text[max(0, hit.start() - 80) : hit.end() + 80], case.toml)
 
 
-@settings(max_examples=examples(25))
-@given(frameworks())
-def test_any_framework_from_blank_workbook_to_score_card(case: tuple) -> None:
-    text, answers, earned, bands, budget = case
+def _workbook_text(path: Path, titles: tuple[str, ...]) -> str:
+    wb = openpyxl.load_workbook(path)
+    return "\n".join(
+        str(c.value)
+        for t in titles
+        if t in wb.sheetnames
+        for row in wb[t].iter_rows()
+        for c in row
+        if c.value
+    )
+
+
+def _docx(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8"))
+
+
+@settings(max_examples=examples(10))
+@given(cases())
+def test_any_framework_from_blank_workbook_to_summary(case: Case) -> None:
+    want = expected(case.toml, case.evaluation)
     with TemporaryDirectory() as tmp:
         folder = Path(tmp)
         fw_path = folder / "gen.toml"
-        fw_path.write_text(text, encoding="utf-8")
+        fw_path.write_text(case.toml, encoding="utf-8")
         blank = folder / "blank.xlsx"
         made = CliRunner().invoke(main, ["new", "-o", str(blank), "--framework", str(fw_path)])
         assert made.exit_code == 0, made.output
-        fw = load_framework(fw_path)
-        columns = max(3, *(len(a) for a in answers.values()))
-        headers = [c.value for c in openpyxl.load_workbook(blank)[L.MANAGEMENT][4] if c.value]
-        assert sum(1 for h in headers if re.fullmatch(r"子项\d+答复", str(h))) == columns
+        book = openpyxl.load_workbook(blank)
+        headers = [str(c.value) for c in book[L.MANAGEMENT][4] if c.value]
+        assert sum(1 for h in headers if re.fullmatch(r"子项\d+答复", h)) == case.answer_columns
+        ref = book.defined_names["xp_list_grade"].attr_text.split("!")[1].replace("$", "")
+        assert sorted(str(c.value) for row in book[L.HIDDEN][ref] for c in row) == sorted(case.grades)
+        _sweep(_workbook_text(blank, tuple(book.sheetnames)), case, blank=True)
 
-        ev = Evaluation(framework=fw.id)
-        ev.department.name, ev.department.year = "测试部门", 2024
-        ev.budget.total_budget, ev.budget.executed = Decimal(budget[0]), Decimal(budget[1])
-        ev.management = [
-            ManagementEntry(indicator=k, answers=list(a), evidence="情况说明。") for k, a in answers.items()
-        ]
-        filled = folder / "filled.xlsx"
-        save_workbook(build_workbook(fw, ev), filled)
+        fw = load_framework(fw_path)
+        filled = save_workbook(build_workbook(fw, case.evaluation), folder / "测试部门_2024.xlsx")
         card_path, scored, docx = folder / "card.json", folder / "scored.xlsx", folder / "r.docx"
         ran = CliRunner().invoke(
             main,
             ["run", str(filled), "-o", str(scored), "--json", str(card_path), "--docx", str(docx)],
-            terminal_width=200,
+            terminal_width=100,
         )
         assert ran.exit_code in (0, 1), ran.output
         card = json.loads(card_path.read_text(encoding="utf-8"))
+        assert Decimal(str(card["total"])) == want.total, (card["total"], want.total, case.toml)
+        assert card["rating"] == (want.rating or NO_RATING)
+        assert card["framework_sha256"] == fw.sha256
+        for key, score in want.sections.items():
+            assert Decimal(str(card["sections"][key])) == score, (key, case.toml)
+        bad = [f["message"] for f in card["findings"] if f["code"] in ("V42", "F01", "F02")]
+        assert not bad, (bad, case.toml)
+        outputs = [
+            ran.output,
+            card_path.read_text(encoding="utf-8"),
+            _workbook_text(scored, L.OUTPUT_SHEETS),
+            _docx(docx),
+        ]
 
-        total = earned.quantize(Decimal("0.01"), ROUND_HALF_UP)
-        assert Decimal(str(card["total"])) == total, (card["total"], total, text)
-        assert card["rating"] == _expected_rating(total, bands)
-        assert card["framework"] == fw.id and card["framework_sha256"] == fw.sha256
-
-        # no guangzhou-2023 fact in anything this run wrote or printed
-        texts = [ran.output, card_path.read_text(encoding="utf-8")]
-        book = openpyxl.load_workbook(scored)
-        for title in L.OUTPUT_SHEETS:
-            texts += [str(c.value) for row in book[title].iter_rows() for c in row if c.value is not None]
-        with zipfile.ZipFile(docx) as z:
-            texts.append(re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8")))
-        joined = "\n".join(texts)
-        assert "guangzhou" not in joined and "广州" not in joined
-        for word in ("（优）", "（良）", "（中）", "（差）"):
-            if word[1] not in [b[0] for b in bands]:
-                assert word not in joined, word
+        checked = CliRunner().invoke(main, ["check", str(filled)], terminal_width=100)
+        reported = CliRunner().invoke(main, ["report", str(filled), "-o", str(folder / "r2.docx")])
+        assert reported.exit_code in (0, 1) and f"{want.total}" in reported.output, reported.output
+        package = folder / "报送"
+        sent = CliRunner().invoke(
+            main,
+            [
+                "submit",
+                str(filled),
+                "-o",
+                str(package),
+                "--force",
+                "--reason",
+                "测试",
+                "--eml",
+                str(folder / "d.eml"),
+                "--to",
+                "czj@example.cn",
+                "--from",
+                "cs@example.cn",
+            ],
+        )
+        assert sent.exit_code == 0, sent.output
+        manifest = json.loads(next(package.glob("*manifest.json")).read_text(encoding="utf-8"))
+        assert Decimal(str(manifest["total"])) == want.total
+        (folder / "in").mkdir()
+        (folder / "in" / filled.name).write_bytes(filled.read_bytes())
+        batch = CliRunner().invoke(main, ["batch", str(folder / "in"), "-o", str(folder / "out"), "-j", "1"])
+        assert batch.exit_code in (0, 1), batch.output
+        summary = openpyxl.load_workbook(folder / "out" / "汇总.xlsx")
+        head = [c.value for c in summary["汇总"][1]]
+        [row] = [
+            dict(zip(head, (c.value for c in r), strict=False)) for r in summary["汇总"].iter_rows(min_row=2)
+        ]
+        assert Decimal(str(row["总分"])) == want.total and row["等级"] == (want.rating or NO_RATING)
+        outputs += [
+            checked.output,
+            reported.output,
+            _docx(folder / "r2.docx"),
+            sent.output,
+            batch.output,
+            _workbook_text(folder / "out" / "汇总.xlsx", tuple(summary.sheetnames)),
+        ]
+        for text in outputs:
+            _sweep(text, case)

@@ -270,7 +270,10 @@ def test_frameworks_add_show_and_list(variant: Path, tmp_path: Path, monkeypatch
     ("edit", "expected"),
     [
         (("cap = 1.0", "cap = 120"), "请写 1.2"),
-        (('"完成" = 1.0', '"已完成" = 1.0'), "不认识 已完成"),
+        (('"完成" = 1.0', '"=完成" = 1.0'), "不能以 = + - @ 开头"),
+        (('"完成" = 1.0', '"完 成" = 1.0'), "请写作“完成”"),
+        (('"未完成" = 0', '"未完成" = 1.5'), "应在 0 与 1 之间"),
+        (('{ name = "差", min = 0 }', '{ name = "不评级", min = 0 }'), "bands = []"),
         (("excess_threshold = 150", "excess_threshold = 1.5"), "应大于 100"),
         (('{ name = "良", min = 80 }', '{ name = "良", min = 95 }'), "从高到低"),
         (("per_point = 0.2", 'per_point = "abc"'), "应为数字"),

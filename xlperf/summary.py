@@ -18,6 +18,7 @@ Text from the workbooks is always written as text, never as a formula.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from copy import copy
@@ -138,22 +139,71 @@ def several_frameworks(outcomes: Sequence[Outcome]) -> bool:
     return len({o.framework_sha256 for o in outcomes if o.has_score}) > 1
 
 
-def extra_sections(outcomes: Sequence[Outcome]) -> dict[str, str]:
-    """Sections and subtotals of the scoring frameworks that 汇总's fixed columns do not hold: id →
-    column header (the section's name; with its id when that name is taken by a fixed column)."""
-    out: dict[str, str] = {}
+@functools.cache
+def _default_meaning() -> dict[str, str]:
+    """What the fixed section columns hold: the default framework's section and subtotal names by id."""
+    from xlperf.core.framework import get_framework
+
+    fw = get_framework()
+    names = {sec.id: sec.name for sec in fw.sections}
+    names.update({ind.id: ind.label for ind in fw.indicators() if ind.kind.subtotal})
+    return names
+
+
+def _is_fixed(o: Outcome, key: str) -> bool:
+    """Whether ``o``'s score ``key`` belongs in 汇总's fixed column for it: only when its framework means
+    by ``key`` what the default one does (another framework's "management" may be 综合管理)."""
+    return key in SECTION_COLUMNS and o.section_names.get(key) == _default_meaning().get(key)
+
+
+def fixed_section(o: Outcome, key: str) -> float | None:
+    return o.sections.get(key) if _is_fixed(o, key) else None
+
+
+def extra_sections(outcomes: Sequence[Outcome]) -> dict[tuple[str, str], str]:
+    """Sections and subtotals of the scoring frameworks that 汇总's fixed columns do not hold:
+    (id, name) → column header (the name; with its id when that name is taken by another column)."""
+    out: dict[tuple[str, str], str] = {}
     for o in outcomes:
         for key, name in o.section_names.items():
-            if key not in SECTION_COLUMNS and key in o.sections:
-                out.setdefault(key, f"{name}（{key}）" if name in COLUMNS else name)
+            if key in o.sections and not _is_fixed(o, key) and (key, name) not in out:
+                taken = name in COLUMNS or name in out.values()
+                out[(key, name)] = f"{name}（{key}）" if taken else name
     return out
 
 
+def _extra_values(o: Outcome, extra: dict[tuple[str, str], str]) -> dict[str, float | None]:
+    return {
+        label: o.sections.get(key) if o.section_names.get(key) == name and not _is_fixed(o, key) else None
+        for (key, name), label in extra.items()
+    }
+
+
+def _unused_fixed(outcomes: Sequence[Outcome]) -> set[str]:
+    """Fixed section and ratio columns no scored workbook fills (none was scored by rules that have them)."""
+    if not any(o.sections for o in outcomes):
+        return set()  # nothing scored: the columns as always
+    unused = {label for key, label in SECTION_COLUMNS.items() if not any(_is_fixed(o, key) for o in outcomes)}
+    unused |= {label for key, label in RATIO_COLUMNS.items() if not any(key in o.ratios for o in outcomes)}
+    return unused
+
+
+def ranking_columns(outcomes: Sequence[Outcome]) -> tuple[str, ...]:
+    """排名's columns: ``RANKING_COLUMNS`` without the unused fixed ones, the further sections after them."""
+    unused = _unused_fixed(outcomes)
+    columns = [c for c in RANKING_COLUMNS if c not in unused]
+    at = columns.index("错误数")
+    columns[at:at] = extra_sections(outcomes).values()
+    return tuple(columns)
+
+
 def summary_columns(outcomes: Sequence[Outcome]) -> tuple[str, ...]:
-    """汇总's columns: ``COLUMNS``, with a column per further section after 管理效率, and 评分框架
-    when the workbooks were scored by more than one framework."""
-    columns = list(COLUMNS)
-    at = columns.index("管理效率") + 1
+    """汇总's columns: ``COLUMNS``, with a column per further section before 总分, and 评分框架
+    when the workbooks were scored by more than one framework. A fixed section column no scored
+    workbook fills (none was scored by rules that have it) is left out."""
+    unused = _unused_fixed(outcomes)
+    columns = [c for c in COLUMNS if c not in unused]
+    at = columns.index("总分")
     columns[at:at] = extra_sections(outcomes).values()
     if several_frameworks(outcomes):
         columns.insert(columns.index("状态"), "评分框架")
@@ -179,8 +229,8 @@ def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
             {
                 "部门": o.department or None,
                 "年度": o.year,
-                **{label: shown(o.sections.get(key)) for key, label in SECTION_COLUMNS.items()},
-                **{label: shown(o.sections.get(key)) for key, label in extra.items()},
+                **{label: shown(fixed_section(o, key)) for key, label in SECTION_COLUMNS.items()},
+                **{label: shown(value) for label, value in _extra_values(o, extra).items()},
                 "总分": shown(o.total),
                 "排名": ranks.get(o.index, NONE),
                 "评分框架": o.framework or None,
@@ -271,6 +321,7 @@ def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     frameworks are listed framework by framework, each department named with its framework."""
     ranks = rank(outcomes)
     mixed = several_frameworks(outcomes)
+    extra = extra_sections(outcomes)
     ranked = sorted(
         (o for o in outcomes if o.is_scored),
         key=lambda o: (o.framework if mixed else "", ranks[o.index], _label(o)),
@@ -289,7 +340,8 @@ def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
             "总分": o.total,
             "等级": o.rating or None,
             "状态": o.standing,
-            **{label: o.sections.get(key) for key, label in SECTION_COLUMNS.items()},
+            **{label: fixed_section(o, key) for key, label in SECTION_COLUMNS.items()},
+            **_extra_values(o, extra),
             **{label: o.ratios.get(key) for key, label in RATIO_COLUMNS.items()},
             "错误数": o.errors,
             "提醒数": o.warnings,
@@ -493,7 +545,7 @@ def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome], extra: dict[st
     import pandas as pd
 
     ranking_data = ranking_rows(outcomes)
-    ranking = _frame(ranking_data, RANKING_COLUMNS)
+    ranking = _frame(ranking_data, ranking_columns(outcomes))
     management = management_frame(outcomes)
     sheets: dict[str, Any] = {
         "汇总": df,
@@ -630,8 +682,9 @@ def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
     from openpyxl.worksheet.hyperlink import Hyperlink
 
     top = Alignment(vertical="top")
-    book_col = RANKING_COLUMNS.index("计分工作簿") + 1
-    checks_col = RANKING_COLUMNS.index("校验结果") + 1
+    header = [c.value for c in ws[1]]
+    book_col = header.index("计分工作簿") + 1
+    checks_col = header.index("校验结果") + 1
     for r, row in enumerate(rows, start=2):
         link = row.get("_link")
         if not link:
@@ -678,8 +731,9 @@ def _chart(ws: Any, data_ws: Any, rows: list[dict[str, Any]]) -> None:
     put_text(ws["A1"], "各部门总分（按名次）" if n else "没有参加排名的部门")
     if n == 0:
         return
-    total_col = RANKING_COLUMNS.index("总分") + 1
-    dep_col = RANKING_COLUMNS.index("部门") + 1
+    header = [c.value for c in data_ws[1]]
+    total_col = header.index("总分") + 1
+    dep_col = header.index("部门") + 1
     chart = BarChart()
     chart.type = "bar"
     chart.title = "各部门总分"

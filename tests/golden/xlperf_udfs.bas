@@ -4,10 +4,10 @@ Attribute VB_Name = "xlperf_udfs"
 Function XLPERF_COMPLETION(target, actual, Optional direction)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        XLPERF_COMPLETION = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_COMPLETION", Array(target, actual, direction), ActiveWorkbook, Application.Caller)
+        XLPERF_COMPLETION = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_COMPLETION", Array(target, actual, direction, Nothing), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        XLPERF_COMPLETION = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_COMPLETION", Array(target, actual, direction))
+        XLPERF_COMPLETION = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_COMPLETION", Array(target, actual, direction, Nothing))
         Exit Function
     #End If
 failed:
@@ -17,10 +17,10 @@ End Function
 Function XLPERF_SECTION_SCORE(targets, actuals, full, Optional directions)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        XLPERF_SECTION_SCORE = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_SECTION_SCORE", Array(targets, actuals, full, directions), ActiveWorkbook, Application.Caller)
+        XLPERF_SECTION_SCORE = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_SECTION_SCORE", Array(targets, actuals, full, directions, Nothing), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        XLPERF_SECTION_SCORE = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_SECTION_SCORE", Array(targets, actuals, full, directions))
+        XLPERF_SECTION_SCORE = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_SECTION_SCORE", Array(targets, actuals, full, directions, Nothing))
         Exit Function
     #End If
 failed:
@@ -30,10 +30,10 @@ End Function
 Function XLPERF_RATING(total)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        XLPERF_RATING = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_RATING", Array(total), ActiveWorkbook, Application.Caller)
+        XLPERF_RATING = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_RATING", Array(total, Nothing), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        XLPERF_RATING = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_RATING", Array(total))
+        XLPERF_RATING = XLPy.CallUDF("xlperf.excel.udfs", "XLPERF_RATING", Array(total, Nothing))
         Exit Function
     #End If
 failed:
@@ -61,23 +61,23 @@ Public Sub xlperf_RegisterUdfHelp()
     category = ChrW(&H7EE9) & ChrW(&H6548) & ChrW(&H81EA) & ChrW(&H8BC4)
     ReDim args(0 To 2)
     args(0) = ChrW(&H5E74) & ChrW(&H5EA6) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&HFF08) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&HFF09) & ChrW(&H3002)
-    args(1) = ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H503C) & ChrW(&H3002)
+    args(1) = ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H503C) & ChrW(&HFF1B) & ChrW(&H5B9A) & ChrW(&H6027) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H586B) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H7B49) & ChrW(&H7EA7) & ChrW(&H3002)
     args(2) = ChrW(&H6307) & ChrW(&H6807) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&HFF1A) & ChrW(&H2265) & ChrW(&HFF08) & ChrW(&H8D8A) & ChrW(&H5927) & ChrW(&H8D8A) & ChrW(&H597D) & ChrW(&HFF09) & ChrW(&H3001) & ChrW(&H2264) & ChrW(&HFF08) & ChrW(&H8D8A) & ChrW(&H5C0F) & ChrW(&H8D8A) & ChrW(&H597D) & ChrW(&HFF09) & ChrW(&H6216) & " =" & ChrW(&HFF0C) & ChrW(&H7701) & ChrW(&H7565) & ChrW(&H65F6) & ChrW(&H4E3A) & " " & ChrW(&H2265) & ChrW(&H3002)
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!XLPERF_COMPLETION", _
-        Description:=ChrW(&H6309) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&H8BA1) & ChrW(&H7B97) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H7387) & ChrW(&HFF08) & ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H503C) & ChrW(&H76F8) & ChrW(&H5BF9) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&H7684) & ChrW(&H6BD4) & ChrW(&H4F8B) & ChrW(&HFF09) & ChrW(&H3002), _
+        Description:=ChrW(&H6309) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&H8BA1) & ChrW(&H7B97) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H7387) & ChrW(&HFF08) & ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H503C) & ChrW(&H76F8) & ChrW(&H5BF9) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&H7684) & ChrW(&H6BD4) & ChrW(&H4F8B) & ChrW(&HFF09) & ChrW(&HFF1B) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H7B49) & ChrW(&H7EA7) & ChrW(&H6309) & ChrW(&H672C) & ChrW(&H5DE5) & ChrW(&H4F5C) & ChrW(&H7C3F) & ChrW(&H8BC4) & ChrW(&H5206) & ChrW(&H89C4) & ChrW(&H5219) & ChrW(&H4E2D) & ChrW(&H7684) & ChrW(&H6BD4) & ChrW(&H4F8B) & ChrW(&H6298) & ChrW(&H7B97) & ChrW(&H3002), _
         Category:=category, ArgumentDescriptions:=args
     ReDim args(0 To 3)
     args(0) = ChrW(&H4E00) & ChrW(&H7EC4) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&H533A) & ChrW(&H57DF) & ChrW(&H3002)
     args(1) = ChrW(&H4E0E) & ChrW(&H76EE) & ChrW(&H6807) & ChrW(&H503C) & ChrW(&H4E00) & ChrW(&H4E00) & ChrW(&H5BF9) & ChrW(&H5E94) & ChrW(&H7684) & ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H503C) & ChrW(&H533A) & ChrW(&H57DF) & ChrW(&H3002)
-    args(2) = ChrW(&H8BE5) & ChrW(&H90E8) & ChrW(&H5206) & ChrW(&H7684) & ChrW(&H5206) & ChrW(&H503C) & ChrW(&HFF0C) & ChrW(&H5982) & ChrW(&H4EA7) & ChrW(&H51FA) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H4E3A) & " 20" & ChrW(&H3002)
+    args(2) = ChrW(&H8FD9) & ChrW(&H7EC4) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H5206) & ChrW(&H503C) & ChrW(&HFF08) & ChrW(&H89C1) & ChrW(&H201C) & ChrW(&H586B) & ChrW(&H8868) & ChrW(&H8BF4) & ChrW(&H660E) & ChrW(&H201D) & ChrW(&H4E2D) & ChrW(&H7684) & ChrW(&H8BC4) & ChrW(&H5206) & ChrW(&H89C4) & ChrW(&H5219) & ChrW(&HFF09) & ChrW(&H3002)
     args(3) = ChrW(&H6BCF) & ChrW(&H9879) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H65B9) & ChrW(&H5411) & ChrW(&H533A) & ChrW(&H57DF) & ChrW(&HFF08) & ChrW(&H2265) & "/" & ChrW(&H2264) & "/=" & ChrW(&HFF09) & ChrW(&HFF0C) & ChrW(&H7701) & ChrW(&H7565) & ChrW(&H65F6) & ChrW(&H5747) & ChrW(&H4E3A) & " " & ChrW(&H2265) & ChrW(&H3002)
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!XLPERF_SECTION_SCORE", _
-        Description:=ChrW(&H6309) & ChrW(&H89C4) & ChrW(&H5219) & " R-a " & ChrW(&H8BA1) & ChrW(&H7B97) & ChrW(&H4EA7) & ChrW(&H51FA) & ChrW(&H6216) & ChrW(&H6548) & ChrW(&H76CA) & ChrW(&H90E8) & ChrW(&H5206) & ChrW(&H7684) & ChrW(&H5F97) & ChrW(&H5206) & ChrW(&HFF1A) & ChrW(&H6BCF) & ChrW(&H884C) & ChrW(&H6743) & ChrW(&H91CD) & " = " & ChrW(&H5206) & ChrW(&H503C) & " " & ChrW(&H00F7) & " " & ChrW(&H884C) & ChrW(&H6570) & ChrW(&HFF0C) & ChrW(&H6BCF) & ChrW(&H884C) & ChrW(&H6263) & ChrW(&H5206) & ChrW(&H56DB) & ChrW(&H820D) & ChrW(&H4E94) & ChrW(&H5165) & ChrW(&H5230) & ChrW(&H4E24) & ChrW(&H4F4D) & ChrW(&H3002), _
+        Description:=ChrW(&H6309) & ChrW(&H89C4) & ChrW(&H5219) & " R-a " & ChrW(&H8BA1) & ChrW(&H7B97) & ChrW(&H4E00) & ChrW(&H7EC4) & ChrW(&H4EA7) & ChrW(&H51FA) & ChrW(&H6216) & ChrW(&H6548) & ChrW(&H76CA) & ChrW(&H6307) & ChrW(&H6807) & ChrW(&H7684) & ChrW(&H5F97) & ChrW(&H5206) & ChrW(&HFF1A) & ChrW(&H6BCF) & ChrW(&H884C) & ChrW(&H6743) & ChrW(&H91CD) & " = " & ChrW(&H5206) & ChrW(&H503C) & " " & ChrW(&H00F7) & " " & ChrW(&H884C) & ChrW(&H6570) & ChrW(&HFF0C) & ChrW(&H6BCF) & ChrW(&H884C) & ChrW(&H6263) & ChrW(&H5206) & ChrW(&H56DB) & ChrW(&H820D) & ChrW(&H4E94) & ChrW(&H5165) & ChrW(&H5230) & ChrW(&H4E24) & ChrW(&H4F4D) & ChrW(&HFF1B) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H7387) & ChrW(&H5C01) & ChrW(&H9876) & ChrW(&H503C) & ChrW(&H548C) & ChrW(&H5B8C) & ChrW(&H6210) & ChrW(&H7B49) & ChrW(&H7EA7) & ChrW(&H6309) & ChrW(&H672C) & ChrW(&H5DE5) & ChrW(&H4F5C) & ChrW(&H7C3F) & ChrW(&H7684) & ChrW(&H8BC4) & ChrW(&H5206) & ChrW(&H89C4) & ChrW(&H5219) & ChrW(&H3002), _
         Category:=category, ArgumentDescriptions:=args
     ReDim args(0 To 0)
-    args(0) = ChrW(&H81EA) & ChrW(&H8BC4) & ChrW(&H603B) & ChrW(&H5206) & ChrW(&HFF08) & "0 " & ChrW(&H5230) & " 100" & ChrW(&HFF09) & ChrW(&H3002)
+    args(0) = ChrW(&H81EA) & ChrW(&H8BC4) & ChrW(&H603B) & ChrW(&H5206) & ChrW(&H3002)
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!XLPERF_RATING", _
-        Description:=ChrW(&H6839) & ChrW(&H636E) & ChrW(&H603B) & ChrW(&H5206) & ChrW(&H7ED9) & ChrW(&H51FA) & ChrW(&H8BC4) & ChrW(&H4EF7) & ChrW(&H7B49) & ChrW(&H7EA7) & ChrW(&HFF08) & ChrW(&H4F18) & ChrW(&H3001) & ChrW(&H826F) & ChrW(&H3001) & ChrW(&H4E2D) & ChrW(&H3001) & ChrW(&H5DEE) & ChrW(&HFF09) & ChrW(&H3002), _
+        Description:=ChrW(&H6309) & ChrW(&H672C) & ChrW(&H5DE5) & ChrW(&H4F5C) & ChrW(&H7C3F) & ChrW(&H7684) & ChrW(&H8BC4) & ChrW(&H5206) & ChrW(&H89C4) & ChrW(&H5219) & ChrW(&HFF0C) & ChrW(&H6839) & ChrW(&H636E) & ChrW(&H603B) & ChrW(&H5206) & ChrW(&H7ED9) & ChrW(&H51FA) & ChrW(&H8BC4) & ChrW(&H4EF7) & ChrW(&H7B49) & ChrW(&H7EA7) & ChrW(&HFF08) & ChrW(&H89C4) & ChrW(&H5219) & ChrW(&H4E0D) & ChrW(&H8BC4) & ChrW(&H7EA7) & ChrW(&H65F6) & ChrW(&H4E3A) & ChrW(&H201C) & ChrW(&H4E0D) & ChrW(&H8BC4) & ChrW(&H7EA7) & ChrW(&H201D) & ChrW(&HFF09) & ChrW(&H3002), _
         Category:=category, ArgumentDescriptions:=args
     ReDim args(0 To 1)
     args(0) = ChrW(&H5206) & ChrW(&H5B50) & ChrW(&HFF0C) & ChrW(&H4F8B) & ChrW(&H5982) & ChrW(&H5B9E) & ChrW(&H9645) & ChrW(&H652F) & ChrW(&H51FA) & ChrW(&H3002)

@@ -29,7 +29,8 @@ class Kind(StrEnum):
 
 
 class Grade(StrEnum):
-    """Grades of a 定性 row (docs/DOMAIN.md §1.3)."""
+    """The grades of a 定性 row in the bundled framework (docs/DOMAIN.md §1.3). A framework names its
+    own (``completion.grades``): a row holds the name as text, checked against its rules when scored."""
 
     DONE = "完成"
     MOSTLY = "基本完成"
@@ -127,7 +128,7 @@ class IndicatorRow(_Model):
     scored_measure: str = Field("", description="多个子目标时，说明计分的是哪一个")
     actual_value: Dec | None = None
     actual_text: str = Field("", description="年度实际值（文字）")
-    grade: Grade | None = None
+    grade: str | None = Field(None, description="完成等级（定性指标），评分框架 completion.grades 中的名称")
     override_rate: Dec | None = Field(None, description="手工完成率（%），须写明理由")
     override_reason: str = ""
     shortfall_reason: str = Field("", description="未达标原因")

@@ -22,6 +22,7 @@ from xlperf.core.decimals import plain
 from xlperf.core.digest import sha256_bytes
 from xlperf.core.errors import XlperfError
 from xlperf.core.evaluation import DEFAULT_FRAMEWORK, Budget
+from xlperf.core.quantity import normalise_text
 from xlperf.core.registry import RULES
 
 if TYPE_CHECKING:
@@ -98,13 +99,26 @@ class RatioSpec(_Spec):
     denominator: tuple[str, ...]
 
 
+#: 预算执行率 = 全年实际执行数 ÷ 全年预算数, a fact of the 收支情况 sheet whatever the rules: the report's
+#: 收支情况 paragraph and the score card give it also when a framework scores no indicator by it
+BUDGET_EXECUTION_ID = "budget_execution"
+BUDGET_EXECUTION = RatioSpec(name="预算执行率", numerator=("executed",), denominator=("total_budget",))
+
+
 class Band(_Spec):
     name: str
     min: Decimal
 
 
 class RatingSpec(_Spec):
+    #: from the highest band down; empty (``bands = []``) for rules that score without rating
+    #: (湖北 "可以不评级"): every place a rating would be shown says :data:`NO_RATING`
     bands: tuple[Band, ...]
+
+
+#: what a framework that does not rate shows wherever a rating would be (评分汇总, the report, the
+#: score card's ``rating``, 汇总, the web pages): one word, never a rating of another framework
+NO_RATING = "不评级"
 
 
 #: The 产出指标/效益指标 column, the V13 message and the report line for a completion rate at or above
@@ -184,6 +198,10 @@ class Framework(_Spec):
         """Indicators entered on the 管理效率 sheet: every one that is not row- or month-based."""
         return [ind for ind in self.indicators() if ind.kind.management_entry]
 
+    def all_ratios(self) -> dict[str, RatioSpec]:
+        """The ratios computed for a workbook: 预算执行率 always, then the framework's own."""
+        return {BUDGET_EXECUTION_ID: BUDGET_EXECUTION, **self.ratios}
+
     def item_text(self, item: Item) -> str:
         """An item's text with per-year settings (e.g. {contract_signing_days}) filled in."""
         return item.text.format(**{k: str(v) for k, v in self.settings.items()})
@@ -208,21 +226,36 @@ class Framework(_Spec):
     def fits_year(self, year: int | None) -> bool:
         return not self.years or year is None or year in self.years
 
+    @property
+    def rated(self) -> bool:
+        """Whether these rules give a rating at all (``[rating] bands = []``: they do not)."""
+        return bool(self.rating.bands)
+
     def rating_names(self) -> list[str]:
-        """Rating names from the highest band down (优/良/中/差 in the bundled default)."""
+        """Rating names from the highest band down (empty when the framework does not rate)."""
         return [b.name for b in sorted(self.rating.bands, key=lambda b: b.min, reverse=True)]
 
     def rate(self, total: Decimal) -> str:
-        for band in sorted(self.rating.bands, key=lambda b: b.min, reverse=True):
+        """The rating of ``total``; :data:`NO_RATING` when the framework does not rate."""
+        bands = sorted(self.rating.bands, key=lambda b: b.min, reverse=True)
+        if not bands:
+            return NO_RATING
+        for band in bands:
             if total >= band.min:
                 return band.name
-        return self.rating.bands[-1].name
+        return bands[-1].name
+
+    def grade_names(self) -> tuple[str, ...]:
+        """The completion grades a 定性 row may be given, highest rate first (the template's list; the
+        same order whether the rules came from the file or a workbook's embedded copy, whose keys are sorted)."""
+        grades = self.completion.grades
+        return tuple(sorted(grades, key=lambda g: (-grades[g], g)))
 
 
 BUDGET_FIELDS = frozenset(Budget.model_fields)
 
-#: the completion grades a 定性 row may be given (the reader, the template's list and the rules know these)
-GRADE_NAMES = ("完成", "基本完成", "部分完成", "未完成")
+#: a grade or rating name: what a dropdown, a table cell and a sentence can carry
+MAX_NAME = 16
 #: answer columns the 管理效率 sheet can hold per indicator (the template makes as many as the framework needs)
 MAX_ITEMS = 8
 #: a framework file larger than this is refused before parsing (the bundled one is about 11 KB)
@@ -461,6 +494,19 @@ def _validated(data: dict[str, Any], source: str, locate: _Locator) -> Framework
     return fw
 
 
+def _name_problem(name: str) -> str:
+    """Why a grade or rating name cannot be shown in a dropdown, a cell and a sentence ("" if it can)."""
+    if not name.strip():
+        return "不能为空"
+    if len(name) > MAX_NAME:
+        return f"超过 {MAX_NAME} 个字"
+    if normalise_text(name) != name:
+        return f"含空格或全角字母数字，请写作“{normalise_text(name)[:20]}”"
+    if name[0] in "=+-@" or any(ch in name for ch in "\"'“”,，/\\") or not name.isprintable():
+        return "不能以 = + - @ 开头，也不能含引号、逗号、斜杠或控制字符"
+    return ""
+
+
 def _positive(value: Decimal, where: str, problems: list[str], *, zero: bool = False) -> None:
     if not value.is_finite() or value < 0 or (value == 0 and not zero):
         problems.append(f"{where}：应为{'不小于 0 ' if zero else '大于 0 '}的数字（现为 {value}）")
@@ -546,6 +592,11 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
                 )
             if ind.explain_below is not None and not 0 <= ind.explain_below <= 1000:
                 problems.append(f"{locate.describe((*iloc, 'explain_below'))}：应为 0–1000 之间的百分数")
+    for si, sec in enumerate(fw.sections):
+        if sec.id in seen:  # the score card keys sections and subtotal indicators alike
+            problems.append(
+                f"{locate.describe(('sections', si, 'id'))}：部分编号 {sec.id} 与一个指标的编号相同；请改用不同的编号"
+            )
     for key, ratio in fw.ratios.items():
         for name in (*ratio.numerator, *ratio.denominator):
             field = name.lstrip("-").rstrip("?")
@@ -574,29 +625,35 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
         problems.append(
             f"{locate.describe((*cloc, 'plausible_min'))}：合理完成率范围（百分数）应满足 0 ≤ plausible_min < 100 < plausible_max"
         )
-    names = set(c.grades)
-    if names != set(GRADE_NAMES):
-        missing = [g for g in GRADE_NAMES if g not in names]
-        extra = [g for g in c.grades if g not in GRADE_NAMES]
+    if not c.grades:
         problems.append(
-            f"{locate.describe((*cloc, 'grades'))}：完成等级须正好是 {'、'.join(GRADE_NAMES)}（工作簿的下拉列表与读取按这四个）"
-            + (f"；缺少 {'、'.join(missing)}" if missing else "")
-            + (f"；不认识 {'、'.join(extra)}" if extra else "")
+            f"{locate.describe((*cloc, 'grades'))}：至少要有一个完成等级，"
+            '如 { "完成" = 1, "基本完成" = 0.8, "部分完成" = 0.5, "未完成" = 0 }'
         )
     for grade, rate in c.grades.items():
+        where = locate.describe((*cloc, "grades", grade))
+        problem = _name_problem(grade)
+        if problem:
+            problems.append(f"{where}：完成等级名称“{grade[:20]}”{problem}")
         if not rate.is_finite() or not 0 <= rate <= 1:
-            problems.append(
-                f"{locate.describe((*cloc, 'grades', grade))}：完成等级的得分比例应在 0 与 1 之间（1 表示 100%）；现为 {rate}"
-            )
+            problems.append(f"{where}：完成等级的得分比例应在 0 与 1 之间（1 表示 100%）；现为 {rate}")
     bands = fw.rating.bands
-    if not bands:
-        problems.append(f"{locate.describe(('rating', 'bands'))}：至少要有一个等级")
     mins = [b.min for b in bands]
     if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
         problems.append(f"{locate.describe(('rating', 'bands'))}：等级须按下限从高到低排列，下限不能重复")
-    band_names = [b.name.strip() for b in bands]
-    if any(not n for n in band_names) or len(set(band_names)) != len(band_names):
-        problems.append(f"{locate.describe(('rating', 'bands'))}：等级名称不能为空或重复")
+    band_names = [b.name for b in bands]
+    if len(set(band_names)) != len(band_names):
+        problems.append(f"{locate.describe(('rating', 'bands'))}：等级名称不能重复")
+    for bi, band in enumerate(bands):
+        problem = _name_problem(band.name) or (
+            "是不评级时显示的文字，不能作为等级名称（不评级请写 bands = []）"
+            if band.name == NO_RATING
+            else ""
+        )
+        if problem:
+            problems.append(
+                f"{locate.describe(('rating', 'bands', bi, 'name'))}：等级名称“{band.name[:20]}”{problem}"
+            )
     if bands and (bands[-1].min > 0 or any(b.min < 0 or b.min > fw.total for b in bands)):
         problems.append(
             f"{locate.describe(('rating', 'bands'))}：下限应在 0 与总分之间，最低一档的下限应为 0（否则低分无等级）"

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from xlperf.core.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
-from xlperf.core.evaluation import Grade, IndicatorRow, Kind
+from xlperf.core.evaluation import IndicatorRow, Kind
 from xlperf.core.framework import Framework, get_framework
 from xlperf.core.quantity import Direction, direction_in_text, parse_direction, parse_quantity
 from xlperf.core.rules import completion
@@ -58,16 +58,24 @@ def completion_rate(
     """Completion rate r of one indicator as a fraction (1 = 100 %), uncapped (docs/DOMAIN.md §1.3).
 
     ``target`` and ``actual`` are read like the workbook's 目标值/实际值 cells (``不少于180家`` is 180,
-    direction ≥). An ``actual`` that is a grade (完成/基本完成/部分完成/未完成) gives the grade's rate.
+    direction ≥). An ``actual`` that is one of the framework's 完成等级 gives that grade's rate.
     The direction is ``direction`` if given, else the one written in the target, else ≥.
     None when the target or the actual is blank.
     """
     fw = framework or _framework()
     if isinstance(actual, str) and actual.strip() in fw.completion.grades:
-        row = IndicatorRow(kind=Kind.QUAL, grade=Grade(actual.strip()))
+        row = IndicatorRow(kind=Kind.QUAL, grade=actual.strip())
         return completion(row, fw)[0]
     t, t_dir = _number(target, "目标值")
-    a, _ = _number(actual, "实际值")
+    try:
+        a, _ = _number(actual, "实际值")
+    except UdfInputError as exc:
+        if not isinstance(actual, str):
+            raise
+        raise UdfInputError(
+            f"实际值“{actual.strip()[:20]}”既不是数值，也不是本工作簿评分规则的完成等级"
+            f"（{'/'.join(fw.grade_names())}）"
+        ) from exc
     if t is None or a is None:
         return None
     d = _direction(direction) or t_dir
@@ -143,7 +151,8 @@ def section_score(
 
 
 def rating(total: Any, framework: Framework | None = None) -> str:
-    """The rating (优/良/中/差 in the default framework) of a total, rated on the total rounded to 2 places."""
+    """The framework's rating of a total (rated on the total rounded to 2 places); 不评级 for rules
+    that do not rate."""
     if _blank(total):
         return ""
     value = to_decimal(total) if not isinstance(total, str) else _number(total, "总分")[0]

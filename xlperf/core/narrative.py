@@ -375,10 +375,21 @@ def _budget_paragraph(w: Writer, result: Result) -> str:
 def _conclusion(w: Writer, result: Result) -> None:
     ev = result.evaluation
     w.heading(2, "（一）自评结论")
+    if not result.framework.rated:  # rules that score without rating (湖北: "可以不评级")
+        w.body(
+            f"经综合自评，{self_ref(ev)}{year_text(ev)}年部门整体支出绩效自评得分为{format_score(result.total)}分"
+            f"（评分规则不评定等级）。"
+        )
+        return
     w.body(
         f"经综合自评，{self_ref(ev)}{year_text(ev)}年部门整体支出绩效自评结果为“{result.rating}”，"
         f"自评得分为{format_score(result.total)}分。"
     )
+
+
+def situation(name: str) -> str:
+    """How a section's paragraph opens: 履职效能情况, and 预算执行情况 for a name that already says 情况."""
+    return name if name.endswith("情况") else f"{name}情况"
 
 
 def _is_duty_like(sec: SectionScore) -> bool:
@@ -389,7 +400,7 @@ def _duty_section(w: Writer, result: Result, sec: SectionScore) -> None:
     names = "、".join(i.spec.name for i in sec.indicators)
     w.add(
         0,
-        f"1.{sec.name}情况。主要包括{names}等{len(sec.indicators)}个三级指标，"
+        f"1.{situation(sec.name)}。主要包括{names}等{len(sec.indicators)}个三级指标，"
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。",
         "lead",
     )
@@ -410,7 +421,7 @@ def _management_section(w: Writer, result: Result, sec: SectionScore) -> None:
     overall = "总体完成情况较好。" if not below else f"其中{len(below)}个指标未得满分。"
     w.add(
         0,
-        f"{sec.name}情况。主要包括{'、'.join(g for g, _ in groups)}，下设{len(sec.indicators)}个三级指标，"
+        f"{situation(sec.name)}。主要包括{'、'.join(g for g, _ in groups)}，下设{len(sec.indicators)}个三级指标，"
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。{overall}具体情况如下：",
         "lead",
     )
@@ -588,6 +599,14 @@ _HEADING = re.compile(r"（\d+）(.*)。")
 class Checker:
     def __init__(self, report: Report) -> None:
         self.texts = [p.text for p in report.paragraphs]
+        #: where each paragraph's block ends: the next heading or lead paragraph (another indicator's)
+        self.ends: list[int] = []
+        end = len(self.texts)
+        for i in range(len(self.texts) - 1, -1, -1):
+            self.ends.append(end)
+            if report.paragraphs[i].kind in ("heading", "lead"):
+                end = i
+        self.ends.reverse()
         self.findings: list[Finding] = []
         #: an indicator's name → the paragraphs that are its heading "（N）name。" (read once)
         self.headings: dict[str, list[int]] = {}
@@ -620,11 +639,16 @@ def check_report(result: Result, report: Report) -> list[Finding]:
     """V42: the total, rating, section scores, 预算执行率 and every indicator's 分值/得分/得分率
     printed in ``report`` must equal ``result``'s. Reads them back out of the text."""
     c = Checker(report)
-    conclusion = c.find(r"自评结果为“([^”]*)”，自评得分为" + NUM + "分")
+    conclusion = (
+        c.find(r"自评结果为“([^”]*)”，自评得分为" + NUM + "分")
+        if result.framework.rated
+        else c.find(r"(?:经综合自评).*?支出绩效自评(?:结果为“([^”]*)”，自评)?得分为" + NUM + "分")
+    )
     if not conclusion:
         c.fail("报告中找不到自评结论（评价等级和自评得分），请重新生成报告", "report.conclusion")
     for m in conclusion:
-        if m.group(1) != result.rating:
+        # rules that do not rate: the conclusion must name no rating at all
+        if (m.group(1) != result.rating) if result.framework.rated else m.group(1) is not None:
             c.fail(
                 f"报告中的评价等级为“{m.group(1)}”，评分结果为“{result.rating}”，请重新生成报告",
                 "report.conclusion",
@@ -638,7 +662,7 @@ def check_report(result: Result, report: Report) -> list[Finding]:
     for sec in result.sections:
         c.number(
             f"“{sec.name}”的自评得分",
-            rf"^(?:\d+\.)?{re.escape(sec.name)}情况。.*?自评得分{NUM}分",
+            rf"^(?:\d+\.)?{re.escape(situation(sec.name))}。.*?自评得分{NUM}分",
             sec.score,
             f"report.{sec.id}",
         )
@@ -685,7 +709,8 @@ def check_report(result: Result, report: Report) -> list[Finding]:
                         f"报告中“{ind.spec.name}”的{label}为 {printed}，评分结果为 {format_score(expected)}，请重新生成报告",
                         path,
                     )
-            ind.spec.kind.verify(c, result, ind, "\n".join(c.texts[i + 1 : i + 8]))
+            block = c.texts[i + 1 : min(i + 8, c.ends[i])]  # this indicator's paragraphs only
+            ind.spec.kind.verify(c, result, ind, "\n".join(block))
     return c.findings
 
 

@@ -136,6 +136,16 @@ class Result:
             out[sec.id] = sec.score
         return out
 
+    def section_names(self) -> dict[str, str]:
+        """The names of :meth:`section_scores`' keys, as the framework writes them (履职效能, 产出指标完成情况)."""
+        out: dict[str, str] = {}
+        for sec in self.sections:  # each section, then its parts: how the tables list them
+            out[sec.id] = sec.name
+            for ind in sec.indicators:
+                if ind.spec.kind.subtotal:
+                    out[ind.id] = ind.spec.label
+        return out
+
     def with_findings(self, findings: Sequence[Finding]) -> Result:
         return Result(
             self.evaluation, self.framework, self.sections, self.ratios, tuple(findings), self.report
@@ -166,7 +176,10 @@ class Result:
             "total": float(self.total),
             "rating": self.rating,
             "sections": {k: float(v) for k, v in self.section_scores().items()},
+            "section_names": self.section_names(),
+            "top_sections": [sec.id for sec in self.sections],
             "ratios": {k: (None if v is None else float(v)) for k, v in self.ratios.items()},
+            "ratio_names": {k: spec.name for k, spec in self.framework.all_ratios().items()},
             "indicators": indicators,
             "errors": len(self.errors),
             "warnings": len(self.warnings),

@@ -50,7 +50,7 @@ def score(
 ) -> tuple[Result, list[Finding]]:
     """Score every indicator. Returns the result (without findings) and the rules' own findings.
     ``unreadable``: paths of filled cells the reader could not read (a rule must not read them as blank)."""
-    ratios = {key: compute_ratio(evaluation.budget, spec) for key, spec in framework.ratios.items()}
+    ratios = {key: compute_ratio(evaluation.budget, spec) for key, spec in framework.all_ratios().items()}
     inputs = {key: ratio_inputs(evaluation.budget, spec) for key, spec in framework.ratios.items()}
     findings: list[Finding] = []
     sections: list[SectionScore] = []

@@ -242,7 +242,15 @@ def _claims(ev: Evaluation, result: Result, out: list[Finding]) -> None:
                 "claims.total",
             )
         )
-    if ev.claims.rating.strip() and ev.claims.rating.strip() != result.rating:
+    if ev.claims.rating.strip() and not result.framework.rated:
+        out.append(
+            finding(
+                "V41",
+                f"填写了评价等级“{ev.claims.rating[:20]}”，但本评分框架不评级（只计分）；请清空“自报等级”",
+                "claims.rating",
+            )
+        )
+    elif ev.claims.rating.strip() and ev.claims.rating.strip() != result.rating:
         out.append(
             finding(
                 "V41",

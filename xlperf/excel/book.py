@@ -36,6 +36,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
+from xlperf.catalog import Recorded
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import excel_text
 
@@ -45,11 +46,43 @@ __all__ = [
     "BookSnapshot",
     "excel_value",
     "is_remote",
+    "named_text",
     "parse_reference",
+    "recorded_rules",
     "snapshot",
 ]
 
 PERCENT_FORMAT = "0.00%"
+
+
+def named_text(book: Any, name: str) -> str | None:
+    """The text of the one cell a book-level name points at (None: no such name, or not a cell).
+    One call per name: for the worksheet functions, which must not read the whole book."""
+    try:
+        value = book.names[name].refers_to_range.value
+    except Exception:  # no such name, #REF!, a range on a deleted sheet: COM and the remote engine differ
+        return None
+    if isinstance(value, list):
+        return None  # a range, not the cell the template made
+    return "" if value is None else str(value)
+
+
+def recorded_rules(book: Any) -> Recorded:
+    """What a live workbook says of its rules (``_xlperf``'s named cells): id, hash and the embedded
+    copy, read name by name — :func:`xlperf.catalog.for_workbook` decides from it as for a file."""
+    chunks = []
+    for name in L.DEF_NAMES:
+        chunk = named_text(book, name)
+        if chunk is None:
+            break
+        chunks.append(chunk)
+    return Recorded(
+        (named_text(book, "xp_framework") or "").strip(),
+        (named_text(book, "xp_framework_sha256") or "").strip(),
+        "".join(chunks),
+    )
+
+
 EXEC_RATE_FORMULA = '=IFERROR(xp_executed/xp_total_budget,"")'
 _REL_TOLERANCE = 1e-9
 _MAX_EXACT_INT = 2**53

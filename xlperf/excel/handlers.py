@@ -689,9 +689,35 @@ def send(book: Any) -> Outcome:
     return Outcome(f"已发送到财政局{target}。\n报送包：{_package_folder(result)}")
 
 
+def new_framework(book: Any) -> tuple[Any, str]:
+    """The rules 新建自评表 makes a workbook for, and why, in the clerk's words: the active workbook's
+    own rules (its embedded copy: also rules this PC does not have); with no xlperf workbook open,
+    the framework ``XLPERF_FRAMEWORK`` names (an id of this PC's, e.g. set by the bureau's IT); else
+    the default one."""
+    from xlperf.catalog import by_id, workbook_rules
+    from xlperf.core.framework import FrameworkError, get_framework
+    from xlperf.excel.book import recorded_rules
+
+    if book is not None:
+        recorded = recorded_rules(book)
+        if recorded.framework_id or recorded.embedded:
+            fw = workbook_rules(recorded)
+            if fw is not None:
+                return fw, "与当前工作簿相同"
+    chosen = os.environ.get("XLPERF_FRAMEWORK", "").strip()
+    if chosen:
+        try:
+            return by_id(chosen), "按 XLPERF_FRAMEWORK 的设置"
+        except FrameworkError as exc:
+            raise HandlerError(
+                f"XLPERF_FRAMEWORK 设置的评分框架“{chosen[:64]}”无法使用：{'；'.join(exc.problems)}"
+            ) from exc
+    return get_framework(), "默认"
+
+
 def new(book: Any) -> Outcome:
-    """新建自评表: the blank standard workbook, saved beside the current one (or in Documents), opened."""
-    from xlperf.core.framework import get_framework
+    """新建自评表: the blank standard workbook for :func:`new_framework`'s rules, saved beside the
+    current one (or in Documents), opened."""
     from xlperf.workbook.template import BLANK_NAME, build_workbook, save_workbook
 
     if is_remote(book):
@@ -706,14 +732,15 @@ def new(book: Any) -> Outcome:
         else _documents()
     )
     target = _free_name(folder / BLANK_NAME)
+    fw, why = new_framework(book)
     try:
-        save_workbook(build_workbook(get_framework()), target)
+        save_workbook(build_workbook(fw), target)
     except OSError as exc:
         raise HandlerError(f"无法保存新的自评表 {target}：{exc.strerror or exc}。") from exc
     import xlwings as xw
 
     xw.Book(str(target))
-    return Outcome(f"已新建空白自评表并打开：\n{target}")
+    return Outcome(f"已新建空白自评表并打开：\n{target}\n评分框架（{why}）：{fw.name}，{fw.label}")
 
 
 def upgrade(book: Any) -> Outcome:

@@ -155,6 +155,9 @@ class Udf:
     name: str
     args: tuple[UdfArg, ...]
     help: str
+    #: takes xlwings' reserved ``caller`` argument last (the calling cell, to score by the rules of its
+    #: workbook); the VBA wrapper passes ``Nothing`` in its place, as xlwings' own generator does
+    caller: bool = False
 
 
 UDF_CATEGORY = "绩效自评"
@@ -165,25 +168,29 @@ UDFS: tuple[Udf, ...] = (
         "XLPERF_COMPLETION",
         (
             UdfArg("target", "年度指标值（目标值）。"),
-            UdfArg("actual", "实际完成值。"),
+            UdfArg("actual", "实际完成值；定性指标填完成等级。"),
             UdfArg("direction", "指标方向：≥（越大越好）、≤（越小越好）或 =，省略时为 ≥。", optional=True),
         ),
-        "按指标方向计算完成率（实际值相对目标值的比例）。",
+        "按指标方向计算完成率（实际值相对目标值的比例）；完成等级按本工作簿评分规则中的比例折算。",
+        caller=True,
     ),
     Udf(
         "XLPERF_SECTION_SCORE",
         (
             UdfArg("targets", "一组指标的目标值区域。"),
             UdfArg("actuals", "与目标值一一对应的实际值区域。"),
-            UdfArg("full", "该部分的分值，如产出指标为 20。"),
+            UdfArg("full", "这组指标的分值（见“填表说明”中的评分规则）。"),
             UdfArg("directions", "每项指标的方向区域（≥/≤/=），省略时均为 ≥。", optional=True),
         ),
-        "按规则 R-a 计算产出或效益部分的得分：每行权重 = 分值 ÷ 行数，每行扣分四舍五入到两位。",
+        "按规则 R-a 计算一组产出或效益指标的得分：每行权重 = 分值 ÷ 行数，每行扣分四舍五入到两位；"
+        "完成率封顶值和完成等级按本工作簿的评分规则。",
+        caller=True,
     ),
     Udf(
         "XLPERF_RATING",
-        (UdfArg("total", "自评总分（0 到 100）。"),),
-        "根据总分给出评价等级（优、良、中、差）。",
+        (UdfArg("total", "自评总分。"),),
+        "按本工作簿的评分规则，根据总分给出评价等级（规则不评级时为“不评级”）。",
+        caller=True,
     ),
     Udf(
         "XLPERF_RATIO",

@@ -17,7 +17,10 @@ from typing import Any
 
 import xlwings as xw
 
+from xlperf.catalog import for_workbook
+from xlperf.core.framework import Framework, FrameworkError, get_framework
 from xlperf.core.functions import UdfInputError, completion_rate, rating, ratio_percent, section_score
+from xlperf.excel.book import named_text, recorded_rules
 from xlperf.excel.registry import UDF_CATEGORY, udf_by_name
 
 __all__ = [
@@ -26,11 +29,38 @@ __all__ = [
     "XLPERF_RATIO",
     "XLPERF_SECTION_SCORE",
     "UdfInputError",
+    "caller_framework",
     "completion_rate",
     "rating",
     "ratio_percent",
     "section_score",
 ]
+
+
+#: the rules of each calling workbook, by (workbook, recorded hash): a sheet recalculates its
+#: functions often, and reading the embedded rules on every call would be slow
+_BOOK_RULES: dict[tuple[str, str], Framework] = {}
+
+
+def caller_framework(caller: Any) -> Framework:
+    """The rules the calling cell's workbook carries, decided as every command decides
+    (:func:`xlperf.catalog.for_workbook`: the embedded copy, else the framework its id names); the
+    default framework for a workbook xlperf did not make, or with no caller (a call from VBA)."""
+    if caller is None:
+        return get_framework()
+    try:
+        book = caller.sheet.book
+        key = (str(book.fullname), named_text(book, "xp_framework_sha256") or "")
+    except Exception:  # not a cell of a workbook (xlwings passes what Excel's Application.Caller is)
+        return get_framework()
+    found = _BOOK_RULES.get(key)
+    if found is None:
+        try:
+            found, _ = for_workbook(recorded_rules(book))
+        except FrameworkError as exc:
+            raise UdfInputError(f"本工作簿的评分规则无法使用：{'；'.join(exc.problems)[:200]}") from exc
+        _BOOK_RULES[key] = found
+    return found
 
 
 # ------------------------------------------------------------------------------ Excel wrappers
@@ -68,19 +98,23 @@ def _excel_function(**arg_options: dict[str, Any]) -> Any:
 # by _excel_function; the logic is in the plain functions above.
 
 
+# ``caller`` is xlwings' reserved argument: not shown in Excel, it receives the calling cell, so each
+# function scores by the rules of the workbook it is typed in (the VBA wrapper passes Nothing there).
+
+
 @_excel_function()
-def XLPERF_COMPLETION(target, actual, direction=None):
-    return _excel_result(lambda: completion_rate(target, actual, direction))
+def XLPERF_COMPLETION(target, actual, direction=None, caller=None):
+    return _excel_result(lambda: completion_rate(target, actual, direction, caller_framework(caller)))
 
 
 @_excel_function(targets={"ndim": 1}, actuals={"ndim": 1}, directions={"ndim": 1})
-def XLPERF_SECTION_SCORE(targets, actuals, full, directions=None):
-    return _excel_result(lambda: section_score(targets, actuals, full, directions))
+def XLPERF_SECTION_SCORE(targets, actuals, full, directions=None, caller=None):
+    return _excel_result(lambda: section_score(targets, actuals, full, directions, caller_framework(caller)))
 
 
 @_excel_function()
-def XLPERF_RATING(total):
-    return _excel_result(lambda: rating(total))
+def XLPERF_RATING(total, caller=None):
+    return _excel_result(lambda: rating(total, caller_framework(caller)))
 
 
 @_excel_function()

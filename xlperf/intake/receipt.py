@@ -56,6 +56,7 @@ def receipt_text(e: Entry) -> tuple[str, str]:
     if outcome.get("total") is not None:
         lines += [
             f"财政局重算总分：{outcome['total']:.2f}　评价等级：{outcome.get('rating') or ''}",
+            *([f"评分框架：{outcome['framework']}"] if outcome.get("framework") else []),
             f"错误 {outcome.get('errors', 0)} 条，提醒 {outcome.get('warnings', 0)} 条",
         ]
     lines += [

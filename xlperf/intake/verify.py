@@ -284,16 +284,11 @@ def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
     stated: dict[str, Any] = found if isinstance(found, dict) else {}
     found = stated.get("sections")
     sections: dict[str, Any] = found if isinstance(found, dict) else {}
-    names = {
-        "output": "产出",
-        "benefit": "效益",
-        "spending": "支出率",
-        "duty": "履职效能",
-        "management": "管理效率",
-    }
+    found = card.get("section_names")
+    names: dict[str, Any] = found if isinstance(found, dict) else {}  # the re-scoring rules' own names
     for key, value in card["sections"].items():
         if key in sections and _money(sections[key]) != _money(value):
-            diffs.append(f"清单{names.get(key, key)} {manifest_text(sections[key])}，重算 {value:.2f}")
+            diffs.append(f"清单中“{names.get(key, key)}” {manifest_text(sections[key])}，重算 {value:.2f}")
     if isinstance(stated.get("total"), int | float) and _money(stated["total"]) != computed:
         diffs.append(f"清单计分卡总分 {manifest_text(stated['total'])}，重算 {card['total']:.2f}")
     if manifest.get("errors") is not None and manifest.get("errors") != card["errors"]:

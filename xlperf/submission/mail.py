@@ -231,11 +231,13 @@ def body_text(
     preparer: str = "",
     phone: str = "",
     reminders: Sequence[str] = (),
+    framework: str = "",
 ) -> str:
     """The plain-text body: department, year, total score, rating, who to call (填报人, 联系电话),
     the 提醒 that remain and the list of attachments.
 
-    ``forced_reason`` (报送 despite failed checks) is stated prominently when given.
+    ``forced_reason`` (报送 despite failed checks) is stated prominently when given; ``framework``
+    names the rules that scored it (name, id and hash), so the bureau sees them before opening anything.
     """
     lines = [
         f"{recipient}：",
@@ -246,6 +248,7 @@ def body_text(
         f"年度：{year} 年",
         f"自评总分：{_format_number(total)} 分",
         f"自评等级：{rating}",
+        *([f"评分框架：{framework}"] if framework else []),
     ]
     lines += [f"填报人：{one_line(preparer)}"] if preparer.strip() else []
     lines += [f"联系电话：{one_line(phone)}"] if phone.strip() else []
@@ -295,7 +298,16 @@ def package_body(package: Any, *, recipient: str = "财政局") -> str:
         preparer=str(header.get("preparer") or ""),
         phone=str(header.get("phone") or ""),
         reminders=reminders,
+        framework=manifest_framework(data),
     )
+
+
+def manifest_framework(data: dict[str, Any]) -> str:
+    """The rules a package was scored by, as its manifest records them: 名称（编号，校验值前 8 位）."""
+    name, fid, sha = (str(data.get(k) or "") for k in ("framework_name", "framework", "framework_sha256"))
+    if not fid:
+        return ""
+    return f"{name}（{fid}，校验值 {sha[:8]}）" if name else f"{fid}（校验值 {sha[:8]}）"
 
 
 def envelope(msg: EmailMessage) -> tuple[str, list[str]]:

@@ -32,6 +32,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,23 @@ MAX_FILES = 5000  # what one listing shows; a bureau folder holds a few hundred
 MAX_CARD_BYTES = 20 * 1024 * 1024
 MAX_SUMMARY_BYTES = 200 * 1024 * 1024
 LISTED_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".json", ".docx", ".zip", ".eml", ".pdf")
+
+
+#: the names a score card made before it carried them (schema 1 without section_names) stands for
+_OLD_SECTIONS = {
+    "output": "产出指标完成情况",
+    "benefit": "效益指标完成情况",
+    "spending": "部门预算资金支出率",
+    "duty": "履职效能",
+    "management": "管理效率",
+}
+_OLD_RATIOS = {
+    "budget_execution": "预算执行率",
+    "carryover": "结转结余率",
+    "public_funds_control": "公用经费控制率",
+    "three_public_execution": "“三公”经费执行率",
+    "fixed_asset_utilization": "固定资产利用率",
+}
 
 
 @dataclass(frozen=True)
@@ -178,6 +196,49 @@ class Entry:
             if isinstance(items, list)
             else []
         )
+
+    def section_rows(self) -> list[tuple[str, float | None, int]]:
+        """评分汇总's rows as the rules name them: (name, score, level 1 for a section, 2 for its parts);
+        a card from before ``section_names`` gets the bundled framework's five."""
+        names, top = (self.card or {}).get("section_names"), (self.card or {}).get("top_sections")
+        if not isinstance(names, dict) or not isinstance(top, list):
+            names, top = _OLD_SECTIONS, ["duty", "management"]
+        scores = self.sections
+        return [(str(name), scores.get(str(key)), 1 if key in top else 2) for key, name in names.items()]
+
+    def ratio_rows(self) -> list[tuple[str, float | None]]:
+        """计算比率's rows: every ratio the card holds, by the rules' names."""
+        names = (self.card or {}).get("ratio_names")
+        if not isinstance(names, dict):
+            names = _OLD_RATIOS
+        ratios = self.ratios
+        return [(str(name), ratios.get(str(key))) for key, name in names.items()]
+
+    def _items(self) -> list[dict[str, Any]]:
+        items = (self.card or {}).get("indicators")
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+    def answered(self) -> list[dict[str, Any]]:
+        """The indicators answered on the 管理效率 sheet, whatever section the rules put them in (the
+        score card's entries with an id: 部门决策's as well as 管理效率's)."""
+        return [i for i in self._items() if i.get("id") is not None]
+
+    def answered_total(self) -> Decimal:
+        """The sum of :meth:`answered`'s two-decimal scores, exactly (never a float sum)."""
+        return sum((Decimal(str(i.get("score") or 0)) for i in self.answered()), Decimal(0))
+
+    def rows(self) -> list[tuple[str, dict[str, Any]]]:
+        """The 产出/效益 rows with their table's short name (产出, 效益: from the rules' own names)."""
+        value = (self.card or {}).get("section_names")
+        names = value if isinstance(value, dict) else {"output": "产出", "benefit": "效益"}
+        out = []
+        for i in self._items():
+            if i.get("seq") is None and "deduction" not in i:
+                continue
+            key = str(i.get("section") or "")
+            label = str(names.get(key) or key).removesuffix("完成情况").removesuffix("指标") or key
+            out.append((label, i))
+        return out
 
     def finding_rows(self) -> list[dict[str, str]]:
         """The findings as table rows, in sheet-and-row order."""
@@ -393,7 +454,7 @@ class Folder:
         """The 管理效率 indicators, in the order of the first ranked card that lists them."""
         seen: dict[str, dict[str, Any]] = {}
         for e in self.ranked:
-            for ind in e.indicators("management"):
+            for ind in e.answered():
                 key = str(ind.get("id") or ind.get("name"))
                 seen.setdefault(
                     key,

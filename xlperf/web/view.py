@@ -117,7 +117,7 @@ def result_view(result: Result | ProjectResult, sheet_order: list[str]) -> dict[
                         "level": 2,
                     }
                 )
-            elif sec.id == "management":
+            elif ind.spec.kind.management_entry:  # answered on the 管理效率 sheet, whatever its section
                 management.append(
                     {
                         "id": ind.id,
@@ -139,7 +139,7 @@ def result_view(result: Result | ProjectResult, sheet_order: list[str]) -> dict[
     ]
     indicator_rows = [
         {
-            "section": "产出" if row.section == "output" else "效益",
+            "section": ind.spec.row_noun.removesuffix("指标") or ind.spec.label,
             "seq": row.seq,
             "name": row.name,
             "full": two(row.full_display),

@@ -507,9 +507,12 @@ def table_for(table: TableSheet, fw: Framework) -> TableSheet:
         )
     if table.path not in ("outputs", "benefits"):
         return table
-    return replace(
-        table, columns=_indicator_columns(fw.completion.excess_threshold, fw.completion.excess_inclusive)
+    grade_help = f"定性指标填写：{'/'.join(fw.grade_names())}"
+    columns = tuple(
+        replace(c, help=grade_help) if c.kind == "grade" else c
+        for c in _indicator_columns(fw.completion.excess_threshold, fw.completion.excess_inclusive)
     )
+    return replace(table, columns=columns)
 
 
 def tables_for(fw: Framework) -> tuple[TableSheet, ...]:
@@ -525,6 +528,13 @@ LISTS = {
     "xp_list_answer": ("是", "否", "不适用"),
     "xp_list_bool": ("是", "否"),
 }
+
+
+def lists_for(fw: Framework) -> dict[str, tuple[str, ...]]:
+    """The dropdown lists of a workbook made for ``fw``: its 完成等级 are the framework's own."""
+    return {**LISTS, "xp_list_grade": fw.grade_names()}
+
+
 LIST_FOR_KIND = {
     "kind": "xp_list_kind",
     "direction": "xp_list_direction",

@@ -178,6 +178,8 @@ class _Reader:
         self.tables: dict[str, tuple[Worksheet, str] | None] = {}
         #: standard sheet title → the sheet its content was found on under another name
         self.moved: dict[str, str] = {}
+        #: the 完成等级 a 定性 row may say: the scoring framework's (set once it is known)
+        self.grades: tuple[str, ...] = tuple(g.value for g in Grade)
 
     # ------------------------------------------------------------------ cells
     def _cached(self, ws: Worksheet, coord: str) -> Any:
@@ -301,9 +303,9 @@ class _Reader:
             unknown("类型", tuple(k.value for k in Kind))
             return None
         if kind == "grade":
-            if text in (g.value for g in Grade):
-                return Grade(text)
-            unknown("完成等级", tuple(g.value for g in Grade))
+            if text in self.grades:
+                return text
+            unknown("完成等级", self.grades)
             return None
         if kind == "answer":
             if text in ANSWER_ALIASES:
@@ -976,6 +978,7 @@ def read_book(
     fw, notes = for_workbook(recorded, framework)
     r.findings.extend(notes)
     r.map.framework = fw
+    r.grades = fw.grade_names()
     r.map.own_framework = fw if framework is None else workbook_rules(recorded)
     data["framework"] = fw.id
     data["tasks"] = [v for v in _simple_list(r, L.TASKS_TABLE)]

@@ -223,7 +223,7 @@ def _input(cell: Any) -> None:
 def _hidden_sheet(wb: Workbook, fw: Framework) -> None:
     ws = wb.create_sheet(L.HIDDEN)
     ws["A1"] = "下拉列表与计分记录（由 xlperf 维护，请勿修改）"
-    for col, (name, values) in enumerate(L.LISTS.items(), start=1):
+    for col, (name, values) in enumerate(L.lists_for(fw).items(), start=1):
         letter = get_column_letter(col)
         ws.cell(row=2, column=col, value=name)
         for i, v in enumerate(values, start=3):
@@ -346,7 +346,11 @@ def _field_sheet(
         help_cell = ws.cell(row=row, column=3)
         help_text = item.help
         if item.path == "claims.rating":  # the rating names are the framework's
-            help_text = f"{'/'.join(fw.rating_names())}，xlperf 会按总分核对"
+            help_text = (
+                f"{'/'.join(fw.rating_names())}，xlperf 会按总分核对"
+                if fw.rated
+                else "本评分框架不评级，请留空"
+            )
         put(help_cell, help_text or None)  # help such as "= 本年收入 + 上年结转" is text, not a formula
         help_cell.font = HELP_FONT
         help_cell.alignment = WRAP
@@ -503,7 +507,8 @@ def _table_sheet(
                 elif item is not None:
                     put(cell, item / 100)
             elif table.path == "management":
-                _management_cell(cell, col, specs[offset], item, fw)
+                if offset < len(specs):  # rules with nothing to answer here keep one empty row
+                    _management_cell(cell, col, specs[offset], item, fw)
             elif item is not None and col.attr is not None:
                 value = _attr(item, col.attr)
                 if col.attr in explicit:  # would be re-read as a ×100/÷100 slip: say "%" in the cell

@@ -190,7 +190,7 @@ def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
         rows_src = ev.outputs if ind.spec.rows == "outputs" else ev.benefits
         for rs, row in zip(ind.rows, rows_src, strict=True):
             target = row.target_text or _q(row.target_value, row.unit)
-            actual = row.grade.value if row.grade else _q(row.actual_value, row.unit)
+            actual = row.grade if row.grade else _q(row.actual_value, row.unit)
             completion = rs.used if rs.source == "override" else rs.completion
             if completion is not None:
                 completion = completion.quantize(Decimal("0.0001"))  # shown as a percent with 2 decimals

@@ -112,14 +112,16 @@ class RuleKind:
 def completion(row: IndicatorRow, fw: Framework) -> tuple[Decimal | None, str]:
     """Completion rate r of one row (docs/DOMAIN.md §1.3), uncapped; None when it cannot be computed.
 
-    ``source`` says why: "grade" / "value"; "missing" (an input is blank or unreadable) and
+    ``source`` says why: "grade" / "value"; "missing" (an input is blank or unreadable), "bad_grade"
+    (a grade these rules do not name: a JSON's, or a workbook's made for other rules) and
     "conflict" (the target text's direction word contradicts the 方向 column, V11) and "bad_target"
     (a target of 0 for ≥/=, or below 0, V10) are not scored.
     """
     if row.kind is Kind.QUAL:
         if row.grade is None:
             return None, "missing"
-        return fw.completion.grades[row.grade.value], "grade"
+        rate = fw.completion.grades.get(row.grade)
+        return (None, "bad_grade") if rate is None else (rate, "grade")
     target, actual = row.target_value, row.actual_value
     if target is None or actual is None:
         return None, "missing"

@@ -39,7 +39,7 @@ class CompletionSection(RuleKind):
     def describe(self, spec: IndicatorSpec, fw: Framework) -> str:
         c = fw.completion
         table = "产出指标" if spec.rows == "outputs" else "效益指标"
-        grades = "、".join(f"{g} {plain(v * 100)}%" for g, v in c.grades.items())
+        grades = "、".join(f"{g} {plain(c.grades[g] * 100)}%" for g in fw.grade_names())
         return (
             f"按“{table}”表各行计分：每行权重 = 分值 ÷ 行数，扣分 = 权重 ×（1 − 完成率）。"
             f"定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），计分时最高按 {plain(c.cap * 100)}%；"
@@ -151,6 +151,15 @@ def _validate_row(
             missing.append(("actual_value", "实际值"))
     for field, label in missing:
         out.append(finding("V10", f"{where}缺少{label}，请填写", f"{path}.{field}"))
+    if scored.source == "bad_grade" and row.grade is not None:
+        out.append(
+            finding(
+                "V10",
+                f"{where}的完成等级“{row.grade[:20]}”不是本评分框架的等级，本指标暂未计分；"
+                f"请选择 {'/'.join(fw.grade_names())}",
+                f"{path}.grade",
+            )
+        )
     if scored.source == "bad_target" and row.target_value is not None:
         out.append(
             finding(
@@ -306,7 +315,7 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
             w.body(f"完成情况：{unscored_reason(w, row, scored, at)}，本指标暂未计分。", "field")
             continue
         if row.kind is Kind.QUAL and row.grade is not None and scored.used < 1:
-            w.body(f"完成情况：{row.grade.value}（完成率按{format_percent(scored.used * 100)}计）。", "field")
+            w.body(f"完成情况：{row.grade}（完成率按{format_percent(scored.used * 100)}计）。", "field")
         if scored.source == "override":
             computed = (
                 "无法计算"
@@ -331,6 +340,8 @@ def unscored_reason(w: Writer, row: IndicatorRow, scored: RowScore, at: str) -> 
         return "目标值文字中的方向词与“方向”列不一致"
     if scored.source == "bad_target":
         return f"目标值 {plain(row.target_value or ZERO)} 无法计算完成率"
+    if scored.source == "bad_grade":
+        return f"完成等级“{(row.grade or '')[:20]}”不是本评分框架的等级"
     fields = (
         (("kind", "指标类型"), ("grade", "完成等级"))
         if row.kind is Kind.QUAL
@@ -356,7 +367,7 @@ def actual_text(row: IndicatorRow) -> str:
     if row.actual_text.strip():
         return row.actual_text.strip()
     if row.kind is Kind.QUAL and row.grade is not None:
-        return row.grade.value
+        return row.grade
     if row.actual_value is not None:
         return f"{plain(row.actual_value)}{row.unit.strip()}"
     return ""

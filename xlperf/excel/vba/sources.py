@@ -198,7 +198,7 @@ def _wrapper(udf: Udf, lines: list[str]) -> None:
     # Same text as xlwings.udfs.generate_vba_wrapper for a Function with call_in_wizard=True,
     # volatile=False, no varargs, in an .xlam (so ActiveWorkbook, not ThisWorkbook).
     sig = ", ".join(("Optional " if a.optional else "") + a.name for a in udf.args)
-    args = "Array(" + ", ".join(a.name for a in udf.args) + ")"
+    args = "Array(" + ", ".join([*(a.name for a in udf.args), *(["Nothing"] if udf.caller else [])]) + ")"
     name = udf.name
     lines += [
         f"Function {name}({sig})",
