@@ -122,15 +122,16 @@ def load_input(path: Path, limits: Limits | None = None, framework: Framework | 
     if framework is None:
         from xlperf.project.reader import is_project_book
 
-        if is_project_book(book):  # the callers that take only the department form (submit, intake)
+        if is_project_book(book):  # the department form's reader; load_any takes either form
             raise InputError(PROJECT_ONLY.format(name=path.name))
     return _load_book(path, data, book, framework)
 
 
-#: a project form where only the department form is taken (issue 27: 报送 and 收件 of projects come later)
+#: a project form given where only the department form's reader is used (every command takes either
+#: form through load_any: this is for callers of the department reader alone, such as the demo)
 PROJECT_ONLY = (
-    "{name} 是项目支出绩效自评表；报送包与收件目前只处理部门整体支出绩效自评表。"
-    "项目表请用 xlperf check / run / report / batch 或网页计分，并按财政局要求报送计分后的工作簿和自评报告"
+    "{name} 是项目支出绩效自评表，而这里只读取部门整体支出绩效自评表；"
+    "项目表请用 xlperf check / run / report / submit / batch 或网页处理"
 )
 
 

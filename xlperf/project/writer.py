@@ -258,6 +258,32 @@ def written_values(result: ProjectResult, source: SourceMap) -> dict[tuple[str, 
     return out
 
 
+#: what the 报送 freeze says of a cell whose formula it replaced by the core's value, by field
+_FROZEN_NOTES = {
+    "score": "得分（xlperf 计算）",
+    "funds.score": "预算执行率得分（xlperf 计算）",
+    "funds.rate": "执行率（xlperf 计算）",
+    "claimed_total": "得分合计（xlperf 计算）",
+    "claimed_rating": "评价等级（xlperf 计算）",
+}
+
+
+def frozen_values(result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], tuple[Any, str]]:
+    """(sheet, cell) → (value, note) for the 报送 freeze (:func:`xlperf.submission.freeze.plan_freeze`):
+    the cells whose meaning the form defines get the core's value whatever formula they hold — the
+    values :func:`written_values` writes (a formula there is kept by the scored copy, replaced here)
+    and the 执行率 (the template's live ``=E/D``, a fraction in a percent cell)."""
+    notes = {where: _FROZEN_NOTES.get(path, _FROZEN_NOTES["score"]) for path, where in source.cells.items()}
+    out: dict[tuple[str, str], tuple[Any, str]] = {}
+    for where, value in written_values(result, source).items():
+        out[where] = (float(value) if isinstance(value, Decimal) else value, notes.get(where, ""))
+    rate = source.cells.get("funds.rate")
+    if rate is not None:
+        b = result.budget.rate
+        out[rate] = (None if b is None else float(b / 100), _FROZEN_NOTES["funds.rate"])
+    return out
+
+
 def project_scored_package(
     data: bytes | Parts,
     result: ProjectResult,
