@@ -163,15 +163,31 @@ def _load_book(path: Path, data: bytes, book: StreamBook, framework: Framework |
 
 
 def load_any(
-    path: Path, limits: Any = None, framework: Framework | ProjectFramework | None = None
+    path: Path,
+    limits: Any = None,
+    framework: Framework | ProjectFramework | None = None,
+    *,
+    own_form: bool = False,
 ) -> Loaded | ProjectLoaded:
     """A department or a project input, decided by the input itself: a JSON's ``"form"``, a
     workbook's embedded rules or (a bureau's own form) its headers; ``--framework`` naming a project
-    framework reads the workbook as a project form."""
+    framework reads the workbook as a project form. With ``own_form`` the input decides its form
+    and ``framework`` scores it only when it is of that form (intake: the bureau's rules bind the
+    submissions of their form; the others are scored by their own)."""
     from xlperf.project.pipeline import load_project_book, load_project_json
     from xlperf.project.reader import is_project_book
 
     path = Path(path)
+    if own_form and framework is not None and path.suffix.lower() != ".json":
+        data, book = _read_package(path, limits)
+        project_book = is_project_book(book)
+        if project_book != isinstance(framework, ProjectFramework):
+            framework = None
+        if project_book:
+            return load_project_book(
+                path, data, book, framework if isinstance(framework, ProjectFramework) else None
+            )
+        return _load_book(path, data, book, framework if isinstance(framework, Framework) else None)
     project = framework if isinstance(framework, ProjectFramework) else None
     department = framework if isinstance(framework, Framework) else None
     if path.suffix.lower() == ".json":

@@ -321,6 +321,13 @@ def is_project_book(book: Any) -> bool:
 # ------------------------------------------------------------------------------ reading
 
 
+def own_rules(book: Any) -> ProjectFramework | None:
+    """The rules a project workbook carries (:func:`xlperf.project.catalog.project_workbook_rules`)."""
+    from xlperf.project.catalog import project_workbook_rules
+
+    return project_workbook_rules(_embedded(as_book(book)))
+
+
 def read_project_book(
     book: Any, framework: ProjectFramework | None = None, values_loader: Any = None
 ) -> tuple[ProjectEvaluation, list[Finding], SourceMap, ProjectFramework]:
