@@ -13,6 +13,10 @@ folder's layout changes. It reads
   ``*.scorecard.json`` filed under 未识别/ is an attachment, not a result). Only a current 有效
   submission is ranked; earlier ones are listed as 已被取代.
 
+A 项目支出绩效自评表's score card (``"form": "project"``, issue 27) is kept apart in
+:attr:`Folder.projects`: never ranked with the departments, never in their statistics; the reviewer's
+项目自评汇总 page (:mod:`xlperf.web.projects`) shows them.
+
 Score cards of a batch folder are found anywhere below DIR (hidden folders skipped). Every card is
 checked field by field before it is shown (:func:`card_problem`): one that cannot be read, or whose
 figures are not numbers, is listed as a problem, never fatal to the page.
@@ -155,6 +159,8 @@ class Folder:
 
     root: Path
     entries: list[Entry] = field(default_factory=list)
+    #: the project forms' cards (issue 27), apart: their keys number this list
+    projects: list[Entry] = field(default_factory=list)
     files: list[FileLink] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     truncated: bool = False
@@ -204,7 +210,12 @@ class Folder:
                 self.problems.append(problem)
                 continue
             scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
-            self.entries.append(Entry(len(self.entries), card, link, scored))
+            kept = self._list_for(card)
+            kept.append(Entry(len(kept), card, link, scored))
+
+    def _list_for(self, card: dict[str, Any]) -> list[Entry]:
+        """Where a card belongs: a project form's apart from the departments'."""
+        return self.projects if card.get("form") == "project" else self.entries
 
     def _intake_cards(self, ledger: list[LedgerEntry], by_path: dict[Path, FileLink]) -> None:
         """One entry per ledger row that has a re-scored card; current and ranked as the ledger decides."""
@@ -233,9 +244,10 @@ class Folder:
                 "claimed": row.claimed or "",
             }
             scored = by_path.get(path.parent / Path(str(card.get("workbook") or "")).name)
-            self.entries.append(
+            kept = self._list_for(card)
+            kept.append(
                 Entry(
-                    len(self.entries),
+                    len(kept),
                     card,
                     link,
                     scored,
@@ -415,6 +427,10 @@ def card_problem(card: dict[str, Any]) -> str:
     findings = card.get("findings", [])
     if not isinstance(indicators, list) or not isinstance(findings, list):
         return "indicators 或 findings 不是列表"
+    if card.get("form") == "project":
+        from xlperf.web.projects import project_card_problem
+
+        return project_card_problem(card)
     for n, ind in enumerate(indicators, start=1):
         if not isinstance(ind, dict):
             return f"第 {n} 个指标不是对象"
