@@ -35,7 +35,7 @@ from test_intake import (
     sheet,
     submit,
 )
-from test_project_core import funds, info, row
+from test_project_core import anhui, funds, info, row
 from test_project_submit import chongqing
 from test_submit import clean_evaluation
 
@@ -116,6 +116,11 @@ def mail(smtp: Server, home: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     stations_wb = folder / "服务站.xlsx"
     build_project_workbook(FW, stations()).save(stations_wb)
     msgs["服务站"] = submit(stations_wb, "甲局", smtp, home)
+    entrusted = anhui()
+    entrusted.project.department = JIA
+    entrusted_wb = folder / "委托业务.xlsx"
+    build_project_workbook(FW, entrusted).save(entrusted_wb)
+    msgs["委托业务强制"] = submit(entrusted_wb, "甲局", smtp, home, "--force", "--reason", "合计行待确认")
 
     yi = work / "乙局项目"
     yi.mkdir()
@@ -138,6 +143,7 @@ EXPECTED = {
     "甲部门整体": "有效",
     "融媒体1": "有效",
     "服务站": "有效",
+    "委托业务强制": "有效",  # forced with its errors: re-scored to the same findings, so verified
     "乙改项目名称": "清单与工作簿不符",
     "乙改清单总分": "得分与重算不符",
     "乙改称部门表": "清单与工作簿不符",
@@ -208,7 +214,7 @@ def test_the_department_summary_holds_no_project(intake: tuple[Path, Result]) ->
     assert [(r["部门"], r["总分"]) for r in sheet(out / "汇总.xlsx", "排名")] == [(JIA, 98.57)]
     log = sheet(out / "汇总.xlsx", "收件记录")
     assert len(log) == len(EXPECTED)
-    assert {r["项目"] for r in log if r["状态"] == "有效"} == {None, "融媒体运行", "便民服务站"}
+    assert {r["项目"] for r in log if r["状态"] == "有效"} == {None, "融媒体运行", "便民服务站", "委托业务"}
 
 
 def test_the_project_summary_counts_current_valid_projects(intake: tuple[Path, Result]) -> None:
@@ -218,23 +224,28 @@ def test_the_project_summary_counts_current_valid_projects(intake: tuple[Path, R
     assert wb.sheetnames == ["部门汇总", "项目清单", "未得满分指标"]
     by_dep = {r["主管部门"]: r for r in sheet(path, "部门汇总")}
     jia = by_dep[JIA]
-    assert (jia["项目数"], jia["已计分"]) == (2, 2)  # the superseded 融媒体运行 is not counted twice
-    assert Decimal(str(jia["平均得分"])) == Decimal("97.55")  # (97.6 + 97.5) ÷ 2
-    assert jia["等级分布"] == "优 2、良 0、中 0、差 0"
+    assert (jia["项目数"], jia["已计分"]) == (3, 3)  # the superseded 融媒体运行 is not counted twice
+    assert Decimal(str(jia["平均得分"])) == Decimal("95.03")  # (97.6 + 97.5 + 90) ÷ 3
+    assert jia["等级分布"] == "优 3、良 0、中 0、差 0" and jia["有错误的项目"] == 1
     assert Decimal(str(jia["最低执行率（%）"])) == 76
     yi = by_dep[YI]  # its only current submission failed its checks: listed, not counted
     assert (yi["项目数"], yi["已计分"]) == (1, 0)
     projects = sheet(path, "项目清单")
     assert sorted((r["主管部门"], r["项目名称"], r["状态"]) for r in projects) == sorted(
-        [(JIA, "便民服务站", "有效"), (JIA, "融媒体运行", "有效"), (YI, "融媒体运行", "清单与工作簿不符")]
+        [
+            (JIA, "便民服务站", "有效"),
+            (JIA, "融媒体运行", "有效"),
+            (JIA, "委托业务", "有效"),
+            (YI, "融媒体运行", "清单与工作簿不符"),
+        ]
     )
     assert all((out / r["文件"]).is_dir() for r in projects)  # the submission's folder
     links = [c.hyperlink.target for r in wb["项目清单"].iter_rows(min_row=2) for c in r if c.hyperlink]
-    assert len(links) == 3 and all((out / link).is_file() for link in links)  # its filed workbook
+    assert len(links) == 4 and all((out / link).is_file() for link in links)  # its filed workbook
     below = sheet(path, "未得满分指标")
     assert [(r["项目名称"], r["三级指标"], r["得分"], r["偏差原因分析及改进措施"]) for r in below] == [
         ("便民服务站", "新建服务站", 12.5, "两个站点选址调整")
-    ]
+    ]  # 委托业务's rows are at full marks; its 10 missing points are in its weights (J20)
 
 
 def test_a_receipt_names_the_project(taken: dict[str, dict[str, Any]]) -> None:

@@ -264,18 +264,20 @@ def test_the_frozen_project_workbook(tmp_path: Path) -> None:
         assert ws.protection.sheet is True and not ws.protection.password, ws.title
     assert wb["_xlperf"].sheet_state == "veryHidden"
 
-    # the form's cells with a meaning hold the core's values, whatever formula was there
+    # the 执行率 is the core's; the clerk's formulas are computed as their Excel computes them, seeing
+    # the scores the scored copy puts into the empty 得分 cells (SUM over 50 + 30 + 10, plus 7.6)
     where = cells_of(source)
     form = wb[where["funds.rate"][0]]
     assert form[where["funds.rate"][1]].value == pytest.approx(0.76)
     assert form[where["funds.score"][1]].value == pytest.approx(7.6)
-    assert form[where["rows[0].score"][1]].value == 50  # the rule's: not =weight*0.5+25 (50 is the cache)
+    assert form[where["rows[0].score"][1]].value == 50
+    assert form[where["rows[1].score"][1]].value == 30
     assert form[where["claimed_total"][1]].value == pytest.approx(97.6)
     assert form[where["claimed_rating"][1]].value == "优"
     assert wb["测算"]["A1"].value == 3
     report = package.manifest_data["freeze"]
     assert report["flagged"] == [] and report["cached"] == []
-    assert report["by_core"] >= 3 and report["evaluated"] >= 2
+    assert report["by_core"] == 1 and report["evaluated"] >= 5
 
     props = {p.name: p.value for p in wb.custom_doc_props}
     assert props["xlperf.form"] == "project" and props["xlperf.core.framework"] == "national-project"
@@ -302,6 +304,24 @@ def test_the_frozen_project_workbook(tmp_path: Path) -> None:
     result = assess(again)
     assert float(result.total) == 97.6 and not result.errors
     assert again.evaluation.project.name == PROJECT
+
+
+def test_a_forced_package_re_scores_to_the_same_findings(tmp_path: Path) -> None:
+    """What the clerk typed is their claim: the 报送 form keeps it (flagged), so the bureau's re-score
+    of the frozen workbook finds what the clerk's did (the 安徽 table: 执行率 and its 得分 typed 0)."""
+    ev = anhui()
+    ev.project.department = DEP
+    path = project_wb(tmp_path / "work", ev, "委托业务.xlsx")
+    package = export_package(path, force=True, reason="合计行待确认")
+    original = assess(load_any(path))
+    again = assess(load_any(package.workbook))
+    assert sorted(f.code for f in again.errors) == sorted(f.code for f in original.errors)
+    assert "J04" in {f.code for f in again.errors}
+    assert package.manifest_data["errors"] == len(again.errors) and again.total == original.total
+    where = cells_of(path)
+    form = openpyxl.load_workbook(package.workbook)[where["funds.score"][0]]
+    assert form[where["funds.score"][1]].value == 0  # typed 0, kept; 评分结果 says 10
+    assert form[where["claimed_total"][1]].value == 90  # left empty: the core's
 
 
 def test_a_project_json_is_packaged_in_the_standard_form(tmp_path: Path) -> None:

@@ -187,15 +187,18 @@ def plan_freeze(
 ) -> tuple[FreezeReport, Writes]:
     """What freezing changes, computed on the clerk's workbook as the stream reader read it: every
     formula or error cell with its new value, and the defined names to drop. ``source`` is the
-    reader's ``SourceMap`` (evaluation row → sheet row). A project form's cells with a meaning are
-    its 得分, 执行率, 得分合计 and 评价等级 (:func:`xlperf.project.writer.frozen_values`)."""
+    reader's ``SourceMap`` (evaluation row → sheet row). A project form's cell with a meaning is its
+    执行率 (:func:`xlperf.project.writer.frozen_values`); a formula reading a score cell the scored
+    copy fills (:func:`xlperf.project.writer.fill_values`) sees that score."""
     report = FreezeReport()
     if isinstance(result, ProjectResult):
-        from xlperf.project.writer import frozen_values
+        from xlperf.project.writer import fill_values, frozen_values
 
         fixed = frozen_values(result, source) if source is not None else {}
+        filled = fill_values(book, result, source) if source is not None else {}
+        seen = {k: float(v) if isinstance(v, Decimal) else v for k, v in filled.items()}
         # xlperf's UDFs rate and score by a department framework: a project form gets the default's
-        evaluator = Evaluator(book, {k: v for k, (v, _) in fixed.items()})
+        evaluator = Evaluator(book, {**seen, **{k: v for k, (v, _) in fixed.items()}})
     else:
         fixed = core_values(book, result, source)
         evaluator = Evaluator(book, {k: v for k, (v, _) in fixed.items()}, result.framework)

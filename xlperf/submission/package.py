@@ -540,11 +540,12 @@ def _write_frozen(
 def _write_frozen_project(
     loaded: ProjectLoaded, result: ProjectResult, out: Path, created: str, operator: str, reason: str
 ) -> tuple[Path, FreezeReport]:
-    """The same for a 项目支出绩效自评表: its scored copy (scores written back, 评分结果/校验结果/自评报告),
-    frozen with the form's 得分, 执行率, 得分合计 and 评价等级 the core's."""
+    """The same for a 项目支出绩效自评表: its scored copy (评分结果/校验结果/自评报告; the core's scores
+    only in the form's empty 得分, 得分合计 and 评价等级 cells: what the clerk typed is their claim,
+    flagged where it differs), frozen with the 执行率 the core's."""
     from xlperf.project.reader import read_project_book
     from xlperf.project.template import build_project_workbook
-    from xlperf.project.writer import project_scored_package
+    from xlperf.project.writer import fill_values, project_scored_package
 
     if loaded.book is not None and loaded.source is not None:
         book, source = loaded.book, loaded.source
@@ -553,7 +554,8 @@ def _write_frozen_project(
         source = read_project_book(book, result.framework)[2]
         result = result.with_findings([source.locate(f) for f in result.findings])
     assert book.package is not None
-    pkg = project_scored_package(book.package, result, source, loaded.sha256, created)
+    filled = fill_values(book, result, source)
+    pkg = project_scored_package(book.package, result, source, loaded.sha256, created, only=set(filled))
     prov = FreezeProvenance(result.framework.id, loaded.path.name, loaded.sha256, created, operator, reason)
     report, writes = plan_freeze(book, result, source)
     freeze_package(pkg, writes, report, result, prov)
