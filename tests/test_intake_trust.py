@@ -257,8 +257,9 @@ def test_ledger_of_a_newer_xlperf_is_refused_and_an_older_one_migrated(
     assert res.exit_code == 0, res.output
     rows = ledger(older)
     assert rows[0]["subject"] == "旧报送" and len(rows) == 2 and "claimed" in rows[0]
+    assert "form" in rows[0] and "project" in rows[0]  # version 3 (issue 27): the project form
     db = sqlite3.connect(older / "收件台账.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     db.close()
 
 

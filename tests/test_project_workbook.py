@@ -382,12 +382,3 @@ def test_a_two_row_header_and_fractions_typed_for_percents(tmp_path: Path) -> No
     assert result.rows[0].actual == 98 and result.rows[0].score == 50
     assert any(f.code == "P02" and f.cell == "E8" for f in result.findings)
     assert result.total == 100 and not result.has_errors
-
-
-def test_submit_says_a_project_form_is_not_packaged_yet(tmp_path: Path) -> None:
-    path = filled(tmp_path)
-    result = CliRunner().invoke(main, ["submit", str(path), "--eml", str(tmp_path / "x.eml")])
-    assert result.exit_code == 2
-    assert "是项目支出绩效自评表" in result.output and "xlperf check / run / report / batch" in result.output
-    assert not (tmp_path / "x.eml").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith("报送包")]

@@ -757,6 +757,9 @@ def test_evaluator_small_excel_subset() -> None:
     assert ev("=50%") == Decimal("0.5")
     assert ev('=IF(A1>=2,"是","否")') == "是"
     assert ev("=ROUND(2.345,2)") == Decimal("2.35")
+    # N(): the project template's live 执行率 =IF(N(D7)>0,E7/D7,"") (text and empty cells are 0)
+    assert ev("=N(A1)") == 2 and ev("=N(A3)") == 0 and ev("=N(A9)") == 0 and ev("=N(TRUE)") == 1
+    assert ev('=IF(N(A9)>0,A1/A9,"")') == ""
     assert looks_like_text("= 本年收入 + 上年结转（V01）")
     assert not looks_like_text('=IF(A1="（）",1,2)')
 

@@ -122,15 +122,16 @@ def load_input(path: Path, limits: Limits | None = None, framework: Framework | 
     if framework is None:
         from xlperf.project.reader import is_project_book
 
-        if is_project_book(book):  # the callers that take only the department form (submit, intake)
+        if is_project_book(book):  # the department form's reader; load_any takes either form
             raise InputError(PROJECT_ONLY.format(name=path.name))
     return _load_book(path, data, book, framework)
 
 
-#: a project form where only the department form is taken (issue 27: 报送 and 收件 of projects come later)
+#: a project form given where only the department form's reader is used (every command takes either
+#: form through load_any: this is for callers of the department reader alone, such as the demo)
 PROJECT_ONLY = (
-    "{name} 是项目支出绩效自评表；报送包与收件目前只处理部门整体支出绩效自评表。"
-    "项目表请用 xlperf check / run / report / batch 或网页计分，并按财政局要求报送计分后的工作簿和自评报告"
+    "{name} 是项目支出绩效自评表，而这里只读取部门整体支出绩效自评表；"
+    "项目表请用 xlperf check / run / report / submit / batch 或网页处理"
 )
 
 
@@ -162,15 +163,31 @@ def _load_book(path: Path, data: bytes, book: StreamBook, framework: Framework |
 
 
 def load_any(
-    path: Path, limits: Any = None, framework: Framework | ProjectFramework | None = None
+    path: Path,
+    limits: Any = None,
+    framework: Framework | ProjectFramework | None = None,
+    *,
+    own_form: bool = False,
 ) -> Loaded | ProjectLoaded:
     """A department or a project input, decided by the input itself: a JSON's ``"form"``, a
     workbook's embedded rules or (a bureau's own form) its headers; ``--framework`` naming a project
-    framework reads the workbook as a project form."""
+    framework reads the workbook as a project form. With ``own_form`` the input decides its form
+    and ``framework`` scores it only when it is of that form (intake: the bureau's rules bind the
+    submissions of their form; the others are scored by their own)."""
     from xlperf.project.pipeline import load_project_book, load_project_json
     from xlperf.project.reader import is_project_book
 
     path = Path(path)
+    if own_form and framework is not None and path.suffix.lower() != ".json":
+        data, book = _read_package(path, limits)
+        project_book = is_project_book(book)
+        if project_book != isinstance(framework, ProjectFramework):
+            framework = None
+        if project_book:
+            return load_project_book(
+                path, data, book, framework if isinstance(framework, ProjectFramework) else None
+            )
+        return _load_book(path, data, book, framework if isinstance(framework, Framework) else None)
     project = framework if isinstance(framework, ProjectFramework) else None
     department = framework if isinstance(framework, Framework) else None
     if path.suffix.lower() == ".json":

@@ -10,7 +10,7 @@ import click
 
 from xlperf.commands.common import (
     EXIT_INPUT,
-    chosen_framework,
+    chosen_any_framework,
     framework_option,
     limits_options,
     make_limits,
@@ -118,6 +118,8 @@ def intake(
 ) -> None:
     """收取各部门的报送邮件：核验报送包、重算得分、归档，并生成汇总。
 
+    
+    部门整体支出绩效自评和项目支出绩效自评的报送包都收（按附件工作簿自动识别）。
     \b
     SOURCE 可以是（可给多个）：
       imaps://用户名@服务器[:端口]/INBOX
@@ -131,17 +133,20 @@ def intake(
       有效             附件与清单（SHA-256）一致，重算得分与清单一致
       文件与清单不符   缺少附件，或附件在导出后被改动过
       得分与重算不符   清单中的总分、等级或各部分得分与重算结果不同
-      清单与工作簿不符 清单所写的部门或年度与工作簿本身不同（以工作簿为准，不予采用）
+      清单与工作簿不符 清单所写的部门、项目或年度与工作簿本身不同（以工作簿为准，不予采用）
       发件人未登记     该部门在 --senders 文件中登记了地址，发件人不在其中
       无法读取         清单或工作簿无法读取（压缩炸弹等在打开前即拒绝）
       不是报送邮件     没有 xlperf 报送包清单的普通邮件
 
     \b
-    归档到 DIR/<年度>/<部门>/<收到时间>_<编号>/（原邮件、附件、重算计分卡）。
-    同一部门同一年度后收到的有效报送取代先前的（两份都保留）。
+    归档到 DIR/<年度>/<部门>/<收到时间>_<编号>/（原邮件、附件、重算计分卡）；
+    项目表归档到 DIR/<年度>/<部门>/项目/<项目名称>/<收到时间>_<编号>/。
+    同一部门同一年度（项目表：同一部门同一项目同一年度）后收到的有效报送取代先前的（两份都保留）。
     收件台账 DIR/收件台账.sqlite 记下已收的邮件（按 Message-ID 与报送包），
     再次运行不会重复收取。最后对每个部门当前的报送生成 DIR/汇总.xlsx
-    （与 xlperf batch 相同，另有“收件记录”表）和 汇总.csv。
+    （与 xlperf batch 相同，另有“收件记录”表）和 汇总.csv；收到项目表时另生成
+    DIR/项目自评汇总.xlsx 和 .csv（按部门：项目数、平均分、等级分布、执行率、未得满分的指标及原因），
+    项目与部门整体分开统计，不混排。--framework 指定的本局规则只用于同一类表。
 
     \b
     例：
@@ -163,7 +168,8 @@ def intake(
         click.secho(f"错误：{shown(message)}", fg="red", err=True)
         sys.exit(EXIT_INPUT)
 
-    framework = chosen_framework(framework_id)  # 本局的规则：指定后按它重算，不按工作簿内嵌的
+    # 本局的规则：指定后按它重算同一类表（部门整体或项目），不按工作簿内嵌的
+    framework = chosen_any_framework(framework_id)
     limit_names = ("max_file_mb", "max_expanded_mb", "max_rows", "max_cells", "max_workbook_cells")
     limits = make_limits(**{k: options.pop(k) for k in limit_names if k in options})
     smtp = options
@@ -206,9 +212,7 @@ def intake(
 
     def on_done(taken: Any) -> None:
         if progress is not None:
-            progress.update(
-                task, advance=1, description=shown(taken.department or taken.status)[:30], refresh=True
-            )
+            progress.update(task, advance=1, description=shown(taken.who or taken.status)[:30], refresh=True)
 
     def receipts(ledger: Any, taken: Any) -> list[tuple[str, str]]:
         return send_receipts(ledger, settings) if settings is not None else []
@@ -253,7 +257,7 @@ def _print_report(report: Any) -> None:
         table.add_column("状态")
         table.add_column("说明", overflow="fold")
         for t in bad[:30]:
-            table.add_row(Text(shown(t.department or "—")), t.status, Text(shown(t.reason)))
+            table.add_row(Text(shown(t.who or "—")), t.status, Text(shown(t.reason)))
         console.print(table)
         if len(bad) > 30:
             console.print(
@@ -270,3 +274,5 @@ def _print_report(report: Any) -> None:
     click.echo(
         f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}"
     )
+    if report.project_summary is not None:
+        click.echo(f"项目自评汇总：{shown(report.project_summary)}")

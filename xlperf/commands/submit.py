@@ -11,7 +11,7 @@ import click
 from xlperf.commands.common import (
     EXIT_FINDINGS,
     EXIT_OK,
-    chosen_framework,
+    chosen_any_framework,
     framework_option,
     guard_outputs,
     limits_options,
@@ -158,13 +158,16 @@ def submit(
     """冻结工作簿、打包并发送到财政局（或存为 .eml 草稿）。
 
     \b
-    WORKBOOK 是填好的自评表（.xlsx/.xlsm），也可以是已导出的报送包文件夹（直接发送，不重新打包）。
+    WORKBOOK 是填好的自评表（.xlsx/.xlsm）：部门整体支出绩效自评表或项目支出绩效自评表（按工作簿自动识别），
+    也可以是已导出的报送包文件夹（直接发送，不重新打包）。
     步骤：
       1. 校验计分；仍有错误类问题时拒绝报送（退出码 1），除非 --force 并用 --reason 写明原因；
       2. 冻结：所有公式（含 XLPERF_ 自定义函数）替换为 xlperf 计算的数值，去掉宏，各表加保护（无密码），
          写入 评分汇总/校验结果/自评报告 三张表，来源信息记入文档属性和隐藏表 _xlperf；
       3. 打包到 报送包_<简称>_<年度>/：<简称>_<年度>_部门整体支出绩效自评.xlsx、
          <简称>_<年度>_自评报告.docx、<简称>_<年度>_manifest.json（每个文件的大小与 SHA-256、完整计分卡）；
+         项目表按项目名称打包到 报送包_<项目名称>_<年度>/：…_项目支出绩效自评.xlsx、
+         …_项目支出绩效自评报告.docx 和清单（项目表写回得分，另加 评分结果/校验结果/自评报告）；
       4. 发送：邮件先存入发件箱再发送；发送失败时邮件保留在发件箱，之后用 xlperf submit --retry 重发。
          每封邮件至多发送一次：已发给服务器却没有收到确认的邮件记为“状态不确定”，--retry 不会重发它，
          须先向财政局核实（按 Message-ID），确认未收到后再加 --resend-uncertain。
@@ -226,7 +229,7 @@ def submit(
             operator=_operator(operator),
             overwrite=overwrite,
             limits=make_limits(max_file_mb, max_expanded_mb, max_rows, max_cells, max_workbook_cells),
-            framework=chosen_framework(framework_id),
+            framework=chosen_any_framework(framework_id),
         )
         _print_package(package)
 
@@ -268,7 +271,9 @@ def _print_package(package: Any) -> None:
     click.echo(f"已生成报送包：{shown(package.folder)}")
     for path in package.files:
         click.echo(f"  {shown(path.name)}")
-    click.echo(f"总分 {package.total:.2f}（{package.rating}）")
+    if package.project:
+        click.echo(f"项目：{shown(package.project)}（{shown(package.department or '未填写主管部门')}）")
+    click.echo(f"总分 {package.total:.2f}（{package.rating or '不评级'}）")
     if package.forced:
         click.secho(
             f"注意：强制报送（仍有 {data.get('errors', 0)} 条错误），原因：{shown(package.reason)}",

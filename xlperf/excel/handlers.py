@@ -367,12 +367,13 @@ class Assessment:
     result: Result
 
 
-def assess_book(book: Any) -> Assessment:
-    """Read the book in bulk and evaluate it with the same calls as ``xlperf run``."""
+def assess_book(book: Any, snap: BookSnapshot | None = None) -> Assessment:
+    """Read the book in bulk (unless ``snap`` is its read already) and evaluate it with the same
+    calls as ``xlperf run``."""
     from xlperf.pipeline import Loaded, assess
     from xlperf.workbook.reader import read_book
 
-    snap = snapshot(book)
+    snap = snap or snapshot(book)
     ev, findings, source = read_book(snap.workbook, snap.values_loader)
     loaded = Loaded(snap.path or Path(snap.fullname), snap.sha256(), ev, findings, source)
     return Assessment(snap, loaded, assess(loaded))
@@ -530,9 +531,19 @@ def _quiet(book: Any) -> Iterator[None]:
             app.screen_updating = True
 
 
+def _project_form(snap: BookSnapshot) -> Any:
+    """The project form's buttons (:mod:`xlperf.excel.project`) when the book is a 项目支出绩效自评表."""
+    from xlperf.excel import project
+
+    return project if project.is_project(snap) else None
+
+
 def validate(book: Any) -> Outcome:
     """校验: 校验结果 sheet and the flagged input cells coloured."""
-    a = assess_book(book)
+    snap = snapshot(book)
+    if (project := _project_form(snap)) is not None:
+        return project.validate(book, snap)
+    a = assess_book(book, snap)
     with _quiet(book):
         flagged = mark_cells(book, a)
         write_findings(book, a).activate()
@@ -547,7 +558,10 @@ def validate(book: Any) -> Outcome:
 
 def score(book: Any) -> Outcome:
     """计算得分: 评分汇总 and 校验结果 (and the cell marks)."""
-    a = assess_book(book)
+    snap = snapshot(book)
+    if (project := _project_form(snap)) is not None:
+        return project.score(book, snap)
+    a = assess_book(book, snap)
     with _quiet(book):
         mark_cells(book, a)
         write_formula_cells(book, a)
@@ -574,7 +588,10 @@ def report(book: Any) -> Outcome:
     """
     from xlperf.pipeline import write_report_docx
 
-    a = assess_book(book)
+    snap = snapshot(book)
+    if (project := _project_form(snap)) is not None:
+        return project.report(book, snap)
+    a = assess_book(book, snap)
     with _quiet(book):
         write_report(book, a).activate()
     out = _docx_path(a.snap)
@@ -788,7 +805,12 @@ def _free_name(path: Path) -> Path:
 
 def help_text() -> str:
     """The 帮助 message: every button and worksheet function with its help text."""
-    lines = ["xlperf：部门整体支出绩效自评（校验、计分、报告、报送）。", "", "按钮："]
+    lines = [
+        "xlperf：部门整体支出绩效自评（校验、计分、报告、报送）。",
+        "项目支出绩效自评表（xlperf new --framework national-project）也可用校验、计算得分、生成报告和报送按钮。",
+        "",
+        "按钮：",
+    ]
     lines += [f"· {b.label}：{b.help}" for b in BUTTONS]
     lines += ["", "工作表函数（仅 Windows 版 Excel）："]
     lines += [

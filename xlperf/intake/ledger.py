@@ -1,7 +1,8 @@
 """The intake ledger: an SQLite file in the output folder (``收件台账.sqlite``) with one row per message
 taken in, keyed by Message-ID and package hash, so that running ``xlperf intake`` again over the same
 mailbox takes nothing in twice. It also records which submission is current for a department and
-year (a later 有效 one supersedes an earlier one; both stay on disk) and whether a 回执 was queued.
+year — for a 项目支出绩效自评表, for a department, project and year (issue 27) — (a later 有效 one
+supersedes an earlier one; both stay on disk) and whether a 回执 was queued.
 
 Every change is one transaction; the row is written only after the submission's folder is complete.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from xlperf.core.errors import XlperfError
 from xlperf.outcome import LEDGER_NAME, Outcome, outcome_from_json
 
-SCHEMA_VERSION = 2  # PRAGMA user_version; a ledger of a newer xlperf is refused, an older one migrated
+SCHEMA_VERSION = 3  # PRAGMA user_version; a ledger of a newer xlperf is refused, an older one migrated
 
 # The statuses a submission can have (the ledger owns them: what is current and ranked follows from them).
 VALID, MISMATCH, RESCORED, UNREADABLE, NOT_SUBMISSION = (
@@ -49,7 +50,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     outcome       TEXT,                  -- JSON of the batch Outcome (re-scored), for 汇总
     superseded_by TEXT,
     receipt       TEXT,                  -- outbox item id once a 回执 was queued (at most once)
-    claimed       TEXT                   -- version 2: department and year as the manifest stated them
+    claimed       TEXT,                  -- version 2: department and year as the manifest stated them
+    form          TEXT,                  -- version 3: "project" for a 项目支出绩效自评表, else department
+    project       TEXT                   -- version 3: the 项目名称 (from the re-scored workbook)
 );
 CREATE INDEX IF NOT EXISTS by_department ON submissions (department, year);
 """
@@ -57,6 +60,7 @@ CREATE INDEX IF NOT EXISTS by_department ON submissions (department, year);
 # From version n to n + 1. Version 0 is a new file (the CREATE above makes the latest layout).
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE submissions ADD COLUMN claimed TEXT",),
+    2: ("ALTER TABLE submissions ADD COLUMN form TEXT", "ALTER TABLE submissions ADD COLUMN project TEXT"),
 }
 
 
@@ -79,6 +83,19 @@ class Entry:
     superseded_by: str | None = None
     receipt: str | None = None
     claimed: str | None = None
+    #: "project" for a 项目支出绩效自评表 (None or "department": a 部门整体 submission)
+    form: str | None = None
+    project: str | None = None
+
+    @property
+    def is_project(self) -> bool:
+        return self.form == "project"
+
+    @property
+    def subject_key(self) -> tuple[str, int | None, str]:
+        """What one current submission is per: department and year, and for a project its name too
+        (a department's own 自评 and each of its projects are apart, never superseding each other)."""
+        return (self.department, self.year, f"项目:{self.project or ''}" if self.is_project else "")
 
 
 COLUMNS = tuple(f.name for f in fields(Entry))
@@ -150,13 +167,14 @@ class Ledger:
                 f"INSERT INTO submissions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
                 values,
             )
-            self._supersede(e.department, e.year)
+            self._supersede(e)
 
-    def _supersede(self, department: str, year: int | None) -> None:
-        """Within one department and year, every 有效 submission but the current one is superseded by it."""
-        if not department:
+    def _supersede(self, added: Entry) -> None:
+        """Within one department and year (and project), every 有效 submission but the current one is
+        superseded by it."""
+        if not added.department:
             return
-        rows = [e for e in self.entries() if e.department == department and e.year == year]
+        rows = [e for e in self.entries() if e.subject_key == added.subject_key]
         chosen = current(rows)
         latest = chosen[0].key if chosen and chosen[0].status == VALID else None
         for e in rows:
@@ -259,18 +277,19 @@ def _read_only(path: Path, mode: str) -> list[Entry]:
 
 
 def current(entries: Iterable[Entry]) -> list[Entry]:
-    """THE rule of what is current: per department and year, the latest 有效 submission, else the latest
-    of any status. 汇总, the reviewer page and the 回执 all take it from here; only a current 有效 one is
-    ranked (:func:`is_ranked`)."""
-    best: dict[tuple[str, int | None], Entry] = {}
+    """THE rule of what is current: per department and year (a project: per department, project and
+    year — :attr:`Entry.subject_key`), the latest 有效 submission, else the latest of any status. 汇总,
+    the reviewer page and the 回执 all take it from here; only a current 有效 one is ranked
+    (:func:`is_ranked`)."""
+    best: dict[tuple[str, int | None, str], Entry] = {}
     for e in sorted(entries, key=lambda e: e.received):  # stable: rowid order within one second
         if not e.department or e.status == NOT_SUBMISSION:
             continue
-        key = (e.department, e.year)
+        key = e.subject_key
         held = best.get(key)
         if held is None or (e.status == VALID) >= (held.status == VALID):
             best[key] = e
-    return sorted(best.values(), key=lambda e: (e.department, e.year or 0))
+    return sorted(best.values(), key=lambda e: (e.department, e.year or 0, e.subject_key[2]))
 
 
 def outcome_of(e: Entry, index: int) -> Outcome:
@@ -309,15 +328,17 @@ def is_ranked(e: Entry) -> bool:
 
 def sender_changes(entries: Sequence[Entry]) -> dict[str, str]:
     """key → the earlier sender, for each submission sent from another address than the department's
-    previous 有效 submission (any year): what the reviewer is told, in a column and a note."""
-    last: dict[str, str] = {}
+    previous 有效 submission (any year; a project's: the same project's, as each project often has its
+    own clerk): what the reviewer is told, in a column and a note."""
+    last: dict[tuple[str, str], str] = {}
     changed: dict[str, str] = {}
     for e in sorted(entries, key=lambda e: e.received):
         if not e.department or e.status == NOT_SUBMISSION:
             continue
-        before = last.get(e.department)
+        who = (e.department, e.subject_key[2])
+        before = last.get(who)
         if before is not None and e.sender.casefold() != before.casefold():
             changed[e.key] = before
         if e.status == VALID:
-            last[e.department] = e.sender
+            last[who] = e.sender
     return changed

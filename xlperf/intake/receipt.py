@@ -43,11 +43,12 @@ def receipt_text(e: Entry) -> tuple[str, str]:
     """(subject, body) of the 回执 for ``e``."""
     outcome = e.outcome or {}
     year = f"{e.year} 年度" if e.year else ""
-    subject = f"回执：{e.department or '报送'} {year}部门整体支出绩效自评——{e.status}"
+    what = f"“{e.project or '未填项目名称'}”项目支出绩效自评" if e.is_project else "部门整体支出绩效自评"
+    subject = f"回执：{e.department or '报送'} {year}{what}——{e.status}"
     lines = [
         f"{e.department or '您好'}：",
         "",
-        f"财政局已于 {e.received.replace('T', ' ')[:16]} 收到贵单位{year}部门整体支出绩效自评报送邮件"
+        f"财政局已于 {e.received.replace('T', ' ')[:16]} 收到贵单位{year}{what}报送邮件"
         f"（主题：{e.subject or '无'}）。",
         "",
         f"核验结果：{e.status}",

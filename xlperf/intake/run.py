@@ -5,9 +5,12 @@ Output folder layout::
     DIR/收件台账.sqlite                       the ledger (idempotent re-runs, supersession, 回执)
     DIR/<年度>/<部门>/<received>_<id>/         one submission: message.eml, the attachments as sent,
                                               scorecard.json (re-scored), intake.json (status, reason)
+    DIR/<年度>/<部门>/项目/<项目名称>/<received>_<id>/   one project's submission (issue 27), the same files
     DIR/未识别/<received>_<id>/                messages that are not an xlperf submission (kept as sent)
     DIR/汇总.xlsx, DIR/汇总.csv               the batch 汇总 over the current submission of each
                                               department and year, plus a 收件记录 sheet of every message
+    DIR/项目自评汇总.xlsx, .csv                 batch's 项目自评汇总 over the current project submissions
+                                              (when any project was taken in)
 
 A submission folder is written complete in a hidden temporary folder and renamed into place; its
 ledger row is written after that, so an interrupted run leaves nothing half-filed and the next run
@@ -57,6 +60,7 @@ from xlperf.intake.verify import (
 from xlperf.submission.package import safe_filename
 
 UNKNOWN_FOLDER = "未识别"
+PROJECTS_FOLDER = "项目"  # below a department's folder: one folder per project (issue 27)
 SKIPPED = "已收过"
 
 
@@ -71,6 +75,12 @@ class Taken:
     year: int | None = None
     folder: str = ""
     key: str = ""
+    project: str = ""  # a 项目支出绩效自评表's 项目名称
+
+    @property
+    def who(self) -> str:
+        """The department, and a project's name: how the terminal names the submission."""
+        return f"{self.department}“{self.project}”" if self.project else self.department
 
 
 @dataclass
@@ -78,6 +88,8 @@ class IntakeReport:
     taken: list[Taken] = field(default_factory=list)
     summary_xlsx: Path | None = None
     summary_csv: Path | None = None
+    #: 项目自评汇总.xlsx when the ledger holds project submissions
+    project_summary: Path | None = None
     receipts: list[tuple[str, str]] = field(default_factory=list)  # (department, what happened)
     sender_changes: list[tuple[str, str, str]] = field(
         default_factory=list
@@ -213,7 +225,10 @@ def _file(
         checked = check(tmp)
         department = checked.department
         if department and checked.status != NOT_SUBMISSION:
-            rel = Path(safe_filename(str(checked.year or "未填年度"))) / safe_filename(department) / stamp
+            rel = Path(safe_filename(str(checked.year or "未填年度"))) / safe_filename(department)
+            if checked.form == "project":
+                rel = rel / PROJECTS_FOLDER / safe_filename(checked.project, "未填项目名称")
+            rel = rel / stamp
         else:
             rel = Path(UNKNOWN_FOLDER) / stamp
         outcome = _outcome(checked, rel, received) if checked.card is not None else None
@@ -233,6 +248,8 @@ def _file(
             "department": department,
             "year": checked.year,
             "claimed": checked.claimed,
+            "form": checked.form,
+            "project": checked.project,
         }
         atomic_write_text(tmp / "intake.json", json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         final = out_dir / rel
@@ -260,9 +277,20 @@ def _file(
             rel.as_posix(),
             outcome,
             claimed=checked.claimed,
+            form=checked.form,
+            project=checked.project,
         )
     )
-    return Taken(raw.source, checked.status, checked.reason, department, checked.year, rel.as_posix(), key)
+    return Taken(
+        raw.source,
+        checked.status,
+        checked.reason,
+        department,
+        checked.year,
+        rel.as_posix(),
+        key,
+        checked.project,
+    )
 
 
 def _check(parsed: Parsed, folder: Path, limits: Any, framework: Any = None) -> Checked:
@@ -281,7 +309,12 @@ def _check(parsed: Parsed, folder: Path, limits: Any, framework: Any = None) -> 
 def _outcome(checked: Checked, rel: Path, received: datetime) -> dict[str, Any]:
     """The batch Outcome of a re-scored submission (links relative to the output folder)."""
     out = Outcome(index=0, file=(rel / checked.workbook).as_posix(), status="", message="")
-    fill_scored(out, checked.loaded, checked.result, checked.card or {})
+    if checked.form == "project":
+        from xlperf.project.batch import fill_project
+
+        fill_project(out, checked.loaded.evaluation, checked.result, checked.card or {})
+    else:
+        fill_scored(out, checked.loaded, checked.result, checked.card or {})
     scoring = out.message
     # a genuine package of a blank workbook is filed as 有效 but never ranked: its outcome says 未填写
     out.status = BLANK if out.status == BLANK and checked.status == VALID else checked.status
@@ -357,6 +390,7 @@ def run_intake(
         if receipts is not None:
             report.receipts = receipts(ledger, report.taken)
         report.summary_xlsx, report.summary_csv = write_intake_summary(ledger, out_dir)
+        report.project_summary = write_intake_project_summary(ledger, out_dir)
     finally:
         ledger.close()
     report.seconds = time.perf_counter() - start
@@ -374,6 +408,7 @@ LEDGER_COLUMNS = (
     "发件人变更",
     "主题",
     "部门",
+    "项目",
     "年度",
     "清单所称",
     "状态",
@@ -398,7 +433,11 @@ def ledger_rows(ledger: Ledger) -> list[dict[str, Any]]:
         elif e.superseded_by:
             state = "已被后来的有效报送取代"
         else:
-            state = "未采用（该部门另有有效报送）" if e.status != VALID else "—"
+            state = (
+                ("未采用（该项目另有有效报送）" if e.is_project else "未采用（该部门另有有效报送）")
+                if e.status != VALID
+                else "—"
+            )
         rows.append(
             {
                 "收到时间": e.received.replace("T", " ")[:16],
@@ -406,6 +445,7 @@ def ledger_rows(ledger: Ledger) -> list[dict[str, Any]]:
                 "发件人变更": f"此前的有效报送来自 {changed[e.key]}" if e.key in changed else None,
                 "主题": e.subject,
                 "部门": e.department or None,
+                "项目": e.project or None,
                 "年度": e.year,
                 "清单所称": e.claimed or None,
                 "状态": e.status,
@@ -421,12 +461,30 @@ def ledger_rows(ledger: Ledger) -> list[dict[str, Any]]:
 
 def write_intake_summary(ledger: Ledger, out_dir: Path) -> tuple[Path, Path]:
     """汇总 over the current submission of each department and year (the same sheets as batch); only a
-    有效 one is ranked (its Outcome keeps status 有效, the others their own status)."""
+    有效 one is ranked (its Outcome keeps status 有效, the others their own status). Project
+    submissions are not in it: :func:`write_intake_project_summary`."""
     from xlperf.summary import _frame, write_summary
 
-    outcomes = [o for _, o in summary_outcomes(ledger.entries())]
+    outcomes = [o for _, o in summary_outcomes(e for e in ledger.entries() if not e.is_project)]
     extra = {"收件记录": _frame(ledger_rows(ledger), LEDGER_COLUMNS)}
     return write_summary(outcomes, out_dir, extra=extra)
+
+
+def write_intake_project_summary(ledger: Ledger, out_dir: Path) -> Path | None:
+    """项目自评汇总 over the current project submissions (batch's, per department: count, average, rating
+    distribution, rows below full with their reasons, 执行率), apart from the 部门整体 汇总; only 有效
+    ones are counted. None when no project was ever taken in."""
+    pairs = summary_outcomes(e for e in ledger.entries() if e.is_project)
+    if not pairs:
+        return None
+    from xlperf.project.summary import write_project_summary
+
+    outcomes = []
+    for e, o in pairs:
+        o.form = "project"
+        o.project = o.project or (e.project or "")
+        outcomes.append(o)
+    return write_project_summary(outcomes, out_dir)[0]
 
 
 def open_sources(texts: Sequence[str], **kwargs: Any) -> list[Source]:

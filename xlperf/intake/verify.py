@@ -7,12 +7,13 @@
 3. Find the xlperf package manifest (schema ``xlperf.package/1``, what ``xlperf submit`` writes); check
    every listed file's size and SHA-256 against the attachment of that name.
 4. Only then run the workbook through the same pre-open checks as everywhere
-   (:func:`xlperf.ooxml.stream.read_package`, via :func:`xlperf.pipeline.load_input`), re-score it
-   with the framework the manifest names, and compare with the manifest's total, rating, sections
-   and error count.
+   (:func:`xlperf.ooxml.stream.read_package`, via :func:`xlperf.pipeline.load_any`), re-score it
+   with the rules it embeds, and compare with the manifest's total, rating, sections and error count.
+   A 部门整体 and a 项目支出绩效自评表 are both taken: the workbook decides its form (issue 27).
 
-5. Department and year are the re-scored workbook's, never the manifest's: a manifest naming another
-   department or year than its own workbook is 清单与工作簿不符 (it never supersedes anything).
+5. Department and year (and a project's 项目名称) are the re-scored workbook's, never the manifest's:
+   a manifest naming another department, year, project or form than its own workbook is 清单与工作簿不符
+   (it never supersedes anything).
 
 Statuses (:mod:`xlperf.intake.ledger` owns them): 有效 · 文件与清单不符 · 得分与重算不符 · 清单与工作簿不符 ·
 发件人未登记 · 无法读取 · 不是报送邮件. Every manifest field is read through :func:`manifest_text` /
@@ -184,11 +185,38 @@ class Checked:
         return manifest_year(self.manifest.get("year"))
 
     @property
+    def form(self) -> str:
+        """``project`` or ``department``: the re-scored workbook's form; the manifest's only when no
+        workbook was read."""
+        stated = self.card if self.card is not None else self.manifest
+        return "project" if stated.get("form") == "project" else "department"
+
+    @property
+    def project(self) -> str:
+        """A project's 项目名称 (the re-scored workbook's; "" for a department's submission)."""
+        if self.form != "project":
+            return ""
+        stated = self.card if self.card is not None else self.manifest
+        return manifest_text(stated.get("project"))
+
+    @property
     def claimed(self) -> str:
-        """Department and year as the manifest states them (for the ledger), one safe line."""
+        """Department and year (and a project's name) as the manifest states them (for the ledger),
+        one safe line."""
         if not self.manifest:
             return ""
-        return f"{manifest_text(self.manifest.get('department'))} {manifest_text(self.manifest.get('year'))}".strip()
+        project = (
+            manifest_text(self.manifest.get("project")) if self.manifest.get("form") == "project" else ""
+        )
+        return " ".join(
+            t
+            for t in (
+                manifest_text(self.manifest.get("department")),
+                f"“{project}”" if project else "",
+                manifest_text(self.manifest.get("year")),
+            )
+            if t
+        )
 
 
 def manifest_text(value: Any) -> str:
@@ -272,6 +300,18 @@ def _money(value: Any) -> Decimal | None:
         return None
 
 
+#: the score card's section ids in Chinese, for the reasons (a project's 一级 are named by its framework)
+SECTION_NAMES = {
+    "output": "产出",
+    "benefit": "效益",
+    "spending": "支出率",
+    "duty": "履职效能",
+    "management": "管理效率",
+    "budget": "预算执行率得分",
+    "satisfaction": "满意度",
+}
+
+
 def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
     """Differences between the manifest's score card and the recomputed one, in Chinese (empty: equal)."""
     diffs: list[str] = []
@@ -297,11 +337,25 @@ def compare_scores(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
 
 
 def compare_identity(manifest: dict[str, Any], card: dict[str, Any]) -> list[str]:
-    """Where the manifest's department or year differs from its own re-scored workbook's (empty: agree)."""
+    """Where the manifest's form, department, project or year differs from its own re-scored
+    workbook's (empty: agree). A manifest without ``form`` (before issue 27) states a department's."""
     problems: list[str] = []
+    project = card.get("form") == "project"
+    stated_form = "project" if manifest.get("form") == "project" else "department"
+    if stated_form != ("project" if project else "department"):
+        said = {"project": "项目支出绩效自评表", "department": "部门整体支出绩效自评表"}
+        problems.append(
+            f"清单所称为{said[stated_form]}，附件工作簿是{said['project' if project else 'department']}"
+        )
+        return problems
     stated, actual = manifest_text(manifest.get("department")), manifest_text(card.get("department"))
     if stated != actual:
-        problems.append(f"清单的部门为“{stated or '（空）'}”，工作簿“基本信息”表中为“{actual or '（空）'}”")
+        where = "工作簿的“主管部门”" if project else "工作簿“基本信息”表中"
+        problems.append(f"清单的部门为“{stated or '（空）'}”，{where}为“{actual or '（空）'}”")
+    if project:
+        stated, actual = manifest_text(manifest.get("project")), manifest_text(card.get("project"))
+        if stated != actual:
+            problems.append(f"清单的项目名称为“{stated or '（空）'}”，工作簿中为“{actual or '（空）'}”")
     stated_year, actual_year = manifest.get("year"), card.get("year")
     if isinstance(stated_year, bool) or stated_year != actual_year:
         problems.append(
@@ -316,7 +370,7 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     The workbook is re-scored by the rules it embeds, or by ``framework`` (``intake --framework``:
     the bureau's copy is binding). A manifest naming other rules than the workbook carries is a
     mismatch; rules differing from the bureau's copy of the same id are said in the reason (F01)."""
-    from xlperf.pipeline import InputError, assess, load_input
+    from xlperf.pipeline import InputError, Loaded, assess, load_any
 
     manifest, problem = read_manifest(parsed)
     if manifest is None:
@@ -335,11 +389,14 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
             manifest,
             workbook,
         )
-    try:
-        loaded = load_input(folder / workbook, limits, framework)  # the pre-open checks run first, inside
+    try:  # the pre-open checks run first, inside; the workbook decides its form
+        loaded = load_any(folder / workbook, limits, framework, own_form=True)
     except InputError as exc:
         return Checked(UNREADABLE, f"附件工作簿无法读取：{exc}", manifest, workbook)
-    embedded = loaded.source.own_framework if loaded.source is not None else None
+    if isinstance(loaded, Loaded):
+        embedded: Any = loaded.source.own_framework if loaded.source is not None else None
+    else:
+        embedded = loaded.own_framework
     named_sha = str(manifest.get("framework_sha256") or "")
     if embedded is not None and (framework_id != embedded.id or (named_sha and named_sha != embedded.sha256)):
         return Checked(

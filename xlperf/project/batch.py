@@ -10,15 +10,8 @@ from xlperf.core.project.result import ProjectResult
 
 
 def is_blank_project(ev: ProjectEvaluation) -> bool:
-    """Not filled in: no indicator row has a name, target or actual, and 项目资金 has no amount (the
-    header alone does not count: a bureau often fills it before sending the form out)."""
-    rows = any(r.name.strip() or r.target.strip() or r.actual.strip() for r in ev.rows)
-    funds = any(
-        v is not None
-        for row in (ev.funds.total, ev.funds.current, ev.funds.carryover, ev.funds.other)
-        for v in (row.initial, row.budget, row.executed)
-    )
-    return not (rows or funds)
+    """Not filled in (:attr:`ProjectEvaluation.is_blank`; the score card says it as ``blank``)."""
+    return ev.is_blank
 
 
 def fill_project(

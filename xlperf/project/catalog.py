@@ -84,6 +84,18 @@ def known_ids() -> str:
     return "、".join(fw.id for fw, _ in listing())
 
 
+def project_workbook_rules(recorded: Recorded) -> ProjectFramework | None:
+    """The rules a project workbook itself carries: its embedded copy, else the framework its id names
+    here (the national form's when it records none: a bureau's own form); None when neither can be
+    had. What a 报送包's manifest is compared with (intake), whatever scores the workbook."""
+    if recorded.embedded:
+        try:
+            return parse_project_canonical(recorded.embedded, "工作簿内嵌的评分规则")
+        except FrameworkError:
+            pass
+    return find(recorded.framework_id or NATIONAL_ID)
+
+
 def for_project_workbook(
     recorded: Recorded, override: ProjectFramework | None = None
 ) -> tuple[ProjectFramework, list[Finding]]:

@@ -36,6 +36,7 @@ class ProjectLoaded:
         *,
         data: bytes | None = None,
         book: Any = None,
+        own_framework: ProjectFramework | None = None,
     ) -> None:
         self.path = path
         self.sha256 = sha256
@@ -45,6 +46,8 @@ class ProjectLoaded:
         self.source = source
         self.data = data
         self.book = book
+        #: the rules the workbook itself carries, whatever scores it (what intake compares a manifest with)
+        self.own_framework = own_framework
 
 
 def load_project_json(path: Path, data: bytes, framework: ProjectFramework | None) -> ProjectLoaded:
@@ -83,13 +86,16 @@ def load_project_book(
 ) -> ProjectLoaded:
     """A project workbook the stream reader opened (``data`` its bytes, ``book`` its StreamBook)."""
     from xlperf.pipeline import InputError
-    from xlperf.project.reader import read_project_book
+    from xlperf.project.reader import own_rules, read_project_book
 
     try:
         ev, findings, source, fw = read_project_book(book, framework)
     except FrameworkError as exc:
         raise InputError(f"{path.name}：{exc}") from exc
-    return ProjectLoaded(path, sha256_bytes(data), ev, findings, fw, source, data=data, book=book)
+    own = fw if framework is None else own_rules(book)
+    return ProjectLoaded(
+        path, sha256_bytes(data), ev, findings, fw, source, data=data, book=book, own_framework=own
+    )
 
 
 def assess_project(loaded: ProjectLoaded) -> ProjectResult:

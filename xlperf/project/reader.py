@@ -70,13 +70,22 @@ class _Cells:
     def key(self, r: int, c: int) -> str:
         return P.key(self.values.get((r, c)))
 
-    def right_of(self, r: int, c: int) -> int:
+    def right_of(self, r: int, c: int) -> int | None:
         """The column of a label's value: the first cell right of the label not covered by the
-        label's own merge (a value cell is next to its label on every form we know)."""
+        label's own merge (a value cell is next to its label on every form we know).
+
+        A sheet read without its merged ranges (the add-in's bulk read of a live book on an engine
+        that sends values only) has no followers: there the value is the first filled cell to the
+        right before the next label; an empty value's cell cannot be known (None)."""
         col = c + 1
         while (r, col) in self.followers and col < MAX_COLS:
             col += 1
-        return col
+        if self.followers or (r, col) in self.values:
+            return col
+        filled = next((k for k in range(col + 1, MAX_COLS + 1) if (r, k) in self.values), None)
+        if filled is None or is_label(self.text(r, filled)):
+            return None
+        return filled
 
     def below(self, r: int, c: int) -> int:
         """The row of the value under a label (past the label's own merged rows)."""
@@ -84,6 +93,14 @@ class _Cells:
         while (row, c) in self.followers and row < self.last_row:
             row += 1
         return row
+
+
+def is_label(text: str) -> bool:
+    """Whether a cell's text is one of the form's labels (项目名称, 实施单位, 填报日期 …)."""
+    k = P.key(text)
+    return any(spec.matches(k) for spec in (*P.HEADER_FIELDS, *P.FOOTER_FIELDS, *P.GOAL_FIELDS)) or k in {
+        P.key(w) for w in P.FOOTER_WORDS
+    }
 
 
 def coord(r: int, c: int) -> str:
@@ -321,6 +338,13 @@ def is_project_book(book: Any) -> bool:
 # ------------------------------------------------------------------------------ reading
 
 
+def own_rules(book: Any) -> ProjectFramework | None:
+    """The rules a project workbook carries (:func:`xlperf.project.catalog.project_workbook_rules`)."""
+    from xlperf.project.catalog import project_workbook_rules
+
+    return project_workbook_rules(_embedded(as_book(book)))
+
+
 def read_project_book(
     book: Any, framework: ProjectFramework | None = None, values_loader: Any = None
 ) -> tuple[ProjectEvaluation, list[Finding], SourceMap, ProjectFramework]:
@@ -414,6 +438,9 @@ def _header_fields(r: _Reader, cells: _Cells, before: int, data: dict[str, Any])
             continue
         row, c = hit
         col = cells.right_of(row, c)
+        if col is None:  # empty, and where its cell is cannot be told: findings point at the label
+            r.add(spec.path, cells, row, c)
+            continue
         r.add(spec.path, cells, row, col)
         if spec.kind == "int":
             text = r.text(cells, row, col, spec.path)
@@ -626,6 +653,10 @@ def _footer(r: _Reader, cells: _Cells, start: int, columns: dict[str, int], data
             continue
         row, c = hit
         col = cells.right_of(row, c)
+        if col is None:  # empty, its cell unknown: located at the label (评价等级 is then not written)
+            if spec.path != "claimed_rating":
+                r.add(spec.path, cells, row, c)
+            continue
         r.add(spec.path, cells, row, col)
         text = r.text(cells, row, col, spec.path)
         if spec.path == "claimed_rating" and text.startswith("xlperf"):

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlperf.batch import BLANK, DUPLICATE, Outcome
+from xlperf.batch import BLANK, Outcome
 from xlperf.core.decimals import round2
 
 SUMMARY_XLSX = "项目自评汇总.xlsx"
@@ -64,8 +64,9 @@ def _dec(value: float | None) -> Decimal | None:
 
 
 def counted(o: Outcome) -> bool:
-    """Scored and counted in the averages: neither blank nor a duplicate copy."""
-    return o.total is not None and o.status not in (BLANK, DUPLICATE)
+    """Scored and counted in the averages: neither blank nor a duplicate copy, nor (intake) a
+    submission that failed its checks — only what the department 汇总 would rank (``is_scored``)."""
+    return o.is_scored
 
 
 def department_rows(outcomes: Sequence[Outcome]) -> list[list[Any]]:
@@ -103,7 +104,7 @@ def department_rows(outcomes: Sequence[Outcome]) -> list[list[Any]]:
 def project_rows(outcomes: Sequence[Outcome]) -> list[list[Any]]:
     rows = []
     for o in sorted(outcomes, key=lambda o: (o.department, o.year or 0, -(o.total or -1), o.project)):
-        shown = counted(o) or o.status == DUPLICATE  # a blank form's 0 is no score
+        shown = o.total is not None and o.status != BLANK  # a blank form's 0 is no score
         rows.append(
             [
                 o.department,

@@ -61,6 +61,7 @@ def project_result_view(result: ProjectResult, sheet_order: list[str]) -> dict[s
             }
         ],
         "rows_title": "绩效指标",
+        "report_draft": result.report.draft,
         "indicator_rows": indicator_rows,
         "findings": [
             finding_row(f)

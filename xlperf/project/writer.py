@@ -13,7 +13,9 @@ bureau's own formats). What changes:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
+from typing import Any
 
 from xlperf import __version__
 from xlperf.core.decimals import round2
@@ -256,14 +258,50 @@ def written_values(result: ProjectResult, source: SourceMap) -> dict[tuple[str, 
     return out
 
 
+def fill_values(book: Any, result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], Decimal | str]:
+    """What the 报送 workbook writes into the form: :func:`written_values` for the cells the clerk left
+    empty (``book`` is the clerk's workbook as read). A typed score or total is the clerk's claim and
+    stays as typed (flagged where it differs from the rule's), so the bureau re-scores the frozen form
+    to the same findings as the clerk's."""
+    out: dict[tuple[str, str], Decimal | str] = {}
+    for (name, coord), value in written_values(result, source).items():
+        if name not in book.sheetnames:
+            continue
+        cell = book[name][coord]
+        if cell.data_type == "f" or not (
+            cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())
+        ):
+            continue
+        out[(name, coord)] = value
+    return out
+
+
+def frozen_values(result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], tuple[Any, str]]:
+    """(sheet, cell) → (value, note) for the 报送 freeze (:func:`xlperf.submission.freeze.plan_freeze`):
+    the cells whose formula only shows what the core computes — the 执行率 (B/A) of the 项目资金 block,
+    the template's live ``=E/D`` (a fraction in a percent cell). The 得分 cells, 得分合计 and 评价等级
+    are the clerk's claims: a formula there is computed as the clerk's Excel computed it (the bureau
+    re-scores the frozen form to the same findings); an empty one gets the core's value
+    (:func:`fill_values`)."""
+    out: dict[tuple[str, str], tuple[Any, str]] = {}
+    rate = source.cells.get("funds.rate")
+    if rate is not None:
+        b = result.budget.rate
+        out[rate] = (None if b is None else float(b / 100), "执行率（xlperf 计算）")
+    return out
+
+
 def project_scored_package(
     data: bytes | Parts,
     result: ProjectResult,
     source: SourceMap | None,
     input_sha256: str,
     scored_at: str,
+    *,
+    only: Collection[tuple[str, str]] | None = None,
 ) -> Package:
-    """The clerk's workbook with the scores written back and the three output sheets."""
+    """The clerk's workbook with the scores written back and the three output sheets. With ``only``
+    (the 报送 workbook: :func:`fill_values`) a score goes only into those cells."""
     from openpyxl.utils.cell import quote_sheetname
 
     pkg = Package(data)
@@ -321,7 +359,7 @@ def project_scored_package(
 
     if source is not None:
         for (name, coord), value in written_values(result, source).items():
-            if book.sheet(name) is None:
+            if book.sheet(name) is None or (only is not None and (name, coord) not in only):
                 continue
             if isinstance(value, Decimal):
                 _set_number(sheet(name), coord, value)

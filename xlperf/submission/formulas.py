@@ -380,6 +380,17 @@ def _not(c: _Call) -> Any:
     return t if isinstance(t, XlError) else not t
 
 
+def _n(c: _Call) -> Any:
+    """N(): a number as it is, TRUE/FALSE as 1/0, an error as that error, text and an empty cell as 0
+    (the project template's live 执行率 ``=IF(N(D7)>0,E7/D7,"")``)."""
+    v = c.ev.value(c.arg(0))
+    if isinstance(v, XlError | Decimal):
+        return v
+    if isinstance(v, bool):
+        return Decimal(int(v))
+    return Decimal(0)
+
+
 def _len(c: _Call) -> Any:
     chars = c.ev.text(c.arg(0))
     return chars if isinstance(chars, XlError) else Decimal(len(chars))
@@ -417,6 +428,7 @@ FUNCTIONS: dict[str, Callable[[_Call], Any]] = {
     "AND": _logical(all),
     "OR": _logical(any),
     "NOT": _not,
+    "N": _n,
     "LEN": _len,
     "ABS": _abs,
     "ROUND": _round,

@@ -42,6 +42,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.xml.functions import fromstring, tostring
 
 from xlperf import __version__
+from xlperf.core.project.result import ProjectResult
 from xlperf.core.quantity import normalise_text
 from xlperf.core.result import Result
 from xlperf.ooxml.constants import CT, ERROR_CODES, RT
@@ -181,13 +182,26 @@ class FreezeProvenance:
 Writes = list[tuple[str, str, Any]]
 
 
-def plan_freeze(book: StreamBook, result: Result, source: SourceMap | None) -> tuple[FreezeReport, Writes]:
+def plan_freeze(
+    book: StreamBook, result: Result | ProjectResult, source: SourceMap | None
+) -> tuple[FreezeReport, Writes]:
     """What freezing changes, computed on the clerk's workbook as the stream reader read it: every
     formula or error cell with its new value, and the defined names to drop. ``source`` is the
-    reader's ``SourceMap`` (evaluation row → sheet row)."""
+    reader's ``SourceMap`` (evaluation row → sheet row). A project form's cell with a meaning is its
+    执行率 (:func:`xlperf.project.writer.frozen_values`); a formula reading a score cell the scored
+    copy fills (:func:`xlperf.project.writer.fill_values`) sees that score."""
     report = FreezeReport()
-    fixed = core_values(book, result, source)
-    evaluator = Evaluator(book, {k: v for k, (v, _) in fixed.items()}, result.framework)
+    if isinstance(result, ProjectResult):
+        from xlperf.project.writer import fill_values, frozen_values
+
+        fixed = frozen_values(result, source) if source is not None else {}
+        filled = fill_values(book, result, source) if source is not None else {}
+        seen = {k: float(v) if isinstance(v, Decimal) else v for k, v in filled.items()}
+        # xlperf's UDFs rate and score by a department framework: a project form gets the default's
+        evaluator = Evaluator(book, {**seen, **{k: v for k, (v, _) in fixed.items()}})
+    else:
+        fixed = core_values(book, result, source)
+        evaluator = Evaluator(book, {k: v for k, (v, _) in fixed.items()}, result.framework)
     writes: Writes = []
     for sheet in book.worksheets:
         if sheet.title in NOT_FROZEN:
@@ -262,7 +276,7 @@ def looks_like_text(formula: str) -> bool:
 
 
 def freeze_package(
-    pkg: Package, writes: Writes, report: FreezeReport, result: Result, prov: FreezeProvenance
+    pkg: Package, writes: Writes, report: FreezeReport, result: Result | ProjectResult, prov: FreezeProvenance
 ) -> None:
     """Turn a scored package into the 报送 version: the planned values instead of formulas, no
     calculation chain, no macros or links to other files, no 填表说明 and no input tint, every sheet
@@ -475,7 +489,17 @@ CORE_PART = "docProps/core.xml"
 CUSTOM_PART = "docProps/custom.xml"
 
 
-def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -> None:
+def _titles(result: Result | ProjectResult) -> tuple[str, str]:
+    """(title, subject) of the frozen workbook's document properties, by form."""
+    if isinstance(result, ProjectResult):
+        info = result.evaluation.project
+        name = f"{info.name}（{info.department}）" if info.department else info.name
+        return f"{name} {info.year or ''} 年度项目支出绩效自评（报送版）", "项目支出绩效自评"
+    dep = result.evaluation.department
+    return f"{dep.name} {dep.year or ''} 年度部门整体支出绩效自评（报送版）", "部门整体支出绩效自评"
+
+
+def _document_properties(pkg: Package, result: Result | ProjectResult, prov: FreezeProvenance) -> None:
     """Title, status and provenance in docProps/core.xml and docProps/custom.xml (openpyxl's
     models serialise them; the parts are created when the input had none)."""
     core_rel = next((r for r in pkg.rels("") if r.is_a(RT.CORE_PROPERTIES)), None)
@@ -485,10 +509,8 @@ def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -
         if core_part in pkg.raw
         else DocumentProperties()
     )
-    dep = result.evaluation.department
-    props.title = f"{dep.name} {dep.year or ''} 年度部门整体支出绩效自评（报送版）"
-    props.subject = "部门整体支出绩效自评"
-    props.category = "部门整体支出绩效自评"
+    props.title, props.subject = _titles(result)
+    props.category = props.subject
     props.keywords = "xlperf;报送;已冻结"
     props.creator = props.creator or "xlperf"
     props.lastModifiedBy = prov.operator or "xlperf"
@@ -498,7 +520,7 @@ def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -
     props.modified = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     lines = [
         f"由 xlperf {prov.tool_version} 冻结（公式已替换为数值，无宏）。",
-        f"评分框架：{prov.framework}；总分 {result.total}（{result.rating}）。",
+        f"评分框架：{prov.framework}；总分 {result.total}（{result.rating or '不评级'}）。",
         f"输入文件：{prov.input_name}，SHA-256 {prov.input_sha256}。",
         f"冻结时间：{prov.frozen_at}；操作人：{prov.operator or '（未填写）'}。",
     ]
@@ -526,7 +548,10 @@ def _document_properties(pkg: Package, result: Result, prov: FreezeProvenance) -
         BoolProperty(name="xlperf.forced", value=prov.forced),
         StringProperty(name="xlperf.forced_reason", value=prov.forced_reason or "-"),
         StringProperty(name="xlperf.total", value=f"{result.total}"),
-        StringProperty(name="xlperf.rating", value=result.rating),
+        StringProperty(name="xlperf.rating", value=result.rating or "不评级"),
+        StringProperty(
+            name="xlperf.form", value="project" if isinstance(result, ProjectResult) else "department"
+        ),
     ]
     for prop in values:
         if prop.name in custom.names:

@@ -202,11 +202,14 @@ def _format_number(value: Decimal | float | int | str) -> str:
     return str(value)
 
 
-def subject_text(department: str, year: int | str) -> str:
-    """The subject line: ``【绩效自评报送】白云区科工商信局 2023 年度部门整体支出绩效自评``.
+def subject_text(department: str, year: int | str, *, project: str = "") -> str:
+    """The subject line: ``【绩效自评报送】白云区科工商信局 2023 年度部门整体支出绩效自评``; a project
+    form's: ``【绩效自评报送】棠溪镇人民政府 2022 年度项目支出绩效自评：融媒体运行``.
 
     One line (a mail header cannot hold a line break), without invisible format characters.
     """
+    if project:
+        return one_line(f"【绩效自评报送】{department} {year} 年度项目支出绩效自评：{project}")
     return one_line(f"【绩效自评报送】{department} {year} 年度部门整体支出绩效自评")
 
 
@@ -232,19 +235,23 @@ def body_text(
     phone: str = "",
     reminders: Sequence[str] = (),
     framework: str = "",
+    project: str = "",
 ) -> str:
     """The plain-text body: department, year, total score, rating, who to call (填报人, 联系电话),
-    the 提醒 that remain and the list of attachments.
+    the 提醒 that remain and the list of attachments (``project``: a 项目支出绩效自评表's 项目名称,
+    said in the first line and on its own line).
 
     ``forced_reason`` (报送 despite failed checks) is stated prominently when given; ``framework``
     names the rules that scored it (name, id and hash), so the bureau sees them before opening anything.
     """
+    what = f"“{project}”项目支出绩效自评" if project else "部门整体支出绩效自评"
     lines = [
         f"{recipient}：",
         "",
-        f"现报送{department} {year} 年度部门整体支出绩效自评材料，请审核。",
+        f"现报送{department} {year} 年度{what}材料，请审核。",
         "",
-        f"部门：{department}",
+        *([f"项目：{project}"] if project else []),
+        f"{'主管部门' if project else '部门'}：{department}",
         f"年度：{year} 年",
         f"自评总分：{_format_number(total)} 分",
         f"自评等级：{rating}",
@@ -291,10 +298,11 @@ def package_body(package: Any, *, recipient: str = "财政局") -> str:
         package.department,
         package.year,
         f"{package.total:.2f}",
-        package.rating,
+        package.rating or "不评级",
         [p.name for p in package.files],
         package.reason or None,
         recipient=recipient,
+        project=str(getattr(package, "project", "") or ""),
         preparer=str(header.get("preparer") or ""),
         phone=str(header.get("phone") or ""),
         reminders=reminders,

@@ -66,7 +66,7 @@ def open_outlook_draft(
         outlook = dispatch("Outlook.Application")
         mail = outlook.CreateItem(OL_MAIL_ITEM)
         mail.To = "; ".join(to)
-        mail.Subject = subject_text(package.department, package.year)
+        mail.Subject = subject_text(package.department, package.year, project=package.project)
         mail.Body = body
         for path in package.files:
             mail.Attachments.Add(str(Path(path).resolve()))

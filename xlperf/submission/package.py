@@ -10,6 +10,10 @@ Package folder (default ``<workbook folder>/报送包_<简称>_<年度>/``)::
     <简称>_<年度>_自评报告.docx
     <简称>_<年度>_manifest.json               schema "xlperf.package/1"
 
+A 项目支出绩效自评表 (issue 27) is packaged the same way, named by its 项目名称
+(``报送包_<项目名称>_<年度>/``: ``…_项目支出绩效自评.xlsx``, ``…_项目支出绩效自评报告.docx``, the
+manifest); the manifest's ``form`` says which form it holds (``department`` or ``project``).
+
 The folder is built complete in a hidden temporary folder beside it and then renamed into place, so
 a package folder is never half-written nor a mix of two exports. An existing package folder is
 replaced only with ``overwrite=True`` (``--overwrite``), and only when it is empty or an xlperf
@@ -38,6 +42,8 @@ from xlperf import __version__
 from xlperf.core.errors import XlperfError
 from xlperf.core.findings import Finding
 from xlperf.core.framework import Framework
+from xlperf.core.project.framework import ProjectFramework
+from xlperf.core.project.result import ProjectResult
 from xlperf.core.result import Result
 from xlperf.files import (
     LockBusy,
@@ -53,7 +59,8 @@ from xlperf.files import (
 )
 from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.stream import open_stream
-from xlperf.pipeline import InputError, Loaded, assess, load_input, now, write_report_docx
+from xlperf.pipeline import InputError, Loaded, assess, load_any, now, write_report_docx
+from xlperf.project.pipeline import ProjectLoaded
 from xlperf.submission.freeze import FreezeProvenance, FreezeReport, freeze_package, plan_freeze
 from xlperf.submission.mail import SendError, build_message, package_body, subject_text, write_eml
 from xlperf.submission.outbox import Outbox, OutboxItem, default_outbox_dir
@@ -65,6 +72,8 @@ from xlperf.workbook.writer import Provenance, scored_package
 PACKAGE_SCHEMA = "xlperf.package/1"
 WORKBOOK_SUFFIX = "_部门整体支出绩效自评.xlsx"
 REPORT_SUFFIX = "_自评报告.docx"
+PROJECT_WORKBOOK_SUFFIX = "_项目支出绩效自评.xlsx"
+PROJECT_REPORT_SUFFIX = "_项目支出绩效自评报告.docx"
 MANIFEST_SUFFIX = "_manifest.json"
 FOLDER_PREFIX = "报送包_"
 
@@ -148,7 +157,7 @@ class PackageResult:
     report: Path
     manifest: Path
     manifest_data: dict[str, Any]
-    result: Result | None = field(default=None, repr=False)
+    result: Result | ProjectResult | None = field(default=None, repr=False)
     freeze: FreezeReport | None = field(default=None, repr=False)
 
     @property
@@ -161,6 +170,16 @@ class PackageResult:
         return str(self.manifest_data.get("department") or self.manifest_data.get("short_name") or "")
 
     @property
+    def form(self) -> str:
+        """``department`` or ``project`` (a manifest written before issue 27 has no ``form``: department)."""
+        return "project" if self.manifest_data.get("form") == "project" else "department"
+
+    @property
+    def project(self) -> str:
+        """The 项目名称 of a project package ("" for a department's)."""
+        return str(self.manifest_data.get("project") or "") if self.form == "project" else ""
+
+    @property
     def year(self) -> int | str:
         year = self.manifest_data.get("year")
         return year if isinstance(year, int) else str(year or "")
@@ -171,7 +190,7 @@ class PackageResult:
 
     @property
     def rating(self) -> str:
-        return str(self.manifest_data["rating"])
+        return str(self.manifest_data["rating"] or "")
 
     @property
     def forced(self) -> bool:
@@ -264,9 +283,11 @@ def export_package(
     operator: str = "",
     overwrite: bool = False,
     limits: Limits | None = None,
-    framework: Framework | None = None,
+    framework: Framework | ProjectFramework | None = None,
 ) -> PackageResult:
-    """Validate, score, freeze and package one workbook (the ribbon's 导出报送包).
+    """Validate, score, freeze and package one workbook (the ribbon's 导出报送包): a 部门整体 or a
+    项目支出绩效自评表, decided by the workbook itself (:func:`xlperf.pipeline.load_any`) or by
+    ``framework``'s form.
 
     Raises :class:`BlockingFindingsError` when error findings remain and ``force`` is false,
     :class:`PackageError` when ``force`` has no ``reason``, the input cannot be read, or the folder
@@ -286,35 +307,52 @@ def export_package(
         raise error
     path = Path(workbook_path)
     try:
-        loaded = load_input(path, limits, framework)
+        loaded = load_any(path, limits, framework)
     except InputError as exc:
         raise PackageError(str(exc)) from exc
     result = assess(loaded)
     errors = result.errors
-    dep = result.evaluation.department
-    short = dep.short_name or dep.name
-    folder = Path(out_dir) if out_dir is not None else default_package_dir(path, short, dep.year)
+    naming = Naming.of(result)
+    folder = Path(out_dir) if out_dir is not None else default_package_dir(path, naming.short, naming.year)
     if errors and not force:
         recover_package(folder)  # the default folder is known only now
         raise BlockingFindingsError(errors)
     with _package_lock(folder):
         recover_swap(folder)
-        return _export_locked(loaded, result, path, folder, short, overwrite, operator, reason)
+        return _export_locked(loaded, result, path, folder, naming, overwrite, operator, reason)
+
+
+@dataclass(frozen=True)
+class Naming:
+    """What a form's package is called: the name its files start with, its year, the two suffixes."""
+
+    short: str
+    year: int | None
+    workbook_suffix: str
+    report_suffix: str
+
+    @classmethod
+    def of(cls, result: Result | ProjectResult) -> Naming:
+        if isinstance(result, ProjectResult):
+            info = result.evaluation.project
+            return cls(info.name or "未命名项目", info.year, PROJECT_WORKBOOK_SUFFIX, PROJECT_REPORT_SUFFIX)
+        dep = result.evaluation.department
+        return cls(dep.short_name or dep.name, dep.year, WORKBOOK_SUFFIX, REPORT_SUFFIX)
 
 
 def _export_locked(
-    loaded: Loaded,
-    result: Result,
+    loaded: Loaded | ProjectLoaded,
+    result: Result | ProjectResult,
     path: Path,
     folder: Path,
-    short: str,
+    naming: Naming,
     overwrite: bool,
     operator: str,
     reason: str,
 ) -> PackageResult:
-    dep = result.evaluation.department
     _check_target(folder, path, overwrite)
-    stem = package_stem(short, dep.year)
+    stem = package_stem(naming.short, naming.year)
+    short = naming.short
     created = now()
 
     tmp = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp"
@@ -326,9 +364,9 @@ def _export_locked(
         ) from exc
     try:
         workbook, freeze = _write_frozen(
-            loaded, result, tmp / f"{stem}{WORKBOOK_SUFFIX}", created, operator, reason
+            loaded, result, tmp / f"{stem}{naming.workbook_suffix}", created, operator, reason
         )
-        report = write_report_docx(result, tmp / f"{stem}{REPORT_SUFFIX}", loaded)
+        report = write_report_docx(result, tmp / f"{stem}{naming.report_suffix}", loaded)
         manifest_path = tmp / f"{stem}{MANIFEST_SUFFIX}"
         data = _manifest(
             loaded,
@@ -471,11 +509,20 @@ def _move_into_place(tmp: Path, folder: Path, overwrite: bool) -> None:
 
 
 def _write_frozen(
-    loaded: Loaded, result: Result, out: Path, created: str, operator: str, reason: str
+    loaded: Loaded | ProjectLoaded,
+    result: Result | ProjectResult,
+    out: Path,
+    created: str,
+    operator: str,
+    reason: str,
 ) -> tuple[Path, FreezeReport]:
     """The 报送 workbook: the scored package (the clerk's parts kept byte for byte), frozen. The
     formulas are planned on the stream reader's book of the clerk's file — the one read for scoring,
     through the same pre-open checks; only the package is written."""
+    if isinstance(loaded, ProjectLoaded) or isinstance(result, ProjectResult):
+        assert isinstance(loaded, ProjectLoaded) and isinstance(result, ProjectResult)
+        return _write_frozen_project(loaded, result, out, created, operator, reason)
+    assert isinstance(result, Result)
     if loaded.book is not None:
         book, source = loaded.book, loaded.source
     else:  # JSON input: the standard workbook holding the evaluation, read as any workbook is
@@ -491,26 +538,52 @@ def _write_frozen(
     return out, report
 
 
+def _write_frozen_project(
+    loaded: ProjectLoaded, result: ProjectResult, out: Path, created: str, operator: str, reason: str
+) -> tuple[Path, FreezeReport]:
+    """The same for a 项目支出绩效自评表: its scored copy (评分结果/校验结果/自评报告; the core's scores
+    only in the form's empty 得分, 得分合计 and 评价等级 cells: what the clerk typed is their claim,
+    flagged where it differs), frozen with the 执行率 the core's."""
+    from xlperf.project.reader import read_project_book
+    from xlperf.project.template import build_project_workbook
+    from xlperf.project.writer import fill_values, project_scored_package
+
+    if loaded.book is not None and loaded.source is not None:
+        book, source = loaded.book, loaded.source
+    else:  # JSON input: the standard form holding the evaluation, read as any project workbook is
+        book = open_stream(workbook_bytes(build_project_workbook(result.framework, result.evaluation)))
+        source = read_project_book(book, result.framework)[2]
+        result = result.with_findings([source.locate(f) for f in result.findings])
+    assert book.package is not None
+    filled = fill_values(book, result, source)
+    pkg = project_scored_package(book.package, result, source, loaded.sha256, created, only=set(filled))
+    prov = FreezeProvenance(result.framework.id, loaded.path.name, loaded.sha256, created, operator, reason)
+    report, writes = plan_freeze(book, result, source)
+    freeze_package(pkg, writes, report, result, prov)
+    atomic_write(out, pkg.write_to)
+    return out, report
+
+
 def _file_entry(role: str, path: Path) -> dict[str, Any]:
     return {"name": path.name, "role": role, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
-def _manifest(
-    loaded: Any,
-    result: Result,
-    freeze: FreezeReport,
-    files: list[tuple[str, Path]],
-    *,
-    created: str,
-    operator: str,
-    reason: str,
-    short: str,
-) -> dict[str, Any]:
+def _identity(result: Result | ProjectResult, short: str) -> dict[str, Any]:
+    """The manifest's first keys: which form, whose, which year, and the header a bureau expects."""
+    if isinstance(result, ProjectResult):
+        info = result.evaluation.project
+        return {
+            "form": "project",
+            "department": info.department,  # 主管部门: a bureau groups a department's projects by it
+            "project": info.name,
+            "unit": info.unit,
+            "short_name": short,
+            "year": info.year,
+            "header": {"preparer": info.preparer, "phone": info.phone, "fill_date": info.fill_date},
+        }
     dep = result.evaluation.department
     return {
-        "schema": PACKAGE_SCHEMA,
-        "tool_version": __version__,
-        "created": created,
+        "form": "department",
         "department": dep.name,
         "short_name": short,
         "year": dep.year,
@@ -525,6 +598,27 @@ def _manifest(
             "staff_quota": dep.staff_quota,
             "staff_actual": dep.staff_actual,
         },
+    }
+
+
+def _manifest(
+    loaded: Any,
+    result: Result | ProjectResult,
+    freeze: FreezeReport,
+    files: list[tuple[str, Path]],
+    *,
+    created: str,
+    operator: str,
+    reason: str,
+    short: str,
+) -> dict[str, Any]:
+    identity = _identity(result, short)
+    return {
+        "schema": PACKAGE_SCHEMA,
+        "form": identity.pop("form"),
+        "tool_version": __version__,
+        "created": created,
+        **identity,
         "framework": result.framework.id,
         "framework_name": result.framework.name,
         "framework_sha256": result.framework.sha256,
@@ -560,7 +654,7 @@ def package_message(package: PackageResult, sender: str, to: list[str] | tuple[s
     msg = build_message(
         sender=sender or "xlperf@localhost",
         to=list(to),
-        subject=subject_text(department, package.year),
+        subject=subject_text(department, package.year, project=package.project),
         body=body,
         attachments=package.files,
         message_id=package_message_id(package, sender),

@@ -13,7 +13,8 @@ Routes (all behind :class:`xlperf.web.security.Guard`)::
     GET  /job/{id}/send            the state of the send (progress and outcome)
     GET  /new.xlsx                 the blank standard workbook (as ``xlperf new``)
     GET  /review …                 reviewer pages (only with --dir): ranking, /review/dept/{n},
-                                   /review/matrix, /review/findings, /review/files, /review/file/{n}
+                                   /review/matrix, /review/findings, /review/files, /review/file/{n},
+                                   /review/projects (项目自评汇总, apart from the ranking)
 
 Templates are autoescaped; nothing from a workbook is ever marked safe. Text that looks like a
 formula (``=…``) is shown as the text it is: HTML has no formulas, and downloads are the workbooks
@@ -356,6 +357,28 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         f = await run_in_threadpool(folder, True)
         return page(request, "review_findings.html", f=f, stats=f.finding_statistics())
 
+    async def review_projects(request: Request) -> Response:
+        """项目自评汇总 per department (issue 27): the project forms' cards, apart from the ranking."""
+        if (missing := needs_dir(request)) is not None:
+            return missing
+        from xlperf.project.summary import SUMMARY_CSV as PROJECT_CSV
+        from xlperf.project.summary import SUMMARY_XLSX as PROJECT_XLSX
+        from xlperf.web.projects import decimal_text, project_groups
+
+        f = await run_in_threadpool(folder, True)
+        everything = request.query_params.get("all", "") == "1"
+        groups = await run_in_threadpool(project_groups, f, everything)
+        summaries = [x for x in f.files if x.path.name in (PROJECT_XLSX, PROJECT_CSV)]
+        return page(
+            request,
+            "review_projects.html",
+            f=f,
+            groups=groups,
+            everything=everything,
+            summaries=summaries,
+            dec=decimal_text,
+        )
+
     async def review_files(request: Request) -> Response:
         if (missing := needs_dir(request)) is not None:
             return missing
@@ -395,6 +418,7 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         Route("/review/dept/{key:str}", review_dept),
         Route("/review/matrix", review_matrix),
         Route("/review/findings", review_findings),
+        Route("/review/projects", review_projects),
         Route("/review/files", review_files),
         Route("/review/file/{index:str}", review_file),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),

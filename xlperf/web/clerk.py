@@ -35,12 +35,6 @@ if TYPE_CHECKING:
     from xlperf.submission.package import PackageResult
 
 
-#: why a project form has no 报送包 on the page yet (the submission package is the department form's)
-PROJECT_PACKAGE = (
-    "项目支出绩效自评表暂不能在此导出报送包或发送；请下载计分后的工作簿和自评报告（Word），按财政局要求报送"
-)
-
-
 class UploadError(XlperfError):
     """The upload cannot be processed; ``str()`` is the Chinese message shown on the page."""
 
@@ -259,10 +253,8 @@ class Workspace:
     # -- 报送包 and 发送财政局 -----------------------------------------------------------------
     def export(self, job: Job, force: bool = False, reason: str = "") -> PackageResult:
         """Export (once per force/reason) the 报送包 of ``job``; raises ``PackageError`` subclasses."""
-        from xlperf.submission.package import PackageError, export_package
+        from xlperf.submission.package import export_package
 
-        if getattr(job.result, "form", "") == "project":
-            raise PackageError(PROJECT_PACKAGE)
         reason = reason.strip() if force else ""
         if job.package is not None and (job.package.reason or "") == reason:
             return job.package
@@ -333,11 +325,11 @@ class Workspace:
         try:
             with job.lock:
                 package = self.export(job, force, reason)
-            # at most once per workbook content and department, not per upload (two uploads of one file)
-            result = job.result
-            if not hasattr(result.evaluation, "department"):
-                raise PackageError(PROJECT_PACKAGE)
-            key = f"{sha256_file(job.input)}|{result.evaluation.department.name}"
+            # at most once per workbook content and department (and project), not per upload (two
+            # uploads of one file)
+            key = f"{sha256_file(job.input)}|{package.department}" + (
+                f"|{package.project}" if package.project else ""
+            )
             state.step = "报送包已导出，正在放入发件箱并连接邮件服务器……"
             if state.outbox_id:  # a retry: the same message again, never a second one
                 box = default_outbox()

@@ -17,6 +17,10 @@ outcomes through the same functions (:mod:`xlperf.summary`'s rank, 等级分布 
   ``*.scorecard.json`` filed under 未识别/ is an attachment, not a result). Only a current 有效
   submission is ranked; earlier ones are listed as 已被取代.
 
+A 项目支出绩效自评表's outcome (``form = "project"``, issue 27) is kept apart in
+:attr:`Folder.projects`: never ranked with the departments, never in their statistics; the reviewer's
+项目自评汇总 page (:mod:`xlperf.web.projects`) shows them.
+
 Every card is checked field by field before it is shown (:func:`card_problem`), every recorded
 outcome too (:func:`xlperf.batch.usable`): one that cannot be read is listed as a problem, never
 fatal to the page.
@@ -252,6 +256,8 @@ class Folder:
 
     root: Path
     entries: list[Entry] = field(default_factory=list)
+    #: the project forms' cards (issue 27), apart: their keys number this list
+    projects: list[Entry] = field(default_factory=list)
     files: list[FileLink] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     #: what the reviewer should know about how the folder was read
@@ -300,6 +306,14 @@ class Folder:
             if card is None:
                 self.problems.append(problem)
                 link = None
+        if outcome.form == "project" or (card is not None and card.get("form") == "project"):
+            if card is None:  # the project page reads the card: without one it has nothing to show
+                self.problems.append(
+                    f"{outcome.label or outcome.file}：项目自评表的计分卡无法读取，未列入项目自评汇总"
+                )
+                return
+            self.projects.append(Entry(len(self.projects), outcome, card, link, **kw))
+            return
         self.entries.append(Entry(len(self.entries), outcome, card, link, **kw))
 
     def _batch(self, by_path: dict[Path, FileLink]) -> bool:
@@ -329,7 +343,26 @@ class Folder:
             card = self.root / outcome.scorecard if outcome.scorecard else None
             scored = by_path.get(self.root / outcome.scored) if outcome.scored else None
             self._add(outcome, card, by_path, scored_file=scored)
+        listed = {self.root / o.scorecard for o in (e.outcome for e in self.entries) if o.scorecard}
+        self._project_cards(by_path, listed)
         return True
+
+    def _project_cards(self, by_path: dict[Path, FileLink], listed: set[Path]) -> None:
+        """A batch's project forms: 汇总.json lists the departments only (项目自评汇总 is its own
+        workbook), so their score cards are taken from the folder, each as its own card says."""
+        for path, link in by_path.items():
+            if not path.name.lower().endswith(CARD_SUFFIX) or path in listed:
+                continue
+            card, problem = _read_card(path, link)
+            if card is None:  # a card 汇总.json does not list: a project's, unreadable
+                self.problems.append(problem)
+                continue
+            if card.get("form") != "project":
+                continue
+            outcome = card_outcome(card, len(self.projects), link.relative)
+            outcome.form = "project"
+            scored = by_path.get(path.with_name(path.name[: -len(CARD_SUFFIX)] + SCORED_SUFFIX))
+            self._add(outcome, path, by_path, scored_file=scored)
 
     def _cards_only(self, by_path: dict[Path, FileLink]) -> None:
         """A folder of score cards without 汇总.json (an older batch, or cards put together by hand):
@@ -573,6 +606,10 @@ def card_problem(card: dict[str, Any]) -> str:
     findings = card.get("findings", [])
     if not isinstance(indicators, list) or not isinstance(findings, list):
         return "indicators 或 findings 不是列表"
+    if card.get("form") == "project":
+        from xlperf.web.projects import project_card_problem
+
+        return project_card_problem(card)
     for n, ind in enumerate(indicators, start=1):
         if not isinstance(ind, dict):
             return f"第 {n} 个指标不是对象"

@@ -5,8 +5,10 @@ entry point every adapter of the project form calls."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from xlperf.core.findings import Finding, one_per_field, ordered
+from xlperf.core.narrative import draft_notice
 from xlperf.core.project import rules  # noqa: F401 - the row and block kinds register themselves
 from xlperf.core.project.evaluation import ProjectEvaluation
 from xlperf.core.project.framework import ProjectFramework, get_project_framework
@@ -30,4 +32,7 @@ def evaluate_project(
     result = result.with_findings(ordered(one_per_field([*extra, *found])))
     report = build_project_report(result)
     j40 = check_project_report(result, report)
-    return result.with_report(report).with_findings(ordered([*result.findings, *j40]))
+    findings = ordered([*result.findings, *j40])
+    # produced while errors remain, it is a draft, as the department form's report (issue 25)
+    report = replace(report, draft=draft_notice(sum(1 for f in findings if f.is_error)))
+    return result.with_report(report).with_findings(findings)

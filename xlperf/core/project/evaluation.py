@@ -107,6 +107,19 @@ class ProjectEvaluation(_Model):
     def read_json(cls, data: bytes | str) -> ProjectEvaluation:
         return cls.model_validate_json(data)
 
+    @property
+    def is_blank(self) -> bool:
+        """Not filled in: no indicator row has a name, target or actual, and 项目资金 has no amount (the
+        header alone does not count: a bureau often fills it before sending the form out)."""
+        rows = any(r.name.strip() or r.target.strip() or r.actual.strip() for r in self.rows)
+        funds = self.funds
+        amounts = any(
+            v is not None
+            for row in (funds.total, funds.current, funds.carryover, funds.other)
+            for v in (row.initial, row.budget, row.executed)
+        )
+        return not (rows or amounts)
+
 
 def is_project_json(data: Any) -> bool:
     """Whether a parsed JSON document is a project evaluation (``"form": "project"``)."""

@@ -147,6 +147,8 @@ class ProjectResult:
             "project": info.name,
             "unit": info.unit,
             "year": info.year,
+            # not filled in (no amount, no indicator): batch's 未填写, never counted in 项目自评汇总
+            "blank": self.evaluation.is_blank,
             "total": float(self.total),
             "rating": self.rating,
             "sections": {k: float(v) for k, v in self.section_scores().items()},
@@ -169,6 +171,8 @@ class ProjectResult:
                     "full": _num(r.weight),
                     "target": _num(r.target),
                     "actual": _num(r.actual),
+                    "target_text": r.target_text,  # as typed (≥12个): what 汇总 and the pages show
+                    "actual_text": r.actual_text,
                     "completion": None if r.completion is None else float(round2(r.completion)),
                     "grade": r.grade,
                     "applicable": r.applicable,
