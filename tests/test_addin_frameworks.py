@@ -131,3 +131,30 @@ def test_new_with_no_xlperf_workbook_takes_the_configured_or_default_rules(
     assert created is not None and _sha(created) == get_framework().sha256 and "默认" in message
     created, message = _new(_FakeBook("工作簿1"), tmp_path, monkeypatch, XLPERF_FRAMEWORK="no-such-rules")
     assert created is None and "XLPERF_FRAMEWORK" in message and "no-such-rules" in message
+
+
+def test_new_makes_a_project_form_for_a_project_workbook_or_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27: the ribbon's 新建自评表 makes the national 项目支出绩效自评表 when the bureau's IT set a
+    project framework, and when the active workbook is a project form (it failed before: a project
+    framework id was refused as unknown, and a project form's rules were read as a department's)."""
+    from xlperf.core.project.framework import get_project_framework
+    from xlperf.project import layout as P
+    from xlperf.project.template import build_project_workbook
+
+    sichuan = get_project_framework("sichuan-project")
+    active = tmp_path / "active" / "项目.xlsx"
+    active.parent.mkdir()
+    build_project_workbook(sichuan).save(active)
+    book = remote_book(active)  # before _new stands in for xw.Book
+    created, message = _new(_FakeBook("工作簿1"), tmp_path, monkeypatch, XLPERF_FRAMEWORK="national-project")
+    assert created is not None and created.name.startswith("项目支出绩效自评表"), message
+    assert openpyxl.load_workbook(created).sheetnames[0] == P.FORM_SHEET
+    assert _sha(created) == get_project_framework("national-project").sha256
+    monkeypatch.delenv("XLPERF_FRAMEWORK")
+    (tmp_path / "second").mkdir()
+    created, message = _new(book, tmp_path / "second", monkeypatch)
+    assert created is not None and "与当前工作簿相同" in message, message
+    assert openpyxl.load_workbook(created).sheetnames[0] == P.FORM_SHEET
+    assert _sha(created) == sichuan.sha256

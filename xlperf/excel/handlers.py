@@ -713,16 +713,26 @@ def new_framework(book: Any) -> tuple[Any, str]:
     the default one."""
     from xlperf.catalog import by_id, workbook_rules
     from xlperf.core.framework import FrameworkError, get_framework
+    from xlperf.core.project.framework import form_of_text
     from xlperf.excel.book import recorded_rules
+    from xlperf.project.catalog import find as find_project
+    from xlperf.project.catalog import project_workbook_rules
 
     if book is not None:
         recorded = recorded_rules(book)
         if recorded.framework_id or recorded.embedded:
-            fw = workbook_rules(recorded)
+            # a project form (issue 27) makes another project form, a department workbook its own kind
+            project = (recorded.embedded and form_of_text(recorded.embedded) == "project") or (
+                not recorded.embedded and find_project(recorded.framework_id or "") is not None
+            )
+            fw = project_workbook_rules(recorded) if project else workbook_rules(recorded)
             if fw is not None:
                 return fw, "与当前工作簿相同"
     chosen = os.environ.get("XLPERF_FRAMEWORK", "").strip()
     if chosen:
+        project_fw = find_project(chosen)
+        if project_fw is not None:
+            return project_fw, "按 XLPERF_FRAMEWORK 的设置"
         try:
             return by_id(chosen), "按 XLPERF_FRAMEWORK 的设置"
         except FrameworkError as exc:
@@ -735,6 +745,7 @@ def new_framework(book: Any) -> tuple[Any, str]:
 def new(book: Any) -> Outcome:
     """新建自评表: the blank standard workbook for :func:`new_framework`'s rules, saved beside the
     current one (or in Documents), opened."""
+    from xlperf.core.project.framework import ProjectFramework
     from xlperf.workbook.template import BLANK_NAME, build_workbook, save_workbook
 
     if is_remote(book):
@@ -748,16 +759,27 @@ def new(book: Any) -> Outcome:
         if current is not None and current.is_absolute() and current.parent.is_dir()
         else _documents()
     )
-    target = _free_name(folder / BLANK_NAME)
     fw, why = new_framework(book)
+    if isinstance(fw, ProjectFramework):  # the national 项目支出绩效自评表 layout (issue 27)
+        from xlperf.project.template import build_project_workbook
+
+        target = _free_name(folder / PROJECT_BLANK_NAME)
+        made = build_project_workbook(fw)
+    else:
+        target = _free_name(folder / BLANK_NAME)
+        made = build_workbook(fw)
     try:
-        save_workbook(build_workbook(fw), target)
+        save_workbook(made, target)
     except OSError as exc:
         raise HandlerError(f"无法保存新的自评表 {target}：{exc.strerror or exc}。") from exc
     import xlwings as xw
 
     xw.Book(str(target))
     return Outcome(f"已新建空白自评表并打开：\n{target}\n评分框架（{why}）：{fw.name}，{fw.label}")
+
+
+#: the file name of a blank project form made by the ribbon (as ``xlperf new`` names it)
+PROJECT_BLANK_NAME = "项目支出绩效自评表.xlsx"
 
 
 def upgrade(book: Any) -> Outcome:
