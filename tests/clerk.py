@@ -19,13 +19,13 @@ from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put, put_text
 
 
-def _model(ev: Evaluation, path: str, kind: str) -> Any:
+def _model(ev: Evaluation, path: str, type_: L.FieldType) -> Any:
     obj: Any = ev
     for part in path.split("."):
         obj = getattr(obj, part)
     if obj is None or obj == "":
         return None
-    if kind == "rate":
+    if type_ is L.FieldType.RATE:
         return obj / 100
     if isinstance(obj, bool):
         return "是" if obj else "否"
@@ -46,10 +46,10 @@ def fill_like_a_clerk(src: Path, ev: Evaluation, out: Path) -> Path:
     wb = openpyxl.load_workbook(src)
     fw = get_framework(ev.framework)
     for item in L.all_fields():
-        if item.kind == "computed" or item.name not in wb.defined_names:
+        if item.type is L.FieldType.COMPUTED or item.name not in wb.defined_names:
             continue
         sheet, coord = next(iter(wb.defined_names[item.name].destinations))
-        value = _model(ev, item.path, item.kind)
+        value = _model(ev, item.path, item.type)
         cell = wb[sheet][coord.replace("$", "")]
         if isinstance(value, str):
             put_text(cell, value)

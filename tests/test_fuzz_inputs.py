@@ -30,7 +30,7 @@ WB = build_workbook(FW, EV)
 def _input_cells() -> list[tuple[str, str]]:
     cells = []
     for f in L.all_fields():
-        if f.kind != "computed":
+        if f.type is not L.FieldType.COMPUTED:
             sheet, coord = next(iter(WB.defined_names[f.name].destinations))
             cells.append((sheet, coord.replace("$", "")))
     for spec in L.TABLES:

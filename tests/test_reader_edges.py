@@ -16,6 +16,9 @@ import pytest
 from conftest import ROOT
 from office import soffice
 
+from xlperf.workbook import layout as L
+from xlperf.workbook import reader
+
 EXAMPLE = ROOT / "workbook_templates" / "examples" / "白云区科工商信局_2023.xlsx"
 CASES = {
     "range": "'基本信息'!$H$2:$H$3",
@@ -123,3 +126,15 @@ def test_json_numbers_are_read_exactly() -> None:
     data["budget"]["total_budget"] = "__N__"
     ev, found = Evaluation.read_json(json.dumps(data).replace('"__N__"', "79776.38000000000000001"))
     assert str(ev.budget.total_budget) == "79776.38000000000000001" and found == []
+
+
+def test_every_input_type_has_exactly_one_reading_function() -> None:
+    """The reader's dispatch tables cover every type a clerk fills in, and nothing that is never read:
+    a new FieldType or ColumnType without a reading function fails here, not on a clerk's workbook."""
+    assert set(reader._COLUMN_READERS) == {t for t in L.ColumnType if t.is_input}
+    assert set(reader._FIELD_READERS) == set(L.FieldType) - {L.FieldType.COMPUTED}
+    for f in L.all_fields():
+        assert isinstance(f.type, L.FieldType), f.name
+    for t in L.TABLES:
+        for c in t.columns:
+            assert isinstance(c.type, L.ColumnType), (t.table, c.header)

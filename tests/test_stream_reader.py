@@ -117,7 +117,7 @@ def _rich(wb: Workbook) -> None:
 
 def _dates(wb: Workbook) -> None:
     for f in L.all_fields():
-        if f.kind == "text" and "date" in f.name:
+        if f.type is L.FieldType.TEXT and "date" in f.name:
             _named(wb, f.name).value = dt.datetime(2024, 3, 15)
     _table_cell(wb, L.OUTPUTS, "年度实际值（文字）", 1).value = dt.date(2023, 12, 31)
     cell = _table_cell(wb, L.OUTPUTS, "实际值", 2)

@@ -64,7 +64,7 @@ def example_bytes() -> bytes:
 def input_text_cells(wb: Workbook) -> Iterator[tuple[str, str]]:
     """(sheet, coordinate) of every text input: defined-name text fields and text columns of tables."""
     for f in L.all_fields():
-        if f.kind in ("text", "longtext"):
+        if f.type in (L.FieldType.TEXT, L.FieldType.LONGTEXT):
             dest = next(iter(wb.defined_names[f.name].destinations))
             yield dest[0], dest[1].replace("$", "")
     from openpyxl.utils import get_column_letter
@@ -78,7 +78,10 @@ def input_text_cells(wb: Workbook) -> Iterator[tuple[str, str]]:
             assert min_col and min_row and max_col and max_row
             headers = {ws.cell(min_row, c).value: c for c in range(min_col, max_col + 1)}
             for column in spec.columns:
-                if column.kind not in ("text", "longtext") or column.header not in headers:
+                if (
+                    column.type not in (L.ColumnType.TEXT, L.ColumnType.LONGTEXT)
+                    or column.header not in headers
+                ):
                     continue
                 col = headers[column.header]
                 for r in range(min_row + 1, max_row + 1):

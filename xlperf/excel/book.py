@@ -337,7 +337,7 @@ def found_tables(
 
 def _apply_percent_formats(snap: BookSnapshot, book: Any) -> None:
     for f in L.all_fields():
-        if f.kind in ("rate", "computed") and f.name in snap.names:
+        if f.type in (L.FieldType.RATE, L.FieldType.COMPUTED) and f.name in snap.names:
             sheet, coord = snap.names[f.name]
             if sheet in snap.workbook.sheetnames:
                 snap.workbook[sheet][coord.split(":")[0]].number_format = PERCENT_FORMAT
@@ -348,9 +348,9 @@ def _apply_percent_formats(snap: BookSnapshot, book: Any) -> None:
             if col is None:
                 continue
             rows: Iterable[int] = ()
-            if c.kind == "rate":
+            if c.type is L.ColumnType.RATE:
                 rows = range(first, last + 1)
-            elif c.kind == "quantity" and not snap.remote:
+            elif c.type is L.ColumnType.QUANTITY and not snap.remote:
                 rows = _percent_rows(book, sheet, col, first, last)
             for r in rows:
                 ws.cell(row=r, column=col).number_format = PERCENT_FORMAT

@@ -391,7 +391,7 @@ def input_cells(snap: BookSnapshot, framework: Any) -> dict[str, set[tuple[int, 
     input columns of the tables, without the 管理效率 cells the template locks for an indicator."""
     out: dict[str, set[tuple[int, int]]] = {}
     for f in L.all_fields():
-        if f.kind != "computed" and f.name in snap.names:
+        if f.type is not L.FieldType.COMPUTED and f.name in snap.names:
             sheet, coord = snap.names[f.name]
             out.setdefault(sheet, set()).add(_cell(coord))
     specs = {s.id: s for s in framework.management()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from xlperf.core.quantity import normalise_text
 
@@ -27,6 +28,15 @@ ALL_SHEETS = (*OUTPUT_SHEETS, *INPUT_SHEETS)
 TEMPLATE_VERSION = "P1"
 
 
+class LabelType(StrEnum):
+    """What a labelled field (:class:`Label`) holds and where its value is."""
+
+    TEXT = "text"
+    LONGTEXT = "longtext"
+    INT = "int"  # a year: its four digits are read
+    BELOW = "below"  # text in the cell under the label (not to its right)
+
+
 @dataclass(frozen=True)
 class Label:
     """A single field found by the label beside it (项目名称 → the cell to its right)."""
@@ -34,7 +44,7 @@ class Label:
     path: str
     label: str
     aliases: tuple[str, ...] = ()
-    kind: str = "text"  # text | longtext | int | below (the value is in the cell under the label)
+    type: LabelType = LabelType.TEXT
 
     def matches(self, text: str) -> bool:
         return key(text) in {key(self.label), *(key(a) for a in self.aliases)}
@@ -44,20 +54,20 @@ HEADER_FIELDS = (
     Label("project.name", "项目名称"),
     Label("project.department", "主管部门", ("主管单位",)),
     Label("project.unit", "实施单位", ("项目实施单位", "执行单位")),
-    Label("project.year", "年度", ("评价年度", "自评年度", "项目年度"), "int"),
+    Label("project.year", "年度", ("评价年度", "自评年度", "项目年度"), LabelType.INT),
 )
 FOOTER_FIELDS = (
     Label("funds.reason", "预算执行偏差原因", ("执行率偏低原因", "预算执行偏差原因说明", "预算执行情况说明")),
-    Label("problems", "存在问题", ("存在的问题", "存在的主要问题"), "longtext"),
-    Label("improvements", "改进措施", ("下一步改进措施", "整改措施"), "longtext"),
+    Label("problems", "存在问题", ("存在的问题", "存在的主要问题"), LabelType.LONGTEXT),
+    Label("improvements", "改进措施", ("下一步改进措施", "整改措施"), LabelType.LONGTEXT),
     Label("claimed_rating", "评价等级", ("自评等级", "自评结论", "等级")),
     Label("project.preparer", "填报人", ("填表人", "联系人")),
     Label("project.phone", "联系电话", ("电话",)),
     Label("project.fill_date", "填报日期", ("填表日期",)),
 )
 GOAL_FIELDS = (
-    Label("goal_expected", "预期目标", ("年度预期目标", "年初设定目标"), "below"),
-    Label("goal_actual", "实际完成情况", ("全年实际完成情况", "实际完成"), "below"),
+    Label("goal_expected", "预期目标", ("年度预期目标", "年初设定目标"), LabelType.BELOW),
+    Label("goal_actual", "实际完成情况", ("全年实际完成情况", "实际完成"), LabelType.BELOW),
 )
 
 

@@ -442,7 +442,7 @@ def _header_fields(r: _Reader, cells: _Cells, before: int, data: dict[str, Any])
             r.add(spec.path, cells, row, c)
             continue
         r.add(spec.path, cells, row, col)
-        if spec.kind == "int":
+        if spec.type is P.LabelType.INT:
             text = r.text(cells, row, col, spec.path)
             m = re.search(r"(\d{4})", text)
             if text and m is None:
@@ -457,7 +457,7 @@ def _header_fields(r: _Reader, cells: _Cells, before: int, data: dict[str, Any])
 
 
 def _set_field(spec: P.Label, text: str, data: dict[str, Any]) -> None:
-    if spec.kind == "int":
+    if spec.type is P.LabelType.INT:
         m = re.search(r"(\d{4})", text)
         _set(data, spec.path, int(m[1]) if m else None)
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from xlperf.core.framework import EXCESS_LABEL, EXCESS_LABEL_EXCLUSIVE, CompletionSpec, excess_label
@@ -43,6 +44,40 @@ ALL_SHEETS = (*INPUT_SHEETS, *OUTPUT_SHEETS)
 INPUT_FILL, HEADER_FILL, ERROR_FILL, WARNING_FILL = look.INPUT, look.HEADER, look.ERROR, look.WARNING
 
 
+class FieldType(StrEnum):
+    """What a single input cell (:class:`Field`) holds, and so how it is read, formatted and written."""
+
+    TEXT = "text"
+    LONGTEXT = "longtext"  # wrapped, in a tall row
+    INT = "int"
+    AMOUNT = "amount"  # 万元
+    RATE = "rate"  # a fraction in a percent-formatted cell
+    BOOL = "bool"  # 是/否 from a dropdown
+    COMPUTED = "computed"  # a formula the template writes; never read
+
+
+class ColumnType(StrEnum):
+    """What a table column (:class:`Column`) holds, and so how its cells are read and formatted."""
+
+    TEXT = "text"
+    LONGTEXT = "longtext"
+    INT = "int"
+    QUANTITY = "quantity"  # a number with its unit, kept as a Quantity
+    DIRECTION = "direction"  # ≥ ≤ =
+    INDICATOR_KIND = "kind"  # 定量/定性 (core.evaluation.Kind)
+    GRADE = "grade"  # the framework's 完成等级
+    ANSWER = "answer"  # 是/否/不适用
+    RATE = "rate"
+    AMOUNT = "amount"
+    FIXED = "fixed"  # shown, never read (序号, the 管理效率 table's printed rules)
+    FORMULA = "formula"  # a formula the template writes (完成率); never read
+
+    @property
+    def is_input(self) -> bool:
+        """Whether a clerk fills the column in (it is read)."""
+        return self not in (ColumnType.FIXED, ColumnType.FORMULA)
+
+
 @dataclass(frozen=True)
 class Field:
     """A single input cell, found by its defined name."""
@@ -50,7 +85,7 @@ class Field:
     name: str  # defined name (xp_…)
     path: str  # model path, e.g. "department.name"
     label: str
-    kind: str  # text | longtext | int | amount | rate | bool | computed
+    type: FieldType
     help: str = ""
     #: a field a clerk may leave empty (可不填): a workbook without its name (made from an older
     #: template) reads it as empty, with one 提醒 for all of them, never an error
@@ -75,7 +110,7 @@ class Column:
 
     header: str
     attr: str | None  # attribute of the row model; None for display-only columns
-    kind: str  # text | longtext | int | quantity | direction | kind | grade | answer | rate | amount | fixed | formula
+    type: ColumnType
     width: float = 12
     help: str = ""
     percent: bool = False  # a rate in percent: stored as a fraction in a percent-formatted cell
@@ -87,7 +122,7 @@ class Column:
 
     @property
     def is_input(self) -> bool:
-        return self.kind not in ("fixed", "formula")
+        return self.type.is_input
 
     def matches(self, text: str) -> bool:
         """Whether a header cell's text names this column (compared as :func:`normalise_text` leaves it)."""
@@ -135,47 +170,77 @@ BASIC_SHEET = FieldSheet(
     BASIC,
     (
         Heading("单位信息"),
-        Field("xp_dept_name", "department.name", "部门全称", "text", "如 广州市白云区科技工业商务和信息化局"),
         Field(
-            "xp_dept_short", "department.short_name", "部门简称", "text", "如 区科工商信局；用于报送文件名"
+            "xp_dept_name",
+            "department.name",
+            "部门全称",
+            FieldType.TEXT,
+            "如 广州市白云区科技工业商务和信息化局",
         ),
-        Field("xp_dept_self", "department.self_ref", "报告中的自称", "text", "如 我局、我委、我中心"),
-        Field("xp_year", "department.year", "评价年度", "int", "如 2023"),
+        Field(
+            "xp_dept_short",
+            "department.short_name",
+            "部门简称",
+            FieldType.TEXT,
+            "如 区科工商信局；用于报送文件名",
+        ),
+        Field("xp_dept_self", "department.self_ref", "报告中的自称", FieldType.TEXT, "如 我局、我委、我中心"),
+        Field("xp_year", "department.year", "评价年度", FieldType.INT, "如 2023"),
         Heading("部门职能"),
-        Field("xp_dept_intro", "department.intro", "职能概述", "longtext", "“主要职责是：”之前的一段"),
-        Field("xp_dept_duties", "department.duties", "主要职责", "longtext", "每行一条，不必编号"),
-        Field("xp_dept_units", "department.subordinate_units", "下属单位", "longtext", "每行一个单位"),
-        Field("xp_dept_staffing", "department.staffing", "编制情况", "text", "如 事业编制 13 名"),
+        Field(
+            "xp_dept_intro", "department.intro", "职能概述", FieldType.LONGTEXT, "“主要职责是：”之前的一段"
+        ),
+        Field("xp_dept_duties", "department.duties", "主要职责", FieldType.LONGTEXT, "每行一条，不必编号"),
+        Field(
+            "xp_dept_units", "department.subordinate_units", "下属单位", FieldType.LONGTEXT, "每行一个单位"
+        ),
+        Field("xp_dept_staffing", "department.staffing", "编制情况", FieldType.TEXT, "如 事业编制 13 名"),
         Field(
             "xp_dept_unit_count",
             "department.subordinate_count",
             "下属单位数量",
-            "int",
+            FieldType.INT,
             "可不填；填写后与上面的名单核对",
             optional=True,
         ),
-        Field("xp_staff_quota", "department.staff_quota", "编制人数", "int", "可不填", optional=True),
-        Field("xp_staff_actual", "department.staff_actual", "实有在职人数", "int", "可不填", optional=True),
+        Field("xp_staff_quota", "department.staff_quota", "编制人数", FieldType.INT, "可不填", optional=True),
+        Field(
+            "xp_staff_actual",
+            "department.staff_actual",
+            "实有在职人数",
+            FieldType.INT,
+            "可不填",
+            optional=True,
+        ),
         Heading("绩效目标与管理"),
-        Field("xp_goal", "department.performance_goal", "部门整体支出绩效目标", "longtext"),
-        Field("xp_perf_mgmt", "department.performance_management", "部门整体绩效管理情况", "longtext"),
+        Field("xp_goal", "department.performance_goal", "部门整体支出绩效目标", FieldType.LONGTEXT),
+        Field(
+            "xp_perf_mgmt", "department.performance_management", "部门整体绩效管理情况", FieldType.LONGTEXT
+        ),
         Heading("填报信息（可不填；用于报告和报送包的表头）"),
         Field(
             "xp_evaluator",
             "department.evaluator",
             "评价单位（公章位置）",
-            "text",
+            FieldType.TEXT,
             "不填则为部门全称",
             optional=True,
         ),
-        Field("xp_preparer", "department.preparer", "填报人", "text", optional=True),
-        Field("xp_phone", "department.phone", "联系电话", "text", optional=True),
-        Field("xp_fill_date", "department.fill_date", "填报日期", "text", "如 2024年3月15日", optional=True),
+        Field("xp_preparer", "department.preparer", "填报人", FieldType.TEXT, optional=True),
+        Field("xp_phone", "department.phone", "联系电话", FieldType.TEXT, optional=True),
+        Field(
+            "xp_fill_date",
+            "department.fill_date",
+            "填报日期",
+            FieldType.TEXT,
+            "如 2024年3月15日",
+            optional=True,
+        ),
         Field(
             "xp_notice_no",
             "department.notice_no",
             "评价通知文号",
-            "text",
+            FieldType.TEXT,
             "如 X财绩〔2025〕5号",
             optional=True,
         ),
@@ -184,7 +249,7 @@ BASIC_SHEET = FieldSheet(
             "xp_claim_total",
             "claims.total",
             "自报总分",
-            "amount",
+            FieldType.AMOUNT,
             "如沿用手工计算的总分，xlperf 会核对",
             optional=True,
         ),
@@ -192,7 +257,7 @@ BASIC_SHEET = FieldSheet(
             "xp_claim_rating",
             "claims.rating",
             "自报等级",
-            "text",
+            FieldType.TEXT,
             "优/良/中/差，xlperf 会按总分核对",
             optional=True,
         ),
@@ -204,69 +269,77 @@ BUDGET_SHEET = FieldSheet(
     BUDGET,
     (
         Heading("预算与执行（万元，以决算数为统计口径）"),
-        Field("xp_total_budget", "budget.total_budget", "全年预算数", "amount", "= 本年收入 + 上年结转"),
-        Field("xp_income_current", "budget.income_current", "本年收入", "amount"),
-        Field("xp_carryover_prior", "budget.carryover_prior", "上年结转", "amount"),
-        Field("xp_executed", "budget.executed", "全年实际执行数", "amount"),
+        Field(
+            "xp_total_budget", "budget.total_budget", "全年预算数", FieldType.AMOUNT, "= 本年收入 + 上年结转"
+        ),
+        Field("xp_income_current", "budget.income_current", "本年收入", FieldType.AMOUNT),
+        Field("xp_carryover_prior", "budget.carryover_prior", "上年结转", FieldType.AMOUNT),
+        Field("xp_executed", "budget.executed", "全年实际执行数", FieldType.AMOUNT),
         Field(
             "xp_exec_rate",
             "budget.stated_execution_rate",
             "预算执行率（自动计算）",
-            "computed",
+            FieldType.COMPUTED,
             "由公式计算，请勿改写",
         ),
         Heading("按资金来源分（万元）"),
-        Field("xp_spend_general", "budget.spend_general", "一般公共预算财政拨款支出", "amount"),
-        Field("xp_spend_fund", "budget.spend_fund", "政府性基金支出", "amount", "没有填 0"),
-        Field("xp_spend_other", "budget.spend_other", "其他资金支出", "amount", "没有填 0"),
+        Field("xp_spend_general", "budget.spend_general", "一般公共预算财政拨款支出", FieldType.AMOUNT),
+        Field("xp_spend_fund", "budget.spend_fund", "政府性基金支出", FieldType.AMOUNT, "没有填 0"),
+        Field("xp_spend_other", "budget.spend_other", "其他资金支出", FieldType.AMOUNT, "没有填 0"),
         Heading("按支出性质分（万元）"),
-        Field("xp_spend_basic", "budget.spend_basic", "基本支出", "amount"),
-        Field("xp_spend_project", "budget.spend_project", "项目支出", "amount"),
-        Field("xp_year_end_balance", "budget.year_end_balance", "年末结转和结余", "amount"),
+        Field("xp_spend_basic", "budget.spend_basic", "基本支出", FieldType.AMOUNT),
+        Field("xp_spend_project", "budget.spend_project", "项目支出", FieldType.AMOUNT),
+        Field("xp_year_end_balance", "budget.year_end_balance", "年末结转和结余", FieldType.AMOUNT),
         Heading("结转结余率计算数据（万元，决算口径）"),
-        Field("xp_opening_balance", "budget.opening_balance", "年初财政拨款结转和结余", "amount"),
-        Field("xp_final_general", "budget.final_general", "一般公共预算财政拨款决算数", "amount"),
-        Field("xp_final_fund", "budget.final_fund", "政府性基金预算财政拨款决算数", "amount"),
-        Field("xp_final_other", "budget.final_other", "其他收入", "amount"),
-        Field("xp_closing_balance", "budget.closing_balance", "年末财政拨款结转和结余", "amount"),
+        Field("xp_opening_balance", "budget.opening_balance", "年初财政拨款结转和结余", FieldType.AMOUNT),
+        Field("xp_final_general", "budget.final_general", "一般公共预算财政拨款决算数", FieldType.AMOUNT),
+        Field("xp_final_fund", "budget.final_fund", "政府性基金预算财政拨款决算数", FieldType.AMOUNT),
+        Field("xp_final_other", "budget.final_other", "其他收入", FieldType.AMOUNT),
+        Field("xp_closing_balance", "budget.closing_balance", "年末财政拨款结转和结余", FieldType.AMOUNT),
         Heading("运行成本与资产（万元）"),
-        Field("xp_public_actual", "budget.public_funds_actual", "实际支出公用经费总额", "amount"),
-        Field("xp_public_budget", "budget.public_funds_budget", "预算安排公用经费总额", "amount"),
-        Field("xp_three_actual", "budget.three_public_actual", "“三公”经费实际支出数", "amount"),
-        Field("xp_three_budget", "budget.three_public_budget", "预算安排“三公”经费数", "amount"),
-        Field("xp_assets_total", "budget.fixed_assets_total", "固定资产总额", "amount"),
-        Field("xp_assets_in_use", "budget.fixed_assets_in_use", "实际在用固定资产总额", "amount"),
+        Field("xp_public_actual", "budget.public_funds_actual", "实际支出公用经费总额", FieldType.AMOUNT),
+        Field("xp_public_budget", "budget.public_funds_budget", "预算安排公用经费总额", FieldType.AMOUNT),
+        Field("xp_three_actual", "budget.three_public_actual", "“三公”经费实际支出数", FieldType.AMOUNT),
+        Field("xp_three_budget", "budget.three_public_budget", "预算安排“三公”经费数", FieldType.AMOUNT),
+        Field("xp_assets_total", "budget.fixed_assets_total", "固定资产总额", FieldType.AMOUNT),
+        Field("xp_assets_in_use", "budget.fixed_assets_in_use", "实际在用固定资产总额", FieldType.AMOUNT),
         Heading("其他"),
-        Field("xp_unit_yi", "budget.unit_yi", "报告中大额以亿元表述", "bool", "是/否"),
-        Field("xp_budget_note", "budget.note", "说明", "longtext", "两处填写的同一数字不一致时在此说明"),
+        Field("xp_unit_yi", "budget.unit_yi", "报告中大额以亿元表述", FieldType.BOOL, "是/否"),
+        Field(
+            "xp_budget_note", "budget.note", "说明", FieldType.LONGTEXT, "两处填写的同一数字不一致时在此说明"
+        ),
     ),
     "金额单位为万元，保留两位小数。预算执行率由公式计算，不需要填写。",
 )
 
 _INDICATOR_COLUMNS = (
-    Column("序号", "seq", "int", 6),
-    Column("指标名称", "name", "text", 28),
-    Column("类型", "kind", "kind", 8, "定量 / 定性"),
-    Column("方向", "direction", "direction", 7, "≥ 越大越好；≤ 越小越好；= 越接近越好"),
-    Column("目标值", "target_value", "quantity", 11, "计分用的一个数，可带单位，如 180 或 不少于180家"),
-    Column("单位", "unit", "text", 8, "如 个、家、项、万元、%；目标值已带单位时可不填"),
-    Column("年度目标值（文字）", "target_text", "longtext", 34),
+    Column("序号", "seq", ColumnType.INT, 6),
+    Column("指标名称", "name", ColumnType.TEXT, 28),
+    Column("类型", "kind", ColumnType.INDICATOR_KIND, 8, "定量 / 定性"),
+    Column("方向", "direction", ColumnType.DIRECTION, 7, "≥ 越大越好；≤ 越小越好；= 越接近越好"),
+    Column(
+        "目标值", "target_value", ColumnType.QUANTITY, 11, "计分用的一个数，可带单位，如 180 或 不少于180家"
+    ),
+    Column("单位", "unit", ColumnType.TEXT, 8, "如 个、家、项、万元、%；目标值已带单位时可不填"),
+    Column("年度目标值（文字）", "target_text", ColumnType.LONGTEXT, 34),
     Column(
         "批复目标值",
         "approved_target_text",
-        "longtext",
+        ColumnType.LONGTEXT,
         20,
         "年初批复的目标；与年度目标不同时在“目标调整说明”中写明",
     ),
-    Column("目标调整说明", "target_change_note", "longtext", 24, "年中调整了目标时写明调整情况"),
-    Column("计分口径", "scored_measure", "longtext", 20, "目标有多个子目标时，说明按哪一个计分"),
-    Column("实际值", "actual_value", "quantity", 11),
-    Column("年度实际值（文字）", "actual_text", "longtext", 40),
-    Column("完成等级", "grade", "grade", 10, "定性指标填写：完成/基本完成/部分完成/未完成"),
-    Column("完成率", None, "formula", 10, "自动计算"),
-    Column("手工完成率(%)", "override_rate", "quantity", 10, "确需调整时填写，并写明理由", percent=True),
-    Column("调整理由", "override_reason", "longtext", 20),
-    Column("未达标原因", "shortfall_reason", "longtext", 28, "完成率低于100%时必填"),
+    Column("目标调整说明", "target_change_note", ColumnType.LONGTEXT, 24, "年中调整了目标时写明调整情况"),
+    Column("计分口径", "scored_measure", ColumnType.LONGTEXT, 20, "目标有多个子目标时，说明按哪一个计分"),
+    Column("实际值", "actual_value", ColumnType.QUANTITY, 11),
+    Column("年度实际值（文字）", "actual_text", ColumnType.LONGTEXT, 40),
+    Column("完成等级", "grade", ColumnType.GRADE, 10, "定性指标填写：完成/基本完成/部分完成/未完成"),
+    Column("完成率", None, ColumnType.FORMULA, 10, "自动计算"),
+    Column(
+        "手工完成率(%)", "override_rate", ColumnType.QUANTITY, 10, "确需调整时填写，并写明理由", percent=True
+    ),
+    Column("调整理由", "override_reason", ColumnType.LONGTEXT, 20),
+    Column("未达标原因", "shortfall_reason", ColumnType.LONGTEXT, 28, "完成率低于100%时必填"),
 )
 
 # The V13 column's header is framework data (completion.excess_threshold): the template writes the
@@ -286,7 +359,7 @@ def _excess_column(threshold: Decimal, inclusive: bool = True) -> Column:
     return Column(
         label,
         "excess_reason",
-        "longtext",
+        ColumnType.LONGTEXT,
         28,
         f"{label.removesuffix('的原因')}时必填",
         spelled=_EXCESS_SPELLED,
@@ -336,10 +409,10 @@ TASKS_TABLE = TableSheet(
     "tbl_tasks",
     "tasks",
     (
-        Column("序号", None, "fixed", 6),
-        Column("重点工作任务", "name", "text", 30),
-        Column("主要内容", "content", "longtext", 50),
-        Column("实际完成情况", "completion", "longtext", 70),
+        Column("序号", None, ColumnType.FIXED, 6),
+        Column("重点工作任务", "name", ColumnType.TEXT, 30),
+        Column("主要内容", "content", ColumnType.LONGTEXT, 50),
+        Column("实际完成情况", "completion", ColumnType.LONGTEXT, 70),
     ),
     8,
     "每行一项重点工作任务。可插入或删除行（在表格内右键 → 插入 → 表格行）。第 3 行是示例，不会被读取。",
@@ -394,15 +467,21 @@ MONTHS_TABLE = TableSheet(
     "tbl_months",
     "spending.monthly",
     (
-        Column("月份", None, "fixed", 10),
-        Column("一般公共预算支出执行率", "rate", "rate", 22, "财政部门通报的当月执行率，如 100% 或 92.13%"),
+        Column("月份", None, ColumnType.FIXED, 10),
+        Column(
+            "一般公共预算支出执行率",
+            "rate",
+            ColumnType.RATE,
+            22,
+            "财政部门通报的当月执行率，如 100% 或 92.13%",
+        ),
     ),
     12,
     "填写财政部门通报的各月一般公共预算支出执行率（不是累计数）。也可只填年度平均执行率。",
     protect=True,
 )
 SPENDING_FIELDS = (
-    Field("xp_annual_mean", "spending.annual_mean", "年度平均执行率（只在没有月度数时填写）", "rate"),
+    Field("xp_annual_mean", "spending.annual_mean", "年度平均执行率（只在没有月度数时填写）", FieldType.RATE),
 )
 
 #: answer columns the 管理效率 table has at least (a framework with more sub-items gets more)
@@ -413,21 +492,30 @@ def _management_columns(answers: int) -> tuple[Column, ...]:
     items: list[Column] = []
     for i in range(answers):
         items += [
-            Column(f"子项{i + 1}", None, "fixed", 30 if i == 0 else 26),
-            Column(f"子项{i + 1}答复", f"answers.{i}", "answer", 9),
+            Column(f"子项{i + 1}", None, ColumnType.FIXED, 30 if i == 0 else 26),
+            Column(f"子项{i + 1}答复", f"answers.{i}", ColumnType.ANSWER, 9),
         ]
     return (
-        Column("编号", "indicator", "fixed", 7),
-        Column("二级指标", None, "fixed", 10),
-        Column("三级指标", "name", "fixed", 20),
-        Column("分值", "stated_full", "fixed", 6),
+        Column("编号", "indicator", ColumnType.FIXED, 7),
+        Column("二级指标", None, ColumnType.FIXED, 10),
+        Column("三级指标", "name", ColumnType.FIXED, 20),
+        Column("分值", "stated_full", ColumnType.FIXED, 6),
         *items,
-        Column("应完成数", "count_total", "quantity", 9, "计数类指标：应完成的数量", formerly=("数量N",)),
-        Column("按时完成数", "count_done", "quantity", 9, "计数类指标：按时完成的数量", formerly=("数量M",)),
-        Column("评价说明", "evidence", "longtext", 60, "本年度的实际情况和依据，成为报告中的段落"),
-        Column("情况说明", "explanation", "longtext", 40, "如“三公”经费执行率偏低的原因"),
-        Column("手工得分", "override_score", "quantity", 9, "确需调整时填写，并写明理由"),
-        Column("调整理由", "override_reason", "longtext", 20),
+        Column(
+            "应完成数", "count_total", ColumnType.QUANTITY, 9, "计数类指标：应完成的数量", formerly=("数量N",)
+        ),
+        Column(
+            "按时完成数",
+            "count_done",
+            ColumnType.QUANTITY,
+            9,
+            "计数类指标：按时完成的数量",
+            formerly=("数量M",),
+        ),
+        Column("评价说明", "evidence", ColumnType.LONGTEXT, 60, "本年度的实际情况和依据，成为报告中的段落"),
+        Column("情况说明", "explanation", ColumnType.LONGTEXT, 40, "如“三公”经费执行率偏低的原因"),
+        Column("手工得分", "override_score", ColumnType.QUANTITY, 9, "确需调整时填写，并写明理由"),
+        Column("调整理由", "override_reason", ColumnType.LONGTEXT, 20),
     )
 
 
@@ -465,7 +553,7 @@ PROBLEMS_TABLE = TableSheet(
     PROBLEMS,
     "tbl_problems",
     "problems",
-    (Column("序号", None, "fixed", 6), Column("存在的主要问题", "text", "longtext", 70)),
+    (Column("序号", None, ColumnType.FIXED, 6), Column("存在的主要问题", "text", ColumnType.LONGTEXT, 70)),
     6,
     "左表填写存在的主要问题，右表填写下一步改进措施，每行一条。",
     landscape=True,
@@ -474,7 +562,7 @@ IMPROVEMENTS_TABLE = TableSheet(
     PROBLEMS,
     "tbl_improvements",
     "improvements",
-    (Column("序号", None, "fixed", 6), Column("下一步改进措施", "text", "longtext", 70)),
+    (Column("序号", None, ColumnType.FIXED, 6), Column("下一步改进措施", "text", ColumnType.LONGTEXT, 70)),
     6,
     "",
     landscape=True,
@@ -509,7 +597,7 @@ def table_for(table: TableSheet, fw: Framework) -> TableSheet:
         return table
     grade_help = f"定性指标填写：{'/'.join(fw.grade_names())}"
     columns = tuple(
-        replace(c, help=grade_help) if c.kind == "grade" else c
+        replace(c, help=grade_help) if c.type is ColumnType.GRADE else c
         for c in _indicator_columns(fw.completion.excess_threshold, fw.completion.excess_inclusive)
     )
     return replace(table, columns=columns)
@@ -535,12 +623,12 @@ def lists_for(fw: Framework) -> dict[str, tuple[str, ...]]:
     return {**LISTS, "xp_list_grade": fw.grade_names()}
 
 
-LIST_FOR_KIND = {
-    "kind": "xp_list_kind",
-    "direction": "xp_list_direction",
-    "grade": "xp_list_grade",
-    "answer": "xp_list_answer",
-    "bool": "xp_list_bool",
+#: the dropdown list of each column type chosen from a list (a BOOL field's list is xp_list_bool)
+LIST_FOR_COLUMN: dict[ColumnType, str] = {
+    ColumnType.INDICATOR_KIND: "xp_list_kind",
+    ColumnType.DIRECTION: "xp_list_direction",
+    ColumnType.GRADE: "xp_list_grade",
+    ColumnType.ANSWER: "xp_list_answer",
 }
 PROVENANCE = (
     ("xp_framework", "评分框架"),

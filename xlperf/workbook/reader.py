@@ -227,97 +227,20 @@ class _Reader:
         return value, is_percent(cell)
 
     def parse(
-        self, kind: str, value: Any, percent: bool, sheet: str, coord: str, path: str, label: str
+        self,
+        type_: L.FieldType | L.ColumnType,
+        value: Any,
+        percent: bool,
+        sheet: str,
+        coord: str,
+        path: str,
+        label: str,
     ) -> Any:
-        """Turn a raw cell value into the model's type for ``kind``; problems become findings."""
-
-        # the message names the field; the finding's sheet and cell say where (no address repeated)
-        def problem(msg: str, code: str = "P01") -> None:
-            self.findings.append(
-                finding(code, f"{label}：{msg}", path, typed=_typed(value)).located(sheet, coord)
-            )
-
+        """Turn a raw cell value into the model's type for ``type_``; problems become findings."""
+        read = _FIELD_READERS[type_] if isinstance(type_, L.FieldType) else _COLUMN_READERS[type_]
         if value is None or (isinstance(value, str) and not value.strip()):
-            return None if kind not in ("text", "longtext") else ""
-        if kind in ("text", "longtext"):
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            text = str(value).strip()
-            date = _ISO_DATE.fullmatch(text)  # a date cell (e.g. 填报日期), as cells.raw gives it
-            return f"{int(date[1])}年{int(date[2])}月{int(date[3])}日" if date else text
-        if kind in ("amount", "int", "quantity", "rate"):
-            # a percent number format scales stored numbers only: text "0.9213" is not 0.9213 %
-            percent = percent and not isinstance(value, str)
-            q: Quantity = (
-                parse_rate(value, percent_cell=percent)
-                if kind == "rate"
-                else parse_quantity(value, percent_cell=percent)
-            )
-            if q.problem:
-                problem(q.problem)
-                return None
-            if kind == "amount" and q.none_word:
-                return Decimal(0)  # "-", "/", "无" in an amount cell is the accountant's zero
-            if q.value is None:
-                return None
-            if not plausible(q.value):
-                # past Excel's 15 significant digits no budget figure or rate is real (and the
-                # scores' decimal arithmetic would overflow): a typo, not a number to score
-                problem(f"数值 {q.value} 超出合理范围，请核对是否多输或少输了位数")
-                return None
-            if q.note and kind == "rate":  # "请核对" once, whoever wrote it
-                problem(q.note if "请核对" in q.note else q.note + "，请核对", "P02")
-            if kind == "amount":
-                factor = AMOUNT_UNITS.get(q.unit) if q.direction is None else None
-                if factor is None:
-                    problem(f"金额请以万元为单位只填写数值（读到“{_clip(value)}”）")
-                    return None
-                if factor != 1:
-                    converted = plain(q.value * factor)
-                    problem(f"“{_clip(value)}”已换算为 {converted} 万元，请核对", "P02")
-                    return converted
-                return q.value
-            if kind == "int":
-                if q.value != q.value.to_integral_value() or q.unit not in ("", "年", "个", "项"):
-                    problem(f"请填写整数（读到“{value}”）")
-                    return None
-                return int(q.value)
-            if kind == "quantity":
-                return q
-            return q.value
-        text = normalise_text(str(value))
-
-        def unknown(what: str, options: tuple[str, ...]) -> None:
-            hint = suggest(text, options)
-            guess = f"是否应为“{hint}”？" if hint else ""
-            problem(f"{what}“{_clip(value)}”无法识别，{guess}请从下拉列表选择 {'/'.join(options)}")
-
-        if kind == "direction":
-            d = parse_direction(value)
-            if d is None:
-                unknown("方向", ("≥", "≤", "="))
-            return d
-        if kind == "kind":
-            if text in (k.value for k in Kind):
-                return Kind(text)
-            unknown("类型", tuple(k.value for k in Kind))
-            return None
-        if kind == "grade":
-            if text in self.grades:
-                return text
-            unknown("完成等级", self.grades)
-            return None
-        if kind == "answer":
-            if text in ANSWER_ALIASES:
-                return ANSWER_ALIASES[text]
-            unknown("答复", tuple(a.value for a in Answer))
-            return None
-        if kind == "bool":
-            if text.upper() in BOOL_ALIASES:
-                return BOOL_ALIASES[text.upper()]
-            unknown("填写内容", ("是", "否"))
-            return None
-        raise ValueError(kind)  # pragma: no cover - layout kinds are fixed
+            return "" if read is _read_text else None  # an empty text is "", any other empty cell None
+        return read(self, _Cell(value, percent, sheet, coord, path, label, self.findings))
 
     # ------------------------------------------------------------------ names
     def name_cell(self, item: L.Field) -> tuple[Worksheet, str] | None:
@@ -463,17 +386,19 @@ class _Reader:
                 continue
             ws, coord = loc
             self.map.add(item.path, ws.title, coord)
-            if item.kind == "computed":
+            if item.type is L.FieldType.COMPUTED:
                 cell = ws[coord]
                 if not frozen and cell.data_type != "f" and cell.value not in (None, ""):
                     value = self.parse(
-                        "rate", cell.value, is_percent(cell), ws.title, coord, item.path, item.label
+                        L.FieldType.RATE, cell.value, is_percent(cell), ws.title, coord, item.path, item.label
                     )
                     _set(ev, item.path, value)
                 continue
             value, percent = self.cell_value(ws, coord, item.path)
-            parsed = self.parse(item.kind, value, percent, ws.title, coord, item.path, item.label)
-            if parsed is not None and not (item.kind in ("text", "longtext") and parsed == ""):
+            parsed = self.parse(item.type, value, percent, ws.title, coord, item.path, item.label)
+            if parsed is not None and not (
+                item.type in (L.FieldType.TEXT, L.FieldType.LONGTEXT) and parsed == ""
+            ):
                 _set(ev, item.path, parsed)
 
     # ------------------------------------------------------------------ tables
@@ -591,7 +516,7 @@ class _Reader:
                 c.attr is not None and c.is_input,
             )
             for c in spec.columns
-            if c.header in columns and (c.attr is not None or c.kind in ("fixed", "formula"))
+            if c.header in columns and (c.attr is not None or not c.type.is_input)
         ]
         for r in range(min_row + 1, max_row + 1):
             record: dict[str, tuple[Any, bool, str]] = {}
@@ -616,22 +541,197 @@ class _Reader:
     ) -> dict[str, Any]:
         ws = self.wb[ws_title]
         out: dict[str, Any] = {}
-        for attr, kind, header, suffix in _input_columns(spec):
+        for attr, type_, header, suffix in _input_columns(spec):
             if attr not in record:
                 continue
             cell, _, coord = record[attr]
             p = path + suffix
             self.map.add(p, ws_title, coord)
             value, percent = self.cell_value(ws, coord, p, cell)
-            out[attr] = self.parse(kind, value, percent, ws_title, coord, p, header)
+            out[attr] = self.parse(type_, value, percent, ws_title, coord, p, header)
         return out
 
 
+# ---------------------------------------------------------------------- reading one cell
+@dataclass(frozen=True)
+class _Cell:
+    """One non-empty input cell as a reading function sees it: its value, where it is and what it
+    is called, and the findings its problems go to."""
+
+    value: Any
+    percent: bool  # the cell is percent-formatted
+    sheet: str
+    coord: str
+    path: str
+    label: str
+    findings: list[Finding]
+
+    def problem(self, msg: str, code: str = "P01") -> None:
+        # the message names the field; the finding's sheet and cell say where (no address repeated)
+        self.findings.append(
+            finding(code, f"{self.label}：{msg}", self.path, typed=_typed(self.value)).located(
+                self.sheet, self.coord
+            )
+        )
+
+    def unknown(self, what: str, options: tuple[str, ...]) -> None:
+        """A value not among a dropdown's ``options``: say so, with the nearest option as a hint."""
+        hint = suggest(self.text, options)
+        guess = f"是否应为“{hint}”？" if hint else ""
+        self.problem(f"{what}“{_clip(self.value)}”无法识别，{guess}请从下拉列表选择 {'/'.join(options)}")
+
+    @property
+    def text(self) -> str:
+        return normalise_text(str(self.value))
+
+
+def _read_text(reader: _Reader, cell: _Cell) -> str:
+    value = cell.value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    date = _ISO_DATE.fullmatch(text)  # a date cell (e.g. 填报日期), as cells.raw gives it
+    return f"{int(date[1])}年{int(date[2])}月{int(date[3])}日" if date else text
+
+
+def _quantity_of(cell: _Cell, *, rate: bool = False) -> Quantity | None:
+    """The cell read as a number (with its unit), or None after a finding saying why not."""
+    # a percent number format scales stored numbers only: text "0.9213" is not 0.9213 %
+    percent = cell.percent and not isinstance(cell.value, str)
+    q = (
+        parse_rate(cell.value, percent_cell=percent)
+        if rate
+        else parse_quantity(cell.value, percent_cell=percent)
+    )
+    if q.problem:
+        cell.problem(q.problem)
+        return None
+    return q
+
+
+def _figure(cell: _Cell, q: Quantity) -> Decimal | None:
+    """``q``'s value if it can be a real figure (else None, with a finding when it has one)."""
+    if q.value is None:
+        return None
+    if not plausible(q.value):
+        # past Excel's 15 significant digits no budget figure or rate is real (and the
+        # scores' decimal arithmetic would overflow): a typo, not a number to score
+        cell.problem(f"数值 {q.value} 超出合理范围，请核对是否多输或少输了位数")
+        return None
+    return q.value
+
+
+def _read_amount(reader: _Reader, cell: _Cell) -> Decimal | None:
+    q = _quantity_of(cell)
+    if q is None:
+        return None
+    if q.none_word:
+        return Decimal(0)  # "-", "/", "无" in an amount cell is the accountant's zero
+    value = _figure(cell, q)
+    if value is None:
+        return None
+    factor = AMOUNT_UNITS.get(q.unit) if q.direction is None else None
+    if factor is None:
+        cell.problem(f"金额请以万元为单位只填写数值（读到“{_clip(cell.value)}”）")
+        return None
+    if factor != 1:
+        converted = plain(value * factor)
+        cell.problem(f"“{_clip(cell.value)}”已换算为 {converted} 万元，请核对", "P02")
+        return converted
+    return value
+
+
+def _read_int(reader: _Reader, cell: _Cell) -> int | None:
+    q = _quantity_of(cell)
+    value = None if q is None else _figure(cell, q)
+    if q is None or value is None:
+        return None
+    if value != value.to_integral_value() or q.unit not in ("", "年", "个", "项"):
+        cell.problem(f"请填写整数（读到“{cell.value}”）")
+        return None
+    return int(value)
+
+
+def _read_quantity(reader: _Reader, cell: _Cell) -> Quantity | None:
+    q = _quantity_of(cell)
+    return q if q is not None and _figure(cell, q) is not None else None
+
+
+def _read_rate(reader: _Reader, cell: _Cell) -> Decimal | None:
+    q = _quantity_of(cell, rate=True)
+    value = None if q is None else _figure(cell, q)
+    if q is None or value is None:
+        return None
+    if q.note:  # "请核对" once, whoever wrote it
+        cell.problem(q.note if "请核对" in q.note else q.note + "，请核对", "P02")
+    return value
+
+
+def _read_direction(reader: _Reader, cell: _Cell) -> Any:
+    d = parse_direction(cell.value)
+    if d is None:
+        cell.unknown("方向", ("≥", "≤", "="))
+    return d
+
+
+def _read_indicator_kind(reader: _Reader, cell: _Cell) -> Kind | None:
+    if cell.text in (k.value for k in Kind):
+        return Kind(cell.text)
+    cell.unknown("类型", tuple(k.value for k in Kind))
+    return None
+
+
+def _read_grade(reader: _Reader, cell: _Cell) -> str | None:
+    if cell.text in reader.grades:
+        return cell.text
+    cell.unknown("完成等级", reader.grades)
+    return None
+
+
+def _read_answer(reader: _Reader, cell: _Cell) -> Answer | None:
+    if cell.text in ANSWER_ALIASES:
+        return ANSWER_ALIASES[cell.text]
+    cell.unknown("答复", tuple(a.value for a in Answer))
+    return None
+
+
+def _read_bool(reader: _Reader, cell: _Cell) -> bool | None:
+    if cell.text.upper() in BOOL_ALIASES:
+        return BOOL_ALIASES[cell.text.upper()]
+    cell.unknown("填写内容", ("是", "否"))
+    return None
+
+
+_ReadCell = Callable[[_Reader, _Cell], Any]
+#: how a table column of each input type is read (FIXED and FORMULA columns are never read)
+_COLUMN_READERS: dict[L.ColumnType, _ReadCell] = {
+    L.ColumnType.TEXT: _read_text,
+    L.ColumnType.LONGTEXT: _read_text,
+    L.ColumnType.INT: _read_int,
+    L.ColumnType.QUANTITY: _read_quantity,
+    L.ColumnType.DIRECTION: _read_direction,
+    L.ColumnType.INDICATOR_KIND: _read_indicator_kind,
+    L.ColumnType.GRADE: _read_grade,
+    L.ColumnType.ANSWER: _read_answer,
+    L.ColumnType.RATE: _read_rate,
+    L.ColumnType.AMOUNT: _read_amount,
+}
+#: how a single field of each type is read (a COMPUTED field's typed-over value is read as a RATE)
+_FIELD_READERS: dict[L.FieldType, _ReadCell] = {
+    L.FieldType.TEXT: _read_text,
+    L.FieldType.LONGTEXT: _read_text,
+    L.FieldType.INT: _read_int,
+    L.FieldType.AMOUNT: _read_amount,
+    L.FieldType.RATE: _read_rate,
+    L.FieldType.BOOL: _read_bool,
+}
+
+
 @functools.cache
-def _input_columns(spec: L.TableSheet) -> list[tuple[str, str, str, str]]:
-    """(attr, kind, header, path suffix) of the columns a clerk fills in (the layout is fixed: once)."""
+def _input_columns(spec: L.TableSheet) -> list[tuple[str, L.ColumnType, str, str]]:
+    """(attr, type, header, path suffix) of the columns a clerk fills in (the layout is fixed: once)."""
     return [
-        (c.attr, c.kind, c.header, "." + (c.attr.replace(".", "[", 1) + "]" if "." in c.attr else c.attr))
+        (c.attr, c.type, c.header, "." + (c.attr.replace(".", "[", 1) + "]" if "." in c.attr else c.attr))
         for c in spec.columns
         if c.attr is not None and c.is_input
     ]

@@ -358,7 +358,7 @@ def _field_sheet(
             item.name, attr_text=f"{quote_sheetname(ws.title)}!$B${row}"
         )
         value_cell.font = BODY_FONT
-        if item.kind == "computed":
+        if item.type is L.FieldType.COMPUTED:
             value_cell.value = '=IFERROR(xp_executed/xp_total_budget,"")'
             value_cell.number_format = "0.00%"
             value_cell.fill = LOCKED_FILL
@@ -367,34 +367,34 @@ def _field_sheet(
                 put_typed(value_cell, typed.fields[item.name])
             continue
         _input(value_cell)
-        if item.kind == "amount":
+        if item.type is L.FieldType.AMOUNT:
             value_cell.number_format = "#,##0.00"
-        elif item.kind == "rate":
+        elif item.type is L.FieldType.RATE:
             value_cell.number_format = "0.00%"
-        elif item.kind == "int":
+        elif item.type is L.FieldType.INT:
             value_cell.number_format = "0"
-        if item.kind == "longtext":
+        if item.type is L.FieldType.LONGTEXT:
             value_cell.alignment = WRAP
             ws.row_dimensions[row].height = 60
-        if item.kind == "bool":
+        if item.type is L.FieldType.BOOL:
             dv = DataValidation(type="list", formula1="=xp_list_bool", allow_blank=True)
             ws.add_data_validation(dv)
             dv.add(value_cell.coordinate)
         if ev is not None:
-            put(value_cell, _get_path(ev, item.path, item.kind))
+            put(value_cell, _get_path(ev, item.path, item.type))
         if typed is not None and item.name in typed.fields:
             put_typed(value_cell, typed.fields[item.name])
     _print_setup(ws, landscape=False)
     _protect(ws)
 
 
-def _get_path(ev: Evaluation, path: str, kind: str) -> Any:
+def _get_path(ev: Evaluation, path: str, type_: L.FieldType) -> Any:
     obj: Any = ev
     for part in path.split("."):
         obj = getattr(obj, part)
-    if kind == "rate" and obj is not None:
+    if type_ is L.FieldType.RATE and obj is not None:
         return obj / 100
-    if kind == "bool":
+    if type_ is L.FieldType.BOOL:
         return bool(obj)
     if hasattr(obj, "value") and not isinstance(obj, Decimal):
         return obj.value
@@ -459,17 +459,19 @@ def _table_sheet(
             cell = ws.cell(row=r, column=first + i)
             cell.font = BODY_FONT
             cell.border = BORDER
-            cell.alignment = WRAP if col.kind in ("longtext", "text", "fixed") else CENTER
+            cell.alignment = (
+                WRAP if col.type in (L.ColumnType.LONGTEXT, L.ColumnType.TEXT, L.ColumnType.FIXED) else CENTER
+            )
             if col.is_input:
                 _input(cell)
             else:
                 cell.fill = LOCKED_FILL
-            if col.kind == "rate" or col.percent:
+            if col.type is L.ColumnType.RATE or col.percent:
                 cell.number_format = "0.00%"
-        if col.kind in L.LIST_FOR_KIND:
+        if col.type in L.LIST_FOR_COLUMN:
             dv = DataValidation(
                 type="list",
-                formula1=f"={L.LIST_FOR_KIND[col.kind]}",
+                formula1=f"={L.LIST_FOR_COLUMN[col.type]}",
                 allow_blank=True,
                 showErrorMessage=True,
                 errorTitle="请从下拉列表选择",
@@ -496,10 +498,10 @@ def _table_sheet(
                 if item is not None and col.attr in item:
                     put_typed(cell, item[col.attr])
                 continue
-            if col.kind == "formula":
+            if col.type is L.ColumnType.FORMULA:
                 cell.value = _completion_formula(letters, r, fw)
                 cell.number_format = "0.00%"
-            elif col.header == "序号" and col.kind == "fixed":
+            elif col.header == "序号" and col.type is L.ColumnType.FIXED:
                 cell.value = f"=ROW()-{top}"
             elif table.path == "spending.monthly":
                 if col.attr is None:
@@ -542,7 +544,7 @@ def _example_row(ws: Worksheet, table: L.TableSheet, r: int) -> None:
         cell = ws.cell(row=r, column=table.first_col + i)
         put_text(cell, text)
         cell.font = EXAMPLE_FONT
-        wide = col.kind in ("longtext", "text", "fixed")
+        wide = col.type in (L.ColumnType.LONGTEXT, L.ColumnType.TEXT, L.ColumnType.FIXED)
         cell.alignment = Alignment(horizontal=None if wide else "center", vertical="top", wrap_text=True)
 
 

@@ -150,7 +150,7 @@ class _Collector:
             ws, coord = loc
             row, col = coordinate(coord)
             self.use(ws.title, [(row, col - 1), (row, col + 1)])  # its label and help (checked below)
-            if item.kind == "computed":
+            if item.type is L.FieldType.COMPUTED:
                 cell = self.wb[ws.title][coord]
                 self.use(ws.title, [(row, col)])
                 if cell.data_type == "f" or self.frozen:
