@@ -192,7 +192,10 @@ def cases(draw: st.DrawFn) -> Case:
     if draw(st.integers(0, 4)) == 0:  # no rating (湖北: "可以不评级")
         bands: list[tuple[str, int]] = []
     else:
-        rating_names = draw(st.lists(st.sampled_from(RATINGS), min_size=1, max_size=5, unique=True))
+        # as many names as distinct cut points fit in 1..total (a small total cannot hold five bands)
+        rating_names = draw(
+            st.lists(st.sampled_from(RATINGS), min_size=1, max_size=min(5, total + 1), unique=True)
+        )
         cuts = draw(
             st.lists(
                 st.integers(1, total),

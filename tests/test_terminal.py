@@ -84,6 +84,14 @@ def test_wrap_keeps_numbers_percent_signs_and_quoted_terms_whole() -> None:
     ]  # file names whole
 
 
+def test_wrap_keeps_a_hash_that_starts_with_a_digit_whole() -> None:
+    """A framework's hash (校验值 0e37eee3) is one token: it was split after its first digit."""
+    for width in range(12, 30):
+        lines = wrap("评分框架：广州（guangzhou-2023，校验值 0e37eee3）与清单不同", width)
+        assert any("0e37eee3" in line for line in lines), (width, lines)
+    assert any("-1,234.50" in line for line in wrap("金额 -1,234.50 万元", 12))  # numbers as before
+
+
 def test_demo_at_80_columns_shows_the_table_then_a_few_findings(tmp_path: Path) -> None:
     done = run_cli("demo", "-o", "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

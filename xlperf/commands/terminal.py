@@ -149,7 +149,7 @@ def print_findings(
 _WORD = r"[A-Za-z0-9_][A-Za-z0-9_.!:/@%+*#~-]*"
 _INNER = (
     r"--?[A-Za-z][A-Za-z0-9_-]*(?:=[^\s，。；、]*)?"
-    r"|[-−+]?\d[\d,]*(?:\.\d+)?%?"
+    r"|[-−+]?\d[\d,]*(?:\.\d+)?%?(?![A-Za-z_])"  # not the start of a hash or id (0e37eee3: a word)
     r"|\.[A-Za-z]{2,5}(?![A-Za-z0-9])"
     rf"|{_WORD}|\s+|."
 )
