@@ -264,6 +264,11 @@ def test_frameworks_add_show_and_list(variant: Path, tmp_path: Path, monkeypatch
     clash.write_text(GUANGZHOU.replace("cap = 1.0", "cap = 1.1"), encoding="utf-8")
     refused = CliRunner().invoke(main, ["frameworks", "add", str(clash)])
     assert refused.exit_code == 2 and "内置框架" in refused.output
+    # nor a bundled id of the other form: a department file named national-project once slipped in
+    # under the project form's id (the two forms' `add` had each their own copy of the checks)
+    clash.write_text(GUANGZHOU.replace('id = "guangzhou-2023"', 'id = "national-project"'), encoding="utf-8")
+    refused = CliRunner().invoke(main, ["frameworks", "add", str(clash)])
+    assert refused.exit_code == 2 and "内置框架" in refused.output, refused.output
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,11 @@ choice is not the obvious one (F01, F02): the embedded rules by default, ``--fra
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from xlperf.core.findings import Finding, finding
 from xlperf.core.framework import (
@@ -121,28 +123,36 @@ def from_option(value: str) -> Framework:
 def add(path: Path, *, replace: bool = False) -> tuple[Framework, Path]:
     """Validate a framework file and keep a copy in the user's folder as ``<id>.toml``."""
     fw = load_framework(path)
-    if fw.id in bundled_ids():
+    return fw, keep_file(path, fw.id, fw.sha256, load_framework, replace=replace)
+
+
+def keep_file(
+    path: Path, fid: str, sha256: str, reload: Callable[[Path], Any], *, replace: bool = False
+) -> Path:
+    """Keep a checked framework file (of either form) in the user's folder as ``<id>.toml``: never
+    under a bundled id of either form, never over another file of the same id unless ``replace``
+    (``reload`` reads the file already there, to tell the same rules from other ones)."""
+    from xlperf.core.project.framework import project_bundled_ids
+
+    if fid in bundled_ids() or fid in project_bundled_ids():
         raise FrameworkError(
-            str(path), [f"编号 {fw.id} 是内置框架的编号；请在文件中把 id 改为新的编号（如加上年度或地区）"]
+            str(path), [f"编号 {fid} 是内置框架的编号；请在文件中把 id 改为新的编号（如加上年度或地区）"]
         )
-    if not is_id(fw.id):
+    if not is_id(fid):
         raise FrameworkError(
             str(path),
-            [f'id = "{fw.id[:40]}" 不能作为编号：只能用字母、数字、点、短横线和下划线，不超过 64 个字符'],
+            [f'id = "{fid[:40]}" 不能作为编号：只能用字母、数字、点、短横线和下划线，不超过 64 个字符'],
         )
-    target = user_folder() / f"{fw.id}.toml"
+    target = user_folder() / f"{fid}.toml"
     if target.exists() and not replace:
         try:
-            same = load_framework(target).sha256 == fw.sha256
+            same = reload(target).sha256 == sha256
         except FrameworkError:
             same = False
         if not same:
-            raise FrameworkError(
-                str(path), [f"本机已有编号为 {fw.id} 的另一份规则；确认要替换请加 --replace"]
-            )
-    text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    atomic_write_text(target, text)
-    return fw, target
+            raise FrameworkError(str(path), [f"本机已有编号为 {fid} 的另一份规则；确认要替换请加 --replace"])
+    atomic_write_text(target, path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+    return target
 
 
 @dataclass(frozen=True)

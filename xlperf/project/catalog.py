@@ -162,31 +162,10 @@ def for_project_workbook(
 
 def add(path: Path, *, replace: bool = False) -> tuple[ProjectFramework, Path]:
     """Check a project framework file and keep a copy in the user's folder (``xlperf frameworks add``)."""
-    from xlperf.catalog import bundled_ids
-    from xlperf.files import atomic_write_text
+    from xlperf.catalog import keep_file
 
     fw = load_project_framework(path)
-    if fw.id in project_bundled_ids() or fw.id in bundled_ids():
-        raise FrameworkError(
-            str(path), [f"编号 {fw.id} 是内置框架的编号；请在文件中把 id 改为新的编号（如加上地区或年度）"]
-        )
-    if not is_id(fw.id):
-        raise FrameworkError(
-            str(path),
-            [f'id = "{fw.id[:40]}" 不能作为编号：只能用字母、数字、点、短横线和下划线，不超过 64 个字符'],
-        )
-    target = user_folder() / f"{fw.id}.toml"
-    if target.exists() and not replace:
-        try:
-            same = load_project_framework(target).sha256 == fw.sha256
-        except FrameworkError:
-            same = False
-        if not same:
-            raise FrameworkError(
-                str(path), [f"本机已有编号为 {fw.id} 的另一份规则；确认要替换请加 --replace"]
-            )
-    atomic_write_text(target, path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
-    return fw, target
+    return fw, keep_file(path, fw.id, fw.sha256, load_project_framework, replace=replace)
 
 
 def rule_lines(fw: ProjectFramework) -> list[str]:
