@@ -160,7 +160,36 @@ class CompletionSpec(_Spec):
         return r >= threshold if self.excess_inclusive else r > threshold
 
 
-class Framework(_Spec):
+class _Rules(_Spec):
+    """What both forms' frameworks share (the department's :class:`Framework`, the project form's
+    ``ProjectFramework``): their identity (canonical content, SHA-256, label) and years."""
+
+    if TYPE_CHECKING:  # fields of the subclasses (declared there, in their own order)
+        id: str
+        years: tuple[int, ...]
+
+    def canonical(self) -> str:
+        """The framework's canonical content: compact JSON, keys sorted, numbers as their TOML text,
+        values equal to their defaults left out. Comments and layout of the TOML file do not change
+        it, nor does a later xlperf adding an optional key with a default (every workbook made before
+        would otherwise name rules that no longer match); every rule does."""
+        return _canonical_json(self.model_dump(mode="json", exclude_defaults=True))
+
+    @cached_property
+    def sha256(self) -> str:
+        """SHA-256 of :meth:`canonical`: the identity of these rules in workbooks, cards and manifests."""
+        return sha256_bytes(self.canonical().encode("utf-8"))
+
+    @property
+    def label(self) -> str:
+        """How a clerk or reviewer sees which rules scored a workbook: id and the hash's first 8 digits."""
+        return f"{self.id}（{self.sha256[:8]}）"
+
+    def fits_year(self, year: int | None) -> bool:
+        return not self.years or year is None or year in self.years
+
+
+class Framework(_Rules):
     """A scoring framework. Use :func:`load_framework` or :func:`get_framework` to obtain one."""
 
     id: str
@@ -205,26 +234,6 @@ class Framework(_Spec):
     def item_text(self, item: Item) -> str:
         """An item's text with per-year settings (e.g. {contract_signing_days}) filled in."""
         return item.text.format(**{k: str(v) for k, v in self.settings.items()})
-
-    def canonical(self) -> str:
-        """The framework's canonical content: compact JSON, keys sorted, numbers as their TOML text,
-        values equal to their defaults left out. Comments and layout of the TOML file do not change
-        it, nor does a later xlperf adding an optional key with a default (every workbook made before
-        would otherwise name rules that no longer match); every rule does."""
-        return _canonical_json(self.model_dump(mode="json", exclude_defaults=True))
-
-    @cached_property
-    def sha256(self) -> str:
-        """SHA-256 of :meth:`canonical`: the identity of these rules in workbooks, cards and manifests."""
-        return sha256_bytes(self.canonical().encode("utf-8"))
-
-    @property
-    def label(self) -> str:
-        """How a clerk or reviewer sees which rules scored a workbook: id and the hash's first 8 digits."""
-        return f"{self.id}（{self.sha256[:8]}）"
-
-    def fits_year(self, year: int | None) -> bool:
-        return not self.years or year is None or year in self.years
 
     @property
     def rated(self) -> bool:
@@ -432,6 +441,13 @@ def _pydantic_problems(exc: ValidationError, locate: _Locator) -> list[str]:
 
 def parse_framework(text: str, source: str) -> Framework:
     """Parse and check a framework TOML text; raise :class:`FrameworkError` with every problem."""
+    data = read_toml(text, source)
+    return _validated(data, source, _Locator(text, data))
+
+
+def read_toml(text: str, source: str) -> dict[str, Any]:
+    """A framework file's TOML, of either form, within the size and nesting limits; every number a
+    Decimal. :class:`FrameworkError` in Chinese for what cannot be read."""
     if len(text) > MAX_BYTES:
         raise FrameworkError(source, [f"内容过大（上限 {MAX_BYTES // 1024} KB）"])
     if _depth(text) > MAX_DEPTH:
@@ -444,7 +460,7 @@ def parse_framework(text: str, source: str) -> Framework:
         raise FrameworkError(source, [f"TOML 语法错误：{_toml_syntax(str(exc))}"]) from exc
     except RecursionError as exc:
         raise FrameworkError(source, ["数组或表嵌套过深"]) from exc
-    return _validated(data, source, _Locator(text, data))
+    return data
 
 
 @lru_cache(maxsize=64)

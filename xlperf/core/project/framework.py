@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import tomllib
 from decimal import Decimal, InvalidOperation
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from xlperf.core.decimals import plain
-from xlperf.core.digest import sha256_bytes
 from xlperf.core.framework import (
     MAX_BYTES,
     MAX_CANONICAL,
@@ -38,13 +37,13 @@ from xlperf.core.framework import (
     Band,
     FrameworkError,
     RatingSpec,
-    _canonical_json,
     _depth,
     _Locator,
     _pydantic_problems,
+    _Rules,
     _Spec,
-    _toml_syntax,
     decode_framework,
+    read_toml,
 )
 from xlperf.core.project.registry import BLOCK_KINDS, ROW_KINDS
 
@@ -131,7 +130,7 @@ class LevelSpec(_Spec):
     groups: tuple[str, ...] = ()
 
 
-class ProjectFramework(_Spec):
+class ProjectFramework(_Rules):
     """A project framework. Use :func:`parse_project_framework` or :func:`get_project_framework`."""
 
     form: Literal["project"]
@@ -146,22 +145,7 @@ class ProjectFramework(_Spec):
     levels: tuple[LevelSpec, ...]
     rating: RatingSpec | None = None
 
-    # -- identity (as Framework's: canonical JSON, SHA-256, label) -----------------------------
-    def canonical(self) -> str:
-        """Compact JSON, keys sorted, defaults left out (see ``Framework.canonical``)."""
-        return _canonical_json(self.model_dump(mode="json", exclude_defaults=True))
-
-    @cached_property
-    def sha256(self) -> str:
-        return sha256_bytes(self.canonical().encode("utf-8"))
-
-    @property
-    def label(self) -> str:
-        return f"{self.id}（{self.sha256[:8]}）"
-
-    def fits_year(self, year: int | None) -> bool:
-        return not self.years or year is None or year in self.years
-
+    # identity (canonical JSON, SHA-256, label) and years: _Rules, as the department form's
     # -- rules ------------------------------------------------------------------------------
     def rule_for(self, operator: str) -> RowRuleSpec | None:
         """The row kind that scores a 计算符号 (None: this framework has no kind for it)."""
@@ -218,18 +202,7 @@ def form_of_text(text: str) -> str:
 
 def parse_project_framework(text: str, source: str) -> ProjectFramework:
     """Parse and check a project framework TOML text; :class:`FrameworkError` with every problem."""
-    if len(text) > MAX_BYTES:
-        raise FrameworkError(source, [f"内容过大（上限 {MAX_BYTES // 1024} KB）"])
-    if _depth(text) > MAX_DEPTH:
-        raise FrameworkError(
-            source, [f"数组或表嵌套超过 {MAX_DEPTH} 层；评分框架最多需要 3 层，请检查括号是否成对"]
-        )
-    try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise FrameworkError(source, [f"TOML 语法错误：{_toml_syntax(str(exc))}"]) from exc
-    except RecursionError as exc:
-        raise FrameworkError(source, ["数组或表嵌套过深"]) from exc
+    data = read_toml(text, source)
     return _validated(data, source, _Locator(text, data))
 
 
