@@ -21,8 +21,7 @@ from xlperf import __version__
 from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding
 from xlperf.core.project.result import ProjectResult
-from xlperf.ooxml.constants import CT, RT
-from xlperf.ooxml.package import Package, Parts, Rel
+from xlperf.ooxml.package import Package, Parts
 from xlperf.ooxml.spreadsheet import (
     SheetXml,
     Styles,
@@ -46,11 +45,10 @@ from xlperf.workbook.writer import (
     TITLE,
     Row,
     SheetLayout,
-    _Formats,
     _input_sheet,
     finding_rows,
+    insert_output_sheets,
     local_time,
-    sheet_xml,
     write_hidden_rows,
 )
 
@@ -302,7 +300,6 @@ def project_scored_package(
 ) -> Package:
     """The clerk's workbook with the scores written back and the three output sheets. With ``only``
     (the 报送 workbook: :func:`fill_values`) a score goes only into those cells."""
-    from openpyxl.utils.cell import quote_sheetname
 
     pkg = Package(data)
     book = WorkbookXml(pkg)
@@ -310,23 +307,7 @@ def project_scored_package(
     make_plain_workbook(book)
     known = {s.name for s in book.sheets()}
     styles = Styles(pkg, styles_part(pkg, book))
-    formats = _Formats(styles)
-    layouts = output_layouts(result, input_sha256, scored_at, known)
-    cells = [list(layout.cells()) for layout in layouts]
-    formats.prepare([(key, c) for sheet in cells for _, c, _, key, _ in sheet])
-    for position, layout in enumerate(layouts):
-        part = pkg.free_name("xl/worksheets/sheet{n}.xml")
-        xml, links = sheet_xml(layout, formats, selected=position == 0, cells=cells[position])
-        pkg.put(part, xml, CT.WORKSHEET)
-        for rel_id, link in links:
-            pkg.add_external_rel(part, Rel(rel_id, RT.HYPERLINK, link, True))
-        book.insert_sheet(position, layout.title, part)
-        if layout.title_rows:
-            first, last = layout.title_rows.split(":")
-            book.add_defined_name(
-                "_xlnm.Print_Titles", f"{quote_sheetname(layout.title)}!${first}:${last}", position
-            )
-    book.activate(0)
+    insert_output_sheets(pkg, book, styles, list(output_layouts(result, input_sha256, scored_at, known)))
     notes: dict[str, dict[str, list[Finding]]] = {}
     for f in result.findings:
         if f.cell and f.sheet and f.sheet not in P.OUTPUT_SHEETS and f.sheet != L.HIDDEN:

@@ -428,7 +428,6 @@ def scored_package(
     the marks of an earlier run removed) or whose page header or tab selection changes, and the
     hidden sheet's provenance cells. Output sheets of an earlier run are replaced with their parts.
     The result is a macro-free workbook (the VBA project is not carried into a ``.xlsx``)."""
-    from openpyxl.utils.cell import quote_sheetname
 
     pkg = Package(data)
     book = WorkbookXml(pkg)
@@ -437,23 +436,7 @@ def scored_package(
     known = {s.name for s in book.sheets()}
 
     styles = Styles(pkg, styles_part(pkg, book))
-    formats = _Formats(styles)
-    layouts = list(output_layouts(result, prov, known))
-    cells = [list(layout.cells()) for layout in layouts]
-    formats.prepare([(key, c) for sheet in cells for _, c, _, key, _ in sheet])
-    for position, layout in enumerate(layouts):
-        part = pkg.free_name("xl/worksheets/sheet{n}.xml")
-        xml, links = sheet_xml(layout, formats, selected=position == 0, cells=cells[position])
-        pkg.put(part, xml, CT.WORKSHEET)
-        for rel_id, link in links:
-            pkg.add_external_rel(part, Rel(rel_id, RT.HYPERLINK, link, True))
-        book.insert_sheet(position, layout.title, part)
-        if layout.title_rows:
-            first, last = layout.title_rows.split(":")
-            book.add_defined_name(
-                "_xlnm.Print_Titles", f"{quote_sheetname(layout.title)}!${first}:${last}", position
-            )
-    book.activate(0)
+    insert_output_sheets(pkg, book, styles, list(output_layouts(result, prov, known)))
 
     findings = list(result.findings) if mark else []
     notes: dict[str, dict[str, list[Finding]]] = {}
@@ -486,6 +469,30 @@ def scored_package(
     write_hidden_rows(pkg, book, sheet, prov.hidden())
     fit_clerk_rows(pkg, book, styles.root)
     return pkg
+
+
+def insert_output_sheets(pkg: Package, book: WorkbookXml, styles: Styles, layouts: list[SheetLayout]) -> None:
+    """Put the output sheets (``layouts``, in order) first in the workbook, 评分汇总's first one
+    active: their parts, formats (added to ``styles`` once), links and print titles. Shared by the
+    department's and the project form's scored copies."""
+    from openpyxl.utils.cell import quote_sheetname
+
+    formats = _Formats(styles)
+    cells = [list(layout.cells()) for layout in layouts]
+    formats.prepare([(key, c) for sheet in cells for _, c, _, key, _ in sheet])
+    for position, layout in enumerate(layouts):
+        part = pkg.free_name("xl/worksheets/sheet{n}.xml")
+        xml, links = sheet_xml(layout, formats, selected=position == 0, cells=cells[position])
+        pkg.put(part, xml, CT.WORKSHEET)
+        for rel_id, link in links:
+            pkg.add_external_rel(part, Rel(rel_id, RT.HYPERLINK, link, True))
+        book.insert_sheet(position, layout.title, part)
+        if layout.title_rows:
+            first, last = layout.title_rows.split(":")
+            book.add_defined_name(
+                "_xlnm.Print_Titles", f"{quote_sheetname(layout.title)}!${first}:${last}", position
+            )
+    book.activate(0)
 
 
 def fit_clerk_rows(pkg: Package, book: WorkbookXml, styles_root: Any = None) -> int:
