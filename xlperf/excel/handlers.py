@@ -39,6 +39,7 @@ from xlperf.workbook import look
 from xlperf.workbook.cells import MAX_CELL_TEXT, MAX_EXACT_DIGITS, excel_text
 
 if TYPE_CHECKING:  # the pipeline and the core load when a button is pressed, not when Excel starts
+    from xlperf.core.findings import Finding
     from xlperf.core.result import Result
     from xlperf.pipeline import Loaded
 
@@ -479,17 +480,21 @@ def write_formula_cells(book: Any, a: Assessment) -> int:
 
 
 def write_findings(book: Any, a: Assessment) -> Any:
+    return write_finding_sheet(book, L.FINDINGS, a.result.findings, a.snap.sheet_names)
+
+
+def write_finding_sheet(book: Any, title: str, findings: Sequence[Finding], sheet_names: Any) -> Any:
+    """校验结果 into the live workbook (either form's): the rows the file's writer makes, error and
+    warning cells filled, each 位置 a link to its cell."""
     from xlperf.workbook.writer import finding_rows
 
-    rows = finding_rows(list(a.result.findings))
+    rows = finding_rows(list(findings))
     fills = {
         (r, 2): ERROR_COLOR if style == "error" else WARNING_COLOR
         for r, (style, _) in enumerate(rows, start=1)
         if style in ("error", "warning")
     }
-    return write_rows(
-        book, L.FINDINGS, _link_rows(rows, a.snap.sheet_names), FINDINGS_WIDTHS, fills=fills, link_col=5
-    )
+    return write_rows(book, title, _link_rows(rows, sheet_names), FINDINGS_WIDTHS, fills=fills, link_col=5)
 
 
 def write_summary(book: Any, a: Assessment) -> Any:

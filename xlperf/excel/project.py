@@ -28,7 +28,6 @@ from typing import Any
 from xlperf.excel.book import BookSnapshot
 from xlperf.excel.handlers import (
     ERROR_COLOR,
-    FINDINGS_WIDTHS,
     INPUT_COLOR,
     REPORT_WIDTHS,
     WARNING_COLOR,
@@ -38,9 +37,9 @@ from xlperf.excel.handlers import (
     SheetWriter,
     _cell,
     _excel,
-    _link_rows,
     _quiet,
     areas,
+    write_finding_sheet,
     write_rows,
 )
 from xlperf.project import layout as P
@@ -178,17 +177,7 @@ def write_back(book: Any, a: ProjectAssessment) -> int:
 
 
 def write_findings(book: Any, a: ProjectAssessment) -> Any:
-    from xlperf.workbook.writer import finding_rows
-
-    rows = finding_rows(list(a.result.findings))
-    fills = {
-        (r, 2): ERROR_COLOR if style == "error" else WARNING_COLOR
-        for r, (style, _) in enumerate(rows, start=1)
-        if style in ("error", "warning")
-    }
-    return write_rows(
-        book, P.FINDINGS, _link_rows(rows, a.snap.sheet_names), FINDINGS_WIDTHS, fills=fills, link_col=5
-    )
+    return write_finding_sheet(book, P.FINDINGS, a.result.findings, a.snap.sheet_names)
 
 
 def write_summary(book: Any, a: ProjectAssessment) -> Any:
