@@ -8,11 +8,14 @@ between them, and ``tests/test_docs.py`` fails when README differs from what thi
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 from pathlib import Path
 
 import click
+
+from xlperf.commands.terminal import join_lines
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -39,14 +42,20 @@ def _cell(text: str) -> str:
 
 
 def _arguments(command: click.Command) -> str:
-    """The positional arguments as click's usage line shows them (``WORKBOOK``, ``PATH...``, ``[WORKBOOK]``)."""
+    """The positional arguments as click's usage line shows them (``WORKBOOK``, ``PATH...``,
+    ``[WORKBOOK]``)."""
     with click.Context(command) as ctx:
         pieces = [p for p in command.collect_usage_pieces(ctx) if p != "[OPTIONS]"]
     return " ".join(pieces)
 
 
 def _short_help(command: click.Command) -> str:
-    return _cell(command.get_short_help_str(limit=400))
+    """The help text's first paragraph, its source lines joined as the terminal joins them (no blank
+    inside Chinese)."""
+    if command.short_help:
+        return _cell(command.short_help)
+    first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+    return _cell(join_lines(first.splitlines()))
 
 
 def commands_table() -> str:

@@ -17,7 +17,8 @@ def soffice() -> str:
 
 
 def convert(src: Path, fmt: str, outdir: Path, profile: Path, timeout: int = 180) -> Path:
-    """LibreOffice opens ``src`` (recalculating formulas that have no cached value) and saves it as ``fmt``."""
+    """LibreOffice opens ``src`` (recalculating formulas that have no cached value)
+    and saves it as ``fmt``."""
     outdir.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [

@@ -455,7 +455,8 @@ def _lo_code(source: str) -> str:
 def test_libreoffice_imports_and_runs_the_project(built: dict[str, Path], tmp_path: Path) -> None:
     if SOFFICE is None:
         pytest.fail(
-            'LibreOffice (soffice) is not installed: apt-get install libreoffice-calc python3-uno: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e ".[test]")'
+            "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc python3-uno: .ci/run "
+            'installs it (apt-get install libreoffice-calc python3-uno; pip install -e ".[test]")'
         )
     assert Path(SYSTEM_PYTHON).exists(), "python3-uno needs the system python /usr/bin/python3"
     script = tmp_path / "uno_check.py"

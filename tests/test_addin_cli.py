@@ -145,7 +145,8 @@ def test_module_imports_only_click() -> None:
 
     code = (
         "import sys; import xlperf.commands.addin; "
-        "print(','.join(m for m in ('openpyxl', 'xlwings', 'pandas', 'xlperf.excel.addin') if m in sys.modules))"
+        "print(','.join(m for m in ('openpyxl', 'xlwings', 'pandas', 'xlperf.excel.addin') "
+        "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -66,7 +66,8 @@ def _schema_path() -> Path:
     if path is None:
         pytest.skip(
             "Microsoft's customui14.xsd is not available: no registry package ships it and it may not be "
-            f"committed. Place it at {SHARED_SCHEMAS / 'customui14.xsd'} (from fernandreu/office-ribbonx-editor, "
+            f"committed. Place it at {SHARED_SCHEMAS / 'customui14.xsd'} (from "
+            "fernandreu/office-ribbonx-editor, "
             "src/OfficeRibbonXEditor/Resources/Schemas/customui14.xsd) or set $XLPERF_CUSTOMUI14_XSD."
         )
     return path

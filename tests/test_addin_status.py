@@ -200,7 +200,8 @@ def test_dll_after_pip_install_user_is_copied_where_the_vba_looks(pc: dict[str, 
 
 
 def test_dll_in_an_unwritable_folder_tells_what_to_ask_it(pc: dict[str, Any]) -> None:
-    """python.exe under C:\\Program Files (not writable for the clerk): nothing copied, status says what to do."""
+    """python.exe under C:\\Program Files (not writable for the clerk): nothing copied,
+    status says what to do."""
     program_files = r"C:\Program Files\Python311\python.exe"
     assert diagnose.place_dll(program_files, pc["dlls"]) == []
     check = diagnose.dll_check(

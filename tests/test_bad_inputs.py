@@ -278,7 +278,8 @@ def test_real_encrypted_workbook(corpus: dict[str, Case], tmp_path: Path) -> Non
     """A password-protected .xlsx made by msoffcrypto-tool (skipped when it is not installed)."""
     if "encrypted_real" not in corpus:
         pytest.fail(
-            'msoffcrypto-tool is not installed: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e ".[test]")'
+            "msoffcrypto-tool is not installed: .ci/run installs it (apt-get install libreoffice-calc "
+            'python3-uno; pip install -e ".[test]")'
         )
     src = isolated(corpus["encrypted_real"], tmp_path)
     result = invoke("run", str(src))

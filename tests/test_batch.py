@@ -1,4 +1,6 @@
-"""xlperf batch：混合输入的状态、汇总表（openpyxl / calamine / CSV 读回）、并行与串行一致、LibreOffice 打开无错误值。"""
+"""xlperf batch：混合输入的状态、汇总表（openpyxl / calamine / CSV 读回）、并行与串行一致、
+LibreOffice 打开无错误值。
+"""
 
 from __future__ import annotations
 

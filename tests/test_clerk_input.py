@@ -293,7 +293,8 @@ def test_one_numbering_everywhere(books: Any, reader: str) -> None:
 
 
 def test_computed_management_indicators_are_written_once_in_the_seeds_style() -> None:
-    """Each computed indicator: its figures once, whole scores as 2分 and 100% (docs/DOMAIN.md §4, the seed)."""
+    """Each computed indicator: its figures once, whole scores as 2分 and 100% (docs/DOMAIN.md
+    §4, the seed)."""
     _, result = _run(save_workbook(example_book(), Path(__import__("tempfile").mkdtemp()) / "ex.xlsx"))
     text = _report(result)
     assert "2.00分" not in text and "100.00%" not in text
@@ -386,7 +387,7 @@ def test_any_typed_form_gives_the_clean_score_or_an_error_on_that_cell(
     )
 
 
-# ------------------------------------------------------------------ found by an independent review
+# ------------------------------------------- found by an independent review
 # (a tester typing as a clerk would; each case gave a silently wrong score or a contradicting report)
 
 

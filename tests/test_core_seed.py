@@ -54,7 +54,8 @@ def test_json_round_trip(seed: Evaluation) -> None:
 def test_core_imports_neither_xlwings_nor_openpyxl() -> None:
     code = (
         "import sys; import xlperf.core, xlperf.core.narrative, xlperf.core.validation, xlperf.core.scoring;"
-        "bad = [m for m in ('xlwings', 'openpyxl') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+        "bad = [m for m in ('xlwings', 'openpyxl') if m in sys.modules]; print(bad); "
+        "sys.exit(1 if bad else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

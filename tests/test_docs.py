@@ -67,7 +67,8 @@ def test_readme_tables_are_generated_from_the_code() -> None:
 
 DOCS = ROOT / "docs"
 
-#: ``docs/DOMAIN.md §1.3``, ``§1.3–1.4``, ``docs/EXCEL.md section 4``, ``sections 1-2``, ``docs/DOMAIN.md V42``,
+#: ``docs/DOMAIN.md §1.3``, ``§1.3–1.4``, ``docs/EXCEL.md section 4``, ``sections 1-2``,
+#: ``docs/DOMAIN.md V42``,
 #: ``docs/DESIGN.md "Workbook"``, ``docs/DOMAIN.md §3, "Input forms"`` — with or without a ``docs/`` in front
 CITATION = re.compile(
     r"(?P<file>DESIGN|DOMAIN|EXCEL)\.md\s+(?:"
@@ -142,7 +143,8 @@ def _citations() -> list[tuple[str, int, re.Match[str]]]:
 
 
 def test_every_cited_docs_section_exists() -> None:
-    """Every ``docs/DESIGN.md``/``docs/DOMAIN.md``/``docs/EXCEL.md`` section the code, tests and docs cite is a heading
+    """Every ``docs/DESIGN.md``/``docs/DOMAIN.md``/``docs/EXCEL.md`` section the code,
+    tests and docs cite is a heading
     (or, for a validation code, a table row) of that file in docs/ — whatever path the citation gives."""
     citations = _citations()
     assert len(citations) > 30, "the citation pattern found almost nothing: is it still right?"

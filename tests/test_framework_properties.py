@@ -121,7 +121,8 @@ def cases(draw: st.DrawFn) -> Case:
                 rows = _rows(draw, grade_names)
                 setattr(ev, table, rows)
                 indicators.append(
-                    f'[[sections.indicators]]\nid = "{table[:3]}"\ngroup = "履职"\nname = "{table}目标实现情况"\n'
+                    f'[[sections.indicators]]\nid = "{table[:3]}"\ngroup = "履职"\nname = '
+                    f'"{table}目标实现情况"\n'
                     f'full = {points}\nrule = "completion_section"\nrows = "{table}"\n'
                 )
                 full += points
@@ -132,7 +133,8 @@ def cases(draw: st.DrawFn) -> Case:
             else:
                 ev.spending.annual_mean = Decimal(draw(st.integers(0, 10000))) / 100
             indicators.append(
-                f'[[sections.indicators]]\nid = "spend"\ngroup = "执行"\nname = "月均执行率"\nfull = {points}\n'
+                '[[sections.indicators]]\nid = "spend"\ngroup = "执行"\nname = "月均执行率"\nfull '
+                f"= {points}\n"
                 'rule = "monthly_mean"\n'
             )
             full += points

@@ -132,7 +132,8 @@ def workbook_name(files: dict[str, bytes]) -> str:
 
 
 def with_workbook(files: dict[str, bytes], data: bytes) -> dict[str, bytes]:
-    """The package with its workbook replaced and the manifest updated to match (a forged but consistent one)."""
+    """The package with its workbook replaced and the manifest updated to match (a forged but
+    consistent one)."""
     out = dict(files)
     wname, mname = workbook_name(files), manifest_name(files)
     out[wname] = data
@@ -482,7 +483,7 @@ def test_missing_password_and_bad_sources(dovecot: Imap, home: Path, tmp_path: P
     assert res.exit_code == 2 and "找不到" in one_chinese_line(res)
 
 
-# ------------------------------------------------------------------------------ batches, folders, receipts failing
+# ------------------------------------------------------------------------- batches, folders, receipts failing
 
 
 def test_mailbox_is_read_in_batches(dovecot: Imap, mail: dict[str, bytes]) -> None:

@@ -249,8 +249,8 @@ def test_ledger_of_a_newer_xlperf_is_refused_and_an_older_one_migrated(
         department TEXT NOT NULL, year INTEGER, folder TEXT NOT NULL, outcome TEXT, superseded_by TEXT,
         receipt TEXT);
         INSERT INTO submissions VALUES ('<old@x>|h', '<old@x>', 'h', 'old.eml', '2023-01-01T00:00:00+08:00',
-        '2023-01-01T00:00:00+08:00', 'old@example.cn', '旧报送', '无法读取', '旧的', '', NULL, '未识别/x', '{broken',
-        NULL, NULL);
+        '2023-01-01T00:00:00+08:00', 'old@example.cn', '旧报送', '无法读取', '旧的', '', NULL,
+        '未识别/x', '{broken', NULL, NULL);
         PRAGMA user_version=1;""")
     db.close()
     res = invoke(["intake", folder, "-o", older], env_for(home))

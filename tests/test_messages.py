@@ -223,7 +223,7 @@ def test_defined_name_pointing_at_a_range_is_a_finding(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "xp_dept_name" in result.output and "B5:B6" in result.output
 
 
-# -- the data folder -------------------------------------------------------------------------------------------
+# -- the data folder -----------------------------------------------------------------------------------------
 
 
 def test_unusable_data_folder_is_a_message_and_nothing_is_sent(plain_server: Server, tmp_path: Path) -> None:

@@ -1,4 +1,6 @@
-"""The 自评报告 text (docs/DOMAIN.md §4). Golden figures come from docs/DOMAIN.md §1.2 and §2, never from our output."""
+"""The 自评报告 text (docs/DOMAIN.md §4).
+
+Golden figures come from docs/DOMAIN.md §1.2 and §2, never from our output."""
 
 from __future__ import annotations
 
@@ -115,7 +117,8 @@ def test_duty_section_scores(report: Report) -> None:
     duty = one(report, "1.履职效能情况。")  # numbered as the seed numbers it (issue 25)
     assert "等3个三级指标，总分50分" in duty and f"自评得分{SEED_SECTIONS['duty']:.2f}分" in duty
     outputs = one(report, "（1）部门整体绩效目标产出指标完成情况。")
-    # 23 rows: the seed's own text says 19, but it lists ① … ㉓ (docs/DOMAIN.md §2 "产出指标完成情况 (23 rows)")
+    # 23 rows: the seed's own text says 19, but it lists ① … ㉓ (docs/DOMAIN.md §2
+    # "产出指标完成情况 (23 rows)")
     assert "设置了23个产出指标，总分20分" in outputs and f"自评得分{SEED_SECTIONS['output']:.2f}分" in outputs
     benefits = one(report, "（2）部门整体绩效目标效益指标完成情况。")
     assert (
@@ -307,7 +310,8 @@ def test_sections_read_like_the_seed(report: Report) -> None:
         a, b = _normalise(ours[heading]), _normalise(seed[heading])
         ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
         print(
-            f"{heading}: SequenceMatcher {ratio:.3f}, bigram Jaccard {_bigram_jaccard(a, b):.3f} ({len(a)} vs {len(b)} chars)"
+            f"{heading}: SequenceMatcher {ratio:.3f}, bigram Jaccard {_bigram_jaccard(a, b):.3f} ({len(a)} "
+            f"vs {len(b)} chars)"
         )
         assert ratio >= threshold, (heading, ratio)
 

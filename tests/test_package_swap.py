@@ -1,4 +1,5 @@
-"""``submit --overwrite`` swaps package folders recoverably; killed runs leave nothing behind (issue 12, case 6).
+"""``submit --overwrite`` swaps package folders recoverably; killed runs leave nothing behind
+(issue 12, case 6).
 
 A real child process exports a package and gets a real SIGKILL at the chosen moment: between the
 two renames of the swap (old package → hidden ``.…old``, new → its name), or while the package is

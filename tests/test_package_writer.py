@@ -284,7 +284,9 @@ def test_scored_copy_of_a_macro_workbook_is_a_plain_xlsx(tmp_path: Path) -> None
             if info.filename == "xl/_rels/workbook.xml.rels":
                 data = data.replace(
                     b"</Relationships>",
-                    b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>',
+                    b'<Relationship Id="rIdVba" '
+                    b'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" '
+                    b'Target="vbaProject.bin"/></Relationships>',
                 )
             zout.writestr(info, data)
         zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 508)

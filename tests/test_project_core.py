@@ -183,7 +183,11 @@ formula = "ratio"
 [[row_rules]]
 rule = "qualitative"
 operators = ["定性"]
-bands = [{ name = "达成", keyword = "达成", min = 0.8 }, { name = "部分达成", keyword = "部分达成", min = 0.5 }, { name = "未达成", keyword = "未达成", min = 0 }]
+bands = [
+  { name = "达成", keyword = "达成", min = 0.8 },
+  { name = "部分达成", keyword = "部分达成", min = 0.5 },
+  { name = "未达成", keyword = "未达成", min = 0 },
+]
 [[levels]]
 id = "output"
 name = "产出指标"
@@ -468,7 +472,8 @@ def test_whole_score_caps_by_execution_rate() -> None:
     capped = variant(
         (
             "# caps = [{ below = 80, max = 89 }]",
-            "caps = [{ below = 80, max = 89 }, { below = 70, max = 79 }, { below = 60, max = 69 }, { below = 50, max = 59 }]",
+            "caps = [{ below = 80, max = 89 }, { below = 70, max = 79 }, { below = 60, max = 69 }, "
+            "{ below = 50, max = 59 }]",
         )
     )
     rows = [

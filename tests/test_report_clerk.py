@@ -49,7 +49,9 @@ def second_department() -> Evaluation:
     dep.subordinate_units, dep.staffing = "广州市白云区文化馆\n广州市白云区体育中心", "事业编制 42 名"
     dep.preparer, dep.phone, dep.fill_date = "李明", "020-36660000", "2024年3月15日"
     ev.tasks = [
-        KeyTask(name="推进公共文化服务体系建设", content="完善区、镇（街）、村（居）三级公共文化设施。", completion="新建城市书房 3 间。"),
+        KeyTask(name="推进公共文化服务体系建"
+                     "设", content="完善区、镇（街）、村（居）"
+                                  "三级公共文化设施。", completion="新建城市书房 3 间。"),
         KeyTask(name="举办全民健身赛事活动", content="组织区级全民健身赛事。", completion="举办赛事 26 场。"),
     ]  # fmt: skip
     # 收支情况: 其他收入 left blank (the clerk forgot it); the 结转结余率 is 6.00 %, above the 5 % standard

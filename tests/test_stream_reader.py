@@ -571,7 +571,8 @@ def test_bad_xml_is_a_chinese_message_naming_the_part(tmp_path: Path, name: str)
 def test_the_stream_reader_refuses_a_dtd_by_itself(
     corpus: dict[str, Case], monkeypatch: pytest.MonkeyPatch, name: str, part: str
 ) -> None:
-    """Even without the pre-open checks, no part with a DTD reaches the parser (and libxml2 expands nothing)."""
+    """Even without the pre-open checks, no part with a DTD reaches the parser (and libxml2
+    expands nothing)."""
     monkeypatch.setattr(stream, "vet_package", lambda data, path, limits: stream.Parts(data, path.name))
     with pytest.raises(WorkbookReadError, match="DTD") as info:
         read_package(corpus[name].path, Limits())

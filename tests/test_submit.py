@@ -636,7 +636,8 @@ def lo_csv(workbook: Path, tmp_path: Path) -> dict[str, str]:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         pytest.fail(
-            'LibreOffice is not installed: .ci/run installs it (apt-get install libreoffice-calc python3-uno; pip install -e ".[test]")'
+            "LibreOffice is not installed: .ci/run installs it (apt-get install libreoffice-calc "
+            'python3-uno; pip install -e ".[test]")'
         )
     out = tmp_path / f"lo-{workbook.stem}"
     profile = (tmp_path / f"lo-profile-{workbook.stem}").as_uri()

@@ -66,7 +66,10 @@ def splits(text: str) -> list[tuple[str, str]]:
 
 
 def test_wrap_keeps_numbers_percent_signs_and_quoted_terms_whole() -> None:
-    text = "“开展主题促消费活动场次”完成率 150.00%，在 150% 以上，请填写“完成率在150%以上的原因”（如目标设置偏低）"
+    text = (
+        "“开展主题促消费活动场次”完成率 150.00%，在 150% 以上，请填写“完成率在150%以上的原因”"
+        "（如目标设置偏低）"
+    )
     for width in range(12, 60):
         lines = wrap(text, width)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost

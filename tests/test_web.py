@@ -410,8 +410,8 @@ def test_send_to_the_bureau_delivers_exactly_one_message(
     states = page.evaluate("""async () => {
         const csrf = document.querySelector('meta[name="csrf-token"]').content;
         const url = document.getElementById('send').dataset.url;
-        const one = () => fetch(url, {method: 'POST', headers: {'X-CSRF-Token': csrf, 'Content-Type': 'application/json'},
-                                      body: '{}'}).then(r => r.json());
+        const headers = {'X-CSRF-Token': csrf, 'Content-Type': 'application/json'};
+        const one = () => fetch(url, {method: 'POST', headers, body: '{}'}).then(r => r.json());
         return await Promise.all([one(), one(), one()]); }""")
     assert {s["state"] for s in states} <= {"sending", "sent"} and {s["attempts"] for s in states} == {1}
     page.wait_for_selector("#progress.sent", timeout=60_000)
@@ -421,7 +421,8 @@ def test_send_to_the_bureau_delivers_exactly_one_message(
     state = page.evaluate("""async () => {
         const csrf = document.querySelector('meta[name="csrf-token"]').content;
         const r = await fetch(document.getElementById('send').dataset.url,
-            {method: 'POST', headers: {'X-CSRF-Token': csrf, 'Content-Type': 'application/json'}, body: '{}'});
+            {method: 'POST', headers: {'X-CSRF-Token': csrf, 'Content-Type': 'application/json'},
+             body: '{}'});
         return await r.json(); }""")
     assert state["state"] == "sent"
     page.reload()
@@ -887,7 +888,8 @@ def test_a_dropped_workbook_is_scored(page: Any, clerk_server: Serve, books: dic
         """(data) => {
         const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
         const dt = new DataTransfer();
-        dt.items.add(new File([bytes], "拖入的自评表.xlsx", {type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}));
+        const type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        dt.items.add(new File([bytes], "拖入的自评表.xlsx", {type}));
         return dt; }""",
         data,
     )
@@ -1005,7 +1007,7 @@ def test_reviewer_page_ranks_only_verified_packages_and_survives_bad_cards(
         s.stop()
 
 
-# ------------------------------------------------------------------------------ issue 24: the server under stress
+# -------------------------------------------------------------------------- issue 24: the server under stress
 
 
 def half_upload(s: Serve, cookie: str, csrf: str) -> Any:

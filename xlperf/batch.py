@@ -1,4 +1,5 @@
-"""``xlperf batch``: process many workbooks, writing each one's scored workbook and score card, and one 汇总.xlsx / 汇总.csv.
+"""``xlperf batch``: process many workbooks, writing each one's scored workbook and score card,
+and one 汇总.xlsx / 汇总.csv.
 
 - Inputs may be files, folders (searched recursively for .xlsx/.xlsm/.json, and for .xls/.et/.ods
   that look like spreadsheets) or glob patterns; results are sorted by input path, whatever the
@@ -71,7 +72,8 @@ class NoInputsError(XlperfError):
 
 @dataclass(frozen=True)
 class Job:
-    """One input to process: its place in the results, its path and the stem of its output files (no suffix)."""
+    """One input to process: its place in the results, its path and the stem of its output files
+    (no suffix)."""
 
     index: int
     path: Path
@@ -81,7 +83,8 @@ class Job:
 
 
 def _is_candidate(path: Path, skip_dir: Path | None) -> bool:
-    """Whether a file found in a folder is processed: Excel lock files, hidden/temporary files and xlperf's own outputs are skipped."""
+    """Whether a file found in a folder is processed: Excel lock files, hidden/temporary files and xlperf's
+    own outputs are skipped."""
     name = path.name
     if name.startswith(("~$", ".")) or path.suffix.lower() not in CANDIDATE_SUFFIXES:
         return False
@@ -280,7 +283,8 @@ def run_jobs(
     scored_at: str | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> list[Outcome]:
-    """Process every input; the outcomes sorted by ``Job.index``. With ``workers == 1`` one by one in this process.
+    """Process every input; the outcomes sorted by ``Job.index``. With ``workers == 1`` one by one in
+    this process.
 
     ``meanwhile``: work for this process while the workers score (it would wait idle otherwise), such
     as the summary's imports; whatever it raises is left for the caller to meet again later.

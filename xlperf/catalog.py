@@ -101,13 +101,15 @@ def by_id(framework_id: str) -> Framework:
             raise FrameworkError(
                 framework_id[:80],
                 [
-                    f"评分框架只能用编号指定（如 {DEFAULT_ID}）；框架文件请在命令行用 --framework 文件.toml 指定"
+                    f"评分框架只能用编号指定（如 {DEFAULT_ID}）；框架文件请在命令行用 --framework "
+                    "文件.toml 指定"
                 ],
             )
         raise FrameworkError(
             framework_id,
             [
-                f"本机没有这个评分框架（已有：{known_ids()}）；请向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加"
+                f"本机没有这个评分框架（已有：{known_ids()}）；请向财政局索取框架文件，"
+                "用 xlperf frameworks add 文件.toml 添加"
             ],
         )
     return fw
@@ -268,8 +270,10 @@ def for_workbook(recorded: Recorded, override: Framework | None = None) -> tuple
         raise FrameworkError(
             workbook_id,
             [
-                f"工作簿按评分框架 {workbook_id} 制作，但其中没有内嵌规则，本机也没有这个框架（已有：{known_ids()}）；"
-                "请向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加，或用 --framework 文件.toml 指定"
+                f"工作簿按评分框架 {workbook_id} 制作，但其中没有内嵌规则，本机也没有这个框架（已有："
+                f"{known_ids()}）；"
+                "请向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加，"
+                "或用 --framework 文件.toml 指定"
             ],
         )
     if recorded.sha256 and fw.sha256 != recorded.sha256:
@@ -291,7 +295,8 @@ def year_findings(fw: Framework, year: int | None) -> list[Finding]:
     fitting = [e.framework.id for e in listing() if e.framework.years and year in e.framework.years]
     years = "、".join(str(y) for y in fw.years)
     hint = (
-        f"本机适用于 {year} 年度的框架：{'、'.join(fitting)}（用 --framework 指定，或用 xlperf new --framework 重新制表）"
+        f"本机适用于 {year} 年度的框架：{'、'.join(fitting)}（用 --framework 指定，"
+        "或用 xlperf new --framework 重新制表）"
         if fitting
         else f"本机没有适用于 {year} 年度的框架；请向财政局索取当年的框架文件（xlperf frameworks add）"
     )

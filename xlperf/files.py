@@ -77,7 +77,8 @@ def atomic_path(target: Path, *, plain_errors: bool = False) -> Iterator[Path]:
 
 
 def atomic_write(target: Path, writer: Callable[[IO[bytes]], None], *, plain_errors: bool = False) -> Path:
-    """Write bytes through ``writer(fh)`` atomically to ``target`` (``plain_errors`` as :func:`atomic_path`)."""
+    """Write bytes through ``writer(fh)`` atomically to ``target`` (``plain_errors``
+    as :func:`atomic_path`)."""
     with atomic_path(target, plain_errors=plain_errors) as tmp, tmp.open("wb") as fh:
         writer(fh)
     return target
@@ -201,7 +202,8 @@ def guard_outputs(inputs: Iterable[Path | None], outputs: Iterable[tuple[str, Pa
         for other_option, other in seen:
             if same_file(other, path):
                 raise OutputError(
-                    f"{option} {path} 与 {other_option} {other} 是同一个文件，后写的会覆盖先写的；请换一个文件名"
+                    f"{option} {path} 与 {other_option} {other} 是同一个文件，后写的会覆盖先写的；"
+                    "请换一个文件名"
                 )
         seen.append((option, path))
 

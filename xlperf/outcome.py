@@ -216,7 +216,8 @@ def fill_scored(out: Outcome, loaded: Any, result: Any, card: dict[str, Any]) ->
 
 
 def _preference(o: Outcome) -> tuple[int, float, int]:
-    """Which of several workbooks of one department and year is ranked: fewest errors, then the newest file."""
+    """Which of several workbooks of one department and year is ranked: fewest errors,
+    then the newest file."""
     return (o.errors, -o.modified, o.index)
 
 
@@ -243,7 +244,11 @@ def mark_duplicates(outcomes: Sequence[Outcome]) -> None:
         for o in others:
             o.status = DUPLICATE
             o.message = (
-                f"重复：与 {kept.file} 同为 {dep}{'“' + project + '”' if project else ''} {year or ''} 年度的自评表；排名采用那一份（{why}），"
+                f"重复：与 {kept.file} 同为 {dep}{'“' + project + '”' if project else ''} {year or ''} "
+                f"年度的自评表；排名采用那一份（{why}），"
                 f"本份不参加排名（本份得分 {o.total:.2f}，{o.errors} 条错误）"
             )
-        kept.message += f"；另有 {len(others)} 份同部门同年度的重复文件（{'、'.join(o.file for o in others)}），排名采用本份（{why}）"
+        kept.message += (
+            f"；另有 {len(others)} 份同部门同年度的重复文件"
+            f"（{'、'.join(o.file for o in others)}），排名采用本份（{why}）"
+        )

@@ -118,7 +118,8 @@ def _dec(value: float | str | None) -> Decimal | None:
 
 
 def rank(outcomes: Sequence[Outcome]) -> dict[int, int]:
-    """Rank by total (only the ranked outcomes); ties share a place and the next place is skipped (1, 2, 2, 4).
+    """Rank by total (only the ranked outcomes); ties share a place and the next place is skipped
+    (1, 2, 2, 4).
     Workbooks scored by different rules (framework hashes) are never ranked against each other: each
     group has its own places."""
     places: dict[int, int] = {}
@@ -711,7 +712,8 @@ def _mark_below_full(ws: Any, frame: Any) -> None:
 
 
 def axis_minimum(totals: Sequence[float]) -> float:
-    """Where the total axis starts: the multiple of 5 below the lowest total (93.85 → 90, 60 → 55), not below 0."""
+    """Where the total axis starts: the multiple of 5 below the lowest total (93.85 → 90, 60 → 55),
+    not below 0."""
     if not totals:
         return 0.0
     low = min(totals)

@@ -22,10 +22,10 @@ A draft (``Report.draft``: produced while errors remain) says so twice: "草稿"
 of every page and the notice in red above the title. The closing block (评价单位（盖章）, 填报人, 日期)
 is set flush right after 四、.
 
-The file is written atomically (:mod:`xlperf.files`: a temporary file in the same folder, then ``os.replace``) and is
-byte-for-byte reproducible for a given ``when``: core properties and zip entry times come from it (a
-naive datetime is local time; default: the ``SOURCE_DATE_EPOCH`` environment variable, else now —
-never a made-up date such as 2000-01-01).
+The file is written atomically (:mod:`xlperf.files`: a temporary file in the same folder, then
+``os.replace``) and is byte-for-byte reproducible for a given ``when``: core properties and zip
+entry times come from it (a naive datetime is local time; default: the ``SOURCE_DATE_EPOCH``
+environment variable, else now — never a made-up date such as 2000-01-01).
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ def uninstall_cmd(ctx: click.Context) -> None:
 @addin.command(name="status")
 @click.pass_context
 def status_cmd(ctx: click.Context) -> None:
-    """检查这台电脑上的 Excel 能否使用加载项：是否已安装、用哪个 Python、工作表函数的 DLL、签名策略与受信任位置。
+    """检查这台电脑上的 Excel 能否使用加载项：是否已安装、用哪个 Python、工作表函数的 DLL、
+    签名策略与受信任位置。
 
     \b
     每一项给出结论；有问题时说明请 IT 做什么。只读，不改动任何设置。

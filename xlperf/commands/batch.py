@@ -151,7 +151,8 @@ def _print_report(report: Any) -> None:
     n = len(report.outcomes)
     click.echo(
         f"共 {n} 个：通过 {report.count(OK)}，有错误 {report.count(ERRORS)}，未填写 {report.count(BLANK)}，"
-        f"重复 {report.count(DUPLICATE)}，无法读取 {report.count(UNREADABLE)}，处理失败 {report.count(FAILED)}。"
+        f"重复 {report.count(DUPLICATE)}，无法读取 {report.count(UNREADABLE)}，"
+        f"处理失败 {report.count(FAILED)}。"
     )  # the time goes on the next line: with it this one passed 80 columns and left a lone "。"
     click.echo(
         f"用时 {report.seconds:.1f} 秒，已写出：{shown(report.summary_xlsx)}、{shown(report.summary_csv)}"

@@ -146,6 +146,7 @@ def path_option(value: str | None) -> Path | None:
 
 
 def refuse_overwrite(path: Path, force: bool) -> None:
-    """A usage error when ``path`` exists and ``--force`` was not given (a filled-in workbook is not replaced)."""
+    """A usage error when ``path`` exists and ``--force`` was not given (a filled-in workbook is
+    not replaced)."""
     if path.exists() and not force:
         raise click.UsageError(f"{path} 已存在；为免覆盖已填写的内容，请换一个文件名，或加 --force 覆盖")

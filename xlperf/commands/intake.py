@@ -1,4 +1,5 @@
-"""``xlperf intake``: the finance bureau collects the submission mails, verifies, files and summarises them."""
+"""``xlperf intake``: the finance bureau collects the submission mails, verifies, files and
+summarises them."""
 
 from __future__ import annotations
 

@@ -28,7 +28,8 @@ from xlperf.commands.terminal import shown
 @framework_option(for_new=True)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件。")
 def new(output: Path | None, framework_id: str | None, force: bool) -> None:
-    """生成空白的标准自评表（.xlsx，不含宏），内嵌所选评分框架的规则；项目支出框架（如 national-project）生成项目支出绩效自评表。"""
+    """生成空白的标准自评表（.xlsx，不含宏），内嵌所选评分框架的规则；项目支出框架（如 national-project）
+    生成项目支出绩效自评表。"""
     from xlperf.core.framework import get_framework
     from xlperf.core.project.framework import ProjectFramework
     from xlperf.workbook.template import build_workbook, save_workbook
@@ -44,7 +45,8 @@ def new(output: Path | None, framework_id: str | None, force: bool) -> None:
         refuse_overwrite(output, force)
         save_workbook(build_project_workbook(chosen), output)
         click.echo(
-            f"已生成空白项目支出绩效自评表：{shown(output)}（评分框架 {chosen.name}，{chosen.label}；规则已写入工作簿）"
+            f"已生成空白项目支出绩效自评表：{shown(output)}（评分框架 {chosen.name}，{chosen.label}；"
+            "规则已写入工作簿）"
         )
         return
     output = output or Path("部门整体支出绩效自评表.xlsx")

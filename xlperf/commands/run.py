@@ -1,4 +1,5 @@
-"""``xlperf check``, ``xlperf run`` and ``xlperf report``: one workbook validated and scored, with its outputs."""
+"""``xlperf check``, ``xlperf run`` and ``xlperf report``: one workbook validated and scored, with
+its outputs."""
 
 from __future__ import annotations
 

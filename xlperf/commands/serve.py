@@ -1,4 +1,5 @@
-"""``xlperf serve``: the local web page (no Excel automation needed): a clerk uploads a workbook, the bureau reviews batch results."""
+"""``xlperf serve``: the local web page (no Excel automation needed): a clerk uploads a workbook,
+the bureau reviews batch results."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``xlperf submit``: freeze, package and send to the finance bureau (or save a mail draft), and ``--retry`` to resend the outbox."""
+"""``xlperf submit``: freeze, package and send to the finance bureau (or save a mail draft), and
+``--retry`` to resend the outbox."""
 
 from __future__ import annotations
 
@@ -99,7 +100,8 @@ from xlperf.commands.terminal import echo_wrapped, shown
     "--smtp-user",
     default=None,
     metavar="USER",
-    help="登录用户名；密码只从环境变量 XLPERF_SMTP_PASSWORD 或系统钥匙串（keyring set xlperf-smtp 用户名）读取。",
+    help="登录用户名；密码只从环境变量 XLPERF_SMTP_PASSWORD 或系统钥匙串（keyring set xlperf-smtp "
+    "用户名）读取。",
 )
 @click.option(
     "--smtp-timeout",
@@ -125,7 +127,8 @@ from xlperf.commands.terminal import echo_wrapped, shown
     type=float,
     default=None,
     metavar="MB",
-    help="附件总大小上限（MB，默认 20），超过时不连接服务器、直接报错；也可用 XLPERF_SMTP_MAX_ATTACHMENT_MB。",
+    help="附件总大小上限（MB，默认 20），超过时不连接服务器、直接报错；"
+    "也可用 XLPERF_SMTP_MAX_ATTACHMENT_MB。",
 )
 @click.option(
     "--smtp-config",
@@ -283,7 +286,8 @@ def _print_package(package: Any) -> None:
     if freeze is not None:
         for cell in freeze.cached:
             click.secho(
-                f"提醒：{shown(cell.where)} 的公式 {shown(cell.formula)} 无法重新计算，沿用文件中保存的结果，请核对。",
+                f"提醒：{shown(cell.where)} 的公式 {shown(cell.formula)} 无法重新计算，"
+                "沿用文件中保存的结果，请核对。",
                 fg="yellow",
             )
         for cell in freeze.flagged:

@@ -142,7 +142,8 @@ def print_findings(
 
 
 # Tokens a line is never broken inside: a file name or path with its extension; a “quoted term” or
-# "quoted text"; a short [bracket] (click's "[默认：300]"); an option (--reason, -o); a number with its sign, thousands separators, decimals and
+# "quoted text"; a short [bracket] (click's "[默认：300]"); an option (--reason, -o); a number with its sign,
+# thousands separators, decimals and
 # percent sign; an extension (.xlsx); a Latin word, command, address, cell or variable (xlperf,
 # kgs@example.cn, XLPERF_SMTP_HOST, 产出指标!J9's J9); blanks; any other single character (CJK
 # breaks between any two). ASCII classes only: a Latin word never swallows the Chinese after it.
@@ -283,7 +284,8 @@ class Context(click.Context):
 
 def echo_wrapped(text: str, prefix: str = "", err: bool = False, fg: str | None = None) -> None:
     """One paragraph to the terminal (through :func:`shown`), wrapped by :func:`wrap` at the terminal's
-    width; with ``prefix`` (a list mark such as "  3. ") its continuation lines are indented under the text."""
+    width; with ``prefix`` (a list mark such as "  3. ") its continuation lines are indented under
+    the text."""
     indent = cells(prefix)
     lines = wrap(shown(text), max(20, terminal_width() - indent))
     click.secho(

@@ -47,7 +47,8 @@ ZH: dict[str, str] = {
     "directory": "文件夹",
     "path": "路径",
     "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
-    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是/否值，可用：{states}",
+    "{value!r} is not a valid boolean. "
+    "Recognized values: {states}": "{value!r} 不是有效的是/否值，可用：{states}",
     "{value!r} is not one of {choices}.": "{value!r} 不在可选值 {choices} 中。",
     "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
     "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",

@@ -256,7 +256,8 @@ class Framework(_Rules):
 
     def grade_names(self) -> tuple[str, ...]:
         """The completion grades a 定性 row may be given, highest rate first (the template's list; the
-        same order whether the rules came from the file or a workbook's embedded copy, whose keys are sorted)."""
+        same order whether the rules came from the file or a workbook's embedded copy,
+        whose keys are sorted)."""
         grades = self.completion.grades
         return tuple(sorted(grades, key=lambda g: (-grades[g], g)))
 
@@ -265,7 +266,8 @@ BUDGET_FIELDS = frozenset(Budget.model_fields)
 
 #: a grade or rating name: what a dropdown, a table cell and a sentence can carry
 MAX_NAME = 16
-#: answer columns the 管理效率 sheet can hold per indicator (the template makes as many as the framework needs)
+#: answer columns the 管理效率 sheet can hold per indicator (the template makes as many as the
+#: framework needs)
 MAX_ITEMS = 8
 #: a framework file larger than this is refused before parsing (the bundled one is about 11 KB)
 MAX_BYTES = 1 << 20
@@ -285,7 +287,8 @@ def decode_framework(data: bytes, source: str) -> str:
         raise FrameworkError(
             source,
             [
-                f"文件过大（{len(data) // 1024} KB，上限 {MAX_BYTES // 1024} KB）；评分框架文件只含规则，请检查是否选错了文件"
+                f"文件过大（{len(data) // 1024} KB，上限 {MAX_BYTES // 1024} KB）；评分框架文件只含规则，"
+                "请检查是否选错了文件"
             ],
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -557,7 +560,8 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
         ind_sum = sum((i.full for i in sec.indicators), Decimal(0))
         if ind_sum != sec.full:
             problems.append(
-                f"{locate.describe((*sloc, 'full'))}：“{sec.name}”的三级指标分值之和 {plain(ind_sum)} 不等于 {plain(sec.full)}"
+                f"{locate.describe((*sloc, 'full'))}：“{sec.name}”的三级指标分值之和 {plain(ind_sum)} "
+                f"不等于 {plain(sec.full)}"
             )
         for ii, ind in enumerate(sec.indicators):
             iloc: tuple[Any, ...] = (*sloc, "indicators", ii)
@@ -569,56 +573,65 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
             rule = RULES.get(ind.rule)
             if rule is None:
                 problems.append(
-                    f"{locate.describe((*iloc, 'rule'))}：未知的计分规则 {ind.rule}（可用：{'、'.join(sorted(RULES))}）"
+                    f"{locate.describe((*iloc, 'rule'))}：未知的计分规则 {ind.rule}（可用："
+                    f"{'、'.join(sorted(RULES))}）"
                 )
                 continue
             problems.extend(f"{where}：{p}" for p in rule.check(ind, fw))
             if ind.rows is not None:
                 if ind.rows in seen_rows:
                     problems.append(
-                        f"{locate.describe((*iloc, 'rows'))}：{ind.rows} 已被另一个指标使用（每张指标表只能计一次分）"
+                        f"{locate.describe((*iloc, 'rows'))}：{ind.rows} 已被另一个指标使用（每张指标表只"
+                        "能计一次分）"
                     )
                 seen_rows.add(ind.rows)
             if len(ind.items) > MAX_ITEMS:
                 problems.append(
-                    f"{locate.describe((*iloc, 'items'))}：子项 {len(ind.items)} 个，超过上限 {MAX_ITEMS} 个；请合并子项"
+                    f"{locate.describe((*iloc, 'items'))}：子项 {len(ind.items)} 个，"
+                    f"超过上限 {MAX_ITEMS} 个；请合并子项"
                 )
             for ti, item in enumerate(ind.items):
                 _positive(item.points, locate.describe((*iloc, "items", ti, "points")), problems)
                 for name in re.findall(r"\{(\w*)\}", item.text):
                     if name not in fw.settings:
                         problems.append(
-                            f"{locate.describe((*iloc, 'items', ti, 'text'))}：文字中的 {{{name}}} 没有在 [settings] 中定义"
+                            f"{locate.describe((*iloc, 'items', ti, 'text'))}：文字中的 {{{name}}} 没有在 "
+                            "[settings] 中定义"
                         )
                 if any(ch in re.sub(r"\{\w*\}", "", item.text) for ch in "{}"):
                     problems.append(
-                        f"{locate.describe((*iloc, 'items', ti, 'text'))}：文字中的花括号须成对，且只用来引用 [settings] 中的设置"
+                        f"{locate.describe((*iloc, 'items', ti, 'text'))}：文字中的花括号须成对，"
+                        "且只用来引用 [settings] 中的设置"
                     )
             if ind.items:
                 item_sum = sum((it.points for it in ind.items), Decimal(0))
                 if item_sum != ind.full:
                     problems.append(
-                        f"{locate.describe((*iloc, 'items'))}：子项分值之和 {plain(item_sum)} 不等于指标分值 {plain(ind.full)}"
+                        f"{locate.describe((*iloc, 'items'))}：子项分值之和 {plain(item_sum)} "
+                        f"不等于指标分值 {plain(ind.full)}"
                     )
             if ind.per_point is not None:
                 _positive(ind.per_point, locate.describe((*iloc, "per_point")), problems)
             if ind.floor < 0 or ind.floor > ind.full:
                 problems.append(
-                    f"{locate.describe((*iloc, 'floor'))}：最低分 {plain(ind.floor)} 应在 0 与指标分值 {plain(ind.full)} 之间"
+                    f"{locate.describe((*iloc, 'floor'))}：最低分 {plain(ind.floor)} 应在 0 与指标分值 "
+                    f"{plain(ind.full)} 之间"
                 )
             if ind.explain_below is not None and not 0 <= ind.explain_below <= 1000:
                 problems.append(f"{locate.describe((*iloc, 'explain_below'))}：应为 0–1000 之间的百分数")
     for si, sec in enumerate(fw.sections):
         if sec.id in seen:  # the score card keys sections and subtotal indicators alike
             problems.append(
-                f"{locate.describe(('sections', si, 'id'))}：部分编号 {sec.id} 与一个指标的编号相同；请改用不同的编号"
+                f"{locate.describe(('sections', si, 'id'))}：部分编号 {sec.id} 与一个指标的编号相同；"
+                "请改用不同的编号"
             )
     for key, ratio in fw.ratios.items():
         for name in (*ratio.numerator, *ratio.denominator):
             field = name.lstrip("-").rstrip("?")
             if field not in BUDGET_FIELDS:
                 problems.append(
-                    f"{locate.describe(('ratios', key))}：未知的收支字段 {field}（可用：{'、'.join(sorted(BUDGET_FIELDS))}）"
+                    f"{locate.describe(('ratios', key))}：未知的收支字段 {field}（可用："
+                    f"{'、'.join(sorted(BUDGET_FIELDS))}）"
                 )
         if not ratio.denominator:
             problems.append(f"{locate.describe(('ratios', key, 'denominator'))}：分母不能为空")
@@ -639,7 +652,8 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
         or not 0 <= c.plausible_min < 100 < c.plausible_max
     ):
         problems.append(
-            f"{locate.describe((*cloc, 'plausible_min'))}：合理完成率范围（百分数）应满足 0 ≤ plausible_min < 100 < plausible_max"
+            f"{locate.describe((*cloc, 'plausible_min'))}：合理完成率范围（百分数）"
+            "应满足 0 ≤ plausible_min < 100 < plausible_max"
         )
     if not c.grades:
         problems.append(
@@ -672,11 +686,13 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
             )
     if bands and (bands[-1].min > 0 or any(b.min < 0 or b.min > fw.total for b in bands)):
         problems.append(
-            f"{locate.describe(('rating', 'bands'))}：下限应在 0 与总分之间，最低一档的下限应为 0（否则低分无等级）"
+            f"{locate.describe(('rating', 'bands'))}：下限应在 0 与总分之间，"
+            "最低一档的下限应为 0（否则低分无等级）"
         )
     if not problems and len(fw.canonical()) > MAX_CANONICAL:
         problems.append(
-            f"规则内容过多（{len(fw.canonical())} 个字符，上限 {MAX_CANONICAL}），无法嵌入工作簿；请精简说明文字"
+            f"规则内容过多（{len(fw.canonical())} 个字符，上限 {MAX_CANONICAL}），无法嵌入工作簿；"
+            "请精简说明文字"
         )
     return problems
 

@@ -45,7 +45,8 @@ MISSING = "（未填写）"
 #: how the seed ends every computed management sentence
 STANDARD_ENDING = "根据既定的评分标准，该指标得{score}分。"
 
-#: Paragraph kinds. ``meta``: a line of the closing block after 四、 (评价单位, 填报人, 联系电话, 填报日期, 文号); ``heading``: a heading line of its level; ``lead``: a paragraph that opens with
+#: Paragraph kinds. ``meta``: a line of the closing block after 四、 (评价单位, 填报人, 联系电话, 填报日期,
+#: 文号); ``heading``: a heading line of its level; ``lead``: a paragraph that opens with
 #: a run-in heading (up to the first "。"); ``body``; ``item``: a numbered body paragraph (职责,
 #: 问题, 措施); ``field``: 年度目标值/年度实际值/未达标原因 lines; ``added``: a sentence xlperf adds
 #: because the clerk's text leaves something out (a row below 100 % not named in 存在的主要问题).
@@ -188,7 +189,8 @@ class Writer:
         }
 
     def unreadable_text(self, path: str) -> str:
-        """Why a filled cell gives nothing: "所填“x”无法识别" (for a sentence saying why a row is not scored)."""
+        """Why a filled cell gives nothing: "所填“x”无法识别" (for a sentence saying why a row is
+        not scored)."""
         typed = self.unreadable.get(path, "")
         return f"所填“{typed}”无法识别" if typed else "所填内容无法识别"
 
@@ -421,7 +423,8 @@ def _management_section(w: Writer, result: Result, sec: SectionScore) -> None:
     overall = "总体完成情况较好。" if not below else f"其中{len(below)}个指标未得满分。"
     w.add(
         0,
-        f"{situation(sec.name)}。主要包括{'、'.join(g for g, _ in groups)}，下设{len(sec.indicators)}个三级指标，"
+        f"{situation(sec.name)}。主要包括{'、'.join(g for g, _ in groups)}，"
+        f"下设{len(sec.indicators)}个三级指标，"
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。{overall}具体情况如下：",
         "lead",
     )
@@ -706,7 +709,8 @@ def check_report(result: Result, report: Report) -> list[Finding]:
             ):
                 if read_decimal(printed) != round2(expected):
                     c.fail(
-                        f"报告中“{ind.spec.name}”的{label}为 {printed}，评分结果为 {format_score(expected)}，请重新生成报告",
+                        f"报告中“{ind.spec.name}”的{label}为 {printed}，"
+                        f"评分结果为 {format_score(expected)}，请重新生成报告",
                         path,
                     )
             block = c.texts[i + 1 : min(i + 8, c.ends[i])]  # this indicator's paragraphs only

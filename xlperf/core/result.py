@@ -137,7 +137,8 @@ class Result:
         return out
 
     def section_names(self) -> dict[str, str]:
-        """The names of :meth:`section_scores`' keys, as the framework writes them (履职效能, 产出指标完成情况)."""
+        """The names of :meth:`section_scores`' keys, as the framework writes them (履职效能,
+        产出指标完成情况)."""
         out: dict[str, str] = {}
         for sec in self.sections:  # each section, then its parts: how the tables list them
             out[sec.id] = sec.name

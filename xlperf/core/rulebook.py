@@ -8,7 +8,8 @@ from xlperf.core.framework import NO_RATING, Framework
 
 
 def rating_text(fw: Framework) -> str:
-    """The rating bands in words: 优（90 分以上）、良（80–90 分）… (every boundary belongs to the higher band)."""
+    """The rating bands in words: 优（90 分以上）、良（80–90 分）… (every boundary belongs to the
+    higher band)."""
     if not fw.rated:
         return f"{NO_RATING}（只计分，不评定等级）"
     bands = sorted(fw.rating.bands, key=lambda b: b.min, reverse=True)

@@ -48,7 +48,8 @@ def _department(ev: Evaluation, out: list[Finding]) -> None:
         out.append(
             finding(
                 "V06",
-                f"下属单位数量填的是 {dep.subordinate_count} 个，下属单位名单列了 {listed} 个，请核对；报告采用所填数量",
+                f"下属单位数量填的是 {dep.subordinate_count} 个，下属单位名单列了 {listed} 个，请核对；"
+                "报告采用所填数量",
                 "department.subordinate_count",
             )
         )
@@ -113,7 +114,8 @@ def _budget(b: Budget, fw: Framework, out: list[Finding]) -> None:
             out.append(
                 finding(
                     "V01",
-                    f"全年预算数 {b.total_budget} 万元应等于本年收入 {b.income_current} + 上年结转 {b.carryover_prior}"
+                    f"全年预算数 {b.total_budget} 万元应等于本年收入 {b.income_current} + 上年结转 "
+                    f"{b.carryover_prior}"
                     f" = {expected} 万元，请核对",
                     "budget.total_budget",
                 )
@@ -138,7 +140,8 @@ def _budget(b: Budget, fw: Framework, out: list[Finding]) -> None:
             out.append(
                 finding(
                     "V03",
-                    f"全年实际执行数 {b.executed} 万元应等于基本支出 {b.spend_basic} + 项目支出 {b.spend_project}"
+                    f"全年实际执行数 {b.executed} 万元应等于基本支出 {b.spend_basic} + 项目支出 "
+                    f"{b.spend_project}"
                     f" = {by_nature} 万元，请核对",
                     "budget.spend_basic",
                 )
@@ -151,7 +154,8 @@ def _budget(b: Budget, fw: Framework, out: list[Finding]) -> None:
         out.append(
             finding(
                 "V04",
-                f"预算执行率由 xlperf 按 执行数 ÷ 全年预算数 计算为 {shown}，请删除手工填写的 {b.stated_execution_rate}%",
+                f"预算执行率由 xlperf 按 执行数 ÷ 全年预算数 计算为 {shown}，"
+                f"请删除手工填写的 {b.stated_execution_rate}%",
                 "budget.stated_execution_rate",
             )
         )
@@ -165,7 +169,8 @@ def _budget(b: Budget, fw: Framework, out: list[Finding]) -> None:
             out.append(
                 finding(
                     "V05",
-                    f"年初结转结余 {b.opening_balance} + 本年决算收入 {income} − 本年支出 {b.executed} = {expected} 万元，"
+                    f"年初结转结余 {b.opening_balance} + 本年决算收入 {income} − 本年支出 {b.executed} = "
+                    f"{expected} 万元，"
                     f"与年末结转结余 {b.closing_balance} 万元不一致，请核对或在说明中解释",
                     "budget.closing_balance",
                 )
@@ -238,7 +243,8 @@ def _claims(ev: Evaluation, result: Result, out: list[Finding]) -> None:
         out.append(
             finding(
                 "V40",
-                f"填写的总分 {ev.claims.total} 与各部分得分之和 {result.total} 不一致，以计算结果为准，请更正",
+                f"填写的总分 {ev.claims.total} 与各部分得分之和 {result.total} 不一致，"
+                "以计算结果为准，请更正",
                 "claims.total",
             )
         )
@@ -254,7 +260,8 @@ def _claims(ev: Evaluation, result: Result, out: list[Finding]) -> None:
         out.append(
             finding(
                 "V41",
-                f"填写的评价等级“{ev.claims.rating}”与总分 {result.total} 对应的等级“{result.rating}”不一致，请更正",
+                f"填写的评价等级“{ev.claims.rating}”与总分 {result.total} 对应的等级“{result.rating}”"
+                "不一致，请更正",
                 "claims.rating",
             )
         )

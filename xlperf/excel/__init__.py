@@ -121,7 +121,8 @@ def _run_button(button_id: str, book: Any, no_workbook: bool = False) -> None:
         logger.error("on_ribbon: unknown button {!r}", button_id)
         _alert(
             book,
-            f"未知的按钮“{button_id}”。加载项与 xlperf 的版本可能不一致：请运行 xlperf addin install 重新安装加载项。",
+            f"未知的按钮“{button_id}”。加载项与 xlperf 的版本可能不一致：请运行 xlperf addin install "
+            "重新安装加载项。",
             "xlperf",
             "critical",
         )

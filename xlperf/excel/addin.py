@@ -146,7 +146,8 @@ def _sheet_xml(rows: list[tuple[str, str]]) -> str:
     return (
         f'{_XML_DECL}<worksheet xmlns="{MAIN}" xmlns:r="{R}">'
         f'<sheetPr codeName="{CONFIG_SHEET_CODENAME}"/>'
-        '<cols><col min="1" max="1" width="28" customWidth="1"/><col min="2" max="2" width="60" customWidth="1"/></cols>'
+        '<cols><col min="1" max="1" width="28" customWidth="1"/><col min="2" max="2" width="60" '
+        'customWidth="1"/></cols>'
         f"<sheetData>{''.join(cells)}</sheetData></worksheet>"
     )
 

@@ -210,7 +210,8 @@ def interpreter_checks(interpreter: str | None, timeout: float = 120) -> list[Ch
                 False,
                 "这是 Microsoft Store 版 Python：它为自己写入 AppData 的文件可能被重定向到应用的私有目录，"
                 "Excel 看不到（加载项、设置文件、DLL）。",
-                "请 IT 安装 python.org 的 Windows 版 Python，用它安装 xlperf 后重新运行 xlperf addin install。",
+                "请 IT 安装 python.org 的 Windows 版 Python，用它安装 xlperf 后重新运行 xlperf "
+                "addin install。",
             )
         )
     try:
@@ -364,7 +365,8 @@ def _version_checks(reg: Registry, v: str, xlstart: str, env: dict[str, str]) ->
             Check(
                 f"{tag} 加载项签名策略",
                 False,
-                "组策略要求“应用程序加载项由受信任的发布者签名”：未签名的 xlperf.xlam 会被 Excel 直接停用，不提示。",
+                "组策略要求“应用程序加载项由受信任的发布者签名”：未签名的 xlperf.xlam 会被 Excel "
+                "直接停用，不提示。",
                 "请 IT 用单位的代码签名证书给 xlperf.xlam 签名并把证书设为受信任的发布者，"
                 "或对本机取消“要求应用程序加载项由受信任的发布者签名”策略。",
             )
@@ -388,7 +390,8 @@ def _version_checks(reg: Registry, v: str, xlstart: str, env: dict[str, str]) ->
             Check(
                 f"{tag} 网络位置",
                 False,
-                f"启动文件夹在网络上（{xlstart_path}，%APPDATA% 被重定向）：Office 默认不信任网络位置，加载项的宏不会运行。",
+                f"启动文件夹在网络上（{xlstart_path}，%APPDATA% 被重定向）：Office 默认不信任网络位置，"
+                "加载项的宏不会运行。",
                 "请 IT 允许网络上的受信任位置（“允许网络上的受信任位置”策略），并把该文件夹加为受信任位置。",
             )
         )

@@ -701,7 +701,8 @@ def send(book: Any) -> Outcome:
             _, to_list = draft_addresses({})
             open_outlook_draft(result, to_list)
             return Outcome(
-                f"已在 Outlook 中打开报送邮件草稿，请核对收件人和附件后发送。\n报送包：{_package_folder(result)}"
+                "已在 Outlook 中打开报送邮件草稿，请核对收件人和附件后发送。\n报送包："
+                f"{_package_folder(result)}"
             )
         item = send_package(result, {})
     except PackageError as exc:
@@ -834,7 +835,8 @@ def help_text() -> str:
     """The 帮助 message: every button and worksheet function with its help text."""
     lines = [
         "xlperf：部门整体支出绩效自评（校验、计分、报告、报送）。",
-        "项目支出绩效自评表（xlperf new --framework national-project）也可用校验、计算得分、生成报告和报送按钮。",
+        "项目支出绩效自评表（xlperf new --framework national-project）也可用校验、计算得分、"
+        "生成报告和报送按钮。",
         "",
         "按钮：",
     ]

@@ -90,7 +90,8 @@ class Locations:
 
 @dataclass(frozen=True)
 class Status:
-    """What ``xlperf addin status`` reports; ``checks`` are the Windows diagnostics (xlperf.excel.diagnose)."""
+    """What ``xlperf addin status`` reports; ``checks`` are the Windows diagnostics
+    (xlperf.excel.diagnose)."""
 
     platform: Platform
     locations: Locations | None

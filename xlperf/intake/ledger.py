@@ -121,7 +121,8 @@ class Ledger:
             self._migrate()
         except sqlite3.Error as exc:
             raise LedgerError(
-                f"无法打开收件台账 {self.path}（{exc}）；请确认输出文件夹可写，且没有别的 xlperf intake 正在运行"
+                f"无法打开收件台账 {self.path}（{exc}）；请确认输出文件夹可写，"
+                "且没有别的 xlperf intake 正在运行"
             ) from exc
 
     def _migrate(self) -> None:

@@ -190,7 +190,8 @@ def _checked(
         checked = replace(
             checked,
             status=SENDER_NOT_LISTED,
-            reason=f"发件人 {manifest_text(parsed.sender) or '（空）'} 不在 --senders 文件为“{checked.department}”"
+            reason=f"发件人 {manifest_text(parsed.sender) or '（空）'} 不在 --senders "
+            f"文件为“{checked.department}”"
             f"登记的地址中（{'、'.join(sorted(listed)) or '无'}）；本报送不予采用。若该部门换了邮箱，"
             "请核实后把新地址加入该文件，再运行 xlperf intake",
         )

@@ -261,7 +261,8 @@ def read_manifest(parsed: Parsed) -> tuple[dict[str, Any] | None, str]:
 
 
 def check_files(parsed: Parsed, manifest: dict[str, Any]) -> tuple[str, str]:
-    """Every file the manifest lists is attached, with its size and SHA-256; returns (workbook name, problem)."""
+    """Every file the manifest lists is attached, with its size and SHA-256;
+    returns (workbook name, problem)."""
     by_name = {a.name.casefold(): a for a in parsed.attachments}
     problems: list[str] = []
     workbook = ""
@@ -284,7 +285,8 @@ def check_files(parsed: Parsed, manifest: dict[str, Any]) -> tuple[str, str]:
             problems.append(f"附件 {att.name} 的 SHA-256 与清单记录不符（导出后被改动过，或传输中损坏）")
         elif entry.get("bytes") is not None and entry.get("bytes") != len(att.data):
             problems.append(
-                f"附件 {att.name} 的大小 {len(att.data)} 字节与清单记录的 {manifest_text(entry.get('bytes'))} 不符"
+                f"附件 {att.name} 的大小 {len(att.data)} 字节与清单记录的 "
+                f"{manifest_text(entry.get('bytes'))} 不符"
             )
     if not problems and not workbook:
         problems.append("清单中没有工作簿（role 为 workbook 的文件）")
@@ -401,7 +403,8 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
     if embedded is not None and (framework_id != embedded.id or (named_sha and named_sha != embedded.sha256)):
         return Checked(
             CONFLICT,
-            f"清单与工作簿不符：清单所称的评分框架 {manifest_text(framework_id)[:40]}（{named_sha[:8] or '无校验值'}）"
+            "清单与工作簿不符：清单所称的评分框架 "
+            f"{manifest_text(framework_id)[:40]}（{named_sha[:8] or '无校验值'}）"
             f"与工作簿内嵌的 {embedded.label} 不同；以工作簿为准，本报送不予采用",
             manifest,
             workbook,

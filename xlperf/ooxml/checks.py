@@ -148,7 +148,8 @@ def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
         text = text_kind(data)
         if text:  # a CSV or a web page renamed .xlsx: re-saving it would not make a standard workbook
             raise WorkbookReadError(
-                f"{name} 实际是{' ' if text[0].isascii() else ''}{text}（只是扩展名为 {path.suffix or '.xlsx'}），"
+                f"{name} 实际是{' ' if text[0].isascii() else ''}{text}（只是扩展名为 "
+                f"{path.suffix or '.xlsx'}），"
                 "不是自评表；请用标准自评表填写"
                 "（xlperf new 或网页上的“新建自评表”生成），把数据填入或粘贴进去后再试"
             )
@@ -177,12 +178,14 @@ def vet_package(data: bytes, path: Path, limits: Limits) -> Parts:
                 and info.file_size > 8 << 20
             ):
                 raise WorkbookReadError(
-                    f"{name} 中的 {info.filename} 压缩比异常（{info.file_size / info.compress_size:.0f} 倍），"
+                    f"{name} 中的 {info.filename} "
+                    f"压缩比异常（{info.file_size / info.compress_size:.0f} 倍），"
                     "疑似“压缩炸弹”，已拒绝打开"
                 )
         if total > limits.max_expanded_mb * 1024 * 1024:
             raise WorkbookReadError(
-                f"{name} 解压后有 {total / 1048576:.0f} MB，超过上限 {limits.max_expanded_mb:g} MB，已拒绝打开"
+                f"{name} 解压后有 {total / 1048576:.0f} MB，超过上限 {limits.max_expanded_mb:g} "
+                "MB，已拒绝打开"
                 "（可用 --max-expanded-mb 调整）"
             )
         if any(i.flag_bits & 0x1 for i in infos):
@@ -275,7 +278,8 @@ def _check_rows(parts: Parts, part: str, name: str, limits: Limits, title: str, 
                 merged += covered
                 if merged > limits.max_merged_cells:
                     raise WorkbookReadError(
-                        f"{name} 的{where}中合并单元格 {ref.group(1).decode('ascii', 'replace') if ref else ''} "
+                        f"{name} 的{where}中合并单元格 "
+                        f"{ref.group(1).decode('ascii', 'replace') if ref else ''} "
                         f"等共覆盖 {merged:,} 个单元格，超过上限 {limits.max_merged_cells:,} 个；"
                         "请在该表中选中这片区域，取消单元格合并后保存再试"
                     )
@@ -299,7 +303,8 @@ def _check_rows(parts: Parts, part: str, name: str, limits: Limits, title: str, 
             )
         if held > room:
             raise WorkbookReadError(
-                f"{name} 的各工作表合计至少有 {limits.max_workbook_cells - room + held:,} 个单元格（到{where}为止），"
+                f"{name} 的各工作表合计至少有 {limits.max_workbook_cells - room + held:,} "
+                f"个单元格（到{where}为止），"
                 f"超过整个工作簿的上限 {limits.max_workbook_cells:,} 个；标准自评表只有几千个单元格，"
                 "请删除多余的工作表、行和列后再试（可用 --max-workbook-cells 调整上限）"
             )

@@ -399,7 +399,8 @@ class Package:
                     root.remove(el)
 
     def remove_defaults(self, content_type_part: str) -> bool:
-        """Remove the ``Default`` entries whose content type contains ``content_type_part``; whether any was."""
+        """Remove the ``Default`` entries whose content type contains ``content_type_part``;
+        whether any was."""
         types = self.peek(CONTENT_TYPES_PART)
         if not any(
             content_type_part in (el.get("ContentType") or "") for el in types.iter(q("Default", TYPES))

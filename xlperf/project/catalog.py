@@ -120,7 +120,8 @@ def for_project_workbook(
         findings.append(
             finding(
                 "F02",
-                f"工作簿内嵌的评分规则（校验值 {embedded.sha256[:8]}）与它记录的校验值 {recorded.sha256[:8]} 不符，"
+                f"工作簿内嵌的评分规则（校验值 {embedded.sha256[:8]}）"
+                f"与它记录的校验值 {recorded.sha256[:8]} 不符，"
                 "可能在制表后被改动；财政局可用 --framework 指定本局的规则计分",
                 "framework",
             )

@@ -361,7 +361,8 @@ def read_project_book(
         r.findings.append(
             finding(
                 "R01",
-                "工作簿中没有可读取的工作表；请用 xlperf new --framework national-project 生成项目支出绩效自评表",
+                "工作簿中没有可读取的工作表；请用 xlperf new --framework national-project "
+                "生成项目支出绩效自评表",
             )
         )
         return _done(r, data, fw)
@@ -372,7 +373,8 @@ def read_project_book(
             finding(
                 "R01",
                 f"在工作表“{title}”（及其他工作表）中找不到绩效指标表：须有一行表头含“三级指标”“年度指标值”“实际完成值”"
-                "（也可写作“指标名称”“年度目标值”“全年实际值”）；请对照 xlperf new --framework national-project 生成的标准表",
+                "（也可写作“指标名称”“年度目标值”“全年实际值”）；请对照 xlperf new --framework "
+                "national-project 生成的标准表",
             ).located(title, "A1")
         )
         header_row, columns = cells.last_row + 1, dict[str, int]()
@@ -513,7 +515,8 @@ def _funds(r: _Reader, cells: _Cells, before: int, data: dict[str, Any]) -> None
         r.findings.append(
             finding(
                 "R01",
-                f"{title} 中找不到项目资金表：须有一行表头含“全年预算数”“全年执行数”（或“调整后预算数”“预算执行数”），"
+                f"{title} 中找不到项目资金表：须有一行表头含“全年预算数”“全年执行数”（或“调整后预算数”"
+                "“预算执行数”），"
                 "其下为“年度资金总额”等行；请对照标准表补上",
                 "funds.total.budget",
             ).located(title, "A1")

@@ -350,7 +350,8 @@ def _lock_and_untint(styles: Styles) -> None:
 
 
 def _is_input_tint(fill: Element) -> bool:
-    """A solid fill of the input colour, however the colour is spelt (``FFF2CC``, ``00FFF2CC``, ``FFFFF2CC``)."""
+    """A solid fill of the input colour, however the colour is spelt (``FFF2CC``, ``00FFF2CC``,
+    ``FFFFF2CC``)."""
     pattern = next((c for c in fill if local(c) == "patternFill"), None)
     if pattern is None or pattern.get("patternType") != "solid":
         return False

@@ -532,7 +532,8 @@ def _translate(exc: Exception, phase: str, settings: SmtpSettings) -> SendError:
         )
     elif isinstance(exc, smtplib.SMTPNotSupportedError) and phase == "starttls":
         error = SendError(
-            f"邮件服务器 {where} 不支持 STARTTLS。请将 {ENV_SECURITY} 设为 ssl（通常端口 465）或向管理员确认。",
+            f"邮件服务器 {where} 不支持 STARTTLS。请将 {ENV_SECURITY} 设为 ssl（通常端口 465）"
+            "或向管理员确认。",
             "tls",
         )
     elif isinstance(exc, smtplib.SMTPNotSupportedError | UnicodeEncodeError) and phase == "login":
@@ -572,7 +573,8 @@ def _translate(exc: Exception, phase: str, settings: SmtpSettings) -> SendError:
         error = SendError(f"邮件服务器 {where} 拒绝了收件人：{refused}。请检查收件人地址。", "rejected")
     elif isinstance(exc, smtplib.SMTPSenderRefused):
         error = SendError(
-            f"邮件服务器 {where} 拒绝了发件人 {exc.sender}（{_reply(exc)}）。请检查发件人地址是否与登录账号一致。",
+            f"邮件服务器 {where} 拒绝了发件人 {exc.sender}（{_reply(exc)}）。"
+            "请检查发件人地址是否与登录账号一致。",
             "rejected",
         )
     elif isinstance(exc, smtplib.SMTPDataError):

@@ -157,7 +157,8 @@ class Outbox:
         return sorted(found, key=lambda i: (i.created, i.id))
 
     def pending(self) -> list[OutboxItem]:
-        """Items not known to be delivered (``pending``, ``failed``, ``sending``, ``uncertain``), oldest first."""
+        """Items not known to be delivered (``pending``, ``failed``, ``sending``, ``uncertain``),
+        oldest first."""
         return [item for item in self.items() if item.status != "sent"]
 
     def find(self, message_id: str) -> OutboxItem | None:
@@ -274,7 +275,8 @@ class Outbox:
                 raise SendError(
                     f"附件总大小 {item.attachment_bytes / MIB:.2f} MB 超过上限 "
                     f"{settings.max_attachment_bytes / MIB:.2f} MB，未发送。请压缩或拆分附件，"
-                    "或调高上限（max_attachment_mb / XLPERF_SMTP_MAX_ATTACHMENT_MB，须不超过邮件服务器限制）。",
+                    "或调高上限（max_attachment_mb / XLPERF_SMTP_MAX_ATTACHMENT_MB，"
+                    "须不超过邮件服务器限制）。",
                     "too_large",
                 )
             data = item.eml_path.read_bytes()
@@ -307,7 +309,8 @@ class Outbox:
             return replace(
                 sent,
                 warning=(
-                    f"邮件已由服务器接收（Message-ID {item.message_id}），但无法在发件箱 {where} 中记下“已发送”"
+                    f"邮件已由服务器接收（Message-ID {item.message_id}），但无法在发件箱 {where} "
+                    "中记下“已发送”"
                     f"（{getattr(exc, 'strerror', None) or exc}）。它在发件箱中显示为“状态不确定”，"
                     "xlperf submit --retry 不会重发它；请清理磁盘空间。"
                 ),

@@ -485,7 +485,8 @@ def _check_target(folder: Path, source: Path, overwrite: bool) -> None:
         )
     if not any(e.name.endswith(MANIFEST_SUFFIX) for e in entries):
         raise PackageExistsError(
-            f"{folder} 不是 xlperf 报送包文件夹（没有 *{MANIFEST_SUFFIX}），--overwrite 不会替换它；请用 -o 指定另一个文件夹"
+            f"{folder} 不是 xlperf 报送包文件夹（没有 *{MANIFEST_SUFFIX}），--overwrite 不会替换它；"
+            "请用 -o 指定另一个文件夹"
         )
 
 
@@ -721,7 +722,8 @@ def send_package(
     if item is not None and item.status == "sent":
         raise DeliveryError(
             SendError(
-                f"这个报送包已于 {item.sent_at} 发送过（发件箱编号 {item.id}，Message-ID {item.message_id}），"
+                f"这个报送包已于 {item.sent_at} 发送过（发件箱编号 {item.id}，"
+                f"Message-ID {item.message_id}），"
                 "不再重复发送。如财政局确认没有收到，请重新导出报送包（--overwrite）后再发送。",
                 "already_sent",
             ),

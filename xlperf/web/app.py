@@ -112,7 +112,8 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         limit = workspace.max_upload_bytes
         too_big = (
             f"{Path(name).name} 超过网页上传上限 {workspace.limits.max_file_mb:g} MB；"
-            "标准自评表通常小于 1 MB，请检查是否粘贴了大量无关数据，或改用命令行 xlperf run（可用 --max-file-mb 调整上限）。"
+            "标准自评表通常小于 1 MB，请检查是否粘贴了大量无关数据，或改用命令行 xlperf run（可用 "
+            "--max-file-mb 调整上限）。"
         )
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -155,7 +156,8 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
             logger.opt(exception=exc).error("web: upload {} failed", name)
             return JSONResponse(
                 {
-                    "error": f"内部错误：{type(exc).__name__}: {exc}；文件未被保存。请把该文件和日志发给维护人员。"
+                    "error": f"内部错误：{type(exc).__name__}: {exc}；文件未被保存。"
+                    "请把该文件和日志发给维护人员。"
                 },
                 status_code=500,
             )

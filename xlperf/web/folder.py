@@ -115,7 +115,8 @@ class Entry:
 
     @property
     def status(self) -> str:
-        """The status 汇总 shows (通过, 有错误, 未填写, 重复, 无法读取 …; an intake's 有效, 文件与清单不符 …)."""
+        """The status 汇总 shows (通过, 有错误, 未填写, 重复, 无法读取 …; an intake's 有效,
+        文件与清单不符 …)."""
         return self.outcome.status
 
     @property
@@ -390,7 +391,8 @@ class Folder:
 
     def _intake(self, ledger: list[LedgerEntry], by_path: dict[Path, FileLink]) -> None:
         """The ledger's current submissions with the outcomes 汇总 shows (one function decides both:
-        :func:`xlperf.intake.ledger.summary_outcomes`), then the superseded ones that have a re-scored card."""
+        :func:`xlperf.intake.ledger.summary_outcomes`), then the superseded ones that have a
+        re-scored card."""
         changed = sender_changes(ledger)
         chosen = summary_outcomes(ledger)
         keys = {row.key for row, _ in chosen}

@@ -198,7 +198,8 @@ def load_openpyxl(source: Path | bytes, name: str, *, data_only: bool = False) -
         if _defused(exc):
             raise WorkbookReadError(f"{name} 含有 XML 实体定义（可能是恶意构造的文件），已拒绝打开") from exc
         raise WorkbookReadError(
-            f"{name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS 中打开后另存为 .xlsx 再试"
+            f"{name} 的内容无法解析（{reason}: {str(exc)[:120]}）；请在 Excel 或 WPS "
+            "中打开后另存为 .xlsx 再试"
         ) from exc
 
 

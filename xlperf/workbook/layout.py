@@ -138,7 +138,8 @@ class Column:
 class TableSheet:
     title: str
     table: str  # Excel table displayName
-    path: str  # model list: tasks | outputs | benefits | management | spending.monthly | problems | improvements
+    #: model list: tasks | outputs | benefits | management | spending.monthly | problems | improvements
+    path: str
     columns: tuple[Column, ...]
     blank_rows: int
     intro: str

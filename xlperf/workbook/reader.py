@@ -434,7 +434,8 @@ class _Reader:
                 self.findings.append(
                     finding(
                         "R01",
-                        f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new 生成的标准模板并把数据复制进去",
+                        f"工作簿缺少表格 {spec.table}{hint}；请使用 xlperf new "
+                        "生成的标准模板并把数据复制进去",
                         spec.path.split(".")[0],
                     ).located(where or spec.title, "")
                 )
@@ -803,7 +804,8 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal
                 r.findings.append(
                     finding(
                         "P02",
-                        f"实际值“{_clip(record[attr][0].value)}”中的方向词已忽略，按 {q.value} 计算；请只填写实际数",
+                        f"实际值“{_clip(record[attr][0].value)}”中的方向词已忽略，按 {q.value} 计算；"
+                        "请只填写实际数",
                         f"{path}.{attr}",
                     ).located(title, coord)
                 )
@@ -982,7 +984,8 @@ def _management(r: _Reader, fw: Framework) -> list[dict[str, Any]]:
                 r.findings.append(
                     finding(
                         "P01",
-                        f"{title}!{coord}（{spec.column(attr).header}）：数量应为不小于 0 的整数（读到“{record[attr][0].value}”）",
+                        f"{title}!{coord}（{spec.column(attr).header}）：数量应为不小于 0 "
+                        f"的整数（读到“{record[attr][0].value}”）",
                         f"{path}.{attr}",
                     ).located(title, coord)
                 )

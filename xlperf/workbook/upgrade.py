@@ -58,7 +58,8 @@ class UpgradeReport:
         rules = "沿用原表内嵌的评分规则" if self.embedded else "原表没有内嵌评分规则，已按其注明的编号写入"
         fw = self.framework
         out = [
-            f"原表为{old}，已迁移到当前模板（版本 {L.TEMPLATE_VERSION}）；{rules}：“{fw.name}”（编号 {fw.id}，校验值 {fw.sha256[:8]}）。"
+            f"原表为{old}，已迁移到当前模板（版本 {L.TEMPLATE_VERSION}）；{rules}：“{fw.name}”"
+            f"（编号 {fw.id}，校验值 {fw.sha256[:8]}）。"
         ]
         if self.added:
             out.append(f"当前模板新增的可填项目（可不填）：{'、'.join(self.added)}。")
@@ -118,7 +119,8 @@ class _Collector:
                 self.report.unplaced.append(f"{sheet}!{coord} 是公式“{formula}”，没有计算结果，未迁移")
                 return None
             self.report.converted.append(
-                f"{sheet}!{coord} 的公式“{formula}”已换为其计算结果 {_shown(result)}（新表中是数值，不再是公式）。"
+                f"{sheet}!{coord} 的公式“{formula}”已换为其计算结果 {_shown(result)}（新表中是数值，"
+                "不再是公式）。"
             )
             return TypedCell(result, fmt)
         if cell.data_type == "e":
@@ -243,7 +245,8 @@ class _Collector:
             if ind is None:
                 if entry:
                     self.report.unplaced.append(
-                        f"{sheet}!{record['indicator'][2] if 'indicator' in record else ''} 编号“{_clip(key)}”"
+                        f"{sheet}!{record['indicator'][2] if 'indicator' in record else ''} "
+                        f"编号“{_clip(key)}”"
                         "不是评分规则中的管理效率指标，这一行的填写内容没有迁移"
                     )
                 continue
@@ -251,7 +254,8 @@ class _Collector:
                 if not L.management_input(attr, ind):
                     coord = record[attr][2]
                     self.report.unplaced.append(
-                        f"{sheet}!{coord}“{_clip(entry[attr].value)}”：{ind.id} 在当前模板中没有这一项，未迁移"
+                        f"{sheet}!{coord}“{_clip(entry[attr].value)}”：{ind.id} "
+                        "在当前模板中没有这一项，未迁移"
                     )
                     del entry[attr]
             full = record.get("stated_full")
@@ -298,7 +302,8 @@ class _Collector:
             if title not in standard:
                 if any(c.value not in (None, "") for c in ws._cells.values()):
                     self.report.unplaced.append(
-                        f"工作表“{title}”不是标准模板的一部分，没有迁移（如需保留，请在 Excel 中右键工作表标签 →"
+                        f"工作表“{title}”不是标准模板的一部分，没有迁移（如需保留，"
+                        "请在 Excel 中右键工作表标签 →"
                         " 移动或复制，复制到新表）"
                     )
                 continue

@@ -240,7 +240,8 @@ def finding_rows(findings: list[Finding]) -> list[tuple[str, Row]]:
         (
             SUB,
             [
-                f"错误 {sum(f.is_error for f in findings)} 条（须改正后才能报送），提醒 {sum(not f.is_error for f in findings)} 条。"
+                f"错误 {sum(f.is_error for f in findings)} 条（须改正后才能报送），"
+                f"提醒 {sum(not f.is_error for f in findings)} 条。"
                 "点击“位置”可跳到对应单元格。"
             ],
         ),
@@ -728,12 +729,14 @@ def _cell(coord: str, style: int, value: Any) -> tuple[str, str | None]:
         if not text:  # as openpyxl stores an empty text: a styled cell without a value
             return f'<c r="{coord}" s="{style}"/>', ""
         return (
-            f'<c r="{coord}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>',
+            f'<c r="{coord}" s="{style}" t="inlineStr"><is><t '
+            f'xml:space="preserve">{escape(text)}</t></is></c>',
             text,
         )
     if isinstance(value, Decimal | float):
         return (
-            f'<c r="{coord}" s="{style}" t="n"><v>{value if isinstance(value, Decimal) else repr(value)}</v></c>',
+            f'<c r="{coord}" s="{style}" '
+            f't="n"><v>{value if isinstance(value, Decimal) else repr(value)}</v></c>',
             f"{value:,.2f}",
         )
     return f'<c r="{coord}" s="{style}" t="n"><v>{int(value)}</v></c>', str(value)

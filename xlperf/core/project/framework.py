@@ -106,7 +106,8 @@ class BudgetSpec(_Spec):
 class RowsSpec(_Spec):
     """What applies to every indicator row."""
 
-    #: an actual at or above this percent of its target needs an explanation (130 = 30 % over); none when absent
+    #: an actual at or above this percent of its target needs an explanation (130 = 30 % over);
+    #: none when absent
     excess_threshold: Decimal | None = None
     #: points such a row loses (D33: 2); 0 = only the explanation is asked for
     excess_deduct: Decimal = Decimal(0)
@@ -301,7 +302,8 @@ def _problems(fw: ProjectFramework, locate: _Locator) -> list[str]:
         kind = ROW_KINDS.get(spec.rule)
         if kind is None:
             problems.append(
-                f"{d(('row_rules', i, 'rule'))}：未知的计分规则 {spec.rule}（可用：{'、'.join(sorted(ROW_KINDS))}）"
+                f"{d(('row_rules', i, 'rule'))}：未知的计分规则 {spec.rule}（可用："
+                f"{'、'.join(sorted(ROW_KINDS))}）"
             )
             continue
         if not spec.operators:
@@ -313,13 +315,15 @@ def _problems(fw: ProjectFramework, locate: _Locator) -> list[str]:
                 )
             elif op in seen:
                 problems.append(
-                    f"{d(('row_rules', i, 'operators'))}：计算符号“{op}”已由 row_rules[{seen[op] + 1}] 计分（每个符号只能有一种算法）"
+                    f"{d(('row_rules', i, 'operators'))}：计算符号“{op}”已由 row_rules[{seen[op] + 1}] "
+                    "计分（每个符号只能有一种算法）"
                 )
             else:
                 seen[op] = i
             if op not in kind.operators and op in OPERATORS:
                 problems.append(
-                    f"{d(('row_rules', i, 'operators'))}：{spec.rule} 规则不能给“{op}”计分（它适用于 {' '.join(kind.operators)}）"
+                    f"{d(('row_rules', i, 'operators'))}：{spec.rule} 规则不能给“{op}”"
+                    f"计分（它适用于 {' '.join(kind.operators)}）"
                 )
         problems.extend(f"{where}：{p}" for p in kind.check(spec, fw, locate, i))
     missing = [op for op in OPERATORS if op not in seen]
@@ -346,12 +350,14 @@ def _problems(fw: ProjectFramework, locate: _Locator) -> list[str]:
                 fixed += lv.full
         elif r.weights != "free":
             problems.append(
-                f'{d(("levels", i, "full"))}：rows.weights = "{r.weights}" 时每个一级指标须有分值（或改为 "free"）'
+                f'{d(("levels", i, "full"))}：rows.weights = "{r.weights}" 时每个一级指标须有分值（或'
+                '改为 "free"）'
             )
     if fw.levels and all(lv.full is not None for lv in fw.levels):
         if fixed + b.full != fw.total:
             problems.append(
-                f"{d(('total',))}：预算执行率 {plain(b.full)} 与各一级指标分值之和 {plain(fixed)} 相加不等于总分 {plain(fw.total)}"
+                f"{d(('total',))}：预算执行率 {plain(b.full)} 与各一级指标分值之和 {plain(fixed)} "
+                f"相加不等于总分 {plain(fw.total)}"
             )
     elif fixed + b.full > fw.total:
         problems.append(f"{d(('levels',))}：一级指标分值之和 {plain(fixed)} 加预算执行率超过总分")

@@ -34,7 +34,8 @@ from xlperf.core.report import Report
 
 TITLE = "项目支出绩效自评报告"
 SECTION_HEADINGS = ("一、项目基本情况", "二、绩效目标实现情况", "三、偏差原因分析", "四、存在问题及改进措施")
-#: the sentence of 二、（一） that carries the total and the rating (read back by :func:`check_project_report`)
+#: the sentence of 二、（一） that carries the total and the rating (read back
+#: by :func:`check_project_report`)
 _CONCLUSION = re.compile(r"自评得分(?P<total>-?[\d.]+)分")
 _BUDGET = re.compile(r"预算执行率为(?P<rate>[\d.]+)%，得分(?P<score>[\d.]+)分")
 _NUMBERED = re.compile(r"^\s*\d+\s*[.、．]\s*")
@@ -88,7 +89,10 @@ def build_project_report(result: ProjectResult) -> Report:
     if result.applicable_full < result.framework.total:
         how = f"（不适用指标不计分，按适用指标得分{format_score(result.raw_total)}分折算为百分制）"
     if result.cap is not None:
-        how += f"（预算执行率为{format_percent(result.budget.rate)}，总分按评分规则以{format_full(result.cap)}分封顶）"
+        how += (
+            f"（预算执行率为{format_percent(result.budget.rate)}，"
+            f"总分按评分规则以{format_full(result.cap)}分封顶）"
+        )
     w.body(
         f"按{result.framework.name}，{name}总分{format_full(result.framework.total)}分，自评得分{format_score(result.total)}分{how}{rating}。"
     )
@@ -168,7 +172,10 @@ def _row_sentence(result: ProjectResult, row: RowResult) -> str:
         return f"{label}：不适用，不计分。"
     head = f"{label}（{row.level2}）" if row.level2.strip() else label
     if row.operator == "定性":
-        what = f"年度指标值{row.target_text.strip() or MISSING}，实际完成情况{row.actual_text.strip() or MISSING}"
+        what = (
+            f"年度指标值{row.target_text.strip() or MISSING}，"
+            f"实际完成情况{row.actual_text.strip() or MISSING}"
+        )
         if row.grade:
             what += f"（{row.grade}）"
     else:
@@ -189,7 +196,10 @@ def _deviations(result: ProjectResult) -> list[str]:
     fw = result.framework
     reason = result.evaluation.funds.reason.strip()
     if b.rate is not None and b.score < b.full:
-        text = f"预算执行率{format_percent(b.rate)}，得分{format_score(b.score)}分，低于分值{format_full(b.full)}分"
+        text = (
+            f"预算执行率{format_percent(b.rate)}，得分{format_score(b.score)}分，"
+            f"低于分值{format_full(b.full)}分"
+        )
         out.append(sentence(f"{text}。原因：{clause(reason)}" if reason else f"{text}（未说明原因）"))
     threshold = fw.rows.excess_threshold
     for row in result.rows:

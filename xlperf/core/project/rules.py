@@ -80,7 +80,10 @@ class Positive(RowKind):
     operators = ("≥", ">")
 
     def describe(self, spec: RowRuleSpec) -> str:
-        return f"正向指标（{' '.join(spec.operators)}）：实际完成值达到年度指标值得满分，否则得分 = 实际完成值 ÷ 年度指标值 × 分值"
+        return (
+            f"正向指标（{' '.join(spec.operators)}）：实际完成值达到年度指标值得满分，"
+            "否则得分 = 实际完成值 ÷ 年度指标值 × 分值"
+        )
 
     def score(self, spec: RowRuleSpec, w: Decimal, t: Decimal, a: Decimal) -> Decimal:
         if a >= t:
@@ -128,7 +131,8 @@ class Reverse(RowKind):
 
     def describe(self, spec: RowRuleSpec) -> str:
         above = (
-            "超出时得分 =（1 −（实际完成值 − 年度指标值）÷ 年度指标值）× 分值，达到年度指标值 2 倍及以上得 0 分"
+            "超出时得分 =（1 −（实际完成值 − 年度指标值）÷ 年度指标值）× 分值，"
+            "达到年度指标值 2 倍及以上得 0 分"
             if spec.formula == "linear"
             else "超出时得分 = 年度指标值 ÷ 实际完成值 × 分值"
         )
@@ -262,7 +266,10 @@ class ExecutionRate(BlockKind):
 
     def describe(self, fw: ProjectFramework) -> str:
         b = fw.budget
-        text = f"预算执行率（{plain(b.full)} 分）：执行率 = 全年执行数 ÷ 全年预算数（保留两位小数），得分 = 执行率 × 分值，最高 {plain(b.full)} 分"
+        text = (
+            f"预算执行率（{plain(b.full)} 分）：执行率 = 全年执行数 ÷ 全年预算数（保留两位小数），"
+            f"得分 = 执行率 × 分值，最高 {plain(b.full)} 分"
+        )
         if b.explain_below is not None:
             text += f"；执行率低于 {plain(b.explain_below)}% 须说明原因"
         if b.caps:

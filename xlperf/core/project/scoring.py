@@ -165,7 +165,8 @@ def score_budget(ctx: _Ctx) -> BudgetScore:
     if rate is not None and rate > HUNDRED:
         ctx.add(
             "J05",
-            f"全年执行数 {_money(executed)} 超过全年预算数 {_money(budget)}（执行率 {fmt2(rate)}%），请核对；得分最高为分值 {fmt2(full)} 分",
+            f"全年执行数 {_money(executed)} 超过全年预算数 {_money(budget)}（执行率 {fmt2(rate)}%），"
+            f"请核对；得分最高为分值 {fmt2(full)} 分",
             f"{where}.executed",
         )
     explain = fw.budget.explain_below
@@ -178,7 +179,8 @@ def score_budget(ctx: _Ctx) -> BudgetScore:
     if funds.full is not None and funds.full != full:
         ctx.add(
             "J07",
-            f"预算执行率的分值填写为 {fmt2(funds.full)}，评分框架 {fw.id} 规定为 {fmt2(full)} 分；已按 {fmt2(full)} 分计",
+            f"预算执行率的分值填写为 {fmt2(funds.full)}，评分框架 {fw.id} 规定为 {fmt2(full)} 分；"
+            f"已按 {fmt2(full)} 分计",
             "funds.full",
         )
     if funds.rate is not None and rate is not None and abs(funds.rate - rate) > TOLERANCE:
@@ -225,7 +227,8 @@ def score_row(ctx: _Ctx, index: int, row: ProjectRow) -> RowResult:
     if level is None:
         ctx.add(
             "J23",
-            f"{label}的一级指标“{row.level1[:20]}”无法识别（应为 {'、'.join(lv.name for lv in fw.levels)} 之一）"
+            f"{label}的一级指标“{row.level1[:20]}”"
+            f"无法识别（应为 {'、'.join(lv.name for lv in fw.levels)} 之一）"
             if row.level1.strip()
             else f"{label}没有一级指标；请填写 {'、'.join(lv.name for lv in fw.levels)} 之一",
             _path(index, "level1"),
@@ -275,7 +278,8 @@ def score_row(ctx: _Ctx, index: int, row: ProjectRow) -> RowResult:
             )
         ctx.add(
             "J18",
-            f"{label}标为不适用，但评分框架 {fw.id} 不允许不适用的指标；请填写实际完成值，或删除该行并调整分值",
+            f"{label}标为不适用，但评分框架 {fw.id} 不允许不适用的指标；请填写实际完成值，"
+            "或删除该行并调整分值",
             _path(index, "actual"),
         )
         return unscored()
@@ -320,7 +324,8 @@ def score_row(ctx: _Ctx, index: int, row: ProjectRow) -> RowResult:
     if typed_op and stated is not None and stated is not _SAME_WAY[operator]:
         ctx.add(
             "J11",
-            f"{label}的计算符号为“{operator}”，而年度指标值“{row.target[:20]}”写的是“{stated.value}”；请改正其中之一，改正前该指标按 0 分计",
+            f"{label}的计算符号为“{operator}”，而年度指标值“{row.target[:20]}”写的是“{stated.value}”；"
+            "请改正其中之一，改正前该指标按 0 分计",
             _path(index, "operator"),
         )
         return unscored(operator, spec.rule)
@@ -345,7 +350,8 @@ def score_row(ctx: _Ctx, index: int, row: ProjectRow) -> RowResult:
         # 0.98 against a target of 95%: a fraction typed for a percent (as docs/DOMAIN.md §1.5 reads it)
         ctx.add(
             "P02",
-            f"{label}的实际完成值 {plain(a)} 按百分数读作 {plain(actual_q.alternative)}%（年度指标值为 {plain(t)}%），请核对",
+            f"{label}的实际完成值 {plain(a)} 按百分数读作 {plain(actual_q.alternative)}%（年度指标值为 "
+            f"{plain(t)}%），请核对",
             _path(index, "actual"),
         )
         a = actual_q.alternative
@@ -356,14 +362,16 @@ def score_row(ctx: _Ctx, index: int, row: ProjectRow) -> RowResult:
             converted = plain(a * MONEY_UNITS[au] / MONEY_UNITS[tu])
             ctx.add(
                 "P02",
-                f"{label}的年度指标值以{tu}计、实际完成值以{au}计；已把实际完成值 {plain(a)}{au} 换算为 {converted}{tu}，请核对并统一单位",
+                f"{label}的年度指标值以{tu}计、实际完成值以{au}计；已把实际完成值 {plain(a)}{au} 换算为 "
+                f"{converted}{tu}，请核对并统一单位",
                 _path(index, "actual"),
             )
             a = converted
         else:
             ctx.add(
                 "J15",
-                f"{label}的年度指标值单位为“{tu}”，实际完成值单位为“{au}”，无法比较；请统一单位，改正前该指标按 0 分计",
+                f"{label}的年度指标值单位为“{tu}”，实际完成值单位为“{au}”，无法比较；请统一单位，"
+                "改正前该指标按 0 分计",
                 _path(index, "actual"),
             )
             return unscored(operator, spec.rule)
@@ -390,8 +398,10 @@ def score_row(ctx: _Ctx, index: int, row: ProjectRow) -> RowResult:
             cost = f"；按评分框架扣 {fmt2(deduction)} 分" if deduction else ""
             ctx.add(
                 "J13",
-                f"{label}的实际完成值 {plain(a)}{unit} 达到年度指标值 {plain(t)}{unit} 的 {fmt2(completion or ZERO)}%"
-                f"（超出 {plain(threshold - HUNDRED)}% 及以上），请在偏差原因分析中说明（如年初指标设置偏低）{cost}",
+                f"{label}的实际完成值 {plain(a)}{unit} 达到年度指标值 {plain(t)}{unit} 的 "
+                f"{fmt2(completion or ZERO)}%"
+                f"（超出 {plain(threshold - HUNDRED)}% 及以上），请在偏差原因分析中说明（如年初指标设置"
+                f"偏低）{cost}",
                 _path(index, "reason"),
             )
     result = RowResult(
@@ -445,13 +455,15 @@ def _qualitative(
         if row.score is None:
             ctx.add(
                 "J14",
-                f"{label}评为“{band.name}”，请在得分栏填写该等级区间（{span}）内的得分；暂按 {fmt2(computed)} 分计",
+                f"{label}评为“{band.name}”，请在得分栏填写该等级区间（{span}）内的得分；"
+                f"暂按 {fmt2(computed)} 分计",
                 _path(index, "score"),
             )
         elif outcome.moved:
             ctx.add(
                 "J14",
-                f"{label}评为“{band.name}”，得分应在 {span}，填写的 {fmt2(row.score)} 分不在区间内；已按 {fmt2(computed)} 分计",
+                f"{label}评为“{band.name}”，得分应在 {span}，填写的 {fmt2(row.score)} 分不在区间内；"
+                f"已按 {fmt2(computed)} 分计",
                 _path(index, "score"),
             )
     else:
@@ -501,7 +513,8 @@ def _reason(ctx: _Ctx, index: int, row: ProjectRow, result: RowResult, label: st
     if result.score < result.weight:
         ctx.add(
             "J12",
-            f"{label}得分 {fmt2(result.score)} 分，低于分值 {fmt2(result.weight)} 分；请填写偏差原因分析及改进措施",
+            f"{label}得分 {fmt2(result.score)} 分，低于分值 {fmt2(result.weight)} 分；"
+            "请填写偏差原因分析及改进措施",
             _path(index, "reason"),
         )
 
@@ -535,7 +548,8 @@ def score_project(
     if rows and all(r.weight is not None for r in rows) and weights + fw.budget.full != fw.total:
         ctx.add(
             "J20",
-            f"各指标分值之和 {fmt2(weights)} 加预算执行率分值 {fmt2(fw.budget.full)} 为 {fmt2(weights + fw.budget.full)}，"
+            f"各指标分值之和 {fmt2(weights)} 加预算执行率分值 {fmt2(fw.budget.full)} 为 "
+            f"{fmt2(weights + fw.budget.full)}，"
             f"应等于总分 {fmt2(fw.total)}；请调整分值",
             "rows",
         )
@@ -549,7 +563,8 @@ def score_project(
     if cap is not None and total > cap:
         ctx.add(
             "J32",
-            f"预算执行率 {fmt2(budget.rate or ZERO)}%，按评分框架总分最高 {fmt2(cap)} 分；计算得分 {fmt2(total)} 分已按 {fmt2(cap)} 分计",
+            f"预算执行率 {fmt2(budget.rate or ZERO)}%，按评分框架总分最高 {fmt2(cap)} 分；"
+            f"计算得分 {fmt2(total)} 分已按 {fmt2(cap)} 分计",
             "funds.total.executed",
         )
         total = cap
@@ -591,6 +606,7 @@ def _level_weights(
     else:
         ctx.add(
             "J22",
-            f"{name}下各指标分值之和为 {fmt2(given)}，评分框架的默认分值为 {fmt2(full)} 分（一级指标权重可适当调整，请确认）",
+            f"{name}下各指标分值之和为 {fmt2(given)}，评分框架的默认分值为 {fmt2(full)} "
+            "分（一级指标权重可适当调整，请确认）",
             path,
         )

@@ -52,7 +52,8 @@ def _override(
         return computed, [
             finding(
                 "V31",
-                f"“{spec.name}”的手工得分 {entry.override_score} 不在 0 与分值 {spec.full} 之间，已按计算得分 {computed} 计",
+                f"“{spec.name}”的手工得分 {entry.override_score} 不在 0 与分值 {spec.full} 之间，"
+                f"已按计算得分 {computed} 计",
                 path,
             )
         ]
@@ -63,7 +64,8 @@ def _override(
     return entry.override_score, [
         finding(
             "V43",
-            f"“{spec.name}”使用手工得分 {entry.override_score}（计算得分 {computed}），理由：{entry.override_reason.strip()}",
+            f"“{spec.name}”使用手工得分 {entry.override_score}（计算得分 {computed}），理由："
+            f"{entry.override_reason.strip()}",
             path,
         )
     ]
@@ -259,7 +261,8 @@ class RatioThreshold(RuleKind):
         name = ratio.name if ratio else str(spec.ratio)
         word, over = ("不高于", "每高出") if spec.limit == "max" else ("不低于", "每低")
         return (
-            f"{name}{word} {plain(spec.threshold or ZERO)}% 得满分；{over} 1 个百分点扣 {plain(spec.per_point or ZERO)} 分，"
+            f"{name}{word} {plain(spec.threshold or ZERO)}% 得满分；"
+            f"{over} 1 个百分点扣 {plain(spec.per_point or ZERO)} 分，"
             f"最低 {plain(spec.floor)} 分。"
         )
 
@@ -335,7 +338,8 @@ class RatioThreshold(RuleKind):
             out.append(
                 finding(
                     "V33",
-                    f"{ratio_spec.name}为 {fmt2(ind.ratio or ZERO)}%，低于 {fmt2(spec.explain_below or ZERO)}%，请在“情况说明”中说明原因",
+                    f"{ratio_spec.name}为 {fmt2(ind.ratio or ZERO)}%，"
+                    f"低于 {fmt2(spec.explain_below or ZERO)}%，请在“情况说明”中说明原因",
                     f"{p}.explanation",
                 )
             )

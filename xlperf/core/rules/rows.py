@@ -42,7 +42,8 @@ class CompletionSection(RuleKind):
         grades = "、".join(f"{g} {plain(c.grades[g] * 100)}%" for g in fw.grade_names())
         return (
             f"按“{table}”表各行计分：每行权重 = 分值 ÷ 行数，扣分 = 权重 ×（1 − 完成率）。"
-            f"定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），计分时最高按 {plain(c.cap * 100)}%；"
+            "定量指标完成率 = 实际值 ÷ 目标值（“≤”类为目标值 ÷ 实际值，“=”类为两者中小数 ÷ 大数），"
+            f"计分时最高按 {plain(c.cap * 100)}%；"
             f"定性指标按完成等级：{grades}。完成率低于 100% 须写未达标原因；"
             f"完成率{c.excess_words}时须写明原因。"
         )
@@ -195,7 +196,8 @@ def _validate_row(
             out.append(
                 finding(
                     "V13",
-                    f"{where}完成率 {round2(r * 100)}%，{fw.completion.excess_words}，请填写“{fw.completion.excess_label}”（如目标设置偏低）",
+                    f"{where}完成率 {round2(r * 100)}%，{fw.completion.excess_words}，"
+                    f"请填写“{fw.completion.excess_label}”（如目标设置偏低）",
                     f"{path}.excess_reason",
                 )
             )
@@ -261,7 +263,8 @@ def _plausible(
             finding(
                 "V18",
                 f"{where}{typed}，完成率 {round2(rate)}% {'低于' if rate < low else '高于'} "
-                f"{plain(low if rate < low else high)}%，很可能是输入有误（如多输或少输了位数、百分数写成了小数），请核对",
+                f"{plain(low if rate < low else high)}%，很可能是输入有误（如多输或少输了位数、"
+                "百分数写成了小数），请核对",
                 f"{path}.actual_value",
             )
         )

@@ -173,8 +173,7 @@ def dictionary_module() -> Module:
     return Module("Dictionary", "\r\n".join(out + rest), ModuleKind.CLASS)
 
 
-# --------------------------------------------------------------------------------------------
-# UDF wrappers
+# -------------------------------------------------------------------------------------------- UDF wrappers
 
 
 def vba_string_expr(text: str) -> str:
@@ -204,7 +203,8 @@ def _wrapper(udf: Udf, lines: list[str]) -> None:
         f"Function {name}({sig})",
         '    #If App = "Microsoft Excel" Then',
         "        If TypeOf Application.Caller Is Range Then On Error GoTo failed",
-        f'        {name} = XLPy.CallUDF("{UDF_MODULE}", "{name}", {args}, ActiveWorkbook, Application.Caller)',
+        f'        {name} = XLPy.CallUDF("{UDF_MODULE}", "{name}", {args}, ActiveWorkbook, '
+        "Application.Caller)",
         "        Exit Function",
         "    #Else",
         f'        {name} = XLPy.CallUDF("{UDF_MODULE}", "{name}", {args})',
