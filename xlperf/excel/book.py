@@ -357,7 +357,11 @@ def _apply_percent_formats(snap: BookSnapshot, book: Any) -> None:
     :func:`department_percent_cells` or :func:`project_percent_cells`."""
     from xlperf.project.reader import is_project_book
 
-    runs = project_percent_cells(snap) if is_project_book(snap.workbook) else department_percent_cells(snap)
+    runs: Iterable[PercentCells]
+    if not is_project_book(snap.workbook):
+        runs = department_percent_cells(snap)
+    else:  # all asked: nothing to do where Excel cannot be asked
+        runs = [] if snap.remote else project_percent_cells(snap)
     for run in runs:
         if run.sheet not in snap.workbook.sheetnames:
             continue
