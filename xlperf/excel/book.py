@@ -11,8 +11,11 @@ What xlwings does not return is restored from the layout:
 
 * number formats: xlwings returns ``1.0`` for a cell showing 100 %, so every cell the layout
   declares as a rate (``rate`` fields and table columns, the computed ``xp_exec_rate``) gets the
-  percent format the template gives it. On desktop Excel the number format of each quantity column
-  (目标值, 实际值, …) is also read, one call per column, so a clerk's ``92%`` is read as 92 %.
+  percent format the template gives it. On desktop Excel the number format of each column a clerk
+  may type a percentage into is also read, one call per column, so a clerk's ``92%`` is read as
+  92 %: the department's quantity columns (目标值, 实际值, …), and on a 项目支出绩效自评表 the
+  年度指标值, 实际完成值 and 执行率 cells where the project reader finds them. One mechanism for both
+  forms (:class:`PercentCells`); only the cells differ.
 * formulas: on desktop Excel they are read in bulk and kept, with their computed values available to
   the reader exactly like the cached values of a saved file (P02/P03 findings). The remote engine
   (used by the tests) does not send formulas; there ``xp_exec_rate`` counts as the template's formula
@@ -335,25 +338,93 @@ def found_tables(
             yield spec, sheet, first, last, cols
 
 
+@dataclass(frozen=True)
+class PercentCells:
+    """A column's run of cells whose reading depends on a percent format (either form's): ``known``
+    when the layout gives them one (set without asking Excel), else desktop Excel is asked for the
+    format the clerk's cells carry (:func:`_percent_rows`: one call for the run)."""
+
+    sheet: str
+    col: int
+    first: int
+    last: int
+    known: bool = False
+
+
 def _apply_percent_formats(snap: BookSnapshot, book: Any) -> None:
+    """Give the snapshot's cells the percent formats the saved file would have, so the reader takes
+    a clerk's 95 % (Excel: 0.95 in a percent cell) as 95 %, for either form: the cells come from
+    :func:`department_percent_cells` or :func:`project_percent_cells`."""
+    from xlperf.project.reader import is_project_book
+
+    runs: Iterable[PercentCells]
+    if not is_project_book(snap.workbook):
+        runs = department_percent_cells(snap)
+    else:  # all asked: nothing to do where Excel cannot be asked
+        runs = [] if snap.remote else project_percent_cells(snap)
+    for run in runs:
+        if run.sheet not in snap.workbook.sheetnames:
+            continue
+        rows: Iterable[int] = ()
+        if run.known:
+            rows = range(run.first, run.last + 1)
+        elif not snap.remote:  # the remote engine cannot say a cell's format
+            rows = _percent_rows(book, run.sheet, run.col, run.first, run.last)
+        ws = snap.workbook[run.sheet]
+        for r in rows:
+            ws.cell(row=r, column=run.col).number_format = PERCENT_FORMAT
+
+
+def department_percent_cells(snap: BookSnapshot) -> Iterator[PercentCells]:
+    """The department workbook's: the layout's rate fields and rate columns (known), and its quantity
+    columns (目标值, 实际值 …: asked), where the snapshot holds them."""
     for f in L.all_fields():
         if f.type in (L.FieldType.RATE, L.FieldType.COMPUTED) and f.name in snap.names:
             sheet, coord = snap.names[f.name]
-            if sheet in snap.workbook.sheetnames:
-                snap.workbook[sheet][coord.split(":")[0]].number_format = PERCENT_FORMAT
+            row, column = _row_col(coord.split(":")[0])
+            yield PercentCells(sheet, column, row, row, known=True)
     for spec, sheet, first, last, cols in found_tables(snap):
-        ws = snap.workbook[sheet]
         for c in spec.columns:
             col = cols.get(c.header)
-            if col is None:
+            if col is None or last < first:
                 continue
-            rows: Iterable[int] = ()
             if c.type is L.ColumnType.RATE:
-                rows = range(first, last + 1)
-            elif c.type is L.ColumnType.QUANTITY and not snap.remote:
-                rows = _percent_rows(book, sheet, col, first, last)
-            for r in rows:
-                ws.cell(row=r, column=col).number_format = PERCENT_FORMAT
+                yield PercentCells(sheet, col, first, last, known=True)
+            elif c.type is L.ColumnType.QUANTITY:
+                yield PercentCells(sheet, col, first, last)
+
+
+#: the project form's cells read as the clerk typed them, a percent cell's 0.95 as 95 %
+#: (:mod:`xlperf.project.reader`'s ``text`` and ``rate``): each row's 年度指标值 and 实际完成值, the 执行率
+PROJECT_PERCENT_COLUMNS = ("target", "actual")
+PROJECT_PERCENT_FIELDS = ("funds.rate",)
+
+
+def project_percent_cells(snap: BookSnapshot) -> list[PercentCells]:
+    """The project form's, where the project reader finds them (its own map of the snapshot, so
+    xlperf's form and a bureau's read alike): one run per column from its first row to its last, all
+    asked — a form's cells carry what its maker or the clerk gave them."""
+    from xlperf.core.project.framework import get_project_framework
+    from xlperf.project.reader import read_project_book
+
+    # the cells are found by the form's headers, whatever its rules: given rules (the national ones)
+    # never raise, where a workbook's unknown rules would (its button then says so, not the snapshot)
+    source = read_project_book(snap.workbook, get_project_framework(), snap.values_loader)[2]
+    by_column: dict[tuple[str, int], list[int]] = {}
+    for path, (sheet, coord) in source.cells.items():
+        head, _, attr = path.rpartition(".")
+        if path in PROJECT_PERCENT_FIELDS or (head.startswith("rows[") and attr in PROJECT_PERCENT_COLUMNS):
+            row, col = _row_col(coord)
+            by_column.setdefault((sheet, col), []).append(row)
+    return [
+        PercentCells(sheet, col, min(rows), max(rows)) for (sheet, col), rows in sorted(by_column.items())
+    ]
+
+
+def _row_col(coord: str) -> tuple[int, int]:
+    min_col, min_row, _, _ = range_boundaries(coord)
+    assert min_col is not None and min_row is not None
+    return min_row, min_col
 
 
 def _percent_rows(book: Any, sheet: str, col: int, first: int, last: int) -> list[int]:

@@ -659,6 +659,16 @@ def _package_folder(result: Any) -> str:
     return str(result.folder)
 
 
+def _package_lines(result: Any) -> str:
+    """What the package holds, as ``xlperf submit`` says it (either form): a project form's 项目 and
+    主管部门 (a department has many project forms: the clerk sees which one went), the total."""
+    lines = [f"报送包：{_package_folder(result)}"]
+    if result.project:
+        lines.append(f"项目：{result.project}（{result.department or '未填写主管部门'}）")
+    lines.append(f"总分 {result.total:.2f}（{result.rating or '不评级'}）")
+    return "\n".join(lines)
+
+
 def package_(book: Any) -> Outcome:
     """导出报送包: freeze and package the saved workbook (xlperf.submission.package.export_package).
 
@@ -680,7 +690,7 @@ def package_(book: Any) -> Outcome:
             raise HandlerError(str(exc2)) from exc2
     except PackageError as exc:
         raise HandlerError(str(exc)) from exc
-    return Outcome(f"报送包已导出：\n{_package_folder(result)}\n确认无误后可点击“发送财政局”。")
+    return Outcome(f"报送包已导出。\n{_package_lines(result)}\n确认无误后可点击“发送财政局”。")
 
 
 def send(book: Any) -> Outcome:
@@ -701,15 +711,14 @@ def send(book: Any) -> Outcome:
             _, to_list = draft_addresses({})
             open_outlook_draft(result, to_list)
             return Outcome(
-                "已在 Outlook 中打开报送邮件草稿，请核对收件人和附件后发送。\n报送包："
-                f"{_package_folder(result)}"
+                f"已在 Outlook 中打开报送邮件草稿，请核对收件人和附件后发送。\n{_package_lines(result)}"
             )
         item = send_package(result, {})
     except PackageError as exc:
         raise HandlerError(str(exc)) from exc
     to = getattr(item, "to", "") or getattr(getattr(item, "message", None), "to", "")
     target = f"（收件人：{', '.join(to) if isinstance(to, list | tuple) else to}）" if to else ""
-    return Outcome(f"已发送到财政局{target}。\n报送包：{_package_folder(result)}")
+    return Outcome(f"已发送到财政局{target}。\n{_package_lines(result)}")
 
 
 def new_framework(book: Any) -> tuple[Any, str]:

@@ -26,6 +26,9 @@ OUTPUT_SHEETS = (SUMMARY, FINDINGS, REPORT)
 ALL_SHEETS = (*OUTPUT_SHEETS, *INPUT_SHEETS)
 #: the version of the project template (``xp_template_version``: "P" + number, apart from the department's)
 TEMPLATE_VERSION = "P1"
+#: the form's note beside 年度 (the template's D4): for the clerk filling it in; the 报送 copy says
+#: another (:data:`xlperf.submission.freeze.FROZEN_NOTES`)
+FORM_NOTE = "金额单位：万元；黄色单元格由填表人填写，灰色单元格由 xlperf 计算"
 
 
 class LabelType(StrEnum):

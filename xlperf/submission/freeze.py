@@ -21,7 +21,10 @@ The plan is made on the stream reader's book of the clerk's file (formula text a
 results in one model, read through the same pre-open checks as scoring); the scored package is then
 edited part by part. What the bureau receives is a record, not a form to fill: 填表说明 is dropped
 (unless the clerk put a picture or chart on it: nothing of the clerk's is lost) and the pale-yellow
-tint of the input cells removed (issue 25); the marks on flagged cells stay.
+tint of the input cells removed (issue 25); the marks on flagged cells stay. So the templates' notes
+that speak of the yellow cells to fill or of formulas (the project form's 金额单位 note, the
+department's 基本信息 and 收支情况 notes, the 预算执行率's hint) say instead that this is the 报送版 with
+fixed values, and what a red or yellow mark on that sheet means (:data:`FROZEN_NOTES`).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from xlperf.ooxml.parser import Element, local, q
 from xlperf.ooxml.refs import bounds, cell_name, coordinate, name_destinations, name_text
 from xlperf.ooxml.spreadsheet import SheetXml, Styles, WorkbookXml, make_plain_workbook, styles_part
 from xlperf.ooxml.stream import StreamBook, StreamSheet
+from xlperf.project import layout as P
 from xlperf.submission.formulas import UDF_PREFIX, Evaluator, Unsupported, XlError
 from xlperf.workbook import layout as L
 from xlperf.workbook.reader import SourceMap
@@ -72,6 +76,19 @@ MEAN_LABEL = "月均执行率"
 NOTE_COMPLETION = "完成率（xlperf 计算）"
 #: sheets whose formulas are not planned: the output sheets are rebuilt from the result (values only)
 NOT_FROZEN = L.OUTPUT_SHEETS
+#: the templates' notes that the 报送 copy makes untrue (it has no input tint and no formulas), by
+#: their exact text — a bureau's own form keeps its notes — and what the copy says instead. Where the
+#: sheet has flagged cells, :func:`frozen_note` adds what their colours mean. 金额单位 stays first;
+#: the project form's note stays on one line over D:I (as the template's), colours and all.
+FROZEN_NOTES = {
+    P.FORM_NOTE: "金额单位：万元；本表为报送版，数值已固定；灰色为 xlperf 计算",
+    L.BASIC_SHEET.intro: "部门的基本情况。本表为报送版，数值已固定。",
+    L.BUDGET_SHEET.intro: (
+        "金额单位为万元，保留两位小数。本表为报送版，数值已固定，预算执行率由 xlperf 计算。"
+    ),
+}
+#: the same for a field's hint beside its cell (no colours added: a hint speaks of its one cell)
+FROZEN_HINTS = {next(f.help for f in L.all_fields() if f.name == "xp_exec_rate"): "由 xlperf 计算"}
 
 
 class How(StrEnum):
@@ -211,8 +228,34 @@ def plan_freeze(
             if frozen is not None:
                 writes.append((sheet.title, frozen.cell, frozen.value))
                 report.cells.append(frozen)
+            elif cell.data_type == "s" and cell.value in FROZEN_NOTES:
+                writes.append(
+                    (sheet.title, cell_name(row, col), frozen_note(cell.value, result, sheet.title))
+                )
+            elif cell.data_type == "s" and cell.value in FROZEN_HINTS:
+                writes.append((sheet.title, cell_name(row, col), FROZEN_HINTS[cell.value]))
     report.removed_names = _names_to_remove(book)
     return report, writes
+
+
+def frozen_note(note: str, result: Result | ProjectResult, sheet: str) -> str:
+    """What a template's note (a key of :data:`FROZEN_NOTES`) says in the 报送 copy: that it is the
+    报送版, and where the sheet has cells the scored copy marked, what the colours mean — in the
+    note's own style: a note in clauses (the project form's, one line over D:I) gets a clause, a note
+    in sentences a sentence naming 校验结果."""
+    text = FROZEN_NOTES[note]
+    marked = [f for f in result.findings if f.sheet == sheet and f.cell]
+    legend = "，".join(
+        words
+        for words, present in (
+            ("红色为错误", any(f.is_error for f in marked)),
+            ("黄色为提醒", any(not f.is_error for f in marked)),
+        )
+        if present
+    )
+    if not legend:
+        return text
+    return f"{text}{legend}，详见“{L.FINDINGS}”。" if text.endswith("。") else f"{text}，{legend}"
 
 
 def _freeze_cell(
