@@ -1,8 +1,8 @@
 # ruff: noqa: F811  (the fixtures of test_web and test_review_project_detail are parameters here)
 """The site header names what the page shows (issue 27): a page of one form names that form — the
-部门整体 ranking, department, 管理效率 and 问题统计 pages 部门整体支出绩效自评, the 项目自评汇总 and a project's
-page 项目支出绩效自评, a clerk's result the form of the workbook uploaded — and a page of both forms
-(the clerk's home, the files, an error) names both. In real Chromium, on one ``xlperf serve --dir``
+部门整体 ranking, department, 管理效率 and 问题统计 pages 部门整体支出绩效自评, the 项目自评汇总 and a
+project's page 项目支出绩效自评, a clerk's result the form of the workbook uploaded — and a page of
+both forms (the clerk's home, the files, an error) names both. In real Chromium, on one ``xlperf serve --dir``
 over a batch folder holding both forms (tests/test_review_project_detail.py's)."""
 
 from __future__ import annotations
