@@ -45,6 +45,8 @@ def test_project_form_on_the_web_page(page: Any, tmp_path: Path) -> None:  # noq
         upload_one(page, server, path)
         assert page.inner_text("#total") == "90.00" and page.inner_text("#rating") == "优"
         assert "委托业务 2022 年度项目支出绩效自评" in page.inner_text("h1")
+        # its template (P1) is the project form's current one: no 升级到当前模板 (a department template's)
+        assert page.locator("#upgrade-box").count() == 0
         codes = [c.strip() for c in page.locator("#findings td.code").all_inner_texts()]
         assert "J03" in codes and "J04" in codes
         where = page.locator("#findings tr.error td.where").all_inner_texts()

@@ -165,29 +165,29 @@ def _load_book(path: Path, data: bytes, book: StreamBook, framework: Framework |
 def load_any(
     path: Path,
     limits: Any = None,
-    framework: Framework | ProjectFramework | None = None,
+    framework: Framework | ProjectFramework | tuple[Framework | ProjectFramework, ...] | None = None,
     *,
     own_form: bool = False,
 ) -> Loaded | ProjectLoaded:
     """A department or a project input, decided by the input itself: a JSON's ``"form"``, a
     workbook's embedded rules or (a bureau's own form) its headers; ``--framework`` naming a project
     framework reads the workbook as a project form. With ``own_form`` the input decides its form
-    and ``framework`` scores it only when it is of that form (intake: the bureau's rules bind the
+    and ``framework`` — one, or a tuple of at most one per form (``intake --framework`` given for
+    both forms) — scores it only when it is of that form (intake: the bureau's rules bind the
     submissions of their form; the others are scored by their own)."""
     from xlperf.project.pipeline import load_project_book, load_project_json
     from xlperf.project.reader import is_project_book
 
     path = Path(path)
-    if own_form and framework is not None and path.suffix.lower() != ".json":
+    rules = framework if isinstance(framework, tuple) else () if framework is None else (framework,)
+    if own_form and rules and path.suffix.lower() != ".json":
         data, book = _read_package(path, limits)
-        project_book = is_project_book(book)
-        if project_book != isinstance(framework, ProjectFramework):
-            framework = None
-        if project_book:
-            return load_project_book(
-                path, data, book, framework if isinstance(framework, ProjectFramework) else None
-            )
-        return _load_book(path, data, book, framework if isinstance(framework, Framework) else None)
+        if is_project_book(book):
+            return load_project_book(path, data, book, _of_form(rules, ProjectFramework))
+        return _load_book(path, data, book, _of_form(rules, Framework))
+    if len(rules) > 1:  # one per form only where the input decides its form
+        raise ValueError("load_any takes one framework unless own_form reads a workbook")
+    framework = rules[0] if rules else None
     project = framework if isinstance(framework, ProjectFramework) else None
     department = framework if isinstance(framework, Framework) else None
     if path.suffix.lower() == ".json":
@@ -202,6 +202,13 @@ def load_any(
     if project is not None or (department is None and is_project_book(book)):
         return load_project_book(path, data, book, project)
     return _load_book(path, data, book, department)
+
+
+def _of_form(
+    rules: tuple[Framework | ProjectFramework, ...], form: type[Framework] | type[ProjectFramework]
+) -> Any:
+    """The one of ``rules`` of that form (a department :class:`Framework` or a project one), or None."""
+    return next((fw for fw in rules if isinstance(fw, form)), None)
 
 
 def _is_project_json(data: bytes) -> bool:

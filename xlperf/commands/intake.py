@@ -12,9 +12,9 @@ import click
 from xlperf.commands.common import (
     EXIT_INPUT,
     chosen_any_framework,
-    framework_option,
     limits_options,
     make_limits,
+    path_option,
     progress_bar,
 )
 from xlperf.commands.terminal import echo_wrapped, shown
@@ -103,7 +103,15 @@ from xlperf.commands.terminal import echo_wrapped, shown
     help='登记各部门发件地址的 TOML 文件（[senders] 表，"部门全称" = ["地址", …]）；'
     "登记了的部门，只收登记地址发来的报送。",
 )
-@framework_option()
+@click.option(
+    "--framework",
+    "framework_ids",
+    multiple=True,
+    metavar="ID|FILE",
+    help="本局的评分框架（编号或 TOML 文件）：报送按它重算，不按工作簿内嵌的规则。可给两次——"
+    "一个部门整体支出框架、一个项目支出框架，每份报送按其表类用对应的一个；"
+    "只给一类时，另一类表按各自工作簿内嵌的规则重算。",
+)
 @limits_options
 def intake(
     sources: tuple[str, ...],
@@ -114,7 +122,7 @@ def intake(
     batch_size: int,
     config_path: Path | None,
     senders_path: Path | None,
-    framework_id: str | None,
+    framework_ids: tuple[str, ...],
     **options: Any,
 ) -> None:
     """收取各部门的报送邮件：核验报送包、重算得分、归档，并生成汇总。
@@ -147,7 +155,13 @@ def intake(
     再次运行不会重复收取。最后对每个部门当前的报送生成 DIR/汇总.xlsx
     （与 xlperf batch 相同，另有“收件记录”表）和 汇总.csv；收到项目表时另生成
     DIR/项目自评汇总.xlsx 和 .csv（按部门：项目数、平均分、等级分布、执行率、未得满分的指标及原因），
-    项目与部门整体分开统计，不混排。--framework 指定的本局规则只用于同一类表。
+    项目与部门整体分开统计，不混排。
+
+    \b
+    --framework 指定本局的规则，每类表至多一个：
+      --framework 本局部门框架 --framework national-project
+          部门整体表按前者重算，项目表按后者重算
+      只给一个时，只用于同一类表；另一类表按其工作簿内嵌的规则重算
 
     \b
     例：
@@ -169,8 +183,8 @@ def intake(
         click.secho(f"错误：{shown(message)}", fg="red", err=True)
         sys.exit(EXIT_INPUT)
 
-    # 本局的规则：指定后按它重算同一类表（部门整体或项目），不按工作簿内嵌的
-    framework = chosen_any_framework(framework_id)
+    # 本局的规则：每类表（部门整体、项目）至多一个，按它重算同一类表，不按工作簿内嵌的
+    frameworks = bureau_frameworks(framework_ids)
     limit_names = ("max_file_mb", "max_expanded_mb", "max_rows", "max_cells", "max_workbook_cells")
     limits = make_limits(**{k: options.pop(k) for k in limit_names if k in options})
     smtp = options
@@ -224,7 +238,7 @@ def intake(
                 opened,
                 out_dir,
                 limits=limits,
-                framework=framework,
+                frameworks=frameworks,
                 on_start=on_start,
                 on_done=on_done,
                 receipts=receipts if receipt else None,
@@ -239,6 +253,56 @@ def intake(
         progress.stop()
     _print_report(report)
     sys.exit(report.exit_code)
+
+
+def bureau_frameworks(values: tuple[str, ...]) -> tuple[Any, ...]:
+    """The bureau's rules from ``--framework`` (given once per form at most): a department and a
+    project framework. The same rules twice are taken once; two different ones of one form are a
+    usage error, since a submission could be checked against only one of them."""
+    from xlperf.core.framework import FrameworkError
+    from xlperf.core.project.framework import ProjectFramework
+
+    chosen: dict[bool, tuple[str, Any]] = {}
+    for value in values:
+        try:
+            fw = chosen_any_framework(value)
+        except FrameworkError as exc:
+            raise _unknown(value) or exc from exc
+        assert fw is not None
+        project = isinstance(fw, ProjectFramework)
+        if project in chosen and chosen[project][1].sha256 != fw.sha256:
+            form = "项目支出" if project else "部门整体支出"
+            raise click.UsageError(
+                f"--framework 给了两个{form}绩效自评的评分框架（{chosen[project][0]}、{value}），"
+                f"而每份报送只能按一个框架重算；--framework 每类表只能给一个：一个部门整体支出框架、"
+                f"一个项目支出框架（如 --framework guangzhou-2023 --framework national-project）"
+            )
+        chosen.setdefault(project, (value, fw))
+    return tuple(fw for _, fw in chosen.values())
+
+
+def _unknown(value: str) -> Exception | None:
+    """An id neither catalog knows, said with the frameworks of both forms (the department catalog's
+    own message lists only its own, while intake takes either form)."""
+    from xlperf.catalog import find, is_id, known_ids
+    from xlperf.core.framework import FrameworkError
+    from xlperf.project.catalog import find as find_project
+    from xlperf.project.catalog import known_ids as known_project_ids
+
+    if path_option(value) is not None or not is_id(value):
+        return None
+    try:
+        if find(value) is not None or find_project(value) is not None:
+            return None
+    except FrameworkError:  # a broken file of that id on this machine: its own message says so
+        return None
+    return FrameworkError(
+        value[:80],
+        [
+            f"本机没有这个评分框架（部门整体支出：{known_ids()}；项目支出：{known_project_ids()}）；"
+            "请用 xlperf frameworks 查看编号，或向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加"
+        ],
+    )
 
 
 def _print_report(report: Any) -> None:

@@ -125,7 +125,7 @@ def take_in(
     ledger: Ledger,
     limits: Any = None,
     senders: Mapping[str, frozenset[str]] | None = None,
-    framework: Any = None,
+    frameworks: tuple[Any, ...] = (),
 ) -> Taken:
     """Check and file one message (or skip it when the ledger has it already).
 
@@ -150,7 +150,7 @@ def take_in(
             received,
             out_dir,
             ledger,
-            lambda tmp: _checked(raw, parsed, tmp, limits, senders, framework),
+            lambda tmp: _checked(raw, parsed, tmp, limits, senders, frameworks),
         )
     except (OutputError, LedgerError):
         raise
@@ -174,7 +174,7 @@ def _checked(
     tmp: Path,
     limits: Any,
     senders: Mapping[str, frozenset[str]] | None,
-    framework: Any = None,
+    frameworks: tuple[Any, ...] = (),
 ) -> Checked:
     if raw.too_large:
         return Checked(
@@ -184,7 +184,7 @@ def _checked(
         )
     if not raw.data.strip():
         return Checked(UNREADABLE, "邮件是空的（0 字节）")
-    checked = _check(parsed, tmp, limits, framework)
+    checked = _check(parsed, tmp, limits, frameworks)
     listed = (senders or {}).get(checked.department)
     if checked.status == VALID and listed is not None and parsed.sender.casefold() not in listed:
         checked = replace(
@@ -294,12 +294,12 @@ def _file(
     )
 
 
-def _check(parsed: Parsed, folder: Path, limits: Any, framework: Any = None) -> Checked:
+def _check(parsed: Parsed, folder: Path, limits: Any, frameworks: tuple[Any, ...] = ()) -> Checked:
     """check_package, with anything unexpected recorded for this message instead of stopping the run."""
     from xlperf.intake.verify import check_package
 
     try:
-        return check_package(parsed, folder, limits, framework)
+        return check_package(parsed, folder, limits, frameworks)
     except OutputError:
         raise
     except Exception as exc:  # one strange message never stops the intake
@@ -338,13 +338,16 @@ def run_intake(
     out_dir: Path,
     *,
     limits: Any = None,
-    framework: Any = None,
+    frameworks: tuple[Any, ...] = (),
     on_start: Callable[[Source], None] | None = None,
     on_done: Callable[[Taken], None] | None = None,
     receipts: Callable[[Ledger, list[Taken]], list[tuple[str, str]]] | None = None,
     senders: Mapping[str, frozenset[str]] | None = None,
 ) -> IntakeReport:
     """Take in every message of every source, then write 汇总 over the current submissions.
+
+    ``frameworks`` are the bureau's rules (``intake --framework``), at most one per form: each
+    submission is re-scored by the one of its form, or by the rules its workbook embeds.
 
     Raises :class:`SourceError` when a source cannot be opened or breaks off — after every other
     source was taken in and 汇总 written (what the failed one gave before stays filed and recorded)."""
@@ -372,7 +375,7 @@ def run_intake(
                     if on_start is not None:
                         on_start(source)
                     for raw in source:
-                        taken = take_in(raw, out_dir, ledger, limits, senders, framework)
+                        taken = take_in(raw, out_dir, ledger, limits, senders, frameworks)
                         report.taken.append(taken)
                         if on_done is not None:
                             on_done(taken)

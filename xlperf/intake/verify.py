@@ -366,12 +366,15 @@ def compare_identity(manifest: dict[str, Any], card: dict[str, Any]) -> list[str
     return problems
 
 
-def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: Any = None) -> Checked:
+def check_package(
+    parsed: Parsed, folder: Path, limits: Any = None, frameworks: tuple[Any, ...] = ()
+) -> Checked:
     """Steps 3–4 for a message whose attachments are already written to ``folder``.
 
-    The workbook is re-scored by the rules it embeds, or by ``framework`` (``intake --framework``:
-    the bureau's copy is binding). A manifest naming other rules than the workbook carries is a
-    mismatch; rules differing from the bureau's copy of the same id are said in the reason (F01)."""
+    The workbook is re-scored by the rules it embeds, or by the one of ``frameworks`` of its form
+    (``intake --framework``, at most one department and one project framework: the bureau's copy is
+    binding). A manifest naming other rules than the workbook carries is a mismatch; rules differing
+    from the bureau's copy of the same id are said in the reason (F01)."""
     from xlperf.pipeline import InputError, Loaded, assess, load_any
 
     manifest, problem = read_manifest(parsed)
@@ -392,7 +395,7 @@ def check_package(parsed: Parsed, folder: Path, limits: Any = None, framework: A
             workbook,
         )
     try:  # the pre-open checks run first, inside; the workbook decides its form
-        loaded = load_any(folder / workbook, limits, framework, own_form=True)
+        loaded = load_any(folder / workbook, limits, tuple(frameworks), own_form=True)
     except InputError as exc:
         return Checked(UNREADABLE, f"附件工作簿无法读取：{exc}", manifest, workbook)
     if isinstance(loaded, Loaded):

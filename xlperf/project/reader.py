@@ -345,6 +345,12 @@ def own_rules(book: Any) -> ProjectFramework | None:
     return project_workbook_rules(_embedded(as_book(book)))
 
 
+def recorded_input_sha256(book: Any) -> str:
+    """The SHA-256 of the input a scored copy was written from (``xp_input_sha256`` on the hidden
+    sheet; "" when the workbook records none): what ties a scored copy to its score card."""
+    return _named(as_book(book), "xp_input_sha256") or ""
+
+
 def read_project_book(
     book: Any, framework: ProjectFramework | None = None, values_loader: Any = None
 ) -> tuple[ProjectEvaluation, list[Finding], SourceMap, ProjectFramework]:

@@ -14,7 +14,8 @@ Routes (all behind :class:`xlperf.web.security.Guard`)::
     GET  /new.xlsx                 the blank standard workbook (as ``xlperf new``)
     GET  /review …                 reviewer pages (only with --dir): ranking, /review/dept/{n},
                                    /review/matrix, /review/findings, /review/files, /review/file/{n},
-                                   /review/projects (项目自评汇总, apart from the ranking)
+                                   /review/projects (项目自评汇总, apart from the ranking),
+                                   /review/project/{n} (one project: 项目资金, 绩效指标, findings)
 
 Templates are autoescaped; nothing from a workbook is ever marked safe. Text that looks like a
 formula (``=…``) is shown as the text it is: HTML has no formulas, and downloads are the workbooks
@@ -381,6 +382,24 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
             dec=decimal_text,
         )
 
+    async def review_project(request: Request) -> Response:
+        """One project's page: its 项目资金, 绩效指标, findings and files (from the card and the filed
+        workbook; :func:`xlperf.web.projects.project_detail`)."""
+        if (missing := needs_dir(request)) is not None:
+            return missing
+        from xlperf.web.projects import decimal_text, project_detail
+
+        try:
+            key = int(request.path_params["key"])
+        except ValueError:
+            key = -1
+        detail = await run_in_threadpool(project_detail, folder(), key)
+        if detail is None:
+            return error_page(
+                request, 404, "找不到这个项目（文件夹内容可能已变化）；请回到项目自评汇总页面刷新。"
+            )
+        return page(request, "review_project.html", f=folder(), d=detail, dec=decimal_text)
+
     async def review_files(request: Request) -> Response:
         if (missing := needs_dir(request)) is not None:
             return missing
@@ -421,6 +440,7 @@ def create_app(keys: Secrets, workspace: Workspace, review_dir: Path | None = No
         Route("/review/matrix", review_matrix),
         Route("/review/findings", review_findings),
         Route("/review/projects", review_projects),
+        Route("/review/project/{key:str}", review_project),
         Route("/review/files", review_files),
         Route("/review/file/{index:str}", review_file),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),

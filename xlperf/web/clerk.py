@@ -168,6 +168,7 @@ class Workspace:
         from xlperf.files import OutputError
         from xlperf.pipeline import (
             InputError,
+            Loaded,
             assess,
             load_any,
             output_stem,
@@ -196,7 +197,7 @@ class Workspace:
             self.discard(job_id)
             raise
         job = Job(job_id, display_name, folder, path, result, sheet_order, scored, card, docx)
-        if loaded.book is not None:
+        if isinstance(loaded, Loaded) and loaded.book is not None:  # the project form has one template
             from xlperf.workbook.reader import outdated, template_version
 
             job.template_version = template_version(loaded.book)

@@ -456,6 +456,16 @@ class Folder:
     def entry(self, key: int) -> Entry | None:
         return self.entries[key] if 0 <= key < len(self.entries) else None
 
+    def project(self, key: int) -> Entry | None:
+        """A project form's entry by its key (its place in :attr:`projects`)."""
+        return self.projects[key] if 0 <= key < len(self.projects) else None
+
+    def files_beside(self, link: FileLink) -> list[FileLink]:
+        """The listed files in the folder of ``link`` (an intake submission's folder: its mail, the
+        attachments as sent, the re-scored card), in listing order."""
+        parent = link.path.parent
+        return [f for f in self.files if f.path.parent == parent]
+
     @property
     def summaries(self) -> list[FileLink]:
         return [f for f in self.files if f.path.name in (SUMMARY_XLSX, SUMMARY_CSV)]

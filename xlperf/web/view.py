@@ -60,9 +60,10 @@ def finding_row(f: Finding) -> dict[str, str]:
     }
 
 
-def card_finding_rows(findings: Any) -> list[dict[str, str]]:
-    """The findings of a score card's JSON, as rows, in the standard sheet order. Codes this version of
-    xlperf does not know (a newer producer) are kept with the severity the card states."""
+def card_finding_rows(findings: Any, sheet_order: tuple[str, ...] = STANDARD_SHEETS) -> list[dict[str, str]]:
+    """The findings of a score card's JSON, as rows, in the sheet order of its form (the standard
+    workbook's by default). Codes this version of xlperf does not know (a newer producer) are kept
+    with the severity the card states."""
     rows: list[tuple[tuple[int, str, int, int, str], dict[str, str]]] = []
     for f in findings if isinstance(findings, list) else []:
         if not isinstance(f, Mapping):
@@ -80,7 +81,7 @@ def card_finding_rows(findings: Any) -> list[dict[str, str]]:
             "message": str(f.get("message") or ""),
             "title": known[1] if known else "",
         }
-        rows.append((location_key(sheet, cell, path, STANDARD_SHEETS), row))
+        rows.append((location_key(sheet, cell, path, sheet_order), row))
     return [r for _, r in sorted(rows, key=lambda kv: kv[0])]
 
 
