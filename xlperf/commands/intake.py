@@ -11,10 +11,9 @@ import click
 
 from xlperf.commands.common import (
     EXIT_INPUT,
-    chosen_any_framework,
+    bureau_frameworks,
     limits_options,
     make_limits,
-    path_option,
     progress_bar,
 )
 from xlperf.commands.terminal import echo_wrapped, shown
@@ -253,56 +252,6 @@ def intake(
         progress.stop()
     _print_report(report)
     sys.exit(report.exit_code)
-
-
-def bureau_frameworks(values: tuple[str, ...]) -> tuple[Any, ...]:
-    """The bureau's rules from ``--framework`` (given once per form at most): a department and a
-    project framework. The same rules twice are taken once; two different ones of one form are a
-    usage error, since a submission could be checked against only one of them."""
-    from xlperf.core.framework import FrameworkError
-    from xlperf.core.project.framework import ProjectFramework
-
-    chosen: dict[bool, tuple[str, Any]] = {}
-    for value in values:
-        try:
-            fw = chosen_any_framework(value)
-        except FrameworkError as exc:
-            raise _unknown(value) or exc from exc
-        assert fw is not None
-        project = isinstance(fw, ProjectFramework)
-        if project in chosen and chosen[project][1].sha256 != fw.sha256:
-            form = "项目支出" if project else "部门整体支出"
-            raise click.UsageError(
-                f"--framework 给了两个{form}绩效自评的评分框架（{chosen[project][0]}、{value}），"
-                f"而每份报送只能按一个框架重算；--framework 每类表只能给一个：一个部门整体支出框架、"
-                f"一个项目支出框架（如 --framework guangzhou-2023 --framework national-project）"
-            )
-        chosen.setdefault(project, (value, fw))
-    return tuple(fw for _, fw in chosen.values())
-
-
-def _unknown(value: str) -> Exception | None:
-    """An id neither catalog knows, said with the frameworks of both forms (the department catalog's
-    own message lists only its own, while intake takes either form)."""
-    from xlperf.catalog import find, is_id, known_ids
-    from xlperf.core.framework import FrameworkError
-    from xlperf.project.catalog import find as find_project
-    from xlperf.project.catalog import known_ids as known_project_ids
-
-    if path_option(value) is not None or not is_id(value):
-        return None
-    try:
-        if find(value) is not None or find_project(value) is not None:
-            return None
-    except FrameworkError:  # a broken file of that id on this machine: its own message says so
-        return None
-    return FrameworkError(
-        value[:80],
-        [
-            f"本机没有这个评分框架（部门整体支出：{known_ids()}；项目支出：{known_project_ids()}）；"
-            "请用 xlperf frameworks 查看编号，或向财政局索取框架文件，用 xlperf frameworks add 文件.toml 添加"
-        ],
-    )
 
 
 def _print_report(report: Any) -> None:
