@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 from pydantic import ValidationError
 
 from xlperf.core import evaluate
-from xlperf.core.errors import XlperfError
+from xlperf.core.errors import InputError
 from xlperf.core.evaluation import Evaluation
 from xlperf.core.findings import Finding, finding, one_per_field, ordered
 from xlperf.core.framework import Framework, FrameworkError, get_framework
@@ -30,10 +30,6 @@ if TYPE_CHECKING:  # the workbook code is imported where a workbook is read: a J
     from xlperf.ooxml.stream import StreamBook
     from xlperf.project.pipeline import ProjectLoaded
     from xlperf.workbook.reader import SourceMap
-
-
-class InputError(XlperfError):
-    """The input cannot be read at all (exit 2); the message is for the clerk."""
 
 
 class Loaded:

@@ -26,7 +26,7 @@ from xlperf.core.project.framework import ProjectFramework, form_of_text
 from xlperf.core.quantity import normalise_text, parse_quantity
 from xlperf.ooxml.refs import column_letter, name_destinations
 from xlperf.project import layout as P
-from xlperf.project.catalog import find, for_project_workbook
+from xlperf.project.catalog import find, for_project_workbook, project_workbook_rules
 from xlperf.workbook import layout as L
 from xlperf.workbook.book import Book, as_book
 from xlperf.workbook.book import Sheet as Worksheet
@@ -340,8 +340,6 @@ def is_project_book(book: Any) -> bool:
 
 def own_rules(book: Any) -> ProjectFramework | None:
     """The rules a project workbook carries (:func:`xlperf.project.catalog.project_workbook_rules`)."""
-    from xlperf.project.catalog import project_workbook_rules
-
     return project_workbook_rules(_embedded(as_book(book)))
 
 

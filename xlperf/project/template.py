@@ -24,10 +24,12 @@ from xlperf.core.decimals import plain
 from xlperf.core.project.evaluation import FUND_ROWS, ProjectEvaluation, ProjectRow
 from xlperf.core.project.framework import ProjectFramework
 from xlperf.core.project.rules import describe_all
+from xlperf.core.rulebook import rating_text
 from xlperf.project import layout as P
 from xlperf.workbook import layout as L
 from xlperf.workbook.cells import put
 from xlperf.workbook.printing import fit_row_heights, setup_print
+from xlperf.workbook.template import FIXED_TIME
 
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -57,8 +59,6 @@ def build_project_workbook(fw: ProjectFramework, ev: ProjectEvaluation | None = 
     _hidden(wb, fw)
     wb.properties.title = P.TITLE
     wb.properties.creator = "xlperf"
-    from xlperf.workbook.template import FIXED_TIME
-
     wb.properties.created = wb.properties.modified = FIXED_TIME
     return wb
 
@@ -362,8 +362,6 @@ def _readme(wb: Workbook, fw: ProjectFramework) -> None:
     lines.append((total, BODY_FONT))
     lines += [(f"{i}. {text}", BODY_FONT) for i, text in enumerate(describe_all(fw), start=1)]
     if fw.rated:
-        from xlperf.core.rulebook import rating_text
-
         lines.append((f"评价等级：{rating_text(fw)}", BODY_FONT))  # type: ignore[arg-type]
     else:
         lines.append(("本框架不评定等级。", BODY_FONT))

@@ -17,6 +17,8 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
+from lxml import etree
+
 from xlperf import __version__
 from xlperf.core.decimals import round2
 from xlperf.core.findings import Finding
@@ -225,8 +227,6 @@ def _set_number(sheet: SheetXml, coord: str, value: Decimal) -> None:
     for child in list(cell):
         cell.remove(child)
     cell.attrib.pop("t", None)
-    from lxml import etree
-
     v = etree.SubElement(cell, f"{{{sheet.ns}}}v")
     v.text = format(value, "f")
 
