@@ -578,12 +578,14 @@ def _format_sheet(ws: Any, frame: Any) -> None:
     """Text written as text (a leading = does not make a formula); bold header, first row frozen,
     autofilter, fitting column widths and number formats.
     """
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
+    from xlperf.workbook import look
     from xlperf.workbook.cells import put_text
 
-    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    # 汇总 keeps the workbook's default font (a table to sort and filter), bold for the header
+    head_font, head_fill = Font(bold=True), look.fill(look.HEADER)
     wrap, top = Alignment(vertical="top", wrap_text=True), Alignment(vertical="top")
     centred = Alignment(horizontal="center", vertical="top", wrap_text=True)
     columns = list(frame.columns)
@@ -698,9 +700,11 @@ def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
 
 def _mark_below_full(ws: Any, frame: Any) -> None:
     """管理效率: cells scoring below full marks shaded pale red."""
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Font
 
-    fill, font = PatternFill("solid", fgColor="F8CBAD"), Font(color="9C0006")
+    from xlperf.workbook import look
+
+    fill, font = look.fill(look.ERROR), Font(color=look.BELOW_FULL_TEXT)
     for r, full in enumerate(frame["分值"].tolist(), start=2) if len(frame) else []:
         for c in range(4, len(frame.columns) + 1):
             cell = ws.cell(row=r, column=c)

@@ -188,17 +188,18 @@ def _write_xlsx(
     path: Path, sheets: dict[str, tuple[Sequence[str], list[list[Any]]]], outcomes: Sequence[Outcome]
 ) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
 
+    from xlperf.workbook import look
     from xlperf.workbook.cells import put
     from xlperf.workbook.printing import fit_row_heights, setup_print, text_width
 
     wb = Workbook()
     for ws in list(wb.worksheets):
         wb.remove(ws)
-    head_font, head_fill = Font(name="宋体", size=10, bold=True), PatternFill("solid", fgColor="DDEBF7")
-    body = Font(name="宋体", size=10)
+    head_font, head_fill = look.font(look.HEADING), look.fill(look.HEADER)
+    body, link = look.font(look.BODY), look.font(look.LINK_TEXT)
     for name, (columns, rows) in sheets.items():
         ws = wb.create_sheet(name)
         for c, text in enumerate(columns, start=1):
@@ -225,7 +226,7 @@ def _write_xlsx(
                 if o.link:
                     cell = ws.cell(row=r, column=link_col)
                     cell.hyperlink = o.link
-                    cell.font = Font(name="宋体", size=10, color="0563C1", underline="single")
+                    cell.font = link
         ws.freeze_panes = "A2"
         if rows:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -27,22 +27,23 @@ from xlperf.core.project.rules import describe_all
 from xlperf.core.rulebook import rating_text
 from xlperf.project import layout as P
 from xlperf.workbook import layout as L
+from xlperf.workbook import look
 from xlperf.workbook.cells import put
 from xlperf.workbook.printing import fit_row_heights, setup_print
 from xlperf.workbook.template import FIXED_TIME
 
-THIN = Side(style="thin", color="808080")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TITLE_FONT = Font(name="黑体", size=16, bold=True)
-LABEL_FONT = Font(name="宋体", size=10, bold=True)
-BODY_FONT = Font(name="宋体", size=10)
-NOTE_FONT = Font(name="宋体", size=9, color="595959")
+BORDER = look.border(look.RULE)
+TITLE_FONT = look.font(look.FORM_TITLE)
+LABEL_FONT = look.font(look.HEADING)
+BODY_FONT = look.font(look.BODY)
+NOTE_FONT = look.font(look.NOTE)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 TOP = Alignment(horizontal="left", vertical="top", wrap_text=True)
-INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_FILL)
-LABEL_FILL = PatternFill("solid", fgColor=L.HEADER_FILL)
-COMPUTED_FILL = PatternFill("solid", fgColor="F2F2F2")
+INPUT_FILL = look.fill(look.INPUT)
+LABEL_FILL = look.fill(look.HEADER)
+COMPUTED_FILL = look.fill(look.LOCKED)
+LEVEL_FILL = look.fill(look.LEVEL)
 NCOLS = len(P.INDICATOR_COLUMNS)  # A … I
 #: the blank form's rows per 二级 (产出 has two of each but 时效/成本, the others one)
 BLANK_ROWS = {"数量指标": 2, "质量指标": 2}
@@ -276,7 +277,7 @@ def _indicator_rows(s: _Sheet, fw: ProjectFramework, rows: list[ProjectRow], fir
             if col.attr in ("weight", "score"):
                 cell.number_format = "0.00##"
             if col.attr in ("level1", "level2"):
-                cell.font, cell.fill = LABEL_FONT, PatternFill("solid", fgColor="EAF1DD")
+                cell.font, cell.fill = LABEL_FONT, LEVEL_FILL
     for attr, c in (("level1", 1), ("level2", 2)):
         start = 0
         for i in range(1, len(rows) + 1):

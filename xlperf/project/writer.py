@@ -54,9 +54,11 @@ from xlperf.workbook.writer import (
     write_hidden_rows,
 )
 
-SUMMARY_WIDTHS: list[float] = [12, 22, 14, 14, 9, 8, 8, 30]
-FINDINGS_WIDTHS: list[float] = [6, 8, 7, 12, 12, 90]
-REPORT_WIDTHS: list[float] = [88]
+SUMMARY_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = (
+    look.PROJECT_SUMMARY_WIDTHS,
+    look.FINDINGS_WIDTHS,
+    look.REPORT_WIDTHS,
+)
 
 
 def provenance_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> list[tuple[str, str, str]]:
