@@ -294,7 +294,8 @@ def _indicator_rows(s: _Sheet, fw: ProjectFramework, rows: list[ProjectRow], fir
 def _validations(wb: Workbook, ws: Worksheet, fw: ProjectFramework, first: int, last: int) -> None:
     def col(attr: str) -> str:
         index = next(i for i, c in enumerate(P.INDICATOR_COLUMNS, start=1) if c.attr == attr)
-        return get_column_letter(index)
+        letter: str = get_column_letter(index)
+        return letter
 
     ops = DataValidation(type="list", formula1=f"={P.LIST_OPERATOR}", allow_blank=True, showErrorMessage=True)
     ops.errorTitle, ops.error = "计算符号", "请从列表中选择：≥ > = ≤ < 定性 不适用"

@@ -135,7 +135,8 @@ class OpenpyxlBook:
 
     @property
     def defined_names(self) -> Mapping[str, DefinedName]:
-        return self._wb.defined_names
+        names: Mapping[str, DefinedName] = self._wb.defined_names
+        return names
 
     def __getitem__(self, title: str) -> _OpenpyxlSheet:
         if title not in self._sheets:

@@ -16,7 +16,8 @@ MAX_ROW_HEIGHT = 409.0  # points: a taller row is refused (and longer text scrol
 
 def excel_text(text: str) -> str:
     """``text`` as a cell can hold it: without the control characters Excel refuses, cut to ``MAX_CELL_TEXT``."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
+    kept: str = ILLEGAL_CHARACTERS_RE.sub("", text)  # openpyxl's pattern (untyped)
+    return kept[:MAX_CELL_TEXT]
 
 
 def put_text(cell: Cell, text: str) -> None:
