@@ -143,8 +143,8 @@ class Evaluator:
         key = (sheet, row, col)
         coord = cell_name(row, col)
         if (sheet, coord) in self.fixed:
-            value = self.fixed[(sheet, coord)]
-            return Decimal(str(value)) if isinstance(value, float) else value
+            given = self.fixed[(sheet, coord)]
+            return Decimal(str(given)) if isinstance(given, float) else given
         if key in self.memo:
             return self.memo[key]
         ws = self.book[sheet]
