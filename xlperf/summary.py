@@ -39,6 +39,7 @@ from xlperf.outcome import (
     SUMMARY_XLSX,
     UNREADABLE,
     Outcome,
+    TableValue,
 )
 
 if TYPE_CHECKING:  # pandas and openpyxl are imported where 汇总 is written (docs/DESIGN.md §2)
@@ -46,8 +47,6 @@ if TYPE_CHECKING:  # pandas and openpyxl are imported where 汇总 is written (d
     from openpyxl.styles.cell_style import StyleArray
     from openpyxl.worksheet.worksheet import Worksheet
 
-#: one cell of a 汇总 table: text, a count or rank, a score card figure, a Decimal difference, or empty
-TableValue: TypeAlias = str | int | float | Decimal | None
 #: one row of a 汇总 table, by column header
 TableRow: TypeAlias = dict[str, TableValue]
 

@@ -9,7 +9,7 @@ functions that read or write a workbook: a project JSON never loads openpyxl or 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -24,6 +24,11 @@ from xlperf.files import atomic_write, sha256_bytes
 from xlperf.project import layout as P
 from xlperf.project.catalog import find, listing
 
+if TYPE_CHECKING:  # the workbook code is imported where a workbook is read or written
+    from xlperf.ooxml.package import Parts
+    from xlperf.ooxml.stream import StreamBook
+    from xlperf.workbook.reader import SourceMap
+
 
 class ProjectLoaded:
     """One project input, read: as :class:`xlperf.pipeline.Loaded` for the department form."""
@@ -37,10 +42,10 @@ class ProjectLoaded:
         evaluation: ProjectEvaluation,
         findings: list[Finding],
         framework: ProjectFramework,
-        source: Any = None,
+        source: SourceMap | None = None,
         *,
         data: bytes | None = None,
-        book: Any = None,
+        book: StreamBook | None = None,
         own_framework: ProjectFramework | None = None,
     ) -> None:
         self.path = path
@@ -84,7 +89,7 @@ def load_project_json(path: Path, data: bytes, framework: ProjectFramework | Non
 
 
 def load_project_book(
-    path: Path, data: bytes, book: Any, framework: ProjectFramework | None
+    path: Path, data: bytes, book: StreamBook, framework: ProjectFramework | None
 ) -> ProjectLoaded:
     """A project workbook the stream reader opened (``data`` its bytes, ``book`` its StreamBook)."""
     from xlperf.project.reader import own_rules, read_project_book
@@ -130,7 +135,7 @@ def write_project_scored(loaded: ProjectLoaded, result: ProjectResult, out: Path
     first written into the standard form)."""
     from xlperf.project.writer import project_scored_package
 
-    data: Any
+    data: bytes | Parts | None
     source = loaded.source
     if source is None:
         from xlperf.ooxml.stream import open_stream
@@ -142,7 +147,9 @@ def write_project_scored(loaded: ProjectLoaded, result: ProjectResult, out: Path
         _, _, source, _ = read_project_book(open_stream(data), result.framework)
         result = result.with_findings([source.locate(f) for f in result.findings])
     else:
-        parts = getattr(loaded.book, "package", None)
+        parts = loaded.book.package if loaded.book is not None else None
         data = parts if parts is not None else loaded.data
+    if data is None:  # the add-in's snapshot: its sheets are written into the live book instead
+        raise ValueError("a project workbook read without its file cannot be written as a scored copy")
     pkg = project_scored_package(data, result, source, loaded.sha256, scored_at)
     return atomic_write(out, pkg.write_to)

@@ -11,9 +11,9 @@ Printable on A4 portrait, one page wide.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
@@ -89,21 +89,21 @@ class _Sheet:
         self,
         row: int,
         col: int,
-        value: Any,
+        value: object,
         last: int | None = None,
         *,
         fill: PatternFill = INPUT_FILL,
         align: Alignment = LEFT,
         rows: int = 1,
-    ) -> Any:
-        cell = self.ws.cell(row=row, column=col)
+    ) -> Cell:
+        cell: Cell = self.ws.cell(row=row, column=col)
         put(cell, value)
         cell.font, cell.fill, cell.alignment = BODY_FONT, fill, align
         self.merge(row, col, last or col, rows)
         return cell
 
 
-def _number(text: str) -> Any:
+def _number(text: str) -> Decimal | str | None:
     """What the clerk would have typed: a plain number as a number, anything else as text."""
     stripped = text.strip()
     if not stripped:
@@ -267,8 +267,8 @@ def _indicator_rows(s: _Sheet, fw: ProjectFramework, rows: list[ProjectRow], fir
     for i, row in enumerate(rows):
         r = first + i
         for c, col in enumerate(P.INDICATOR_COLUMNS, start=1):
-            value: Any = getattr(row, col.attr)
-            if col.attr in ("target", "actual"):
+            value: object = getattr(row, col.attr)
+            if isinstance(value, str) and col.attr in ("target", "actual"):  # the model's texts
                 value = _number(value)
             elif col.attr in ("level1", "level2"):
                 value = value or None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from decimal import Decimal
-from typing import Any
 
 from lxml import etree
 
@@ -35,6 +34,7 @@ from xlperf.ooxml.spreadsheet import (
 from xlperf.project import layout as P
 from xlperf.workbook import layout as L
 from xlperf.workbook import look
+from xlperf.workbook.book import Book
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.writer import (
     BIG,
@@ -258,7 +258,7 @@ def written_values(result: ProjectResult, source: SourceMap) -> dict[tuple[str, 
     return out
 
 
-def fill_values(book: Any, result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], Decimal | str]:
+def fill_values(book: Book, result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], Decimal | str]:
     """What the 报送 workbook writes into the form: :func:`written_values` for the cells the clerk left
     empty (``book`` is the clerk's workbook as read). A typed score or total is the clerk's claim and
     stays as typed (flagged where it differs from the rule's), so the bureau re-scores the frozen form
@@ -276,14 +276,16 @@ def fill_values(book: Any, result: ProjectResult, source: SourceMap) -> dict[tup
     return out
 
 
-def frozen_values(result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], tuple[Any, str]]:
+def frozen_values(
+    result: ProjectResult, source: SourceMap
+) -> dict[tuple[str, str], tuple[float | None, str]]:
     """(sheet, cell) → (value, note) for the 报送 freeze (:func:`xlperf.submission.freeze.plan_freeze`):
     the cells whose formula only shows what the core computes — the 执行率 (B/A) of the 项目资金 block,
     the template's live ``=E/D`` (a fraction in a percent cell). The 得分 cells, 得分合计 and 评价等级
     are the clerk's claims: a formula there is computed as the clerk's Excel computed it (the bureau
     re-scores the frozen form to the same findings); an empty one gets the core's value
     (:func:`fill_values`)."""
-    out: dict[tuple[str, str], tuple[Any, str]] = {}
+    out: dict[tuple[str, str], tuple[float | None, str]] = {}
     rate = source.cells.get("funds.rate")
     if rate is not None:
         b = result.budget.rate

@@ -222,7 +222,7 @@ def _freeze_cell(
     col: int,
     value: Any,
     data_type: str,
-    fixed: dict[tuple[str, str], tuple[Any, str]],
+    fixed: dict[tuple[str, str], tuple[float | None, str]],
 ) -> FrozenCell | None:
     """What one existing cell becomes (None: it stays as it is)."""
     title, coord = sheet.title, cell_name(row, col)
@@ -397,9 +397,9 @@ def _number_text(value: Any) -> str:
 
 def core_values(
     book: StreamBook, result: Result, source: SourceMap | None
-) -> dict[tuple[str, str], tuple[Any, str]]:
+) -> dict[tuple[str, str], tuple[float | None, str]]:
     """(sheet, cell) → (value, note) for the cells whose formula the core computes."""
-    out: dict[tuple[str, str], tuple[Any, str]] = {}
+    out: dict[tuple[str, str], tuple[float | None, str]] = {}
     for ind in result.indicator_scores():
         if not ind.rows or not ind.spec.rows:
             continue
