@@ -36,15 +36,14 @@ def test_no_module_but_look_spells_a_colour_a_font_or_a_width() -> None:
 def test_the_writer_and_the_ribbon_share_the_widths() -> None:
     assert writer.REPORT_WIDTHS == handlers.REPORT_WIDTHS == look.REPORT_WIDTHS == (88,)
     assert (
-        writer.SUMMARY_WIDTHS == handlers.SUMMARY_WIDTHS
-        and writer.FINDINGS_WIDTHS == handlers.FINDINGS_WIDTHS
+        writer.SCORE_WIDTHS == handlers.SUMMARY_WIDTHS and writer.FINDINGS_WIDTHS == handlers.FINDINGS_WIDTHS
     )
 
 
 def test_the_project_form_takes_the_same_widths_and_colours() -> None:
     assert project_writer.FINDINGS_WIDTHS is look.FINDINGS_WIDTHS
     assert project_writer.REPORT_WIDTHS is look.REPORT_WIDTHS
-    assert project_writer.SUMMARY_WIDTHS is look.PROJECT_SUMMARY_WIDTHS
+    assert project_writer.SCORE_WIDTHS is look.PROJECT_SCORE_WIDTHS
 
 
 def test_summary_spells_no_colour() -> None:

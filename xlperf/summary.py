@@ -622,7 +622,7 @@ def _format_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
         align = top if name in UNPRINTED.get(ws.title, ()) else wrap
         if name in CENTRED_COLUMNS:
             align = centred
-        # a column's cells share a few formats: made on its first cell of each kind and copied
+        # a column's cells share a few formats: made on its first cell of each and copied
         # (openpyxl looks a format up in the workbook's list on every assignment)
         formats: dict[tuple[bool, bool], StyleArray] = {}
         for r, value in enumerate(frame[name].tolist(), start=2):
@@ -632,13 +632,13 @@ def _format_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
                 width = max(width, min(widest, _display_width(value) + 2))
             number = not isinstance(value, str) and numeric and cell.value is not None
             dash = isinstance(value, str) and value == NONE
-            kind = (number, dash)
-            made = formats.get(kind)
+            shape = (number, dash)
+            made = formats.get(shape)
             if made is None:
                 cell.alignment = centred if dash else align
                 if number:
                     cell.number_format = "0.00"
-                formats[kind] = copy(cell._style)
+                formats[shape] = copy(cell._style)
             else:
                 cell._style = copy(made)
         if name == "说明" and ws.title == "问题清单":

@@ -174,7 +174,7 @@ def rule_lines(fw: ProjectFramework) -> list[str]:
     lines = [fw.name, f"编号 {fw.id}（项目支出绩效自评表）", f"校验值 {fw.sha256}"]
     if fw.years:
         lines.append(f"适用年度：{'、'.join(str(y) for y in fw.years)}")
-    lines.append(summary_text(fw))
+    lines.append(points_text(fw))
     if fw.rated:
         lines.append(f"评价等级：{rating_text(fw)}")  # type: ignore[arg-type] # reads only .rating.bands
     else:
@@ -191,7 +191,8 @@ def rule_lines(fw: ProjectFramework) -> list[str]:
     return lines
 
 
-def summary_text(fw: ProjectFramework) -> str:
+def points_text(fw: ProjectFramework) -> str:
+    """How the framework's 总分 is shared out: 预算执行率 and each 一级指标's points."""
     text = f"总分 {plain(fw.total)}：预算执行率 {plain(fw.budget.full)}"
     if all(lv.full is not None for lv in fw.levels):
         return text + "、" + "、".join(f"{lv.name} {plain(lv.full or fw.total)}" for lv in fw.levels)

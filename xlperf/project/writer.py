@@ -54,8 +54,8 @@ from xlperf.workbook.writer import (
     write_hidden_rows,
 )
 
-SUMMARY_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = (
-    look.PROJECT_SUMMARY_WIDTHS,
+SCORE_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = (
+    look.PROJECT_SCORE_WIDTHS,
     look.FINDINGS_WIDTHS,
     look.REPORT_WIDTHS,
 )
@@ -87,7 +87,7 @@ def _pct(score: Decimal, full: Decimal) -> Decimal | None:
     return None if not full else round2(score / full * 100) / 100
 
 
-def summary_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> list[tuple[str, Row]]:
+def score_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> list[tuple[str, Row]]:
     """评分结果 as (style, values) rows."""
     ev, fw = result.evaluation, result.framework
     info = ev.project
@@ -172,7 +172,11 @@ def summary_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> li
     return rows
 
 
-def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
+#: the old name (docs/DESIGN.md "Glossary": "summary" is 汇总), still imported by excel/project.py
+summary_rows = score_rows
+
+
+def _score_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
     merges: list[tuple[int, int, int]] = []
     region = ""
     for r, (style, values) in enumerate(rows, start=1):
@@ -196,15 +200,15 @@ def report_rows(result: ProjectResult) -> list[tuple[str, Row]]:
 def output_layouts(
     result: ProjectResult, input_sha256: str, scored_at: str, known: set[str]
 ) -> list[SheetLayout]:
-    summary = summary_rows(result, input_sha256, scored_at)
+    scores = score_rows(result, input_sha256, scored_at)
     return [
         SheetLayout(
             P.SUMMARY,
-            summary,
-            SUMMARY_WIDTHS,
+            scores,
+            SCORE_WIDTHS,
             False,
             page_header(result, P.SUMMARY),
-            _summary_merges(summary, len(SUMMARY_WIDTHS)),
+            _score_merges(scores, len(SCORE_WIDTHS)),
             percent_cols={7: "0.00%"},
         ),
         SheetLayout(
