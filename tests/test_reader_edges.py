@@ -138,3 +138,26 @@ def test_every_input_type_has_exactly_one_reading_function() -> None:
     for t in L.TABLES:
         for c in t.columns:
             assert isinstance(c.type, L.ColumnType), (t.table, c.header)
+
+
+def test_an_openpyxl_book_without_its_cached_values_reads_a_formula_input_as_not_computed() -> None:
+    """The openpyxl adapter with no ``data_only`` twin (an add-in snapshot, the tests' second reader
+    given no loader): a formula in an input cell is P03 on that cell, as for a formula Excel never
+    computed — not 内部错误 (it raised TypeError reading the twin's values)."""
+    from xlperf.core.framework import get_framework
+    from xlperf.examples import example_evaluation
+    from xlperf.workbook.template import build_workbook
+
+    ev = example_evaluation()
+    wb = build_workbook(get_framework(ev.framework), ev)
+    sheet, coord = next(
+        dest
+        for name, defined in wb.defined_names.items()
+        if name == "xp_total_budget"
+        for dest in defined.destinations
+    )
+    wb[sheet][coord.replace("$", "")] = "=1+1"
+    _, findings, _ = reader.read_book(wb)
+    p03 = [f for f in findings if f.code == "P03"]
+    assert [(f.sheet, f.cell) for f in p03] == [(sheet, coord.replace("$", ""))], findings
+    assert "没有可用的计算结果" in p03[0].message

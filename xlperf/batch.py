@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlperf.core.errors import XlperfError
+from xlperf.core.errors import InputError, XlperfError
 from xlperf.outcome import (  # noqa: F401 (re-exported: batch's callers name them from here)
     BLANK,
     CARD_SUFFIX,
@@ -208,7 +208,7 @@ def process_one(
     the explanation in ``message``.
     """
     from xlperf.files import OutputError, sha256_file
-    from xlperf.pipeline import InputError, assess, load_any, write_scorecard, write_scored
+    from xlperf.pipeline import assess, load_any, write_scorecard, write_scored
 
     start = time.perf_counter()
     out = Outcome(index=job.index, file=str(job.path), status=FAILED, message="")

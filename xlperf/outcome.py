@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 SUMMARY_XLSX = "汇总.xlsx"
 SUMMARY_CSV = "汇总.csv"
@@ -31,6 +31,9 @@ VALID = "有效"
 RANKED_STATUSES = (OK, ERRORS, VALID)
 #: what every output shows where a figure does not exist (未填写, 无法读取, 处理失败, not ranked)
 NONE = "—"
+#: one cell of a 汇总 or 项目自评汇总 table: text, a count or rank, a score card figure, a Decimal
+#: computed from them, or empty
+TableValue: TypeAlias = str | int | float | Decimal | None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 from pydantic import ValidationError
 
 from xlperf.core import evaluate
-from xlperf.core.errors import XlperfError
+from xlperf.core.errors import InputError as InputError  # re-exported: web/, excel/, intake/ import it here
 from xlperf.core.evaluation import Evaluation
 from xlperf.core.findings import Finding, finding, one_per_field, ordered
 from xlperf.core.framework import Framework, FrameworkError, get_framework
@@ -30,10 +30,7 @@ if TYPE_CHECKING:  # the workbook code is imported where a workbook is read: a J
     from xlperf.ooxml.stream import StreamBook
     from xlperf.project.pipeline import ProjectLoaded
     from xlperf.workbook.reader import SourceMap
-
-
-class InputError(XlperfError):
-    """The input cannot be read at all (exit 2); the message is for the clerk."""
+    from xlperf.workbook.upgrade import UpgradeReport
 
 
 class Loaded:
@@ -164,7 +161,7 @@ def _load_book(path: Path, data: bytes, book: StreamBook, framework: Framework |
 
 def load_any(
     path: Path,
-    limits: Any = None,
+    limits: Limits | None = None,
     framework: Framework | ProjectFramework | tuple[Framework | ProjectFramework, ...] | None = None,
     *,
     own_form: bool = False,
@@ -256,7 +253,7 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u202a-\u202
 def _refuse_invisible(path: Path, ev: Evaluation) -> None:
     """A JSON text with such characters is refused, naming the field (a workbook cannot hold them)."""
 
-    def walk(value: Any, where: str) -> None:
+    def walk(value: object, where: str) -> None:
         if isinstance(value, str):
             m = _INVISIBLE.search(value)
             if m:
@@ -372,7 +369,7 @@ def upgraded_name(path: Path) -> Path:
     return path.with_name(f"{stem}_新模板.xlsx")
 
 
-def upgrade_workbook(path: Path, out: Path, limits: Any = None) -> Any:
+def upgrade_workbook(path: Path, out: Path, limits: Limits | None = None) -> UpgradeReport:
     """``xlperf upgrade``: what a clerk typed into ``path`` (a workbook made from an older template,
     or one whose names or tables got lost) moved into the current template at ``out``, with the
     rules ``path`` was made with embedded. Returns the :class:`xlperf.workbook.upgrade.UpgradeReport`.
@@ -414,7 +411,7 @@ def upgrade_workbook(path: Path, out: Path, limits: Any = None) -> Any:
     return report
 
 
-def _differences(a: Any, b: Any, where: str = "") -> list[str]:
+def _differences(a: object, b: object, where: str = "") -> list[str]:
     """The paths at which two JSON values differ (a list grown or shrunk: the list itself)."""
     if isinstance(a, dict) and isinstance(b, dict):
         out: list[str] = []

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from copy import copy
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from xlperf.outcome import (
     BLANK,
@@ -38,7 +39,16 @@ from xlperf.outcome import (
     SUMMARY_XLSX,
     UNREADABLE,
     Outcome,
+    TableValue,
 )
+
+if TYPE_CHECKING:  # pandas and openpyxl are imported where 汇总 is written (docs/DESIGN.md §2)
+    import pandas as pd
+    from openpyxl.styles.cell_style import StyleArray
+    from openpyxl.worksheet.worksheet import Worksheet
+
+#: one row of a 汇总 table, by column header
+TableRow: TypeAlias = dict[str, TableValue]
 
 #: 汇总 (first sheet) and 汇总.csv columns
 COLUMNS = (
@@ -215,15 +225,15 @@ def _label(o: Outcome) -> str:
     return o.label or o.file
 
 
-def summary_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+def summary_rows(outcomes: Sequence[Outcome]) -> list[TableRow]:
     """汇总: one row per file, the columns as ``COLUMNS``."""
     ranks = rank(outcomes)
     extra = extra_sections(outcomes)
-    rows = []
+    rows: list[TableRow] = []
     for o in outcomes:
         score = o.has_score  # a blank workbook's zeros and 66 errors are no score: "—"
 
-        def shown(value: Any, score: bool = score) -> Any:
+        def shown(value: TableValue, score: bool = score) -> TableValue:
             return (NONE if value is None else value) if score else NONE
 
         rows.append(
@@ -291,8 +301,8 @@ def short_labels(outcomes: Sequence[Outcome]) -> dict[int, str]:
     return {i: os.path.relpath(x, common) if common else x for i, x in labels.items()}
 
 
-def finding_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
-    rows = []
+def finding_rows(outcomes: Sequence[Outcome]) -> list[TableRow]:
+    rows: list[TableRow] = []
     short = short_labels(outcomes)
     for o in outcomes:
         if o.status == BLANK:  # a blank template's dozens of "missing" findings say nothing more than 未填写
@@ -317,7 +327,7 @@ def _department_label(o: Outcome, several_years: bool) -> str:
     return f"{name}（{o.year}）" if several_years and o.year else name
 
 
-def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+def ranking_rows(outcomes: Sequence[Outcome]) -> list[TableRow]:
     """排名: the ranked departments by place (on a tie by file). Workbooks scored by different
     frameworks are listed framework by framework, each department named with its framework."""
     ranks = rank(outcomes)
@@ -354,7 +364,7 @@ def ranking_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     ]
 
 
-def management_frame(outcomes: Sequence[Outcome]) -> Any:
+def management_frame(outcomes: Sequence[Outcome]) -> pd.DataFrame:
     """管理效率: rows are the indicators (编号, name, 分值), columns the ranked departments (by place),
     values their scores (a pivot, nothing summed).
     """
@@ -385,7 +395,16 @@ def management_frame(outcomes: Sequence[Outcome]) -> Any:
     return pivot.reindex(columns=columns).reset_index().rename_axis(columns=None)
 
 
-def finding_stat_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+@dataclass
+class _CodeCount:
+    """One finding code in 问题统计: its severity, the departments it occurs in (in order), how often."""
+
+    severity: TableValue
+    departments: dict[str, None] = field(default_factory=dict)
+    count: int = 0
+
+
+def finding_stat_rows(outcomes: Sequence[Outcome]) -> list[TableRow]:
     """问题统计: for each finding code, in how many ranked departments it occurs, which ones, and how
     many findings in all; most departments first, then most findings, then the code. Files that are not
     ranked (a blank workbook's dozens of "missing" findings, a duplicate's copy) are not counted. The
@@ -394,40 +413,40 @@ def finding_stat_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
 
     ranked = [o for o in outcomes if o.is_scored]
     several_years = len({o.year for o in ranked}) > 1
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, _CodeCount] = {}
     for o in ranked:
         name = _department_label(o, several_years)
         for f in o.findings:
             code = str(f.get("code") or "")
-            row = found.setdefault(code, {"级别": f.get("severity"), "部门": {}, "条数": 0})
-            row["部门"].setdefault(name, None)
-            row["条数"] += 1
-    rows = [
+            row = found.setdefault(code, _CodeCount(f.get("severity")))
+            row.departments.setdefault(name, None)
+            row.count += 1
+    ordered = sorted(found.items(), key=lambda item: (-len(item[1].departments), -item[1].count, item[0]))
+    return [
         {
             "代码": code,
-            "级别": SEVERITY_LABELS.get(str(row["级别"]), row["级别"]),
+            "级别": SEVERITY_LABELS.get(str(row.severity), row.severity),
             "问题": CODES[code][1] if code in CODES else "",
-            "部门数": len(row["部门"]),
-            "条数": row["条数"],
-            "涉及部门": "、".join(row["部门"]),
+            "部门数": len(row.departments),
+            "条数": row.count,
+            "涉及部门": "、".join(row.departments),
         }
-        for code, row in found.items()
+        for code, row in ordered
     ]
-    return sorted(rows, key=lambda r: (-r["部门数"], -r["条数"], r["代码"]))
 
 
-def finding_stats(outcomes: Sequence[Outcome]) -> Any:
+def finding_stats(outcomes: Sequence[Outcome]) -> pd.DataFrame:
     """问题统计 as a DataFrame (:func:`finding_stat_rows`)."""
     import pandas as pd
 
     return pd.DataFrame(finding_stat_rows(outcomes), columns=list(STATS_COLUMNS))
 
 
-def claim_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+def claim_rows(outcomes: Sequence[Outcome]) -> list[TableRow]:
     """自报对比: the workbooks that state their own total or rating, with the stated and the recomputed
     value (the difference computed in Decimal).
     """
-    rows = []
+    rows: list[TableRow] = []
     for o in outcomes:
         if not o.has_score or (o.claimed_total is None and not o.claimed_rating):
             continue
@@ -451,7 +470,7 @@ def claim_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
     return rows
 
 
-def _clean(value: Any) -> Any:
+def _clean(value: TableValue) -> TableValue:
     """Text without the control characters Excel does not allow, cut to the cell limit (openpyxl refuses
     to write it otherwise).
     """
@@ -462,13 +481,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> Any:
+def _frame(rows: Sequence[Mapping[str, TableValue]], columns: Sequence[str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame([{c: _clean(r.get(c)) for c in columns} for r in rows], columns=list(columns))
 
 
-def main_frame(outcomes: Sequence[Outcome]) -> Any:
+def main_frame(outcomes: Sequence[Outcome]) -> pd.DataFrame:
     """The 汇总 DataFrame (numbers as numbers, "—" where a file has no figure)."""
     columns = summary_columns(outcomes)
     df = _frame(summary_rows(outcomes), columns)
@@ -487,7 +506,7 @@ def prepare_summary() -> None:
 
 
 def write_summary(
-    outcomes: Sequence[Outcome], out_dir: Path, extra: dict[str, Any] | None = None
+    outcomes: Sequence[Outcome], out_dir: Path, extra: Mapping[str, pd.DataFrame] | None = None
 ) -> tuple[Path, Path]:
     """Write 汇总.xlsx, 汇总.csv and 汇总.json (each atomically) and return the first two paths.
     ``extra``: further sheets after 汇总 (sheet name → DataFrame, such as intake's 收件记录).
@@ -524,7 +543,7 @@ def json_bytes(outcomes: Sequence[Outcome]) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def csv_bytes(df: Any) -> bytes:
+def csv_bytes(df: pd.DataFrame) -> bytes:
     """The 汇总 CSV: UTF-8 with a BOM (Excel opens it without mojibake), CRLF line ends; text starting
     with = + - @ gets a leading ' (OWASP's guard against CSV formula injection), so Excel shows it as
     text instead of running it as a formula.
@@ -536,19 +555,21 @@ def csv_bytes(df: Any) -> bytes:
     return ("\ufeff" + text).encode("utf-8")
 
 
-def _csv_text(value: Any) -> Any:
+def _csv_text(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
 
-def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome], extra: dict[str, Any]) -> None:
+def _write_xlsx(
+    path: Path, df: pd.DataFrame, outcomes: Sequence[Outcome], extra: Mapping[str, pd.DataFrame]
+) -> None:
     import pandas as pd
 
     ranking_data = ranking_rows(outcomes)
     ranking = _frame(ranking_data, ranking_columns(outcomes))
     management = management_frame(outcomes)
-    sheets: dict[str, Any] = {
+    sheets: dict[str, pd.DataFrame] = {
         "汇总": df,
         **extra,
         "排名": ranking,
@@ -575,16 +596,18 @@ def _write_xlsx(path: Path, df: Any, outcomes: Sequence[Outcome], extra: dict[st
             _print_setup(ws)
 
 
-def _format_sheet(ws: Any, frame: Any) -> None:
+def _format_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
     """Text written as text (a leading = does not make a formula); bold header, first row frozen,
     autofilter, fitting column widths and number formats.
     """
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
+    from xlperf.workbook import look
     from xlperf.workbook.cells import put_text
 
-    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    # 汇总 keeps the workbook's default font (a table to sort and filter), bold for the header
+    head_font, head_fill = Font(bold=True), look.fill(look.HEADER)
     wrap, top = Alignment(vertical="top", wrap_text=True), Alignment(vertical="top")
     centred = Alignment(horizontal="center", vertical="top", wrap_text=True)
     columns = list(frame.columns)
@@ -600,9 +623,9 @@ def _format_sheet(ws: Any, frame: Any) -> None:
         align = top if name in UNPRINTED.get(ws.title, ()) else wrap
         if name in CENTRED_COLUMNS:
             align = centred
-        # a column's cells share a few formats: made on its first cell of each kind and copied
+        # a column's cells share a few formats: made on its first cell of each and copied
         # (openpyxl looks a format up in the workbook's list on every assignment)
-        formats: dict[tuple[bool, bool], Any] = {}
+        formats: dict[tuple[bool, bool], StyleArray] = {}
         for r, value in enumerate(frame[name].tolist(), start=2):
             cell = ws.cell(row=r, column=c)
             if isinstance(value, str):
@@ -610,13 +633,13 @@ def _format_sheet(ws: Any, frame: Any) -> None:
                 width = max(width, min(widest, _display_width(value) + 2))
             number = not isinstance(value, str) and numeric and cell.value is not None
             dash = isinstance(value, str) and value == NONE
-            kind = (number, dash)
-            made = formats.get(kind)
+            shape = (number, dash)
+            made = formats.get(shape)
             if made is None:
                 cell.alignment = centred if dash else align
                 if number:
                     cell.number_format = "0.00"
-                formats[kind] = copy(cell._style)
+                formats[shape] = copy(cell._style)
             else:
                 cell._style = copy(made)
         if name == "说明" and ws.title == "问题清单":
@@ -652,7 +675,7 @@ PORTRAIT_WIDTH = 95
 UNPRINTED = {"汇总": ("sha256",), "收件记录": ("来源",)}
 
 
-def _print_setup(ws: Any) -> None:
+def _print_setup(ws: Worksheet) -> None:
     """A4, one page wide, the heading row on every page, the sheet's name in the header and
     "第 N 页，共 M 页" at the foot; landscape when wide; row heights from the wrapped text.
     总分图 prints alone on one landscape page."""
@@ -675,7 +698,7 @@ def _print_setup(ws: Any) -> None:
         ws.print_area = f"A1:{get_column_letter(max(shown))}{ws.max_row}"
 
 
-def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
+def _links(ws: Worksheet, rows: list[TableRow]) -> None:
     """排名's 计分工作簿 and 校验结果 columns: links to the scored workbook (its path relative to
     汇总.xlsx) and to its 校验结果 sheet.
     """
@@ -697,11 +720,13 @@ def _links(ws: Any, rows: list[dict[str, Any]]) -> None:
             cell.alignment = top  # the named style would put the link at the foot of a two-line row
 
 
-def _mark_below_full(ws: Any, frame: Any) -> None:
+def _mark_below_full(ws: Worksheet, frame: pd.DataFrame) -> None:
     """管理效率: cells scoring below full marks shaded pale red."""
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Font
 
-    fill, font = PatternFill("solid", fgColor="F8CBAD"), Font(color="9C0006")
+    from xlperf.workbook import look
+
+    fill, font = look.fill(look.ERROR), Font(color=look.BELOW_FULL_TEXT)
     for r, full in enumerate(frame["分值"].tolist(), start=2) if len(frame) else []:
         for c in range(4, len(frame.columns) + 1):
             cell = ws.cell(row=r, column=c)
@@ -720,7 +745,7 @@ def axis_minimum(totals: Sequence[float]) -> float:
     return float(max(0, (math.ceil(low) - 1) // 5 * 5))
 
 
-def _chart(ws: Any, data_ws: Any, rows: list[dict[str, Any]]) -> None:
+def _chart(ws: Worksheet, data_ws: Worksheet, rows: list[TableRow]) -> None:
     """The bar chart of totals alone on its page (ranked departments, by place); the axis starts below
     the lowest total, so the differences show.
     """
@@ -740,7 +765,10 @@ def _chart(ws: Any, data_ws: Any, rows: list[dict[str, Any]]) -> None:
     chart.type = "bar"
     chart.title = "各部门总分"
     chart.y_axis.title = "总分"
-    chart.y_axis.scaling.min = axis_minimum([float(r["总分"]) for r in rows])
+    # every ranked row has a total (Outcome.is_scored)
+    chart.y_axis.scaling.min = axis_minimum(
+        [float(t) for r in rows if isinstance(t := r["总分"], float | int)]
+    )
     chart.y_axis.scaling.max = 100
     chart.y_axis.majorUnit = 5 if chart.y_axis.scaling.min >= 50 else 10
     chart.y_axis.delete = False

@@ -28,11 +28,11 @@ def frameworks(ctx: click.Context) -> None:
             f"校验值 {fw.sha256[:8]}）"
         )
     from xlperf.project.catalog import listing as project_listing
-    from xlperf.project.catalog import summary_text
+    from xlperf.project.catalog import points_text
 
     for pfw, origin in project_listing():  # the 项目支出绩效自评表's frameworks (form = "project")
         click.echo(
-            f"{pfw.id}\t{pfw.name}（{origin}；项目支出绩效自评表；{summary_text(pfw)}；"
+            f"{pfw.id}\t{pfw.name}（{origin}；项目支出绩效自评表；{points_text(pfw)}；"
             f"校验值 {pfw.sha256[:8]}）"
         )
     click.echo(f"本机添加的框架保存在 {user_folder()}；详情：xlperf frameworks show 编号")

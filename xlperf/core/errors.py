@@ -3,7 +3,9 @@
 An :class:`XlperfError` is expected: bad input, an output that cannot be written, a refused
 submission. Its text (Chinese, naming the file, cell or option, saying what to do) is shown as one
 message by the edge that caught it — the command line or the ribbon — with the class's exit code;
-anything else is a bug and is reported as such. Subclasses live with the code that raises them.
+anything else is a bug and is reported as such. Subclasses live with the code that raises them;
+:class:`InputError` lives here because both forms' pipelines (``xlperf.pipeline``, and
+``xlperf.project.pipeline`` below it) raise it.
 """
 
 from __future__ import annotations
@@ -23,3 +25,7 @@ class XlperfError(Exception):
     #: what to type instead, for the command line only (the web page and Excel have buttons: their
     #: message never shows an option such as --force); set on the instance
     command_hint: str = ""
+
+
+class InputError(XlperfError):
+    """The input cannot be read at all (exit 2); the message is for the clerk."""

@@ -2,15 +2,14 @@
 XLPERF_RATIO), pure: the add-in's UDFs (:mod:`xlperf.excel.udfs`) wrap these for Excel, and the 报送
 freeze computes a frozen UDF cell with them, so the frozen value is what the cell showed in Excel.
 
-Arguments come as a worksheet gives them (text typed with units, numbers, ranges as nested lists);
-an argument that cannot be read raises :class:`UdfInputError`, whose text the cell shows.
+Arguments come as a worksheet gives them (text typed with units, numbers, ranges as nested lists):
+typed ``object`` and narrowed here; an argument that cannot be read raises :class:`UdfInputError`,
+whose text the cell shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
 from xlperf.core.decimals import HUNDRED, ONE, ZERO, round2, to_decimal
 from xlperf.core.evaluation import IndicatorRow, Kind
@@ -29,11 +28,11 @@ def _framework() -> Framework:
     return get_framework()
 
 
-def _blank(value: Any) -> bool:
+def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _number(value: Any, what: str) -> tuple[Decimal | None, Direction | None]:
+def _number(value: object, what: str) -> tuple[Decimal | None, Direction | None]:
     """A number typed the way clerks type it (``180``, ``不少于180家``, ``92.13%``) and its direction word."""
     if _blank(value):
         return None, None
@@ -43,7 +42,7 @@ def _number(value: Any, what: str) -> tuple[Decimal | None, Direction | None]:
     return q.value, q.direction
 
 
-def _direction(value: Any) -> Direction | None:
+def _direction(value: object) -> Direction | None:
     if _blank(value):
         return None
     d = parse_direction(value)
@@ -53,7 +52,7 @@ def _direction(value: Any) -> Direction | None:
 
 
 def completion_rate(
-    target: Any, actual: Any, direction: Any = None, framework: Framework | None = None
+    target: object, actual: object, direction: object = None, framework: Framework | None = None
 ) -> Decimal | None:
     """Completion rate r of one indicator as a fraction (1 = 100 %), uncapped (docs/DOMAIN.md §1.3).
 
@@ -85,9 +84,9 @@ def completion_rate(
     return completion(row, fw)[0]
 
 
-def _items(value: Any) -> list[Any]:
+def _items(value: object) -> list[object]:
     if isinstance(value, list | tuple):
-        out: list[Any] = []
+        out: list[object] = []
         for v in value:
             out += _items(v) if isinstance(v, list | tuple) else [v]
         return out
@@ -95,10 +94,10 @@ def _items(value: Any) -> list[Any]:
 
 
 def section_score(
-    targets: Sequence[Any] | Any,
-    actuals: Sequence[Any] | Any,
-    full: Any,
-    directions: Sequence[Any] | Any = None,
+    targets: object,
+    actuals: object,
+    full: object,
+    directions: object = None,
     framework: Framework | None = None,
 ) -> Decimal:
     """A 产出/效益 section score by rule R-a (docs/DOMAIN.md §1.1).
@@ -150,7 +149,7 @@ def section_score(
     return min(total_full, max(ZERO, total_full - deductions))
 
 
-def rating(total: Any, framework: Framework | None = None) -> str:
+def rating(total: object, framework: Framework | None = None) -> str:
     """The framework's rating of a total (rated on the total rounded to 2 places); 不评级 for rules
     that do not rate."""
     if _blank(total):
@@ -161,7 +160,7 @@ def rating(total: Any, framework: Framework | None = None) -> str:
     return (framework or _framework()).rate(round2(value))
 
 
-def ratio_percent(numerator: Any, denominator: Any) -> Decimal | None:
+def ratio_percent(numerator: object, denominator: object) -> Decimal | None:
     """numerator ÷ denominator in percent, rounded half up to 2 places; None when the denominator
     is blank or zero (no #DIV/0!)."""
     n, _ = _number(numerator, "分子")

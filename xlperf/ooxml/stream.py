@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.datetime import from_ISO8601
@@ -38,6 +38,10 @@ from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.package import Parts, Rel, overrides, rels_part, resolve, workbook_part
 from xlperf.ooxml.parser import Element, iterparse, parse, q
 from xlperf.ooxml.refs import bounds, cell_name, coordinate, destinations, name_destinations
+
+#: a cell's value as openpyxl gives it, and this reader alike: text (a formula as its ``=…`` text),
+#: a number, TRUE/FALSE, a date, time or duration, or empty
+CellValue: TypeAlias = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
 
 __all__ = [
     "StreamBook",
@@ -75,7 +79,9 @@ def is_timedelta_format(fmt: str | None) -> bool:
     return fmt is not None and _TIMEDELTA.search(fmt.split(";")[0]) is not None
 
 
-def from_excel(value: float, epoch: dt.datetime, timedelta: bool = False) -> Any:
+def from_excel(
+    value: float, epoch: dt.datetime, timedelta: bool = False
+) -> dt.datetime | dt.time | dt.timedelta:
     """An Excel serial as openpyxl gives it: datetime, time (a fraction of a day) or timedelta."""
     if timedelta:
         td = dt.timedelta(days=value)
@@ -114,17 +120,21 @@ class StreamCell:
 
     __slots__ = ("_value", "data_type", "merged", "number_format")
 
-    def __init__(self, value: Any, data_type: str, number_format: str, merged: bool = False) -> None:
+    def __init__(
+        self, value: CellValue | _Shared, data_type: str, number_format: str, merged: bool = False
+    ) -> None:
         self._value, self.data_type, self.number_format, self.merged = value, data_type, number_format, merged
 
     @property
-    def value(self) -> Any:
+    def value(self) -> CellValue:
         if isinstance(self._value, _Shared):
             self._value = self._value.text()
         return self._value
 
 
-_EMPTY = (None, "n", None)
+#: a stored cell: value (a shared formula's dependent translated when read), data type, style index
+_Entry: TypeAlias = "tuple[CellValue | _Shared, str, int | None]"
+_EMPTY: _Entry = (None, "n", None)
 
 
 class StreamSheet:
@@ -138,8 +148,8 @@ class StreamSheet:
         self.tables: dict[str, str] = {}
         self.merged_ranges: list[str] = []
         self.defined_names: dict[str, StreamName] = {}  # local names (localSheetId)
-        self._cells: dict[tuple[int, int], tuple[Any, str, int | None]] = {}
-        self._cached: dict[tuple[int, int], Any] = {}
+        self._cells: dict[tuple[int, int], _Entry] = {}
+        self._cached: dict[tuple[int, int], CellValue] = {}
         self._merged: set[tuple[int, int]] = set()
         self._data_tables: set[tuple[int, int]] = set()
         self._max_row = 0
@@ -168,7 +178,7 @@ class StreamSheet:
         row, column = coordinate(coord)
         return self.cell(row, column)
 
-    def entry(self, row: int, column: int) -> tuple[Any, str] | None:
+    def entry(self, row: int, column: int) -> tuple[CellValue, str] | None:
         """The cell's value and data type, None when it does not exist (nothing is created)."""
         self._book._ensure(self)
         found = self._cells.get((row, column))
@@ -189,16 +199,16 @@ class StreamSheet:
         self._book._ensure(self)
         return (row, column) in self._data_tables
 
-    def cached(self, coord: str) -> Any:
+    def cached(self, coord: str) -> CellValue:
         """The cached result Excel saved for a formula cell (the value of any other cell)."""
         self._book._ensure(self)
         key = coordinate(coord)
         if key in self._merged:
             return None
         if key in self._cached:
-            value = self._cached[key]
-            return value.text() if isinstance(value, _Shared) else value
-        return self._cells.get(key, _EMPTY)[0]
+            return self._cached[key]
+        value = self._cells.get(key, _EMPTY)[0]
+        return value.text() if isinstance(value, _Shared) else value
 
 
 class StreamName:
@@ -245,7 +255,7 @@ class StreamBook:
     def __contains__(self, title: str) -> bool:
         return title in self._sheets
 
-    def cached(self, title: str, coord: str) -> Any:
+    def cached(self, title: str, coord: str) -> CellValue:
         return self[title].cached(coord)
 
     @property
@@ -481,8 +491,8 @@ class _Found:
     __slots__ = ("cached", "cells", "data_tables", "links", "merges", "tables")
 
     def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], tuple[Any, str, int | None]] = {}
-        self.cached: dict[tuple[int, int], Any] = {}
+        self.cells: dict[tuple[int, int], _Entry] = {}
+        self.cached: dict[tuple[int, int], CellValue] = {}
         self.data_tables: set[tuple[int, int]] = set()
         self.merges: list[str] = []
         self.links: list[tuple[str, str | None]] = []
@@ -580,7 +590,7 @@ class _SheetReader:
             value, data_type = self.cast(t, v, c, style)
             found.cells[key] = (value, data_type, style)
 
-    def cast(self, t: str, v: str | None, el: Element, style: int | None) -> tuple[Any, str]:
+    def cast(self, t: str, v: str | None, el: Element, style: int | None) -> tuple[CellValue, str]:
         """A value as openpyxl gives it, with its data type."""
         if t == "inlineStr":
             node = el.find(_INLINE)
@@ -605,7 +615,7 @@ class _SheetReader:
             return from_ISO8601(v), t
         return v, t
 
-    def formula(self, f: Element, coord: str, key: tuple[int, int]) -> Any:
+    def formula(self, f: Element, coord: str, key: tuple[int, int]) -> str | _Shared:
         """A formula cell's value as openpyxl gives it: ``=text``; a shared formula's dependent
         translated from its master; an array formula as its text; a data table as ``=`` (and noted)."""
         text = "=" + (f.text or "")

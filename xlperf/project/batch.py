@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlperf.batch import BLANK, ERRORS, OK, Outcome
 from xlperf.core.project.evaluation import ProjectEvaluation
 from xlperf.core.project.result import ProjectResult
+from xlperf.outcome import BLANK, ERRORS, OK, Outcome
 
 
 def is_blank_project(ev: ProjectEvaluation) -> bool:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from xlperf.catalog import Recorded, is_id, user_folder
+from xlperf.catalog import Recorded, is_id, keep_file, user_folder
+from xlperf.core.decimals import plain
 from xlperf.core.findings import Finding, finding
 from xlperf.core.framework import FrameworkError, decode_framework
 from xlperf.core.project.framework import (
@@ -22,6 +23,8 @@ from xlperf.core.project.framework import (
     parse_project_canonical,
     project_bundled_ids,
 )
+from xlperf.core.project.rules import describe_all
+from xlperf.core.rulebook import rating_text
 
 
 def is_project_file(path: Path) -> bool:
@@ -163,24 +166,17 @@ def for_project_workbook(
 
 def add(path: Path, *, replace: bool = False) -> tuple[ProjectFramework, Path]:
     """Check a project framework file and keep a copy in the user's folder (``xlperf frameworks add``)."""
-    from xlperf.catalog import keep_file
-
     fw = load_project_framework(path)
     return fw, keep_file(path, fw.id, fw.sha256, load_project_framework, replace=replace)
 
 
 def rule_lines(fw: ProjectFramework) -> list[str]:
     """A project framework as a clerk reads it (``xlperf frameworks show``; the 填表说明 sheet too)."""
-    from xlperf.core.decimals import plain
-    from xlperf.core.project.rules import describe_all
-
     lines = [fw.name, f"编号 {fw.id}（项目支出绩效自评表）", f"校验值 {fw.sha256}"]
     if fw.years:
         lines.append(f"适用年度：{'、'.join(str(y) for y in fw.years)}")
-    lines.append(summary_text(fw))
+    lines.append(points_text(fw))
     if fw.rated:
-        from xlperf.core.rulebook import rating_text
-
         lines.append(f"评价等级：{rating_text(fw)}")  # type: ignore[arg-type] # reads only .rating.bands
     else:
         lines.append("评价等级：不评级")
@@ -196,9 +192,8 @@ def rule_lines(fw: ProjectFramework) -> list[str]:
     return lines
 
 
-def summary_text(fw: ProjectFramework) -> str:
-    from xlperf.core.decimals import plain
-
+def points_text(fw: ProjectFramework) -> str:
+    """How the framework's 总分 is shared out: 预算执行率 and each 一级指标's points."""
     text = f"总分 {plain(fw.total)}：预算执行率 {plain(fw.budget.full)}"
     if all(lv.full is not None for lv in fw.levels):
         return text + "、" + "、".join(f"{lv.name} {plain(lv.full or fw.total)}" for lv in fw.levels)

@@ -14,9 +14,12 @@ Reads any :class:`xlperf.workbook.book.Book` (the stream reader's, or openpyxl's
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TypeAlias
+
+from openpyxl.workbook.workbook import Workbook
 
 from xlperf.catalog import Recorded
 from xlperf.core.decimals import plain, to_decimal
@@ -26,9 +29,9 @@ from xlperf.core.project.framework import ProjectFramework, form_of_text
 from xlperf.core.quantity import normalise_text, parse_quantity
 from xlperf.ooxml.refs import column_letter, name_destinations
 from xlperf.project import layout as P
-from xlperf.project.catalog import find, for_project_workbook
+from xlperf.project.catalog import find, for_project_workbook, project_workbook_rules
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import Book, as_book
+from xlperf.workbook.book import Book, BookLike, CellValue, as_book
 from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
 from xlperf.workbook.reader import AMOUNT_UNITS, SourceMap
@@ -39,6 +42,11 @@ MAX_COLS = 40
 #: sheets never read as the form (xlperf's own outputs, the hidden sheet)
 _SKIP = {*P.OUTPUT_SHEETS, L.HIDDEN, P.README}
 
+#: the model's input as the reader builds it, nested by the fields' paths (``funds.total.budget``)
+#: and validated by pydantic: texts, years, amounts and scores, groups, and the indicator rows
+Input: TypeAlias = "dict[str, InputValue]"
+InputValue: TypeAlias = "str | int | Decimal | Input | list[Input] | None"
+
 
 @dataclass
 class _Cells:
@@ -46,7 +54,7 @@ class _Cells:
 
     ws: Worksheet
     last_row: int
-    values: dict[tuple[int, int], Any] = field(default_factory=dict)
+    values: dict[tuple[int, int], CellValue] = field(default_factory=dict)
     followers: set[tuple[int, int]] = field(default_factory=set)
 
     @classmethod
@@ -117,7 +125,9 @@ class _Reader:
         self.map.add(path, cells.ws.title, coord(r, c))
 
     # ---------------------------------------------------------------- one cell's input
-    def raw(self, cells: _Cells, r: int, c: int, path: str, *, display: bool = False) -> tuple[Any, bool]:
+    def raw(
+        self, cells: _Cells, r: int, c: int, path: str, *, display: bool = False
+    ) -> tuple[CellValue, bool]:
         """The input of one cell and whether it is percent-formatted. A formula gives its cached
         result (P02) or a P03 when Excel never computed one; a ``display`` cell (xlperf's own live
         执行率) gives nothing and no finding."""
@@ -311,7 +321,7 @@ def _named(wb: Book, name: str) -> str | None:
     return None
 
 
-def is_project_book(book: Any) -> bool:
+def is_project_book(book: BookLike) -> bool:
     """Whether a workbook is a 项目支出绩效自评表: its embedded rules say ``form = "project"``, the id
     it records is a project framework's, or — a bureau's own form — a sheet holds the 绩效指标 table's
     headers (三级指标, 年度指标值, 实际完成值). A department workbook (its defined names) is not."""
@@ -338,21 +348,21 @@ def is_project_book(book: Any) -> bool:
 # ------------------------------------------------------------------------------ reading
 
 
-def own_rules(book: Any) -> ProjectFramework | None:
+def own_rules(book: BookLike) -> ProjectFramework | None:
     """The rules a project workbook carries (:func:`xlperf.project.catalog.project_workbook_rules`)."""
-    from xlperf.project.catalog import project_workbook_rules
-
     return project_workbook_rules(_embedded(as_book(book)))
 
 
-def recorded_input_sha256(book: Any) -> str:
+def recorded_input_sha256(book: BookLike) -> str:
     """The SHA-256 of the input a scored copy was written from (``xp_input_sha256`` on the hidden
     sheet; "" when the workbook records none): what ties a scored copy to its score card."""
     return _named(as_book(book), "xp_input_sha256") or ""
 
 
 def read_project_book(
-    book: Any, framework: ProjectFramework | None = None, values_loader: Any = None
+    book: BookLike,
+    framework: ProjectFramework | None = None,
+    values_loader: Callable[[], Workbook | None] | None = None,
 ) -> tuple[ProjectEvaluation, list[Finding], SourceMap, ProjectFramework]:
     """Read the form; its rules are the workbook's own (:func:`for_project_workbook`) or
     ``framework`` (``--framework``). Raises :class:`FrameworkError` when no rules can be had."""
@@ -361,7 +371,7 @@ def read_project_book(
     recorded = _embedded(wb)
     fw, notes = for_project_workbook(recorded, framework)
     r.findings.extend(notes)
-    data: dict[str, Any] = {"framework": fw.id, "project": {}, "funds": {}}
+    data: Input = {"framework": fw.id, "project": {}, "funds": {}}
     found = _form_sheet(wb)
     if found is None:
         r.findings.append(
@@ -406,7 +416,7 @@ def read_project_book(
 
 
 def _done(
-    r: _Reader, data: dict[str, Any], fw: ProjectFramework
+    r: _Reader, data: Input, fw: ProjectFramework
 ) -> tuple[ProjectEvaluation, list[Finding], SourceMap, ProjectFramework]:
     ev = ProjectEvaluation.model_validate(data)
     return ev, [r.map.locate(f) for f in r.findings], r.map, fw
@@ -416,7 +426,7 @@ def _label_cells(cells: _Cells, rows: range) -> list[tuple[int, int, str]]:
     return [(row, c, cells.key(row, c)) for (row, c) in sorted(cells.values) if row in rows]
 
 
-def _header_fields(r: _Reader, cells: _Cells, before: int, data: dict[str, Any]) -> None:
+def _header_fields(r: _Reader, cells: _Cells, before: int, data: Input) -> None:
     """项目名称, 主管部门, 实施单位, 年度: labels above the table, values to their right."""
     labels = _label_cells(cells, range(1, before))
     for spec in P.HEADER_FIELDS:
@@ -464,7 +474,7 @@ def _header_fields(r: _Reader, cells: _Cells, before: int, data: dict[str, Any])
             _set(data, spec.path, r.text(cells, row, col, spec.path))
 
 
-def _set_field(spec: P.Label, text: str, data: dict[str, Any]) -> None:
+def _set_field(spec: P.Label, text: str, data: Input) -> None:
     if spec.type is P.LabelType.INT:
         m = re.search(r"(\d{4})", text)
         _set(data, spec.path, int(m[1]) if m else None)
@@ -472,7 +482,7 @@ def _set_field(spec: P.Label, text: str, data: dict[str, Any]) -> None:
         _set(data, spec.path, text)
 
 
-def _year_from_title(r: _Reader, cells: _Cells, before: int, data: dict[str, Any]) -> None:
+def _year_from_title(r: _Reader, cells: _Cells, before: int, data: Input) -> None:
     """No 年度 label: the year in a title line such as （2022年度）."""
     for (row, c), value in sorted(cells.values.items()):
         if row >= before:
@@ -491,15 +501,18 @@ def _year_from_title(r: _Reader, cells: _Cells, before: int, data: dict[str, Any
     )
 
 
-def _set(data: dict[str, Any], path: str, value: Any) -> None:
+def _set(data: Input, path: str, value: InputValue) -> None:
     parts = path.split(".")
     target = data
     for p in parts[:-1]:
-        target = target.setdefault(p, {})
+        group = target.setdefault(p, {})
+        if not isinstance(group, dict):  # pragma: no cover - no path is both a value and a group
+            raise TypeError(f"{path}: {p} is a value")
+        target = group
     target[parts[-1]] = value
 
 
-def _funds(r: _Reader, cells: _Cells, before: int, data: dict[str, Any]) -> None:
+def _funds(r: _Reader, cells: _Cells, before: int, data: Input) -> None:
     """The 项目资金 block above the table: its header row (全年预算数, 全年执行数 …) and the rows
     under it by their labels (年度资金总额, 当年财政拨款 …)."""
     title = cells.ws.title
@@ -577,7 +590,7 @@ def _fund_header(attr: str) -> str:
     return next(c.text for c in P.FUND_COLUMNS if c.attr == attr)
 
 
-def _goals(r: _Reader, cells: _Cells, before: int, data: dict[str, Any]) -> None:
+def _goals(r: _Reader, cells: _Cells, before: int, data: Input) -> None:
     for spec in P.GOAL_FIELDS:
         hit = next(
             (
@@ -605,14 +618,14 @@ def _is_footer(cells: _Cells, row: int) -> bool:
     return False
 
 
-def _rows(r: _Reader, cells: _Cells, head: int, columns: dict[str, int], data: dict[str, Any]) -> int:
+def _rows(r: _Reader, cells: _Cells, head: int, columns: dict[str, int], data: Input) -> int:
     """The 绩效指标 rows under the header until the footer; 一级/二级 carried down. Returns the row
     after the last one read."""
-    rows: list[dict[str, Any]] = []
+    rows: list[Input] = []
     level1 = level2 = ""
     row = head + 1
     while row <= cells.last_row and not _is_footer(cells, row):
-        values: dict[str, Any] = {}
+        values: Input = {}
         if "level1" in columns and (row, columns["level1"]) in cells.values:
             new = cells.text(row, columns["level1"]).strip()
             if new != level1:
@@ -648,7 +661,7 @@ def _rows(r: _Reader, cells: _Cells, head: int, columns: dict[str, int], data: d
     return row
 
 
-def _footer(r: _Reader, cells: _Cells, start: int, columns: dict[str, int], data: dict[str, Any]) -> None:
+def _footer(r: _Reader, cells: _Cells, start: int, columns: dict[str, int], data: Input) -> None:
     """总分 (the 得分 column of its row), 评价等级, 存在问题, 改进措施, 预算执行偏差原因, 填报人 …"""
     title = cells.ws.title
     score_col = columns.get("score")

@@ -5,17 +5,23 @@ department (主管部门) and year: the number of projects, how many were scored
 the rating distribution, the average and lowest 执行率; then every project; then every indicator
 row below its 分值 with the clerk's 偏差原因 (or “未填写”). Scores are summed as Decimal from the
 score cards' two-decimal figures, never in floating point.
+
+openpyxl (and the workbook code over it) is imported where the .xlsx is written: the reviewer page
+reads the row functions here, and a batch of department forms never needs them (~0.3 s).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlperf.batch import BLANK, Outcome
 from xlperf.core.decimals import round2
+from xlperf.files import atomic_path, atomic_write_bytes
+from xlperf.outcome import BLANK, Outcome
 
 SUMMARY_XLSX = "项目自评汇总.xlsx"
 SUMMARY_CSV = "项目自评汇总.csv"
@@ -150,9 +156,7 @@ def below_full_rows(outcomes: Sequence[Outcome]) -> list[list[Any]]:
 
 def write_project_summary(outcomes: Sequence[Outcome], out_dir: Path) -> tuple[Path, Path]:
     """项目自评汇总.xlsx (部门汇总, 项目清单, 未得满分指标) and 项目自评汇总.csv (项目清单), atomically."""
-    from xlperf.files import atomic_path, atomic_write_bytes
-
-    xlsx, csv = out_dir / SUMMARY_XLSX, out_dir / SUMMARY_CSV
+    xlsx, table = out_dir / SUMMARY_XLSX, out_dir / SUMMARY_CSV
     sheets: dict[str, tuple[Sequence[str], list[list[Any]]]] = {
         "部门汇总": (DEPARTMENT_COLUMNS, department_rows(outcomes)),
         "项目清单": (PROJECT_COLUMNS, project_rows(outcomes)),
@@ -160,14 +164,11 @@ def write_project_summary(outcomes: Sequence[Outcome], out_dir: Path) -> tuple[P
     }
     with atomic_path(xlsx) as tmp:
         _write_xlsx(tmp, sheets, outcomes)
-    atomic_write_bytes(csv, _csv(*sheets["项目清单"]))
-    return xlsx, csv
+    atomic_write_bytes(table, _csv(*sheets["项目清单"]))
+    return xlsx, table
 
 
 def _csv(columns: Sequence[str], rows: list[list[Any]]) -> bytes:
-    import csv
-    import io
-
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(columns)
@@ -187,17 +188,18 @@ def _write_xlsx(
     path: Path, sheets: dict[str, tuple[Sequence[str], list[list[Any]]]], outcomes: Sequence[Outcome]
 ) -> None:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
 
+    from xlperf.workbook import look
     from xlperf.workbook.cells import put
     from xlperf.workbook.printing import fit_row_heights, setup_print, text_width
 
     wb = Workbook()
     for ws in list(wb.worksheets):
         wb.remove(ws)
-    head_font, head_fill = Font(name="宋体", size=10, bold=True), PatternFill("solid", fgColor="DDEBF7")
-    body = Font(name="宋体", size=10)
+    head_font, head_fill = look.font(look.HEADING), look.fill(look.HEADER)
+    body, link = look.font(look.BODY), look.font(look.LINK_TEXT)
     for name, (columns, rows) in sheets.items():
         ws = wb.create_sheet(name)
         for c, text in enumerate(columns, start=1):
@@ -224,7 +226,7 @@ def _write_xlsx(
                 if o.link:
                     cell = ws.cell(row=r, column=link_col)
                     cell.hyperlink = o.link
-                    cell.font = Font(name="宋体", size=10, color="0563C1", underline="single")
+                    cell.font = link
         ws.freeze_panes = "A2"
         if rows:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"

@@ -11,10 +11,10 @@ Printable on A4 portrait, one page wide.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -24,23 +24,26 @@ from xlperf.core.decimals import plain
 from xlperf.core.project.evaluation import FUND_ROWS, ProjectEvaluation, ProjectRow
 from xlperf.core.project.framework import ProjectFramework
 from xlperf.core.project.rules import describe_all
+from xlperf.core.rulebook import rating_text
 from xlperf.project import layout as P
 from xlperf.workbook import layout as L
+from xlperf.workbook import look
 from xlperf.workbook.cells import put
 from xlperf.workbook.printing import fit_row_heights, setup_print
+from xlperf.workbook.template import FIXED_TIME
 
-THIN = Side(style="thin", color="808080")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TITLE_FONT = Font(name="黑体", size=16, bold=True)
-LABEL_FONT = Font(name="宋体", size=10, bold=True)
-BODY_FONT = Font(name="宋体", size=10)
-NOTE_FONT = Font(name="宋体", size=9, color="595959")
+BORDER = look.border(look.RULE)
+TITLE_FONT = look.font(look.FORM_TITLE)
+LABEL_FONT = look.font(look.HEADING)
+BODY_FONT = look.font(look.BODY)
+NOTE_FONT = look.font(look.NOTE)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 TOP = Alignment(horizontal="left", vertical="top", wrap_text=True)
-INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_FILL)
-LABEL_FILL = PatternFill("solid", fgColor=L.HEADER_FILL)
-COMPUTED_FILL = PatternFill("solid", fgColor="F2F2F2")
+INPUT_FILL = look.fill(look.INPUT)
+LABEL_FILL = look.fill(look.HEADER)
+COMPUTED_FILL = look.fill(look.LOCKED)
+LEVEL_FILL = look.fill(look.LEVEL)
 NCOLS = len(P.INDICATOR_COLUMNS)  # A … I
 #: the blank form's rows per 二级 (产出 has two of each but 时效/成本, the others one)
 BLANK_ROWS = {"数量指标": 2, "质量指标": 2}
@@ -57,8 +60,6 @@ def build_project_workbook(fw: ProjectFramework, ev: ProjectEvaluation | None = 
     _hidden(wb, fw)
     wb.properties.title = P.TITLE
     wb.properties.creator = "xlperf"
-    from xlperf.workbook.template import FIXED_TIME
-
     wb.properties.created = wb.properties.modified = FIXED_TIME
     return wb
 
@@ -88,21 +89,21 @@ class _Sheet:
         self,
         row: int,
         col: int,
-        value: Any,
+        value: object,
         last: int | None = None,
         *,
         fill: PatternFill = INPUT_FILL,
         align: Alignment = LEFT,
         rows: int = 1,
-    ) -> Any:
-        cell = self.ws.cell(row=row, column=col)
+    ) -> Cell:
+        cell: Cell = self.ws.cell(row=row, column=col)
         put(cell, value)
         cell.font, cell.fill, cell.alignment = BODY_FONT, fill, align
         self.merge(row, col, last or col, rows)
         return cell
 
 
-def _number(text: str) -> Any:
+def _number(text: str) -> Decimal | str | None:
     """What the clerk would have typed: a plain number as a number, anything else as text."""
     stripped = text.strip()
     if not stripped:
@@ -266,8 +267,8 @@ def _indicator_rows(s: _Sheet, fw: ProjectFramework, rows: list[ProjectRow], fir
     for i, row in enumerate(rows):
         r = first + i
         for c, col in enumerate(P.INDICATOR_COLUMNS, start=1):
-            value: Any = getattr(row, col.attr)
-            if col.attr in ("target", "actual"):
+            value: object = getattr(row, col.attr)
+            if isinstance(value, str) and col.attr in ("target", "actual"):  # the model's texts
                 value = _number(value)
             elif col.attr in ("level1", "level2"):
                 value = value or None
@@ -276,7 +277,7 @@ def _indicator_rows(s: _Sheet, fw: ProjectFramework, rows: list[ProjectRow], fir
             if col.attr in ("weight", "score"):
                 cell.number_format = "0.00##"
             if col.attr in ("level1", "level2"):
-                cell.font, cell.fill = LABEL_FONT, PatternFill("solid", fgColor="EAF1DD")
+                cell.font, cell.fill = LABEL_FONT, LEVEL_FILL
     for attr, c in (("level1", 1), ("level2", 2)):
         start = 0
         for i in range(1, len(rows) + 1):
@@ -293,7 +294,8 @@ def _indicator_rows(s: _Sheet, fw: ProjectFramework, rows: list[ProjectRow], fir
 def _validations(wb: Workbook, ws: Worksheet, fw: ProjectFramework, first: int, last: int) -> None:
     def col(attr: str) -> str:
         index = next(i for i, c in enumerate(P.INDICATOR_COLUMNS, start=1) if c.attr == attr)
-        return get_column_letter(index)
+        letter: str = get_column_letter(index)
+        return letter
 
     ops = DataValidation(type="list", formula1=f"={P.LIST_OPERATOR}", allow_blank=True, showErrorMessage=True)
     ops.errorTitle, ops.error = "计算符号", "请从列表中选择：≥ > = ≤ < 定性 不适用"
@@ -367,8 +369,6 @@ def _readme(wb: Workbook, fw: ProjectFramework) -> None:
     lines.append((total, BODY_FONT))
     lines += [(f"{i}. {text}", BODY_FONT) for i, text in enumerate(describe_all(fw), start=1)]
     if fw.rated:
-        from xlperf.core.rulebook import rating_text
-
         lines.append((f"评价等级：{rating_text(fw)}", BODY_FONT))  # type: ignore[arg-type]
     else:
         lines.append(("本框架不评定等级。", BODY_FONT))

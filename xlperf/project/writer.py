@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from decimal import Decimal
-from typing import Any
+
+from lxml import etree
 
 from xlperf import __version__
 from xlperf.core.decimals import round2
@@ -33,6 +34,7 @@ from xlperf.ooxml.spreadsheet import (
 from xlperf.project import layout as P
 from xlperf.workbook import layout as L
 from xlperf.workbook import look
+from xlperf.workbook.book import Book
 from xlperf.workbook.reader import SourceMap
 from xlperf.workbook.writer import (
     BIG,
@@ -52,9 +54,11 @@ from xlperf.workbook.writer import (
     write_hidden_rows,
 )
 
-SUMMARY_WIDTHS: list[float] = [12, 22, 14, 14, 9, 8, 8, 30]
-FINDINGS_WIDTHS: list[float] = [6, 8, 7, 12, 12, 90]
-REPORT_WIDTHS: list[float] = [88]
+SCORE_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = (
+    look.PROJECT_SCORE_WIDTHS,
+    look.FINDINGS_WIDTHS,
+    look.REPORT_WIDTHS,
+)
 
 
 def provenance_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> list[tuple[str, str, str]]:
@@ -83,7 +87,7 @@ def _pct(score: Decimal, full: Decimal) -> Decimal | None:
     return None if not full else round2(score / full * 100) / 100
 
 
-def summary_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> list[tuple[str, Row]]:
+def score_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> list[tuple[str, Row]]:
     """评分结果 as (style, values) rows."""
     ev, fw = result.evaluation, result.framework
     info = ev.project
@@ -168,7 +172,11 @@ def summary_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> li
     return rows
 
 
-def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
+#: the old name (docs/DESIGN.md "Glossary": "summary" is 汇总), still imported by excel/project.py
+summary_rows = score_rows
+
+
+def _score_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
     merges: list[tuple[int, int, int]] = []
     region = ""
     for r, (style, values) in enumerate(rows, start=1):
@@ -192,15 +200,15 @@ def report_rows(result: ProjectResult) -> list[tuple[str, Row]]:
 def output_layouts(
     result: ProjectResult, input_sha256: str, scored_at: str, known: set[str]
 ) -> list[SheetLayout]:
-    summary = summary_rows(result, input_sha256, scored_at)
+    scores = score_rows(result, input_sha256, scored_at)
     return [
         SheetLayout(
             P.SUMMARY,
-            summary,
-            SUMMARY_WIDTHS,
+            scores,
+            SCORE_WIDTHS,
             False,
             page_header(result, P.SUMMARY),
-            _summary_merges(summary, len(SUMMARY_WIDTHS)),
+            _score_merges(scores, len(SCORE_WIDTHS)),
             percent_cols={7: "0.00%"},
         ),
         SheetLayout(
@@ -225,8 +233,6 @@ def _set_number(sheet: SheetXml, coord: str, value: Decimal) -> None:
     for child in list(cell):
         cell.remove(child)
     cell.attrib.pop("t", None)
-    from lxml import etree
-
     v = etree.SubElement(cell, f"{{{sheet.ns}}}v")
     v.text = format(value, "f")
 
@@ -256,7 +262,7 @@ def written_values(result: ProjectResult, source: SourceMap) -> dict[tuple[str, 
     return out
 
 
-def fill_values(book: Any, result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], Decimal | str]:
+def fill_values(book: Book, result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], Decimal | str]:
     """What the 报送 workbook writes into the form: :func:`written_values` for the cells the clerk left
     empty (``book`` is the clerk's workbook as read). A typed score or total is the clerk's claim and
     stays as typed (flagged where it differs from the rule's), so the bureau re-scores the frozen form
@@ -274,14 +280,16 @@ def fill_values(book: Any, result: ProjectResult, source: SourceMap) -> dict[tup
     return out
 
 
-def frozen_values(result: ProjectResult, source: SourceMap) -> dict[tuple[str, str], tuple[Any, str]]:
+def frozen_values(
+    result: ProjectResult, source: SourceMap
+) -> dict[tuple[str, str], tuple[float | None, str]]:
     """(sheet, cell) → (value, note) for the 报送 freeze (:func:`xlperf.submission.freeze.plan_freeze`):
     the cells whose formula only shows what the core computes — the 执行率 (B/A) of the 项目资金 block,
     the template's live ``=E/D`` (a fraction in a percent cell). The 得分 cells, 得分合计 and 评价等级
     are the clerk's claims: a formula there is computed as the clerk's Excel computed it (the bureau
     re-scores the frozen form to the same findings); an empty one gets the core's value
     (:func:`fill_values`)."""
-    out: dict[tuple[str, str], tuple[Any, str]] = {}
+    out: dict[tuple[str, str], tuple[float | None, str]] = {}
     rate = source.cells.get("funds.rate")
     if rate is not None:
         b = result.budget.rate

@@ -6,16 +6,16 @@ AVERAGE MIN MAX COUNT COUNTA ROUND ABS IF IFERROR ISERROR ISBLANK AND OR NOT ROW
 xlperf's own worksheet functions, computed by :mod:`xlperf.core.functions` as the add-in computes
 them. Anything else raises :class:`Unsupported`, so the caller falls back to the cached value.
 Arithmetic is Decimal. The formula text is tokenized by openpyxl's tokenizer and parsed here by
-precedence climbing into small tuples (:data:`Node`).
+precedence climbing into a small tree (:data:`Node`). What an expression gives is a :data:`Value`: a
+cell's :data:`Scalar` (a number as Decimal, text, TRUE/FALSE, an error, empty) or an :class:`Area`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
 
 from openpyxl.formula import Tokenizer
 from openpyxl.formula.tokenizer import Token
@@ -25,7 +25,18 @@ from xlperf.core.functions import completion_rate, rating, ratio_percent, sectio
 from xlperf.ooxml.refs import bounds, cell_name, name_destinations
 from xlperf.ooxml.stream import StreamBook
 
-__all__ = ["UDF_PREFIX", "Area", "Evaluator", "Node", "Unsupported", "XlError", "parse"]
+__all__ = [
+    "UDF_PREFIX",
+    "Area",
+    "Evaluator",
+    "Fixed",
+    "Node",
+    "Scalar",
+    "Unsupported",
+    "Value",
+    "XlError",
+    "parse",
+]
 
 UDF_PREFIX = "XLPERF_"
 
@@ -56,9 +67,57 @@ class Area:
         return self.min_row == self.max_row and self.min_col == self.max_col
 
 
-#: a parsed formula: ("lit", value) · ("ref", text) · ("neg", node) · ("pct", node) ·
-#: ("bin", operator, left, right) · ("fn", NAME, [argument nodes])
-Node = tuple[Any, ...]
+#: a cell's value as the evaluator computes with it: a number (Decimal), text, TRUE/FALSE, an
+#: Excel error, or empty
+Scalar = Decimal | str | bool | XlError | None
+#: what an expression gives: a value, or a reference (read as a value where one is needed)
+Value = Scalar | Area
+#: (sheet, cell) → the value a cell has whatever its formula says (a float is read as its Decimal)
+Fixed = Mapping[tuple[str, str], Scalar | float]
+#: an xlperf UDF's argument: one value, or a range's values
+UdfArg = Scalar | list[Scalar]
+
+
+# ------------------------------------------------------------------------------ the parsed formula
+@dataclass(frozen=True, slots=True)
+class Lit:
+    """A constant: a number, text, TRUE/FALSE, an error, or an omitted argument (None)."""
+
+    value: Scalar
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference as written (``A1``, ``$A$1``, ``'Sheet'!A1:B9``, a defined name)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    inner: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Pct:
+    inner: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Fn:
+    name: str
+    args: tuple[Node, ...]
+
+
+#: a parsed formula
+Node = Lit | Ref | Neg | Pct | Bin | Fn
 _MAX_CELLS = 100_000
 _DIV0 = XlError("#DIV/0!")
 _VALUE = XlError("#VALUE!")
@@ -72,22 +131,20 @@ class Evaluator:
     values: a formula reading such a cell sees it); ``framework`` rates and scores the UDFs.
     """
 
-    def __init__(
-        self, book: StreamBook, fixed: dict[tuple[str, str], Any], framework: Framework | None = None
-    ) -> None:
+    def __init__(self, book: StreamBook, fixed: Fixed, framework: Framework | None = None) -> None:
         self.book = book
         self.fixed = fixed
         self.framework = framework
-        self.memo: dict[tuple[str, int, int], Any] = {}
+        self.memo: dict[tuple[str, int, int], Scalar] = {}
         self.active: set[tuple[str, int, int]] = set()
 
     # -- cells ----------------------------------------------------------------------------------
-    def cell_value(self, sheet: str, row: int, col: int) -> Any:
+    def cell_value(self, sheet: str, row: int, col: int) -> Scalar:
         key = (sheet, row, col)
         coord = cell_name(row, col)
         if (sheet, coord) in self.fixed:
-            value = self.fixed[(sheet, coord)]
-            return Decimal(str(value)) if isinstance(value, float) else value
+            given = self.fixed[(sheet, coord)]
+            return Decimal(str(given)) if isinstance(given, float) else given
         if key in self.memo:
             return self.memo[key]
         ws = self.book[sheet]
@@ -105,9 +162,7 @@ class Evaluator:
             raise Unsupported("模拟运算表")
         self.active.add(key)
         try:
-            result = self.eval(parse(str(value)), sheet, row, col)
-            if isinstance(result, Area):
-                result = self.scalar(result)
+            result = self.value(self.eval(parse(str(value)), sheet, row, col))
             if result is None:
                 result = Decimal(0)  # =A1 with A1 empty shows 0
         finally:
@@ -115,12 +170,12 @@ class Evaluator:
         self.memo[key] = result
         return result
 
-    def scalar(self, area: Area) -> Any:
+    def scalar(self, area: Area) -> Scalar:
         if not area.single:
             raise Unsupported("区域用作单个值")
         return self.cell_value(area.sheet, area.min_row, area.min_col)
 
-    def values(self, area: Area) -> list[Any]:
+    def values(self, area: Area) -> list[Scalar]:
         if (area.max_row - area.min_row + 1) * (area.max_col - area.min_col + 1) > _MAX_CELLS:
             raise Unsupported("引用区域过大")
         return [
@@ -151,31 +206,28 @@ class Evaluator:
         raise Unsupported(f"无法解析的引用 {text}")
 
     # -- expressions ------------------------------------------------------------------------------
-    def eval(self, node: Node, sheet: str, row: int, col: int) -> Any:
-        op = node[0]
-        if op == "lit":
-            return node[1]
-        if op == "ref":
-            return self.area(node[1], sheet)
-        if op == "neg":
-            value = self.num(self.eval(node[1], sheet, row, col))
+    def eval(self, node: Node, sheet: str, row: int, col: int) -> Value:
+        if isinstance(node, Lit):
+            return node.value
+        if isinstance(node, Ref):
+            return self.area(node.text, sheet)
+        if isinstance(node, Neg):
+            value = self.num(self.eval(node.inner, sheet, row, col))
             return value if isinstance(value, XlError) else -value
-        if op == "pct":
-            value = self.num(self.eval(node[1], sheet, row, col))
+        if isinstance(node, Pct):
+            value = self.num(self.eval(node.inner, sheet, row, col))
             return value if isinstance(value, XlError) else value / 100
-        if op == "bin":
+        if isinstance(node, Bin):
             return self.binary(
-                node[1], self.eval(node[2], sheet, row, col), self.eval(node[3], sheet, row, col)
+                node.op, self.eval(node.left, sheet, row, col), self.eval(node.right, sheet, row, col)
             )
-        if op == "fn":
-            return self.call(node[1], _Call(self, node[2], sheet, row, col))
-        raise Unsupported(str(op))  # pragma: no cover - parse() builds only the kinds above
+        return self.call(node.name, _Call(self, node.args, sheet, row, col))
 
-    def value(self, v: Any) -> Any:
+    def value(self, v: Value) -> Scalar:
         return self.scalar(v) if isinstance(v, Area) else v
 
-    def num(self, v: Any) -> Decimal | XlError:
-        v = self.value(v)
+    def num(self, given: Value) -> Decimal | XlError:
+        v = self.value(given)
         if isinstance(v, XlError):
             return v
         if v is None:
@@ -184,31 +236,25 @@ class Evaluator:
             return Decimal(int(v))
         if isinstance(v, Decimal):
             return v
-        if isinstance(v, int | float):
-            return Decimal(str(v))
-        if isinstance(v, str):
-            try:
-                return Decimal(v.strip().replace(",", ""))
-            except InvalidOperation:
-                return _VALUE
-        raise Unsupported(f"无法作为数值使用的 {type(v).__name__}")
+        try:
+            return Decimal(v.strip().replace(",", ""))
+        except InvalidOperation:
+            return _VALUE
 
-    def text(self, v: Any) -> str | XlError:
-        v = self.value(v)
+    def text(self, given: Value) -> str | XlError:
+        v = self.value(given)
         if isinstance(v, XlError):
             return v
         if v is None:
             return ""
         if isinstance(v, bool):
             return "TRUE" if v else "FALSE"
-        if isinstance(v, Decimal | int | float):
-            return _general(Decimal(str(v)))
-        if isinstance(v, str):
-            return v
-        raise Unsupported(f"无法作为文字使用的 {type(v).__name__}")
+        if isinstance(v, Decimal):
+            return _general(v)
+        return v
 
-    def truth(self, v: Any) -> bool | XlError:
-        v = self.value(v)
+    def truth(self, given: Value) -> bool | XlError:
+        v = self.value(given)
         if isinstance(v, XlError | bool):
             return v
         if v is None:
@@ -220,8 +266,8 @@ class Evaluator:
         n = self.num(v)
         return n if isinstance(n, XlError) else n != 0
 
-    def binary(self, op: str, left: Any, right: Any) -> Any:
-        left, right = self.value(left), self.value(right)
+    def binary(self, op: str, given_left: Value, given_right: Value) -> Scalar:
+        left, right = self.value(given_left), self.value(given_right)
         for side in (left, right):
             if isinstance(side, XlError):
                 return side
@@ -250,9 +296,9 @@ class Evaluator:
                 return XlError("#NUM!")
         raise Unsupported(f"运算符 {op}")
 
-    def flat(self, args: list[Node], sheet: str, row: int, col: int) -> list[tuple[Any, bool]]:
+    def flat(self, args: Sequence[Node], sheet: str, row: int, col: int) -> list[tuple[Scalar, bool]]:
         """Argument values for aggregates: (value, came from a range)."""
-        out: list[tuple[Any, bool]] = []
+        out: list[tuple[Scalar, bool]] = []
         for arg in args:
             v = self.eval(arg, sheet, row, col)
             if isinstance(v, Area):
@@ -261,13 +307,13 @@ class Evaluator:
                 out.append((v, False))
         return out
 
-    def numbers(self, args: list[Node], sheet: str, row: int, col: int) -> list[Decimal] | XlError:
+    def numbers(self, args: Sequence[Node], sheet: str, row: int, col: int) -> list[Decimal] | XlError:
         out: list[Decimal] = []
         for v, from_range in self.flat(args, sheet, row, col):
             if isinstance(v, XlError):
                 return v
             if from_range:
-                if isinstance(v, Decimal) and not isinstance(v, bool):
+                if isinstance(v, Decimal):
                     out.append(v)
                 continue
             n = self.num(v)
@@ -276,7 +322,7 @@ class Evaluator:
             out.append(n)
         return out
 
-    def call(self, name: str, call: _Call) -> Any:
+    def call(self, name: str, call: _Call) -> Scalar:
         """A function: one of :data:`FUNCTIONS`, or an xlperf UDF."""
         function = FUNCTIONS.get(name)
         if function is not None:
@@ -285,15 +331,15 @@ class Evaluator:
             return self.udf(name, call)
         raise Unsupported(f"函数 {name}")
 
-    def udf(self, name: str, call: _Call) -> Any:
+    def udf(self, name: str, call: _Call) -> Scalar:
         """An xlperf UDF, computed by the plain functions the add-in's UDFs wrap (so the frozen value
         is what the cell showed in Excel): ranges as lists, an error argument as that error."""
-        values: list[Any] = []
+        values: list[UdfArg] = []
         for node in call.args:
             v = self.eval(node, call.sheet, call.row, call.col)
             values.append(self.values(v) if isinstance(v, Area) and not v.single else self.value(v))
-        for v in values:
-            for item in v if isinstance(v, list) else [v]:
+        for arg in values:
+            for item in arg if isinstance(arg, list) else [arg]:
                 if isinstance(item, XlError):
                     return item
         compute = UDFS.get(name)
@@ -313,16 +359,16 @@ class _Call:
     """One function call being evaluated: its argument nodes and where the formula stands."""
 
     ev: Evaluator
-    args: list[Node]
+    args: tuple[Node, ...]
     sheet: str
     row: int
     col: int
 
-    def arg(self, i: int) -> Any:
+    def arg(self, i: int) -> Value:
         """The i-th argument's value (None when it was not given)."""
         return self.ev.eval(self.args[i], self.sheet, self.row, self.col) if i < len(self.args) else None
 
-    def flat(self) -> list[tuple[Any, bool]]:
+    def flat(self) -> list[tuple[Scalar, bool]]:
         return self.ev.flat(self.args, self.sheet, self.row, self.col)
 
     def numbers(self) -> list[Decimal] | XlError:
@@ -332,7 +378,7 @@ class _Call:
 # ------------------------------------------------------------------------------------- functions
 
 
-def _if(c: _Call) -> Any:
+def _if(c: _Call) -> Scalar:
     cond = c.ev.truth(c.arg(0))
     if isinstance(cond, XlError):
         return cond
@@ -341,12 +387,12 @@ def _if(c: _Call) -> Any:
     return c.ev.value(c.arg(2)) if len(c.args) > 2 else False
 
 
-def _iferror(c: _Call) -> Any:
+def _iferror(c: _Call) -> Scalar:
     first = c.ev.value(c.arg(0))
     return c.ev.value(c.arg(1)) if isinstance(first, XlError) else first
 
 
-def _position(c: _Call, of_row: bool) -> Any:
+def _position(c: _Call, of_row: bool) -> Scalar:
     """ROW() / COLUMN(): of the reference given, else of the formula's own cell."""
     ref = c.arg(0) if c.args else None
     if ref is not None and not isinstance(ref, Area):
@@ -356,31 +402,35 @@ def _position(c: _Call, of_row: bool) -> Any:
     return Decimal(ref.min_col if ref is not None else c.col)
 
 
-def _aggregate(pick: Callable[[list[Decimal]], Any]) -> Callable[[_Call], Any]:
-    def aggregate(c: _Call) -> Any:
+def _aggregate(pick: Callable[[list[Decimal]], Decimal | XlError]) -> Callable[[_Call], Scalar]:
+    def aggregate(c: _Call) -> Scalar:
         nums = c.numbers()
         return nums if isinstance(nums, XlError) else pick(nums)
 
     return aggregate
 
 
-def _logical(combine: Callable[[list[Any]], bool]) -> Callable[[_Call], Any]:
-    def logical(c: _Call) -> Any:
-        truths = [c.ev.truth(v) for v, _ in c.flat() if v is not None]
-        for t in truths:
+def _logical(combine: Callable[[Iterable[bool]], bool]) -> Callable[[_Call], Scalar]:
+    def logical(c: _Call) -> Scalar:
+        truths: list[bool] = []
+        for v, _ in c.flat():
+            if v is None:
+                continue
+            t = c.ev.truth(v)
             if isinstance(t, XlError):
                 return t
+            truths.append(t)
         return combine(truths)
 
     return logical
 
 
-def _not(c: _Call) -> Any:
+def _not(c: _Call) -> Scalar:
     t = c.ev.truth(c.arg(0))
     return t if isinstance(t, XlError) else not t
 
 
-def _n(c: _Call) -> Any:
+def _n(c: _Call) -> Scalar:
     """N(): a number as it is, TRUE/FALSE as 1/0, an error as that error, text and an empty cell as 0
     (the project template's live 执行率 ``=IF(N(D7)>0,E7/D7,"")``)."""
     v = c.ev.value(c.arg(0))
@@ -391,17 +441,17 @@ def _n(c: _Call) -> Any:
     return Decimal(0)
 
 
-def _len(c: _Call) -> Any:
+def _len(c: _Call) -> Scalar:
     chars = c.ev.text(c.arg(0))
     return chars if isinstance(chars, XlError) else Decimal(len(chars))
 
 
-def _abs(c: _Call) -> Any:
+def _abs(c: _Call) -> Scalar:
     x = c.ev.num(c.arg(0))
     return x if isinstance(x, XlError) else abs(x)
 
 
-def _round(c: _Call) -> Any:
+def _round(c: _Call) -> Scalar:
     x = c.ev.num(c.arg(0))
     if isinstance(x, XlError):
         return x
@@ -412,7 +462,7 @@ def _round(c: _Call) -> Any:
 
 
 #: the Excel functions the evaluator computes, by name
-FUNCTIONS: dict[str, Callable[[_Call], Any]] = {
+FUNCTIONS: dict[str, Callable[[_Call], Scalar]] = {
     "IF": _if,
     "IFERROR": _iferror,
     "ISERROR": lambda c: isinstance(c.ev.value(c.arg(0)), XlError),
@@ -435,7 +485,7 @@ FUNCTIONS: dict[str, Callable[[_Call], Any]] = {
 }
 
 #: xlperf's worksheet functions: arguments (padded with None) and the framework → the value
-UDFS: dict[str, Callable[[list[Any], Framework | None], Any]] = {
+UDFS: dict[str, Callable[[list[UdfArg], Framework | None], Decimal | str | None]] = {
     "XLPERF_COMPLETION": lambda a, fw: completion_rate(a[0], a[1], a[2], framework=fw),
     "XLPERF_SECTION_SCORE": lambda a, fw: section_score(a[0], a[1], a[2], a[3], framework=fw),
     "XLPERF_RATING": lambda a, fw: rating(a[0], framework=fw),
@@ -443,7 +493,8 @@ UDFS: dict[str, Callable[[list[Any], Framework | None], Any]] = {
 }
 
 
-def _number(value: Any) -> Any:
+def _number(value: object) -> Scalar:
+    """A stored cell's value as the evaluator computes with it (an int or float as Decimal)."""
     if isinstance(value, bool) or value is None or isinstance(value, str | Decimal | XlError):
         return value
     if isinstance(value, int | float):
@@ -459,8 +510,8 @@ def _general(d: Decimal) -> str:
     return text
 
 
-def _compare(op: str, a: Any, b: Any) -> bool:
-    def rank(v: Any) -> tuple[int, Any]:
+def _compare(op: str, a: Scalar, b: Scalar) -> bool:
+    def rank(v: Scalar) -> tuple[int, object]:
         if isinstance(v, bool):
             return 2, v
         if isinstance(v, str):
@@ -471,10 +522,6 @@ def _compare(op: str, a: Any, b: Any) -> bool:
         a = "" if isinstance(b, str) else False if isinstance(b, bool) else Decimal(0)
     if b is None:
         b = "" if isinstance(a, str) else False if isinstance(a, bool) else Decimal(0)
-    if isinstance(a, int | float) and not isinstance(a, bool):
-        a = Decimal(str(a))
-    if isinstance(b, int | float) and not isinstance(b, bool):
-        b = Decimal(str(b))
     ra, rb = rank(a), rank(b)
     if op == "=":
         return ra == rb
@@ -544,7 +591,7 @@ class _Parser:
                 return left
             if token.type == Token.OP_POST and token.value == "%":
                 self.pos += 1
-                left = ("pct", left)
+                left = Pct(left)
                 continue
             if token.type != Token.OP_IN or token.value not in _PRECEDENCE:
                 if token.type == Token.OP_IN:
@@ -554,13 +601,13 @@ class _Parser:
             if power <= min_power:
                 return left
             self.pos += 1
-            left = ("bin", token.value, left, self.expr(power))
+            left = Bin(token.value, left, self.expr(power))
 
     def prefix(self) -> Node:
         token = self.take()
         if token.type == Token.OP_PRE:
             inner = self.expr(_PREFIX_POWER)
-            return ("neg", inner) if token.value == "-" else inner
+            return Neg(inner) if token.value == "-" else inner
         if token.type == Token.OPERAND:
             return self.operand(token)
         if token.type == Token.PAREN and token.subtype == Token.OPEN:
@@ -577,16 +624,16 @@ class _Parser:
             nxt = self.peek()
             if nxt is not None and nxt.type == Token.FUNC and nxt.subtype == Token.CLOSE:
                 self.pos += 1
-                return ("fn", name, args)
+                return Fn(name, ())
             while True:
                 nxt = self.peek()
                 if nxt is not None and nxt.type == Token.SEP:
-                    args.append(("lit", None))  # an omitted argument
+                    args.append(Lit(None))  # an omitted argument
                 else:
                     args.append(self.expr(0))
                 sep = self.take()
                 if sep.type == Token.FUNC and sep.subtype == Token.CLOSE:
-                    return ("fn", name, args)
+                    return Fn(name, tuple(args))
                 if sep.type != Token.SEP or sep.subtype != Token.ARG:
                     raise Unsupported("函数参数无法解析")
         raise Unsupported(f"无法解析的部分 {token.value}")
@@ -595,15 +642,15 @@ class _Parser:
     def operand(token: Token) -> Node:
         value = token.value
         if token.subtype == Token.NUMBER:
-            return ("lit", Decimal(value))
+            return Lit(Decimal(value))
         if token.subtype == Token.TEXT:
-            return ("lit", value[1:-1].replace('""', '"'))
+            return Lit(value[1:-1].replace('""', '"'))
         if token.subtype == Token.LOGICAL:
-            return ("lit", value.upper() == "TRUE")
+            return Lit(value.upper() == "TRUE")
         if token.subtype == Token.ERROR:
-            return ("lit", XlError(value))
+            return Lit(XlError(value))
         if token.subtype == Token.RANGE:
             if value.upper() in ("TRUE", "FALSE"):
-                return ("lit", value.upper() == "TRUE")
-            return ("ref", value)
+                return Lit(value.upper() == "TRUE")
+            return Ref(value)
         raise Unsupported(f"无法解析的部分 {value}")

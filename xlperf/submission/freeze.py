@@ -228,12 +228,10 @@ def plan_freeze(
             if frozen is not None:
                 writes.append((sheet.title, frozen.cell, frozen.value))
                 report.cells.append(frozen)
-            elif cell.data_type == "s" and cell.value in FROZEN_NOTES:
-                writes.append(
-                    (sheet.title, cell_name(row, col), frozen_note(cell.value, result, sheet.title))
-                )
-            elif cell.data_type == "s" and cell.value in FROZEN_HINTS:
-                writes.append((sheet.title, cell_name(row, col), FROZEN_HINTS[cell.value]))
+            elif isinstance(text := cell.value, str) and text in FROZEN_NOTES:
+                writes.append((sheet.title, cell_name(row, col), frozen_note(text, result, sheet.title)))
+            elif isinstance(text, str) and text in FROZEN_HINTS:
+                writes.append((sheet.title, cell_name(row, col), FROZEN_HINTS[text]))
     report.removed_names = _names_to_remove(book)
     return report, writes
 
@@ -265,7 +263,7 @@ def _freeze_cell(
     col: int,
     value: Any,
     data_type: str,
-    fixed: dict[tuple[str, str], tuple[Any, str]],
+    fixed: dict[tuple[str, str], tuple[float | None, str]],
 ) -> FrozenCell | None:
     """What one existing cell becomes (None: it stays as it is)."""
     title, coord = sheet.title, cell_name(row, col)
@@ -441,9 +439,9 @@ def _number_text(value: Any) -> str:
 
 def core_values(
     book: StreamBook, result: Result, source: SourceMap | None
-) -> dict[tuple[str, str], tuple[Any, str]]:
+) -> dict[tuple[str, str], tuple[float | None, str]]:
     """(sheet, cell) → (value, note) for the cells whose formula the core computes."""
-    out: dict[tuple[str, str], tuple[Any, str]] = {}
+    out: dict[tuple[str, str], tuple[float | None, str]] = {}
     for ind in result.indicator_scores():
         if not ind.rows or not ind.spec.rows:
             continue

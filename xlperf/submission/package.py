@@ -39,7 +39,7 @@ from typing import Any
 from loguru import logger
 
 from xlperf import __version__
-from xlperf.core.errors import XlperfError
+from xlperf.core.errors import InputError, XlperfError
 from xlperf.core.findings import Finding
 from xlperf.core.framework import Framework
 from xlperf.core.project.framework import ProjectFramework
@@ -59,7 +59,7 @@ from xlperf.files import (
 )
 from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.stream import open_stream
-from xlperf.pipeline import InputError, Loaded, assess, load_any, now, write_report_docx
+from xlperf.pipeline import Loaded, assess, load_any, now, write_report_docx
 from xlperf.project.pipeline import ProjectLoaded
 from xlperf.submission.freeze import FreezeProvenance, FreezeReport, freeze_package, plan_freeze
 from xlperf.submission.mail import SendError, build_message, package_body, subject_text, write_eml

@@ -19,22 +19,35 @@ import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
+from openpyxl.cell.cell import Cell as OpenpyxlCell
+from openpyxl.cell.cell import MergedCell
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from xlperf.ooxml.checks import check_file
 from xlperf.ooxml.errors import WorkbookReadError
 from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.refs import DefinedName
-from xlperf.ooxml.stream import StreamBook, unescape_ooxml
+from xlperf.ooxml.stream import CellValue, StreamBook, unescape_ooxml
 
-__all__ = ["Book", "BookLike", "Cell", "OpenpyxlBook", "Sheet", "as_book", "load_openpyxl", "open_workbook"]
+__all__ = [
+    "Book",
+    "BookLike",
+    "Cell",
+    "CellValue",
+    "OpenpyxlBook",
+    "Sheet",
+    "as_book",
+    "load_openpyxl",
+    "open_workbook",
+]
 
 
 class Cell(Protocol):
     @property
-    def value(self) -> Any: ...
+    def value(self) -> CellValue: ...
     @property
     def data_type(self) -> str: ...
     @property
@@ -62,7 +75,7 @@ class Book(Protocol):
     @property
     def defined_names(self) -> Mapping[str, DefinedName]: ...
     def __getitem__(self, title: str) -> Sheet: ...
-    def cached(self, title: str, coord: str) -> Any:
+    def cached(self, title: str, coord: str) -> CellValue:
         """The cached result Excel saved for the formula cell ``title!coord`` (None when none)."""
         ...
 
@@ -70,13 +83,13 @@ class Book(Protocol):
 class _OpenpyxlCell:
     __slots__ = ("_cell", "merged")
 
-    def __init__(self, cell: Any, merged: bool) -> None:
+    def __init__(self, cell: OpenpyxlCell | MergedCell, merged: bool) -> None:
         self._cell = cell
         self.merged = merged
 
     @property
-    def value(self) -> Any:
-        value = self._cell.value
+    def value(self) -> CellValue:
+        value: CellValue = self._cell.value
         if self._cell.data_type == "f" and not isinstance(value, str):  # array / data-table formula objects
             return str(getattr(value, "text", None) or "=")
         return value
@@ -91,11 +104,8 @@ class _OpenpyxlCell:
 
 
 class _OpenpyxlSheet:
-    def __init__(self, ws: Any) -> None:
-        from openpyxl.cell.cell import MergedCell
-
+    def __init__(self, ws: Worksheet) -> None:
         self._ws = ws
-        self._merged_type = MergedCell
         self.title: str = ws.title
 
     @property
@@ -106,8 +116,8 @@ class _OpenpyxlSheet:
     def max_row(self) -> int:
         return int(self._ws.max_row)
 
-    def _wrap(self, cell: Any) -> _OpenpyxlCell:
-        return _OpenpyxlCell(cell, isinstance(cell, self._merged_type))
+    def _wrap(self, cell: OpenpyxlCell | MergedCell) -> _OpenpyxlCell:
+        return _OpenpyxlCell(cell, isinstance(cell, MergedCell))
 
     def cell(self, row: int, column: int) -> _OpenpyxlCell:
         return self._wrap(self._ws.cell(row=row, column=column))
@@ -119,10 +129,10 @@ class _OpenpyxlSheet:
 class OpenpyxlBook:
     """:class:`Book` over an openpyxl workbook; ``values_loader`` gives its ``data_only`` twin."""
 
-    def __init__(self, wb: Any, values_loader: Callable[[], Any] | None = None) -> None:
+    def __init__(self, wb: Workbook, values_loader: Callable[[], Workbook | None] | None = None) -> None:
         self._wb = wb
         self._values_loader = values_loader or (lambda: None)
-        self._values: Any = None
+        self._values: Workbook | None = None
         self._sheets = {ws.title: _OpenpyxlSheet(ws) for ws in wb.worksheets}
 
     @property
@@ -135,17 +145,21 @@ class OpenpyxlBook:
 
     @property
     def defined_names(self) -> Mapping[str, DefinedName]:
-        return self._wb.defined_names
+        names: Mapping[str, DefinedName] = self._wb.defined_names
+        return names
 
     def __getitem__(self, title: str) -> _OpenpyxlSheet:
         if title not in self._sheets:
             self._sheets[title] = _OpenpyxlSheet(self._wb[title])
         return self._sheets[title]
 
-    def cached(self, title: str, coord: str) -> Any:
+    def cached(self, title: str, coord: str) -> CellValue:
         if self._values is None:
             self._values = self._values_loader()
-        return self._values[title][coord].value
+        if self._values is None:
+            return None  # no data_only twin: no cached values
+        value: CellValue = self._values[title][coord].value
+        return value
 
 
 #: what :func:`as_book` and the reader take: a :class:`Book`, or an openpyxl workbook to wrap
@@ -163,14 +177,14 @@ if TYPE_CHECKING:  # the stream reader's book is a Book (checked by mypy, struct
     _stream_book_is_a_book: type[Book] = StreamBook
 
 
-def open_workbook(path: Path, limits: Limits) -> tuple[Any, Callable[[], Any]]:
+def open_workbook(path: Path, limits: Limits) -> tuple[Workbook, Callable[[], Workbook]]:
     """Check then open with openpyxl; return the workbook and a loader of its cached values."""
     check_file(path, limits)
     wb = load_openpyxl(path, path.name)
     return wb, lambda: load_openpyxl(path, path.name, data_only=True)
 
 
-def load_openpyxl(source: Path | bytes, name: str, *, data_only: bool = False) -> Any:
+def load_openpyxl(source: Path | bytes, name: str, *, data_only: bool = False) -> Workbook:
     """An openpyxl Workbook of a checked file or its bytes, ``_xHHHH_`` escapes decoded.
 
     Raises :class:`WorkbookReadError` (naming the file) for whatever openpyxl cannot parse.
@@ -203,7 +217,7 @@ def load_openpyxl(source: Path | bytes, name: str, *, data_only: bool = False) -
         ) from exc
 
 
-def unescape_texts(wb: Any) -> None:
+def unescape_texts(wb: Workbook) -> None:
     """Apply :func:`unescape_ooxml` to every text cell that exists (openpyxl leaves the escapes in)."""
     for ws in wb.worksheets:
         for cell in getattr(ws, "_cells", {}).values():

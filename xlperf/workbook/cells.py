@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+
+from xlperf.workbook.book import Cell as ReadCell
+from xlperf.workbook.book import CellValue
 
 # Excel's own limits: the one place xlperf writes them (the writer, the add-in, the summary, printing)
 MAX_CELL_TEXT = 32767  # characters per cell
@@ -17,7 +19,8 @@ MAX_ROW_HEIGHT = 409.0  # points: a taller row is refused (and longer text scrol
 def excel_text(text: str) -> str:
     """``text`` as a cell can hold it: without the control characters Excel refuses,
     cut to ``MAX_CELL_TEXT``."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_TEXT]
+    kept: str = ILLEGAL_CHARACTERS_RE.sub("", text)  # openpyxl's pattern (untyped)
+    return kept[:MAX_CELL_TEXT]
 
 
 def put_text(cell: Cell, text: str) -> None:
@@ -28,7 +31,7 @@ def put_text(cell: Cell, text: str) -> None:
     cell.data_type = "s"
 
 
-def put(cell: Cell, value: Any) -> None:
+def put(cell: Cell, value: object) -> None:
     """Write a model value: text as text, Decimal as an exact number (or as text past 15 digits)."""
     if value is None:
         cell.value = None
@@ -46,7 +49,7 @@ def put(cell: Cell, value: Any) -> None:
         cell.value = value
 
 
-def raw(cell: Cell) -> Any:
+def raw(cell: ReadCell) -> CellValue:
     """What a cell holds for parsing: formulas come back as their text (starting with =)."""
     value = cell.value
     if isinstance(value, datetime | date):
@@ -56,9 +59,9 @@ def raw(cell: Cell) -> Any:
     return value
 
 
-def is_formula(cell: Cell) -> bool:
+def is_formula(cell: ReadCell) -> bool:
     return cell.data_type == "f" or (isinstance(cell.value, str) and cell.data_type == "f")
 
 
-def is_percent(cell: Cell) -> bool:
+def is_percent(cell: ReadCell) -> bool:
     return "%" in (cell.number_format or "")

@@ -1,9 +1,10 @@
 """The one look of every sheet xlperf writes: colours, fonts, the output sheets' column widths and
 how each kind of output cell is styled.
 
-Read by the template builder (openpyxl), the package writer of 评分汇总/校验结果/自评报告 (the
-command line, the web page, the 报送 copy) and the ribbon's handlers (xlwings), so the three show and
-print alike. Row heights have one rule too: :func:`xlperf.workbook.printing.text_height`. The data
+Read by both forms' template builders (openpyxl), the package writers of the output sheets
+(评分汇总/校验结果/自评报告, the project form's 评分结果; the command line, the web page, the 报送
+copy), the ribbon's handlers (xlwings) and the bureau's 汇总 and 项目自评汇总, so all show and print
+alike. Row heights have one rule too: :func:`xlperf.workbook.printing.text_height`. The data
 here imports nothing; :func:`font`, :func:`fill`, :func:`alignment` and :func:`border` give the
 openpyxl objects (imported when called).
 """
@@ -23,6 +24,9 @@ GRID = "BFBFBF"  # the thin borders of input tables
 LINK = "0563C1"  # 校验结果's links to the flagged cells
 MUTED = "595959"  # a sheet's intro under its title
 HINT = "7F7F7F"  # help beside a field, the 示例 row
+RULE = "808080"  # the project form's ruled table: a printed national form, darker than GRID
+LEVEL = "EAF1DD"  # pale green: the project form's 一级/二级 indicator cells
+BELOW_FULL_TEXT = "9C0006"  # dark red: 汇总's 管理效率 scores below full marks (on an ERROR fill)
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,12 @@ class FontLook:
 
 
 TITLE = FontLook("黑体", 14, bold=True)
+FORM_TITLE = FontLook("黑体", 16, bold=True)  # the project form's title, as on the printed form
 HEADING = FontLook("宋体", 10, bold=True)
 BODY = FontLook("宋体", 10)
 INTRO = FontLook("宋体", 10, color=MUTED)
 HELP = FontLook("宋体", 9, color=HINT)
+NOTE = FontLook("宋体", 9, color=MUTED)  # the project form's note beside 年度 (金额单位…)
 EXAMPLE = FontLook("宋体", 9, italic=True, color=HINT)
 LINK_TEXT = FontLook("宋体", 10, color=LINK, underline="single")
 DRAFT = FontLook("宋体", 10, bold=True, color="C00000")  # 自评报告's 草稿 notice, in red
@@ -56,12 +62,16 @@ def pair_font(label: bool) -> FontLook:
 
 
 # ------------------------------------------------------------------------------ output sheets
-SUMMARY_WIDTHS: tuple[float, ...] = (14, 22, 34, 12, 12, 12, 10, 10)
+SCORE_WIDTHS: tuple[float, ...] = (14, 22, 34, 12, 12, 12, 10, 10)  # 评分汇总
 FINDINGS_WIDTHS: tuple[float, ...] = (6, 8, 7, 12, 12, 90)
 #: 自评报告 is one column that fits A4 portrait as it is (LibreOffice does not shrink a one-column sheet)
 REPORT_WIDTHS: tuple[float, ...] = (88,)
+#: the project form's 评分结果 (its 校验结果 and 自评报告 take the widths above)
+PROJECT_SCORE_WIDTHS: tuple[float, ...] = (12, 22, 14, 14, 9, 8, 8, 30)
+#: the old name (docs/DESIGN.md "Glossary": "summary" is 汇总), still read by excel/handlers.py
+SUMMARY_WIDTHS = SCORE_WIDTHS
 
-# the kinds of output rows (the first element of each row of writer.summary_rows and the others)
+# the styles of output rows (the first element of each row of writer.score_rows and the others)
 TITLE_ROW, SUB, HEAD, SECTION, BODY_ROW, BLANK, BIG = (
     "title",
     "sub",
@@ -151,9 +161,9 @@ def alignment(look: CellLook) -> Any:
     return Alignment(**kw)
 
 
-def border() -> Any:
-    """The thin grey grid of the template's tables and fields."""
+def border(color: str = GRID) -> Any:
+    """The thin grey grid of the template's tables and fields (``RULE``: the project form's)."""
     from openpyxl.styles import Border, Side
 
-    thin = Side(style="thin", color=GRID)
+    thin = Side(style="thin", color=color)
     return Border(left=thin, right=thin, top=thin, bottom=thin)

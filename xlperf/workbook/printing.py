@@ -152,7 +152,7 @@ def fit_row_heights(ws: Worksheet, *, min_height: float | None = None) -> None:
         dim.height = round(min(height, MAX_ROW_HEIGHT), 1)
 
 
-class _AutoHeight(RowDimension):
+class _AutoHeight(RowDimension):  # type: ignore[misc]  # openpyxl is untyped
     """A row height that is xlperf's estimate of the row's content, not a height someone fixed:
     written without ``customHeight``, so Excel (and WPS, LibreOffice) grow the row again when a
     clerk types a longer answer into it. openpyxl marks every row with a height as custom."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from xlperf.catalog import Recorded, for_workbook, workbook_rules
 from xlperf.core.decimals import plain
@@ -22,7 +22,10 @@ from xlperf.core.evaluation import Answer, Evaluation, Grade, Kind
 from xlperf.core.findings import Finding, finding
 from xlperf.core.framework import Framework
 from xlperf.core.quantity import (
+    Direction,
     Quantity,
+    completion_ratio,
+    direction_in_text,
     normalise_text,
     parse_direction,
     parse_quantity,
@@ -36,7 +39,8 @@ from xlperf.ooxml.errors import WorkbookReadError
 from xlperf.ooxml.limits import Limits
 from xlperf.ooxml.refs import bounds, column_letter, name_destinations, name_text
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import Book, BookLike, as_book
+from xlperf.workbook.book import Book, BookLike, CellValue, as_book
+from xlperf.workbook.book import Cell as BookCell
 from xlperf.workbook.book import Sheet as Worksheet
 from xlperf.workbook.cells import is_percent, raw
 
@@ -77,14 +81,18 @@ AMOUNT_UNITS = {
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T00:00:00)?")
 
 
-def _typed(value: Any) -> str:
+def _typed(value: CellValue) -> str:
     """What the clerk typed, as text for the report and the findings (clipped)."""
     return "" if value is None else _clip(value, 40)
 
 
-def _clip(value: Any, limit: int = 30) -> str:
+def _clip(value: CellValue, limit: int = 30) -> str:
     text = str(value).strip()
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+#: a table row as read: column attr (or header) → (its cell, percent-formatted?, its coordinate)
+Record: TypeAlias = "dict[str, tuple[BookCell, bool, str]]"
 
 
 @dataclass(frozen=True)
@@ -182,10 +190,12 @@ class _Reader:
         self.grades: tuple[str, ...] = tuple(g.value for g in Grade)
 
     # ------------------------------------------------------------------ cells
-    def _cached(self, ws: Worksheet, coord: str) -> Any:
+    def _cached(self, ws: Worksheet, coord: str) -> CellValue:
         return self.wb.cached(ws.title, coord)
 
-    def cell_value(self, ws: Worksheet, coord: str, path: str, cell: Any = None) -> tuple[Any, bool]:
+    def cell_value(
+        self, ws: Worksheet, coord: str, path: str, cell: BookCell | None = None
+    ) -> tuple[CellValue, bool]:
         """The raw input of one cell and whether it is percent-formatted. Formulas give their cached
         result (with a warning) or a finding when Excel never computed one."""
         cell = cell if cell is not None else ws[coord]
@@ -229,13 +239,13 @@ class _Reader:
     def parse(
         self,
         type_: L.FieldType | L.ColumnType,
-        value: Any,
+        value: CellValue,
         percent: bool,
         sheet: str,
         coord: str,
         path: str,
         label: str,
-    ) -> Any:
+    ) -> object:
         """Turn a raw cell value into the model's type for ``type_``; problems become findings."""
         read = _FIELD_READERS[type_] if isinstance(type_, L.FieldType) else _COLUMN_READERS[type_]
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -376,7 +386,7 @@ class _Reader:
             ).located(where, "")
         )
 
-    def read_fields(self, ev: dict[str, Any]) -> None:
+    def read_fields(self, ev: dict[str, dict[str, object]]) -> None:
         # A frozen (报送) workbook holds the core's own values where the template has formulas: those
         # are not hand-entered figures (V04), so its computed cells are not read back.
         frozen = self.wb.defined_names.get("xp_frozen_at") is not None
@@ -479,8 +489,8 @@ class _Reader:
                     run = []
         return None
 
-    def read_table(self, spec: L.TableSheet) -> list[tuple[int, dict[str, tuple[Any, bool, str]]]]:
-        """Rows of a table as {attr: (raw value, percent?, coordinate)}, blank rows dropped."""
+    def read_table(self, spec: L.TableSheet) -> list[tuple[int, Record]]:
+        """Rows of a table as {attr: (cell, percent?, coordinate)}, blank rows dropped."""
         found = self.find_table(spec)
         if found is None:
             return []
@@ -508,7 +518,7 @@ class _Reader:
                         spec.path.split(".")[0],
                     ).located(ws.title, f"{_letter(min_col)}{min_row}")
                 )
-        rows: list[tuple[int, dict[str, tuple[Any, bool, str]]]] = []
+        rows: list[tuple[int, Record]] = []
         wanted = [
             (
                 c.attr or c.header,
@@ -520,7 +530,7 @@ class _Reader:
             if c.header in columns and (c.attr is not None or not c.type.is_input)
         ]
         for r in range(min_row + 1, max_row + 1):
-            record: dict[str, tuple[Any, bool, str]] = {}
+            record: Record = {}
             blank = True
             for key, col, letter, is_input in wanted:
                 cell = ws.cell(row=r, column=col)
@@ -537,11 +547,10 @@ class _Reader:
             rows.append((r, record))
         return rows
 
-    def values_for(
-        self, ws_title: str, record: dict[str, tuple[Any, bool, str]], spec: L.TableSheet, path: str
-    ) -> dict[str, Any]:
+    def values_for(self, ws_title: str, record: Record, spec: L.TableSheet, path: str) -> dict[str, object]:
+        """The row's input cells read into the model's types ({attr: value}), each mapped to its cell."""
         ws = self.wb[ws_title]
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for attr, type_, header, suffix in _input_columns(spec):
             if attr not in record:
                 continue
@@ -559,7 +568,7 @@ class _Cell:
     """One non-empty input cell as a reading function sees it: its value, where it is and what it
     is called, and the findings its problems go to."""
 
-    value: Any
+    value: CellValue
     percent: bool  # the cell is percent-formatted
     sheet: str
     coord: str
@@ -668,7 +677,7 @@ def _read_rate(reader: _Reader, cell: _Cell) -> Decimal | None:
     return value
 
 
-def _read_direction(reader: _Reader, cell: _Cell) -> Any:
+def _read_direction(reader: _Reader, cell: _Cell) -> Direction | None:
     d = parse_direction(cell.value)
     if d is None:
         cell.unknown("方向", ("≥", "≤", "="))
@@ -703,7 +712,8 @@ def _read_bool(reader: _Reader, cell: _Cell) -> bool | None:
     return None
 
 
-_ReadCell = Callable[[_Reader, _Cell], Any]
+#: reads one non-empty cell into the model's type of its field or column (None: a finding says why)
+_ReadCell = Callable[[_Reader, _Cell], object]
 #: how a table column of each input type is read (FIXED and FORMULA columns are never read)
 _COLUMN_READERS: dict[L.ColumnType, _ReadCell] = {
     L.ColumnType.TEXT: _read_text,
@@ -744,7 +754,9 @@ def _max_row(ws: Worksheet) -> int:
     return ws.max_row
 
 
-def _blank(cell: Any) -> bool:
+def _blank(cell: BookCell | None) -> bool:
+    if cell is None:
+        return True
     value = cell.value
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -753,7 +765,7 @@ def _letter(col: int) -> str:
     return column_letter(col)
 
 
-def _set(ev: dict[str, Any], path: str, value: Any) -> None:
+def _set(ev: dict[str, dict[str, object]], path: str, value: object) -> None:
     head, _, tail = path.partition(".")
     ev.setdefault(head, {})[tail] = value
 
@@ -763,15 +775,21 @@ def _table_sheet_title(r: _Reader, spec: L.TableSheet) -> str:
     return found[0].title if found is not None else spec.title
 
 
-def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _text_in(row: dict[str, object], key: str) -> str:
+    """A text field of a row being read ("" when it is not there)."""
+    value = row.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
     title = _table_sheet_title(r, spec)
     for index, (row_no, record) in enumerate(r.read_table(spec)):
         path = f"{spec.path}[{index}]"
         first = next(iter(record.values()))[2]
         r.map.add(path, title, re.sub(r"\d+", str(row_no), first))
         values = r.values_for(title, record, spec, path)
-        row: dict[str, Any] = {}
+        row: dict[str, object] = {}
         for attr, value in values.items():
             if isinstance(value, Quantity):
                 continue
@@ -785,7 +803,7 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal
             row[attr] = q.value
             coord = record[attr][2]
             if q.unit:
-                declared = normalise_text(row.get("unit", ""))
+                declared = normalise_text(_text_in(row, "unit"))
                 if not declared:
                     row["unit"] = q.unit
                     if attr == "target_value":
@@ -810,13 +828,14 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal
                     ).located(title, coord)
                 )
             if attr == "target_value" and q.direction is not None:
-                if row.get("direction") is None:
+                stated = row.get("direction")  # a Direction, read from the 方向 column
+                if stated is None:
                     row["direction"] = q.direction
-                elif row["direction"] is not q.direction:
+                elif stated is not q.direction:
                     r.findings.append(
                         finding(
                             "V11",
-                            f"目标值中写的是“{q.direction.value}”，方向列却是“{row['direction'].value}”，请统一",
+                            f"目标值中写的是“{q.direction.value}”，方向列却是“{stated}”，请统一",
                             f"{path}.direction",
                         ).located(title, coord)
                     )
@@ -826,7 +845,7 @@ def _indicator_rows(r: _Reader, spec: L.TableSheet, band: tuple[Decimal, Decimal
     return out
 
 
-def _number(value: Any) -> Decimal | None:
+def _number(value: CellValue) -> Decimal | None:
     """A cell value as a spreadsheet's arithmetic takes it: a number, or text that is one."""
     if isinstance(value, bool) or value is None:
         return None
@@ -838,13 +857,9 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _completion_cell(
-    r: _Reader, title: str, record: dict[str, tuple[Any, bool, str]], path: str, spec: L.TableSheet
-) -> None:
+def _completion_cell(r: _Reader, title: str, record: Record, path: str, spec: L.TableSheet) -> None:
     """Record the row's 完成率 formula cell and what :func:`layout.completion_formula` computes
     from the row as typed (the writer shows xlperf's value where the two differ)."""
-    from xlperf.core.quantity import Direction, completion_ratio
-
     needed = ("kind", "direction", "target_value", "actual_value", "grade")
     if "完成率" not in record or r.map.framework is None or any(a not in record for a in needed):
         return
@@ -874,9 +889,9 @@ def _completion_cell(
 def _percent_convention(
     r: _Reader,
     title: str,
-    record: dict[str, tuple[Any, bool, str]],
-    values: dict[str, Any],
-    row: dict[str, Any],
+    record: Record,
+    values: dict[str, object],
+    row: dict[str, object],
     path: str,
     band: tuple[Decimal, Decimal],
 ) -> None:
@@ -903,14 +918,17 @@ def _percent_convention(
     if not (isinstance(target, Quantity) and isinstance(actual, Quantity)):
         return
     if (
-        normalise_text(row.get("unit", "")) != "%"
+        normalise_text(_text_in(row, "unit")) != "%"
         or row.get("target_value") is None
         or row.get("actual_value") is None
     ):
         return
-    from xlperf.core.quantity import Direction, direction_in_text
-
-    direction = row.get("direction") or direction_in_text(str(row.get("target_text", ""))) or Direction.GE
+    stated = row.get("direction")
+    direction = (
+        stated
+        if isinstance(stated, Direction)
+        else direction_in_text(_text_in(row, "target_text")) or Direction.GE
+    )
     choice = resolve_percent_row(target, actual, direction, *band)
     if choice is None or not choice.changed:
         return
@@ -931,7 +949,7 @@ def _pct(value: Decimal | None) -> str:
     return "无法计算" if value is None else f"{value.quantize(Decimal('0.01'))}%"
 
 
-def _mean_cell(r: _Reader, title: str, rows: list[tuple[int, dict[str, tuple[Any, bool, str]]]]) -> None:
+def _mean_cell(r: _Reader, title: str, rows: list[tuple[int, Record]]) -> None:
     """Record 支出进度's 月均执行率 cell (found by its label, in every template version) and the
     formula the current template puts there over the month rows."""
     if title not in r.wb.sheetnames or not rows or any("rate" not in rec for _, rec in rows):
@@ -948,11 +966,11 @@ def _mean_cell(r: _Reader, title: str, rows: list[tuple[int, dict[str, tuple[Any
     )
 
 
-def _management(r: _Reader, fw: Framework) -> list[dict[str, Any]]:
+def _management(r: _Reader, fw: Framework) -> list[dict[str, object]]:
     specs = {s.id: s for s in fw.management()}
     spec = L.table_for(L.MANAGEMENT_TABLE, fw)
     title = _table_sheet_title(r, spec)
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, object]] = []
     for row_no, record in r.read_table(spec):
         cell = record.get("indicator", (None, False, ""))[0]
         key = str(cell.value).strip() if cell is not None and cell.value is not None else ""
@@ -965,7 +983,7 @@ def _management(r: _Reader, fw: Framework) -> list[dict[str, Any]]:
         ind = specs.get(key)
         n_items = len(ind.items) if ind else L.answer_columns(fw)
         answers = [values.get(f"answers.{i}") for i in range(n_items)]
-        entry: dict[str, Any] = {"indicator": key, "answers": answers}
+        entry: dict[str, object] = {"indicator": key, "answers": answers}
         for attr in ("count_total", "count_done", "override_score"):
             q = values.get(attr)
             if not isinstance(q, Quantity):
@@ -1005,7 +1023,7 @@ def _management(r: _Reader, fw: Framework) -> list[dict[str, Any]]:
     return out
 
 
-def _simple_list(r: _Reader, spec: L.TableSheet) -> list[dict[str, Any]]:
+def _simple_list(r: _Reader, spec: L.TableSheet) -> list[dict[str, object]]:
     title = _table_sheet_title(r, spec)
     out = []
     for index, (_, record) in enumerate(r.read_table(spec)):
@@ -1027,13 +1045,13 @@ def _named_text(wb: Book, name: str, strip: bool = True) -> tuple[str, str, str]
     return None
 
 
-def template_version(book: Any) -> str:
+def template_version(book: BookLike) -> str:
     """The 模板版本 a workbook records on ``_xlperf`` ("" when it records none)."""
     found = _named_text(as_book(book), "xp_template_version")
     return found[0] if found is not None else ""
 
 
-def outdated(book: Any, findings: list[Finding]) -> bool:
+def outdated(book: BookLike, findings: list[Finding]) -> bool:
     """Whether ``xlperf upgrade`` has something to do for this workbook: it was made from an older
     template, or its structure needed finding (a renamed sheet, a lost name or table: R01/R02)."""
     return template_version(book) != L.TEMPLATE_VERSION or any(f.code in ("R01", "R02") for f in findings)
@@ -1074,8 +1092,10 @@ def read_book(
     cannot be found raises :class:`~xlperf.core.framework.FrameworkError`."""
     wb = as_book(book, values_loader)
     r = _Reader(wb)
-    data: dict[str, Any] = {}
-    r.read_fields(data)
+    # the model's input, as pydantic validates it: the single fields by their head ("budget": {…})
+    fields: dict[str, dict[str, object]] = {}
+    data: dict[str, object] = {}
+    r.read_fields(fields)
     r.optional_findings()
     recorded = _recorded(r)
     fw, notes = for_workbook(recorded, framework)
@@ -1103,15 +1123,16 @@ def read_book(
             continue
         values = r.values_for(months_title, record, L.MONTHS_TABLE, f"spending.monthly[{month - 1}]")
         r.map.add(f"spending.monthly[{month - 1}]", months_title, record["rate"][2])
-        monthly[month - 1] = values.get("rate")
-    data.setdefault("spending", {})["monthly"] = monthly
+        rate = values.get("rate")  # a RATE column reads as Decimal or None
+        monthly[month - 1] = rate if isinstance(rate, Decimal) else None
+    fields.setdefault("spending", {})["monthly"] = monthly
     _mean_cell(r, months_title, month_rows)
     data["management"] = _management(r, fw)
     data["problems"] = [v["text"] for v in _simple_list(r, L.PROBLEMS_TABLE) if v.get("text")]
     data["improvements"] = [v["text"] for v in _simple_list(r, L.IMPROVEMENTS_TABLE) if v.get("text")]
     r.sheet_findings()  # after the tables: a sheet found by its headers only counts as renamed
     r.map.moved = dict(r.moved)
-    ev = Evaluation.model_validate(data)
+    ev = Evaluation.model_validate({**fields, **data})
     findings = [r.map.locate(f) for f in r.findings]
     return ev, findings, r.map
 

@@ -20,14 +20,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+
+from openpyxl.workbook.workbook import Workbook
 
 from xlperf.core.framework import Framework
 from xlperf.core.quantity import normalise_text
 from xlperf.ooxml.refs import bounds, column_letter, coordinate
 from xlperf.workbook import layout as L
-from xlperf.workbook.book import OpenpyxlBook
-from xlperf.workbook.reader import _Reader
+from xlperf.workbook.book import CellValue, OpenpyxlBook
+from xlperf.workbook.reader import Record, _Reader
 from xlperf.workbook.template import Typed, TypedCell, build_workbook
 
 __all__ = ["UpgradeReport", "upgrade_book"]
@@ -73,12 +74,12 @@ class UpgradeReport:
         return out
 
 
-def _clip(value: Any, limit: int = 20) -> str:
+def _clip(value: CellValue, limit: int = 20) -> str:
     text = str(value).strip().replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _shown(value: Any) -> str:
+def _shown(value: CellValue) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, float) and value.is_integer():
@@ -89,7 +90,7 @@ def _shown(value: Any) -> str:
 class _Collector:
     """Collect the typed cells of an old workbook (openpyxl, formulas kept)."""
 
-    def __init__(self, wb: Any, fw: Framework, cached: Callable[[str, str], Any]) -> None:
+    def __init__(self, wb: Workbook, fw: Framework, cached: Callable[[str, str], CellValue]) -> None:
         self.wb = wb
         self.fw = fw
         self.cached = cached
@@ -202,9 +203,7 @@ class _Collector:
                         out.append(entry)
                 self.typed.rows[spec.table] = out
 
-    def row(
-        self, sheet: str, spec: L.TableSheet, record: dict[str, tuple[Any, bool, str]]
-    ) -> dict[str, TypedCell]:
+    def row(self, sheet: str, spec: L.TableSheet, record: Record) -> dict[str, TypedCell]:
         entry: dict[str, TypedCell] = {}
         for c in spec.columns:
             if c.attr is None or not c.is_input or c.attr not in record:
@@ -235,7 +234,7 @@ class _Collector:
                     f"（如 {sheet}!{filled[0]}）"
                 )
 
-    def management(self, sheet: str, spec: L.TableSheet, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def management(self, sheet: str, spec: L.TableSheet, rows: list[tuple[int, Record]]) -> None:
         specs = {s.id: s for s in self.fw.management()}
         for _, record in rows:
             cell = record.get("indicator", (None, False, ""))[0]
@@ -271,7 +270,7 @@ class _Collector:
                     )
             self.typed.management[ind.id] = entry
 
-    def months(self, sheet: str, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def months(self, sheet: str, rows: list[tuple[int, Record]]) -> None:
         for _, record in rows:
             label = record.get("月份", (None, False, ""))[0]
             text = "" if label is None or label.value is None else str(label.value)
@@ -361,13 +360,13 @@ def _template_texts(fw: Framework) -> set[str]:
 
 
 def upgrade_book(
-    wb: Any,
+    wb: Workbook,
     framework: Framework,
-    cached: Callable[[str, str], Any],
+    cached: Callable[[str, str], CellValue],
     *,
     embedded: bool,
     has_media: bool = False,
-) -> tuple[Any, UpgradeReport]:
+) -> tuple[Workbook, UpgradeReport]:
     """The current template (openpyxl ``Workbook``) holding what the clerk typed into ``wb`` (an
     openpyxl workbook with its formulas), with ``framework`` embedded, and the report.
 

@@ -2,7 +2,7 @@
 
 Input cells keep their values; cells with findings get a fill and a comment (removed again on
 the next run). The three output sheets are rebuilt from the ``Result`` each time. The sheet
-contents are computed once as rows of values (``summary_rows``, ``finding_rows``, ``report_rows``)
+contents are computed once as rows of values (``score_rows``, ``finding_rows``, ``report_rows``)
 so that the xlwings handlers write exactly the same values in a few bulk writes.
 """
 
@@ -153,8 +153,8 @@ PAIR = look.PAIR
 DRAFT = look.DRAFT_ROW  # the 草稿 notice of a report produced while errors remain
 
 
-def summary_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
-    """The 评分汇总 sheet as (style, values) rows: what a person prints and signs."""
+def score_rows(result: Result, prov: Provenance) -> list[tuple[str, Row]]:
+    """The score sheet (评分汇总) as (style, values) rows: what a person prints and signs."""
     ev, fw = result.evaluation, result.framework
     dep = ev.department
     rows: list[tuple[str, Row]] = [
@@ -285,7 +285,9 @@ def _q(value: Decimal | None, unit: str) -> str:
     return "" if value is None else f"{value}{unit}"
 
 
-SUMMARY_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SUMMARY_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
+SCORE_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SCORE_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
+#: the old name (docs/DESIGN.md "Glossary": "summary" is 汇总), still imported by excel/handlers.py
+summary_rows = score_rows
 
 
 def page_header(result: Result, title: str) -> str:
@@ -295,15 +297,15 @@ def page_header(result: Result, title: str) -> str:
 
 def output_layouts(result: Result, prov: Provenance, known_sheets: set[str]) -> list[SheetLayout]:
     """评分汇总, 校验结果 and 自评报告, laid out; the links of 校验结果 go to cells of ``known_sheets``."""
-    summary = summary_rows(result, prov)
+    scores = score_rows(result, prov)
     return [
         SheetLayout(
             L.SUMMARY,
-            summary,
-            SUMMARY_WIDTHS,
+            scores,
+            SCORE_WIDTHS,
             False,
             page_header(result, L.SUMMARY),
-            _summary_merges(summary, len(SUMMARY_WIDTHS)),
+            _score_merges(scores, len(SCORE_WIDTHS)),
             percent_cols={5: "0.00%"},
             detail_percent_col=4,
         ),
@@ -320,7 +322,7 @@ def output_layouts(result: Result, prov: Provenance, known_sheets: set[str]) -> 
     ]
 
 
-def _summary_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
+def _score_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
     """(row, first column, last column) of 评分汇总's cells that run across several columns: the
     explanatory lines across the page, the ratio and provenance labels over A:B,
     their values and notes over the rest, so that no label is cut at a column edge."""
