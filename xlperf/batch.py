@@ -54,6 +54,7 @@ from xlperf.outcome import (  # noqa: F401 (re-exported: batch's callers name th
 
 if TYPE_CHECKING:
     from xlperf.core.framework import Framework
+    from xlperf.core.project.framework import ProjectFramework
     from xlperf.ooxml.limits import Limits
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".json")
@@ -78,8 +79,9 @@ class Job:
     index: int
     path: Path
     stem: str
-    #: ``--framework``: the rules every input is scored by (None: each workbook's own)
-    framework: Framework | None = None
+    #: ``--framework``: at most one per form; an input of that form is scored by it, any other by its
+    #: own rules (empty: each workbook's own)
+    frameworks: tuple[Framework | ProjectFramework, ...] = ()
 
 
 def _is_candidate(path: Path, skip_dir: Path | None) -> bool:
@@ -215,7 +217,7 @@ def process_one(
     with contextlib.suppress(OSError):
         out.modified = job.path.stat().st_mtime
     try:
-        loaded = load_any(job.path, limits, job.framework)
+        loaded = load_any(job.path, limits, job.frameworks, own_form=True)
         out.sha256 = loaded.sha256
         result = assess(loaded)
         card = result.scorecard(workbook=job.path.name, sha256=loaded.sha256)
@@ -413,7 +415,7 @@ def run_batch(
     limits: Limits | None = None,
     on_start: Callable[[int], None] | None = None,
     on_done: Progress | None = None,
-    framework: Framework | None = None,
+    frameworks: tuple[Framework | ProjectFramework, ...] = (),
 ) -> BatchReport:
     """The whole batch: find the inputs → process them one by one (or in parallel) → mark duplicates →
     write the summary. Raises :class:`NoInputsError` when there is no input at all.
@@ -440,7 +442,7 @@ def run_batch(
     except OSError as exc:
         raise OutputError(f"无法创建输出文件夹 {out_dir}：{exc.strerror or exc}；请换一个可写的位置") from exc
     jobs = [
-        Job(i, p, s, framework) for i, (p, s) in enumerate(zip(inputs, output_stems(inputs), strict=True))
+        Job(i, p, s, frameworks) for i, (p, s) in enumerate(zip(inputs, output_stems(inputs), strict=True))
     ]
     n_workers = max(1, min(workers or default_jobs(), len(jobs)))
     if on_start is not None:

@@ -169,21 +169,29 @@ def load_any(
     """A department or a project input, decided by the input itself: a JSON's ``"form"``, a
     workbook's embedded rules or (a bureau's own form) its headers; ``--framework`` naming a project
     framework reads the workbook as a project form. With ``own_form`` the input decides its form
-    and ``framework`` — one, or a tuple of at most one per form (``intake --framework`` given for
-    both forms) — scores it only when it is of that form (intake: the bureau's rules bind the
+    and ``framework`` — one, or a tuple of at most one per form (``intake``/``batch --framework``
+    given for both forms) — scores it only when it is of that form (intake: the bureau's rules bind the
     submissions of their form; the others are scored by their own)."""
     from xlperf.project.pipeline import load_project_book, load_project_json
     from xlperf.project.reader import is_project_book
 
     path = Path(path)
     rules = framework if isinstance(framework, tuple) else () if framework is None else (framework,)
-    if own_form and rules and path.suffix.lower() != ".json":
+    if own_form and rules and path.suffix.lower() == ".json":
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return load_input(path, limits, _of_form(rules, Framework))  # its messages for the file
+        if _is_project_json(data):
+            return load_project_json(path, data, _of_form(rules, ProjectFramework))
+        return load_input(path, limits, _of_form(rules, Framework))
+    if own_form and rules:
         data, book = _read_package(path, limits)
         if is_project_book(book):
             return load_project_book(path, data, book, _of_form(rules, ProjectFramework))
         return _load_book(path, data, book, _of_form(rules, Framework))
     if len(rules) > 1:  # one per form only where the input decides its form
-        raise ValueError("load_any takes one framework unless own_form reads a workbook")
+        raise ValueError("load_any takes one framework unless own_form")
     framework = rules[0] if rules else None
     project = framework if isinstance(framework, ProjectFramework) else None
     department = framework if isinstance(framework, Framework) else None

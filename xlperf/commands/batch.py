@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from xlperf.commands.common import (
-    chosen_framework,
-    framework_option,
+    bureau_frameworks,
+    form_frameworks_option,
     guard_outputs,
     limits_options,
     make_limits,
@@ -41,10 +41,10 @@ from xlperf.commands.terminal import cells, shown, wrap
     default=None,
     help="同时处理的进程数（默认：CPU 核数，最多 16）；1 表示在本进程内逐个处理。",
 )
-@framework_option()
+@form_frameworks_option("评分框架", "工作簿")
 @limits_options
 def batch(
-    paths: tuple[str, ...], out_dir: Path, jobs: int | None, framework_id: str | None, **limits: Any
+    paths: tuple[str, ...], out_dir: Path, jobs: int | None, framework_ids: tuple[str, ...], **limits: Any
 ) -> None:
     """批量校验、计分许多工作簿，并生成一份汇总。
 
@@ -78,10 +78,10 @@ def batch(
     from xlperf.files import output_folder_lock
 
     guard_outputs(
-        [*(Path(p) for p in paths), path_option(framework_id)],
+        [*(Path(p) for p in paths), *(path_option(f) for f in framework_ids)],
         [("-o", out_dir / SUMMARY_XLSX), ("-o", out_dir / SUMMARY_CSV)],
     )
-    framework = chosen_framework(framework_id)
+    frameworks = bureau_frameworks(framework_ids)
 
     progress, task = progress_bar("正在处理")
 
@@ -104,7 +104,7 @@ def batch(
                 make_limits(**limits),
                 on_start=on_start,
                 on_done=on_done,
-                framework=framework,
+                frameworks=frameworks,
             )
     except NoInputsError as exc:
         raise click.UsageError(str(exc)) from exc

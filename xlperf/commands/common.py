@@ -123,6 +123,21 @@ def framework_option(for_new: bool = False) -> Callable[[F], F]:
     return click.option("--framework", "framework_id", default=None, help=help_text)
 
 
+def form_frameworks_option(what: str, scored: str) -> Callable[[F], F]:
+    """``--framework ID|FILE`` on the commands that take many inputs of either form (``batch``,
+    ``intake``): given at most once per form, each input scored by the one of its own form
+    (:func:`bureau_frameworks`)."""
+    return click.option(
+        "--framework",
+        "framework_ids",
+        multiple=True,
+        metavar="ID|FILE",
+        help=f"{what}（编号或 TOML 文件）：{scored}按它计分，不按工作簿内嵌的规则。可给两次——"
+        f"一个部门整体支出框架、一个项目支出框架，每份{scored}按其表类用对应的一个；"
+        "只给一类时，另一类表按各自工作簿内嵌的规则计分。",
+    )
+
+
 def chosen_framework(value: str | None) -> Framework | None:
     """The framework ``--framework`` names (an id, or a file the user typed), or None."""
     from xlperf.catalog import from_option

@@ -12,6 +12,7 @@ import click
 from xlperf.commands.common import (
     EXIT_INPUT,
     bureau_frameworks,
+    form_frameworks_option,
     limits_options,
     make_limits,
     progress_bar,
@@ -102,15 +103,7 @@ from xlperf.commands.terminal import echo_wrapped, shown
     help='登记各部门发件地址的 TOML 文件（[senders] 表，"部门全称" = ["地址", …]）；'
     "登记了的部门，只收登记地址发来的报送。",
 )
-@click.option(
-    "--framework",
-    "framework_ids",
-    multiple=True,
-    metavar="ID|FILE",
-    help="本局的评分框架（编号或 TOML 文件）：报送按它重算，不按工作簿内嵌的规则。可给两次——"
-    "一个部门整体支出框架、一个项目支出框架，每份报送按其表类用对应的一个；"
-    "只给一类时，另一类表按各自工作簿内嵌的规则重算。",
-)
+@form_frameworks_option("本局的评分框架", "报送")
 @limits_options
 def intake(
     sources: tuple[str, ...],
