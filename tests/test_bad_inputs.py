@@ -36,9 +36,10 @@ from click.testing import CliRunner
 from office import convert
 
 from xlperf.cli import main
+from xlperf.core.errors import InputError
 from xlperf.ooxml.errors import WorkbookReadError
 from xlperf.ooxml.limits import Limits
-from xlperf.pipeline import InputError, assess, load_input, write_report_docx, write_scored
+from xlperf.pipeline import assess, load_input, write_report_docx, write_scored
 from xlperf.workbook import layout as L
 from xlperf.workbook.book import open_workbook
 from xlperf.workbook.template import save_workbook
@@ -174,7 +175,7 @@ def test_big_cases_bounded_memory(corpus: dict[str, Case], tmp_path: Path) -> No
     script = (
         "import resource, sys\n"
         "from pathlib import Path\n"
-        "from xlperf.pipeline import InputError, load_input\n"
+        "from xlperf.core.errors import InputError\nfrom xlperf.pipeline import load_input\n"
         "try:\n"
         "    load_input(Path(sys.argv[1]))\n"
         "except InputError as exc:\n"

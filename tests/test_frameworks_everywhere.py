@@ -22,10 +22,11 @@ from conftest import SEED_RATING, SEED_TOTAL
 
 from xlperf.catalog import by_id
 from xlperf.cli import main
+from xlperf.core.errors import InputError
 from xlperf.core.evaluation import Answer, ManagementEntry
 from xlperf.core.framework import FrameworkError, get_framework, load_framework, parse_framework
 from xlperf.examples import example_evaluation
-from xlperf.pipeline import InputError, assess, load_input
+from xlperf.pipeline import assess, load_input
 from xlperf.workbook import layout as L
 from xlperf.workbook.template import build_workbook, save_workbook
 

@@ -18,6 +18,7 @@ STYLERS = [
     "xlperf/workbook/template.py",
     "xlperf/workbook/writer.py",
     "xlperf/excel/handlers.py",
+    "xlperf/excel/project.py",
     "xlperf/project/template.py",
     "xlperf/project/writer.py",
     "xlperf/project/summary.py",
@@ -35,9 +36,7 @@ def test_no_module_but_look_spells_a_colour_a_font_or_a_width() -> None:
 
 def test_the_writer_and_the_ribbon_share_the_widths() -> None:
     assert writer.REPORT_WIDTHS == handlers.REPORT_WIDTHS == look.REPORT_WIDTHS == (88,)
-    assert (
-        writer.SCORE_WIDTHS == handlers.SUMMARY_WIDTHS and writer.FINDINGS_WIDTHS == handlers.FINDINGS_WIDTHS
-    )
+    assert writer.SCORE_WIDTHS == handlers.SCORE_WIDTHS and writer.FINDINGS_WIDTHS == handlers.FINDINGS_WIDTHS
 
 
 def test_the_project_form_takes_the_same_widths_and_colours() -> None:

@@ -237,7 +237,7 @@ def test_new_writer_gives_what_the_openpyxl_model_gave(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Equivalence on every readable corpus workbook (the unreadable ones never reach a writer)."""
-    from xlperf.pipeline import InputError
+    from xlperf.core.errors import InputError
 
     checked = 0
     for src in _corpus_workbooks(tmp_path_factory):

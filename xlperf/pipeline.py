@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 from pydantic import ValidationError
 
 from xlperf.core import evaluate
-from xlperf.core.errors import InputError as InputError  # re-exported: web/, excel/, intake/ import it here
+from xlperf.core.errors import InputError
 from xlperf.core.evaluation import Evaluation
 from xlperf.core.findings import Finding, finding, one_per_field, ordered
 from xlperf.core.framework import Framework, FrameworkError, get_framework

@@ -46,7 +46,7 @@ from xlperf.workbook.cells import excel_text
 __all__ = [
     "EXEC_RATE_FORMULA",
     "PERCENT_FORMAT",
-    "BookSnapshot",
+    "Snapshot",
     "excel_value",
     "is_remote",
     "named_text",
@@ -92,7 +92,7 @@ _MAX_EXACT_INT = 2**53
 
 
 @dataclass
-class BookSnapshot:
+class Snapshot:
     """What one bulk read of a live book gives: an openpyxl copy of its input sheets and more.
 
     ``workbook`` holds values (formulas where Excel reported them), the ``xp_*`` defined names and
@@ -204,7 +204,7 @@ def _is_formula(text: Any) -> bool:
     return isinstance(text, str) and text.startswith("=") and len(text) > 1
 
 
-def snapshot(book: Any) -> BookSnapshot:
+def snapshot(book: Any) -> Snapshot:
     """Read ``book`` (an ``xlwings.Book``) in bulk; see the module docstring."""
     remote = is_remote(book)
     wb, values = Workbook(), Workbook()
@@ -212,7 +212,7 @@ def snapshot(book: Any) -> BookSnapshot:
         w.remove(w.active)
     fullname = str(book.fullname)
     path = Path(fullname)
-    snap = BookSnapshot(
+    snap = Snapshot(
         wb, values, fullname, path if not remote and path.is_absolute() and path.is_file() else None, remote
     )
     for sheet in book.sheets:
@@ -274,7 +274,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _restore_exec_rate(snap: BookSnapshot) -> None:
+def _restore_exec_rate(snap: Snapshot) -> None:
     """Treat ``xp_exec_rate`` as the template's formula unless the clerk typed another value."""
     ref = snap.names.get("xp_exec_rate")
     if ref is None or ref[0] not in snap.workbook.sheetnames:
@@ -297,14 +297,14 @@ def _restore_exec_rate(snap: BookSnapshot) -> None:
         cell.value = EXEC_RATE_FORMULA
 
 
-def _cell_number(snap: BookSnapshot, name: str) -> float | None:
+def _cell_number(snap: Snapshot, name: str) -> float | None:
     ref = snap.names.get(name)
     if ref is None or ref[0] not in snap.values.sheetnames:
         return None
     return _number(snap.values[ref[0]][ref[1].split(":")[0]].value)
 
 
-def table_columns(snap: BookSnapshot, spec: L.TableSheet) -> tuple[str, int, int, int, dict[str, int]] | None:
+def table_columns(snap: Snapshot, spec: L.TableSheet) -> tuple[str, int, int, int, dict[str, int]] | None:
     """(sheet, header row, first body row, last body row, {header text: column}) of a layout table."""
     found = snap.tables.get(spec.table)
     if found is None or found[0] not in snap.workbook.sheetnames:
@@ -326,7 +326,7 @@ def table_columns(snap: BookSnapshot, spec: L.TableSheet) -> tuple[str, int, int
 
 
 def found_tables(
-    snap: BookSnapshot,
+    snap: Snapshot,
     framework: Any = None,
 ) -> Iterator[tuple[L.TableSheet, str, int, int, dict[str, int]]]:
     """Every layout table present in the snapshot: (spec, sheet, first data row, last row, columns by
@@ -351,7 +351,7 @@ class PercentCells:
     known: bool = False
 
 
-def _apply_percent_formats(snap: BookSnapshot, book: Any) -> None:
+def _apply_percent_formats(snap: Snapshot, book: Any) -> None:
     """Give the snapshot's cells the percent formats the saved file would have, so the reader takes
     a clerk's 95 % (Excel: 0.95 in a percent cell) as 95 %, for either form: the cells come from
     :func:`department_percent_cells` or :func:`project_percent_cells`."""
@@ -375,7 +375,7 @@ def _apply_percent_formats(snap: BookSnapshot, book: Any) -> None:
             ws.cell(row=r, column=run.col).number_format = PERCENT_FORMAT
 
 
-def department_percent_cells(snap: BookSnapshot) -> Iterator[PercentCells]:
+def department_percent_cells(snap: Snapshot) -> Iterator[PercentCells]:
     """The department workbook's: the layout's rate fields and rate columns (known), and its quantity
     columns (目标值, 实际值 …: asked), where the snapshot holds them."""
     for f in L.all_fields():
@@ -400,7 +400,7 @@ PROJECT_PERCENT_COLUMNS = ("target", "actual")
 PROJECT_PERCENT_FIELDS = ("funds.rate",)
 
 
-def project_percent_cells(snap: BookSnapshot) -> list[PercentCells]:
+def project_percent_cells(snap: Snapshot) -> list[PercentCells]:
     """The project form's, where the project reader finds them (its own map of the snapshot, so
     xlperf's form and a bureau's read alike): one run per column from its first row to its last, all
     asked — a form's cells carry what its maker or the clerk gave them."""

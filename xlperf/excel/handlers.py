@@ -3,7 +3,7 @@
 Every handler reads the whole book first (:func:`xlperf.excel.book.snapshot`: one bulk read per
 sheet), runs the same core as ``xlperf run`` (``read_book`` → ``pipeline.assess``), and writes in
 a few bulk range writes: one ``range("A1").value = rows`` per output sheet plus a fixed handful of
-format calls. The rows are :func:`xlperf.workbook.writer.summary_rows` / ``finding_rows`` /
+format calls. The rows are :func:`xlperf.workbook.writer.score_rows` / ``finding_rows`` /
 ``report_rows``, the very rows the openpyxl writer puts into the scored file, so Excel and the
 command line show the same values. The number of Excel calls does not grow with the number of
 indicator rows (tests/test_excel_handlers.py counts them on the remote engine).
@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from xlperf.core.errors import XlperfError
-from xlperf.excel.book import BookSnapshot, found_tables, is_remote, snapshot
+from xlperf.excel.book import Snapshot, found_tables, is_remote, snapshot
 from xlperf.excel.registry import BUTTONS, UDFS
 from xlperf.workbook import layout as L
 from xlperf.workbook import look
@@ -69,7 +69,7 @@ INPUT_COLOR = f"#{look.INPUT}"
 HEADER_COLOR = f"#{look.HEADER}"
 LOCKED_COLOR = f"#{look.LOCKED}"
 
-SUMMARY_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SUMMARY_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
+SCORE_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SCORE_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
 
 
 class HandlerError(XlperfError):
@@ -314,7 +314,7 @@ def write_rows(
     return sheet
 
 
-def summary_formats(rows: list[tuple[str, list[Any]]]) -> list[tuple[Area, str]]:
+def score_formats(rows: list[tuple[str, list[Any]]]) -> list[tuple[Area, str]]:
     """Number formats of 评分汇总 by region, as the openpyxl writer formats its cells one by one.
 
     The main table (一级指标 … 合计): 分值/得分 ``0.00``, 得分率 ``0.00%``; each detail table (序号 …
@@ -363,12 +363,12 @@ def _link_rows(rows: list[tuple[str, list[Any]]], sheet_names: list[str]) -> lis
 class Assessment:
     """One read + evaluation of a live book."""
 
-    snap: BookSnapshot
+    snap: Snapshot
     loaded: Loaded
     result: Result
 
 
-def assess_book(book: Any, snap: BookSnapshot | None = None) -> Assessment:
+def assess_book(book: Any, snap: Snapshot | None = None) -> Assessment:
     """Read the book in bulk (unless ``snap`` is its read already) and evaluate it with the same
     calls as ``xlperf run``."""
     from xlperf.pipeline import Loaded, assess
@@ -387,7 +387,7 @@ def _provenance(a: Assessment) -> Any:
     return Provenance(a.result.framework, a.loaded.sha256, now())
 
 
-def input_cells(snap: BookSnapshot, framework: Any) -> dict[str, set[tuple[int, int]]]:
+def input_cells(snap: Snapshot, framework: Any) -> dict[str, set[tuple[int, int]]]:
     """Every cell the template tints as an input (pale yellow), per sheet: named fields and the
     input columns of the tables, without the 管理效率 cells the template locks for an indicator."""
     out: dict[str, set[tuple[int, int]]] = {}
@@ -498,10 +498,10 @@ def write_finding_sheet(book: Any, title: str, findings: Sequence[Finding], shee
 
 
 def write_summary(book: Any, a: Assessment) -> Any:
-    from xlperf.workbook.writer import summary_rows
+    from xlperf.workbook.writer import score_rows
 
-    rows = summary_rows(a.result, _provenance(a))
-    return write_rows(book, L.SUMMARY, rows, SUMMARY_WIDTHS, number_formats=summary_formats(rows))
+    rows = score_rows(a.result, _provenance(a))
+    return write_rows(book, L.SUMMARY, rows, SCORE_WIDTHS, number_formats=score_formats(rows))
 
 
 def write_report(book: Any, a: Assessment) -> Any:
@@ -536,7 +536,7 @@ def _quiet(book: Any) -> Iterator[None]:
             app.screen_updating = True
 
 
-def _project_form(snap: BookSnapshot) -> Any:
+def _project_form(snap: Snapshot) -> Any:
     """The project form's buttons (:mod:`xlperf.excel.project`) when the book is a 项目支出绩效自评表."""
     from xlperf.excel import project
 
@@ -579,7 +579,7 @@ def score(book: Any) -> Outcome:
     return Outcome(text, "critical" if r.errors else "info")
 
 
-def _docx_path(snap: BookSnapshot) -> Path | None:
+def _docx_path(snap: Snapshot) -> Path | None:
     if snap.path is None:
         return None
     return snap.path.with_name(f"{snap.path.stem}_自评报告.docx")
@@ -800,7 +800,8 @@ PROJECT_BLANK_NAME = "项目支出绩效自评表.xlsx"
 def upgrade(book: Any) -> Outcome:
     """升级模板: the saved workbook moved into the current template (``xlperf upgrade``), saved
     beside it as ``<名称>_新模板.xlsx`` and opened; the message lists what could not be placed."""
-    from xlperf.pipeline import InputError, upgrade_workbook, upgraded_name
+    from xlperf.core.errors import InputError
+    from xlperf.pipeline import upgrade_workbook, upgraded_name
 
     path = _saved_path(book, "升级模板")
     target = _free_name(upgraded_name(path))

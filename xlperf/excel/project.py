@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlperf.excel.book import BookSnapshot
+from xlperf.excel.book import Snapshot
 from xlperf.excel.handlers import (
     ERROR_COLOR,
     INPUT_COLOR,
@@ -43,8 +43,8 @@ from xlperf.excel.handlers import (
     write_rows,
 )
 from xlperf.project import layout as P
+from xlperf.workbook import look
 
-SUMMARY_WIDTHS = [12, 22, 14, 14, 9, 8, 8, 30]
 #: the form's fields a clerk fills (tinted on xlperf's own form); the rest are computed by xlperf
 COMPUTED_FIELDS = ("funds.full", "funds.rate", "funds.score", "claimed_total", "claimed_rating")
 
@@ -53,12 +53,12 @@ COMPUTED_FIELDS = ("funds.full", "funds.rate", "funds.score", "claimed_total", "
 class ProjectAssessment:
     """One read + evaluation of a live project form."""
 
-    snap: BookSnapshot
+    snap: Snapshot
     loaded: Any  # xlperf.project.pipeline.ProjectLoaded
     result: Any  # xlperf.core.project.result.ProjectResult
 
 
-def is_project(snap: BookSnapshot) -> bool:
+def is_project(snap: Snapshot) -> bool:
     from xlperf.project.reader import is_project_book
 
     return is_project_book(snap.workbook)
@@ -68,7 +68,7 @@ def is_project(snap: BookSnapshot) -> bool:
 MAX_LABELS = 40
 
 
-def restore_label_merges(book: Any, snap: BookSnapshot) -> int:
+def restore_label_merges(book: Any, snap: Snapshot) -> int:
     """Desktop Excel: the merged range of each label cell of the form (项目名称, 评价等级 …) put into the
     snapshot, so that the reader finds an empty value's cell as it does in the saved file (the bulk
     read sends values only). One call per label, whatever the number of rows; on the remote engine,
@@ -98,7 +98,7 @@ def restore_label_merges(book: Any, snap: BookSnapshot) -> int:
     return restored
 
 
-def assess(book: Any, snap: BookSnapshot) -> ProjectAssessment:
+def assess(book: Any, snap: Snapshot) -> ProjectAssessment:
     """The project reader on the snapshot, then the same evaluation as ``xlperf run``."""
     from xlperf.core.framework import FrameworkError
     from xlperf.project.pipeline import ProjectLoaded, assess_project
@@ -182,13 +182,15 @@ def write_findings(book: Any, a: ProjectAssessment) -> Any:
 
 def write_summary(book: Any, a: ProjectAssessment) -> Any:
     from xlperf.pipeline import now
-    from xlperf.project.writer import summary_rows
+    from xlperf.project.writer import score_rows
 
-    rows = summary_rows(a.result, a.loaded.sha256, now())
-    return write_rows(book, P.SUMMARY, rows, SUMMARY_WIDTHS, number_formats=summary_formats(rows))
+    rows = score_rows(a.result, a.loaded.sha256, now())
+    return write_rows(
+        book, P.SUMMARY, rows, list(look.PROJECT_SCORE_WIDTHS), number_formats=project_score_formats(rows)
+    )
 
 
-def summary_formats(rows: list[tuple[str, list[Any]]]) -> list[tuple[Area, str]]:
+def project_score_formats(rows: list[tuple[str, list[Any]]]) -> list[tuple[Area, str]]:
     """Number formats of 评分结果 by region, as the scored copy has them: the total ``0.00``; the 部分
     table's 分值/得分 ``0.00`` and 得分率 ``0.00%``; the 绩效指标明细's 分值/得分 ``0.00``. One call per
     region, whatever the number of rows."""
@@ -229,7 +231,7 @@ def _counts(a: ProjectAssessment) -> str:
 # ------------------------------------------------------------------------------ the buttons
 
 
-def validate(book: Any, snap: BookSnapshot) -> Outcome:
+def validate(book: Any, snap: Snapshot) -> Outcome:
     a = assess(book, snap)
     with _quiet(book):
         flagged = mark_cells(book, a)
@@ -243,7 +245,7 @@ def validate(book: Any, snap: BookSnapshot) -> Outcome:
     )
 
 
-def score(book: Any, snap: BookSnapshot) -> Outcome:
+def score(book: Any, snap: Snapshot) -> Outcome:
     a = assess(book, snap)
     with _quiet(book):
         mark_cells(book, a)
@@ -262,7 +264,7 @@ def score(book: Any, snap: BookSnapshot) -> Outcome:
     return Outcome(text, "critical" if r.errors else "info")
 
 
-def report(book: Any, snap: BookSnapshot) -> Outcome:
+def report(book: Any, snap: Snapshot) -> Outcome:
     from xlperf.pipeline import write_report_docx
 
     a = assess(book, snap)

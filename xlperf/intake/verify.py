@@ -375,7 +375,8 @@ def check_package(
     (``intake --framework``, at most one department and one project framework: the bureau's copy is
     binding). A manifest naming other rules than the workbook carries is a mismatch; rules differing
     from the bureau's copy of the same id are said in the reason (F01)."""
-    from xlperf.pipeline import InputError, Loaded, assess, load_any
+    from xlperf.core.errors import InputError
+    from xlperf.pipeline import Loaded, assess, load_any
 
     manifest, problem = read_manifest(parsed)
     if manifest is None:

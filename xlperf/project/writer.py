@@ -172,10 +172,6 @@ def score_rows(result: ProjectResult, input_sha256: str, scored_at: str) -> list
     return rows
 
 
-#: the old name (docs/DESIGN.md "Glossary": "summary" is 汇总), still imported by excel/project.py
-summary_rows = score_rows
-
-
 def _score_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
     merges: list[tuple[int, int, int]] = []
     region = ""

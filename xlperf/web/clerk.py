@@ -165,9 +165,9 @@ class Workspace:
 
     def process(self, job_id: str, path: Path, display_name: str) -> Job:
         """Score the uploaded workbook (in a worker thread). Raises :class:`UploadError`."""
+        from xlperf.core.errors import InputError
         from xlperf.files import OutputError
         from xlperf.pipeline import (
-            InputError,
             Loaded,
             assess,
             load_any,
@@ -236,8 +236,9 @@ class Workspace:
     def upgrade(self, job: Job) -> Job:
         """The uploaded workbook moved into the current template (as ``xlperf upgrade``), once per
         job: ``job.upgraded`` and the report's lines. Raises :class:`UploadError`."""
+        from xlperf.core.errors import InputError
         from xlperf.files import OutputError
-        from xlperf.pipeline import InputError, upgrade_workbook, upgraded_name
+        from xlperf.pipeline import upgrade_workbook, upgraded_name
 
         with job.lock:
             if job.upgraded is not None and job.upgraded.exists():

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from xlperf.core.findings import CODES, Finding
+from xlperf.core.narrative import format_full
+from xlperf.project import layout as P
 from xlperf.workbook.layout import INPUT_SHEETS, OUTPUT_SHEETS
 
 if TYPE_CHECKING:
@@ -87,12 +89,9 @@ def card_finding_rows(findings: Any, sheet_order: tuple[str, ...] = STANDARD_SHE
 
 def result_view(result: Result | ProjectResult, sheet_order: list[str]) -> dict[str, Any]:
     """What the clerk's page shows of one result: score table, ratios, findings, report paragraphs."""
-    from xlperf.core.narrative import format_full
     from xlperf.core.project.result import ProjectResult
 
     if isinstance(result, ProjectResult):  # the 项目支出绩效自评表 (issue 27)
-        from xlperf.project.view import project_result_view
-
         return project_result_view(result, sheet_order)
 
     rows: list[dict[str, Any]] = []
@@ -156,7 +155,7 @@ def result_view(result: Result | ProjectResult, sheet_order: list[str]) -> dict[
     report = result.report
     dep = result.evaluation.department
     return {
-        "project": False,  # the project form's view (xlperf.project.view) says True, with its heading
+        "project": False,  # the project form's view (project_result_view) says True, with its heading
         "heading": "",
         "rows_title": "",
         "department": dep.name or "（未填写部门）",
@@ -176,4 +175,68 @@ def result_view(result: Result | ProjectResult, sheet_order: list[str]) -> dict[
         "report_title": report.title,
         "report_draft": report.draft,
         "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in report.paragraphs],
+    }
+
+
+def project_result_view(result: ProjectResult, sheet_order: list[str]) -> dict[str, Any]:
+    """What the clerk's page shows of a scored 项目支出绩效自评表: the keys of :func:`result_view`, so
+    the same page template shows either form."""
+    info = result.evaluation.project
+    b = result.budget
+    rows: list[dict[str, Any]] = [
+        {
+            "key": "budget",
+            "name": "预算执行率",
+            "full": format_full(b.full),
+            "score": two(b.score),
+            "level": 1,
+        }
+    ]
+    rows += [
+        {"key": lv.id, "name": lv.name, "full": format_full(lv.full), "score": two(lv.score), "level": 1}
+        for lv in result.levels
+    ]
+    names = {lv.id: lv.name for lv in result.levels}
+    indicator_rows = [
+        {
+            "section": names.get(r.level, r.level1 or "（未识别）"),
+            "seq": r.index + 1,
+            "name": r.name,
+            "full": two(r.weight),
+            "completion": r.grade
+            or ("不适用" if not r.applicable else ("—" if r.completion is None else f"{r.completion:.2f}%")),
+            "deduction": two(r.full - r.score) if r.applicable else "—",
+            "score": two(r.score) if r.applicable else "—",
+            "short": r.below_full,
+        }
+        for r in result.rows
+    ]
+    return {
+        "project": True,
+        "heading": f"{info.name or '（未填写项目名称）'} {info.year or ''} 年度项目支出绩效自评",
+        "department": info.department or "（未填写主管部门）",
+        "year": info.year or "",
+        "total": two(result.total),
+        "rating": result.rating or "不评级",
+        "full_total": format_full(result.framework.total),
+        "rows": rows,
+        "management": [],
+        "ratios": [
+            {
+                "key": "budget_execution",
+                "name": "预算执行率",
+                "value": "无法计算" if b.rate is None else f"{two(b.rate)}%",
+            }
+        ],
+        "rows_title": "绩效指标",
+        "report_draft": result.report.draft,
+        "indicator_rows": indicator_rows,
+        "findings": [
+            finding_row(f)
+            for f in sort_findings(list(result.findings), sheet_order or [*P.ALL_SHEETS, *STANDARD_SHEETS])
+        ],
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "report_title": result.report.title,
+        "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in result.report.paragraphs],
     }

@@ -68,8 +68,6 @@ FINDINGS_WIDTHS: tuple[float, ...] = (6, 8, 7, 12, 12, 90)
 REPORT_WIDTHS: tuple[float, ...] = (88,)
 #: the project form's 评分结果 (its 校验结果 and 自评报告 take the widths above)
 PROJECT_SCORE_WIDTHS: tuple[float, ...] = (12, 22, 14, 14, 9, 8, 8, 30)
-#: the old name (docs/DESIGN.md "Glossary": "summary" is 汇总), still read by excel/handlers.py
-SUMMARY_WIDTHS = SCORE_WIDTHS
 
 # the styles of output rows (the first element of each row of writer.score_rows and the others)
 TITLE_ROW, SUB, HEAD, SECTION, BODY_ROW, BLANK, BIG = (

@@ -286,8 +286,6 @@ def _q(value: Decimal | None, unit: str) -> str:
 
 
 SCORE_WIDTHS, FINDINGS_WIDTHS, REPORT_WIDTHS = look.SCORE_WIDTHS, look.FINDINGS_WIDTHS, look.REPORT_WIDTHS
-#: the old name (docs/DESIGN.md "Glossary": "summary" is 汇总), still imported by excel/handlers.py
-summary_rows = score_rows
 
 
 def page_header(result: Result, title: str) -> str:
