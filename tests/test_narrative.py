@@ -102,7 +102,7 @@ def test_outline_follows_domain_section_4(report: Report) -> None:
         "（三）管理效率分析",
     ]
     assert list(report.sections()) == list(SECTION_HEADINGS)
-    assert all(p.kind in ("heading", "lead", "body", "item", "field", "added") for p in report.paragraphs)
+    assert all(p.role in ("heading", "lead", "body", "item", "field", "added") for p in report.paragraphs)
 
 
 def test_conclusion_states_rating_and_total(report: Report) -> None:
@@ -248,7 +248,7 @@ def test_generated_text_uses_full_width_punctuation(report: Report) -> None:
     generated = [
         p.text
         for p in report.paragraphs
-        if p.kind == "lead" or p.text.startswith(("该指标", "根据填报", "经综合"))
+        if p.role == "lead" or p.text.startswith(("该指标", "根据填报", "经综合"))
     ]
     assert generated
     for text in generated:
@@ -483,6 +483,6 @@ def test_many_rows_fall_back_past_fifty(seed: Evaluation) -> None:
 
 def test_paragraph_is_plain_data() -> None:
     p = Paragraph(0, "正文")
-    assert p.kind == "body" and dataclasses.is_dataclass(p)
+    assert p.role == "body" and dataclasses.is_dataclass(p)
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.text = "x"  # type: ignore[misc]

@@ -158,7 +158,7 @@ def test_structure_numbering_and_closing_block(result: Result) -> None:
     assert any(t.startswith("1.履职效能情况。主要包括") for t in lines)
     assert any(t.startswith("2023年度我局有两大重点工作任务，一是") for t in lines)  # 两大, not 二大
     # the seal/填报人/date block closes the report, after 四、 — never before 一、
-    closing = [p for p in result.report.paragraphs if p.kind == "meta"]
+    closing = [p for p in result.report.paragraphs if p.role == "meta"]
     assert [p.text for p in closing] == [
         "评价单位（盖章）：广州市白云区文化广电旅游体育局",
         "填报人：李明",

@@ -54,6 +54,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run
 
 from xlperf.core.narrative import Paragraph, Report
+from xlperf.core.report import Role
 
 BODY_SIZE = Pt(16)  # 三号
 TITLE_SIZE = Pt(22)  # 二号
@@ -393,14 +394,14 @@ def _draft_marks(doc: DocumentObject, notice: str, fonts: FontSet) -> None:
 
 def _add_paragraph(doc: DocumentObject, p: Paragraph, fonts: FontSet) -> None:
     add = doc.add_paragraph
-    if p.kind == "heading" and p.level in _STYLE_OF_LEVEL:
+    if p.role == Role.HEADING and p.level in _STYLE_OF_LEVEL:
         _add_text(add(style=_STYLE_OF_LEVEL[p.level]), p.text, fonts)
         return
     para = add(style="Normal")
-    if p.kind == "meta":  # the closing block: flush right, as a letter's signature
+    if p.role == Role.META:  # the closing block: flush right, as a letter's signature
         para.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _first_line_chars(para._p, 0)
-    if p.kind == "lead" and "。" in p.text:
+    if p.role == Role.LEAD and "。" in p.text:
         head, rest = p.text.split("。", 1)
         for run in _add_text(para, head + "。", fonts):
             run.bold = p.level in (0, 3)
@@ -469,7 +470,7 @@ def render_docx(report: Report, *, fonts: FontSet | None = None, when: datetime 
     doc.add_paragraph(report.title, style="Title")
     closing = False
     for p in report.paragraphs:
-        if p.kind == "meta" and not closing:
+        if p.role == Role.META and not closing:
             doc.add_paragraph(style="Normal")  # a blank line before the closing block
             closing = True
         _add_paragraph(doc, p, fonts)

@@ -36,7 +36,7 @@ from xlperf.core.decimals import fmt2, plain, round2
 from xlperf.core.evaluation import Budget, Evaluation
 from xlperf.core.findings import Finding, finding
 from xlperf.core.quantity import normalise_text, normalised_words
-from xlperf.core.report import Paragraph, Report
+from xlperf.core.report import Paragraph, Report, Role
 from xlperf.core.result import IndicatorScore, Result, SectionScore
 
 TITLE = "部门整体支出绩效自评报告"
@@ -45,12 +45,6 @@ MISSING = "（未填写）"
 #: how the seed ends every computed management sentence
 STANDARD_ENDING = "根据既定的评分标准，该指标得{score}分。"
 
-#: Paragraph kinds. ``meta``: a line of the closing block after 四、 (评价单位, 填报人, 联系电话, 填报日期,
-#: 文号); ``heading``: a heading line of its level; ``lead``: a paragraph that opens with
-#: a run-in heading (up to the first "。"); ``body``; ``item``: a numbered body paragraph (职责,
-#: 问题, 措施); ``field``: 年度目标值/年度实际值/未达标原因 lines; ``added``: a sentence xlperf adds
-#: because the clerk's text leaves something out (a row below 100 % not named in 存在的主要问题).
-KINDS = ("meta", "heading", "lead", "body", "item", "field", "added")
 
 SECTION_HEADINGS = ("一、部门基本情况", "二、绩效自评情况", "三、存在的主要问题", "四、下一步改进措施")
 
@@ -194,15 +188,15 @@ class Writer:
         typed = self.unreadable.get(path, "")
         return f"所填“{typed}”无法识别" if typed else "所填内容无法识别"
 
-    def add(self, level: int, text: str, kind: str = "body") -> None:
+    def add(self, level: int, text: str, role: Role = Role.BODY) -> None:
         if text.strip():
-            self.paragraphs.append(Paragraph(level, text.strip(), kind))
+            self.paragraphs.append(Paragraph(level, text.strip(), role))
 
     def heading(self, level: int, text: str) -> None:
-        self.add(level, text, "heading")
+        self.add(level, text, Role.HEADING)
 
-    def body(self, text: str, kind: str = "body") -> None:
-        self.add(0, text, kind)
+    def body(self, text: str, role: Role = Role.BODY) -> None:
+        self.add(0, text, role)
 
     def texts(self, text: str, first_prefix: str = "") -> None:
         """The clerk's multi-line text as paragraphs; the first one carries ``first_prefix``. Nothing
@@ -264,7 +258,7 @@ def _basic(w: Writer, result: Result) -> None:
     if duties:
         w.body(f"{intro}，主要职责是：" if intro else "主要职责是：")
         for i, duty in enumerate(duties, start=1):
-            w.body(f"{i}.{duty}", "item")
+            w.body(f"{i}.{duty}", Role.ITEM)
     elif intro:
         w.body(sentence(intro))
     units = [clause(u) for u in lines_of(dep.subordinate_units)]
@@ -327,7 +321,7 @@ def _closing(w: Writer, result: Result) -> None:
     shown = [f"{label}：{value}" for label, value in pairs if value]
     if len(shown) > 1 or dep.preparer.strip() or dep.notice_no.strip():
         for line in shown:
-            w.add(0, line, "meta")
+            w.add(0, line, Role.META)
 
 
 def _budget_paragraph(w: Writer, result: Result) -> str:
@@ -404,7 +398,7 @@ def _duty_section(w: Writer, result: Result, sec: SectionScore) -> None:
         0,
         f"1.{situation(sec.name)}。主要包括{names}等{len(sec.indicators)}个三级指标，"
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。",
-        "lead",
+        Role.LEAD,
     )
     for k, ind in enumerate(sec.indicators, start=1):
         ind.spec.kind.narrate(w, result, k, ind)
@@ -426,7 +420,7 @@ def _management_section(w: Writer, result: Result, sec: SectionScore) -> None:
         f"{situation(sec.name)}。主要包括{'、'.join(g for g, _ in groups)}，"
         f"下设{len(sec.indicators)}个三级指标，"
         f"总分{format_full(sec.full)}分，自评得分{format_score(sec.score)}分。{overall}具体情况如下：",
-        "lead",
+        Role.LEAD,
     )
     for g, (group, inds) in enumerate(groups, start=1):
         w.heading(3, f"{g}.{group}")
@@ -477,7 +471,7 @@ def management_indicator(
         w.body(
             f"按评分标准计算得分为{format_score(ind.computed_score)}分，经调整按{format_score(ind.score)}分计"
             + (f"，理由：{why}" if why else "。"),
-            "added",
+            Role.ADDED,
         )
     if entry is not None:
         w.texts(entry.explanation)
@@ -540,7 +534,7 @@ def _problems(w: Writer, result: Result) -> list[str]:
         texts.append("部分管理要求未落实到位。" + "；".join(lapses) + "。")
         added.append("lapses")
     for i, text in enumerate(texts, start=1):
-        w.body(f"{cn_number(i)}是{text}", "item" if i <= len(items) else "added")
+        w.body(f"{cn_number(i)}是{text}", Role.ITEM if i <= len(items) else Role.ADDED)
     return added
 
 
@@ -579,9 +573,9 @@ def _numbered(w: Writer, texts: Iterable[str], added: Iterable[str] = ()) -> Non
     """四、下一步改进措施: the clerk's items, then one measure for each problem xlperf added."""
     items = [_unnumbered(t) for t in texts if t.strip()]
     for i, text in enumerate(items, start=1):
-        w.body(f"{cn_number(i)}是{sentence(text)}", "item")
+        w.body(f"{cn_number(i)}是{sentence(text)}", Role.ITEM)
     for i, subject in enumerate(added, start=len(items) + 1):
-        w.body(f"{cn_number(i)}是{_MEASURES[subject]}", "added")
+        w.body(f"{cn_number(i)}是{_MEASURES[subject]}", Role.ADDED)
 
 
 # ---------------------------------------------------------------------------------- V42
@@ -607,7 +601,7 @@ class Checker:
         end = len(self.texts)
         for i in range(len(self.texts) - 1, -1, -1):
             self.ends.append(end)
-            if report.paragraphs[i].kind in ("heading", "lead"):
+            if report.paragraphs[i].role in (Role.HEADING, Role.LEAD):
                 end = i
         self.ends.reverse()
         self.findings: list[Finding] = []
@@ -719,7 +713,6 @@ def check_report(result: Result, report: Report) -> list[Finding]:
 
 
 __all__ = [
-    "KINDS",
     "SECTION_HEADINGS",
     "TITLE",
     "Paragraph",

@@ -174,7 +174,7 @@ def result_view(result: Result | ProjectResult, sheet_order: list[str]) -> dict[
         "warnings": len(result.warnings),
         "report_title": report.title,
         "report_draft": report.draft,
-        "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in report.paragraphs],
+        "paragraphs": [{"level": p.level, "role": p.role.value, "text": p.text} for p in report.paragraphs],
     }
 
 
@@ -238,5 +238,7 @@ def project_result_view(result: ProjectResult, sheet_order: list[str]) -> dict[s
         "errors": len(result.errors),
         "warnings": len(result.warnings),
         "report_title": result.report.title,
-        "paragraphs": [{"level": p.level, "kind": p.kind, "text": p.text} for p in result.report.paragraphs],
+        "paragraphs": [
+            {"level": p.level, "role": p.role.value, "text": p.text} for p in result.report.paragraphs
+        ],
     }

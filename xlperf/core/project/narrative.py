@@ -30,7 +30,7 @@ from xlperf.core.narrative import (
 )
 from xlperf.core.project.evaluation import FUND_ROWS
 from xlperf.core.project.result import ProjectResult, RowResult
-from xlperf.core.report import Report
+from xlperf.core.report import Report, Role
 
 TITLE = "项目支出绩效自评报告"
 SECTION_HEADINGS = ("一、项目基本情况", "二、绩效目标实现情况", "三、偏差原因分析", "四、存在问题及改进措施")
@@ -61,7 +61,7 @@ def build_project_report(result: ProjectResult) -> Report:
         ("填报日期", info.fill_date),
     ):
         if value.strip():
-            w.add(0, f"{label}：{value.strip()}", "meta")
+            w.add(0, f"{label}：{value.strip()}", Role.META)
     year = f"{info.year}年度" if info.year else "本年度"
     name = quoted(info.name) if info.name.strip() else "本项目"
 
@@ -114,18 +114,18 @@ def build_project_report(result: ProjectResult) -> Report:
         w.heading(3, f"{k}.{level.name}")
         w.body(f"{level.name}：分值{format_full(level.full)}分，得分{format_score(level.score)}分。")
         for i, row in enumerate(level.rows, start=1):
-            w.body(f"{circled(i)}{_row_sentence(result, row)}", "field")
+            w.body(f"{circled(i)}{_row_sentence(result, row)}", Role.FIELD)
     unknown = [r for r in result.rows if not r.level]
     if unknown:
         w.heading(3, f"{len([lv for lv in result.levels if lv.rows]) + 1}.其他指标（一级指标未识别）")
         for i, row in enumerate(unknown, start=1):
-            w.body(f"{circled(i)}{_row_sentence(result, row)}", "field")
+            w.body(f"{circled(i)}{_row_sentence(result, row)}", Role.FIELD)
 
     w.heading(1, SECTION_HEADINGS[2])
     deviations = _deviations(result)
     if deviations:
         for i, text in enumerate(deviations, start=1):
-            w.body(f"{cn_number(i)}是{text}", "item")
+            w.body(f"{cn_number(i)}是{text}", Role.ITEM)
     else:
         w.body("各项绩效指标均达到年度指标值，预算执行率达到评分要求，无偏差。")
 
@@ -232,7 +232,7 @@ def _listed(w: Writer, text: str) -> None:
         w.body(sentence(lines[0]))
         return
     for i, line in enumerate(lines, start=1):
-        w.body(f"{i}.{sentence(_NUMBERED.sub('', line))}", "item")
+        w.body(f"{i}.{sentence(_NUMBERED.sub('', line))}", Role.ITEM)
 
 
 def check_project_report(result: ProjectResult, report: Report) -> list[Finding]:

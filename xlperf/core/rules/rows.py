@@ -24,6 +24,7 @@ from xlperf.core.narrative import (
     sentence,
 )
 from xlperf.core.quantity import direction_in_text, normalise_text, normalised_words
+from xlperf.core.report import Role
 from xlperf.core.result import IndicatorScore, Result, RowScore
 from xlperf.core.rules import Context, RuleKind, completion, register, row_label, row_path
 
@@ -304,21 +305,21 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
         f"（{k}）{spec.name}。根据{self_ref(ev)}工作职能设置了{len(rows)}个{what}，"
         f"总分{format_full(spec.full)}分，自评得分{format_score(ind.score)}分。"
         + ("具体情况如下：" if rows else ""),
-        "lead",
+        Role.LEAD,
     )
     for i, (row, scored) in enumerate(zip(rows, ind.rows, strict=True), start=1):
         at = f"{spec.rows}[{i - 1}]"
         # a blank name, target, actual or reason is left out: its finding (V10/V12/V13) asks for it
         w.heading(4, f"{circled(i)}{row.name.strip()}")
         if target_text(row):
-            w.body(f"年度目标值：{sentence(target_text(row))}", "field")
+            w.body(f"年度目标值：{sentence(target_text(row))}", Role.FIELD)
         if actual_text(row):
-            w.body(f"年度实际值：{sentence(actual_text(row))}", "field")
+            w.body(f"年度实际值：{sentence(actual_text(row))}", Role.FIELD)
         if scored.completion is None and scored.source != "override":
-            w.body(f"完成情况：{unscored_reason(w, row, scored, at)}，本指标暂未计分。", "field")
+            w.body(f"完成情况：{unscored_reason(w, row, scored, at)}，本指标暂未计分。", Role.FIELD)
             continue
         if row.kind is Kind.QUAL and row.grade is not None and scored.used < 1:
-            w.body(f"完成情况：{row.grade}（完成率按{format_percent(scored.used * 100)}计）。", "field")
+            w.body(f"完成情况：{row.grade}（完成率按{format_percent(scored.used * 100)}计）。", Role.FIELD)
         if scored.source == "override":
             computed = (
                 "无法计算"
@@ -328,13 +329,13 @@ def _narrate_rows(w: Writer, result: Result, k: int, ind: IndicatorScore) -> Non
             w.body(
                 f"完成率：按{format_percent(scored.used * 100)}计（公式计算为{computed}），"
                 f"理由：{sentence(row.override_reason)}",
-                "field",
+                Role.FIELD,
             )
         r = scored.completion if scored.source != "override" else scored.used
         if (r is None or r < 1) and row.shortfall_reason.strip():
-            w.body(f"未达标原因：{sentence(row.shortfall_reason)}", "field")
+            w.body(f"未达标原因：{sentence(row.shortfall_reason)}", Role.FIELD)
         if r is not None and fw.completion.is_excess(r) and row.excess_reason.strip():
-            w.body(f"{fw.completion.excess_label}：{sentence(row.excess_reason)}", "field")
+            w.body(f"{fw.completion.excess_label}：{sentence(row.excess_reason)}", Role.FIELD)
 
 
 def unscored_reason(w: Writer, row: IndicatorRow, scored: RowScore, at: str) -> str:

@@ -24,6 +24,7 @@ from xlperf.core.narrative import (
     self_ref,
     year_text,
 )
+from xlperf.core.report import Role
 from xlperf.core.result import IndicatorScore, Result
 from xlperf.core.rules import Context, RuleKind, register
 
@@ -167,4 +168,6 @@ def _narrate(w: Writer, result: Result, k: int, ind: IndicatorScore) -> None:
             f"{self_ref(ev)}{year_text(ev)}年度全年一般公共预算支出年度平均执行率{format_percent(ind.ratio)}，"
             f"{rule}自评得分{format_score(ind.score)}分。"
         )
-    w.add(4, f"（{k}）{ind.spec.name}。总分{format_full(ind.spec.full)}分。{method}，{result_text}", "lead")
+    w.add(
+        4, f"（{k}）{ind.spec.name}。总分{format_full(ind.spec.full)}分。{method}，{result_text}", Role.LEAD
+    )
