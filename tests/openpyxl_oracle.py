@@ -55,8 +55,8 @@ def write_results(wb: Workbook, result: Result, source: SourceMap | None, prov: 
             set_page_header(wb[title], page_header(result, title))
     for ws in wb.worksheets:
         ws.sheet_view.tabSelected = False  # one selected tab: several would open as a group
-    wb.active = wb.sheetnames.index(L.SUMMARY)
-    wb[L.SUMMARY].sheet_view.tabSelected = True
+    wb.active = wb.sheetnames.index(L.SCORES)
+    wb[L.SCORES].sheet_view.tabSelected = True
     _provenance(wb, prov)
 
 

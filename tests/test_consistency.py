@@ -26,7 +26,7 @@ def _run(ev: Evaluation, folder: Path) -> Path:
 
 
 def _summary_value(wb: openpyxl.Workbook, label: str) -> object:
-    ws = wb[L.SUMMARY]
+    ws = wb[L.SCORES]
     for row in ws.iter_rows(values_only=True):
         if label in row:
             return row[4]
@@ -45,7 +45,7 @@ def test_one_actual_value_moves_table_summary_and_report_together(tmp_path: Path
 
     assert _summary_value(before, "部门整体绩效目标效益指标完成情况") == 19.78
     assert _summary_value(after, "部门整体绩效目标效益指标完成情况") == 20
-    assert before[L.SUMMARY]["B4"].value == 98.57 and after[L.SUMMARY]["B4"].value == 98.79
+    assert before[L.SCORES]["B4"].value == 98.57 and after[L.SCORES]["B4"].value == 98.79
 
     report_before = "\n".join(str(r[0]) for r in before[L.REPORT].iter_rows(values_only=True) if r[0])
     report_after = "\n".join(str(r[0]) for r in after[L.REPORT].iter_rows(values_only=True) if r[0])

@@ -259,10 +259,10 @@ def _fill(cell: Any) -> str | None:
 def test_score_matches_xlperf_run(example: Path, tmp_path: Path) -> None:
     wb, actions, alerts = run_button(example, "xlperf_score")
     expected = headless(example, tmp_path / "run.xlsx")
-    for title in (L.SUMMARY, L.FINDINGS):
+    for title in (L.SCORES, L.FINDINGS):
         assert title in wb.sheetnames
         assert sheet_values(wb[title]) == sheet_values(expected[title]), title
-    assert wb.active.title == L.SUMMARY
+    assert wb.active.title == L.SCORES
     assert len(alerts) == 1 and "98.57" in alerts[0][0] and "优" in alerts[0][0]
     # the same input cells are marked, with the same colours, as in the scored file
     for title in L.INPUT_SHEETS:
@@ -273,7 +273,7 @@ def test_score_matches_xlperf_run(example: Path, tmp_path: Path) -> None:
                 if _fill(cell) in (L.ERROR_FILL, L.WARNING_FILL):
                     assert _fill(wb[title][cell.coordinate]) == _fill(cell), f"{title}!{cell.coordinate}"
     # percent formats where the openpyxl writer puts them
-    summary = wb[L.SUMMARY]
+    summary = wb[L.SCORES]
     total_row = next(r for r in summary.iter_rows() if r[0].value == "合计")
     assert total_row[5].number_format == "0.00%"
     assert any(a["func"] == "setNumberFormat" for a in actions)
@@ -283,7 +283,7 @@ def test_validate_writes_findings_and_links(example: Path, tmp_path: Path) -> No
     wb, actions, alerts = run_button(example, "xlperf_validate")
     expected = headless(example, tmp_path / "run.xlsx")
     assert sheet_values(wb[L.FINDINGS]) == sheet_values(expected[L.FINDINGS])
-    assert L.SUMMARY not in wb.sheetnames  # 校验 does not score
+    assert L.SCORES not in wb.sheetnames  # 校验 does not score
     assert wb.active.title == L.FINDINGS
     links = [c.value for c in wb[L.FINDINGS]["E"] if isinstance(c.value, str) and c.value.startswith("=")]
     assert links and all(_LINK.match(v) for v in links)
@@ -308,7 +308,7 @@ def test_rerun_clears_and_rewrites(example: Path) -> None:
     wb, actions, _ = run_button(again_path, "xlperf_score")
     funcs = [a["func"] for a in actions]
     assert "addSheet" not in funcs and funcs.count("sheetClear") == 2
-    assert wb.sheetnames.count(L.SUMMARY) == 1
+    assert wb.sheetnames.count(L.SCORES) == 1
 
 
 def _tripled(ev: Evaluation) -> Evaluation:
@@ -730,7 +730,7 @@ def test_the_ribbon_writes_the_look_of_the_scored_copy(example: Path, tmp_path: 
     font of the command line's scored copy (自评报告 was 110 wide on the ribbon, 88 in the file)."""
     expected = headless(example, tmp_path / "run.xlsx")
     for button, title in (
-        ("xlperf_score", L.SUMMARY),
+        ("xlperf_score", L.SCORES),
         ("xlperf_validate", L.FINDINGS),
         ("xlperf_report", L.REPORT),
     ):

@@ -107,7 +107,7 @@ def test_no_rating_and_own_grades_through_every_command(hubei: Path, tmp_path: P
     assert not [f for f in card["findings"] if f["code"] in ("V41", "V42", "P01", "V10")]
     assert f"{want.total}（{NO_RATING}）" in ran.output
 
-    summary = _texts(scored, (L.SUMMARY, L.REPORT))
+    summary = _texts(scored, (L.SCORES, L.REPORT))
     report = _texts(scored, (L.REPORT,))
     assert NO_RATING in summary
     assert f"自评得分为{want.total}分（评分规则不评定等级）" in report

@@ -160,8 +160,8 @@ def test_rescoring_replaces_the_output_sheets_and_never_grows_the_styles(tmp_pat
     assert _style_counts(second) == _style_counts(third) == _style_counts(first)
     assert len(_parts(third)) == len(_parts(first))
     wb = openpyxl.load_workbook(third)
-    assert wb.sheetnames.count(L.SUMMARY) == 1 and wb.active.title == L.SUMMARY
-    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [L.SUMMARY]
+    assert wb.sheetnames.count(L.SCORES) == 1 and wb.active.title == L.SCORES
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [L.SCORES]
 
 
 def test_a_fixed_cell_loses_its_mark_on_the_next_scoring(tmp_path: Path) -> None:
@@ -259,7 +259,7 @@ def test_second_readers_open_every_output(tmp_path: Path) -> None:
     for path in (first, second):
         sheets = calamine_sheets(path)
         assert list(sheets)[:3] == list(L.OUTPUT_SHEETS)
-        assert any("总分" in str(v) for row in sheets[L.SUMMARY] for v in row)
+        assert any("总分" in str(v) for row in sheets[L.SCORES] for v in row)
     out = convert_many([first, second], "pdf", tmp_path / "lo", tmp_path / "profile")
     for pdf in out.values():
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

@@ -211,7 +211,7 @@ def test_every_report_paragraph_prints_whole(demo_files: Path, scored_pdf: Rende
 
 @pytest.mark.slow
 def test_summary_prints_one_a4_page_wide(scored_pdf: Rendered) -> None:
-    pages = scored_pdf.sheet_pages(L.SUMMARY)
+    pages = scored_pdf.sheet_pages(L.SCORES)
     assert 1 <= len(pages) <= 3
     for i in pages:
         width, height = scored_pdf.sizes[i]

@@ -66,11 +66,11 @@ def where(path: Path) -> dict[str, str]:
 def test_score_writes_back_and_matches_xlperf_run(anhui_wb: Path, tmp_path: Path) -> None:
     wb, actions, alerts = run_button(anhui_wb, "xlperf_score")
     expected = headless(anhui_wb, tmp_path / "run.xlsx")
-    for title in (P.SUMMARY, P.FINDINGS):
+    for title in (P.SCORES, P.FINDINGS):
         assert output_values(wb, title) == output_values(expected, title), title
-    assert L.SUMMARY not in wb.sheetnames  # the department form's 评分汇总 is not made
+    assert L.SCORES not in wb.sheetnames  # the department form's 评分汇总 is not made
     at = where(anhui_wb)
-    assert wb.active.title == P.SUMMARY
+    assert wb.active.title == P.SCORES
     # the form: the rule's scores, the 执行率 score and 得分合计 written back as run writes them; the
     # remote engine sends no merged ranges, so the cell of the empty 评价等级 (G18, right of the
     # label merged over A18:F18) cannot be told and is left alone (desktop Excel: see below)
@@ -103,7 +103,7 @@ def test_validate_marks_and_lists_without_scoring(anhui_wb: Path, tmp_path: Path
     wb, _, alerts = run_button(anhui_wb, "xlperf_validate")
     expected = headless(anhui_wb, tmp_path / "run.xlsx")
     assert sheet_values(wb[P.FINDINGS]) == sheet_values(expected[P.FINDINGS])
-    assert P.SUMMARY not in wb.sheetnames and wb.active.title == P.FINDINGS
+    assert P.SCORES not in wb.sheetnames and wb.active.title == P.FINDINGS
     assert _fill(wb[P.FORM_SHEET]["D6"]) == L.ERROR_FILL
     assert wb[P.FORM_SHEET][where(anhui_wb)["claimed_total"]].value is None  # 校验 writes no score back
     assert "项目支出绩效自评表" in alerts[0][0] and "J" not in alerts[0][0][:4]

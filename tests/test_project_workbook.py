@@ -287,7 +287,7 @@ def test_run_check_report_on_the_template(tmp_path: Path) -> None:
     assert data["budget"]["rate"] == 100 and data["sections"]["output"] == 50
     assert {f["code"] for f in data["findings"]} >= {"J03", "J04", "J20"}
     wb = openpyxl.load_workbook(out)
-    summary = [c.value for row in wb[P.SUMMARY].iter_rows() for c in row if c.value is not None]
+    summary = [c.value for row in wb[P.SCORES].iter_rows() for c in row if c.value is not None]
     assert "项目支出绩效自评 · 评分结果" in summary and Decimal(str(summary[summary.index("总分") + 1])) == 90
     report = [c.value for row in wb[P.REPORT].iter_rows() for c in row if c.value]
     assert report[0] == "项目支出绩效自评报告" and "三、偏差原因分析" in report
@@ -305,7 +305,7 @@ def test_run_check_report_on_the_template(tmp_path: Path) -> None:
     again = tmp_path / "again.xlsx"
     cli("run", str(out), "-o", str(again))
     wb2 = openpyxl.load_workbook(again)
-    assert wb2.sheetnames.count(P.SUMMARY) == 1
+    assert wb2.sheetnames.count(P.SCORES) == 1
     loaded = load_any(out)
     codes = {f.code for f in assess(loaded).findings}
     assert "J04" not in codes and "J03" in codes

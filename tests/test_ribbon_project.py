@@ -107,7 +107,7 @@ def read_back(folder: Path) -> None:
     assert form[at["claimed_rating"][1]].value == "优"
     sheets = calamine_sheets(workbook)
     assert error_cells(sheets) == []
-    [total] = [r for r in sheets[P.SUMMARY] if r and r[0] == "总分"]
+    [total] = [r for r in sheets[P.SCORES] if r and r[0] == "总分"]
     assert total[1] == pytest.approx(97.6)
     data = manifest(folder)
     assert (data["form"], data["project"], data["department"], data["year"]) == (
@@ -220,7 +220,7 @@ def test_send_after_scoring_on_the_ribbon_and_saving(tmp_path: Path, smtp: Serve
     [folder] = folders(path)
     read_back(folder)
     sheets = openpyxl.load_workbook(folder / NAMES[0]).sheetnames
-    assert sheets[:3] == [P.SUMMARY, P.FINDINGS, P.REPORT] and len(sheets) == len(set(sheets))
+    assert sheets[:3] == [P.SCORES, P.FINDINGS, P.REPORT] and len(sheets) == len(set(sheets))
     [received] = smtp.recorder.messages
     checked = taken_in(received.content, tmp_path / "bureau")
     assert checked.status == VALID, checked.reason

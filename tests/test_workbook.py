@@ -151,7 +151,7 @@ def test_json_input_is_supported(tmp_path: Path) -> None:
     assert result.exit_code == 1  # the seed's own gaps (V12, V13) are errors
     card = json.loads((tmp_path / "j.json").read_text(encoding="utf-8"))
     assert card["total"] == SEED_TOTAL
-    assert openpyxl.load_workbook(out)[L.SUMMARY]["B4"].value == pytest.approx(SEED_TOTAL)
+    assert openpyxl.load_workbook(out)[L.SCORES]["B4"].value == pytest.approx(SEED_TOTAL)
 
 
 def _example(tmp_path: Path) -> Path:
@@ -249,8 +249,8 @@ def test_libreoffice_recalculates_the_scored_workbook_without_error_values(tmp_p
     row3 = next(r for r in outputs if r and r[1] == "出台科技创新政策")
     assert row3[13] == pytest.approx(0.5)
     # the second reader (calamine) sees the same total as openpyxl
-    total_openpyxl = openpyxl.load_workbook(out)[L.SUMMARY]["B4"].value
-    total_calamine = calamine_sheets(out)[L.SUMMARY][3][1]
+    total_openpyxl = openpyxl.load_workbook(out)[L.SCORES]["B4"].value
+    total_calamine = calamine_sheets(out)[L.SCORES][3][1]
     assert total_openpyxl == pytest.approx(SEED_TOTAL) and total_calamine == pytest.approx(SEED_TOTAL)
 
 
@@ -291,7 +291,7 @@ def test_summary_sheet_prints_numbers_as_numbers(tmp_path: Path) -> None:
     """评分汇总 is printed and signed: completion rates are numbers shown as percents, weights are not."""
     out = tmp_path / "scored.xlsx"
     CliRunner().invoke(main, ["run", str(_example(tmp_path)), "-o", str(out)])
-    ws = openpyxl.load_workbook(out)[L.SUMMARY]
+    ws = openpyxl.load_workbook(out)[L.SCORES]
     rows = list(ws.iter_rows())
     header = next(i for i, r in enumerate(rows) if r[0].value == "序号" and r[1].value == "指标名称")
     first = rows[header + 1]
@@ -325,9 +325,9 @@ def test_scored_workbook_opens_on_the_summary_and_every_sheet_is_set_up_to_print
     CliRunner().invoke(main, ["run", str(_example(tmp_path)), "-o", str(out)])
     wb = openpyxl.load_workbook(out)
     assert (
-        wb.sheetnames[:3] == list(L.OUTPUT_SHEETS) and wb.active is not None and wb.active.title == L.SUMMARY
+        wb.sheetnames[:3] == list(L.OUTPUT_SHEETS) and wb.active is not None and wb.active.title == L.SCORES
     )
-    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [L.SUMMARY]
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == [L.SCORES]
     for ws in wb.worksheets:
         if ws.sheet_state != "visible":
             continue
@@ -345,7 +345,7 @@ def test_scored_workbook_opens_on_the_summary_and_every_sheet_is_set_up_to_print
                 ):
                     height = ws.row_dimensions[cell.row].height
                     assert height is not None and height > 30, (ws.title, cell.coordinate)
-    summary = {row[0]: row for row in wb[L.SUMMARY].iter_rows(values_only=True) if row and row[0]}
+    summary = {row[0]: row for row in wb[L.SCORES].iter_rows(values_only=True) if row and row[0]}
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", summary["计分时间"][2])  # local time, to the minute
     assert re.fullmatch(r"[0-9a-f]{64}", summary["输入文件 SHA-256"][2])
     assert summary["总分"][:4] == ("总分", pytest.approx(SEED_TOTAL), "评价等级", SEED_RATING)

@@ -501,7 +501,7 @@ def write_summary(book: Any, a: Assessment) -> Any:
     from xlperf.workbook.writer import score_rows
 
     rows = score_rows(a.result, _provenance(a))
-    return write_rows(book, L.SUMMARY, rows, SCORE_WIDTHS, number_formats=score_formats(rows))
+    return write_rows(book, L.SCORES, rows, SCORE_WIDTHS, number_formats=score_formats(rows))
 
 
 def write_report(book: Any, a: Assessment) -> Any:

@@ -186,7 +186,7 @@ def write_summary(book: Any, a: ProjectAssessment) -> Any:
 
     rows = score_rows(a.result, a.loaded.sha256, now())
     return write_rows(
-        book, P.SUMMARY, rows, list(look.PROJECT_SCORE_WIDTHS), number_formats=project_score_formats(rows)
+        book, P.SCORES, rows, list(look.PROJECT_SCORE_WIDTHS), number_formats=project_score_formats(rows)
     )
 
 

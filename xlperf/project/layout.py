@@ -16,13 +16,13 @@ from xlperf.core.quantity import normalise_text
 
 FORM_SHEET = "项目支出绩效自评表"
 README = "填表说明"
-SUMMARY = "评分结果"
+SCORES = "评分结果"
 FINDINGS = "校验结果"
 REPORT = "自评报告"
 HIDDEN = "_xlperf"
 TITLE = "项目支出绩效自评表"
 INPUT_SHEETS = (FORM_SHEET, README)
-OUTPUT_SHEETS = (SUMMARY, FINDINGS, REPORT)
+OUTPUT_SHEETS = (SCORES, FINDINGS, REPORT)
 ALL_SHEETS = (*OUTPUT_SHEETS, *INPUT_SHEETS)
 #: the version of the project template (``xp_template_version``: "P" + number, apart from the department's)
 TEMPLATE_VERSION = "P1"

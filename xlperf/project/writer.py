@@ -199,11 +199,11 @@ def output_layouts(
     scores = score_rows(result, input_sha256, scored_at)
     return [
         SheetLayout(
-            P.SUMMARY,
+            P.SCORES,
             scores,
             SCORE_WIDTHS,
             False,
-            page_header(result, P.SUMMARY),
+            page_header(result, P.SCORES),
             _score_merges(scores, len(SCORE_WIDTHS)),
             percent_cols={7: "0.00%"},
         ),

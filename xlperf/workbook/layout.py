@@ -31,13 +31,13 @@ BENEFITS = "效益指标"
 SPENDING = "支出进度"
 MANAGEMENT = "管理效率"
 PROBLEMS = "问题与措施"
-SUMMARY = "评分汇总"
+SCORES = "评分汇总"
 FINDINGS = "校验结果"
 REPORT = "自评报告"
 HIDDEN = "_xlperf"
 
 INPUT_SHEETS = (README, BASIC, TASKS, BUDGET, OUTPUTS, BENEFITS, SPENDING, MANAGEMENT, PROBLEMS)
-OUTPUT_SHEETS = (SUMMARY, FINDINGS, REPORT)
+OUTPUT_SHEETS = (SCORES, FINDINGS, REPORT)
 ALL_SHEETS = (*INPUT_SHEETS, *OUTPUT_SHEETS)
 
 # the colours of the cells a clerk fills and of the marks (xlperf.workbook.look, the one look)

@@ -291,7 +291,7 @@ def _readme_sheet(wb: Workbook, fw: Framework) -> None:
             intros.setdefault(table.title, table.intro)
     lines += [(title, intros[title]) for title in L.INPUT_SHEETS if title in intros]  # in the tabs' order
     lines += [
-        (L.SUMMARY, "由 xlperf 生成：各级指标得分、每个指标的完成率和得分、计算比率和评价等级，可直接打印。"),
+        (L.SCORES, "由 xlperf 生成：各级指标得分、每个指标的完成率和得分、计算比率和评价等级，可直接打印。"),
         (
             L.FINDINGS,
             "由 xlperf 生成：每条问题一行，点击单元格地址可跳到需要修改的位置。"

@@ -298,11 +298,11 @@ def output_layouts(result: Result, prov: Provenance, known_sheets: set[str]) -> 
     scores = score_rows(result, prov)
     return [
         SheetLayout(
-            L.SUMMARY,
+            L.SCORES,
             scores,
             SCORE_WIDTHS,
             False,
-            page_header(result, L.SUMMARY),
+            page_header(result, L.SCORES),
             _score_merges(scores, len(SCORE_WIDTHS)),
             percent_cols={5: "0.00%"},
             detail_percent_col=4,
