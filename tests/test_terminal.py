@@ -267,3 +267,20 @@ def test_log_lines_show_untrusted_text_escaped(capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b]0;owned\\x07" in err
     logger.remove()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_a_usage_error_is_wrapped_at_the_terminal_width_like_every_message(tmp_path: Path) -> None:
+    """click printed its usage errors whole, so a terminal broke "sichua|n-example" and "nati|onal-project"
+    (issue 25's leftover, visible once batch and intake refuse two frameworks of one form)."""
+    text = pty_run(
+        ["batch", str(tmp_path), "-o", str(tmp_path / "out"), "--framework", "guangzhou-2023"]
+        + ["--framework", "sichuan-example"],
+        cwd=tmp_path,
+    )
+    lines = [x for x in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "").split("\n") if x]
+    assert any(line.startswith("用法:") for line in lines), lines  # click's own usage line and hint stay
+    assert any("错误：--framework 给了两个部门整体支出" in line for line in lines), lines
+    assert max(cell_len(line) for line in lines) <= 80, lines
+    for token in ("sichuan-example", "guangzhou-2023", "national-project"):
+        assert any(token in line for line in lines), (token, lines)  # never split inside an id

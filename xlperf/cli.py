@@ -53,6 +53,9 @@ class XlperfGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a command's options, or what the command found wrong in them
+            _show_usage_error(exc)
+            ctx.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except _xlperf_error() as exc:  # the one place a command's expected errors are shown
@@ -85,6 +88,17 @@ class XlperfGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_INPUT)
+
+
+def _show_usage_error(exc: click.UsageError) -> None:
+    """click's own text for a usage error (its usage line, the --help hint, "错误：…"), each line wrapped
+    at the terminal's width by :func:`echo_message` like every other message: click prints the error
+    line whole, and a terminal then breaks it inside an option or a framework id."""
+    import io
+
+    text = io.StringIO()
+    exc.show(file=text)
+    echo_message(text.getvalue().rstrip("\n"))
 
 
 def _xlperf_error() -> type[XlperfError]:

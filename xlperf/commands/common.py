@@ -175,7 +175,7 @@ def bureau_frameworks(values: tuple[str, ...]) -> tuple[Any, ...]:
             form = "项目支出" if project else "部门整体支出"
             raise click.UsageError(
                 f"--framework 给了两个{form}绩效自评的评分框架（{chosen[project][0]}、{value}），"
-                f"而每份报送只能按一个框架重算；--framework 每类表只能给一个：一个部门整体支出框架、"
+                f"而每份工作簿只能按一个框架计分；--framework 每类表只能给一个：一个部门整体支出框架、"
                 f"一个项目支出框架（如 --framework {DEFAULT_FRAMEWORK} --framework national-project）"
             )
         chosen.setdefault(project, (value, fw))
