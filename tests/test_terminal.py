@@ -273,9 +273,9 @@ def test_log_lines_show_untrusted_text_escaped(capsys: pytest.CaptureFixture[str
 def test_a_usage_error_is_wrapped_at_the_terminal_width_like_every_message(tmp_path: Path) -> None:
     """click printed its usage errors whole, so a terminal broke "sichua|n-example" and "nati|onal-project"
     (issue 25's leftover, visible once batch and intake refuse two frameworks of one form)."""
+    framework = ["--framework", "guangzhou-2023", "--framework", "sichuan-example"]
     text = pty_run(
-        ["batch", str(tmp_path), "-o", str(tmp_path / "out"), "--framework", "guangzhou-2023"]
-        + ["--framework", "sichuan-example"],
+        ["batch", str(tmp_path), "-o", str(tmp_path / "out"), *framework],
         cwd=tmp_path,
     )
     lines = [x for x in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "").split("\n") if x]
