@@ -466,10 +466,9 @@ def read_toml(text: str, source: str) -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=64)
-def parse_canonical(text: str, source: str) -> Framework:
-    """A framework from its canonical JSON (:meth:`Framework.canonical`, as a workbook embeds it).
-    Cached: a batch's workbooks mostly embed the same rules (the model is frozen, so sharing is safe)."""
+def read_canonical(text: str, source: str) -> dict[str, Any]:
+    """The data of rules a workbook embeds (canonical JSON), for either form's validation: bounded in
+    size and nesting, numbers as Decimal; :class:`FrameworkError` in Chinese when it is not a table."""
     if len(text) > MAX_BYTES or _depth(text) > MAX_DEPTH + 2:
         raise FrameworkError(source, ["内嵌的评分规则过大或嵌套过深"])
     try:
@@ -478,6 +477,23 @@ def parse_canonical(text: str, source: str) -> Framework:
         raise FrameworkError(source, [f"内嵌的评分规则不是有效的 JSON：{exc}"]) from exc
     if not isinstance(data, dict):
         raise FrameworkError(source, ["内嵌的评分规则不是一个表"])
+    return data
+
+
+def read_file_text(path: Path) -> str:
+    """A framework file the user named (either form), decoded; :class:`FrameworkError` when unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FrameworkError(str(path), [f"无法读取文件：{exc.strerror}"]) from exc
+    return decode_framework(data, str(path))
+
+
+@lru_cache(maxsize=64)
+def parse_canonical(text: str, source: str) -> Framework:
+    """A framework from its canonical JSON (:meth:`Framework.canonical`, as a workbook embeds it).
+    Cached: a batch's workbooks mostly embed the same rules (the model is frozen, so sharing is safe)."""
+    data = read_canonical(text, source)
     return _validated(data, source, _Locator("", data))
 
 
@@ -700,11 +716,7 @@ def _semantic_problems(fw: Framework, locate: _Locator) -> list[str]:
 def load_framework(path: Path) -> Framework:
     """Load a framework from a TOML file anywhere on disk (a path the user gave: never one a workbook
     or a department's JSON names)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FrameworkError(str(path), [f"无法读取文件：{exc.strerror}"]) from exc
-    return parse_framework(decode_framework(data, str(path)), str(path))
+    return parse_framework(read_file_text(path), str(path))
 
 
 def bundled_ids() -> list[str]:

@@ -31,18 +31,16 @@ from pydantic import ValidationError
 
 from xlperf.core.decimals import plain
 from xlperf.core.framework import (
-    MAX_BYTES,
     MAX_CANONICAL,
-    MAX_DEPTH,
     Band,
     FrameworkError,
     RatingSpec,
-    _depth,
     _Locator,
     _pydantic_problems,
     _Rules,
     _Spec,
-    decode_framework,
+    read_canonical,
+    read_file_text,
     read_toml,
 )
 from xlperf.core.project.registry import BLOCK_KINDS, ROW_KINDS
@@ -210,24 +208,13 @@ def parse_project_framework(text: str, source: str) -> ProjectFramework:
 @lru_cache(maxsize=64)
 def parse_project_canonical(text: str, source: str) -> ProjectFramework:
     """A project framework from its canonical JSON (as a workbook embeds it). Cached."""
-    if len(text) > MAX_BYTES or _depth(text) > MAX_DEPTH + 2:
-        raise FrameworkError(source, ["内嵌的评分规则过大或嵌套过深"])
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except (ValueError, RecursionError) as exc:
-        raise FrameworkError(source, [f"内嵌的评分规则不是有效的 JSON：{exc}"]) from exc
-    if not isinstance(data, dict):
-        raise FrameworkError(source, ["内嵌的评分规则不是一个表"])
+    data = read_canonical(text, source)
     return _validated(data, source, _Locator("", data))
 
 
 def load_project_framework(path: Path) -> ProjectFramework:
     """A project framework file anywhere on disk (a path the user typed)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FrameworkError(str(path), [f"无法读取文件：{exc.strerror}"]) from exc
-    return parse_project_framework(decode_framework(data, str(path)), str(path))
+    return parse_project_framework(read_file_text(path), str(path))
 
 
 def _validated(data: dict[str, Any], source: str, locate: _Locator) -> ProjectFramework:
