@@ -48,7 +48,7 @@ from xlperf.workbook.writer import (
     Row,
     SheetLayout,
     _input_sheet,
-    finding_rows,
+    findings_layout,
     insert_output_sheets,
     local_time,
     write_hidden_rows,
@@ -207,15 +207,7 @@ def output_layouts(
             _score_merges(scores, len(SCORE_WIDTHS)),
             percent_cols={7: "0.00%"},
         ),
-        SheetLayout(
-            P.FINDINGS,
-            finding_rows(list(result.findings)),
-            FINDINGS_WIDTHS,
-            True,
-            page_header(result, P.FINDINGS),
-            [(2, 1, len(FINDINGS_WIDTHS))],
-            links=known,
-        ),
+        findings_layout(P.FINDINGS, result.findings, page_header(result, P.FINDINGS), known),
         SheetLayout(P.REPORT, report_rows(result), REPORT_WIDTHS, False, page_header(result, P.REPORT), []),
     ]
 

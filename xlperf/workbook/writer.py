@@ -307,17 +307,23 @@ def output_layouts(result: Result, prov: Provenance, known_sheets: set[str]) -> 
             percent_cols={5: "0.00%"},
             detail_percent_col=4,
         ),
-        SheetLayout(
-            L.FINDINGS,
-            finding_rows(list(result.findings)),
-            FINDINGS_WIDTHS,
-            True,
-            page_header(result, L.FINDINGS),
-            [(2, 1, len(FINDINGS_WIDTHS))],
-            links=known_sheets,
-        ),
+        findings_layout(L.FINDINGS, result.findings, page_header(result, L.FINDINGS), known_sheets),
         SheetLayout(L.REPORT, report_rows(result), REPORT_WIDTHS, False, page_header(result, L.REPORT), []),
     ]
+
+
+def findings_layout(title: str, findings: Sequence[Finding], header: str, known: set[str]) -> SheetLayout:
+    """The 校验结果 sheet of either form: its rows, widths, landscape page, the note merged across, and
+    links to the sheets ``known`` has."""
+    return SheetLayout(
+        title,
+        finding_rows(list(findings)),
+        FINDINGS_WIDTHS,
+        True,
+        header,
+        [(2, 1, len(FINDINGS_WIDTHS))],
+        links=known,
+    )
 
 
 def _score_merges(rows: list[tuple[str, Row]], ncols: int) -> list[tuple[int, int, int]]:
