@@ -177,34 +177,21 @@ def load_any(
 
     path = Path(path)
     rules = framework if isinstance(framework, tuple) else () if framework is None else (framework,)
-    if own_form and rules and path.suffix.lower() == ".json":
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return load_input(path, limits, _of_form(rules, Framework))  # its messages for the file
-        if _is_project_json(data):
-            return load_project_json(path, data, _of_form(rules, ProjectFramework))
-        return load_input(path, limits, _of_form(rules, Framework))
-    if own_form and rules:
-        data, book = _read_package(path, limits)
-        if is_project_book(book):
-            return load_project_book(path, data, book, _of_form(rules, ProjectFramework))
-        return _load_book(path, data, book, _of_form(rules, Framework))
-    if len(rules) > 1:  # one per form only where the input decides its form
+    if len(rules) > 1 and not own_form:  # one per form only where the input decides its form
         raise ValueError("load_any takes one framework unless own_form")
-    framework = rules[0] if rules else None
-    project = framework if isinstance(framework, ProjectFramework) else None
-    department = framework if isinstance(framework, Framework) else None
+    project: ProjectFramework | None = _of_form(rules, ProjectFramework)
+    department: Framework | None = _of_form(rules, Framework)
+    decides = own_form or not rules  # else --framework's form is the input's
     if path.suffix.lower() == ".json":
         try:
             data = path.read_bytes()
         except OSError:
             return load_input(path, limits, department)  # its messages for a missing or unreadable file
-        if project is not None or _is_project_json(data):
+        if (project is not None and not own_form) or _is_project_json(data):
             return load_project_json(path, data, project)
         return load_input(path, limits, department)
     data, book = _read_package(path, limits)
-    if project is not None or (department is None and is_project_book(book)):
+    if is_project_book(book) if decides else project is not None:
         return load_project_book(path, data, book, project)
     return _load_book(path, data, book, department)
 
